@@ -1,0 +1,185 @@
+// A real kube-apiserver and etcd on loopback, started the way controller-runtime's envtest starts them: two child
+// processes, generated certificates, an admin user in system:masters, the mcpre CRDs installed and served.
+// There is no controller-manager: no garbage collection, no Deployment controller, no default ServiceAccount.
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type AdminClient, adminClient, pollUntil } from './admin-client.ts';
+import { type ControlPlaneBinaries, ensureControlPlaneBinaries } from './binaries.ts';
+import { makeControlPlaneCerts } from './certs.ts';
+import { installCrds } from './crd-install.ts';
+import { freePort } from './free-port.ts';
+import { adminKubeconfig } from './kubeconfig.ts';
+import { type SupervisedProcess, startSupervised } from './supervised-process.ts';
+
+export interface ControlPlaneOptions {
+  /** Directories of CRD YAML to install; default: the repository's crds/. */
+  crdDirs?: string[];
+  /** Where to write the admin kubeconfig; default: inside the scratch directory. */
+  kubeconfigPath?: string;
+  binaries?: ControlPlaneBinaries;
+  startTimeoutMs?: number;
+}
+
+export interface RunningControlPlane {
+  server: string;
+  kubeconfig: string;
+  kubeconfigPath: string;
+  binaries: ControlPlaneBinaries;
+  /** Scratch directory holding certificates, etcd data and the process logs. */
+  dir: string;
+  admin: AdminClient;
+  crds: string[];
+  stop(): Promise<void>;
+}
+
+const REPO_ROOT = resolve(new URL('../../..', import.meta.url).pathname);
+export const DEFAULT_CRD_DIR = join(REPO_ROOT, 'crds');
+
+async function tail(file: string, lines = 30): Promise<string> {
+  try {
+    return `--- last lines of ${file} ---\n${(await readFile(file, 'utf8')).trim().split('\n').slice(-lines).join('\n')}`;
+  } catch {
+    return `(no log at ${file})`;
+  }
+}
+
+async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinaries): Promise<RunningControlPlane> {
+  const timeoutMs = opts.startTimeoutMs ?? Number(process.env.MCPRE_CONTROLPLANE_START_TIMEOUT_MS ?? 60_000);
+  const dir = await mkdtemp(join(tmpdir(), 'mcpre-control-plane-'));
+  const certDir = join(dir, 'certs');
+  const etcdDir = join(dir, 'etcd');
+  const procs: SupervisedProcess[] = [];
+  const stopAll = async () => {
+    for (const p of procs.reverse()) await p.stop();
+  };
+  try {
+    const [clientPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const etcd = startSupervised({
+      name: 'etcd',
+      command: binaries.etcd,
+      args: [
+        `--data-dir=${etcdDir}`,
+        `--listen-client-urls=http://127.0.0.1:${clientPort}`,
+        `--advertise-client-urls=http://127.0.0.1:${clientPort}`,
+        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+        '--unsafe-no-fsync=true',
+        '--log-level=warn',
+      ],
+      logFile: join(dir, 'etcd.log'),
+      cleanupDirs: [dir],
+    });
+    procs.push(etcd);
+    await pollUntil(
+      'etcd /health',
+      async () => (await fetch(`http://127.0.0.1:${clientPort}/health`, { signal: AbortSignal.timeout(1000) })).ok,
+      { timeoutMs, intervalMs: 100, onTimeout: () => tail(etcd.logFile) },
+    );
+
+    const certs = await makeControlPlaneCerts(new Date());
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(certDir, { recursive: true, mode: 0o700 });
+    const files: Record<string, string> = {
+      'apiserver.crt': certs.serving.certPem,
+      'apiserver.key': certs.serving.keyPem,
+      'client-ca.crt': certs.clientCa.certPem,
+      'sa.pub': certs.serviceAccount.publicPem,
+      'sa.key': certs.serviceAccount.privatePem,
+    };
+    for (const [name, content] of Object.entries(files)) await writeFile(join(certDir, name), content, { mode: 0o600 });
+
+    const server = `https://127.0.0.1:${apiPort}`;
+    const apiserver = startSupervised({
+      name: 'kube-apiserver',
+      command: binaries.kubeApiserver,
+      args: [
+        `--etcd-servers=http://127.0.0.1:${clientPort}`,
+        `--cert-dir=${certDir}`,
+        `--tls-cert-file=${join(certDir, 'apiserver.crt')}`,
+        `--tls-private-key-file=${join(certDir, 'apiserver.key')}`,
+        `--secure-port=${apiPort}`,
+        '--bind-address=127.0.0.1',
+        `--client-ca-file=${join(certDir, 'client-ca.crt')}`,
+        '--authorization-mode=RBAC',
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--allow-privileged=true',
+        // No ServiceAccount controller runs, so the admission plugin would reject every pod-bearing object.
+        '--disable-admission-plugins=ServiceAccount',
+        `--service-account-issuer=${server}/`,
+        `--service-account-key-file=${join(certDir, 'sa.pub')}`,
+        `--service-account-signing-key-file=${join(certDir, 'sa.key')}`,
+        '--v=1',
+      ],
+      logFile: join(dir, 'kube-apiserver.log'),
+      cleanupDirs: [dir],
+    });
+    procs.push(apiserver);
+    const admin = adminClient(server, {
+      ca: certs.servingCa.certPem,
+      cert: certs.admin.certPem,
+      key: certs.admin.keyPem,
+    });
+    const earlyExit = apiserver.exited.then((code) => {
+      throw new Error(`kube-apiserver exited with code ${code} during start`);
+    });
+    earlyExit.catch(() => {});
+    await Promise.race([
+      earlyExit,
+      pollUntil('kube-apiserver /readyz', async () => (await admin.request('GET', '/readyz')).status === 200, {
+        timeoutMs,
+        intervalMs: 100,
+        onTimeout: () => tail(apiserver.logFile),
+      }),
+    ]).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await tail(apiserver.logFile)}`);
+    });
+    // The system-namespaces controller creates `default` shortly after readiness.
+    await pollUntil(
+      'the default namespace',
+      async () => (await admin.request('GET', '/api/v1/namespaces/default')).status === 200,
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
+    const crds = await installCrds(admin, opts.crdDirs ?? [DEFAULT_CRD_DIR]);
+
+    const kubeconfig = adminKubeconfig(server, certs.servingCa.certPem, certs.admin.certPem, certs.admin.keyPem);
+    const kubeconfigPath = opts.kubeconfigPath ?? join(dir, 'kubeconfig');
+    await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
+    let stopped: Promise<void> | undefined;
+    return {
+      server,
+      kubeconfig,
+      kubeconfigPath,
+      binaries,
+      dir,
+      admin,
+      crds,
+      stop() {
+        stopped ??= (async () => {
+          await admin.close();
+          await stopAll();
+        })();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Starts the control plane, retrying a few times because a free port can be taken between probe and bind. */
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<RunningControlPlane> {
+  const binaries = opts.binaries ?? (await ensureControlPlaneBinaries());
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await startOnce(opts, binaries);
+    } catch (err) {
+      lastError = err;
+      if (!/address already in use|bind/i.test(String(err))) break;
+    }
+  }
+  throw lastError;
+}

@@ -1,0 +1,15 @@
+import { stringify } from 'yaml';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+/** An admin kubeconfig with everything embedded, named like envtest's so tools recognise it. */
+export function adminKubeconfig(server: string, caPem: string, certPem: string, keyPem: string): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'mcpre-dev', cluster: { server, 'certificate-authority-data': b64(caPem) } }],
+    users: [{ name: 'admin', user: { 'client-certificate-data': b64(certPem), 'client-key-data': b64(keyPem) } }],
+    contexts: [{ name: 'mcpre-dev', context: { cluster: 'mcpre-dev', user: 'admin', namespace: 'default' } }],
+    'current-context': 'mcpre-dev',
+  });
+}
