@@ -21,7 +21,8 @@ if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then
     log "using KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS (nothing to build)"
     echo "$KUBEBUILDER_ASSETS"; exit 0
   fi
-  log "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS lacks an executable kube-apiserver and etcd"
+  log "error: KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS lacks an executable kube-apiserver and etcd."
+  log "  Put kube-apiserver, etcd (and kubectl) there, or unset KUBEBUILDER_ASSETS to build them from Go modules."
   exit 2
 fi
 
@@ -60,8 +61,12 @@ MSG
 minor_patch="${K8S_VERSION#v1.}"
 staging_version="v0.${minor_patch}"
 log "resolving k8s.io/kubernetes@${K8S_VERSION} (staging modules at ${staging_version})"
-gomod=$(cd "$WORK/apiserver" && go mod download -json "k8s.io/kubernetes@${K8S_VERSION}" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-[[ -f "$gomod" ]] || fail "k8s.io/kubernetes go.mod download"
+if ! dl=$(cd "$WORK/apiserver" && go mod download -json "k8s.io/kubernetes@${K8S_VERSION}" 2>&1); then
+  echo "$dl" | grep -E '"Error"|go:' >&2 || echo "$dl" >&2
+  fail "the module k8s.io/kubernetes@${K8S_VERSION} (is MCPRE_K8S_VERSION a released version?)"
+fi
+gomod=$(echo "$dl" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+[[ -f "$gomod" ]] || fail "k8s.io/kubernetes@${K8S_VERSION}: no go.mod in the module download"
 {
   echo "module mcpre.local/controlplane/apiserver"
   echo
