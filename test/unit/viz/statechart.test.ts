@@ -65,3 +65,21 @@ describe('toMermaid', () => {
     expect(toMermaid(toChart(machine))).toBe(toMermaid(toChart(machine)));
   });
 });
+
+describe('toDot and activeStateIds', () => {
+  it('renders to SVG with highlightable state ids', async () => {
+    const { instance } = await import('@viz-js/viz');
+    const { toDot, activeStateIds } = await import('../../../src/runtime/viz/dot.ts');
+    const svg = (await instance()).renderString(toDot(toChart(machine)), { format: 'svg' });
+    for (const id of ['demo.idle', 'demo.busy', 'demo.ready', 'demo.ready.stream.open', 'demo.gone']) {
+      expect(svg).toContain(`id="s:${id}"`);
+    }
+    expect(activeStateIds('demo', { ready: { stream: 'open', lists: 'fresh' } })).toEqual([
+      'demo.ready',
+      'demo.ready.stream',
+      'demo.ready.stream.open',
+      'demo.ready.lists',
+      'demo.ready.lists.fresh',
+    ]);
+  });
+});
