@@ -1,6 +1,8 @@
 // MCPRemoteEndpoint's status subresource and printer columns on a real kube-apiserver: spec writes leave status
 // alone and status writes leave spec alone, generation follows spec only, and the Table output (what `kubectl get
 // mcpre` prints) has the RFC's columns in order.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MCP_REMOTE_ENDPOINT as MCPRE } from '../../../src/api/resources.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
@@ -154,5 +156,28 @@ describe('printer columns (server-side Table output)', () => {
     expect(cells.slice(0, 5)).toEqual(['cells', 'proxy', 'Ready', 'https://remote.example.com/mcp', serviceURL]);
     expect(typeof cells[5]).toBe('string'); // Age, e.g. "0s"
     expect(cells[6]).toBe('Ready');
+  });
+});
+
+describe('kubectl explain', () => {
+  it('shows the field descriptions from the CRD (published OpenAPI)', async (ctx) => {
+    const kubectl = cp.running.binaries.kubectl;
+    if (kubectl === undefined) ctx.skip('no kubectl in KUBEBUILDER_ASSETS');
+    const run = () =>
+      promisify(execFile)(kubectl!, ['--kubeconfig', cp.kubeconfigPath, 'explain', 'mcpre.spec.type'], {
+        timeout: 20_000,
+      });
+    // The aggregated OpenAPI document picks up a new CRD a little after it is Established: bounded retry.
+    let out = '';
+    for (let attempt = 0; attempt < 20 && !out.includes('immutable'); attempt++) {
+      out = await run().then(
+        (r) => r.stdout,
+        (err: Error) => err.message,
+      );
+      if (!out.includes('immutable')) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(out).toContain('KIND:       MCPRemoteEndpoint');
+    expect(out).toContain('Immutable after creation');
+    expect(out).toContain('ENUM:');
   });
 });

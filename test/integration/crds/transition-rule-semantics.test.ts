@@ -1,0 +1,146 @@
+// Why MCPRemoteEndpoint's immutability rule is written `self == oldSelf` without a guard. THV-0067 proposes
+// `oldSelf == null || self.type == oldSelf.type` and says the guard lets the rule pass on create. On a real API
+// server, rules that mention oldSelf are transition rules: skipped on create, run only on update against the
+// stored object, where oldSelf is never null. So the guard is dead code. With optionalOldSelf the rule also runs on
+// create, and the guard must be `!oldSelf.hasValue()`. These throwaway CRDs (group rfc.mcpre.test) show all three.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResourceId } from '../../../src/api/resources.ts';
+import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
+import { type KubeObjects, kubeObjects, rejection } from '../../support/kube-objects.ts';
+
+const GROUP = 'rfc.mcpre.test';
+
+interface Variant {
+  plural: string;
+  kind: string;
+  rule: { rule: string; message: string; optionalOldSelf?: boolean };
+}
+
+// Each CRD has a defaulted spec.type, like MCPRemoteEndpoint, and one rule on spec.
+const variants = {
+  /** The RFC's rule, verbatim. */
+  rfc: {
+    plural: 'rfcrules',
+    kind: 'RfcRule',
+    rule: { rule: 'oldSelf == null || self.type == oldSelf.type', message: 'rfc' },
+  },
+  /** Only the guard: if `oldSelf == null` were ever true, updates would pass; if create ran it, create would pass. */
+  guardOnly: { plural: 'guardonlies', kind: 'GuardOnly', rule: { rule: 'oldSelf == null', message: 'guard-false' } },
+  /** The ratcheting form: evaluated on create too, with oldSelf an optional. */
+  optional: {
+    plural: 'optionalrules',
+    kind: 'OptionalRule',
+    rule: { rule: '!oldSelf.hasValue()', message: 'has-old-value', optionalOldSelf: true },
+  },
+} satisfies Record<string, Variant>;
+
+const resourceOf = (v: Variant): ResourceId => ({ group: GROUP, version: 'v1', plural: v.plural, kind: v.kind });
+
+function crdFor(v: Variant) {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${v.plural}.${GROUP}` },
+    spec: {
+      group: GROUP,
+      scope: 'Namespaced',
+      names: { kind: v.kind, listKind: `${v.kind}List`, plural: v.plural, singular: v.kind.toLowerCase() },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                spec: {
+                  type: 'object',
+                  'x-kubernetes-validations': [v.rule],
+                  properties: {
+                    type: { type: 'string', enum: ['proxy', 'direct'], default: 'proxy' },
+                    note: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+let cp: ControlPlane;
+let k: KubeObjects;
+let ns: string;
+
+beforeAll(async () => {
+  cp = await startControlPlane({ crdDirs: [] });
+  k = kubeObjects(cp.kc);
+  ns = await cp.namespace('transition');
+  for (const v of Object.values(variants)) {
+    const res = await cp.running.admin.request(
+      'POST',
+      '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+      crdFor(v),
+    );
+    expect(res.status, res.text).toBe(201);
+  }
+  // Bounded wait until each new resource is served (Established and in discovery).
+  for (const v of Object.values(variants)) {
+    const deadline = performance.now() + 15_000;
+    for (;;) {
+      const res = await cp.running.admin.request('GET', `/apis/${GROUP}/v1/namespaces/${ns}/${v.plural}`);
+      if (res.status === 200) break;
+      if (performance.now() > deadline) throw new Error(`${v.plural} not served after 15 s: HTTP ${res.status}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+});
+afterAll(async () => {
+  await k?.close();
+  await cp?.stop();
+});
+
+const obj = (v: Variant, name: string, spec: object) => ({
+  apiVersion: `${GROUP}/v1`,
+  kind: v.kind,
+  metadata: { name },
+  spec,
+});
+
+describe('transition rules (oldSelf without optionalOldSelf)', () => {
+  it('are skipped on create: even a rule that is false whenever it runs lets a create through', async () => {
+    await expect(
+      k.create(resourceOf(variants.guardOnly), ns, obj(variants.guardOnly, 'g', { type: 'direct' })),
+    ).resolves.toBeDefined();
+  });
+
+  it('run on every update, where oldSelf is never null: the RFC guard `oldSelf == null` is never true', async () => {
+    const err = await rejection(
+      k.mergePatch(resourceOf(variants.guardOnly), ns, 'g', { spec: { note: 'unrelated change' } }),
+    );
+    expect(err.message).toContain('guard-false');
+  });
+
+  it('so the RFC rule behaves exactly like plain `self.type == oldSelf.type`', async () => {
+    const rfc = resourceOf(variants.rfc);
+    await k.create(rfc, ns, obj(variants.rfc, 'r', { type: 'direct' }));
+    await expect(k.mergePatch(rfc, ns, 'r', { spec: { note: 'ok' } })).resolves.toBeDefined();
+    const err = await rejection(k.mergePatch(rfc, ns, 'r', { spec: { type: 'proxy' } }));
+    expect(err.message).toContain('rfc');
+  });
+});
+
+describe('optionalOldSelf: true', () => {
+  it('runs the rule on create with oldSelf absent (hasValue() false) ...', async () => {
+    const res = resourceOf(variants.optional);
+    await expect(k.create(res, ns, obj(variants.optional, 'o', { type: 'direct' }))).resolves.toBeDefined();
+  });
+
+  it('... and on update with oldSelf present (hasValue() true)', async () => {
+    const err = await rejection(k.mergePatch(resourceOf(variants.optional), ns, 'o', { spec: { note: 'x' } }));
+    expect(err.message).toContain('has-old-value');
+  });
+});

@@ -1,0 +1,35 @@
+// src/api/resources.ts hand-writes the group/version/plural/kind that code uses; crds/ is the source of truth.
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadCrds } from '../../../scripts/generate/crds.ts';
+import {
+  GROUP_VERSION,
+  SERVED_RESOURCES,
+  TOOLHIVE_MCP_REMOTE_PROXY,
+  TOOLHIVE_MCP_SERVER,
+} from '../../../src/api/resources.ts';
+
+const repoRoot = resolve(import.meta.dirname, '../../..');
+const ids = (dir: string) =>
+  loadCrds(repoRoot, dir)
+    .map(({ crd, version }) => ({
+      group: crd.spec.group,
+      version: version.name,
+      plural: crd.spec.names.plural,
+      kind: crd.spec.names.kind,
+    }))
+    .sort((a, b) => a.kind.localeCompare(b.kind));
+
+describe('resource constants', () => {
+  it('match every CRD in crds/, one to one', () => {
+    expect([...SERVED_RESOURCES].sort((a, b) => a.kind.localeCompare(b.kind))).toEqual(ids('crds'));
+  });
+
+  it('match the test-only ToolHive CRDs', () => {
+    expect([TOOLHIVE_MCP_REMOTE_PROXY, TOOLHIVE_MCP_SERVER]).toEqual(ids('test/crds/toolhive'));
+  });
+
+  it('GROUP_VERSION is the apiVersion written in manifests', () => {
+    expect(GROUP_VERSION).toBe('toolhive.stacklok.dev/v1alpha1');
+  });
+});
