@@ -1,0 +1,479 @@
+// The endpoint reconciler as a state chart: one actor per MCPRemoteEndpoint. Level-triggered: every wake-up
+// (LOOK_AGAIN) re-reads the object and everything it references through the `observe` actor, and the chart decides
+// from that snapshot alone. Effects are named actors (real ones in src/actors/kube, fakes in tests and the simulator);
+// decisions are pure functions in src/api; time comes only from the actor clock (the retry delay).
+//
+//   pending -> validating -> ready                                  (direct)
+//   pending -> validating -> provisioning -> awaitingDeployment -> ready    (proxy)
+//   validating -> failed (reason in the conditions);  deleted proxy -> terminating -> released
+import { assign, fromPromise, setup } from 'xstate';
+import {
+  finalizersWith,
+  finalizersWithout,
+  hasFinalizer,
+  type ProxyPlan,
+  planProxy,
+  route,
+  teardownRefs,
+} from '../api/endpoint-decision.ts';
+import { assessDeployment } from '../api/endpoint-deployment.ts';
+import { type EndpointEvent, eventsForTransition } from '../api/endpoint-events.ts';
+import type { Endpoint } from '../api/endpoint-model.ts';
+import { proxyNames } from '../api/endpoint-proxy-names.ts';
+import type { Manifest, OwnedObjectRef, ProxySettings } from '../api/endpoint-proxy-objects.ts';
+import {
+  classifyApiFailure,
+  DEFAULT_RETRY,
+  errorMessage,
+  type RetryPolicy,
+  retryAfterOf,
+  retryDelayMs,
+} from '../api/endpoint-retry.ts';
+import type { EndpointSnapshot } from '../api/endpoint-snapshot.ts';
+import { desiredStatus, type Outcome, planStatus, type StatusPlan } from '../api/endpoint-status.ts';
+import { type Validation, validateEndpoint } from '../api/endpoint-validation.ts';
+
+export interface EndpointKey {
+  namespace: string;
+  name: string;
+}
+
+export interface EndpointInput {
+  key: EndpointKey;
+  proxy: ProxySettings;
+  retry?: RetryPolicy;
+  /** After this many 409s in a row, back off instead of retrying at once. */
+  maxConflicts?: number;
+}
+
+export interface EndpointContext {
+  key: EndpointKey;
+  proxy: ProxySettings;
+  retry: RetryPolicy;
+  maxConflicts: number;
+  snapshot: EndpointSnapshot | null;
+  validation: Validation | null;
+  outcome: Outcome | null;
+  plan: StatusPlan | null;
+  proxyPlan: ProxyPlan | null;
+  /** A wake-up arrived while busy: look again once the current pass is done. */
+  dirty: boolean;
+  /** The next observation must read the object from the API, not the cache (after a 409). */
+  fresh: boolean;
+  attempt: number;
+  conflicts: number;
+  retryAfterMs: number | undefined;
+  lastError: string | null;
+}
+
+export type EndpointEventIn = { type: 'LOOK_AGAIN' };
+
+// Inputs of the effect actors: plain data, so a simulator can log and replay them.
+export interface ObserveInput {
+  key: EndpointKey;
+  fresh: boolean;
+}
+export interface WriteStatusInput {
+  key: EndpointKey;
+  resourceVersion: string | undefined;
+  status: StatusPlan['status'];
+}
+export interface SetFinalizersInput {
+  key: EndpointKey;
+  resourceVersion: string | undefined;
+  finalizers: string[];
+}
+export interface ApplyProxyInput {
+  key: EndpointKey;
+  apply: Manifest[];
+  remove: OwnedObjectRef[];
+}
+export interface DeleteOwnedInput {
+  key: EndpointKey;
+  refs: OwnedObjectRef[];
+}
+export interface RecordEventsInput {
+  endpoint: { namespace: string; name: string; uid: string | undefined; resourceVersion: string | undefined };
+  events: EndpointEvent[];
+}
+
+/** The error carried by an `xstate.error.actor.*` event (the chart's own events carry none). */
+function errorOf(event: unknown): unknown {
+  return (event as { error?: unknown }).error;
+}
+
+function notProvided(name: string) {
+  return async (): Promise<never> => {
+    throw new Error(`endpoint machine: actor "${name}" was not provided`);
+  };
+}
+
+const observeKey = (context: EndpointContext): ObserveInput => ({ key: context.key, fresh: context.fresh });
+const current = (context: EndpointContext): Endpoint => {
+  const endpoint = context.snapshot?.endpoint;
+  if (!endpoint) throw new Error('endpoint machine: no endpoint in snapshot');
+  return endpoint;
+};
+const withOutcome = (context: EndpointContext, outcome: Outcome) => {
+  const endpoint = current(context);
+  return {
+    outcome,
+    plan: planStatus(endpoint, desiredStatus(endpoint, outcome), context.snapshot?.now ?? ''),
+  };
+};
+const deploymentOf = (context: EndpointContext) =>
+  assessDeployment(context.snapshot?.owned.deployment ?? null, proxyNames(context.key.name).name);
+
+const endpointSetup = setup({
+  types: {} as {
+    context: EndpointContext;
+    events: EndpointEventIn;
+    input: EndpointInput;
+  },
+  actors: {
+    observe: fromPromise<EndpointSnapshot, ObserveInput>(notProvided('observe')),
+    writeStatus: fromPromise<Endpoint | null, WriteStatusInput>(notProvided('writeStatus')),
+    setFinalizers: fromPromise<Endpoint | null, SetFinalizersInput>(notProvided('setFinalizers')),
+    applyProxy: fromPromise<void, ApplyProxyInput>(notProvided('applyProxy')),
+    deleteOwned: fromPromise<void, DeleteOwnedInput>(notProvided('deleteOwned')),
+    recordEvents: fromPromise<void, RecordEventsInput>(notProvided('recordEvents')),
+  },
+  guards: {
+    dirty: ({ context }) => context.dirty,
+    isGone: ({ context }) => route(context.snapshot ?? emptyRoute, context.validation) === 'gone',
+    isReleased: ({ context }) => route(context.snapshot ?? emptyRoute, context.validation) === 'released',
+    isTerminating: ({ context }) => route(context.snapshot ?? emptyRoute, context.validation) === 'terminate',
+    isInvalid: ({ context }) => route(context.snapshot ?? emptyRoute, context.validation) === 'invalid',
+    isDirect: ({ context }) => route(context.snapshot ?? emptyRoute, context.validation) === 'direct',
+    hasFinalizer: ({ context }) => hasFinalizer(current(context)),
+    proxyPlanEmpty: ({ context }) => !context.proxyPlan?.apply.length && !context.proxyPlan?.remove.length,
+    deploymentReady: ({ context }) => deploymentOf(context).state === 'ready',
+    deploymentFailed: ({ context }) => deploymentOf(context).state === 'failed',
+    statusUnchanged: ({ context }) => !context.plan?.changed,
+    hasEvents: ({ context }) => pendingEvents(context).length > 0,
+    isConflict: ({ context, event }) =>
+      classifyApiFailure(errorOf(event)) === 'conflict' && context.conflicts < context.maxConflicts,
+    isNotFound: ({ event }) => classifyApiFailure(errorOf(event)) === 'notFound',
+    isRejected: ({ event }) => classifyApiFailure(errorOf(event)) === 'rejected',
+  },
+  actions: {
+    markClean: assign({ dirty: false }),
+    markDirty: assign({ dirty: true }),
+    adoptSnapshot: assign((_, snapshot: EndpointSnapshot) => ({
+      snapshot,
+      fresh: false,
+      validation: snapshot.endpoint ? validateEndpoint(snapshot) : null,
+    })),
+    // A write returned the object as stored: later writes in this pass carry its new resourceVersion.
+    adoptWritten: assign(({ context }, written: Endpoint | null) =>
+      written && context.snapshot ? { snapshot: { ...context.snapshot, endpoint: written } } : {},
+    ),
+    succeeded: assign({ attempt: 0, conflicts: 0, retryAfterMs: undefined, lastError: null }),
+    conflicted: assign(({ context }) => ({ fresh: true, conflicts: context.conflicts + 1 })),
+    failedAttempt: assign(({ context, event }) => {
+      const error = errorOf(event);
+      return {
+        attempt: context.attempt + 1,
+        retryAfterMs: retryAfterOf(error),
+        lastError: errorMessage(error),
+        fresh: classifyApiFailure(error) === 'conflict' || context.fresh,
+      };
+    }),
+    decideInvalid: assign(({ context }) =>
+      withOutcome(context, {
+        kind: 'invalid',
+        validation: context.validation ?? emptyValidation,
+        deployment:
+          current(context).spec.type === 'proxy' && context.snapshot?.owned.deployment
+            ? deploymentOf(context)
+            : undefined,
+      }),
+    ),
+    decideDirect: assign(({ context }) =>
+      withOutcome(context, { kind: 'direct', validation: context.validation ?? emptyValidation }),
+    ),
+    decideProxy: assign(({ context }) =>
+      withOutcome(context, {
+        kind: 'proxy',
+        validation: context.validation ?? emptyValidation,
+        deployment: deploymentOf(context),
+      }),
+    ),
+    decideProvisionFailed: assign(({ context, event }) =>
+      withOutcome(context, {
+        kind: 'provisionFailed',
+        validation: context.validation ?? emptyValidation,
+        error: {
+          reason: 'ProvisioningFailed',
+          message: `the API server rejected the proxy objects: ${errorMessage(errorOf(event))}; check spec.proxyConfig (resourceOverrides, resources)`,
+        },
+      }),
+    ),
+    decideTerminating: assign(({ context }) =>
+      withOutcome(context, { kind: 'terminating', validation: context.validation ?? emptyValidation }),
+    ),
+    planProxy: assign(({ context }) => ({
+      proxyPlan: context.snapshot ? planProxy(context.snapshot, context.proxy) : null,
+    })),
+  },
+  delays: {
+    retryDelay: ({ context }) => retryDelayMs(context.attempt, context.retryAfterMs, context.retry),
+  },
+});
+
+/**
+ * Publishes the status (only when it changed), then announces its events; `next` is the sibling state to go to.
+ * 409 and 404 send the actor back to look again from fresh state; other failures back off.
+ */
+function publishState(next: string) {
+  return endpointSetup.createStateConfig({
+    initial: 'checking',
+    states: {
+      checking: {
+        always: [{ guard: 'statusUnchanged', target: 'done' }, { target: 'writing' }],
+      },
+      writing: {
+        invoke: {
+          id: 'writeStatus',
+          src: 'writeStatus',
+          input: ({ context }) => ({
+            key: context.key,
+            resourceVersion: context.snapshot?.endpoint?.metadata.resourceVersion,
+            status: (context.plan as StatusPlan).status,
+          }),
+          onDone: {
+            target: 'announcing',
+            actions: [{ type: 'adoptWritten', params: ({ event }) => event.output }, 'succeeded'],
+          },
+          onError: [
+            { guard: 'isConflict', target: '#endpoint.observing', actions: 'conflicted' },
+            { guard: 'isNotFound', target: '#endpoint.observing', actions: 'conflicted' },
+            { target: '#endpoint.backoff', actions: 'failedAttempt' },
+          ],
+        },
+      },
+      announcing: {
+        always: [{ guard: 'hasEvents', target: 'recording' }, { target: 'done' }],
+      },
+      // Events are best effort: a failure to record one never blocks the reconcile.
+      recording: {
+        invoke: {
+          id: 'recordEvents',
+          src: 'recordEvents',
+          input: ({ context }) => ({
+            endpoint: {
+              namespace: context.key.namespace,
+              name: context.key.name,
+              uid: context.snapshot?.endpoint?.metadata.uid,
+              resourceVersion: context.snapshot?.endpoint?.metadata.resourceVersion,
+            },
+            events: pendingEvents(context),
+          }),
+          onDone: { target: 'done' },
+          onError: { target: 'done' },
+        },
+      },
+      done: { type: 'final' },
+    },
+    onDone: { target: next },
+  });
+}
+
+/** A state that publishes its status, then waits for the next wake-up. */
+function restingState() {
+  return endpointSetup.createStateConfig({
+    initial: 'publishing',
+    states: {
+      publishing: publishState('idle'),
+      idle: {
+        always: { guard: 'dirty', target: '#endpoint.observing' },
+        on: { LOOK_AGAIN: '#endpoint.observing' },
+      },
+    },
+  });
+}
+
+export const endpointMachine = endpointSetup.createMachine({
+  id: 'endpoint',
+  initial: 'pending',
+  context: ({ input }) => ({
+    key: input.key,
+    proxy: input.proxy,
+    retry: input.retry ?? DEFAULT_RETRY,
+    maxConflicts: input.maxConflicts ?? 5,
+    snapshot: null,
+    validation: null,
+    outcome: null,
+    plan: null,
+    proxyPlan: null,
+    dirty: false,
+    fresh: false,
+    attempt: 0,
+    conflicts: 0,
+    retryAfterMs: undefined,
+    lastError: null,
+  }),
+  // A wake-up while busy is remembered; idle states below handle it at once.
+  on: { LOOK_AGAIN: { actions: 'markDirty' } },
+  states: {
+    // Not looked at yet: the first observation.
+    pending: {
+      entry: 'markClean',
+      invoke: {
+        id: 'observe',
+        src: 'observe',
+        input: ({ context }) => observeKey(context),
+        onDone: { target: 'validating', actions: { type: 'adoptSnapshot', params: ({ event }) => event.output } },
+        onError: { target: 'backoff', actions: 'failedAttempt' },
+      },
+    },
+    // Every later look: the same observation, from any resting state.
+    observing: {
+      entry: 'markClean',
+      invoke: {
+        id: 'observe',
+        src: 'observe',
+        input: ({ context }) => observeKey(context),
+        onDone: { target: 'validating', actions: { type: 'adoptSnapshot', params: ({ event }) => event.output } },
+        onError: { target: 'backoff', actions: 'failedAttempt' },
+      },
+    },
+    validating: {
+      always: [
+        { guard: 'isGone', target: 'gone' },
+        { guard: 'isReleased', target: 'released' },
+        { guard: 'isTerminating', target: 'terminating' },
+        { guard: 'isInvalid', target: 'failed', actions: 'decideInvalid' },
+        { guard: 'isDirect', target: 'ready', actions: 'decideDirect' },
+        { target: 'provisioning' },
+      ],
+    },
+    provisioning: {
+      initial: 'checkingFinalizer',
+      states: {
+        checkingFinalizer: {
+          always: [{ guard: 'hasFinalizer', target: 'planning' }, { target: 'addingFinalizer' }],
+        },
+        // The finalizer goes on before anything is created, so nothing can be orphaned by a delete.
+        addingFinalizer: {
+          invoke: {
+            id: 'setFinalizers',
+            src: 'setFinalizers',
+            input: ({ context }) => ({
+              key: context.key,
+              resourceVersion: current(context).metadata.resourceVersion,
+              finalizers: finalizersWith(current(context)),
+            }),
+            onDone: { target: 'planning', actions: { type: 'adoptWritten', params: ({ event }) => event.output } },
+            onError: [
+              { guard: 'isConflict', target: '#endpoint.observing', actions: 'conflicted' },
+              { guard: 'isNotFound', target: '#endpoint.observing', actions: 'conflicted' },
+              { target: '#endpoint.backoff', actions: 'failedAttempt' },
+            ],
+          },
+        },
+        planning: {
+          entry: 'planProxy',
+          always: [{ guard: 'proxyPlanEmpty', target: 'provisioned' }, { target: 'applying' }],
+        },
+        applying: {
+          invoke: {
+            id: 'applyProxy',
+            src: 'applyProxy',
+            input: ({ context }) => ({
+              key: context.key,
+              apply: context.proxyPlan?.apply ?? [],
+              remove: context.proxyPlan?.remove ?? [],
+            }),
+            onDone: { target: 'provisioned' },
+            onError: [
+              {
+                guard: 'isRejected',
+                target: '#endpoint.failed',
+                actions: 'decideProvisionFailed',
+              },
+              { target: '#endpoint.backoff', actions: 'failedAttempt' },
+            ],
+          },
+        },
+        provisioned: { type: 'final' },
+      },
+      onDone: [
+        { guard: 'deploymentReady', target: 'ready', actions: 'decideProxy' },
+        { guard: 'deploymentFailed', target: 'failed', actions: 'decideProxy' },
+        { target: 'awaitingDeployment', actions: 'decideProxy' },
+      ],
+    },
+    awaitingDeployment: restingState(),
+    ready: restingState(),
+    failed: restingState(),
+    terminating: {
+      entry: 'decideTerminating',
+      initial: 'publishing',
+      states: {
+        publishing: publishState('removing'),
+        removing: {
+          invoke: {
+            id: 'deleteOwned',
+            src: 'deleteOwned',
+            input: ({ context }) => ({ key: context.key, refs: teardownRefs(current(context)) }),
+            onDone: { target: 'releasing' },
+            onError: { target: '#endpoint.backoff', actions: 'failedAttempt' },
+          },
+        },
+        releasing: {
+          invoke: {
+            id: 'setFinalizers',
+            src: 'setFinalizers',
+            input: ({ context }) => ({
+              key: context.key,
+              resourceVersion: current(context).metadata.resourceVersion,
+              finalizers: finalizersWithout(current(context)),
+            }),
+            onDone: {
+              target: '#endpoint.released',
+              actions: [{ type: 'adoptWritten', params: ({ event }) => event.output }, 'succeeded'],
+            },
+            onError: [
+              { guard: 'isConflict', target: '#endpoint.observing', actions: 'conflicted' },
+              { guard: 'isNotFound', target: '#endpoint.gone' },
+              { target: '#endpoint.backoff', actions: 'failedAttempt' },
+            ],
+          },
+        },
+      },
+    },
+    // Deleting, and the operator's finalizer is gone: nothing left to do until the object disappears.
+    released: {
+      always: { guard: 'dirty', target: 'observing' },
+      on: { LOOK_AGAIN: 'observing' },
+    },
+    // The object does not exist (the runtime stops this actor when its informer sees the delete).
+    gone: {
+      always: { guard: 'dirty', target: 'observing' },
+      on: { LOOK_AGAIN: 'observing' },
+    },
+    // An API call failed (throttled, 5xx, network): wait, then look again from the start.
+    backoff: {
+      after: { retryDelay: 'observing' },
+    },
+  },
+});
+
+function pendingEvents(context: EndpointContext): EndpointEvent[] {
+  return context.plan ? eventsForTransition(context.plan.previous, context.plan.status.conditions) : [];
+}
+
+const emptyValidation: Validation = { conditions: [], failures: [], valid: false };
+const emptyRoute: EndpointSnapshot = {
+  now: '',
+  endpoint: null,
+  group: null,
+  authConfig: null,
+  caBundle: null,
+  secrets: {},
+  collisions: [],
+  owned: { deployment: null, service: null, serviceAccount: null },
+};
+
+export type EndpointMachine = typeof endpointMachine;
