@@ -106,7 +106,15 @@ function renderCrd({ file, crd, version }: LoadedCrd): string {
   return out.join('\n');
 }
 
-export function generateReferenceDoc(crds: LoadedCrd[]): string {
+// The kind users meet first goes first; any other kind follows in file order.
+const ORDER = ['MCPRemoteEndpoint', 'MCPGroup', 'MCPExternalAuthConfig', 'MCPToolConfig'];
+const rank = (c: LoadedCrd) => {
+  const i = ORDER.indexOf(c.crd.spec.names.kind);
+  return i === -1 ? ORDER.length : i;
+};
+
+export function generateReferenceDoc(unordered: LoadedCrd[]): string {
+  const crds = [...unordered].sort((a, b) => rank(a) - rank(b));
   const head = [
     '# CRD reference',
     '',
