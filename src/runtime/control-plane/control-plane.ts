@@ -19,6 +19,8 @@ export interface ControlPlaneOptions {
   kubeconfigPath?: string;
   binaries?: ControlPlaneBinaries;
   startTimeoutMs?: number;
+  /** Write an audit log of every request (level Metadata) to `<dir>/audit.log`: who did which verb on what. */
+  audit?: boolean;
 }
 
 export interface RunningControlPlane {
@@ -30,6 +32,10 @@ export interface RunningControlPlane {
   dir: string;
   admin: AdminClient;
   crds: string[];
+  /** Set when started with `audit: true`. */
+  auditLogPath?: string;
+  /** A kubeconfig for another user, authenticated by a client certificate and subject to RBAC. */
+  userKubeconfig(user: string, groups?: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -88,6 +94,10 @@ async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinari
       'sa.pub': certs.serviceAccount.publicPem,
       'sa.key': certs.serviceAccount.privatePem,
     };
+    if (opts.audit) {
+      files['audit-policy.yaml'] =
+        'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n';
+    }
     for (const [name, content] of Object.entries(files)) await writeFile(join(certDir, name), content, { mode: 0o600 });
 
     const server = `https://127.0.0.1:${apiPort}`;
@@ -111,6 +121,14 @@ async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinari
         `--service-account-key-file=${join(certDir, 'sa.pub')}`,
         `--service-account-signing-key-file=${join(certDir, 'sa.key')}`,
         '--v=1',
+        ...(opts.audit
+          ? [
+              `--audit-policy-file=${join(certDir, 'audit-policy.yaml')}`,
+              `--audit-log-path=${join(dir, 'audit.log')}`,
+              '--audit-log-format=json',
+              '--audit-log-mode=blocking',
+            ]
+          : []),
       ],
       logFile: join(dir, 'kube-apiserver.log'),
       cleanupDirs: [dir],
@@ -155,6 +173,11 @@ async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinari
       dir,
       admin,
       crds,
+      ...(opts.audit ? { auditLogPath: join(dir, 'audit.log') } : {}),
+      async userKubeconfig(user, groups = []) {
+        const pair = await certs.issueClient(user, groups);
+        return adminKubeconfig(server, certs.servingCa.certPem, pair.certPem, pair.keyPem, user);
+      },
       stop() {
         stopped ??= (async () => {
           await admin.close();
