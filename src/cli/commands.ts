@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { registerDevCluster } from './dev-cluster.ts';
+import { registerGateway } from './gateway.ts';
 
 // Every command registers itself here; the action of each imports its implementation lazily.
 export function registerCommands(program: Command): void {
   registerDevCluster(program);
+  registerGateway(program);
 }

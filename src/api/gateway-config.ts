@@ -1,0 +1,294 @@
+// The gateway's config file (`mcpre gateway --config FILE`): which backends to serve, how to reach them, how to
+// aggregate them and who may call. The operator writes the same shape into a ConfigMap for a VirtualMCPServer in
+// static mode, so it holds secret *names* (environment variable names) only, never secret values.
+// Shapes follow ToolHive's vMCP config where one exists (aggregation, tool config), in this project's field names.
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** RFC 7230 token characters: anything else is not a header name. */
+const headerNamePattern = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const envVarPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Headers a backend config may not set: they belong to the connection, the transport or the MCP session. */
+export const reservedHeaderNames: ReadonlySet<string> = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'content-type',
+  'accept',
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'last-event-id',
+]);
+
+const headerName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(headerNamePattern, 'not a valid HTTP header name')
+  .refine((n) => !reservedHeaderNames.has(n.toLowerCase()), {
+    message: 'this header is set by the gateway itself and cannot be configured',
+  });
+
+const headerValue = z
+  .string()
+  .max(8192)
+  .refine((v) => !/[\r\n\0]/.test(v), { message: 'header values may not contain CR, LF or NUL' });
+
+const envVarName = z.string().regex(envVarPattern, 'not a valid environment variable name');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+const absolutePath = z
+  .string()
+  .refine((p) => p.startsWith('/'), { message: 'must be an absolute path' })
+  .refine((p) => !p.split('/').includes('..'), { message: "may not contain '..'" });
+
+/** Outgoing auth: the subset of MCPExternalAuthConfig that a gateway can apply, with secrets by env var name. */
+export const outgoingAuthSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('unauthenticated') }),
+  z.strictObject({
+    type: z.literal('headerInjection'),
+    headerName,
+    /** Environment variable that holds the header value (a Secret mounted as env by the operator). */
+    valueEnv: envVarName,
+  }),
+  z.strictObject({
+    type: z.literal('tokenExchange'),
+    tokenUrl: httpUrl,
+    clientId: z.string().min(1).optional(),
+    clientSecretEnv: envVarName.optional(),
+    audience: z.string().min(1),
+    scopes: z.array(z.string().min(1)).optional(),
+    resource: z.string().min(1).optional(),
+    subjectTokenType: z.string().min(1).optional(),
+  }),
+]);
+export type OutgoingAuthConfig = z.infer<typeof outgoingAuthSchema>;
+
+const toolAnnotationsOverride = z.strictObject({
+  title: z.string().optional(),
+  readOnlyHint: z.boolean().optional(),
+  destructiveHint: z.boolean().optional(),
+  idempotentHint: z.boolean().optional(),
+  openWorldHint: z.boolean().optional(),
+});
+
+/** MCPToolConfig's override shape: unset fields keep the backend's value. */
+export const toolOverrideSchema = z.strictObject({
+  name: z.string().min(1).max(128).optional(),
+  description: z.string().optional(),
+  annotations: toolAnnotationsOverride.optional(),
+});
+export type ToolOverrideConfig = z.infer<typeof toolOverrideSchema>;
+
+/** Per-backend tool visibility and presentation (MCPToolConfig's spec, plus ToolHive's `excludeAll`). */
+export const backendToolConfigSchema = z.strictObject({
+  backend: z.string().min(1),
+  /** Allow-list of the backend's original tool names; empty or unset shows every tool. */
+  filter: z.array(z.string().min(1)).optional(),
+  /** Keyed by the backend's original tool name. */
+  overrides: z.record(z.string().min(1), toolOverrideSchema).optional(),
+  /** Hide every tool of this backend (its resources and prompts stay). */
+  excludeAll: z.boolean().optional(),
+});
+export type BackendToolConfig = z.infer<typeof backendToolConfigSchema>;
+
+export const backendConfigSchema = z.strictObject({
+  /** Used in prefixes, audit lines and errors; a DNS label like the endpoint it usually comes from. */
+  name: z.string().max(63).regex(dnsLabel, 'must be a lowercase DNS label (a-z, 0-9, -)'),
+  url: httpUrl,
+  transport: z.enum(['streamable-http', 'sse']).default('streamable-http'),
+  /** `direct` backends are served only by the replica that holds the Lease; `proxy` backends by every replica. */
+  type: z.enum(['direct', 'proxy']).default('direct'),
+  /** Plaintext headers (non-secret). */
+  headers: z.record(headerName, headerValue).default({}),
+  /** Header name to the environment variable holding its value (secret values stay out of this file). */
+  headerEnvVars: z.record(headerName, envVarName).default({}),
+  /** PEM bundle appended to the system CA pool for this backend only. */
+  caBundlePath: absolutePath.optional(),
+  auth: outgoingAuthSchema.default({ type: 'unauthenticated' }),
+});
+export type BackendConfig = z.infer<typeof backendConfigSchema>;
+
+export const aggregationSchema = z.strictObject({
+  conflictResolution: z.enum(['prefix', 'priority', 'manual']).default('prefix'),
+  conflictResolutionConfig: z
+    .strictObject({
+      /** `{backend}` (or ToolHive's `{workload}`) is replaced by the backend name. */
+      prefixFormat: z.string().min(1).default('{backend}_'),
+      /** Highest priority first; backends not listed are prefixed when they conflict. */
+      priorityOrder: z.array(z.string().min(1)).default([]),
+    })
+    .default({ prefixFormat: '{backend}_', priorityOrder: [] }),
+  tools: z.array(backendToolConfigSchema).default([]),
+});
+export type AggregationConfig = z.infer<typeof aggregationSchema>;
+
+export const incomingAuthSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('anonymous') }),
+  z.strictObject({
+    type: z.literal('oidc'),
+    issuer: httpUrl,
+    audience: z.string().min(1),
+    /** Defaults to the issuer's discovery document's `jwks_uri`. */
+    jwksUrl: httpUrl.optional(),
+    clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+  }),
+]);
+export type IncomingAuthConfig = z.infer<typeof incomingAuthSchema>;
+
+export const serverSchema = z.strictObject({
+  /** Browser origins allowed besides the gateway's own loopback origins. `*` allows any (not recommended). */
+  allowedOrigins: z.array(z.string().min(1)).default([]),
+  /** Host header values accepted; empty means: loopback names when bound to loopback, anything otherwise. */
+  allowedHosts: z.array(z.string().min(1)).default([]),
+  maxRequestBodyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
+  /** Downstream sessions idle this long are closed. */
+  sessionIdleTimeoutSeconds: z.number().int().min(10).default(1800),
+  maxSessions: z.number().int().min(1).default(10_000),
+});
+
+export const leaseSchema = z.strictObject({
+  name: z.string().max(63).regex(dnsLabel, 'must be a lowercase DNS label'),
+  namespace: z.string().max(63).regex(dnsLabel, 'must be a lowercase DNS label').optional(),
+  durationSeconds: z.number().int().min(2).default(15),
+  renewDeadlineSeconds: z.number().int().min(1).default(10),
+  retryPeriodSeconds: z.number().int().min(1).default(2),
+});
+export type LeaseConfig = z.infer<typeof leaseSchema>;
+
+export const gatewayConfigSchema = z
+  .strictObject({
+    name: z.string().max(63).regex(dnsLabel, 'must be a lowercase DNS label').default('mcpre-gateway'),
+    backends: z.array(backendConfigSchema).default([]),
+    aggregation: aggregationSchema.default({
+      conflictResolution: 'prefix',
+      conflictResolutionConfig: { prefixFormat: '{backend}_', priorityOrder: [] },
+      tools: [],
+    }),
+    incomingAuth: incomingAuthSchema.default({ type: 'anonymous' }),
+    server: serverSchema.default({
+      allowedOrigins: [],
+      allowedHosts: [],
+      maxRequestBodyBytes: 4 * 1024 * 1024,
+      sessionIdleTimeoutSeconds: 1800,
+      maxSessions: 10_000,
+    }),
+    /** Which backends must be ready before /readyz says so: any one of them (default), all, or none. */
+    readiness: z.enum(['any', 'all', 'none']).default('any'),
+    /** Single-replica enforcement: only the Lease holder opens `direct` backends and reports ready. */
+    lease: leaseSchema.optional(),
+  })
+  .superRefine((cfg, ctx) => {
+    const names = new Set<string>();
+    cfg.backends.forEach((b, i) => {
+      if (names.has(b.name))
+        ctx.addIssue({ code: 'custom', path: ['backends', i, 'name'], message: `duplicate backend name "${b.name}"` });
+      names.add(b.name);
+      const injected = b.auth.type === 'headerInjection' ? b.auth.headerName.toLowerCase() : undefined;
+      const plain = Object.keys(b.headers).map((h) => h.toLowerCase());
+      const fromEnv = Object.keys(b.headerEnvVars).map((h) => h.toLowerCase());
+      for (const h of plain) {
+        if (fromEnv.includes(h))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['backends', i, 'headers', h],
+            message: `header "${h}" is set both in headers and headerEnvVars`,
+          });
+      }
+      if (injected && [...plain, ...fromEnv].includes(injected)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backends', i, 'auth', 'headerName'],
+          message: `header "${injected}" is also set in headers or headerEnvVars`,
+        });
+      }
+    });
+    const { conflictResolution, conflictResolutionConfig, tools } = cfg.aggregation;
+    conflictResolutionConfig.priorityOrder.forEach((n, i) => {
+      if (!names.has(n))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['aggregation', 'conflictResolutionConfig', 'priorityOrder', i],
+          message: `no backend named "${n}"`,
+        });
+    });
+    if (conflictResolution === 'priority' && conflictResolutionConfig.priorityOrder.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aggregation', 'conflictResolutionConfig', 'priorityOrder'],
+        message: 'conflictResolution "priority" needs a non-empty priorityOrder',
+      });
+    }
+    const tooled = new Set<string>();
+    tools.forEach((t, i) => {
+      if (!names.has(t.backend))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['aggregation', 'tools', i, 'backend'],
+          message: `no backend named "${t.backend}"`,
+        });
+      if (tooled.has(t.backend))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['aggregation', 'tools', i, 'backend'],
+          message: `backend "${t.backend}" has more than one tools entry`,
+        });
+      tooled.add(t.backend);
+    });
+    if (cfg.lease && cfg.lease.renewDeadlineSeconds >= cfg.lease.durationSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lease', 'renewDeadlineSeconds'],
+        message: 'must be shorter than durationSeconds, or two replicas could both believe they hold the Lease',
+      });
+    }
+  });
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+
+export class GatewayConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GatewayConfigError';
+  }
+}
+
+/** Validate an already-parsed object; errors list every problem as `path: message`. */
+export function validateGatewayConfig(value: unknown, source = 'gateway config'): GatewayConfig {
+  const result = gatewayConfigSchema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path) || '(top level)'}: ${issue.message}`);
+  throw new GatewayConfigError(`${source} is invalid:\n${lines.join('\n')}`);
+}
+
+/** Parse YAML (or JSON) text into a validated config. */
+export function parseGatewayConfig(text: string, source = 'gateway config'): GatewayConfig {
+  let value: unknown;
+  try {
+    value = parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    throw new GatewayConfigError(`${source} is not valid YAML: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return validateGatewayConfig(value, source);
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+}

@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+
+export function registerGateway(program: Command): void {
+  program
+    .command('gateway')
+    .description(
+      'serve the tools, resources and prompts of several MCP backends as one MCP server (Streamable HTTP at /mcp)',
+    )
+    .option('--port <n>', 'port to listen on (0 picks a free one)', '4483')
+    .option('--address <addr>', 'address to bind (default: 127.0.0.1, or 0.0.0.0 inside a Kubernetes pod)')
+    .option('--config <file>', 'gateway config file (YAML): backends, aggregation, incoming auth')
+    .option('--log-level <level>', 'pino log level (logs go to stderr)', 'info')
+    .action(async (opts: { port?: string; address?: string; config?: string; logLevel?: string }) => {
+      const { runGateway } = await import('../runtime/gateway/run-gateway.ts');
+      await runGateway(opts);
+    });
+}

@@ -1,0 +1,118 @@
+// Keeps the aggregated view current as backends come and go and their lists change. Bursts of backend changes (a
+// backend re-initializing fires several) are coalesced into one recompute, and listeners hear about a kind only when
+// what clients would see of it really changed, so clients get one `list_changed` per real change, not one per event.
+import type { AggregationConfig } from '../../api/gateway-config.ts';
+import { type AggregatedView, aggregate } from './aggregate.ts';
+import type { Backend } from './backend.ts';
+
+export type ListChangeKind = 'tools' | 'resources' | 'prompts';
+
+export interface AggregatorOptions {
+  config: AggregationConfig;
+  /** How long to wait for more backend changes before recomputing. */
+  coalesceMs?: number;
+  onConflicts?: (conflicts: string[]) => void;
+}
+
+export class Aggregator {
+  #view: AggregatedView;
+  readonly #backends = new Map<string, { backend: Backend; unsubscribe: () => void }>();
+  readonly #listeners = new Set<(kinds: ReadonlySet<ListChangeKind>) => void>();
+  readonly #opts: AggregatorOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #fingerprints: Record<ListChangeKind, string>;
+  #lastConflicts = '';
+
+  constructor(opts: AggregatorOptions) {
+    this.#opts = opts;
+    this.#view = aggregate([], opts.config);
+    this.#fingerprints = fingerprints(this.#view);
+  }
+
+  get view(): AggregatedView {
+    return this.#view;
+  }
+
+  get backends(): Backend[] {
+    return [...this.#backends.values()].map((b) => b.backend);
+  }
+
+  backend(name: string): Backend | undefined {
+    return this.#backends.get(name)?.backend;
+  }
+
+  add(backend: Backend): void {
+    if (this.#backends.has(backend.info.name)) throw new Error(`backend "${backend.info.name}" is already registered`);
+    const unsubscribe = backend.onChange(() => this.#schedule());
+    this.#backends.set(backend.info.name, { backend, unsubscribe });
+    this.#schedule();
+  }
+
+  remove(name: string): Backend | undefined {
+    const entry = this.#backends.get(name);
+    if (!entry) return undefined;
+    entry.unsubscribe();
+    this.#backends.delete(name);
+    this.#schedule();
+    return entry.backend;
+  }
+
+  /** Listeners get the kinds whose advertised lists changed. Returns an unsubscribe function. */
+  onListChanged(listener: (kinds: ReadonlySet<ListChangeKind>) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Apply a pending recompute now, so a request right after a backend change sees it. Cheap when none is pending. */
+  flush(): void {
+    if (!this.#timer) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#recompute();
+  }
+
+  close(): void {
+    clearTimeout(this.#timer);
+    for (const { unsubscribe } of this.#backends.values()) unsubscribe();
+    this.#backends.clear();
+    this.#listeners.clear();
+  }
+
+  #schedule(): void {
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#recompute();
+    }, this.#opts.coalesceMs ?? 25);
+    this.#timer.unref();
+  }
+
+  #recompute(): void {
+    const ready = [...this.#backends.values()]
+      .map((e) => e.backend)
+      .filter((b) => b.state === 'ready')
+      .map((b) => ({ name: b.info.name, lists: b.lists }));
+    const view = aggregate(ready, this.#opts.config);
+    const next = fingerprints(view);
+    const changed = new Set<ListChangeKind>();
+    for (const kind of ['tools', 'resources', 'prompts'] as const) {
+      if (next[kind] !== this.#fingerprints[kind]) changed.add(kind);
+    }
+    this.#view = view;
+    this.#fingerprints = next;
+    const conflicts = JSON.stringify(view.conflicts);
+    if (conflicts !== this.#lastConflicts) {
+      this.#lastConflicts = conflicts;
+      if (view.conflicts.length > 0) this.#opts.onConflicts?.(view.conflicts);
+    }
+    if (changed.size > 0) for (const listener of this.#listeners) listener(changed);
+  }
+}
+
+function fingerprints(view: AggregatedView): Record<ListChangeKind, string> {
+  return {
+    tools: JSON.stringify(view.tools),
+    resources: JSON.stringify([view.resources, view.resourceTemplates]),
+    prompts: JSON.stringify(view.prompts),
+  };
+}

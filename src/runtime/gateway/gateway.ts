@@ -1,0 +1,235 @@
+// Composition of one gateway: backends from the config, the aggregator over them, the router, client sessions and
+// the HTTP front. The only place that knows all of them; `mcpre gateway` and `mcpre up` both start one through here.
+import type { Server as HttpServer } from 'node:http';
+import { type Logger, pino } from 'pino';
+import type { BackendConfig, GatewayConfig } from '../../api/gateway-config.ts';
+import { Aggregator } from './aggregator.ts';
+import { type AuditSink, auditLogger } from './audit.ts';
+import type { Backend, BackendState } from './backend.ts';
+import { type BackendSetup, processEnvironment, type SetupEnvironment, setUpBackend } from './backend-setup.ts';
+import { ClientSessions } from './client-sessions.ts';
+import { isLoopbackAddress } from './http-guards.ts';
+import { createGatewayHttpServer, listen, type Readiness } from './http-server.ts';
+import { createAuthenticator } from './incoming-auth.ts';
+import { GatewayMetrics } from './metrics.ts';
+import { createOutgoingFetch } from './outgoing-fetch.ts';
+import { Router } from './router.ts';
+import { SdkClientBackend } from './sdk-client-backend.ts';
+import { createSessionServer } from './session-server.ts';
+
+/** Whether this replica may open `direct` backends (it holds the Lease, or runs without one). */
+export interface ReplicaGate {
+  isActive(): boolean;
+  onChange(listener: () => void): () => void;
+}
+
+export type BackendFactory = (setup: BackendSetup, logger: Logger) => Backend;
+
+export interface StartGatewayOptions {
+  config: GatewayConfig;
+  port?: number;
+  /** Defaults to 127.0.0.1: a gateway is reachable from elsewhere only when asked to be. */
+  host?: string;
+  logger?: Logger;
+  environment?: SetupEnvironment;
+  /** How a backend is built from its setup. The integrator swaps the session-actor adapter in here. */
+  createBackend?: BackendFactory;
+  replica?: ReplicaGate;
+  requestTimeoutMs?: number;
+  /** Extra sink for audit records (tests); the audit log line is always written. */
+  onAudit?: AuditSink;
+  version?: string;
+}
+
+export interface BackendStatus {
+  name: string;
+  type: BackendConfig['type'];
+  state: BackendState | 'excluded' | 'standby';
+  reason?: string;
+}
+
+export interface RunningGateway {
+  url: URL;
+  aggregator: Aggregator;
+  metrics: GatewayMetrics;
+  readiness(): Readiness;
+  backends(): BackendStatus[];
+  close(): Promise<void>;
+}
+
+interface Slot {
+  setup: BackendSetup;
+  backend: Backend | undefined;
+}
+
+export const sdkClientBackendFactory: BackendFactory = (setup, logger) =>
+  new SdkClientBackend({
+    info: setup.info,
+    transport: setup.transport,
+    http: createOutgoingFetch({ headers: setup.headers, caPem: setup.caPem }),
+    logger,
+  });
+
+export async function startGateway(opts: StartGatewayOptions): Promise<RunningGateway> {
+  const { config } = opts;
+  const logger = opts.logger ?? defaultLogger();
+  const metrics = new GatewayMetrics();
+  const createBackend = opts.createBackend ?? sdkClientBackendFactory;
+  const host = opts.host ?? '127.0.0.1';
+
+  const aggregator = new Aggregator({
+    config: config.aggregation,
+    onConflicts: (conflicts) => logger.warn({ conflicts }, 'aggregation hid some names; see the messages'),
+  });
+  const writeAudit = auditLogger(logger);
+  const audit: AuditSink = (record) => {
+    writeAudit(record);
+    opts.onAudit?.(record);
+  };
+  const router = new Router({ aggregator, audit, metrics, requestTimeoutMs: opts.requestTimeoutMs });
+  const sessions = new ClientSessions({
+    newServer: () => createSessionServer({ aggregator, router, name: config.name, version: opts.version ?? '0.1.0' }),
+    logger,
+    metrics,
+    idleTimeoutMs: config.server.sessionIdleTimeoutSeconds * 1000,
+    maxSessions: config.server.maxSessions,
+  });
+  aggregator.onListChanged((kinds) => {
+    for (const kind of kinds) metrics.listChanged.inc({ kind });
+    const view = aggregator.view;
+    metrics.advertised.set({ kind: 'tools' }, view.tools.length);
+    metrics.advertised.set({ kind: 'resources' }, view.resources.length + view.resourceTemplates.length);
+    metrics.advertised.set({ kind: 'prompts' }, view.prompts.length);
+    sessions.announce(kinds);
+  });
+
+  const slots = new Map<string, Slot>();
+  const excluded = new Map<string, string>();
+  for (const cfg of config.backends) {
+    const result = setUpBackend(cfg, opts.environment ?? processEnvironment);
+    if (result.ok) slots.set(cfg.name, { setup: result.setup, backend: undefined });
+    else {
+      excluded.set(cfg.name, result.reason);
+      logger.error({ backend: cfg.name, reason: result.reason }, 'backend left out');
+    }
+  }
+
+  const countStates = () => {
+    metrics.backendsByState.reset();
+    for (const s of statuses()) metrics.backendsByState.inc({ state: s.state });
+  };
+  const open = (slot: Slot) => {
+    if (slot.backend) return;
+    const backend = createBackend(slot.setup, logger.child({ backend: slot.setup.info.name }));
+    slot.backend = backend;
+    backend.onChange(countStates);
+    aggregator.add(backend);
+    void backend.start();
+  };
+  const shut = async (slot: Slot) => {
+    const backend = slot.backend;
+    if (!backend) return;
+    slot.backend = undefined;
+    aggregator.remove(backend.info.name);
+    await backend.close();
+    countStates();
+  };
+  const active = () => opts.replica?.isActive() ?? true;
+  // Only the active replica opens direct backends: their sessions live in one process (RFC "Session Constraints").
+  const applyReplicaState = () => {
+    const isActive = active();
+    metrics.replicaActive.set(isActive ? 1 : 0);
+    for (const slot of slots.values()) {
+      if (slot.setup.info.type === 'proxy' || isActive) open(slot);
+      else void shut(slot);
+    }
+    countStates();
+  };
+  const unsubscribeReplica = opts.replica?.onChange(() => {
+    logger.info({ active: active() }, active() ? 'replica active: opening direct backends' : 'replica on standby');
+    applyReplicaState();
+  });
+  applyReplicaState();
+
+  function statuses(): BackendStatus[] {
+    return config.backends.map((cfg): BackendStatus => {
+      const reason = excluded.get(cfg.name);
+      if (reason !== undefined) return { name: cfg.name, type: cfg.type, state: 'excluded', reason };
+      const backend = slots.get(cfg.name)?.backend;
+      if (!backend)
+        return { name: cfg.name, type: cfg.type, state: 'standby', reason: 'this replica does not hold the Lease' };
+      return {
+        name: cfg.name,
+        type: cfg.type,
+        state: backend.state,
+        ...(backend.reason ? { reason: backend.reason } : {}),
+      };
+    });
+  }
+
+  const readiness = (): Readiness => {
+    const backends = statuses();
+    const readyCount = backends.filter((b) => b.state === 'ready').length;
+    const backendsOk =
+      config.readiness === 'none' ||
+      backends.length === 0 ||
+      (config.readiness === 'all' ? readyCount === backends.length : readyCount > 0);
+    return {
+      ready: active() && backendsOk,
+      detail: {
+        replica: active() ? 'active' : 'standby',
+        require: config.readiness,
+        backends,
+        conflicts: aggregator.view.conflicts,
+      },
+    };
+  };
+
+  const httpServer: HttpServer = createGatewayHttpServer({
+    sessions,
+    authenticate: createAuthenticator(config.incomingAuth),
+    originPolicy: {
+      loopbackOnly: isLoopbackAddress(host),
+      allowedOrigins: config.server.allowedOrigins,
+      allowedHosts: config.server.allowedHosts,
+    },
+    maxRequestBodyBytes: config.server.maxRequestBodyBytes,
+    readiness,
+    metrics,
+    logger,
+  });
+  const url = await listen(httpServer, opts.port ?? 0, host);
+  logger.info({ url: url.href, backends: slots.size, excluded: excluded.size }, 'gateway listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    aggregator,
+    metrics,
+    readiness,
+    backends: statuses,
+    close: () => {
+      closing ??= (async () => {
+        unsubscribeReplica?.();
+        httpServer.close();
+        await sessions.closeAll();
+        await Promise.allSettled([...slots.values()].map(shut));
+        aggregator.close();
+        httpServer.closeAllConnections();
+      })();
+      return closing;
+    },
+  };
+}
+
+export function defaultLogger(level = process.env.MCPRE_LOG_LEVEL ?? 'info'): Logger {
+  // Logs go to stderr: stdout carries what a command prints for people and scripts (the gateway URL).
+  return pino(
+    {
+      level,
+      base: { component: 'gateway' },
+      redact: { paths: ['*.authorization', '*.headers', 'headers', '*.token', 'token'], censor: '[redacted]' },
+    },
+    pino.destination(2),
+  );
+}

@@ -1,0 +1,66 @@
+// The gateway's Prometheus series, on a registry of its own so that `mcpre up` (operator and gateway in one process)
+// and tests with several gateways never collide on the global registry.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+
+  readonly backendCalls = new Counter({
+    name: 'mcpre_gateway_backend_calls_total',
+    help: 'Requests the gateway forwarded to a backend, by backend, method and outcome (ok, error, cancelled).',
+    labelNames: ['backend', 'method', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly backendCallSeconds = new Histogram({
+    name: 'mcpre_gateway_backend_call_duration_seconds',
+    help: 'Time from receiving a client request to having the backend answer, by backend and method.',
+    labelNames: ['backend', 'method'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly httpRejections = new Counter({
+    name: 'mcpre_gateway_http_rejections_total',
+    help: 'HTTP requests refused before reaching MCP, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sessions = new Gauge({
+    name: 'mcpre_gateway_client_sessions',
+    help: 'Open downstream (client) MCP sessions.',
+    registers: [this.registry],
+  });
+
+  readonly backendsByState = new Gauge({
+    name: 'mcpre_gateway_backends',
+    help: 'Configured backends by state.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly listChanged = new Counter({
+    name: 'mcpre_gateway_list_changed_total',
+    help: 'Aggregate list changes announced to clients, by kind (one per change, not per client).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly advertised = new Gauge({
+    name: 'mcpre_gateway_advertised_items',
+    help: 'Items the gateway advertises, by kind.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly replicaActive = new Gauge({
+    name: 'mcpre_gateway_replica_active',
+    help: '1 while this replica holds the gateway Lease (or runs without one), 0 on standby.',
+    registers: [this.registry],
+  });
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'mcpre_gateway_' });
+  }
+}

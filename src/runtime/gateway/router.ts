@@ -1,0 +1,184 @@
+// Routing: a client request for an aggregated name goes to the backend that owns it, under the backend's own name.
+// Progress and logging the backend sends for that request are relayed to the client with the client's own progress
+// token; a client cancellation aborts the backend request. Every forwarded request gives one audit line and metrics.
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  ErrorCode,
+  type LoggingLevel,
+  McpError,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
+import { routeResource } from './aggregate.ts';
+import type { Aggregator } from './aggregator.ts';
+import { type AuditSink, auditableUrl } from './audit.ts';
+import { BackendRequestError, type ClientIdentity } from './backend.ts';
+import type { GatewayMetrics } from './metrics.ts';
+
+export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+export interface RouterDeps {
+  aggregator: Aggregator;
+  audit: AuditSink;
+  metrics: GatewayMetrics;
+  requestTimeoutMs?: number;
+}
+
+/** Per-session state the router needs: the log level the client asked for. */
+export interface SessionLogState {
+  level: LoggingLevel | undefined;
+}
+
+const levels: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+type Params = Record<string, unknown>;
+
+export class Router {
+  readonly #deps: RouterDeps;
+
+  constructor(deps: RouterDeps) {
+    this.#deps = deps;
+  }
+
+  async callTool(params: { name: string } & Params, extra: Extra, log: SessionLogState) {
+    this.#deps.aggregator.flush();
+    const route = this.#deps.aggregator.view.toolRoutes.get(params.name);
+    if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
+    return this.#forward(route.backend, 'tools/call', { ...params, name: route.originalName }, params.name, extra, log);
+  }
+
+  async getPrompt(params: { name: string } & Params, extra: Extra, log: SessionLogState) {
+    this.#deps.aggregator.flush();
+    const route = this.#deps.aggregator.view.promptRoutes.get(params.name);
+    if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${params.name}`);
+    return this.#forward(
+      route.backend,
+      'prompts/get',
+      { ...params, name: route.originalName },
+      params.name,
+      extra,
+      log,
+    );
+  }
+
+  async readResource(params: { uri: string } & Params, extra: Extra, log: SessionLogState) {
+    this.#deps.aggregator.flush();
+    const backend = routeResource(this.#deps.aggregator.view, params.uri);
+    // -32002 is the spec's "resource not found".
+    if (!backend)
+      throw new McpError(-32002, `Resource not found: no backend serves ${params.uri}`, { uri: params.uri });
+    return this.#forward(backend, 'resources/read', params, params.uri, extra, log);
+  }
+
+  async complete(
+    params: { ref: { type: string; name?: string; uri?: string } } & Params,
+    extra: Extra,
+    log: SessionLogState,
+  ) {
+    this.#deps.aggregator.flush();
+    const { ref } = params;
+    if (ref.type === 'ref/prompt' && typeof ref.name === 'string') {
+      const route = this.#deps.aggregator.view.promptRoutes.get(ref.name);
+      if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
+      const forwarded = { ...params, ref: { ...ref, name: route.originalName } };
+      return this.#forward(route.backend, 'completion/complete', forwarded, ref.name, extra, log);
+    }
+    if (ref.type === 'ref/resource' && typeof ref.uri === 'string') {
+      const backend = routeResource(this.#deps.aggregator.view, ref.uri);
+      if (!backend) throw new McpError(ErrorCode.InvalidParams, `Unknown resource template: ${ref.uri}`);
+      return this.#forward(backend, 'completion/complete', params, ref.uri, extra, log);
+    }
+    throw new McpError(ErrorCode.InvalidParams, `Unsupported completion reference type: ${String(ref.type)}`);
+  }
+
+  async #forward(
+    backendName: string,
+    method: string,
+    params: Params,
+    target: string,
+    extra: Extra,
+    log: SessionLogState,
+  ): Promise<Record<string, unknown>> {
+    const { aggregator, audit, metrics } = this.#deps;
+    const backend = aggregator.backend(backendName);
+    if (!backend) throw new McpError(ErrorCode.InternalError, `backend "${backendName}" is no longer configured`);
+
+    const downstreamToken = (params._meta as { progressToken?: string | number } | undefined)?.progressToken;
+    const forwarded = withoutProgressToken(params);
+    const identity = identityOf(extra);
+    const started = performance.now();
+    const record = (outcome: 'ok' | 'error' | 'cancelled', remoteStatus: number | undefined, error?: string) => {
+      const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+      metrics.backendCalls.inc({ backend: backendName, method, outcome });
+      metrics.backendCallSeconds.observe({ backend: backendName, method }, durationMs / 1000);
+      audit({
+        client: identity.subject,
+        session: extra.sessionId,
+        method,
+        target,
+        backend: backendName,
+        remoteUrl: auditableUrl(backend.info.url),
+        authMethod: backend.info.authMethod,
+        outcome,
+        remoteStatus,
+        durationMs,
+        ...(error !== undefined ? { error } : {}),
+      });
+    };
+
+    try {
+      const { result, report } = await backend.request(method, forwarded, {
+        signal: extra.signal,
+        identity,
+        timeoutMs: this.#deps.requestTimeoutMs,
+        onProgress:
+          downstreamToken === undefined
+            ? undefined
+            : (p) =>
+                void extra
+                  .sendNotification({
+                    method: 'notifications/progress',
+                    params: { ...p, progressToken: downstreamToken },
+                  })
+                  .catch(() => {}),
+        onLog: (entry) => {
+          if (log.level && levels.indexOf(entry.level) < levels.indexOf(log.level)) return;
+          void extra.sendNotification({ method: 'notifications/message', params: entry }).catch(() => {});
+        },
+      });
+      record('ok', report.httpStatus);
+      return result;
+    } catch (err) {
+      const httpStatus = err instanceof BackendRequestError ? err.httpStatus : undefined;
+      const message = stripMcpPrefix(err instanceof Error ? err.message : String(err));
+      record(extra.signal.aborted ? 'cancelled' : 'error', httpStatus, message);
+      throw namedError(backendName, err, message);
+    }
+  }
+}
+
+function identityOf(extra: Extra): ClientIdentity {
+  const subject = (extra.authInfo?.extra?.subject as string | undefined) ?? extra.authInfo?.clientId ?? 'anonymous';
+  return extra.authInfo?.token ? { subject, token: extra.authInfo.token } : { subject };
+}
+
+/** The backend never sees the client's progress token: the backend client issues its own and we map back. */
+function withoutProgressToken(params: Params): Params {
+  const meta = params._meta as Record<string, unknown> | undefined;
+  if (!meta || !('progressToken' in meta)) return params;
+  const { progressToken: _drop, ...rest } = meta;
+  const copy = { ...params };
+  if (Object.keys(rest).length > 0) copy._meta = rest;
+  else delete copy._meta;
+  return copy;
+}
+
+/** Errors keep the backend's JSON-RPC code and gain the backend's name, so a client knows where it came from. */
+function namedError(backend: string, err: unknown, message: string): McpError {
+  if (err instanceof McpError) return new McpError(err.code, `backend "${backend}": ${message}`, err.data);
+  return new McpError(ErrorCode.InternalError, `backend "${backend}" failed: ${message}`);
+}
+
+function stripMcpPrefix(message: string): string {
+  return message.replace(/^(MCP error -?\d+: )+/, '');
+}

@@ -1,0 +1,74 @@
+// One low-level SDK `Server` per downstream session (a Server can be connected to one transport only). The handlers
+// answer list requests from the aggregated view and hand everything else to the router; the backends' JSON Schemas
+// pass through untouched because nothing here goes through McpServer's zod-based registration.
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  CompleteRequestSchema,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  ReadResourceRequestSchema,
+  SetLevelRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Aggregator, ListChangeKind } from './aggregator.ts';
+import type { Router, SessionLogState } from './router.ts';
+
+export interface SessionServerDeps {
+  aggregator: Aggregator;
+  router: Router;
+  name: string;
+  version: string;
+}
+
+// The SDK marks `Server` deprecated in favour of McpServer "except for advanced use cases": an aggregator that must
+// forward arbitrary JSON Schema is one.
+export function createSessionServer(deps: SessionServerDeps): Server {
+  const server = new Server(
+    { name: deps.name, version: deps.version },
+    {
+      capabilities: {
+        tools: { listChanged: true },
+        resources: { listChanged: true },
+        prompts: { listChanged: true },
+        completions: {},
+        logging: {},
+      },
+      instructions: 'mcpre gateway: the tools, resources and prompts of several MCP servers behind one endpoint.',
+    },
+  );
+  const { aggregator, router } = deps;
+  const log: SessionLogState = { level: undefined };
+  const view = () => {
+    aggregator.flush();
+    return aggregator.view;
+  };
+
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: view().tools }));
+  server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: view().prompts }));
+  server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: view().resources }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({ resourceTemplates: view().resourceTemplates }));
+  server.setRequestHandler(CallToolRequestSchema, (req, extra) => router.callTool(req.params, extra, log) as never);
+  server.setRequestHandler(GetPromptRequestSchema, (req, extra) => router.getPrompt(req.params, extra, log) as never);
+  server.setRequestHandler(
+    ReadResourceRequestSchema,
+    (req, extra) => router.readResource(req.params, extra, log) as never,
+  );
+  server.setRequestHandler(CompleteRequestSchema, (req, extra) => router.complete(req.params, extra, log) as never);
+  server.setRequestHandler(SetLevelRequestSchema, (req) => {
+    log.level = req.params.level;
+    return {};
+  });
+  return server;
+}
+
+/** Tell one session's client which aggregated lists changed. Failures (a client gone mid-send) are not errors. */
+export async function announceListChanges(server: Server, kinds: ReadonlySet<ListChangeKind>): Promise<void> {
+  const sends: Promise<void>[] = [];
+  if (kinds.has('tools')) sends.push(server.sendToolListChanged());
+  if (kinds.has('resources')) sends.push(server.sendResourceListChanged());
+  if (kinds.has('prompts')) sends.push(server.sendPromptListChanged());
+  await Promise.allSettled(sends);
+}
