@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 import { registerDevCluster } from './dev-cluster.ts';
 import { registerGateway } from './gateway.ts';
 import { registerMigrate } from './migrate.ts';
+import { registerViz } from './viz.ts';
 
 // Every command registers itself here; the action of each imports its implementation lazily.
 export function registerCommands(program: Command): void {
   registerDevCluster(program);
   registerMigrate(program);
   registerGateway(program);
+  registerViz(program);
 }

@@ -91,7 +91,7 @@ function walk(node: NodeLike, edges: ChartEdge[]): ChartState {
     key: node.key,
     type: node.type,
     children,
-    invokes: node.invoke.map((i) => `${i.id}${typeof i.src === 'string' ? ` (${i.src})` : ''}`),
+    invokes: node.invoke.map((i) => (typeof i.src === 'string' && i.src !== i.id ? `${i.id} (${i.src})` : i.id)),
   };
   if (node.type === 'compound' && node.initial?.target[0]) state.initial = node.initial.target[0].id;
   if (node.description) state.description = node.description;

@@ -47,7 +47,7 @@ describe('toChart', () => {
     const ready = chart.root.children.find((c) => c.key === 'ready');
     expect(ready?.type).toBe('parallel');
     expect(ready?.children.map((c) => c.key)).toEqual(['stream', 'lists']);
-    expect(chart.root.children.find((c) => c.key === 'busy')?.invokes).toEqual(['connect (connect)']);
+    expect(chart.root.children.find((c) => c.key === 'busy')?.invokes).toEqual(['connect']);
   });
 });
 

@@ -1,0 +1,17 @@
+// The production machines whose charts `mcpre viz`, docs/statecharts/ and the live view draw. Loaded lazily so the
+// CLI starts fast.
+import type { AnyStateMachine } from 'xstate';
+
+export const MACHINE_LOADERS: Record<string, () => Promise<AnyStateMachine>> = {
+  endpoint: async () => (await import('../../machines/endpoint.ts')).endpointMachine,
+};
+
+export async function loadMachines(names = Object.keys(MACHINE_LOADERS)): Promise<Map<string, AnyStateMachine>> {
+  const out = new Map<string, AnyStateMachine>();
+  for (const name of names) {
+    const load = MACHINE_LOADERS[name];
+    if (!load) throw new Error(`unknown machine "${name}"; known: ${Object.keys(MACHINE_LOADERS).join(', ')}`);
+    out.set(name, await load());
+  }
+  return out;
+}
