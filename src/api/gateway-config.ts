@@ -274,7 +274,9 @@ export class GatewayConfigError extends Error {
 export function validateGatewayConfig(value: unknown, source = 'gateway config'): GatewayConfig {
   const result = gatewayConfigSchema.safeParse(value ?? {});
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path) || '(top level)'}: ${issue.message}`);
+  const lines = result.error.issues.map(
+    (issue) => `  ${formatPath(issue.path) || '(top level)'}: ${issueMessage(issue)}`,
+  );
   throw new GatewayConfigError(`${source} is invalid:\n${lines.join('\n')}`);
 }
 
@@ -287,6 +289,12 @@ export function parseGatewayConfig(text: string, source = 'gateway config'): Gat
     throw new GatewayConfigError(`${source} is not valid YAML: ${err instanceof Error ? err.message : String(err)}`);
   }
   return validateGatewayConfig(value, source);
+}
+
+/** A bad record key ("Invalid key in record") carries the key schema's own, more useful messages. */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_key' && issue.issues.length > 0) return issue.issues.map((i) => i.message).join('; ');
+  return issue.message;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

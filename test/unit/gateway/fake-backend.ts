@@ -1,0 +1,55 @@
+// An in-memory Backend for aggregation and routing tests: lists and state are set by the test.
+import type {
+  Backend,
+  BackendInfo,
+  BackendLists,
+  BackendRequestOptions,
+  BackendRequestResult,
+  BackendState,
+} from '../../../src/runtime/gateway/backend.ts';
+import { emptyLists } from '../../../src/runtime/gateway/backend.ts';
+
+export class FakeBackend implements Backend {
+  readonly info: BackendInfo;
+  state: BackendState = 'connecting';
+  reason: string | undefined;
+  lists: BackendLists = emptyLists();
+  capabilities = undefined;
+  readonly requests: Array<{ method: string; params: Record<string, unknown> | undefined }> = [];
+  respond: (
+    method: string,
+    params: Record<string, unknown> | undefined,
+    opts: BackendRequestOptions,
+  ) => Promise<Record<string, unknown>> = async () => ({});
+  readonly #listeners = new Set<() => void>();
+
+  constructor(name: string, type: BackendInfo['type'] = 'direct') {
+    this.info = { name, url: `http://${name}.test/mcp`, type, authMethod: 'unauthenticated' };
+  }
+
+  set(state: BackendState, lists: Partial<BackendLists> = {}): void {
+    this.state = state;
+    this.lists = { ...emptyLists(), ...lists };
+    for (const l of this.#listeners) l();
+  }
+
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async start(): Promise<void> {}
+
+  async request(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    opts: BackendRequestOptions = {},
+  ): Promise<BackendRequestResult<Record<string, unknown>>> {
+    this.requests.push({ method, params });
+    return { result: await this.respond(method, params, opts), report: { httpStatus: 200 } };
+  }
+
+  async close(): Promise<void> {
+    this.set('closed');
+  }
+}

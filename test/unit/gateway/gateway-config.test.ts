@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayConfigError, parseGatewayConfig } from '../../../src/api/gateway-config.ts';
+
+describe('gateway config file', () => {
+  it('fills defaults for a minimal file', () => {
+    const cfg = parseGatewayConfig('backends:\n  - name: demo\n    url: http://127.0.0.1:1/mcp\n');
+    expect(cfg.name).toBe('mcpre-gateway');
+    expect(cfg.backends[0]).toEqual({
+      name: 'demo',
+      url: 'http://127.0.0.1:1/mcp',
+      transport: 'streamable-http',
+      type: 'direct',
+      headers: {},
+      headerEnvVars: {},
+      auth: { type: 'unauthenticated' },
+    });
+    expect(cfg.aggregation.conflictResolution).toBe('prefix');
+    expect(cfg.aggregation.conflictResolutionConfig.prefixFormat).toBe('{backend}_');
+    expect(cfg.incomingAuth).toEqual({ type: 'anonymous' });
+    expect(cfg.server.maxRequestBodyBytes).toBe(4 * 1024 * 1024);
+    expect(cfg.readiness).toBe('any');
+  });
+
+  it('accepts the shape the operator writes in static mode', () => {
+    const cfg = parseGatewayConfig(`
+name: team-tools
+backends:
+  - name: github
+    url: https://api.githubcopilot.com/mcp/
+    type: direct
+    transport: streamable-http
+    caBundlePath: /etc/toolhive/ca-bundles/github/ca.crt
+    headers: { X-Team: platform }
+    headerEnvVars: { X-Api-Key: TOOLHIVE_SECRET_HEADER_FORWARD_X_API_KEY_GITHUB }
+    auth: { type: headerInjection, headerName: Authorization, valueEnv: TOOLHIVE_HEADER_INJECTION_VALUE_GITHUB }
+  - name: internal
+    url: http://mcp-internal-remote-proxy.tools.svc.cluster.local:8080/mcp
+    type: proxy
+aggregation:
+  conflictResolution: priority
+  conflictResolutionConfig: { priorityOrder: [internal] }
+  tools:
+    - backend: github
+      filter: [search_code]
+      overrides: { search_code: { name: code_search, annotations: { readOnlyHint: true } } }
+incomingAuth: { type: oidc, issuer: https://idp.example.com, audience: vmcp }
+lease: { name: team-tools, durationSeconds: 15, renewDeadlineSeconds: 10 }
+`);
+    expect(cfg.backends.map((b) => b.type)).toEqual(['direct', 'proxy']);
+    expect(cfg.incomingAuth).toMatchObject({ type: 'oidc', clockToleranceSeconds: 30 });
+    expect(cfg.lease).toMatchObject({ name: 'team-tools', retryPeriodSeconds: 2 });
+  });
+
+  it('lists every problem with its path', () => {
+    let error: unknown;
+    try {
+      parseGatewayConfig(`
+backends:
+  - name: Bad_Name
+    url: ftp://example.com
+    headers: { "Bad Header": x, Host: evil }
+    headerEnvVars: { X-Key: "1NOT_AN_ENV" }
+    caBundlePath: relative/ca.crt
+  - name: dup
+    url: http://a/mcp
+  - name: dup
+    url: http://b/mcp
+    auth: { type: headerInjection, headerName: X-Token }
+aggregation:
+  conflictResolution: priority
+  tools: [{ backend: ghost }]
+unknownKey: 1
+lease: { name: x, durationSeconds: 10, renewDeadlineSeconds: 10 }
+`);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(GatewayConfigError);
+    const message = (error as Error).message;
+    for (const expected of [
+      'backends[0].name: must be a lowercase DNS label',
+      'backends[0].url: must be an http:// or https:// URL',
+      'backends[0].headers.Bad Header: not a valid HTTP header name',
+      'backends[0].headers.Host: this header is set by the gateway itself',
+      'backends[0].headerEnvVars.X-Key: not a valid environment variable name',
+      'backends[0].caBundlePath: must be an absolute path',
+      'backends[2].auth.valueEnv',
+      '(top level): Unrecognized key: "unknownKey"',
+    ]) {
+      expect(message).toContain(expected);
+    }
+  });
+
+  it('checks cross-field rules once the fields are valid', () => {
+    const run = (yaml: string) => {
+      try {
+        parseGatewayConfig(yaml);
+        return '';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    const base = 'backends:\n  - { name: a, url: "http://a/mcp" }\n  - { name: a, url: "http://b/mcp" }\n';
+    expect(run(base)).toContain('backends[1].name: duplicate backend name "a"');
+    const priority = 'backends: [{ name: a, url: "http://a/mcp" }]\naggregation: { conflictResolution: priority }\n';
+    expect(run(priority)).toContain('needs a non-empty priorityOrder');
+    const ghost =
+      'backends: [{ name: a, url: "http://a/mcp" }]\naggregation: { tools: [{ backend: ghost }], conflictResolutionConfig: { priorityOrder: [nope] } }\n';
+    expect(run(ghost)).toContain('aggregation.tools[0].backend: no backend named "ghost"');
+    expect(run(ghost)).toContain('aggregation.conflictResolutionConfig.priorityOrder[0]: no backend named "nope"');
+    const lease = 'lease: { name: x, durationSeconds: 10, renewDeadlineSeconds: 10 }\n';
+    expect(run(lease)).toContain('lease.renewDeadlineSeconds: must be shorter than durationSeconds');
+    const twice = 'backends: [{ name: a, url: "http://a/mcp", headers: { X-A: "1" }, headerEnvVars: { x-a: A } }]\n';
+    expect(run(twice)).toContain('is set both in headers and headerEnvVars');
+  });
+
+  it('rejects header values with CR/LF, and YAML that does not parse', () => {
+    expect(() =>
+      parseGatewayConfig('backends: [{ name: a, url: "http://a/mcp", headers: { X-A: "v\\r\\nInjected: 1" } }]'),
+    ).toThrow(/CR, LF or NUL/);
+    expect(() => parseGatewayConfig('backends: [', 'cfg.yaml')).toThrow(/cfg.yaml is not valid YAML/);
+  });
+});
