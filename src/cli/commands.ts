@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerDevCluster } from './dev-cluster.ts';
 import { registerGateway } from './gateway.ts';
 import { registerMigrate } from './migrate.ts';
+import { registerUp } from './up.ts';
 import { registerViz } from './viz.ts';
 
 // Every command registers itself here; the action of each imports its implementation lazily.
@@ -9,5 +10,6 @@ export function registerCommands(program: Command): void {
   registerDevCluster(program);
   registerMigrate(program);
   registerGateway(program);
+  registerUp(program);
   registerViz(program);
 }

@@ -1,0 +1,55 @@
+// `mcpre up` as a person runs it: a process that prints the gateway URL; an MCP client lists and calls tools there;
+// SIGTERM stops it cleanly. Node is the one running vitest (Node 24), so no npx wrapper sits between us and the signal.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../support/control-plane.ts';
+
+let child: ChildProcess | undefined;
+
+afterEach(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+});
+
+describe('mcpre up', () => {
+  it('prints a gateway URL that serves the demo tools, and exits 0 on SIGTERM', async () => {
+    child = spawn(process.execPath, ['src/cli.ts', 'up', '--port', '0'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KUBERNETES_SERVICE_HOST: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no URL within 20 s; stdout: ${stdout}; stderr: ${stderr}`)),
+        20_000,
+      );
+      child!.stdout!.on('data', (d) => {
+        stdout += d;
+        const m = /serving MCP at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stdout);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      child!.once('exit', (code) => reject(new Error(`exited with ${code} before printing a URL: ${stderr}`)));
+    });
+
+    const client = new Client({ name: 'smoke', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['alpha_echo', 'beta_echo', 'alpha_add']));
+    const result = await client.callTool({ name: 'beta_add', arguments: { a: 1, b: 2 } });
+    expect(result.structuredContent).toEqual({ sum: 3 });
+    await client.close();
+
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
+  });
+});
