@@ -1,0 +1,123 @@
+// The gateway in front of the reference server (`@modelcontextprotocol/server-everything`), run as child processes:
+// one over Streamable HTTP and one over the legacy HTTP+SSE transport. An SDK client lists and calls through both.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
+import { freePort } from '../../../src/runtime/control-plane/free-port.ts';
+import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+
+const everythingEntry = join(
+  dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/package.json')),
+  'dist/index.js',
+);
+
+async function startEverything(transport: 'streamableHttp' | 'sse'): Promise<{ child: ChildProcess; port: number }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [everythingEntry, transport], {
+    env: { PATH: process.env.PATH, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const deadline = performance.now() + 20_000;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server-everything ${transport} exited: ${stderr}`);
+    const up = await fetch(`http://127.0.0.1:${port}/`).then(
+      () => true,
+      () => false,
+    );
+    if (up) return { child, port };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`server-everything ${transport} did not listen on ${port}: ${stderr}`);
+}
+
+describe('gateway in front of server-everything', () => {
+  const children: ChildProcess[] = [];
+  let gateway: RunningGateway;
+  let client: Client;
+
+  beforeAll(async () => {
+    const streamable = await startEverything('streamableHttp');
+    children.push(streamable.child);
+    const sse = await startEverything('sse');
+    children.push(sse.child);
+    gateway = await startGateway({
+      config: validateGatewayConfig({
+        backends: [
+          { name: 'everything', url: `http://127.0.0.1:${streamable.port}/mcp` },
+          { name: 'legacy', url: `http://127.0.0.1:${sse.port}/sse`, transport: 'sse' },
+        ],
+      }),
+      logger: pino({ level: 'silent' }),
+    });
+    for (let i = 0; i < 500 && !gateway.backends().every((b) => b.state === 'ready'); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(gateway.backends()).toEqual([
+      { name: 'everything', type: 'direct', state: 'ready' },
+      { name: 'legacy', type: 'direct', state: 'ready' },
+    ]);
+    client = new Client({ name: 'everything-test', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(gateway.url));
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await gateway?.close();
+    for (const c of children) c.kill('SIGTERM');
+  });
+
+  it('lists the reference tools of both backends under their prefixes', async () => {
+    const { tools } = await client.listTools();
+    const names = tools.map((t) => t.name);
+    for (const n of ['echo', 'get-sum', 'trigger-long-running-operation', 'get-tiny-image']) {
+      expect(names).toContain(`everything_${n}`);
+      expect(names).toContain(`legacy_${n}`);
+    }
+    expect(names).toEqual([...names].sort());
+  });
+
+  it('calls tools over both transports', async () => {
+    const echo = await client.callTool({ name: 'everything_echo', arguments: { message: 'via streamable' } });
+    expect(echo.content).toEqual([{ type: 'text', text: 'Echo: via streamable' }]);
+    const sum = await client.callTool({ name: 'legacy_get-sum', arguments: { a: 20, b: 22 } });
+    expect(JSON.stringify(sum.content)).toContain('42');
+    const image = await client.callTool({ name: 'everything_get-tiny-image', arguments: {} });
+    expect((image.content as Array<{ type: string }>).some((c) => c.type === 'image')).toBe(true);
+  });
+
+  it('relays progress of a long-running operation', async () => {
+    const progress: number[] = [];
+    const result = await client.request(
+      {
+        method: 'tools/call',
+        params: { name: 'everything_trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } },
+      },
+      CallToolResultSchema,
+      { onprogress: (p) => progress.push(p.progress) },
+    );
+    expect(JSON.stringify(result.content)).toContain('Long running operation completed');
+    expect(progress).toEqual([1, 2, 3]);
+  });
+
+  it('lists and reads resources, and gets prompts', async () => {
+    const { resources } = await client.listResources();
+    expect(resources.length).toBeGreaterThan(0);
+    const first = resources[0]!;
+    const read = await client.readResource({ uri: first.uri });
+    expect(read.contents[0]?.uri).toBe(first.uri);
+    const { prompts } = await client.listPrompts();
+    const simple = prompts.find((p) => p.name === 'everything_simple-prompt');
+    expect(simple).toBeDefined();
+    const got = await client.getPrompt({ name: 'everything_simple-prompt' });
+    expect(got.messages.length).toBeGreaterThan(0);
+  });
+});
