@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerDevCluster } from './dev-cluster.ts';
 import { registerGateway } from './gateway.ts';
 import { registerMigrate } from './migrate.ts';
+import { registerOperator } from './operator.ts';
 import { registerUp } from './up.ts';
 import { registerViz } from './viz.ts';
 
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerGateway(program);
   registerUp(program);
   registerViz(program);
+  registerOperator(program);
 }

@@ -1,0 +1,93 @@
+// The port through which effect actors talk to the Kubernetes API: one `request` call, typed errors, and resource
+// paths. The implementation (undici, one connection pool) lives in src/runtime/kube/kube-http.ts; tests and the
+// simulator can supply their own.
+import { API_GROUP, API_VERSION } from '../../api/resources.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface KubeRequest {
+  method: HttpMethod;
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** Defaults to application/json when there is a body. */
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+export interface KubeApi {
+  request<T = unknown>(req: KubeRequest): Promise<T>;
+}
+
+export const ContentType = {
+  json: 'application/json',
+  mergePatch: 'application/merge-patch+json',
+  jsonPatch: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+} as const;
+
+/** A non-2xx answer from the API server (or a transport failure, with no code). */
+export class KubeApiError extends Error {
+  readonly code: number | undefined;
+  /** The Status reason (Conflict, NotFound, AlreadyExists, Invalid...). */
+  readonly reason: string | undefined;
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, code?: number, reason?: string, retryAfterMs?: number) {
+    super(message);
+    this.name = 'KubeApiError';
+    this.code = code;
+    this.reason = reason;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof KubeApiError && err.code === 404;
+}
+
+export interface ResourceType {
+  /** '' for the core group. */
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+}
+
+const custom = (kind: string, plural: string): ResourceType => ({
+  group: API_GROUP,
+  version: API_VERSION,
+  plural,
+  kind,
+});
+
+export const Resources = {
+  endpoint: custom('MCPRemoteEndpoint', 'mcpremoteendpoints'),
+  group: custom('MCPGroup', 'mcpgroups'),
+  authConfig: custom('MCPExternalAuthConfig', 'mcpexternalauthconfigs'),
+  mcpServer: custom('MCPServer', 'mcpservers'),
+  mcpRemoteProxy: custom('MCPRemoteProxy', 'mcpremoteproxies'),
+  configMap: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' },
+  secret: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' },
+  serviceAccount: { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount' },
+  service: { group: '', version: 'v1', plural: 'services', kind: 'Service' },
+  deployment: { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment' },
+  event: { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event' },
+} as const satisfies Record<string, ResourceType>;
+
+/** The collection path; without a namespace, across all namespaces. */
+export function collectionPath(r: ResourceType, namespace?: string): string {
+  const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+  return namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/${r.plural}` : `${base}/${r.plural}`;
+}
+
+export function objectPath(r: ResourceType, namespace: string, name: string, subresource?: string): string {
+  const path = `${collectionPath(r, namespace)}/${encodeURIComponent(name)}`;
+  return subresource ? `${path}/${subresource}` : path;
+}
+
+/** The resource type of an owned kind (for apply and delete). */
+export function ownedResource(kind: 'ServiceAccount' | 'Deployment' | 'Service'): ResourceType {
+  if (kind === 'Deployment') return Resources.deployment;
+  if (kind === 'Service') return Resources.service;
+  return Resources.serviceAccount;
+}

@@ -1,0 +1,56 @@
+// The `recordEvents` effect: Kubernetes Events (events.k8s.io/v1) on the endpoint, for `kubectl describe` and
+// `kubectl events`. Best effort: the machine ignores a failure here.
+import { fromPromise } from 'xstate';
+import { GROUP_VERSION } from '../../api/resources.ts';
+import type { RecordEventsInput } from '../../machines/endpoint.ts';
+import { collectionPath, type KubeApi, Resources } from './kube-api.ts';
+
+export const REPORTING_CONTROLLER = 'toolhive.stacklok.dev/mcpre-operator';
+
+export interface RecordEventsDeps {
+  api: KubeApi;
+  /** RFC 3339 time from the runtime's clock. */
+  now: () => string;
+  /** Which operator process reported (pod name or host name). */
+  instance: string;
+}
+
+export function recordEndpointEvents(deps: RecordEventsDeps) {
+  return fromPromise<void, RecordEventsInput>(async ({ input, signal }) => {
+    const { endpoint } = input;
+    for (const e of input.events) {
+      await deps.api.request({
+        method: 'POST',
+        path: collectionPath(Resources.event, endpoint.namespace),
+        body: {
+          apiVersion: 'events.k8s.io/v1',
+          kind: 'Event',
+          metadata: { generateName: `${endpoint.name.slice(0, 200)}.`, namespace: endpoint.namespace },
+          eventTime: microTime(deps.now()),
+          reportingController: REPORTING_CONTROLLER,
+          reportingInstance: deps.instance.slice(0, 128),
+          action: e.action,
+          reason: e.reason,
+          note: e.note,
+          type: e.type,
+          regarding: {
+            apiVersion: GROUP_VERSION,
+            kind: 'MCPRemoteEndpoint',
+            namespace: endpoint.namespace,
+            name: endpoint.name,
+            uid: endpoint.uid,
+            resourceVersion: endpoint.resourceVersion,
+          },
+        },
+        signal,
+      });
+    }
+  });
+}
+
+/** events.k8s.io wants MicroTime: six fractional digits. */
+export function microTime(iso: string): string {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(iso);
+  if (!m) return iso;
+  return `${m[1]}.${(m[2] ?? '').padEnd(6, '0').slice(0, 6)}Z`;
+}

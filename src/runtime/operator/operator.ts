@@ -1,0 +1,244 @@
+// The operator runtime: informers feed caches and a reference index; changes wake exactly the endpoint actors that
+// care; actors read caches and write through one bounded queue; a keyed queue keeps MCPGroup membership status
+// current. Nothing is reconciled until every cache has synced, so a first pass never sees a half-loaded world
+// (a group not yet listed would otherwise read as GroupNotFound and flap).
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { InspectionEvent } from 'xstate';
+import { applyProxyObjects } from '../../actors/kube/apply-proxy.ts';
+import { deleteOwnedObjects } from '../../actors/kube/delete-owned.ts';
+import { writeGroupMembership } from '../../actors/kube/group-status.ts';
+import { observeEndpoint } from '../../actors/kube/observe-endpoint.ts';
+import { recordEndpointEvents } from '../../actors/kube/record-events.ts';
+import { setEndpointFinalizers } from '../../actors/kube/set-finalizers.ts';
+import { writeEndpointStatus } from '../../actors/kube/write-status.ts';
+import { membershipCurrent, membershipOf } from '../../api/endpoint-group-membership.ts';
+import type { Endpoint, Group, KubeObject } from '../../api/endpoint-model.ts';
+import type { ProxySettings } from '../../api/endpoint-proxy-objects.ts';
+import { endpointReferences, objectKey, refKey, splitObjectKey } from '../../api/endpoint-references.ts';
+import type { RetryPolicy } from '../../api/endpoint-retry.ts';
+import { endpointMachine } from '../../machines/endpoint.ts';
+import { KeyedQueue } from '../kube/keyed-queue.ts';
+import { createKubeHttp, type KubeHttp } from '../kube/kube-http.ts';
+import { ReferenceIndex } from '../kube/reference-index.ts';
+import type { ChangeType } from '../kube/reflector.ts';
+import { keyOf } from '../kube/store.ts';
+import { queuedWrites } from '../kube/write-queue.ts';
+import { type Rng, systemRng } from '../random.ts';
+import { EndpointRegistry } from './endpoint-registry.ts';
+import { createInformers, type InformerName, type Informers } from './informers.ts';
+
+export const DEFAULT_PROXY_IMAGE = 'ghcr.io/stacklok/mcpre:0.1.0';
+
+export interface OperatorOptions {
+  kubeconfig: KubeConfig;
+  /** Watch one namespace; all namespaces when unset. */
+  namespace?: string;
+  logger: Logger;
+  proxy?: Partial<ProxySettings>;
+  /** Concurrent writes to the API server. */
+  writeConcurrency?: number;
+  /** Every this often, every endpoint and group is looked at again even without a change. */
+  resyncMs?: number;
+  retry?: RetryPolicy;
+  rng?: Rng;
+  /** Name reported on Events; defaults to $POD_NAME or the host name. */
+  instance?: string;
+  inspect?: (event: InspectionEvent) => void;
+  watchInactivityMs?: number;
+}
+
+export interface OperatorStats {
+  requests: Record<string, number>;
+  statusWrites: number;
+  groupWrites: number;
+}
+
+export interface Operator {
+  /** Resolves once every informer has synced and the first wake-ups went out. */
+  ready: Promise<void>;
+  informers: Informers;
+  registry: EndpointRegistry;
+  index: ReferenceIndex;
+  groups: KeyedQueue;
+  stats: OperatorStats;
+  /** Stops watching, stops the actors, lets in-flight writes finish (bounded by `graceMs`). */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const isoSeconds = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+const isoMillis = () => new Date().toISOString();
+
+export function startOperator(opts: OperatorOptions): Operator {
+  const log = opts.logger;
+  const rng = opts.rng ?? systemRng();
+  const http: KubeHttp = createKubeHttp(opts.kubeconfig, { connections: Math.max(8, opts.writeConcurrency ?? 32) });
+  const stats: OperatorStats = { requests: {}, statusWrites: 0, groupWrites: 0 };
+  const counted = {
+    request<T>(req: Parameters<KubeHttp['request']>[0]): Promise<T> {
+      stats.requests[req.method] = (stats.requests[req.method] ?? 0) + 1;
+      if (req.method === 'PATCH' && req.path.endsWith('/status')) {
+        if (req.path.includes('/mcpremoteendpoints/')) stats.statusWrites += 1;
+        else stats.groupWrites += 1;
+      }
+      return http.request<T>(req);
+    },
+  };
+  const writes = queuedWrites(counted, opts.writeConcurrency ?? 32);
+  const index = new ReferenceIndex();
+  let synced = false;
+
+  const onChange = (informer: InformerName, type: ChangeType, obj: KubeObject, old: KubeObject | undefined) => {
+    if (informer === 'endpoints') return onEndpointChange(type, obj as Endpoint, old as Endpoint | undefined);
+    if (!synced) return;
+    const ns = obj.metadata.namespace ?? '';
+    const name = obj.metadata.name;
+    switch (informer) {
+      case 'groups':
+        wakeAll(index.lookup(refKey('MCPGroup', ns, name)));
+        groups.add(objectKey(ns, name));
+        return;
+      case 'authConfigs':
+        return wakeAll(index.lookup(refKey('MCPExternalAuthConfig', ns, name)));
+      case 'configMaps':
+        return wakeAll(index.lookup(refKey('ConfigMap', ns, name)));
+      case 'secrets':
+        return wakeAll(index.lookup(refKey('Secret', ns, name)));
+      case 'mcpServers':
+        return wakeAll(index.lookup(refKey('MCPServer', ns, name)));
+      case 'mcpRemoteProxies':
+        return wakeAll(index.lookup(refKey('MCPRemoteProxy', ns, name)));
+      default: {
+        // An owned Deployment, Service or ServiceAccount: wake its owner.
+        const owner = obj.metadata.ownerReferences?.find((o) => o.kind === 'MCPRemoteEndpoint');
+        if (owner) registry.wake(objectKey(ns, owner.name));
+      }
+    }
+  };
+
+  const informers = createInformers({
+    api: http,
+    namespace: opts.namespace,
+    rng,
+    onChange,
+    inactivityMs: opts.watchInactivityMs,
+    log: (level, msg, fields) => log[level](fields ?? {}, msg),
+  });
+
+  const actors = {
+    observe: observeEndpoint({ caches: informers, api: writes.api, now: isoSeconds }),
+    writeStatus: writeEndpointStatus({ api: writes.api, caches: informers }),
+    setFinalizers: setEndpointFinalizers({ api: writes.api, caches: informers }),
+    applyProxy: applyProxyObjects({ api: writes.api }),
+    deleteOwned: deleteOwnedObjects({ api: writes.api }),
+    recordEvents: recordEndpointEvents({
+      api: writes.api,
+      now: isoMillis,
+      instance: opts.instance ?? process.env.POD_NAME ?? hostname(),
+    }),
+  };
+  const registry = new EndpointRegistry({
+    machine: endpointMachine.provide({ actors }),
+    proxy: { image: opts.proxy?.image ?? DEFAULT_PROXY_IMAGE, imagePullPolicy: opts.proxy?.imagePullPolicy },
+    retry: opts.retry,
+    inspect: opts.inspect,
+    onActorError: (key, err) =>
+      log.error({ endpoint: key, err }, 'endpoint actor failed; it is recreated on the next change'),
+  });
+
+  const groups = new KeyedQueue({
+    concurrency: 4,
+    rng,
+    handler: async (key, signal) => {
+      const group = informers.groups.store.getByKey(key);
+      if (!group) return;
+      const { namespace, name } = splitObjectKey(key);
+      const members = membershipOf(
+        name,
+        index
+          .lookup(refKey('MCPGroup', namespace, name))
+          .map((k) => informers.endpoints.store.getByKey(k))
+          .filter((e): e is Endpoint => e !== undefined),
+      );
+      if (membershipCurrent(group, members)) return;
+      const written = await writeGroupMembership(writes.api, group, members, signal);
+      informers.groups.store.offer(written as Group);
+      log.debug({ group: key, count: members.remoteEndpointCount }, 'group membership written');
+    },
+    onError: (key, err, retryInMs) =>
+      log.warn({ group: key, err: String(err), retryInMs: Math.round(retryInMs) }, 'group status write failed'),
+  });
+
+  function wakeAll(keys: string[]): void {
+    for (const k of keys) registry.wake(k);
+  }
+
+  function onEndpointChange(type: ChangeType, obj: Endpoint, old: Endpoint | undefined): void {
+    const key = keyOf(obj);
+    const ns = obj.metadata.namespace ?? '';
+    if (type === 'deleted') {
+      index.remove(key);
+      registry.stop(key);
+      if (synced) groups.add(objectKey(ns, (old ?? obj).spec.groupRef));
+      return;
+    }
+    index.set(key, endpointReferences(obj));
+    if (!synced) return;
+    registry.wake(key);
+    const membershipMoved =
+      !old ||
+      old.spec.groupRef !== obj.spec.groupRef ||
+      Boolean(old.metadata.deletionTimestamp) !== Boolean(obj.metadata.deletionTimestamp);
+    if (membershipMoved) {
+      groups.add(objectKey(ns, obj.spec.groupRef));
+      if (old && old.spec.groupRef !== obj.spec.groupRef) groups.add(objectKey(ns, old.spec.groupRef));
+    }
+  }
+
+  function resyncAll(): void {
+    for (const key of informers.endpoints.store.keys()) registry.wake(key);
+    for (const key of informers.groups.store.keys()) groups.add(key);
+  }
+
+  let resyncTimer: NodeJS.Timeout | undefined;
+  const ready = (async () => {
+    await informers.start();
+    synced = true;
+    log.info(
+      {
+        namespace: opts.namespace ?? '(all)',
+        endpoints: informers.endpoints.store.size,
+        groups: informers.groups.store.size,
+        toolhiveKindsAbsent: [informers.all.mcpServers, informers.all.mcpRemoteProxies]
+          .filter((r) => r.absent)
+          .map((r) => r.name),
+      },
+      'caches synced; reconciling',
+    );
+    resyncAll();
+    const every = opts.resyncMs ?? 10 * 60_000;
+    resyncTimer = setInterval(resyncAll, every);
+    resyncTimer.unref();
+  })();
+
+  return {
+    ready,
+    informers,
+    registry,
+    index,
+    groups,
+    stats,
+    async stop(graceMs = 10_000) {
+      clearInterval(resyncTimer);
+      await informers.stop();
+      registry.stopAll();
+      groups.stop();
+      const drained = writes.queue.onIdle();
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+      await Promise.race([drained, timeout]);
+      writes.queue.clear();
+      await http.close();
+    },
+  };
+}
