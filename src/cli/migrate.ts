@@ -48,18 +48,14 @@ export function registerMigrate(program: Command): void {
         return;
       }
       const { migrateManifests } = await import('../api/migrate/migrate-documents.ts');
-      const { formatEntry } = await import('../api/migrate/report.ts');
+      const { formatEntry, formatSummary } = await import('../api/migrate/report.ts');
       const result = migrateManifests(text, { defaultGroup: opts.group, nameSuffix: opts.nameSuffix });
       if (!result.ok) {
         process.stderr.write(`mcpre migrate: ${result.error}\n`);
         process.exitCode = EXIT_INPUT;
         return;
       }
-      const lines = result.entries.map(formatEntry);
-      const unmapped = result.entries.filter((e) => e.type === 'unmapped').length;
-      lines.push(
-        `mcpre migrate: converted ${result.converted}, passed through ${result.passedThrough}, ${unmapped} field(s) without an MCPRemoteEndpoint equivalent`,
-      );
+      const lines = [...result.entries.map(formatEntry), formatSummary(result)];
       process.stdout.write(result.output);
       process.stderr.write(`${lines.join('\n')}\n`);
       process.exitCode = 0;

@@ -135,6 +135,7 @@ function passThroughText(doc: Document.Parsed): string {
   return text.endsWith('\n') ? text : `${text}\n`;
 }
 
+/** The yaml library's message without its code frame (which follows a trailing colon on the first line). */
 function firstLine(message: string): string {
-  return message.split('\n')[0] ?? message;
+  return (message.split('\n')[0] ?? message).replace(/:$/, '');
 }

@@ -50,3 +50,13 @@ export function formatEntry(entry: ReportEntry): string {
       return `${who}: passed through unchanged (document ${entry.documentIndex}): mcpre migrate converts only MCPRemoteProxy and MCPServerEntry`;
   }
 }
+
+/** The last stderr line of a successful run: what happened, in numbers. */
+export function formatSummary(counts: {
+  converted: number;
+  passedThrough: number;
+  entries: readonly ReportEntry[];
+}): string {
+  const unmapped = counts.entries.filter((e) => e.type === 'unmapped').length;
+  return `mcpre migrate: converted ${counts.converted}, passed through ${counts.passedThrough}, ${unmapped} field(s) without an MCPRemoteEndpoint equivalent`;
+}

@@ -122,7 +122,7 @@ export const SPEC_SHAPE: Shape = obj(
     toolConfigRef: obj({ name }, ['name']),
     proxyConfig: PROXY_CONFIG_SHAPE,
   },
-  ['type', 'remoteURL', 'transport', 'groupRef'],
+  ['remoteURL', 'transport', 'groupRef'],
 );
 
 /** The fields of an object shape (empty for any other shape), for callers that walk a known object. */
