@@ -28,7 +28,7 @@ function validator(): ValidateFunction {
   ]);
   // Structural schemas forbid unknown fields by pruning them; for a converter that would be silent data loss, so
   // this check treats any field the schema does not declare as an error instead.
-  compiled = ajv.compile(closeObjects(schema));
+  compiled = ajv.compile(closeObjects(schema) as object);
   return compiled;
 }
 

@@ -135,7 +135,9 @@ const common = fc.record(
   { requiredKeys: ['url', 'rfcShape', 'name', 'junk', 'labels'] },
 );
 
-function baseSpec(c: fc.RecordValue<typeof common extends fc.Arbitrary<infer T> ? T : never>): Obj {
+type Common = typeof common extends fc.Arbitrary<infer T> ? T : never;
+
+function baseSpec(c: Common): Obj {
   const spec: Obj = { [c.rfcShape ? 'remoteURL' : 'remoteUrl']: c.url };
   if (c.transport) spec.transport = c.transport;
   if (c.group) spec.groupRef = c.rfcShape ? c.group : { name: c.group };

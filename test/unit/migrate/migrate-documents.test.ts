@@ -8,6 +8,10 @@ import { validateEndpoint } from './crd-validator.ts';
 
 type Obj = Record<string, unknown>;
 
+const specOf = (doc: Obj | undefined): Obj => (doc?.spec ?? {}) as Obj;
+const metaOf = (doc: Obj | undefined): Obj => (doc?.metadata ?? {}) as Obj;
+const proxyOf = (doc: Obj | undefined): Obj => (specOf(doc).proxyConfig ?? {}) as Obj;
+
 function ok(text: string, options = {}): { output: string; docs: Obj[]; lines: string[]; entries: ReportEntry[] } {
   const result = migrateManifests(text, options);
   if (!result.ok) throw new Error(result.error);
@@ -95,7 +99,7 @@ describe('what is converted and what passes through', () => {
 describe('options', () => {
   it('uses --group for objects without a groupRef, with a note', () => {
     const r = ok(proxy('  remoteUrl: https://r.example.com\n'), { defaultGroup: 'platform' });
-    expect((r.docs[0]?.spec as Obj).groupRef).toBe('platform');
+    expect(specOf(r.docs[0]).groupRef).toBe('platform');
     expect(r.lines).toContain(
       'MCPRemoteProxy/ns/p1: note: spec.groupRef is not set and MCPRemoteEndpoint requires one; used --group platform',
     );
@@ -103,14 +107,14 @@ describe('options', () => {
 
   it('falls back to the "ungrouped" placeholder without --group, and says so', () => {
     const r = ok(proxy('  remoteUrl: https://r.example.com\n'));
-    expect((r.docs[0]?.spec as Obj).groupRef).toBe('ungrouped');
+    expect(specOf(r.docs[0]).groupRef).toBe('ungrouped');
     expect(r.lines.some((l) => l.includes('placeholder "ungrouped"'))).toBe(true);
   });
 
   it('renames with --name-suffix and keeps an explicit group', () => {
     const r = ok(entry(URL_GROUP), { nameSuffix: '-v2', defaultGroup: 'ignored' });
-    expect((r.docs[0]?.metadata as Obj).name).toBe('e1-v2');
-    expect((r.docs[0]?.spec as Obj).groupRef).toBe('g');
+    expect(metaOf(r.docs[0]).name).toBe('e1-v2');
+    expect(specOf(r.docs[0]).groupRef).toBe('g');
     expect(r.lines.some((l) => l.includes('renamed to e1-v2'))).toBe(true);
   });
 });
@@ -118,10 +122,10 @@ describe('options', () => {
 describe('conflicts and leftovers are reported, never resolved silently', () => {
   it('takes proxyPort over the deprecated port and reports the loser; port alone maps to proxyPort', () => {
     const both = ok(proxy(`${URL_GROUP}  port: 9090\n  proxyPort: 8081\n`));
-    expect(((both.docs[0]?.spec as Obj).proxyConfig as Obj).proxyPort).toBe(8081);
+    expect(proxyOf(both.docs[0]).proxyPort).toBe(8081);
     expect(both.lines.some((l) => l.includes('field spec.port has no') && l.includes('(8081) wins'))).toBe(true);
     const alone = ok(proxy(`${URL_GROUP}  port: 9090\n`));
-    expect(((alone.docs[0]?.spec as Obj).proxyConfig as Obj).proxyPort).toBe(9090);
+    expect(proxyOf(alone.docs[0]).proxyPort).toBe(9090);
   });
 
   it('prefers remoteURL over a different remoteUrl and reports it', () => {
@@ -130,7 +134,7 @@ describe('conflicts and leftovers are reported, never resolved silently', () => 
         '  remoteURL: https://a.example.com\n  remoteUrl: https://b.example.com\n  transport: sse\n  groupRef: g\n',
       ),
     );
-    expect((r.docs[0]?.spec as Obj).remoteURL).toBe('https://a.example.com');
+    expect(specOf(r.docs[0]).remoteURL).toBe('https://a.example.com');
     expect(r.lines.some((l) => l.includes('field spec.remoteUrl has no'))).toBe(true);
   });
 
@@ -140,7 +144,7 @@ describe('conflicts and leftovers are reported, never resolved silently', () => 
         `${URL_GROUP}  oidcConfig: {type: configMap, configMap: {name: oidc}}\n  oidcConfigRef: {name: x, audience: a}\n`,
       ),
     );
-    const proxyConfig = (r.docs[0]?.spec as Obj).proxyConfig as Obj;
+    const proxyConfig = specOf(r.docs[0]).proxyConfig as Obj;
     expect(proxyConfig.oidcConfig).toEqual({ type: 'configMap', configMap: { name: 'oidc' } });
     expect(r.lines.some((l) => l.includes('field spec.oidcConfigRef has no') && l.includes('also set and wins'))).toBe(
       true,
@@ -152,9 +156,9 @@ describe('conflicts and leftovers are reported, never resolved silently', () => 
       `apiVersion: toolhive.stacklok.dev/v1beta1\nkind: MCPOIDCConfig\nmetadata: {name: idp, namespace: ${ns}}\nspec: {type: inline, inline: {issuer: https://idp.example.com}}\n`;
     const ref = `${URL_GROUP}  oidcConfigRef: {name: idp, audience: p1}\n`;
     const other = ok(`${config('elsewhere')}---\n${proxy(ref)}`);
-    expect(((other.docs[1]?.spec as Obj).proxyConfig as Obj).oidcConfig).toEqual({ type: 'kubernetes' });
+    expect(proxyOf(other.docs[1]).oidcConfig).toEqual({ type: 'kubernetes' });
     const same = ok(`${config('ns')}---\n${proxy(ref)}`);
-    expect(((same.docs[1]?.spec as Obj).proxyConfig as Obj).oidcConfig).toEqual({
+    expect(proxyOf(same.docs[1]).oidcConfig).toEqual({
       type: 'inline',
       inline: { issuer: 'https://idp.example.com', audience: 'p1' },
     });
@@ -162,7 +166,7 @@ describe('conflicts and leftovers are reported, never resolved silently', () => 
 
   it('does not fall back to the default OIDC type when the given one is unusable', () => {
     const r = ok(proxy(`${URL_GROUP}  oidcConfig: {type: oauth2, inline: {issuer: https://i.example.com}}\n`));
-    expect(((r.docs[0]?.spec as Obj).proxyConfig as Obj).oidcConfig).toEqual({ type: 'kubernetes' });
+    expect(proxyOf(r.docs[0]).oidcConfig).toEqual({ type: 'kubernetes' });
     expect(r.lines.some((l) => l.includes('field spec.oidcConfig.type has no'))).toBe(true);
     expect(
       r.lines.some((l) => l.includes('placeholder {type: kubernetes} because spec.oidcConfig.type was unusable')),
@@ -181,17 +185,17 @@ describe('conflicts and leftovers are reported, never resolved silently', () => 
       'MCPServerEntry/ns/e1: field spec.caBundleRef.configMapRef.optional',
     ]);
     expect(r.docs[0]?.metadata).toEqual({ name: 'e1', namespace: 'ns' });
-    expect((r.docs[0]?.spec as Obj).caBundleRef).toEqual({ name: 'ca' });
+    expect(specOf(r.docs[0]).caBundleRef).toEqual({ name: 'ca' });
   });
 
   it('notes a defaulted transport on an MCPServerEntry (required there) but not on an MCPRemoteProxy (defaulted there)', () => {
     const e = ok(entry('  remoteUrl: https://r.example.com\n  groupRef: g\n'));
-    expect((e.docs[0]?.spec as Obj).transport).toBe('streamable-http');
+    expect(specOf(e.docs[0]).transport).toBe('streamable-http');
     expect(e.lines.some((l) => l.includes('note: spec.transport is not set'))).toBe(true);
     const p = ok(
       proxy('  remoteUrl: https://r.example.com\n  groupRef: {name: g}\n  oidcConfig: {type: kubernetes}\n'),
     );
-    expect((p.docs[0]?.spec as Obj).transport).toBe('streamable-http');
+    expect(specOf(p.docs[0]).transport).toBe('streamable-http');
     expect(p.lines).toEqual([]);
   });
 
@@ -201,7 +205,7 @@ describe('conflicts and leftovers are reported, never resolved silently', () => 
         `${URL_GROUP}  oidcConfig: {type: kubernetes}\n  resourceOverrides: {proxyDeployment: {env: [{name: A}]}}\n`,
       ),
     );
-    expect(((r.docs[0]?.spec as Obj).proxyConfig as Obj).resourceOverrides).toBeUndefined();
+    expect(proxyOf(r.docs[0]).resourceOverrides).toBeUndefined();
     expect(r.lines).toEqual([
       'MCPRemoteProxy/ns/p1: field spec.resourceOverrides.proxyDeployment.env[0] has no MCPRemoteEndpoint equivalent: it lacks value, which MCPRemoteEndpoint requires here, so it was left out; complete it by hand',
     ]);
