@@ -10,8 +10,19 @@ export function registerGateway(program: Command): void {
     .option('--address <addr>', 'address to bind (default: 127.0.0.1, or 0.0.0.0 inside a Kubernetes pod)')
     .option('--config <file>', 'gateway config file (YAML): backends, aggregation, incoming auth')
     .option('--log-level <level>', 'pino log level (logs go to stderr)', 'info')
-    .action(async (opts: { port?: string; address?: string; config?: string; logLevel?: string }) => {
-      const { runGateway } = await import('../runtime/gateway/run-gateway.ts');
-      await runGateway(opts);
-    });
+    .option('--kubeconfig <file>', 'kubeconfig for the Lease (default: in-cluster, then $KUBECONFIG)')
+    .option('--namespace <ns>', "namespace of the Lease when the config does not name one (default: the pod's)")
+    .action(
+      async (opts: {
+        port?: string;
+        address?: string;
+        config?: string;
+        logLevel?: string;
+        kubeconfig?: string;
+        namespace?: string;
+      }) => {
+        const { runGateway } = await import('../runtime/gateway/run-gateway.ts');
+        await runGateway(opts);
+      },
+    );
 }

@@ -13,6 +13,8 @@ export interface RunGatewayOptions {
   address?: string;
   config?: string;
   logLevel?: string;
+  kubeconfig?: string;
+  namespace?: string;
 }
 
 export async function loadGatewayConfigFile(path: string): Promise<GatewayConfig> {
@@ -43,14 +45,28 @@ export function parsePort(value: string | undefined, fallback: number): number {
 export async function runGateway(opts: RunGatewayOptions): Promise<void> {
   const config = opts.config ? await loadGatewayConfigFile(opts.config) : validateGatewayConfig({});
   const logger = defaultLogger(opts.logLevel);
+  // With a Lease in the config, only the replica holding it opens direct backends and reports ready.
+  const replica = config.lease
+    ? (await import('./replica.ts')).startReplica({
+        lease: config.lease,
+        namespace: opts.namespace,
+        kubeconfigPath: opts.kubeconfig,
+        logger,
+      })
+    : undefined;
   const gateway = await startGateway({
     config,
     port: parsePort(opts.port, 4483),
     host: opts.address ?? defaultAddress(),
     logger,
+    replica,
+  }).catch(async (err) => {
+    await replica?.stop();
+    throw err;
   });
   process.stdout.write(`mcpre gateway: serving MCP at ${gateway.url.href}\n`);
-  await untilSignal(gateway);
+  // Close the direct backends first, then release the Lease, so two replicas never hold them at once.
+  await untilSignal(gateway, async () => replica?.stop());
 }
 
 export async function untilSignal(gateway: Pick<RunningGateway, 'close'>, extra?: () => Promise<void>): Promise<void> {
