@@ -55,7 +55,7 @@ describe('converted manifests on the real control plane', () => {
       expect(endpoints.length).toBeGreaterThan(0);
       for (const endpoint of endpoints) {
         const ns = await cp.namespace('migrate');
-        const body = { ...endpoint, metadata: { ...(endpoint.metadata as Obj), namespace: ns } };
+        const body: Obj = { ...endpoint, metadata: { ...(endpoint.metadata as Obj), namespace: ns } };
         const res = await cp.running.admin.request('POST', endpointsPath(ns), body);
         const name = (endpoint.metadata as Obj).name;
         expect(res.status, `${fixture} ${String(name)}: ${res.text}`).toBe(201);
