@@ -13,19 +13,29 @@ export interface RecordEventsDeps {
   now: () => string;
   /** Which operator process reported (pod name or host name). */
   instance: string;
+  /** A suffix unique to this process over time (events need distinct names; client-go uses the time in ns). */
+  uniqueSuffix: () => string;
+  /** Told about an event that could not be recorded (the reconcile goes on regardless). */
+  onError?: (err: unknown, endpoint: RecordEventsInput['endpoint']) => void;
 }
 
 export function recordEndpointEvents(deps: RecordEventsDeps) {
   return fromPromise<void, RecordEventsInput>(async ({ input, signal }) => {
     const { endpoint } = input;
     for (const e of input.events) {
-      await deps.api.request({
+      await record(e).catch((err: unknown) => {
+        deps.onError?.(err, endpoint);
+        throw err;
+      });
+    }
+    function record(e: RecordEventsInput['events'][number]) {
+      return deps.api.request({
         method: 'POST',
         path: collectionPath(Resources.event, endpoint.namespace),
         body: {
           apiVersion: 'events.k8s.io/v1',
           kind: 'Event',
-          metadata: { generateName: `${endpoint.name.slice(0, 200)}.`, namespace: endpoint.namespace },
+          metadata: { name: `${endpoint.name.slice(0, 200)}.${deps.uniqueSuffix()}`, namespace: endpoint.namespace },
           eventTime: microTime(deps.now()),
           reportingController: REPORTING_CONTROLLER,
           reportingInstance: deps.instance.slice(0, 128),

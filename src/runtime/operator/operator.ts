@@ -52,6 +52,8 @@ export interface OperatorOptions {
 export interface OperatorStats {
   requests: Record<string, number>;
   statusWrites: number;
+  /** Status writes per endpoint (`namespace/name`): a second reconcile of an unchanged object adds nothing here. */
+  statusWritesByEndpoint: Map<string, number>;
   groupWrites: number;
 }
 
@@ -74,19 +76,26 @@ export function startOperator(opts: OperatorOptions): Operator {
   const log = opts.logger;
   const rng = opts.rng ?? systemRng();
   const http: KubeHttp = createKubeHttp(opts.kubeconfig, { connections: Math.max(8, opts.writeConcurrency ?? 32) });
-  const stats: OperatorStats = { requests: {}, statusWrites: 0, groupWrites: 0 };
+  const stats: OperatorStats = { requests: {}, statusWrites: 0, statusWritesByEndpoint: new Map(), groupWrites: 0 };
   const counted = {
     request<T>(req: Parameters<KubeHttp['request']>[0]): Promise<T> {
       stats.requests[req.method] = (stats.requests[req.method] ?? 0) + 1;
       if (req.method === 'PATCH' && req.path.endsWith('/status')) {
-        if (req.path.includes('/mcpremoteendpoints/')) stats.statusWrites += 1;
-        else stats.groupWrites += 1;
+        const m = /\/namespaces\/([^/]+)\/mcpremoteendpoints\/([^/]+)\/status$/.exec(req.path);
+        if (m) {
+          stats.statusWrites += 1;
+          const key = objectKey(decodeURIComponent(m[1] ?? ''), decodeURIComponent(m[2] ?? ''));
+          stats.statusWritesByEndpoint.set(key, (stats.statusWritesByEndpoint.get(key) ?? 0) + 1);
+        } else stats.groupWrites += 1;
       }
       return http.request<T>(req);
     },
   };
   const writes = queuedWrites(counted, opts.writeConcurrency ?? 32);
   const index = new ReferenceIndex();
+  // Event names: this process's start time plus a counter, unique across restarts without randomness.
+  const startedAt = Date.now().toString(36);
+  let eventSeq = 0;
   let synced = false;
 
   const onChange = (informer: InformerName, type: ChangeType, obj: KubeObject, old: KubeObject | undefined) => {
@@ -136,6 +145,9 @@ export function startOperator(opts: OperatorOptions): Operator {
       api: writes.api,
       now: isoMillis,
       instance: opts.instance ?? process.env.POD_NAME ?? hostname(),
+      uniqueSuffix: () => `${startedAt}${(++eventSeq).toString(36)}`,
+      onError: (err, endpoint) =>
+        log.warn({ endpoint: `${endpoint.namespace}/${endpoint.name}`, err: String(err) }, 'could not record event'),
     }),
   };
   const registry = new EndpointRegistry({

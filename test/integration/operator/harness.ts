@@ -123,3 +123,12 @@ export async function eventsFor(env: Env, ns: string, name: string): Promise<Eve
   });
   return list.items.filter((e) => e.regarding?.name === name);
 }
+
+/** Waits until the endpoint's Events include every reason in `reasons` (events are recorded just after the status). */
+export async function waitForEvents(env: Env, ns: string, name: string, reasons: string[]): Promise<EventItem[]> {
+  return eventually(`${ns}/${name}: events ${reasons.join(', ')}`, async () => {
+    const events = await eventsFor(env, ns, name);
+    const have = events.map((e) => e.reason);
+    return reasons.every((r) => have.includes(r)) ? events : undefined;
+  });
+}
