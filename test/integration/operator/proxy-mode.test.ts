@@ -251,7 +251,7 @@ describe('proxy mode', () => {
     expect(o.deployment?.spec.template.metadata.labels.tier).toBe('edge');
     expect(o.deployment?.spec.template.metadata.annotations['prometheus.io/scrape']).toBe('true');
     expect(o.deployment?.spec.template.spec.containers[0].env).toContainEqual({ name: 'EXTRA_FLAG', value: 'on' });
-    expect(o.service?.metadata.labels?.exposed).toBe('internal');
+    expect((o.service?.metadata.labels as Record<string, string>).exposed).toBe('internal');
     expect(o.service?.spec.sessionAffinity).toBe('None');
 
     await env.kube.mergePatch(R.endpoint, ns, 'pay', { spec: { proxyConfig: { serviceAccount: 'payments-proxy' } } });
