@@ -11,6 +11,7 @@ interface MigrateOptions {
   filename?: string;
   group?: string;
   nameSuffix?: string;
+  stagingGroup?: string;
 }
 
 export function registerMigrate(program: Command): void {
@@ -24,6 +25,10 @@ export function registerMigrate(program: Command): void {
     .option(
       '--name-suffix <suffix>',
       'append to every converted name, so the new endpoint can run beside the old object (e.g. -v2)',
+    )
+    .option(
+      '--staging-group <name>',
+      'put every converted endpoint into this MCPGroup and record its own group in an annotation, to verify it before switching',
     )
     .addHelpText('after', '\nExit status: 0 converted, 1 unparseable or unconvertible input, 2 bad usage.')
     // commander exits 1 on a usage error; this command promises 2 for those (help and --version still exit 0).
@@ -49,7 +54,11 @@ export function registerMigrate(program: Command): void {
       }
       const { migrateManifests } = await import('../api/migrate/migrate-documents.ts');
       const { formatEntry, formatSummary } = await import('../api/migrate/report.ts');
-      const result = migrateManifests(text, { defaultGroup: opts.group, nameSuffix: opts.nameSuffix });
+      const result = migrateManifests(text, {
+        defaultGroup: opts.group,
+        nameSuffix: opts.nameSuffix,
+        stagingGroup: opts.stagingGroup,
+      });
       if (!result.ok) {
         process.stderr.write(`mcpre migrate: ${result.error}\n`);
         process.exitCode = EXIT_INPUT;
@@ -64,8 +73,13 @@ export function registerMigrate(program: Command): void {
 
 function usageError(opts: MigrateOptions): string | undefined {
   if (!opts.filename) return 'missing -f FILE (use -f - to read stdin)';
-  if (opts.group !== undefined && (!DNS_SUBDOMAIN.test(opts.group) || opts.group.length > 253)) {
-    return `--group ${JSON.stringify(opts.group)} is not a valid MCPGroup name (lower-case letters, digits, - and .)`;
+  for (const [flag, value] of [
+    ['--group', opts.group],
+    ['--staging-group', opts.stagingGroup],
+  ] as const) {
+    if (value !== undefined && (!DNS_SUBDOMAIN.test(value) || value.length > 253)) {
+      return `${flag} ${JSON.stringify(value)} is not a valid MCPGroup name (lower-case letters, digits, - and .)`;
+    }
   }
   if (opts.nameSuffix !== undefined && !NAME_SUFFIX.test(opts.nameSuffix)) {
     return `--name-suffix ${JSON.stringify(opts.nameSuffix)} must be lower-case letters, digits, - and ., ending in a letter or digit`;

@@ -14,7 +14,15 @@ export interface ConvertOptions {
   defaultGroup?: string;
   /** Appended to every converted object's name, so the new object can run beside the old one. */
   nameSuffix?: string;
+  /**
+   * Put every converted endpoint into this group instead of its own, recording its own group in the
+   * TARGET_GROUP_ANNOTATION, so it can be verified before the gateway of the real group routes to it.
+   */
+  stagingGroup?: string;
 }
+
+/** Where --staging-group records the group an endpoint belongs in; the migration guide's switch step reads it. */
+export const TARGET_GROUP_ANNOTATION = 'mcpre.toolhive.stacklok.dev/target-group';
 
 /** Either the converted object, or why the document cannot be converted at all (the CLI then exits 1). */
 export type Conversion = { ok: true; object: Record<string, unknown> } | { ok: false; error: string };

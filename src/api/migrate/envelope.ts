@@ -1,8 +1,8 @@
 // The part of a conversion that does not depend on the source kind: apiVersion and kind of the result, metadata,
 // dropping status (the new controller writes its own), and reporting unknown top-level keys.
-import { type Conversion, type ConvertOptions, convertedName } from './common-fields.ts';
+import { type Conversion, type ConvertOptions, convertedName, TARGET_GROUP_ANNOTATION } from './common-fields.ts';
 import { isPlainObject, orderByShape } from './copy-by-shape.ts';
-import { convertMetadata } from './metadata.ts';
+import { type ConvertedMetadata, convertMetadata } from './metadata.ts';
 import type { Report } from './report.ts';
 import { fieldsOf, SPEC_SHAPE } from './target-shape.ts';
 
@@ -37,6 +37,7 @@ export function convertEnvelope(
   const convertedMetadata = convertMetadata(metadata, name, report);
   const converted = convertSpec(doc.spec);
   if ('error' in converted) return { ok: false, error: converted.error };
+  if (options.stagingGroup) stage(converted.spec, convertedMetadata, options.stagingGroup, report);
   return {
     ok: true,
     object: {
@@ -46,4 +47,18 @@ export function convertEnvelope(
       spec: orderByShape(converted.spec, fieldsOf(SPEC_SHAPE)),
     },
   };
+}
+
+/** --staging-group: the endpoint starts in the staging group; its own group waits in an annotation. */
+function stage(spec: Record<string, unknown>, metadata: ConvertedMetadata, stagingGroup: string, report: Report): void {
+  const target = String(spec.groupRef);
+  metadata.annotations = Object.fromEntries(
+    Object.entries({ ...metadata.annotations, [TARGET_GROUP_ANNOTATION]: target }).sort(([a], [b]) =>
+      a.localeCompare(b),
+    ),
+  );
+  spec.groupRef = stagingGroup;
+  report.note(
+    `staged in group ${stagingGroup} (--staging-group); its group ${target} is in the ${TARGET_GROUP_ANNOTATION} annotation until you switch it`,
+  );
 }

@@ -51,12 +51,13 @@ describe('mcpre migrate (CLI)', () => {
     expect(res.stderr).toMatch(/^mcpre migrate: document 2: invalid YAML: .* at line \d+, column \d+\n$/);
   });
 
-  it('exits 2 on bad usage: no -f, an unknown option, an unreadable file, an invalid --group or --name-suffix', () => {
+  it('exits 2 on bad usage: no -f, an unknown option, an unreadable file, an invalid group name or --name-suffix', () => {
     const cases: [string[], RegExp][] = [
       [[], /missing -f FILE \(use -f - to read stdin\)/],
       [['-f', '-', '--frobnicate'], /unknown option '--frobnicate'/],
       [['-f', '/nonexistent/manifest.yaml'], /cannot read \/nonexistent\/manifest.yaml: ENOENT/],
       [['-f', '-', '--group', 'Not_A_Name'], /--group "Not_A_Name" is not a valid MCPGroup name/],
+      [['-f', '-', '--staging-group', 'a..b'], /--staging-group "a..b" is not a valid MCPGroup name/],
       [['-f', '-', '--name-suffix', 'x_'], /--name-suffix "x_" must be lower-case letters/],
     ];
     for (const [args, message] of cases) {

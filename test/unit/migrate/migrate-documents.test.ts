@@ -119,6 +119,22 @@ describe('options', () => {
   });
 });
 
+describe('--staging-group', () => {
+  it('stages the endpoint and keeps its own group (or --group) in the target-group annotation', () => {
+    const r = ok(`${entry(URL_GROUP)}\n---\n${proxy('  remoteUrl: https://r.example.com\n')}`, {
+      stagingGroup: 'migration-staging',
+      defaultGroup: 'platform',
+    });
+    expect(r.docs.map((d) => specOf(d).groupRef)).toEqual(['migration-staging', 'migration-staging']);
+    expect(r.docs.map((d) => (metaOf(d).annotations as Obj)['mcpre.toolhive.stacklok.dev/target-group'])).toEqual([
+      'g',
+      'platform',
+    ]);
+    expect(r.lines.filter((l) => l.includes('note: staged in group migration-staging'))).toHaveLength(2);
+    for (const d of r.docs) expect(validateEndpoint(d)).toEqual([]);
+  });
+});
+
 describe('conflicts and leftovers are reported, never resolved silently', () => {
   it('takes proxyPort over the deprecated port and reports the loser; port alone maps to proxyPort', () => {
     const both = ok(proxy(`${URL_GROUP}  port: 9090\n  proxyPort: 8081\n`));
