@@ -61,6 +61,24 @@ const plans: Record<string, KindPlan> = {
       status: 'MCPExternalAuthConfigStatus',
     },
   },
+  VirtualMCPServer: {
+    file: 'virtual-mcp-server.ts',
+    titles: {
+      '': 'VirtualMCPServer',
+      spec: 'VirtualMCPServerSpec',
+      'spec.incomingAuth': 'VirtualMCPServerIncomingAuth',
+      'spec.incomingAuth.oidc': 'VirtualMCPServerOIDC',
+      'spec.outgoingAuth': 'VirtualMCPServerOutgoingAuth',
+      'spec.aggregation': 'VirtualMCPServerAggregation',
+      'spec.aggregation.tools[]': 'VirtualMCPServerBackendTools',
+      'spec.aggregation.tools[].overrides.*': 'VirtualMCPServerToolOverride',
+      'spec.resources': 'VirtualMCPServerResources',
+      status: 'VirtualMCPServerStatus',
+      'status.phase': 'VirtualMCPServerPhase',
+      'status.backends[]': 'VirtualMCPServerBackendStatus',
+      'status.backends[].state': 'BackendSessionState',
+    },
+  },
   MCPToolConfig: {
     file: 'mcp-tool-config.ts',
     titles: {

@@ -21,6 +21,7 @@ export const MCP_REMOTE_ENDPOINT = resource('MCPRemoteEndpoint', 'mcpremoteendpo
 export const MCP_GROUP = resource('MCPGroup', 'mcpgroups');
 export const MCP_EXTERNAL_AUTH_CONFIG = resource('MCPExternalAuthConfig', 'mcpexternalauthconfigs');
 export const MCP_TOOL_CONFIG = resource('MCPToolConfig', 'mcptoolconfigs');
+export const VIRTUAL_MCP_SERVER = resource('VirtualMCPServer', 'virtualmcpservers');
 
 /**
  * ToolHive kinds that mcpre does not serve but looks for: an object of the same name blocks an MCPRemoteEndpoint
@@ -35,4 +36,5 @@ export const SERVED_RESOURCES: readonly ResourceId[] = [
   MCP_GROUP,
   MCP_EXTERNAL_AUTH_CONFIG,
   MCP_TOOL_CONFIG,
+  VIRTUAL_MCP_SERVER,
 ];

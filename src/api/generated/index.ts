@@ -6,3 +6,4 @@ export type * from './mcp-external-auth-config.ts';
 export type * from './mcp-group.ts';
 export type * from './mcp-remote-endpoint.ts';
 export type * from './mcp-tool-config.ts';
+export type * from './virtual-mcp-server.ts';
