@@ -42,6 +42,11 @@ export interface BackendRequestOptions {
   onProgress?: (progress: Progress) => void;
   /** Logging notifications the backend sent on this request's stream. */
   onLog?: (log: LoggingMessageNotification['params']) => void;
+  /**
+   * Requests the backend sends to the client while serving this request (sampling/createMessage, elicitation/create).
+   * Without it, such requests are refused.
+   */
+  onServerRequest?: (request: { method: string; params?: Record<string, unknown> }) => Promise<Record<string, unknown>>;
   /** The caller, for per-identity credentials. */
   identity?: ClientIdentity;
   timeoutMs?: number;
@@ -91,6 +96,8 @@ export interface Backend {
   readonly capabilities: ServerCapabilities | undefined;
   /** Called after the state or any list changed. Returns an unsubscribe function. */
   onChange(listener: () => void): () => void;
+  /** `notifications/resources/updated` from the backend. Returns an unsubscribe function. */
+  onResourceUpdated(listener: (uri: string) => void): () => void;
   /** Open the session (idempotent). Resolves once the first attempt settled, whatever its outcome. */
   start(): Promise<void>;
   /** Send one request under the backend's own names. Rejects with BackendRequestError or an McpError. */

@@ -29,6 +29,7 @@ export interface ClientSessionsOptions {
   maxSessions: number;
   /** Keep-alive comments on SSE streams, so proxies do not cut idle streams. */
   keepAliveMs?: number;
+  onSessionClosed?: (sessionId: string) => void;
 }
 
 export class ClientSessions {
@@ -103,6 +104,14 @@ export class ClientSessions {
     }
   }
 
+  /** Tell one session that a resource it subscribed to changed. */
+  resourceUpdated(sessionId: string, uri: string): void {
+    void this.#sessions
+      .get(sessionId)
+      ?.server.sendResourceUpdated({ uri })
+      .catch(() => {});
+  }
+
   announce(kinds: ReadonlySet<ListChangeKind>): void {
     for (const s of this.#sessions.values()) void announceListChanges(s.server, kinds);
   }
@@ -118,6 +127,7 @@ export class ClientSessions {
     this.#sessions.delete(id);
     this.#opts.metrics.sessions.set(this.#sessions.size);
     this.#opts.logger.debug({ session: id, why }, 'client session closed');
+    this.#opts.onSessionClosed?.(id);
     await s.server.close().catch(() => {});
   }
 

@@ -16,6 +16,7 @@ import { createOutgoingFetch } from './outgoing-fetch.ts';
 import { Router } from './router.ts';
 import { SdkClientBackend } from './sdk-client-backend.ts';
 import { createSessionServer } from './session-server.ts';
+import { ResourceSubscriptions } from './subscriptions.ts';
 
 /** Whether this replica may open `direct` backends (it holds the Lease, or runs without one). */
 export interface ReplicaGate {
@@ -87,8 +88,15 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     opts.onAudit?.(record);
   };
   const router = new Router({ aggregator, audit, metrics, requestTimeoutMs: opts.requestTimeoutMs });
-  const sessions = new ClientSessions({
-    newServer: () => createSessionServer({ aggregator, router, name: config.name, version: opts.version ?? '0.1.0' }),
+  const subscriptions = new ResourceSubscriptions({
+    aggregator,
+    logger,
+    notify: (sessionId, uri) => sessions.resourceUpdated(sessionId, uri),
+  });
+  const sessions: ClientSessions = new ClientSessions({
+    newServer: () =>
+      createSessionServer({ aggregator, router, subscriptions, name: config.name, version: opts.version ?? '0.1.0' }),
+    onSessionClosed: (id) => void subscriptions.dropSession(id),
     logger,
     metrics,
     idleTimeoutMs: config.server.sessionIdleTimeoutSeconds * 1000,
@@ -213,6 +221,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
         unsubscribeReplica?.();
         httpServer.close();
         await sessions.closeAll();
+        subscriptions.close();
         await Promise.allSettled([...slots.values()].map(shut));
         aggregator.close();
         httpServer.closeAllConnections();
@@ -223,13 +232,15 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
 }
 
 export function defaultLogger(level = process.env.MCPRE_LOG_LEVEL ?? 'info'): Logger {
-  // Logs go to stderr: stdout carries what a command prints for people and scripts (the gateway URL).
+  // Logs go to stderr: stdout carries what a command prints for people and scripts (the gateway URL). Writes are
+  // asynchronous: one synchronous stderr write per audit line halved the calls per second the gateway could relay;
+  // pending writes still finish before a graceful exit because they keep the event loop alive.
   return pino(
     {
       level,
       base: { component: 'gateway' },
       redact: { paths: ['*.authorization', '*.headers', 'headers', '*.token', 'token'], censor: '[redacted]' },
     },
-    pino.destination(2),
+    pino.destination({ dest: 2, sync: false }),
   );
 }

@@ -8,6 +8,7 @@ import type { LoggingMessageNotification } from '@modelcontextprotocol/sdk/types
 export interface BackendRequestContext {
   httpStatus?: number;
   onLog?: (log: LoggingMessageNotification['params']) => void;
+  onServerRequest?: (request: { method: string; params?: Record<string, unknown> }) => Promise<Record<string, unknown>>;
 }
 
 export const backendRequestContext = new AsyncLocalStorage<BackendRequestContext>();

@@ -6,6 +6,7 @@ import {
   ErrorCode,
   type LoggingLevel,
   McpError,
+  ResultSchema,
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -141,6 +142,11 @@ export class Router {
                     params: { ...p, progressToken: downstreamToken },
                   })
                   .catch(() => {}),
+        // Sampling and elicitation requests the backend makes while serving this call go to this call's client.
+        onServerRequest: (request) =>
+          extra.sendRequest(request as ServerRequest, ResultSchema, { signal: extra.signal }) as Promise<
+            Record<string, unknown>
+          >,
         onLog: (entry) => {
           if (log.level && levels.indexOf(entry.level) < levels.indexOf(log.level)) return;
           void extra.sendNotification({ method: 'notifications/message', params: entry }).catch(() => {});

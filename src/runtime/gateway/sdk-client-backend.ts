@@ -8,10 +8,14 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ErrorCode,
   LoggingMessageNotificationSchema,
   McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ResultSchema,
   type ServerCapabilities,
   ToolListChangedNotificationSchema,
@@ -29,7 +33,7 @@ import {
 } from './backend.ts';
 import { fetchLists, type ListKind, listFetchers } from './list-fetch.ts';
 import type { OutgoingFetch } from './outgoing-fetch.ts';
-import { backendRequestContext } from './request-context.ts';
+import { type BackendRequestContext, backendRequestContext } from './request-context.ts';
 
 export interface SdkClientBackendOptions {
   info: BackendInfo;
@@ -53,6 +57,7 @@ export class SdkClientBackend implements Backend {
 
   readonly #opts: SdkClientBackendOptions;
   readonly #listeners = new Set<() => void>();
+  readonly #updateListeners = new Set<(uri: string) => void>();
   #client: Client | undefined;
   #started: Promise<void> | undefined;
   #reinitializing: Promise<void> | undefined;
@@ -73,6 +78,11 @@ export class SdkClientBackend implements Backend {
     return () => this.#listeners.delete(listener);
   }
 
+  onResourceUpdated(listener: (uri: string) => void): () => void {
+    this.#updateListeners.add(listener);
+    return () => this.#updateListeners.delete(listener);
+  }
+
   start(): Promise<void> {
     this.#started ??= this.#connect();
     return this.#started;
@@ -91,7 +101,7 @@ export class SdkClientBackend implements Backend {
           {},
         );
       }
-      const ctx: { httpStatus?: number; onLog?: BackendRequestOptions['onLog'] } = { onLog: opts.onLog };
+      const ctx: BackendRequestContext = { onLog: opts.onLog, onServerRequest: opts.onServerRequest };
       try {
         const result = await backendRequestContext.run(ctx, () =>
           client.request({ method, params } as never, ResultSchema, {
@@ -180,7 +190,25 @@ export class SdkClientBackend implements Backend {
   }
 
   #newClient(generation: number): Client {
-    const client = new Client(clientInfo, { capabilities: {} });
+    // Sampling and elicitation are relayed to the client whose request the backend is serving (see request()), so the
+    // gateway offers them to every backend; a client that lacks the capability makes the relayed request fail.
+    const client = new Client(clientInfo, { capabilities: { sampling: {}, elicitation: { form: {}, url: {} } } });
+    const relay = async (request: { method: string; params?: Record<string, unknown> }) => {
+      const ctx = backendRequestContext.getStore();
+      if (!ctx?.onServerRequest) {
+        throw new McpError(
+          ErrorCode.InvalidRequest,
+          `${request.method} is relayed only while the gateway forwards a client request`,
+        );
+      }
+      return ctx.onServerRequest({ method: request.method, params: request.params });
+    };
+    client.setRequestHandler(CreateMessageRequestSchema, relay as never);
+    client.setRequestHandler(ElicitRequestSchema, relay as never);
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+      if (generation !== this.#generation) return;
+      for (const listener of this.#updateListeners) listener(n.params.uri);
+    });
     const onListChanged = (kind: ListKind) => () => {
       if (generation !== this.#generation) return;
       if (this.capabilities?.[listFetchers[kind].capability]?.listChanged !== true) {

@@ -12,13 +12,17 @@ import {
   ListToolsRequestSchema,
   ReadResourceRequestSchema,
   SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Aggregator, ListChangeKind } from './aggregator.ts';
 import type { Router, SessionLogState } from './router.ts';
+import type { ResourceSubscriptions } from './subscriptions.ts';
 
 export interface SessionServerDeps {
   aggregator: Aggregator;
   router: Router;
+  subscriptions: ResourceSubscriptions;
   name: string;
   version: string;
 }
@@ -31,7 +35,7 @@ export function createSessionServer(deps: SessionServerDeps): Server {
     {
       capabilities: {
         tools: { listChanged: true },
-        resources: { listChanged: true },
+        resources: { listChanged: true, subscribe: true },
         prompts: { listChanged: true },
         completions: {},
         logging: {},
@@ -57,6 +61,14 @@ export function createSessionServer(deps: SessionServerDeps): Server {
     (req, extra) => router.readResource(req.params, extra, log) as never,
   );
   server.setRequestHandler(CompleteRequestSchema, (req, extra) => router.complete(req.params, extra, log) as never);
+  server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
+    await deps.subscriptions.subscribe(extra.sessionId ?? '', req.params.uri);
+    return {};
+  });
+  server.setRequestHandler(UnsubscribeRequestSchema, async (req, extra) => {
+    await deps.subscriptions.unsubscribe(extra.sessionId ?? '', req.params.uri);
+    return {};
+  });
   server.setRequestHandler(SetLevelRequestSchema, (req) => {
     log.level = req.params.level;
     return {};

@@ -1,4 +1,5 @@
 // An in-memory Backend for aggregation and routing tests: lists and state are set by the test.
+import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type {
   Backend,
   BackendInfo,
@@ -14,7 +15,7 @@ export class FakeBackend implements Backend {
   state: BackendState = 'connecting';
   reason: string | undefined;
   lists: BackendLists = emptyLists();
-  capabilities = undefined;
+  capabilities: ServerCapabilities | undefined = { tools: {}, resources: { subscribe: true }, prompts: {} };
   readonly requests: Array<{ method: string; params: Record<string, unknown> | undefined }> = [];
   respond: (
     method: string,
@@ -22,6 +23,7 @@ export class FakeBackend implements Backend {
     opts: BackendRequestOptions,
   ) => Promise<Record<string, unknown>> = async () => ({});
   readonly #listeners = new Set<() => void>();
+  readonly #updates = new Set<(uri: string) => void>();
 
   constructor(name: string, type: BackendInfo['type'] = 'direct') {
     this.info = { name, url: `http://${name}.test/mcp`, type, authMethod: 'unauthenticated' };
@@ -36,6 +38,16 @@ export class FakeBackend implements Backend {
   onChange(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  onResourceUpdated(listener: (uri: string) => void): () => void {
+    this.#updates.add(listener);
+    return () => this.#updates.delete(listener);
+  }
+
+  /** Simulate `notifications/resources/updated` from the backend. */
+  updated(uri: string): void {
+    for (const l of this.#updates) l(uri);
   }
 
   async start(): Promise<void> {}
