@@ -30,7 +30,12 @@ async function main() {
   const children: ChildProcess[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'mcpre-bench-'));
   try {
-    const backend = spawnAndRead(process.execPath, [fileURLToPath(import.meta.url), '--serve-backend'], /URL (\S+)/, children);
+    const backend = spawnAndRead(
+      process.execPath,
+      [fileURLToPath(import.meta.url), '--serve-backend'],
+      /URL (\S+)/,
+      children,
+    );
     const backendUrl = await backend;
     const config = join(dir, 'gateway.yaml');
     await writeFile(config, JSON.stringify({ backends: [{ name: 'bench', url: backendUrl }] }));
@@ -69,7 +74,10 @@ async function measure(url: URL, tool: string): Promise<Measurement> {
   const client = new Client({ name: 'bench', version: '1' });
   await client.connect(new StreamableHTTPClientTransport(url));
   const call = () =>
-    client.request({ method: 'tools/call', params: { name: tool, arguments: { message: 'ping' } } }, CallToolResultSchema);
+    client.request(
+      { method: 'tools/call', params: { name: tool, arguments: { message: 'ping' } } },
+      CallToolResultSchema,
+    );
   for (let i = 0; i < 200; i++) await call();
   const latencies: number[] = [];
   for (let i = 0; i < calls; i++) {
@@ -103,7 +111,11 @@ function fmt(ms: number): string {
 }
 
 function spawnAndRead(cmd: string, args: string[], pattern: RegExp, children: ChildProcess[]): Promise<string> {
-  const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KUBERNETES_SERVICE_HOST: '' } });
+  const child = spawn(cmd, args, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, KUBERNETES_SERVICE_HOST: '' },
+  });
   children.push(child);
   return new Promise((resolvePromise, reject) => {
     let out = '';
