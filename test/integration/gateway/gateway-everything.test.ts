@@ -12,6 +12,25 @@ import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { freePort } from '../../../src/runtime/control-plane/free-port.ts';
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
 
+const inspectorCli = join(
+  dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/inspector-cli/package.json')),
+  'build/index.js',
+);
+
+/** `@modelcontextprotocol/inspector-cli` in CLI mode: prints the JSON result of one method call. */
+function inspector(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  // Its package.json lookup checks a path relative to the working directory (1.0.3), so run it from its own folder.
+  const child = spawn(process.execPath, [inspectorCli, ...args], {
+    cwd: dirname(inspectorCli),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
 const everythingEntry = join(
   dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/package.json')),
   'dist/index.js',
@@ -106,6 +125,27 @@ describe('gateway in front of server-everything', () => {
     );
     expect(JSON.stringify(result.content)).toContain('Long running operation completed');
     expect(progress).toEqual([1, 2, 3]);
+  });
+
+  it('serves the MCP inspector CLI: tools/list and tools/call', async () => {
+    const list = await inspector([gateway.url.href, '--transport', 'http', '--method', 'tools/list']);
+    expect(list.code, list.stderr).toBe(0);
+    const tools = (JSON.parse(list.stdout) as { tools: Array<{ name: string }> }).tools.map((t) => t.name);
+    expect(tools).toContain('everything_echo');
+    expect(tools).toContain('legacy_get-sum');
+    const call = await inspector([
+      gateway.url.href,
+      '--transport',
+      'http',
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'everything_echo',
+      '--tool-arg',
+      'message=from the inspector',
+    ]);
+    expect(call.code, call.stderr).toBe(0);
+    expect(JSON.parse(call.stdout)).toMatchObject({ content: [{ type: 'text', text: 'Echo: from the inspector' }] });
   });
 
   it('lists and reads resources, and gets prompts', async () => {
