@@ -129,6 +129,8 @@ const endpointSetup = setup({
     context: EndpointContext;
     events: EndpointEventIn;
     input: EndpointInput;
+    /** `quiet`: nothing in flight, waiting for a wake-up or a timer (a clean point to stop the actor). */
+    tags: 'quiet';
   },
   actors: {
     observe: fromPromise<EndpointSnapshot, ObserveInput>(notProvided('observe')),
@@ -286,6 +288,7 @@ function restingState() {
     states: {
       publishing: publishState('idle'),
       idle: {
+        tags: ['quiet'],
         always: { guard: 'dirty', target: '#endpoint.observing' },
         on: { LOOK_AGAIN: '#endpoint.observing' },
       },
@@ -445,16 +448,19 @@ export const endpointMachine = endpointSetup.createMachine({
     },
     // Deleting, and the operator's finalizer is gone: nothing left to do until the object disappears.
     released: {
+      tags: ['quiet'],
       always: { guard: 'dirty', target: 'observing' },
       on: { LOOK_AGAIN: 'observing' },
     },
     // The object does not exist (the runtime stops this actor when its informer sees the delete).
     gone: {
+      tags: ['quiet'],
       always: { guard: 'dirty', target: 'observing' },
       on: { LOOK_AGAIN: 'observing' },
     },
     // An API call failed (throttled, 5xx, network): wait, then look again from the start.
     backoff: {
+      tags: ['quiet'],
       after: { retryDelay: 'observing' },
     },
   },

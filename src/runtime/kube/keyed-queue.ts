@@ -27,8 +27,22 @@ export class KeyedQueue {
     this.opts = opts;
   }
 
-  add(key: string): void {
+  /**
+   * Queues `key`. With `delayMs`, the key is queued only after that long, and further adds in the meantime fold into
+   * it (a debounce: a burst of changes to one group becomes one write).
+   */
+  add(key: string, delayMs = 0): void {
     if (this.stopper.signal.aborted) return;
+    if (delayMs > 0) {
+      if (this.timers.has(key)) return;
+      const timer = setTimeout(() => {
+        this.timers.delete(key);
+        this.add(key);
+      }, delayMs);
+      timer.unref();
+      this.timers.set(key, timer);
+      return;
+    }
     if (this.active.has(key)) {
       this.again.add(key);
       return;
@@ -91,13 +105,7 @@ export class KeyedQueue {
     const { baseMs, maxMs } = this.opts.retry ?? { baseMs: 500, maxMs: 60_000 };
     const delay = Math.min(maxMs, baseMs * 2 ** (attempt - 1)) * (0.5 + this.opts.rng.next() / 2);
     this.opts.onError?.(key, err, delay);
-    if (this.timers.has(key)) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(key);
-      this.add(key);
-    }, delay);
-    timer.unref();
-    this.timers.set(key, timer);
+    this.add(key, delay);
   }
 
   private notifyIdle(): void {

@@ -67,6 +67,12 @@ export class EndpointRegistry {
     return this.actors.size;
   }
 
+  /** True when every actor is waiting (no effect in flight). */
+  quiet(): boolean {
+    for (const actor of this.actors.values()) if (!actor.getSnapshot().hasTag('quiet')) return false;
+    return true;
+  }
+
   /** How many actors are in each top-level state (for logs, metrics and the benchmark). */
   census(): Record<string, number> {
     const out: Record<string, number> = {};

@@ -29,6 +29,9 @@ import { type Rng, systemRng } from '../random.ts';
 import { EndpointRegistry } from './endpoint-registry.ts';
 import { createInformers, type InformerName, type Informers } from './informers.ts';
 
+/** Membership changes arriving within this window are written to the group's status once. */
+const GROUP_DEBOUNCE_MS = 200;
+
 export const DEFAULT_PROXY_IMAGE = 'ghcr.io/stacklok/mcpre:0.1.0';
 
 export interface OperatorOptions {
@@ -65,7 +68,10 @@ export interface Operator {
   index: ReferenceIndex;
   groups: KeyedQueue;
   stats: OperatorStats;
-  /** Stops watching, stops the actors, lets in-flight writes finish (bounded by `graceMs`). */
+  /**
+   * Stops watching, lets work already started finish (bounded by `graceMs`; 0 stops at once, like a crash that
+   * still closes connections), then stops the actors.
+   */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -105,8 +111,15 @@ export function startOperator(opts: OperatorOptions): Operator {
     const name = obj.metadata.name;
     switch (informer) {
       case 'groups':
-        wakeAll(index.lookup(refKey('MCPGroup', ns, name)));
-        groups.add(objectKey(ns, name));
+        // Endpoints only care whether their group exists (and is not being deleted). The group's own status
+        // changes with every membership write, and waking every member for that would be quadratic.
+        if (
+          type !== 'modified' ||
+          Boolean(old?.metadata.deletionTimestamp) !== Boolean(obj.metadata.deletionTimestamp)
+        ) {
+          wakeAll(index.lookup(refKey('MCPGroup', ns, name)));
+        }
+        groups.add(objectKey(ns, name), GROUP_DEBOUNCE_MS);
         return;
       case 'authConfigs':
         return wakeAll(index.lookup(refKey('MCPExternalAuthConfig', ns, name)));
@@ -192,7 +205,7 @@ export function startOperator(opts: OperatorOptions): Operator {
     if (type === 'deleted') {
       index.remove(key);
       registry.stop(key);
-      if (synced) groups.add(objectKey(ns, (old ?? obj).spec.groupRef));
+      if (synced) groups.add(objectKey(ns, (old ?? obj).spec.groupRef), GROUP_DEBOUNCE_MS);
       return;
     }
     index.set(key, endpointReferences(obj));
@@ -203,8 +216,9 @@ export function startOperator(opts: OperatorOptions): Operator {
       old.spec.groupRef !== obj.spec.groupRef ||
       Boolean(old.metadata.deletionTimestamp) !== Boolean(obj.metadata.deletionTimestamp);
     if (membershipMoved) {
-      groups.add(objectKey(ns, obj.spec.groupRef));
-      if (old && old.spec.groupRef !== obj.spec.groupRef) groups.add(objectKey(ns, old.spec.groupRef));
+      groups.add(objectKey(ns, obj.spec.groupRef), GROUP_DEBOUNCE_MS);
+      if (old && old.spec.groupRef !== obj.spec.groupRef)
+        groups.add(objectKey(ns, old.spec.groupRef), GROUP_DEBOUNCE_MS);
     }
   }
 
@@ -243,12 +257,16 @@ export function startOperator(opts: OperatorOptions): Operator {
     stats,
     async stop(graceMs = 10_000) {
       clearInterval(resyncTimer);
+      // No new wake-ups; let work already started (a status write and its events) finish, within the grace period.
       await informers.stop();
+      const deadline = Date.now() + graceMs;
+      const quiet = () =>
+        registry.quiet() && groups.pending === 0 && writes.queue.size === 0 && writes.queue.pending === 0;
+      while (Date.now() < deadline && !quiet()) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       registry.stopAll();
       groups.stop();
-      const drained = writes.queue.onIdle();
-      const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-      await Promise.race([drained, timeout]);
       writes.queue.clear();
       await http.close();
     },

@@ -90,7 +90,8 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
         .stop()
         .catch((err: unknown) => logger.error({ err }, 'error during shutdown'))
         .finally(() => {
-          logger.info('stopped');
+          const { statusWrites, groupWrites, requests } = operator.stats;
+          logger.info({ statusWrites, groupWrites, requests }, 'stopped');
           resolve();
         });
     };

@@ -128,7 +128,7 @@ describe('operator restart', () => {
 
     const a = await env.operator({ writeConcurrency: 2 });
     await eventually('some writes', async () => (a.stats.statusWrites >= 10 ? true : undefined), { intervalMs: 1 });
-    await a.stop();
+    await a.stop(0); // no grace: as abrupt as a crash, mid-burst
 
     const list = await env.http.request<{ items: { metadata: { name: string }; status?: { phase?: string } }[] }>({
       method: 'GET',

@@ -142,6 +142,15 @@ describe('KeyedQueue', () => {
     expect(runs).toEqual(['a', 'b', 'a']);
   });
 
+  it('folds adds within the debounce window into one run', async () => {
+    const runs: string[] = [];
+    const q = new KeyedQueue({ concurrency: 1, rng: seededRng(1), handler: async (key) => void runs.push(key) });
+    for (let i = 0; i < 50; i++) q.add('group', 20);
+    expect(runs).toEqual([]);
+    await q.onIdle();
+    expect(runs).toEqual(['group']);
+  });
+
   it('retries a failing key with backoff until it succeeds', async () => {
     let failures = 2;
     const errors: number[] = [];
