@@ -1,0 +1,41 @@
+// Errors as data: effects reject with errors that carry SessionFailure fields; the machine and its callers read them
+// through these functions only, so no implementation class is imported into src/machines.
+import type { SessionFailure } from './backend-session-protocol.ts';
+
+const KINDS = new Set([
+  'sessionLost',
+  'unsupportedProtocol',
+  'http',
+  'network',
+  'timeout',
+  'protocol',
+  'auth',
+  'config',
+  'aborted',
+]);
+
+/** The failure an effect's error describes; anything unrecognised is a retryable network failure. */
+export function toSessionFailure(error: unknown): SessionFailure {
+  if (error && typeof error === 'object') {
+    const e = error as Partial<SessionFailure> & { message?: unknown };
+    if (typeof e.kind === 'string' && KINDS.has(e.kind) && typeof e.retryable === 'boolean') {
+      const failure: SessionFailure = {
+        kind: e.kind,
+        retryable: e.retryable,
+        message: typeof e.message === 'string' ? e.message : String(e.kind),
+      };
+      if (typeof e.status === 'number') failure.status = e.status;
+      if (Array.isArray(e.supportedVersions)) failure.supportedVersions = [...e.supportedVersions];
+      return failure;
+    }
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { kind: 'network', retryable: true, message };
+}
+
+/** A 404 on a request that carried Mcp-Session-Id: the remote dropped the session and never saw the request. */
+export function isSessionLostError(error: unknown): boolean {
+  return (
+    !!error && typeof error === 'object' && (error as { kind?: unknown }).kind === 'sessionLost' && 'retryable' in error
+  );
+}

@@ -1,0 +1,66 @@
+// Read-only views of a backend-session snapshot for owners: the gateway (routing, /readyz), status reporting
+// (VirtualMCPServer / endpoint status), `mcpre probe` and the live view. Pure functions of the snapshot.
+import type { SnapshotFrom } from 'xstate';
+import type { backendSessionMachine } from './backend-session.ts';
+import type { BackendConnection } from './backend-session-protocol.ts';
+
+export type BackendSessionSnapshot = SnapshotFrom<typeof backendSessionMachine>;
+
+/** The session's lifecycle as owners and status report it. */
+export type SessionPhase = 'connecting' | 'ready' | 'reinitializing' | 'backoff' | 'unavailable' | 'failed' | 'closed';
+
+/** The GET (server-to-client) stream as status reports it. */
+export type StreamPhase = 'none' | 'opening' | 'resuming' | 'open' | 'waiting' | 'unsupported';
+
+export function sessionPhase(snapshot: BackendSessionSnapshot): SessionPhase {
+  if (snapshot.matches('failed')) return 'failed';
+  if (snapshot.matches('closed') || snapshot.matches({ session: 'closing' })) return 'closed';
+  if (snapshot.matches({ session: 'ready' })) return 'ready';
+  if (snapshot.matches('backoff')) return 'backoff';
+  if (snapshot.matches('unavailable')) return 'unavailable';
+  if (snapshot.matches('reinitializing')) return 'reinitializing';
+  // initializing / discovering after a connect: named after why the attempt runs.
+  const cause = snapshot.context.cause;
+  if (snapshot.matches('session')) {
+    if (cause === 'sessionLost') return 'reinitializing';
+    if (cause === 'probe') return 'unavailable';
+  }
+  return 'connecting';
+}
+
+/** A sentence for /readyz, status messages and the probe: why the backend is not ready (undefined when it is). */
+export function sessionReason(snapshot: BackendSessionSnapshot): string | undefined {
+  const phase = sessionPhase(snapshot);
+  const { context } = snapshot;
+  const last = context.lastFailure?.message;
+  switch (phase) {
+    case 'ready':
+      return undefined;
+    case 'failed':
+      return last ?? 'failed';
+    case 'closed':
+      return 'closed';
+    case 'backoff':
+      return `retrying in ${context.waitMs} ms after ${context.consecutiveFailures} failed attempt(s): ${last ?? 'unknown error'}`;
+    case 'unavailable':
+      return `circuit open after ${context.policy.breakerThreshold} consecutive failures; probing every ${context.policy.probeIntervalMs} ms: ${last ?? 'unknown error'}`;
+    case 'reinitializing':
+      return 'the backend dropped the session (HTTP 404); re-initializing';
+    default:
+      return context.step ? `${context.step} in progress` : 'connecting';
+  }
+}
+
+/** The live connection, handed out only while the session is ready. */
+export function liveConnection(snapshot: BackendSessionSnapshot): BackendConnection | undefined {
+  return snapshot.matches({ session: 'ready' }) ? snapshot.context.connection : undefined;
+}
+
+export function streamPhase(snapshot: BackendSessionSnapshot): StreamPhase {
+  if (!snapshot.matches({ session: 'ready' })) return 'none';
+  if (snapshot.matches({ session: { ready: { stream: 'unsupported' } } })) return 'unsupported';
+  if (snapshot.matches({ session: { ready: { stream: 'waiting' } } })) return 'waiting';
+  if (snapshot.matches({ session: { ready: { stream: { listening: 'open' } } } })) return 'open';
+  if (snapshot.matches({ session: { ready: { stream: { listening: 'resuming' } } } })) return 'resuming';
+  return 'opening';
+}

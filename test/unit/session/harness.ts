@@ -1,0 +1,222 @@
+// A backend-session actor on a SimulatedClock with fake effects: every effect is recorded with the simulated time it
+// started at and answered by a script the test writes. No I/O, no real timers.
+import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { createActor, type EventObject, fromCallback, fromPromise, SimulatedClock } from 'xstate';
+import {
+  type BackendSessionEmitted,
+  type BackendSessionEvent,
+  backendSessionMachine,
+  type ConnectInput,
+} from '../../../src/machines/backend-session.ts';
+import type { SessionPolicy } from '../../../src/machines/backend-session-policy.ts';
+import type {
+  BackendConnection,
+  BackendLists,
+  ConnectionEvent,
+  ListKind,
+  SessionInfo,
+} from '../../../src/machines/backend-session-protocol.ts';
+import { seededRng } from '../../../src/runtime/random.ts';
+
+let connectionSeq = 0;
+
+/** A connection object the fakes hand out; it records what the machine did to it. */
+export class FakeConnection implements BackendConnection {
+  readonly transport = 'streamable-http' as const;
+  readonly id = ++connectionSeq;
+  info: SessionInfo | undefined;
+  closed = false;
+  terminated = false;
+  readonly listeners = new Set<(event: ConnectionEvent) => void>();
+  initialize(): Promise<SessionInfo> {
+    throw new Error('fake: the machine calls the initialize actor, not the connection');
+  }
+  list<K extends ListKind>(): Promise<BackendLists[K]> {
+    throw new Error('fake: not used');
+  }
+  request(): Promise<{ result: Record<string, unknown>; report: object }> {
+    throw new Error('fake: not used');
+  }
+  openNotificationStream(): Promise<{ kind: 'ended' }> {
+    throw new Error('fake: the machine calls the notificationStream actor');
+  }
+  onEvent(listener: (event: ConnectionEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+  async terminate(): Promise<void> {
+    this.terminated = true;
+    this.closed = true;
+  }
+}
+
+export interface Call {
+  name: 'connect' | 'initialize' | 'fetchLists' | 'terminate';
+  at: number;
+  input: unknown;
+}
+
+export interface StreamHandle {
+  at: number;
+  connection: BackendConnection;
+  lastEventId: string | undefined;
+  stopped: boolean;
+  send(event: BackendSessionEvent): void;
+}
+
+export interface Script {
+  connect?: (n: number, input: ConnectInput) => BackendConnection | Error | 'hang';
+  initialize?: (connection: FakeConnection, n: number) => SessionInfo | Error | 'hang';
+  fetchLists?: (
+    kinds: ListKind[],
+    n: number,
+  ) => Partial<BackendLists> | Error | 'hang' | Promise<Partial<BackendLists>>;
+}
+
+export const allCaps: ServerCapabilities = {
+  tools: { listChanged: true },
+  resources: { listChanged: true },
+  prompts: {},
+};
+
+let sessionSeq = 0;
+export function sessionFor(connection: FakeConnection, capabilities: ServerCapabilities = allCaps): SessionInfo {
+  const info: SessionInfo = {
+    protocolVersion: '2025-11-25',
+    transport: 'streamable-http',
+    sessionId: `s-${++sessionSeq}`,
+    serverInfo: { name: 'fake', version: '1' },
+    capabilities,
+    instructions: undefined,
+  };
+  connection.info = info;
+  return info;
+}
+
+export const tool = (name: string) => ({ name, inputSchema: { type: 'object' as const } });
+
+/** An error shaped like the ones src/actors/mcp throws. */
+export function failure(kind: string, retryable: boolean, message = kind, extra: object = {}): Error {
+  return Object.assign(new Error(message), { kind, retryable, ...extra });
+}
+
+export function createHarness(options: { script?: Script; policy?: Partial<SessionPolicy>; seed?: number } = {}) {
+  const clock = new SimulatedClock();
+  const calls: Call[] = [];
+  const streams: StreamHandle[] = [];
+  const emitted: BackendSessionEmitted[] = [];
+  const connections: FakeConnection[] = [];
+  const script: Script = options.script ?? {};
+  const counts = { connect: 0, initialize: 0, fetchLists: 0 };
+
+  const answer = <T>(value: T | Error | 'hang' | Promise<T>): Promise<T> => {
+    if (value instanceof Promise) return value;
+    if (value === 'hang') return new Promise<T>(() => {});
+    if (value instanceof Error) return Promise.reject(value);
+    return Promise.resolve(value);
+  };
+
+  const machine = backendSessionMachine.provide({
+    actors: {
+      connect: fromPromise<BackendConnection, ConnectInput>(async ({ input }) => {
+        calls.push({ name: 'connect', at: clock.now(), input });
+        const n = counts.connect++;
+        const result = script.connect ? script.connect(n, input) : new FakeConnection();
+        if (result instanceof FakeConnection) connections.push(result);
+        return answer(result);
+      }),
+      initialize: fromPromise<SessionInfo, { connection: BackendConnection }>(async ({ input }) => {
+        calls.push({ name: 'initialize', at: clock.now(), input });
+        const n = counts.initialize++;
+        const conn = input.connection as FakeConnection;
+        return answer(script.initialize ? script.initialize(conn, n) : sessionFor(conn));
+      }),
+      fetchLists: fromPromise<Partial<BackendLists>, { connection: BackendConnection; kinds: ListKind[] }>(
+        async ({ input }) => {
+          calls.push({ name: 'fetchLists', at: clock.now(), input });
+          const n = counts.fetchLists++;
+          if (script.fetchLists) return answer(script.fetchLists(input.kinds, n));
+          return answer(Object.fromEntries(input.kinds.map((k) => [k, []])));
+        },
+      ),
+      holdConnection: fromCallback<EventObject, { connection: BackendConnection }>(({ input }) => {
+        return () => {
+          void input.connection.close();
+        };
+      }),
+      notificationStream: fromCallback<EventObject, { connection: BackendConnection; lastEventId: string | undefined }>(
+        ({ input, sendBack }) => {
+          const handle: StreamHandle = {
+            at: clock.now(),
+            connection: input.connection,
+            lastEventId: input.lastEventId,
+            stopped: false,
+            send: (event) => {
+              if (!handle.stopped) sendBack(event);
+            },
+          };
+          streams.push(handle);
+          return () => {
+            handle.stopped = true;
+          };
+        },
+      ),
+      terminate: fromPromise<void, { connection: BackendConnection }>(async ({ input }) => {
+        calls.push({ name: 'terminate', at: clock.now(), input });
+        await input.connection.terminate(new AbortController().signal);
+      }),
+    },
+  });
+
+  const actor = createActor(machine, {
+    clock,
+    input: { backendId: 'b1', rng: seededRng(options.seed ?? 7), policy: options.policy },
+  });
+  for (const type of [
+    'lists.changed',
+    'lists.refreshFailed',
+    'notification.ignored',
+    'session.established',
+    'circuit.opened',
+  ] as const) {
+    actor.on(type, (e) => emitted.push(e));
+  }
+  const errors: unknown[] = [];
+  actor.subscribe({ error: (err) => errors.push(err) });
+
+  /** Let promise actors settle (they run on microtasks, not on the clock). */
+  const flush = async () => {
+    for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+  };
+
+  const timers = () => (clock as unknown as { timeouts: Map<number, { start: number; timeout: number }> }).timeouts;
+
+  /** Advance simulated time by `ms`, firing every timer due on the way in order, settling effects after each. */
+  const advance = async (ms: number) => {
+    const end = clock.now() + ms;
+    await flush();
+    for (let guard = 0; guard < 10_000; guard++) {
+      let next = Number.POSITIVE_INFINITY;
+      for (const t of timers().values()) next = Math.min(next, t.start + t.timeout);
+      if (next > end) break;
+      clock.set(next);
+      await flush();
+    }
+    clock.set(end);
+    await flush();
+  };
+
+  const start = async () => {
+    actor.start();
+    await flush();
+  };
+
+  const value = () => actor.getSnapshot().value;
+  const ctx = () => actor.getSnapshot().context;
+  const callsOf = (name: Call['name']) => calls.filter((c) => c.name === name);
+
+  return { actor, clock, calls, callsOf, streams, emitted, connections, errors, flush, advance, start, value, ctx };
+}
