@@ -1,7 +1,7 @@
 // Keeps the aggregated view current as backends come and go and their lists change. Bursts of backend changes (a
 // backend re-initializing fires several) are coalesced into one recompute, and listeners hear about a kind only when
 // what clients would see of it really changed, so clients get one `list_changed` per real change, not one per event.
-import type { AggregationConfig } from '../../api/gateway-config.ts';
+import type { AggregationConfig, BackendToolConfig } from '../../api/gateway-config.ts';
 import { type AggregatedView, aggregate } from './aggregate.ts';
 import type { Backend } from './backend.ts';
 
@@ -22,6 +22,8 @@ export class Aggregator {
   #timer: NodeJS.Timeout | undefined;
   #fingerprints: Record<ListChangeKind, string>;
   #lastConflicts = '';
+  /** Tool configs set at run time (dynamic discovery's MCPToolConfig), over the static config's entries. */
+  readonly #toolConfigs = new Map<string, Omit<BackendToolConfig, 'backend'>>();
 
   constructor(opts: AggregatorOptions) {
     this.#opts = opts;
@@ -57,6 +59,14 @@ export class Aggregator {
     return entry.backend;
   }
 
+  /** Set or clear one backend's tool filter/overrides; takes effect with the next recompute. */
+  setToolConfig(backend: string, config: Omit<BackendToolConfig, 'backend'> | undefined): void {
+    const before = JSON.stringify(this.#toolConfigs.get(backend));
+    if (config) this.#toolConfigs.set(backend, config);
+    else this.#toolConfigs.delete(backend);
+    if (JSON.stringify(config) !== before) this.#schedule();
+  }
+
   /** Listeners get the kinds whose advertised lists changed. Returns an unsubscribe function. */
   onListChanged(listener: (kinds: ReadonlySet<ListChangeKind>) => void): () => void {
     this.#listeners.add(listener);
@@ -87,12 +97,19 @@ export class Aggregator {
     this.#timer.unref();
   }
 
+  #effectiveConfig(): AggregationConfig {
+    if (this.#toolConfigs.size === 0) return this.#opts.config;
+    const dynamic = [...this.#toolConfigs].map(([backend, cfg]) => ({ ...cfg, backend }));
+    const statics = this.#opts.config.tools.filter((t) => !this.#toolConfigs.has(t.backend));
+    return { ...this.#opts.config, tools: [...statics, ...dynamic] };
+  }
+
   #recompute(): void {
     const ready = [...this.#backends.values()]
       .map((e) => e.backend)
       .filter((b) => b.state === 'ready')
       .map((b) => ({ name: b.info.name, lists: b.lists }));
-    const view = aggregate(ready, this.#opts.config);
+    const view = aggregate(ready, this.#effectiveConfig());
     const next = fingerprints(view);
     const changed = new Set<ListChangeKind>();
     for (const kind of ['tools', 'resources', 'prompts'] as const) {

@@ -2,10 +2,11 @@
 // the HTTP front. The only place that knows all of them; `mcpre gateway` and `mcpre up` both start one through here.
 import type { Server as HttpServer } from 'node:http';
 import { type Logger, pino } from 'pino';
-import type { BackendConfig, GatewayConfig } from '../../api/gateway-config.ts';
+import type { GatewayConfig } from '../../api/gateway-config.ts';
 import { Aggregator } from './aggregator.ts';
 import { type AuditSink, auditLogger } from './audit.ts';
-import type { Backend, BackendState } from './backend.ts';
+import type { Backend } from './backend.ts';
+import { BackendSet, type BackendStatus, type DesiredBackend } from './backend-set.ts';
 import { type BackendSetup, processEnvironment, type SetupEnvironment, setUpBackend } from './backend-setup.ts';
 import { ClientSessions } from './client-sessions.ts';
 import { isLoopbackAddress } from './http-guards.ts';
@@ -23,6 +24,8 @@ export interface ReplicaGate {
   isActive(): boolean;
   onChange(listener: () => void): () => void;
 }
+
+export type { BackendStatus, DesiredBackend };
 
 export type BackendFactory = (setup: BackendSetup, logger: Logger) => Backend;
 
@@ -42,25 +45,15 @@ export interface StartGatewayOptions {
   version?: string;
 }
 
-export interface BackendStatus {
-  name: string;
-  type: BackendConfig['type'];
-  state: BackendState | 'excluded' | 'standby';
-  reason?: string;
-}
-
 export interface RunningGateway {
   url: URL;
   aggregator: Aggregator;
   metrics: GatewayMetrics;
   readiness(): Readiness;
   backends(): BackendStatus[];
+  /** Replace the backend set (dynamic discovery); backends whose fingerprint is unchanged keep their sessions. */
+  applyBackends(desired: readonly DesiredBackend[]): Promise<void>;
   close(): Promise<void>;
-}
-
-interface Slot {
-  setup: BackendSetup;
-  backend: Backend | undefined;
 }
 
 export const sdkClientBackendFactory: BackendFactory = (setup, logger) =>
@@ -111,69 +104,25 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     sessions.announce(kinds);
   });
 
-  const slots = new Map<string, Slot>();
-  const excluded = new Map<string, string>();
-  for (const cfg of config.backends) {
-    const result = setUpBackend(cfg, opts.environment ?? processEnvironment);
-    if (result.ok) slots.set(cfg.name, { setup: result.setup, backend: undefined });
-    else {
-      excluded.set(cfg.name, result.reason);
-      logger.error({ backend: cfg.name, reason: result.reason }, 'backend left out');
-    }
-  }
-
-  const countStates = () => {
-    metrics.backendsByState.reset();
-    for (const s of statuses()) metrics.backendsByState.inc({ state: s.state });
-  };
-  const open = (slot: Slot) => {
-    if (slot.backend) return;
-    const backend = createBackend(slot.setup, logger.child({ backend: slot.setup.info.name }));
-    slot.backend = backend;
-    backend.onChange(countStates);
-    aggregator.add(backend);
-    void backend.start();
-  };
-  const shut = async (slot: Slot) => {
-    const backend = slot.backend;
-    if (!backend) return;
-    slot.backend = undefined;
-    aggregator.remove(backend.info.name);
-    await backend.close();
-    countStates();
-  };
   const active = () => opts.replica?.isActive() ?? true;
   // Only the active replica opens direct backends: their sessions live in one process (RFC "Session Constraints").
-  const applyReplicaState = () => {
-    const isActive = active();
-    metrics.replicaActive.set(isActive ? 1 : 0);
-    for (const slot of slots.values()) {
-      if (slot.setup.info.type === 'proxy' || isActive) open(slot);
-      else void shut(slot);
-    }
-    countStates();
-  };
+  const backendSet = new BackendSet({ aggregator, metrics, logger, createBackend, active });
   const unsubscribeReplica = opts.replica?.onChange(() => {
+    metrics.replicaActive.set(active() ? 1 : 0);
     logger.info({ active: active() }, active() ? 'replica active: opening direct backends' : 'replica on standby');
-    applyReplicaState();
+    backendSet.refresh();
   });
-  applyReplicaState();
-
-  function statuses(): BackendStatus[] {
-    return config.backends.map((cfg): BackendStatus => {
-      const reason = excluded.get(cfg.name);
-      if (reason !== undefined) return { name: cfg.name, type: cfg.type, state: 'excluded', reason };
-      const backend = slots.get(cfg.name)?.backend;
-      if (!backend)
-        return { name: cfg.name, type: cfg.type, state: 'standby', reason: 'this replica does not hold the Lease' };
-      return {
-        name: cfg.name,
-        type: cfg.type,
-        state: backend.state,
-        ...(backend.reason ? { reason: backend.reason } : {}),
-      };
-    });
-  }
+  metrics.replicaActive.set(active() ? 1 : 0);
+  const environment = opts.environment ?? processEnvironment;
+  await backendSet.apply(
+    config.backends.map((cfg) => ({
+      name: cfg.name,
+      type: cfg.type,
+      result: setUpBackend(cfg, environment),
+      fingerprint: JSON.stringify(cfg),
+    })),
+  );
+  const statuses = () => backendSet.statuses();
 
   const readiness = (): Readiness => {
     const backends = statuses();
@@ -207,7 +156,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     logger,
   });
   const url = await listen(httpServer, opts.port ?? 0, host);
-  logger.info({ url: url.href, backends: slots.size, excluded: excluded.size }, 'gateway listening');
+  logger.info({ url: url.href, backends: statuses().length }, 'gateway listening');
 
   let closing: Promise<void> | undefined;
   return {
@@ -216,13 +165,14 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     metrics,
     readiness,
     backends: statuses,
+    applyBackends: (desired) => backendSet.apply(desired),
     close: () => {
       closing ??= (async () => {
         unsubscribeReplica?.();
         httpServer.close();
         await sessions.closeAll();
         subscriptions.close();
-        await Promise.allSettled([...slots.values()].map(shut));
+        await backendSet.close();
         aggregator.close();
         httpServer.closeAllConnections();
       })();

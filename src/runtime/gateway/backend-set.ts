@@ -1,0 +1,134 @@
+// The gateway's backends as a set that can change while it runs: the static config applies it once; dynamic
+// discovery applies it on every change of the group. Each entry is either set up (and opened, unless it is a direct
+// backend on a standby replica) or left out with its reason. An entry whose fingerprint changed (new URL, rotated
+// secret, new CA) gets a fresh backend session; an unchanged one keeps its session.
+import type { Logger } from 'pino';
+import type { BackendToolConfig } from '../../api/gateway-config.ts';
+import type { Aggregator } from './aggregator.ts';
+import type { Backend, BackendState } from './backend.ts';
+import type { SetupResult } from './backend-setup.ts';
+import type { GatewayMetrics } from './metrics.ts';
+
+export interface DesiredBackend {
+  name: string;
+  type: 'direct' | 'proxy';
+  result: SetupResult;
+  /** Changes whenever anything that shapes the session changes (URL, headers, secret values, CA). */
+  fingerprint: string;
+  /** Per-backend tool filter/overrides (from MCPToolConfig), merged over the static aggregation config. */
+  tools?: Omit<BackendToolConfig, 'backend'>;
+}
+
+export interface BackendStatus {
+  name: string;
+  type: 'direct' | 'proxy';
+  state: BackendState | 'excluded' | 'standby';
+  reason?: string;
+}
+
+interface Slot {
+  desired: DesiredBackend;
+  backend: Backend | undefined;
+}
+
+export interface BackendSetOptions {
+  aggregator: Aggregator;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  createBackend: (result: Extract<SetupResult, { ok: true }>['setup'], logger: Logger) => Backend;
+  /** Whether this replica may open direct backends. */
+  active: () => boolean;
+}
+
+export class BackendSet {
+  readonly #slots = new Map<string, Slot>();
+  readonly #opts: BackendSetOptions;
+  /** Names in the order they were declared, for a stable /readyz. */
+  #order: string[] = [];
+
+  constructor(opts: BackendSetOptions) {
+    this.#opts = opts;
+  }
+
+  /** Make the set equal to `desired`: add, replace (fingerprint changed), remove; then open what may be open. */
+  async apply(desired: readonly DesiredBackend[]): Promise<void> {
+    const { aggregator, logger } = this.#opts;
+    const wanted = new Map(desired.map((d) => [d.name, d]));
+    const closing: Promise<void>[] = [];
+    for (const [name, slot] of this.#slots) {
+      const next = wanted.get(name);
+      if (next && next.fingerprint === slot.desired.fingerprint) {
+        slot.desired = next;
+        continue;
+      }
+      closing.push(this.#shut(slot));
+      this.#slots.delete(name);
+      if (!next) {
+        aggregator.setToolConfig(name, undefined);
+        logger.info({ backend: name }, 'backend removed');
+      }
+    }
+    await Promise.all(closing);
+    for (const d of desired) {
+      aggregator.setToolConfig(d.name, d.tools);
+      if (this.#slots.has(d.name)) continue;
+      this.#slots.set(d.name, { desired: d, backend: undefined });
+      if (!d.result.ok) logger.error({ backend: d.name, reason: d.result.reason }, 'backend left out');
+    }
+    this.#order = desired.map((d) => d.name);
+    this.refresh();
+  }
+
+  /** Open or close backends for the replica's current state. */
+  refresh(): void {
+    const active = this.#opts.active();
+    for (const slot of this.#slots.values()) {
+      if (!slot.desired.result.ok) continue;
+      if (slot.desired.type === 'proxy' || active) this.#open(slot);
+      else void this.#shut(slot);
+    }
+    this.#count();
+  }
+
+  statuses(): BackendStatus[] {
+    return this.#order.flatMap((name): BackendStatus[] => {
+      const slot = this.#slots.get(name);
+      if (!slot) return [];
+      const { type, result } = slot.desired;
+      if (!result.ok) return [{ name, type, state: 'excluded', reason: result.reason }];
+      const backend = slot.backend;
+      if (!backend) return [{ name, type, state: 'standby', reason: 'this replica does not hold the Lease' }];
+      return [{ name, type, state: backend.state, ...(backend.reason ? { reason: backend.reason } : {}) }];
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#slots.values()].map((s) => this.#shut(s)));
+    this.#slots.clear();
+  }
+
+  #open(slot: Slot): void {
+    if (slot.backend || !slot.desired.result.ok) return;
+    const setup = slot.desired.result.setup;
+    const backend = this.#opts.createBackend(setup, this.#opts.logger.child({ backend: setup.info.name }));
+    slot.backend = backend;
+    backend.onChange(() => this.#count());
+    this.#opts.aggregator.add(backend);
+    void backend.start();
+  }
+
+  async #shut(slot: Slot): Promise<void> {
+    const backend = slot.backend;
+    if (!backend) return;
+    slot.backend = undefined;
+    this.#opts.aggregator.remove(backend.info.name);
+    await backend.close();
+    this.#count();
+  }
+
+  #count(): void {
+    const gauge = this.#opts.metrics.backendsByState;
+    gauge.reset();
+    for (const s of this.statuses()) gauge.inc({ state: s.state });
+  }
+}
