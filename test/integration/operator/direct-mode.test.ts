@@ -1,6 +1,8 @@
 // Direct mode on a real kube-apiserver: every condition and reason of the RFC's direct path, references created after
 // the endpoint, idempotency (an unchanged object keeps its resourceVersion), events, and bad input. The ToolHive CRDs
 // are NOT installed here, so the NameCollision check must be skipped quietly.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Operator } from '../../../src/runtime/operator/operator.ts';
 import { selfSignedPem } from '../../unit/endpoint/fixtures.ts';
@@ -268,6 +270,31 @@ describe('direct mode', () => {
     await env.kube.delete(R.endpoint, ns, 'bye');
     for (let i = 0; i < 100 && op.registry.get(`${ns}/bye`); i++) await settleFor(20);
     expect(op.registry.get(`${ns}/bye`)).toBeUndefined();
+  });
+
+  it('never contacts the remote: a loopback server behind remoteURL sees no connection', async () => {
+    let connections = 0;
+    const remote = createServer((_req, res) => res.end());
+    remote.on('connection', () => {
+      connections += 1;
+    });
+    await new Promise<void>((r) => remote.listen(0, '127.0.0.1', r));
+    try {
+      const port = (remote.address() as AddressInfo).port;
+      const ns = await env.cp.namespace('no-probe');
+      await env.kube.create(R.group, ns, groupBody('engineering'));
+      await env.kube.create(
+        R.endpoint,
+        ns,
+        endpointBody('local', directSpec({ remoteURL: `http://127.0.0.1:${port}/mcp` })),
+      );
+      await waitForEndpoint(env, ns, 'local', 'Ready', isPhase('Ready'));
+      op.registry.wake(`${ns}/local`);
+      await settleFor(300);
+      expect(connections).toBe(0);
+    } finally {
+      await new Promise((r) => remote.close(r));
+    }
   });
 
   it('with the ToolHive CRDs absent the collision check is skipped quietly', () => {
