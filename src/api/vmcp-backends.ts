@@ -1,0 +1,296 @@
+// Static mode (outgoingAuth.source inline): the gateway's backend list, written by the operator, per THV-0067
+// "Operator: VirtualMCPServer Controller Update". Every endpoint of the group becomes a backend with its `type`
+// (which ToolHive forgets to write), URL, transport, CA bundle path and header environment variable names; secret
+// values reach the pod only through secretKeyRef variables. An endpoint that cannot be set up exactly as declared
+// is left out with a reason (a missing Secret would otherwise keep the whole gateway pod from starting, and a missing
+// CA or tool filter must not be replaced by weaker trust or more tools).
+import { checkCaBundle, DEFAULT_CA_BUNDLE_KEY } from './endpoint-ca-bundle.ts';
+import type { ConfigMap, Endpoint, SecretKeys } from './endpoint-model.ts';
+import {
+  type BackendConfig,
+  type BackendToolConfig,
+  backendConfigSchema,
+  type OutgoingAuthConfig,
+} from './gateway-config.ts';
+import type { VirtualMCPServerBackendTools } from './generated/index.ts';
+import { assignEnvNames, authSecretEnvVar, type EnvNameRequest, headerSecretEnvVar } from './vmcp-env.ts';
+import { backendName, caBundleMount } from './vmcp-names.ts';
+import type { VmcpSnapshot } from './vmcp-snapshot.ts';
+
+/** An environment variable of the gateway container filled from a Secret key. */
+export interface SecretEnv {
+  name: string;
+  secret: { name: string; key: string };
+}
+
+/** A CA bundle ConfigMap mounted for one direct endpoint. */
+export interface CaMount {
+  endpoint: string;
+  volume: string;
+  dir: string;
+  path: string;
+  configMap: string;
+  key: string;
+  /** The bundle as stored, hashed into the checksum: a changed CA rolls the pod (THV-0067 needs a restart). */
+  content: string;
+}
+
+export interface IncludedBackend {
+  endpoint: string;
+  backend: string;
+  type: 'direct' | 'proxy';
+  config: BackendConfig;
+}
+
+export interface SkippedBackend {
+  endpoint: string;
+  reason: string;
+  /** Not yet available (status.url empty): expected to resolve on its own, unlike a broken reference. */
+  pending: boolean;
+}
+
+export interface StaticBackends {
+  included: IncludedBackend[];
+  skipped: SkippedBackend[];
+  env: SecretEnv[];
+  caMounts: CaMount[];
+  tools: BackendToolConfig[];
+}
+
+type Step<T> = { ok: true; value: T } | { ok: false; reason: string };
+const ok = <T>(value: T): Step<T> => ({ ok: true, value });
+const no = <T>(reason: string): Step<T> => ({ ok: false, reason });
+
+export function staticBackends(snapshot: VmcpSnapshot): StaticBackends {
+  const envNames = assignEnvNames(envRequests(snapshot));
+  const out: StaticBackends = { included: [], skipped: [], env: [], caMounts: [], tools: [] };
+  const usedBackendNames = new Map<string, string>();
+  const vmcpTools = new Map((snapshot.vmcp?.spec.aggregation?.tools ?? []).map((t) => [t.backend, t]));
+
+  for (const endpoint of snapshot.endpoints) {
+    const name = endpoint.metadata.name;
+    const skip = (reason: string, pending = false) => out.skipped.push({ endpoint: name, reason, pending });
+    if (endpoint.metadata.deletionTimestamp) {
+      skip('the endpoint is being deleted');
+      continue;
+    }
+    const available = endpoint.status?.url;
+    if (!available) {
+      skip(
+        endpoint.spec.type === 'proxy'
+          ? 'not yet available: status.url is empty until the proxy Deployment is ready'
+          : 'not yet available: status.url is empty until the endpoint is validated',
+        true,
+      );
+      continue;
+    }
+    const bn = backendName(name);
+    const clash = usedBackendNames.get(bn);
+    if (clash !== undefined) {
+      skip(`its backend name "${bn}" is already used by endpoint "${clash}"`);
+      continue;
+    }
+
+    const env: SecretEnv[] = [];
+    const auth = outgoingAuth(snapshot, endpoint, envNames, env);
+    if (!auth.ok) {
+      skip(auth.reason);
+      continue;
+    }
+    const isDirect = endpoint.spec.type === 'direct';
+    const headers = isDirect ? directHeaders(snapshot, endpoint, envNames, env) : ok({ plain: {}, fromEnv: {} });
+    if (!headers.ok) {
+      skip(headers.reason);
+      continue;
+    }
+    const ca = isDirect ? caBundle(snapshot, endpoint) : ok(undefined);
+    if (!ca.ok) {
+      skip(ca.reason);
+      continue;
+    }
+    const tools = toolSettings(snapshot, endpoint, vmcpTools.get(name), bn);
+    if (!tools.ok) {
+      skip(tools.reason);
+      continue;
+    }
+
+    const candidate = {
+      name: bn,
+      // RFC: direct backends are called at spec.remoteURL; proxies at their Service (status.url), which speaks
+      // Streamable HTTP whatever the remote's transport.
+      url: isDirect ? endpoint.spec.remoteURL : available,
+      transport: isDirect ? endpoint.spec.transport : 'streamable-http',
+      type: isDirect ? 'direct' : 'proxy',
+      headers: headers.value.plain,
+      headerEnvVars: headers.value.fromEnv,
+      ...(ca.value ? { caBundlePath: ca.value.path } : {}),
+      auth: auth.value,
+    };
+    const parsed = backendConfigSchema.safeParse(candidate);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(entry)'}: ${i.message}`).join('; ');
+      skip(`the gateway would reject this backend: ${issues}`);
+      continue;
+    }
+    usedBackendNames.set(bn, name);
+    out.included.push({ endpoint: name, backend: bn, type: parsed.data.type, config: parsed.data });
+    out.env.push(...env);
+    if (ca.value) out.caMounts.push(ca.value);
+    if (tools.value) out.tools.push(tools.value);
+  }
+  out.env = uniqueSorted(out.env);
+  return out;
+}
+
+/** Every secret-backed variable any member could need, so names do not shift when one member is left out. */
+function envRequests(snapshot: VmcpSnapshot): EnvNameRequest[] {
+  const requests: EnvNameRequest[] = [];
+  for (const e of snapshot.endpoints) {
+    const authName = e.spec.externalAuthConfigRef?.name;
+    const auth = authName ? snapshot.authConfigs[authName] : null;
+    if (auth?.spec.type === 'headerInjection' || auth?.spec.type === 'tokenExchange') {
+      requests.push({ id: authId(auth.metadata.name), base: authSecretEnvVar(auth.spec.type, auth.metadata.name) });
+    }
+    if (e.spec.type !== 'direct') continue;
+    for (const h of e.spec.headerForward?.addHeadersFromSecret ?? []) {
+      requests.push({
+        id: headerId(e.metadata.name, h.headerName),
+        base: headerSecretEnvVar(e.metadata.name, h.headerName),
+      });
+    }
+  }
+  return requests;
+}
+
+const authId = (configName: string) => `auth:${configName}`;
+const headerId = (endpointName: string, header: string) => `header:${endpointName}:${header.toLowerCase()}`;
+
+function outgoingAuth(
+  snapshot: VmcpSnapshot,
+  endpoint: Endpoint,
+  envNames: Map<string, string>,
+  env: SecretEnv[],
+): Step<OutgoingAuthConfig> {
+  const ref = endpoint.spec.externalAuthConfigRef?.name;
+  if (!ref) return ok({ type: 'unauthenticated' });
+  const auth = snapshot.authConfigs[ref] ?? null;
+  if (!auth) return no(`MCPExternalAuthConfig "${ref}" (spec.externalAuthConfigRef) does not exist`);
+  const spec = auth.spec;
+  const envName = envNames.get(authId(ref)) ?? '';
+  switch (spec.type) {
+    case 'unauthenticated':
+      return ok({ type: 'unauthenticated' });
+    case 'headerInjection': {
+      const settings = spec.headerInjection;
+      if (!settings) return no(`MCPExternalAuthConfig "${ref}" has type headerInjection but no headerInjection block`);
+      const missing = secretProblem(snapshot, settings.valueSecretRef, `MCPExternalAuthConfig "${ref}"`);
+      if (missing) return no(missing);
+      env.push({ name: envName, secret: { ...settings.valueSecretRef } });
+      return ok({ type: 'headerInjection', headerName: settings.headerName, valueEnv: envName });
+    }
+    case 'tokenExchange': {
+      const t = spec.tokenExchange;
+      if (!t) return no(`MCPExternalAuthConfig "${ref}" has type tokenExchange but no tokenExchange block`);
+      if (t.clientSecretRef) {
+        const missing = secretProblem(snapshot, t.clientSecretRef, `MCPExternalAuthConfig "${ref}"`);
+        if (missing) return no(missing);
+        env.push({ name: envName, secret: { ...t.clientSecretRef } });
+      }
+      return ok({
+        type: 'tokenExchange',
+        tokenUrl: t.tokenUrl,
+        audience: t.audience,
+        ...(t.clientId ? { clientId: t.clientId } : {}),
+        ...(t.clientSecretRef ? { clientSecretEnv: envName } : {}),
+        ...(t.scopes?.length ? { scopes: [...t.scopes] } : {}),
+        ...(t.resource ? { resource: t.resource } : {}),
+        ...(t.subjectTokenType ? { subjectTokenType: t.subjectTokenType } : {}),
+      });
+    }
+    default:
+      return no(
+        `outgoing auth type ${spec.type} (MCPExternalAuthConfig "${ref}") cannot be applied by the gateway; ` +
+          'use unauthenticated, headerInjection or tokenExchange',
+      );
+  }
+}
+
+function directHeaders(
+  snapshot: VmcpSnapshot,
+  endpoint: Endpoint,
+  envNames: Map<string, string>,
+  env: SecretEnv[],
+): Step<{ plain: Record<string, string>; fromEnv: Record<string, string> }> {
+  const forward = endpoint.spec.headerForward;
+  const fromEnv: Record<string, string> = {};
+  for (const h of forward?.addHeadersFromSecret ?? []) {
+    const missing = secretProblem(snapshot, h.valueSecretRef, `header ${h.headerName}`);
+    if (missing) return no(missing);
+    const name = envNames.get(headerId(endpoint.metadata.name, h.headerName)) ?? '';
+    fromEnv[h.headerName] = name;
+    env.push({ name, secret: { name: h.valueSecretRef.name, key: h.valueSecretRef.key } });
+  }
+  return ok({ plain: { ...forward?.addPlaintextHeaders }, fromEnv });
+}
+
+function secretProblem(snapshot: VmcpSnapshot, ref: { name: string; key: string }, who: string): string | undefined {
+  const secret: SecretKeys | null = snapshot.secrets[ref.name] ?? null;
+  if (!secret) return `${who}: Secret "${ref.name}" does not exist`;
+  if (!secret.keys.includes(ref.key)) return `${who}: Secret "${ref.name}" has no key "${ref.key}"`;
+  return undefined;
+}
+
+function caBundle(snapshot: VmcpSnapshot, endpoint: Endpoint): Step<CaMount | undefined> {
+  const ref = endpoint.spec.caBundleRef;
+  if (!ref?.name) return ok(undefined);
+  const configMap: ConfigMap | null = snapshot.configMaps[ref.name] ?? null;
+  const check = checkCaBundle(ref, configMap);
+  if (!check.ok) return no(check.message);
+  const key = ref.key || DEFAULT_CA_BUNDLE_KEY;
+  const mount = caBundleMount(endpoint.metadata.name);
+  const content = configMap?.data?.[key] ?? configMap?.binaryData?.[key] ?? '';
+  return ok({ endpoint: endpoint.metadata.name, ...mount, configMap: ref.name, key, content });
+}
+
+/**
+ * The VirtualMCPServer's tools entry for this endpoint wins; otherwise a direct endpoint's own toolConfigRef applies
+ * (a proxy applies its own in the proxy pod, and applying it twice would filter on names it already renamed).
+ */
+function toolSettings(
+  snapshot: VmcpSnapshot,
+  endpoint: Endpoint,
+  entry: VirtualMCPServerBackendTools | undefined,
+  backend: string,
+): Step<BackendToolConfig | undefined> {
+  const refName = entry
+    ? entry.toolConfigRef?.name
+    : endpoint.spec.type === 'direct'
+      ? endpoint.spec.toolConfigRef?.name
+      : undefined;
+  const where = entry
+    ? `spec.aggregation.tools[backend=${endpoint.metadata.name}].toolConfigRef`
+    : 'spec.toolConfigRef';
+  let filter: string[] | undefined;
+  let overrides: BackendToolConfig['overrides'];
+  if (refName) {
+    const tc = snapshot.toolConfigs[refName] ?? null;
+    if (!tc) return no(`MCPToolConfig "${refName}" (${where}) does not exist; its tool filter cannot be applied`);
+    filter = tc.spec?.toolsFilter?.length ? [...tc.spec.toolsFilter] : undefined;
+    overrides = tc.spec?.toolsOverride ? structuredClone(tc.spec.toolsOverride) : undefined;
+  }
+  if (entry?.filter?.length) filter = [...entry.filter];
+  if (entry?.overrides && Object.keys(entry.overrides).length) overrides = { ...overrides, ...entry.overrides };
+  const excludeAll = entry?.excludeAll === true ? true : undefined;
+  if (!filter && !overrides && !excludeAll) return ok(undefined);
+  return ok({
+    backend,
+    ...(filter ? { filter } : {}),
+    ...(overrides ? { overrides } : {}),
+    ...(excludeAll ? { excludeAll } : {}),
+  });
+}
+
+function uniqueSorted(env: SecretEnv[]): SecretEnv[] {
+  const byName = new Map(env.map((e) => [e.name, e]));
+  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}

@@ -1,0 +1,127 @@
+// The gateway config a VirtualMCPServer's ConfigMap holds: exactly the file `mcpre gateway --config` reads. Inline
+// mode lists the group's backends (names of secret variables only); discovered mode lists none and the gateway
+// watches the group itself. The rendered YAML is parsed back with the gateway's own validator, so the operator never
+// writes a file the gateway would refuse to start with: a problem becomes a condition instead.
+import { stringify } from 'yaml';
+import {
+  type GatewayConfig,
+  GatewayConfigError,
+  type GatewayConfigInput,
+  parseGatewayConfig,
+} from './gateway-config.ts';
+import { type StaticBackends, staticBackends } from './vmcp-backends.ts';
+import { discoveryMode, type VirtualMCPServer } from './vmcp-model.ts';
+import { backendName, toDnsLabel, vmcpNames } from './vmcp-names.ts';
+import type { VmcpSnapshot } from './vmcp-snapshot.ts';
+
+export interface RenderedConfig {
+  mode: 'inline' | 'discovered';
+  /** The ConfigMap's config.yaml. */
+  yaml: string;
+  /** The same, as the gateway parses it. */
+  config: GatewayConfig;
+  /** Inline mode: what was included, left out, and which env vars and CA mounts the pod needs. */
+  backends: StaticBackends;
+  /** The group's type direct members (by spec, whether or not they are available yet), sorted. */
+  directEndpoints: string[];
+}
+
+export type RenderResult =
+  | { ok: true; rendered: RenderedConfig }
+  | { ok: false; message: string; backends: StaticBackends; directEndpoints: string[] };
+
+type BackendInput = NonNullable<GatewayConfigInput['backends']>[number];
+
+const NO_BACKENDS: StaticBackends = { included: [], skipped: [], env: [], caMounts: [], tools: [] };
+
+export function renderGatewayConfig(snapshot: VmcpSnapshot): RenderResult {
+  const vmcp = snapshot.vmcp;
+  if (!vmcp) throw new Error('renderGatewayConfig: no VirtualMCPServer in the snapshot');
+  const mode = discoveryMode(vmcp);
+  const backends = mode === 'inline' ? staticBackends(snapshot) : NO_BACKENDS;
+  const directEndpoints = snapshot.endpoints
+    .filter((e) => e.spec.type === 'direct' && !e.metadata.deletionTimestamp)
+    .map((e) => e.metadata.name);
+
+  const input: GatewayConfigInput = {
+    name: toDnsLabel(vmcp.metadata.name, vmcp.metadata.name),
+    backends: backends.included.map((b) => compactBackend(b.config)),
+    aggregation: aggregation(vmcp, mode === 'inline' ? backends : undefined, snapshot),
+    incomingAuth: incomingAuth(vmcp),
+  };
+  // Direct sessions live in one process: the replicas agree on who holds them through a Lease named after the
+  // VirtualMCPServer (it also covers the two pods that briefly coexist during a rollout).
+  if (directEndpoints.length > 0) {
+    input.lease = { name: vmcpNames(vmcp.metadata.name).lease, namespace: vmcp.metadata.namespace ?? '' };
+  }
+  const yaml = `# Written by the mcpre operator for VirtualMCPServer ${vmcp.metadata.namespace}/${vmcp.metadata.name}; edits are overwritten.\n${stringify(input, { lineWidth: 0 })}`;
+  try {
+    const config = parseGatewayConfig(yaml, `the gateway config for VirtualMCPServer "${vmcp.metadata.name}"`);
+    return { ok: true, rendered: { mode, yaml, config, backends, directEndpoints } };
+  } catch (err) {
+    if (!(err instanceof GatewayConfigError)) throw err;
+    const hint =
+      mode === 'discovered'
+        ? ' (in discovered mode the config lists no backends, so aggregation settings that name backends cannot be checked; use outgoingAuth.source inline for them)'
+        : '';
+    return { ok: false, message: `${err.message}${hint}`, backends, directEndpoints };
+  }
+}
+
+/** Leaves out empty maps and defaults the gateway fills in anyway, so the file reads like a hand-written one. */
+function compactBackend(b: StaticBackends['included'][number]['config']): BackendInput {
+  const out: BackendInput = { name: b.name, type: b.type, url: b.url, transport: b.transport };
+  if (Object.keys(b.headers).length) out.headers = b.headers;
+  if (Object.keys(b.headerEnvVars).length) out.headerEnvVars = b.headerEnvVars;
+  if (b.caBundlePath) out.caBundlePath = b.caBundlePath;
+  if (b.auth.type !== 'unauthenticated') out.auth = b.auth;
+  return out;
+}
+
+function aggregation(
+  vmcp: VirtualMCPServer,
+  backends: StaticBackends | undefined,
+  snapshot: VmcpSnapshot,
+): NonNullable<GatewayConfigInput['aggregation']> {
+  const spec = vmcp.spec.aggregation;
+  const included = backends ? new Set(backends.included.map((b) => b.endpoint)) : undefined;
+  const served = (endpoint: string) => included === undefined || included.has(endpoint);
+  const priorityOrder = (spec?.conflictResolutionConfig?.priorityOrder ?? []).filter(served).map(backendName);
+  const tools = backends ? backends.tools : discoveredTools(vmcp, snapshot);
+  return {
+    conflictResolution: spec?.conflictResolution ?? 'prefix',
+    conflictResolutionConfig: {
+      prefixFormat: spec?.conflictResolutionConfig?.prefixFormat ?? '{backend}_',
+      priorityOrder,
+    },
+    tools,
+  };
+}
+
+/** Discovered mode has no backend list; the tool settings are passed on by backend name (resolved refs inline). */
+function discoveredTools(vmcp: VirtualMCPServer, snapshot: VmcpSnapshot): StaticBackends['tools'] {
+  return (vmcp.spec.aggregation?.tools ?? []).map((t) => {
+    const tc = t.toolConfigRef?.name ? snapshot.toolConfigs[t.toolConfigRef.name]?.spec : undefined;
+    const filter = t.filter?.length ? t.filter : tc?.toolsFilter;
+    const overrides = { ...tc?.toolsOverride, ...t.overrides };
+    return {
+      backend: backendName(t.backend),
+      ...(filter?.length ? { filter: [...filter] } : {}),
+      ...(Object.keys(overrides).length ? { overrides } : {}),
+      ...(t.excludeAll ? { excludeAll: true } : {}),
+    };
+  });
+}
+
+function incomingAuth(vmcp: VirtualMCPServer): NonNullable<GatewayConfigInput['incomingAuth']> {
+  const auth = vmcp.spec.incomingAuth;
+  if (auth?.type !== 'oidc' || !auth.oidc) return { type: 'anonymous' };
+  const o = auth.oidc;
+  return {
+    type: 'oidc',
+    issuer: o.issuer,
+    audience: o.audience,
+    ...(o.jwksUrl ? { jwksUrl: o.jwksUrl } : {}),
+    clockToleranceSeconds: o.clockToleranceSeconds ?? 30,
+  };
+}
