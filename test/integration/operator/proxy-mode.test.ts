@@ -117,7 +117,7 @@ describe('proxy mode', () => {
           controller: true,
         }),
       ]);
-      const managers = (o?.metadata.managedFields as { manager: string; operation: string }[]).map(
+      const managers = ((o?.metadata.managedFields ?? []) as { manager: string; operation: string }[]).map(
         (m) => `${m.manager}/${m.operation}`,
       );
       expect(managers).toContain('mcpre/Apply');
@@ -247,11 +247,13 @@ describe('proxy mode', () => {
       return x.sa && x.deployment && x.service ? x : undefined;
     });
     expect(o.deployment?.metadata.labels).toMatchObject({ team: 'payments', 'app.kubernetes.io/managed-by': 'mcpre' });
-    expect((o.deployment?.metadata.annotations as Record<string, string>)['example.com/owner']).toBe('payments');
+    expect((o.deployment?.metadata.annotations ?? {}) as Record<string, string>).toMatchObject({
+      'example.com/owner': 'payments',
+    });
     expect(o.deployment?.spec.template.metadata.labels.tier).toBe('edge');
     expect(o.deployment?.spec.template.metadata.annotations['prometheus.io/scrape']).toBe('true');
     expect(o.deployment?.spec.template.spec.containers[0].env).toContainEqual({ name: 'EXTRA_FLAG', value: 'on' });
-    expect((o.service?.metadata.labels as Record<string, string>).exposed).toBe('internal');
+    expect((o.service?.metadata.labels ?? {}) as Record<string, string>).toMatchObject({ exposed: 'internal' });
     expect(o.service?.spec.sessionAffinity).toBe('None');
 
     await env.kube.mergePatch(R.endpoint, ns, 'pay', { spec: { proxyConfig: { serviceAccount: 'payments-proxy' } } });
