@@ -30,6 +30,14 @@ export const reservedHeaderNames: ReadonlySet<string> = new Set([
   'last-event-id',
 ]);
 
+/** Why a header name cannot be configured, or undefined when it can (for names that do not come through this schema). */
+export function headerNameProblem(name: string): string | undefined {
+  if (!headerNamePattern.test(name) || name.length > 255) return 'not a valid HTTP header name';
+  if (reservedHeaderNames.has(name.toLowerCase()))
+    return 'this header is set by the gateway itself and cannot be configured';
+  return undefined;
+}
+
 const headerName = z
   .string()
   .min(1)

@@ -11,7 +11,8 @@ export function registerGateway(program: Command): void {
     .option('--config <file>', 'gateway config file (YAML): backends, aggregation, incoming auth')
     .option('--log-level <level>', 'pino log level (logs go to stderr)', 'info')
     .option('--kubeconfig <file>', 'kubeconfig for the Lease (default: in-cluster, then $KUBECONFIG)')
-    .option('--namespace <ns>', "namespace of the Lease when the config does not name one (default: the pod's)")
+    .option('--namespace <ns>', "namespace of the Lease and of --group (default: the pod's)")
+    .option('--group <name>', 'dynamic mode: serve the MCPRemoteEndpoints of this MCPGroup, watched in --namespace')
     .action(
       async (opts: {
         port?: string;

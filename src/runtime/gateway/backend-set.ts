@@ -45,6 +45,7 @@ export class BackendSet {
   readonly #opts: BackendSetOptions;
   /** Names in the order they were declared, for a stable /readyz. */
   #order: string[] = [];
+  #closed = false;
 
   constructor(opts: BackendSetOptions) {
     this.#opts = opts;
@@ -52,6 +53,7 @@ export class BackendSet {
 
   /** Make the set equal to `desired`: add, replace (fingerprint changed), remove; then open what may be open. */
   async apply(desired: readonly DesiredBackend[]): Promise<void> {
+    if (this.#closed) return;
     const { aggregator, logger } = this.#opts;
     const wanted = new Map(desired.map((d) => [d.name, d]));
     const closing: Promise<void>[] = [];
@@ -81,6 +83,7 @@ export class BackendSet {
 
   /** Open or close backends for the replica's current state. */
   refresh(): void {
+    if (this.#closed) return;
     const active = this.#opts.active();
     for (const slot of this.#slots.values()) {
       if (!slot.desired.result.ok) continue;
@@ -103,6 +106,7 @@ export class BackendSet {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await Promise.allSettled([...this.#slots.values()].map((s) => this.#shut(s)));
     this.#slots.clear();
   }

@@ -40,6 +40,8 @@ export interface StartGatewayOptions {
   createBackend?: BackendFactory;
   replica?: ReplicaGate;
   requestTimeoutMs?: number;
+  /** A further readiness condition (dynamic discovery not yet synced): returns why the gateway is not ready. */
+  notReadyReason?: () => string | undefined;
   /** Extra sink for audit records (tests); the audit log line is always written. */
   onAudit?: AuditSink;
   version?: string;
@@ -131,9 +133,11 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       config.readiness === 'none' ||
       backends.length === 0 ||
       (config.readiness === 'all' ? readyCount === backends.length : readyCount > 0);
+    const pending = opts.notReadyReason?.();
     return {
-      ready: active() && backendsOk,
+      ready: active() && backendsOk && pending === undefined,
       detail: {
+        ...(pending !== undefined ? { pending } : {}),
         replica: active() ? 'active' : 'standby',
         require: config.readiness,
         backends,

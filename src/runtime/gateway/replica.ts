@@ -36,14 +36,17 @@ export const wallClock: LeaseClock = {
 const serviceAccountNamespace = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 export function resolveLeaseNamespace(lease: LeaseConfig, fallback: string | undefined): string {
-  if (lease.namespace) return lease.namespace;
-  if (fallback) return fallback;
+  return resolveNamespace(lease.namespace, fallback, 'the Lease');
+}
+
+/** The namespace from the config, else --namespace, else the pod's own. */
+export function resolveNamespace(configured: string | undefined, flag: string | undefined, what = 'dynamic discovery') {
+  if (configured) return configured;
+  if (flag) return flag;
   try {
     return readFileSync(serviceAccountNamespace, 'utf8').trim();
   } catch {
-    throw new Error(
-      'the Lease needs a namespace: set lease.namespace in the config, pass --namespace, or run in a pod',
-    );
+    throw new Error(`${what} needs a namespace: pass --namespace, set it in the config, or run in a pod`);
   }
 }
 

@@ -1,5 +1,6 @@
 // `mcpre gateway`: load the config file, start the gateway, print where it serves, stop cleanly on SIGINT/SIGTERM.
 import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
 import {
   type GatewayConfig,
   GatewayConfigError,
@@ -15,6 +16,7 @@ export interface RunGatewayOptions {
   logLevel?: string;
   kubeconfig?: string;
   namespace?: string;
+  group?: string;
 }
 
 export async function loadGatewayConfigFile(path: string): Promise<GatewayConfig> {
@@ -44,33 +46,86 @@ export function parsePort(value: string | undefined, fallback: number): number {
 
 export async function runGateway(opts: RunGatewayOptions): Promise<void> {
   const config = opts.config ? await loadGatewayConfigFile(opts.config) : validateGatewayConfig({});
+  if (opts.group && config.backends.length > 0) {
+    throw new GatewayConfigError(
+      `--group discovers the backends of MCPGroup ${opts.group}; the config file ${opts.config} lists backends too: use one or the other`,
+    );
+  }
   const logger = defaultLogger(opts.logLevel);
-  // With a Lease in the config, only the replica holding it opens direct backends and reports ready.
-  const replica = config.lease
-    ? (await import('./replica.ts')).startReplica({
-        lease: config.lease,
-        namespace: opts.namespace,
-        kubeconfigPath: opts.kubeconfig,
-        logger,
-      })
-    : undefined;
-  const gateway = await startGateway({
-    config,
-    port: parsePort(opts.port, 4483),
-    host: opts.address ?? defaultAddress(),
-    logger,
-    replica,
-  }).catch(async (err) => {
-    await replica?.stop();
-    throw err;
-  });
-  process.stdout.write(`mcpre gateway: serving MCP at ${gateway.url.href}\n`);
-  // Close the direct backends first, then release the Lease, so two replicas never hold them at once.
-  await untilSignal(gateway, async () => replica?.stop());
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    // With a Lease in the config, only the replica holding it opens direct backends and reports ready.
+    const replica = config.lease
+      ? (await import('./replica.ts')).startReplica({
+          lease: config.lease,
+          namespace: opts.namespace,
+          kubeconfigPath: opts.kubeconfig,
+          logger,
+        })
+      : undefined;
+    if (replica) stops.push(() => replica.stop());
+    let discoveryPending: string | undefined = opts.group
+      ? `discovering the backends of MCPGroup ${opts.group}`
+      : undefined;
+    const gateway = await startGateway({
+      config,
+      port: parsePort(opts.port, 4483),
+      host: opts.address ?? defaultAddress(),
+      logger,
+      replica,
+      notReadyReason: () => discoveryPending,
+    });
+    // Close the direct backends first, then release the Lease, so two replicas never hold them at once.
+    stops.unshift(() => gateway.close());
+    if (opts.group) {
+      const discovery = await startGroupDiscovery(opts, opts.group, gateway, logger);
+      // Stop discovery before the gateway closes, so nothing re-opens a backend during shutdown.
+      stops.unshift(() => discovery.stop());
+      void discovery.synced.then(
+        () => {
+          discoveryPending = undefined;
+        },
+        (err) => logger.error({ err: String(err) }, 'dynamic discovery failed'),
+      );
+    }
+    process.stdout.write(`mcpre gateway: serving MCP at ${gateway.url.href}\n`);
+    await waitForSignal();
+  } finally {
+    for (const stop of stops) await stop().catch((err) => logger.error({ err: String(err) }, 'shutdown step failed'));
+  }
+}
+
+async function startGroupDiscovery(opts: RunGatewayOptions, group: string, gateway: RunningGateway, logger: Logger) {
+  const [{ KubeConfig }, { createKubeHttp }, { startDynamicDiscovery }, { resolveNamespace }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('../kube/kube-http.ts'),
+    import('./discovery/dynamic-discovery.ts'),
+    import('./replica.ts'),
+  ]);
+  const kc = new KubeConfig();
+  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+  else kc.loadFromDefault();
+  const api = createKubeHttp(kc);
+  const namespace = resolveNamespace(undefined, opts.namespace);
+  const discovery = startDynamicDiscovery({ api, namespace, group, logger, apply: (d) => gateway.applyBackends(d) });
+  return {
+    synced: discovery.synced,
+    stop: async () => {
+      await discovery.stop();
+      await api.close();
+    },
+  };
 }
 
 export async function untilSignal(gateway: Pick<RunningGateway, 'close'>, extra?: () => Promise<void>): Promise<void> {
-  await new Promise<void>((resolve) => {
+  await waitForSignal();
+  await gateway.close();
+  await extra?.();
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function waitForSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -79,6 +134,4 @@ export async function untilSignal(gateway: Pick<RunningGateway, 'close'>, extra?
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  await gateway.close();
-  await extra?.();
 }

@@ -1,0 +1,186 @@
+import { rootCertificates } from 'node:tls';
+import { describe, expect, it } from 'vitest';
+import type { ConfigMap, Endpoint, ExternalAuthConfig } from '../../../src/api/endpoint-model.ts';
+import type { DesiredBackend } from '../../../src/runtime/gateway/backend-set.ts';
+import {
+  type GroupSnapshot,
+  groupBackends,
+  type SecretObject,
+  type ToolConfigObject,
+} from '../../../src/runtime/gateway/discovery/group-backends.ts';
+
+const ns = 'tools';
+const endpoint = (name: string, spec: Partial<Endpoint['spec']>, status?: Endpoint['status']): Endpoint => ({
+  metadata: { name, namespace: ns },
+  spec: {
+    type: 'direct',
+    remoteURL: `https://${name}.example/mcp`,
+    transport: 'streamable-http',
+    groupRef: 'team',
+    ...spec,
+  } as Endpoint['spec'],
+  ...(status ? { status } : {}),
+});
+const secret = (name: string, data: Record<string, string>): SecretObject => ({
+  metadata: { name, namespace: ns },
+  data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+});
+
+function snapshot(opts: {
+  endpoints: Endpoint[];
+  secrets?: SecretObject[];
+  auth?: ExternalAuthConfig[];
+  configMaps?: ConfigMap[];
+  tools?: ToolConfigObject[];
+}): GroupSnapshot {
+  const by =
+    <T extends { metadata: { name: string } }>(list: T[] = []) =>
+    (name: string) =>
+      list.find((o) => o.metadata.name === name);
+  return {
+    group: 'team',
+    namespace: ns,
+    endpoints: opts.endpoints,
+    secret: by(opts.secrets),
+    authConfig: by(opts.auth),
+    configMap: by(opts.configMaps),
+    toolConfig: by(opts.tools),
+  };
+}
+
+const none = new Map<string, DesiredBackend>();
+const reasons = (desired: DesiredBackend[]) =>
+  Object.fromEntries(desired.map((d) => [d.name, d.result.ok ? 'ok' : d.result.reason]));
+
+describe('groupBackends', () => {
+  it('takes the group members only: direct by remoteURL, proxy by status.url, sorted by name', () => {
+    const desired = groupBackends(
+      snapshot({
+        endpoints: [
+          endpoint('zeta', {}),
+          endpoint(
+            'proxied',
+            { type: 'proxy', remoteURL: 'https://remote.example/mcp' },
+            { url: 'http://proxied.tools.svc.cluster.local:8080' },
+          ),
+          endpoint('elsewhere', { groupRef: 'other' }),
+          {
+            ...endpoint('going', {}),
+            metadata: { name: 'going', namespace: ns, deletionTimestamp: '2026-01-01T00:00:00Z' },
+          },
+        ],
+      }),
+      none,
+    );
+    expect(desired.map((d) => d.name)).toEqual(['proxied', 'zeta']);
+    const [proxied, zeta] = desired;
+    expect(proxied?.result.ok && proxied.result.setup.info).toEqual({
+      name: 'proxied',
+      url: 'http://proxied.tools.svc.cluster.local:8080',
+      type: 'proxy',
+      authMethod: 'unauthenticated',
+    });
+    expect(zeta?.result.ok && zeta.result.setup.info.url).toBe('https://zeta.example/mcp');
+  });
+
+  it('keeps a proxy it already serves when status.url empties, and leaves a new one out until it has a URL', () => {
+    const withUrl = endpoint('p', { type: 'proxy' }, { url: 'http://p.tools.svc:8080' });
+    const first = groupBackends(snapshot({ endpoints: [withUrl] }), none);
+    const previous = new Map(first.map((d) => [d.name, d]));
+    const emptied = groupBackends(snapshot({ endpoints: [endpoint('p', { type: 'proxy' }, { url: '' })] }), previous);
+    expect(emptied).toEqual(first);
+    const fresh = groupBackends(snapshot({ endpoints: [endpoint('q', { type: 'proxy' })] }), none);
+    expect(reasons(fresh)).toEqual({ q: 'the proxy is not available yet (status.url is empty)' });
+  });
+
+  it('resolves header secrets, header injection and the CA bundle; a missing piece leaves only that backend out', () => {
+    const desired = groupBackends(
+      snapshot({
+        endpoints: [
+          endpoint('good', {
+            headerForward: {
+              addPlaintextHeaders: { 'X-Tenant': 't1' },
+              addHeadersFromSecret: [{ headerName: 'X-Api-Key', valueSecretRef: { name: 'keys', key: 'api' } }],
+            },
+            externalAuthConfigRef: { name: 'inject' },
+            caBundleRef: { name: 'ca' },
+          }),
+          endpoint('no-secret', {
+            headerForward: {
+              addHeadersFromSecret: [{ headerName: 'X-Api-Key', valueSecretRef: { name: 'keys', key: 'nope' } }],
+            },
+          }),
+          endpoint('no-auth', { externalAuthConfigRef: { name: 'ghost' } }),
+          endpoint('sts', { externalAuthConfigRef: { name: 'sts' } }),
+          endpoint('bad-ca', { caBundleRef: { name: 'junk', key: 'ca.crt' } }),
+          endpoint('no-tools', { toolConfigRef: { name: 'ghost-tools' } }),
+          endpoint('crlf', {
+            headerForward: {
+              addHeadersFromSecret: [{ headerName: 'X-A', valueSecretRef: { name: 'keys', key: 'crlf' } }],
+            },
+          }),
+        ],
+        secrets: [secret('keys', { api: 'k-1', token: 'Bearer t-1', crlf: 'a\r\nb' })],
+        auth: [
+          {
+            metadata: { name: 'inject' },
+            spec: {
+              type: 'headerInjection',
+              headerInjection: { headerName: 'Authorization', valueSecretRef: { name: 'keys', key: 'token' } },
+            },
+          },
+          { metadata: { name: 'sts' }, spec: { type: 'awsSts' } },
+        ] as ExternalAuthConfig[],
+        configMaps: [
+          { metadata: { name: 'ca' }, data: { 'ca.crt': rootCertificates[0]! } },
+          { metadata: { name: 'junk' }, data: { 'ca.crt': 'not pem' } },
+        ],
+      }),
+      none,
+    );
+    expect(reasons(desired)).toEqual({
+      'bad-ca':
+        'CA bundle ConfigMap junk/ca.crt: no PEM certificate found (expected -----BEGIN CERTIFICATE----- blocks)',
+      crlf: 'header X-A: the value from Secret keys contains CR, LF or NUL',
+      good: 'ok',
+      'no-auth': 'MCPExternalAuthConfig ghost not found',
+      'no-secret': 'header X-Api-Key: Secret keys has no key nope',
+      'no-tools': 'MCPToolConfig ghost-tools not found',
+      sts: 'MCPExternalAuthConfig sts: type awsSts cannot be applied by the gateway',
+    });
+    const good = desired.find((d) => d.name === 'good')!;
+    if (!good.result.ok) throw new Error('expected ok');
+    expect(good.result.setup.headers()).toEqual({ 'X-Tenant': 't1', 'X-Api-Key': 'k-1', Authorization: 'Bearer t-1' });
+    expect(good.result.setup.info.authMethod).toBe('headerInjection');
+    expect(good.result.setup.caPem).toBe(rootCertificates[0]);
+    // The fingerprint carries no secret value.
+    expect(good.fingerprint).not.toContain('k-1');
+  });
+
+  it('changes the fingerprint when a referenced Secret rotates, and only then', () => {
+    const ep = endpoint('e', {
+      headerForward: { addHeadersFromSecret: [{ headerName: 'X-K', valueSecretRef: { name: 's', key: 'k' } }] },
+    });
+    const one = groupBackends(snapshot({ endpoints: [ep], secrets: [secret('s', { k: 'v1' })] }), none)[0]!;
+    const same = groupBackends(snapshot({ endpoints: [ep], secrets: [secret('s', { k: 'v1' })] }), none)[0]!;
+    const rotated = groupBackends(snapshot({ endpoints: [ep], secrets: [secret('s', { k: 'v2' })] }), none)[0]!;
+    expect(same.fingerprint).toBe(one.fingerprint);
+    expect(rotated.fingerprint).not.toBe(one.fingerprint);
+  });
+
+  it('carries the MCPToolConfig as the backend tool config', () => {
+    const desired = groupBackends(
+      snapshot({
+        endpoints: [endpoint('docs', { toolConfigRef: { name: 'docs-only' } })],
+        tools: [
+          {
+            metadata: { name: 'docs-only' },
+            spec: { toolsFilter: ['search'], toolsOverride: { search: { name: 'find' } } },
+          },
+        ],
+      }),
+      none,
+    );
+    expect(desired[0]?.tools).toEqual({ filter: ['search'], overrides: { search: { name: 'find' } } });
+  });
+});
