@@ -213,3 +213,36 @@ describe('gateway over two demo backends', () => {
     expect(changes).toBe(2);
   });
 });
+
+describe('gateway across a real backend restart', () => {
+  it('re-initializes with the restarted backend on the next call; the client session is untouched', async () => {
+    const { freePort } = await import('../../../src/runtime/control-plane/free-port.ts');
+    const port = await freePort();
+    let backend = await startDemoBackend({ port, label: 'phoenix' });
+    const gateway = await startGateway({
+      config: validateGatewayConfig({ backends: [{ name: 'phoenix', url: backend.url.href }] }),
+      logger: quiet,
+    });
+    const client = await connect(gateway.url);
+    try {
+      await until(() => gateway.readiness().ready, 'ready');
+      const sessionBefore = (client.transport as StreamableHTTPClientTransport).sessionId;
+      expect((await client.callTool({ name: 'phoenix_echo', arguments: { message: 'one' } })).content).toEqual([
+        { type: 'text', text: 'one' },
+      ]);
+      await backend.close();
+      backend = await startDemoBackend({ port, label: 'phoenix' });
+      // The restarted server knows no session: the gateway's call gets 404, re-initializes, and retries once.
+      expect((await client.callTool({ name: 'phoenix_echo', arguments: { message: 'two' } })).content).toEqual([
+        { type: 'text', text: 'two' },
+      ]);
+      expect(backend.sessionCount()).toBe(1);
+      expect((client.transport as StreamableHTTPClientTransport).sessionId).toBe(sessionBefore);
+      expect((await client.listTools()).tools.map((t) => t.name)).toContain('phoenix_add');
+    } finally {
+      await client.close();
+      await gateway.close();
+      await backend.close();
+    }
+  });
+});
