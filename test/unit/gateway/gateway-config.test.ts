@@ -121,3 +121,12 @@ lease: { name: x, durationSeconds: 10, renewDeadlineSeconds: 10 }
     expect(() => parseGatewayConfig('backends: [', 'cfg.yaml')).toThrow(/cfg.yaml is not valid YAML/);
   });
 });
+
+describe('gateway config without static backends (dynamic discovery)', () => {
+  it('accepts priority and tool entries that name backends discovered at run time', () => {
+    const cfg = parseGatewayConfig(
+      'aggregation: { conflictResolution: priority, conflictResolutionConfig: { priorityOrder: [found-later] }, tools: [{ backend: found-later, excludeAll: true }] }',
+    );
+    expect(cfg.aggregation.conflictResolutionConfig.priorityOrder).toEqual(['found-later']);
+  });
+});
