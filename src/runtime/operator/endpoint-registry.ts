@@ -13,6 +13,8 @@ export interface RegistryOptions {
   retry?: RetryPolicy;
   inspect?: (event: InspectionEvent) => void;
   onActorError?: (key: string, err: unknown) => void;
+  /** Told when an actor's top-level state changes (for logs): `state`, and the last API error when backing off. */
+  onStateChange?: (key: string, state: string, lastError: string | null) => void;
 }
 
 export class EndpointRegistry {
@@ -34,7 +36,16 @@ export class EndpointRegistry {
       systemId: `endpoint:${key}`,
       inspect: this.opts.inspect,
     });
+    let last = '';
     created.subscribe({
+      next: (snapshot) => {
+        if (!this.opts.onStateChange) return;
+        const value = snapshot.value;
+        const top = typeof value === 'string' ? value : (Object.keys(value)[0] ?? '');
+        if (top === last) return;
+        last = top;
+        this.opts.onStateChange(key, top, snapshot.context.lastError);
+      },
       error: (err) => {
         this.opts.onActorError?.(key, err);
         if (this.actors.get(key) === created) this.actors.delete(key);
