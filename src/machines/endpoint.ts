@@ -232,7 +232,7 @@ function publishState(next: string) {
     initial: 'checking',
     states: {
       checking: {
-        always: [{ guard: 'statusUnchanged', target: 'done' }, { target: 'writing' }],
+        always: [{ guard: 'statusUnchanged', target: 'done', actions: 'succeeded' }, { target: 'writing' }],
       },
       writing: {
         invoke: {

@@ -102,6 +102,22 @@ describe('endpoint machine: direct mode', () => {
     expect(s.context.attempt).toBe(0);
   });
 
+  it('recovering from a failed look resets the backoff even when there is nothing to write', async () => {
+    const world = new FakeWorld(directEndpoint());
+    const { actor, clock } = world.start();
+    await settle(actor);
+    world.failNext('observe', { code: 500, message: 'etcd unavailable' });
+    actor.send({ type: 'LOOK_AGAIN' });
+    let s = await settle(actor);
+    expect(s.matches('backoff')).toBe(true);
+    expect(s.context.attempt).toBe(1);
+    clock.increment(500);
+    s = await settle(actor);
+    expect(s.matches({ ready: 'idle' })).toBe(true);
+    expect(s.context.attempt).toBe(0);
+    expect(world.count('writeStatus')).toBe(1);
+  });
+
   it('an object that is gone leaves the actor idle in gone', async () => {
     const world = new FakeWorld(null);
     const { actor } = world.start();
