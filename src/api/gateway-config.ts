@@ -228,8 +228,10 @@ export const gatewayConfigSchema = z
       }
     });
     const { conflictResolution, conflictResolutionConfig, tools } = cfg.aggregation;
+    // Without static backends the names refer to backends discovered at run time (--group), unknown here.
+    const checkNames = cfg.backends.length > 0;
     conflictResolutionConfig.priorityOrder.forEach((n, i) => {
-      if (!names.has(n))
+      if (checkNames && !names.has(n))
         ctx.addIssue({
           code: 'custom',
           path: ['aggregation', 'conflictResolutionConfig', 'priorityOrder', i],
@@ -245,7 +247,7 @@ export const gatewayConfigSchema = z
     }
     const tooled = new Set<string>();
     tools.forEach((t, i) => {
-      if (!names.has(t.backend))
+      if (checkNames && !names.has(t.backend))
         ctx.addIssue({
           code: 'custom',
           path: ['aggregation', 'tools', i, 'backend'],
