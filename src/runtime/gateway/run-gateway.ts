@@ -88,6 +88,18 @@ export async function runGateway(opts: RunGatewayOptions): Promise<void> {
         (err) => logger.error({ err: String(err) }, 'dynamic discovery failed'),
       );
     }
+    // Deployed by the operator for a VirtualMCPServer: report backend session state into its status.
+    if (process.env.MCPRE_VMCP_NAME) {
+      const { startGatewayStatusReporter } = await import('../vmcp/status-reporter.ts');
+      const reporter = startGatewayStatusReporter({
+        backends: () => gateway.backends(),
+        replica,
+        kubeconfigPath: opts.kubeconfig,
+        namespace: opts.namespace,
+        logger,
+      });
+      stops.unshift(() => reporter.close());
+    }
     process.stdout.write(`mcpre gateway: serving MCP at ${gateway.url.href}\n`);
     await waitForSignal();
   } finally {
