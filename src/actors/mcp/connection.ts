@@ -1,0 +1,241 @@
+// One backend connection over the SDK's Client: initialize (version negotiation and capabilities), paginated lists,
+// request pass-through, and the notification stream of our transport. The Client owns JSON-RPC correlation, request
+// timeouts, progress and cancellation; our transport owns HTTP and the session rules; this class only joins them and
+// turns failures into SessionFailure-shaped errors.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import {
+  type ClientCapabilities,
+  ErrorCode,
+  type Implementation,
+  ListPromptsResultSchema,
+  ListResourcesResultSchema,
+  ListResourceTemplatesResultSchema,
+  ListToolsResultSchema,
+  McpError,
+  ResultSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
+import type { Logger } from 'pino';
+import { BackendError, protocolError } from './errors.ts';
+import type {
+  BackendConnection,
+  BackendLists,
+  ConnectionEvent,
+  ListKind,
+  NotificationStreamHandlers,
+  NotificationStreamOutcome,
+  RequestOptions,
+  RequestReport,
+  SessionInfo,
+} from './protocol.ts';
+import type { McpTransport } from './transports/types.ts';
+
+export const MCPRE_CLIENT_INFO: Implementation = { name: 'mcpre', version: '0.1.0' };
+
+/** Pages we follow before calling a list endless (a server handing out cursors forever). */
+const MAX_PAGES = 1000;
+
+/** The versions we can speak, newest first: 2025-era sessions, and 2024-11-05 over the legacy SSE transport. */
+export const SPOKEN_VERSIONS: readonly string[] = SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v >= '2024-11-05');
+
+// Results pass through to the gateway's clients unchanged; validating tool output here would only add cost (and Ajv
+// per connection: thousands of them per gateway).
+const passThrough: jsonSchemaValidator = {
+  getValidator: () => (input: unknown) => ({ valid: true, data: input as never, errorMessage: undefined }),
+};
+
+const LISTS = {
+  tools: { method: 'tools/list', schema: ListToolsResultSchema, field: 'tools' },
+  resources: { method: 'resources/list', schema: ListResourcesResultSchema, field: 'resources' },
+  resourceTemplates: {
+    method: 'resources/templates/list',
+    schema: ListResourceTemplatesResultSchema,
+    field: 'resourceTemplates',
+  },
+  prompts: { method: 'prompts/list', schema: ListPromptsResultSchema, field: 'prompts' },
+} as const;
+
+export interface McpConnectionOptions {
+  clientInfo?: Implementation;
+  capabilities?: ClientCapabilities;
+  /** Default request timeout (the SDK's own default is 60 s). */
+  requestTimeoutMs?: number;
+  log: Logger;
+}
+
+export class McpConnection implements BackendConnection {
+  readonly transport: McpTransport['kind'];
+  info: SessionInfo | undefined;
+  readonly #t: McpTransport;
+  readonly #client: Client;
+  readonly #listeners = new Set<(event: ConnectionEvent) => void>();
+  readonly #timeoutMs: number;
+  readonly #log: Logger;
+  #closed = false;
+
+  constructor(transport: McpTransport, options: McpConnectionOptions) {
+    this.#t = transport;
+    this.transport = transport.kind;
+    this.#log = options.log;
+    this.#timeoutMs = options.requestTimeoutMs ?? 60_000;
+    this.#client = new Client(options.clientInfo ?? MCPRE_CLIENT_INFO, {
+      capabilities: options.capabilities ?? {},
+      jsonSchemaValidator: passThrough,
+    });
+    // Every notification the Client has no handler for (list_changed, logging outside a request, resources/updated):
+    // to our listeners, which decide what to act on and what to log and drop.
+    this.#client.fallbackNotificationHandler = async (n) => {
+      this.#emit({ type: 'notification', method: n.method, params: n.params });
+    };
+    this.#client.onerror = (err) => this.#log.debug({ err: err.message }, 'MCP client error');
+    transport.onConnectionEvent = (event) => this.#emit(event);
+  }
+
+  async initialize(signal: AbortSignal): Promise<SessionInfo> {
+    try {
+      await this.#client.connect(this.#t, { signal, timeout: this.#timeoutMs });
+    } catch (err) {
+      throw initializeFailure(err);
+    }
+    const capabilities = this.#client.getServerCapabilities() ?? {};
+    this.info = {
+      protocolVersion: this.#t.protocolVersion ?? 'unknown',
+      transport: this.#t.kind,
+      sessionId: this.#t.sessionId,
+      serverInfo: this.#client.getServerVersion() ?? { name: 'unknown', version: 'unknown' },
+      capabilities,
+      instructions: this.#client.getInstructions(),
+    };
+    return this.info;
+  }
+
+  async list<K extends ListKind>(kind: K, signal: AbortSignal): Promise<BackendLists[K]> {
+    const spec = LISTS[kind];
+    const items: unknown[] = [];
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result = (await this.#client
+        .request(
+          { method: spec.method, params: cursor ? { cursor } : {} } as never,
+          spec.schema as typeof ResultSchema,
+          { signal, timeout: this.#timeoutMs },
+        )
+        .catch((err: unknown) => {
+          throw requestFailure(err, spec.method);
+        })) as Record<string, unknown>;
+      items.push(...((result[spec.field] as unknown[]) ?? []));
+      const next = result.nextCursor;
+      if (typeof next !== 'string' || next === '') return items as BackendLists[K];
+      if (seen.has(next)) throw protocolError(`${spec.method}: the server repeated a pagination cursor`);
+      seen.add(next);
+      cursor = next;
+    }
+    throw protocolError(`${spec.method}: more than ${MAX_PAGES} pages; refusing to follow further`);
+  }
+
+  async request(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: RequestOptions = {},
+  ): Promise<{ result: Record<string, unknown>; report: RequestReport }> {
+    const report: RequestReport = {};
+    this.#t.bindNextRequest({ onLog: options.onLog, onStatus: (status) => (report.httpStatus = status) });
+    try {
+      const result = await this.#client.request({ method, params } as never, ResultSchema, {
+        signal: options.signal,
+        timeout: options.timeoutMs ?? this.#timeoutMs,
+        onprogress: options.onProgress,
+        resetTimeoutOnProgress: options.onProgress !== undefined,
+      });
+      return { result: result as Record<string, unknown>, report };
+    } catch (err) {
+      throw requestFailure(err, method, report.httpStatus);
+    } finally {
+      // Should the request have failed before reaching the transport, its hooks must not leak onto the next one.
+      this.#t.bindNextRequest(undefined);
+    }
+  }
+
+  openNotificationStream(options: {
+    lastEventId: string | undefined;
+    signal: AbortSignal;
+    handlers: NotificationStreamHandlers;
+  }): Promise<NotificationStreamOutcome> {
+    return this.#t.openNotificationStream(options);
+  }
+
+  onEvent(listener: (event: ConnectionEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    await this.#client.close().catch(() => {});
+    await this.#t.close().catch(() => {});
+  }
+
+  async terminate(signal: AbortSignal): Promise<void> {
+    if (!this.#closed) await this.#t.terminate(signal).catch(() => {});
+    await this.close();
+  }
+
+  #emit(event: ConnectionEvent): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+}
+
+const spokenList = () => SPOKEN_VERSIONS.join(', ');
+
+/** Initialize errors as data: an unsupported protocol version is final, everything else is retried. */
+export function initializeFailure(err: unknown): BackendError {
+  if (err instanceof BackendError) return err;
+  if (err instanceof McpError) {
+    const data = err.data as { supported?: unknown } | undefined;
+    const supported = Array.isArray(data?.supported) ? data.supported.map(String) : undefined;
+    if (supported || /unsupported protocol version/i.test(err.message)) {
+      return new BackendError({
+        kind: 'unsupportedProtocol',
+        retryable: false,
+        supportedVersions: supported,
+        message: `the server refused initialize: ${supported ? `it offers protocol versions ${supported.join(', ')}` : err.message}; mcpre speaks ${spokenList()}`,
+      });
+    }
+    if (err.code === ErrorCode.MethodNotFound) {
+      return new BackendError({
+        kind: 'unsupportedProtocol',
+        retryable: false,
+        message: `the server does not implement initialize (it may speak only the stateless MCP 2026-07-28, which mcpre does not speak yet); mcpre speaks ${spokenList()}`,
+      });
+    }
+    if (err.code === ErrorCode.RequestTimeout) {
+      return new BackendError({ kind: 'timeout', retryable: true, message: `initialize: ${err.message}` });
+    }
+    return new BackendError({ kind: 'protocol', retryable: true, message: `initialize: ${err.message}` });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  const version = /protocol version is not supported: (.+)$/.exec(message)?.[1];
+  if (version) {
+    return new BackendError({
+      kind: 'unsupportedProtocol',
+      retryable: false,
+      supportedVersions: [version],
+      message: `the server answered initialize with protocol version ${version}; mcpre speaks ${spokenList()}`,
+    });
+  }
+  if (err instanceof Error && err.name === 'ZodError') {
+    return protocolError(`initialize: the server's InitializeResult is malformed`);
+  }
+  return new BackendError({ kind: 'network', retryable: true, message: `initialize: ${message}` }, { cause: err });
+}
+
+/** A request failure: ours (BackendError) and the server's JSON-RPC errors (McpError) pass through unchanged. */
+function requestFailure(err: unknown, method: string, _status?: number): unknown {
+  if (err instanceof BackendError || err instanceof McpError) return err;
+  if (err instanceof Error && err.name === 'ZodError') return protocolError(`${method}: malformed result`);
+  return err;
+}

@@ -1,0 +1,64 @@
+// Reading response bodies with a cap, and small header helpers.
+import type { IncomingHttpHeaders } from 'node:http';
+import { protocolError } from '../errors.ts';
+
+/** The whole body as text, refusing (and destroying the stream) beyond `max` bytes. */
+export async function readCappedText(
+  body: AsyncIterable<Uint8Array> & { destroy?(err?: Error): unknown },
+  max: number,
+  what: string,
+): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > max) {
+      const err = protocolError(`${what}: response body larger than ${max} bytes; refusing it`);
+      body.destroy?.(err);
+      throw err;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Discard a body we do not need, without letting it hold the connection. */
+export async function drain(body: { dump?(opts?: { limit: number }): Promise<void>; destroy?(): unknown }) {
+  try {
+    if (body.dump) await body.dump({ limit: 64 * 1024 });
+    else body.destroy?.();
+  } catch {
+    // The connection is gone anyway.
+  }
+}
+
+export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** `text/event-stream; charset=utf-8` -> `text/event-stream`. */
+export function mediaType(headers: IncomingHttpHeaders): string | undefined {
+  return header(headers, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+}
+
+/**
+ * A short, safe description of an error response for messages: the JSON-RPC error message if the body is one,
+ * else nothing (bodies are not echoed: they may repeat what we sent).
+ */
+export async function errorDetail(
+  body: AsyncIterable<Uint8Array> & { destroy?(): unknown },
+): Promise<string | undefined> {
+  try {
+    const text = await readCappedText(body, 16 * 1024, 'error body');
+    const parsed = JSON.parse(text) as { error?: { message?: unknown; code?: unknown } };
+    const message = parsed?.error?.message;
+    if (typeof message === 'string') {
+      const code = typeof parsed.error?.code === 'number' ? ` ${parsed.error.code}` : '';
+      return `JSON-RPC error${code}: ${message.slice(0, 200)}`;
+    }
+  } catch {
+    // Not JSON, too large, or the connection dropped: no detail.
+  }
+  return undefined;
+}

@@ -1,0 +1,110 @@
+// The HTTP client for backends (RFC "vMCP: HTTP Client for Direct Mode"): undici with the system CA pool plus an
+// optional CA bundle, TLS 1.2 minimum, keep-alive, connect and header timeouts, and caps on what a response may make
+// us buffer. SSE requests pass bodyTimeout 0 per request (a quiet notification stream is not an error); JSON bodies
+// are bounded by the caller's request timeout and the size cap.
+import { X509Certificate } from 'node:crypto';
+import { createSecureContext, getCACertificates, type SecureContext } from 'node:tls';
+import { Agent, type Dispatcher } from 'undici';
+import { configError } from '../errors.ts';
+
+export interface HttpLimits {
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  /** Largest JSON response body we read. */
+  maxResponseBytes: number;
+  /** Largest single SSE event (its data and any partial line) we buffer. */
+  maxEventBytes: number;
+}
+
+export interface HttpClientOptions extends Partial<HttpLimits> {
+  /** PEM text of extra CA certificates, trusted in addition to the system pool (e.g. an endpoint's caBundleRef). */
+  caBundlePem?: string;
+  /** Where the bundle came from, for error messages. */
+  caBundleSource?: string;
+  keepAliveTimeoutMs?: number;
+  /** Connections per origin; undefined = unlimited (each open GET stream holds one). */
+  connectionsPerOrigin?: number;
+}
+
+export interface HttpClient {
+  readonly dispatcher: Dispatcher;
+  readonly limits: HttpLimits;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
+  connectTimeoutMs: 10_000,
+  headersTimeoutMs: 30_000,
+  maxResponseBytes: 16 * 1024 * 1024,
+  maxEventBytes: 4 * 1024 * 1024,
+});
+
+export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
+  const limits: HttpLimits = {
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_HTTP_LIMITS.connectTimeoutMs,
+    headersTimeoutMs: options.headersTimeoutMs ?? DEFAULT_HTTP_LIMITS.headersTimeoutMs,
+    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_HTTP_LIMITS.maxResponseBytes,
+    maxEventBytes: options.maxEventBytes ?? DEFAULT_HTTP_LIMITS.maxEventBytes,
+  };
+  const extra = options.caBundlePem
+    ? parseCaBundle(options.caBundlePem, options.caBundleSource ?? 'CA bundle')
+    : undefined;
+  const dispatcher = new Agent({
+    connect: {
+      timeout: limits.connectTimeoutMs,
+      keepAlive: true,
+      minVersion: 'TLSv1.2',
+      secureContext: secureContextFor(extra),
+    },
+    headersTimeout: limits.headersTimeoutMs,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+    ...(options.connectionsPerOrigin ? { connections: options.connectionsPerOrigin } : {}),
+  });
+  return { dispatcher, limits, close: () => dispatcher.close() };
+}
+
+/** Split a PEM bundle into certificates, each parsed; a bundle without one usable certificate is a config error. */
+export function parseCaBundle(pem: string, source: string): string[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const certs: string[] = [];
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+      certs.push(block);
+    } catch (err) {
+      throw configError(
+        `${source}: certificate #${i + 1} is not a valid X.509 PEM certificate (${err instanceof Error ? err.message : String(err)})`,
+      );
+    }
+  }
+  if (certs.length === 0) {
+    throw configError(`${source}: no PEM certificate found (expected "-----BEGIN CERTIFICATE-----" blocks)`);
+  }
+  return certs;
+}
+
+let systemRoots: string[] | undefined;
+const contexts = new Map<string, SecureContext>();
+
+/**
+ * One TLS context per distinct trust set, shared by every backend that uses it: building a context from ~700 roots
+ * costs milliseconds and memory, so it must not happen per connection or per backend.
+ */
+function secureContextFor(extra: string[] | undefined): SecureContext {
+  const key = extra ? extra.join('\n') : '';
+  let context = contexts.get(key);
+  if (!context) {
+    systemRoots ??= [...new Set([...safeRoots('system'), ...safeRoots('default')])];
+    context = createSecureContext({ ca: [...systemRoots, ...(extra ?? [])], minVersion: 'TLSv1.2' });
+    contexts.set(key, context);
+  }
+  return context;
+}
+
+function safeRoots(kind: 'system' | 'default'): string[] {
+  try {
+    return getCACertificates(kind);
+  } catch {
+    return [];
+  }
+}

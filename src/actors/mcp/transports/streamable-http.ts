@@ -1,0 +1,422 @@
+// MCP Streamable HTTP (2025-11-25, also 2025-06-18 and 2025-03-26) on undici, behind the SDK's Transport interface.
+// Ours instead of the SDK's because the session rules must hold exactly: Mcp-Session-Id and MCP-Protocol-Version on
+// every request after initialization (POST, GET and DELETE); a 404 for a request that carried the session id is a
+// session loss, reported as such and never papered over; the GET stream is one attempt at a time, driven by the
+// backend-session machine (resumption with Last-Event-ID, backoff, 405); a POST response stream that drops before its
+// response is resumed with GET + Last-Event-ID after the server's `retry` wait; responses and events are size-capped.
+import type { TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  isInitializeRequest,
+  isJSONRPCErrorResponse,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+  JSONRPCMessageSchema,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Dispatcher } from 'undici';
+import { sleep } from '../clock.ts';
+import { BackendError, httpError, networkError, protocolError, sessionLostError } from '../errors.ts';
+import { drain, errorDetail, header, mediaType, readCappedText } from '../http/body.ts';
+import { readSse } from '../http/sse.ts';
+import { fingerprint } from '../log.ts';
+import type { ConnectionEvent, NotificationStreamHandlers, NotificationStreamOutcome } from '../protocol.ts';
+import type { McpTransport, RequestHooks, TransportOptions } from './types.ts';
+
+/** How often a POST response stream that dropped before its response is resumed before the request fails. */
+const MAX_RESUMPTIONS = 5;
+/** The session id is echoed on every request: only visible ASCII, as the spec requires, and bounded. */
+const SESSION_ID = /^[\x21-\x7e]{1,1024}$/;
+
+interface InFlight {
+  abort: AbortController;
+  hooks: RequestHooks | undefined;
+}
+
+export class StreamableHttpTransport implements McpTransport {
+  readonly kind = 'streamable-http' as const;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  onConnectionEvent?: (event: ConnectionEvent) => void;
+
+  readonly #o: TransportOptions;
+  readonly #origin: string;
+  readonly #path: string;
+  readonly #abort = new AbortController();
+  readonly #inFlight = new Map<RequestId, InFlight>();
+  #sessionId: string | undefined;
+  #protocolVersion: string | undefined;
+  #pendingHooks: RequestHooks | undefined;
+  #closed = false;
+
+  constructor(options: TransportOptions) {
+    this.#o = options;
+    this.#origin = options.url.origin;
+    this.#path = `${options.url.pathname}${options.url.search}`;
+  }
+
+  get sessionId(): string | undefined {
+    return this.#sessionId;
+  }
+
+  get protocolVersion(): string | undefined {
+    return this.#protocolVersion;
+  }
+
+  setProtocolVersion(version: string): void {
+    this.#protocolVersion = version;
+  }
+
+  bindNextRequest(hooks: RequestHooks | undefined): void {
+    this.#pendingHooks = hooks;
+  }
+
+  async start(): Promise<void> {
+    // Nothing to open: Streamable HTTP connects per request.
+  }
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    // Synchronous prefix (before any await): claim the hooks bound for this request.
+    let flight: InFlight | undefined;
+    if (isJSONRPCRequest(message)) {
+      flight = { abort: new AbortController(), hooks: this.#pendingHooks };
+      this.#pendingHooks = undefined;
+      this.#inFlight.set(message.id, flight);
+    }
+    if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') {
+      // The caller gave up on a request: stop reading its response stream (after telling the server, below).
+      const id = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+      if (id !== undefined) queueMicrotask(() => this.#finish(id, 'cancelled'));
+    }
+    if (options?.resumptionToken) {
+      throw protocolError('resumption tokens are handled inside this transport, not by callers', false);
+    }
+    try {
+      await this.#post(message, flight);
+    } catch (err) {
+      if (isJSONRPCRequest(message)) this.#inFlight.delete(message.id);
+      throw err;
+    }
+  }
+
+  async #post(message: JSONRPCMessage, flight: InFlight | undefined): Promise<void> {
+    if (this.#closed) throw new BackendError({ kind: 'aborted', retryable: true, message: 'transport closed' });
+    const what = `POST ${'method' in message ? message.method : 'response'}`;
+    const carried = this.#sessionId;
+    const signal = flight ? AbortSignal.any([this.#abort.signal, flight.abort.signal]) : this.#abort.signal;
+    const headers = await this.#headers(signal, {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    });
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.#o.http.dispatcher.request({
+        origin: this.#origin,
+        path: this.#path,
+        method: 'POST',
+        headers,
+        body: JSON.stringify(message),
+        signal,
+        bodyTimeout: 0,
+      });
+    } catch (err) {
+      throw networkError(err, what);
+    }
+    flight?.hooks?.onStatus?.(res.statusCode);
+    if (isInitializeRequest(message)) {
+      const granted = header(res.headers, 'mcp-session-id');
+      if (granted !== undefined) {
+        if (!SESSION_ID.test(granted)) {
+          await drain(res.body);
+          throw protocolError('initialize: the server granted an Mcp-Session-Id with characters outside 0x21-0x7E');
+        }
+        this.#sessionId = granted;
+        this.#o.log.debug({ session: fingerprint(granted) }, 'session granted');
+      }
+    }
+    if (res.statusCode === 404 && carried !== undefined) {
+      await drain(res.body);
+      throw sessionLostError(what);
+    }
+    if (res.statusCode === 202) {
+      await drain(res.body);
+      return;
+    }
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      throw httpError(res.statusCode, what, await errorDetail(res.body));
+    }
+    if (!flight || !isJSONRPCRequest(message)) {
+      // A notification or response answered with 200 instead of 202: accepted all the same.
+      await drain(res.body);
+      return;
+    }
+    const type = mediaType(res.headers);
+    if (type === 'application/json') {
+      const text = await readCappedText(res.body, this.#o.http.limits.maxResponseBytes, what).catch((err: unknown) => {
+        throw err instanceof BackendError ? err : networkError(err, what);
+      });
+      for (const parsed of parseBatch(text, what)) this.#deliver(parsed, message.id);
+      this.#inFlight.delete(message.id);
+      return;
+    }
+    if (type === 'text/event-stream') {
+      void this.#consumeResponseStream(message.id, flight, res.body);
+      return;
+    }
+    await drain(res.body);
+    throw protocolError(`${what}: unexpected content type ${JSON.stringify(type ?? 'none')}`);
+  }
+
+  /**
+   * A request's SSE response: deliver until the response arrives. If the stream ends first and the server gave event
+   * ids, wait the server's `retry` (else 1 s doubling) and resume with GET + Last-Event-ID, up to MAX_RESUMPTIONS.
+   */
+  async #consumeResponseStream(
+    id: RequestId,
+    flight: InFlight,
+    firstBody: AsyncIterable<Uint8Array> & { destroy?(err?: Error): unknown },
+  ): Promise<void> {
+    let body = firstBody;
+    let lastEventId: string | undefined;
+    let retryMs: number | undefined;
+    let answered = false;
+    const signal = AbortSignal.any([this.#abort.signal, flight.abort.signal]);
+    for (let resumption = 0; ; resumption++) {
+      let problem: unknown;
+      try {
+        await readSse(body, this.#o.http.limits.maxEventBytes, {
+          onRetry: (ms) => {
+            retryMs = ms;
+          },
+          onEvent: (event) => {
+            if (event.id) lastEventId = event.id;
+            if (!event.data || (event.event && event.event !== 'message')) return;
+            const message = parseMessage(event.data);
+            if (!message) {
+              this.#o.log.warn({ request: String(id) }, 'malformed JSON-RPC event on a response stream: skipped');
+              return;
+            }
+            if ((isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) && message.id === id) {
+              answered = true;
+            }
+            this.#deliver(message, id);
+          },
+        });
+      } catch (err) {
+        problem = err;
+      }
+      if (answered || signal.aborted) return this.#finish(id);
+      if (problem instanceof BackendError && problem.kind === 'protocol') return this.#fail(id, problem.message);
+      if (lastEventId === undefined) {
+        return this.#fail(id, 'the response stream ended before the response, without an event id to resume from');
+      }
+      if (resumption >= MAX_RESUMPTIONS) {
+        return this.#fail(id, `the response stream dropped ${MAX_RESUMPTIONS + 1} times before the response`);
+      }
+      const wait = retryMs ?? Math.min(1000 * 2 ** resumption, 30_000);
+      if (!(await sleep(this.#o.clock, wait, signal))) return this.#finish(id);
+      const resumed = await this.#resume(lastEventId, signal).catch((err: unknown) => err as Error);
+      if (resumed instanceof Error) {
+        if (signal.aborted) return this.#finish(id);
+        if (resumed instanceof BackendError && resumed.kind === 'sessionLost') {
+          // The backend saw this request, so it is not retried; but the session is gone for everyone.
+          this.onConnectionEvent?.({ type: 'sessionLost', sessionId: this.#sessionId });
+        }
+        return this.#fail(id, `resuming the response stream failed: ${resumed.message}`);
+      }
+      body = resumed;
+    }
+  }
+
+  async #resume(lastEventId: string, signal: AbortSignal) {
+    const carried = this.#sessionId;
+    const headers = await this.#headers(signal, { accept: 'text/event-stream', 'last-event-id': lastEventId });
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.#o.http.dispatcher.request({
+        origin: this.#origin,
+        path: this.#path,
+        method: 'GET',
+        headers,
+        signal,
+        bodyTimeout: 0,
+      });
+    } catch (err) {
+      throw networkError(err, 'GET (resume)');
+    }
+    if (res.statusCode === 404 && carried !== undefined) {
+      await drain(res.body);
+      throw sessionLostError('GET (resume)');
+    }
+    if (res.statusCode !== 200 || mediaType(res.headers) !== 'text/event-stream') {
+      const detail = await errorDetail(res.body);
+      throw httpError(res.statusCode, 'GET (resume)', detail);
+    }
+    return res.body;
+  }
+
+  async openNotificationStream(options: {
+    lastEventId: string | undefined;
+    signal: AbortSignal;
+    handlers: NotificationStreamHandlers;
+  }): Promise<NotificationStreamOutcome> {
+    const { lastEventId, handlers } = options;
+    const what = lastEventId ? 'GET (resume)' : 'GET';
+    const carried = this.#sessionId;
+    const signal = AbortSignal.any([this.#abort.signal, options.signal]);
+    const headers = await this.#headers(signal, {
+      accept: 'text/event-stream',
+      ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+    });
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.#o.http.dispatcher.request({
+        origin: this.#origin,
+        path: this.#path,
+        method: 'GET',
+        headers,
+        signal,
+        bodyTimeout: 0,
+      });
+    } catch (err) {
+      throw networkError(err, what);
+    }
+    const status = res.statusCode;
+    if (status === 404 && carried !== undefined) {
+      await drain(res.body);
+      throw sessionLostError(what);
+    }
+    if (status === 405) {
+      await drain(res.body);
+      return { kind: 'unsupported', reason: 'the server answered GET with 405 Method Not Allowed' };
+    }
+    if (status === 404 || status === 400 || status === 406 || status === 501) {
+      // Not the spec's 405, but the same meaning in practice (no session to have lost, or a server that does not
+      // route GET): retrying would repeat it forever, so there is simply no stream.
+      await drain(res.body);
+      return { kind: 'unsupported', reason: `the server answered GET with ${status} (a conforming server says 405)` };
+    }
+    if (status < 200 || status >= 300) throw httpError(status, what, await errorDetail(res.body));
+    if (mediaType(res.headers) !== 'text/event-stream') {
+      await drain(res.body);
+      throw protocolError(
+        `${what}: expected text/event-stream, got ${JSON.stringify(mediaType(res.headers) ?? 'none')}`,
+      );
+    }
+    handlers.onOpen();
+    try {
+      await readSse(res.body, this.#o.http.limits.maxEventBytes, {
+        onRetry: (ms) => handlers.onRetry(ms),
+        onEvent: (event) => {
+          if (event.id) handlers.onEventId(event.id);
+          if (!event.data || (event.event && event.event !== 'message')) return;
+          const message = parseMessage(event.data);
+          if (!message) {
+            this.#o.log.warn('malformed JSON-RPC event on the GET stream: skipped');
+            return;
+          }
+          handlers.onMessage();
+          this.#deliver(message, undefined);
+        },
+      });
+    } catch (err) {
+      // An oversized event is the server misbehaving: a failed attempt. A dropped connection is just a drop.
+      if (err instanceof BackendError && err.kind === 'protocol') throw err;
+      return { kind: 'ended', detail: networkError(err, what).message };
+    }
+    return { kind: 'ended' };
+  }
+
+  async terminate(signal: AbortSignal): Promise<void> {
+    const session = this.#sessionId;
+    if (session !== undefined && !this.#closed) {
+      try {
+        const headers = await this.#headers(AbortSignal.any([signal, this.#abort.signal]), {});
+        const res = await this.#o.http.dispatcher.request({
+          origin: this.#origin,
+          path: this.#path,
+          method: 'DELETE',
+          headers,
+          signal: AbortSignal.any([signal, this.#abort.signal]),
+        });
+        await drain(res.body);
+        // 405: the server does not let clients end sessions; 404: already gone. Both are fine.
+        this.#o.log.debug({ session: fingerprint(session), status: res.statusCode }, 'session deleted');
+      } catch (err) {
+        this.#o.log.debug({ err: networkError(err, 'DELETE').message }, 'DELETE of the session failed');
+      }
+    }
+    await this.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#abort.abort();
+    this.#inFlight.clear();
+    this.onclose?.();
+  }
+
+  async #headers(signal: AbortSignal, own: Record<string, string>): Promise<Record<string, string>> {
+    const configured = await this.#o.headers(signal);
+    const out: Record<string, string> = { ...configured, ...own };
+    if (this.#sessionId !== undefined) out['mcp-session-id'] = this.#sessionId;
+    if (this.#protocolVersion !== undefined) out['mcp-protocol-version'] = this.#protocolVersion;
+    return out;
+  }
+
+  /** Hand a message to the SDK; a request's own log notifications go to its caller instead. */
+  #deliver(message: JSONRPCMessage, relatedTo: RequestId | undefined): void {
+    if (relatedTo !== undefined && isJSONRPCNotification(message) && message.method === 'notifications/message') {
+      const onLog = this.#inFlight.get(relatedTo)?.hooks?.onLog;
+      if (onLog) {
+        onLog(message.params as never);
+        return;
+      }
+    }
+    this.onmessage?.(message);
+  }
+
+  #finish(id: RequestId, reason?: 'cancelled'): void {
+    const flight = this.#inFlight.get(id);
+    this.#inFlight.delete(id);
+    if (reason === 'cancelled') flight?.abort.abort();
+  }
+
+  /** Fail one request: the SDK sees an error response for it, so its caller gets an error now, not a timeout. */
+  #fail(id: RequestId, message: string): void {
+    this.#inFlight.delete(id);
+    if (this.#closed) return;
+    this.onmessage?.({
+      jsonrpc: '2.0',
+      id,
+      error: { code: -32603, message: `mcpre: ${message}`, data: { mcpre: 'responseStreamFailed' } },
+    });
+  }
+}
+
+function parseMessage(data: string): JSONRPCMessage | undefined {
+  try {
+    const result = JSONRPCMessageSchema.safeParse(JSON.parse(data));
+    return result.success ? result.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseBatch(text: string, what: string): JSONRPCMessage[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw protocolError(`${what}: the response is not valid JSON`);
+  }
+  const items = Array.isArray(json) ? json : [json];
+  return items.map((item) => {
+    const result = JSONRPCMessageSchema.safeParse(item);
+    if (!result.success) throw protocolError(`${what}: the response is not a valid JSON-RPC message`);
+    return result.data;
+  });
+}

@@ -1,0 +1,48 @@
+// What our transports offer beyond the SDK's Transport interface: the server-to-client stream as one attempt the
+// machine drives (instead of the SDK's built-in reconnection), DELETE at shutdown, connection events (session loss seen
+// outside a request), and per-request hooks so a request's own log notifications and HTTP status reach its caller.
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { LoggingMessageNotification } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { ActorClock } from '../clock.ts';
+import type { HttpClient } from '../http/http-client.ts';
+import type {
+  ConnectionEvent,
+  NotificationStreamHandlers,
+  NotificationStreamOutcome,
+  TransportKind,
+} from '../protocol.ts';
+
+/** Outgoing headers (auth, forwarded), resolved per HTTP request so rotated secrets and fresh tokens apply at once. */
+export type HeaderSource = (signal: AbortSignal) => Promise<Record<string, string>>;
+
+export interface RequestHooks {
+  onLog?: (log: LoggingMessageNotification['params']) => void;
+  onStatus?: (status: number) => void;
+}
+
+export interface McpTransport extends Transport {
+  readonly kind: TransportKind;
+  readonly protocolVersion: string | undefined;
+  /** Set by the connection; receives what the transport sees outside any one request. */
+  onConnectionEvent?: (event: ConnectionEvent) => void;
+  /**
+   * Attach hooks to the next JSON-RPC request this transport sends. The SDK's Protocol.request() calls send()
+   * synchronously, so the connection binds right before calling it and the hooks land on exactly that request.
+   */
+  bindNextRequest(hooks: RequestHooks | undefined): void;
+  openNotificationStream(options: {
+    lastEventId: string | undefined;
+    signal: AbortSignal;
+    handlers: NotificationStreamHandlers;
+  }): Promise<NotificationStreamOutcome>;
+  terminate(signal: AbortSignal): Promise<void>;
+}
+
+export interface TransportOptions {
+  url: URL;
+  http: HttpClient;
+  headers: HeaderSource;
+  clock: ActorClock;
+  log: Logger;
+}

@@ -1,0 +1,80 @@
+// Composition of one backend session: HTTP client, outgoing auth, protocol, the machine's production actors, the
+// actor on the real clock. Used by `mcpre probe` and the session benchmarks; the gateway's Backend adapter is meant
+// to be built on this same function (one call per backend, or per client identity for tokenExchange backends).
+import type { Logger } from 'pino';
+import { createActor, type InspectionEvent, type Observer, waitFor } from 'xstate';
+import type { OutgoingAuth } from '../../actors/mcp/auth/types.ts';
+import { unauthenticated } from '../../actors/mcp/auth/unauthenticated.ts';
+import type { ActorClock } from '../../actors/mcp/clock.ts';
+import { createHttpClient, type HttpClient } from '../../actors/mcp/http/http-client.ts';
+import { createMcpProtocol } from '../../actors/mcp/mcp-protocol.ts';
+import type { TransportKind } from '../../actors/mcp/protocol.ts';
+import { createBackendSessionActors } from '../../actors/mcp/session-actors.ts';
+import { backendSessionMachine } from '../../machines/backend-session.ts';
+import type { SessionPolicy } from '../../machines/backend-session-policy.ts';
+import type { BackendSessionActor } from '../../machines/backend-session-requests.ts';
+import { type Rng, systemRng } from '../random.ts';
+import { systemClock } from './system-clock.ts';
+
+export interface StartBackendSessionOptions {
+  backendId: string;
+  url: string;
+  transport?: TransportKind;
+  auth?: OutgoingAuth;
+  /** Shared HTTP client; when absent one is created (with `caBundlePem`) and closed with the session. */
+  http?: HttpClient;
+  caBundlePem?: string;
+  caBundleSource?: string;
+  log: Logger;
+  clock?: ActorClock;
+  rng?: Rng;
+  policy?: Partial<SessionPolicy>;
+  requestTimeoutMs?: number;
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+export interface RunningBackendSession {
+  actor: BackendSessionActor;
+  /** Send `close` (DELETE the session where there is one) and wait until the actor is done, bounded. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export function startBackendSession(options: StartBackendSessionOptions): RunningBackendSession {
+  const ownHttp = options.http === undefined;
+  const http =
+    options.http ?? createHttpClient({ caBundlePem: options.caBundlePem, caBundleSource: options.caBundleSource });
+  const clock = options.clock ?? systemClock;
+  const log = options.log.child({ backend: options.backendId });
+  const protocol = createMcpProtocol({
+    url: options.url,
+    transport: options.transport ?? 'streamable-http',
+    http,
+    auth: options.auth ?? unauthenticated(),
+    clock,
+    log,
+    requestTimeoutMs: options.requestTimeoutMs,
+  });
+  const machine = backendSessionMachine.provide({ actors: createBackendSessionActors(protocol, { log }) });
+  const actor = createActor(machine, {
+    clock,
+    id: options.backendId,
+    systemId: `backend:${options.backendId}`,
+    input: { backendId: options.backendId, rng: options.rng ?? systemRng(), policy: options.policy },
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
+  actor.subscribe({
+    error: (err) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'session actor error'),
+  });
+  actor.start();
+  return {
+    actor,
+    async stop(timeoutMs = 5000) {
+      if (actor.getSnapshot().status === 'active') {
+        actor.send({ type: 'close' });
+        await waitFor(actor, (s) => s.status === 'done', { timeout: timeoutMs }).catch(() => {});
+      }
+      actor.stop();
+      if (ownHttp) await http.close().catch(() => {});
+    },
+  };
+}

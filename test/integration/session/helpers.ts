@@ -1,0 +1,36 @@
+// Shared pieces for the session integration tests: a pino logger whose lines are kept for inspection, and a bounded
+// wait on a session actor.
+import pino, { type Logger } from 'pino';
+import { waitFor } from 'xstate';
+import { MCP_LOG_REDACT_PATHS } from '../../../src/actors/mcp/log.ts';
+import type { BackendSessionActor } from '../../../src/machines/backend-session-requests.ts';
+import { type SessionPhase, sessionPhase, streamPhase } from '../../../src/machines/backend-session-status.ts';
+
+export function captureLogger(level: pino.Level = 'trace'): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const log = pino(
+    { level, redact: { paths: MCP_LOG_REDACT_PATHS, censor: '[Redacted]' } },
+    { write: (line: string) => lines.push(line) },
+  );
+  return { log, lines };
+}
+
+export async function waitForPhase(actor: BackendSessionActor, phase: SessionPhase, timeoutMs = 10_000) {
+  await waitFor(actor, (s) => sessionPhase(s) === phase, { timeout: timeoutMs });
+}
+
+export async function waitForStream(
+  actor: BackendSessionActor,
+  phase: ReturnType<typeof streamPhase>,
+  timeoutMs = 10_000,
+) {
+  await waitFor(actor, (s) => streamPhase(s) === phase, { timeout: timeoutMs });
+}
+
+export const until = async (predicate: () => boolean, timeoutMs = 10_000, what = 'condition') => {
+  const end = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
