@@ -1,0 +1,224 @@
+// Shared set-up for the VirtualMCPServer integration tests: a real control plane, REST helpers, the controller run
+// in-process (silent logs unless MCPRE_TEST_LOG is set), bounded polling, driving a Deployment's status the way the
+// Deployment controller would (there is none), ServiceAccount tokens, and small MCP backends on loopback.
+import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { pino } from 'pino';
+import { z } from 'zod';
+import type { ResourceId } from '../../../src/api/resources.ts';
+import {
+  startVmcpController,
+  type VmcpController,
+  type VmcpControllerOptions,
+} from '../../../src/runtime/vmcp/controller.ts';
+import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
+import { type KubeObject, type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
+
+export const GV = 'toolhive.stacklok.dev/v1alpha1';
+export const DEPLOYMENT: ResourceId = { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment' };
+export const CONFIG_MAP: ResourceId = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
+export const SECRET: ResourceId = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
+export const SERVICE: ResourceId = { group: '', version: 'v1', plural: 'services', kind: 'Service' };
+export const SERVICE_ACCOUNT: ResourceId = {
+  group: '',
+  version: 'v1',
+  plural: 'serviceaccounts',
+  kind: 'ServiceAccount',
+};
+export const ROLE: ResourceId = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', kind: 'Role' };
+export const ROLE_BINDING: ResourceId = {
+  group: 'rbac.authorization.k8s.io',
+  version: 'v1',
+  plural: 'rolebindings',
+  kind: 'RoleBinding',
+};
+
+export interface Env {
+  cp: ControlPlane;
+  kube: KubeObjects;
+  controller(opts?: Partial<VmcpControllerOptions>): Promise<VmcpController>;
+  stop(): Promise<void>;
+}
+
+export async function startEnv(): Promise<Env> {
+  const cp = await startControlPlane();
+  const kube = kubeObjects(cp.kc);
+  const controllers: VmcpController[] = [];
+  return {
+    cp,
+    kube,
+    async controller(extra = {}) {
+      const c = startVmcpController({
+        kubeconfig: cp.kc,
+        logger: pino({ level: process.env.MCPRE_TEST_LOG ?? 'silent' }),
+        settings: { image: 'mcpre:test' },
+        retry: { baseMs: 100, maxMs: 2000 },
+        ...extra,
+      });
+      controllers.push(c);
+      await c.ready;
+      return c;
+    },
+    async stop() {
+      await Promise.all(controllers.map((c) => c.stop(2000)));
+      await kube.close();
+      await cp.stop();
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value (not undefined), or fails naming `what` and the last error. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  { timeoutMs = 15_000, intervalMs = 50 } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read loosely typed conditions
+export function condition(obj: KubeObject, type: string): any {
+  return (obj.status?.conditions ?? []).find((c: { type: string }) => c.type === type);
+}
+
+export const group = (name: string) => ({ apiVersion: GV, kind: 'MCPGroup', metadata: { name }, spec: {} });
+
+export function endpoint(name: string, spec: Record<string, unknown>): object {
+  return { apiVersion: GV, kind: 'MCPRemoteEndpoint', metadata: { name }, spec };
+}
+
+export function vmcp(name: string, spec: Record<string, unknown>): object {
+  return { apiVersion: GV, kind: 'VirtualMCPServer', metadata: { name }, spec };
+}
+
+export const proxySpec = (groupRef: string, over: Record<string, unknown> = {}) => ({
+  type: 'proxy',
+  remoteURL: 'https://remote.example.com/mcp',
+  transport: 'streamable-http',
+  groupRef,
+  proxyConfig: { oidcConfig: { type: 'kubernetes' } },
+  ...over,
+});
+
+/** What the endpoint reconciler would publish once an endpoint is usable (it does not run in these tests). */
+export async function markEndpointReady(kube: KubeObjects, ns: string, name: string, url: string): Promise<void> {
+  const { MCP_REMOTE_ENDPOINT } = await import('../../../src/api/resources.ts');
+  await kube.mergePatchStatus(MCP_REMOTE_ENDPOINT, ns, name, { status: { phase: 'Ready', url } });
+}
+
+/** What the Deployment controller would write once the pods of the current generation are available. */
+export async function markDeploymentAvailable(kube: KubeObjects, ns: string, name: string): Promise<KubeObject> {
+  const d = await kube.get(DEPLOYMENT, ns, name);
+  const replicas = d.spec?.replicas ?? 1;
+  return kube.mergePatchStatus(DEPLOYMENT, ns, name, {
+    status: {
+      observedGeneration: d.metadata.generation,
+      replicas,
+      updatedReplicas: replicas,
+      readyReplicas: replicas,
+      availableReplicas: replicas,
+      conditions: [
+        { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'ok' },
+        { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: 'ok' },
+      ],
+    },
+  });
+}
+
+/** A kubeconfig for a ServiceAccount, with a token from the TokenRequest API: requests run under its RBAC. */
+export async function serviceAccountKubeconfig(env: Env, ns: string, sa: string): Promise<string> {
+  const res = await env.cp.running.admin.request('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { expirationSeconds: 3600 },
+  });
+  if (res.status >= 300) throw new Error(`TokenRequest for ${ns}/${sa}: HTTP ${res.status} ${res.text}`);
+  const token = (JSON.parse(res.text) as { status: { token: string } }).status.token;
+  const cluster = env.cp.kc.getCurrentCluster();
+  if (!cluster?.caData) throw new Error('admin kubeconfig has no CA data');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: test\n  cluster:\n    server: ${cluster.server}\n    certificate-authority-data: ${cluster.caData}`,
+    'users:',
+    `- name: ${sa}\n  user:\n    token: ${token}`,
+    'contexts:',
+    `- name: sa\n  context:\n    cluster: test\n    user: ${sa}\n    namespace: ${ns}`,
+    'current-context: sa',
+    '',
+  ].join('\n');
+}
+
+export interface McpBackend {
+  url: string;
+  /** Per HTTP request: whether the required headers matched (values are never recorded). */
+  seen: boolean[];
+  close(): Promise<void>;
+}
+
+/**
+ * An MCP server on loopback with one tool, `whoami`, answering with `label`. With `requireHeaders`, a request
+ * lacking any of them gets 401 (as a remote with an API key would answer). With `tls`, it serves HTTPS.
+ */
+export async function startMcpBackend(opts: {
+  label: string;
+  requireHeaders?: Record<string, string>;
+  tls?: { certPem: string; keyPem: string };
+}): Promise<McpBackend> {
+  const transports = new Map<string, StreamableHTTPServerTransport>();
+  const seen: boolean[] = [];
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
+    const ok = Object.entries(opts.requireHeaders ?? {}).every(([h, v]) => req.headers[h.toLowerCase()] === v);
+    seen.push(ok);
+    if (!ok) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"missing or wrong credentials"}');
+      return;
+    }
+    const id = req.headers['mcp-session-id'];
+    let t = typeof id === 'string' ? transports.get(id) : undefined;
+    if (!t) {
+      const created = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (sid) => void transports.set(sid, created),
+      });
+      const server = new McpServer({ name: `backend-${opts.label}`, version: '1' });
+      server.registerTool(
+        'whoami',
+        { description: `says ${opts.label}`, inputSchema: { greeting: z.string().optional() } },
+        async ({ greeting }) => ({ content: [{ type: 'text', text: `${greeting ?? 'hello'} from ${opts.label}` }] }),
+      );
+      await server.connect(created);
+      t = created;
+    }
+    await t.handleRequest(req, res);
+  };
+  const server: Server = opts.tls
+    ? createHttpsServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, (q, s) => void handler(q, s))
+    : createHttpServer((q, s) => void handler(q, s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}/mcp`,
+    seen,
+    close: async () => {
+      await new Promise((r) => server.close(r));
+      server.closeAllConnections();
+    },
+  };
+}

@@ -1,0 +1,414 @@
+// A VirtualMCPServer in static (inline) mode on the real control plane, over a group with a direct endpoint that uses
+// addHeadersFromSecret and caBundleRef and a proxy endpoint: the ConfigMap holds names only (no secret value), the
+// Deployment carries the secretKeyRef variables and the CA volume at the RFC path, replicas are held at 1 with a
+// condition, a changed secret reference rolls the pods while an unchanged reconcile does not, and the gateway
+// started from that ConfigMap and environment (as the pod would be, under the ServiceAccount's RBAC) serves both
+// backends and reports their session state into the VirtualMCPServer and onto each endpoint.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { MCP_GROUP, MCP_REMOTE_ENDPOINT, VIRTUAL_MCP_SERVER } from '../../../src/api/resources.ts';
+import { makeControlPlaneCerts } from '../../../src/runtime/control-plane/certs.ts';
+import type { VmcpController } from '../../../src/runtime/vmcp/controller.ts';
+import { REPO_ROOT } from '../../support/control-plane.ts';
+import { KubeApiError, type KubeObject } from '../../support/kube-objects.ts';
+import {
+  CONFIG_MAP,
+  condition,
+  DEPLOYMENT,
+  type Env,
+  endpoint,
+  eventually,
+  group,
+  type McpBackend,
+  markDeploymentAvailable,
+  markEndpointReady,
+  proxySpec,
+  ROLE,
+  ROLE_BINDING,
+  SECRET,
+  SERVICE,
+  SERVICE_ACCOUNT,
+  serviceAccountKubeconfig,
+  startEnv,
+  startMcpBackend,
+  vmcp,
+} from './harness.ts';
+
+// Unique per run: the CA bundle is written where the kubelet would mount it, /etc/toolhive/ca-bundles/<endpoint>.
+const direct = `search-${process.pid}`;
+const apiKey = `key-${randomUUID()}`;
+const apiKeyV2 = `key2-${randomUUID()}`;
+const envName = `TOOLHIVE_SECRET_HEADER_FORWARD_X_API_KEY_SEARCH_${process.pid}`;
+
+let env: Env;
+let ns: string;
+let controller: VmcpController;
+let tlsBackend: McpBackend;
+let proxyBackend: McpBackend;
+
+const get = (kind: Parameters<Env['kube']['get']>[0], name: string) => env.kube.get(kind, ns, name);
+// biome-ignore lint/suspicious/noExplicitAny: tests read the container loosely
+const container = (d: KubeObject): any => d.spec.template.spec.containers[0];
+
+beforeAll(async () => {
+  env = await startEnv();
+  ns = await env.cp.namespace('vmcp-static');
+  const certs = await makeControlPlaneCerts(new Date());
+  tlsBackend = await startMcpBackend({
+    label: 'search',
+    tls: certs.serving,
+    requireHeaders: { 'X-API-Key': apiKey, 'X-Tenant-ID': 'tenant-1' },
+  });
+  proxyBackend = await startMcpBackend({ label: 'wiki' });
+
+  const k = env.kube;
+  await k.create(MCP_GROUP, ns, group('team'));
+  for (const [name, value] of [
+    ['search-credentials', apiKey],
+    ['search-credentials-v2', apiKeyV2],
+  ] as const) {
+    await k.create(SECRET, ns, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name },
+      stringData: { 'api-key': value },
+    });
+  }
+  await k.create(CONFIG_MAP, ns, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'internal-ca' },
+    data: { 'ca.crt': certs.servingCa.certPem },
+  });
+  await k.create(
+    MCP_REMOTE_ENDPOINT,
+    ns,
+    endpoint(direct, {
+      type: 'direct',
+      remoteURL: tlsBackend.url,
+      transport: 'streamable-http',
+      groupRef: 'team',
+      headerForward: {
+        addPlaintextHeaders: { 'X-Tenant-ID': 'tenant-1' },
+        addHeadersFromSecret: [
+          { headerName: 'X-API-Key', valueSecretRef: { name: 'search-credentials', key: 'api-key' } },
+        ],
+      },
+      caBundleRef: { name: 'internal-ca', key: 'ca.crt' },
+    }),
+  );
+  await k.create(MCP_REMOTE_ENDPOINT, ns, endpoint('wiki', proxySpec('team')));
+  // The endpoint reconciler is not running here: publish what it would once the endpoints are usable. The proxy's
+  // status.url points at a loopback stand-in for its proxy pod.
+  await markEndpointReady(k, ns, direct, tlsBackend.url);
+  await markEndpointReady(k, ns, 'wiki', proxyBackend.url);
+  await k.create(VIRTUAL_MCP_SERVER, ns, vmcp('gw', { groupRef: 'team', replicas: 3 }));
+  controller = await env.controller();
+}, 120_000);
+
+afterAll(async () => {
+  await env?.stop();
+  await tlsBackend?.close();
+  await proxyBackend?.close();
+  await rm(`/etc/toolhive/ca-bundles/${direct}`, { recursive: true, force: true });
+});
+
+describe('static mode objects', () => {
+  it('writes the gateway config with every endpoint of the group, names only, and no secret value', async () => {
+    const cm = await eventually('the gateway ConfigMap', () => get(CONFIG_MAP, 'vmcp-gw-config'));
+    const config = parseYaml(cm.data['config.yaml']);
+    expect(config.backends).toEqual([
+      {
+        name: direct,
+        type: 'direct',
+        url: tlsBackend.url,
+        transport: 'streamable-http',
+        headers: { 'X-Tenant-ID': 'tenant-1' },
+        headerEnvVars: { 'X-API-Key': envName },
+        caBundlePath: `/etc/toolhive/ca-bundles/${direct}/ca.crt`,
+      },
+      { name: 'wiki', type: 'proxy', url: proxyBackend.url, transport: 'streamable-http' },
+    ]);
+    expect(config.lease).toEqual({ name: 'vmcp-gw', namespace: ns });
+    const stored = JSON.stringify(cm);
+    for (const value of [apiKey, apiKeyV2]) {
+      expect(stored).not.toContain(value);
+      expect(stored).not.toContain(Buffer.from(value).toString('base64'));
+    }
+    const deployment = JSON.stringify(await get(DEPLOYMENT, 'vmcp-gw'));
+    expect(deployment).not.toContain(apiKey);
+  });
+
+  it('puts the secret on the Deployment as a secretKeyRef variable and mounts the CA bundle at the RFC path', async () => {
+    const d = await eventually('the gateway Deployment', () => get(DEPLOYMENT, 'vmcp-gw'));
+    const c = container(d);
+    expect(c.env).toContainEqual({
+      name: envName,
+      valueFrom: { secretKeyRef: { name: 'search-credentials', key: 'api-key' } },
+    });
+    const names = c.env.map((e: { name: string }) => e.name);
+    expect(names).toEqual([...names].sort());
+    const volume = d.spec.template.spec.volumes.find(
+      (v: { configMap?: { name: string } }) => v.configMap?.name === 'internal-ca',
+    );
+    expect(volume.configMap.items).toEqual([{ key: 'ca.crt', path: 'ca.crt' }]);
+    expect(c.volumeMounts).toContainEqual({
+      name: volume.name,
+      mountPath: `/etc/toolhive/ca-bundles/${direct}`,
+      readOnly: true,
+    });
+    expect(c.args).toEqual([
+      'gateway',
+      '--config',
+      '/etc/mcpre/vmcp/config.yaml',
+      '--address',
+      '0.0.0.0',
+      '--port',
+      '4483',
+    ]);
+    expect(d.spec.template.spec.serviceAccountName).toBe('vmcp-gw');
+  });
+
+  it('holds replicas at 1 while the group has a direct endpoint, and says why', async () => {
+    const d = await get(DEPLOYMENT, 'vmcp-gw');
+    expect(d.spec.replicas).toBe(1);
+    const v = await eventually('the SingleReplicaEnforced condition', async () => {
+      const o = await get(VIRTUAL_MCP_SERVER, 'gw');
+      return condition(o, 'SingleReplicaEnforced') ? o : undefined;
+    });
+    expect(condition(v, 'SingleReplicaEnforced')).toMatchObject({ status: 'True', reason: 'DirectEndpointsInGroup' });
+    expect(condition(v, 'SingleReplicaEnforced').message).toContain('spec.replicas asks for 3 but is held at 1');
+    expect(condition(v, 'SingleReplicaEnforced').message).toContain(direct);
+  });
+
+  it('owns every object it created, and reports Ready with the URL once the Deployment is available', async () => {
+    const owner = await get(VIRTUAL_MCP_SERVER, 'gw');
+    for (const [kind, name] of [
+      [SERVICE_ACCOUNT, 'vmcp-gw'],
+      [ROLE, 'vmcp-gw'],
+      [ROLE_BINDING, 'vmcp-gw'],
+      [CONFIG_MAP, 'vmcp-gw-config'],
+      [DEPLOYMENT, 'vmcp-gw'],
+      [SERVICE, 'vmcp-gw'],
+    ] as const) {
+      const obj = await get(kind, name);
+      expect(obj.metadata.ownerReferences, `${kind.kind} ${name}`).toEqual([
+        expect.objectContaining({ kind: 'VirtualMCPServer', name: 'gw', uid: owner.metadata.uid, controller: true }),
+      ]);
+    }
+    expect(owner.status?.phase).toBe('Pending');
+    expect(owner.status?.url).toBeUndefined();
+    await markDeploymentAvailable(env.kube, ns, 'vmcp-gw');
+    const ready = await eventually('phase Ready', async () => {
+      const o = await get(VIRTUAL_MCP_SERVER, 'gw');
+      return o.status?.phase === 'Ready' ? o : undefined;
+    });
+    expect(ready.status.url).toBe(`http://vmcp-gw.${ns}.svc.cluster.local:4483/mcp`);
+    expect(condition(ready, 'Ready')).toMatchObject({ status: 'True', reason: 'GatewayReady' });
+    expect(condition(ready, 'BackendsConfigured')).toMatchObject({ status: 'True', reason: 'AllBackendsConfigured' });
+  });
+});
+
+describe('the gateway started from the ConfigMap and the Deployment, as the pod would be', () => {
+  let child: ChildProcess | undefined;
+  let stderr = '';
+  let dir: string;
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child?.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      child.kill('SIGKILL');
+    }
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves both backends through one MCP endpoint and reports their sessions', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vmcp-pod-'));
+    const d = await get(DEPLOYMENT, 'vmcp-gw');
+    const cm = await get(CONFIG_MAP, 'vmcp-gw-config');
+    const c = container(d);
+
+    // The kubelet's part: the config volume, the CA volume at its mount path, env from literals, fields and Secrets.
+    const configPath = join(dir, 'config.yaml');
+    await writeFile(configPath, cm.data['config.yaml']);
+    for (const mount of c.volumeMounts as Array<{ name: string; mountPath: string }>) {
+      const volume = d.spec.template.spec.volumes.find((v: { name: string }) => v.name === mount.name);
+      if (volume.name === 'config') continue;
+      const source = await get(CONFIG_MAP, volume.configMap.name);
+      for (const item of volume.configMap.items) {
+        const file = join(mount.mountPath, item.path);
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, source.data[item.key]);
+      }
+    }
+    const podEnv: Record<string, string> = {};
+    for (const e of c.env) {
+      if (e.value !== undefined) podEnv[e.name] = e.value;
+      else if (e.valueFrom?.fieldRef) podEnv[e.name] = 'vmcp-gw-pod-0';
+      else if (e.valueFrom?.secretKeyRef) {
+        const s = await get(SECRET, e.valueFrom.secretKeyRef.name);
+        podEnv[e.name] = Buffer.from(s.data[e.valueFrom.secretKeyRef.key], 'base64').toString('utf8');
+      }
+    }
+    expect(podEnv[envName]).toBe(apiKey);
+
+    // The pod's identity: a token of the ServiceAccount the operator created, so the Role is what is tested.
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    await writeFile(kubeconfigPath, await serviceAccountKubeconfig(env, ns, 'vmcp-gw'));
+    const args = (c.args as string[]).map((a, i, all) =>
+      all[i - 1] === '--config'
+        ? configPath
+        : all[i - 1] === '--port'
+          ? '0'
+          : all[i - 1] === '--address'
+            ? '127.0.0.1'
+            : a,
+    );
+    child = spawn(process.execPath, ['src/cli.ts', ...args, '--kubeconfig', kubeconfigPath, '--log-level', 'info'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KUBERNETES_SERVICE_HOST: '', ...podEnv },
+    });
+    child.stderr?.on('data', (b) => (stderr += b));
+    const url = await new Promise<URL>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no URL in 20 s: ${stderr}`)), 20_000);
+      child?.stdout?.on('data', (b) => {
+        out += b;
+        const m = /serving MCP at (\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(new URL(m[1] as string));
+        }
+      });
+      child?.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${stderr}`)));
+    });
+    await eventually(
+      'the gateway to hold the Lease and report ready',
+      async () => ((await fetch(new URL('/readyz', url))).status === 200 ? true : undefined),
+      { timeoutMs: 20_000, intervalMs: 100 },
+    ).catch((err) => {
+      throw new Error(`${err}\n${stderr}`);
+    });
+
+    const client = new Client({ name: 'vmcp-test', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(url));
+    const tools = (await client.listTools()).tools.map((t) => t.name).sort();
+    expect(tools).toEqual([`${direct}_whoami`, 'wiki_whoami']);
+    const viaTls = await client.callTool({ name: `${direct}_whoami`, arguments: { greeting: 'hi' } });
+    expect(viaTls.content).toEqual([{ type: 'text', text: 'hi from search' }]);
+    const viaProxy = await client.callTool({ name: 'wiki_whoami', arguments: {} });
+    expect(viaProxy.content).toEqual([{ type: 'text', text: 'hello from wiki' }]);
+    await client.close();
+    // Every request to the direct backend carried the key from the Secret and the plaintext header, over the CA.
+    expect(tlsBackend.seen.length).toBeGreaterThan(2);
+    expect(tlsBackend.seen.every(Boolean)).toBe(true);
+
+    // The session side, reported by the gateway under its own ServiceAccount.
+    const reported = await eventually(
+      'backends in the VirtualMCPServer status',
+      async () => {
+        const o = await get(VIRTUAL_MCP_SERVER, 'gw');
+        return o.status?.backendCount === 2 ? o : undefined;
+      },
+      { timeoutMs: 15_000 },
+    ).catch((err) => {
+      throw new Error(`${err}\n${stderr}`);
+    });
+    expect(reported.status.backends).toEqual([
+      expect.objectContaining({ name: direct, type: 'direct', state: 'Ready', circuit: 'Closed' }),
+      expect.objectContaining({ name: 'wiki', type: 'proxy', state: 'Ready', circuit: 'Closed' }),
+    ]);
+    expect(reported.status.backendsReportedBy).toMatch(/^vmcp-gw-pod-0/);
+    // The operator's fields survived the gateway's writes.
+    expect(reported.status.phase).toBe('Ready');
+    const session = await eventually('the endpoint session', async () => {
+      const e = await get(MCP_REMOTE_ENDPOINT, direct);
+      return e.status?.session?.state === 'Ready' ? e.status.session : undefined;
+    });
+    expect(session).toMatchObject({ state: 'Ready', circuit: 'Closed' });
+    expect(session.reportedBy).toMatch(/^vmcp-gw-pod-0/);
+    const table = await env.kube.table(MCP_REMOTE_ENDPOINT, ns, direct);
+    const column = table.columnDefinitions.findIndex((col) => col.name === 'Session');
+    expect(table.rows[0]?.cells[column]).toBe('Ready');
+
+    // Static mode gives the gateway no access to Secrets: they reach it only through its environment.
+    const { kubeObjects } = await import('../../support/kube-objects.ts');
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath);
+    const asGateway = kubeObjects(kc);
+    try {
+      const denied = await asGateway.get(SECRET, ns, 'search-credentials').catch((e: unknown) => e);
+      expect(denied).toBeInstanceOf(KubeApiError);
+      expect((denied as KubeApiError).status).toBe(403);
+    } finally {
+      await asGateway.close();
+    }
+  }, 60_000);
+});
+
+describe('rollouts', () => {
+  it('an unchanged reconcile writes nothing, so the pods do not roll', async () => {
+    const key = `${ns}/gw`;
+    const before = await get(DEPLOYMENT, 'vmcp-gw');
+    const cmBefore = await get(CONFIG_MAP, 'vmcp-gw-config');
+    const passes = controller.stats.passes.get(key) ?? 0;
+    const applied = { ...controller.stats.applied };
+    // Wake it twice without changing anything it reads into the gateway: a label, and the group's description.
+    await env.kube.mergePatch(VIRTUAL_MCP_SERVER, ns, 'gw', { metadata: { labels: { touched: 'yes' } } });
+    await env.kube.mergePatch(MCP_GROUP, ns, 'team', { spec: { description: 'still the same backends' } });
+    await eventually('two more reconcile passes', async () =>
+      (controller.stats.passes.get(key) ?? 0) >= passes + 2 ? true : undefined,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const after = await get(DEPLOYMENT, 'vmcp-gw');
+    expect(after.metadata.generation).toBe(before.metadata.generation);
+    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect((await get(CONFIG_MAP, 'vmcp-gw-config')).metadata.resourceVersion).toBe(cmBefore.metadata.resourceVersion);
+    expect(controller.stats.applied).toEqual(applied);
+  });
+
+  it('a changed header secret reference rolls the pods: new checksum, new secretKeyRef, same config text', async () => {
+    const before = await get(DEPLOYMENT, 'vmcp-gw');
+    const cmBefore = await get(CONFIG_MAP, 'vmcp-gw-config');
+    const annotation = 'mcpre.toolhive.stacklok.dev/config-checksum';
+    const checksum = before.spec.template.metadata.annotations[annotation];
+    expect(checksum).toMatch(/^sha256:[0-9a-f]{64}$/);
+    await env.kube.mergePatch(MCP_REMOTE_ENDPOINT, ns, direct, {
+      spec: {
+        headerForward: {
+          addPlaintextHeaders: { 'X-Tenant-ID': 'tenant-1' },
+          addHeadersFromSecret: [
+            { headerName: 'X-API-Key', valueSecretRef: { name: 'search-credentials-v2', key: 'api-key' } },
+          ],
+        },
+      },
+    });
+    const after = await eventually('a rolled Deployment', async () => {
+      const d = await get(DEPLOYMENT, 'vmcp-gw');
+      return d.metadata.generation > before.metadata.generation ? d : undefined;
+    });
+    expect(after.spec.template.metadata.annotations[annotation]).not.toBe(checksum);
+    expect(container(after).env).toContainEqual({
+      name: envName,
+      valueFrom: { secretKeyRef: { name: 'search-credentials-v2', key: 'api-key' } },
+    });
+    // The config names the variable, not the Secret: its text is unchanged.
+    const cm = await get(CONFIG_MAP, 'vmcp-gw-config');
+    expect(cm.data['config.yaml']).toBe(cmBefore.data['config.yaml']);
+    // A rollout in progress reads as Pending until the Deployment controller reports the new generation.
+    await eventually('phase Pending during the rollout', async () =>
+      (await get(VIRTUAL_MCP_SERVER, 'gw')).status?.phase === 'Pending' ? true : undefined,
+    );
+  });
+});
