@@ -54,6 +54,7 @@ let tlsBackend: McpBackend;
 let proxyBackend: McpBackend;
 
 const get = (kind: Parameters<Env['kube']['get']>[0], name: string) => env.kube.get(kind, ns, name);
+const data = (obj: KubeObject): Record<string, string> => (obj.data ?? {}) as Record<string, string>;
 // biome-ignore lint/suspicious/noExplicitAny: tests read the container loosely
 const container = (d: KubeObject): any => d.spec.template.spec.containers[0];
 
@@ -123,7 +124,7 @@ afterAll(async () => {
 describe('static mode objects', () => {
   it('writes the gateway config with every endpoint of the group, names only, and no secret value', async () => {
     const cm = await eventually('the gateway ConfigMap', () => get(CONFIG_MAP, 'vmcp-gw-config'));
-    const config = parseYaml(cm.data['config.yaml']);
+    const config = parseYaml(data(cm)['config.yaml'] ?? '');
     expect(config.backends).toEqual([
       {
         name: direct,
@@ -239,7 +240,7 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
 
     // The kubelet's part: the config volume, the CA volume at its mount path, env from literals, fields and Secrets.
     const configPath = join(dir, 'config.yaml');
-    await writeFile(configPath, cm.data['config.yaml']);
+    await writeFile(configPath, data(cm)['config.yaml'] ?? '');
     for (const mount of c.volumeMounts as Array<{ name: string; mountPath: string }>) {
       const volume = d.spec.template.spec.volumes.find((v: { name: string }) => v.name === mount.name);
       if (volume.name === 'config') continue;
@@ -247,7 +248,7 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
       for (const item of volume.configMap.items) {
         const file = join(mount.mountPath, item.path);
         await mkdir(dirname(file), { recursive: true });
-        await writeFile(file, source.data[item.key]);
+        await writeFile(file, data(source)[item.key] ?? '');
       }
     }
     const podEnv: Record<string, string> = {};
@@ -256,7 +257,7 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
       else if (e.valueFrom?.fieldRef) podEnv[e.name] = 'vmcp-gw-pod-0';
       else if (e.valueFrom?.secretKeyRef) {
         const s = await get(SECRET, e.valueFrom.secretKeyRef.name);
-        podEnv[e.name] = Buffer.from(s.data[e.valueFrom.secretKeyRef.key], 'base64').toString('utf8');
+        podEnv[e.name] = Buffer.from(data(s)[e.valueFrom.secretKeyRef.key] ?? '', 'base64').toString('utf8');
       }
     }
     expect(podEnv[envName]).toBe(apiKey);
@@ -396,7 +397,7 @@ describe('rollouts', () => {
     });
     const after = await eventually('a rolled Deployment', async () => {
       const d = await get(DEPLOYMENT, 'vmcp-gw');
-      return d.metadata.generation > before.metadata.generation ? d : undefined;
+      return (d.metadata.generation ?? 0) > (before.metadata.generation ?? 0) ? d : undefined;
     });
     expect(after.spec.template.metadata.annotations[annotation]).not.toBe(checksum);
     expect(container(after).env).toContainEqual({
@@ -405,7 +406,7 @@ describe('rollouts', () => {
     });
     // The config names the variable, not the Secret: its text is unchanged.
     const cm = await get(CONFIG_MAP, 'vmcp-gw-config');
-    expect(cm.data['config.yaml']).toBe(cmBefore.data['config.yaml']);
+    expect(data(cm)['config.yaml']).toBe(data(cmBefore)['config.yaml']);
     // A rollout in progress reads as Pending until the Deployment controller reports the new generation.
     await eventually('phase Pending during the rollout', async () =>
       (await get(VIRTUAL_MCP_SERVER, 'gw')).status?.phase === 'Pending' ? true : undefined,
