@@ -4,6 +4,7 @@ import type { AnyStateMachine } from 'xstate';
 
 export const MACHINE_LOADERS: Record<string, () => Promise<AnyStateMachine>> = {
   endpoint: async () => (await import('../../machines/endpoint.ts')).endpointMachine,
+  virtualMcpServer: async () => (await import('../../machines/virtual-mcp-server.ts')).virtualMcpServerMachine,
 };
 
 export async function loadMachines(names = Object.keys(MACHINE_LOADERS)): Promise<Map<string, AnyStateMachine>> {
