@@ -67,7 +67,11 @@ export function staticBackends(snapshot: VmcpSnapshot): StaticBackends {
   const usedBackendNames = new Map<string, string>();
   const vmcpTools = new Map((snapshot.vmcp?.spec.aggregation?.tools ?? []).map((t) => [t.backend, t]));
 
-  for (const endpoint of snapshot.endpoints) {
+  // Sorted here too, so the rendered config never depends on the order the caches returned the members in.
+  const members = [...snapshot.endpoints].sort((a, b) =>
+    a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0,
+  );
+  for (const endpoint of members) {
     const name = endpoint.metadata.name;
     const skip = (reason: string, pending = false) => out.skipped.push({ endpoint: name, reason, pending });
     if (endpoint.metadata.deletionTimestamp) {

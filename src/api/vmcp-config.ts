@@ -60,11 +60,7 @@ export function renderGatewayConfig(snapshot: VmcpSnapshot): RenderResult {
     return { ok: true, rendered: { mode, yaml, config, backends, directEndpoints } };
   } catch (err) {
     if (!(err instanceof GatewayConfigError)) throw err;
-    const hint =
-      mode === 'discovered'
-        ? ' (in discovered mode the config lists no backends, so aggregation settings that name backends cannot be checked; use outgoingAuth.source inline for them)'
-        : '';
-    return { ok: false, message: `${err.message}${hint}`, backends, directEndpoints };
+    return { ok: false, message: err.message, backends, directEndpoints };
   }
 }
 
@@ -86,7 +82,9 @@ function aggregation(
   const spec = vmcp.spec.aggregation;
   const included = backends ? new Set(backends.included.map((b) => b.endpoint)) : undefined;
   const served = (endpoint: string) => included === undefined || included.has(endpoint);
-  const priorityOrder = (spec?.conflictResolutionConfig?.priorityOrder ?? []).filter(served).map(backendName);
+  // Inline backends are named by backendName(); the gateway's discovery names them after the endpoint itself.
+  const nameOf = backends ? backendName : (endpoint: string) => endpoint;
+  const priorityOrder = (spec?.conflictResolutionConfig?.priorityOrder ?? []).filter(served).map(nameOf);
   const tools = backends ? backends.tools : discoveredTools(vmcp, snapshot);
   return {
     conflictResolution: spec?.conflictResolution ?? 'prefix',
@@ -98,14 +96,14 @@ function aggregation(
   };
 }
 
-/** Discovered mode has no backend list; the tool settings are passed on by backend name (resolved refs inline). */
+/** Discovered mode has no backend list: tool settings go by endpoint name (the gateway's discovered backend names). */
 function discoveredTools(vmcp: VirtualMCPServer, snapshot: VmcpSnapshot): StaticBackends['tools'] {
   return (vmcp.spec.aggregation?.tools ?? []).map((t) => {
     const tc = t.toolConfigRef?.name ? snapshot.toolConfigs[t.toolConfigRef.name]?.spec : undefined;
     const filter = t.filter?.length ? t.filter : tc?.toolsFilter;
     const overrides = { ...tc?.toolsOverride, ...t.overrides };
     return {
-      backend: backendName(t.backend),
+      backend: t.backend,
       ...(filter?.length ? { filter: [...filter] } : {}),
       ...(Object.keys(overrides).length ? { overrides } : {}),
       ...(t.excludeAll ? { excludeAll: true } : {}),

@@ -1,0 +1,197 @@
+// Static mode: which endpoints of the group become backends, with what, and why the others are left out.
+import { describe, expect, it } from 'vitest';
+import { staticBackends } from '../../../src/api/vmcp-backends.ts';
+import { authConfig, CA_PEM, configMap, direct, proxy, secret, snapshot, toolConfig, vmcp } from './fixtures.ts';
+
+const withSecretHeader = (name: string, secretName = 'creds', key = 'api-key') =>
+  direct(name, {
+    headerForward: {
+      addPlaintextHeaders: { 'X-Tenant': 't1' },
+      addHeadersFromSecret: [{ headerName: 'X-API-Key', valueSecretRef: { name: secretName, key } }],
+    },
+    caBundleRef: { name: 'ca', key: 'ca.crt' },
+  });
+
+describe('staticBackends', () => {
+  it('writes type, url, transport, header env var names and the CA path for a direct endpoint', () => {
+    const s = snapshot(vmcp('gw'), [withSecretHeader('search')], {
+      secrets: [secret('creds', ['api-key'])],
+      configMaps: [configMap('ca', { 'ca.crt': CA_PEM })],
+    });
+    const out = staticBackends(s);
+    expect(out.skipped).toEqual([]);
+    expect(out.included).toEqual([
+      {
+        endpoint: 'search',
+        backend: 'search',
+        type: 'direct',
+        config: {
+          name: 'search',
+          url: 'https://search.example.com/mcp',
+          transport: 'streamable-http',
+          type: 'direct',
+          headers: { 'X-Tenant': 't1' },
+          headerEnvVars: { 'X-API-Key': 'TOOLHIVE_SECRET_HEADER_FORWARD_X_API_KEY_SEARCH' },
+          caBundlePath: '/etc/toolhive/ca-bundles/search/ca.crt',
+          auth: { type: 'unauthenticated' },
+        },
+      },
+    ]);
+    expect(out.env).toEqual([
+      { name: 'TOOLHIVE_SECRET_HEADER_FORWARD_X_API_KEY_SEARCH', secret: { name: 'creds', key: 'api-key' } },
+    ]);
+    expect(out.caMounts).toEqual([
+      {
+        endpoint: 'search',
+        volume: 'ca-bundle-search',
+        dir: '/etc/toolhive/ca-bundles/search',
+        path: '/etc/toolhive/ca-bundles/search/ca.crt',
+        configMap: 'ca',
+        key: 'ca.crt',
+        content: CA_PEM,
+      },
+    ]);
+  });
+
+  it('uses status.url for a proxy (over Streamable HTTP), skips one without it, and never applies direct-only settings', () => {
+    const p = proxy('wiki', 'http://mcpre-wiki.team-a.svc.cluster.local:8080', {
+      headerForward: { addHeadersFromSecret: [{ headerName: 'X-K', valueSecretRef: { name: 'nope', key: 'k' } }] },
+      toolConfigRef: { name: 'missing-tc' },
+    });
+    const out = staticBackends(snapshot(vmcp('gw'), [p, proxy('later', undefined)]));
+    expect(out.included.map((b) => b.config)).toEqual([
+      expect.objectContaining({
+        name: 'wiki',
+        type: 'proxy',
+        url: 'http://mcpre-wiki.team-a.svc.cluster.local:8080',
+        transport: 'streamable-http',
+        headerEnvVars: {},
+      }),
+    ]);
+    expect(out.env).toEqual([]);
+    expect(out.tools).toEqual([]);
+    expect(out.skipped).toEqual([
+      { endpoint: 'later', pending: true, reason: expect.stringContaining('status.url is empty') },
+    ]);
+  });
+
+  it('leaves out, with a reason, an endpoint whose secret, key, CA, auth config or tool config is missing', () => {
+    const endpoints = [
+      withSecretHeader('no-secret', 'absent'),
+      withSecretHeader('no-key', 'creds', 'other'),
+      direct('bad-ca', { caBundleRef: { name: 'not-pem' } }),
+      direct('no-auth', { externalAuthConfigRef: { name: 'ghost' } }),
+      direct('sts', { externalAuthConfigRef: { name: 'aws' } }),
+      direct('no-tools', { toolConfigRef: { name: 'gone' } }),
+      direct('bad-header', { headerForward: { addPlaintextHeaders: { Host: 'evil' } } }),
+      direct('unvalidated', {}, ''),
+    ];
+    const s = snapshot(vmcp('gw'), endpoints, {
+      secrets: [secret('creds', ['api-key'])],
+      configMaps: [configMap('ca', { 'ca.crt': CA_PEM }), configMap('not-pem', { 'ca.crt': 'hello' })],
+      authConfigs: [authConfig('aws', { type: 'awsSts', awsSts: { region: 'eu-west-1' } })],
+    });
+    const out = staticBackends(s);
+    expect(out.included).toEqual([]);
+    expect(out.env).toEqual([]);
+    expect(out.caMounts).toEqual([]);
+    const reasons = Object.fromEntries(out.skipped.map((x) => [x.endpoint, x.reason]));
+    expect(reasons).toEqual({
+      'no-secret': 'header X-API-Key: Secret "absent" does not exist',
+      'no-key': 'header X-API-Key: Secret "creds" has no key "other"',
+      'bad-ca': expect.stringContaining('holds no PEM certificate'),
+      'no-auth': 'MCPExternalAuthConfig "ghost" (spec.externalAuthConfigRef) does not exist',
+      sts: expect.stringContaining('outgoing auth type awsSts'),
+      'no-tools': expect.stringContaining('MCPToolConfig "gone" (spec.toolConfigRef) does not exist'),
+      'bad-header': expect.stringContaining('the gateway would reject this backend'),
+      unvalidated: expect.stringContaining('until the endpoint is validated'),
+    });
+    expect(out.skipped.filter((x) => x.pending).map((x) => x.endpoint)).toEqual(['unvalidated']);
+  });
+
+  it('turns outgoing auth into env var names, one variable per auth config shared by its endpoints', () => {
+    const s = snapshot(
+      vmcp('gw'),
+      [
+        direct('a', { externalAuthConfigRef: { name: 'key' } }),
+        proxy('b', 'http://b.svc:8080', { externalAuthConfigRef: { name: 'key' } }),
+        direct('c', { externalAuthConfigRef: { name: 'sts' } }),
+      ],
+      {
+        secrets: [secret('key-secret', ['v']), secret('sts-secret', ['s'])],
+        authConfigs: [
+          authConfig('key', {
+            type: 'headerInjection',
+            headerInjection: { headerName: 'Authorization', valueSecretRef: { name: 'key-secret', key: 'v' } },
+          }),
+          authConfig('sts', {
+            type: 'tokenExchange',
+            tokenExchange: {
+              tokenUrl: 'https://sts.example.com/token',
+              audience: 'remote',
+              clientId: 'gw',
+              clientSecretRef: { name: 'sts-secret', key: 's' },
+              scopes: ['read'],
+            },
+          }),
+        ],
+      },
+    );
+    const out = staticBackends(s);
+    expect(out.included.map((b) => [b.endpoint, b.config.auth])).toEqual([
+      ['a', { type: 'headerInjection', headerName: 'Authorization', valueEnv: 'TOOLHIVE_HEADER_INJECTION_VALUE_KEY' }],
+      ['b', { type: 'headerInjection', headerName: 'Authorization', valueEnv: 'TOOLHIVE_HEADER_INJECTION_VALUE_KEY' }],
+      [
+        'c',
+        {
+          type: 'tokenExchange',
+          tokenUrl: 'https://sts.example.com/token',
+          audience: 'remote',
+          clientId: 'gw',
+          clientSecretEnv: 'TOOLHIVE_TOKEN_EXCHANGE_CLIENT_SECRET_STS',
+          scopes: ['read'],
+        },
+      ],
+    ]);
+    expect(out.env).toEqual([
+      { name: 'TOOLHIVE_HEADER_INJECTION_VALUE_KEY', secret: { name: 'key-secret', key: 'v' } },
+      { name: 'TOOLHIVE_TOKEN_EXCHANGE_CLIENT_SECRET_STS', secret: { name: 'sts-secret', key: 's' } },
+    ]);
+  });
+
+  it("merges the VirtualMCPServer's tool settings over its MCPToolConfig, and they win over the endpoint's own ref", () => {
+    const v = vmcp('gw', {
+      aggregation: {
+        tools: [
+          {
+            backend: 'docs',
+            toolConfigRef: { name: 'shared' },
+            overrides: { search: { description: 'Search the docs.' } },
+          },
+        ],
+      },
+    });
+    const s = snapshot(
+      v,
+      [direct('docs', { toolConfigRef: { name: 'own' } }), direct('other', { toolConfigRef: { name: 'own' } })],
+      {
+        toolConfigs: [
+          toolConfig('shared', { toolsFilter: ['search', 'fetch'], toolsOverride: { search: { name: 'find' } } }),
+          toolConfig('own', { toolsFilter: ['only-this'] }),
+        ],
+      },
+    );
+    expect(staticBackends(s).tools).toEqual([
+      { backend: 'docs', filter: ['search', 'fetch'], overrides: { search: { description: 'Search the docs.' } } },
+      { backend: 'other', filter: ['only-this'] },
+    ]);
+  });
+
+  it('gives an endpoint name that is not a DNS label a stable, hashed backend name and mounts its CA by its own name', () => {
+    const e = direct('docs.internal', { caBundleRef: { name: 'ca' } });
+    const out = staticBackends(snapshot(vmcp('gw'), [e], { configMaps: [configMap('ca', { 'ca.crt': CA_PEM })] }));
+    expect(out.included[0]?.backend).toMatch(/^docs-internal-[0-9a-f]{8}$/);
+    expect(out.caMounts[0]?.path).toBe('/etc/toolhive/ca-bundles/docs.internal/ca.crt');
+    expect(out.caMounts[0]?.volume).toMatch(/^ca-bundle-docs-internal-[0-9a-f]{8}$/);
+  });
+});
