@@ -73,6 +73,9 @@ export class McpConnection implements BackendConnection {
   readonly #timeoutMs: number;
   readonly #log: Logger;
   #closed = false;
+  /** Requests of callers in flight; a close waits for them (see close()). */
+  #pending = 0;
+  #closeRequested = false;
 
   constructor(transport: McpTransport, options: McpConnectionOptions) {
     this.#t = transport;
@@ -141,6 +144,7 @@ export class McpConnection implements BackendConnection {
     options: RequestOptions = {},
   ): Promise<{ result: Record<string, unknown>; report: RequestReport }> {
     const report: RequestReport = {};
+    this.#pending++;
     this.#t.bindNextRequest({ onLog: options.onLog, onStatus: (status) => (report.httpStatus = status) });
     try {
       const result = await this.#client.request({ method, params } as never, ResultSchema, {
@@ -155,6 +159,8 @@ export class McpConnection implements BackendConnection {
     } finally {
       // Should the request have failed before reaching the transport, its hooks must not leak onto the next one.
       this.#t.bindNextRequest(undefined);
+      this.#pending--;
+      if (this.#closeRequested && this.#pending === 0) void this.#closeNow();
     }
   }
 
@@ -171,7 +177,21 @@ export class McpConnection implements BackendConnection {
     return () => this.#listeners.delete(listener);
   }
 
+  /**
+   * Close locally. Callers' requests still in flight are let finish first: when the session was lost they each get
+   * their own 404 (and their caller retries on the new session) instead of a "connection closed" that would hide
+   * whether the backend saw them. Each request is bounded by its timeout, so the wait is too.
+   */
   async close(): Promise<void> {
+    this.#listeners.clear();
+    if (this.#pending > 0) {
+      this.#closeRequested = true;
+      return;
+    }
+    await this.#closeNow();
+  }
+
+  async #closeNow(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#listeners.clear();
@@ -179,9 +199,10 @@ export class McpConnection implements BackendConnection {
     await this.#t.close().catch(() => {});
   }
 
+  /** Shutdown: DELETE the session and close at once (in-flight requests are aborted). */
   async terminate(signal: AbortSignal): Promise<void> {
     if (!this.#closed) await this.#t.terminate(signal).catch(() => {});
-    await this.close();
+    await this.#closeNow();
   }
 
   #emit(event: ConnectionEvent): void {

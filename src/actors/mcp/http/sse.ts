@@ -21,7 +21,14 @@ export async function readSse(
   const parser = createParser({
     maxBufferSize: maxEventBytes,
     onEvent: (event) => {
-      if (!failure) handlers.onEvent(event);
+      if (failure) return;
+      // maxBufferSize only bounds what waits across feed() calls; an event that arrived whole in one chunk is
+      // measured here.
+      if (event.data.length > maxEventBytes) {
+        failure = protocolError(`SSE event larger than ${maxEventBytes} bytes; closing the stream`);
+        return;
+      }
+      handlers.onEvent(event);
     },
     onRetry: (ms) => {
       if (!failure) handlers.onRetry?.(ms);

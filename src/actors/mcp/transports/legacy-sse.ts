@@ -27,6 +27,8 @@ export class LegacySseTransport implements McpTransport {
   #ended: Promise<string>;
   #markEnded!: (why: string) => void;
   #closed = false;
+  /** One message per microtask turn, in order (the SDK handles notifications a turn later than responses). */
+  #dispatch: Promise<void> = Promise.resolve();
 
   constructor(options: TransportOptions) {
     this.#o = options;
@@ -111,7 +113,7 @@ export class LegacySseTransport implements McpTransport {
             this.#o.log.warn('malformed JSON-RPC event on the SSE stream: skipped');
             return;
           }
-          this.onmessage?.(message);
+          this.#dispatch = this.#dispatch.then(() => this.onmessage?.(message));
         },
       }).then(
         () => this.#end('the server closed the SSE stream'),

@@ -50,6 +50,8 @@ export class StreamableHttpTransport implements McpTransport {
   #protocolVersion: string | undefined;
   #pendingHooks: RequestHooks | undefined;
   #closed = false;
+  /** Incoming messages are handed to the SDK one per microtask turn, in order (see #deliver). */
+  #dispatch: Promise<void> = Promise.resolve();
 
   constructor(options: TransportOptions) {
     this.#o = options;
@@ -158,7 +160,7 @@ export class StreamableHttpTransport implements McpTransport {
         throw err instanceof BackendError ? err : networkError(err, what);
       });
       for (const parsed of parseBatch(text, what)) this.#deliver(parsed, message.id);
-      this.#inFlight.delete(message.id);
+      this.#finish(message.id);
       return;
     }
     if (type === 'text/event-stream') {
@@ -367,8 +369,16 @@ export class StreamableHttpTransport implements McpTransport {
     return out;
   }
 
-  /** Hand a message to the SDK; a request's own log notifications go to its caller instead. */
+  /**
+   * Hand a message to the SDK; a request's own log notifications go to its caller instead. Queued, not immediate:
+   * the SDK runs notification handlers a microtask later but handles responses at once, so a progress notification
+   * and the response parsed from the same chunk would otherwise arrive response-first and the progress be lost.
+   */
   #deliver(message: JSONRPCMessage, relatedTo: RequestId | undefined): void {
+    this.#dispatch = this.#dispatch.then(() => this.#deliverNow(message, relatedTo));
+  }
+
+  #deliverNow(message: JSONRPCMessage, relatedTo: RequestId | undefined): void {
     if (relatedTo !== undefined && isJSONRPCNotification(message) && message.method === 'notifications/message') {
       const onLog = this.#inFlight.get(relatedTo)?.hooks?.onLog;
       if (onLog) {
@@ -380,20 +390,29 @@ export class StreamableHttpTransport implements McpTransport {
   }
 
   #finish(id: RequestId, reason?: 'cancelled'): void {
-    const flight = this.#inFlight.get(id);
-    this.#inFlight.delete(id);
-    if (reason === 'cancelled') flight?.abort.abort();
+    if (reason === 'cancelled') {
+      this.#inFlight.get(id)?.abort.abort();
+      this.#inFlight.delete(id);
+      return;
+    }
+    // After the messages already queued for this request were delivered (they may need its hooks).
+    this.#dispatch = this.#dispatch.then(() => {
+      this.#inFlight.delete(id);
+    });
   }
 
   /** Fail one request: the SDK sees an error response for it, so its caller gets an error now, not a timeout. */
   #fail(id: RequestId, message: string): void {
-    this.#inFlight.delete(id);
+    this.#finish(id);
     if (this.#closed) return;
-    this.onmessage?.({
-      jsonrpc: '2.0',
-      id,
-      error: { code: -32603, message: `mcpre: ${message}`, data: { mcpre: 'responseStreamFailed' } },
-    });
+    this.#deliver(
+      {
+        jsonrpc: '2.0',
+        id,
+        error: { code: -32603, message: `mcpre: ${message}`, data: { mcpre: 'responseStreamFailed' } },
+      },
+      undefined,
+    );
   }
 }
 
