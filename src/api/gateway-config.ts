@@ -151,9 +151,24 @@ export const incomingAuthSchema = z.discriminatedUnion('type', [
     /** Defaults to the issuer's discovery document's `jwks_uri`. */
     jwksUrl: httpUrl.optional(),
     clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+    /** Accept only these subjects (`sub`), e.g. `system:serviceaccount:ns:name`; empty accepts any valid token. */
+    allowedSubjects: z.array(z.string().min(1)).optional(),
+    /** A bearer token file sent with discovery and JWKS requests (the pod's service account token). */
+    jwksAuthTokenPath: absolutePath.optional(),
+    /** CA bundle for HTTPS calls to the issuer (the cluster CA for Kubernetes service account tokens). */
+    caBundlePath: absolutePath.optional(),
   }),
 ]);
 export type IncomingAuthConfig = z.infer<typeof incomingAuthSchema>;
+
+/** Cedar policies checked before a call reaches the backend (the proxy pod's authzConfig). */
+export const authzSchema = z.strictObject({
+  type: z.literal('cedar'),
+  policies: z.array(z.string().min(1)).min(1),
+  /** Cedar entities as a JSON array. */
+  entitiesJson: z.string().default('[]'),
+});
+export type AuthzConfig = z.infer<typeof authzSchema>;
 
 export const serverSchema = z.strictObject({
   /** Browser origins allowed besides the gateway's own loopback origins. `*` allows any (not recommended). */
@@ -201,6 +216,8 @@ export const gatewayConfigSchema = z
     readiness: z.enum(['any', 'all', 'none']).default('any'),
     /** Single-replica enforcement: only the Lease holder opens `direct` backends and reports ready. */
     lease: leaseSchema.optional(),
+    /** Authorization of client requests (Cedar); without it every authenticated client may call everything. */
+    authz: authzSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     const names = new Set<string>();

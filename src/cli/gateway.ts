@@ -10,9 +10,13 @@ export function registerGateway(program: Command): void {
     .option('--address <addr>', 'address to bind (default: 127.0.0.1, or 0.0.0.0 inside a Kubernetes pod)')
     .option('--config <file>', 'gateway config file (YAML): backends, aggregation, incoming auth')
     .option('--log-level <level>', 'pino log level (logs go to stderr)', 'info')
-    .option('--kubeconfig <file>', 'kubeconfig for the Lease (default: in-cluster, then $KUBECONFIG)')
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig for the Lease, --group and --proxy-mode (default: in-cluster, then $KUBECONFIG)',
+    )
     .option('--namespace <ns>', "namespace of the Lease and of --group (default: the pod's)")
     .option('--group <name>', 'dynamic mode: serve the MCPRemoteEndpoints of this MCPGroup, watched in --namespace')
+    .option('--proxy-mode', 'run as the proxy pod of a type: proxy MCPRemoteEndpoint (settings from MCPRE_PROXY_* env)')
     .action(
       async (opts: {
         port?: string;
@@ -21,6 +25,8 @@ export function registerGateway(program: Command): void {
         logLevel?: string;
         kubeconfig?: string;
         namespace?: string;
+        group?: string;
+        proxyMode?: boolean;
       }) => {
         const { runGateway } = await import('../runtime/gateway/run-gateway.ts');
         await runGateway(opts);

@@ -15,7 +15,8 @@ export interface AuditRecord {
   backend: string;
   remoteUrl: string;
   authMethod: OutgoingAuthMethod;
-  outcome: 'ok' | 'error' | 'cancelled';
+  /** `denied`: the authorization policy refused the request; the backend never saw it. */
+  outcome: 'ok' | 'error' | 'cancelled' | 'denied';
   /** HTTP status of the backend's answer, when the request reached HTTP. */
   remoteStatus: number | undefined;
   durationMs: number;

@@ -5,6 +5,7 @@ import { type Logger, pino } from 'pino';
 import type { GatewayConfig } from '../../api/gateway-config.ts';
 import { Aggregator } from './aggregator.ts';
 import { type AuditSink, auditLogger } from './audit.ts';
+import { createCedarAuthorizer } from './authz.ts';
 import type { Backend } from './backend.ts';
 import { BackendSet, type BackendStatus, type DesiredBackend } from './backend-set.ts';
 import { type BackendSetup, processEnvironment, type SetupEnvironment, setUpBackend } from './backend-setup.ts';
@@ -82,7 +83,9 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     writeAudit(record);
     opts.onAudit?.(record);
   };
-  const router = new Router({ aggregator, audit, metrics, requestTimeoutMs: opts.requestTimeoutMs });
+  // A policy that does not parse stops the gateway here, before it listens: never serve without the configured authz.
+  const authorizer = config.authz ? createCedarAuthorizer(config.authz) : undefined;
+  const router = new Router({ aggregator, audit, metrics, requestTimeoutMs: opts.requestTimeoutMs, authorizer });
   const subscriptions = new ResourceSubscriptions({
     aggregator,
     logger,

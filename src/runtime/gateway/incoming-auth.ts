@@ -1,9 +1,12 @@
 // Who is calling. Anonymous by default; with `incomingAuth.type: oidc`, a bearer JWT checked against the issuer, the
 // audience and the issuer's signing keys (JWKS, fetched and cached by jose). The validated subject becomes the client
 // identity in audit lines and session ownership; the token itself is kept only for outgoing token exchange.
+
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify } from 'jose';
+import { Agent, fetch as undiciFetch } from 'undici';
 import type { IncomingAuthConfig } from '../../api/gateway-config.ts';
 
 export type AuthOutcome =
@@ -21,13 +24,17 @@ const anonymous: AuthOutcome = {
 export function createAuthenticator(config: IncomingAuthConfig, opts: { fetchTimeoutMs?: number } = {}): Authenticator {
   if (config.type === 'anonymous') return async () => anonymous;
 
+  const issuerFetch = issuerFetcher(config);
   let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   let jwksLoading: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
   const keys = async () => {
     if (jwks) return jwks;
     jwksLoading ??= (async () => {
-      const url = config.jwksUrl ?? (await discoverJwksUri(config.issuer, opts.fetchTimeoutMs ?? 10_000));
-      jwks = createRemoteJWKSet(new URL(url), { timeoutDuration: opts.fetchTimeoutMs ?? 10_000 });
+      const url = config.jwksUrl ?? (await discoverJwksUri(config.issuer, opts.fetchTimeoutMs ?? 10_000, issuerFetch));
+      jwks = createRemoteJWKSet(new URL(url), {
+        timeoutDuration: opts.fetchTimeoutMs ?? 10_000,
+        [customFetch]: (input, init) => issuerFetch(input, init),
+      });
       return jwks;
     })().finally(() => {
       jwksLoading = undefined;
@@ -60,6 +67,14 @@ export function createAuthenticator(config: IncomingAuthConfig, opts: { fetchTim
       if (typeof payload.sub !== 'string' || payload.sub === '') {
         return { ok: false, status: 401, error: 'invalid_token', description: 'the token has no subject (sub)' };
       }
+      if (config.allowedSubjects?.length && !config.allowedSubjects.includes(payload.sub)) {
+        return {
+          ok: false,
+          status: 401,
+          error: 'invalid_token',
+          description: `subject ${payload.sub} is not allowed here`,
+        };
+      }
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
       const clientId =
         typeof payload.azp === 'string'
@@ -70,7 +85,7 @@ export function createAuthenticator(config: IncomingAuthConfig, opts: { fetchTim
       return {
         ok: true,
         subject: payload.sub,
-        auth: { token, clientId, scopes, expiresAt: payload.exp, extra: { subject: payload.sub } },
+        auth: { token, clientId, scopes, expiresAt: payload.exp, extra: { subject: payload.sub, claims: payload } },
       };
     } catch (err) {
       if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JOSENotSupported) {
@@ -81,9 +96,28 @@ export function createAuthenticator(config: IncomingAuthConfig, opts: { fetchTim
   };
 }
 
-async function discoverJwksUri(issuer: string, timeoutMs: number): Promise<string> {
+type IssuerFetch = (url: string, init: RequestInit) => Promise<Response>;
+
+/**
+ * Requests to the issuer (discovery, JWKS), with the configured CA bundle and a bearer token read from a file on every
+ * request (projected service account tokens rotate), as Kubernetes' own issuer requires by default.
+ */
+function issuerFetcher(config: Extract<IncomingAuthConfig, { type: 'oidc' }>): IssuerFetch {
+  const agent = config.caBundlePath
+    ? new Agent({ connect: { ca: readFileSync(config.caBundlePath, 'utf8'), minVersion: 'TLSv1.2' } })
+    : undefined;
+  return async (url, init) => {
+    const headers = new Headers(init.headers);
+    if (config.jwksAuthTokenPath)
+      headers.set('authorization', `Bearer ${readFileSync(config.jwksAuthTokenPath, 'utf8').trim()}`);
+    const request = { ...init, headers, ...(agent ? { dispatcher: agent } : {}) };
+    return (await undiciFetch(url, request as never)) as unknown as Response;
+  };
+}
+
+async function discoverJwksUri(issuer: string, timeoutMs: number, fetcher: IssuerFetch): Promise<string> {
   const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetcher(url, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
   const doc = (await res.json()) as { jwks_uri?: unknown; issuer?: unknown };
   if (doc.issuer !== issuer)

@@ -13,6 +13,7 @@ import {
 import { routeResource } from './aggregate.ts';
 import type { Aggregator } from './aggregator.ts';
 import { type AuditSink, auditableUrl } from './audit.ts';
+import type { Authorizer, AuthzAction } from './authz.ts';
 import { BackendRequestError, type ClientIdentity } from './backend.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
@@ -23,6 +24,8 @@ export interface RouterDeps {
   audit: AuditSink;
   metrics: GatewayMetrics;
   requestTimeoutMs?: number;
+  /** Cedar policies; without one every authenticated client may use everything. */
+  authorizer?: Authorizer;
 }
 
 /** Per-session state the router needs: the log level the client asked for. */
@@ -45,6 +48,7 @@ export class Router {
     this.#deps.aggregator.flush();
     const route = this.#deps.aggregator.view.toolRoutes.get(params.name);
     if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
+    this.#authorize(extra, 'call_tool', params.name, route.backend, 'tools/call', params.arguments);
     return this.#forward(route.backend, 'tools/call', { ...params, name: route.originalName }, params.name, extra, log);
   }
 
@@ -52,6 +56,7 @@ export class Router {
     this.#deps.aggregator.flush();
     const route = this.#deps.aggregator.view.promptRoutes.get(params.name);
     if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${params.name}`);
+    this.#authorize(extra, 'get_prompt', params.name, route.backend, 'prompts/get', params.arguments);
     return this.#forward(
       route.backend,
       'prompts/get',
@@ -68,6 +73,7 @@ export class Router {
     // -32002 is the spec's "resource not found".
     if (!backend)
       throw new McpError(-32002, `Resource not found: no backend serves ${params.uri}`, { uri: params.uri });
+    this.#authorize(extra, 'read_resource', params.uri, backend, 'resources/read');
     return this.#forward(backend, 'resources/read', params, params.uri, extra, log);
   }
 
@@ -81,15 +87,54 @@ export class Router {
     if (ref.type === 'ref/prompt' && typeof ref.name === 'string') {
       const route = this.#deps.aggregator.view.promptRoutes.get(ref.name);
       if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
+      this.#authorize(extra, 'get_prompt', ref.name, route.backend, 'completion/complete');
       const forwarded = { ...params, ref: { ...ref, name: route.originalName } };
       return this.#forward(route.backend, 'completion/complete', forwarded, ref.name, extra, log);
     }
     if (ref.type === 'ref/resource' && typeof ref.uri === 'string') {
       const backend = routeResource(this.#deps.aggregator.view, ref.uri);
       if (!backend) throw new McpError(ErrorCode.InvalidParams, `Unknown resource template: ${ref.uri}`);
+      this.#authorize(extra, 'read_resource', ref.uri, backend, 'completion/complete');
       return this.#forward(backend, 'completion/complete', params, ref.uri, extra, log);
     }
     throw new McpError(ErrorCode.InvalidParams, `Unsupported completion reference type: ${String(ref.type)}`);
+  }
+
+  /** Whether the caller may see this item in a list (the same policy as using it, without arguments). */
+  visible(extra: Extra, action: AuthzAction, name: string): boolean {
+    const { authorizer } = this.#deps;
+    if (!authorizer) return true;
+    const identity = identityOf(extra);
+    return authorizer.allowed({ subject: identity.subject, claims: claimsOf(extra), action, resource: name });
+  }
+
+  #authorize(extra: Extra, action: AuthzAction, name: string, backendName: string, method: string, args?: unknown) {
+    const { authorizer, aggregator, audit } = this.#deps;
+    if (!authorizer) return;
+    const subject = identityOf(extra).subject;
+    const allowed = authorizer.allowed({
+      subject,
+      claims: claimsOf(extra),
+      action,
+      resource: name,
+      args: args && typeof args === 'object' ? (args as Record<string, unknown>) : undefined,
+    });
+    if (allowed) return;
+    const backend = aggregator.backend(backendName);
+    audit({
+      client: subject,
+      session: extra.sessionId,
+      method,
+      target: name,
+      backend: backendName,
+      remoteUrl: backend ? auditableUrl(backend.info.url) : '',
+      authMethod: backend?.info.authMethod ?? 'unauthenticated',
+      outcome: 'denied',
+      remoteStatus: undefined,
+      durationMs: 0,
+    });
+    this.#deps.metrics.backendCalls.inc({ backend: backendName, method, outcome: 'denied' });
+    throw new McpError(ErrorCode.InvalidRequest, `Forbidden: ${action} ${name} is not allowed for ${subject}`);
   }
 
   async #forward(
@@ -161,6 +206,10 @@ export class Router {
       throw namedError(backendName, err, message);
     }
   }
+}
+
+function claimsOf(extra: Extra): Record<string, unknown> | undefined {
+  return extra.authInfo?.extra?.claims as Record<string, unknown> | undefined;
 }
 
 function identityOf(extra: Extra): ClientIdentity {

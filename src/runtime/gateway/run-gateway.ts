@@ -1,4 +1,5 @@
 // `mcpre gateway`: load the config file, start the gateway, print where it serves, stop cleanly on SIGINT/SIGTERM.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import {
@@ -7,6 +8,8 @@ import {
   parseGatewayConfig,
   validateGatewayConfig,
 } from '../../api/gateway-config.ts';
+import type { MCPToolConfigSpec } from '../../api/generated/index.ts';
+import { MCP_TOOL_CONFIG } from '../../api/resources.ts';
 import { defaultLogger, type RunningGateway, startGateway } from './gateway.ts';
 
 export interface RunGatewayOptions {
@@ -17,6 +20,7 @@ export interface RunGatewayOptions {
   kubeconfig?: string;
   namespace?: string;
   group?: string;
+  proxyMode?: boolean;
 }
 
 export async function loadGatewayConfigFile(path: string): Promise<GatewayConfig> {
@@ -45,6 +49,7 @@ export function parsePort(value: string | undefined, fallback: number): number {
 }
 
 export async function runGateway(opts: RunGatewayOptions): Promise<void> {
+  if (opts.proxyMode) return runProxyMode(opts);
   const config = opts.config ? await loadGatewayConfigFile(opts.config) : validateGatewayConfig({});
   if (opts.group && config.backends.length > 0) {
     throw new GatewayConfigError(
@@ -104,6 +109,49 @@ export async function runGateway(opts: RunGatewayOptions): Promise<void> {
     await waitForSignal();
   } finally {
     for (const stop of stops) await stop().catch((err) => logger.error({ err: String(err) }, 'shutdown step failed'));
+  }
+}
+
+/** The proxy pod: one backend from the operator's environment, names unprefixed, on MCPRE_PROXY_PORT. */
+async function runProxyMode(opts: RunGatewayOptions): Promise<void> {
+  if (opts.config || opts.group)
+    throw new GatewayConfigError('--proxy-mode takes its settings from the environment only');
+  const { proxyModeSettings } = await import('./proxy-mode.ts');
+  const settings = proxyModeSettings({ env: process.env, readFile: (path) => readFileSync(path, 'utf8') });
+  const logger = defaultLogger(opts.logLevel);
+  for (const what of settings.ignored) logger.warn({ setting: what }, 'proxy setting has no effect in this build');
+  const config = validateGatewayConfig(settings.config, 'the proxy-mode environment');
+  if (settings.toolConfigName) {
+    // The tool config decides which tools may be shown: without it the proxy does not serve.
+    const tools = await readToolConfig(opts, settings.namespace, settings.toolConfigName);
+    config.aggregation.tools = [{ backend: settings.endpointName, ...tools }];
+  }
+  const gateway = await startGateway({ config, port: settings.port, host: opts.address ?? defaultAddress(), logger });
+  process.stdout.write(
+    `mcpre gateway: proxy for ${settings.namespace}/${settings.endpointName} serving MCP at ${gateway.url.href}\n`,
+  );
+  await untilSignal(gateway);
+}
+
+async function readToolConfig(opts: RunGatewayOptions, namespace: string, name: string) {
+  const [{ KubeConfig }, { createKubeHttp }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('../kube/kube-http.ts'),
+  ]);
+  const kc = new KubeConfig();
+  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+  else kc.loadFromDefault();
+  const api = createKubeHttp(kc);
+  try {
+    const path = `/apis/${MCP_TOOL_CONFIG.group}/${MCP_TOOL_CONFIG.version}/namespaces/${namespace}/${MCP_TOOL_CONFIG.plural}/${name}`;
+    const obj = await api.request<{ spec?: MCPToolConfigSpec }>({ method: 'GET', path });
+    return { filter: obj.spec?.toolsFilter, overrides: obj.spec?.toolsOverride };
+  } catch (err) {
+    throw new GatewayConfigError(
+      `cannot read MCPToolConfig ${namespace}/${name}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  } finally {
+    await api.close();
   }
 }
 

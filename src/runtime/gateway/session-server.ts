@@ -50,10 +50,19 @@ export function createSessionServer(deps: SessionServerDeps): Server {
     return aggregator.view;
   };
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: view().tools }));
-  server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: view().prompts }));
-  server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: view().resources }));
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({ resourceTemplates: view().resourceTemplates }));
+  // Lists show only what the caller may use (everything, without an authorization policy).
+  server.setRequestHandler(ListToolsRequestSchema, (_, extra) => ({
+    tools: view().tools.filter((t) => router.visible(extra, 'call_tool', t.name)),
+  }));
+  server.setRequestHandler(ListPromptsRequestSchema, (_, extra) => ({
+    prompts: view().prompts.filter((p) => router.visible(extra, 'get_prompt', p.name)),
+  }));
+  server.setRequestHandler(ListResourcesRequestSchema, (_, extra) => ({
+    resources: view().resources.filter((r) => router.visible(extra, 'read_resource', r.uri)),
+  }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, (_, extra) => ({
+    resourceTemplates: view().resourceTemplates.filter((t) => router.visible(extra, 'read_resource', t.uriTemplate)),
+  }));
   server.setRequestHandler(CallToolRequestSchema, (req, extra) => router.callTool(req.params, extra, log) as never);
   server.setRequestHandler(GetPromptRequestSchema, (req, extra) => router.getPrompt(req.params, extra, log) as never);
   server.setRequestHandler(

@@ -1,0 +1,175 @@
+// `mcpre gateway --proxy-mode` as the operator runs it in a proxy pod: configured only by MCPRE_PROXY_* variables,
+// in front of one backend whose names pass through unprefixed, with OIDC for incoming tokens and Cedar policies
+// deciding who may call what. A policy that does not parse stops the pod instead of serving without it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProxyEnv } from '../../../src/api/endpoint-proxy-objects.ts';
+import { freePort } from '../../../src/runtime/control-plane/free-port.ts';
+import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
+import { REPO_ROOT } from '../../support/control-plane.ts';
+
+type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
+describe('mcpre gateway --proxy-mode', () => {
+  let idp: Server;
+  let issuer: string;
+  let key: Key;
+  let backend: DemoBackend;
+  const children: ChildProcess[] = [];
+
+  const token = (sub: string) =>
+    new SignJWT({ team: 'docs' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setSubject(sub)
+      .setIssuer(issuer)
+      .setAudience('demo-proxy')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(key);
+
+  function spawnProxy(env: Record<string, string>) {
+    const child = spawn(process.execPath, ['src/cli.ts', 'gateway', '--proxy-mode'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH, ...env },
+    });
+    children.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const url = new Promise<URL>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no URL in 20 s: ${stderr}`)), 20_000);
+      child.stdout!.on('data', () => {
+        const m = /serving MCP at (\S+)/.exec(stdout);
+        if (m) {
+          clearTimeout(timer);
+          resolve(new URL(m[1]!));
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(Object.assign(new Error(`exited with ${code}`), { code, stderr }));
+      });
+    });
+    return { child, url, stderr: () => stderr };
+  }
+
+  const connect = async (url: URL, sub: string) => {
+    const client = new Client({ name: 'proxy-test', version: '1' });
+    await client.connect(
+      new StreamableHTTPClientTransport(url, {
+        requestInit: { headers: { authorization: `Bearer ${await token(sub)}` } },
+      }),
+    );
+    return client;
+  };
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256');
+    key = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    idp = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk] }));
+      else res.writeHead(404).end('{}');
+    });
+    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+    issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    backend = await startDemoBackend({ label: 'remote' });
+  });
+
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await backend?.close();
+    await new Promise((r) => idp?.close(r));
+    idp?.closeAllConnections();
+  });
+
+  const baseEnv = async () => ({
+    [ProxyEnv.endpoint]: 'tools/demo-proxy',
+    [ProxyEnv.remoteURL]: backend.url.href,
+    [ProxyEnv.transport]: 'streamable-http',
+    [ProxyEnv.port]: String(await freePort()),
+    [ProxyEnv.oidc]: JSON.stringify({
+      type: 'inline',
+      inline: { issuer, audience: 'demo-proxy', jwksUrl: `${issuer}/jwks` },
+    }),
+  });
+
+  it('serves the remote unprefixed, shows and allows only what the Cedar policies permit, and audits denials', async () => {
+    const proxy = spawnProxy({
+      ...(await baseEnv()),
+      [ProxyEnv.authz]: JSON.stringify({
+        type: 'inline',
+        inline: {
+          policies: [
+            'permit(principal, action == Action::"call_tool", resource == Tool::"echo") when { context.claim_team == "docs" };',
+            'permit(principal == Client::"admin", action, resource);',
+          ],
+        },
+      }),
+    });
+    const url = await proxy.url;
+    for (let i = 0; i < 100; i++) {
+      const res = await fetch(new URL('/readyz', url));
+      await res.body?.cancel();
+      if (res.status === 200) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    const alice = await connect(url, 'alice');
+    expect((await alice.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
+    expect((await alice.callTool({ name: 'echo', arguments: { message: 'allowed' } })).content).toEqual([
+      { type: 'text', text: 'allowed' },
+    ]);
+    await expect(alice.callTool({ name: 'add', arguments: { a: 1, b: 2 } })).rejects.toThrow(
+      /Forbidden: call_tool add is not allowed for alice/,
+    );
+    await expect(alice.getPrompt({ name: 'summarize', arguments: { text: 'x' } })).rejects.toThrow(/Forbidden/);
+    await expect(alice.readResource({ uri: 'demo://remote/readme' })).rejects.toThrow(/Forbidden/);
+    expect((await alice.listResources()).resources).toEqual([]);
+    await alice.close();
+
+    const admin = await connect(url, 'admin');
+    expect((await admin.listTools()).tools.map((t) => t.name)).toEqual(['add', 'count', 'echo', 'fail']);
+    expect((await admin.callTool({ name: 'add', arguments: { a: 1, b: 2 } })).structuredContent).toEqual({ sum: 3 });
+    await admin.close();
+
+    const unauthenticated = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(unauthenticated.status).toBe(401);
+    await unauthenticated.body?.cancel();
+
+    proxy.child.kill('SIGTERM');
+    await new Promise((r) => proxy.child.once('exit', r));
+    const audit = proxy
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('"component":"audit"'))
+      .map((l) => JSON.parse(l).audit as { client: string; target: string; outcome: string });
+    expect(audit).toContainEqual(expect.objectContaining({ client: 'alice', target: 'add', outcome: 'denied' }));
+    expect(audit).toContainEqual(expect.objectContaining({ client: 'admin', target: 'add', outcome: 'ok' }));
+  });
+
+  it('refuses to start with a policy that does not parse', async () => {
+    const proxy = spawnProxy({
+      ...(await baseEnv()),
+      [ProxyEnv.authz]: JSON.stringify({ type: 'inline', inline: { policies: ['permit(principal, action'] } }),
+    });
+    const failure = (await proxy.url.then(
+      () => undefined,
+      (err) => err,
+    )) as { code: number; stderr: string };
+    expect(failure.code).not.toBe(0);
+    expect(failure.stderr).toMatch(/Cedar policies do not parse/);
+  });
+});

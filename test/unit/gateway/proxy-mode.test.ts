@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { ProxyEnv } from '../../../src/api/endpoint-proxy-objects.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
+import { proxyModeSettings } from '../../../src/runtime/gateway/proxy-mode.ts';
+
+const base = {
+  [ProxyEnv.endpoint]: 'tools/internal-api',
+  [ProxyEnv.remoteURL]: 'https://internal.example.com/mcp',
+  [ProxyEnv.transport]: 'streamable-http',
+  [ProxyEnv.port]: '8080',
+};
+const files: Record<string, string> = {
+  '/etc/mcpre/oidc/oidc.json': JSON.stringify({ issuer: 'https://idp.example.com', audience: 'internal-api' }),
+  '/etc/mcpre/authz/authz.json': JSON.stringify({
+    version: '1.0',
+    type: 'cedarv1',
+    cedar: { policies: ['permit(principal, action, resource);'], entities_json: '[]' },
+  }),
+};
+const settings = (env: Record<string, string>) =>
+  proxyModeSettings({
+    env: { ...base, ...env },
+    readFile: (path) => {
+      const text = files[path];
+      if (text === undefined) throw new Error(`ENOENT ${path}`);
+      return text;
+    },
+  });
+
+describe('proxy mode settings', () => {
+  it('turns the operator environment into a one-backend gateway with unprefixed names', () => {
+    const s = settings({
+      [ProxyEnv.headers]: JSON.stringify({
+        plaintext: { 'X-Tenant': 't1' },
+        fromEnv: { 'X-Api-Key': 'MCPRE_HEADER_X_API_KEY' },
+      }),
+      [ProxyEnv.caBundlePath]: '/etc/toolhive/ca-bundles/internal-api/ca.crt',
+      [ProxyEnv.externalAuth]: JSON.stringify({
+        name: 'a',
+        type: 'headerInjection',
+        headerName: 'Authorization',
+        valueEnv: 'MCPRE_PROXY_EXTERNAL_AUTH_SECRET',
+      }),
+      [ProxyEnv.oidc]: JSON.stringify({
+        type: 'kubernetes',
+        kubernetes: { audience: 'internal-api', serviceAccount: 'vmcp' },
+      }),
+      [ProxyEnv.toolConfigRef]: 'docs-only',
+    });
+    expect(s).toMatchObject({
+      port: 8080,
+      namespace: 'tools',
+      endpointName: 'internal-api',
+      toolConfigName: 'docs-only',
+    });
+    const config = validateGatewayConfig(s.config);
+    expect(config.aggregation.conflictResolution).toBe('manual');
+    expect(config.backends).toEqual([
+      {
+        name: 'internal-api',
+        url: 'https://internal.example.com/mcp',
+        transport: 'streamable-http',
+        type: 'direct',
+        headers: { 'X-Tenant': 't1' },
+        headerEnvVars: { 'X-Api-Key': 'MCPRE_HEADER_X_API_KEY' },
+        caBundlePath: '/etc/toolhive/ca-bundles/internal-api/ca.crt',
+        auth: { type: 'headerInjection', headerName: 'Authorization', valueEnv: 'MCPRE_PROXY_EXTERNAL_AUTH_SECRET' },
+      },
+    ]);
+    expect(config.incomingAuth).toEqual({
+      type: 'oidc',
+      issuer: 'https://kubernetes.default.svc',
+      audience: 'internal-api',
+      jwksUrl: 'https://kubernetes.default.svc/openid/v1/jwks',
+      clockToleranceSeconds: 30,
+      allowedSubjects: ['system:serviceaccount:tools:vmcp'],
+      jwksAuthTokenPath: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+      caBundlePath: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+    });
+  });
+
+  it('reads OIDC and authz from the mounted ConfigMap files, and inline policies', () => {
+    const fromFiles = validateGatewayConfig(
+      settings({
+        [ProxyEnv.oidc]: JSON.stringify({
+          type: 'configMap',
+          configMap: { name: 'oidc', file: '/etc/mcpre/oidc/oidc.json' },
+        }),
+        [ProxyEnv.authz]: JSON.stringify({
+          type: 'configMap',
+          configMap: { name: 'authz', file: '/etc/mcpre/authz/authz.json' },
+        }),
+      }).config,
+    );
+    expect(fromFiles.incomingAuth).toMatchObject({
+      type: 'oidc',
+      issuer: 'https://idp.example.com',
+      audience: 'internal-api',
+    });
+    expect(fromFiles.authz).toEqual({
+      type: 'cedar',
+      policies: ['permit(principal, action, resource);'],
+      entitiesJson: '[]',
+    });
+    const inline = validateGatewayConfig(
+      settings({
+        [ProxyEnv.authz]: JSON.stringify({
+          type: 'inline',
+          inline: { policies: ['forbid(principal, action, resource);'] },
+        }),
+      }).config,
+    );
+    expect(inline.authz?.policies).toEqual(['forbid(principal, action, resource);']);
+  });
+
+  it('refuses what it cannot enforce, with the reason', () => {
+    expect(() => settings({ [ProxyEnv.externalAuth]: JSON.stringify({ name: 'x', type: 'awsSts' }) })).toThrow(
+      /outgoing auth type awsSts is not supported/,
+    );
+    expect(() =>
+      settings({ [ProxyEnv.oidc]: JSON.stringify({ type: 'inline', inline: { issuer: 'https://idp' } }) }),
+    ).toThrow(/audience is required/);
+    expect(() =>
+      settings({ [ProxyEnv.authz]: JSON.stringify({ type: 'configMap', configMap: { file: '/nope.json' } }) }),
+    ).toThrow(/cannot be read as JSON/);
+    expect(() => proxyModeSettings({ env: {}, readFile: () => '' })).toThrow(/MCPRE_PROXY_ENDPOINT/);
+    expect(() => settings({ [ProxyEnv.endpoint]: 'no-slash' })).toThrow(/<namespace>\/<name>/);
+  });
+
+  it('lists settings it accepts but does not apply', () => {
+    const s = settings({ [ProxyEnv.endpointPrefix]: '/prefix', [ProxyEnv.telemetry]: '{}' });
+    expect(s.ignored).toHaveLength(2);
+  });
+});
