@@ -1,0 +1,92 @@
+// What the gateway reports: state names, circuit, endpoint mapping, stable transition times.
+import { describe, expect, it } from 'vitest';
+import { buildBackendReport, sameBackends, sameSession, sessionStateOf } from '../../../src/api/vmcp-backend-status.ts';
+
+const T1 = '2026-11-25T12:00:00Z';
+const T2 = '2026-11-25T12:05:00Z';
+const endpointOf = (b: string) => ({ search: 'search', 'docs-internal-1a2b3c4d': 'docs.internal' })[b];
+
+describe('buildBackendReport', () => {
+  it('maps gateway states to status states, marks an unavailable backend as an open circuit, and counts ready ones', () => {
+    const r = buildBackendReport(
+      [
+        { name: 'search', type: 'direct', state: 'ready' },
+        { name: 'docs-internal-1a2b3c4d', type: 'direct', state: 'unavailable', reason: '5 failures in a row' },
+        { name: 'handwritten', type: 'proxy', state: 'excluded', reason: 'env FOO is not set' },
+        { name: 'standby-one', type: 'direct', state: 'standby' },
+      ],
+      endpointOf,
+      {},
+      T1,
+      'pod-0',
+    );
+    expect(r.backends).toEqual([
+      {
+        name: 'docs.internal',
+        backend: 'docs-internal-1a2b3c4d',
+        type: 'direct',
+        state: 'Unavailable',
+        circuit: 'Open',
+        lastTransitionTime: T1,
+        message: '5 failures in a row',
+      },
+      {
+        name: 'handwritten',
+        type: 'proxy',
+        state: 'Failed',
+        circuit: 'Closed',
+        lastTransitionTime: T1,
+        message: 'env FOO is not set',
+      },
+      { name: 'search', type: 'direct', state: 'Ready', circuit: 'Closed', lastTransitionTime: T1 },
+    ]);
+    expect(r.backendCount).toBe(1);
+    expect([...r.sessions.keys()].sort()).toEqual(['docs.internal', 'search']);
+    expect(r.sessions.get('search')).toEqual({
+      state: 'Ready',
+      circuit: 'Closed',
+      lastTransitionTime: T1,
+      reportedBy: 'pod-0',
+    });
+  });
+
+  it('keeps lastTransitionTime while the state holds and moves it when the state changes', () => {
+    const first = buildBackendReport([{ name: 'search', type: 'direct', state: 'ready' }], endpointOf, {}, T1, 'p');
+    const previous = { backends: first.backends, sessions: first.sessions };
+    const same = buildBackendReport(
+      [{ name: 'search', type: 'direct', state: 'ready' }],
+      endpointOf,
+      previous,
+      T2,
+      'p',
+    );
+    expect(sameBackends(first.backends, same.backends)).toBe(true);
+    expect(sameSession(first.sessions.get('search'), same.sessions.get('search'))).toBe(true);
+    const moved = buildBackendReport(
+      [{ name: 'search', type: 'direct', state: 'backoff' }],
+      endpointOf,
+      previous,
+      T2,
+      'p',
+    );
+    expect(moved.backends[0]).toMatchObject({ state: 'Backoff', lastTransitionTime: T2 });
+    expect(sameBackends(first.backends, moved.backends)).toBe(false);
+  });
+
+  it('does not report states a gateway has no business reporting', () => {
+    expect(sessionStateOf('standby')).toBeNull();
+    expect(sessionStateOf('closed')).toBeNull();
+    expect(sessionStateOf('reinitializing')).toBe('Reinitializing');
+  });
+
+  it('cuts long messages to the CRD limit', () => {
+    const r = buildBackendReport(
+      [{ name: 'x', type: 'proxy', state: 'failed', reason: 'e'.repeat(5000) }],
+      () => undefined,
+      {},
+      T1,
+      'p',
+    );
+    expect(r.backends[0]?.message?.length).toBe(1024);
+  });
+});
