@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type Level, pino } from 'pino';
+import { startVmcpController } from '../vmcp/controller.ts';
 import { DEFAULT_PROXY_IMAGE, startOperator } from './operator.ts';
 
 export interface OperatorCliOptions {
@@ -76,6 +77,14 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
     writeConcurrency,
     resyncMs: resyncSeconds * 1000,
   });
+  // VirtualMCPServers: the gateway runs the same image as the proxy pods.
+  const vmcp = startVmcpController({
+    kubeconfig: kc,
+    namespace: opts.namespace,
+    logger,
+    settings: { image },
+    resyncMs: resyncSeconds * 1000,
+  });
 
   let stopping = false;
   const done = new Promise<void>((resolve) => {
@@ -86,8 +95,7 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
       }
       stopping = true;
       logger.info({ signal }, 'shutting down');
-      operator
-        .stop()
+      Promise.all([operator.stop(), vmcp.stop()])
         .catch((err: unknown) => logger.error({ err }, 'error during shutdown'))
         .finally(() => {
           const { statusWrites, groupWrites, requests } = operator.stats;

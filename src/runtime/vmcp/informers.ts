@@ -86,7 +86,8 @@ export function createVmcpInformers(opts: VmcpInformerOptions): VmcpInformers {
     });
 
   const owned = { labelSelector: VMCP_OWNED_SELECTOR };
-  const vmcps = make<VirtualMCPServer>('vmcps', VmcpResources.virtualMcpServer);
+  // Optional: an operator on a cluster without the VirtualMCPServer CRD still reconciles endpoints.
+  const vmcps = make<VirtualMCPServer>('vmcps', VmcpResources.virtualMcpServer, { optional: true });
   const endpoints = make<Endpoint>('endpoints', Resources.endpoint);
   const groups = make<Group>('groups', Resources.group);
   const authConfigs = make<ExternalAuthConfig>('authConfigs', Resources.authConfig);
