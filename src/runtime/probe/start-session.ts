@@ -13,6 +13,7 @@ import { createBackendSessionActors } from '../../actors/mcp/session-actors.ts';
 import { backendSessionMachine } from '../../machines/backend-session.ts';
 import type { SessionPolicy } from '../../machines/backend-session-policy.ts';
 import type { BackendSessionActor } from '../../machines/backend-session-requests.ts';
+import { sessionPhase, sessionReason, streamPhase } from '../../machines/backend-session-status.ts';
 import { type Rng, systemRng } from '../random.ts';
 import { systemClock } from './system-clock.ts';
 
@@ -39,6 +40,34 @@ export interface RunningBackendSession {
   stop(timeoutMs?: number): Promise<void>;
 }
 
+/** One log line per change of the session's phase or GET-stream phase, with the reason (never a secret: reasons are
+ * built from statuses and our own words). */
+function logTransitions(actor: BackendSessionActor, log: Logger): void {
+  let last = '';
+  actor.subscribe({
+    next: (snapshot) => {
+      const phase = sessionPhase(snapshot);
+      const stream = streamPhase(snapshot);
+      const key = `${JSON.stringify(snapshot.value)}|${stream}`;
+      if (key === last) return;
+      last = key;
+      const { context } = snapshot;
+      const fields = {
+        phase,
+        state: snapshot.value,
+        stream,
+        protocolVersion: context.session?.protocolVersion,
+        consecutiveFailures: context.consecutiveFailures,
+        reason: sessionReason(snapshot),
+      };
+      if (phase === 'failed') log.error(fields, 'backend session failed');
+      else if (phase === 'backoff' || phase === 'unavailable') log.warn(fields, 'backend session not available');
+      else log.debug(fields, 'backend session state');
+    },
+    error: (err) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'session actor error'),
+  });
+}
+
 export function startBackendSession(options: StartBackendSessionOptions): RunningBackendSession {
   const ownHttp = options.http === undefined;
   const http =
@@ -62,9 +91,7 @@ export function startBackendSession(options: StartBackendSessionOptions): Runnin
     input: { backendId: options.backendId, rng: options.rng ?? systemRng(), policy: options.policy },
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
-  actor.subscribe({
-    error: (err) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'session actor error'),
-  });
+  logTransitions(actor, log);
   actor.start();
   return {
     actor,

@@ -1,0 +1,125 @@
+// Secrets never reach a log line: a full run (token exchange, injected and forwarded secret headers, a failed call,
+// a session loss and re-initialization, dropped streams, shutdown) with every log level on, and every secret searched
+// for in the captured lines. The same run proves the credentials do reach the backend on every request.
+import { afterEach, describe, expect, it } from 'vitest';
+import { composeAuth } from '../../../src/actors/mcp/auth/compose.ts';
+import { headerForward } from '../../../src/actors/mcp/auth/header-forward.ts';
+import { headerInjection } from '../../../src/actors/mcp/auth/header-injection.ts';
+import { createTokenExchange } from '../../../src/actors/mcp/auth/token-exchange.ts';
+import { createHttpClient } from '../../../src/actors/mcp/http/http-client.ts';
+import { withBackendSession } from '../../../src/machines/backend-session-requests.ts';
+import { sessionReason } from '../../../src/machines/backend-session-status.ts';
+import { type RunningBackendSession, startBackendSession } from '../../../src/runtime/probe/start-session.ts';
+import { systemClock } from '../../../src/runtime/probe/system-clock.ts';
+import { seededRng } from '../../../src/runtime/random.ts';
+import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
+import { startTokenServer, type TokenServer } from '../../fixtures/mcp/token-server.ts';
+import { captureLogger, until, waitForPhase, waitForStream } from './helpers.ts';
+
+const CLIENT_TOKEN = 'client-subject-token-8f3a91';
+const API_KEY = 'api-key-from-secret-77c2';
+const INJECTED = 'injected-header-secret-b41d';
+const CLIENT_SECRET = 'sts-client-secret-19e0';
+
+let server: FaultServer | undefined;
+let sts: TokenServer | undefined;
+let session: RunningBackendSession | undefined;
+afterEach(async () => {
+  await session?.stop();
+  await server?.close();
+  await sts?.close();
+  session = server = sts = undefined;
+});
+
+describe('no secret in any log line', () => {
+  it('a full run with tokenExchange, headerInjection and headerForward secrets logs none of them', async () => {
+    server = await startFaultServer({ retryMs: 100 });
+    sts = await startTokenServer();
+    const { log, lines } = captureLogger('trace');
+    const http = createHttpClient();
+    const exchange = createTokenExchange(
+      { tokenUrl: sts.url, clientId: 'mcpre', clientSecret: () => CLIENT_SECRET, audience: 'fixture-backend' },
+      { http, clock: systemClock, log },
+    );
+    const auth = composeAuth([
+      exchange.forSubject(CLIENT_TOKEN),
+      headerInjection({ headerName: 'X-Injected', value: () => INJECTED }),
+      headerForward({
+        addPlaintextHeaders: { 'X-Tenant': 'acme' },
+        addHeadersFromSecret: [{ headerName: 'X-Api-Key', value: async () => API_KEY }],
+      }),
+    ]);
+    session = startBackendSession({
+      backendId: 'secret-backend',
+      url: server.url,
+      auth,
+      http,
+      log,
+      rng: seededRng(9),
+      policy: { initialBackoffMs: 50, backoffJitter: 0, stableAfterMs: 100 },
+    });
+    await waitForStream(session.actor, 'open');
+    await withBackendSession(session.actor, (c) => c.request('tools/call', { name: 'log', arguments: {} }));
+    server.control.failNext(1, 503, { rpcMethod: 'tools/call' });
+    await expect(
+      withBackendSession(session.actor, (c) => c.request('tools/call', { name: 'echo', arguments: {} })),
+    ).rejects.toThrow(/HTTP 503/);
+    server.control.dropSessions();
+    await withBackendSession(session.actor, (c) => c.request('tools/call', { name: 'echo', arguments: {} }));
+    await waitForStream(session.actor, 'open');
+    server.control.dropGetStreams('destroy');
+    await until(() => server?.control.count({ httpMethod: 'GET' }) === 3, 5000, 'GET stream reopened');
+    const sessionIds = new Set(
+      server.control.requests.map((r) => r.headers['mcp-session-id']).filter((id): id is string => id !== undefined),
+    );
+    await session.stop();
+    session = undefined;
+    await http.close();
+
+    // The credentials reached the backend on every request.
+    for (const r of server.control.requests) {
+      expect(r.headers.authorization).toBe(`Bearer ${sts.issued[0]}`);
+      expect(r.headers['x-api-key']).toBe(API_KEY);
+      expect(r.headers['x-injected']).toBe(INJECTED);
+      expect(r.headers['x-tenant']).toBe('acme');
+    }
+    // One exchange served the whole run (cached per subject).
+    expect(sts.requests).toHaveLength(1);
+
+    expect(lines.length).toBeGreaterThan(10);
+    const all = lines.join('\n');
+    const secrets = [CLIENT_TOKEN, API_KEY, INJECTED, CLIENT_SECRET, ...sts.issued, ...sessionIds];
+    for (const secret of secrets) expect(all, `log lines contain ${secret.slice(0, 6)}…`).not.toContain(secret);
+    // Base64 forms too (Basic auth, JWT parts).
+    expect(all).not.toContain(Buffer.from(`mcpre:${CLIENT_SECRET}`).toString('base64'));
+  });
+
+  it('a refused token exchange fails the session with a reason that names no secret', async () => {
+    server = await startFaultServer();
+    sts = await startTokenServer({ issueAudience: 'someone-else' });
+    const { log, lines } = captureLogger('trace');
+    const http = createHttpClient();
+    const exchange = createTokenExchange(
+      { tokenUrl: sts.url, audience: 'fixture-backend' },
+      { http, clock: systemClock, log },
+    );
+    session = startBackendSession({
+      backendId: 'refused',
+      url: server.url,
+      auth: exchange.forSubject(CLIENT_TOKEN),
+      http,
+      log,
+      rng: seededRng(9),
+    });
+    await waitForPhase(session.actor, 'failed');
+    const reason = sessionReason(session.actor.getSnapshot()) ?? '';
+    expect(reason).toMatch(/audience \["someone-else"\], not the configured "fixture-backend"; refusing it/);
+    // The backend was never called with a token of the wrong audience.
+    expect(server.control.requests).toHaveLength(0);
+    await session.stop();
+    session = undefined;
+    await http.close();
+    const all = `${lines.join('\n')}\n${reason}`;
+    for (const secret of [CLIENT_TOKEN, ...sts.issued]) expect(all).not.toContain(secret);
+  });
+});
