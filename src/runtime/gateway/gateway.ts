@@ -17,6 +17,7 @@ import { GatewayMetrics } from './metrics.ts';
 import { createOutgoingFetch } from './outgoing-fetch.ts';
 import { Router } from './router.ts';
 import { SdkClientBackend } from './sdk-client-backend.ts';
+import { sessionActorBackendFactory } from './session-actor-backend.ts';
 import { createSessionServer } from './session-server.ts';
 import { ResourceSubscriptions } from './subscriptions.ts';
 
@@ -67,11 +68,20 @@ export const sdkClientBackendFactory: BackendFactory = (setup, logger) =>
     logger,
   });
 
+/**
+ * Backend sessions come from the backend-session actor (reconnection, GET stream, circuit breaker, shared
+ * re-initialization). MCPRE_GATEWAY_SESSIONS=sdk selects the simpler SDK-Client adapter, which also relays
+ * sampling/elicitation requests (the actor's connection does not offer those capabilities yet).
+ */
+export function defaultBackendFactory(env: NodeJS.ProcessEnv = process.env): BackendFactory {
+  return env.MCPRE_GATEWAY_SESSIONS === 'sdk' ? sdkClientBackendFactory : sessionActorBackendFactory;
+}
+
 export async function startGateway(opts: StartGatewayOptions): Promise<RunningGateway> {
   const { config } = opts;
   const logger = opts.logger ?? defaultLogger();
   const metrics = new GatewayMetrics();
-  const createBackend = opts.createBackend ?? sdkClientBackendFactory;
+  const createBackend = opts.createBackend ?? defaultBackendFactory();
   const host = opts.host ?? '127.0.0.1';
 
   const aggregator = new Aggregator({

@@ -1,8 +1,9 @@
-// Stand-in Backend over the SDK Client, used until the backend session actor (issue 4) is adapted to `Backend`.
-// It does the minimum the gateway needs to be useful and testable: connect with capped exponential backoff, fetch
-// every advertised list, re-fetch a list on `list_changed` only when the backend advertised `listChanged`, and on a
-// 404 for a request that carried a session id, re-initialize once (shared by all callers) and retry that request once.
-// The GET stream, `Last-Event-ID` resumption and the circuit breaker belong to the session actor, not to this file.
+// A Backend over the SDK Client, the gateway's first adapter, kept as the alternative to the backend-session actor
+// (MCPRE_GATEWAY_SESSIONS=sdk): it relays sampling and elicitation, which the actor's connection does not yet. It does
+// the minimum: connect with capped exponential backoff, fetch every advertised list, re-fetch a list on
+// `list_changed` only when the backend advertised `listChanged`, and on a 404 for a request that carried a session id,
+// re-initialize once (shared by all callers) and retry that request once. The GET stream's resumption and the
+// circuit breaker as the RFC specifies them are the session actor's (session-actor-backend.ts).
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';

@@ -1,0 +1,176 @@
+// The gateway's Backend over the backend-session actor (issue 4): the actor owns the session's lifecycle (backoff,
+// circuit breaker, GET stream, one shared re-initialization after a 404); this adapter only reads its snapshots and
+// emitted list changes, and runs requests on the live connection through withBackendSession (a request that met a
+// lost session waits for the re-initialization and is retried once).
+import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { OutgoingAuth } from '../../actors/mcp/auth/types.ts';
+import { BackendError } from '../../actors/mcp/errors.ts';
+import type { BackendConnection } from '../../machines/backend-session-protocol.ts';
+import { withBackendSession } from '../../machines/backend-session-requests.ts';
+import {
+  type BackendSessionSnapshot,
+  liveConnection,
+  sessionPhase,
+  sessionReason,
+} from '../../machines/backend-session-status.ts';
+import { type RunningBackendSession, startBackendSession } from '../probe/start-session.ts';
+import {
+  type Backend,
+  type BackendInfo,
+  type BackendLists,
+  BackendRequestError,
+  type BackendRequestOptions,
+  type BackendRequestResult,
+  type BackendState,
+} from './backend.ts';
+import type { BackendSetup } from './backend-setup.ts';
+
+/** One empty value, so "still not ready" is not mistaken for a change on every snapshot. */
+const noLists: BackendLists = Object.freeze({
+  tools: [],
+  resources: [],
+  resourceTemplates: [],
+  prompts: [],
+}) as unknown as BackendLists;
+
+export class SessionActorBackend implements Backend {
+  readonly info: BackendInfo;
+  state: BackendState = 'connecting';
+  reason: string | undefined = 'not started';
+  lists: BackendLists = noLists;
+  capabilities: ServerCapabilities | undefined;
+
+  readonly #setup: BackendSetup;
+  readonly #logger: Logger;
+  readonly #listeners = new Set<() => void>();
+  readonly #updateListeners = new Set<(uri: string) => void>();
+  #session: RunningBackendSession | undefined;
+  /** The lists the actor last published (it emits only real changes). */
+  #published: BackendLists = noLists;
+  #watched: BackendConnection | undefined;
+  #unwatch: (() => void) | undefined;
+
+  constructor(setup: BackendSetup, logger: Logger) {
+    this.#setup = setup;
+    this.info = setup.info;
+    this.#logger = logger;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  onResourceUpdated(listener: (uri: string) => void): () => void {
+    this.#updateListeners.add(listener);
+    return () => this.#updateListeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    if (this.#session) return;
+    const setup = this.#setup;
+    // Header values were validated when the setup was built; they are read again on every request.
+    const auth: OutgoingAuth = {
+      method: setup.info.authMethod,
+      headers: async () => setup.headers(),
+    };
+    const session = startBackendSession({
+      backendId: setup.info.name,
+      url: setup.info.url,
+      transport: setup.transport,
+      auth,
+      caBundlePem: setup.caPem,
+      caBundleSource: `CA bundle of backend ${setup.info.name}`,
+      log: this.#logger,
+    });
+    this.#session = session;
+    session.actor.on('lists.changed', (event) => {
+      this.#published = event.lists;
+      this.#update(session.actor.getSnapshot());
+    });
+    session.actor.subscribe((snapshot) => this.#update(snapshot));
+    this.#update(session.actor.getSnapshot());
+  }
+
+  async request(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    opts: BackendRequestOptions = {},
+  ): Promise<BackendRequestResult<Record<string, unknown>>> {
+    const session = this.#session;
+    if (!session) throw new BackendRequestError(`backend "${this.info.name}" is not started`, {});
+    try {
+      return await withBackendSession(
+        session.actor,
+        (connection) =>
+          connection.request(method, params, {
+            signal: opts.signal,
+            timeoutMs: opts.timeoutMs,
+            onProgress: opts.onProgress,
+            onLog: opts.onLog,
+          }),
+        { signal: opts.signal },
+      );
+    } catch (err) {
+      if (err instanceof McpError) throw err;
+      if (err instanceof BackendError)
+        throw new BackendRequestError(err.message, { httpStatus: err.status, cause: err });
+      throw new BackendRequestError(err instanceof Error ? err.message : String(err), { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    if (session) await session.stop();
+    this.state = 'closed';
+    this.reason = 'closed by the gateway';
+    this.lists = noLists;
+    this.#notify();
+  }
+
+  #update(snapshot: BackendSessionSnapshot): void {
+    const state = sessionPhase(snapshot);
+    const reason = sessionReason(snapshot);
+    const lists = state === 'ready' ? this.#published : noLists;
+    const capabilities = snapshot.context.session?.capabilities;
+    this.#watchConnection(liveConnection(snapshot));
+    if (state === this.state && reason === this.reason && lists === this.lists && capabilities === this.capabilities)
+      return;
+    this.state = state;
+    this.reason = reason;
+    this.lists = lists;
+    this.capabilities = capabilities;
+    this.#notify();
+  }
+
+  /** `notifications/resources/updated` arrive on the live connection; follow it across re-initializations. */
+  #watchConnection(connection: BackendConnection | undefined): void {
+    if (connection === this.#watched) return;
+    this.#unwatch?.();
+    this.#watched = connection;
+    this.#unwatch = connection?.onEvent((event) => {
+      if (event.type !== 'notification' || event.method !== 'notifications/resources/updated') return;
+      const uri = (event.params as { uri?: unknown } | undefined)?.uri;
+      if (typeof uri === 'string') for (const listener of this.#updateListeners) listener(uri);
+    });
+  }
+
+  #notify(): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.#logger.error({ err: String(err) }, 'backend change listener failed');
+      }
+    }
+  }
+}
+
+export function sessionActorBackendFactory(setup: BackendSetup, logger: Logger): Backend {
+  return new SessionActorBackend(setup, logger);
+}
