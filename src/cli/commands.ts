@@ -3,6 +3,7 @@ import { registerDevCluster } from './dev-cluster.ts';
 import { registerGateway } from './gateway.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerOperator } from './operator.ts';
+import { registerProbe } from './probe.ts';
 import { registerUp } from './up.ts';
 import { registerViz } from './viz.ts';
 
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerUp(program);
   registerViz(program);
   registerOperator(program);
+  registerProbe(program);
 }

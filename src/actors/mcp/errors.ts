@@ -73,8 +73,6 @@ export function networkError(err: unknown, what: string): BackendError {
   if (code && TIMEOUT_CODES.has(code)) {
     return new BackendError({ kind: 'timeout', retryable: true, message: `${what}: ${code}` }, { cause: err });
   }
-  return new BackendError(
-    { kind: 'network', retryable: true, message: `${what}: ${code ? `${code} ` : ''}${message}`.trim() },
-    { cause: err },
-  );
+  const text = code && !message.includes(code) ? `${code} ${message}` : message;
+  return new BackendError({ kind: 'network', retryable: true, message: `${what}: ${text}`.trim() }, { cause: err });
 }
