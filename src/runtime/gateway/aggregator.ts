@@ -107,7 +107,8 @@ export class Aggregator {
   #recompute(): void {
     const ready = [...this.#backends.values()]
       .map((e) => e.backend)
-      .filter((b) => b.state === 'ready')
+      // A re-initializing backend keeps its names: calls to it wait for the new session.
+      .filter((b) => b.state === 'ready' || b.state === 'reinitializing')
       .map((b) => ({ name: b.info.name, lists: b.lists }));
     const view = aggregate(ready, this.#effectiveConfig());
     const next = fingerprints(view);

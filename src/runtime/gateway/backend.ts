@@ -91,7 +91,10 @@ export interface Backend {
   readonly state: BackendState;
   /** Why the backend is not ready, for /readyz and logs. */
   readonly reason: string | undefined;
-  /** The lists of the current session; empty unless `ready`. */
+  /**
+   * What the backend serves: the current session's lists while `ready`, the last known ones while `reinitializing`
+   * (calls wait for the new session, so the names stay routable and clients see no flicker), empty otherwise.
+   */
   readonly lists: BackendLists;
   readonly capabilities: ServerCapabilities | undefined;
   /** Called after the state or any list changed. Returns an unsubscribe function. */

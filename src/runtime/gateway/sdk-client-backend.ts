@@ -68,6 +68,8 @@ export class SdkClientBackend implements Backend {
   /** Bumped on every new session, so a late list fetch of an old session is thrown away. */
   #generation = 0;
   readonly #refetching = new Map<ListKind, { dirty: boolean }>();
+  readonly #inFlight = new Map<Client, number>();
+  readonly #superseded = new Set<Client>();
 
   constructor(opts: SdkClientBackendOptions) {
     this.#opts = opts;
@@ -95,6 +97,8 @@ export class SdkClientBackend implements Backend {
     opts: BackendRequestOptions = {},
   ): Promise<BackendRequestResult<Record<string, unknown>>> {
     for (let attempt = 0; ; attempt++) {
+      // A re-initialization in progress: wait for it rather than fail a call the backend has not seen.
+      if (this.#reinitializing) await this.#reinitializing;
       const client = this.#client;
       if (this.state !== 'ready' || !client) {
         throw new BackendRequestError(
@@ -103,6 +107,7 @@ export class SdkClientBackend implements Backend {
         );
       }
       const ctx: BackendRequestContext = { onLog: opts.onLog, onServerRequest: opts.onServerRequest };
+      this.#inFlight.set(client, (this.#inFlight.get(client) ?? 0) + 1);
       try {
         const result = await backendRequestContext.run(ctx, () =>
           client.request({ method, params } as never, ResultSchema, {
@@ -121,8 +126,21 @@ export class SdkClientBackend implements Backend {
           continue;
         }
         throw toBackendError(err, ctx.httpStatus);
+      } finally {
+        this.#settled(client);
       }
     }
+  }
+
+  /** A superseded client is closed once its last request settled, so those requests get their own answers. */
+  #settled(client: Client): void {
+    const left = (this.#inFlight.get(client) ?? 1) - 1;
+    if (left > 0) {
+      this.#inFlight.set(client, left);
+      return;
+    }
+    this.#inFlight.delete(client);
+    if (this.#superseded.delete(client)) void client.close().catch(() => {});
   }
 
   async close(): Promise<void> {
@@ -182,7 +200,9 @@ export class SdkClientBackend implements Backend {
     this.#reinitializing ??= (async () => {
       this.#client = undefined;
       this.#setState('reinitializing', 'backend dropped the session (HTTP 404)', this.lists);
-      await lost.close().catch(() => {});
+      // Requests still in flight on the lost session each get their own 404 and retry once; close it after them.
+      if (this.#inFlight.get(lost)) this.#superseded.add(lost);
+      else await lost.close().catch(() => {});
       await this.#connect();
     })().finally(() => {
       this.#reinitializing = undefined;
@@ -279,7 +299,7 @@ export class SdkClientBackend implements Backend {
   #setState(state: BackendState, reason: string | undefined, lists: BackendLists): void {
     this.state = state;
     this.reason = reason;
-    this.lists = state === 'ready' ? lists : emptyLists();
+    this.lists = state === 'ready' || state === 'reinitializing' ? lists : emptyLists();
     for (const listener of this.#listeners) listener();
   }
 }

@@ -136,7 +136,7 @@ export class SessionActorBackend implements Backend {
   #update(snapshot: BackendSessionSnapshot): void {
     const state = sessionPhase(snapshot);
     const reason = sessionReason(snapshot);
-    const lists = state === 'ready' ? this.#published : noLists;
+    const lists = state === 'ready' || state === 'reinitializing' ? this.#published : noLists;
     const capabilities = snapshot.context.session?.capabilities;
     this.#watchConnection(liveConnection(snapshot));
     if (state === this.state && reason === this.reason && lists === this.lists && capabilities === this.capabilities)
