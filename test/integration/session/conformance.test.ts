@@ -1,0 +1,81 @@
+// The official MCP conformance client scenarios (@modelcontextprotocol/conformance) against `mcpre probe`: the
+// conformance runner starts its scenario server and runs our command with the server URL appended.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface Check {
+  id: string;
+  status: 'SUCCESS' | 'FAILURE' | 'WARNING' | 'INFO' | 'SKIPPED';
+  errorMessage?: string;
+}
+
+async function runScenario(
+  scenario: string,
+  probeArgs: string,
+): Promise<{ code: number | null; out: string; checks: Check[] }> {
+  const outputDir = await mkdtemp(join(tmpdir(), `mcpre-conformance-${scenario}-`));
+  try {
+    const command = `npx node src/cli.ts probe ${probeArgs}`.trim();
+    const child = spawn(
+      'npx',
+      ['conformance', 'client', '--command', command, '--scenario', scenario, '-o', outputDir],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`conformance ${scenario} did not finish in 90 s\n${out}`));
+      }, 90_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    const checks: Check[] = [];
+    for (const dir of await readdir(outputDir, { recursive: true })) {
+      if (dir.endsWith('checks.json')) {
+        checks.push(...(JSON.parse(await readFile(join(outputDir, dir), 'utf8')) as Check[]));
+      }
+    }
+    return { code, out, checks };
+  } finally {
+    await rm(outputDir, { recursive: true, force: true });
+  }
+}
+
+describe('MCP conformance client scenarios against mcpre probe', () => {
+  it.each([
+    ['initialize', '', ['mcp-client-initialization']],
+    ['tools_call', `--call add_numbers --args '{"a":5,"b":3}'`, ['tool-add-numbers']],
+    [
+      'sse-retry',
+      '--call test_reconnection',
+      ['client-sse-graceful-reconnect', 'client-sse-retry-timing', 'client-sse-last-event-id'],
+    ],
+  ])('%s passes', async (scenario, args, required) => {
+    const { code, out, checks } = await runScenario(scenario, args);
+    expect(out).toContain('OVERALL: PASSED');
+    expect(code, out).toBe(0);
+    const bad = checks.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING');
+    expect(bad, out).toEqual([]);
+    for (const id of required) {
+      expect(checks.find((c) => c.id === id)?.status, `${id}\n${out}`).toBe('SUCCESS');
+    }
+  });
+});
