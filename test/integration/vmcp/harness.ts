@@ -5,11 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { pino } from 'pino';
 import { z } from 'zod';
+import { KubeApiError as ApiError, type KubeRequest } from '../../../src/actors/kube/kube-api.ts';
 import type { ResourceId } from '../../../src/api/resources.ts';
+import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
 import {
   startVmcpController,
   type VmcpController,
@@ -64,7 +67,8 @@ export async function startEnv(): Promise<Env> {
       return c;
     },
     async stop() {
-      await Promise.all(controllers.map((c) => c.stop(2000)));
+      // allSettled: a test may have stopped its controller already.
+      await Promise.allSettled(controllers.map((c) => c.stop(2000)));
       await kube.close();
       await cp.stop();
     },
@@ -165,6 +169,24 @@ export async function serviceAccountKubeconfig(env: Env, ns: string, sa: string)
   ].join('\n');
 }
 
+/** An API client authenticated as the ServiceAccount (bearer token), to check what its Role allows. */
+export async function asServiceAccount(env: Env, ns: string, sa: string): Promise<KubeHttp> {
+  const kc = new KubeConfig();
+  kc.loadFromString(await serviceAccountKubeconfig(env, ns, sa));
+  return createKubeHttp(kc);
+}
+
+/** The HTTP status of a request made as someone: 200-class on success, the error's code otherwise. */
+export async function statusOf(api: KubeHttp, req: KubeRequest): Promise<number> {
+  try {
+    await api.request(req);
+    return 200;
+  } catch (err) {
+    if (err instanceof ApiError && err.code !== undefined) return err.code;
+    throw err;
+  }
+}
+
 export interface McpBackend {
   url: string;
   /** Per HTTP request: whether the required headers matched (values are never recorded). */
@@ -217,8 +239,10 @@ export async function startMcpBackend(opts: {
     url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}/mcp`,
     seen,
     close: async () => {
-      await new Promise((r) => server.close(r));
+      const closed = new Promise((r) => server.close(r));
+      // Gateways keep streams open; close them so the server can finish closing.
       server.closeAllConnections();
+      await closed;
     },
   };
 }

@@ -17,8 +17,9 @@ import { MCP_GROUP, MCP_REMOTE_ENDPOINT, VIRTUAL_MCP_SERVER } from '../../../src
 import { makeControlPlaneCerts } from '../../../src/runtime/control-plane/certs.ts';
 import type { VmcpController } from '../../../src/runtime/vmcp/controller.ts';
 import { REPO_ROOT } from '../../support/control-plane.ts';
-import { KubeApiError, type KubeObject } from '../../support/kube-objects.ts';
+import type { KubeObject } from '../../support/kube-objects.ts';
 import {
+  asServiceAccount,
   CONFIG_MAP,
   condition,
   DEPLOYMENT,
@@ -38,6 +39,7 @@ import {
   serviceAccountKubeconfig,
   startEnv,
   startMcpBackend,
+  statusOf,
   vmcp,
 } from './harness.ts';
 
@@ -342,16 +344,16 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
     const column = table.columnDefinitions.findIndex((col) => col.name === 'Session');
     expect(table.rows[0]?.cells[column]).toBe('Ready');
 
-    // Static mode gives the gateway no access to Secrets: they reach it only through its environment.
-    const { kubeObjects } = await import('../../support/kube-objects.ts');
-    const { KubeConfig } = await import('@kubernetes/client-node');
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfigPath);
-    const asGateway = kubeObjects(kc);
+    // Static mode gives the gateway no access to Secrets (they reach it only through its environment), while its
+    // own token can read what the reporter needs. (200 on the first call proves the token authenticates at all.)
+    const asGateway = await asServiceAccount(env, ns, 'vmcp-gw');
     try {
-      const denied = await asGateway.get(SECRET, ns, 'search-credentials').catch((e: unknown) => e);
-      expect(denied).toBeInstanceOf(KubeApiError);
-      expect((denied as KubeApiError).status).toBe(403);
+      const crs = `/apis/toolhive.stacklok.dev/v1alpha1/namespaces/${ns}`;
+      expect(await statusOf(asGateway, { method: 'GET', path: `${crs}/virtualmcpservers/gw` })).toBe(200);
+      expect(
+        await statusOf(asGateway, { method: 'GET', path: `/api/v1/namespaces/${ns}/secrets/search-credentials` }),
+      ).toBe(403);
+      expect(await statusOf(asGateway, { method: 'GET', path: `/api/v1/namespaces/${ns}/configmaps` })).toBe(403);
     } finally {
       await asGateway.close();
     }
