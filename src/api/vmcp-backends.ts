@@ -4,6 +4,7 @@
 // values reach the pod only through secretKeyRef variables. An endpoint that cannot be set up exactly as declared
 // is left out with a reason (a missing Secret would otherwise keep the whole gateway pod from starting, and a missing
 // CA or tool filter must not be replaced by weaker trust or more tools).
+import { parse as parseYaml } from 'yaml';
 import { checkCaBundle, DEFAULT_CA_BUNDLE_KEY } from './endpoint-ca-bundle.ts';
 import type { ConfigMap, Endpoint, SecretKeys } from './endpoint-model.ts';
 import {
@@ -14,7 +15,7 @@ import {
 } from './gateway-config.ts';
 import type { VirtualMCPServerBackendTools } from './generated/index.ts';
 import { assignEnvNames, authSecretEnvVar, type EnvNameRequest, headerSecretEnvVar } from './vmcp-env.ts';
-import { backendName, caBundleMount } from './vmcp-names.ts';
+import { backendName, CONFIG_KEY, caBundleMount } from './vmcp-names.ts';
 import type { VmcpSnapshot } from './vmcp-snapshot.ts';
 
 /** An environment variable of the gateway container filled from a Secret key. */
@@ -66,6 +67,7 @@ export function staticBackends(snapshot: VmcpSnapshot): StaticBackends {
   const out: StaticBackends = { included: [], skipped: [], env: [], caMounts: [], tools: [] };
   const usedBackendNames = new Map<string, string>();
   const vmcpTools = new Map((snapshot.vmcp?.spec.aggregation?.tools ?? []).map((t) => [t.backend, t]));
+  const servedProxies = proxiesInCurrentConfig(snapshot);
 
   // Sorted here too, so the rendered config never depends on the order the caches returned the members in.
   const members = [...snapshot.endpoints].sort((a, b) =>
@@ -78,14 +80,24 @@ export function staticBackends(snapshot: VmcpSnapshot): StaticBackends {
       skip('the endpoint is being deleted');
       continue;
     }
-    const available = endpoint.status?.url;
+    // THV-0067: an empty status.url on a proxy means "not yet available: skip, do not remove". A proxy the running
+    // gateway already serves (its rollout, say) keeps its entry, so the gateway pods do not roll for it twice.
+    const kept =
+      endpoint.spec.type === 'proxy' && endpoint.status?.phase !== 'Failed'
+        ? servedProxies.get(backendName(name))
+        : undefined;
+    const available = endpoint.status?.url || kept;
     if (!available) {
-      skip(
-        endpoint.spec.type === 'proxy'
-          ? 'not yet available: status.url is empty until the proxy Deployment is ready'
-          : 'not yet available: status.url is empty until the endpoint is validated',
-        true,
-      );
+      if (endpoint.status?.phase === 'Failed') {
+        skip('the endpoint is Failed (kubectl describe mcpre shows why)');
+      } else {
+        skip(
+          endpoint.spec.type === 'proxy'
+            ? 'not yet available: status.url is empty until the proxy Deployment is ready'
+            : 'not yet available: status.url is empty until the endpoint is validated',
+          true,
+        );
+      }
       continue;
     }
     const bn = backendName(name);
@@ -292,6 +304,22 @@ function toolSettings(
     ...(overrides ? { overrides } : {}),
     ...(excludeAll ? { excludeAll } : {}),
   });
+}
+
+/** Proxy backends (name to URL) in the config the operator last wrote, read back from the owned ConfigMap. */
+function proxiesInCurrentConfig(snapshot: VmcpSnapshot): Map<string, string> {
+  const text = (snapshot.owned.ConfigMap as ConfigMap | null)?.data?.[CONFIG_KEY];
+  const out = new Map<string, string>();
+  if (!text) return out;
+  try {
+    const doc = parseYaml(text) as { backends?: Array<{ name?: unknown; type?: unknown; url?: unknown }> } | null;
+    for (const b of doc?.backends ?? []) {
+      if (b.type === 'proxy' && typeof b.name === 'string' && typeof b.url === 'string') out.set(b.name, b.url);
+    }
+  } catch {
+    // Not ours to repair: the next render replaces it.
+  }
+  return out;
 }
 
 function uniqueSorted(env: SecretEnv[]): SecretEnv[] {

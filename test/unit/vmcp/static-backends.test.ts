@@ -194,4 +194,20 @@ describe('staticBackends', () => {
     expect(out.caMounts[0]?.path).toBe('/etc/toolhive/ca-bundles/docs.internal/ca.crt');
     expect(out.caMounts[0]?.volume).toMatch(/^ca-bundle-docs-internal-[0-9a-f]{8}$/);
   });
+  it('keeps a proxy the running gateway serves while its status.url is briefly empty, but not a failed one', () => {
+    const served = configMap('vmcp-gw-config', {
+      'config.yaml':
+        'backends:\n  - name: wiki\n    type: proxy\n    url: http://wiki.svc:8080/mcp\n  - name: broken\n    type: proxy\n    url: http://broken.svc:8080/mcp\n',
+    });
+    const broken = proxy('broken', undefined);
+    broken.status = { phase: 'Failed' };
+    const s = snapshot(vmcp('gw'), [proxy('wiki', undefined), broken, proxy('new', undefined)]);
+    s.owned.ConfigMap = served;
+    const out = staticBackends(s);
+    expect(out.included.map((b) => [b.endpoint, b.config.url])).toEqual([['wiki', 'http://wiki.svc:8080/mcp']]);
+    expect(out.skipped.map((x) => [x.endpoint, x.pending])).toEqual([
+      ['broken', false],
+      ['new', true],
+    ]);
+  });
 });
