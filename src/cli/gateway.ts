@@ -16,6 +16,7 @@ export function registerGateway(program: Command): void {
     )
     .option('--namespace <ns>', "namespace of the Lease and of --group (default: the pod's)")
     .option('--group <name>', 'dynamic mode: serve the MCPRemoteEndpoints of this MCPGroup, watched in --namespace')
+    .option('--debug', 'serve the live state-chart view at /debug/actors (backend sessions, replica)')
     .option('--proxy-mode', 'run as the proxy pod of a type: proxy MCPRemoteEndpoint (settings from MCPRE_PROXY_* env)')
     .action(
       async (opts: {
@@ -27,6 +28,7 @@ export function registerGateway(program: Command): void {
         namespace?: string;
         group?: string;
         proxyMode?: boolean;
+        debug?: boolean;
       }) => {
         const { runGateway } = await import('../runtime/gateway/run-gateway.ts');
         await runGateway(opts);

@@ -2,7 +2,9 @@
 // the HTTP front. The only place that knows all of them; `mcpre gateway` and `mcpre up` both start one through here.
 import type { Server as HttpServer } from 'node:http';
 import { type Logger, pino } from 'pino';
+import type { InspectionEvent } from 'xstate';
 import type { GatewayConfig } from '../../api/gateway-config.ts';
+import type { ActorDirectory } from '../inspection/actor-directory.ts';
 import { Aggregator } from './aggregator.ts';
 import { type AuditSink, auditLogger } from './audit.ts';
 import { createCedarAuthorizer } from './authz.ts';
@@ -17,7 +19,7 @@ import { GatewayMetrics } from './metrics.ts';
 import { createOutgoingFetch } from './outgoing-fetch.ts';
 import { Router } from './router.ts';
 import { SdkClientBackend } from './sdk-client-backend.ts';
-import { sessionActorBackendFactory } from './session-actor-backend.ts';
+import { inspectedSessionActorBackendFactory, sessionActorBackendFactory } from './session-actor-backend.ts';
 import { createSessionServer } from './session-server.ts';
 import { ResourceSubscriptions } from './subscriptions.ts';
 
@@ -42,6 +44,8 @@ export interface StartGatewayOptions {
   createBackend?: BackendFactory;
   replica?: ReplicaGate;
   requestTimeoutMs?: number;
+  /** Serve the /debug/actors live view of these actors (session actors are reported to it automatically). */
+  debug?: { directory: ActorDirectory };
   /** A further readiness condition (dynamic discovery not yet synced): returns why the gateway is not ready. */
   notReadyReason?: () => string | undefined;
   /** Extra sink for audit records (tests); the audit log line is always written. */
@@ -73,15 +77,19 @@ export const sdkClientBackendFactory: BackendFactory = (setup, logger) =>
  * re-initialization). MCPRE_GATEWAY_SESSIONS=sdk selects the simpler SDK-Client adapter, which also relays
  * sampling/elicitation requests (the actor's connection does not offer those capabilities yet).
  */
-export function defaultBackendFactory(env: NodeJS.ProcessEnv = process.env): BackendFactory {
-  return env.MCPRE_GATEWAY_SESSIONS === 'sdk' ? sdkClientBackendFactory : sessionActorBackendFactory;
+export function defaultBackendFactory(
+  env: NodeJS.ProcessEnv = process.env,
+  inspect?: (event: InspectionEvent) => void,
+): BackendFactory {
+  if (env.MCPRE_GATEWAY_SESSIONS === 'sdk') return sdkClientBackendFactory;
+  return inspect ? inspectedSessionActorBackendFactory(inspect) : sessionActorBackendFactory;
 }
 
 export async function startGateway(opts: StartGatewayOptions): Promise<RunningGateway> {
   const { config } = opts;
   const logger = opts.logger ?? defaultLogger();
   const metrics = new GatewayMetrics();
-  const createBackend = opts.createBackend ?? defaultBackendFactory();
+  const createBackend = opts.createBackend ?? defaultBackendFactory(process.env, opts.debug?.directory.inspect);
   const host = opts.host ?? '127.0.0.1';
 
   const aggregator = new Aggregator({
@@ -171,6 +179,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     readiness,
     metrics,
     logger,
+    ...(opts.debug ? { extraRoutes: await debugRoutes(opts.debug.directory) } : {}),
   });
   const url = await listen(httpServer, opts.port ?? 0, host);
   logger.info({ url: url.href, backends: statuses().length }, 'gateway listening');
@@ -210,4 +219,14 @@ export function defaultLogger(level = process.env.MCPRE_LOG_LEVEL ?? 'info'): Lo
     },
     pino.destination({ dest: 2, sync: false }),
   );
+}
+
+/** The live state-chart view (issue 6's handler) over the machines a gateway runs. Loaded only when asked for. */
+async function debugRoutes(directory: ActorDirectory) {
+  const [{ createDebugHandler }, { backendSessionMachine }, { gatewayReplicaMachine }] = await Promise.all([
+    import('../debug-view/debug-handler.ts'),
+    import('../../machines/backend-session.ts'),
+    import('../../machines/gateway-replica.ts'),
+  ]);
+  return createDebugHandler({ directory, machines: [backendSessionMachine, gatewayReplicaMachine] });
 }

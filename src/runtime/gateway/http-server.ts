@@ -24,6 +24,8 @@ export interface GatewayHttpOptions {
   readiness: () => Readiness;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** More routes (the /debug/actors live view); returns true when it answered. Behind the Host/Origin checks. */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export function createGatewayHttpServer(opts: GatewayHttpOptions): HttpServer {
@@ -57,8 +59,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: GatewayHt
     }
     case '/mcp':
       return handleMcp(req, res, opts);
-    default:
+    default: {
+      if (opts.extraRoutes) {
+        const guard = checkHostAndOrigin(req, opts.originPolicy);
+        if (!guard.ok) return text(res, guard.status, `${guard.message}\n`);
+        if (opts.extraRoutes(req, res)) return;
+      }
       return text(res, 404, 'not found: the MCP endpoint is /mcp\n');
+    }
   }
 }
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { createActor } from 'xstate';
+import { createActor, type InspectionEvent } from 'xstate';
 import { createLeaseActors, type LeaseClock } from '../../actors/lease/lease-actors.ts';
 import type { LeaseConfig } from '../../api/gateway-config.ts';
 import { gatewayReplicaMachine } from '../../machines/gateway-replica.ts';
@@ -19,6 +19,8 @@ export interface ReplicaOptions {
   kubeconfigPath?: string;
   identity?: string;
   logger: Logger;
+  /** Report the replica chart to an inspector (the /debug/actors directory). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 export interface RunningReplica extends ReplicaGate {
@@ -68,6 +70,8 @@ export function runReplica(
   const identity = opts.identity ?? `${process.env.POD_NAME ?? hostname()}_${randomUUID().slice(0, 8)}`;
   const namespace = resolveLeaseNamespace(opts.lease, opts.namespace);
   const actor = createActor(gatewayReplicaMachine.provide({ actors: createLeaseActors(opts.api, opts.clock) }), {
+    systemId: 'gateway-replica',
+    ...(opts.inspect ? { inspect: opts.inspect } : {}),
     input: {
       identity,
       namespace,

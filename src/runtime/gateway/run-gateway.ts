@@ -10,6 +10,7 @@ import {
 } from '../../api/gateway-config.ts';
 import type { MCPToolConfigSpec } from '../../api/generated/index.ts';
 import { MCP_TOOL_CONFIG } from '../../api/resources.ts';
+import { ActorDirectory } from '../inspection/actor-directory.ts';
 import { defaultLogger, type RunningGateway, startGateway } from './gateway.ts';
 
 export interface RunGatewayOptions {
@@ -21,6 +22,8 @@ export interface RunGatewayOptions {
   namespace?: string;
   group?: string;
   proxyMode?: boolean;
+  /** Serve the /debug/actors live view. */
+  debug?: boolean;
 }
 
 export async function loadGatewayConfigFile(path: string): Promise<GatewayConfig> {
@@ -58,6 +61,7 @@ export async function runGateway(opts: RunGatewayOptions): Promise<void> {
   }
   const logger = defaultLogger(opts.logLevel);
   const stops: Array<() => Promise<void>> = [];
+  const directory = opts.debug ? new ActorDirectory({ now: () => Date.now() }) : undefined;
   try {
     // With a Lease in the config, only the replica holding it opens direct backends and reports ready.
     const replica = config.lease
@@ -66,6 +70,7 @@ export async function runGateway(opts: RunGatewayOptions): Promise<void> {
           namespace: opts.namespace,
           kubeconfigPath: opts.kubeconfig,
           logger,
+          ...(directory ? { inspect: directory.inspect } : {}),
         })
       : undefined;
     if (replica) stops.push(() => replica.stop());
@@ -79,6 +84,7 @@ export async function runGateway(opts: RunGatewayOptions): Promise<void> {
       logger,
       replica,
       notReadyReason: () => discoveryPending,
+      ...(directory ? { debug: { directory } } : {}),
     });
     // Close the direct backends first, then release the Lease, so two replicas never hold them at once.
     stops.unshift(() => gateway.close());

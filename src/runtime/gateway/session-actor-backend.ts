@@ -5,6 +5,7 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import type { InspectionEvent } from 'xstate';
 import type { OutgoingAuth } from '../../actors/mcp/auth/types.ts';
 import { BackendError } from '../../actors/mcp/errors.ts';
 import type { BackendConnection } from '../../machines/backend-session-protocol.ts';
@@ -52,10 +53,13 @@ export class SessionActorBackend implements Backend {
   #watched: BackendConnection | undefined;
   #unwatch: (() => void) | undefined;
 
-  constructor(setup: BackendSetup, logger: Logger) {
+  readonly #inspect: ((event: InspectionEvent) => void) | undefined;
+
+  constructor(setup: BackendSetup, logger: Logger, inspect?: (event: InspectionEvent) => void) {
     this.#setup = setup;
     this.info = setup.info;
     this.#logger = logger;
+    this.#inspect = inspect;
   }
 
   onChange(listener: () => void): () => void {
@@ -84,6 +88,7 @@ export class SessionActorBackend implements Backend {
       caBundlePem: setup.caPem,
       caBundleSource: `CA bundle of backend ${setup.info.name}`,
       log: this.#logger,
+      ...(this.#inspect ? { inspect: this.#inspect } : {}),
     });
     this.#session = session;
     session.actor.on('lists.changed', (event) => {
@@ -173,4 +178,9 @@ export class SessionActorBackend implements Backend {
 
 export function sessionActorBackendFactory(setup: BackendSetup, logger: Logger): Backend {
   return new SessionActorBackend(setup, logger);
+}
+
+/** The same, with every session actor reported to an inspector (the /debug/actors directory). */
+export function inspectedSessionActorBackendFactory(inspect: (event: InspectionEvent) => void) {
+  return (setup: BackendSetup, logger: Logger): Backend => new SessionActorBackend(setup, logger, inspect);
 }

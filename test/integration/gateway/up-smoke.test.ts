@@ -14,7 +14,7 @@ afterEach(() => {
 });
 
 describe('mcpre up', () => {
-  it('prints a gateway URL that serves the demo tools, and exits 0 on SIGTERM', async () => {
+  it('prints a gateway URL that serves the demo tools and a live view of its actors, and exits 0 on SIGTERM', async () => {
     child = spawn(process.execPath, ['src/cli.ts', 'up', '--port', '0'], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -46,6 +46,18 @@ describe('mcpre up', () => {
     const result = await client.callTool({ name: 'beta_add', arguments: { a: 1, b: 2 } });
     expect(result.structuredContent).toEqual({ sum: 3 });
     await client.close();
+
+    // The live state-chart view shows both backend session actors, ready.
+    const debug = /live state charts (http:\/\/127\.0\.0\.1:\d+\/debug\/actors)/.exec(stdout);
+    expect(debug).not.toBeNull();
+    const view = (await (await fetch(`${debug![1]}.json`)).json()) as {
+      actors: Array<{ id: string; machine: string; value: unknown }>;
+    };
+    expect(view.actors.map((a) => [a.id, a.machine])).toEqual([
+      ['backend:alpha', 'backendSession'],
+      ['backend:beta', 'backendSession'],
+    ]);
+    expect(JSON.stringify(view.actors[0]?.value)).toContain('ready');
 
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
