@@ -24,9 +24,9 @@ const child = setup({
   },
 });
 
-const parent = setup({}).createMachine({
+const parent = setup({ actors: { child } }).createMachine({
   id: 'root',
-  entry: spawnChild(child, { id: 'b1', systemId: 'backend:b1' }),
+  entry: spawnChild('child', { id: 'b1', systemId: 'backend:b1' }),
 });
 
 describe('ActorDirectory', () => {
