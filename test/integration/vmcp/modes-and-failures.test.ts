@@ -211,8 +211,16 @@ describe('discovered mode', () => {
       ['alpha', 'Ready'],
       ['beta', 'Ready'],
     ]);
-    const beta2 = await env.kube.get(MCP_REMOTE_ENDPOINT, ns, 'beta');
-    expect(beta2.status.session).toMatchObject({ state: 'Ready', circuit: 'Closed' });
+    // Endpoint sessions are written just after the VirtualMCPServer's list.
+    const session = await eventually('the proxy endpoint session', async () => {
+      const e = await env.kube.get(MCP_REMOTE_ENDPOINT, ns, 'beta');
+      return e.status?.session?.state === 'Ready' ? e.status.session : undefined;
+    });
+    expect(session).toMatchObject({
+      state: 'Ready',
+      circuit: 'Closed',
+      reportedBy: expect.stringMatching(/^vmcp-dyn-pod-0/),
+    });
   }, 60_000);
 });
 

@@ -241,18 +241,28 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
     const c = container(d);
 
     // The kubelet's part: the config volume, the CA volume at its mount path, env from literals, fields and Secrets.
-    const configPath = join(dir, 'config.yaml');
-    await writeFile(configPath, data(cm)['config.yaml'] ?? '');
+    // Mounts go to their real paths (these tests run as root, like a kubelet); without the rights to write there, they
+    // go under the scratch directory and the config's paths are re-rooted the same way (a chroot by hand).
+    let configText = data(cm)['config.yaml'] ?? '';
     for (const mount of c.volumeMounts as Array<{ name: string; mountPath: string }>) {
       const volume = d.spec.template.spec.volumes.find((v: { name: string }) => v.name === mount.name);
       if (volume.name === 'config') continue;
       const source = await get(CONFIG_MAP, volume.configMap.name);
+      let root = '';
+      try {
+        await mkdir(mount.mountPath, { recursive: true });
+      } catch {
+        root = join(dir, 'root');
+        configText = configText.replaceAll(mount.mountPath, join(root, mount.mountPath));
+      }
       for (const item of volume.configMap.items) {
-        const file = join(mount.mountPath, item.path);
+        const file = join(root, mount.mountPath, item.path);
         await mkdir(dirname(file), { recursive: true });
         await writeFile(file, data(source)[item.key] ?? '');
       }
     }
+    const configPath = join(dir, 'config.yaml');
+    await writeFile(configPath, configText);
     const podEnv: Record<string, string> = {};
     for (const e of c.env) {
       if (e.value !== undefined) podEnv[e.name] = e.value;
