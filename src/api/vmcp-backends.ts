@@ -4,6 +4,7 @@
 // values reach the pod only through secretKeyRef variables. An endpoint that cannot be set up exactly as declared
 // is left out with a reason (a missing Secret would otherwise keep the whole gateway pod from starting, and a missing
 // CA or tool filter must not be replaced by weaker trust or more tools).
+
 import { parse as parseYaml } from 'yaml';
 import { checkCaBundle, DEFAULT_CA_BUNDLE_KEY } from './endpoint-ca-bundle.ts';
 import type { ConfigMap, Endpoint, SecretKeys } from './endpoint-model.ts';
@@ -14,6 +15,7 @@ import {
   type OutgoingAuthConfig,
 } from './gateway-config.ts';
 import type { VirtualMCPServerBackendTools } from './generated/index.ts';
+import { proxyMcpUrl } from './proxy-url.ts';
 import { assignEnvNames, authSecretEnvVar, type EnvNameRequest, headerSecretEnvVar } from './vmcp-env.ts';
 import { backendName, CONFIG_KEY, caBundleMount } from './vmcp-names.ts';
 import type { VmcpSnapshot } from './vmcp-snapshot.ts';
@@ -134,7 +136,7 @@ export function staticBackends(snapshot: VmcpSnapshot): StaticBackends {
       name: bn,
       // RFC: direct backends are called at spec.remoteURL; proxies at their Service (status.url), which speaks
       // Streamable HTTP whatever the remote's transport.
-      url: isDirect ? endpoint.spec.remoteURL : available,
+      url: isDirect ? endpoint.spec.remoteURL : proxyMcpUrl(available),
       transport: isDirect ? endpoint.spec.transport : 'streamable-http',
       type: isDirect ? 'direct' : 'proxy',
       headers: headers.value.plain,

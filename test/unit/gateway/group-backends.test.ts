@@ -76,7 +76,7 @@ describe('groupBackends', () => {
     const [proxied, zeta] = desired;
     expect(proxied?.result.ok && proxied.result.setup.info).toEqual({
       name: 'proxied',
-      url: 'http://proxied.tools.svc.cluster.local:8080',
+      url: 'http://proxied.tools.svc.cluster.local:8080/mcp',
       type: 'proxy',
       authMethod: 'unauthenticated',
     });

@@ -63,7 +63,7 @@ describe('staticBackends', () => {
       expect.objectContaining({
         name: 'wiki',
         type: 'proxy',
-        url: 'http://mcpre-wiki.team-a.svc.cluster.local:8080',
+        url: 'http://mcpre-wiki.team-a.svc.cluster.local:8080/mcp',
         transport: 'streamable-http',
         headerEnvVars: {},
       }),

@@ -3,10 +3,12 @@
 // spec.remoteURL; `type: proxy` uses status.url, and an empty status.url means "not yet available": a proxy backend the
 // gateway already serves is kept as it was, never removed for it. Anything that cannot be resolved exactly (a missing
 // Secret, an auth type the gateway cannot apply, a CA bundle that is not PEM) leaves that backend out with a reason.
+
 import { createHash } from 'node:crypto';
 import type { ConfigMap, Endpoint, ExternalAuthConfig, KubeObject } from '../../../api/endpoint-model.ts';
 import { headerNameProblem } from '../../../api/gateway-config.ts';
 import type { MCPToolConfigSpec } from '../../../api/generated/index.ts';
+import { proxyMcpUrl } from '../../../api/proxy-url.ts';
 import type { OutgoingAuthMethod } from '../backend.ts';
 import type { DesiredBackend } from '../backend-set.ts';
 import { checkPemBundle, type SetupResult } from '../backend-setup.ts';
@@ -47,7 +49,7 @@ export function groupBackends(
       else desired.push(leftOut(name, type, 'the proxy is not available yet (status.url is empty)'));
       continue;
     }
-    desired.push(resolveEndpoint(snapshot, endpoint, type, url));
+    desired.push(resolveEndpoint(snapshot, endpoint, type, type === 'direct' ? url : proxyMcpUrl(url)));
   }
   return desired;
 }
