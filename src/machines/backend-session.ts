@@ -32,6 +32,7 @@ import {
 import type {
   BackendConnection,
   BackendLists,
+  BackendProtocol,
   ListChangeKind,
   ListKind,
   SessionFailure,
@@ -43,6 +44,11 @@ export interface BackendSessionInput {
   backendId: string;
   rng: SessionRng;
   policy?: Partial<SessionPolicy>;
+  /**
+   * How to reach the backend, handed to the `connect` effect. Data in the input (not a closure in the provided
+   * actors) so one provided machine serves every backend: providing per backend would copy the whole chart each time.
+   */
+  protocol?: BackendProtocol;
 }
 
 /** Why the current attempt to establish a session runs. */
@@ -65,6 +71,7 @@ export interface StreamContext {
 
 export interface BackendSessionContext {
   backendId: string;
+  protocol: BackendProtocol | undefined;
   policy: SessionPolicy;
   rng: SessionRng;
   /** The live connection: set from `connect` until the session is left; callers get it only while `ready`. */
@@ -121,9 +128,11 @@ export type BackendSessionEmitted =
 export interface ConnectInput {
   backendId: string;
   cause: EstablishCause;
+  protocol: BackendProtocol | undefined;
 }
 export interface ConnectionInput {
   connection: BackendConnection;
+  backendId: string;
 }
 export interface FetchListsInput {
   connection: BackendConnection;
@@ -386,6 +395,7 @@ export const backendSessionMachine = setup({
   id: 'backendSession',
   context: ({ input }) => ({
     backendId: input.backendId,
+    protocol: input.protocol,
     policy: resolvePolicy(input.policy),
     rng: input.rng,
     connection: undefined,
@@ -417,7 +427,7 @@ export const backendSessionMachine = setup({
       invoke: {
         id: 'connect',
         src: 'connect',
-        input: ({ context }) => ({ backendId: context.backendId, cause: context.cause }),
+        input: ({ context }) => ({ backendId: context.backendId, cause: context.cause, protocol: context.protocol }),
         onDone: { target: 'session', actions: 'adoptConnection' },
         onError: [...failAttempt],
       },
@@ -431,7 +441,7 @@ export const backendSessionMachine = setup({
       invoke: {
         id: 'reconnect',
         src: 'connect',
-        input: ({ context }) => ({ backendId: context.backendId, cause: context.cause }),
+        input: ({ context }) => ({ backendId: context.backendId, cause: context.cause, protocol: context.protocol }),
         onDone: { target: 'session', actions: 'adoptConnection' },
         onError: [...failAttempt],
       },
@@ -441,7 +451,7 @@ export const backendSessionMachine = setup({
       invoke: {
         id: 'holdConnection',
         src: 'holdConnection',
-        input: ({ context }) => ({ connection: context.connection as BackendConnection }),
+        input: ({ context }) => ({ connection: context.connection as BackendConnection, backendId: context.backendId }),
       },
       initial: 'initializing',
       on: { close: '.closing' },
@@ -452,7 +462,10 @@ export const backendSessionMachine = setup({
           invoke: {
             id: 'initialize',
             src: 'initialize',
-            input: ({ context }) => ({ connection: context.connection as BackendConnection }),
+            input: ({ context }) => ({
+              connection: context.connection as BackendConnection,
+              backendId: context.backendId,
+            }),
             onDone: { target: 'discovering', actions: 'recordSession' },
             onError: [...failAttempt],
           },
@@ -580,7 +593,10 @@ export const backendSessionMachine = setup({
           invoke: {
             id: 'terminate',
             src: 'terminate',
-            input: ({ context }) => ({ connection: context.connection as BackendConnection }),
+            input: ({ context }) => ({
+              connection: context.connection as BackendConnection,
+              backendId: context.backendId,
+            }),
             onDone: '#backendSession.closed',
             onError: '#backendSession.closed',
           },
@@ -604,7 +620,11 @@ export const backendSessionMachine = setup({
           invoke: {
             id: 'probe',
             src: 'connect',
-            input: ({ context }) => ({ backendId: context.backendId, cause: context.cause }),
+            input: ({ context }) => ({
+              backendId: context.backendId,
+              cause: context.cause,
+              protocol: context.protocol,
+            }),
             onDone: { target: '#backendSession.session', actions: 'adoptConnection' },
             onError: [
               { guard: 'isNonRetryable', target: '#backendSession.failed', actions: 'recordFatal' },

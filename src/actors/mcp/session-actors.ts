@@ -1,5 +1,6 @@
-// The production implementations of the backend-session machine's named actors, over one BackendProtocol. The runtime
-// composes: `backendSessionMachine.provide({ actors: createBackendSessionActors(protocol, { log }) })`.
+// The production implementations of the backend-session machine's named actors. Each backend's BackendProtocol comes
+// in the machine input (and from there in the connect input), so the runtime provides these once and one machine
+// serves every backend: `backendSessionMachine.provide({ actors: createBackendSessionActors({ log }) })`.
 import type { Logger } from 'pino';
 import { type EventObject, fromCallback, fromPromise } from 'xstate';
 import type {
@@ -11,13 +12,14 @@ import type {
 } from '../../machines/backend-session.ts';
 import { toSessionFailure } from '../../machines/backend-session-failures.ts';
 import { listChangeKindOf } from '../../machines/backend-session-lists.ts';
-import type { BackendConnection, BackendLists, BackendProtocol, SessionInfo } from './protocol.ts';
+import type { BackendConnection, BackendLists, SessionInfo } from './protocol.ts';
 
-export function createBackendSessionActors(protocol: BackendProtocol, deps: { log: Logger }) {
+export function createBackendSessionActors(deps: { log: Logger }) {
   const { log } = deps;
   return {
-    connect: fromPromise<BackendConnection, ConnectInput>(async ({ signal }) => {
-      const connection = await protocol.connect(signal);
+    connect: fromPromise<BackendConnection, ConnectInput>(async ({ input, signal }) => {
+      if (!input.protocol) throw new Error(`backend ${input.backendId}: no protocol in the session input`);
+      const connection = await input.protocol.connect(signal);
       if (signal.aborted) {
         // The machine moved on while we connected (close, timeout): nobody will own this connection.
         await connection.close();
@@ -50,7 +52,7 @@ export function createBackendSessionActors(protocol: BackendProtocol, deps: { lo
           return;
         }
         // RFC: notifications we do not act on are logged and dropped.
-        log.debug({ method: event.method }, 'backend notification dropped');
+        log.debug({ backend: input.backendId, method: event.method }, 'backend notification dropped');
       });
       return () => {
         off();

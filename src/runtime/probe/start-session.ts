@@ -68,6 +68,18 @@ function logTransitions(actor: BackendSessionActor, log: Logger): void {
   });
 }
 
+const machines = new WeakMap<Logger, ReturnType<typeof backendSessionMachine.provide>>();
+
+/** One provided machine per logger, shared by every session that logs there (a chart copy costs ~50 KiB). */
+function providedMachine(log: Logger) {
+  let machine = machines.get(log);
+  if (!machine) {
+    machine = backendSessionMachine.provide({ actors: createBackendSessionActors({ log }) });
+    machines.set(log, machine);
+  }
+  return machine;
+}
+
 export function startBackendSession(options: StartBackendSessionOptions): RunningBackendSession {
   const ownHttp = options.http === undefined;
   const http =
@@ -83,12 +95,11 @@ export function startBackendSession(options: StartBackendSessionOptions): Runnin
     log,
     requestTimeoutMs: options.requestTimeoutMs,
   });
-  const machine = backendSessionMachine.provide({ actors: createBackendSessionActors(protocol, { log }) });
-  const actor = createActor(machine, {
+  const actor = createActor(providedMachine(options.log), {
     clock,
     id: options.backendId,
     systemId: `backend:${options.backendId}`,
-    input: { backendId: options.backendId, rng: options.rng ?? systemRng(), policy: options.policy },
+    input: { backendId: options.backendId, rng: options.rng ?? systemRng(), policy: options.policy, protocol },
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   logTransitions(actor, log);

@@ -128,7 +128,7 @@ export function createHarness(options: { script?: Script; policy?: Partial<Sessi
         if (result instanceof FakeConnection) connections.push(result);
         return answer(result);
       }),
-      initialize: fromPromise<SessionInfo, { connection: BackendConnection }>(async ({ input }) => {
+      initialize: fromPromise<SessionInfo, { connection: BackendConnection; backendId: string }>(async ({ input }) => {
         calls.push({ name: 'initialize', at: clock.now(), input });
         const n = counts.initialize++;
         const conn = input.connection as FakeConnection;
@@ -142,7 +142,7 @@ export function createHarness(options: { script?: Script; policy?: Partial<Sessi
           return answer(Object.fromEntries(input.kinds.map((k) => [k, []])));
         },
       ),
-      holdConnection: fromCallback<EventObject, { connection: BackendConnection }>(({ input }) => {
+      holdConnection: fromCallback<EventObject, { connection: BackendConnection; backendId: string }>(({ input }) => {
         return () => {
           void input.connection.close();
         };
@@ -164,7 +164,7 @@ export function createHarness(options: { script?: Script; policy?: Partial<Sessi
           };
         },
       ),
-      terminate: fromPromise<void, { connection: BackendConnection }>(async ({ input }) => {
+      terminate: fromPromise<void, { connection: BackendConnection; backendId: string }>(async ({ input }) => {
         calls.push({ name: 'terminate', at: clock.now(), input });
         await input.connection.terminate(new AbortController().signal);
       }),

@@ -24,6 +24,25 @@ import { fingerprint } from '../log.ts';
 import type { ConnectionEvent, NotificationStreamHandlers, NotificationStreamOutcome } from '../protocol.ts';
 import type { McpTransport, RequestHooks, TransportOptions } from './types.ts';
 
+/** Messages that are safe to send twice: session lifecycle and listings. */
+const REPEATABLE = new Set([
+  'initialize',
+  'notifications/initialized',
+  'notifications/cancelled',
+  'ping',
+  'tools/list',
+  'resources/list',
+  'resources/templates/list',
+  'prompts/list',
+]);
+
+/** Errors of a socket that died under the request (not timeouts, not refusals). */
+function isStaleSocket(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
+}
+
 /** How often a POST response stream that dropped before its response is resumed before the request fails. */
 const MAX_RESUMPTIONS = 5;
 /** The session id is echoed on every request: only visible ASCII, as the spec requires, and bounded. */
@@ -112,19 +131,33 @@ export class StreamableHttpTransport implements McpTransport {
       'content-type': 'application/json',
       accept: 'application/json, text/event-stream',
     });
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await this.#o.http.dispatcher.request({
+    const body = JSON.stringify(message);
+    const send = () =>
+      this.#o.http.dispatcher.request({
         origin: this.#origin,
         path: this.#path,
         method: 'POST',
         headers,
-        body: JSON.stringify(message),
+        body,
         signal,
         bodyTimeout: 0,
       });
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await send();
     } catch (err) {
-      throw networkError(err, what);
+      // A pooled keep-alive socket the server closed at the same moment (a restarting remote resets them all): for
+      // lifecycle and list messages, which are safe to repeat, one immediate retry on a fresh socket. Tool calls
+      // are never repeated here: the server may have received them.
+      if (!signal.aborted && isStaleSocket(err) && 'method' in message && REPEATABLE.has(message.method)) {
+        try {
+          res = await send();
+        } catch (again) {
+          throw networkError(again, what);
+        }
+      } else {
+        throw networkError(err, what);
+      }
     }
     flight?.hooks?.onStatus?.(res.statusCode);
     if (isInitializeRequest(message)) {

@@ -1,0 +1,91 @@
+// Shared by the session benchmarks: the fault fixture in its own process (so its memory is not counted as ours),
+// controlled over HTTP, plus RSS readings.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+export interface FixtureProcess {
+  url: string;
+  pid: number;
+  control(name: string, ...args: unknown[]): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+const main = fileURLToPath(new URL('../test/fixtures/mcp/fault-server-main.ts', import.meta.url));
+
+export async function startFixtureProcess(options: object = {}): Promise<FixtureProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--max-old-space-size=8192', main, JSON.stringify(options)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`fixture did not start: ${out}`)), 30_000);
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /MCPRE_FIXTURE_URL (\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1] as string);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`fixture exited with ${code}: ${out}`)));
+  });
+  child.stdout?.resume();
+  const origin = new URL(url).origin;
+  return {
+    url,
+    pid: child.pid as number,
+    async control(name, ...args) {
+      const res = await fetch(`${origin}/__control/${name}`, { method: 'POST', body: JSON.stringify(args) });
+      const body = (await res.json()) as { result?: unknown; error?: string };
+      if (!res.ok) throw new Error(`control ${name}: ${body.error}`);
+      return body.result;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Resident set size of a process in bytes (Linux /proc). */
+export function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  return kb * 1024;
+}
+
+let gcFn: (() => void) | undefined;
+/** Full GC before a memory reading; works with or without --expose-gc. */
+export function settleGc(): void {
+  if (!gcFn) {
+    gcFn = (globalThis as { gc?: () => void }).gc;
+    if (!gcFn) {
+      setFlagsFromString('--expose-gc');
+      gcFn = runInNewContext('gc') as () => void;
+    }
+  }
+  gcFn();
+  gcFn();
+}
+
+export const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+
+export function table(rows: Array<Record<string, string | number>>): string {
+  const cols = Object.keys(rows[0] ?? {});
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(width[i] as number)).join('  ');
+  return [
+    line(cols),
+    line(width.map((w) => '-'.repeat(w))),
+    ...rows.map((r) => line(cols.map((c) => String(r[c])))),
+  ].join('\n');
+}
