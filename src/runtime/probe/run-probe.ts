@@ -68,7 +68,7 @@ export async function runProbe(url: string, raw: Record<string, unknown>): Promi
       const reason = sessionReason(snapshot);
       out.fail(
         outcome === 'timeout'
-          ? `the session was not ready after ${options.timeoutMs} ms (${sessionPhase(snapshot)}${reason ? `: ${reason}` : ''}); raise --timeout or check the URL and transport`
+          ? `the session was not ready after ${options.timeoutMs} ms (${sessionPhase(snapshot)}${reason ? `: ${reason}` : ''}); raise --timeout or check the URL and transport${hint(snapshot)}`
           : outcome === 'interrupted'
             ? 'interrupted'
             : `the session did not become ready (${outcome}): ${reason ?? 'no reason recorded'}${hint(snapshot)}`,

@@ -1,8 +1,13 @@
 // `mcpre probe` as a user runs it: a child process (`npx node src/cli.ts probe ...`) against the fault fixture.
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeControlPlaneCerts } from '../../../src/runtime/control-plane/certs.ts';
 import { type FaultServer, type FaultServerOptions, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
+import { until } from './helpers.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -125,6 +130,31 @@ describe('mcpre probe', () => {
     expect(ready).toMatchObject({ transport: 'sse', sessionId: { granted: true }, getStream: { phase: 'open' } });
     expect((ready?.lists as { tools: string[] } | undefined)?.tools).toHaveLength(5);
     expect(events.at(-1)?.type).toBe('closed');
+  });
+
+  it('--watch stays connected and prints list changes; --ca-bundle makes a private CA trusted', async () => {
+    const certs = await makeControlPlaneCerts(new Date(Date.now() - 60_000));
+    const s = await start({ tls: { certPem: certs.serving.certPem, keyPem: certs.serving.keyPem } });
+    const dir = await mkdtemp(join(tmpdir(), 'mcpre-probe-'));
+    try {
+      const untrusted = await probe([s.url, '--timeout', '3s']);
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr).toMatch(/certificate/i);
+      expect(untrusted.stderr).toContain(
+        "hint: the server's certificate is not trusted: pass its CA with --ca-bundle FILE",
+      );
+      const ca = join(dir, 'ca.pem');
+      await writeFile(ca, certs.servingCa.certPem);
+      const watching = probe([s.url, '--ca-bundle', ca, '--watch', '4s']);
+      await until(() => s.control.stats().getStreams === 1, 30_000, 'the probe to open its GET stream');
+      await s.control.setTools(['echo', 'added-while-watching']);
+      const run = await watching;
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain('GET stream: open');
+      expect(run.stdout).toMatch(/lists changed: tools \(tools now: echo, added-while-watching\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad input before connecting, with exit code 2', async () => {
