@@ -49,6 +49,9 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
   const ttl = opts.credentialTtlMs ?? 30_000;
   let creds: Credentials | undefined;
   const agents: Agent[] = [];
+  // Aborted by close(): every request and watch still in flight ends through its own awaited path (an AbortError the
+  // caller handles) before the pool goes away, instead of a ClientDestroyedError surfacing on a stream nobody reads.
+  const closing = new AbortController();
 
   async function credentials(): Promise<Credentials> {
     if (creds && Date.now() - creds.readAt < ttl) return creds;
@@ -101,9 +104,11 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
         headers['content-type'] = req.contentType ?? 'application/json';
         body = JSON.stringify(req.body);
       }
-      const signal = req.signal
-        ? AbortSignal.any([req.signal, AbortSignal.timeout(timeoutMs)])
-        : AbortSignal.timeout(timeoutMs);
+      const signal = AbortSignal.any([
+        ...(req.signal ? [req.signal] : []),
+        AbortSignal.timeout(timeoutMs),
+        closing.signal,
+      ]);
       let res: Awaited<ReturnType<typeof request>>;
       try {
         res = await request(url(req.path, req.query), {
@@ -116,7 +121,12 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
       } catch (err) {
         throw new KubeApiError(`${req.method} ${req.path}: ${err instanceof Error ? err.message : String(err)}`);
       }
-      const text = await res.body.text();
+      let text: string;
+      try {
+        text = await res.body.text();
+      } catch (err) {
+        throw new KubeApiError(`${req.method} ${req.path}: ${err instanceof Error ? err.message : String(err)}`);
+      }
       if (res.statusCode >= 200 && res.statusCode < 300) return (text ? JSON.parse(text) : undefined) as T;
       throw toError(req.method, req.path, res.statusCode, text, res.headers['retry-after']);
     },
@@ -126,6 +136,7 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
       const controller = new AbortController();
       const onAbort = () => controller.abort(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
+      closing.signal.addEventListener('abort', onAbort, { once: true });
       let idle: NodeJS.Timeout | undefined;
       let stalled = false;
       const arm = () => {
@@ -163,17 +174,19 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
           }
         }
       } catch (err) {
-        if (signal.aborted) return;
+        if (signal.aborted || closing.signal.aborted) return;
         if (stalled) throw new KubeApiError(`WATCH ${path}: no data for ${inactivityMs} ms (watchdog)`);
         if (err instanceof KubeApiError) throw err;
         throw new KubeApiError(`WATCH ${path}: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
         clearTimeout(idle);
         signal.removeEventListener('abort', onAbort);
+        closing.signal.removeEventListener('abort', onAbort);
       }
     },
 
     async close() {
+      closing.abort(new Error('KubeHttp closed'));
       await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
     },
   };
