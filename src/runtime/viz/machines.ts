@@ -4,6 +4,8 @@ import type { AnyStateMachine } from 'xstate';
 
 export const MACHINE_LOADERS: Record<string, () => Promise<AnyStateMachine>> = {
   endpoint: async () => (await import('../../machines/endpoint.ts')).endpointMachine,
+  backendSession: async () => (await import('../../machines/backend-session.ts')).backendSessionMachine,
+  gatewayReplica: async () => (await import('../../machines/gateway-replica.ts')).gatewayReplicaMachine,
   virtualMcpServer: async () => (await import('../../machines/virtual-mcp-server.ts')).virtualMcpServerMachine,
 };
 
