@@ -13,7 +13,7 @@
 // randomness from the Rng in the input. The live connection sits in context and is handed out only while `ready`
 // (see backend-session-requests.ts); `session` owns it through the `holdConnection` actor, whose cleanup closes it, so
 // leaving `session` for any reason can never leak a connection.
-import { and, assign, type EventObject, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
+import { assign, type EventObject, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
 import { toSessionFailure } from './backend-session-failures.ts';
 import {
   advertisedKinds,
@@ -186,32 +186,66 @@ const UNAVAILABLE = '#backendSession.unavailable';
 const BACKOFF = '#backendSession.backoff';
 const REINITIALIZING = '#backendSession.reinitializing';
 
-/** A failed establishing step: fatal, or half-open probe failed, or the breaker threshold, or one more backoff. */
-const failAttempt = [
+/** A failed establishing step outside a half-open probe: fatal, the breaker threshold, or one more backoff. */
+const stepFailed = [
   { guard: 'isNonRetryable', target: '#backendSession.failed', actions: 'recordFatal' },
-  { guard: 'isHalfOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
   { guard: 'breakerWouldOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
   { target: BACKOFF, actions: ['recordFailure', 'planBackoff'] },
 ] as const;
+const stepTimedOut = [
+  { guard: 'breakerWouldOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
+  { target: BACKOFF, actions: ['recordFailure', 'planBackoff'] },
+] as const;
+/** Inside `session` the attempt may be a half-open probe: its failure re-opens the circuit, no backoff. */
+const sessionStepFailed = [
+  stepFailed[0],
+  { guard: 'isHalfOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
+  ...stepFailed.slice(1),
+] as const;
+const sessionStepTimedOut = [
+  { guard: 'isHalfOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
+  ...stepTimedOut,
+] as const;
+
+type LostVia = 'isCurrentSession' | 'streamLostSession' | 'isSessionLostError';
 
 /**
  * The current session is gone (404 with its Mcp-Session-Id). Normally: re-initialize at once. But a session lost again
  * before it was stable counts as a failed attempt, so a server that drops every session cannot spin us in a hot loop.
  */
-const sessionLost = (guard: 'isCurrentSession' | 'streamLostSession' | 'isSessionLostError') =>
+const sessionLost = (via: LostVia) =>
   [
     {
-      guard: and([guard, 'lostBeforeStable', 'breakerWouldOpen']),
+      guard: { type: 'lostAgainBreakerOpens', params: { via } },
       target: UNAVAILABLE,
       actions: ['dropSession', 'recordLossAsFailure', 'openCircuit'],
     },
     {
-      guard: and([guard, 'lostBeforeStable']),
+      guard: { type: 'lostAgain', params: { via } },
       target: BACKOFF,
       actions: ['dropSession', 'recordLossAsFailure', 'planBackoff'],
     },
-    { guard, target: REINITIALIZING, actions: 'dropSession' },
+    { guard: via, target: REINITIALIZING, actions: 'dropSession' },
   ] as const;
+
+type GuardArgs = { context: BackendSessionContext; event: BackendSessionEvent };
+
+/** The three ways a session loss is observed: a caller's report, the GET stream's 404, a list fetch's 404. */
+const lostVia: Record<LostVia, (args: GuardArgs) => boolean> = {
+  isCurrentSession: ({ context, event }) =>
+    event.type === 'session.lost' &&
+    context.session?.sessionId !== undefined &&
+    event.sessionId === context.session.sessionId,
+  streamLostSession: ({ event }) => event.type === 'stream.failed' && event.failure.kind === 'sessionLost',
+  isSessionLostError: ({ event }) => {
+    const e = event as unknown as ErrorLike;
+    return 'error' in e && toSessionFailure(e.error).kind === 'sessionLost';
+  },
+};
+// Guards run before the transition's actions, so the count holds earlier losses only, not the one being handled.
+const lostBeforeStable = (context: BackendSessionContext) => context.consecutiveLosses > 0;
+const breakerWouldOpen = (context: BackendSessionContext) =>
+  context.consecutiveFailures + 1 >= context.policy.breakerThreshold;
 
 export const backendSessionMachine = setup({
   types: {} as {
@@ -237,22 +271,17 @@ export const backendSessionMachine = setup({
       return 'error' in e && !toSessionFailure(e.error).retryable;
     },
     isHalfOpen: ({ context }) => context.circuit === 'halfOpen',
-    breakerWouldOpen: ({ context }) => context.consecutiveFailures + 1 >= context.policy.breakerThreshold,
-    isCurrentSession: ({ context, event }) =>
-      event.type === 'session.lost' &&
-      context.session?.sessionId !== undefined &&
-      event.sessionId === context.session.sessionId,
-    isSessionLostError: ({ event }) => {
-      const e = event as unknown as ErrorLike;
-      return 'error' in e && toSessionFailure(e.error).kind === 'sessionLost';
-    },
-    streamLostSession: ({ event }) => event.type === 'stream.failed' && event.failure.kind === 'sessionLost',
+    breakerWouldOpen: ({ context }) => breakerWouldOpen(context),
+    isCurrentSession: (args) => lostVia.isCurrentSession(args),
+    streamLostSession: (args) => lostVia.streamLostSession(args),
+    isSessionLostError: (args) => lostVia.isSessionLostError(args),
+    lostAgain: (args, params: { via: LostVia }) => lostVia[params.via](args) && lostBeforeStable(args.context),
+    lostAgainBreakerOpens: (args, params: { via: LostVia }) =>
+      lostVia[params.via](args) && lostBeforeStable(args.context) && breakerWouldOpen(args.context),
     hasLastEventId: ({ context }) => context.stream.lastEventId !== undefined,
     listChangedAdvertised: ({ context, event }) =>
       event.type === 'notification.listChanged' && listChangedAdvertised(context.session?.capabilities, event.kind),
     hasDirtyLists: ({ context }) => context.dirty.length > 0,
-    // Guards run before the transition's actions, so this counts earlier losses only, not the one being handled.
-    lostBeforeStable: ({ context }) => context.consecutiveLosses > 0,
   },
   actions: {
     beginAttempt: assign({ step: 'connect', attempts: ({ context }) => context.attempts + 1 }),
@@ -429,9 +458,9 @@ export const backendSessionMachine = setup({
         src: 'connect',
         input: ({ context }) => ({ backendId: context.backendId, cause: context.cause, protocol: context.protocol }),
         onDone: { target: 'session', actions: 'adoptConnection' },
-        onError: [...failAttempt],
+        onError: [...stepFailed],
       },
-      after: { stepTimeout: [...failAttempt] },
+      after: { stepTimeout: [...stepTimedOut] },
     },
     reinitializing: {
       // Entered with every piece of the old session already dropped (dropSession): a fresh connection, a fresh
@@ -443,9 +472,9 @@ export const backendSessionMachine = setup({
         src: 'connect',
         input: ({ context }) => ({ backendId: context.backendId, cause: context.cause, protocol: context.protocol }),
         onDone: { target: 'session', actions: 'adoptConnection' },
-        onError: [...failAttempt],
+        onError: [...stepFailed],
       },
-      after: { stepTimeout: [...failAttempt] },
+      after: { stepTimeout: [...stepTimedOut] },
     },
     session: {
       invoke: {
@@ -467,9 +496,9 @@ export const backendSessionMachine = setup({
               backendId: context.backendId,
             }),
             onDone: { target: 'discovering', actions: 'recordSession' },
-            onError: [...failAttempt],
+            onError: [...sessionStepFailed],
           },
-          after: { stepTimeout: [...failAttempt] },
+          after: { stepTimeout: [...sessionStepTimedOut] },
         },
         discovering: {
           tags: ['establishing'],
@@ -482,9 +511,9 @@ export const backendSessionMachine = setup({
               kinds: advertisedKinds(context.session?.capabilities),
             }),
             onDone: { target: 'ready', actions: ['applyDiscovery', 'publishChanges'] },
-            onError: [...failAttempt],
+            onError: [...sessionStepFailed],
           },
-          after: { stepTimeout: [...failAttempt] },
+          after: { stepTimeout: [...sessionStepTimedOut] },
           on: {
             // Lists fetched now may already be stale: re-fetch once ready.
             'notification.listChanged': [{ guard: 'listChangedAdvertised', actions: 'markDirty' }],

@@ -173,6 +173,8 @@ export class StreamableHttpTransport implements McpTransport {
     }
     if (res.statusCode === 404 && carried !== undefined) {
       await drain(res.body);
+      // Tell the session machine at once, whether or not this request's caller reports the loss itself.
+      this.onConnectionEvent?.({ type: 'sessionLost', sessionId: carried });
       throw sessionLostError(what);
     }
     if (res.statusCode === 202) {
