@@ -2,6 +2,7 @@
 // is already waiting does nothing, adding one that is being processed runs it once more afterwards (so no change is
 // missed), and a failed key is retried with exponential backoff. p-queue has no keys (library notes §8), so this
 // is the controller-runtime workqueue in miniature.
+import { type RuntimeClock, systemClock } from '../clock.ts';
 import type { Rng } from '../random.ts';
 
 export interface KeyedQueueOptions {
@@ -10,6 +11,7 @@ export interface KeyedQueueOptions {
   rng: Rng;
   retry?: { baseMs: number; maxMs: number };
   onError?: (key: string, err: unknown, retryInMs: number) => void;
+  clock?: RuntimeClock;
 }
 
 export class KeyedQueue {
@@ -18,13 +20,17 @@ export class KeyedQueue {
   private readonly active = new Set<string>();
   private readonly again = new Set<string>();
   private readonly attempts = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, unknown>();
   private readonly stopper = new AbortController();
   private idleWaiters: (() => void)[] = [];
   private readonly opts: KeyedQueueOptions;
 
   constructor(opts: KeyedQueueOptions) {
     this.opts = opts;
+  }
+
+  private get clock(): RuntimeClock {
+    return this.opts.clock ?? systemClock;
   }
 
   /**
@@ -35,11 +41,10 @@ export class KeyedQueue {
     if (this.stopper.signal.aborted) return;
     if (delayMs > 0) {
       if (this.timers.has(key)) return;
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.timers.delete(key);
         this.add(key);
       }, delayMs);
-      timer.unref();
       this.timers.set(key, timer);
       return;
     }
@@ -65,7 +70,7 @@ export class KeyedQueue {
 
   stop(): void {
     this.stopper.abort();
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) this.clock.clearTimeout(t);
     this.timers.clear();
     this.waiting.clear();
     this.order.length = 0;

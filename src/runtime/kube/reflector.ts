@@ -2,9 +2,10 @@
 // (an HTTP 410 or an ERROR event) relists at once; any other failure re-watches after an exponential, jittered
 // backoff; a watch that goes silent (no event, not even a bookmark) is cut by a watchdog and re-opened. Optional
 // resources (CRDs that may not be installed) report "absent" on 404 and are looked for again periodically.
-import { setTimeout as sleep } from 'node:timers/promises';
+
 import { collectionPath, KubeApiError, type ResourceType } from '../../actors/kube/kube-api.ts';
 import type { KubeObject } from '../../api/endpoint-model.ts';
+import { type RuntimeClock, sleepOn, systemClock } from '../clock.ts';
 import type { Rng } from '../random.ts';
 import type { KubeHttp, WatchEvent } from './kube-http.ts';
 import { keyOf, Store } from './store.ts';
@@ -30,6 +31,8 @@ export interface ReflectorOptions<T extends KubeObject> {
   watchTimeoutSeconds?: [number, number];
   backoffMs?: { base: number; max: number };
   absentRetryMs?: number;
+  /** Timers for backoff (the system clock unless a simulation provides its own). */
+  clock?: RuntimeClock;
 }
 
 interface ListResponse {
@@ -222,11 +225,7 @@ export class Reflector<T extends KubeObject> {
     return Math.round(lo + (hi - lo) * this.opts.rng.next());
   }
 
-  private async pause(ms: number): Promise<void> {
-    try {
-      await sleep(ms, undefined, { signal: this.stopper.signal });
-    } catch {
-      // stopped
-    }
+  private pause(ms: number): Promise<void> {
+    return sleepOn(this.opts.clock ?? systemClock, ms, this.stopper.signal);
   }
 }

@@ -6,6 +6,7 @@ import type { ProxySettings } from '../../api/endpoint-proxy-objects.ts';
 import { splitObjectKey } from '../../api/endpoint-references.ts';
 import type { RetryPolicy } from '../../api/endpoint-retry.ts';
 import type { EndpointMachine } from '../../machines/endpoint.ts';
+import type { RuntimeClock } from '../clock.ts';
 
 export interface RegistryOptions {
   machine: EndpointMachine;
@@ -15,6 +16,8 @@ export interface RegistryOptions {
   onActorError?: (key: string, err: unknown) => void;
   /** Told when an actor's top-level state changes (for logs): `state`, and the last API error when backing off. */
   onStateChange?: (key: string, state: string, lastError: string | null) => void;
+  /** The actors' clock (the simulator's scheduler in `mcpre sim`; XState's default otherwise). */
+  clock?: RuntimeClock;
 }
 
 export class EndpointRegistry {
@@ -35,6 +38,7 @@ export class EndpointRegistry {
       input: { key: splitObjectKey(key), proxy: this.opts.proxy, retry: this.opts.retry },
       systemId: `endpoint:${key}`,
       inspect: this.opts.inspect,
+      ...(this.opts.clock ? { clock: this.opts.clock } : {}),
     });
     let last = '';
     created.subscribe({

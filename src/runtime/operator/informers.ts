@@ -1,5 +1,6 @@
 // The operator's informers: one reflector per resource the endpoint reconciler reads, and the cache view the effect
 // actors get. Secrets are stored as key names only; managedFields are dropped everywhere (they are large and unused).
+
 import type { EndpointCaches } from '../../actors/kube/caches.ts';
 import { Resources, type ResourceType } from '../../actors/kube/kube-api.ts';
 import type {
@@ -14,6 +15,7 @@ import type {
 import { OWNED_SELECTOR } from '../../api/endpoint-proxy-names.ts';
 import type { OwnedKind } from '../../api/endpoint-proxy-objects.ts';
 import type { NameCollision } from '../../api/endpoint-snapshot.ts';
+import type { RuntimeClock } from '../clock.ts';
 import type { KubeHttp } from '../kube/kube-http.ts';
 import { type ChangeHandler, Reflector, type ReflectorOptions } from '../kube/reflector.ts';
 import type { Rng } from '../random.ts';
@@ -45,6 +47,7 @@ export interface InformerOptions {
   onChange: (informer: InformerName, ...args: Parameters<ChangeHandler<KubeObject>>) => void;
   log?: ReflectorOptions<KubeObject>['log'];
   inactivityMs?: number;
+  clock?: RuntimeClock;
 }
 
 export function createInformers(opts: InformerOptions): Informers {
@@ -60,6 +63,7 @@ export function createInformers(opts: InformerOptions): Informers {
       rng: opts.rng,
       log: opts.log,
       inactivityMs: opts.inactivityMs,
+      clock: opts.clock,
       transform: (raw) => slim(raw) as T,
       onChange: (type, obj, old) => opts.onChange(name, type, obj, old),
       ...extra,

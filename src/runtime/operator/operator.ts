@@ -2,6 +2,7 @@
 // care; actors read caches and write through one bounded queue; a keyed queue keeps MCPGroup membership status
 // current. Nothing is reconciled until every cache has synced, so a first pass never sees a half-loaded world
 // (a group not yet listed would otherwise read as GroupNotFound and flap).
+
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -19,6 +20,7 @@ import type { ProxySettings } from '../../api/endpoint-proxy-objects.ts';
 import { endpointReferences, objectKey, refKey, splitObjectKey } from '../../api/endpoint-references.ts';
 import type { RetryPolicy } from '../../api/endpoint-retry.ts';
 import { endpointMachine } from '../../machines/endpoint.ts';
+import { type RuntimeClock, sleepOn, systemClock } from '../clock.ts';
 import { KeyedQueue } from '../kube/keyed-queue.ts';
 import { createKubeHttp, type KubeHttp } from '../kube/kube-http.ts';
 import { ReferenceIndex } from '../kube/reference-index.ts';
@@ -35,7 +37,12 @@ const GROUP_DEBOUNCE_MS = 200;
 export const DEFAULT_PROXY_IMAGE = 'ghcr.io/stacklok/mcpre:0.1.0';
 
 export interface OperatorOptions {
-  kubeconfig: KubeConfig;
+  /** Where the API server is; not needed when `http` is given. */
+  kubeconfig?: KubeConfig;
+  /** The API transport; by default one undici pool built from `kubeconfig` (the simulator passes its in-memory one). */
+  http?: KubeHttp;
+  /** Timers and time for everything the operator schedules, actors included; the system clock by default. */
+  clock?: RuntimeClock;
   /** Watch one namespace; all namespaces when unset. */
   namespace?: string;
   logger: Logger;
@@ -75,13 +82,16 @@ export interface Operator {
   stop(graceMs?: number): Promise<void>;
 }
 
-const isoSeconds = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-const isoMillis = () => new Date().toISOString();
-
 export function startOperator(opts: OperatorOptions): Operator {
   const log = opts.logger;
   const rng = opts.rng ?? systemRng();
-  const http: KubeHttp = createKubeHttp(opts.kubeconfig, { connections: Math.max(8, opts.writeConcurrency ?? 32) });
+  const clock = opts.clock ?? systemClock;
+  const isoMillis = () => new Date(clock.now()).toISOString();
+  const isoSeconds = () => isoMillis().replace(/\.\d{3}Z$/, 'Z');
+  if (!opts.http && !opts.kubeconfig) throw new Error('startOperator needs a kubeconfig or an http transport');
+  const http: KubeHttp =
+    opts.http ??
+    createKubeHttp(opts.kubeconfig as KubeConfig, { connections: Math.max(8, opts.writeConcurrency ?? 32) });
   const stats: OperatorStats = { requests: {}, statusWrites: 0, statusWritesByEndpoint: new Map(), groupWrites: 0 };
   const counted = {
     request<T>(req: Parameters<KubeHttp['request']>[0]): Promise<T> {
@@ -100,7 +110,7 @@ export function startOperator(opts: OperatorOptions): Operator {
   const writes = queuedWrites(counted, opts.writeConcurrency ?? 32);
   const index = new ReferenceIndex();
   // Event names: this process's start time plus a counter, unique across restarts without randomness.
-  const startedAt = Date.now().toString(36);
+  const startedAt = clock.now().toString(36);
   let eventSeq = 0;
   let synced = false;
 
@@ -145,6 +155,7 @@ export function startOperator(opts: OperatorOptions): Operator {
     rng,
     onChange,
     inactivityMs: opts.watchInactivityMs,
+    clock,
     log: (level, msg, fields) => log[level](fields ?? {}, msg),
   });
 
@@ -168,6 +179,7 @@ export function startOperator(opts: OperatorOptions): Operator {
     proxy: { image: opts.proxy?.image ?? DEFAULT_PROXY_IMAGE, imagePullPolicy: opts.proxy?.imagePullPolicy },
     retry: opts.retry,
     inspect: opts.inspect,
+    ...(opts.clock ? { clock: opts.clock } : {}),
     onActorError: (key, err) =>
       log.error({ endpoint: key, err }, 'endpoint actor failed; it is recreated on the next change'),
   });
@@ -175,6 +187,7 @@ export function startOperator(opts: OperatorOptions): Operator {
   const groups = new KeyedQueue({
     concurrency: 4,
     rng,
+    clock,
     handler: async (key, signal) => {
       const group = informers.groups.store.getByKey(key);
       if (!group) return;
@@ -227,7 +240,7 @@ export function startOperator(opts: OperatorOptions): Operator {
     for (const key of informers.groups.store.keys()) groups.add(key);
   }
 
-  let resyncTimer: NodeJS.Timeout | undefined;
+  let resyncTimer: unknown;
   const ready = (async () => {
     await informers.start();
     synced = true;
@@ -244,8 +257,11 @@ export function startOperator(opts: OperatorOptions): Operator {
     );
     resyncAll();
     const every = opts.resyncMs ?? 10 * 60_000;
-    resyncTimer = setInterval(resyncAll, every);
-    resyncTimer.unref();
+    const resync = () => {
+      resyncAll();
+      resyncTimer = clock.setTimeout(resync, every);
+    };
+    resyncTimer = clock.setTimeout(resync, every);
   })();
 
   return {
@@ -256,15 +272,13 @@ export function startOperator(opts: OperatorOptions): Operator {
     groups,
     stats,
     async stop(graceMs = 10_000) {
-      clearInterval(resyncTimer);
+      clock.clearTimeout(resyncTimer);
       // No new wake-ups; let work already started (a status write and its events) finish, within the grace period.
       await informers.stop();
-      const deadline = Date.now() + graceMs;
+      const deadline = clock.now() + graceMs;
       const quiet = () =>
         registry.quiet() && groups.pending === 0 && writes.queue.size === 0 && writes.queue.pending === 0;
-      while (Date.now() < deadline && !quiet()) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      while (clock.now() < deadline && !quiet()) await sleepOn(clock, 20);
       registry.stopAll();
       groups.stop();
       writes.queue.clear();
