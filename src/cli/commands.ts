@@ -4,6 +4,7 @@ import { registerGateway } from './gateway.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerOperator } from './operator.ts';
 import { registerProbe } from './probe.ts';
+import { registerSim } from './sim.ts';
 import { registerUp } from './up.ts';
 import { registerViz } from './viz.ts';
 
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   registerGateway(program);
   registerUp(program);
   registerViz(program);
+  registerSim(program);
   registerOperator(program);
   registerProbe(program);
 }

@@ -79,6 +79,14 @@ interface Watch {
   closed: boolean;
   queue: HistoryEntry[];
   pumping: boolean;
+  matches: (obj: KubeObject) => boolean;
+}
+
+/** Equality-based label selectors (`a=b,c=d`), which is what the operator uses. */
+export function labelMatcher(selector: string | undefined): (obj: KubeObject) => boolean {
+  if (!selector) return () => true;
+  const pairs = selector.split(',').map((p) => p.split('=').map((s) => s.trim()) as [string, string]);
+  return (obj) => pairs.every(([k, v]) => obj.metadata.labels?.[k] === v);
 }
 
 export type ValidationHook = (resource: string, next: KubeObject, old: KubeObject | undefined) => string | undefined;
@@ -94,6 +102,7 @@ export class FakeApiServer {
   readonly #watches = new Set<Watch>();
   readonly #statusResources: Set<string>;
   readonly #validate: ValidationHook | undefined;
+  readonly #known: Set<string> | undefined;
   #rv = 100;
   #uid = 0;
   #compactedRv = 0;
@@ -107,12 +116,20 @@ export class FakeApiServer {
     faults?: ApiFaults;
     statusSubresource: string[];
     validate?: ValidationHook;
+    /** When set, any other resource answers 404, as an API server without that CRD does. */
+    knownResources?: string[];
   }) {
     this.#sched = opts.scheduler;
     this.#rng = opts.rng;
     this.faults = opts.faults ?? NO_FAULTS;
     this.#statusResources = new Set(opts.statusSubresource);
     this.#validate = opts.validate;
+    this.#known = opts.knownResources ? new Set(opts.knownResources) : undefined;
+  }
+
+  #requireKnown(resource: string): void {
+    if (this.#known && !this.#known.has(resource))
+      throw new FakeApiError(404, `the server could not find the requested resource (${resource})`);
   }
 
   get resourceVersion(): string {
@@ -169,6 +186,7 @@ export class FakeApiServer {
   // Events of one watch arrive in order, as on a real watch connection: a per-watch queue drained by one pump task.
   #deliver(w: Watch, e: HistoryEntry) {
     if (w.resource !== e.resource || (w.namespace !== undefined && w.namespace !== e.namespace)) return;
+    if (!w.matches(e.object)) return;
     w.queue.push(e);
     if (!w.pumping) this.#pump(w);
   }
@@ -215,16 +233,29 @@ export class FakeApiServer {
   }
 
   /** A list and the resourceVersion to watch from. */
-  list(resource: string, ns?: string): Promise<{ items: KubeObject[]; resourceVersion: string }> {
-    return this.#request('list', false, () => ({
+  list(
+    resource: string,
+    ns?: string,
+    labelSelector?: string,
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+    return this.#request('list', false, () => {
+      this.#requireKnown(resource);
+      return this.#listNow(resource, ns, labelSelector);
+    });
+  }
+
+  #listNow(resource: string, ns: string | undefined, labelSelector: string | undefined) {
+    const matches = labelMatcher(labelSelector);
+    return {
       items: [...this.#objects.values()]
         .filter((s) => s.resource === resource && (ns === undefined || s.object.metadata.namespace === ns))
+        .filter((s) => matches(s.object))
         .map((s) => s.object)
         .sort((a, b) =>
           `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
         ),
       resourceVersion: String(this.#rv),
-    }));
+    };
   }
 
   create(resource: string, obj: KubeObject): Promise<KubeObject> {
@@ -327,9 +358,27 @@ export class FakeApiServer {
   }
 
   /** Watches from `fromRv`: replays later history, then follows live. A compacted `fromRv` closes with 410. */
-  watch(resource: string, ns: string | undefined, fromRv: string, handlers: WatchHandlers): () => void {
-    const w: Watch = { resource, namespace: ns, handlers, closed: false, queue: [], pumping: false };
+  watch(
+    resource: string,
+    ns: string | undefined,
+    fromRv: string,
+    handlers: WatchHandlers,
+    labelSelector?: string,
+  ): () => void {
+    const w: Watch = {
+      resource,
+      namespace: ns,
+      handlers,
+      closed: false,
+      queue: [],
+      pumping: false,
+      matches: labelMatcher(labelSelector),
+    };
     const from = Number(fromRv);
+    if (this.#known && !this.#known.has(resource)) {
+      this.#sched.schedule('watch.notFound', this.#latency(), () => handlers.onClose(404));
+      return () => {};
+    }
     if (from < this.#compactedRv) {
       this.#count('watch:410');
       this.#sched.schedule('watch.gone', this.#latency(), () => handlers.onClose(410));

@@ -34,7 +34,8 @@ export class SimScheduler {
   /** Runs `fn` after `delayMs` of virtual time. */
   schedule(label: string, delayMs: number, fn: () => void): number {
     const id = ++this.#seq;
-    this.#tasks.set(id, { id, due: this.#now + Math.max(0, delayMs), label, run: fn });
+    // Whole milliseconds: jittered delays would otherwise print as long fractions in the log.
+    this.#tasks.set(id, { id, due: this.#now + Math.max(0, Math.round(delayMs)), label, run: fn });
     return id;
   }
 

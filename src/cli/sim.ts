@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+
+export function registerSim(program: Command): void {
+  program
+    .command('sim')
+    .description(
+      'run the production operator and backend-session machines on virtual time against an in-memory API server and ' +
+        'simulated MCP backends, with seeded faults; the same seed gives the same JSONL log byte for byte',
+    )
+    .option('--seed <n>', 'the seed (an integer)', '1')
+    .option('--duration <d>', 'virtual time with faults, e.g. 90s, 30m, 24h', '1h')
+    .option('--endpoints <k>', 'MCPRemoteEndpoints at the start', '20')
+    .option('--backends <k>', 'simulated MCP backends with a session actor each', '5')
+    .option('--faults <profile>', 'none | default | harsh', 'default')
+    .option('--record <file>', 'write the JSONL event log here')
+    .option('--replay <file>', 're-run a recorded log and name the first step where it diverges')
+    .option('--inject-bug', 'test hook: a rogue writer corrupts a status.url; the invariants must catch it')
+    .action(async (opts) => {
+      const { runSimCommand } = await import('../runtime/sim/sim-command.ts');
+      process.exitCode = await runSimCommand(opts);
+    });
+}

@@ -1,0 +1,123 @@
+// What must hold in a simulated cluster. `always` invariants are checked after every step; `settled` ones only after
+// the quiet phase, when the operator has had time to converge (a Ready endpoint may briefly outlive its deleted group
+// while the change is still on its way: that is eventual consistency, not a bug).
+import type { FakeApiServer, KubeObject } from './fake-apiserver.ts';
+import { NS, R } from './scenario.ts';
+
+export interface Violation {
+  invariant: string;
+  detail: string;
+}
+
+interface Cond {
+  type: string;
+  status: string;
+}
+interface EndpointObj extends KubeObject {
+  spec: {
+    type?: string;
+    remoteURL: string;
+    groupRef: string;
+    externalAuthConfigRef?: { name: string };
+    caBundleRef?: { name: string; key?: string };
+    headerForward?: { addHeadersFromSecret?: { valueSecretRef: { name: string; key: string } }[] };
+  };
+  status?: { phase?: string; url?: string; conditions?: Cond[] };
+}
+
+const ready = (e: EndpointObj) => e.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/** status.url per the RFC: direct = spec.remoteURL; proxy = its own Service's cluster URL; nothing else, ever. */
+export function checkStatusUrls(api: FakeApiServer): Violation[] {
+  const out: Violation[] = [];
+  for (const e of api.peekAll(R.endpoint) as EndpointObj[]) {
+    const url = e.status?.url;
+    const name = e.metadata.name;
+    if (ready(e) && !url) out.push({ invariant: 'statusUrlFollowsRfc', detail: `${name} is Ready without status.url` });
+    if (!url) continue;
+    if ((e.spec.type ?? 'proxy') === 'direct') {
+      if (url !== e.spec.remoteURL) {
+        out.push({
+          invariant: 'statusUrlFollowsRfc',
+          detail: `direct ${name}: url ${url} != spec.remoteURL ${e.spec.remoteURL}`,
+        });
+      }
+      continue;
+    }
+    const svc = api
+      .peekAll(R.service)
+      .find((s) => s.metadata.ownerReferences?.some((o) => o.kind === 'MCPRemoteEndpoint' && o.name === name));
+    const port = (svc?.spec as { ports?: { port: number }[] } | undefined)?.ports?.[0]?.port;
+    const expected = svc ? `http://${svc.metadata.name}.${NS}.svc.cluster.local:${port}` : '(no Service)';
+    if (url !== expected)
+      out.push({ invariant: 'statusUrlFollowsRfc', detail: `proxy ${name}: url ${url}, expected ${expected}` });
+  }
+  return out;
+}
+
+/** After convergence: a Ready endpoint's references all exist and are usable. */
+export function checkReadyReferences(api: FakeApiServer): Violation[] {
+  const out: Violation[] = [];
+  const has = (resource: string, name: string) => api.peek(resource, NS, name) !== undefined;
+  for (const e of api.peekAll(R.endpoint) as EndpointObj[]) {
+    if (!ready(e) || e.metadata.deletionTimestamp) continue;
+    const bad = (why: string) =>
+      out.push({ invariant: 'readyEndpointsHaveValidReferences', detail: `${e.metadata.name}: ${why}` });
+    const group = api.peek(R.group, NS, e.spec.groupRef);
+    if (!group || group.metadata.deletionTimestamp) bad(`group ${e.spec.groupRef} does not exist`);
+    const auth = e.spec.externalAuthConfigRef?.name;
+    if (auth) {
+      const cfg = api.peek(R.authConfig, NS, auth);
+      if (!cfg) bad(`auth config ${auth} does not exist`);
+      else if (
+        (e.spec.type ?? 'proxy') === 'direct' &&
+        ['awsSts', 'embeddedAuthServer'].includes((cfg.spec as { type: string }).type)
+      ) {
+        bad(`auth config ${auth} has a type direct mode does not support`);
+      }
+    }
+    const ca = e.spec.caBundleRef;
+    if (ca) {
+      const cm = api.peek(R.configMap, NS, ca.name) as (KubeObject & { data?: Record<string, string> }) | undefined;
+      const pem = cm?.data?.[ca.key ?? 'ca.crt'];
+      if (!pem?.includes('-----BEGIN CERTIFICATE-----')) bad(`CA bundle ${ca.name} missing or not PEM`);
+    }
+    for (const h of e.spec.headerForward?.addHeadersFromSecret ?? []) {
+      if (!has(R.secret, h.valueSecretRef.name)) bad(`header Secret ${h.valueSecretRef.name} does not exist`);
+    }
+  }
+  return out;
+}
+
+/** After convergence: each group's status lists exactly its member endpoints, sorted. */
+export function checkGroupMembership(api: FakeApiServer): Violation[] {
+  const out: Violation[] = [];
+  const endpoints = api.peekAll(R.endpoint) as EndpointObj[];
+  for (const g of api.peekAll(R.group)) {
+    if (g.metadata.deletionTimestamp) continue;
+    const want = endpoints
+      .filter((e) => e.spec.groupRef === g.metadata.name && !e.metadata.deletionTimestamp)
+      .map((e) => e.metadata.name)
+      .sort();
+    const got = (g.status as { remoteEndpoints?: string[] } | undefined)?.remoteEndpoints ?? [];
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      out.push({
+        invariant: 'groupStatusListsMembers',
+        detail: `${g.metadata.name}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`,
+      });
+    }
+  }
+  return out;
+}
+
+/** No log line carries a secret value. */
+export function checkLogs(lines: string[], secrets: string[]): Violation[] {
+  const out: Violation[] = [];
+  for (const line of lines) {
+    for (const s of secrets) {
+      if (line.includes(s))
+        out.push({ invariant: 'noSecretInLogs', detail: `log line contains a secret: ${line.slice(0, 200)}` });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,37 @@
+// `mcpre sim --replay FILE`: re-runs the simulation its header describes and names the first line that differs.
+import { readFile } from 'node:fs/promises';
+import { firstDivergence } from './event-log.ts';
+import { runSimulation, type SimOptions } from './simulation.ts';
+
+export interface ReplayResult {
+  identical: boolean;
+  lines: number;
+  /** 0 is the header; otherwise the event's seq. */
+  divergesAt?: number;
+  expected?: string;
+  actual?: string;
+}
+
+export function optionsFromHeader(headerLine: string): SimOptions {
+  const h = JSON.parse(headerLine) as Record<string, unknown>;
+  if (h.type !== 'header') throw new Error('not an mcpre sim log: the first line is not a header');
+  return {
+    seed: Number(h.seed),
+    durationMs: Number(h.durationMs),
+    endpoints: Number(h.endpoints),
+    backends: Number(h.backends ?? 0),
+    faults: String(h.faults),
+    quietMs: Number(h.quietMs),
+    injectBug: h.injectBug === true,
+  };
+}
+
+export async function replayLog(file: string): Promise<ReplayResult> {
+  const recorded = (await readFile(file, 'utf8')).trimEnd().split('\n');
+  const first = recorded[0];
+  if (!first) throw new Error(`${file} is empty`);
+  const result = await runSimulation(optionsFromHeader(first));
+  const d = firstDivergence(recorded, result.log.lines);
+  if (!d) return { identical: true, lines: recorded.length };
+  return { identical: false, lines: recorded.length, divergesAt: d.seq, expected: d.expected, actual: d.actual };
+}

@@ -1,0 +1,63 @@
+import { writeFile } from 'node:fs/promises';
+import { replayLog } from './replay.ts';
+import { parseDuration, runSimulation } from './simulation.ts';
+
+export interface SimCommandOptions {
+  seed: string;
+  duration: string;
+  endpoints: string;
+  backends: string;
+  faults: string;
+  record?: string;
+  replay?: string;
+  injectBug?: boolean;
+}
+
+function int(name: string, v: string, min = 0): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
+  return n;
+}
+
+export async function runSimCommand(o: SimCommandOptions): Promise<number> {
+  if (o.replay) {
+    const r = await replayLog(o.replay);
+    if (r.identical) {
+      process.stdout.write(`replay of ${o.replay}: identical (${r.lines} lines)\n`);
+      return 0;
+    }
+    process.stdout.write(
+      `replay of ${o.replay}: diverges at seq ${r.divergesAt}\n  recorded: ${r.expected ?? '(end of log)'}\n  replayed: ${r.actual ?? '(end of log)'}\n`,
+    );
+    return 1;
+  }
+  const started = performance.now();
+  const result = await runSimulation({
+    seed: int('seed', o.seed),
+    durationMs: parseDuration(o.duration),
+    endpoints: int('endpoints', o.endpoints),
+    backends: int('backends', o.backends),
+    faults: o.faults,
+    injectBug: o.injectBug === true,
+  });
+  const wallMs = performance.now() - started;
+  if (o.record) await writeFile(o.record, result.log.toString());
+  const speed = result.simulatedMs / Math.max(1, wallMs);
+  process.stdout.write(
+    `mcpre sim seed ${result.seed}: ${result.ok ? 'all invariants held' : 'INVARIANT VIOLATED'}\n` +
+      `  ${result.steps} steps, ${(result.simulatedMs / 1000).toFixed(0)} simulated s in ${(wallMs / 1000).toFixed(1)} wall s ` +
+      `(${speed.toFixed(0)} simulated s per wall s)\n` +
+      `  endpoints Ready ${result.endpointsReady}/${result.endpointsTotal}; ${result.log.size} log events` +
+      `${o.record ? ` written to ${o.record}` : ''}\n` +
+      `  api: ${Object.entries(result.apiStats)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}\n`,
+  );
+  if (result.ok) return 0;
+  process.stdout.write(`  first violation at step ${result.failedAtStep}:\n`);
+  for (const v of result.violations.slice(0, 10)) process.stdout.write(`    ${v.invariant}: ${v.detail}\n`);
+  process.stdout.write(
+    `  reproduce: mcpre sim --seed ${result.seed} --duration ${o.duration} --endpoints ${o.endpoints} --backends ${o.backends} --faults ${o.faults}${o.injectBug ? ' --inject-bug' : ''}\n`,
+  );
+  return 1;
+}

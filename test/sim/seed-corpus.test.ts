@@ -1,0 +1,27 @@
+// Every seed that once found a bug is replayed on every run (see test/sim/seeds/README.md).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runSimulation } from '../../src/runtime/sim/simulation.ts';
+
+const dir = join(import.meta.dirname, 'seeds');
+const seeds = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => ({ file: f, ...(JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>) }));
+
+describe('seed corpus', () => {
+  it('has seeds', () => expect(seeds.length).toBeGreaterThan(0));
+  for (const s of seeds) {
+    it(`${s.file}: ${String(s.why)}`, async () => {
+      const r = await runSimulation({
+        seed: Number(s.seed),
+        durationMs: Number(s.durationMs),
+        endpoints: Number(s.endpoints),
+        backends: Number(s.backends ?? 0),
+        faults: String(s.faults),
+      });
+      expect(r.violations).toEqual([]);
+    });
+  }
+});
