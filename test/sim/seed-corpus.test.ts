@@ -8,7 +8,10 @@ const dir = join(import.meta.dirname, 'seeds');
 const seeds = readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
   .sort()
-  .map((f) => ({ file: f, ...(JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>) }));
+  .map((f): Record<string, unknown> & { file: string } => ({
+    ...(JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>),
+    file: f,
+  }));
 
 describe('seed corpus', () => {
   it('has seeds', () => expect(seeds.length).toBeGreaterThan(0));
