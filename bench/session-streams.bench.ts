@@ -1,6 +1,8 @@
 // Backend sessions with open GET streams against the fault fixture (in its own process): how long until N sessions
 // are ready with their notification stream open, and what each costs in this process's memory.
 //   npx node bench/session-streams.bench.ts [N...]      (default: 1000 10000)
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { waitFor } from 'xstate';
 import { createHttpClient } from '../src/actors/mcp/http/http-client.ts';
@@ -14,6 +16,24 @@ const counts = process.argv
   .map(Number)
   .filter((n) => n > 0);
 const sizes = counts.length ? counts : [1000, 10_000];
+if (sizes.length > 1) {
+  // One fresh process per size: RSS never shrinks back, so a second size measured in the same process would be off.
+  const rows: Array<Record<string, string | number>> = [];
+  for (const n of sizes) {
+    const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), String(n)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const line = child.stdout.split('\n').find((l) => l.startsWith('ROW '));
+    if (!line) throw new Error(`size ${n} failed:\n${child.stdout}`);
+    rows.push(JSON.parse(line.slice(4)));
+    console.log(table(rows.slice(-1)));
+  }
+  console.log('\nbackend sessions with open GET streams (one process per size, loopback fixture in another process)');
+  console.log(table(rows));
+  process.exit(0);
+}
 const BATCH = 250;
 const log = pino({ level: 'silent' });
 const rows: Array<Record<string, string | number>> = [];
@@ -58,9 +78,8 @@ for (const n of sizes) {
   });
   await http.close();
   await fixture.stop();
-  console.log(table(rows.slice(-1)));
 }
 
-console.log('\nbackend sessions with open GET streams (one process, loopback fixture in another process)');
+console.log(`ROW ${JSON.stringify(rows[0])}`);
 console.log(table(rows));
 process.exit(0);
