@@ -1,0 +1,122 @@
+// `mcpre operator` as a child process (as it runs in a pod, but with a kubeconfig file), its JSON log lines, and the
+// control plane's audit log read back as (user, verb, resource) records. Shared by the deploy, leader and metrics
+// integration tests.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../support/control-plane.ts';
+
+export interface OperatorProcess {
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  stderr: string[];
+  exited: Promise<number | null>;
+  /** Waits for a log line whose msg is `msg` (and that `match` accepts), bounded by `timeoutMs`. */
+  waitForLog(
+    msg: string,
+    timeoutMs?: number,
+    match?: (line: Record<string, unknown>) => boolean,
+  ): Promise<Record<string, unknown>>;
+  /** SIGTERM, then the exit code (SIGKILL after `graceMs`). */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+export function startOperatorProcess(
+  args: string[],
+  extraEnv: Record<string, string | undefined> = {},
+): OperatorProcess {
+  const child = spawn(process.execPath, ['src/cli.ts', 'operator', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, KUBERNETES_SERVICE_HOST: undefined, KUBECONFIG: undefined, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  let buf = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl = buf.indexOf('\n');
+    while (nl >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        lines.push({ raw: line });
+      }
+      nl = buf.indexOf('\n');
+    }
+  });
+  child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let exitCode: number | null | undefined;
+  void exited.then((c) => {
+    exitCode = c;
+  });
+  return {
+    child,
+    lines,
+    stderr,
+    exited,
+    async waitForLog(msg, timeoutMs = 30_000, match = () => true) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const hit = lines.find((l) => l.msg === msg && match(l));
+        if (hit) return hit;
+        if (exitCode !== undefined) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(
+        `no "${msg}" log line within ${timeoutMs} ms (exit: ${String(exitCode)}); log:\n${lines
+          .map((l) => JSON.stringify(l))
+          .join('\n')}\n${stderr.join('')}`,
+      );
+    },
+    async stop(graceMs = 15_000) {
+      if (exitCode !== undefined) return exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** Writes a kubeconfig to a file the child process can read. */
+export async function kubeconfigFile(dir: string, name: string, content: string): Promise<string> {
+  const path = join(dir, `${name}.kubeconfig`);
+  await writeFile(path, content, { mode: 0o600 });
+  return path;
+}
+
+/** One request as the API server's audit log (level Metadata) records it. */
+export interface AuditRecord {
+  stage: string;
+  verb: string;
+  user: { username: string; groups?: string[] };
+  objectRef?: { apiGroup?: string; resource?: string; subresource?: string; namespace?: string; name?: string };
+  responseStatus?: { code?: number };
+  requestReceivedTimestamp: string;
+  stageTimestamp: string;
+  requestURI: string;
+}
+
+export async function readAudit(path: string): Promise<AuditRecord[]> {
+  const text = await readFile(path, 'utf8');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as AuditRecord)
+    .filter((r) => r.stage === 'ResponseComplete' || r.stage === 'Panic' || r.verb === 'watch');
+}
+
+/** `apiGroup/resource[/subresource]:verb`, with `core` for the empty group (as permissions.ts `grantKey`). */
+export function auditGrantKey(r: AuditRecord): string | undefined {
+  const o = r.objectRef;
+  if (!o?.resource) return undefined;
+  const resource = o.subresource ? `${o.resource}/${o.subresource}` : o.resource;
+  return `${o.apiGroup || 'core'}/${resource}:${r.verb}`;
+}
