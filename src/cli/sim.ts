@@ -14,7 +14,10 @@ export function registerSim(program: Command): void {
     .option('--faults <profile>', 'none | default | harsh', 'default')
     .option('--record <file>', 'write the JSONL event log here')
     .option('--replay <file>', 're-run a recorded log and name the first step where it diverges')
-    .option('--inject-bug', 'test hook: a rogue writer corrupts a status.url; the invariants must catch it')
+    .option(
+      '--inject-bug <kind>',
+      'test hook the invariants must catch: status (a rogue status.url) | session (reuse after 404)',
+    )
     .action(async (opts) => {
       const { runSimCommand } = await import('../runtime/sim/sim-command.ts');
       process.exitCode = await runSimCommand(opts);

@@ -16,7 +16,14 @@ describe('mcpre sim', () => {
   });
 
   it('catches a deliberately broken status and replays to the same step from the recorded header', async () => {
-    const opts = { seed: 11, durationMs: 30 * 60_000, endpoints: 30, backends: 0, faults: 'default', injectBug: true };
+    const opts = {
+      seed: 11,
+      durationMs: 30 * 60_000,
+      endpoints: 30,
+      backends: 0,
+      faults: 'default',
+      injectBug: 'status' as const,
+    };
     const first = await runSimulation(opts);
     expect(first.ok).toBe(false);
     expect(first.violations[0]?.invariant).toBe('statusUrlFollowsRfc');
@@ -24,6 +31,35 @@ describe('mcpre sim', () => {
     const again = await runSimulation(optionsFromHeader(first.log.lines[0]!));
     expect(again.failedAtStep).toBe(first.failedAtStep);
     expect(again.log.toString()).toBe(first.log.toString());
+  });
+
+  it('catches a caller that reuses a connection after its 404', async () => {
+    const r = await runSimulation({
+      seed: 5,
+      durationMs: 60 * 60_000,
+      endpoints: 0,
+      backends: 4,
+      faults: 'harsh',
+      injectBug: 'session',
+    });
+    expect(r.ok).toBe(false);
+    expect(r.violations[0]?.invariant).toBe('noRequestAfter404');
+    const again = await runSimulation(optionsFromHeader(r.log.lines[0]!));
+    expect(again.failedAtStep).toBe(r.failedAtStep);
+  });
+
+  it('opens a circuit only after exactly 5 failures and probes every 60 s (harsh backends)', async () => {
+    const r = await runSimulation({ seed: 9, durationMs: 60 * 60_000, endpoints: 0, backends: 5, faults: 'harsh' });
+    expect(r.ok, JSON.stringify(r.violations)).toBe(true);
+    const events = r.log.lines.slice(1).map((l) => JSON.parse(l) as { actor: string; t: number; state: unknown });
+    const opened = events.filter((e) => JSON.stringify(e.state) === '{"unavailable":"waiting"}');
+    expect(opened.length).toBeGreaterThan(0);
+    for (const o of opened) {
+      const probe = events.find(
+        (e) => e.actor === o.actor && e.t > o.t && JSON.stringify(e.state) === '{"unavailable":"probing"}',
+      );
+      if (probe) expect(probe.t - o.t).toBe(60_000);
+    }
   });
 
   it('holds every invariant over random seeds and fault profiles (fast-check, seeded, bounded)', async () => {

@@ -22,7 +22,7 @@ export function optionsFromHeader(headerLine: string): SimOptions {
     backends: Number(h.backends ?? 0),
     faults: String(h.faults),
     quietMs: Number(h.quietMs),
-    injectBug: h.injectBug === true,
+    injectBug: h.injectBug === 'status' || h.injectBug === 'session' ? h.injectBug : false,
   };
 }
 

@@ -10,7 +10,7 @@ export interface SimCommandOptions {
   faults: string;
   record?: string;
   replay?: string;
-  injectBug?: boolean;
+  injectBug?: string;
 }
 
 function int(name: string, v: string, min = 0): number {
@@ -38,7 +38,7 @@ export async function runSimCommand(o: SimCommandOptions): Promise<number> {
     endpoints: int('endpoints', o.endpoints),
     backends: int('backends', o.backends),
     faults: o.faults,
-    injectBug: o.injectBug === true,
+    injectBug: o.injectBug === 'status' || o.injectBug === 'session' ? o.injectBug : false,
   });
   const wallMs = performance.now() - started;
   if (o.record) await writeFile(o.record, result.log.toString());
@@ -57,7 +57,7 @@ export async function runSimCommand(o: SimCommandOptions): Promise<number> {
   process.stdout.write(`  first violation at step ${result.failedAtStep}:\n`);
   for (const v of result.violations.slice(0, 10)) process.stdout.write(`    ${v.invariant}: ${v.detail}\n`);
   process.stdout.write(
-    `  reproduce: mcpre sim --seed ${result.seed} --duration ${o.duration} --endpoints ${o.endpoints} --backends ${o.backends} --faults ${o.faults}${o.injectBug ? ' --inject-bug' : ''}\n`,
+    `  reproduce: mcpre sim --seed ${result.seed} --duration ${o.duration} --endpoints ${o.endpoints} --backends ${o.backends} --faults ${o.faults}${o.injectBug ? ` --inject-bug ${o.injectBug}` : ''}\n`,
   );
   return 1;
 }

@@ -4,8 +4,13 @@
 // violation with the seed, the step and the log.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { InspectionEvent } from 'xstate';
+import { createActor, type InspectionEvent } from 'xstate';
+import { createBackendSessionActors } from '../../actors/mcp/session-actors.ts';
+import { backendSessionMachine } from '../../machines/backend-session.ts';
+import { DEFAULT_SESSION_POLICY } from '../../machines/backend-session-policy.ts';
+import { type BackendSessionActor, withBackendSession } from '../../machines/backend-session-requests.ts';
 import { makeControlPlaneCerts } from '../control-plane/certs.ts';
+import { aggregate } from '../gateway/aggregate.ts';
 import { startOperator } from '../operator/operator.ts';
 import { seededRng } from '../random.ts';
 import { EventLog } from './event-log.ts';
@@ -31,6 +36,7 @@ import {
   STATUS_RESOURCES,
 } from './scenario.ts';
 import { SimScheduler } from './scheduler.ts';
+import { BACKEND_FAULTS, SimBackend } from './sim-backend.ts';
 
 export const FAULT_PROFILES: Record<string, ApiFaults> = {
   none: NO_FAULTS,
@@ -48,8 +54,11 @@ export interface SimOptions {
   /** Fault-free time at the end for the operator to converge before the settled invariants are checked. */
   quietMs?: number;
   maxSteps?: number;
-  /** Test hook: a rogue writer corrupts one endpoint's status.url at a seeded moment (the invariants must notice). */
-  injectBug?: boolean;
+  /**
+   * Test hooks that the invariants must catch: `status` (or true): a rogue writer corrupts one endpoint's status.url
+   * at a seeded moment; `session`: a rogue caller reuses a connection after its 404.
+   */
+  injectBug?: boolean | 'status' | 'session';
 }
 
 export interface SimResult {
@@ -64,6 +73,13 @@ export interface SimResult {
   apiStats: Record<string, number>;
   endpointsReady: number;
   endpointsTotal: number;
+  backends: {
+    name: string;
+    state: unknown;
+    tools: number;
+    stats: SimBackend['stats'];
+    calls: { ok: number; failed: number };
+  }[];
 }
 
 const CA_PEM = makeControlPlaneCerts(new Date(0)).then((c) => c.servingCa.certPem);
@@ -100,7 +116,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     backends: opts.backends ?? 0,
     faults: opts.faults,
     quietMs,
-    injectBug: opts.injectBug === true,
+    injectBug: opts.injectBug === true ? 'status' : (opts.injectBug ?? false),
   });
   const violations: Violation[] = [];
   let failedAtStep: number | undefined;
@@ -131,8 +147,17 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     const id = ref.options?.systemId;
     if (!id || !ref.logic?.root) return;
     const value = JSON.stringify((ev.snapshot as { value?: unknown }).value);
-    if (states.get(id) === value) return;
+    const previous = states.get(id);
+    if (previous === value) return;
     states.set(id, value);
+    if (id.startsWith('backend:') && value.startsWith('{"unavailable"') && !previous?.startsWith('{"unavailable"')) {
+      const failures = (ev.snapshot as { context?: { consecutiveFailures?: number } }).context?.consecutiveFailures;
+      if (failures !== DEFAULT_SESSION_POLICY.breakerThreshold) {
+        fail([
+          { invariant: 'circuitOpensAfterExactly5', detail: `${id} opened the circuit after ${failures} failures` },
+        ]);
+      }
+    }
     log.append({
       t: scheduler.now(),
       actor: id,
@@ -154,6 +179,49 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     resyncMs: 5 * 60_000,
   });
   operator.ready.catch((err: unknown) => fail([{ invariant: 'operatorStarts', detail: String(err) }]));
+
+  // Backends, each with the production backend-session chart and effect actors over a simulated BackendProtocol.
+  const backendFaults = BACKEND_FAULTS[opts.faults] ?? BACKEND_FAULTS.default!;
+  const sessionMachine = backendSessionMachine.provide({ actors: createBackendSessionActors({ log: logger }) });
+  const backends = Array.from({ length: opts.backends ?? 0 }, (_, i) => {
+    const backend = new SimBackend(`b${i}`, scheduler, seededRng(opts.seed * 31 + 100 + i), backendFaults);
+    const actor = createActor(sessionMachine, {
+      input: { backendId: backend.name, rng: seededRng(opts.seed * 31 + 200 + i), protocol: backend.protocol() },
+      clock: scheduler,
+      inspect,
+      systemId: `backend:${backend.name}`,
+    });
+    actor.start();
+    const calls = { ok: 0, failed: 0 };
+    const callerRng = seededRng(opts.seed * 31 + 300 + i);
+    const call = () => {
+      scheduler.schedule(`caller.${backend.name}`, 5000 + Math.floor(callerRng.next() * 25_000), () => {
+        if (scheduler.now() >= opts.durationMs + quietMs) return;
+        const params = { name: 'tool0', arguments: {} };
+        const rogue = opts.injectBug === 'session';
+        withBackendSession(actor as BackendSessionActor, async (c) => {
+          try {
+            return await c.request('tools/call', params);
+          } catch (err) {
+            // The injected bug: try the dead connection once more instead of letting the session re-initialize.
+            if (rogue && (err as { kind?: string }).kind === 'sessionLost')
+              await c.request('tools/call', params).catch(() => {});
+            throw err;
+          }
+        }).then(
+          () => {
+            calls.ok += 1;
+          },
+          () => {
+            calls.failed += 1;
+          },
+        );
+        call();
+      });
+    };
+    call();
+    return { backend, actor, calls };
+  });
 
   // The scripted changes: one every 5-60 s of virtual time while faults are on.
   const existing = () =>
@@ -195,7 +263,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     });
   };
   scheduleMutation();
-  if (opts.injectBug) {
+  if (opts.injectBug === true || opts.injectBug === 'status') {
     scheduler.schedule('rogue', Math.floor(opts.durationMs * (0.3 + 0.4 * scenarioRng.next())), () => {
       const victim = api.peekAll(R.endpoint).find((e) => (e.status as { url?: string } | undefined)?.url);
       if (!victim) return;
@@ -215,6 +283,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
       lastRv = api.resourceVersion;
       fail(checkStatusUrls(api));
     }
+    for (const { backend } of backends) if (backend.violations.length) fail(backend.violations.splice(0));
     if (logLines.length > logChecked) {
       fail(checkLogs(logLines.slice(logChecked), [SECRET_VALUE]));
       logChecked = logLines.length;
@@ -231,13 +300,33 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   await runPhase(opts.durationMs);
   if (failedAtStep === undefined) {
     api.faults = { ...NO_FAULTS, latencyMs: [1, 10] };
+    for (const { backend } of backends) {
+      backend.faults = {
+        ...BACKEND_FAULTS.none!,
+        sessionDropEveryMs: Number.POSITIVE_INFINITY,
+        listChangeEveryMs: Number.POSITIVE_INFINITY,
+      };
+    }
     log.append({ t: scheduler.now(), actor: 'scenario', event: 'quiet' });
     await runPhase(opts.durationMs + quietMs);
     if (failedAtStep === undefined) {
-      fail([...checkReadyReferences(api), ...checkGroupMembership(api), ...checkStatusUrls(api)]);
+      fail([
+        ...checkReadyReferences(api),
+        ...checkGroupMembership(api),
+        ...checkStatusUrls(api),
+        ...checkBackendsSettled(backends),
+      ]);
     }
   }
   await operator.stop(0);
+  const backendReport = backends.map(({ backend, actor, calls }) => ({
+    name: backend.name,
+    state: actor.getSnapshot().value,
+    tools: backend.tools.length,
+    stats: { ...backend.stats },
+    calls: { ...calls },
+  }));
+  for (const { actor } of backends) actor.stop();
   const endpoints = api.peekAll(R.endpoint);
   const endpointsReady = endpoints.filter((e) =>
     (e.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some(
@@ -261,7 +350,50 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     apiStats: Object.fromEntries([...api.stats.entries()].sort()),
     endpointsReady,
     endpointsTotal: endpoints.length,
+    backends: backendReport,
   };
+}
+
+/**
+ * After quiet time every backend session is ready with the backend's current tools, and the gateway's aggregation
+ * of the ready sessions equals the union of those tools (prefixed by backend).
+ */
+function checkBackendsSettled(
+  backends: { backend: SimBackend; actor: { getSnapshot(): { value: unknown; context: unknown } } }[],
+): Violation[] {
+  const out: Violation[] = [];
+  const inputs = [];
+  for (const { backend, actor } of backends) {
+    const snap = actor.getSnapshot();
+    const value = JSON.stringify(snap.value);
+    if (!value.includes('"ready"')) {
+      out.push({ invariant: 'backendsSettleReady', detail: `${backend.name} is ${value} after quiet time` });
+      continue;
+    }
+    const lists = (
+      snap.context as { lists: { tools: { name: string }[]; resources: []; resourceTemplates: []; prompts: [] } }
+    ).lists;
+    const have = lists.tools.map((t: { name: string }) => t.name).sort();
+    const want = backend.tools.map((t) => t.name).sort();
+    if (JSON.stringify(have) !== JSON.stringify(want)) {
+      out.push({
+        invariant: 'sessionListsMatchBackend',
+        detail: `${backend.name}: session has ${have}, backend has ${want}`,
+      });
+    }
+    inputs.push({ name: backend.name, lists: lists as never });
+  }
+  const view = aggregate(inputs, {
+    conflictResolution: 'prefix',
+    conflictResolutionConfig: { prefixFormat: '{backend}_', priorityOrder: [] },
+    tools: [],
+  });
+  const union = backends.flatMap(({ backend }) => backend.tools.map((t) => `${backend.name}_${t.name}`)).sort();
+  const aggregated = view.tools.map((t: { name: string }) => t.name).sort();
+  if (!out.length && JSON.stringify(aggregated) !== JSON.stringify(union)) {
+    out.push({ invariant: 'aggregateEqualsUnion', detail: `aggregated ${aggregated} != union ${union}` });
+  }
+  return out;
 }
 
 /** Stands in for kube-controller-manager's Deployment controller: a new generation becomes available after a while. */
