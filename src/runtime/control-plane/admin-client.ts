@@ -3,18 +3,29 @@
 import { Agent, fetch } from 'undici';
 
 export interface AdminClient {
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown; text: string }>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+  ): Promise<{ status: number; json: unknown; text: string }>;
   close(): Promise<void>;
 }
 
 export function adminClient(server: string, tls: { ca: string; cert: string; key: string }): AdminClient {
   const dispatcher = new Agent({ connect: { ca: tls.ca, cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' } });
   return {
-    async request(method, path, body) {
+    async request(method, path, body, contentType) {
       const res = await fetch(`${server}${path}`, {
         method,
         dispatcher,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers:
+          body === undefined
+            ? {}
+            : {
+                'content-type':
+                  contentType ?? (method === 'PATCH' ? 'application/merge-patch+json' : 'application/json'),
+              },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(10_000),
       });
