@@ -9,12 +9,9 @@ export interface RuntimeClock {
 
 export const systemClock: RuntimeClock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    // Runtime timers never keep a process alive on their own: servers and watches do.
-    t.unref();
-    return t;
-  },
+  // Referenced timers, like the ones they replace: a shutdown that waits for in-flight work must keep the process
+  // alive while it waits (an unreferenced wait let Node exit with code 13 mid-drain). Owners clear them on stop.
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
 };
 
