@@ -62,8 +62,9 @@ export const OPERATOR_PERMISSIONS: readonly Permission[] = [
   {
     resource: DeprecatedResources.mcpRemoteProxy,
     verbs: informer,
-    why: 'NameCollision with ToolHive MCPRemoteProxy (CRD optional)',
+    why: 'NameCollision and deprecation warnings (CRD optional)',
   },
+  { resource: DeprecatedResources.mcpServerEntry, verbs: informer, why: 'deprecation warnings (CRD optional)' },
   {
     resource: Resources.configMap,
     verbs: ['list', 'watch', ...applied],
@@ -87,7 +88,11 @@ export const OPERATOR_PERMISSIONS: readonly Permission[] = [
   },
   { resource: VmcpResources.role, verbs: ['list', 'watch', ...applied], why: 'the gateway Role (server-side apply)' },
   { resource: VmcpResources.roleBinding, verbs: ['list', 'watch', ...applied], why: 'the gateway RoleBinding' },
-  { resource: Resources.event, verbs: ['create'], why: 'endpoint Events' },
+  {
+    resource: Resources.event,
+    verbs: ['create', 'get', 'patch'],
+    why: 'endpoint Events; deprecation Warnings (one per object, its series bumped: read after a restart, patched)',
+  },
 ];
 
 /**

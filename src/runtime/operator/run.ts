@@ -1,9 +1,19 @@
 // `mcpre operator`: the process around the operator runtime. Kubeconfig resolution (flag, then in-cluster, then
-// $KUBECONFIG), JSON logs on stdout (pino), and a clean shutdown on SIGTERM/SIGINT: stop watching, stop the actors,
-// let in-flight writes finish for a few seconds, exit 0. A second signal exits at once.
-import { existsSync } from 'node:fs';
+// $KUBECONFIG), JSON logs on stdout (pino), optional leader election on a Lease (only the holder reconciles), the
+// /metrics, /healthz and /readyz endpoint, and a clean shutdown on SIGTERM/SIGINT: stop watching, let in-flight
+// writes finish, release the Lease, exit 0. A second signal exits at once. (Lifecycle: src/runtime/leader.)
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
-import { type Level, pino } from 'pino';
+import { type Level, type Logger, pino } from 'pino';
+import { startDeprecationController } from '../deprecation/deprecation-controller.ts';
+import { createKubeHttp } from '../kube/kube-http.ts';
+import { type LeaderElector, startLeaderElector, systemLeaseClock } from '../leader/leader-elector.ts';
+import { type Controllers, runLifecycle } from '../leader/operator-lifecycle.ts';
+import { OperatorMetrics } from '../metrics/operator-metrics.ts';
+import { startProbeServer } from '../metrics/probe-server.ts';
+import { systemRng } from '../random.ts';
 import { startVmcpController } from '../vmcp/controller.ts';
 import { DEFAULT_PROXY_IMAGE, startOperator } from './operator.ts';
 
@@ -14,6 +24,14 @@ export interface OperatorCliOptions {
   proxyImage?: string;
   writeConcurrency: string;
   resync: string;
+  leaderElect?: boolean;
+  leaseName?: string;
+  leaseNamespace?: string;
+  leaseDuration?: string;
+  renewDeadline?: string;
+  retryPeriod?: string;
+  metricsPort?: string;
+  metricsAddress?: string;
 }
 
 const LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -69,46 +87,163 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
     'starting',
   );
 
+  const metricsPort = opts.metricsPort === undefined ? undefined : Number(opts.metricsPort);
+  if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort <= 65535)) {
+    throw new Error(`--metrics-port ${opts.metricsPort}: use a port number from 0 to 65535`);
+  }
+  const metrics = new OperatorMetrics();
+  const instance = process.env.POD_NAME ?? hostname();
+  const elector = opts.leaderElect ? startElector(kc, opts, instance, logger, metrics) : undefined;
+  const lifecycle = runLifecycle({
+    logger,
+    metrics,
+    elector,
+    exit: (code) => process.exit(code),
+    startControllers: () =>
+      startControllers({
+        kc,
+        opts,
+        logger,
+        metrics,
+        image,
+        instance,
+        resyncMs: resyncSeconds * 1000,
+        writeConcurrency,
+      }),
+  });
+  const probes =
+    metricsPort === undefined
+      ? undefined
+      : await startProbeServer({
+          port: metricsPort,
+          host: opts.metricsAddress ?? (process.env.KUBERNETES_SERVICE_HOST ? '0.0.0.0' : '127.0.0.1'),
+          registry: metrics.registry,
+          liveness: lifecycle.liveness,
+          readiness: lifecycle.readiness,
+        });
+  if (probes) logger.info({ url: probes.url.href }, 'serving /metrics, /healthz and /readyz');
+  await lifecycle.done;
+  await probes?.close();
+}
+
+/** Everything that reconciles, started only on the replica that leads. */
+function startControllers(c: {
+  kc: KubeConfig;
+  opts: OperatorCliOptions;
+  logger: Logger;
+  metrics: OperatorMetrics;
+  image: string;
+  instance: string;
+  resyncMs: number;
+  writeConcurrency: number;
+}): Controllers {
+  const { kc, opts, logger, metrics } = c;
+  const inspect = metrics.actors.inspect;
   const operator = startOperator({
     kubeconfig: kc,
     namespace: opts.namespace,
     logger,
-    proxy: { image },
-    writeConcurrency,
-    resyncMs: resyncSeconds * 1000,
+    proxy: { image: c.image },
+    writeConcurrency: c.writeConcurrency,
+    resyncMs: c.resyncMs,
+    instance: c.instance,
+    inspect,
   });
   // VirtualMCPServers: the gateway runs the same image as the proxy pods.
   const vmcp = startVmcpController({
     kubeconfig: kc,
     namespace: opts.namespace,
     logger,
-    settings: { image },
-    resyncMs: resyncSeconds * 1000,
+    settings: { image: c.image },
+    resyncMs: c.resyncMs,
+    inspect,
   });
-
-  let stopping = false;
-  const done = new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(1);
-      }
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      Promise.all([operator.stop(), vmcp.stop()])
-        .catch((err: unknown) => logger.error({ err }, 'error during shutdown'))
-        .finally(() => {
-          const { statusWrites, groupWrites, requests } = operator.stats;
-          logger.info({ statusWrites, groupWrites, requests }, 'stopped');
-          resolve();
-        });
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+  const deprecationApi = createKubeHttp(kc);
+  const deprecation = startDeprecationController({
+    api: deprecationApi,
+    namespace: opts.namespace,
+    rng: systemRng(),
+    logger,
+    instance: c.instance,
+    resyncMs: c.resyncMs,
+    onRecorded: (kind) => metrics.deprecationWarnings.inc({ kind }),
   });
+  metrics.watchQueue('endpoints', () => metrics.actors.busy('mcpremoteendpoint'));
+  metrics.watchQueue('virtualmcpservers', () => metrics.actors.busy('virtualmcpserver'));
+  metrics.watchQueue('groups', () => operator.groups.pending);
+  const synced = (controller: string) => () => metrics.informersSynced.set({ controller }, 1);
+  for (const controller of ['mcpremoteendpoint', 'virtualmcpserver', 'deprecation']) {
+    metrics.informersSynced.set({ controller }, 0);
+  }
+  const ready = Promise.all([
+    operator.ready.then(synced('mcpremoteendpoint')),
+    vmcp.ready.then(synced('virtualmcpserver')),
+    deprecation.ready.then(synced('deprecation')),
+  ]).then(() =>
+    logger.info({ endpoints: operator.registry.size, deprecatedKindsWatched: deprecation.watching() }, 'caches synced'),
+  );
+  return {
+    ready,
+    async stop() {
+      await Promise.all([operator.stop(), vmcp.stop(), deprecation.stop()]);
+      await deprecationApi.close();
+      const { statusWrites, groupWrites, requests } = operator.stats;
+      logger.info({ statusWrites, groupWrites, requests }, 'controllers stopped');
+    },
+  };
+}
 
-  operator.ready
-    .then(() => logger.info({ endpoints: operator.registry.size }, 'ready'))
-    .catch((err: unknown) => logger.error({ err }, 'operator failed to start'));
-  await done;
+const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** The Lease's namespace: --lease-namespace, else $POD_NAMESPACE, else the pod's own, else --namespace. */
+export function leaseNamespace(opts: OperatorCliOptions, env: NodeJS.ProcessEnv = process.env): string {
+  if (opts.leaseNamespace) return opts.leaseNamespace;
+  if (env.POD_NAMESPACE) return env.POD_NAMESPACE;
+  try {
+    return readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim();
+  } catch {
+    if (opts.namespace) return opts.namespace;
+  }
+  throw new Error(
+    '--leader-elect needs the namespace of its Lease: pass --lease-namespace, set POD_NAMESPACE, or run in a pod',
+  );
+}
+
+function startElector(
+  kc: KubeConfig,
+  opts: OperatorCliOptions,
+  instance: string,
+  logger: Logger,
+  metrics: OperatorMetrics,
+): LeaderElector {
+  const namespace = leaseNamespace(opts);
+  if (!DNS_LABEL.test(namespace))
+    throw new Error(`--lease-namespace ${JSON.stringify(namespace)} is not a valid namespace name`);
+  const api = createKubeHttp(kc);
+  const elector = startLeaderElector({
+    api,
+    clock: systemLeaseClock,
+    // A restarted pod keeps its name: the suffix keeps two lives of one pod from sharing an identity.
+    identity: `${instance}_${randomUUID().slice(0, 8)}`,
+    lease: {
+      namespace,
+      name: opts.leaseName ?? 'mcpre-operator',
+      durationSeconds: Number(opts.leaseDuration ?? 15),
+      renewDeadlineSeconds: Number(opts.renewDeadline ?? 10),
+      retryPeriodSeconds: Number(opts.retryPeriod ?? 2),
+    },
+    inspect: metrics.actors.inspect,
+    onEvent: (e) => {
+      const lease = `${namespace}/${opts.leaseName ?? 'mcpre-operator'}`;
+      if (e.type === 'acquired') logger.info({ lease, identity: e.identity }, 'acquired the operator Lease');
+      else if (e.type === 'standby') logger.info({ lease, holder: e.holder }, 'standby: the operator Lease is held');
+      else if (e.type === 'error') logger.warn({ lease, err: e.error }, 'operator Lease request failed');
+    },
+  });
+  const release = elector.release.bind(elector);
+  elector.release = async (timeoutMs?: number) => {
+    await release(timeoutMs);
+    await api.close();
+  };
+  return elector;
 }

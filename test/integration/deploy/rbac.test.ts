@@ -14,6 +14,7 @@ import {
   type RunningControlPlane,
   startControlPlane as startRaw,
 } from '../../../src/runtime/control-plane/control-plane.ts';
+import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
 import {
   clusterRoleGrants,
   gatewayOnlyGrants,
@@ -22,14 +23,21 @@ import {
 } from '../../../src/runtime/operator/permissions.ts';
 import { REPO_ROOT } from '../../support/control-plane.ts';
 import { type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
-import { auditGrantKey, kubeconfigFile, readAudit, startOperatorProcess } from './operator-process.ts';
-import { createScenario, driveScenario } from './scenario.ts';
+import {
+  auditGrantKey,
+  kubeconfigFile,
+  type OperatorProcess,
+  readAudit,
+  startOperatorProcess,
+} from './operator-process.ts';
+import { createScenario, deprecationEvents, driveScenario, eventually } from './scenario.ts';
 
 const USER = 'mcpre-operator-rbac-test';
 
 let cp: RunningControlPlane;
 let kube: KubeObjects;
 let dir: string;
+let http: KubeHttp;
 
 async function admin(method: string, path: string, body?: unknown) {
   const res = await cp.admin.request(method, path, body);
@@ -38,13 +46,18 @@ async function admin(method: string, path: string, body?: unknown) {
 }
 
 beforeAll(async () => {
-  cp = await startRaw({ crdDirs: [join(REPO_ROOT, 'crds'), join(REPO_ROOT, 'test/crds/toolhive')], audit: true });
+  cp = await startRaw({
+    crdDirs: ['crds', 'test/crds/toolhive', 'test/crds/toolhive-v1beta1'].map((d) => join(REPO_ROOT, d)),
+    audit: true,
+  });
   const kc = new KubeConfig();
   kc.loadFromString(cp.kubeconfig);
   kube = kubeObjects(kc);
+  http = createKubeHttp(kc);
   dir = await mkdtemp(join(tmpdir(), 'mcpre-rbac-'));
 });
 afterAll(async () => {
+  await http?.close();
   await kube?.close();
   await cp?.stop();
 });
@@ -52,11 +65,25 @@ afterAll(async () => {
 describe('the generated ClusterRole', () => {
   it('lets the operator do everything it does, and grants nothing it does not use', async () => {
     const rbacYaml = await readFile(join(REPO_ROOT, 'deploy/kustomize/base/rbac.yaml'), 'utf8');
-    const clusterRole = parseAllDocuments(rbacYaml)
-      .map((d) => d.toJS() as { kind: string; metadata: { name: string } })
-      .find((d) => d.kind === 'ClusterRole');
+    const docs = parseAllDocuments(rbacYaml).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
+    const clusterRole = docs.find((d) => d.kind === 'ClusterRole');
+    const leaderRole = docs.find((d) => d.kind === 'Role');
     expect(clusterRole?.metadata.name).toBe('mcpre-operator');
     await admin('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', clusterRole);
+    // Leader election: the generated Role in the operator's namespace, bound to the same user.
+    await admin('POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'mcpre-system' },
+    });
+    await admin('POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/mcpre-system/roles', leaderRole);
+    await admin('POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/mcpre-system/rolebindings', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'mcpre-operator-leader-election' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: leaderRole?.metadata.name },
+      subjects: [{ kind: 'User', name: USER, apiGroup: 'rbac.authorization.k8s.io' }],
+    });
     await admin('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
@@ -73,24 +100,44 @@ describe('the generated ClusterRole', () => {
     await createScenario(kube, ns, ca);
 
     const kubeconfig = await kubeconfigFile(dir, USER, await cp.userKubeconfig(USER));
-    const op = startOperatorProcess(['--kubeconfig', kubeconfig, '--log-level', 'debug'], {
-      MCPRE_PROXY_IMAGE: 'mcpre:rbac-test',
-    });
+    const args = [
+      '--kubeconfig',
+      kubeconfig,
+      '--log-level',
+      'debug',
+      '--leader-elect',
+      '--lease-namespace',
+      'mcpre-system',
+    ];
+    const env = { MCPRE_PROXY_IMAGE: 'mcpre:rbac-test' };
+    const stopChecked = async (op: OperatorProcess) => {
+      const code = await op.stop();
+      const tail = op.lines.slice(-8).map((l) => JSON.stringify(l));
+      expect(code, `exit code; last log lines:\n${tail.join('\n')}\n${op.stderr.join('')}`).toBe(0);
+    };
+    const first = startOperatorProcess(args, env);
     try {
-      await op.waitForLog('ready', 30_000);
+      await first.waitForLog('ready', 30_000);
       await driveScenario(kube, ns).catch((err: Error) => {
-        const warnings = op.lines.filter((l) => Number(l.level) >= 40).map((l) => JSON.stringify(l));
+        const warnings = first.lines.filter((l) => Number(l.level) >= 40).map((l) => JSON.stringify(l));
         throw new Error(`${err.message}\noperator warnings:\n${warnings.slice(-20).join('\n')}`);
       });
+      await eventually('a deprecation warning on each ToolHive object', async () =>
+        (await deprecationEvents(http, ns)).length === 2 ? true : undefined,
+      );
     } finally {
-      const code = await op.stop();
-      expect(
-        code,
-        `exit code; last log lines:\n${op.lines
-          .slice(-8)
-          .map((l) => JSON.stringify(l))
-          .join('\n')}\n${op.stderr.join('')}`,
-      ).toBe(0);
+      await stopChecked(first);
+    }
+    // A restart: the operator finds its Lease released and its deprecation events recorded already (read, bumped).
+    const second = startOperatorProcess(args, env);
+    try {
+      await second.waitForLog('ready', 30_000);
+      await eventually('the deprecation events observed again after the restart', async () => {
+        const events = await deprecationEvents(http, ns);
+        return events.length === 2 && events.every((e) => (e.series?.count ?? 1) >= 2) ? true : undefined;
+      });
+    } finally {
+      await stopChecked(second);
     }
 
     const audit = (await readAudit(cp.auditLogPath!)).filter((r) => r.user.username === USER);

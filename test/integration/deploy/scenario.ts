@@ -3,6 +3,7 @@
 // so the finalizer removes what the operator created), an endpoint that fails validation, a group, and
 // VirtualMCPServers in both discovery modes (their gateway Deployments driven to available). The control plane has no
 // controller-manager, so the test plays the Deployment controller.
+import type { KubeApi } from '../../../src/actors/kube/kube-api.ts';
 import type { ResourceId } from '../../../src/api/resources.ts';
 import {
   MCP_EXTERNAL_AUTH_CONFIG,
@@ -30,6 +31,20 @@ export const DIRECT_ENDPOINTS = ['public', 'secured'] as const;
 export const PROXY_ENDPOINT = 'proxied';
 export const FAILING_ENDPOINT = 'broken';
 export const VMCPS = ['static-gw', 'dynamic-gw'] as const;
+/** ToolHive objects the operator warns about (their test CRDs: test/crds/toolhive, test/crds/toolhive-v1beta1). */
+export const REMOTE_PROXY: ResourceId = {
+  group: 'toolhive.stacklok.dev',
+  version: 'v1alpha1',
+  plural: 'mcpremoteproxies',
+  kind: 'MCPRemoteProxy',
+};
+export const SERVER_ENTRY: ResourceId = {
+  group: 'toolhive.stacklok.dev',
+  version: 'v1beta1',
+  plural: 'mcpserverentries',
+  kind: 'MCPServerEntry',
+};
+export const EVENT: ResourceId = { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event' };
 
 export async function eventually<T>(
   what: string,
@@ -150,6 +165,18 @@ export async function createScenario(kube: KubeObjects, ns: string, caPem: strin
       proxyConfig: { oidcConfig: { type: 'kubernetes' } },
     }),
   );
+  await kube.create(REMOTE_PROXY, ns, {
+    apiVersion: 'toolhive.stacklok.dev/v1alpha1',
+    kind: 'MCPRemoteProxy',
+    metadata: { name: 'legacy-proxy' },
+    spec: { remoteURL: 'https://legacy.example.com/mcp', transport: 'streamable-http' },
+  });
+  await kube.create(SERVER_ENTRY, ns, {
+    apiVersion: 'toolhive.stacklok.dev/v1beta1',
+    kind: 'MCPServerEntry',
+    metadata: { name: 'legacy-entry' },
+    spec: { remoteURL: 'https://entry.example.com/mcp', transport: 'streamable-http', groupRef: GROUP },
+  });
   await kube.create(
     VIRTUAL_MCP_SERVER,
     ns,
@@ -224,6 +251,24 @@ async function waitPhase(
  * once its Deployment is available and then gone (finalizer ran, owned objects deleted), the gateways Ready.
  * A missing RBAC verb shows here as a phase that never arrives.
  */
+/** The Warning events on the deprecated objects, by object name. */
+export interface DeprecationEvent {
+  metadata: { name: string };
+  reason: string;
+  type: string;
+  note: string;
+  series?: { count: number; lastObservedTime: string };
+  regarding: { name: string; kind: string; apiVersion: string };
+}
+
+export async function deprecationEvents(api: KubeApi, ns: string): Promise<DeprecationEvent[]> {
+  const list = await api.request<{ items: DeprecationEvent[] }>({
+    method: 'GET',
+    path: `/apis/${EVENT.group}/${EVENT.version}/namespaces/${ns}/${EVENT.plural}`,
+  });
+  return list.items.filter((e) => e.reason === 'Deprecated');
+}
+
 export async function driveScenario(kube: KubeObjects, ns: string, timeoutMs = 45_000): Promise<void> {
   for (const name of DIRECT_ENDPOINTS) await waitPhase(kube, MCP_REMOTE_ENDPOINT, ns, name, 'Ready', timeoutMs);
   await waitPhase(kube, MCP_REMOTE_ENDPOINT, ns, FAILING_ENDPOINT, 'Failed', timeoutMs);
