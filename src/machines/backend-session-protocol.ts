@@ -92,6 +92,15 @@ export interface RequestOptions {
   onProgress?: (progress: Progress) => void;
   /** `notifications/message` the backend sent on this request's own response stream. */
   onLog?: (log: LoggingMessageNotification['params']) => void;
+  /**
+   * Requests the backend sends on this request's own response stream (sampling, elicitation, roots): answer them,
+   * e.g. by relaying to the gateway's client. Without a handler they are refused with "method not found". The
+   * backend only sends what the connection's declared client capabilities allow.
+   */
+  onServerRequest?: (
+    request: { method: string; params?: Record<string, unknown> },
+    signal: AbortSignal,
+  ) => Promise<Record<string, unknown>>;
 }
 
 export interface RequestReport {

@@ -91,6 +91,18 @@ export class McpConnection implements BackendConnection {
     this.#client.fallbackNotificationHandler = async (n) => {
       this.#emit({ type: 'notification', method: n.method, params: n.params });
     };
+    // Server-to-client requests (sampling, elicitation, roots): answered by the caller whose request they belong to,
+    // refused otherwise (the SDK answers ping itself).
+    this.#client.fallbackRequestHandler = async (request, extra) => {
+      const handler = this.#t.hooksForServerRequest(extra.requestId)?.onServerRequest;
+      if (!handler) {
+        throw new McpError(
+          ErrorCode.MethodNotFound,
+          `mcpre does not answer ${request.method} outside a relayed request`,
+        );
+      }
+      return handler({ method: request.method, params: request.params }, extra.signal) as never;
+    };
     this.#client.onerror = (err) => this.#log.debug({ err: err.message }, 'MCP client error');
     transport.onConnectionEvent = (event) => this.#emit(event);
   }
@@ -145,7 +157,11 @@ export class McpConnection implements BackendConnection {
   ): Promise<{ result: Record<string, unknown>; report: RequestReport }> {
     const report: RequestReport = {};
     this.#pending++;
-    this.#t.bindNextRequest({ onLog: options.onLog, onStatus: (status) => (report.httpStatus = status) });
+    this.#t.bindNextRequest({
+      onLog: options.onLog,
+      onServerRequest: options.onServerRequest,
+      onStatus: (status) => (report.httpStatus = status),
+    });
     try {
       const result = await this.#client.request({ method, params } as never, ResultSchema, {
         signal: options.signal,

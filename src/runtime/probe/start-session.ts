@@ -1,6 +1,7 @@
 // Composition of one backend session: HTTP client, outgoing auth, protocol, the machine's production actors, the
 // actor on the real clock. Used by `mcpre probe` and the session benchmarks; the gateway's Backend adapter is meant
 // to be built on this same function (one call per backend, or per client identity for tokenExchange backends).
+import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { createActor, type InspectionEvent, type Observer, waitFor } from 'xstate';
 import type { OutgoingAuth } from '../../actors/mcp/auth/types.ts';
@@ -31,6 +32,9 @@ export interface StartBackendSessionOptions {
   rng?: Rng;
   policy?: Partial<SessionPolicy>;
   requestTimeoutMs?: number;
+  /** Client capabilities declared to the backend (e.g. `sampling` when the owner relays server requests). */
+  capabilities?: ClientCapabilities;
+  clientInfo?: Implementation;
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
 
@@ -94,6 +98,8 @@ export function startBackendSession(options: StartBackendSessionOptions): Runnin
     clock,
     log,
     requestTimeoutMs: options.requestTimeoutMs,
+    capabilities: options.capabilities,
+    clientInfo: options.clientInfo,
   });
   const actor = createActor(providedMachine(options.log), {
     clock,

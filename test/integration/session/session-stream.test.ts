@@ -22,10 +22,15 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function start(fixture: FaultServerOptions = {}, url?: (s: FaultServer) => string) {
+async function start(
+  fixture: FaultServerOptions = {},
+  url?: (s: FaultServer) => string,
+  extra: Partial<Parameters<typeof startBackendSession>[0]> = {},
+) {
   server = await startFaultServer(fixture);
   const { log } = captureLogger();
   session = startBackendSession({
+    ...extra,
     backendId: 'fixture',
     url: url ? url(server) : server.url,
     transport: url ? 'sse' : 'streamable-http',
@@ -124,6 +129,33 @@ describe('per-request notifications', () => {
     expect(logs).toEqual([{ level: 'info', logger: 'fixture', data: 'working on it' }]);
     expect(progress).toEqual([{ progress: 1, total: 2 }]);
     expect(dropped).not.toContain('notifications/message');
+  });
+});
+
+describe('server-to-client requests', () => {
+  it("a sampling request on a call's stream is answered by that call's handler, and refused without one", async () => {
+    const { session } = await start({ tools: ['sample'] }, undefined, { capabilities: { sampling: {} } });
+    await waitForPhase(session.actor, 'ready');
+    const asked: string[] = [];
+    const r = await withBackendSession(session.actor, (c) =>
+      c.request(
+        'tools/call',
+        { name: 'sample', arguments: { prompt: 'say hi' } },
+        {
+          onServerRequest: async (request) => {
+            asked.push(request.method);
+            return { role: 'assistant', model: 'relay', content: { type: 'text', text: 'hi from the client' } };
+          },
+        },
+      ),
+    );
+    expect(asked).toEqual(['sampling/createMessage']);
+    expect(r.result.content).toEqual([{ type: 'text', text: 'sampled: hi from the client' }]);
+    const refused = await withBackendSession(session.actor, (c) =>
+      c.request('tools/call', { name: 'sample', arguments: {} }),
+    ).catch((err: unknown) => err as Error);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).message).toMatch(/does not answer sampling\/createMessage|Method not found/);
   });
 });
 

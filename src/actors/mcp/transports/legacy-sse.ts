@@ -187,6 +187,11 @@ export class LegacySseTransport implements McpTransport {
     });
   }
 
+  /** The 2024-11-05 transport has one stream for everything: server requests cannot be tied to a client request. */
+  hooksForServerRequest(): RequestHooks | undefined {
+    return undefined;
+  }
+
   async terminate(): Promise<void> {
     // The 2024-11-05 transport has no DELETE: closing the stream ends the session.
     await this.close();

@@ -65,6 +65,8 @@ export class StreamableHttpTransport implements McpTransport {
   readonly #path: string;
   readonly #abort = new AbortController();
   readonly #inFlight = new Map<RequestId, InFlight>();
+  /** Server-to-client requests that arrived on a request's response stream: server request id -> our request id. */
+  readonly #serverRequests = new Map<RequestId, RequestId>();
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
   #pendingHooks: RequestHooks | undefined;
@@ -413,7 +415,18 @@ export class StreamableHttpTransport implements McpTransport {
     this.#dispatch = this.#dispatch.then(() => this.#deliverNow(message, relatedTo));
   }
 
+  hooksForServerRequest(id: RequestId): RequestHooks | undefined {
+    const related = this.#serverRequests.get(id);
+    this.#serverRequests.delete(id);
+    return related === undefined ? undefined : this.#inFlight.get(related)?.hooks;
+  }
+
   #deliverNow(message: JSONRPCMessage, relatedTo: RequestId | undefined): void {
+    if (relatedTo !== undefined && isJSONRPCRequest(message)) {
+      this.#serverRequests.set(message.id, relatedTo);
+      if (this.#serverRequests.size > 10_000)
+        this.#serverRequests.delete(this.#serverRequests.keys().next().value as RequestId);
+    }
     if (relatedTo !== undefined && isJSONRPCNotification(message) && message.method === 'notifications/message') {
       const onLog = this.#inFlight.get(relatedTo)?.hooks?.onLog;
       if (onLog) {

@@ -2,7 +2,7 @@
 // machine drives (instead of the SDK's built-in reconnection), DELETE at shutdown, connection events (session loss seen
 // outside a request), and per-request hooks so a request's own log notifications and HTTP status reach its caller.
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { LoggingMessageNotification } from '@modelcontextprotocol/sdk/types.js';
+import type { LoggingMessageNotification, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { ActorClock } from '../clock.ts';
 import type { HttpClient } from '../http/http-client.ts';
@@ -10,6 +10,7 @@ import type {
   ConnectionEvent,
   NotificationStreamHandlers,
   NotificationStreamOutcome,
+  RequestOptions,
   TransportKind,
 } from '../protocol.ts';
 
@@ -19,6 +20,7 @@ export type HeaderSource = (signal: AbortSignal) => Promise<Record<string, strin
 export interface RequestHooks {
   onLog?: (log: LoggingMessageNotification['params']) => void;
   onStatus?: (status: number) => void;
+  onServerRequest?: RequestOptions['onServerRequest'];
 }
 
 export interface McpTransport extends Transport {
@@ -37,6 +39,8 @@ export interface McpTransport extends Transport {
     handlers: NotificationStreamHandlers;
   }): Promise<NotificationStreamOutcome>;
   terminate(signal: AbortSignal): Promise<void>;
+  /** The hooks of the request on whose response stream the server request `id` arrived, if any. */
+  hooksForServerRequest(id: RequestId): RequestHooks | undefined;
 }
 
 export interface TransportOptions {
