@@ -5,6 +5,7 @@ import { type Logger, pino } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { GatewayConfig } from '../../api/gateway-config.ts';
 import type { ActorDirectory } from '../inspection/actor-directory.ts';
+import { ActorMetrics, combineInspectors } from '../metrics/actor-metrics.ts';
 import { Aggregator } from './aggregator.ts';
 import { type AuditSink, auditLogger } from './audit.ts';
 import { createCedarAuthorizer } from './authz.ts';
@@ -89,7 +90,11 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   const { config } = opts;
   const logger = opts.logger ?? defaultLogger();
   const metrics = new GatewayMetrics();
-  const createBackend = opts.createBackend ?? defaultBackendFactory(process.env, opts.debug?.directory.inspect);
+  // Backend sessions by state, their re-initializations and circuit openings: read from the session actors.
+  const actorMetrics = new ActorMetrics(metrics.registry);
+  const createBackend =
+    opts.createBackend ??
+    defaultBackendFactory(process.env, combineInspectors(actorMetrics.inspect, opts.debug?.directory.inspect));
   const host = opts.host ?? '127.0.0.1';
 
   const aggregator = new Aggregator({
