@@ -1,0 +1,183 @@
+// The operator process lifecycle with fakes: standby waits and reports ready, leading starts the controllers and is
+// ready only once they synced, losing the Lease exits at once, SIGTERM drains before releasing, a second signal exits.
+import { EventEmitter } from 'node:events';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { LeaderElector } from '../../../src/runtime/leader/leader-elector.ts';
+import { validateLeaseSettings } from '../../../src/runtime/leader/leader-elector.ts';
+import { runLifecycle } from '../../../src/runtime/leader/operator-lifecycle.ts';
+import { OperatorMetrics } from '../../../src/runtime/metrics/operator-metrics.ts';
+import { renderChecks } from '../../../src/runtime/metrics/probe-server.ts';
+import { leaseNamespace } from '../../../src/runtime/operator/run.ts';
+
+function fakeElector() {
+  let resolveLeading!: () => void;
+  const lost: Array<() => void> = [];
+  const log: string[] = [];
+  const e = {
+    identity: 'me',
+    leader: false,
+    error: null as string | null,
+    leading: new Promise<void>((r) => {
+      resolveLeading = r;
+    }),
+    isLeader: () => e.leader,
+    onLost: (l: () => void) => lost.push(l),
+    holder: () => (e.leader ? 'me' : 'other'),
+    lastError: () => e.error,
+    release: async () => {
+      log.push('release');
+    },
+    lead() {
+      e.leader = true;
+      resolveLeading();
+    },
+    lose() {
+      e.leader = false;
+      for (const l of lost) l();
+    },
+    log,
+  };
+  return e;
+}
+
+function fakeControllers(log: string[]) {
+  let resolveReady!: () => void;
+  return {
+    started: 0,
+    ready: new Promise<void>((r) => {
+      resolveReady = r;
+    }),
+    sync: () => resolveReady(),
+    async stop() {
+      log.push('drain start');
+      await new Promise((r) => setTimeout(r, 30));
+      log.push('drain end');
+    },
+  };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 10));
+const ready = (l: ReturnType<typeof runLifecycle>) => renderChecks(l.readiness);
+
+function setup() {
+  const elector = fakeElector();
+  const controllers = fakeControllers(elector.log);
+  const signals = new EventEmitter();
+  const exits: number[] = [];
+  const metrics = new OperatorMetrics({ defaultMetrics: false });
+  const lifecycle = runLifecycle({
+    logger: pino({ level: 'silent' }),
+    metrics,
+    elector: elector as unknown as LeaderElector,
+    startControllers: () => {
+      controllers.started += 1;
+      return controllers;
+    },
+    exit: (code) => void exits.push(code),
+    signals,
+  });
+  return { elector, controllers, signals, exits, metrics, lifecycle };
+}
+
+describe('operator lifecycle', () => {
+  it('standby: no controllers, ready (a standby is healthy), not ready when the Lease cannot be reached', async () => {
+    const { elector, controllers, lifecycle } = setup();
+    await flush();
+    expect(lifecycle.phase()).toBe('standby');
+    expect(controllers.started).toBe(0);
+    expect(ready(lifecycle).status).toBe(200);
+    elector.error = 'connect ECONNREFUSED';
+    expect(ready(lifecycle)).toMatchObject({ status: 503 });
+    expect(ready(lifecycle).body).toContain('[-]lease failed: cannot read or write the Lease: connect ECONNREFUSED');
+  });
+
+  it('leading: controllers start once; ready only after they synced; leader gauge set', async () => {
+    const { elector, controllers, lifecycle, metrics } = setup();
+    elector.lead();
+    await flush();
+    expect(controllers.started).toBe(1);
+    expect(lifecycle.phase()).toBe('leading');
+    expect(ready(lifecycle).status).toBe(503);
+    expect(ready(lifecycle).body).toContain('caches are syncing');
+    controllers.sync();
+    await flush();
+    expect(ready(lifecycle).status).toBe(200);
+    expect((await metrics.leader.get()).values[0]?.value).toBe(1);
+    expect((await metrics.becameLeader.get()).values[0]?.value).toBe(1);
+  });
+
+  it('losing the Lease exits 1 at once', async () => {
+    const { elector, exits } = setup();
+    elector.lead();
+    await flush();
+    elector.lose();
+    expect(exits).toEqual([1]);
+  });
+
+  it('SIGTERM drains the controllers, then releases the Lease; a second signal exits 1', async () => {
+    const { elector, controllers, signals, exits, lifecycle } = setup();
+    elector.lead();
+    await flush();
+    controllers.sync();
+    signals.emit('SIGTERM', 'SIGTERM');
+    await lifecycle.done;
+    expect(elector.log).toEqual(['drain start', 'drain end', 'release']);
+    expect(exits).toEqual([]);
+    expect(lifecycle.phase()).toBe('stopped');
+
+    const other = setup();
+    other.elector.lead();
+    await flush();
+    other.signals.emit('SIGTERM', 'SIGTERM');
+    other.signals.emit('SIGINT', 'SIGINT');
+    expect(other.exits).toEqual([1]);
+    await other.lifecycle.done;
+  });
+
+  it('SIGTERM on standby releases without ever starting the controllers', async () => {
+    const { elector, controllers, signals, lifecycle } = setup();
+    signals.emit('SIGTERM', 'SIGTERM');
+    await lifecycle.done;
+    expect(controllers.started).toBe(0);
+    expect(elector.log).toEqual(['release']);
+  });
+
+  it('a teardown ClientDestroyedError is logged, any other uncaught error exits 1', async () => {
+    const { elector, signals, exits, lifecycle } = setup();
+    elector.lead();
+    await flush();
+    signals.emit('SIGTERM', 'SIGTERM');
+    await flush();
+    signals.emit(
+      'uncaughtException',
+      Object.assign(new Error('The client is destroyed'), { code: 'UND_ERR_DESTROYED' }),
+    );
+    expect(exits).toEqual([]);
+    signals.emit('uncaughtException', new Error('boom'));
+    expect(exits).toEqual([1]);
+    await lifecycle.done;
+  });
+});
+
+describe('lease settings', () => {
+  it('rejects a renew deadline not shorter than the duration, and a retry period not shorter than the deadline', () => {
+    const ok = { namespace: 'n', name: 'l', durationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 };
+    expect(() => validateLeaseSettings(ok)).not.toThrow();
+    expect(() => validateLeaseSettings({ ...ok, renewDeadlineSeconds: 15 })).toThrow(
+      /must be shorter than --lease-duration/,
+    );
+    expect(() => validateLeaseSettings({ ...ok, retryPeriodSeconds: 10 })).toThrow(
+      /must be shorter than --renew-deadline/,
+    );
+    expect(() => validateLeaseSettings({ ...ok, durationSeconds: 1.5 })).toThrow(/whole seconds/);
+  });
+
+  it('finds the Lease namespace from the flag, then POD_NAMESPACE, then --namespace', () => {
+    const base = { logLevel: 'info', writeConcurrency: '1', resync: '600' };
+    expect(leaseNamespace({ ...base, leaseNamespace: 'a', namespace: 'c' }, { POD_NAMESPACE: 'b' })).toBe('a');
+    expect(leaseNamespace({ ...base, namespace: 'c' }, { POD_NAMESPACE: 'b' })).toBe('b');
+    expect(leaseNamespace({ ...base, namespace: 'c' }, {})).toBe('c');
+    expect(() => leaseNamespace(base, {})).toThrow(/--leader-elect needs the namespace of its Lease/);
+  });
+});
