@@ -18,6 +18,14 @@ export interface Controllers {
   stop(): Promise<void>;
 }
 
+/** process, or an EventEmitter in tests. */
+export interface SignalSource {
+  // biome-ignore lint/suspicious/noExplicitAny: process.on's overloads and EventEmitter's listener types meet only here
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  off(event: string, listener: (...args: any[]) => void): unknown;
+}
+
 export interface LifecycleOptions {
   logger: Logger;
   metrics: OperatorMetrics;
@@ -27,10 +35,7 @@ export interface LifecycleOptions {
   /** process.exit in production. */
   exit: (code: number) => void;
   /** Where SIGTERM/SIGINT come from (process in production). */
-  signals?: {
-    on(event: string, listener: (...args: never[]) => void): unknown;
-    off(event: string, listener: (...args: never[]) => void): unknown;
-  };
+  signals?: SignalSource;
 }
 
 export type Phase = 'standby' | 'leading' | 'stopping' | 'stopped';

@@ -65,7 +65,9 @@ describe('ActorMetrics', () => {
     expect(of('ready')).toBe(2);
     expect(of('failed')).toBe(1);
     const durations = await values(registry, 'mcpre_reconcile_duration_seconds');
-    const sum = durations.find((v) => v.metricName?.endsWith('_sum') && v.labels.result === 'ready')?.value ?? 0;
+    const sum =
+      durations.find((v) => (v as { metricName?: string }).metricName?.endsWith('_sum') && v.labels.result === 'ready')
+        ?.value ?? 0;
     expect(sum).toBeGreaterThanOrEqual(0.008); // two passes of at least 5 ms each
     expect(sum).toBeLessThan(1);
     a.stop();
