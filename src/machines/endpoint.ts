@@ -21,17 +21,21 @@ import { type EndpointEvent, eventsForTransition } from '../api/endpoint-events.
 import type { Endpoint } from '../api/endpoint-model.ts';
 import { proxyNames } from '../api/endpoint-proxy-names.ts';
 import type { Manifest, OwnedObjectRef, ProxySettings } from '../api/endpoint-proxy-objects.ts';
-import {
-  classifyApiFailure,
-  DEFAULT_RETRY,
-  errorMessage,
-  type RetryPolicy,
-  retryAfterOf,
-  retryDelayMs,
-} from '../api/endpoint-retry.ts';
+import { errorMessage, type RetryPolicy } from '../api/endpoint-retry.ts';
 import type { EndpointSnapshot } from '../api/endpoint-snapshot.ts';
 import { desiredStatus, type Outcome, planStatus, type StatusPlan } from '../api/endpoint-status.ts';
 import { type Validation, validateEndpoint } from '../api/endpoint-validation.ts';
+import {
+  awaitingWakeUp,
+  errorOf,
+  initialRetryBookkeeping,
+  notProvided,
+  type RetryBookkeeping,
+  retryDelays,
+  retryGuards,
+  retryUpdates,
+  writeFailureTransitions,
+} from './reconcile-retry.ts';
 
 export interface EndpointKey {
   namespace: string;
@@ -46,24 +50,14 @@ export interface EndpointInput {
   maxConflicts?: number;
 }
 
-export interface EndpointContext {
+export interface EndpointContext extends RetryBookkeeping {
   key: EndpointKey;
   proxy: ProxySettings;
-  retry: RetryPolicy;
-  maxConflicts: number;
   snapshot: EndpointSnapshot | null;
   validation: Validation | null;
   outcome: Outcome | null;
   plan: StatusPlan | null;
   proxyPlan: ProxyPlan | null;
-  /** A wake-up arrived while busy: look again once the current pass is done. */
-  dirty: boolean;
-  /** The next observation must read the object from the API, not the cache (after a 409). */
-  fresh: boolean;
-  attempt: number;
-  conflicts: number;
-  retryAfterMs: number | undefined;
-  lastError: string | null;
 }
 
 export type EndpointEventIn = { type: 'LOOK_AGAIN' };
@@ -97,17 +91,6 @@ export interface RecordEventsInput {
   events: EndpointEvent[];
 }
 
-/** The error carried by an `xstate.error.actor.*` event (the chart's own events carry none). */
-function errorOf(event: unknown): unknown {
-  return (event as { error?: unknown }).error;
-}
-
-function notProvided(name: string) {
-  return async (): Promise<never> => {
-    throw new Error(`endpoint machine: actor "${name}" was not provided`);
-  };
-}
-
 const observeKey = (context: EndpointContext): ObserveInput => ({ key: context.key, fresh: context.fresh });
 const current = (context: EndpointContext): Endpoint => {
   const endpoint = context.snapshot?.endpoint;
@@ -133,15 +116,15 @@ const endpointSetup = setup({
     tags: 'quiet';
   },
   actors: {
-    observe: fromPromise<EndpointSnapshot, ObserveInput>(notProvided('observe')),
-    writeStatus: fromPromise<Endpoint | null, WriteStatusInput>(notProvided('writeStatus')),
-    setFinalizers: fromPromise<Endpoint | null, SetFinalizersInput>(notProvided('setFinalizers')),
-    applyProxy: fromPromise<void, ApplyProxyInput>(notProvided('applyProxy')),
-    deleteOwned: fromPromise<void, DeleteOwnedInput>(notProvided('deleteOwned')),
-    recordEvents: fromPromise<void, RecordEventsInput>(notProvided('recordEvents')),
+    observe: fromPromise<EndpointSnapshot, ObserveInput>(notProvided('endpoint', 'observe')),
+    writeStatus: fromPromise<Endpoint | null, WriteStatusInput>(notProvided('endpoint', 'writeStatus')),
+    setFinalizers: fromPromise<Endpoint | null, SetFinalizersInput>(notProvided('endpoint', 'setFinalizers')),
+    applyProxy: fromPromise<void, ApplyProxyInput>(notProvided('endpoint', 'applyProxy')),
+    deleteOwned: fromPromise<void, DeleteOwnedInput>(notProvided('endpoint', 'deleteOwned')),
+    recordEvents: fromPromise<void, RecordEventsInput>(notProvided('endpoint', 'recordEvents')),
   },
   guards: {
-    dirty: ({ context }) => context.dirty,
+    ...retryGuards,
     isGone: ({ context }) => route(context.snapshot ?? emptyRoute, context.validation) === 'gone',
     isReleased: ({ context }) => route(context.snapshot ?? emptyRoute, context.validation) === 'released',
     isTerminating: ({ context }) => route(context.snapshot ?? emptyRoute, context.validation) === 'terminate',
@@ -153,14 +136,10 @@ const endpointSetup = setup({
     deploymentFailed: ({ context }) => deploymentOf(context).state === 'failed',
     statusUnchanged: ({ context }) => !context.plan?.changed,
     hasEvents: ({ context }) => pendingEvents(context).length > 0,
-    isConflict: ({ context, event }) =>
-      classifyApiFailure(errorOf(event)) === 'conflict' && context.conflicts < context.maxConflicts,
-    isNotFound: ({ event }) => classifyApiFailure(errorOf(event)) === 'notFound',
-    isRejected: ({ event }) => classifyApiFailure(errorOf(event)) === 'rejected',
   },
   actions: {
-    markClean: assign({ dirty: false }),
-    markDirty: assign({ dirty: true }),
+    markClean: assign(retryUpdates.markClean()),
+    markDirty: assign(retryUpdates.markDirty()),
     adoptSnapshot: assign((_, snapshot: EndpointSnapshot) => ({
       snapshot,
       fresh: false,
@@ -170,17 +149,9 @@ const endpointSetup = setup({
     adoptWritten: assign(({ context }, written: Endpoint | null) =>
       written && context.snapshot ? { snapshot: { ...context.snapshot, endpoint: written } } : {},
     ),
-    succeeded: assign({ attempt: 0, conflicts: 0, retryAfterMs: undefined, lastError: null }),
-    conflicted: assign(({ context }) => ({ fresh: true, conflicts: context.conflicts + 1 })),
-    failedAttempt: assign(({ context, event }) => {
-      const error = errorOf(event);
-      return {
-        attempt: context.attempt + 1,
-        retryAfterMs: retryAfterOf(error),
-        lastError: errorMessage(error),
-        fresh: classifyApiFailure(error) === 'conflict' || context.fresh,
-      };
-    }),
+    succeeded: assign(retryUpdates.succeeded()),
+    conflicted: assign((args) => retryUpdates.conflicted(args)),
+    failedAttempt: assign((args) => retryUpdates.failedAttempt(args)),
     decideInvalid: assign(({ context }) =>
       withOutcome(context, {
         kind: 'invalid',
@@ -218,9 +189,7 @@ const endpointSetup = setup({
       proxyPlan: context.snapshot ? planProxy(context.snapshot, context.proxy) : null,
     })),
   },
-  delays: {
-    retryDelay: ({ context }) => retryDelayMs(context.attempt, context.retryAfterMs, context.retry),
-  },
+  delays: retryDelays,
 });
 
 /**
@@ -247,11 +216,7 @@ function publishState(next: string) {
             target: 'announcing',
             actions: [{ type: 'adoptWritten', params: ({ event }) => event.output }, 'succeeded'],
           },
-          onError: [
-            { guard: 'isConflict', target: '#endpoint.observing', actions: 'conflicted' },
-            { guard: 'isNotFound', target: '#endpoint.observing', actions: 'conflicted' },
-            { target: '#endpoint.backoff', actions: 'failedAttempt' },
-          ],
+          onError: writeFailureTransitions('endpoint'),
         },
       },
       announcing: {
@@ -287,11 +252,7 @@ function restingState() {
     initial: 'publishing',
     states: {
       publishing: publishState('idle'),
-      idle: {
-        tags: ['quiet'],
-        always: { guard: 'dirty', target: '#endpoint.observing' },
-        on: { LOOK_AGAIN: '#endpoint.observing' },
-      },
+      idle: { tags: ['quiet'], ...awaitingWakeUp('#endpoint.observing') },
     },
   });
 }
@@ -302,19 +263,12 @@ export const endpointMachine = endpointSetup.createMachine({
   context: ({ input }) => ({
     key: input.key,
     proxy: input.proxy,
-    retry: input.retry ?? DEFAULT_RETRY,
-    maxConflicts: input.maxConflicts ?? 5,
+    ...initialRetryBookkeeping(input),
     snapshot: null,
     validation: null,
     outcome: null,
     plan: null,
     proxyPlan: null,
-    dirty: false,
-    fresh: false,
-    attempt: 0,
-    conflicts: 0,
-    retryAfterMs: undefined,
-    lastError: null,
   }),
   // A wake-up while busy is remembered; idle states below handle it at once.
   on: { LOOK_AGAIN: { actions: 'markDirty' } },
@@ -368,11 +322,7 @@ export const endpointMachine = endpointSetup.createMachine({
               finalizers: finalizersWith(current(context)),
             }),
             onDone: { target: 'planning', actions: { type: 'adoptWritten', params: ({ event }) => event.output } },
-            onError: [
-              { guard: 'isConflict', target: '#endpoint.observing', actions: 'conflicted' },
-              { guard: 'isNotFound', target: '#endpoint.observing', actions: 'conflicted' },
-              { target: '#endpoint.backoff', actions: 'failedAttempt' },
-            ],
+            onError: writeFailureTransitions('endpoint'),
           },
         },
         planning: {
@@ -447,17 +397,9 @@ export const endpointMachine = endpointSetup.createMachine({
       },
     },
     // Deleting, and the operator's finalizer is gone: nothing left to do until the object disappears.
-    released: {
-      tags: ['quiet'],
-      always: { guard: 'dirty', target: 'observing' },
-      on: { LOOK_AGAIN: 'observing' },
-    },
+    released: { tags: ['quiet'], ...awaitingWakeUp('observing') },
     // The object does not exist (the runtime stops this actor when its informer sees the delete).
-    gone: {
-      tags: ['quiet'],
-      always: { guard: 'dirty', target: 'observing' },
-      on: { LOOK_AGAIN: 'observing' },
-    },
+    gone: { tags: ['quiet'], ...awaitingWakeUp('observing') },
     // An API call failed (throttled, 5xx, network): wait, then look again from the start.
     backoff: {
       tags: ['quiet'],

@@ -8,20 +8,24 @@
 import { assign, fromPromise, setup } from 'xstate';
 import { assessDeployment, type DeploymentAssessment } from '../api/endpoint-deployment.ts';
 import type { Deployment, KubeObject } from '../api/endpoint-model.ts';
-import {
-  classifyApiFailure,
-  DEFAULT_RETRY,
-  errorMessage,
-  type RetryPolicy,
-  retryAfterOf,
-  retryDelayMs,
-} from '../api/endpoint-retry.ts';
+import { errorMessage, type RetryPolicy } from '../api/endpoint-retry.ts';
 import { planVmcp, type VmcpPlan } from '../api/vmcp-decision.ts';
 import type { VirtualMCPServer } from '../api/vmcp-model.ts';
 import { vmcpNames } from '../api/vmcp-names.ts';
 import type { VmcpManifest, VmcpSettings } from '../api/vmcp-objects.ts';
 import type { VmcpSnapshot } from '../api/vmcp-snapshot.ts';
 import { desiredVmcpStatus, planVmcpStatus, type VmcpOutcome, type VmcpStatusPlan } from '../api/vmcp-status.ts';
+import {
+  awaitingWakeUp,
+  errorOf,
+  initialRetryBookkeeping,
+  notProvided,
+  type RetryBookkeeping,
+  retryDelays,
+  retryGuards,
+  retryUpdates,
+  writeFailureTransitions,
+} from './reconcile-retry.ts';
 
 export interface VmcpKey {
   namespace: string;
@@ -36,22 +40,13 @@ export interface VmcpInput {
   maxConflicts?: number;
 }
 
-export interface VmcpContext {
+export interface VmcpContext extends RetryBookkeeping {
   key: VmcpKey;
   settings: VmcpSettings;
-  retry: RetryPolicy;
-  maxConflicts: number;
   snapshot: VmcpSnapshot | null;
   plan: VmcpPlan | null;
   outcome: VmcpOutcome | null;
   statusPlan: VmcpStatusPlan | null;
-  dirty: boolean;
-  /** The next observation reads the VirtualMCPServer live from the API (after a 409). */
-  fresh: boolean;
-  attempt: number;
-  conflicts: number;
-  retryAfterMs: number | undefined;
-  lastError: string | null;
 }
 
 export type VmcpEventIn = { type: 'LOOK_AGAIN' };
@@ -68,16 +63,6 @@ export interface VmcpWriteStatusInput {
   key: VmcpKey;
   resourceVersion: string | undefined;
   status: VmcpStatusPlan['status'];
-}
-
-function notProvided(name: string) {
-  return async (): Promise<never> => {
-    throw new Error(`virtualMcpServer machine: actor "${name}" was not provided`);
-  };
-}
-
-function errorOf(event: unknown): unknown {
-  return (event as { error?: unknown }).error;
 }
 
 const current = (context: VmcpContext): VirtualMCPServer => {
@@ -102,26 +87,24 @@ const planKind = (context: VmcpContext) => context.plan?.kind;
 const vmcpSetup = setup({
   types: {} as { context: VmcpContext; events: VmcpEventIn; input: VmcpInput },
   actors: {
-    observe: fromPromise<VmcpSnapshot, VmcpObserveInput>(notProvided('observe')),
-    applyObjects: fromPromise<KubeObject[], VmcpApplyInput>(notProvided('applyObjects')),
-    writeStatus: fromPromise<VirtualMCPServer | null, VmcpWriteStatusInput>(notProvided('writeStatus')),
+    observe: fromPromise<VmcpSnapshot, VmcpObserveInput>(notProvided('virtualMcpServer', 'observe')),
+    applyObjects: fromPromise<KubeObject[], VmcpApplyInput>(notProvided('virtualMcpServer', 'applyObjects')),
+    writeStatus: fromPromise<VirtualMCPServer | null, VmcpWriteStatusInput>(
+      notProvided('virtualMcpServer', 'writeStatus'),
+    ),
   },
   guards: {
-    dirty: ({ context }) => context.dirty,
+    ...retryGuards,
     isGone: ({ context }) => planKind(context) === 'gone',
     isBroken: ({ context }) => planKind(context) === 'groupMissing' || planKind(context) === 'invalid',
     nothingToApply: ({ context }) => context.plan?.kind === 'apply' && context.plan.apply.length === 0,
     deploymentReady: ({ context }) => deploymentOf(context).state === 'ready',
     deploymentFailed: ({ context }) => deploymentOf(context).state === 'failed',
     statusUnchanged: ({ context }) => !context.statusPlan?.changed,
-    isConflict: ({ context, event }) =>
-      classifyApiFailure(errorOf(event)) === 'conflict' && context.conflicts < context.maxConflicts,
-    isNotFound: ({ event }) => classifyApiFailure(errorOf(event)) === 'notFound',
-    isRejected: ({ event }) => classifyApiFailure(errorOf(event)) === 'rejected',
   },
   actions: {
-    markClean: assign({ dirty: false }),
-    markDirty: assign({ dirty: true }),
+    markClean: assign(retryUpdates.markClean()),
+    markDirty: assign(retryUpdates.markDirty()),
     adoptSnapshot: assign(({ context }, snapshot: VmcpSnapshot) => ({
       snapshot,
       fresh: false,
@@ -141,17 +124,9 @@ const vmcpSetup = setup({
     adoptWritten: assign(({ context }, written: VirtualMCPServer | null) =>
       written && context.snapshot ? { snapshot: { ...context.snapshot, vmcp: written } } : {},
     ),
-    succeeded: assign({ attempt: 0, conflicts: 0, retryAfterMs: undefined, lastError: null }),
-    conflicted: assign(({ context }) => ({ fresh: true, conflicts: context.conflicts + 1 })),
-    failedAttempt: assign(({ context, event }) => {
-      const error = errorOf(event);
-      return {
-        attempt: context.attempt + 1,
-        retryAfterMs: retryAfterOf(error),
-        lastError: errorMessage(error),
-        fresh: classifyApiFailure(error) === 'conflict' || context.fresh,
-      };
-    }),
+    succeeded: assign(retryUpdates.succeeded()),
+    conflicted: assign((args) => retryUpdates.conflicted(args)),
+    failedAttempt: assign((args) => retryUpdates.failedAttempt(args)),
     decideBroken: assign(({ context }) => {
       const plan = context.plan;
       if (plan?.kind === 'invalid') {
@@ -186,9 +161,7 @@ const vmcpSetup = setup({
       });
     }),
   },
-  delays: {
-    retryDelay: ({ context }) => retryDelayMs(context.attempt, context.retryAfterMs, context.retry),
-  },
+  delays: retryDelays,
 });
 
 /** A state that publishes the status (only when it changed), then waits for the next wake-up. */
@@ -212,17 +185,10 @@ function restingState() {
             target: 'idle',
             actions: [{ type: 'adoptWritten', params: ({ event }) => event.output }, 'succeeded'],
           },
-          onError: [
-            { guard: 'isConflict', target: '#virtualMcpServer.observing', actions: 'conflicted' },
-            { guard: 'isNotFound', target: '#virtualMcpServer.observing', actions: 'conflicted' },
-            { target: '#virtualMcpServer.backoff', actions: 'failedAttempt' },
-          ],
+          onError: writeFailureTransitions('virtualMcpServer'),
         },
       },
-      idle: {
-        always: { guard: 'dirty', target: '#virtualMcpServer.observing' },
-        on: { LOOK_AGAIN: '#virtualMcpServer.observing' },
-      },
+      idle: awaitingWakeUp('#virtualMcpServer.observing'),
     },
   });
 }
@@ -233,18 +199,11 @@ export const virtualMcpServerMachine = vmcpSetup.createMachine({
   context: ({ input }) => ({
     key: input.key,
     settings: input.settings,
-    retry: input.retry ?? DEFAULT_RETRY,
-    maxConflicts: input.maxConflicts ?? 5,
+    ...initialRetryBookkeeping(input),
     snapshot: null,
     plan: null,
     outcome: null,
     statusPlan: null,
-    dirty: false,
-    fresh: false,
-    attempt: 0,
-    conflicts: 0,
-    retryAfterMs: undefined,
-    lastError: null,
   }),
   // A wake-up while busy is remembered; the resting states handle it at once.
   on: { LOOK_AGAIN: { actions: 'markDirty' } },
@@ -297,10 +256,7 @@ export const virtualMcpServerMachine = vmcpSetup.createMachine({
     ready: restingState(),
     failed: restingState(),
     // Deleted: owner references let the garbage collector remove the gateway's objects; nothing to do here.
-    gone: {
-      always: { guard: 'dirty', target: 'observing' },
-      on: { LOOK_AGAIN: 'observing' },
-    },
+    gone: awaitingWakeUp('observing'),
     // An API call failed (throttled, 5xx, network): wait, then look again from the start.
     backoff: {
       after: { retryDelay: 'observing' },
