@@ -1,8 +1,9 @@
 // Composition of one gateway: backends from the config, the aggregator over them, the router, client sessions and
 // the HTTP front. The only place that knows all of them; `mcpre gateway` and `mcpre up` both start one through here.
+
 import type { Server as HttpServer } from 'node:http';
 import { type Logger, pino } from 'pino';
-import type { InspectionEvent } from 'xstate';
+import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import type { GatewayConfig } from '../../api/gateway-config.ts';
 import type { ActorDirectory } from '../inspection/actor-directory.ts';
 import { ActorMetrics, combineInspectors } from '../metrics/actor-metrics.ts';
@@ -46,7 +47,10 @@ export interface StartGatewayOptions {
   replica?: ReplicaGate;
   requestTimeoutMs?: number;
   /** Serve the /debug/actors live view of these actors (session actors are reported to it automatically). */
-  debug?: { directory: ActorDirectory };
+  debug?: {
+    directory: ActorDirectory /** Charts of other machines the directory sees (e.g. endpoints in `mcpre up`). */;
+    machines?: AnyStateMachine[];
+  };
   /** A further readiness condition (dynamic discovery not yet synced): returns why the gateway is not ready. */
   notReadyReason?: () => string | undefined;
   /** Extra sink for audit records (tests); the audit log line is always written. */
@@ -184,7 +188,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     readiness,
     metrics,
     logger,
-    ...(opts.debug ? { extraRoutes: await debugRoutes(opts.debug.directory) } : {}),
+    ...(opts.debug ? { extraRoutes: await debugRoutes(opts.debug.directory, opts.debug.machines ?? []) } : {}),
   });
   const url = await listen(httpServer, opts.port ?? 0, host);
   logger.info({ url: url.href, backends: statuses().length }, 'gateway listening');
@@ -227,11 +231,11 @@ export function defaultLogger(level = process.env.MCPRE_LOG_LEVEL ?? 'info'): Lo
 }
 
 /** The live state-chart view (issue 6's handler) over the machines a gateway runs. Loaded only when asked for. */
-async function debugRoutes(directory: ActorDirectory) {
+async function debugRoutes(directory: ActorDirectory, extra: AnyStateMachine[]) {
   const [{ createDebugHandler }, { backendSessionMachine }, { gatewayReplicaMachine }] = await Promise.all([
     import('../debug-view/debug-handler.ts'),
     import('../../machines/backend-session.ts'),
     import('../../machines/gateway-replica.ts'),
   ]);
-  return createDebugHandler({ directory, machines: [backendSessionMachine, gatewayReplicaMachine] });
+  return createDebugHandler({ directory, machines: [backendSessionMachine, gatewayReplicaMachine, ...extra] });
 }

@@ -1,64 +1,111 @@
-// `mcpre up`: the zero-setup way to see the gateway work. Two demo MCP backends on loopback, the gateway over them
-// from an embedded config, and the URL to point an MCP client at. No cluster, no internet, nothing to configure.
-// (The operator's in-memory store and endpoint actors join this process once they exist; see the issue.)
+// `mcpre up`: the zero-setup way to see the whole system work, with no cluster and no internet. It starts two demo MCP
+// backends on loopback, loads examples/up/demo.yaml (an MCPGroup and two direct MCPRemoteEndpoints pointing at
+// them) into an in-memory object store with Kubernetes semantics, runs the operator's endpoint actors over that
+// store, and runs the gateway with dynamic discovery of the group from the same store: the same code paths as in a
+// cluster, only the API server is embedded.
+import { readFile } from 'node:fs/promises';
 import { validateGatewayConfig } from '../../api/gateway-config.ts';
+import { endpointMachine } from '../../machines/endpoint.ts';
 import { ActorDirectory } from '../inspection/actor-directory.ts';
+import { startOperator } from '../operator/operator.ts';
+import { startEmbeddedCluster } from '../sim/embedded-cluster.ts';
 import { type DemoBackend, startDemoBackend } from './demo-backend.ts';
+import { startDynamicDiscovery } from './discovery/dynamic-discovery.ts';
 import { defaultLogger, startGateway } from './gateway.ts';
-import { parsePort, untilSignal } from './run-gateway.ts';
+import { parsePort, waitForSignal } from './run-gateway.ts';
 
 export interface UpOptions {
   port?: string;
   logLevel?: string;
 }
 
+const MANIFEST = new URL('../../../examples/up/demo.yaml', import.meta.url);
+const NAMESPACE = 'default';
+const GROUP = 'demo';
+
 export async function runUp(opts: UpOptions): Promise<void> {
   const logger = defaultLogger(opts.logLevel ?? 'warn');
-  const demos: DemoBackend[] = [];
+  const stops: Array<() => Promise<void> | void> = [];
+  const shutdown = async () => {
+    for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
+  };
   try {
-    demos.push(await startDemoBackend({ label: 'alpha' }), await startDemoBackend({ label: 'beta' }));
-  } catch (err) {
-    await Promise.allSettled(demos.map((d) => d.close()));
-    throw err;
-  }
-  const config = validateGatewayConfig(
-    {
-      name: 'mcpre-up',
-      backends: demos.map((d, i) => ({ name: ['alpha', 'beta'][i], url: d.url.href, type: 'direct' })),
-    },
-    'embedded mcpre up config',
-  );
-  const directory = new ActorDirectory({ now: () => Date.now() });
-  const gateway = await startGateway({
-    config,
-    port: parsePort(opts.port, 4483),
-    host: '127.0.0.1',
-    logger,
-    debug: { directory },
-  }).catch(async (err: NodeJS.ErrnoException) => {
-    await Promise.allSettled(demos.map((d) => d.close()));
-    if (err.code === 'EADDRINUSE')
-      throw new Error(`port ${opts.port ?? 4483} is in use: pick another with --port N (0 = any free port)`);
-    throw err;
-  });
-  // Print once the demo backends are aggregated, so the first tools/list a person makes shows them.
-  for (let i = 0; i < 250 && !gateway.backends().every((b) => b.state === 'ready'); i++) await sleep(20);
-  gateway.aggregator.flush();
-  const base = new URL('/', gateway.url);
-  const lines = [
-    `mcpre up: gateway serving MCP at ${gateway.url.href}`,
-    ...gateway.backends().map((b) => `  backend ${b.name}: ${b.state} (demo MCP server on loopback)`),
-    `  tools: ${gateway.aggregator.view.tools.map((t) => t.name).join(', ')}`,
-    `  live state charts ${new URL('/debug/actors', base).href}`,
-    `  health ${new URL('/readyz', base).href}  metrics ${new URL('/metrics', base).href}`,
-    `  connect an MCP client (Streamable HTTP) to the URL above; Ctrl-C stops everything`,
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-  await untilSignal(gateway, async () => {
-    await Promise.allSettled(demos.map((d) => d.close()));
-  });
-}
+    const demos: DemoBackend[] = [];
+    for (const label of ['alpha', 'beta']) {
+      const demo = await startDemoBackend({ label });
+      demos.push(demo);
+      stops.push(() => demo.close());
+    }
+    const cluster = startEmbeddedCluster();
+    stops.push(() => cluster.close());
+    const manifest = (await readFile(MANIFEST, 'utf8'))
+      .replace('{{alpha}}', demos[0]!.url.href)
+      .replace('{{beta}}', demos[1]!.url.href);
+    const loaded = cluster.load(manifest, NAMESPACE);
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+    const directory = new ActorDirectory({ now: () => Date.now() });
+    const operator = startOperator({
+      http: cluster.http,
+      logger: logger.child({ component: 'operator' }),
+      namespace: NAMESPACE,
+      inspect: directory.inspect,
+      instance: 'mcpre-up',
+    });
+    stops.push(() => operator.stop(1000));
+
+    const gateway = await startGateway({
+      config: validateGatewayConfig({ name: 'mcpre-up' }, 'embedded mcpre up config'),
+      port: parsePort(opts.port, 4483),
+      host: '127.0.0.1',
+      logger,
+      debug: { directory, machines: [endpointMachine] },
+    }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') {
+        throw new Error(`port ${opts.port ?? 4483} is in use: pick another with --port N (0 = any free port)`);
+      }
+      throw err;
+    });
+    stops.push(() => gateway.close());
+    const discovery = startDynamicDiscovery({
+      api: cluster.http,
+      namespace: NAMESPACE,
+      group: GROUP,
+      logger,
+      apply: (desired) => gateway.applyBackends(desired),
+    });
+    stops.push(() => discovery.stop());
+    await Promise.all([operator.ready, discovery.synced]);
+
+    // Print once the endpoints are Ready and their backends aggregated, so a first tools/list shows them.
+    const endpointsReady = () =>
+      cluster.api
+        .peekAll('mcpremoteendpoints.toolhive.stacklok.dev')
+        .filter((e) => (e.status as { phase?: string } | undefined)?.phase === 'Ready').length;
+    for (let i = 0; i < 250; i++) {
+      const backends = gateway.backends();
+      if (endpointsReady() === 2 && backends.length === 2 && backends.every((b) => b.state === 'ready')) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    gateway.aggregator.flush();
+    const base = new URL('/', gateway.url);
+    const lines = [
+      `mcpre up: gateway serving MCP at ${gateway.url.href}`,
+      `  in-memory cluster: ${loaded.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')} (from examples/up/demo.yaml)`,
+      ...cluster.api
+        .peekAll('mcpremoteendpoints.toolhive.stacklok.dev')
+        .map(
+          (e) =>
+            `  endpoint ${e.metadata.name}: ${(e.status as { phase?: string } | undefined)?.phase ?? 'Pending'} (reconciled by the operator's endpoint actor)`,
+        ),
+      ...gateway.backends().map((b) => `  backend ${b.name}: ${b.state} (discovered from MCPGroup ${GROUP})`),
+      `  tools: ${gateway.aggregator.view.tools.map((t) => t.name).join(', ')}`,
+      `  live state charts ${new URL('/debug/actors', base).href}`,
+      `  health ${new URL('/readyz', base).href}  metrics ${new URL('/metrics', base).href}`,
+      '  connect an MCP client (Streamable HTTP) to the URL above; Ctrl-C stops everything',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    await waitForSignal();
+  } finally {
+    await shutdown();
+  }
 }

@@ -5,7 +5,7 @@
 // validation are not re-implemented: a validation hook rejects what the CRDs would reject, and a differential test
 // runs the same scenario on the real control plane to keep the two honest.
 import type { Rng } from '../random.ts';
-import type { SimScheduler } from './scheduler.ts';
+import type { TaskScheduler } from './scheduler.ts';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -95,7 +95,7 @@ const clone = <T>(v: T): T => structuredClone(v);
 const keyOf = (resource: string, ns: string, name: string) => `${resource}|${ns}|${name}`;
 
 export class FakeApiServer {
-  readonly #sched: SimScheduler;
+  readonly #sched: TaskScheduler;
   readonly #rng: Rng;
   readonly #objects = new Map<string, Stored>();
   readonly #history: HistoryEntry[] = [];
@@ -111,7 +111,7 @@ export class FakeApiServer {
   readonly stats = new Map<string, number>();
 
   constructor(opts: {
-    scheduler: SimScheduler;
+    scheduler: TaskScheduler;
     rng: Rng;
     faults?: ApiFaults;
     statusSubresource: string[];

@@ -12,10 +12,63 @@ export interface SimTask {
   run: () => void;
 }
 
+/** What the in-memory API server needs from time: the simulator's scheduler, or real time for `mcpre up`. */
+export interface TaskScheduler {
+  now(): number;
+  schedule(label: string, delayMs: number, fn: () => void): number;
+  cancel(id: number): void;
+  after<T>(label: string, delayMs: number, produce: () => T): Promise<Awaited<T>>;
+}
+
+/** Real time behind the same interface: the in-memory API server of `mcpre up` runs on it. */
+export class RealTimeScheduler implements TaskScheduler {
+  #seq = 0;
+  readonly #timers = new Map<number, NodeJS.Timeout>();
+
+  now(): number {
+    return Date.now();
+  }
+
+  schedule(_label: string, delayMs: number, fn: () => void): number {
+    const id = ++this.#seq;
+    this.#timers.set(
+      id,
+      setTimeout(() => {
+        this.#timers.delete(id);
+        fn();
+      }, delayMs),
+    );
+    return id;
+  }
+
+  cancel(id: number): void {
+    clearTimeout(this.#timers.get(id));
+    this.#timers.delete(id);
+  }
+
+  after<T>(label: string, delayMs: number, produce: () => T): Promise<Awaited<T>> {
+    return new Promise((resolve, reject) => {
+      this.schedule(label, delayMs, () => {
+        try {
+          Promise.resolve(produce()).then(resolve, reject);
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  }
+
+  /** Cancels every pending task (at shutdown). */
+  clear(): void {
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+  }
+}
+
 /** Lets every pending promise reaction run: setImmediate fires only after the microtask queue is empty. */
 export const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export class SimScheduler {
+export class SimScheduler implements TaskScheduler {
   #now = 0;
   #seq = 0;
   readonly #tasks = new Map<number, SimTask>();

@@ -39,6 +39,8 @@ describe('mcpre up', () => {
       child!.once('exit', (code) => reject(new Error(`exited with ${code} before printing a URL: ${stderr}`)));
     });
 
+    // The endpoints of examples/up/demo.yaml were reconciled by the operator over the in-memory store.
+    await expect.poll(() => stdout).toMatch(/endpoint alpha: Ready[\s\S]*endpoint beta: Ready/);
     const client = new Client({ name: 'smoke', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(new URL(url)));
     const { tools } = await client.listTools();
@@ -53,11 +55,15 @@ describe('mcpre up', () => {
     const view = (await (await fetch(`${debug![1]}.json`)).json()) as {
       actors: Array<{ id: string; machine: string; value: unknown }>;
     };
+    // The gateway's backend sessions and the operator's endpoint actors of the in-memory cluster, side by side.
     expect(view.actors.map((a) => [a.id, a.machine])).toEqual([
       ['backend:alpha', 'backendSession'],
       ['backend:beta', 'backendSession'],
+      ['endpoint:default/alpha', 'endpoint'],
+      ['endpoint:default/beta', 'endpoint'],
     ]);
     expect(JSON.stringify(view.actors[0]?.value)).toContain('ready');
+    expect(JSON.stringify(view.actors[2]?.value)).toContain('ready');
 
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
