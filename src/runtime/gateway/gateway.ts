@@ -48,7 +48,8 @@ export interface StartGatewayOptions {
   requestTimeoutMs?: number;
   /** Serve the /debug/actors live view of these actors (session actors are reported to it automatically). */
   debug?: {
-    directory: ActorDirectory /** Charts of other machines the directory sees (e.g. endpoints in `mcpre up`). */;
+    directory: ActorDirectory;
+    /** Charts of other machines the directory sees (e.g. endpoints in `mcpre up`). */
     machines?: AnyStateMachine[];
   };
   /** A further readiness condition (dynamic discovery not yet synced): returns why the gateway is not ready. */
