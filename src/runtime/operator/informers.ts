@@ -2,7 +2,7 @@
 // actors get. Secrets are stored as key names only; managedFields are dropped everywhere (they are large and unused).
 
 import type { EndpointCaches } from '../../actors/kube/caches.ts';
-import { Resources, type ResourceType } from '../../actors/kube/kube-api.ts';
+import { Resources } from '../../actors/kube/kube-api.ts';
 import type {
   ConfigMap,
   Deployment,
@@ -15,10 +15,14 @@ import type {
 import { OWNED_SELECTOR } from '../../api/endpoint-proxy-names.ts';
 import type { OwnedKind } from '../../api/endpoint-proxy-objects.ts';
 import type { NameCollision } from '../../api/endpoint-snapshot.ts';
-import type { RuntimeClock } from '../clock.ts';
-import type { KubeHttp } from '../kube/kube-http.ts';
-import { type ChangeHandler, Reflector, type ReflectorOptions } from '../kube/reflector.ts';
-import type { Rng } from '../random.ts';
+import type { Reflector } from '../kube/reflector.ts';
+import {
+  lifecycleOf,
+  type ReflectorSetOptions,
+  reflectorMaker,
+  secretKeysOnly,
+  slimObject,
+} from '../kube/reflector-set.ts';
 
 export type InformerName =
   | 'endpoints'
@@ -40,34 +44,10 @@ export interface Informers extends EndpointCaches {
   stop(): Promise<void>;
 }
 
-export interface InformerOptions {
-  api: KubeHttp;
-  namespace?: string;
-  rng: Rng;
-  onChange: (informer: InformerName, ...args: Parameters<ChangeHandler<KubeObject>>) => void;
-  log?: ReflectorOptions<KubeObject>['log'];
-  inactivityMs?: number;
-  clock?: RuntimeClock;
-}
+export type InformerOptions = ReflectorSetOptions<InformerName>;
 
 export function createInformers(opts: InformerOptions): Informers {
-  const make = <T extends KubeObject>(
-    name: InformerName,
-    resource: ResourceType,
-    extra: Partial<ReflectorOptions<T>> = {},
-  ): Reflector<T> =>
-    new Reflector<T>({
-      api: opts.api,
-      resource,
-      namespace: opts.namespace,
-      rng: opts.rng,
-      log: opts.log,
-      inactivityMs: opts.inactivityMs,
-      clock: opts.clock,
-      transform: (raw) => slim(raw) as T,
-      onChange: (type, obj, old) => opts.onChange(name, type, obj, old),
-      ...extra,
-    });
+  const make = reflectorMaker(opts);
 
   const endpoints = make<Endpoint>('endpoints', Resources.endpoint);
   const groups = make<Group>('groups', Resources.group);
@@ -104,12 +84,7 @@ export function createInformers(opts: InformerOptions): Informers {
     endpoints,
     groups,
     all,
-    async start() {
-      await Promise.all(Object.values(all).map((r) => r.start()));
-    },
-    async stop() {
-      await Promise.all(Object.values(all).map((r) => r.stop()));
-    },
+    ...lifecycleOf(all),
     endpoint: (ns, name) => endpoints.store.get(ns, name),
     group: (ns, name) => groups.store.get(ns, name),
     authConfig: (ns, name) => authConfigs.store.get(ns, name),
@@ -123,26 +98,7 @@ export function createInformers(opts: InformerOptions): Informers {
     },
     owned: (kind, ns, name) => ownedStores[kind].store.get(ns, name),
     offerEndpoint: (endpoint) => {
-      endpoints.store.offer(slim(endpoint) as Endpoint);
+      endpoints.store.offer(slimObject(endpoint) as Endpoint);
     },
-  };
-}
-
-function slim(raw: unknown): KubeObject {
-  const obj = raw as KubeObject & { metadata: { managedFields?: unknown } };
-  if (!obj.metadata?.managedFields) return obj;
-  const { managedFields: _, ...metadata } = obj.metadata;
-  return { ...obj, metadata };
-}
-
-/** Secrets never enter the operator's memory with their values: only which keys exist. */
-function secretKeysOnly(raw: unknown): SecretKeys {
-  const s = raw as KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> };
-  const { name, namespace, uid, resourceVersion } = s.metadata;
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name, namespace, uid, resourceVersion },
-    keys: Object.keys({ ...s.data, ...s.stringData }).sort(),
   };
 }

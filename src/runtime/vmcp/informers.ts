@@ -1,7 +1,7 @@
 // The VirtualMCPServer controller's informers: one reflector per resource its reconcile reads, a group -> members
 // index over the endpoints (so a reconcile reads its group's members without scanning every endpoint), and the cache
 // view the effect actors get. Secrets are kept as key names only; managedFields are dropped.
-import { Resources, type ResourceType } from '../../actors/kube/kube-api.ts';
+import { Resources } from '../../actors/kube/kube-api.ts';
 import type { VmcpCaches } from '../../actors/kube/vmcp-caches.ts';
 import { VmcpResources } from '../../actors/kube/vmcp-resources.ts';
 import type {
@@ -15,10 +15,15 @@ import type {
 import { objectKey } from '../../api/endpoint-references.ts';
 import type { ToolConfig, VirtualMCPServer, VmcpOwnedKind } from '../../api/vmcp-model.ts';
 import { VMCP_OWNED_SELECTOR } from '../../api/vmcp-names.ts';
-import type { KubeHttp } from '../kube/kube-http.ts';
-import { type ChangeHandler, Reflector, type ReflectorOptions } from '../kube/reflector.ts';
+import type { Reflector } from '../kube/reflector.ts';
+import {
+  lifecycleOf,
+  type ReflectorSetOptions,
+  reflectorMaker,
+  secretKeysOnly,
+  slimObject,
+} from '../kube/reflector-set.ts';
 import { keyOf } from '../kube/store.ts';
-import type { Rng } from '../random.ts';
 
 export type VmcpInformerName =
   | 'vmcps'
@@ -41,14 +46,7 @@ export interface VmcpInformers extends VmcpCaches {
   stop(): Promise<void>;
 }
 
-export interface VmcpInformerOptions {
-  api: KubeHttp;
-  namespace?: string;
-  rng: Rng;
-  onChange: (informer: VmcpInformerName, ...args: Parameters<ChangeHandler<KubeObject>>) => void;
-  log?: ReflectorOptions<KubeObject>['log'];
-  inactivityMs?: number;
-}
+export type VmcpInformerOptions = Omit<ReflectorSetOptions<VmcpInformerName>, 'clock'>;
 
 export function createVmcpInformers(opts: VmcpInformerOptions): VmcpInformers {
   // Group membership: `namespace/group` -> endpoint keys, kept current before anyone hears of a change.
@@ -65,25 +63,13 @@ export function createVmcpInformers(opts: VmcpInformerOptions): VmcpInformers {
     }
   };
 
-  const make = <T extends KubeObject>(
-    name: VmcpInformerName,
-    resource: ResourceType,
-    extra: Partial<ReflectorOptions<T>> = {},
-  ): Reflector<T> =>
-    new Reflector<T>({
-      api: opts.api,
-      resource,
-      namespace: opts.namespace,
-      rng: opts.rng,
-      log: opts.log,
-      inactivityMs: opts.inactivityMs,
-      transform: (raw) => slim(raw) as T,
-      onChange: (type, obj, old) => {
-        if (name === 'endpoints') track(type, obj, old);
-        opts.onChange(name, type, obj, old);
-      },
-      ...extra,
-    });
+  const make = reflectorMaker<VmcpInformerName>({
+    ...opts,
+    onChange: (name, type, obj, old) => {
+      if (name === 'endpoints') track(type, obj, old);
+      opts.onChange(name, type, obj, old);
+    },
+  });
 
   const owned = { labelSelector: VMCP_OWNED_SELECTOR };
   // Optional: an operator on a cluster without the VirtualMCPServer CRD still reconciles endpoints.
@@ -127,12 +113,7 @@ export function createVmcpInformers(opts: VmcpInformerOptions): VmcpInformers {
   return {
     vmcps,
     all,
-    async start() {
-      await Promise.all(Object.values(all).map((r) => r.start()));
-    },
-    async stop() {
-      await Promise.all(Object.values(all).map((r) => r.stop()));
-    },
+    ...lifecycleOf(all),
     vmcp: (ns, name) => vmcps.store.get(ns, name),
     group: (ns, name) => groups.store.get(ns, name),
     groupMembers: (ns, group) =>
@@ -145,26 +126,7 @@ export function createVmcpInformers(opts: VmcpInformerOptions): VmcpInformers {
     secret: (ns, name) => secrets.store.get(ns, name),
     owned: (kind, ns, name) => ownedStores[kind].store.get(ns, name),
     offerVmcp: (vmcp) => {
-      vmcps.store.offer(slim(vmcp) as VirtualMCPServer);
+      vmcps.store.offer(slimObject(vmcp) as VirtualMCPServer);
     },
-  };
-}
-
-function slim(raw: unknown): KubeObject {
-  const obj = raw as KubeObject & { metadata: { managedFields?: unknown } };
-  if (!obj.metadata?.managedFields) return obj;
-  const { managedFields: _, ...metadata } = obj.metadata;
-  return { ...obj, metadata };
-}
-
-/** Secrets never enter the controller's memory with their values: only which keys exist. */
-function secretKeysOnly(raw: unknown): SecretKeys {
-  const s = raw as KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> };
-  const { name, namespace, uid, resourceVersion } = s.metadata;
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name, namespace, uid, resourceVersion },
-    keys: Object.keys({ ...s.data, ...s.stringData }).sort(),
   };
 }
