@@ -8,6 +8,7 @@ import {
   leaderElectionRules,
   OPERATOR_PERMISSIONS,
   operatorClusterRules,
+  standaloneGatewayRules,
 } from '../../src/runtime/operator/permissions.ts';
 import type { GeneratedFile } from './typescript.ts';
 
@@ -173,9 +174,38 @@ ${subject}
 `;
 }
 
+export const STANDALONE_GATEWAY = 'mcpre-gateway';
+
+/** ServiceAccount, Role and RoleBinding of a hand-deployed dynamic-mode gateway (namespace set by kustomize). */
+export function standaloneGatewayRbac(): string {
+  const meta = `  name: ${STANDALONE_GATEWAY}\n${labels('gateway').replace('name: mcpre', `name: ${STANDALONE_GATEWAY}`)}`;
+  return `${HEADER.replace('permissions.ts', 'permissions.ts (standaloneGatewayRules, from src/api/vmcp-rbac.ts)')}apiVersion: v1
+kind: ServiceAccount
+metadata:
+${meta}---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+${meta}rules:
+${rulesYaml(standaloneGatewayRules(STANDALONE_GATEWAY), '')}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+${meta}roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: ${STANDALONE_GATEWAY}
+subjects:
+- kind: ServiceAccount
+  name: ${STANDALONE_GATEWAY}
+`;
+}
+
 export function generateRbac(): GeneratedFile[] {
   return [
     { path: 'deploy/kustomize/base/rbac.yaml', content: kustomizeRbac() },
+    { path: 'deploy/kustomize/gateway/rbac.yaml', content: standaloneGatewayRbac() },
     { path: 'deploy/helm/mcpre/templates/rbac.yaml', content: helmRbac() },
   ];
 }

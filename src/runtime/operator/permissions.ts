@@ -197,3 +197,14 @@ export function leaderElectionRules(): PolicyRule[] {
 export function clusterRoleGrants(): Grant[] {
   return operatorClusterRules().flatMap((r) => grantsOf(r.apiGroups, r.resources, r.verbs));
 }
+
+/**
+ * A gateway deployed by hand in dynamic mode (`mcpre gateway --group G`, deploy/kustomize/gateway): the same
+ * discovered-mode Role the operator gives the gateways of VirtualMCPServers, less what only those do (read their
+ * VirtualMCPServer, report backend status into it and onto the endpoints).
+ */
+export function standaloneGatewayRules(leaseName: string): PolicyRule[] {
+  return gatewayRules('discovered', '_', leaseName).filter(
+    (r) => !r.resources.some((res) => res.startsWith('virtualmcpservers') || res === 'mcpremoteendpoints/status'),
+  );
+}

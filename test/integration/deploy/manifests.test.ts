@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { leaderElectionRules, operatorClusterRules } from '../../../src/runtime/operator/permissions.ts';
+import {
+  leaderElectionRules,
+  operatorClusterRules,
+  standaloneGatewayRules,
+} from '../../../src/runtime/operator/permissions.ts';
 import { type ControlPlane, REPO_ROOT, startControlPlane } from '../../support/control-plane.ts';
 
 const run = promisify(execFile);
@@ -169,10 +173,32 @@ describe('kustomize', () => {
     const values = policy?.spec.podSelector.matchExpressions.find(
       (m: { key: string }) => m.key === 'app.kubernetes.io/name',
     ).values;
-    expect(values).toEqual(['mcpre-proxy', 'mcpre-vmcp']);
-    await createNamespace('team-a');
+    expect(values).toEqual(['mcpre-proxy', 'mcpre-vmcp', 'mcpre-gateway']);
+    await createNamespace('team-a', { ...restricted });
     const out = await dryRun(stdout, ['-n', 'team-a']);
     expect(out.stdout).toContain('networkpolicy.networking.k8s.io/mcpre-block-cloud-metadata created (server dry run)');
+  });
+
+  it('the hand-deployed gateway: the generated Role, a hardened Deployment mounting its config, applied in team-a', async () => {
+    const { stdout } = await sh(kubectl, ['kustomize', 'deploy/kustomize/gateway']);
+    const objs = parse(stdout);
+    expect(objs.find((o) => o.kind === 'Role')?.rules).toEqual(standaloneGatewayRules('mcpre-gateway'));
+    expect(objs.find((o) => o.kind === 'RoleBinding')?.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'mcpre-gateway', namespace: 'team-a' },
+    ]);
+    const pod = objs.find((o) => o.kind === 'Deployment')?.spec.template.spec;
+    const c = pod.containers[0];
+    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(c.args).toEqual(expect.arrayContaining(['gateway', '--group=engineering-team']));
+    const configMap = objs.find((o) => o.kind === 'ConfigMap');
+    expect(pod.volumes.find((v: { name: string }) => v.name === 'config').configMap.name).toBe(
+      configMap?.metadata.name,
+    );
+    // The shipped config parses with the gateway's own schema (done in a unit test too); here: it applies.
+    await createNamespace('team-a', { ...restricted });
+    const out = await dryRun(stdout);
+    expect(out.stdout).toContain('deployment.apps/mcpre-gateway created (server dry run)');
+    expect(out.stderr).not.toMatch(/PodSecurity|violate/i);
   });
 });
 

@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { gatewayRules } from '../../../src/api/vmcp-rbac.ts';
 import {
   clusterRoleGrants,
@@ -15,6 +16,7 @@ import {
   OPERATOR_PERMISSIONS,
   operatorClusterRules,
   operatorGrants,
+  standaloneGatewayRules,
 } from '../../../src/runtime/operator/permissions.ts';
 
 const repoRoot = join(import.meta.dirname, '../../..');
@@ -32,6 +34,19 @@ describe('operator permissions', () => {
         { kind: 'ServiceAccount', name: 'mcpre-operator', namespace: 'mcpre-system' },
       ]);
     }
+  });
+
+  it('the hand-deployed gateway Role is the discovered-mode gateway Role less the VirtualMCPServer reporting', () => {
+    const role = docs('deploy/kustomize/gateway/rbac.yaml').find((d) => d.kind === 'Role');
+    expect(role?.rules).toEqual(standaloneGatewayRules('mcpre-gateway'));
+    const resources = standaloneGatewayRules('x').flatMap((r) => r.resources);
+    expect(resources).toEqual(expect.arrayContaining(['leases', 'mcpremoteendpoints', 'secrets', 'configmaps']));
+    expect(resources.filter((r) => r.startsWith('virtualmcpservers') || r.endsWith('/status'))).toEqual([]);
+    // The shipped config names the Lease the Role allows.
+    const config = validateGatewayConfig(
+      parse(readFileSync(join(repoRoot, 'deploy/kustomize/gateway/gateway.yaml'), 'utf8')),
+    );
+    expect(config.lease?.name).toBe('mcpre-gateway');
   });
 
   it('every declared permission says why, and no triple is declared twice', () => {
