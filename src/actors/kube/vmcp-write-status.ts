@@ -5,20 +5,14 @@
 import { fromPromise } from 'xstate';
 import type { VirtualMCPServer } from '../../api/vmcp-model.ts';
 import type { VmcpWriteStatusInput } from '../../machines/virtual-mcp-server.ts';
-import { ContentType, type KubeApi, objectPath } from './kube-api.ts';
+import type { KubeApi } from './kube-api.ts';
+import { patchStatus } from './patch-status.ts';
 import type { VmcpCaches } from './vmcp-caches.ts';
 import { VmcpResources } from './vmcp-resources.ts';
 
 export function writeVmcpStatus(deps: { api: KubeApi; caches: VmcpCaches }) {
   return fromPromise<VirtualMCPServer | null, VmcpWriteStatusInput>(async ({ input, signal }) => {
-    const { namespace, name } = input.key;
-    const written = await deps.api.request<VirtualMCPServer>({
-      method: 'PATCH',
-      path: objectPath(VmcpResources.virtualMcpServer, namespace, name, 'status'),
-      contentType: ContentType.mergePatch,
-      body: { metadata: { resourceVersion: input.resourceVersion }, status: input.status },
-      signal,
-    });
+    const written = await patchStatus<VirtualMCPServer>(deps.api, VmcpResources.virtualMcpServer, input, signal);
     deps.caches.offerVmcp(written);
     return written;
   });

@@ -5,18 +5,12 @@ import { fromPromise } from 'xstate';
 import type { Endpoint } from '../../api/endpoint-model.ts';
 import type { WriteStatusInput } from '../../machines/endpoint.ts';
 import type { EndpointCaches } from './caches.ts';
-import { ContentType, type KubeApi, objectPath, Resources } from './kube-api.ts';
+import { type KubeApi, Resources } from './kube-api.ts';
+import { patchStatus } from './patch-status.ts';
 
 export function writeEndpointStatus(deps: { api: KubeApi; caches: EndpointCaches }) {
   return fromPromise<Endpoint | null, WriteStatusInput>(async ({ input, signal }) => {
-    const { namespace, name } = input.key;
-    const written = await deps.api.request<Endpoint>({
-      method: 'PATCH',
-      path: objectPath(Resources.endpoint, namespace, name, 'status'),
-      contentType: ContentType.mergePatch,
-      body: { metadata: { resourceVersion: input.resourceVersion }, status: input.status },
-      signal,
-    });
+    const written = await patchStatus<Endpoint>(deps.api, Resources.endpoint, input, signal);
     deps.caches.offerEndpoint(written);
     return written;
   });
