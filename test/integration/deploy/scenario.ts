@@ -12,10 +12,13 @@ import {
   MCP_TOOL_CONFIG,
   VIRTUAL_MCP_SERVER,
 } from '../../../src/api/resources.ts';
-import type { KubeObject, KubeObjects } from '../../support/kube-objects.ts';
+import { DEPLOYMENT, markDeploymentAvailable } from '../../support/deployment-status.ts';
+import { eventually as poll } from '../../support/eventually.ts';
+import type { KubeObjects } from '../../support/kube-objects.ts';
 
 const GV = 'toolhive.stacklok.dev/v1alpha1';
-export const DEPLOYMENT: ResourceId = { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment' };
+
+export { DEPLOYMENT, markDeploymentAvailable };
 export const SERVICE: ResourceId = { group: '', version: 'v1', plural: 'services', kind: 'Service' };
 export const SERVICE_ACCOUNT: ResourceId = {
   group: '',
@@ -46,23 +49,13 @@ export const SERVER_ENTRY: ResourceId = {
 };
 export const EVENT: ResourceId = { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event' };
 
-export async function eventually<T>(
+/** The shared poll with this scenario's longer defaults (30 s, every 100 ms): whole processes are slower to settle. */
+export function eventually<T>(
   what: string,
   probe: () => Promise<T | undefined>,
   { timeoutMs = 30_000, intervalMs = 100 } = {},
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+  return poll(what, probe, { timeoutMs, intervalMs });
 }
 
 export async function getOrUndefined(kube: KubeObjects, res: ResourceId, ns: string, name: string) {
@@ -195,25 +188,6 @@ export async function createScenario(kube: KubeObjects, ns: string, caPem: strin
       outgoingAuth: { source: 'discovered' },
     }),
   );
-}
-
-/** What the Deployment controller would write once the pods of the current generation are available. */
-export async function markDeploymentAvailable(kube: KubeObjects, ns: string, name: string): Promise<KubeObject> {
-  const d = await kube.get(DEPLOYMENT, ns, name);
-  const replicas = d.spec?.replicas ?? 1;
-  return kube.mergePatchStatus(DEPLOYMENT, ns, name, {
-    status: {
-      observedGeneration: d.metadata.generation,
-      replicas,
-      updatedReplicas: replicas,
-      readyReplicas: replicas,
-      availableReplicas: replicas,
-      conditions: [
-        { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'ok' },
-        { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: 'ok' },
-      ],
-    },
-  });
 }
 
 const phase = async (kube: KubeObjects, res: ResourceId, ns: string, name: string) =>

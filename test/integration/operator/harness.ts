@@ -5,7 +5,10 @@ import { Resources } from '../../../src/actors/kube/kube-api.ts';
 import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
 import { type Operator, type OperatorOptions, startOperator } from '../../../src/runtime/operator/operator.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
+import { eventually } from '../../support/eventually.ts';
 import { type KubeObject, type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
+
+export { condition, eventually } from '../../support/eventually.ts';
 
 export const R = Resources;
 
@@ -47,31 +50,6 @@ export async function startEnv(opts: { toolhiveCrds?: boolean } = {}): Promise<E
       await cp.stop();
     },
   };
-}
-
-/** Polls `probe` until it returns a value (not undefined), or fails with `what` and the last value seen. */
-export async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  { timeoutMs = 15_000, intervalMs = 50 } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: tests read loosely typed conditions
-export function condition(obj: KubeObject, type: string): any {
-  return (obj.status?.conditions ?? []).find((c: { type: string }) => c.type === type);
 }
 
 /** Waits until the endpoint's status says what `check` wants, and returns the endpoint. */

@@ -19,10 +19,11 @@ import {
   type VmcpControllerOptions,
 } from '../../../src/runtime/vmcp/controller.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
-import { type KubeObject, type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
+import { type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
 
 export const GV = 'toolhive.stacklok.dev/v1alpha1';
-export const DEPLOYMENT: ResourceId = { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment' };
+export { DEPLOYMENT, markDeploymentAvailable } from '../../support/deployment-status.ts';
+export { condition, eventually } from '../../support/eventually.ts';
 export const CONFIG_MAP: ResourceId = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
 export const SECRET: ResourceId = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
 export const SERVICE: ResourceId = { group: '', version: 'v1', plural: 'services', kind: 'Service' };
@@ -75,31 +76,6 @@ export async function startEnv(): Promise<Env> {
   };
 }
 
-/** Polls `probe` until it returns a value (not undefined), or fails naming `what` and the last error. */
-export async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  { timeoutMs = 15_000, intervalMs = 50 } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: tests read loosely typed conditions
-export function condition(obj: KubeObject, type: string): any {
-  return (obj.status?.conditions ?? []).find((c: { type: string }) => c.type === type);
-}
-
 export const group = (name: string) => ({ apiVersion: GV, kind: 'MCPGroup', metadata: { name }, spec: {} });
 
 export function endpoint(name: string, spec: Record<string, unknown>): object {
@@ -123,25 +99,6 @@ export const proxySpec = (groupRef: string, over: Record<string, unknown> = {}) 
 export async function markEndpointReady(kube: KubeObjects, ns: string, name: string, url: string): Promise<void> {
   const { MCP_REMOTE_ENDPOINT } = await import('../../../src/api/resources.ts');
   await kube.mergePatchStatus(MCP_REMOTE_ENDPOINT, ns, name, { status: { phase: 'Ready', url } });
-}
-
-/** What the Deployment controller would write once the pods of the current generation are available. */
-export async function markDeploymentAvailable(kube: KubeObjects, ns: string, name: string): Promise<KubeObject> {
-  const d = await kube.get(DEPLOYMENT, ns, name);
-  const replicas = d.spec?.replicas ?? 1;
-  return kube.mergePatchStatus(DEPLOYMENT, ns, name, {
-    status: {
-      observedGeneration: d.metadata.generation,
-      replicas,
-      updatedReplicas: replicas,
-      readyReplicas: replicas,
-      availableReplicas: replicas,
-      conditions: [
-        { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'ok' },
-        { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: 'ok' },
-      ],
-    },
-  });
 }
 
 /** A kubeconfig for a ServiceAccount, with a token from the TokenRequest API: requests run under its RBAC. */

@@ -1,0 +1,28 @@
+// Bounded polling for "eventually" assertions in the integration tests, and the condition lookup they check with.
+import type { KubeObject } from './kube-objects.ts';
+
+/** Polls `probe` until it returns a value (not undefined), or fails naming `what` and the last error seen. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  { timeoutMs = 15_000, intervalMs = 50 } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+/** The object's status condition of this type, if any. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read loosely typed conditions
+export function condition(obj: KubeObject, type: string): any {
+  return (obj.status?.conditions ?? []).find((c: { type: string }) => c.type === type);
+}
