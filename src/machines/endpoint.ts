@@ -246,6 +246,20 @@ function publishState(next: string) {
   });
 }
 
+/** Reads the object and everything it references, then validates; the first look and every later one. */
+function observeState() {
+  return endpointSetup.createStateConfig({
+    entry: 'markClean',
+    invoke: {
+      id: 'observe',
+      src: 'observe',
+      input: ({ context }) => observeKey(context),
+      onDone: { target: 'validating', actions: { type: 'adoptSnapshot', params: ({ event }) => event.output } },
+      onError: { target: 'backoff', actions: 'failedAttempt' },
+    },
+  });
+}
+
 /** A state that publishes its status, then waits for the next wake-up. */
 function restingState() {
   return endpointSetup.createStateConfig({
@@ -274,27 +288,9 @@ export const endpointMachine = endpointSetup.createMachine({
   on: { LOOK_AGAIN: { actions: 'markDirty' } },
   states: {
     // Not looked at yet: the first observation.
-    pending: {
-      entry: 'markClean',
-      invoke: {
-        id: 'observe',
-        src: 'observe',
-        input: ({ context }) => observeKey(context),
-        onDone: { target: 'validating', actions: { type: 'adoptSnapshot', params: ({ event }) => event.output } },
-        onError: { target: 'backoff', actions: 'failedAttempt' },
-      },
-    },
+    pending: observeState(),
     // Every later look: the same observation, from any resting state.
-    observing: {
-      entry: 'markClean',
-      invoke: {
-        id: 'observe',
-        src: 'observe',
-        input: ({ context }) => observeKey(context),
-        onDone: { target: 'validating', actions: { type: 'adoptSnapshot', params: ({ event }) => event.output } },
-        onError: { target: 'backoff', actions: 'failedAttempt' },
-      },
-    },
+    observing: observeState(),
     validating: {
       always: [
         { guard: 'isGone', target: 'gone' },
