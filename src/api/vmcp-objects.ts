@@ -159,6 +159,9 @@ function deploymentSpec(
 
   return {
     replicas,
+    // A gateway reports ready only while it holds the Lease, which the old pod keeps until it stops: with the default
+    // RollingUpdate the new pod could never become ready and the old one would never be stopped. Stop first.
+    strategy: { type: 'Recreate' },
     selector: { matchLabels: vmcpSelectorLabels(name) },
     template: {
       metadata: {

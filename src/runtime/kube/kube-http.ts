@@ -81,6 +81,8 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
       agent = new Agent({
         connections: opts.connections ?? 64,
         keepAliveTimeout: 30_000,
+        // HTTP/1.1 only: with HTTP/2 undici sometimes threw on a stream while the pool closed at shutdown.
+        allowH2: false,
         connect: { ...dropUndefined(tls), minVersion: 'TLSv1.2' },
       });
       agents.push(agent);

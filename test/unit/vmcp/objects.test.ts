@@ -62,8 +62,10 @@ describe('gateway objects', () => {
 
   it('sorts env vars, fills secrets by secretKeyRef, mounts config and CA, holds replicas at 1', () => {
     const list = desired(world());
-    const spec = byKind(list, 'Deployment').spec as { replicas: number };
+    const spec = byKind(list, 'Deployment').spec as { replicas: number; strategy: { type: string } };
     expect(spec.replicas).toBe(1);
+    // The Lease holder is the only ready pod: a rolling update could never finish, so the old pod stops first.
+    expect(spec.strategy).toEqual({ type: 'Recreate' });
     const c = pod(list).spec.containers[0];
     expect(c.env.map((e: { name: string }) => e.name)).toEqual([
       'MCPRE_VMCP_NAME',
