@@ -1,7 +1,7 @@
 // The operator's HTTP endpoint for the kubelet and Prometheus: /healthz (liveness), /readyz (readiness), /metrics.
 // Each probe is a list of named checks; the answer is 200 when all pass, 503 otherwise, with one line per check
 // (`[+]name ok` / `[-]name: why`, as kube-apiserver writes its own /readyz), so `curl` tells what is wrong.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -21,6 +21,8 @@ export interface ProbeServerOptions {
   registry: Registry;
   liveness: NamedCheck[];
   readiness: NamedCheck[];
+  /** More GET routes (the /debug/actors live view); returns true when it handled the request. */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export interface ProbeServer {
@@ -60,7 +62,10 @@ export async function startProbeServer(opts: ProbeServerOptions): Promise<ProbeS
       );
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n');
+    if (opts.extraRoutes?.(req, res)) return;
+    res
+      .writeHead(404, { 'content-type': 'text/plain' })
+      .end('not found: try /metrics, /healthz, /readyz or /debug/actors\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -2,15 +2,23 @@
 // $KUBECONFIG), JSON logs on stdout (pino), optional leader election on a Lease (only the holder reconciles), the
 // /metrics, /healthz and /readyz endpoint, and a clean shutdown on SIGTERM/SIGINT: stop watching, let in-flight
 // writes finish, release the Lease, exit 0. A second signal exits at once. (Lifecycle: src/runtime/leader.)
+
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type Level, type Logger, pino } from 'pino';
+import type { InspectionEvent } from 'xstate';
+import { endpointMachine } from '../../machines/endpoint.ts';
+import { gatewayReplicaMachine } from '../../machines/gateway-replica.ts';
+import { virtualMcpServerMachine } from '../../machines/virtual-mcp-server.ts';
+import { createDebugHandler } from '../debug-view/debug-handler.ts';
 import { startDeprecationController } from '../deprecation/deprecation-controller.ts';
+import { ActorDirectory } from '../inspection/actor-directory.ts';
 import { createKubeHttp } from '../kube/kube-http.ts';
 import { type LeaderElector, startLeaderElector, systemLeaseClock } from '../leader/leader-elector.ts';
 import { type Controllers, runLifecycle } from '../leader/operator-lifecycle.ts';
+import { combineInspectors } from '../metrics/actor-metrics.ts';
 import { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { startProbeServer } from '../metrics/probe-server.ts';
 import { systemRng } from '../random.ts';
@@ -92,8 +100,11 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
     throw new Error(`--metrics-port ${opts.metricsPort}: use a port number from 0 to 65535`);
   }
   const metrics = new OperatorMetrics();
+  // Every actor (endpoints, VirtualMCPServers, the Lease) feeds both the metrics and the /debug/actors live view.
+  const directory = new ActorDirectory({ now: () => Date.now() });
+  const inspect = combineInspectors(metrics.actors.inspect, directory.inspect) ?? directory.inspect;
   const instance = process.env.POD_NAME ?? hostname();
-  const elector = opts.leaderElect ? startElector(kc, opts, instance, logger, metrics) : undefined;
+  const elector = opts.leaderElect ? startElector(kc, opts, instance, logger, inspect) : undefined;
   const lifecycle = runLifecycle({
     logger,
     metrics,
@@ -109,6 +120,7 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
         instance,
         resyncMs: resyncSeconds * 1000,
         writeConcurrency,
+        inspect,
       }),
   });
   const probes =
@@ -120,8 +132,12 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
           registry: metrics.registry,
           liveness: lifecycle.liveness,
           readiness: lifecycle.readiness,
+          extraRoutes: createDebugHandler({
+            directory,
+            machines: [endpointMachine, virtualMcpServerMachine, gatewayReplicaMachine],
+          }),
         });
-  if (probes) logger.info({ url: probes.url.href }, 'serving /metrics, /healthz and /readyz');
+  if (probes) logger.info({ url: probes.url.href }, 'serving /metrics, /healthz, /readyz and /debug/actors');
   await lifecycle.done;
   await probes?.close();
 }
@@ -136,9 +152,9 @@ function startControllers(c: {
   instance: string;
   resyncMs: number;
   writeConcurrency: number;
+  inspect: (event: InspectionEvent) => void;
 }): Controllers {
-  const { kc, opts, logger, metrics } = c;
-  const inspect = metrics.actors.inspect;
+  const { kc, opts, logger, metrics, inspect } = c;
   const operator = startOperator({
     kubeconfig: kc,
     namespace: opts.namespace,
@@ -214,7 +230,7 @@ function startElector(
   opts: OperatorCliOptions,
   instance: string,
   logger: Logger,
-  metrics: OperatorMetrics,
+  inspect: (event: InspectionEvent) => void,
 ): LeaderElector {
   const namespace = leaseNamespace(opts);
   if (!DNS_LABEL.test(namespace))
@@ -232,7 +248,7 @@ function startElector(
       renewDeadlineSeconds: Number(opts.renewDeadline ?? 10),
       retryPeriodSeconds: Number(opts.retryPeriod ?? 2),
     },
-    inspect: metrics.actors.inspect,
+    inspect,
     onEvent: (e) => {
       const lease = `${namespace}/${opts.leaseName ?? 'mcpre-operator'}`;
       if (e.type === 'acquired') logger.info({ lease, identity: e.identity }, 'acquired the operator Lease');

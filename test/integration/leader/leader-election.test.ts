@@ -99,7 +99,7 @@ async function startAs(user: string): Promise<OperatorProcess> {
 }
 
 async function readyz(p: OperatorProcess): Promise<{ status: number; body: string }> {
-  const line = await p.waitForLog('serving /metrics, /healthz and /readyz');
+  const line = await p.waitForLog('serving /metrics, /healthz, /readyz and /debug/actors');
   const res = await fetch(new URL('/readyz', String(line.url)));
   return { status: res.status, body: await res.text() };
 }

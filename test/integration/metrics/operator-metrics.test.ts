@@ -67,7 +67,7 @@ describe('operator metrics', () => {
       '--metrics-port',
       '0',
     ]);
-    const url = String((await op.waitForLog('serving /metrics, /healthz and /readyz')).url);
+    const url = String((await op.waitForLog('serving /metrics, /healthz, /readyz and /debug/actors')).url);
     await op.waitForLog('ready');
     for (const [name, phase] of [
       ['one', 'Ready'],
@@ -122,6 +122,16 @@ describe('operator metrics', () => {
     expect(body).toContain('[+]informers ok: every cache synced');
     expect(body).toContain('[+]lease ok: held by this replica');
     expect((await fetch(new URL('/nope', url))).status).toBe(404);
+
+    // The live view: the operator's own actors (endpoints and the Lease), with their charts.
+    const live = (await (await fetch(new URL('/debug/actors.json', url))).json()) as {
+      machines: string[];
+      actors: { id: string; machine: string }[];
+    };
+    expect(live.machines).toEqual(expect.arrayContaining(['endpoint', 'virtualMcpServer', 'gatewayReplica']));
+    expect(live.actors.map((a) => a.machine)).toEqual(expect.arrayContaining(['endpoint', 'gatewayReplica']));
+    expect(live.actors.some((a) => a.id === `endpoint:${ns}/bad`)).toBe(true);
+    expect((await fetch(new URL('/debug/charts/endpoint.svg', url))).headers.get('content-type')).toBe('image/svg+xml');
 
     // A status change moves the actor gauge: the failing endpoint gets its auth config and becomes ready.
     await kube.mergePatch(MCP_REMOTE_ENDPOINT, ns, 'bad', { spec: { externalAuthConfigRef: null } });
