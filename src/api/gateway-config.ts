@@ -79,6 +79,13 @@ export const outgoingAuthSchema = z.discriminatedUnion('type', [
     scopes: z.array(z.string().min(1)).optional(),
     resource: z.string().min(1).optional(),
     subjectTokenType: z.string().min(1).optional(),
+    /**
+     * One backend session per client identity: at most this many open at once, the least recently used closed first
+     * (default 100).
+     */
+    maxClientSessions: z.number().int().min(1).max(10_000).optional(),
+    /** A client's backend session unused this long is closed with DELETE (default 600 = 10 minutes). */
+    idleSessionSeconds: z.number().int().min(1).max(86_400).optional(),
   }),
 ]);
 export type OutgoingAuthConfig = z.infer<typeof outgoingAuthSchema>;

@@ -3,8 +3,22 @@
 // reason a person can act on; a backend is never called with fewer credentials or weaker trust than configured.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { TokenExchangeConfig } from '../../actors/mcp/auth/token-exchange.ts';
+import type { OutgoingAuth } from '../../actors/mcp/auth/types.ts';
 import type { BackendConfig } from '../../api/gateway-config.ts';
 import type { BackendInfo } from './backend.ts';
+
+/** A `tokenExchange` backend: one backend session per client identity (per-client-backend.ts). */
+export interface PerClientSetup {
+  exchange: TokenExchangeConfig;
+  /** Most backend sessions open at once; the least recently used is closed first. */
+  maxSessions: number;
+  /** A session unused this long is closed. */
+  idleMs: number;
+}
+
+export const DEFAULT_MAX_CLIENT_SESSIONS = 100;
+export const DEFAULT_IDLE_SESSION_SECONDS = 600;
 
 export interface BackendSetup {
   info: BackendInfo;
@@ -12,6 +26,13 @@ export interface BackendSetup {
   /** Computed per request, so values read from the environment are never copied into long-lived options. */
   headers: () => Record<string, string>;
   caPem: string | undefined;
+  /** Set for `tokenExchange` backends: the gateway opens one session per client instead of one shared session. */
+  perClient?: PerClientSetup;
+  /**
+   * The credentials of one client's session of a `perClient` backend, added to `headers()` on every request. Only
+   * the session-actor backend applies it (the SDK-client stand-in cannot, so it refuses such a setup).
+   */
+  auth?: OutgoingAuth;
 }
 
 export type SetupResult = { ok: true; setup: BackendSetup } | { ok: false; name: string; reason: string };
@@ -29,11 +50,22 @@ export const processEnvironment: SetupEnvironment = {
 export function setUpBackend(cfg: BackendConfig, environment: SetupEnvironment = processEnvironment): SetupResult {
   const fail = (reason: string): SetupResult => ({ ok: false, name: cfg.name, reason });
 
+  let perClient: PerClientSetup | undefined;
   if (cfg.auth.type === 'tokenExchange') {
-    return fail(
-      'outgoing auth "tokenExchange" needs per-client backend sessions, which this gateway build does not provide yet; ' +
-        'the backend is left out rather than called without the exchanged token',
-    );
+    const { clientSecretEnv, maxClientSessions, idleSessionSeconds, ...exchange } = cfg.auth;
+    let clientSecret: (() => string) | undefined;
+    if (clientSecretEnv) {
+      const value = environment.env[clientSecretEnv];
+      if (value === undefined || value === '')
+        return fail(`auth tokenExchange: environment variable ${clientSecretEnv} (client secret) is not set`);
+      const env = environment.env;
+      clientSecret = () => env[clientSecretEnv] ?? '';
+    }
+    perClient = {
+      exchange: { ...exchange, ...(clientSecret ? { clientSecret } : {}) },
+      maxSessions: maxClientSessions ?? DEFAULT_MAX_CLIENT_SESSIONS,
+      idleMs: (idleSessionSeconds ?? DEFAULT_IDLE_SESSION_SECONDS) * 1000,
+    };
   }
 
   // Resolve every environment-sourced value now, so a missing one is reported at startup, not on the first call.
@@ -79,6 +111,7 @@ export function setUpBackend(cfg: BackendConfig, environment: SetupEnvironment =
       info: { name: cfg.name, url: cfg.url, type: cfg.type, authMethod: cfg.auth.type },
       transport: cfg.transport,
       caPem,
+      ...(perClient ? { perClient } : {}),
       headers: () => {
         const headers: Record<string, string> = { ...plain };
         for (const [header, variable] of fromEnv) headers[header] = env[variable] ?? '';

@@ -16,9 +16,10 @@ import { type BackendSetup, processEnvironment, type SetupEnvironment, setUpBack
 import { ClientSessions } from './client-sessions.ts';
 import { isLoopbackAddress } from './http-guards.ts';
 import { createGatewayHttpServer, listen, type Readiness } from './http-server.ts';
-import { createAuthenticator } from './incoming-auth.ts';
+import { type Authenticator, createAuthenticator } from './incoming-auth.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { createOutgoingFetch } from './outgoing-fetch.ts';
+import { PerClientBackend } from './per-client-backend.ts';
 import { Router } from './router.ts';
 import { SdkClientBackend } from './sdk-client-backend.ts';
 import { inspectedSessionActorBackendFactory, sessionActorBackendFactory } from './session-actor-backend.ts';
@@ -70,13 +71,30 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export const sdkClientBackendFactory: BackendFactory = (setup, logger) =>
-  new SdkClientBackend({
+export const sdkClientBackendFactory: BackendFactory = (setup, logger) => {
+  // Its fetch takes headers synchronously and cannot run a token exchange: never call the backend without it.
+  if (setup.auth || setup.perClient)
+    throw new Error('tokenExchange backends need the session-actor backends (unset MCPRE_GATEWAY_SESSIONS=sdk)');
+  return new SdkClientBackend({
     info: setup.info,
     transport: setup.transport,
     http: createOutgoingFetch({ headers: setup.headers, caPem: setup.caPem }),
     logger,
   });
+};
+
+/** `tokenExchange` backends get one session per client identity; every other backend one shared session. */
+function perClientAware(base: BackendFactory, perClient: Set<PerClientBackend>): BackendFactory {
+  return (setup, logger) => {
+    if (!setup.perClient) return base(setup, logger);
+    const backend = new PerClientBackend(setup, logger, base);
+    perClient.add(backend);
+    backend.onChange(() => {
+      if (backend.state === 'closed') perClient.delete(backend);
+    });
+    return backend;
+  };
+}
 
 /**
  * Backend sessions come from the backend-session actor (reconnection, GET stream, circuit breaker, shared
@@ -97,9 +115,12 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   const metrics = new GatewayMetrics();
   // Backend sessions by state, their re-initializations and circuit openings: read from the session actors.
   const actorMetrics = new ActorMetrics(metrics.registry);
-  const createBackend =
+  const perClientBackends = new Set<PerClientBackend>();
+  const createBackend = perClientAware(
     opts.createBackend ??
-    defaultBackendFactory(process.env, combineInspectors(actorMetrics.inspect, opts.debug?.directory.inspect));
+      defaultBackendFactory(process.env, combineInspectors(actorMetrics.inspect, opts.debug?.directory.inspect)),
+    perClientBackends,
+  );
   const host = opts.host ?? '127.0.0.1';
 
   const aggregator = new Aggregator({
@@ -151,7 +172,16 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     config.backends.map((cfg) => ({
       name: cfg.name,
       type: cfg.type,
-      result: setUpBackend(cfg, environment),
+      result:
+        cfg.auth.type === 'tokenExchange' && config.incomingAuth.type === 'anonymous'
+          ? {
+              ok: false as const,
+              name: cfg.name,
+              reason:
+                'outgoing auth "tokenExchange" exchanges each caller\'s token, but incoming auth is anonymous: no caller ' +
+                'has a token to exchange (configure incomingAuth type oidc)',
+            }
+          : setUpBackend(cfg, environment),
       fingerprint: JSON.stringify(cfg),
     })),
   );
@@ -179,7 +209,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
 
   const httpServer: HttpServer = createGatewayHttpServer({
     sessions,
-    authenticate: createAuthenticator(config.incomingAuth),
+    authenticate: openingClientSessions(createAuthenticator(config.incomingAuth), perClientBackends),
     originPolicy: {
       loopbackOnly: isLoopbackAddress(host),
       allowedOrigins: config.server.allowedOrigins,
@@ -239,4 +269,18 @@ async function debugRoutes(directory: ActorDirectory, extra: AnyStateMachine[]) 
     import('../../machines/gateway-replica.ts'),
   ]);
   return createDebugHandler({ directory, machines: [backendSessionMachine, gatewayReplicaMachine, ...extra] });
+}
+
+/**
+ * A tokenExchange backend lists nothing until some client's session is open; the first authenticated client to reach
+ * the gateway opens one (per-client-backend.ts says why the lists come from that session).
+ */
+function openingClientSessions(authenticate: Authenticator, backends: ReadonlySet<PerClientBackend>): Authenticator {
+  return async (req) => {
+    const outcome = await authenticate(req);
+    if (outcome.ok && outcome.auth.token) {
+      for (const backend of backends) backend.open({ subject: outcome.subject, token: outcome.auth.token });
+    }
+    return outcome;
+  };
 }

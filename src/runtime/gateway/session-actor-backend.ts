@@ -75,11 +75,15 @@ export class SessionActorBackend implements Backend {
   async start(): Promise<void> {
     if (this.#session) return;
     const setup = this.#setup;
-    // Header values were validated when the setup was built; they are read again on every request.
-    const auth: OutgoingAuth = {
-      method: setup.info.authMethod,
-      headers: async () => setup.headers(),
-    };
+    // Header values were validated when the setup was built; they are read again on every request. A per-client
+    // session of a tokenExchange backend adds its client's exchanged token (per-client-backend.ts).
+    const clientAuth = setup.auth;
+    const auth: OutgoingAuth = clientAuth
+      ? {
+          method: clientAuth.method,
+          headers: async (signal) => ({ ...setup.headers(), ...(await clientAuth.headers(signal)) }),
+        }
+      : { method: setup.info.authMethod, headers: async () => setup.headers() };
     const session = startBackendSession({
       backendId: setup.info.name,
       url: setup.info.url,

@@ -62,11 +62,52 @@ describe('backend setup', () => {
     });
   });
 
-  it('leaves a tokenExchange backend out instead of calling it without the exchanged token', () => {
+  it('sets a tokenExchange backend up for one session per client, with the defaults and the client secret by env', async () => {
     const result = setUpBackend(
-      backendOf({ auth: { type: 'tokenExchange', tokenUrl: 'https://sts.example/token', audience: 'gh' } }),
+      backendOf({
+        auth: {
+          type: 'tokenExchange',
+          tokenUrl: 'https://sts.example/token',
+          audience: 'gh',
+          clientId: 'gw',
+          clientSecretEnv: 'STS_SECRET',
+        },
+      }),
+      environment({ STS_SECRET: 's-789' }),
+    );
+    if (!result.ok) throw new Error(result.reason);
+    const perClient = result.setup.perClient;
+    expect(perClient).toMatchObject({
+      maxSessions: 100,
+      idleMs: 600_000,
+      exchange: { tokenUrl: 'https://sts.example/token', audience: 'gh', clientId: 'gw' },
+    });
+    expect(await perClient?.exchange.clientSecret?.()).toBe('s-789');
+    // No exchanged token is a static header: the shared headers carry nothing of the client's.
+    expect(result.setup.headers()).toEqual({});
+  });
+
+  it('honours the configured session limit and idle time, and leaves the backend out when its client secret is unset', () => {
+    const configured = setUpBackend(
+      backendOf({
+        auth: {
+          type: 'tokenExchange',
+          tokenUrl: 'https://sts.example/token',
+          audience: 'gh',
+          maxClientSessions: 3,
+          idleSessionSeconds: 5,
+        },
+      }),
       environment({}),
     );
-    expect(result).toMatchObject({ ok: false, reason: /tokenExchange/ });
+    if (!configured.ok) throw new Error(configured.reason);
+    expect(configured.setup.perClient).toMatchObject({ maxSessions: 3, idleMs: 5000 });
+    const missing = setUpBackend(
+      backendOf({
+        auth: { type: 'tokenExchange', tokenUrl: 'https://sts.example/token', audience: 'gh', clientSecretEnv: 'NOPE' },
+      }),
+      environment({}),
+    );
+    expect(missing).toMatchObject({ ok: false, reason: /NOPE/ });
   });
 });

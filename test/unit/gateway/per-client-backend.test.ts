@@ -1,0 +1,40 @@
+// The per-client backend refuses anonymous callers before any session or token exchange is attempted, with an error
+// that says why (the router adds the backend's name).
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { Backend } from '../../../src/runtime/gateway/backend.ts';
+import type { BackendSetup } from '../../../src/runtime/gateway/backend-setup.ts';
+import { PerClientBackend } from '../../../src/runtime/gateway/per-client-backend.ts';
+
+const setup: BackendSetup = {
+  info: { name: 'te', url: 'http://127.0.0.1:9/mcp', type: 'direct', authMethod: 'tokenExchange' },
+  transport: 'streamable-http',
+  headers: () => ({}),
+  caPem: undefined,
+  perClient: {
+    exchange: { tokenUrl: 'http://127.0.0.1:9/token', audience: 'aud' },
+    maxSessions: 2,
+    idleMs: 60_000,
+  },
+};
+
+describe('per-client backend', () => {
+  it('refuses anonymous and token-less callers without opening a session', async () => {
+    const created: BackendSetup[] = [];
+    const backend = new PerClientBackend(setup, pino({ level: 'silent' }), (s) => {
+      created.push(s);
+      return {} as Backend;
+    });
+    for (const identity of [undefined, { subject: 'anonymous' }, { subject: 'alice' }]) {
+      const call = backend.request('tools/call', { name: 'x' }, identity ? { identity } : {});
+      await expect(call).rejects.toBeInstanceOf(McpError);
+      await expect(call).rejects.toThrow(/tokenExchange.*anonymous call cannot use this backend/);
+    }
+    expect(created).toEqual([]);
+    // Ready with nothing to list until a client comes, so it never holds the gateway's readiness hostage.
+    expect(backend.state).toBe('ready');
+    expect(backend.lists.tools).toEqual([]);
+    await backend.close();
+  });
+});
