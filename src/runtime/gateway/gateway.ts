@@ -98,8 +98,8 @@ function perClientAware(base: BackendFactory, perClient: Set<PerClientBackend>):
 
 /**
  * Backend sessions come from the backend-session actor (reconnection, GET stream, circuit breaker, shared
- * re-initialization). MCPRE_GATEWAY_SESSIONS=sdk selects the simpler SDK-Client adapter, which also relays
- * sampling/elicitation requests (the actor's connection does not offer those capabilities yet).
+ * re-initialization; sampling and elicitation relayed to the calling client). MCPRE_GATEWAY_SESSIONS=sdk selects the
+ * simpler SDK-Client adapter (no tokenExchange backends).
  */
 export function defaultBackendFactory(
   env: NodeJS.ProcessEnv = process.env,

@@ -1,5 +1,5 @@
 // A Backend over the SDK Client, the gateway's first adapter, kept as the alternative to the backend-session actor
-// (MCPRE_GATEWAY_SESSIONS=sdk): it relays sampling and elicitation, which the actor's connection does not yet. It does
+// (MCPRE_GATEWAY_SESSIONS=sdk); like the actor path it relays sampling and elicitation. It does
 // the minimum: connect with capped exponential backoff, fetch every advertised list, re-fetch a list on
 // `list_changed` only when the backend advertised `listChanged`, and on a 404 for a request that carried a session id,
 // re-initialize once (shared by all callers) and retry that request once. The GET stream's resumption and the

@@ -91,6 +91,9 @@ export class SessionActorBackend implements Backend {
       auth,
       caBundlePem: setup.caPem,
       caBundleSource: `CA bundle of backend ${setup.info.name}`,
+      // Sampling and elicitation are relayed to the client whose call the backend is serving (request() passes the
+      // router's onServerRequest); outside a relayed call the connection refuses them.
+      capabilities: { sampling: {}, elicitation: { form: {}, url: {} } },
       log: this.#logger,
       ...(this.#inspect ? { inspect: this.#inspect } : {}),
     });
@@ -110,6 +113,7 @@ export class SessionActorBackend implements Backend {
   ): Promise<BackendRequestResult<Record<string, unknown>>> {
     const session = this.#session;
     if (!session) throw new BackendRequestError(`backend "${this.info.name}" is not started`, {});
+    const relay = opts.onServerRequest;
     try {
       return await withBackendSession(
         session.actor,
@@ -119,6 +123,7 @@ export class SessionActorBackend implements Backend {
             timeoutMs: opts.timeoutMs,
             onProgress: opts.onProgress,
             onLog: opts.onLog,
+            onServerRequest: relay ? (serverRequest) => relay(serverRequest) : undefined,
           }),
         { signal: opts.signal },
       );
