@@ -168,22 +168,33 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   });
   metrics.replicaActive.set(active() ? 1 : 0);
   const environment = opts.environment ?? processEnvironment;
+  // A tokenExchange backend exchanges each caller's token: behind anonymous incoming auth nobody has one.
+  const usable = (desired: readonly DesiredBackend[]): DesiredBackend[] =>
+    config.incomingAuth.type !== 'anonymous'
+      ? [...desired]
+      : desired.map((d) =>
+          d.result.ok && d.result.setup.perClient
+            ? {
+                ...d,
+                result: {
+                  ok: false,
+                  name: d.name,
+                  reason:
+                    'outgoing auth "tokenExchange" exchanges each caller\'s token, but incoming auth is anonymous: ' +
+                    'no caller has a token to exchange (configure incomingAuth type oidc)',
+                },
+              }
+            : d,
+        );
   await backendSet.apply(
-    config.backends.map((cfg) => ({
-      name: cfg.name,
-      type: cfg.type,
-      result:
-        cfg.auth.type === 'tokenExchange' && config.incomingAuth.type === 'anonymous'
-          ? {
-              ok: false as const,
-              name: cfg.name,
-              reason:
-                'outgoing auth "tokenExchange" exchanges each caller\'s token, but incoming auth is anonymous: no caller ' +
-                'has a token to exchange (configure incomingAuth type oidc)',
-            }
-          : setUpBackend(cfg, environment),
-      fingerprint: JSON.stringify(cfg),
-    })),
+    usable(
+      config.backends.map((cfg) => ({
+        name: cfg.name,
+        type: cfg.type,
+        result: setUpBackend(cfg, environment),
+        fingerprint: JSON.stringify(cfg),
+      })),
+    ),
   );
   const statuses = () => backendSet.statuses();
 
@@ -231,7 +242,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     metrics,
     readiness,
     backends: statuses,
-    applyBackends: (desired) => backendSet.apply(desired),
+    applyBackends: (desired) => backendSet.apply(usable(desired)),
     close: () => {
       closing ??= (async () => {
         unsubscribeReplica?.();

@@ -157,6 +157,48 @@ describe('groupBackends', () => {
     expect(good.fingerprint).not.toContain('k-1');
   });
 
+  it('sets a tokenExchange endpoint up for per-client sessions, with its client secret from the Secret', async () => {
+    const exchange = (name: string, extra: object) => ({
+      metadata: { name },
+      spec: {
+        type: 'tokenExchange',
+        tokenExchange: { tokenUrl: 'https://sts.example/token', audience: 'gh', clientId: 'gw', ...extra },
+      },
+    });
+    const desired = groupBackends(
+      snapshot({
+        endpoints: [
+          endpoint('te', { externalAuthConfigRef: { name: 'te' } }),
+          endpoint('te-no-secret', { externalAuthConfigRef: { name: 'te-no-secret' } }),
+          endpoint('te-upstream', { externalAuthConfigRef: { name: 'te-upstream' } }),
+        ],
+        secrets: [secret('sts', { secret: 's-1' })],
+        auth: [
+          exchange('te', { clientSecretRef: { name: 'sts', key: 'secret' } }),
+          exchange('te-no-secret', { clientSecretRef: { name: 'sts', key: 'nope' } }),
+          exchange('te-upstream', { subjectProviderName: 'github' }),
+        ] as ExternalAuthConfig[],
+      }),
+      none,
+    );
+    expect(reasons(desired)).toMatchObject({
+      te: 'ok',
+      'te-no-secret': 'MCPExternalAuthConfig te-no-secret: Secret sts has no key nope',
+      'te-upstream': expect.stringMatching(/subjectProviderName .* not supported/),
+    });
+    const te = desired.find((d) => d.name === 'te')!;
+    if (!te.result.ok) throw new Error('expected ok');
+    expect(te.result.setup.info.authMethod).toBe('tokenExchange');
+    expect(te.result.setup.perClient).toMatchObject({
+      maxSessions: 100,
+      idleMs: 600_000,
+      exchange: { tokenUrl: 'https://sts.example/token', audience: 'gh', clientId: 'gw' },
+    });
+    expect(await te.result.setup.perClient?.exchange.clientSecret?.()).toBe('s-1');
+    expect(te.result.setup.headers()).toEqual({});
+    expect(te.fingerprint).not.toContain('s-1');
+  });
+
   it('changes the fingerprint when a referenced Secret rotates, and only then', () => {
     const ep = endpoint('e', {
       headerForward: { addHeadersFromSecret: [{ headerName: 'X-K', valueSecretRef: { name: 's', key: 'k' } }] },

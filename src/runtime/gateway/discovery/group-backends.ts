@@ -1,7 +1,7 @@
 // Dynamic discovery as a pure function: the MCPRemoteEndpoints of one MCPGroup, with the auth configs, Secrets,
-// ConfigMaps and tool configs they reference, become the gateway's desired backends. `type: direct` uses
-// spec.remoteURL; `type: proxy` uses status.url, and an empty status.url means "not yet available": a proxy backend the
-// gateway already serves is kept as it was, never removed for it. Anything that cannot be resolved exactly (a missing
+// ConfigMaps and tool configs they reference, become the gateway's desired backends (a tokenExchange one with one
+// backend session per client). `type: direct` uses spec.remoteURL; `type: proxy` uses status.url, and an empty
+// status.url means "not yet available": a proxy backend the gateway already serves is kept as it was, never removed. Anything that cannot be resolved exactly (a missing
 // Secret, an auth type the gateway cannot apply, a CA bundle that is not PEM) leaves that backend out with a reason.
 
 import { createHash } from 'node:crypto';
@@ -11,7 +11,13 @@ import type { MCPToolConfigSpec } from '../../../api/generated/index.ts';
 import { proxyMcpUrl } from '../../../api/proxy-url.ts';
 import type { OutgoingAuthMethod } from '../backend.ts';
 import type { DesiredBackend } from '../backend-set.ts';
-import { checkPemBundle, type SetupResult } from '../backend-setup.ts';
+import {
+  checkPemBundle,
+  DEFAULT_IDLE_SESSION_SECONDS,
+  DEFAULT_MAX_CLIENT_SESSIONS,
+  type PerClientSetup,
+  type SetupResult,
+} from '../backend-setup.ts';
 
 export interface SecretObject extends KubeObject {
   data?: Record<string, string>;
@@ -97,6 +103,8 @@ function resolveEndpoint(
   }
 
   let authMethod: OutgoingAuthMethod = 'unauthenticated';
+  let perClient: PerClientSetup | undefined;
+  let exchangeDigest: Record<string, unknown> | undefined;
   const authRef = endpoint.spec.externalAuthConfigRef?.name;
   if (authRef) {
     const auth = snapshot.authConfig(authRef);
@@ -114,10 +122,34 @@ function resolveEndpoint(
         authMethod = 'headerInjection';
         break;
       }
-      case 'tokenExchange':
-        return fail(
-          `MCPExternalAuthConfig ${authRef}: tokenExchange needs per-client backend sessions, which this gateway build does not provide yet`,
-        );
+      case 'tokenExchange': {
+        const cfg = auth.spec.tokenExchange;
+        if (!cfg) return fail(`MCPExternalAuthConfig ${authRef}: tokenExchange settings are missing`);
+        if (cfg.subjectProviderName) {
+          return fail(
+            `MCPExternalAuthConfig ${authRef}: tokenExchange.subjectProviderName (an upstream provider's token as the subject) is not supported by the gateway; leave it empty to exchange the client's validated token`,
+          );
+        }
+        const { clientSecretRef, subjectProviderName: _none, ...exchange } = cfg;
+        let clientSecret: string | undefined;
+        if (clientSecretRef) {
+          const value = secretValue(clientSecretRef);
+          if (typeof value !== 'string') return fail(`MCPExternalAuthConfig ${authRef}: ${value.missing}`);
+          clientSecret = value;
+        }
+        // One backend session per client (per-client-backend.ts), with the gateway's default limits.
+        perClient = {
+          exchange: {
+            ...exchange,
+            ...(clientSecret !== undefined ? { clientSecret: () => clientSecret } : {}),
+          },
+          maxSessions: DEFAULT_MAX_CLIENT_SESSIONS,
+          idleMs: DEFAULT_IDLE_SESSION_SECONDS * 1000,
+        };
+        exchangeDigest = { ...exchange, clientSecret: clientSecret ?? null };
+        authMethod = 'tokenExchange';
+        break;
+      }
       default:
         return fail(`MCPExternalAuthConfig ${authRef}: type ${auth.spec.type} cannot be applied by the gateway`);
     }
@@ -149,12 +181,28 @@ function resolveEndpoint(
   const fixed = Object.fromEntries(headers);
   const result: SetupResult = {
     ok: true,
-    setup: { info: { name, url, type, authMethod }, transport, caPem, headers: () => ({ ...fixed }) },
+    setup: {
+      info: { name, url, type, authMethod },
+      transport,
+      caPem,
+      headers: () => ({ ...fixed }),
+      ...(perClient ? { perClient } : {}),
+    },
   };
   // Secret values go into the fingerprint only as a digest, so a rotated Secret gives a new session without the
   // fingerprint holding key material.
   const digest = createHash('sha256')
-    .update(JSON.stringify({ url, type, transport, authMethod, headers, caPem: caPem ?? null }))
+    .update(
+      JSON.stringify({
+        url,
+        type,
+        transport,
+        authMethod,
+        headers,
+        caPem: caPem ?? null,
+        exchange: exchangeDigest ?? null,
+      }),
+    )
     .digest('hex');
   return { name, type, result, fingerprint: digest, ...(tools ? { tools } : {}) };
 }
