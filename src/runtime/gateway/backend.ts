@@ -2,27 +2,20 @@
 // The backend session actor (src/machines/backend-session*.ts) is adapted to this interface; until it is wired, an
 // adapter over the SDK Client stands in (sdk-client-backend.ts). Keeping the interface this small is what lets the
 // aggregator and the router be tested against in-memory fakes.
-import type {
-  LoggingMessageNotification,
-  Progress,
-  Prompt,
-  Resource,
-  ResourceTemplate,
-  ServerCapabilities,
-  Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+
+import type { LoggingMessageNotification, Progress, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { emptyBackendLists } from '../../machines/backend-session-lists.ts';
+import type { BackendLists } from '../../machines/backend-session-protocol.ts';
 
 /** Lifecycle as the gateway cares about it: only `ready` backends are aggregated and routed to. */
 export type BackendState = 'connecting' | 'ready' | 'reinitializing' | 'backoff' | 'unavailable' | 'failed' | 'closed';
 
-export interface BackendLists {
-  tools: Tool[];
-  resources: Resource[];
-  resourceTemplates: ResourceTemplate[];
-  prompts: Prompt[];
-}
+export { emptyBackendLists as emptyLists } from '../../machines/backend-session-lists.ts';
+// The lists are the backend-session machine's own: one shape from the session to the aggregator.
+export type { BackendLists } from '../../machines/backend-session-protocol.ts';
 
-export const emptyLists = (): BackendLists => ({ tools: [], resources: [], resourceTemplates: [], prompts: [] });
+/** One frozen empty value, so "no lists yet" is never mistaken for a change when compared by identity. */
+export const NO_LISTS: BackendLists = Object.freeze(emptyBackendLists()) as BackendLists;
 
 /** How the gateway authenticates to the backend, as it appears in audit lines (never the credential itself). */
 export type OutgoingAuthMethod = 'unauthenticated' | 'headerInjection' | 'tokenExchange';

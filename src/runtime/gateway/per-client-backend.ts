@@ -24,7 +24,7 @@ import {
   type BackendRequestResult,
   type BackendState,
   type ClientIdentity,
-  emptyLists,
+  NO_LISTS,
 } from './backend.ts';
 import type { BackendSetup, PerClientSetup } from './backend-setup.ts';
 
@@ -40,13 +40,11 @@ interface ClientSession {
   unsubscribe: () => void;
 }
 
-const noLists: BackendLists = Object.freeze(emptyLists()) as BackendLists;
-
 export class PerClientBackend implements Backend {
   readonly info: BackendInfo;
   state: BackendState = 'ready';
   reason: string | undefined = 'no client session yet: tokenExchange opens one backend session per client';
-  lists: BackendLists = noLists;
+  lists: BackendLists = NO_LISTS;
   capabilities: ServerCapabilities | undefined;
 
   readonly #setup: BackendSetup;
@@ -136,7 +134,7 @@ export class PerClientBackend implements Backend {
     await this.#http.close();
     this.state = 'closed';
     this.reason = 'closed by the gateway';
-    this.lists = noLists;
+    this.lists = NO_LISTS;
     this.#notify();
   }
 
@@ -234,7 +232,7 @@ export class PerClientBackend implements Backend {
     const reason = source
       ? source.backend.reason
       : 'no client session yet: tokenExchange opens one backend session per client';
-    const lists = source ? source.backend.lists : noLists;
+    const lists = source ? source.backend.lists : NO_LISTS;
     const capabilities = source?.backend.capabilities;
     if (state === this.state && reason === this.reason && lists === this.lists && capabilities === this.capabilities)
       return;

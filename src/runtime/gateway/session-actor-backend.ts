@@ -25,22 +25,15 @@ import {
   type BackendRequestOptions,
   type BackendRequestResult,
   type BackendState,
+  NO_LISTS,
 } from './backend.ts';
 import type { BackendSetup } from './backend-setup.ts';
-
-/** One empty value, so "still not ready" is not mistaken for a change on every snapshot. */
-const noLists: BackendLists = Object.freeze({
-  tools: [],
-  resources: [],
-  resourceTemplates: [],
-  prompts: [],
-}) as unknown as BackendLists;
 
 export class SessionActorBackend implements Backend {
   readonly info: BackendInfo;
   state: BackendState = 'connecting';
   reason: string | undefined = 'not started';
-  lists: BackendLists = noLists;
+  lists: BackendLists = NO_LISTS;
   capabilities: ServerCapabilities | undefined;
 
   readonly #setup: BackendSetup;
@@ -49,7 +42,7 @@ export class SessionActorBackend implements Backend {
   readonly #updateListeners = new Set<(uri: string) => void>();
   #session: RunningBackendSession | undefined;
   /** The lists the actor last published (it emits only real changes). */
-  #published: BackendLists = noLists;
+  #published: BackendLists = NO_LISTS;
   #watched: BackendConnection | undefined;
   #unwatch: (() => void) | undefined;
 
@@ -143,14 +136,14 @@ export class SessionActorBackend implements Backend {
     if (session) await session.stop();
     this.state = 'closed';
     this.reason = 'closed by the gateway';
-    this.lists = noLists;
+    this.lists = NO_LISTS;
     this.#notify();
   }
 
   #update(snapshot: BackendSessionSnapshot): void {
     const state = sessionPhase(snapshot);
     const reason = sessionReason(snapshot);
-    const lists = state === 'ready' || state === 'reinitializing' ? this.#published : noLists;
+    const lists = state === 'ready' || state === 'reinitializing' ? this.#published : NO_LISTS;
     const capabilities = snapshot.context.session?.capabilities;
     this.#watchConnection(liveConnection(snapshot));
     if (state === this.state && reason === this.reason && lists === this.lists && capabilities === this.capabilities)
