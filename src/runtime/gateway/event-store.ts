@@ -58,8 +58,11 @@ interface StoredEvent {
 
 interface Stream {
   id: StreamId;
-  /** Kept events in sequence order; `first` is the index of the oldest one still kept. */
-  events: StoredEvent[];
+  /**
+   * Kept events in sequence order from index `first`; the slots before it are emptied as events are dropped (so a
+   * dropped message is not held) and compacted now and then rather than shifting per event.
+   */
+  events: Array<StoredEvent | undefined>;
   first: number;
   /** The highest sequence number dropped before the client acknowledged it: resuming from before it would skip it. */
   lostThrough: number;
@@ -264,7 +267,7 @@ export class BoundedEventStore implements EventStore {
     // The client has everything up to its Last-Event-ID: acknowledged, no longer needed.
     this.#dropThrough(stream, parsed.seq, false);
     this.#bind(stream);
-    const pending = stream.events.slice(stream.first);
+    const pending = stream.events.slice(stream.first) as StoredEvent[];
     for (const e of pending) await send(encodeEventId(stream.id, e.seq), e.message);
     return stream.id;
   }
@@ -292,6 +295,7 @@ export class BoundedEventStore implements EventStore {
     let i = stream.first;
     for (; i < events.length && events[i]!.seq <= seq; i++) {
       const e = events[i]!;
+      events[i] = undefined;
       this.#events.remove(e);
       this.#budget.remove(e);
       this.#bytes -= e.bytes;
@@ -302,7 +306,6 @@ export class BoundedEventStore implements EventStore {
       stream.first = 0;
     } else {
       stream.first = i;
-      // Compact now and then rather than shifting per event.
       if (stream.first > 64 && stream.first * 2 > events.length) {
         events.splice(0, stream.first);
         stream.first = 0;

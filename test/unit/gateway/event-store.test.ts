@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import {
@@ -111,6 +113,22 @@ describe('BoundedEventStore', () => {
     expect((await replay(store, ids[1]!)).sent.map(([, m]) => m)).toEqual(
       [3, 4, 5].map((n) => note(n, 'x'.repeat(400))),
     );
+  });
+
+  it('holds no reference to a dropped message, also when later events of its stream are kept', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { budget: shared } = budget({ maxSessionBytes: 3 * cost(note(0, 'x'.repeat(400))) });
+    const store = new BoundedEventStore(shared);
+    let oldest: JSONRPCMessage | undefined = note(1, 'x'.repeat(400));
+    const ref = new WeakRef(oldest);
+    await store.storeEvent('a', oldest);
+    oldest = undefined;
+    for (let n = 2; n <= 4; n++) await store.storeEvent('a', note(n, 'x'.repeat(400)));
+    expect(store.size).toBe(3);
+    await new Promise((r) => setImmediate(r));
+    gc();
+    expect(ref.deref()).toBeUndefined();
   });
 
   it('keeps all sessions within the shared limit by dropping the oldest events of any session', async () => {
