@@ -173,7 +173,8 @@ describe('gateway memory under large results', () => {
     // Only the session's standalone stream (if any notifications) may remain: no result.
     expect(stored).toBeLessThan(64 * 1024);
     await client.close();
-  });
+    // 300 MB through the gateway and the SDK client: about a minute on a busy 2-core machine.
+  }, 300_000);
 
   it('keeps what a client that went away has not received, within the per-session and gateway limits', async () => {
     const post = (body: object, session?: string, signal?: AbortSignal) =>
