@@ -177,6 +177,22 @@ export const authzSchema = z.strictObject({
 });
 export type AuthzConfig = z.infer<typeof authzSchema>;
 
+/** What the gateway keeps so clients can resume broken SSE streams (`Last-Event-ID`). */
+const resumableStreamsDefaults = { maxBytesPerSession: 8 * 1024 * 1024, maxBytes: 64 * 1024 * 1024, ttlSeconds: 300 };
+const resumableStreamsSchema = z
+  .strictObject({
+    /** Approximate serialized bytes of SSE events one session keeps; 0 turns resumption off. */
+    maxBytesPerSession: z.number().int().min(0).default(resumableStreamsDefaults.maxBytesPerSession),
+    /** The same, all sessions together. */
+    maxBytes: z.number().int().min(0).default(resumableStreamsDefaults.maxBytes),
+    /** Events older than this are dropped. */
+    ttlSeconds: z.number().int().min(1).default(resumableStreamsDefaults.ttlSeconds),
+  })
+  .refine((r) => r.maxBytes >= r.maxBytesPerSession, {
+    path: ['maxBytes'],
+    message: 'must be at least maxBytesPerSession',
+  });
+
 export const serverSchema = z.strictObject({
   /** Browser origins allowed besides the gateway's own loopback origins. `*` allows any (not recommended). */
   allowedOrigins: z.array(z.string().min(1)).default([]),
@@ -191,6 +207,9 @@ export const serverSchema = z.strictObject({
   /** Downstream sessions idle this long are closed. */
   sessionIdleTimeoutSeconds: z.number().int().min(10).default(1800),
   maxSessions: z.number().int().min(1).default(10_000),
+  /** Sessions one client (identity with incoming auth, else source address) may hold. */
+  maxSessionsPerClient: z.number().int().min(1).default(100),
+  resumableStreams: resumableStreamsSchema.default(resumableStreamsDefaults),
 });
 
 export const leaseSchema = z.strictObject({
@@ -218,6 +237,8 @@ export const gatewayConfigSchema = z
       maxRequestBodyBytes: 4 * 1024 * 1024,
       sessionIdleTimeoutSeconds: 1800,
       maxSessions: 10_000,
+      maxSessionsPerClient: 100,
+      resumableStreams: resumableStreamsDefaults,
     }),
     /** Which backends must be ready before /readyz says so: any one of them (default), all, or none. */
     readiness: z.enum(['any', 'all', 'none']).default('any'),

@@ -14,6 +14,7 @@ import type { Backend } from './backend.ts';
 import { BackendSet, type BackendStatus, type DesiredBackend } from './backend-set.ts';
 import { type BackendSetup, processEnvironment, type SetupEnvironment, setUpBackend } from './backend-setup.ts';
 import { ClientSessions } from './client-sessions.ts';
+import { EventBudget } from './event-store.ts';
 import { isLoopbackAddress } from './http-guards.ts';
 import { createGatewayHttpServer, listen, type Readiness } from './http-server.ts';
 import { type Authenticator, createAuthenticator } from './incoming-auth.ts';
@@ -140,6 +141,15 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     logger,
     notify: (sessionId, uri) => sessions.resourceUpdated(sessionId, uri),
   });
+  const { resumableStreams } = config.server;
+  const eventBudget = new EventBudget(
+    {
+      maxSessionBytes: resumableStreams.maxBytesPerSession,
+      maxTotalBytes: resumableStreams.maxBytes,
+      ttlMs: resumableStreams.ttlSeconds * 1000,
+    },
+    { onLoss: (reason) => metrics.eventStoreLost.inc({ reason }) },
+  );
   const sessions: ClientSessions = new ClientSessions({
     newServer: () =>
       createSessionServer({ aggregator, router, subscriptions, name: config.name, version: opts.version ?? '0.1.0' }),
@@ -148,7 +158,10 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     metrics,
     idleTimeoutMs: config.server.sessionIdleTimeoutSeconds * 1000,
     maxSessions: config.server.maxSessions,
+    maxSessionsPerClient: config.server.maxSessionsPerClient,
+    eventBudget,
   });
+  metrics.measureEventStore(() => eventBudget.bytes);
   aggregator.onListChanged((kinds) => {
     for (const kind of kinds) metrics.listChanged.inc({ kind });
     const view = aggregator.view;

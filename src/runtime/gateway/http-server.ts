@@ -10,6 +10,7 @@ import type { ClientSessions } from './client-sessions.ts';
 import { BodyTooLargeError, checkHostAndOrigin, type OriginPolicy, readBody } from './http-guards.ts';
 import type { Authenticator } from './incoming-auth.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import { sessionQuotaKey } from './session-quota-key.ts';
 
 export interface Readiness {
   ready: boolean;
@@ -127,9 +128,10 @@ async function handleMcp(req: IncomingMessage & { auth?: AuthInfo }, res: Server
   }
 
   if (method === 'POST' && containsInitialize(body)) {
-    if (opts.sessions.full)
-      return reject(503, 'capacity', -32000, 'Too many sessions: try again later', { 'retry-after': '5' });
-    return opts.sessions.initialize(auth.subject, req, res, body);
+    const client = sessionQuotaKey(req, { subject: auth.subject, token: auth.auth.token });
+    const refused = opts.sessions.admit(client);
+    if (refused) return reject(refused.status, refused.reason, -32000, refused.message, { 'retry-after': '5' });
+    return opts.sessions.initialize(auth.subject, client, req, res, body);
   }
   return reject(400, 'no-session', -32000, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
 }

@@ -33,6 +33,29 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly sessionsEvicted = new Counter({
+    name: 'mcpre_gateway_client_sessions_evicted_total',
+    help: "Idle client sessions closed to make room for a new one, by reason (client-quota: that client's quota; capacity: the gateway's cap).",
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  #eventStoreBytes: () => number = () => 0;
+
+  readonly eventStoreBytes: Gauge = new Gauge({
+    name: 'mcpre_gateway_event_store_bytes',
+    help: 'Bytes (approximate serialized size) of SSE events kept for resumable streams, all sessions together.',
+    registers: [this.registry],
+    collect: (): void => this.eventStoreBytes.set(this.#eventStoreBytes()),
+  });
+
+  readonly eventStoreLost = new Counter({
+    name: 'mcpre_gateway_event_store_lost_total',
+    help: 'SSE events dropped before the client acknowledged them, by reason (session-limit, gateway-limit, ttl, too-large).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly backendsByState = new Gauge({
     name: 'mcpre_gateway_backends',
     help: 'Configured backends by state.',
@@ -59,6 +82,11 @@ export class GatewayMetrics {
     help: '1 while this replica holds the gateway Lease (or runs without one), 0 on standby.',
     registers: [this.registry],
   });
+
+  /** Where the event store gauge reads its value when scraped. */
+  measureEventStore(bytes: () => number): void {
+    this.#eventStoreBytes = bytes;
+  }
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'mcpre_gateway_' });

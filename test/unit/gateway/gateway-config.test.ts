@@ -18,7 +18,21 @@ describe('gateway config file', () => {
     expect(cfg.aggregation.conflictResolutionConfig.prefixFormat).toBe('{backend}_');
     expect(cfg.incomingAuth).toEqual({ type: 'anonymous' });
     expect(cfg.server.maxRequestBodyBytes).toBe(4 * 1024 * 1024);
+    expect(cfg.server.maxSessionsPerClient).toBe(100);
+    expect(cfg.server.resumableStreams).toEqual({
+      maxBytesPerSession: 8 * 1024 * 1024,
+      maxBytes: 64 * 1024 * 1024,
+      ttlSeconds: 300,
+    });
     expect(cfg.readiness).toBe('any');
+    // A partial server section gets the same defaults for what it leaves out.
+    const partial = parseGatewayConfig('server: { resumableStreams: { ttlSeconds: 60 } }\n');
+    expect(partial.server.resumableStreams).toEqual({
+      maxBytesPerSession: 8 * 1024 * 1024,
+      maxBytes: 64 * 1024 * 1024,
+      ttlSeconds: 60,
+    });
+    expect(partial.server.maxSessions).toBe(10_000);
   });
 
   it('accepts the shape the operator writes in static mode', () => {
@@ -110,6 +124,8 @@ lease: { name: x, durationSeconds: 10, renewDeadlineSeconds: 10 }
     expect(run(ghost)).toContain('aggregation.conflictResolutionConfig.priorityOrder[0]: no backend named "nope"');
     const lease = 'lease: { name: x, durationSeconds: 10, renewDeadlineSeconds: 10 }\n';
     expect(run(lease)).toContain('lease.renewDeadlineSeconds: must be shorter than durationSeconds');
+    const budget = 'server: { resumableStreams: { maxBytesPerSession: 2000, maxBytes: 1000 } }\n';
+    expect(run(budget)).toContain('server.resumableStreams.maxBytes: must be at least maxBytesPerSession');
     const twice = 'backends: [{ name: a, url: "http://a/mcp", headers: { X-A: "1" }, headerEnvVars: { x-a: A } }]\n';
     expect(run(twice)).toContain('is set both in headers and headerEnvVars');
   });
