@@ -1,7 +1,9 @@
 // BackendProtocol for today's MCP (2025-11-25 negotiated down to 2025-06-18 / 2025-03-26 on Streamable HTTP, and
 // 2024-11-05 on the legacy HTTP+SSE transport). Each connect resolves the outgoing credentials once (so a failing
 // token exchange fails the attempt as an auth error, not as a mystery 401 later) and opens a fresh transport: a new
-// session never inherits anything from an old one.
+// session never inherits anything from an old one. Every header value sent is registered with the backend's redactor
+// on the way out, and every error that leaves a connection passes it once more, so no text this backend sends back
+// carries a credential we sent it.
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { OutgoingAuth } from './auth/types.ts';
@@ -10,6 +12,7 @@ import { McpConnection } from './connection.ts';
 import { BackendError, configError } from './errors.ts';
 import type { HttpClient } from './http/http-client.ts';
 import type { BackendConnection, BackendProtocol, TransportKind } from './protocol.ts';
+import { createSecretRedactor, type SecretRedactor } from './redactor.ts';
 import { LegacySseTransport } from './transports/legacy-sse.ts';
 import { StreamableHttpTransport } from './transports/streamable-http.ts';
 import type { HeaderSource, TransportOptions } from './transports/types.ts';
@@ -24,6 +27,8 @@ export interface McpProtocolOptions {
   clientInfo?: Implementation;
   capabilities?: ClientCapabilities;
   requestTimeoutMs?: number;
+  /** The backend's redactor (default: a new one for this protocol). */
+  redactor?: SecretRedactor;
 }
 
 export function parseBackendUrl(raw: string): URL {
@@ -45,12 +50,17 @@ export function parseBackendUrl(raw: string): URL {
 
 export function createMcpProtocol(options: McpProtocolOptions): BackendProtocol {
   const url = parseBackendUrl(options.url);
-  const headers: HeaderSource = (signal) => options.auth.headers(signal);
+  const redactor = options.redactor ?? createSecretRedactor();
+  const headers: HeaderSource = async (signal) => {
+    const values = await options.auth.headers(signal);
+    redactor.addHeaders(values);
+    return values;
+  };
   return {
     transport: options.transport,
     async connect(signal: AbortSignal): Promise<BackendConnection> {
       try {
-        await options.auth.headers(signal);
+        await headers(signal);
       } catch (err) {
         if (err instanceof BackendError) throw err;
         throw new BackendError(
@@ -68,6 +78,7 @@ export function createMcpProtocol(options: McpProtocolOptions): BackendProtocol 
         headers,
         clock: options.clock,
         log: options.log,
+        redactor,
       };
       const transport =
         options.transport === 'sse'
@@ -86,12 +97,49 @@ export function createMcpProtocol(options: McpProtocolOptions): BackendProtocol 
           await transport.start();
         } catch (err) {
           await connection.close();
-          throw err;
+          throw redactError(err, redactor);
         } finally {
           signal.removeEventListener('abort', onAbort);
         }
       }
-      return connection;
+      return redactingConnection(connection, redactor);
     },
   };
+}
+
+/**
+ * The connection with every error it rejects with (and every stream outcome's words) passed through the redactor:
+ * the transports redact what they read, this catches text the SDK builds from a server's answer on its own (e.g. an
+ * unsupported protocolVersion it repeats).
+ */
+function redactingConnection(connection: BackendConnection, redactor: SecretRedactor): BackendConnection {
+  const fail = (err: unknown): never => {
+    throw redactError(err, redactor);
+  };
+  return {
+    get transport() {
+      return connection.transport;
+    },
+    get info() {
+      return connection.info;
+    },
+    initialize: (signal) => connection.initialize(signal).catch(fail),
+    list: (kind, signal) => connection.list(kind, signal).catch(fail),
+    request: (method, params, options) => connection.request(method, params, options).catch(fail),
+    openNotificationStream: (options) =>
+      connection.openNotificationStream(options).then((outcome) => redactor.redactDeep(outcome), fail),
+    onEvent: (listener) => connection.onEvent(listener),
+    close: () => connection.close(),
+    terminate: (signal) => connection.terminate(signal),
+  };
+}
+
+/** The same error object (its class and fields are what callers decide on), with message, stack and data redacted. */
+function redactError(err: unknown, redactor: SecretRedactor): unknown {
+  if (!(err instanceof Error)) return typeof err === 'string' ? redactor.redact(err) : err;
+  err.message = redactor.redact(err.message);
+  if (typeof err.stack === 'string') err.stack = redactor.redact(err.stack);
+  const withData = err as { data?: unknown };
+  if (withData.data !== undefined) withData.data = redactor.redactDeep(withData.data);
+  return err;
 }

@@ -1,9 +1,12 @@
 // `/debug/actors`: the live state-chart view served by the operator and the gateway. Charts are rendered to SVG
 // on the server with Graphviz compiled to WASM (@viz-js/viz, from npm), so the page needs no CDN and no framework;
-// the page highlights each actor's active states and follows changes over SSE.
+// the page highlights each actor's active states and follows changes over SSE. What it shows of an actor (context
+// summary, transition reasons) is checked against every credential a backend was sent: reasons are redacted where
+// they are made, and this is the second line of defence for a page anyone with network access may open.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnyStateMachine } from 'xstate';
+import { knownSecrets } from '../../actors/mcp/redactor.ts';
 import type { ActorDirectory, ActorRecord } from '../inspection/actor-directory.ts';
 import { activeStateIds, toDot } from '../viz/dot.ts';
 import { toChart } from '../viz/statechart.ts';
@@ -18,7 +21,7 @@ export interface DebugViewOptions {
 }
 
 function view(rec: ActorRecord) {
-  return { ...rec, active: activeStateIds(rec.machine, rec.value) };
+  return { ...knownSecrets.redactDeep(rec), active: activeStateIds(rec.machine, rec.value) };
 }
 
 export function createDebugHandler(opts: DebugViewOptions): (req: IncomingMessage, res: ServerResponse) => boolean {

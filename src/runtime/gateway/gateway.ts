@@ -2,8 +2,9 @@
 // the HTTP front. The only place that knows all of them; `mcpre gateway` and `mcpre up` both start one through here.
 
 import type { Server as HttpServer } from 'node:http';
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
+import { redactLogLine } from '../../actors/mcp/redactor.ts';
 import type { GatewayConfig } from '../../api/gateway-config.ts';
 import type { ActorDirectory } from '../inspection/actor-directory.ts';
 import { ActorMetrics, combineInspectors } from '../metrics/actor-metrics.ts';
@@ -231,9 +232,11 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     };
   };
 
+  const authenticate = createAuthenticator(config.incomingAuth);
   const httpServer: HttpServer = createGatewayHttpServer({
     sessions,
-    authenticate: openingClientSessions(createAuthenticator(config.incomingAuth), perClientBackends),
+    authenticate: openingClientSessions(authenticate, perClientBackends),
+    readinessDetailAuth: authenticate,
     originPolicy: {
       loopbackOnly: isLoopbackAddress(host),
       allowedOrigins: config.server.allowedOrigins,
@@ -271,17 +274,22 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   };
 }
 
-export function defaultLogger(level = process.env.MCPRE_LOG_LEVEL ?? 'info'): Logger {
+export function defaultLogger(
+  level = process.env.MCPRE_LOG_LEVEL ?? 'info',
+  destination: DestinationStream = pino.destination({ dest: 2, sync: false }),
+): Logger {
   // Logs go to stderr: stdout carries what a command prints for people and scripts (the gateway URL). Writes are
   // asynchronous: one synchronous stderr write per audit line halved the calls per second the gateway could relay;
-  // pending writes still finish before a graceful exit because they keep the event loop alive.
+  // pending writes still finish before a graceful exit because they keep the event loop alive. Every line is checked
+  // against the credentials the backends were sent (a second line of defence: errors are redacted where they are made).
   return pino(
     {
       level,
       base: { component: 'gateway' },
       redact: { paths: ['*.authorization', '*.headers', 'headers', '*.token', 'token'], censor: '[redacted]' },
+      hooks: { streamWrite: redactLogLine },
     },
-    pino.destination({ dest: 2, sync: false }),
+    destination,
   );
 }
 

@@ -1,11 +1,14 @@
 // The gateway's HTTP front: `/mcp` (Streamable HTTP), `/healthz`, `/readyz`, `/metrics`. Everything that can be
 // refused without MCP (wrong Host or Origin, no or bad credentials, oversized or unparsable body, unknown session) is
 // refused here with the status and JSON-RPC error the MCP transport spec gives, before any session is touched.
+// `/readyz` answers everyone with its status code (the kubelet needs no token); the detail (backends and why they are
+// not ready) only callers the incoming auth accepts, so with OIDC an anonymous caller gets counts.
 import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { ErrorCode, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import { knownSecrets } from '../../actors/mcp/redactor.ts';
 import type { ClientSessions } from './client-sessions.ts';
 import { BodyTooLargeError, checkHostAndOrigin, type OriginPolicy, readBody } from './http-guards.ts';
 import type { Authenticator } from './incoming-auth.ts';
@@ -14,7 +17,7 @@ import { sessionQuotaKey } from './session-quota-key.ts';
 
 export interface Readiness {
   ready: boolean;
-  detail: Record<string, unknown>;
+  detail: Record<string, unknown> & { backends?: ReadonlyArray<{ state: string }> };
 }
 
 export interface GatewayHttpOptions {
@@ -23,6 +26,8 @@ export interface GatewayHttpOptions {
   originPolicy: OriginPolicy;
   maxRequestBodyBytes: number;
   readiness: () => Readiness;
+  /** Who may read the /readyz detail (default: `authenticate`); pass one without side effects on sessions. */
+  readinessDetailAuth?: Authenticator;
   metrics: GatewayMetrics;
   logger: Logger;
   /** More routes (the /debug/actors live view); returns true when it answered. Behind the Host/Origin checks. */
@@ -48,10 +53,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: GatewayHt
   switch (path) {
     case '/healthz':
       return text(res, 200, 'ok\n');
-    case '/readyz': {
-      const r = opts.readiness();
-      return json(res, r.ready ? 200 : 503, { ready: r.ready, ...r.detail });
-    }
+    case '/readyz':
+      return readyz(req, res, opts);
     case '/metrics': {
       const body = await opts.metrics.registry.metrics();
       res.writeHead(200, { 'content-type': opts.metrics.registry.contentType });
@@ -134,6 +137,22 @@ async function handleMcp(req: IncomingMessage & { auth?: AuthInfo }, res: Server
     return opts.sessions.initialize(auth.subject, client, req, res, body);
   }
   return reject(400, 'no-session', -32000, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
+}
+
+async function readyz(req: IncomingMessage, res: ServerResponse, opts: GatewayHttpOptions): Promise<void> {
+  const r = opts.readiness();
+  const status = r.ready ? 200 : 503;
+  const auth = await (opts.readinessDetailAuth ?? opts.authenticate)(req);
+  if (!auth.ok) {
+    const backends = r.detail.backends ?? [];
+    return json(res, status, {
+      ready: r.ready,
+      backends: { total: backends.length, ready: backends.filter((b) => b.state === 'ready').length },
+      detail: 'send a valid bearer token to see why',
+    });
+  }
+  // Reasons are redacted where they are made; this is the second line of defence for text nobody expected.
+  return json(res, status, knownSecrets.redactDeep({ ready: r.ready, ...r.detail }));
 }
 
 function containsInitialize(body: unknown): boolean {

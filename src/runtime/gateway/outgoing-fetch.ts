@@ -5,6 +5,7 @@
 import { getCACertificates } from 'node:tls';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { knownSecrets } from '../../actors/mcp/redactor.ts';
 import { backendRequestContext } from './request-context.ts';
 
 export interface OutgoingFetchOptions {
@@ -35,7 +36,10 @@ export function createOutgoingFetch(opts: OutgoingFetchOptions): OutgoingFetch {
   });
   const fetchLike: FetchLike = async (url, init) => {
     const headers = new Headers(init?.headers);
-    for (const [name, value] of Object.entries(opts.headers())) headers.set(name, value);
+    const configured = opts.headers();
+    // The stand-in's errors are the SDK's words: the log pipeline and /readyz check them against what was sent.
+    knownSecrets.addHeaders(configured);
+    for (const [name, value] of Object.entries(configured)) headers.set(name, value);
     // undici's RequestInit/Response types differ from the DOM ones the SDK uses; the runtime objects are compatible.
     const response = (await undiciFetch(
       url as string | URL,

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { headerForward } from '../../actors/mcp/auth/header-forward.ts';
 import { unauthenticated } from '../../actors/mcp/auth/unauthenticated.ts';
 import { MCP_LOG_REDACT_PATHS } from '../../actors/mcp/log.ts';
+import { redactLogLine } from '../../actors/mcp/redactor.ts';
 import { type BackendSessionActor, withBackendSession } from '../../machines/backend-session-requests.ts';
 import {
   type BackendSessionSnapshot,
@@ -34,7 +35,11 @@ export async function runProbe(url: string, raw: Record<string, unknown>): Promi
     () => Date.now(),
   );
   const log = pino(
-    { level: options.logLevel, redact: { paths: MCP_LOG_REDACT_PATHS, censor: '[Redacted]' } },
+    {
+      level: options.logLevel,
+      redact: { paths: MCP_LOG_REDACT_PATHS, censor: '[Redacted]' },
+      hooks: { streamWrite: redactLogLine },
+    },
     pino.destination(2),
   );
   out.start(url, options.transport);

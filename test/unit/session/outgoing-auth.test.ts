@@ -191,6 +191,28 @@ describe('tokenExchange (RFC 8693)', () => {
     await expect(tx.exchange(SECRET)).rejects.toMatchObject({ retryable: true });
   });
 
+  it('takes the subject token, the client secret and its Basic form out of what an STS says back', async () => {
+    const subject = `subject-${SECRET}`;
+    const clientSecret = 'client-secret-value-1234';
+    const basic = Buffer.from(`gateway:${clientSecret}`).toString('base64');
+    sts = await startTokenServer({
+      failWith: {
+        status: 401,
+        error: `invalid_client ${clientSecret}`,
+        description: `client gateway:${clientSecret} (Basic ${basic}) may not exchange ${subject}`,
+      },
+    });
+    const tx = createTokenExchange(
+      { tokenUrl: sts.url, audience: 'aud', clientId: 'gateway', clientSecret: () => clientSecret },
+      { http, clock: fakeClock(), log },
+    );
+    const err = (await tx.exchange(subject).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(
+      /failed: HTTP 401 invalid_client \[redacted\]: client \[redacted\] \(\[redacted\]\) may not exchange \[redacted\]$/,
+    );
+    for (const value of [clientSecret, basic, subject, SECRET]) expect(err.message).not.toContain(value);
+  });
+
   it('rejects bad configuration up front', () => {
     expect(() =>
       createTokenExchange({ tokenUrl: 'ftp://x', audience: 'a' }, { http, clock: fakeClock(), log }),

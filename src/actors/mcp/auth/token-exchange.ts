@@ -3,7 +3,8 @@
 // audience is checked against the configured one and a mismatch is refused (RFC "Post-exchange audience validation
 // MUST be implemented"), and tokens are cached per subject until shortly before they expire, with concurrent requests
 // for one subject sharing one exchange. Time from the injected clock. Tokens never reach a log line: subjects are
-// logged by fingerprint only.
+// logged by fingerprint only, and what the STS says about a refused request is redacted of the subject token, the
+// client secret and every token obtained (all registered with the exchange's redactor as they are sent or received).
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { authError, configError, isRetryableStatus, networkError } from '../errors.ts';
@@ -11,6 +12,7 @@ import { validateHeaderName } from '../headers.ts';
 import { readCappedText } from '../http/body.ts';
 import type { HttpClient } from '../http/http-client.ts';
 import { fingerprint, safeUrl } from '../log.ts';
+import { createSecretRedactor, type SecretRedactor } from '../redactor.ts';
 import type { OutgoingAuth, SecretValue } from './types.ts';
 
 export interface TokenExchangeConfig {
@@ -41,6 +43,8 @@ export interface TokenExchangeDeps {
   http: HttpClient;
   clock: { now(): number };
   log: Logger;
+  /** Knows every value sent to and obtained from the STS (default: a new one, feeding the process-wide set). */
+  redactor?: SecretRedactor;
 }
 
 export interface TokenExchanger {
@@ -78,6 +82,8 @@ export function createTokenExchange(config: TokenExchangeConfig, deps: TokenExch
   const maxSubjects = config.maxCachedSubjects ?? 10_000;
   const cache = new Map<string, Cached>();
   const inFlight = new Map<string, Promise<string>>();
+  // Room for the cached subjects' tokens and their subject tokens.
+  const redactor = deps.redactor ?? createSecretRedactor({ maxValues: 2 * maxSubjects + 16 });
 
   async function exchange(subjectToken: string, signal?: AbortSignal): Promise<string> {
     if (!subjectToken) throw authError('tokenExchange: no client token to exchange (the request is anonymous)', false);
@@ -92,6 +98,7 @@ export function createTokenExchange(config: TokenExchangeConfig, deps: TokenExch
   }
 
   async function requestToken(subjectToken: string, key: string, signal?: AbortSignal): Promise<string> {
+    redactor.add(subjectToken);
     const form = new URLSearchParams({
       grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
       subject_token: subjectToken,
@@ -110,6 +117,8 @@ export function createTokenExchange(config: TokenExchangeConfig, deps: TokenExch
       const secret = await config.clientSecret();
       const pair = `${encodeURIComponent(config.clientId)}:${encodeURIComponent(secret)}`;
       headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
+      redactor.add(secret);
+      redactor.addHeaderValue(headers.authorization);
     } else if (config.clientId) {
       form.set('client_id', config.clientId);
     }
@@ -137,9 +146,11 @@ export function createTokenExchange(config: TokenExchangeConfig, deps: TokenExch
       // Reported below with the status.
     }
     if (res.statusCode !== 200) {
-      // error and error_description are the STS's words about the request; never echo anything else from the body.
-      const code = typeof body.error === 'string' ? ` ${body.error.slice(0, 64)}` : '';
-      const description = typeof body.error_description === 'string' ? `: ${body.error_description.slice(0, 200)}` : '';
+      // error and error_description are the STS's words about the request, redacted of what we sent it (an STS may
+      // repeat the subject token or the client secret); nothing else from the body is repeated.
+      const code = typeof body.error === 'string' ? ` ${redactor.redact(body.error).slice(0, 64)}` : '';
+      const description =
+        typeof body.error_description === 'string' ? `: ${redactor.redact(body.error_description).slice(0, 200)}` : '';
       throw authError(
         `${where} failed: HTTP ${res.statusCode}${code}${description}`,
         isRetryableStatus(res.statusCode),
@@ -149,6 +160,7 @@ export function createTokenExchange(config: TokenExchangeConfig, deps: TokenExch
     if (typeof token !== 'string' || token === '') {
       throw authError(`${where} returned no access_token`, false);
     }
+    redactor.add(token);
     const tokenType = typeof body.token_type === 'string' ? body.token_type.toLowerCase() : undefined;
     if (tokenType !== undefined && tokenType !== 'bearer' && tokenType !== 'n_a') {
       throw authError(

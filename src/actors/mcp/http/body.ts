@@ -1,6 +1,8 @@
-// Reading response bodies with a cap, and small header helpers.
+// Reading response bodies with a cap, small header helpers, and what of a remote's error may be repeated.
 import type { IncomingHttpHeaders } from 'node:http';
+import { isJSONRPCErrorResponse, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { protocolError } from '../errors.ts';
+import type { Redactor } from '../redactor.ts';
 
 /** The whole body as text, refusing (and destroying the stream) beyond `max` bytes. */
 export async function readCappedText(
@@ -43,11 +45,12 @@ export function mediaType(headers: IncomingHttpHeaders): string | undefined {
 }
 
 /**
- * A short, safe description of an error response for messages: the JSON-RPC error message if the body is one,
- * else nothing (bodies are not echoed: they may repeat what we sent).
+ * A short, safe description of an error response for messages: the JSON-RPC error message if the body is one, with
+ * every credential we sent taken out (servers echo them), else nothing (other bodies are not repeated at all).
  */
 export async function errorDetail(
   body: AsyncIterable<Uint8Array> & { destroy?(): unknown },
+  redactor: Redactor,
 ): Promise<string | undefined> {
   try {
     const text = await readCappedText(body, 16 * 1024, 'error body');
@@ -55,10 +58,29 @@ export async function errorDetail(
     const message = parsed?.error?.message;
     if (typeof message === 'string') {
       const code = typeof parsed.error?.code === 'number' ? ` ${parsed.error.code}` : '';
-      return `JSON-RPC error${code}: ${message.slice(0, 200)}`;
+      // Redacted before it is cut: a cut could leave a prefix too short to recognise.
+      return `JSON-RPC error${code}: ${redactor.redact(message).slice(0, 200)}`;
     }
   } catch {
     // Not JSON, too large, or the connection dropped: no detail.
   }
   return undefined;
+}
+
+/**
+ * A JSON-RPC message from a server as the SDK may see it: an error response has the credentials we sent taken out of
+ * its message and data (the SDK turns both into the McpError that reaches logs, status and clients). Results,
+ * requests and notifications are the server's content and pass unchanged.
+ */
+export function redactErrorResponse(message: JSONRPCMessage, redactor: Redactor): JSONRPCMessage {
+  if (!isJSONRPCErrorResponse(message)) return message;
+  const { error } = message;
+  return {
+    ...message,
+    error: {
+      ...error,
+      message: redactor.redact(error.message),
+      ...(error.data !== undefined ? { data: redactor.redactDeep(error.data) } : {}),
+    },
+  };
 }

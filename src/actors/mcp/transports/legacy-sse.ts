@@ -6,7 +6,7 @@
 import { isJSONRPCRequest, type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Dispatcher } from 'undici';
 import { BackendError, httpError, networkError, protocolError, sessionLostError } from '../errors.ts';
-import { drain, errorDetail, mediaType } from '../http/body.ts';
+import { drain, errorDetail, mediaType, redactErrorResponse } from '../http/body.ts';
 import { readSse } from '../http/sse.ts';
 import type { ConnectionEvent, NotificationStreamHandlers, NotificationStreamOutcome } from '../protocol.ts';
 import type { McpTransport, RequestHooks, TransportOptions } from './types.ts';
@@ -82,7 +82,7 @@ export class LegacySseTransport implements McpTransport {
       throw networkError(err, 'GET (SSE)');
     }
     if (res.statusCode < 200 || res.statusCode >= 300) {
-      throw httpError(res.statusCode, 'GET (SSE)', await errorDetail(res.body));
+      throw httpError(res.statusCode, 'GET (SSE)', await errorDetail(res.body, this.#o.redactor));
     }
     if (mediaType(res.headers) !== 'text/event-stream') {
       await drain(res.body);
@@ -108,11 +108,12 @@ export class LegacySseTransport implements McpTransport {
             return resolve();
           }
           if (event.event && event.event !== 'message') return;
-          const message = parseMessage(event.data);
-          if (!message) {
+          const parsed = parseMessage(event.data);
+          if (!parsed) {
             this.#o.log.warn('malformed JSON-RPC event on the SSE stream: skipped');
             return;
           }
+          const message = redactErrorResponse(parsed, this.#o.redactor);
           this.#dispatch = this.#dispatch.then(() => this.onmessage?.(message));
         },
       }).then(
@@ -162,7 +163,7 @@ export class LegacySseTransport implements McpTransport {
       throw sessionLostError(what);
     }
     if (res.statusCode < 200 || res.statusCode >= 300) {
-      throw httpError(res.statusCode, what, await errorDetail(res.body));
+      throw httpError(res.statusCode, what, await errorDetail(res.body, this.#o.redactor));
     }
     await drain(res.body);
   }

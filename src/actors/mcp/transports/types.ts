@@ -13,6 +13,7 @@ import type {
   RequestOptions,
   TransportKind,
 } from '../protocol.ts';
+import type { Redactor } from '../redactor.ts';
 
 /** Outgoing headers (auth, forwarded), resolved per HTTP request so rotated secrets and fresh tokens apply at once. */
 export type HeaderSource = (signal: AbortSignal) => Promise<Record<string, string>>;
@@ -49,4 +50,6 @@ export interface TransportOptions {
   headers: HeaderSource;
   clock: ActorClock;
   log: Logger;
+  /** Takes the credentials this backend was sent out of the errors it answers with (servers echo them). */
+  redactor: Redactor;
 }
