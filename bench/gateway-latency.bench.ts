@@ -1,6 +1,6 @@
 // tools/call through the gateway vs straight to the backend, on loopback, in one run. The backend and the gateway run
 // as their own processes (as in production); the client runs here. Prints p50/p99 latency of sequential calls and
-// calls per second with several calls in flight, for both paths, and the ratios.
+// calls per second with several calls in flight, for both paths, and the ratio.
 //   npm run bench -- gateway-latency        (env: CALLS=2000 CONCURRENCY=16 SECONDS=3)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
@@ -41,34 +41,26 @@ async function main() {
     const config = join(dir, 'gateway.yaml');
     await writeFile(config, JSON.stringify({ backends: [{ name: 'bench', url: backendUrl }] }));
     // The gateway as it runs by default: info-level logs with one audit line per call (to a file, as in a pod).
-    const startGateway = (sessions: string) =>
-      spawnAndRead(
-        process.execPath,
-        [join(root, 'src/cli.ts'), 'gateway', '--port', '0', '--config', config],
-        /serving MCP at (\S+)/,
-        children,
-        { MCPRE_GATEWAY_SESSIONS: sessions },
-        openSync(join(dir, `gateway-${sessions}.log`), 'w'),
-      );
-    const actorUrl = await startGateway('actor');
-    const sdkUrl = await startGateway('sdk');
-    await waitReady(new URL('/readyz', actorUrl));
-    await waitReady(new URL('/readyz', sdkUrl));
+    const gatewayUrl = await spawnAndRead(
+      process.execPath,
+      [join(root, 'src/cli.ts'), 'gateway', '--port', '0', '--config', config],
+      /serving MCP at (\S+)/,
+      children,
+      openSync(join(dir, 'gateway.log'), 'w'),
+    );
+    await waitReady(new URL('/readyz', gatewayUrl));
 
     const direct = await measure(new URL(backendUrl), 'echo');
-    const through = await measure(new URL(actorUrl), 'bench_echo');
-    const throughSdk = await measure(new URL(sdkUrl), 'bench_echo');
+    const through = await measure(new URL(gatewayUrl), 'bench_echo');
     const row = (name: string, m: Measurement) =>
       `${name.padEnd(16)} ${fmt(m.p50)} ${fmt(m.p99)} ${m.callsPerSecond.toFixed(0).padStart(10)}`;
     console.log(`tools/call echo, loopback, ${calls} sequential calls; ${concurrency} in flight for ${seconds} s`);
     console.log(`${'path'.padEnd(16)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'calls/s'.padStart(10)}`);
     console.log(row('direct', direct));
     console.log(row('via gateway', through));
-    console.log(row('  (sdk sessions)', throughSdk));
     const ratio = (name: string, m: Measurement) =>
       `${name.padEnd(16)} ${`${(m.p50 / direct.p50).toFixed(2)}x`.padStart(8)} ${`${(m.p99 / direct.p99).toFixed(2)}x`.padStart(8)} ${`${(m.callsPerSecond / direct.callsPerSecond).toFixed(2)}x`.padStart(10)}`;
     console.log(ratio('ratio', through));
-    console.log(ratio('  (sdk sessions)', throughSdk));
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await rm(dir, { recursive: true, force: true });
@@ -126,13 +118,12 @@ function spawnAndRead(
   args: string[],
   pattern: RegExp,
   children: ChildProcess[],
-  env: Record<string, string> = {},
   stderr: 'inherit' | number = 'inherit',
 ): Promise<string> {
   const child = spawn(cmd, args, {
     cwd: root,
     stdio: ['ignore', 'pipe', stderr],
-    env: { ...process.env, KUBERNETES_SERVICE_HOST: '', ...env },
+    env: { ...process.env, KUBERNETES_SERVICE_HOST: '' },
   });
   children.push(child);
   return new Promise((resolvePromise, reject) => {

@@ -29,8 +29,7 @@ export interface BackendSetup {
   /** Set for `tokenExchange` backends: the gateway opens one session per client instead of one shared session. */
   perClient?: PerClientSetup;
   /**
-   * The credentials of one client's session of a `perClient` backend, added to `headers()` on every request. Only
-   * the session-actor backend applies it (the SDK-client stand-in cannot, so it refuses such a setup).
+   * The credentials of one client's session of a `perClient` backend, added to `headers()` on every request.
    */
   auth?: OutgoingAuth;
 }

@@ -1,7 +1,7 @@
 // The gateway's view of one backend: what aggregation and routing need, nothing about how the session is kept.
-// The backend session actor (src/machines/backend-session*.ts) is adapted to this interface; until it is wired, an
-// adapter over the SDK Client stands in (sdk-client-backend.ts). Keeping the interface this small is what lets the
-// aggregator and the router be tested against in-memory fakes.
+// The backend session actor (src/machines/backend-session*.ts) is adapted to this interface (session-actor-backend.ts,
+// and per-client-backend.ts over it for tokenExchange). Keeping the interface this small is what lets the aggregator
+// and the router be tested against in-memory fakes.
 
 import type { LoggingMessageNotification, Progress, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { emptyBackendLists } from '../../machines/backend-session-lists.ts';

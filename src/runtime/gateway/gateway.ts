@@ -20,10 +20,8 @@ import { isLoopbackAddress } from './http-guards.ts';
 import { createGatewayHttpServer, listen, type Readiness } from './http-server.ts';
 import { type Authenticator, createAuthenticator } from './incoming-auth.ts';
 import { GatewayMetrics } from './metrics.ts';
-import { createOutgoingFetch } from './outgoing-fetch.ts';
 import { PerClientBackend } from './per-client-backend.ts';
 import { Router } from './router.ts';
-import { SdkClientBackend } from './sdk-client-backend.ts';
 import { inspectedSessionActorBackendFactory, sessionActorBackendFactory } from './session-actor-backend.ts';
 import { createSessionServer } from './session-server.ts';
 import { ResourceSubscriptions } from './subscriptions.ts';
@@ -45,7 +43,7 @@ export interface StartGatewayOptions {
   host?: string;
   logger?: Logger;
   environment?: SetupEnvironment;
-  /** How a backend is built from its setup. The integrator swaps the session-actor adapter in here. */
+  /** How a backend is built from its setup; by default one backend-session actor per backend (tests pass their own). */
   createBackend?: BackendFactory;
   replica?: ReplicaGate;
   requestTimeoutMs?: number;
@@ -73,18 +71,6 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export const sdkClientBackendFactory: BackendFactory = (setup, logger) => {
-  // Its fetch takes headers synchronously and cannot run a token exchange: never call the backend without it.
-  if (setup.auth || setup.perClient)
-    throw new Error('tokenExchange backends need the session-actor backends (unset MCPRE_GATEWAY_SESSIONS=sdk)');
-  return new SdkClientBackend({
-    info: setup.info,
-    transport: setup.transport,
-    http: createOutgoingFetch({ headers: setup.headers, caPem: setup.caPem }),
-    logger,
-  });
-};
-
 /** `tokenExchange` backends get one session per client identity; every other backend one shared session. */
 function perClientAware(base: BackendFactory, perClient: Set<PerClientBackend>): BackendFactory {
   return (setup, logger) => {
@@ -100,14 +86,9 @@ function perClientAware(base: BackendFactory, perClient: Set<PerClientBackend>):
 
 /**
  * Backend sessions come from the backend-session actor (reconnection, GET stream, circuit breaker, shared
- * re-initialization; sampling and elicitation relayed to the calling client). MCPRE_GATEWAY_SESSIONS=sdk selects the
- * simpler SDK-Client adapter (no tokenExchange backends).
+ * re-initialization; sampling and elicitation relayed to the calling client).
  */
-export function defaultBackendFactory(
-  env: NodeJS.ProcessEnv = process.env,
-  inspect?: (event: InspectionEvent) => void,
-): BackendFactory {
-  if (env.MCPRE_GATEWAY_SESSIONS === 'sdk') return sdkClientBackendFactory;
+export function defaultBackendFactory(inspect?: (event: InspectionEvent) => void): BackendFactory {
   return inspect ? inspectedSessionActorBackendFactory(inspect) : sessionActorBackendFactory;
 }
 
@@ -119,8 +100,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   const actorMetrics = new ActorMetrics(metrics.registry);
   const perClientBackends = new Set<PerClientBackend>();
   const createBackend = perClientAware(
-    opts.createBackend ??
-      defaultBackendFactory(process.env, combineInspectors(actorMetrics.inspect, opts.debug?.directory.inspect)),
+    opts.createBackend ?? defaultBackendFactory(combineInspectors(actorMetrics.inspect, opts.debug?.directory.inspect)),
     perClientBackends,
   );
   const host = opts.host ?? '127.0.0.1';

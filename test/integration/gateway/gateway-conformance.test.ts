@@ -10,81 +10,65 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { type RunningGateway, sdkClientBackendFactory, startGateway } from '../../../src/runtime/gateway/gateway.ts';
-import { sessionActorBackendFactory } from '../../../src/runtime/gateway/session-actor-backend.ts';
+import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
 import { type ConformanceBackend, startConformanceBackend } from './conformance-backend.ts';
 
 const cli = join(
   dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/conformance/package.json')),
   'dist/index.js',
 );
-const baseline = (name: string) => fileURLToPath(new URL(name, import.meta.url));
+const expectedFailures = fileURLToPath(new URL('./conformance-expected-failures.yaml', import.meta.url));
 
-describe.each([
-  {
-    sessions: 'backend-session actor',
-    createBackend: sessionActorBackendFactory,
-    expectedFailures: baseline('./conformance-expected-failures.yaml'),
-  },
-  {
-    sessions: 'SDK Client adapter',
-    createBackend: sdkClientBackendFactory,
-    expectedFailures: baseline('./conformance-expected-failures-sdk.yaml'),
-  },
-])(
-  'MCP conformance server scenarios through the gateway ($sessions)',
-  ({ sessions, createBackend, expectedFailures }) => {
-    let backend: ConformanceBackend;
-    let gateway: RunningGateway;
-    let outDir: string;
+describe('MCP conformance server scenarios through the gateway', () => {
+  let backend: ConformanceBackend;
+  let gateway: RunningGateway;
+  let outDir: string;
 
-    beforeAll(async () => {
-      backend = await startConformanceBackend();
-      gateway = await startGateway({
-        config: validateGatewayConfig({
-          backends: [{ name: 'conformance', url: backend.url.href }],
-          aggregation: { conflictResolution: 'priority', conflictResolutionConfig: { priorityOrder: ['conformance'] } },
-        }),
-        logger: pino({ level: 'silent' }),
-        createBackend,
-      });
-      for (let i = 0; i < 250 && !gateway.readiness().ready; i++) await new Promise((r) => setTimeout(r, 20));
-      outDir = await mkdtemp(join(tmpdir(), 'mcpre-conformance-'));
+  beforeAll(async () => {
+    backend = await startConformanceBackend();
+    gateway = await startGateway({
+      config: validateGatewayConfig({
+        backends: [{ name: 'conformance', url: backend.url.href }],
+        aggregation: { conflictResolution: 'priority', conflictResolutionConfig: { priorityOrder: ['conformance'] } },
+      }),
+      logger: pino({ level: 'silent' }),
     });
+    for (let i = 0; i < 250 && !gateway.readiness().ready; i++) await new Promise((r) => setTimeout(r, 20));
+    outDir = await mkdtemp(join(tmpdir(), 'mcpre-conformance-'));
+  });
 
-    afterAll(async () => {
-      await gateway?.close();
-      await backend?.close();
-      if (outDir) await rm(outDir, { recursive: true, force: true });
-    });
+  afterAll(async () => {
+    await gateway?.close();
+    await backend?.close();
+    if (outDir) await rm(outDir, { recursive: true, force: true });
+  });
 
-    it('passes every scenario not listed as an expected failure', async () => {
-      const child = spawn(
-        process.execPath,
-        [
-          cli,
-          'server',
-          '--url',
-          gateway.url.href,
-          '--suite',
-          'all',
-          '--expected-failures',
-          expectedFailures,
-          '-o',
-          outDir,
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let output = '';
-      child.stdout.on('data', (d) => (output += d));
-      child.stderr.on('data', (d) => (output += d));
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      const summary = output.slice(output.indexOf('=== SUMMARY ==='));
-      expect(code, summary).toBe(0);
-      const total = /Total: (\d+) passed, (\d+) failed/.exec(output);
-      expect(total, summary).not.toBeNull();
-      expect(Number(total![1])).toBeGreaterThanOrEqual(30);
-      process.stdout.write(`conformance through the gateway (${sessions}): ${total![0]}\n`);
-    }, 180_000);
-  },
-);
+  it('passes every scenario not listed as an expected failure', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        'server',
+        '--url',
+        gateway.url.href,
+        '--suite',
+        'all',
+        '--expected-failures',
+        expectedFailures,
+        '-o',
+        outDir,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const summary = output.slice(output.indexOf('=== SUMMARY ==='));
+    expect(code, summary).toBe(0);
+    const total = /Total: (\d+) passed, (\d+) failed/.exec(output);
+    expect(total, summary).not.toBeNull();
+    expect(Number(total![1])).toBeGreaterThanOrEqual(30);
+    process.stdout.write(`conformance through the gateway: ${total![0]}\n`);
+  }, 180_000);
+});

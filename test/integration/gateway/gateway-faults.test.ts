@@ -1,6 +1,6 @@
-// The gateway (with either backend-session implementation) in front of the fault-injecting fixture: calls in
-// flight while the backend drops every session all succeed after one shared re-initialization; a tool list change
-// reaches the client as one list_changed; 5xx and malformed answers fail only the call they hit, naming the backend.
+// The gateway in front of the fault-injecting fixture: calls in flight while the backend drops every session all
+// succeed after one shared re-initialization; a tool list change reaches the client as one list_changed; 5xx and
+// malformed answers fail only the call they hit, naming the backend.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
@@ -11,8 +11,7 @@ import {
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { type RunningGateway, sdkClientBackendFactory, startGateway } from '../../../src/runtime/gateway/gateway.ts';
-import { sessionActorBackendFactory } from '../../../src/runtime/gateway/session-actor-backend.ts';
+import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 
 async function until(check: () => boolean, what: string, timeoutMs = 10_000) {
@@ -24,10 +23,7 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe.each([
-  { sessions: 'backend-session actor', createBackend: sessionActorBackendFactory },
-  { sessions: 'SDK Client adapter', createBackend: sdkClientBackendFactory },
-])('gateway in front of the fault-injecting fixture ($sessions)', ({ createBackend }) => {
+describe('gateway in front of the fault-injecting fixture', () => {
   let fixture: FaultServer;
   let gateway: RunningGateway;
   let client: Client;
@@ -37,7 +33,6 @@ describe.each([
     gateway = await startGateway({
       config: validateGatewayConfig({ backends: [{ name: 'fx', url: fixture.url }] }),
       logger: pino({ level: 'silent' }),
-      createBackend,
     });
     await until(() => gateway.readiness().ready, 'ready');
     client = new Client({ name: 'faults', version: '1' });

@@ -21,8 +21,6 @@ let gateway: RunningGateway;
 let client: Client;
 
 beforeAll(async () => {
-  // The default backend factory (session actors, inspected for metrics) unless the environment asks for the SDK one.
-  expect(process.env.MCPRE_GATEWAY_SESSIONS).not.toBe('sdk');
   fixture = await startFaultServer();
   gateway = await startGateway({
     config: validateGatewayConfig({ backends: [{ name: 'fx', url: fixture.url }] }),
