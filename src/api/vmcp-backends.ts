@@ -1,9 +1,9 @@
 // Static mode (outgoingAuth.source inline): the gateway's backend list, written by the operator, per THV-0067
 // "Operator: VirtualMCPServer Controller Update". Every endpoint of the group becomes a backend with its `type`
 // (which ToolHive forgets to write), URL, transport, CA bundle path and the files its secret values are mounted at
-// (secret-volumes.ts); the values themselves never enter the config. An endpoint that cannot be set up exactly as declared
-// is left out with a reason (a missing Secret would otherwise keep the whole gateway pod from starting, and a missing
-// CA or tool filter must not be replaced by weaker trust or more tools).
+// (secret-volumes.ts); the values themselves never enter the config. An endpoint that cannot be set up exactly as
+// declared is left out with a reason (a missing Secret would otherwise keep the whole gateway pod from starting, and
+// a missing CA or tool filter must not be replaced by weaker trust or more tools).
 
 import { parse as parseYaml } from 'yaml';
 import { checkCaBundle, DEFAULT_CA_BUNDLE_KEY } from './endpoint-ca-bundle.ts';

@@ -1,7 +1,7 @@
 // The gateway config a VirtualMCPServer's ConfigMap holds: exactly the file `mcpre gateway --config` reads. Inline
-// mode lists the group's backends (with the paths of their mounted secret files, never values); discovered mode lists none and the gateway
-// watches the group itself. The rendered YAML is parsed back with the gateway's own validator, so the operator never
-// writes a file the gateway would refuse to start with: a problem becomes a condition instead.
+// mode lists the group's backends (with the paths of their mounted secret files, never values); discovered mode lists
+// none and the gateway watches the group itself. The rendered YAML is parsed back with the gateway's own validator, so
+// the operator never writes a file the gateway would refuse to start with: a problem becomes a condition instead.
 import { stringify } from 'yaml';
 import {
   type GatewayConfig,

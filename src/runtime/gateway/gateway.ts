@@ -221,7 +221,10 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     // Know how the files look before reading them, so a change in between is not missed.
     await secretWatch.ready;
   }
-  await backendSet.apply(staticDesired());
+  // Applies run one after another: a change noticed during the first one waits for it.
+  const initial = backendSet.apply(staticDesired());
+  reapplying = initial.catch(() => {});
+  await initial;
   const statuses = () => backendSet.statuses();
 
   const readiness = (): Readiness => {
