@@ -1,7 +1,8 @@
 // The objects a proxy endpoint needs (ServiceAccount unless the user names one, Deployment, Service), rendered as
 // server-side-apply bodies. The proxy pod runs this project's own image as a single-backend gateway:
 // `mcpre gateway --proxy-mode`, configured entirely through the environment variables below. Secret values never
-// appear here: every secret reaches the pod as a secretKeyRef environment variable.
+// appear here: every Secret the pod needs is mounted as files (secret-volumes.ts) that the environment names by path,
+// and the proxy re-reads them when the kubelet updates them, so a rotated Secret needs no restart.
 import { createHash } from 'node:crypto';
 import { DEFAULT_CA_BUNDLE_KEY } from './endpoint-ca-bundle.ts';
 import {
@@ -18,6 +19,7 @@ import {
   proxyServiceAccountName,
   selectorLabels,
 } from './endpoint-proxy-names.ts';
+import { type SecretKeyRef, secretFilePath, secretMounts, secretReadingPodSecurity } from './secret-volumes.ts';
 
 /** The contract between the operator and `mcpre gateway --proxy-mode`: the environment the proxy pod reads. */
 export const ProxyEnv = {
@@ -27,19 +29,20 @@ export const ProxyEnv = {
   port: 'MCPRE_PROXY_PORT',
   endpointPrefix: 'MCPRE_PROXY_ENDPOINT_PREFIX',
   trustProxyHeaders: 'MCPRE_PROXY_TRUST_PROXY_HEADERS',
-  /** JSON of spec.proxyConfig.oidcConfig without secret references; file paths where ConfigMaps are mounted. */
+  /**
+   * JSON of spec.proxyConfig.oidcConfig: file paths where ConfigMaps are mounted, and the inline client secret as the
+   * path of its mounted Secret file (`clientSecretFile`).
+   */
   oidc: 'MCPRE_PROXY_OIDC',
-  oidcClientSecret: 'MCPRE_PROXY_OIDC_CLIENT_SECRET',
   /** JSON of spec.proxyConfig.authzConfig; a configMap source is mounted and named by `file`. */
   authz: 'MCPRE_PROXY_AUTHZ',
   audit: 'MCPRE_PROXY_AUDIT',
   telemetry: 'MCPRE_PROXY_TELEMETRY',
-  /** JSON {plaintext: {name: value}, fromEnv: {name: ENV_VAR}}: header values from Secrets are in ENV_VAR. */
+  /** JSON {plaintext: {name: value}, fromFile: {name: path}}: header values from Secrets are in mounted files. */
   headers: 'MCPRE_PROXY_HEADERS',
   caBundlePath: 'MCPRE_PROXY_CA_BUNDLE_PATH',
-  /** JSON {name, type, settings}: outgoing auth to the remote, secrets replaced by env var names. */
+  /** JSON {name, type, settings}: outgoing auth to the remote, secrets replaced by the paths of their mounted files. */
   externalAuth: 'MCPRE_PROXY_EXTERNAL_AUTH',
-  externalAuthSecret: 'MCPRE_PROXY_EXTERNAL_AUTH_SECRET',
   toolConfigRef: 'MCPRE_PROXY_TOOL_CONFIG',
 } as const;
 
@@ -65,11 +68,6 @@ export interface Manifest extends KubeObject {
   apiVersion: string;
   kind: OwnedKind;
   [field: string]: unknown;
-}
-
-/** `X-API-Key` -> `MCPRE_HEADER_X_API_KEY`: the env var holding a header value read from a Secret. */
-export function headerEnvVar(headerName: string): string {
-  return `MCPRE_HEADER_${headerName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
 export function ownerReference(endpoint: Endpoint): OwnerReference {
@@ -147,8 +145,7 @@ function renderService(endpoint: Endpoint): Manifest {
 
 interface EnvVar {
   name: string;
-  value?: string;
-  valueFrom?: { secretKeyRef: { name: string; key: string } };
+  value: string;
 }
 
 function renderDeployment(
@@ -165,8 +162,12 @@ function renderDeployment(
   const volumes: Record<string, unknown>[] = [];
   const mounts: Record<string, unknown>[] = [];
   const set = (n: string, value: string) => env.push({ name: n, value });
-  const secret = (n: string, ref: { name: string; key: string }) =>
-    env.push({ name: n, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
+  const secrets: SecretKeyRef[] = [];
+  /** Mount the Secret key and name its file. */
+  const secretFile = (ref: SecretKeyRef): string => {
+    secrets.push({ name: ref.name, key: ref.key });
+    return secretFilePath(ref);
+  };
 
   set(ProxyEnv.endpoint, `${endpoint.metadata.namespace}/${name}`);
   set(ProxyEnv.remoteURL, spec.remoteURL);
@@ -180,8 +181,7 @@ function renderDeployment(
     const oidc: Record<string, unknown> = { ...rest };
     if (inline) {
       const { clientSecretRef, ...fields } = inline;
-      oidc.inline = clientSecretRef ? { ...fields, clientSecretEnv: ProxyEnv.oidcClientSecret } : fields;
-      if (clientSecretRef) secret(ProxyEnv.oidcClientSecret, clientSecretRef);
+      oidc.inline = clientSecretRef ? { ...fields, clientSecretFile: secretFile(clientSecretRef) } : fields;
     }
     if (configMap) {
       const key = configMap.key || 'oidc.json';
@@ -205,15 +205,11 @@ function renderDeployment(
   if (proxy?.audit) set(ProxyEnv.audit, JSON.stringify(proxy.audit));
   if (proxy?.telemetry) set(ProxyEnv.telemetry, JSON.stringify(proxy.telemetry));
 
-  const fromEnv: Record<string, string> = {};
-  for (const h of spec.headerForward?.addHeadersFromSecret ?? []) {
-    const envName = headerEnvVar(h.headerName);
-    fromEnv[h.headerName] = envName;
-    secret(envName, h.valueSecretRef);
-  }
+  const fromFile: Record<string, string> = {};
+  for (const h of spec.headerForward?.addHeadersFromSecret ?? []) fromFile[h.headerName] = secretFile(h.valueSecretRef);
   const plaintext = spec.headerForward?.addPlaintextHeaders ?? {};
-  if (Object.keys(plaintext).length || Object.keys(fromEnv).length) {
-    set(ProxyEnv.headers, JSON.stringify({ plaintext, fromEnv }));
+  if (Object.keys(plaintext).length || Object.keys(fromFile).length) {
+    set(ProxyEnv.headers, JSON.stringify({ plaintext, fromFile }));
   }
 
   if (spec.caBundleRef?.name) {
@@ -225,9 +221,7 @@ function renderDeployment(
   }
 
   if (spec.externalAuthConfigRef?.name && authConfig) {
-    set(ProxyEnv.externalAuth, JSON.stringify(externalAuthForPod(authConfig)));
-    const ref = externalAuthSecretRef(authConfig);
-    if (ref) secret(ProxyEnv.externalAuthSecret, ref);
+    set(ProxyEnv.externalAuth, JSON.stringify(externalAuthForPod(authConfig, secretFile)));
   }
   if (spec.toolConfigRef?.name) set(ProxyEnv.toolConfigRef, spec.toolConfigRef.name);
 
@@ -258,11 +252,18 @@ function renderDeployment(
     },
   };
   if (resources && Object.keys(resources).length) container.resources = resources;
+  const secretFiles = secretMounts(secrets);
+  volumes.push(...secretFiles.volumes);
+  mounts.push(...secretFiles.volumeMounts);
   if (mounts.length) container.volumeMounts = mounts;
 
   const podSpec: Record<string, unknown> = {
     serviceAccountName: proxyServiceAccountName(endpoint),
-    securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    securityContext: {
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+      ...secretReadingPodSecurity(secretFiles),
+    },
     containers: [container],
   };
   if (volumes.length) podSpec.volumes = volumes;
@@ -282,26 +283,24 @@ function renderDeployment(
   };
 }
 
-/** The outgoing-auth settings the proxy pod needs, with every secret reference replaced by an env var name. */
-function externalAuthForPod(auth: ExternalAuthConfig): Record<string, unknown> {
+/** The outgoing-auth settings the proxy pod needs, with every secret reference replaced by its mounted file. */
+function externalAuthForPod(
+  auth: ExternalAuthConfig,
+  secretFile: (ref: SecretKeyRef) => string,
+): Record<string, unknown> {
   const { type } = auth.spec;
   const name = auth.metadata.name;
   if (type === 'headerInjection' && auth.spec.headerInjection) {
-    return { name, type, headerName: auth.spec.headerInjection.headerName, valueEnv: ProxyEnv.externalAuthSecret };
+    const { headerName, valueSecretRef } = auth.spec.headerInjection;
+    return { name, type, headerName, valueFile: secretFile(valueSecretRef) };
   }
   if (type === 'tokenExchange' && auth.spec.tokenExchange) {
     const { clientSecretRef, ...rest } = auth.spec.tokenExchange;
     return clientSecretRef
-      ? { name, type, ...rest, clientSecretEnv: ProxyEnv.externalAuthSecret }
+      ? { name, type, ...rest, clientSecretFile: secretFile(clientSecretRef) }
       : { name, type, ...rest };
   }
   // embeddedAuthServer and awsSts carry only references (no inline secret values); the pod receives them as-is.
   const settings = (auth.spec as unknown as Record<string, unknown>)[type];
   return settings === undefined ? { name, type } : { name, type, settings };
-}
-
-function externalAuthSecretRef(auth: ExternalAuthConfig): { name: string; key: string } | undefined {
-  if (auth.spec.type === 'headerInjection') return auth.spec.headerInjection?.valueSecretRef;
-  if (auth.spec.type === 'tokenExchange') return auth.spec.tokenExchange?.clientSecretRef;
-  return undefined;
 }

@@ -1,6 +1,6 @@
 // The gateway's config file (`mcpre gateway --config FILE`): which backends to serve, how to reach them, how to
 // aggregate them and who may call. The operator writes the same shape into a ConfigMap for a VirtualMCPServer in
-// static mode, so it holds secret *names* (environment variable names) only, never secret values.
+// static mode, so it holds where secrets are (file paths of mounted Secret keys), never secret values.
 // Shapes follow ToolHive's vMCP config where one exists (aggregation, tool config), in this project's field names.
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -61,19 +61,33 @@ const absolutePath = z
   .refine((p) => p.startsWith('/'), { message: 'must be an absolute path' })
   .refine((p) => !p.split('/').includes('..'), { message: "may not contain '..'" });
 
-/** Outgoing auth: the subset of MCPExternalAuthConfig that a gateway can apply, with secrets by env var name. */
+/**
+ * A secret value comes from a file (a mounted Secret key: re-read when the kubelet updates it, so a rotated Secret
+ * takes effect without a restart) or from an environment variable (read once at startup: it does not rotate).
+ */
+const secretFile = absolutePath;
+
+/** Outgoing auth: the subset of MCPExternalAuthConfig that a gateway can apply, with secrets by file or env var. */
 export const outgoingAuthSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('unauthenticated') }),
-  z.strictObject({
-    type: z.literal('headerInjection'),
-    headerName,
-    /** Environment variable that holds the header value (a Secret mounted as env by the operator). */
-    valueEnv: envVarName,
-  }),
+  z
+    .strictObject({
+      type: z.literal('headerInjection'),
+      headerName,
+      /** File that holds the header value (a mounted Secret key); exactly one of valueFile and valueEnv. */
+      valueFile: secretFile.optional(),
+      /** Environment variable that holds the header value (read once at startup). */
+      valueEnv: envVarName.optional(),
+    })
+    .refine((a) => (a.valueFile === undefined) !== (a.valueEnv === undefined), {
+      message: 'set exactly one of valueFile and valueEnv',
+    }),
   z.strictObject({
     type: z.literal('tokenExchange'),
     tokenUrl: httpUrl,
     clientId: z.string().min(1).optional(),
+    /** File that holds the client secret (a mounted Secret key); at most one of clientSecretFile and clientSecretEnv. */
+    clientSecretFile: secretFile.optional(),
     clientSecretEnv: envVarName.optional(),
     audience: z.string().min(1),
     scopes: z.array(z.string().min(1)).optional(),
@@ -127,7 +141,9 @@ export const backendConfigSchema = z.strictObject({
   type: z.enum(['direct', 'proxy']).default('direct'),
   /** Plaintext headers (non-secret). */
   headers: z.record(headerName, headerValue).default({}),
-  /** Header name to the environment variable holding its value (secret values stay out of this file). */
+  /** Header name to a file holding its value (a mounted Secret key, re-read when it changes). */
+  headerFiles: z.record(headerName, secretFile).default({}),
+  /** Header name to the environment variable holding its value (read once at startup: it does not rotate). */
   headerEnvVars: z.record(headerName, envVarName).default({}),
   /** PEM bundle appended to the system CA pool for this backend only. */
   caBundlePath: absolutePath.optional(),
@@ -254,21 +270,34 @@ export const gatewayConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['backends', i, 'name'], message: `duplicate backend name "${b.name}"` });
       names.add(b.name);
       const injected = b.auth.type === 'headerInjection' ? b.auth.headerName.toLowerCase() : undefined;
-      const plain = Object.keys(b.headers).map((h) => h.toLowerCase());
-      const fromEnv = Object.keys(b.headerEnvVars).map((h) => h.toLowerCase());
-      for (const h of plain) {
-        if (fromEnv.includes(h))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['backends', i, 'headers', h],
-            message: `header "${h}" is set both in headers and headerEnvVars`,
-          });
+      const sources = (['headers', 'headerFiles', 'headerEnvVars'] as const).map(
+        (field) => [field, Object.keys(b[field]).map((h) => h.toLowerCase())] as const,
+      );
+      const seen = new Map<string, string>();
+      for (const [field, headers] of sources) {
+        for (const h of headers) {
+          const first = seen.get(h);
+          if (first && first !== field)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['backends', i, field, h],
+              message: `header "${h}" is set both in ${first} and ${field}`,
+            });
+          seen.set(h, first ?? field);
+        }
       }
-      if (injected && [...plain, ...fromEnv].includes(injected)) {
+      if (injected && seen.has(injected)) {
         ctx.addIssue({
           code: 'custom',
           path: ['backends', i, 'auth', 'headerName'],
-          message: `header "${injected}" is also set in headers or headerEnvVars`,
+          message: `header "${injected}" is also set in headers, headerFiles or headerEnvVars`,
+        });
+      }
+      if (b.auth.type === 'tokenExchange' && b.auth.clientSecretFile && b.auth.clientSecretEnv) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backends', i, 'auth', 'clientSecretFile'],
+          message: 'set at most one of clientSecretFile and clientSecretEnv',
         });
       }
     });

@@ -1,9 +1,9 @@
 // Static mode (outgoingAuth.source inline): the gateway's backend list, written by the operator, per THV-0067
 // "Operator: VirtualMCPServer Controller Update". Every endpoint of the group becomes a backend with its `type`
-// (which ToolHive forgets to write), URL, transport, CA bundle path and header environment variable names; secret
-// values reach the pod only through secretKeyRef variables. An endpoint that cannot be set up exactly as declared
-// is left out with a reason (a missing Secret would otherwise keep the whole gateway pod from starting, and a missing
-// CA or tool filter must not be replaced by weaker trust or more tools).
+// (which ToolHive forgets to write), URL, transport, CA bundle path and the files its secret values are mounted at
+// (secret-volumes.ts); the values themselves never enter the config. An endpoint that cannot be set up exactly as
+// declared is left out with a reason (a missing Secret would otherwise keep the whole gateway pod from starting, and
+// a missing CA or tool filter must not be replaced by weaker trust or more tools).
 
 import { parse as parseYaml } from 'yaml';
 import { checkCaBundle, DEFAULT_CA_BUNDLE_KEY } from './endpoint-ca-bundle.ts';
@@ -16,15 +16,9 @@ import {
 } from './gateway-config.ts';
 import type { VirtualMCPServerBackendTools } from './generated/index.ts';
 import { proxyMcpUrl } from './proxy-url.ts';
-import { assignEnvNames, authSecretEnvVar, type EnvNameRequest, headerSecretEnvVar } from './vmcp-env.ts';
+import { type SecretKeyRef, secretFilePath } from './secret-volumes.ts';
 import { backendName, CONFIG_KEY, caBundleMount } from './vmcp-names.ts';
 import type { VmcpSnapshot } from './vmcp-snapshot.ts';
-
-/** An environment variable of the gateway container filled from a Secret key. */
-export interface SecretEnv {
-  name: string;
-  secret: { name: string; key: string };
-}
 
 /** A CA bundle ConfigMap mounted for one direct endpoint. */
 export interface CaMount {
@@ -55,7 +49,8 @@ export interface SkippedBackend {
 export interface StaticBackends {
   included: IncludedBackend[];
   skipped: SkippedBackend[];
-  env: SecretEnv[];
+  /** The Secret keys the included backends read, each once, sorted: the Deployment mounts them. */
+  secrets: SecretKeyRef[];
   caMounts: CaMount[];
   tools: BackendToolConfig[];
 }
@@ -65,8 +60,7 @@ const ok = <T>(value: T): Step<T> => ({ ok: true, value });
 const no = <T>(reason: string): Step<T> => ({ ok: false, reason });
 
 export function staticBackends(snapshot: VmcpSnapshot): StaticBackends {
-  const envNames = assignEnvNames(envRequests(snapshot));
-  const out: StaticBackends = { included: [], skipped: [], env: [], caMounts: [], tools: [] };
+  const out: StaticBackends = { included: [], skipped: [], secrets: [], caMounts: [], tools: [] };
   const usedBackendNames = new Map<string, string>();
   const vmcpTools = new Map((snapshot.vmcp?.spec.aggregation?.tools ?? []).map((t) => [t.backend, t]));
   const servedProxies = proxiesInCurrentConfig(snapshot);
@@ -109,14 +103,14 @@ export function staticBackends(snapshot: VmcpSnapshot): StaticBackends {
       continue;
     }
 
-    const env: SecretEnv[] = [];
-    const auth = outgoingAuth(snapshot, endpoint, envNames, env);
+    const secrets: SecretKeyRef[] = [];
+    const auth = outgoingAuth(snapshot, endpoint, secrets);
     if (!auth.ok) {
       skip(auth.reason);
       continue;
     }
     const isDirect = endpoint.spec.type === 'direct';
-    const headers = isDirect ? directHeaders(snapshot, endpoint, envNames, env) : ok({ plain: {}, fromEnv: {} });
+    const headers = isDirect ? directHeaders(snapshot, endpoint, secrets) : ok({ plain: {}, fromFile: {} });
     if (!headers.ok) {
       skip(headers.reason);
       continue;
@@ -140,7 +134,7 @@ export function staticBackends(snapshot: VmcpSnapshot): StaticBackends {
       transport: isDirect ? endpoint.spec.transport : 'streamable-http',
       type: isDirect ? 'direct' : 'proxy',
       headers: headers.value.plain,
-      headerEnvVars: headers.value.fromEnv,
+      headerFiles: headers.value.fromFile,
       ...(ca.value ? { caBundlePath: ca.value.path } : {}),
       auth: auth.value,
     };
@@ -152,49 +146,20 @@ export function staticBackends(snapshot: VmcpSnapshot): StaticBackends {
     }
     usedBackendNames.set(bn, name);
     out.included.push({ endpoint: name, backend: bn, type: parsed.data.type, config: parsed.data });
-    out.env.push(...env);
+    out.secrets.push(...secrets);
     if (ca.value) out.caMounts.push(ca.value);
     if (tools.value) out.tools.push(tools.value);
   }
-  out.env = uniqueSorted(out.env);
+  out.secrets = uniqueSorted(out.secrets);
   return out;
 }
 
-/** Every secret-backed variable any member could need, so names do not shift when one member is left out. */
-function envRequests(snapshot: VmcpSnapshot): EnvNameRequest[] {
-  const requests: EnvNameRequest[] = [];
-  for (const e of snapshot.endpoints) {
-    const authName = e.spec.externalAuthConfigRef?.name;
-    const auth = authName ? snapshot.authConfigs[authName] : null;
-    if (auth?.spec.type === 'headerInjection' || auth?.spec.type === 'tokenExchange') {
-      requests.push({ id: authId(auth.metadata.name), base: authSecretEnvVar(auth.spec.type, auth.metadata.name) });
-    }
-    if (e.spec.type !== 'direct') continue;
-    for (const h of e.spec.headerForward?.addHeadersFromSecret ?? []) {
-      requests.push({
-        id: headerId(e.metadata.name, h.headerName),
-        base: headerSecretEnvVar(e.metadata.name, h.headerName),
-      });
-    }
-  }
-  return requests;
-}
-
-const authId = (configName: string) => `auth:${configName}`;
-const headerId = (endpointName: string, header: string) => `header:${endpointName}:${header.toLowerCase()}`;
-
-function outgoingAuth(
-  snapshot: VmcpSnapshot,
-  endpoint: Endpoint,
-  envNames: Map<string, string>,
-  env: SecretEnv[],
-): Step<OutgoingAuthConfig> {
+function outgoingAuth(snapshot: VmcpSnapshot, endpoint: Endpoint, secrets: SecretKeyRef[]): Step<OutgoingAuthConfig> {
   const ref = endpoint.spec.externalAuthConfigRef?.name;
   if (!ref) return ok({ type: 'unauthenticated' });
   const auth = snapshot.authConfigs[ref] ?? null;
   if (!auth) return no(`MCPExternalAuthConfig "${ref}" (spec.externalAuthConfigRef) does not exist`);
   const spec = auth.spec;
-  const envName = envNames.get(authId(ref)) ?? '';
   switch (spec.type) {
     case 'unauthenticated':
       return ok({ type: 'unauthenticated' });
@@ -203,8 +168,12 @@ function outgoingAuth(
       if (!settings) return no(`MCPExternalAuthConfig "${ref}" has type headerInjection but no headerInjection block`);
       const missing = secretProblem(snapshot, settings.valueSecretRef, `MCPExternalAuthConfig "${ref}"`);
       if (missing) return no(missing);
-      env.push({ name: envName, secret: { ...settings.valueSecretRef } });
-      return ok({ type: 'headerInjection', headerName: settings.headerName, valueEnv: envName });
+      secrets.push({ ...settings.valueSecretRef });
+      return ok({
+        type: 'headerInjection',
+        headerName: settings.headerName,
+        valueFile: secretFilePath(settings.valueSecretRef),
+      });
     }
     case 'tokenExchange': {
       const t = spec.tokenExchange;
@@ -212,14 +181,14 @@ function outgoingAuth(
       if (t.clientSecretRef) {
         const missing = secretProblem(snapshot, t.clientSecretRef, `MCPExternalAuthConfig "${ref}"`);
         if (missing) return no(missing);
-        env.push({ name: envName, secret: { ...t.clientSecretRef } });
+        secrets.push({ ...t.clientSecretRef });
       }
       return ok({
         type: 'tokenExchange',
         tokenUrl: t.tokenUrl,
         audience: t.audience,
         ...(t.clientId ? { clientId: t.clientId } : {}),
-        ...(t.clientSecretRef ? { clientSecretEnv: envName } : {}),
+        ...(t.clientSecretRef ? { clientSecretFile: secretFilePath(t.clientSecretRef) } : {}),
         ...(t.scopes?.length ? { scopes: [...t.scopes] } : {}),
         ...(t.resource ? { resource: t.resource } : {}),
         ...(t.subjectTokenType ? { subjectTokenType: t.subjectTokenType } : {}),
@@ -236,19 +205,18 @@ function outgoingAuth(
 function directHeaders(
   snapshot: VmcpSnapshot,
   endpoint: Endpoint,
-  envNames: Map<string, string>,
-  env: SecretEnv[],
-): Step<{ plain: Record<string, string>; fromEnv: Record<string, string> }> {
+  secrets: SecretKeyRef[],
+): Step<{ plain: Record<string, string>; fromFile: Record<string, string> }> {
   const forward = endpoint.spec.headerForward;
-  const fromEnv: Record<string, string> = {};
+  const fromFile: Record<string, string> = {};
   for (const h of forward?.addHeadersFromSecret ?? []) {
     const missing = secretProblem(snapshot, h.valueSecretRef, `header ${h.headerName}`);
     if (missing) return no(missing);
-    const name = envNames.get(headerId(endpoint.metadata.name, h.headerName)) ?? '';
-    fromEnv[h.headerName] = name;
-    env.push({ name, secret: { name: h.valueSecretRef.name, key: h.valueSecretRef.key } });
+    const ref = { name: h.valueSecretRef.name, key: h.valueSecretRef.key };
+    fromFile[h.headerName] = secretFilePath(ref);
+    secrets.push(ref);
   }
-  return ok({ plain: { ...forward?.addPlaintextHeaders }, fromEnv });
+  return ok({ plain: { ...forward?.addPlaintextHeaders }, fromFile });
 }
 
 function secretProblem(snapshot: VmcpSnapshot, ref: { name: string; key: string }, who: string): string | undefined {
@@ -324,7 +292,7 @@ function proxiesInCurrentConfig(snapshot: VmcpSnapshot): Map<string, string> {
   return out;
 }
 
-function uniqueSorted(env: SecretEnv[]): SecretEnv[] {
-  const byName = new Map(env.map((e) => [e.name, e]));
-  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+function uniqueSorted(refs: SecretKeyRef[]): SecretKeyRef[] {
+  const byId = new Map(refs.map((r) => [`${r.name}/${r.key}`, r]));
+  return [...byId.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
 }

@@ -1,7 +1,7 @@
 // The gateway config a VirtualMCPServer's ConfigMap holds: exactly the file `mcpre gateway --config` reads. Inline
-// mode lists the group's backends (names of secret variables only); discovered mode lists none and the gateway
-// watches the group itself. The rendered YAML is parsed back with the gateway's own validator, so the operator never
-// writes a file the gateway would refuse to start with: a problem becomes a condition instead.
+// mode lists the group's backends (with the paths of their mounted secret files, never values); discovered mode lists
+// none and the gateway watches the group itself. The rendered YAML is parsed back with the gateway's own validator, so
+// the operator never writes a file the gateway would refuse to start with: a problem becomes a condition instead.
 import { stringify } from 'yaml';
 import {
   type GatewayConfig,
@@ -20,7 +20,7 @@ export interface RenderedConfig {
   yaml: string;
   /** The same, as the gateway parses it. */
   config: GatewayConfig;
-  /** Inline mode: what was included, left out, and which env vars and CA mounts the pod needs. */
+  /** Inline mode: what was included, left out, and which Secret keys and CA bundles the pod mounts. */
   backends: StaticBackends;
   /** The group's type direct members (by spec, whether or not they are available yet), sorted. */
   directEndpoints: string[];
@@ -32,7 +32,7 @@ export type RenderResult =
 
 type BackendInput = NonNullable<GatewayConfigInput['backends']>[number];
 
-const NO_BACKENDS: StaticBackends = { included: [], skipped: [], env: [], caMounts: [], tools: [] };
+const NO_BACKENDS: StaticBackends = { included: [], skipped: [], secrets: [], caMounts: [], tools: [] };
 
 export function renderGatewayConfig(snapshot: VmcpSnapshot): RenderResult {
   const vmcp = snapshot.vmcp;
@@ -68,7 +68,7 @@ export function renderGatewayConfig(snapshot: VmcpSnapshot): RenderResult {
 function compactBackend(b: StaticBackends['included'][number]['config']): BackendInput {
   const out: BackendInput = { name: b.name, type: b.type, url: b.url, transport: b.transport };
   if (Object.keys(b.headers).length) out.headers = b.headers;
-  if (Object.keys(b.headerEnvVars).length) out.headerEnvVars = b.headerEnvVars;
+  if (Object.keys(b.headerFiles).length) out.headerFiles = b.headerFiles;
   if (b.caBundlePath) out.caBundlePath = b.caBundlePath;
   if (b.auth.type !== 'unauthenticated') out.auth = b.auth;
   return out;

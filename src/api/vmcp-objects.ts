@@ -1,11 +1,13 @@
 // The objects a VirtualMCPServer needs, rendered as server-side-apply bodies: ServiceAccount, Role and RoleBinding
 // (see vmcp-rbac.ts), the ConfigMap holding the gateway config, the gateway Deployment and its Service. Every object
 // is owned by the VirtualMCPServer (deleting it deletes them) and stamped with a hash of its own content, so an
-// unchanged object is never re-applied. Secret values never appear here: secrets are secretKeyRef variables.
+// unchanged object is never re-applied. Secret values never appear here: Secrets are mounted as files
+// (secret-volumes.ts) that the gateway re-reads when they change.
 import { createHash } from 'node:crypto';
 import type { KubeObject, OwnerReference } from './endpoint-model.ts';
 import { APPLIED_HASH_ANNOTATION } from './endpoint-proxy-names.ts';
 import { GROUP_VERSION } from './resources.ts';
+import { secretMounts, secretReadingPodSecurity } from './secret-volumes.ts';
 import { configChecksum } from './vmcp-checksum.ts';
 import type { RenderedConfig } from './vmcp-config.ts';
 import type { VirtualMCPServer, VmcpOwnedKind } from './vmcp-model.ts';
@@ -37,7 +39,7 @@ export interface VmcpManifest extends KubeObject {
 interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: { secretKeyRef: { name: string; key: string } } | { fieldRef: { fieldPath: string } };
+  valueFrom?: { fieldRef: { fieldPath: string } };
 }
 
 export function vmcpOwnerReference(vmcp: VirtualMCPServer): OwnerReference {
@@ -111,16 +113,13 @@ function deploymentSpec(
 ): Record<string, unknown> {
   const name = vmcp.metadata.name;
   const namespace = vmcp.metadata.namespace ?? '';
-  const { env: secretEnv, caMounts } = rendered.backends;
+  const { secrets, caMounts } = rendered.backends;
   const env: EnvVar[] = [
     { name: VmcpEnv.name, value: name },
     { name: VmcpEnv.namespace, value: namespace },
     { name: VmcpEnv.podName, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    ...secretEnv.map((e) => ({
-      name: e.name,
-      valueFrom: { secretKeyRef: { name: e.secret.name, key: e.secret.key } },
-    })),
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const secretFiles = secretMounts(secrets);
 
   const volumes: Record<string, unknown>[] = [
     { name: 'config', configMap: { name: vmcpNames(name).configMap, items: [{ key: CONFIG_KEY, path: CONFIG_KEY }] } },
@@ -128,10 +127,12 @@ function deploymentSpec(
       name: c.volume,
       configMap: { name: c.configMap, items: [{ key: c.key, path: c.path.slice(c.dir.length + 1) }] },
     })),
+    ...secretFiles.volumes,
   ];
   const mounts: Record<string, unknown>[] = [
     { name: 'config', mountPath: CONFIG_MOUNT_DIR, readOnly: true },
     ...caMounts.map((c) => ({ name: c.volume, mountPath: c.dir, readOnly: true })),
+    ...secretFiles.volumeMounts,
   ];
 
   const args = ['gateway', '--config', CONFIG_PATH, '--address', '0.0.0.0', '--port', String(GATEWAY_PORT)];
@@ -167,12 +168,16 @@ function deploymentSpec(
       metadata: {
         labels: vmcpManagedLabels(name),
         annotations: {
-          [CONFIG_CHECKSUM_ANNOTATION]: configChecksum({ yaml: rendered.yaml, env: secretEnv, caMounts }),
+          [CONFIG_CHECKSUM_ANNOTATION]: configChecksum({ yaml: rendered.yaml, caMounts }),
         },
       },
       spec: {
         serviceAccountName: vmcpNames(name).name,
-        securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+        securityContext: {
+          runAsNonRoot: true,
+          seccompProfile: { type: 'RuntimeDefault' },
+          ...secretReadingPodSecurity(secretFiles),
+        },
         containers: [container],
         volumes,
       },

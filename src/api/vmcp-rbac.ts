@@ -1,7 +1,7 @@
 // What the gateway's ServiceAccount may do. Always: hold its Lease, read its own VirtualMCPServer and report backend
 // status into it and onto the group's endpoints (status.session). Discovered mode adds read-only access to what the
 // gateway watches (the group, its endpoints, their auth and tool configs, ConfigMaps and Secrets); inline mode gets
-// no Secret access at all: its secrets arrive as secretKeyRef environment variables.
+// no Secret access at all: its Secrets arrive as files the kubelet mounts.
 import { API_GROUP } from './resources.ts';
 
 export interface PolicyRule {

@@ -89,7 +89,7 @@ export interface VirtualMCPServerOIDC {
   clockToleranceSeconds?: number;
 }
 /**
- * How the gateway learns its backends and their outgoing credentials. inline: the operator writes every backend, with secrets as environment variable names only, into the gateway's ConfigMap (the gateway needs no read access to Secrets). discovered: the gateway watches the group itself and reads references at runtime; the operator only grants it read access.
+ * How the gateway learns its backends and their outgoing credentials. inline: the operator writes every backend into the gateway's ConfigMap, with secrets as the paths of Secret files it mounts into the pod (the gateway needs no read access to Secrets, and re-reads a file when the Secret changes). discovered: the gateway watches the group itself and reads references at runtime; the operator only grants it read access.
  */
 export interface VirtualMCPServerOutgoingAuth {
   /**

@@ -14,9 +14,16 @@ export interface AggregatorOptions {
   onConflicts?: (conflicts: string[]) => void;
 }
 
+interface Entry {
+  backend: Backend;
+  unsubscribe: () => void;
+  /** The lists of the backend this one replaced, served while this one connects (see replace()). */
+  inherited?: Backend['lists'];
+}
+
 export class Aggregator {
   #view: AggregatedView;
-  readonly #backends = new Map<string, { backend: Backend; unsubscribe: () => void }>();
+  readonly #backends = new Map<string, Entry>();
   readonly #listeners = new Set<(kinds: ReadonlySet<ListChangeKind>) => void>();
   readonly #opts: AggregatorOptions;
   #timer: NodeJS.Timeout | undefined;
@@ -48,6 +55,32 @@ export class Aggregator {
     const unsubscribe = backend.onChange(() => this.#schedule());
     this.#backends.set(backend.info.name, { backend, unsubscribe });
     this.#schedule();
+  }
+
+  /**
+   * `backend` takes the name over from the registered backend of that name (its configuration changed, say a rotated
+   * credential). While the new one connects, the name keeps the old one's lists, as for a re-initialization: calls
+   * route to the new backend and wait for its session, so clients see neither an error nor a list flicker. Returns
+   * the replaced backend, for the caller to close.
+   */
+  replace(backend: Backend): Backend | undefined {
+    const name = backend.info.name;
+    const previous = this.#backends.get(name);
+    if (!previous) {
+      this.add(backend);
+      return undefined;
+    }
+    previous.unsubscribe();
+    const old = previous.backend;
+    const live = old.state === 'ready' || old.state === 'reinitializing';
+    // In place, so the name keeps its position (the aggregate, and so the advertised lists, do not reorder).
+    this.#backends.set(name, {
+      backend,
+      unsubscribe: backend.onChange(() => this.#schedule()),
+      ...(live ? { inherited: old.lists } : previous.inherited ? { inherited: previous.inherited } : {}),
+    });
+    this.#schedule();
+    return old;
   }
 
   remove(name: string): Backend | undefined {
@@ -105,11 +138,17 @@ export class Aggregator {
   }
 
   #recompute(): void {
-    const ready = [...this.#backends.values()]
-      .map((e) => e.backend)
-      // A re-initializing backend keeps its names: calls to it wait for the new session.
-      .filter((b) => b.state === 'ready' || b.state === 'reinitializing')
-      .map((b) => ({ name: b.info.name, lists: b.lists }));
+    const ready: Array<{ name: string; lists: Backend['lists'] }> = [];
+    for (const entry of this.#backends.values()) {
+      const b = entry.backend;
+      // A re-initializing backend keeps its names: calls to it wait for the new session. So does a replacement
+      // while it connects, with the lists of the backend it replaced.
+      if (entry.inherited && b.state === 'connecting') ready.push({ name: b.info.name, lists: entry.inherited });
+      else {
+        entry.inherited = undefined;
+        if (b.state === 'ready' || b.state === 'reinitializing') ready.push({ name: b.info.name, lists: b.lists });
+      }
+    }
     const view = aggregate(ready, this.#effectiveConfig());
     const next = fingerprints(view);
     const changed = new Set<ListChangeKind>();

@@ -1,7 +1,8 @@
 // The gateway's backends as a set that can change while it runs: the static config applies it once; dynamic
 // discovery applies it on every change of the group. Each entry is either set up (and opened, unless it is a direct
 // backend on a standby replica) or left out with its reason. An entry whose fingerprint changed (new URL, rotated
-// secret, new CA) gets a fresh backend session; an unchanged one keeps its session.
+// secret, new CA) gets a fresh backend session; an unchanged one keeps its session. A fresh session takes the name
+// over from the open one at once (calls wait for it to connect) and the old one is closed once the new one settled.
 import type { Logger } from 'pino';
 import type { BackendToolConfig } from '../../api/gateway-config.ts';
 import type { Aggregator } from './aggregator.ts';
@@ -40,8 +41,13 @@ export interface BackendSetOptions {
   active: () => boolean;
 }
 
+/** Longest a replaced backend stays open for requests already running on it while its successor connects. */
+const RETIRE_WITHIN_MS = 30_000;
+
 export class BackendSet {
   readonly #slots = new Map<string, Slot>();
+  /** Replaced backends not yet closed (see #retire). */
+  readonly #retiring = new Set<Backend>();
   readonly #opts: BackendSetOptions;
   /** Names in the order they were declared, for a stable /readyz. */
   #order: string[] = [];
@@ -61,6 +67,20 @@ export class BackendSet {
       const next = wanted.get(name);
       if (next && next.fingerprint === slot.desired.fingerprint) {
         slot.desired = next;
+        continue;
+      }
+      if (next?.result.ok && slot.backend && (next.type === 'proxy' || this.#opts.active())) {
+        const { desired: before, backend: old } = slot;
+        slot.desired = next;
+        slot.backend = undefined;
+        try {
+          this.#retire(old, this.#open(slot, true));
+        } catch (err) {
+          // Nothing was handed over: the old backend keeps serving, and the next apply tries again.
+          Object.assign(slot, { desired: before, backend: old });
+          throw err;
+        }
+        logger.info({ backend: name }, 'backend changed: opening a new session');
         continue;
       }
       closing.push(this.#shut(slot));
@@ -107,18 +127,42 @@ export class BackendSet {
 
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.allSettled([...this.#slots.values()].map((s) => this.#shut(s)));
+    const retiring = [...this.#retiring];
+    this.#retiring.clear();
+    await Promise.allSettled([
+      ...[...this.#slots.values()].map((s) => this.#shut(s)),
+      ...retiring.map((b) => b.close()),
+    ]);
     this.#slots.clear();
   }
 
-  #open(slot: Slot): void {
-    if (slot.backend || !slot.desired.result.ok) return;
+  #open(slot: Slot, handover = false): Backend | undefined {
+    if (slot.backend || !slot.desired.result.ok) return slot.backend;
     const setup = slot.desired.result.setup;
     const backend = this.#opts.createBackend(setup, this.#opts.logger.child({ backend: setup.info.name }));
     slot.backend = backend;
     backend.onChange(() => this.#count());
-    this.#opts.aggregator.add(backend);
+    if (handover) this.#opts.aggregator.replace(backend);
+    else this.#opts.aggregator.add(backend);
     void backend.start();
+    return backend;
+  }
+
+  /** Close a replaced backend once its successor left `connecting` (bounded): requests running on it may finish. */
+  #retire(old: Backend, successor: Backend | undefined): void {
+    this.#retiring.add(old);
+    const close = () => {
+      clearTimeout(timer);
+      unsubscribe?.();
+      if (!this.#retiring.delete(old)) return;
+      void old.close().finally(() => this.#count());
+    };
+    const timer = setTimeout(close, RETIRE_WITHIN_MS);
+    timer.unref();
+    const unsubscribe = successor?.onChange(() => {
+      if (successor.state !== 'connecting') close();
+    });
+    if (successor?.state !== 'connecting') close();
   }
 
   async #shut(slot: Slot): Promise<void> {

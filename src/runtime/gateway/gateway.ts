@@ -6,14 +6,22 @@ import { type DestinationStream, type Logger, pino } from 'pino';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import { redactLogLine } from '../../actors/mcp/redactor.ts';
 import type { GatewayConfig } from '../../api/gateway-config.ts';
+import { type RuntimeClock, systemClock } from '../clock.ts';
 import type { ActorDirectory } from '../inspection/actor-directory.ts';
 import { ActorMetrics, combineInspectors } from '../metrics/actor-metrics.ts';
+import { type FileWatch, watchFiles } from '../watch-files.ts';
 import { Aggregator } from './aggregator.ts';
 import { type AuditSink, auditLogger } from './audit.ts';
 import { createCedarAuthorizer } from './authz.ts';
 import type { Backend } from './backend.ts';
 import { BackendSet, type BackendStatus, type DesiredBackend } from './backend-set.ts';
-import { type BackendSetup, processEnvironment, type SetupEnvironment, setUpBackend } from './backend-setup.ts';
+import {
+  type BackendSetup,
+  processEnvironment,
+  type SetupEnvironment,
+  secretFilesOf,
+  staticBackend,
+} from './backend-setup.ts';
 import { ClientSessions } from './client-sessions.ts';
 import { EventBudget } from './event-store.ts';
 import { isLoopbackAddress } from './http-guards.ts';
@@ -57,6 +65,10 @@ export interface StartGatewayOptions {
   notReadyReason?: () => string | undefined;
   /** Extra sink for audit records (tests); the audit log line is always written. */
   onAudit?: AuditSink;
+  /** Timers of the secret-file watch. */
+  clock?: RuntimeClock;
+  /** How often the secret files of static backends are checked for a rotation (default 2 s). */
+  secretFilePollMs?: number;
   version?: string;
 }
 
@@ -180,16 +192,33 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
               }
             : d,
         );
-  await backendSet.apply(
-    usable(
-      config.backends.map((cfg) => ({
-        name: cfg.name,
-        type: cfg.type,
-        result: setUpBackend(cfg, environment),
-        fingerprint: JSON.stringify(cfg),
-      })),
-    ),
-  );
+  // Static backends read their secret values from files (mounted Secret keys). When one changes, every entry is
+  // resolved again and the set applied: only backends whose fingerprint moved get a new session.
+  const staticDesired = () => usable(config.backends.map((cfg) => staticBackend(cfg, environment)));
+  const secretFiles = config.backends.flatMap(secretFilesOf);
+  let secretWatch: FileWatch | undefined;
+  let reapplying: Promise<void> = Promise.resolve();
+  if (secretFiles.length > 0) {
+    secretWatch = watchFiles({
+      paths: secretFiles,
+      clock: opts.clock ?? systemClock,
+      intervalMs: opts.secretFilePollMs ?? 2000,
+      onChange: (changed) => {
+        logger.info({ files: changed }, 'secret files changed: reading them again');
+        reapplying = reapplying
+          .then(() => backendSet.apply(staticDesired()))
+          .catch((err) => logger.error({ err: String(err) }, 'applying changed secret files failed'));
+      },
+      onWatchError: (dir, err) =>
+        logger.warn({ dir, err: String(err) }, 'cannot watch a secret directory; checking it every poll only'),
+    });
+    // Know how the files look before reading them, so a change in between is not missed.
+    await secretWatch.ready;
+  }
+  // Applies run one after another: a change noticed during the first one waits for it.
+  const initial = backendSet.apply(staticDesired());
+  reapplying = initial.catch(() => {});
+  await initial;
   const statuses = () => backendSet.statuses();
 
   const readiness = (): Readiness => {
@@ -242,9 +271,11 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     close: () => {
       closing ??= (async () => {
         unsubscribeReplica?.();
+        secretWatch?.stop();
         httpServer.close();
         await sessions.closeAll();
         subscriptions.close();
+        await reapplying;
         await backendSet.close();
         aggregator.close();
         httpServer.closeAllConnections();

@@ -1,6 +1,7 @@
 // `mcpre gateway --proxy-mode`: the proxy pod of a `type: proxy` MCPRemoteEndpoint. The operator configures it only
 // through environment variables (the ProxyEnv contract in src/api/endpoint-proxy-objects.ts); this file turns them
-// into an ordinary gateway config with one backend whose names are passed through unprefixed. Whatever the pod is asked
+// into an ordinary gateway config with one backend whose names are passed through unprefixed. Secret values are in
+// mounted files the variables name by path; the gateway re-reads them when they change. Whatever the pod is asked
 // to enforce and cannot (an auth type it lacks, an authz policy file it cannot read) stops it with a clear message:
 // a proxy must never serve with less protection than its endpoint declares.
 
@@ -54,7 +55,12 @@ export function proxyModeSettings({ env, readFile }: ProxyModeSources): ProxyMod
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw new GatewayConfigError(`${ProxyEnv.port} is not a port`);
 
-  const headers = json<{ plaintext?: Record<string, string>; fromEnv?: Record<string, string> }>(ProxyEnv.headers);
+  // fromEnv (values in environment variables, which do not rotate) is what operators before file mounts wrote.
+  const headers = json<{
+    plaintext?: Record<string, string>;
+    fromFile?: Record<string, string>;
+    fromEnv?: Record<string, string>;
+  }>(ProxyEnv.headers);
   const backend = {
     name: endpointName,
     url: required(ProxyEnv.remoteURL),
@@ -62,6 +68,7 @@ export function proxyModeSettings({ env, readFile }: ProxyModeSources): ProxyMod
     // The proxy pod calls the remote itself, and runs as one replica of its own Deployment.
     type: 'direct',
     headers: headers?.plaintext ?? {},
+    headerFiles: headers?.fromFile ?? {},
     headerEnvVars: headers?.fromEnv ?? {},
     ...(env[ProxyEnv.caBundlePath] ? { caBundlePath: env[ProxyEnv.caBundlePath] } : {}),
     auth: outgoingAuth(json<Record<string, unknown>>(ProxyEnv.externalAuth)),
@@ -93,7 +100,12 @@ function outgoingAuth(auth: Record<string, unknown> | undefined): OutgoingAuthCo
     case 'unauthenticated':
       return { type };
     case 'headerInjection':
-      return { type, headerName: String(rest.headerName), valueEnv: String(rest.valueEnv) };
+      return {
+        type,
+        headerName: String(rest.headerName),
+        ...(rest.valueFile ? { valueFile: String(rest.valueFile) } : {}),
+        ...(rest.valueEnv ? { valueEnv: String(rest.valueEnv) } : {}),
+      };
     case 'tokenExchange': {
       const te = rest as Record<string, unknown>;
       return {
@@ -101,6 +113,7 @@ function outgoingAuth(auth: Record<string, unknown> | undefined): OutgoingAuthCo
         tokenUrl: String(te.tokenUrl),
         audience: String(te.audience),
         ...(te.clientId ? { clientId: String(te.clientId) } : {}),
+        ...(te.clientSecretFile ? { clientSecretFile: String(te.clientSecretFile) } : {}),
         ...(te.clientSecretEnv ? { clientSecretEnv: String(te.clientSecretEnv) } : {}),
         ...(Array.isArray(te.scopes) ? { scopes: te.scopes.map(String) } : {}),
         ...(te.resource ? { resource: String(te.resource) } : {}),

@@ -128,7 +128,13 @@ describe('proxy mode', () => {
     expect(container.image).toBe('mcpre:test');
     const env_ = Object.fromEntries(container.env.map((e: { name: string }) => [e.name, e]));
     expect(env_.MCPRE_PROXY_REMOTE_URL.value).toBe('https://internal-mcp.corp.example.com/mcp');
-    expect(env_.MCPRE_HEADER_X_API_KEY.valueFrom.secretKeyRef).toEqual({ name: 'creds', key: 'api-key' });
+    expect(JSON.parse(env_.MCPRE_PROXY_HEADERS.value).fromFile).toEqual({
+      'X-API-Key': '/etc/mcpre/secrets/creds/api-key',
+    });
+    expect(dep.spec.template.spec.volumes).toContainEqual({
+      name: 'secret-creds',
+      secret: { secretName: 'creds', items: [{ key: 'api-key', path: 'api-key' }], defaultMode: 0o440 },
+    });
     expect(JSON.stringify(dep)).not.toContain('very-secret-7d1f');
     expect(dep.spec.template.spec.serviceAccountName).toBe('mcpre-internal-api');
     expect(objs.service?.spec).toMatchObject({

@@ -148,22 +148,33 @@ export interface McpBackend {
   url: string;
   /** Per HTTP request: whether the required headers matched (values are never recorded). */
   seen: boolean[];
+  /** Per `whoami` call: the value of the `recordHeader` header on the HTTP request that carried it. */
+  calls: Array<string | undefined>;
+  /** Sessions the backend created, in order (one per initialize it accepted). */
+  sessions: string[];
   close(): Promise<void>;
 }
 
 /**
  * An MCP server on loopback with one tool, `whoami`, answering with `label`. With `requireHeaders`, a request
- * lacking any of them gets 401 (as a remote with an API key would answer). With `tls`, it serves HTTPS.
+ * lacking any of them gets 401 (as a remote with an API key would answer); a header may accept several values (the
+ * test may change the list: a key added for a rotation, the old one revoked after). With `tls`, it serves HTTPS.
  */
 export async function startMcpBackend(opts: {
   label: string;
-  requireHeaders?: Record<string, string>;
+  requireHeaders?: Record<string, string | string[]>;
+  /** A header whose value each `whoami` call records (test values only). */
+  recordHeader?: string;
   tls?: { certPem: string; keyPem: string };
 }): Promise<McpBackend> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const seen: boolean[] = [];
+  const calls: Array<string | undefined> = [];
+  const sessions: string[] = [];
+  const accepts = (got: unknown, wanted: string | string[]) =>
+    typeof got === 'string' && (Array.isArray(wanted) ? wanted.includes(got) : got === wanted);
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
-    const ok = Object.entries(opts.requireHeaders ?? {}).every(([h, v]) => req.headers[h.toLowerCase()] === v);
+    const ok = Object.entries(opts.requireHeaders ?? {}).every(([h, v]) => accepts(req.headers[h.toLowerCase()], v));
     seen.push(ok);
     if (!ok) {
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"missing or wrong credentials"}');
@@ -174,13 +185,22 @@ export async function startMcpBackend(opts: {
     if (!t) {
       const created = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (sid) => void transports.set(sid, created),
+        onsessioninitialized: (sid) => {
+          transports.set(sid, created);
+          sessions.push(sid);
+        },
       });
       const server = new McpServer({ name: `backend-${opts.label}`, version: '1' });
       server.registerTool(
         'whoami',
         { description: `says ${opts.label}`, inputSchema: { greeting: z.string().optional() } },
-        async ({ greeting }) => ({ content: [{ type: 'text', text: `${greeting ?? 'hello'} from ${opts.label}` }] }),
+        async ({ greeting }, extra) => {
+          if (opts.recordHeader) {
+            const value = extra.requestInfo?.headers[opts.recordHeader.toLowerCase()];
+            calls.push(typeof value === 'string' ? value : undefined);
+          }
+          return { content: [{ type: 'text', text: `${greeting ?? 'hello'} from ${opts.label}` }] };
+        },
       );
       await server.connect(created);
       t = created;
@@ -195,6 +215,8 @@ export async function startMcpBackend(opts: {
   return {
     url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}/mcp`,
     seen,
+    calls,
+    sessions,
     close: async () => {
       const closed = new Promise((r) => server.close(r));
       // Gateways keep streams open; close them so the server can finish closing.

@@ -283,7 +283,7 @@ describe('failures a person can act on', () => {
     expect(condition(v, 'BackendsConfigured').message).toContain('keyed: header X-Key: Secret "later" does not exist');
     expect((await configOf(ns, 'gw')).backends).toEqual([]);
     const d = await env.kube.get(DEPLOYMENT, ns, 'vmcp-gw');
-    expect(JSON.stringify(container(d).env)).not.toContain('"later"');
+    expect(JSON.stringify(d.spec.template.spec)).not.toContain('"later"');
 
     await env.kube.create(SECRET, ns, {
       apiVersion: 'v1',
@@ -294,10 +294,11 @@ describe('failures a person can act on', () => {
     await waitFor(ns, 'gw', 'BackendsConfigured True', (o) => condition(o, 'BackendsConfigured')?.status === 'True');
     expect((await configOf(ns, 'gw')).backends.map((b: { name: string }) => b.name)).toEqual(['keyed']);
     const rolled = await env.kube.get(DEPLOYMENT, ns, 'vmcp-gw');
-    expect(container(rolled).env).toContainEqual({
-      name: 'TOOLHIVE_SECRET_HEADER_FORWARD_X_KEY_KEYED',
-      valueFrom: { secretKeyRef: { name: 'later', key: 'k' } },
+    expect(rolled.spec.template.spec.volumes).toContainEqual({
+      name: 'secret-later',
+      secret: { secretName: 'later', items: [{ key: 'k', path: 'k' }], defaultMode: 0o440 },
     });
+    expect((await configOf(ns, 'gw')).backends[0].headerFiles).toEqual({ 'X-Key': '/etc/mcpre/secrets/later/k' });
   });
 
   it('runs spec.replicas for a proxy-only group, and drops to 1 with a condition when a direct endpoint joins', async () => {

@@ -1,9 +1,10 @@
 // A VirtualMCPServer in static (inline) mode on the real control plane, over a group with a direct endpoint that uses
-// addHeadersFromSecret and caBundleRef and a proxy endpoint: the ConfigMap holds names only (no secret value), the
-// Deployment carries the secretKeyRef variables and the CA volume at the RFC path, replicas are held at 1 with a
-// condition, a changed secret reference rolls the pods while an unchanged reconcile does not, and the gateway
-// started from that ConfigMap and environment (as the pod would be, under the ServiceAccount's RBAC) serves both
-// backends and reports their session state into the VirtualMCPServer and onto each endpoint.
+// addHeadersFromSecret and caBundleRef and a proxy endpoint: the ConfigMap holds file paths only (no secret value),
+// the Deployment mounts the Secret read-only and the CA volume at the RFC path and sets no secret variable, replicas
+// are held at 1 with a condition, a changed secret reference rolls the pods while an unchanged reconcile does not, and
+// the gateway started from that ConfigMap and Deployment (as the pod would be: volumes laid out as the kubelet writes
+// them, under the ServiceAccount's RBAC) serves both backends, reports their session state into the VirtualMCPServer
+// and onto each endpoint, and follows a rotated Secret without a restart and without losing a client session.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import { makeControlPlaneCerts } from '../../../src/runtime/control-plane/certs.
 import type { VmcpController } from '../../../src/runtime/vmcp/controller.ts';
 import { REPO_ROOT } from '../../support/control-plane.ts';
 import type { KubeObject } from '../../support/kube-objects.ts';
+import { writeAtomicVolume } from '../../support/kubelet-volume.ts';
 import {
   asServiceAccount,
   CONFIG_MAP,
@@ -47,7 +49,10 @@ import {
 const direct = `search-${process.pid}`;
 const apiKey = `key-${randomUUID()}`;
 const apiKeyV2 = `key2-${randomUUID()}`;
-const envName = `TOOLHIVE_SECRET_HEADER_FORWARD_X_API_KEY_SEARCH_${process.pid}`;
+const apiKeyRotated = `key-rotated-${randomUUID()}`;
+/** The keys the remote accepts: a rotation adds the new one, and revokes the old one once nobody uses it. */
+const acceptedKeys = [apiKey];
+const secretFile = '/etc/mcpre/secrets/search-credentials/api-key';
 
 let env: Env;
 let ns: string;
@@ -67,7 +72,8 @@ beforeAll(async () => {
   tlsBackend = await startMcpBackend({
     label: 'search',
     tls: certs.serving,
-    requireHeaders: { 'X-API-Key': apiKey, 'X-Tenant-ID': 'tenant-1' },
+    requireHeaders: { 'X-API-Key': acceptedKeys, 'X-Tenant-ID': 'tenant-1' },
+    recordHeader: 'X-API-Key',
   });
   proxyBackend = await startMcpBackend({ label: 'wiki' });
 
@@ -124,7 +130,7 @@ afterAll(async () => {
 });
 
 describe('static mode objects', () => {
-  it('writes the gateway config with every endpoint of the group, names only, and no secret value', async () => {
+  it('writes the gateway config with every endpoint of the group, file paths only, and no secret value', async () => {
     const cm = await eventually('the gateway ConfigMap', () => get(CONFIG_MAP, 'vmcp-gw-config'));
     const config = parseYaml(data(cm)['config.yaml'] ?? '');
     expect(config.backends).toEqual([
@@ -134,7 +140,7 @@ describe('static mode objects', () => {
         url: tlsBackend.url,
         transport: 'streamable-http',
         headers: { 'X-Tenant-ID': 'tenant-1' },
-        headerEnvVars: { 'X-API-Key': envName },
+        headerFiles: { 'X-API-Key': secretFile },
         caBundlePath: `/etc/toolhive/ca-bundles/${direct}/ca.crt`,
       },
       { name: 'wiki', type: 'proxy', url: proxyBackend.url, transport: 'streamable-http' },
@@ -149,15 +155,26 @@ describe('static mode objects', () => {
     expect(deployment).not.toContain(apiKey);
   });
 
-  it('puts the secret on the Deployment as a secretKeyRef variable and mounts the CA bundle at the RFC path', async () => {
+  it('mounts the Secret read-only at a stable path, sets no secret variable, and mounts the CA bundle at the RFC path', async () => {
     const d = await eventually('the gateway Deployment', () => get(DEPLOYMENT, 'vmcp-gw'));
     const c = container(d);
-    expect(c.env).toContainEqual({
-      name: envName,
-      valueFrom: { secretKeyRef: { name: 'search-credentials', key: 'api-key' } },
-    });
+    expect(JSON.stringify(d)).not.toContain('secretKeyRef');
     const names = c.env.map((e: { name: string }) => e.name);
     expect(names).toEqual([...names].sort());
+    const secretVolume = d.spec.template.spec.volumes.find(
+      (v: { secret?: { secretName: string } }) => v.secret?.secretName === 'search-credentials',
+    );
+    expect(secretVolume.secret).toEqual({
+      secretName: 'search-credentials',
+      items: [{ key: 'api-key', path: 'api-key' }],
+      defaultMode: 0o440,
+    });
+    expect(c.volumeMounts).toContainEqual({
+      name: secretVolume.name,
+      mountPath: '/etc/mcpre/secrets/search-credentials',
+      readOnly: true,
+    });
+    expect(d.spec.template.spec.securityContext.fsGroup).toBe(65532);
     const volume = d.spec.template.spec.volumes.find(
       (v: { configMap?: { name: string } }) => v.configMap?.name === 'internal-ca',
     );
@@ -223,6 +240,20 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
   let child: ChildProcess | undefined;
   let stderr = '';
   let dir: string;
+  let url: URL;
+  /** Where each Secret volume is laid out (under the scratch directory), by Secret name. */
+  const secretVolumes = new Map<string, { dir: string; keys: string[] }>();
+
+  /** The kubelet's part for Secret volumes: the files from the Secret's current data, by the `..data` swap. */
+  const projectSecrets = async () => {
+    for (const [name, volume] of secretVolumes) {
+      const s = await get(SECRET, name);
+      const payload = Object.fromEntries(
+        volume.keys.map((k) => [k, Buffer.from(data(s)[k] ?? '', 'base64').toString('utf8')]),
+      );
+      await writeAtomicVolume(volume.dir, payload);
+    }
+  };
 
   afterAll(async () => {
     if (child && child.exitCode === null) {
@@ -240,39 +271,47 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
     const cm = await get(CONFIG_MAP, 'vmcp-gw-config');
     const c = container(d);
 
-    // The kubelet's part: the config volume, the CA volume at its mount path, env from literals, fields and Secrets.
-    // Mounts go to their real paths (these tests run as root, like a kubelet); without the rights to write there, they
-    // go under the scratch directory and the config's paths are re-rooted the same way (a chroot by hand).
+    // The kubelet's part: the config volume, the CA volume at its mount path, the Secret volumes, env from literals
+    // and fields. CA mounts go to their real paths (these tests run as root, like a kubelet); without the rights to
+    // write there, they go under the scratch directory and the config's paths are re-rooted the same way (a chroot by
+    // hand). Secret volumes always go under the scratch directory (their paths do not depend on this run).
     let configText = data(cm)['config.yaml'] ?? '';
+    const root = join(dir, 'root');
     for (const mount of c.volumeMounts as Array<{ name: string; mountPath: string }>) {
       const volume = d.spec.template.spec.volumes.find((v: { name: string }) => v.name === mount.name);
       if (volume.name === 'config') continue;
+      if (volume.secret) {
+        configText = configText.replaceAll(mount.mountPath, join(root, mount.mountPath));
+        secretVolumes.set(volume.secret.secretName, {
+          dir: join(root, mount.mountPath),
+          keys: volume.secret.items.map((i: { key: string; path: string }) => i.path),
+        });
+        continue;
+      }
       const source = await get(CONFIG_MAP, volume.configMap.name);
-      let root = '';
+      let caRoot = '';
       try {
         await mkdir(mount.mountPath, { recursive: true });
       } catch {
-        root = join(dir, 'root');
+        caRoot = root;
         configText = configText.replaceAll(mount.mountPath, join(root, mount.mountPath));
       }
       for (const item of volume.configMap.items) {
-        const file = join(root, mount.mountPath, item.path);
+        const file = join(caRoot, mount.mountPath, item.path);
         await mkdir(dirname(file), { recursive: true });
         await writeFile(file, data(source)[item.key] ?? '');
       }
     }
+    await projectSecrets();
+    expect([...secretVolumes.keys()]).toEqual(['search-credentials']);
     const configPath = join(dir, 'config.yaml');
     await writeFile(configPath, configText);
     const podEnv: Record<string, string> = {};
     for (const e of c.env) {
       if (e.value !== undefined) podEnv[e.name] = e.value;
       else if (e.valueFrom?.fieldRef) podEnv[e.name] = 'vmcp-gw-pod-0';
-      else if (e.valueFrom?.secretKeyRef) {
-        const s = await get(SECRET, e.valueFrom.secretKeyRef.name);
-        podEnv[e.name] = Buffer.from(data(s)[e.valueFrom.secretKeyRef.key] ?? '', 'base64').toString('utf8');
-      }
+      else throw new Error(`unexpected variable source: ${JSON.stringify(e)}`);
     }
-    expect(podEnv[envName]).toBe(apiKey);
 
     // The pod's identity: a token of the ServiceAccount the operator created, so the Role is what is tested.
     const kubeconfigPath = join(dir, 'kubeconfig');
@@ -292,7 +331,7 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
       env: { ...process.env, KUBERNETES_SERVICE_HOST: '', ...podEnv },
     });
     child.stderr?.on('data', (b) => (stderr += b));
-    const url = await new Promise<URL>((resolve, reject) => {
+    url = await new Promise<URL>((resolve, reject) => {
       let out = '';
       const timer = setTimeout(() => reject(new Error(`no URL in 20 s: ${stderr}`)), 20_000);
       child?.stdout?.on('data', (b) => {
@@ -322,9 +361,10 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
     const viaProxy = await client.callTool({ name: 'wiki_whoami', arguments: {} });
     expect(viaProxy.content).toEqual([{ type: 'text', text: 'hello from wiki' }]);
     await client.close();
-    // Every request to the direct backend carried the key from the Secret and the plaintext header, over the CA.
+    // Every request to the direct backend carried the key from the Secret file and the plaintext header, over the CA.
     expect(tlsBackend.seen.length).toBeGreaterThan(2);
     expect(tlsBackend.seen.every(Boolean)).toBe(true);
+    expect(tlsBackend.calls).toEqual([apiKey]);
 
     // The session side, reported by the gateway under its own ServiceAccount.
     const reported = await eventually(
@@ -354,7 +394,7 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
     const column = table.columnDefinitions.findIndex((col) => col.name === 'Session');
     expect(table.rows[0]?.cells[column]).toBe('Ready');
 
-    // Static mode gives the gateway no access to Secrets (they reach it only through its environment), while its
+    // Static mode gives the gateway no access to Secrets (they reach it only as mounted files), while its
     // own token can read what the reporter needs. (200 on the first call proves the token authenticates at all.)
     const asGateway = await asServiceAccount(env, ns, 'vmcp-gw');
     try {
@@ -368,6 +408,84 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
       await asGateway.close();
     }
   }, 60_000);
+
+  it('Rotating a Secret used by a static-mode gateway changes the header the backend receives within a minute, with no pod restart and no client session lost', async () => {
+    if (!child || child.exitCode !== null) throw new Error('the gateway of the previous test is not running');
+    const pid = child.pid;
+    const key = `${ns}/gw`;
+    const deploymentBefore = await get(DEPLOYMENT, 'vmcp-gw');
+    const cmBefore = await get(CONFIG_MAP, 'vmcp-gw-config');
+    const applied = { ...controller.stats.applied };
+    const passes = controller.stats.passes.get(key) ?? 0;
+
+    const client = new Client({ name: 'vmcp-rotation', version: '1' });
+    const transport = new StreamableHTTPClientTransport(url);
+    await client.connect(transport);
+    const sessionId = transport.sessionId;
+    expect(sessionId).toBeTruthy();
+    const failures: string[] = [];
+    const call = async () => {
+      try {
+        const r = await client.callTool({ name: `${direct}_whoami`, arguments: { greeting: 'hi' } });
+        if (r.isError) failures.push(JSON.stringify(r.content));
+      } catch (err) {
+        failures.push(String(err));
+      }
+    };
+    const callsBefore = tlsBackend.calls.length;
+    await call();
+    expect(tlsBackend.calls.at(-1)).toBe(apiKey);
+    const backendSessions = tlsBackend.sessions.length;
+
+    // A graceful rotation: the remote accepts the new key, the Secret gets it, then the old key is revoked.
+    acceptedKeys.push(apiKeyRotated);
+    await env.kube.mergePatch(SECRET, ns, 'search-credentials', { stringData: { 'api-key': apiKeyRotated } });
+    // The kubelet's part: the Secret's new data reaches the volume by the `..data` swap, the pod keeps running.
+    await projectSecrets();
+    const swappedAt = Date.now();
+    await eventually(
+      'a call carrying the rotated key',
+      async () => {
+        await call();
+        return tlsBackend.calls.at(-1) === apiKeyRotated ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    ).catch((err) => {
+      throw new Error(`${err}\n${stderr}`);
+    });
+    const tookMs = Date.now() - swappedAt;
+    if (process.env.MCPRE_TEST_LOG) process.stderr.write(`rotation seen by the backend after ${tookMs} ms\n`);
+    expect(tookMs).toBeLessThan(60_000);
+
+    // Nobody uses the old key any more: revoke it, and keep calling on the same client session.
+    acceptedKeys.splice(acceptedKeys.indexOf(apiKey), 1);
+    for (let i = 0; i < 3; i++) await call();
+    expect(failures).toEqual([]);
+    const seen = tlsBackend.calls.slice(callsBefore);
+    const firstRotated = seen.indexOf(apiKeyRotated);
+    // Old key until the swap was noticed, the new key on every call after it, never a mix.
+    expect(seen.slice(0, firstRotated).every((k) => k === apiKey)).toBe(true);
+    expect(seen.slice(firstRotated).every((k) => k === apiKeyRotated)).toBe(true);
+    expect(seen.length - firstRotated).toBeGreaterThanOrEqual(4);
+    // The changed credential got its own backend session; the client kept its session with the gateway.
+    expect(tlsBackend.sessions.length).toBe(backendSessions + 1);
+    expect(transport.sessionId).toBe(sessionId);
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual([`${direct}_whoami`, 'wiki_whoami']);
+    await client.close();
+    // The same process throughout: no restart.
+    expect(child.pid).toBe(pid);
+    expect(child.exitCode).toBeNull();
+
+    // The operator saw the Secret change and left the pods alone: a value is not part of the pod template.
+    await eventually('a reconcile pass after the Secret changed', async () =>
+      (controller.stats.passes.get(key) ?? 0) > passes ? true : undefined,
+    );
+    const deploymentAfter = await get(DEPLOYMENT, 'vmcp-gw');
+    expect(deploymentAfter.metadata.resourceVersion).toBe(deploymentBefore.metadata.resourceVersion);
+    expect((await get(CONFIG_MAP, 'vmcp-gw-config')).metadata.resourceVersion).toBe(cmBefore.metadata.resourceVersion);
+    expect(controller.stats.applied).toEqual(applied);
+    for (const value of [apiKey, apiKeyRotated]) expect(stderr).not.toContain(value);
+  }, 90_000);
 });
 
 describe('rollouts', () => {
@@ -391,7 +509,7 @@ describe('rollouts', () => {
     expect(controller.stats.applied).toEqual(applied);
   });
 
-  it('a changed header secret reference rolls the pods: new checksum, new secretKeyRef, same config text', async () => {
+  it('a changed header secret reference rolls the pods: new checksum, the other Secret mounted, the config names its file', async () => {
     const before = await get(DEPLOYMENT, 'vmcp-gw');
     const cmBefore = await get(CONFIG_MAP, 'vmcp-gw-config');
     const annotation = 'mcpre.toolhive.stacklok.dev/config-checksum';
@@ -412,13 +530,14 @@ describe('rollouts', () => {
       return (d.metadata.generation ?? 0) > (before.metadata.generation ?? 0) ? d : undefined;
     });
     expect(after.spec.template.metadata.annotations[annotation]).not.toBe(checksum);
-    expect(container(after).env).toContainEqual({
-      name: envName,
-      valueFrom: { secretKeyRef: { name: 'search-credentials-v2', key: 'api-key' } },
-    });
-    // The config names the variable, not the Secret: its text is unchanged.
+    const secretNames = after.spec.template.spec.volumes
+      .filter((v: { secret?: unknown }) => v.secret)
+      .map((v: { secret: { secretName: string } }) => v.secret.secretName);
+    expect(secretNames).toEqual(['search-credentials-v2']);
     const cm = await get(CONFIG_MAP, 'vmcp-gw-config');
-    expect(data(cm)['config.yaml']).toBe(data(cmBefore)['config.yaml']);
+    expect(data(cm)['config.yaml']).toBe(
+      data(cmBefore)['config.yaml']?.replace(secretFile, '/etc/mcpre/secrets/search-credentials-v2/api-key'),
+    );
     // A rollout in progress reads as Pending until the Deployment controller reports the new generation.
     await eventually('phase Pending during the rollout', async () =>
       (await get(VIRTUAL_MCP_SERVER, 'gw')).status?.phase === 'Pending' ? true : undefined,

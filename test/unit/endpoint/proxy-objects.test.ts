@@ -80,24 +80,76 @@ describe('renderProxyObjects', () => {
     expect(JSON.parse(env.MCPRE_PROXY_TELEMETRY.value).openTelemetry.endpoint).toBe('otel:4317');
   });
 
-  it('passes every secret as a secretKeyRef, never as a value', () => {
-    expect(env.MCPRE_HEADER_X_API_KEY).toEqual({
-      name: 'MCPRE_HEADER_X_API_KEY',
-      valueFrom: { secretKeyRef: { name: 'creds', key: 'api-key' } },
+  it('mounts every Secret read-only as files, names the files in the environment, and sets no secret env var', () => {
+    expect(JSON.stringify(objects)).not.toContain('secretKeyRef');
+    expect(container.env.every((e: { value?: unknown }) => typeof e.value === 'string')).toBe(true);
+    const pod = dep.spec.template.spec;
+    const secretVolumes = pod.volumes.filter((v: { secret?: unknown }) => v.secret);
+    expect(secretVolumes).toEqual([
+      {
+        name: 'secret-creds',
+        secret: { secretName: 'creds', items: [{ key: 'api-key', path: 'api-key' }], defaultMode: 0o440 },
+      },
+      {
+        name: 'secret-oidc',
+        secret: { secretName: 'oidc', items: [{ key: 'secret', path: 'secret' }], defaultMode: 0o440 },
+      },
+      {
+        name: 'secret-sts',
+        secret: { secretName: 'sts', items: [{ key: 'secret', path: 'secret' }], defaultMode: 0o440 },
+      },
+    ]);
+    for (const name of ['creds', 'oidc', 'sts']) {
+      expect(container.volumeMounts).toContainEqual({
+        name: `secret-${name}`,
+        mountPath: `/etc/mcpre/secrets/${name}`,
+        readOnly: true,
+      });
+    }
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+      fsGroup: 65532,
     });
-    expect(env.MCPRE_PROXY_OIDC_CLIENT_SECRET.valueFrom.secretKeyRef).toEqual({ name: 'oidc', key: 'secret' });
-    expect(env.MCPRE_PROXY_EXTERNAL_AUTH_SECRET.valueFrom.secretKeyRef).toEqual({ name: 'sts', key: 'secret' });
     expect(JSON.parse(env.MCPRE_PROXY_HEADERS.value)).toEqual({
       plaintext: { 'X-Tenant': 't-1' },
-      fromEnv: { 'X-API-Key': 'MCPRE_HEADER_X_API_KEY' },
+      fromFile: { 'X-API-Key': '/etc/mcpre/secrets/creds/api-key' },
     });
     const oidc = JSON.parse(env.MCPRE_PROXY_OIDC.value);
     expect(oidc.inline.clientSecretRef).toBeUndefined();
-    expect(oidc.inline.clientSecretEnv).toBe('MCPRE_PROXY_OIDC_CLIENT_SECRET');
-    expect(JSON.parse(env.MCPRE_PROXY_EXTERNAL_AUTH.value)).toMatchObject({
+    expect(oidc.inline.clientSecretFile).toBe('/etc/mcpre/secrets/oidc/secret');
+    expect(JSON.parse(env.MCPRE_PROXY_EXTERNAL_AUTH.value)).toEqual({
+      name: 'sts',
       type: 'tokenExchange',
+      tokenUrl: 'https://sts.example.com/token',
       audience: 'remote',
+      clientSecretFile: '/etc/mcpre/secrets/sts/secret',
     });
+    const injected = renderProxyObjects(
+      proxyEndpoint({ externalAuthConfigRef: { name: 'key' } }),
+      authConfig('key', 'headerInjection'),
+      settings,
+    );
+    const injectedEnv = byKind(injected, 'Deployment').spec.template.spec.containers[0].env;
+    expect(JSON.parse(injectedEnv.find((e: { name: string }) => e.name === 'MCPRE_PROXY_EXTERNAL_AUTH').value)).toEqual(
+      {
+        name: 'key',
+        type: 'headerInjection',
+        headerName: 'X-Key',
+        valueFile: '/etc/mcpre/secrets/k/v',
+      },
+    );
+  });
+
+  it('adds no Secret volume and no fsGroup when the endpoint reads no Secret', () => {
+    const plain = renderProxyObjects(
+      proxyEndpoint({ proxyConfig: { oidcConfig: { type: 'kubernetes' } } }),
+      null,
+      settings,
+    );
+    const pod = byKind(plain, 'Deployment').spec.template.spec;
+    expect(pod.volumes).toBeUndefined();
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
   });
 
   it('mounts the CA bundle at the RFC path', () => {

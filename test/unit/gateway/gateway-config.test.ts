@@ -11,6 +11,7 @@ describe('gateway config file', () => {
       transport: 'streamable-http',
       type: 'direct',
       headers: {},
+      headerFiles: {},
       headerEnvVars: {},
       auth: { type: 'unauthenticated' },
     });
@@ -45,8 +46,8 @@ backends:
     transport: streamable-http
     caBundlePath: /etc/toolhive/ca-bundles/github/ca.crt
     headers: { X-Team: platform }
-    headerEnvVars: { X-Api-Key: TOOLHIVE_SECRET_HEADER_FORWARD_X_API_KEY_GITHUB }
-    auth: { type: headerInjection, headerName: Authorization, valueEnv: TOOLHIVE_HEADER_INJECTION_VALUE_GITHUB }
+    headerFiles: { X-Api-Key: /etc/mcpre/secrets/github-key/api-key }
+    auth: { type: headerInjection, headerName: Authorization, valueFile: /etc/mcpre/secrets/github-token/token }
   - name: internal
     url: http://mcp-internal-remote-proxy.tools.svc.cluster.local:8080/mcp
     type: proxy
@@ -74,6 +75,7 @@ backends:
     url: ftp://example.com
     headers: { "Bad Header": x, Host: evil }
     headerEnvVars: { X-Key: "1NOT_AN_ENV" }
+    headerFiles: { X-File: relative/key, X-Up: /etc/../root/key }
     caBundlePath: relative/ca.crt
   - name: dup
     url: http://a/mcp
@@ -98,7 +100,9 @@ lease: { name: x, durationSeconds: 10, renewDeadlineSeconds: 10 }
       'backends[0].headers.Host: this header is set by the gateway itself',
       'backends[0].headerEnvVars.X-Key: not a valid environment variable name',
       'backends[0].caBundlePath: must be an absolute path',
-      'backends[2].auth.valueEnv',
+      'backends[0].headerFiles.X-File: must be an absolute path',
+      "backends[0].headerFiles.X-Up: may not contain '..'",
+      'backends[2].auth: set exactly one of valueFile and valueEnv',
       '(top level): Unrecognized key: "unknownKey"',
     ]) {
       expect(message).toContain(expected);
@@ -128,6 +132,24 @@ lease: { name: x, durationSeconds: 10, renewDeadlineSeconds: 10 }
     expect(run(budget)).toContain('server.resumableStreams.maxBytes: must be at least maxBytesPerSession');
     const twice = 'backends: [{ name: a, url: "http://a/mcp", headers: { X-A: "1" }, headerEnvVars: { x-a: A } }]\n';
     expect(run(twice)).toContain('is set both in headers and headerEnvVars');
+    const files =
+      'backends: [{ name: a, url: "http://a/mcp", headerFiles: { X-A: /s/a }, headerEnvVars: { x-a: A } }]\n';
+    expect(run(files)).toContain(
+      'backends[0].headerEnvVars.x-a: header "x-a" is set both in headerFiles and headerEnvVars',
+    );
+    const injected =
+      'backends: [{ name: a, url: "http://a/mcp", headerFiles: { Authorization: /s/a }, auth: { type: headerInjection, headerName: authorization, valueFile: /s/b } }]\n';
+    expect(run(injected)).toContain('is also set in headers, headerFiles or headerEnvVars');
+    const both = 'valueEnv: A, valueFile: /s/a';
+    expect(
+      run(`backends: [{ name: a, url: "http://a/mcp", auth: { type: headerInjection, headerName: X, ${both} } }]\n`),
+    ).toContain('backends[0].auth: set exactly one of valueFile and valueEnv');
+    const secret = 'clientSecretFile: /s/c, clientSecretEnv: C';
+    expect(
+      run(
+        `backends: [{ name: a, url: "http://a/mcp", auth: { type: tokenExchange, tokenUrl: "https://sts/t", audience: x, ${secret} } }]\n`,
+      ),
+    ).toContain('backends[0].auth.clientSecretFile: set at most one of clientSecretFile and clientSecretEnv');
   });
 
   it('rejects header values with CR/LF, and YAML that does not parse', () => {

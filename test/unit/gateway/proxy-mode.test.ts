@@ -32,14 +32,14 @@ describe('proxy mode settings', () => {
     const s = settings({
       [ProxyEnv.headers]: JSON.stringify({
         plaintext: { 'X-Tenant': 't1' },
-        fromEnv: { 'X-Api-Key': 'MCPRE_HEADER_X_API_KEY' },
+        fromFile: { 'X-Api-Key': '/etc/mcpre/secrets/creds/api-key' },
       }),
       [ProxyEnv.caBundlePath]: '/etc/toolhive/ca-bundles/internal-api/ca.crt',
       [ProxyEnv.externalAuth]: JSON.stringify({
         name: 'a',
         type: 'headerInjection',
         headerName: 'Authorization',
-        valueEnv: 'MCPRE_PROXY_EXTERNAL_AUTH_SECRET',
+        valueFile: '/etc/mcpre/secrets/token/value',
       }),
       [ProxyEnv.oidc]: JSON.stringify({
         type: 'kubernetes',
@@ -62,9 +62,10 @@ describe('proxy mode settings', () => {
         transport: 'streamable-http',
         type: 'direct',
         headers: { 'X-Tenant': 't1' },
-        headerEnvVars: { 'X-Api-Key': 'MCPRE_HEADER_X_API_KEY' },
+        headerFiles: { 'X-Api-Key': '/etc/mcpre/secrets/creds/api-key' },
+        headerEnvVars: {},
         caBundlePath: '/etc/toolhive/ca-bundles/internal-api/ca.crt',
-        auth: { type: 'headerInjection', headerName: 'Authorization', valueEnv: 'MCPRE_PROXY_EXTERNAL_AUTH_SECRET' },
+        auth: { type: 'headerInjection', headerName: 'Authorization', valueFile: '/etc/mcpre/secrets/token/value' },
       },
     ]);
     expect(config.incomingAuth).toEqual({
@@ -76,6 +77,46 @@ describe('proxy mode settings', () => {
       allowedSubjects: ['system:serviceaccount:tools:vmcp'],
       jwksAuthTokenPath: '/var/run/secrets/kubernetes.io/serviceaccount/token',
       caBundlePath: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+    });
+  });
+
+  it('takes the token exchange client secret from its file, and still accepts secrets by environment variable', () => {
+    const exchange = (secret: Record<string, string>) =>
+      validateGatewayConfig(
+        settings({
+          [ProxyEnv.externalAuth]: JSON.stringify({
+            name: 'sts',
+            type: 'tokenExchange',
+            tokenUrl: 'https://sts.example.com/token',
+            audience: 'remote',
+            ...secret,
+          }),
+        }).config,
+      ).backends[0]?.auth;
+    expect(exchange({ clientSecretFile: '/etc/mcpre/secrets/sts/secret' })).toEqual({
+      type: 'tokenExchange',
+      tokenUrl: 'https://sts.example.com/token',
+      audience: 'remote',
+      clientSecretFile: '/etc/mcpre/secrets/sts/secret',
+    });
+    expect(exchange({ clientSecretEnv: 'STS_SECRET' })).toMatchObject({ clientSecretEnv: 'STS_SECRET' });
+    // What an operator before file mounts wrote: the values in environment variables (they do not rotate).
+    const legacy = validateGatewayConfig(
+      settings({
+        [ProxyEnv.headers]: JSON.stringify({ fromEnv: { 'X-Api-Key': 'MCPRE_HEADER_X_API_KEY' } }),
+        [ProxyEnv.externalAuth]: JSON.stringify({
+          name: 'a',
+          type: 'headerInjection',
+          headerName: 'Authorization',
+          valueEnv: 'MCPRE_PROXY_EXTERNAL_AUTH_SECRET',
+        }),
+      }).config,
+    ).backends[0];
+    expect(legacy?.headerEnvVars).toEqual({ 'X-Api-Key': 'MCPRE_HEADER_X_API_KEY' });
+    expect(legacy?.auth).toEqual({
+      type: 'headerInjection',
+      headerName: 'Authorization',
+      valueEnv: 'MCPRE_PROXY_EXTERNAL_AUTH_SECRET',
     });
   });
 

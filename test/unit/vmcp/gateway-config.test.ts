@@ -94,7 +94,7 @@ describe('renderGatewayConfig', () => {
     if (!result.ok) throw new Error(result.message);
     expect(result.rendered.mode).toBe('discovered');
     expect(result.rendered.config.backends).toEqual([]);
-    expect(result.rendered.backends.env).toEqual([]);
+    expect(result.rendered.backends.secrets).toEqual([]);
     expect(result.rendered.config.lease?.name).toBe('vmcp-gw');
   });
 

@@ -13,7 +13,7 @@ const withSecretHeader = (name: string, secretName = 'creds', key = 'api-key') =
   });
 
 describe('staticBackends', () => {
-  it('writes type, url, transport, header env var names and the CA path for a direct endpoint', () => {
+  it('writes type, url, transport, the secret header files and the CA path for a direct endpoint', () => {
     const s = snapshot(vmcp('gw'), [withSecretHeader('search')], {
       secrets: [secret('creds', ['api-key'])],
       configMaps: [configMap('ca', { 'ca.crt': CA_PEM })],
@@ -31,15 +31,14 @@ describe('staticBackends', () => {
           transport: 'streamable-http',
           type: 'direct',
           headers: { 'X-Tenant': 't1' },
-          headerEnvVars: { 'X-API-Key': 'TOOLHIVE_SECRET_HEADER_FORWARD_X_API_KEY_SEARCH' },
+          headerFiles: { 'X-API-Key': '/etc/mcpre/secrets/creds/api-key' },
+          headerEnvVars: {},
           caBundlePath: '/etc/toolhive/ca-bundles/search/ca.crt',
           auth: { type: 'unauthenticated' },
         },
       },
     ]);
-    expect(out.env).toEqual([
-      { name: 'TOOLHIVE_SECRET_HEADER_FORWARD_X_API_KEY_SEARCH', secret: { name: 'creds', key: 'api-key' } },
-    ]);
+    expect(out.secrets).toEqual([{ name: 'creds', key: 'api-key' }]);
     expect(out.caMounts).toEqual([
       {
         endpoint: 'search',
@@ -65,10 +64,10 @@ describe('staticBackends', () => {
         type: 'proxy',
         url: 'http://mcpre-wiki.team-a.svc.cluster.local:8080/mcp',
         transport: 'streamable-http',
-        headerEnvVars: {},
+        headerFiles: {},
       }),
     ]);
-    expect(out.env).toEqual([]);
+    expect(out.secrets).toEqual([]);
     expect(out.tools).toEqual([]);
     expect(out.skipped).toEqual([
       { endpoint: 'later', pending: true, reason: expect.stringContaining('status.url is empty') },
@@ -93,7 +92,7 @@ describe('staticBackends', () => {
     });
     const out = staticBackends(s);
     expect(out.included).toEqual([]);
-    expect(out.env).toEqual([]);
+    expect(out.secrets).toEqual([]);
     expect(out.caMounts).toEqual([]);
     const reasons = Object.fromEntries(out.skipped.map((x) => [x.endpoint, x.reason]));
     expect(reasons).toEqual({
@@ -109,7 +108,7 @@ describe('staticBackends', () => {
     expect(out.skipped.filter((x) => x.pending).map((x) => x.endpoint)).toEqual(['unvalidated']);
   });
 
-  it('turns outgoing auth into env var names, one variable per auth config shared by its endpoints', () => {
+  it('turns outgoing auth into the files of its Secret keys, each key mounted once for every endpoint using it', () => {
     const s = snapshot(
       vmcp('gw'),
       [
@@ -139,8 +138,8 @@ describe('staticBackends', () => {
     );
     const out = staticBackends(s);
     expect(out.included.map((b) => [b.endpoint, b.config.auth])).toEqual([
-      ['a', { type: 'headerInjection', headerName: 'Authorization', valueEnv: 'TOOLHIVE_HEADER_INJECTION_VALUE_KEY' }],
-      ['b', { type: 'headerInjection', headerName: 'Authorization', valueEnv: 'TOOLHIVE_HEADER_INJECTION_VALUE_KEY' }],
+      ['a', { type: 'headerInjection', headerName: 'Authorization', valueFile: '/etc/mcpre/secrets/key-secret/v' }],
+      ['b', { type: 'headerInjection', headerName: 'Authorization', valueFile: '/etc/mcpre/secrets/key-secret/v' }],
       [
         'c',
         {
@@ -148,14 +147,14 @@ describe('staticBackends', () => {
           tokenUrl: 'https://sts.example.com/token',
           audience: 'remote',
           clientId: 'gw',
-          clientSecretEnv: 'TOOLHIVE_TOKEN_EXCHANGE_CLIENT_SECRET_STS',
+          clientSecretFile: '/etc/mcpre/secrets/sts-secret/s',
           scopes: ['read'],
         },
       ],
     ]);
-    expect(out.env).toEqual([
-      { name: 'TOOLHIVE_HEADER_INJECTION_VALUE_KEY', secret: { name: 'key-secret', key: 'v' } },
-      { name: 'TOOLHIVE_TOKEN_EXCHANGE_CLIENT_SECRET_STS', secret: { name: 'sts-secret', key: 's' } },
+    expect(out.secrets).toEqual([
+      { name: 'key-secret', key: 'v' },
+      { name: 'sts-secret', key: 's' },
     ]);
   });
 

@@ -32,7 +32,11 @@ describe('replicaPolicy', () => {
 
 describe('VirtualMCPServer status', () => {
   const replicas = replicaPolicy(1, [], 'team').condition;
-  const backends = backendsCondition('inline', { included: [], skipped: [], env: [], caMounts: [], tools: [] }, 'team');
+  const backends = backendsCondition(
+    'inline',
+    { included: [], skipped: [], secrets: [], caMounts: [], tools: [] },
+    'team',
+  );
 
   it('is Pending without a URL while the Deployment rolls out, Ready with the URL once it is available', () => {
     const v = vmcp('gw');
@@ -74,7 +78,7 @@ describe('VirtualMCPServer status', () => {
       {
         included: [],
         skipped: [{ endpoint: 'wiki', reason: 'not yet', pending: true }],
-        env: [],
+        secrets: [],
         caMounts: [],
         tools: [],
       },
@@ -89,7 +93,7 @@ describe('VirtualMCPServer status', () => {
           { endpoint: 'wiki', reason: 'not yet', pending: true },
           { endpoint: 'search', reason: 'Secret "x" does not exist', pending: false },
         ],
-        env: [],
+        secrets: [],
         caMounts: [],
         tools: [],
       },

@@ -1,0 +1,239 @@
+// The proxy pod of a `type: proxy` endpoint follows a rotated Secret without a restart: `mcpre gateway --proxy-mode`
+// runs as a real process from exactly the Deployment the operator renders (its args and environment), with its Secret
+// volumes laid out as the kubelet writes them (`..data` swapped to a new timestamped directory, keys as symlinks into
+// it), in front of a real backend on 127.0.0.1 that records the credential each call carries. A client keeps one
+// session open across the rotation.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Endpoint, ExternalAuthConfig } from '../../../src/api/endpoint-model.ts';
+import { ProxyEnv, renderProxyObjects } from '../../../src/api/endpoint-proxy-objects.ts';
+import { freePort } from '../../../src/runtime/control-plane/free-port.ts';
+import { REPO_ROOT } from '../../support/control-plane.ts';
+import { eventually } from '../../support/eventually.ts';
+import { writeAtomicVolume } from '../../support/kubelet-volume.ts';
+import { type McpBackend, startMcpBackend } from '../vmcp/harness.ts';
+
+const GV = 'toolhive.stacklok.dev/v1alpha1';
+const token1 = `upstream-${randomUUID()}`;
+const token2 = `upstream-rotated-${randomUUID()}`;
+const tenantKey = `tenant-${randomUUID()}`;
+/** What the remote accepts; a rotation adds the new token and later revokes the old one. */
+const acceptedTokens = [token1];
+/** The Secrets as the API server holds them (name -> key -> value). */
+const secrets: Record<string, Record<string, string>> = {
+  'upstream-token': { token: token1 },
+  'tenant-key': { key: tenantKey },
+};
+
+describe('mcpre gateway --proxy-mode: secret rotation', () => {
+  let idp: Server;
+  let issuer: string;
+  let signingKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+  let backend: McpBackend;
+  let dir: string;
+  let child: ChildProcess | undefined;
+  let stderr = '';
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256');
+    signingKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    idp = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk] }));
+      else res.writeHead(404).end('{}');
+    });
+    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
+    issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    backend = await startMcpBackend({
+      label: 'remote',
+      requireHeaders: { 'X-Upstream-Token': acceptedTokens, 'X-Tenant-Key': tenantKey },
+      recordHeader: 'X-Upstream-Token',
+    });
+    dir = await mkdtemp(join(tmpdir(), 'proxy-pod-'));
+  });
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child?.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      child.kill('SIGKILL');
+    }
+    await backend?.close();
+    await new Promise((r) => idp?.close(r));
+    idp?.closeAllConnections();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('Rotating a Secret used by a proxy pod changes the header the backend receives within a minute, with no restart and no client session lost', async () => {
+    const port = await freePort();
+    const endpoint: Endpoint = {
+      apiVersion: GV,
+      kind: 'MCPRemoteEndpoint',
+      metadata: { name: 'remote-api', namespace: 'tools', uid: 'uid-remote-api', generation: 1 },
+      spec: {
+        type: 'proxy',
+        remoteURL: backend.url,
+        transport: 'streamable-http',
+        groupRef: 'team',
+        headerForward: {
+          addHeadersFromSecret: [{ headerName: 'X-Tenant-Key', valueSecretRef: { name: 'tenant-key', key: 'key' } }],
+        },
+        externalAuthConfigRef: { name: 'upstream' },
+        proxyConfig: {
+          proxyPort: port,
+          oidcConfig: { type: 'inline', inline: { issuer, audience: 'remote-api', jwksUrl: `${issuer}/jwks` } },
+        },
+      },
+    };
+    const auth: ExternalAuthConfig = {
+      apiVersion: GV,
+      kind: 'MCPExternalAuthConfig',
+      metadata: { name: 'upstream', namespace: 'tools' },
+      spec: {
+        type: 'headerInjection',
+        headerInjection: { headerName: 'X-Upstream-Token', valueSecretRef: { name: 'upstream-token', key: 'token' } },
+      },
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: the rendered Deployment is read loosely
+    const deployment: any = renderProxyObjects(endpoint, auth, { image: 'mcpre:test' }).find(
+      (o) => o.kind === 'Deployment',
+    );
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0];
+    expect(JSON.stringify(deployment)).not.toContain('secretKeyRef');
+
+    // The kubelet's part: each Secret volume under the scratch directory (a chroot by hand: the environment's paths
+    // are re-rooted the same way), written by the atomic swap.
+    const root = join(dir, 'root');
+    const volumes: Array<{ secret: string; dir: string; keys: string[] }> = [];
+    const rerooted: Array<[string, string]> = [];
+    for (const mount of container.volumeMounts as Array<{ name: string; mountPath: string }>) {
+      const volume = pod.volumes.find((v: { name: string }) => v.name === mount.name);
+      if (!volume.secret) continue;
+      volumes.push({
+        secret: volume.secret.secretName,
+        dir: join(root, mount.mountPath),
+        keys: volume.secret.items.map((i: { path: string }) => i.path),
+      });
+      rerooted.push([mount.mountPath, join(root, mount.mountPath)]);
+    }
+    expect(volumes.map((v) => v.secret).sort()).toEqual(['tenant-key', 'upstream-token']);
+    const project = async () => {
+      for (const v of volumes) {
+        await writeAtomicVolume(v.dir, Object.fromEntries(v.keys.map((k) => [k, secrets[v.secret]?.[k] ?? ''])));
+      }
+    };
+    await project();
+    const podEnv: Record<string, string> = {};
+    for (const e of container.env as Array<{ name: string; value: string }>) {
+      podEnv[e.name] = rerooted.reduce((value, [from, to]) => value.replaceAll(from, to), e.value);
+    }
+    expect(podEnv[ProxyEnv.externalAuth]).toContain(join(root, '/etc/mcpre/secrets/upstream-token/token'));
+
+    child = spawn(process.execPath, ['src/cli.ts', ...container.args, '--address', '127.0.0.1'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH, ...podEnv },
+    });
+    child.stderr?.on('data', (b) => (stderr += b));
+    const url = await new Promise<URL>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no URL in 20 s: ${stderr}`)), 20_000);
+      child?.stdout?.on('data', (b) => {
+        out += b;
+        const m = /serving MCP at (\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(new URL(m[1] as string));
+        }
+      });
+      child?.once('exit', (code) => reject(new Error(`proxy exited ${code}: ${stderr}`)));
+    });
+    const pid = child.pid;
+    await eventually(
+      'the proxy to report ready',
+      async () => {
+        const res = await fetch(new URL('/readyz', url));
+        await res.body?.cancel();
+        return res.status === 200 ? true : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 100 },
+    ).catch((err) => {
+      throw new Error(`${err}\n${stderr}`);
+    });
+
+    const bearer = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setSubject('alice')
+      .setIssuer(issuer)
+      .setAudience('remote-api')
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(signingKey);
+    const client = new Client({ name: 'proxy-rotation', version: '1' });
+    const transport = new StreamableHTTPClientTransport(url, {
+      requestInit: { headers: { authorization: `Bearer ${bearer}` } },
+    });
+    await client.connect(transport);
+    const sessionId = transport.sessionId;
+    expect(sessionId).toBeTruthy();
+    const failures: string[] = [];
+    const call = async () => {
+      try {
+        const r = await client.callTool({ name: 'whoami', arguments: { greeting: 'hi' } });
+        if (r.isError) failures.push(JSON.stringify(r.content));
+      } catch (err) {
+        failures.push(String(err));
+      }
+    };
+    await call();
+    expect(failures).toEqual([]);
+    expect(backend.calls).toEqual([token1]);
+    const backendSessions = backend.sessions.length;
+
+    // Rotate: the remote accepts the new token, the Secret gets it, the kubelet swaps the volume.
+    acceptedTokens.push(token2);
+    secrets['upstream-token'] = { token: token2 };
+    await project();
+    const swappedAt = Date.now();
+    await eventually(
+      'a call carrying the rotated token',
+      async () => {
+        await call();
+        return backend.calls.at(-1) === token2 ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    ).catch((err) => {
+      throw new Error(`${err}\n${stderr}`);
+    });
+    const tookMs = Date.now() - swappedAt;
+    if (process.env.MCPRE_TEST_LOG) process.stderr.write(`proxy rotation seen by the backend after ${tookMs} ms\n`);
+    expect(tookMs).toBeLessThan(60_000);
+
+    // The old token is revoked; the same client session goes on.
+    acceptedTokens.splice(acceptedTokens.indexOf(token1), 1);
+    for (let i = 0; i < 3; i++) await call();
+    expect(failures).toEqual([]);
+    const firstRotated = backend.calls.indexOf(token2);
+    expect(backend.calls.slice(0, firstRotated).every((t) => t === token1)).toBe(true);
+    expect(backend.calls.slice(firstRotated).every((t) => t === token2)).toBe(true);
+    expect(backend.calls.length - firstRotated).toBeGreaterThanOrEqual(4);
+    expect(backend.sessions.length).toBe(backendSessions + 1);
+    expect(transport.sessionId).toBe(sessionId);
+    await client.close();
+    expect(child.pid).toBe(pid);
+    expect(child.exitCode).toBeNull();
+    for (const value of [token1, token2, tenantKey]) expect(stderr).not.toContain(value);
+  }, 90_000);
+});
