@@ -126,6 +126,11 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   const aggregator = new Aggregator({
     config: config.aggregation,
     onConflicts: (conflicts) => logger.warn({ conflicts }, 'aggregation hid some names; see the messages'),
+    onInvalidNames: (invalid) => {
+      metrics.invalidToolNames.reset();
+      for (const { backend } of invalid) metrics.invalidToolNames.inc({ backend });
+      if (invalid.length > 0) logger.warn({ invalidNames: invalid }, 'backend tools hidden: not valid MCP tool names');
+    },
   });
   const writeAudit = auditLogger(logger);
   const audit: AuditSink = (record) => {
@@ -214,6 +219,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
         require: config.readiness,
         backends,
         conflicts: aggregator.view.conflicts,
+        invalidNames: aggregator.view.invalidNames,
       },
     };
   };
