@@ -6,6 +6,7 @@ import { type Logger, pino } from 'pino';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import type { GatewayConfig } from '../../api/gateway-config.ts';
 import type { ActorDirectory } from '../inspection/actor-directory.ts';
+import { createLogger } from '../logging.ts';
 import { ActorMetrics, combineInspectors } from '../metrics/actor-metrics.ts';
 import { Aggregator } from './aggregator.ts';
 import { type AuditSink, auditLogger } from './audit.ts';
@@ -268,13 +269,13 @@ export function defaultLogger(level = process.env.MCPRE_LOG_LEVEL ?? 'info'): Lo
   // Logs go to stderr: stdout carries what a command prints for people and scripts (the gateway URL). Writes are
   // asynchronous: one synchronous stderr write per audit line halved the calls per second the gateway could relay;
   // pending writes still finish before a graceful exit because they keep the event loop alive.
-  return pino(
+  return createLogger(
     {
       level,
-      base: { component: 'gateway' },
       redact: { paths: ['*.authorization', '*.headers', 'headers', '*.token', 'token'], censor: '[redacted]' },
     },
     pino.destination({ dest: 2, sync: false }),
+    { component: 'gateway' },
   );
 }
 

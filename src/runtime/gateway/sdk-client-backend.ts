@@ -179,7 +179,7 @@ export class SdkClientBackend implements Backend {
       this.#failures++;
       const reason = `connect failed: ${describe(err)}`;
       this.#setState(this.#failures >= 5 ? 'unavailable' : 'backoff', reason, emptyLists());
-      this.#opts.logger.warn({ backend: this.info.name, failures: this.#failures, reason }, 'backend connect failed');
+      this.#opts.logger.warn({ failures: this.#failures, reason }, 'backend connect failed');
       this.#scheduleRetry();
     }
   }
@@ -233,10 +233,7 @@ export class SdkClientBackend implements Backend {
     const onListChanged = (kind: ListKind) => () => {
       if (generation !== this.#generation) return;
       if (this.capabilities?.[listFetchers[kind].capability]?.listChanged !== true) {
-        this.#opts.logger.debug(
-          { backend: this.info.name, kind },
-          'list_changed for a capability without listChanged: ignored',
-        );
+        this.#opts.logger.debug({ kind }, 'list_changed for a capability without listChanged: ignored');
         return;
       }
       void this.#refetch(kind, generation);
@@ -250,10 +247,9 @@ export class SdkClientBackend implements Backend {
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
       const ctx = backendRequestContext.getStore();
       if (ctx?.onLog) ctx.onLog(n.params);
-      else this.#opts.logger.debug({ backend: this.info.name, level: n.params.level }, 'backend log outside a request');
+      else this.#opts.logger.debug({ level: n.params.level }, 'backend log outside a request');
     });
-    client.onerror = (err) =>
-      this.#opts.logger.debug({ backend: this.info.name, err: describe(err) }, 'transport error');
+    client.onerror = (err) => this.#opts.logger.debug({ err: describe(err) }, 'transport error');
     return client;
   }
 
@@ -290,7 +286,7 @@ export class SdkClientBackend implements Backend {
         }
       }
     } catch (err) {
-      this.#opts.logger.warn({ backend: this.info.name, kind, err: describe(err) }, 'list re-fetch failed');
+      this.#opts.logger.warn({ kind, err: describe(err) }, 'list re-fetch failed');
     } finally {
       this.#refetching.delete(kind);
     }
