@@ -15,8 +15,9 @@ import type { Aggregator } from './aggregator.ts';
 import { type AuditSink, auditableUrl } from './audit.ts';
 import type { Authorizer, AuthzAction } from './authz.ts';
 import { BackendRequestError, type ClientIdentity } from './backend.ts';
-import { forwardFailure, RequestError } from './forward-errors.ts';
+import { forwardFailure, gatewayFailure, RequestError } from './forward-errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import { MAX_RELAYED_DEPTH, nestedDeeperThan } from './nesting-depth.ts';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -173,8 +174,9 @@ export class Router {
       });
     };
 
+    let answer: Awaited<ReturnType<typeof backend.request>>;
     try {
-      const { result, report } = await backend.request(method, forwarded, {
+      answer = await backend.request(method, forwarded, {
         signal: extra.signal,
         identity,
         timeoutMs: this.#deps.requestTimeoutMs,
@@ -198,14 +200,23 @@ export class Router {
           void extra.sendNotification({ method: 'notifications/message', params: entry }).catch(() => {});
         },
       });
-      record('ok', report.httpStatus);
-      return result;
     } catch (err) {
       const httpStatus = err instanceof BackendRequestError ? err.httpStatus : undefined;
       const failure = forwardFailure(backendName, method, err);
       record(extra.signal.aborted ? 'cancelled' : 'error', httpStatus, failure.message);
       throw failure;
     }
+    const { result, report } = answer;
+    if (nestedDeeperThan(result, MAX_RELAYED_DEPTH)) {
+      const failure = gatewayFailure(
+        `relaying the result of ${method} from backend "${backendName}"`,
+        `the result nests more than ${MAX_RELAYED_DEPTH} levels deep, more than the gateway relays`,
+      );
+      record('error', report.httpStatus, failure.message);
+      throw failure;
+    }
+    record('ok', report.httpStatus);
+    return result;
   }
 }
 

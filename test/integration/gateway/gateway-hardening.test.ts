@@ -2,6 +2,8 @@
 // retried with backoff until the backend answers (never a final failure); tool names no MCP client should see are
 // dropped, with the reason on /readyz, in one log line per list version and in a metric; errors say where they
 // happened (the gateway, or which backend and step), each JSON-RPC prefix once.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -20,16 +22,19 @@ interface LogLine {
 let fixture: FaultServer | undefined;
 let gateway: RunningGateway | undefined;
 let client: Client | undefined;
+let raw: Server | undefined;
 
 afterEach(async () => {
   await client?.close();
   await gateway?.close();
   await fixture?.close();
-  client = gateway = fixture = undefined;
+  raw?.closeAllConnections();
+  await new Promise((r) => raw?.close(r) ?? r(undefined));
+  client = gateway = fixture = raw = undefined;
 });
 
 /** A gateway over the fixture, with every log line it writes (debug level) kept as parsed JSON. */
-async function gatewayOver(server: FaultServer) {
+async function gatewayOver(server: { url: string }) {
   const lines: LogLine[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -177,12 +182,64 @@ describe('errors say where they happened, each prefix once', () => {
       { type: 'text', text: '4' },
     ]);
   });
+
+  it('a backend result nested too deeply to relay is a gateway error the client hears at once, not a timeout', async () => {
+    const backend = await deepResultServer(20_000);
+    const { gateway } = await gatewayOver(backend);
+    await eventually('the backend to be ready', async () => gateway.readiness().ready || undefined);
+    const { client } = await connect(gateway.url);
+    const started = performance.now();
+    await expect(client.callTool({ name: 'fx_deep', arguments: {} }, undefined, { timeout: 30_000 })).rejects.toThrow(
+      /^MCP error -32603: gateway error while relaying the result of tools\/call from backend "fx" \(the backend is not at fault\): the result nests more than 1000 levels deep, more than the gateway relays$/,
+    );
+    // Told at once: without the check the SDK server fails to serialise the answer and the client waits 30 s.
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(backend.calls.get('tools/call')).toBe(1);
+  });
 });
 
 function stringsIn(value: unknown): string[] {
   if (typeof value === 'string') return [value];
   if (value && typeof value === 'object') return Object.values(value).flatMap(stringsIn);
   return [];
+}
+
+/**
+ * A stateless MCP server written by hand, so it can send what no SDK would: a tools/call result nested `depth`
+ * levels deep (valid JSON, sent as text). Every request it gets is counted by method.
+ */
+async function deepResultServer(depth: number) {
+  const calls = new Map<string, number>();
+  const deep = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  raw = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      if (req.method !== 'POST') {
+        res.writeHead(405).end();
+        return;
+      }
+      const message = JSON.parse(body) as { id?: number; method: string };
+      calls.set(message.method, (calls.get(message.method) ?? 0) + 1);
+      if (message.id === undefined) {
+        res.writeHead(202).end();
+        return;
+      }
+      const results: Record<string, string> = {
+        initialize: JSON.stringify({
+          protocolVersion: '2025-11-25',
+          capabilities: { tools: {} },
+          serverInfo: { name: 'deep', version: '1' },
+        }),
+        'tools/list': JSON.stringify({ tools: [{ name: 'deep', inputSchema: { type: 'object' } }] }),
+        'tools/call': `{"content":[{"type":"text","text":"deep"}],"structuredContent":{"x":${deep}}}`,
+      };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`{"jsonrpc":"2.0","id":${message.id},"result":${results[message.method] ?? '{}'}}`);
+    });
+  });
+  await new Promise<void>((resolve) => raw?.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(raw.address() as AddressInfo).port}/mcp`, calls };
 }
 
 /** The one JSON-RPC message of a POST answer, sent as JSON or as an SSE event. */
