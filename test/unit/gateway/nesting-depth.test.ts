@@ -9,8 +9,10 @@ const nested = (depth: number, make: (inner: unknown) => unknown) => {
 
 describe('nestedDeeperThan', () => {
   it('counts object and array levels exactly, the value itself being level 1', () => {
-    expect(nestedDeeperThan(nested(3, (v) => ({ a: v })), 3)).toBe(false);
-    expect(nestedDeeperThan(nested(4, (v) => [v]), 3)).toBe(true);
+    const threeObjects = nested(3, (v) => ({ a: v }));
+    const fourArrays = nested(4, (v) => [v]);
+    expect(nestedDeeperThan(threeObjects, 3)).toBe(false);
+    expect(nestedDeeperThan(fourArrays, 3)).toBe(true);
     expect(nestedDeeperThan('text', 0)).toBe(false);
     expect(nestedDeeperThan({ a: 1, b: [1, 2, { c: null }] }, 3)).toBe(false);
     expect(nestedDeeperThan({ a: 1, b: [1, 2, { c: [] }] }, 3)).toBe(true);
