@@ -2,8 +2,9 @@
 // each prefix once. The SDK's McpError puts "MCP error <code>: " into its message, the SDK server sends that message
 // as the JSON-RPC error message, and the client's SDK prefixes it again; so the gateway answers with RequestError,
 // whose message goes out exactly as written, and strips the prefix from messages it relays.
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { BackendRequestError } from './backend.ts';
+import { MAX_RELAYED_DEPTH, nestedDeeperThan } from './nesting-depth.ts';
 
 /** A JSON-RPC error for the client: code, message (sent as written) and data. */
 export class RequestError extends Error {
@@ -33,6 +34,36 @@ export function forwardFailure(backend: string, method: string, err: unknown): R
     return new RequestError(ErrorCode.InternalError, `backend "${backend}" failed: ${message}`);
   }
   return gatewayFailure(`forwarding ${method} to backend "${backend}"`, err);
+}
+
+/**
+ * Why a backend's answer cannot be relayed as it is, or undefined. A result nested deeper than the gateway can
+ * serialise would make the answer fail to send (the client would wait for its timeout); a tools/call result that is
+ * not one would be refused by the SDK server with a message that names no backend.
+ */
+export function unrelayable(
+  backend: string,
+  method: string,
+  params: Record<string, unknown>,
+  result: Record<string, unknown>,
+): RequestError | undefined {
+  if (nestedDeeperThan(result, MAX_RELAYED_DEPTH)) {
+    return gatewayFailure(
+      `relaying the result of ${method} from backend "${backend}"`,
+      `the result nests more than ${MAX_RELAYED_DEPTH} levels deep, more than the gateway relays`,
+    );
+  }
+  // A task-augmented call answers with a task, not a tool result.
+  if (method !== 'tools/call' || params.task !== undefined) return undefined;
+  const parsed = CallToolResultSchema.safeParse(result);
+  if (parsed.success) return undefined;
+  const issues = parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'the result'}: ${issue.message}`);
+  return new RequestError(
+    ErrorCode.InternalError,
+    `backend "${backend}" answered tools/call with an invalid result (${issues.join('; ')})`,
+  );
 }
 
 /** A failure inside the gateway while doing `what`. */

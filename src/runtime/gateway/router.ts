@@ -15,9 +15,8 @@ import type { Aggregator } from './aggregator.ts';
 import { type AuditSink, auditableUrl } from './audit.ts';
 import type { Authorizer, AuthzAction } from './authz.ts';
 import { BackendRequestError, type ClientIdentity } from './backend.ts';
-import { forwardFailure, gatewayFailure, RequestError } from './forward-errors.ts';
+import { forwardFailure, RequestError, unrelayable } from './forward-errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import { MAX_RELAYED_DEPTH, nestedDeeperThan } from './nesting-depth.ts';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -207,11 +206,8 @@ export class Router {
       throw failure;
     }
     const { result, report } = answer;
-    if (nestedDeeperThan(result, MAX_RELAYED_DEPTH)) {
-      const failure = gatewayFailure(
-        `relaying the result of ${method} from backend "${backendName}"`,
-        `the result nests more than ${MAX_RELAYED_DEPTH} levels deep, more than the gateway relays`,
-      );
+    const failure = unrelayable(backendName, method, forwarded, result);
+    if (failure) {
       record('error', report.httpStatus, failure.message);
       throw failure;
     }

@@ -184,7 +184,10 @@ describe('errors say where they happened, each prefix once', () => {
   });
 
   it('a backend result nested too deeply to relay is a gateway error the client hears at once, not a timeout', async () => {
-    const backend = await deepResultServer(20_000);
+    const deep = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+    const backend = await handWrittenServer(
+      `{"content":[{"type":"text","text":"deep"}],"structuredContent":{"x":${deep}}}`,
+    );
     const { gateway } = await gatewayOver(backend);
     await eventually('the backend to be ready', async () => gateway.readiness().ready || undefined);
     const { client } = await connect(gateway.url);
@@ -196,6 +199,16 @@ describe('errors say where they happened, each prefix once', () => {
     expect(performance.now() - started).toBeLessThan(10_000);
     expect(backend.calls.get('tools/call')).toBe(1);
   });
+
+  it('a tools/call result that is not one names the backend, with the prefix once', async () => {
+    const backend = await handWrittenServer('{"content":"not an array"}');
+    const { gateway } = await gatewayOver(backend);
+    await eventually('the backend to be ready', async () => gateway.readiness().ready || undefined);
+    const { client } = await connect(gateway.url);
+    await expect(client.callTool({ name: 'fx_deep', arguments: {} })).rejects.toThrow(
+      /^MCP error -32603: backend "fx" answered tools\/call with an invalid result \(content: Invalid input: expected array, received string\)$/,
+    );
+  });
 });
 
 function stringsIn(value: unknown): string[] {
@@ -205,12 +218,11 @@ function stringsIn(value: unknown): string[] {
 }
 
 /**
- * A stateless MCP server written by hand, so it can send what no SDK would: a tools/call result nested `depth`
- * levels deep (valid JSON, sent as text). Every request it gets is counted by method.
+ * A stateless MCP server written by hand, so it can send what no SDK would as its tools/call result (`callResult`:
+ * JSON text, e.g. nested 20,000 levels deep). Every request it gets is counted by method.
  */
-async function deepResultServer(depth: number) {
+async function handWrittenServer(callResult: string) {
   const calls = new Map<string, number>();
-  const deep = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
   raw = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
@@ -232,7 +244,7 @@ async function deepResultServer(depth: number) {
           serverInfo: { name: 'deep', version: '1' },
         }),
         'tools/list': JSON.stringify({ tools: [{ name: 'deep', inputSchema: { type: 'object' } }] }),
-        'tools/call': `{"content":[{"type":"text","text":"deep"}],"structuredContent":{"x":${deep}}}`,
+        'tools/call': callResult,
       };
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(`{"jsonrpc":"2.0","id":${message.id},"result":${results[message.method] ?? '{}'}}`);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { httpError, networkError } from '../../../src/actors/mcp/errors.ts';
 import { BackendSessionUnavailableError } from '../../../src/machines/backend-session-requests.ts';
 import { BackendRequestError } from '../../../src/runtime/gateway/backend.ts';
-import { forwardFailure, RequestError } from '../../../src/runtime/gateway/forward-errors.ts';
+import { forwardFailure, RequestError, unrelayable } from '../../../src/runtime/gateway/forward-errors.ts';
 
 const fromBackendError = (err: ReturnType<typeof httpError>) =>
   new BackendRequestError(err.message, { httpStatus: err.status, cause: err });
@@ -78,5 +78,30 @@ describe('forwardFailure', () => {
       'backend "b": an anonymous call cannot use this backend',
     );
     expect(forwardFailure('b', 'tools/call', refusal)).toBe(refusal);
+  });
+});
+
+describe('unrelayable', () => {
+  const ok = { content: [{ type: 'text', text: 'hi' }] };
+
+  it('passes a valid tool result, and results of other methods unchecked for shape', () => {
+    expect(unrelayable('a', 'tools/call', {}, ok)).toBeUndefined();
+    expect(unrelayable('a', 'prompts/get', {}, { anything: 1 })).toBeUndefined();
+    // A task-augmented call answers with a task.
+    expect(unrelayable('a', 'tools/call', { task: {} }, { task: { taskId: 't' } })).toBeUndefined();
+  });
+
+  it('blames the backend for a tool result that is not one, naming what is wrong', () => {
+    expect(unrelayable('a', 'tools/call', {}, { content: 'x' })?.message).toBe(
+      'backend "a" answered tools/call with an invalid result (content: Invalid input: expected array, received string)',
+    );
+  });
+
+  it('calls a result nested deeper than 1000 levels a gateway limit, for every method', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 1001; i++) deep = { a: deep };
+    expect(unrelayable('a', 'resources/read', {}, { deep })?.message).toMatch(
+      /^gateway error while relaying the result of resources\/read from backend "a" \(the backend is not at fault\): the result nests more than 1000 levels deep/,
+    );
   });
 });
