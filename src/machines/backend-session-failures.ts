@@ -33,6 +33,19 @@ export function toSessionFailure(error: unknown): SessionFailure {
   return { kind: 'network', retryable: true, message };
 }
 
+/**
+ * Kinds of failure that can be final for a session: the server speaks no protocol version we do, or our own
+ * configuration (URL, headers, CA bundle) cannot work. Nothing a remote answers is final: a 404 or a redirect on
+ * initialize may be a server being deployed or a route being moved, so it backs off like any other failure and the
+ * circuit breaker bounds what retrying costs.
+ */
+const PERMANENT_KINDS: ReadonlySet<SessionFailure['kind']> = new Set(['unsupportedProtocol', 'config']);
+
+/** Whether a failed establishing step ends the session for good (the `failed` state) instead of backing off. */
+export function isPermanentFailure(failure: SessionFailure): boolean {
+  return !failure.retryable && PERMANENT_KINDS.has(failure.kind);
+}
+
 /** A 404 on a request that carried Mcp-Session-Id: the remote dropped the session and never saw the request. */
 export function isSessionLostError(error: unknown): boolean {
   return (

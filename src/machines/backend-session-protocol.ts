@@ -47,17 +47,22 @@ export interface SessionInfo {
  */
 export type FailureKind =
   | 'sessionLost' // HTTP 404 on a request that carried Mcp-Session-Id: the whole session is gone
-  | 'unsupportedProtocol' // the server speaks no protocol version we do: never retried
+  | 'unsupportedProtocol' // the server speaks no protocol version we do: final
   | 'http' // any other HTTP status
   | 'network' // connection refused/reset, DNS, TLS
   | 'timeout'
   | 'protocol' // malformed JSON-RPC, oversized event, wrong content type
   | 'auth' // outgoing credentials could not be obtained or were refused
-  | 'config' // bad local configuration (headers, CA bundle): never retried
+  | 'config' // bad local configuration (URL, headers, CA bundle): final
   | 'aborted';
 
 export interface SessionFailure {
   kind: FailureKind;
+  /**
+   * Whether the same request may succeed when made again (an HTTP 400 will not, a 503 may). The session machine ends
+   * a session only on a non-retryable `unsupportedProtocol` or `config` failure (isPermanentFailure); every other
+   * failed attempt backs off, because what a remote answers can change.
+   */
   retryable: boolean;
   message: string;
   /** HTTP status, when the failure was an HTTP response. */

@@ -6,7 +6,8 @@
 //   any failed attempt -> backoff (1 s doubling to 30 s, jittered; an SSE `retry` overrides one wait) -> connecting
 //   5 consecutive failed attempts -> unavailable (circuit open) -> half-open probe every 60 s
 //   404 on a request carrying Mcp-Session-Id -> reinitializing (nothing of the old session survives) -> session
-//   non-retryable (unsupported protocol version, bad local config) -> failed (final)
+//   permanent (unsupported protocol version, bad local config) -> failed (final); whatever the remote answers, a 404
+//   or a redirect on initialize included, takes the backoff path above
 //
 // Pure: every effect is a named actor the runtime provides with `.provide({ actors })` (src/actors/mcp/session-actors.ts
 // in production, fakes in tests and the simulator); time comes only from the actor clock through named delays;
@@ -14,7 +15,7 @@
 // (see backend-session-requests.ts); `session` owns it through the `holdConnection` actor, whose cleanup closes it, so
 // leaving `session` for any reason can never leak a connection.
 import { assign, type EventObject, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
-import { toSessionFailure } from './backend-session-failures.ts';
+import { isPermanentFailure, toSessionFailure } from './backend-session-failures.ts';
 import {
   advertisedKinds,
   changedKinds,
@@ -186,9 +187,9 @@ const UNAVAILABLE = '#backendSession.unavailable';
 const BACKOFF = '#backendSession.backoff';
 const REINITIALIZING = '#backendSession.reinitializing';
 
-/** A failed establishing step outside a half-open probe: fatal, the breaker threshold, or one more backoff. */
+/** A failed establishing step outside a half-open probe: permanent, the breaker threshold, or one more backoff. */
 const stepFailed = [
-  { guard: 'isNonRetryable', target: '#backendSession.failed', actions: 'recordFatal' },
+  { guard: 'isPermanent', target: '#backendSession.failed', actions: 'recordFatal' },
   { guard: 'breakerWouldOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
   { target: BACKOFF, actions: ['recordFailure', 'planBackoff'] },
 ] as const;
@@ -266,9 +267,9 @@ export const backendSessionMachine = setup({
     terminate: fromPromise<void, ConnectionInput>(async () => notProvided('terminate')),
   },
   guards: {
-    isNonRetryable: ({ event }) => {
+    isPermanent: ({ event }) => {
       const e = event as unknown as ErrorLike;
-      return 'error' in e && !toSessionFailure(e.error).retryable;
+      return 'error' in e && isPermanentFailure(toSessionFailure(e.error));
     },
     isHalfOpen: ({ context }) => context.circuit === 'halfOpen',
     breakerWouldOpen: ({ context }) => breakerWouldOpen(context),
@@ -656,7 +657,7 @@ export const backendSessionMachine = setup({
             }),
             onDone: { target: '#backendSession.session', actions: 'adoptConnection' },
             onError: [
-              { guard: 'isNonRetryable', target: '#backendSession.failed', actions: 'recordFatal' },
+              { guard: 'isPermanent', target: '#backendSession.failed', actions: 'recordFatal' },
               { target: 'waiting', actions: ['recordFailure', 'openCircuit'] },
             ],
           },

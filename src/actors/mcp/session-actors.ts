@@ -41,6 +41,8 @@ export function createBackendSessionActors(deps: { log: Logger }) {
 
     holdConnection: fromCallback<EventObject, ConnectionInput>(({ input, sendBack }) => {
       const { connection } = input;
+      // The gateway's logger already names the backend; bound a second time the key would appear twice per line.
+      const connectionLog = 'backend' in log.bindings() ? log : log.child({ backend: input.backendId });
       const off = connection.onEvent((event) => {
         if (event.type === 'sessionLost') {
           sendBack({ type: 'session.lost', sessionId: event.sessionId } satisfies BackendSessionEvent);
@@ -52,7 +54,7 @@ export function createBackendSessionActors(deps: { log: Logger }) {
           return;
         }
         // RFC: notifications we do not act on are logged and dropped.
-        log.debug({ backend: input.backendId, method: event.method }, 'backend notification dropped');
+        connectionLog.debug({ method: event.method }, 'backend notification dropped');
       });
       return () => {
         off();

@@ -5,6 +5,7 @@ import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { AggregationConfig, BackendToolConfig } from '../../api/gateway-config.ts';
 import type { BackendLists } from './backend.ts';
+import { printableName, toolNameProblem } from './tool-names.ts';
 
 export interface AggregateInput {
   name: string;
@@ -38,6 +39,16 @@ export interface AggregatedView {
   resourceBackends: readonly string[];
   /** Human-readable notes about names that were dropped; logged, and shown on /readyz. */
   conflicts: string[];
+  /** Tools dropped because their name, or their name as aggregated, is not a valid MCP tool name. */
+  invalidNames: InvalidName[];
+}
+
+/** A backend tool no client sees because of its name; logged when the set changes, and shown on /readyz. */
+export interface InvalidName {
+  backend: string;
+  /** The backend's name for the tool, quoted and printable (see printableName): never the raw characters. */
+  tool: string;
+  reason: string;
 }
 
 interface Candidate<T> {
@@ -61,8 +72,13 @@ export function aggregate(backends: readonly AggregateInput[], config: Aggregati
   const conflicts: string[] = [];
   const toolConfigs = new Map(config.tools.map((t) => [t.backend, t]));
 
-  const toolCandidates = ordered.flatMap((b) => toolsOf(b, toolConfigs.get(b.name)));
-  const tools = resolveNames(toolCandidates, config, 'tool', conflicts);
+  const invalidNames: InvalidName[] = [];
+  const toolCandidates = ordered
+    .flatMap((b) => toolsOf(b, toolConfigs.get(b.name)))
+    .filter((c) => validToolName(c, c.name, invalidNames));
+  const tools = resolveNames(toolCandidates, config, 'tool', conflicts, (c, exposed) =>
+    validToolName(c, exposed, invalidNames),
+  );
   const promptCandidates = ordered.flatMap((b) =>
     b.lists.prompts.map((p) => ({ backend: b.name, originalName: p.name, name: p.name, item: p })),
   );
@@ -121,7 +137,28 @@ export function aggregate(backends: readonly AggregateInput[], config: Aggregati
     templateRoutes,
     resourceBackends,
     conflicts,
+    invalidNames,
   };
+}
+
+/**
+ * Whether a tool's name (`name`: the backend's, as overridden, or the aggregated one) is a valid MCP tool name. A
+ * backend may send anything as a name (NUL, terminal escape codes, newlines, nothing, 10,000 characters); such a tool
+ * is not offered to clients, and the reason is recorded instead.
+ */
+function validToolName(c: Candidate<Tool>, name: string, invalid: InvalidName[]): boolean {
+  const problem = toolNameProblem(name);
+  if (problem === undefined) return true;
+  const renamed = c.name !== c.originalName ? ` (renamed ${printableName(c.name)} by an override)` : '';
+  const reason =
+    name === c.name
+      ? `${problem}${renamed}`
+      : `its aggregated name ${printableName(name)} is not valid: ${problem}${renamed}`;
+  const entry = { backend: c.backend, tool: printableName(c.originalName), reason };
+  if (!invalid.some((e) => e.backend === entry.backend && e.tool === entry.tool && e.reason === entry.reason)) {
+    invalid.push(entry);
+  }
+  return false;
 }
 
 /** The backend that should serve `resources/read` for a URI, or undefined when none can. */
@@ -165,6 +202,8 @@ function resolveNames<T extends { name: string }>(
   config: AggregationConfig,
   what: 'tool' | 'prompt',
   conflicts: string[],
+  /** Whether the name a candidate would be exposed under may be offered at all (tools: the MCP name rule). */
+  acceptable: (c: Candidate<T>, exposed: string) => boolean = () => true,
 ): { items: T[]; routes: Map<string, Route> } {
   const prefixed = (c: Candidate<T>) => prefixFor(c.backend, config.conflictResolutionConfig.prefixFormat) + c.name;
   const byName = new Map<string, Candidate<T>[]>();
@@ -203,6 +242,7 @@ function resolveNames<T extends { name: string }>(
   const items: T[] = [];
   named.sort((x, y) => compare(x.exposed, y.exposed));
   for (const { exposed, c } of named) {
+    if (!acceptable(c, exposed)) continue;
     const taken = routes.get(exposed);
     if (taken) {
       conflicts.push(

@@ -2,7 +2,7 @@
 // backend re-initializing fires several) are coalesced into one recompute, and listeners hear about a kind only when
 // what clients would see of it really changed, so clients get one `list_changed` per real change, not one per event.
 import type { AggregationConfig, BackendToolConfig } from '../../api/gateway-config.ts';
-import { type AggregatedView, aggregate } from './aggregate.ts';
+import { type AggregatedView, aggregate, type InvalidName } from './aggregate.ts';
 import type { Backend } from './backend.ts';
 
 export type ListChangeKind = 'tools' | 'resources' | 'prompts';
@@ -12,6 +12,11 @@ export interface AggregatorOptions {
   /** How long to wait for more backend changes before recomputing. */
   coalesceMs?: number;
   onConflicts?: (conflicts: string[]) => void;
+  /**
+   * Tools dropped for their names, each time that set changes (to empty too): so once per new list a backend sends,
+   * not once per recompute.
+   */
+  onInvalidNames?: (invalid: readonly InvalidName[]) => void;
 }
 
 interface Entry {
@@ -29,6 +34,7 @@ export class Aggregator {
   #timer: NodeJS.Timeout | undefined;
   #fingerprints: Record<ListChangeKind, string>;
   #lastConflicts = '';
+  #lastInvalidNames = '[]';
   /** Tool configs set at run time (dynamic discovery's MCPToolConfig), over the static config's entries. */
   readonly #toolConfigs = new Map<string, Omit<BackendToolConfig, 'backend'>>();
 
@@ -161,6 +167,11 @@ export class Aggregator {
     if (conflicts !== this.#lastConflicts) {
       this.#lastConflicts = conflicts;
       if (view.conflicts.length > 0) this.#opts.onConflicts?.(view.conflicts);
+    }
+    const invalid = JSON.stringify(view.invalidNames);
+    if (invalid !== this.#lastInvalidNames) {
+      this.#lastInvalidNames = invalid;
+      this.#opts.onInvalidNames?.(view.invalidNames);
     }
     if (changed.size > 0) for (const listener of this.#listeners) listener(changed);
   }

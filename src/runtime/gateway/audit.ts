@@ -2,6 +2,7 @@
 // remote URL loses its credentials, query and fragment, identities are subjects (never tokens), and the outgoing auth
 // appears as a method name only.
 import type { Logger } from 'pino';
+import { childLogger } from '../logging.ts';
 import type { OutgoingAuthMethod } from './backend.ts';
 
 export interface AuditRecord {
@@ -27,7 +28,7 @@ export interface AuditRecord {
 export type AuditSink = (record: AuditRecord) => void;
 
 export function auditLogger(logger: Logger): AuditSink {
-  const audit = logger.child({ component: 'audit' });
+  const audit = childLogger(logger, { component: 'audit' });
   return (record) => audit.info({ audit: record }, 'backend call');
 }
 

@@ -8,6 +8,7 @@ import { redactLogLine } from '../../actors/mcp/redactor.ts';
 import type { GatewayConfig } from '../../api/gateway-config.ts';
 import { type RuntimeClock, systemClock } from '../clock.ts';
 import type { ActorDirectory } from '../inspection/actor-directory.ts';
+import { createLogger } from '../logging.ts';
 import { ActorMetrics, combineInspectors } from '../metrics/actor-metrics.ts';
 import { type FileWatch, watchFiles } from '../watch-files.ts';
 import { Aggregator } from './aggregator.ts';
@@ -120,6 +121,11 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   const aggregator = new Aggregator({
     config: config.aggregation,
     onConflicts: (conflicts) => logger.warn({ conflicts }, 'aggregation hid some names; see the messages'),
+    onInvalidNames: (invalid) => {
+      metrics.invalidToolNames.reset();
+      for (const { backend } of invalid) metrics.invalidToolNames.inc({ backend });
+      if (invalid.length > 0) logger.warn({ invalidNames: invalid }, 'backend tools hidden: not valid MCP tool names');
+    },
   });
   const writeAudit = auditLogger(logger);
   const audit: AuditSink = (record) => {
@@ -237,6 +243,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
         require: config.readiness,
         backends,
         conflicts: aggregator.view.conflicts,
+        invalidNames: aggregator.view.invalidNames,
       },
     };
   };
@@ -293,14 +300,14 @@ export function defaultLogger(
   // asynchronous: one synchronous stderr write per audit line halved the calls per second the gateway could relay;
   // pending writes still finish before a graceful exit because they keep the event loop alive. Every line is checked
   // against the credentials the backends were sent (a second line of defence: errors are redacted where they are made).
-  return pino(
+  return createLogger(
     {
       level,
-      base: { component: 'gateway' },
       redact: { paths: ['*.authorization', '*.headers', 'headers', '*.token', 'token'], censor: '[redacted]' },
       hooks: { streamWrite: redactLogLine },
     },
     destination,
+    { component: 'gateway' },
   );
 }
 

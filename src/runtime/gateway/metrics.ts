@@ -77,6 +77,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly invalidToolNames = new Gauge({
+    name: 'mcpre_gateway_invalid_tool_names',
+    help: 'Backend tools not offered to clients because their name is not a valid MCP tool name, by backend (see /readyz).',
+    labelNames: ['backend'] as const,
+    registers: [this.registry],
+  });
+
   readonly replicaActive = new Gauge({
     name: 'mcpre_gateway_replica_active',
     help: '1 while this replica holds the gateway Lease (or runs without one), 0 on standby.',

@@ -11,7 +11,7 @@
 // came, there are no lists; the gateway opens the first session as soon as an authenticated client reaches it
 // (`open()`), so the names appear (with list_changed) without waiting for a call that could not be routed.
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { createTokenExchange, type TokenExchanger } from '../../actors/mcp/auth/token-exchange.ts';
 import type { OutgoingAuth } from '../../actors/mcp/auth/types.ts';
@@ -27,6 +27,7 @@ import {
   NO_LISTS,
 } from './backend.ts';
 import type { BackendSetup, PerClientSetup } from './backend-setup.ts';
+import { RequestError } from './forward-errors.ts';
 
 export type SessionFactory = (setup: BackendSetup, logger: Logger) => Backend;
 
@@ -108,13 +109,13 @@ export class PerClientBackend implements Backend {
   ): Promise<BackendRequestResult<Record<string, unknown>>> {
     const identity = opts.identity;
     if (!identity?.token || identity.subject === 'anonymous') {
-      throw new McpError(
+      throw new RequestError(
         ErrorCode.InvalidRequest,
-        'outgoing auth is tokenExchange, which needs an authenticated caller (incoming OIDC) whose token is exchanged ' +
-          'for a backend token; an anonymous call cannot use this backend',
+        `backend "${this.info.name}": outgoing auth is tokenExchange, which needs an authenticated caller (incoming ` +
+          'OIDC) whose token is exchanged for a backend token; an anonymous call cannot use this backend',
       );
     }
-    if (this.#closed) throw new McpError(ErrorCode.InternalError, 'the backend is closed');
+    if (this.#closed) throw new RequestError(ErrorCode.InternalError, `backend "${this.info.name}" is closed`);
     const session = this.#sessionFor(identity.subject, identity.token);
     session.inFlight++;
     if (session.idleTimer) clearTimeout(session.idleTimer);

@@ -1,11 +1,11 @@
 // Routing: a client request for an aggregated name goes to the backend that owns it, under the backend's own name.
 // Progress and logging the backend sends for that request are relayed to the client with the client's own progress
 // token; a client cancellation aborts the backend request. Every forwarded request gives one audit line and metrics.
+// Errors go out as RequestError (forward-errors.ts): saying where they happened, each prefix once.
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   ErrorCode,
   type LoggingLevel,
-  McpError,
   ResultSchema,
   type ServerNotification,
   type ServerRequest,
@@ -15,6 +15,7 @@ import type { Aggregator } from './aggregator.ts';
 import { type AuditSink, auditableUrl } from './audit.ts';
 import type { Authorizer, AuthzAction } from './authz.ts';
 import { BackendRequestError, type ClientIdentity } from './backend.ts';
+import { forwardFailure, RequestError, unrelayable } from './forward-errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -47,7 +48,7 @@ export class Router {
   async callTool(params: { name: string } & Params, extra: Extra, log: SessionLogState) {
     this.#deps.aggregator.flush();
     const route = this.#deps.aggregator.view.toolRoutes.get(params.name);
-    if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
+    if (!route) throw new RequestError(ErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
     this.#authorize(extra, 'call_tool', params.name, route.backend, 'tools/call', params.arguments);
     return this.#forward(route.backend, 'tools/call', { ...params, name: route.originalName }, params.name, extra, log);
   }
@@ -55,7 +56,7 @@ export class Router {
   async getPrompt(params: { name: string } & Params, extra: Extra, log: SessionLogState) {
     this.#deps.aggregator.flush();
     const route = this.#deps.aggregator.view.promptRoutes.get(params.name);
-    if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${params.name}`);
+    if (!route) throw new RequestError(ErrorCode.InvalidParams, `Unknown prompt: ${params.name}`);
     this.#authorize(extra, 'get_prompt', params.name, route.backend, 'prompts/get', params.arguments);
     return this.#forward(
       route.backend,
@@ -72,7 +73,7 @@ export class Router {
     const backend = routeResource(this.#deps.aggregator.view, params.uri);
     // -32002 is the spec's "resource not found".
     if (!backend)
-      throw new McpError(-32002, `Resource not found: no backend serves ${params.uri}`, { uri: params.uri });
+      throw new RequestError(-32002, `Resource not found: no backend serves ${params.uri}`, { uri: params.uri });
     this.#authorize(extra, 'read_resource', params.uri, backend, 'resources/read');
     return this.#forward(backend, 'resources/read', params, params.uri, extra, log);
   }
@@ -86,18 +87,18 @@ export class Router {
     const { ref } = params;
     if (ref.type === 'ref/prompt' && typeof ref.name === 'string') {
       const route = this.#deps.aggregator.view.promptRoutes.get(ref.name);
-      if (!route) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
+      if (!route) throw new RequestError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
       this.#authorize(extra, 'get_prompt', ref.name, route.backend, 'completion/complete');
       const forwarded = { ...params, ref: { ...ref, name: route.originalName } };
       return this.#forward(route.backend, 'completion/complete', forwarded, ref.name, extra, log);
     }
     if (ref.type === 'ref/resource' && typeof ref.uri === 'string') {
       const backend = routeResource(this.#deps.aggregator.view, ref.uri);
-      if (!backend) throw new McpError(ErrorCode.InvalidParams, `Unknown resource template: ${ref.uri}`);
+      if (!backend) throw new RequestError(ErrorCode.InvalidParams, `Unknown resource template: ${ref.uri}`);
       this.#authorize(extra, 'read_resource', ref.uri, backend, 'completion/complete');
       return this.#forward(backend, 'completion/complete', params, ref.uri, extra, log);
     }
-    throw new McpError(ErrorCode.InvalidParams, `Unsupported completion reference type: ${String(ref.type)}`);
+    throw new RequestError(ErrorCode.InvalidParams, `Unsupported completion reference type: ${String(ref.type)}`);
   }
 
   /** Whether the caller may see this item in a list (the same policy as using it, without arguments). */
@@ -134,7 +135,7 @@ export class Router {
       durationMs: 0,
     });
     this.#deps.metrics.backendCalls.inc({ backend: backendName, method, outcome: 'denied' });
-    throw new McpError(ErrorCode.InvalidRequest, `Forbidden: ${action} ${name} is not allowed for ${subject}`);
+    throw new RequestError(ErrorCode.InvalidRequest, `Forbidden: ${action} ${name} is not allowed for ${subject}`);
   }
 
   async #forward(
@@ -147,7 +148,7 @@ export class Router {
   ): Promise<Record<string, unknown>> {
     const { aggregator, audit, metrics } = this.#deps;
     const backend = aggregator.backend(backendName);
-    if (!backend) throw new McpError(ErrorCode.InternalError, `backend "${backendName}" is no longer configured`);
+    if (!backend) throw new RequestError(ErrorCode.InternalError, `backend "${backendName}" is no longer configured`);
 
     const downstreamToken = (params._meta as { progressToken?: string | number } | undefined)?.progressToken;
     const forwarded = withoutProgressToken(params);
@@ -172,8 +173,9 @@ export class Router {
       });
     };
 
+    let answer: Awaited<ReturnType<typeof backend.request>>;
     try {
-      const { result, report } = await backend.request(method, forwarded, {
+      answer = await backend.request(method, forwarded, {
         signal: extra.signal,
         identity,
         timeoutMs: this.#deps.requestTimeoutMs,
@@ -197,14 +199,20 @@ export class Router {
           void extra.sendNotification({ method: 'notifications/message', params: entry }).catch(() => {});
         },
       });
-      record('ok', report.httpStatus);
-      return result;
     } catch (err) {
       const httpStatus = err instanceof BackendRequestError ? err.httpStatus : undefined;
-      const message = stripMcpPrefix(err instanceof Error ? err.message : String(err));
-      record(extra.signal.aborted ? 'cancelled' : 'error', httpStatus, message);
-      throw namedError(backendName, err, message);
+      const failure = forwardFailure(backendName, method, err);
+      record(extra.signal.aborted ? 'cancelled' : 'error', httpStatus, failure.message);
+      throw failure;
     }
+    const { result, report } = answer;
+    const failure = unrelayable(backendName, method, forwarded, result);
+    if (failure) {
+      record('error', report.httpStatus, failure.message);
+      throw failure;
+    }
+    record('ok', report.httpStatus);
+    return result;
   }
 }
 
@@ -226,14 +234,4 @@ function withoutProgressToken(params: Params): Params {
   if (Object.keys(rest).length > 0) copy._meta = rest;
   else delete copy._meta;
   return copy;
-}
-
-/** Errors keep the backend's JSON-RPC code and gain the backend's name, so a client knows where it came from. */
-function namedError(backend: string, err: unknown, message: string): McpError {
-  if (err instanceof McpError) return new McpError(err.code, `backend "${backend}": ${message}`, err.data);
-  return new McpError(ErrorCode.InternalError, `backend "${backend}" failed: ${message}`);
-}
-
-function stripMcpPrefix(message: string): string {
-  return message.replace(/^(MCP error -?\d+: )+/, '');
 }

@@ -3,13 +3,12 @@
 // emitted list changes, and runs requests on the live connection through withBackendSession (a request that met a
 // lost session waits for the re-initialization and is retried once).
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { OutgoingAuth } from '../../actors/mcp/auth/types.ts';
 import { BackendError } from '../../actors/mcp/errors.ts';
 import type { BackendConnection } from '../../machines/backend-session-protocol.ts';
-import { withBackendSession } from '../../machines/backend-session-requests.ts';
+import { BackendSessionUnavailableError, withBackendSession } from '../../machines/backend-session-requests.ts';
 import {
   type BackendSessionSnapshot,
   liveConnection,
@@ -121,10 +120,13 @@ export class SessionActorBackend implements Backend {
         { signal: opts.signal },
       );
     } catch (err) {
-      if (err instanceof McpError) throw err;
+      // The backend's failures (its HTTP answers, its connection, its session's state) become BackendRequestError;
+      // its JSON-RPC errors stay McpError. Anything else went wrong in the gateway and is passed on as it is, so the
+      // router does not blame the backend for it.
       if (err instanceof BackendError)
         throw new BackendRequestError(err.message, { httpStatus: err.status, cause: err });
-      throw new BackendRequestError(err instanceof Error ? err.message : String(err), { cause: err });
+      if (err instanceof BackendSessionUnavailableError) throw new BackendRequestError(err.message, { cause: err });
+      throw err;
     }
   }
 

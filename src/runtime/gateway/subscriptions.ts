@@ -2,11 +2,12 @@
 // when the first client subscribes and one unsubscribe when the last leaves; its `resources/updated` notifications
 // fan out to the subscribed clients only. After a backend re-initializes (a new session knows nothing of the old
 // subscriptions), every URI it serves is subscribed again.
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { routeResource } from './aggregate.ts';
 import type { Aggregator } from './aggregator.ts';
 import type { Backend } from './backend.ts';
+import { forwardFailure, RequestError } from './forward-errors.ts';
 
 interface Entry {
   backend: string;
@@ -35,15 +36,17 @@ export class ResourceSubscriptions {
     }
     const name = routeResource(this.#aggregator.view, uri);
     const backend = name === undefined ? undefined : this.#aggregator.backend(name);
-    if (!backend) throw new McpError(-32002, `Resource not found: no backend serves ${uri}`, { uri });
+    if (!backend) throw new RequestError(-32002, `Resource not found: no backend serves ${uri}`, { uri });
     if (!backend.capabilities?.resources?.subscribe) {
-      throw new McpError(
+      throw new RequestError(
         ErrorCode.InvalidParams,
         `backend "${backend.info.name}" does not support resource subscriptions`,
       );
     }
     this.#watch(backend);
-    await backend.request('resources/subscribe', { uri });
+    await backend.request('resources/subscribe', { uri }).catch((err: unknown) => {
+      throw forwardFailure(backend.info.name, 'resources/subscribe', err);
+    });
     // Another client may have subscribed while the backend answered.
     const raced = this.#byUri.get(uri);
     if (raced) raced.sessions.add(sessionId);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { validateGatewayConfig } from '../../api/gateway-config.ts';
 import { endpointMachine } from '../../machines/endpoint.ts';
 import { ActorDirectory } from '../inspection/actor-directory.ts';
+import { childLogger } from '../logging.ts';
 import { startOperator } from '../operator/operator.ts';
 import { startEmbeddedCluster } from '../sim/embedded-cluster.ts';
 import { type DemoBackend, startDemoBackend } from './demo-backend.ts';
@@ -46,7 +47,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     const directory = new ActorDirectory({ now: () => Date.now() });
     const operator = startOperator({
       http: cluster.http,
-      logger: logger.child({ component: 'operator' }),
+      logger: childLogger(logger, { component: 'operator' }),
       namespace: NAMESPACE,
       inspect: directory.inspect,
       instance: 'mcpre-up',

@@ -15,6 +15,7 @@ import { backendSessionMachine } from '../../machines/backend-session.ts';
 import type { SessionPolicy } from '../../machines/backend-session-policy.ts';
 import type { BackendSessionActor } from '../../machines/backend-session-requests.ts';
 import { sessionPhase, sessionReason, streamPhase } from '../../machines/backend-session-status.ts';
+import { childLogger } from '../logging.ts';
 import { type Rng, systemRng } from '../random.ts';
 import { systemClock } from './system-clock.ts';
 
@@ -89,7 +90,7 @@ export function startBackendSession(options: StartBackendSessionOptions): Runnin
   const http =
     options.http ?? createHttpClient({ caBundlePem: options.caBundlePem, caBundleSource: options.caBundleSource });
   const clock = options.clock ?? systemClock;
-  const log = options.log.child({ backend: options.backendId });
+  const log = childLogger(options.log, { backend: options.backendId });
   const protocol = createMcpProtocol({
     url: options.url,
     transport: options.transport ?? 'streamable-http',

@@ -22,6 +22,7 @@ import {
 } from '../../api/vmcp-backend-status.ts';
 import { backendName, VmcpEnv } from '../../api/vmcp-names.ts';
 import { createKubeHttp } from '../kube/kube-http.ts';
+import { childLogger } from '../logging.ts';
 
 export interface StatusReporterOptions {
   api: KubeApi;
@@ -153,7 +154,10 @@ export function startGatewayStatusReporter(opts: {
   else kc.loadFromDefault();
   const http = createKubeHttp(kc, { connections: 2 });
   const identity = opts.replica?.identity ?? env[VmcpEnv.podName] ?? hostname();
-  const logger = opts.logger.child({ component: 'status-reporter', virtualMcpServer: `${namespace}/${vmcpName}` });
+  const logger = childLogger(opts.logger, {
+    component: 'status-reporter',
+    virtualMcpServer: `${namespace}/${vmcpName}`,
+  });
   const reporter = startStatusReporter({
     api: http,
     namespace,

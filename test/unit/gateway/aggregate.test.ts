@@ -254,3 +254,106 @@ function hash(s: string, seed: number): number {
   for (const c of s) h = Math.imul(h ^ c.charCodeAt(0), 2654435761);
   return h;
 }
+
+describe('tool names (MCP 2025-11-25 tools: 1-128 characters of A-Z a-z 0-9 _ - .)', () => {
+  const hostile = {
+    nul: 'read\u0000file',
+    escape: '\u001b[31mred',
+    newline: 'two\nlines',
+    empty: '',
+    huge: 'x'.repeat(10_000),
+  };
+
+  it('drops every tool a client could be misled by, saying why without writing the characters', () => {
+    const view = aggregate(
+      [backend('a', { tools: [tool('fine'), ...Object.values(hostile).map((n) => tool(n))] })],
+      aggregation(),
+    );
+    expect(view.tools.map((t) => t.name)).toEqual(['a_fine']);
+    expect([...view.toolRoutes.keys()]).toEqual(['a_fine']);
+    expect(view.invalidNames).toEqual([
+      {
+        backend: 'a',
+        tool: '"read\\u0000file"',
+        reason: 'the name contains \\u0000: only A-Z a-z 0-9 _ - . are allowed',
+      },
+      {
+        backend: 'a',
+        tool: '"\\u001b[31mred"',
+        reason: 'the name contains \\u001b, "[": only A-Z a-z 0-9 _ - . are allowed',
+      },
+      {
+        backend: 'a',
+        tool: '"two\\u000alines"',
+        reason: 'the name contains \\u000a: only A-Z a-z 0-9 _ - . are allowed',
+      },
+      { backend: 'a', tool: '""', reason: 'the name is empty' },
+      {
+        backend: 'a',
+        tool: `"${'x'.repeat(64)}"... (10000 characters)`,
+        reason: 'the name is 10000 characters long (at most 128)',
+      },
+    ]);
+    // Everything the view holds for clients and operators is printable ASCII: no control character got through.
+    const texts = [...view.tools.map((t) => t.name), ...view.invalidNames.flatMap((e) => [e.tool, e.reason])];
+    expect(texts.filter((t) => !/^[ -~]*$/.test(t))).toEqual([]);
+  });
+
+  it('checks the aggregated name too: a valid name that the prefix makes longer than 128 is dropped', () => {
+    const longest = 'y'.repeat(126); // "a_" + 126 = 128: still valid
+    const tooLong = 'z'.repeat(127); // "a_" + 127 = 129
+    const view = aggregate([backend('a', { tools: [tool(longest), tool(tooLong)] })], aggregation());
+    expect(view.tools.map((t) => t.name)).toEqual([`a_${longest}`]);
+    expect(view.invalidNames).toEqual([
+      {
+        backend: 'a',
+        tool: `"${'z'.repeat(64)}"... (127 characters)`,
+        reason: `its aggregated name "a_${'z'.repeat(62)}"... (129 characters) is not valid: the name is 129 characters long (at most 128)`,
+      },
+    ]);
+  });
+
+  it('refuses a prefix format that puts invalid characters into every name', () => {
+    const view = aggregate(
+      [backend('a', { tools: [tool('x')] })],
+      aggregation({ conflictResolutionConfig: { prefixFormat: '{backend}/' } }),
+    );
+    expect(view.tools).toEqual([]);
+    expect(view.invalidNames[0]?.reason).toBe(
+      'its aggregated name "a/x" is not valid: the name contains "/": only A-Z a-z 0-9 _ - . are allowed',
+    );
+  });
+
+  it('offers a tool an override renames to a valid name, and routes it back under the backend name', () => {
+    const cfg = aggregation({
+      conflictResolution: 'manual',
+      tools: [{ backend: 'a', overrides: { 'bad name': { name: 'good_name' } } }],
+    });
+    const view = aggregate([backend('a', { tools: [tool('bad name')] })], cfg);
+    expect(view.tools.map((t) => t.name)).toEqual(['good_name']);
+    expect(view.toolRoutes.get('good_name')).toEqual({ backend: 'a', originalName: 'bad name' });
+    expect(view.invalidNames).toEqual([]);
+  });
+
+  it('says when an override is what makes a name invalid', () => {
+    const cfg = aggregation({
+      conflictResolution: 'manual',
+      tools: [{ backend: 'a', overrides: { ok: { name: 'not ok' } } }],
+    });
+    const view = aggregate([backend('a', { tools: [tool('ok')] })], cfg);
+    expect(view.tools).toEqual([]);
+    expect(view.invalidNames).toEqual([
+      {
+        backend: 'a',
+        tool: '"ok"',
+        reason: 'the name contains a space: only A-Z a-z 0-9 _ - . are allowed (renamed "not ok" by an override)',
+      },
+    ]);
+  });
+
+  it('leaves prompt names alone: the spec sets no rule for them', () => {
+    const view = aggregate([backend('a', { prompts: [{ name: 'any name, really' }] })], aggregation());
+    expect(view.prompts.map((p) => p.name)).toEqual(['a_any name, really']);
+    expect(view.invalidNames).toEqual([]);
+  });
+});

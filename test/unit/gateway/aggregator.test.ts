@@ -68,6 +68,33 @@ describe('Aggregator', () => {
     expect(aggregator.view.tools).toEqual([]);
   });
 
+  it('reports tools dropped for their names once per change of that set, not once per recompute', async () => {
+    vi.useFakeTimers();
+    const reports: string[][] = [];
+    const aggregator = new Aggregator({
+      config: validateGatewayConfig({}).aggregation,
+      coalesceMs: 10,
+      onInvalidNames: (invalid) => reports.push(invalid.map((e) => `${e.backend} ${e.tool}`)),
+    });
+    const a = new FakeBackend('a');
+    const b = new FakeBackend('b');
+    aggregator.add(a);
+    aggregator.add(b);
+    a.set('ready', { tools: [tool('ok'), tool('bad\nname')] });
+    await vi.advanceTimersByTimeAsync(10);
+    // Another backend's change, and the same list sent again: the set is unchanged, nothing is reported.
+    b.set('ready', { tools: [tool('y')] });
+    await vi.advanceTimersByTimeAsync(10);
+    a.set('ready', { tools: [tool('ok'), tool('bad\nname')] });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(reports).toEqual([['a "bad\\u000aname"']]);
+    // A new list version without the bad name: reported once more, as empty, so a metric can drop back to zero.
+    a.set('ready', { tools: [tool('ok')] });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(reports).toEqual([['a "bad\\u000aname"'], []]);
+    expect(aggregator.view.tools.map((t) => t.name)).toEqual(['a_ok', 'b_y']);
+  });
+
   it('refuses two backends with one name', () => {
     const { aggregator } = setup();
     aggregator.add(new FakeBackend('a'));

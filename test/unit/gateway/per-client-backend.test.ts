@@ -1,10 +1,11 @@
 // The per-client backend refuses anonymous callers before any session or token exchange is attempted, with an error
-// that says why (the router adds the backend's name).
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+// that says why and names the backend (the gateway refused the call; the backend never saw it).
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../../src/runtime/gateway/backend.ts';
 import type { BackendSetup } from '../../../src/runtime/gateway/backend-setup.ts';
+import { RequestError } from '../../../src/runtime/gateway/forward-errors.ts';
 import { PerClientBackend } from '../../../src/runtime/gateway/per-client-backend.ts';
 
 const setup: BackendSetup = {
@@ -28,8 +29,9 @@ describe('per-client backend', () => {
     });
     for (const identity of [undefined, { subject: 'anonymous' }, { subject: 'alice' }]) {
       const call = backend.request('tools/call', { name: 'x' }, identity ? { identity } : {});
-      await expect(call).rejects.toBeInstanceOf(McpError);
-      await expect(call).rejects.toThrow(/tokenExchange.*anonymous call cannot use this backend/);
+      await expect(call).rejects.toBeInstanceOf(RequestError);
+      await expect(call).rejects.toMatchObject({ code: ErrorCode.InvalidRequest });
+      await expect(call).rejects.toThrow(/^backend "te": .*tokenExchange.*anonymous call cannot use this backend/);
     }
     expect(created).toEqual([]);
     // Ready with nothing to list until a client comes, so it never holds the gateway's readiness hostage.

@@ -1,6 +1,9 @@
 // The backend-session chart on a simulated clock with fake effects: every number the RFC sets, proven by the times at
 // which the machine starts its effects.
 import { describe, expect, it } from 'vitest';
+import { initializeFailure } from '../../../src/actors/mcp/connection.ts';
+import { configError, httpError } from '../../../src/actors/mcp/errors.ts';
+import { redirectDetail } from '../../../src/actors/mcp/http/status-detail.ts';
 import { backoffDelayMs, DEFAULT_SESSION_POLICY, resolvePolicy } from '../../../src/machines/backend-session-policy.ts';
 import { sessionPhase, streamPhase } from '../../../src/machines/backend-session-status.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
@@ -418,6 +421,73 @@ describe('backend session: list_changed', () => {
     expect(h.callsOf('fetchLists')).toHaveLength(3);
     expect(h.ctx().lists.tools.map((t) => t.name)).toEqual(['v2']);
     expect(h.ctx().dirty).toEqual([]);
+  });
+});
+
+describe('backend session: whatever the remote answers at initialize backs off, never ends the session', () => {
+  // The errors the production transport throws for these answers (src/actors/mcp), not hand-made shapes.
+  const answers = [
+    { answer: '404', error: () => httpError(404, 'POST initialize', undefined) },
+    {
+      answer: '307 redirect',
+      error: () =>
+        httpError(307, 'POST initialize', redirectDetail('https://moved.example/mcp?key=k', new URL('http://a/mcp'))),
+    },
+    { answer: '400', error: () => httpError(400, 'POST initialize', 'JSON-RPC error -32600: bad request') },
+    {
+      answer: 'a malformed result',
+      error: () => initializeFailure(Object.assign(new Error('x'), { name: 'ZodError' })),
+    },
+  ];
+
+  it.each(answers)(
+    '$answer on initialize: 1 s -> 30 s backoff, circuit after 5, a probe every 60 s',
+    async ({ error }) => {
+      let healthy = false;
+      const h = createHarness({
+        script: { initialize: (c) => (healthy ? sessionFor(c) : error()) },
+        policy: noJitter,
+      });
+      await h.start();
+      expect(h.value()).toBe('backoff');
+      expect(h.ctx().lastFailure?.message).toBe(error().message);
+      await h.advance(15_000);
+      expect(h.callsOf('initialize').map((c) => c.at)).toEqual([0, 1000, 3000, 7000, 15_000]);
+      expect(h.value()).toEqual({ unavailable: 'waiting' });
+      await h.advance(120_000);
+      expect(h.callsOf('initialize').map((c) => c.at)).toEqual([0, 1000, 3000, 7000, 15_000, 75_000, 135_000]);
+      expect(h.actor.getSnapshot().status).toBe('active');
+      // The server got fixed: the next probe establishes the session.
+      healthy = true;
+      await h.advance(60_000);
+      expect(sessionPhase(h.actor.getSnapshot())).toBe('ready');
+    },
+  );
+
+  it('names the redirect target (origin and path only) and says it is not followed', () => {
+    const message = answers[1]!.error().message;
+    expect(message).toBe(
+      'POST initialize: HTTP 307 (redirected to https://moved.example/mcp; mcpre does not follow redirects; if the server moved, configure its new URL)',
+    );
+  });
+
+  it('a 4xx while discovering backs off too', async () => {
+    const h = createHarness({
+      script: { fetchLists: (_, n) => (n === 0 ? httpError(400, 'POST tools/list', undefined) : { tools: [] }) },
+      policy: noJitter,
+    });
+    await h.start();
+    expect(h.value()).toBe('backoff');
+    await h.advance(1000);
+    expect(sessionPhase(h.actor.getSnapshot())).toBe('ready');
+  });
+
+  it('a bad local configuration at connect stays final: no attempt can succeed until the config changes', async () => {
+    const h = createHarness({ script: { connect: () => configError('"x" is not a URL') } });
+    await h.start();
+    expect(h.value()).toBe('failed');
+    await h.advance(3_600_000);
+    expect(h.callsOf('connect')).toHaveLength(1);
   });
 });
 

@@ -6,8 +6,9 @@
 import { isJSONRPCRequest, type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Dispatcher } from 'undici';
 import { BackendError, httpError, networkError, protocolError, sessionLostError } from '../errors.ts';
-import { drain, errorDetail, mediaType, redactErrorResponse } from '../http/body.ts';
+import { drain, mediaType, redactErrorResponse } from '../http/body.ts';
 import { readSse } from '../http/sse.ts';
+import { statusDetail } from '../http/status-detail.ts';
 import type { ConnectionEvent, NotificationStreamHandlers, NotificationStreamOutcome } from '../protocol.ts';
 import type { McpTransport, RequestHooks, TransportOptions } from './types.ts';
 
@@ -82,7 +83,7 @@ export class LegacySseTransport implements McpTransport {
       throw networkError(err, 'GET (SSE)');
     }
     if (res.statusCode < 200 || res.statusCode >= 300) {
-      throw httpError(res.statusCode, 'GET (SSE)', await errorDetail(res.body, this.#o.redactor));
+      throw httpError(res.statusCode, 'GET (SSE)', await statusDetail(res, url, this.#o.redactor));
     }
     if (mediaType(res.headers) !== 'text/event-stream') {
       await drain(res.body);
@@ -163,7 +164,7 @@ export class LegacySseTransport implements McpTransport {
       throw sessionLostError(what);
     }
     if (res.statusCode < 200 || res.statusCode >= 300) {
-      throw httpError(res.statusCode, what, await errorDetail(res.body, this.#o.redactor));
+      throw httpError(res.statusCode, what, await statusDetail(res, endpoint, this.#o.redactor));
     }
     await drain(res.body);
   }

@@ -18,8 +18,9 @@ import {
 import type { Dispatcher } from 'undici';
 import { sleep } from '../clock.ts';
 import { BackendError, httpError, networkError, protocolError, sessionLostError } from '../errors.ts';
-import { drain, errorDetail, header, mediaType, readCappedText, redactErrorResponse } from '../http/body.ts';
+import { drain, header, mediaType, readCappedText, redactErrorResponse } from '../http/body.ts';
 import { readSse } from '../http/sse.ts';
+import { statusDetail } from '../http/status-detail.ts';
 import { fingerprint } from '../log.ts';
 import type { ConnectionEvent, NotificationStreamHandlers, NotificationStreamOutcome } from '../protocol.ts';
 import type { McpTransport, RequestHooks, TransportOptions } from './types.ts';
@@ -184,7 +185,7 @@ export class StreamableHttpTransport implements McpTransport {
       return;
     }
     if (res.statusCode < 200 || res.statusCode >= 300) {
-      throw httpError(res.statusCode, what, await errorDetail(res.body, this.#o.redactor));
+      throw httpError(res.statusCode, what, await statusDetail(res, this.#o.url, this.#o.redactor));
     }
     if (!flight || !isJSONRPCRequest(message)) {
       // A notification or response answered with 200 instead of 202: accepted all the same.
@@ -290,7 +291,7 @@ export class StreamableHttpTransport implements McpTransport {
       throw sessionLostError('GET (resume)');
     }
     if (res.statusCode !== 200 || mediaType(res.headers) !== 'text/event-stream') {
-      const detail = await errorDetail(res.body, this.#o.redactor);
+      const detail = await statusDetail(res, this.#o.url, this.#o.redactor);
       throw httpError(res.statusCode, 'GET (resume)', detail);
     }
     return res.body;
@@ -337,7 +338,8 @@ export class StreamableHttpTransport implements McpTransport {
       await drain(res.body);
       return { kind: 'unsupported', reason: `the server answered GET with ${status} (a conforming server says 405)` };
     }
-    if (status < 200 || status >= 300) throw httpError(status, what, await errorDetail(res.body, this.#o.redactor));
+    if (status < 200 || status >= 300)
+      throw httpError(status, what, await statusDetail(res, this.#o.url, this.#o.redactor));
     if (mediaType(res.headers) !== 'text/event-stream') {
       await drain(res.body);
       throw protocolError(

@@ -8,6 +8,7 @@ import type { ConfigMap, Endpoint, ExternalAuthConfig, KubeObject } from '../../
 import { MCP_TOOL_CONFIG } from '../../../api/resources.ts';
 import type { KubeHttp } from '../../kube/kube-http.ts';
 import { Reflector } from '../../kube/reflector.ts';
+import { childLogger } from '../../logging.ts';
 import { systemRng } from '../../random.ts';
 import type { DesiredBackend } from '../backend-set.ts';
 import { groupBackends, type SecretObject, type ToolConfigObject } from './group-backends.ts';
@@ -31,14 +32,15 @@ export interface DynamicDiscovery {
 const toolConfigResource: ResourceType = { ...MCP_TOOL_CONFIG };
 
 export function startDynamicDiscovery(opts: DynamicDiscoveryOptions): DynamicDiscovery {
-  const { api, namespace, logger } = opts;
+  const { api, namespace } = opts;
+  const logger = childLogger(opts.logger, { component: 'discovery' });
   const rng = systemRng();
   let timer: NodeJS.Timeout | undefined;
   let applying: Promise<void> = Promise.resolve();
   let started = false;
   let previous = new Map<string, DesiredBackend>();
   const log = (level: 'debug' | 'info' | 'warn', msg: string, fields?: Record<string, unknown>) =>
-    logger[level]({ ...fields, component: 'discovery' }, msg);
+    logger[level](fields ?? {}, msg);
 
   const schedule = () => {
     if (!started || timer) return;

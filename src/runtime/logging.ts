@@ -1,0 +1,35 @@
+// Loggers whose JSON lines carry every key once. pino appends a child's bindings to its parent's, and a log call's
+// fields after both, without merging: a key bound twice (`component: gateway`, then `component: audit`; `backend` by
+// the backend set and again by the session) appears twice in one line. JSON.parse keeps the last and hides it; strict
+// readers reject the line. A child made here is made from its root with the merged bindings, so each key is bound
+// once and a child's value replaces its parent's. Code that logs must not repeat a bound key as a field either.
+import { type Bindings, type Logger, type LoggerOptions, pino } from 'pino';
+
+interface Lineage {
+  root: Logger;
+  /** The root's own bindings: they cannot be taken back, so a child never binds these keys again. */
+  fixed: Bindings;
+  /** Every binding added over the root. */
+  bindings: Bindings;
+}
+
+const lineage = new WeakMap<Logger, Lineage>();
+
+/** A pino root without base fields (no pid, no hostname: one process per pod), with `bindings` bound once. */
+export function createLogger(
+  options: Omit<LoggerOptions, 'base'>,
+  destination: pino.DestinationStream,
+  bindings: Bindings,
+): Logger {
+  return childLogger(pino({ ...options, base: null }, destination), bindings);
+}
+
+/** `parent.child(bindings)`, except that no key ends up bound twice: a key the parent has takes the new value. */
+export function childLogger(parent: Logger, bindings: Bindings): Logger {
+  const known = lineage.get(parent) ?? { root: parent, fixed: parent.bindings(), bindings: {} };
+  const merged: Bindings = { ...known.bindings };
+  for (const [key, value] of Object.entries(bindings)) if (!(key in known.fixed)) merged[key] = value;
+  const child = known.root.child(merged, { level: parent.level });
+  lineage.set(child, { root: known.root, fixed: known.fixed, bindings: merged });
+  return child;
+}
