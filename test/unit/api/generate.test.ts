@@ -16,7 +16,9 @@ function runGenerate(root: string, ...args: string[]) {
   });
 }
 
-describe('scripts/generate.ts --check', () => {
+// Each case runs the generator (a Node process that loads every machine) up to three times: seconds each on a busy
+// 2-core machine, so the unit project's 20 s default is too short here.
+describe('scripts/generate.ts --check', { timeout: 120_000 }, () => {
   it('passes on the committed tree', () => {
     const result = runGenerate(repoRoot, '--check');
     expect(result.stderr).toBe('');
