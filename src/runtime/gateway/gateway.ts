@@ -186,16 +186,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
               }
             : d,
         );
-  await backendSet.apply(
-    usable(
-      config.backends.map((cfg) => ({
-        name: cfg.name,
-        type: cfg.type,
-        result: setUpBackend(cfg, environment),
-        fingerprint: JSON.stringify(cfg),
-      })),
-    ),
-  );
+  // Until the configured backends are opened (right after the bind) the gateway is not ready.
+  let opening = true;
   const statuses = () => backendSet.statuses();
 
   const readiness = (): Readiness => {
@@ -205,7 +197,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       config.readiness === 'none' ||
       backends.length === 0 ||
       (config.readiness === 'all' ? readyCount === backends.length : readyCount > 0);
-    const pending = opts.notReadyReason?.();
+    const pending = opening ? 'opening the configured backends' : opts.notReadyReason?.();
     return {
       ready: active() && backendsOk && pending === undefined,
       detail: {
@@ -232,10 +224,40 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     logger,
     ...(opts.debug ? { extraRoutes: await debugRoutes(opts.debug.directory, opts.debug.machines ?? []) } : {}),
   });
-  const url = await listen(httpServer, opts.port ?? 0, host);
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      unsubscribeReplica?.();
+      httpServer.close();
+      await sessions.closeAll();
+      subscriptions.close();
+      await backendSet.close();
+      aggregator.close();
+      httpServer.closeAllConnections();
+    })();
+    return closing;
+  };
+  const initialBackends = usable(
+    config.backends.map((cfg) => ({
+      name: cfg.name,
+      type: cfg.type,
+      result: setUpBackend(cfg, environment),
+      fingerprint: JSON.stringify(cfg),
+    })),
+  );
+  // Bind before opening any backend session, and close everything when either step fails: a busy port must end the
+  // command, not leave backend sessions and timers running in a process that serves nothing.
+  let url: URL;
+  try {
+    url = await listen(httpServer, opts.port ?? 0, host);
+    await backendSet.apply(initialBackends);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  opening = false;
   logger.info({ url: url.href, backends: statuses().length }, 'gateway listening');
 
-  let closing: Promise<void> | undefined;
   return {
     url,
     aggregator,
@@ -243,18 +265,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     readiness,
     backends: statuses,
     applyBackends: (desired) => backendSet.apply(usable(desired)),
-    close: () => {
-      closing ??= (async () => {
-        unsubscribeReplica?.();
-        httpServer.close();
-        await sessions.closeAll();
-        subscriptions.close();
-        await backendSet.close();
-        aggregator.close();
-        httpServer.closeAllConnections();
-      })();
-      return closing;
-    },
+    close,
   };
 }
 

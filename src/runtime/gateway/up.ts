@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { validateGatewayConfig } from '../../api/gateway-config.ts';
 import { endpointMachine } from '../../machines/endpoint.ts';
 import { ActorDirectory } from '../inspection/actor-directory.ts';
+import { explainListenError } from '../listen.ts';
 import { startOperator } from '../operator/operator.ts';
 import { startEmbeddedCluster } from '../sim/embedded-cluster.ts';
 import { type DemoBackend, startDemoBackend } from './demo-backend.ts';
@@ -30,6 +31,19 @@ export async function runUp(opts: UpOptions): Promise<void> {
     for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
   };
   try {
+    const directory = new ActorDirectory({ now: () => Date.now() });
+    // The gateway binds first: a busy port ends the command before anything else has started.
+    const gateway = await startGateway({
+      config: validateGatewayConfig({ name: 'mcpre-up' }, 'embedded mcpre up config'),
+      port: parsePort(opts.port, 4483),
+      host: '127.0.0.1',
+      logger,
+      debug: { directory, machines: [endpointMachine] },
+    }).catch((err: unknown) => {
+      throw explainListenError(err, { portOption: '--port N', likelyOwner: 'another mcpre up?' });
+    });
+    stops.push(() => gateway.close());
+
     const demos: DemoBackend[] = [];
     for (const label of ['alpha', 'beta']) {
       const demo = await startDemoBackend({ label });
@@ -43,7 +57,6 @@ export async function runUp(opts: UpOptions): Promise<void> {
       .replace('{{beta}}', demos[1]!.url.href);
     const loaded = cluster.load(manifest, NAMESPACE);
 
-    const directory = new ActorDirectory({ now: () => Date.now() });
     const operator = startOperator({
       http: cluster.http,
       logger: logger.child({ component: 'operator' }),
@@ -53,19 +66,6 @@ export async function runUp(opts: UpOptions): Promise<void> {
     });
     stops.push(() => operator.stop(1000));
 
-    const gateway = await startGateway({
-      config: validateGatewayConfig({ name: 'mcpre-up' }, 'embedded mcpre up config'),
-      port: parsePort(opts.port, 4483),
-      host: '127.0.0.1',
-      logger,
-      debug: { directory, machines: [endpointMachine] },
-    }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') {
-        throw new Error(`port ${opts.port ?? 4483} is in use: pick another with --port N (0 = any free port)`);
-      }
-      throw err;
-    });
-    stops.push(() => gateway.close());
     const discovery = startDynamicDiscovery({
       api: cluster.http,
       namespace: NAMESPACE,
@@ -73,7 +73,11 @@ export async function runUp(opts: UpOptions): Promise<void> {
       logger,
       apply: (desired) => gateway.applyBackends(desired),
     });
-    stops.push(() => discovery.stop());
+    // Shut down in reverse: discovery, then the gateway (close is idempotent) while its demo backends still answer.
+    stops.push(
+      () => gateway.close(),
+      () => discovery.stop(),
+    );
     await Promise.all([operator.ready, discovery.synced]);
 
     // Print once the endpoints are Ready and their backends aggregated, so a first tools/list shows them.
