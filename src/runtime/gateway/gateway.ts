@@ -186,8 +186,16 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
               }
             : d,
         );
-  // Until the configured backends are opened (right after the bind) the gateway is not ready.
-  let opening = true;
+  await backendSet.apply(
+    usable(
+      config.backends.map((cfg) => ({
+        name: cfg.name,
+        type: cfg.type,
+        result: setUpBackend(cfg, environment),
+        fingerprint: JSON.stringify(cfg),
+      })),
+    ),
+  );
   const statuses = () => backendSet.statuses();
 
   const readiness = (): Readiness => {
@@ -197,7 +205,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       config.readiness === 'none' ||
       backends.length === 0 ||
       (config.readiness === 'all' ? readyCount === backends.length : readyCount > 0);
-    const pending = opening ? 'opening the configured backends' : opts.notReadyReason?.();
+    const pending = opts.notReadyReason?.();
     return {
       ready: active() && backendsOk && pending === undefined,
       detail: {
@@ -237,25 +245,15 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     })();
     return closing;
   };
-  const initialBackends = usable(
-    config.backends.map((cfg) => ({
-      name: cfg.name,
-      type: cfg.type,
-      result: setUpBackend(cfg, environment),
-      fingerprint: JSON.stringify(cfg),
-    })),
-  );
-  // Bind before opening any backend session, and close everything when either step fails: a busy port must end the
-  // command, not leave backend sessions and timers running in a process that serves nothing.
   let url: URL;
   try {
     url = await listen(httpServer, opts.port ?? 0, host);
-    await backendSet.apply(initialBackends);
   } catch (err) {
+    // Nothing will serve: close the backend sessions and timers opened above, so a busy port ends the command
+    // instead of leaving a process that keeps them open.
     await close();
     throw err;
   }
-  opening = false;
   logger.info({ url: url.href, backends: statuses().length }, 'gateway listening');
 
   return {
