@@ -186,15 +186,14 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
               }
             : d,
         );
-  await backendSet.apply(
-    usable(
-      config.backends.map((cfg) => ({
-        name: cfg.name,
-        type: cfg.type,
-        result: setUpBackend(cfg, environment),
-        fingerprint: JSON.stringify(cfg),
-      })),
-    ),
+  // Opened only once the port is bound (below): a busy port then opens no remote session at all.
+  const initialBackends = usable(
+    config.backends.map((cfg) => ({
+      name: cfg.name,
+      type: cfg.type,
+      result: setUpBackend(cfg, environment),
+      fingerprint: JSON.stringify(cfg),
+    })),
   );
   const statuses = () => backendSet.statuses();
 
@@ -248,9 +247,10 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   let url: URL;
   try {
     url = await listen(httpServer, opts.port ?? 0, host);
+    await backendSet.apply(initialBackends);
   } catch (err) {
-    // Nothing will serve: close the backend sessions and timers opened above, so a busy port ends the command
-    // instead of leaving a process that keeps them open.
+    // Nothing will serve: close whatever was opened (timers, any backend), so the failure ends the command instead
+    // of leaving a process that keeps them running.
     await close();
     throw err;
   }

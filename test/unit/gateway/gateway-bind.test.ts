@@ -1,5 +1,5 @@
-// A gateway whose port is taken fails with an error naming the port, and closes the backend sessions it opened (a
-// session left open kept the process alive, serving nothing). Real sockets on 127.0.0.1.
+// A gateway whose port is taken fails with an error naming the port, and opens no backend session first (a session
+// it opened and never closed kept the process alive, serving nothing). Real sockets on 127.0.0.1.
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,15 +21,12 @@ async function occupyPort(): Promise<number> {
 }
 
 describe('binding the gateway', () => {
-  it('rejects with a ListenError naming the port and closes every backend it opened', async () => {
+  it('rejects with a ListenError naming the port and has opened no backend', async () => {
     const port = await occupyPort();
-    const created: FakeBackend[] = [];
+    const created: string[] = [];
     const config = validateGatewayConfig({
       name: 'bind-test',
-      backends: [
-        { name: 'one', url: 'http://127.0.0.1:9/mcp', type: 'direct' },
-        { name: 'two', url: 'http://127.0.0.1:9/mcp', type: 'direct' },
-      ],
+      backends: [{ name: 'one', url: 'http://127.0.0.1:9/mcp', type: 'direct' }],
     });
     const failure = await startGateway({
       config,
@@ -37,9 +34,8 @@ describe('binding the gateway', () => {
       host: '127.0.0.1',
       logger: pino({ level: 'silent' }),
       createBackend: (setup) => {
-        const backend = new FakeBackend(setup.info.name);
-        created.push(backend);
-        return backend;
+        created.push(setup.info.name);
+        return new FakeBackend(setup.info.name);
       },
     }).then(
       () => undefined,
@@ -48,10 +44,31 @@ describe('binding the gateway', () => {
     expect(failure).toBeInstanceOf(ListenError);
     expect((failure as ListenError).code).toBe('EADDRINUSE');
     expect((failure as Error).message).toBe(`port ${port} on 127.0.0.1 is in use`);
-    expect(created.map((b) => [b.info.name, b.state])).toEqual([
-      ['one', 'closed'],
-      ['two', 'closed'],
-    ]);
+    expect(created).toEqual([]);
+  });
+
+  it('opens the configured backends once it listens', async () => {
+    const created: string[] = [];
+    const config = validateGatewayConfig({
+      name: 'bind-test',
+      backends: [{ name: 'one', url: 'http://127.0.0.1:9/mcp', type: 'direct' }],
+    });
+    const gateway = await startGateway({
+      config,
+      port: 0,
+      host: '127.0.0.1',
+      logger: pino({ level: 'silent' }),
+      createBackend: (setup) => {
+        created.push(setup.info.name);
+        return new FakeBackend(setup.info.name);
+      },
+    });
+    try {
+      expect(created).toEqual(['one']);
+      expect(gateway.backends().map((b) => b.name)).toEqual(['one']);
+    } finally {
+      await gateway.close();
+    }
   });
 });
 
