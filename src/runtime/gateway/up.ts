@@ -9,6 +9,7 @@ import { endpointMachine } from '../../machines/endpoint.ts';
 import { ActorDirectory } from '../inspection/actor-directory.ts';
 import { explainListenError } from '../listen.ts';
 import { startOperator } from '../operator/operator.ts';
+import { packagePath } from '../package-root.ts';
 import { startEmbeddedCluster } from '../sim/embedded-cluster.ts';
 import { type DemoBackend, startDemoBackend } from './demo-backend.ts';
 import { startDynamicDiscovery } from './discovery/dynamic-discovery.ts';
@@ -20,7 +21,7 @@ export interface UpOptions {
   logLevel?: string;
 }
 
-const MANIFEST = new URL('../../../examples/up/demo.yaml', import.meta.url);
+const MANIFEST = packagePath('examples', 'up', 'demo.yaml');
 const NAMESPACE = 'default';
 const GROUP = 'demo';
 
