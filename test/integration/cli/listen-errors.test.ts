@@ -1,7 +1,7 @@
 // Every listener fails loudly: a command whose port is taken prints one line naming the port and what to do, and
 // exits non-zero within seconds (it used to print EADDRINUSE and keep running, or hang while stopping). SIGINT and
 // SIGTERM end a running command with 0, its backend sessions closed. Real processes and sockets on 127.0.0.1.
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ const mcpre = (...args: string[]) => {
   return p;
 };
 
+const configDir = mkdtempSync(join(tmpdir(), 'mcpre-listen-'));
 let busy: Server;
 let busyPort: number;
 let backend: DemoBackend;
@@ -35,6 +36,7 @@ afterEach(() => {
 afterAll(async () => {
   await new Promise<void>((resolve) => busy?.close(() => resolve()));
   await backend?.close();
+  rmSync(configDir, { recursive: true, force: true });
 });
 
 /** Exactly one stderr line names the port (no stack trace, no repeats); returns it. */
@@ -45,7 +47,7 @@ function portLine(stderr: string, port: number): string {
 }
 
 function gatewayConfig(): string {
-  const file = join(tmpdir(), `mcpre-listen-${process.pid}-${Date.now()}.yaml`);
+  const file = join(configDir, 'gateway.yaml');
   writeFileSync(file, `name: listen-test\nbackends:\n  - name: demo\n    url: ${backend.url.href}\n    type: direct\n`);
   return file;
 }

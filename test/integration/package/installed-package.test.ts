@@ -4,11 +4,11 @@
 // package is: `mcpre viz`, `mcpre up` (examples/up/demo.yaml, the live view's page), `mcpre dev cluster` (the CRDs,
 // and the control-plane binaries from KUBEBUILDER_ASSETS, set by the integration global setup).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CliProcess, startCli } from '../../support/cli-process.ts';
 import { REPO_ROOT } from '../../support/control-plane.ts';
 import { eventually } from '../../support/eventually.ts';
@@ -24,6 +24,9 @@ let runEnv: NodeJS.ProcessEnv;
 const processes: CliProcess[] = [];
 afterEach(() => {
   for (const p of processes.splice(0)) p.kill();
+});
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 /** `mcpre` through the bin link npm made, on the pinned Node (first on PATH), with `extra` in its environment. */

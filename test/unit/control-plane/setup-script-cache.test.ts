@@ -4,7 +4,16 @@
 // and SIGTERM stopping the build at once.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -44,6 +53,7 @@ interface Run {
 
 const started: ChildProcess[] = [];
 const shimPids: number[] = [];
+const sandboxes: string[] = [];
 afterEach(() => {
   for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   for (const pid of shimPids.splice(0)) {
@@ -53,10 +63,12 @@ afterEach(() => {
       // already gone
     }
   }
+  for (const dir of sandboxes.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 function sandbox() {
   const root = mkdtempSync(join(tmpdir(), 'mcpre-setup-cache-'));
+  sandboxes.push(root);
   const bin = join(root, 'bin');
   const goDir = join(root, 'go');
   for (const d of [bin, goDir]) mkdirSync(d);
