@@ -147,5 +147,5 @@ describe('the installed package', () => {
       processesMentioning(scratch).length === 0 ? true : undefined,
     );
     expect(readdirSync(scratch)).toEqual([]);
-  });
+  }, 300_000);
 });
