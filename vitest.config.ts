@@ -17,7 +17,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['./test/support/control-plane-global-setup.ts'],
+          globalSetup: ['./test/support/integration-global-setup.ts'],
           pool: 'forks',
           testTimeout: 120_000,
           hookTimeout: 180_000,

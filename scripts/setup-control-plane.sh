@@ -5,12 +5,15 @@
 # Why build: these machines have no internet and no container runtime, but they reach the Go module proxy,
 # so the real control plane comes from source, as envtest's tarballs come from the same upstream code.
 # When KUBEBUILDER_ASSETS is already set and holds the binaries, nothing is built.
+# The build happens in a private directory and is moved into place when complete, one builder at a time
+# (scripts/lib/build-cache.sh): an interrupted build leaves nothing half-built behind.
 set -euo pipefail
 
 K8S_VERSION="${MCPRE_K8S_VERSION:-v1.36.3}"
 ETCD_VERSION="${MCPRE_ETCD_VERSION:-v3.6.8}"
 CACHE_ROOT="${MCPRE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mcpre}"
-OUT="$CACHE_ROOT/control-plane/k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}"
+CACHE_DIR="$CACHE_ROOT/control-plane"
+OUT="$CACHE_DIR/k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}"
 
 log() { echo "[setup-control-plane] $*" >&2; }
 
@@ -42,9 +45,18 @@ MSG
   exit 2
 fi
 
+# shellcheck source=lib/build-cache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/build-cache.sh"
+cache_lock "$CACHE_DIR" "the control plane ${K8S_VERSION}/${ETCD_VERSION}"
+if have_all "$OUT"; then
+  log "another process built the binaries meanwhile: $OUT"
+  echo "$OUT"; exit 0
+fi
+stage_dir "$CACHE_DIR"
 export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:--mod=mod}" GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
-WORK="$CACHE_ROOT/control-plane/build-${K8S_VERSION}-${ETCD_VERSION}"
-mkdir -p "$WORK/apiserver" "$WORK/etcd" "$OUT.partial"
+WORK="$STAGE/modules"
+BIN="$STAGE/bin"
+mkdir -p "$WORK/apiserver" "$WORK/etcd" "$BIN"
 start=$(date +%s)
 
 fail() {
@@ -61,11 +73,12 @@ MSG
 minor_patch="${K8S_VERSION#v1.}"
 staging_version="v0.${minor_patch}"
 log "resolving k8s.io/kubernetes@${K8S_VERSION} (staging modules at ${staging_version})"
-if ! dl=$(cd "$WORK/apiserver" && go mod download -json "k8s.io/kubernetes@${K8S_VERSION}" 2>&1); then
-  echo "$dl" | grep -E '"Error"|go:' >&2 || echo "$dl" >&2
+download_kubernetes() { cd "$WORK/apiserver" && go mod download -json "k8s.io/kubernetes@${K8S_VERSION}"; }
+if ! run_child download_kubernetes >"$STAGE/download.json" 2>&1; then
+  grep -E '"Error"|go:' "$STAGE/download.json" >&2 || cat "$STAGE/download.json" >&2
   fail "the module k8s.io/kubernetes@${K8S_VERSION} (is MCPRE_K8S_VERSION a released version?)"
 fi
-gomod=$(echo "$dl" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+gomod=$(sed -n 's/.*"GoMod": "\(.*\)".*/\1/p' "$STAGE/download.json")
 [[ -f "$gomod" ]] || fail "k8s.io/kubernetes@${K8S_VERSION}: no go.mod in the module download"
 {
   echo "module mcpre.local/controlplane/apiserver"
@@ -98,16 +111,18 @@ ver_ldflags() {
   done
   echo "-s -w$out"
 }
-(
-  cd "$WORK/apiserver"
-  log "downloading modules for kube-apiserver (first run: a few hundred MB)"
-  go mod tidy -e >/dev/null 2>&1 || true
-  go get "k8s.io/kubernetes@${K8S_VERSION}" >&2
-  log "building kube-apiserver ${K8S_VERSION} (first run: 10-20 minutes on 2 cores)"
-  go build -trimpath -ldflags "$(ver_ldflags)" -o "$OUT.partial/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver >&2
-  log "building kubectl ${K8S_VERSION}"
-  go build -trimpath -ldflags "$(ver_ldflags)" -o "$OUT.partial/kubectl" k8s.io/kubernetes/cmd/kubectl >&2
-) || fail "kube-apiserver/kubectl ${K8S_VERSION}"
+# Each step is one && chain: it runs in the background (run_child) under `|| fail`, where set -e does not apply.
+build_apiserver() {
+  cd "$WORK/apiserver" &&
+    log "downloading modules for kube-apiserver (first run: a few hundred MB)" &&
+    { go mod tidy -e >/dev/null 2>&1 || true; } &&
+    go get "k8s.io/kubernetes@${K8S_VERSION}" >&2 &&
+    log "building kube-apiserver ${K8S_VERSION} (first run: several minutes on 2 cores)" &&
+    go build -trimpath -ldflags "$(ver_ldflags)" -o "$BIN/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver >&2 &&
+    log "building kubectl ${K8S_VERSION}" &&
+    go build -trimpath -ldflags "$(ver_ldflags)" -o "$BIN/kubectl" k8s.io/kubernetes/cmd/kubectl >&2
+}
+run_child build_apiserver || fail "kube-apiserver/kubectl ${K8S_VERSION}"
 
 # --- etcd: its server module has package main at its root; a separate wrapper keeps its grpc/otel versions apart.
 cat > "$WORK/etcd/go.mod" <<GOMOD
@@ -124,13 +139,15 @@ package tools
 
 import _ "go.etcd.io/etcd/server/v3"
 GO
-(
-  cd "$WORK/etcd"
-  log "building etcd ${ETCD_VERSION}"
-  go get "go.etcd.io/etcd/server/v3@${ETCD_VERSION}" >&2
-  go build -trimpath -ldflags "-s -w" -o "$OUT.partial/etcd" go.etcd.io/etcd/server/v3 >&2
-) || fail "etcd ${ETCD_VERSION}"
+build_etcd() {
+  cd "$WORK/etcd" &&
+    log "building etcd ${ETCD_VERSION}" &&
+    go get "go.etcd.io/etcd/server/v3@${ETCD_VERSION}" >&2 &&
+    go build -trimpath -ldflags "-s -w" -o "$BIN/etcd" go.etcd.io/etcd/server/v3 >&2
+}
+run_child build_etcd || fail "etcd ${ETCD_VERSION}"
 
-rm -rf "$OUT"; mv "$OUT.partial" "$OUT"
+have_all "$BIN" || fail "the control plane (a binary is missing after the build)"
+publish "$BIN" "$OUT"
 log "built in $(( $(date +%s) - start )) s: $("$OUT/kube-apiserver" --version 2>&1), etcd $("$OUT/etcd" --version 2>&1 | head -1)"
 echo "$OUT"

@@ -3,7 +3,7 @@
 // outside the repository and prints the directory on its last line.
 import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package-root.ts';
 
 export interface ControlPlaneBinaries {
   dir: string;
@@ -13,7 +13,7 @@ export interface ControlPlaneBinaries {
   kubectl?: string;
 }
 
-const SETUP_SCRIPT = fileURLToPath(new URL('../../../scripts/setup-control-plane.sh', import.meta.url));
+const SETUP_SCRIPT = packagePath('scripts', 'setup-control-plane.sh');
 
 async function executable(path: string): Promise<boolean> {
   try {

@@ -3,7 +3,8 @@
 // There is no controller-manager: no garbage collection, no Deployment controller, no default ServiceAccount.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { packagePath } from '../package-root.ts';
 import { type AdminClient, adminClient, pollUntil } from './admin-client.ts';
 import { type ControlPlaneBinaries, ensureControlPlaneBinaries } from './binaries.ts';
 import { makeControlPlaneCerts } from './certs.ts';
@@ -39,8 +40,7 @@ export interface RunningControlPlane {
   stop(): Promise<void>;
 }
 
-const REPO_ROOT = resolve(new URL('../../..', import.meta.url).pathname);
-export const DEFAULT_CRD_DIR = join(REPO_ROOT, 'crds');
+export const DEFAULT_CRD_DIR = packagePath('crds');
 
 async function tail(file: string, lines = 30): Promise<string> {
   try {

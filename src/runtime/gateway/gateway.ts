@@ -221,10 +221,6 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     // Know how the files look before reading them, so a change in between is not missed.
     await secretWatch.ready;
   }
-  // Applies run one after another: a change noticed during the first one waits for it.
-  const initial = backendSet.apply(staticDesired());
-  reapplying = initial.catch(() => {});
-  await initial;
   const statuses = () => backendSet.statuses();
 
   const readiness = (): Readiness => {
@@ -264,10 +260,37 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     logger,
     ...(opts.debug ? { extraRoutes: await debugRoutes(opts.debug.directory, opts.debug.machines ?? []) } : {}),
   });
-  const url = await listen(httpServer, opts.port ?? 0, host);
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      unsubscribeReplica?.();
+      secretWatch?.stop();
+      httpServer.close();
+      await sessions.closeAll();
+      subscriptions.close();
+      await reapplying;
+      await backendSet.close();
+      aggregator.close();
+      httpServer.closeAllConnections();
+    })();
+    return closing;
+  };
+  let url: URL;
+  try {
+    url = await listen(httpServer, opts.port ?? 0, host);
+    // Opened only once the port is bound: a busy port then opens no remote session at all. Applies run one after
+    // another: a secret-file change noticed during the first one waits for it.
+    const initial = backendSet.apply(staticDesired());
+    reapplying = initial.catch(() => {});
+    await initial;
+  } catch (err) {
+    // Nothing will serve: close whatever was opened (timers, any backend), so the failure ends the command instead
+    // of leaving a process that keeps them running.
+    await close();
+    throw err;
+  }
   logger.info({ url: url.href, backends: statuses().length }, 'gateway listening');
 
-  let closing: Promise<void> | undefined;
   return {
     url,
     aggregator,
@@ -275,20 +298,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     readiness,
     backends: statuses,
     applyBackends: (desired) => backendSet.apply(usable(desired)),
-    close: () => {
-      closing ??= (async () => {
-        unsubscribeReplica?.();
-        secretWatch?.stop();
-        httpServer.close();
-        await sessions.closeAll();
-        subscriptions.close();
-        await reapplying;
-        await backendSet.close();
-        aggregator.close();
-        httpServer.closeAllConnections();
-      })();
-      return closing;
-    },
+    close,
   };
 }
 

@@ -9,6 +9,7 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { ErrorCode, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { knownSecrets } from '../../actors/mcp/redactor.ts';
+import { listenOn } from '../listen.ts';
 import type { ClientSessions } from './client-sessions.ts';
 import { BodyTooLargeError, checkHostAndOrigin, type OriginPolicy, readBody } from './http-guards.ts';
 import type { Authenticator } from './incoming-auth.ts';
@@ -179,14 +180,9 @@ function text(res: ServerResponse, status: number, body: string) {
   res.end(body);
 }
 
+/** Binds the server; a failed bind rejects with a ListenError naming the port (src/runtime/listen.ts). */
 export async function listen(server: HttpServer, port: number, host: string): Promise<URL> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, port, host);
   const addr = server.address() as AddressInfo;
   const hostPart = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return new URL(`http://${hostPart}:${addr.port}/mcp`);

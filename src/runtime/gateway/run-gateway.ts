@@ -11,6 +11,7 @@ import {
 import type { MCPToolConfigSpec } from '../../api/generated/index.ts';
 import { MCP_TOOL_CONFIG } from '../../api/resources.ts';
 import { ActorDirectory } from '../inspection/actor-directory.ts';
+import { explainListenError } from '../listen.ts';
 import { defaultLogger, type RunningGateway, startGateway } from './gateway.ts';
 
 export interface RunGatewayOptions {
@@ -85,6 +86,12 @@ export async function runGateway(opts: RunGatewayOptions): Promise<void> {
       replica,
       notReadyReason: () => discoveryPending,
       ...(directory ? { debug: { directory } } : {}),
+    }).catch((err: unknown) => {
+      throw explainListenError(err, {
+        portOption: '--port N',
+        addressOption: '--address',
+        likelyOwner: 'another mcpre gateway or mcpre up?',
+      });
     });
     // Close the direct backends first, then release the Lease, so two replicas never hold them at once.
     stops.unshift(() => gateway.close());
@@ -132,7 +139,14 @@ async function runProxyMode(opts: RunGatewayOptions): Promise<void> {
     const tools = await readToolConfig(opts, settings.namespace, settings.toolConfigName);
     config.aggregation.tools = [{ backend: settings.endpointName, ...tools }];
   }
-  const gateway = await startGateway({ config, port: settings.port, host: opts.address ?? defaultAddress(), logger });
+  const gateway = await startGateway({
+    config,
+    port: settings.port,
+    host: opts.address ?? defaultAddress(),
+    logger,
+  }).catch((err: unknown) => {
+    throw explainListenError(err, { portOption: 'MCPRE_PROXY_PORT=N', addressOption: '--address' });
+  });
   process.stdout.write(
     `mcpre gateway: proxy for ${settings.namespace}/${settings.endpointName} serving MCP at ${gateway.url.href}\n`,
   );

@@ -7,8 +7,10 @@ import { readFile } from 'node:fs/promises';
 import { validateGatewayConfig } from '../../api/gateway-config.ts';
 import { endpointMachine } from '../../machines/endpoint.ts';
 import { ActorDirectory } from '../inspection/actor-directory.ts';
+import { explainListenError } from '../listen.ts';
 import { childLogger } from '../logging.ts';
 import { startOperator } from '../operator/operator.ts';
+import { packagePath } from '../package-root.ts';
 import { startEmbeddedCluster } from '../sim/embedded-cluster.ts';
 import { type DemoBackend, startDemoBackend } from './demo-backend.ts';
 import { startDynamicDiscovery } from './discovery/dynamic-discovery.ts';
@@ -20,7 +22,7 @@ export interface UpOptions {
   logLevel?: string;
 }
 
-const MANIFEST = new URL('../../../examples/up/demo.yaml', import.meta.url);
+const MANIFEST = packagePath('examples', 'up', 'demo.yaml');
 const NAMESPACE = 'default';
 const GROUP = 'demo';
 
@@ -31,6 +33,19 @@ export async function runUp(opts: UpOptions): Promise<void> {
     for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
   };
   try {
+    const directory = new ActorDirectory({ now: () => Date.now() });
+    // The gateway binds first: a busy port ends the command before anything else has started.
+    const gateway = await startGateway({
+      config: validateGatewayConfig({ name: 'mcpre-up' }, 'embedded mcpre up config'),
+      port: parsePort(opts.port, 4483),
+      host: '127.0.0.1',
+      logger,
+      debug: { directory, machines: [endpointMachine] },
+    }).catch((err: unknown) => {
+      throw explainListenError(err, { portOption: '--port N', likelyOwner: 'another mcpre up?' });
+    });
+    stops.push(() => gateway.close());
+
     const demos: DemoBackend[] = [];
     for (const label of ['alpha', 'beta']) {
       const demo = await startDemoBackend({ label });
@@ -44,7 +59,6 @@ export async function runUp(opts: UpOptions): Promise<void> {
       .replace('{{beta}}', demos[1]!.url.href);
     const loaded = cluster.load(manifest, NAMESPACE);
 
-    const directory = new ActorDirectory({ now: () => Date.now() });
     const operator = startOperator({
       http: cluster.http,
       logger: childLogger(logger, { component: 'operator' }),
@@ -54,19 +68,6 @@ export async function runUp(opts: UpOptions): Promise<void> {
     });
     stops.push(() => operator.stop(1000));
 
-    const gateway = await startGateway({
-      config: validateGatewayConfig({ name: 'mcpre-up' }, 'embedded mcpre up config'),
-      port: parsePort(opts.port, 4483),
-      host: '127.0.0.1',
-      logger,
-      debug: { directory, machines: [endpointMachine] },
-    }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') {
-        throw new Error(`port ${opts.port ?? 4483} is in use: pick another with --port N (0 = any free port)`);
-      }
-      throw err;
-    });
-    stops.push(() => gateway.close());
     const discovery = startDynamicDiscovery({
       api: cluster.http,
       namespace: NAMESPACE,
@@ -74,7 +75,11 @@ export async function runUp(opts: UpOptions): Promise<void> {
       logger,
       apply: (desired) => gateway.applyBackends(desired),
     });
-    stops.push(() => discovery.stop());
+    // Shut down in reverse: discovery, then the gateway (close is idempotent) while its demo backends still answer.
+    stops.push(
+      () => gateway.close(),
+      () => discovery.stop(),
+    );
     await Promise.all([operator.ready, discovery.synced]);
 
     // Print once the endpoints are Ready and their backends aggregated, so a first tools/list shows them.

@@ -93,6 +93,8 @@ export class Reflector<T extends KubeObject> {
         const watchSignal = new AbortController();
         const onStop = () => watchSignal.abort();
         this.stopper.signal.addEventListener('abort', onStop, { once: true });
+        // stop() may have come while the list was in flight: its abort event has passed already.
+        if (this.stopper.signal.aborted) watchSignal.abort();
         let errorEvent: { code?: number; message?: string } | undefined;
         this.stats.watches += 1;
         try {

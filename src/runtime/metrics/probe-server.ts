@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { listenOn } from '../listen.ts';
 
 export interface CheckResult {
   ok: boolean;
@@ -67,13 +68,7 @@ export async function startProbeServer(opts: ProbeServerOptions): Promise<ProbeS
       .writeHead(404, { 'content-type': 'text/plain' })
       .end('not found: try /metrics, /healthz, /readyz or /debug/actors\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, opts.port, opts.host);
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {

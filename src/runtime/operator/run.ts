@@ -18,9 +18,10 @@ import { ActorDirectory } from '../inspection/actor-directory.ts';
 import { createKubeHttp } from '../kube/kube-http.ts';
 import { type LeaderElector, startLeaderElector, systemLeaseClock } from '../leader/leader-elector.ts';
 import { type Controllers, runLifecycle } from '../leader/operator-lifecycle.ts';
+import { explainListenError } from '../listen.ts';
 import { combineInspectors } from '../metrics/actor-metrics.ts';
 import { OperatorMetrics } from '../metrics/operator-metrics.ts';
-import { startProbeServer } from '../metrics/probe-server.ts';
+import { type NamedCheck, startProbeServer } from '../metrics/probe-server.ts';
 import { systemRng } from '../random.ts';
 import { startVmcpController } from '../vmcp/controller.ts';
 import { DEFAULT_PROXY_IMAGE, startOperator } from './operator.ts';
@@ -104,6 +105,30 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
   const directory = new ActorDirectory({ now: () => Date.now() });
   const inspect = combineInspectors(metrics.actors.inspect, directory.inspect) ?? directory.inspect;
   const instance = process.env.POD_NAME ?? hostname();
+  // The metrics port binds before anything talks to the cluster: a busy port ends the process at once, with
+  // nothing started that would keep it running. The probes get the lifecycle's checks once it exists.
+  const liveness: NamedCheck[] = [];
+  const readiness: NamedCheck[] = [];
+  const probes =
+    metricsPort === undefined
+      ? undefined
+      : await startProbeServer({
+          port: metricsPort,
+          host: opts.metricsAddress ?? (process.env.KUBERNETES_SERVICE_HOST ? '0.0.0.0' : '127.0.0.1'),
+          registry: metrics.registry,
+          liveness,
+          readiness,
+          extraRoutes: createDebugHandler({
+            directory,
+            machines: [endpointMachine, virtualMcpServerMachine, gatewayReplicaMachine],
+          }),
+        }).catch((err: unknown) => {
+          throw explainListenError(err, {
+            portOption: '--metrics-port N',
+            addressOption: '--metrics-address',
+            likelyOwner: 'another mcpre operator?',
+          });
+        });
   const elector = opts.leaderElect ? startElector(kc, opts, instance, logger, inspect) : undefined;
   const lifecycle = runLifecycle({
     logger,
@@ -123,20 +148,8 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
         inspect,
       }),
   });
-  const probes =
-    metricsPort === undefined
-      ? undefined
-      : await startProbeServer({
-          port: metricsPort,
-          host: opts.metricsAddress ?? (process.env.KUBERNETES_SERVICE_HOST ? '0.0.0.0' : '127.0.0.1'),
-          registry: metrics.registry,
-          liveness: lifecycle.liveness,
-          readiness: lifecycle.readiness,
-          extraRoutes: createDebugHandler({
-            directory,
-            machines: [endpointMachine, virtualMcpServerMachine, gatewayReplicaMachine],
-          }),
-        });
+  liveness.push(...lifecycle.liveness);
+  readiness.push(...lifecycle.readiness);
   if (probes) logger.info({ url: probes.url.href }, 'serving /metrics, /healthz, /readyz and /debug/actors');
   await lifecycle.done;
   await probes?.close();

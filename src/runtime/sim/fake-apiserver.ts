@@ -55,8 +55,22 @@ export const NO_FAULTS: ApiFaults = { conflict: 0, throttle: 0, serverError: 0, 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface WatchHandlers {
   onEvent(type: WatchEventType, object: KubeObject): void;
-  /** The watch ended: `code` 410 means the resourceVersion is too old (relist), anything else means re-watch. */
+  /**
+   * The watch ended: `code` 410 means the resourceVersion is too old (relist), 200 that it ended normally (its
+   * timeout ran out, or the caller aborted it), anything else that the connection broke (re-watch).
+   */
   onClose(code: number | undefined): void;
+}
+
+/** A normal end of a watch: the server's timeout, or the caller's abort. */
+export const WATCH_ENDED = 200;
+
+export interface WatchOptions {
+  labelSelector?: string;
+  /** The server ends the watch normally after this long, as kube-apiserver does with `timeoutSeconds`. */
+  timeoutMs?: number;
+  /** Aborting ends the watch at once (onClose(200)); an already aborted signal starts none. */
+  signal?: AbortSignal;
 }
 
 interface Stored {
@@ -74,6 +88,8 @@ interface HistoryEntry {
 
 interface Watch {
   resource: string;
+  /** Ends the watch: no more events, its timeout and abort listener released. Idempotent. */
+  end(): void;
   namespace: string | undefined;
   handlers: WatchHandlers;
   closed: boolean;
@@ -201,8 +217,7 @@ export class FakeApiServer {
       }
       w.handlers.onEvent(e.type, clone(e.object));
       if (this.#rng.next() < this.faults.watchDisconnect) {
-        w.closed = true;
-        this.#watches.delete(w);
+        w.end();
         this.#count('watch:disconnect');
         w.handlers.onClose(undefined);
         return;
@@ -357,23 +372,22 @@ export class FakeApiServer {
     this.#record(resource, 'DELETED', gone);
   }
 
-  /** Watches from `fromRv`: replays later history, then follows live. A compacted `fromRv` closes with 410. */
+  /**
+   * Watches from `fromRv`: replays later history, then follows live. A compacted `fromRv` closes with 410. Returns a
+   * function that ends the watch silently (no onClose).
+   */
   watch(
     resource: string,
     ns: string | undefined,
     fromRv: string,
     handlers: WatchHandlers,
-    labelSelector?: string,
+    options: WatchOptions = {},
   ): () => void {
-    const w: Watch = {
-      resource,
-      namespace: ns,
-      handlers,
-      closed: false,
-      queue: [],
-      pumping: false,
-      matches: labelMatcher(labelSelector),
-    };
+    const { signal, timeoutMs } = options;
+    if (signal?.aborted) {
+      handlers.onClose(WATCH_ENDED);
+      return () => {};
+    }
     const from = Number(fromRv);
     if (this.#known && !this.#known.has(resource)) {
       this.#sched.schedule('watch.notFound', this.#latency(), () => handlers.onClose(404));
@@ -384,12 +398,39 @@ export class FakeApiServer {
       this.#sched.schedule('watch.gone', this.#latency(), () => handlers.onClose(410));
       return () => {};
     }
+    let timer: number | undefined;
+    const onAbort = () => {
+      w.end();
+      handlers.onClose(WATCH_ENDED);
+    };
+    const w: Watch = {
+      resource,
+      namespace: ns,
+      handlers,
+      closed: false,
+      queue: [],
+      pumping: false,
+      matches: labelMatcher(options.labelSelector),
+      end: () => {
+        if (w.closed) return;
+        w.closed = true;
+        this.#watches.delete(w);
+        if (timer !== undefined) this.#sched.cancel(timer);
+        signal?.removeEventListener('abort', onAbort);
+      },
+    };
+    if (timeoutMs !== undefined) {
+      timer = this.#sched.schedule('watch.timeout', timeoutMs, () => {
+        timer = undefined;
+        if (w.closed) return;
+        w.end();
+        handlers.onClose(WATCH_ENDED);
+      });
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
     this.#watches.add(w);
     for (const e of this.#history) if (e.rv > from) this.#deliver(w, e);
-    return () => {
-      w.closed = true;
-      this.#watches.delete(w);
-    };
+    return () => w.end();
   }
 
   /** Drops history up to the current resourceVersion, as etcd compaction does: older watches get 410. */

@@ -3,7 +3,7 @@
 // ones the real API server takes; errors come back as the KubeApiError the effects already classify.
 import { KubeApiError, type KubeRequest } from '../../actors/kube/kube-api.ts';
 import type { KubeHttp, WatchEvent } from '../kube/kube-http.ts';
-import { FakeApiError, type FakeApiServer, type KubeObject } from './fake-apiserver.ts';
+import { FakeApiError, type FakeApiServer, type KubeObject, WATCH_ENDED } from './fake-apiserver.ts';
 
 interface ParsedPath {
   resource: string;
@@ -102,15 +102,16 @@ export function fakeKubeHttp(server: FakeApiServer): KubeHttp {
     watch(path, query, onEvent, opts) {
       const p = parsePath(path);
       return new Promise<void>((resolve, reject) => {
-        const selector = query.labelSelector === undefined ? undefined : String(query.labelSelector);
-        const stop = server.watch(
+        const timeoutSeconds = query.timeoutSeconds === undefined ? undefined : Number(query.timeoutSeconds);
+        server.watch(
           p.resource,
           p.namespace,
           String(query.resourceVersion ?? '0'),
           {
             onEvent: (type, object) => onEvent({ type, object } as WatchEvent),
             onClose: (code) => {
-              if (code === 410) {
+              if (code === WATCH_ENDED) resolve();
+              else if (code === 410) {
                 onEvent({
                   type: 'ERROR',
                   object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' },
@@ -120,12 +121,12 @@ export function fakeKubeHttp(server: FakeApiServer): KubeHttp {
               else reject(new KubeApiError('watch connection lost (injected)', undefined));
             },
           },
-          selector,
+          {
+            labelSelector: query.labelSelector === undefined ? undefined : String(query.labelSelector),
+            timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+            signal: opts.signal,
+          },
         );
-        opts.signal.addEventListener('abort', () => {
-          stop();
-          resolve();
-        });
       });
     },
     async close() {},

@@ -1,11 +1,11 @@
 // The install manifests as a user would render them: `kubectl kustomize` (the kubectl built with the control plane)
-// and `helm template` / `helm lint` (helm built by scripts/setup-helm.sh), then `kubectl apply --dry-run=server` to a
-// real API server, which runs the full validation and admission chain (schemas, RBAC object checks, Pod Security for
-// the workloads in a namespace labelled `restricted`) without storing anything.
+// and `helm template` / `helm lint` (HELM_BIN, which the integration global setup resolves with scripts/setup-helm.sh),
+// then `kubectl apply --dry-run=server` to a real API server, which runs the full validation and admission chain
+// (schemas, RBAC object checks, Pod Security for the workloads in a namespace labelled `restricted`) without storing
+// anything.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import {
@@ -15,7 +15,6 @@ import {
 } from '../../../src/runtime/operator/permissions.ts';
 import { type ControlPlane, REPO_ROOT, startControlPlane } from '../../support/control-plane.ts';
 
-const run = promisify(execFile);
 let cp: ControlPlane;
 let kubectl: string;
 let helm: string;
@@ -63,12 +62,15 @@ async function createNamespace(name: string, labels: Record<string, string> = {}
 beforeAll(async () => {
   // No CRDs installed: the dry run must accept the CRDs from the manifests themselves.
   cp = await startControlPlane({ crdDirs: [] });
-  const bin = cp.running.binaries.kubectl;
-  if (!bin)
+  const kubectlBin = cp.running.binaries.kubectl;
+  if (!kubectlBin)
     throw new Error('kubectl is missing from the control-plane binaries (scripts/setup-control-plane.sh builds it)');
-  kubectl = bin;
-  const { stdout } = await run('bash', [join(REPO_ROOT, 'scripts/setup-helm.sh')], { timeout: 600_000 });
-  helm = stdout.trim().split('\n').at(-1) ?? '';
+  kubectl = kubectlBin;
+  // Built (on a cold machine) by the integration project's global setup, outside this hook's time limit.
+  const bin = process.env.HELM_BIN;
+  if (!bin)
+    throw new Error('HELM_BIN is not set: run this file in the integration project, whose global setup sets it');
+  helm = bin;
 });
 afterAll(() => cp?.stop());
 

@@ -1,0 +1,43 @@
+// Runs once before the integration project, outside every test and hook timeout (vitest's globalSetup has none):
+// resolves, and on a cold machine builds from Go modules, everything slow that the tests need, printing its progress,
+// so that no test file pays minutes of build inside its own time limit. The tests read the results from the
+// environment, which the test workers inherit: KUBEBUILDER_ASSETS (kube-apiserver, etcd, kubectl) and HELM_BIN.
+// Either variable set beforehand is used as it is, and nothing is built for it.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ensureControlPlaneBinaries } from '../../src/runtime/control-plane/binaries.ts';
+
+const say = (line: string) => process.stderr.write(`[integration setup] ${line}\n`);
+
+async function step<T>(what: string, run: () => Promise<T>, show: (value: T) => string): Promise<T> {
+  const started = Date.now();
+  say(`${what}: looking in the cache (when missing, built now from Go modules: minutes on a first run) ...`);
+  const value = await run();
+  say(`${what}: ${show(value)} (${Math.round((Date.now() - started) / 1000)} s)`);
+  return value;
+}
+
+/** scripts/setup-helm.sh: HELM_BIN when set, else the cached build, else a build; its progress goes to our stderr. */
+function ensureHelm(): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const child = spawn('bash', [join(import.meta.dirname, '../../scripts/setup-helm.sh')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code === 0 && last) resolve(last);
+      else reject(new Error(`scripts/setup-helm.sh failed (exit ${code}); its messages above say why`));
+    });
+  });
+}
+
+export default async function setup(): Promise<void> {
+  const binaries = await step('control-plane binaries', ensureControlPlaneBinaries, (b) => b.dir);
+  process.env.KUBEBUILDER_ASSETS = binaries.dir;
+  process.env.HELM_BIN = await step('helm', ensureHelm, (path) => path);
+}
