@@ -151,7 +151,8 @@ describe('static mode objects', () => {
       expect(stored).not.toContain(value);
       expect(stored).not.toContain(Buffer.from(value).toString('base64'));
     }
-    const deployment = JSON.stringify(await get(DEPLOYMENT, 'vmcp-gw'));
+    // The ConfigMap is applied before the Deployment: wait for the Deployment too.
+    const deployment = JSON.stringify(await eventually('the gateway Deployment', () => get(DEPLOYMENT, 'vmcp-gw')));
     expect(deployment).not.toContain(apiKey);
   });
 
