@@ -94,7 +94,7 @@ describe('no secret in any log line', () => {
     expect(all).not.toContain(Buffer.from(`mcpre:${CLIENT_SECRET}`).toString('base64'));
   });
 
-  it('a refused token exchange fails the session with a reason that names no secret', async () => {
+  it('a refused token exchange backs the session off (the STS can be fixed) with a reason that names no secret', async () => {
     server = await startFaultServer();
     sts = await startTokenServer({ issueAudience: 'someone-else' });
     const { log, lines } = captureLogger('trace');
@@ -111,7 +111,7 @@ describe('no secret in any log line', () => {
       log,
       rng: seededRng(9),
     });
-    await waitForPhase(session.actor, 'failed');
+    await waitForPhase(session.actor, 'backoff');
     const reason = sessionReason(session.actor.getSnapshot()) ?? '';
     expect(reason).toMatch(/audience \["someone-else"\], not the configured "fixture-backend"; refusing it/);
     // The backend was never called with a token of the wrong audience.
