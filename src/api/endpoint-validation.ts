@@ -6,6 +6,7 @@ import { ConditionType, type DesiredCondition } from './conditions.ts';
 import { checkCaBundle } from './endpoint-ca-bundle.ts';
 import type { Endpoint } from './endpoint-model.ts';
 import type { EndpointSnapshot } from './endpoint-snapshot.ts';
+import { httpUrlProblem } from './http-url.ts';
 
 /** Auth types that need a pod to run in, so they cannot serve a direct endpoint (RFC: "Unsupported types"). */
 export const DIRECT_MODE_UNSUPPORTED_AUTH_TYPES: readonly string[] = ['embeddedAuthServer', 'awsSts'];
@@ -133,32 +134,13 @@ export function validateEndpoint(snapshot: EndpointSnapshot): Validation {
   return { conditions, failures, valid: failures.length === 0 };
 }
 
-/** Catches what the CRD's `^https?://` pattern lets through: no host, spaces, bad ports, embedded credentials. */
+/**
+ * The shared URL rule (http-url.ts), which the CRD also enforces at admission; it still runs here because objects
+ * stored under an older, looser CRD keep their URLs.
+ */
 export function checkRemoteURL(raw: string): Failure | undefined {
-  const shown = JSON.stringify(raw.length > 200 ? `${raw.slice(0, 200)}...` : raw);
-  const fix = 'use an absolute http:// or https:// URL such as https://mcp.example.com/mcp';
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return { reason: 'RemoteURLInvalid', message: `spec.remoteURL ${shown} is not a valid URL; ${fix}` };
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return { reason: 'RemoteURLInvalid', message: `spec.remoteURL ${shown} has scheme ${url.protocol}; ${fix}` };
-  }
-  if (!url.hostname) {
-    return { reason: 'RemoteURLInvalid', message: `spec.remoteURL ${shown} has no host; ${fix}` };
-  }
-  if (/\s/.test(raw)) {
-    return { reason: 'RemoteURLInvalid', message: `spec.remoteURL ${shown} contains whitespace; ${fix}` };
-  }
-  if (url.username || url.password) {
-    return {
-      reason: 'RemoteURLInvalid',
-      message: `spec.remoteURL ${shown.replace(/\/\/[^@/]*@/, '//***@')} carries credentials (user:password@), which would be stored in plaintext; remove them and use spec.headerForward.addHeadersFromSecret or spec.externalAuthConfigRef`,
-    };
-  }
-  return undefined;
+  const problem = httpUrlProblem(raw);
+  return problem ? { reason: 'RemoteURLInvalid', message: `spec.remoteURL ${problem}` } : undefined;
 }
 
 function checkGroup(endpoint: Endpoint, snapshot: EndpointSnapshot): DesiredCondition {

@@ -150,11 +150,11 @@ describe('validateEndpoint: direct mode, the RFC steps', () => {
   });
 });
 
-describe('checkRemoteURL: what slips past ^https?://', () => {
+describe('checkRemoteURL: the shared URL rule, for objects stored under an older CRD', () => {
   it.each([
-    ['https://', 'not a valid URL'],
-    ['http://exa mple.com/mcp', 'not a valid URL'],
-    ['https://host:99999/mcp', 'not a valid URL'],
+    ['https://', 'has no host'],
+    ['http://exa mple.com/mcp', 'contains whitespace'],
+    ['https://host:99999/mcp', '"99999" as its port'],
     ['https://user:pw@host/mcp', 'carries credentials'],
   ])('%s is RemoteURLInvalid (%s)', (url, words) => {
     const f = checkRemoteURL(url);
