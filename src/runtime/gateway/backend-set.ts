@@ -2,6 +2,10 @@
 // discovery applies it on every change of the group. Each entry is either set up (and opened, unless it is a direct
 // backend on a standby replica) or left out with its reason. An entry whose fingerprint changed (new URL, rotated
 // secret, new CA) gets a fresh backend session; an unchanged one keeps its session.
+//
+// Whatever one backend does (its factory throws, its start or close rejects) is caught here and becomes that
+// backend's `failed` state with the reason, in /readyz and the metrics; the other backends and the process go on. A
+// failed backend is tried again only when its entry changes (a new fingerprint), never in a loop.
 import type { Logger } from 'pino';
 import type { BackendToolConfig } from '../../api/gateway-config.ts';
 import type { Aggregator } from './aggregator.ts';
@@ -29,6 +33,8 @@ export interface BackendStatus {
 interface Slot {
   desired: DesiredBackend;
   backend: Backend | undefined;
+  /** Why this entry's backend could not be built or started; set once, cleared only by a new entry. */
+  failure?: string;
 }
 
 export interface BackendSetOptions {
@@ -72,10 +78,15 @@ export class BackendSet {
     }
     await Promise.all(closing);
     for (const d of desired) {
-      aggregator.setToolConfig(d.name, d.tools);
-      if (this.#slots.has(d.name)) continue;
-      this.#slots.set(d.name, { desired: d, backend: undefined });
-      if (!d.result.ok) logger.error({ backend: d.name, reason: d.result.reason }, 'backend left out');
+      const known = this.#slots.has(d.name);
+      const slot: Slot = this.#slots.get(d.name) ?? { desired: d, backend: undefined };
+      this.#slots.set(d.name, slot);
+      try {
+        aggregator.setToolConfig(d.name, d.tools);
+      } catch (err) {
+        this.#fail(slot, `its tool configuration cannot be applied: ${errorText(err)}`);
+      }
+      if (!known && !d.result.ok) logger.error({ backend: d.name, reason: d.result.reason }, 'backend left out');
     }
     this.#order = desired.map((d) => d.name);
     this.refresh();
@@ -99,6 +110,7 @@ export class BackendSet {
       if (!slot) return [];
       const { type, result } = slot.desired;
       if (!result.ok) return [{ name, type, state: 'excluded', reason: result.reason }];
+      if (slot.failure) return [{ name, type, state: 'failed', reason: slot.failure }];
       const backend = slot.backend;
       if (!backend) return [{ name, type, state: 'standby', reason: 'this replica does not hold the Lease' }];
       return [{ name, type, state: backend.state, ...(backend.reason ? { reason: backend.reason } : {}) }];
@@ -112,13 +124,45 @@ export class BackendSet {
   }
 
   #open(slot: Slot): void {
-    if (slot.backend || !slot.desired.result.ok) return;
+    if (slot.backend || slot.failure || !slot.desired.result.ok) return;
     const setup = slot.desired.result.setup;
-    const backend = this.#opts.createBackend(setup, this.#opts.logger.child({ backend: setup.info.name }));
+    let backend: Backend;
+    try {
+      backend = this.#opts.createBackend(setup, this.#opts.logger.child({ backend: setup.info.name }));
+    } catch (err) {
+      this.#fail(slot, `cannot be set up: ${errorText(err)}`);
+      return;
+    }
     slot.backend = backend;
     backend.onChange(() => this.#count());
-    this.#opts.aggregator.add(backend);
-    void backend.start();
+    try {
+      this.#opts.aggregator.add(backend);
+    } catch (err) {
+      slot.backend = undefined;
+      this.#fail(slot, `cannot be served: ${errorText(err)}`);
+      void this.#close(backend);
+      return;
+    }
+    let started: Promise<void>;
+    try {
+      started = backend.start();
+    } catch (err) {
+      started = Promise.reject(err);
+    }
+    started.catch((err: unknown) => {
+      // A backend that was replaced or shut meanwhile is no longer this slot's concern.
+      if (slot.backend !== backend) return;
+      void this.#shut(slot);
+      this.#fail(slot, `cannot start: ${errorText(err)}`);
+    });
+  }
+
+  /** Record why this entry's backend cannot run; it stays out until the entry changes. */
+  #fail(slot: Slot, reason: string): void {
+    if (slot.failure) return;
+    slot.failure = reason;
+    this.#opts.logger.error({ backend: slot.desired.name, reason }, 'backend failed');
+    this.#count();
   }
 
   async #shut(slot: Slot): Promise<void> {
@@ -126,13 +170,30 @@ export class BackendSet {
     if (!backend) return;
     slot.backend = undefined;
     this.#opts.aggregator.remove(backend.info.name);
-    await backend.close();
+    await this.#close(backend);
     this.#count();
   }
 
-  #count(): void {
-    const gauge = this.#opts.metrics.backendsByState;
-    gauge.reset();
-    for (const s of this.statuses()) gauge.inc({ state: s.state });
+  /** Close, whatever the backend does: a close that rejects is logged, never passed on. */
+  async #close(backend: Backend): Promise<void> {
+    try {
+      await backend.close();
+    } catch (err) {
+      this.#opts.logger.warn({ backend: backend.info.name, err: errorText(err) }, 'backend did not close cleanly');
+    }
   }
+
+  #count(): void {
+    const { backendsByState, backendState } = this.#opts.metrics;
+    backendsByState.reset();
+    backendState.reset();
+    for (const s of this.statuses()) {
+      backendsByState.inc({ state: s.state });
+      backendState.set({ backend: s.name, state: s.state, reason: s.reason ?? '' }, 1);
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
