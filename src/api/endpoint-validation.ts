@@ -17,7 +17,9 @@ export interface Failure {
 }
 
 export interface Validation {
-  /** GroupRefValid, AuthConfigValid (when referenced), CABundleValid (when referenced), ConfigurationValid. */
+  /**
+   * GroupRefValid, AuthConfigValid, CABundleValid and ToolConfigValid (each when referenced), ConfigurationValid.
+   */
   conditions: DesiredCondition[];
   /** Every failed check, in the order the RFC lists the checks; empty when the endpoint is valid. */
   failures: Failure[];
@@ -101,6 +103,27 @@ export function validateEndpoint(snapshot: EndpointSnapshot): Validation {
           message: `ConfigMap "${caRef.name}" holds ${check.certificates} PEM certificate${check.certificates === 1 ? '' : 's'}`,
         }
       : { type: ConditionType.CABundleValid, status: 'False', reason: check.reason, message: check.message };
+    conditions.push(cond);
+    if (cond.status !== 'True') referenced.push(cond);
+  }
+
+  const toolRef = endpoint.spec.toolConfigRef;
+  if (toolRef?.name) {
+    // Gateways and the proxy pod refuse to serve an endpoint whose tool filter they cannot read (it might show tools
+    // that were meant to be hidden), so a missing MCPToolConfig makes the endpoint unusable, not merely unfiltered.
+    const cond: DesiredCondition = snapshot.toolConfig
+      ? {
+          type: ConditionType.ToolConfigValid,
+          status: 'True',
+          reason: 'ToolConfigFound',
+          message: `MCPToolConfig "${toolRef.name}" found`,
+        }
+      : {
+          type: ConditionType.ToolConfigValid,
+          status: 'False',
+          reason: 'ToolConfigNotFound',
+          message: `MCPToolConfig "${toolRef.name}" (spec.toolConfigRef) does not exist in this namespace; gateways and the proxy will not serve this endpoint without its tool filter: create it or remove the reference`,
+        };
     conditions.push(cond);
     if (cond.status !== 'True') referenced.push(cond);
   }

@@ -10,6 +10,7 @@ export const R = {
   endpoint: 'mcpremoteendpoints.toolhive.stacklok.dev',
   group: 'mcpgroups.toolhive.stacklok.dev',
   authConfig: 'mcpexternalauthconfigs.toolhive.stacklok.dev',
+  toolConfig: 'mcptoolconfigs.toolhive.stacklok.dev',
   configMap: 'configmaps',
   secret: 'secrets',
   deployment: 'deployments.apps',

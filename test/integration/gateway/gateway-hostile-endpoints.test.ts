@@ -5,21 +5,19 @@
 // healthy backends and show the bad one as excluded, with the reason, in /readyz and /metrics; a restart with the bad
 // object present must come up and serve too. An endpoint the operator marked Failed is left out with its reason.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { MCP_GROUP, MCP_REMOTE_ENDPOINT } from '../../../src/api/resources.ts';
-import { installCrds } from '../../../src/runtime/control-plane/crd-install.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
 import { type ControlPlane, REPO_ROOT, startControlPlane } from '../../support/control-plane.ts';
+import { type EndpointCrdVersions, endpointCrdVersions } from '../../support/endpoint-crd-versions.ts';
 import { eventually } from '../../support/eventually.ts';
 import { KubeApiError, type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
-
-const CRD_FILE = 'crds/toolhive.stacklok.dev_mcpremoteendpoints.yaml';
 
 /** Every URL that once made the backend session throw inside the gateway and the process exit. */
 const HOSTILE = ['http://', 'https://', 'http://a b/', 'http://[::1', 'http://:80/', 'http://a:99999/', 'https://%/'];
@@ -43,7 +41,6 @@ describe('a dynamic-mode gateway faced with endpoints it cannot use', () => {
   let ns: string;
   let alpha: DemoBackend;
   let beta: DemoBackend;
-  let dir: string;
   const gateways: Gateway[] = [];
 
   const endpoint = (name: string, remoteURL: string) => ({
@@ -53,20 +50,7 @@ describe('a dynamic-mode gateway faced with endpoints it cannot use', () => {
     spec: { type: 'direct', remoteURL, transport: 'streamable-http', groupRef: 'team' },
   });
 
-  /** Installs the MCPRemoteEndpoint CRD as `edit` leaves it, and waits until the API server enforces it. */
-  async function installEndpointCrd(edit: (crd: CrdDoc) => void, enforced: () => Promise<boolean>, label: string) {
-    const crd = parse(await readFile(join(REPO_ROOT, CRD_FILE), 'utf8')) as CrdDoc;
-    edit(crd);
-    const crdDir = join(dir, label);
-    await rm(crdDir, { recursive: true, force: true });
-    await mkdir(crdDir);
-    await writeFile(join(crdDir, 'crd.yaml'), stringify(crd));
-    await installCrds(cp.running.admin, [crdDir]);
-    // The API server rebuilds a CRD's validators shortly after the update: wait for the new schema to be the one used.
-    await eventually(`the ${label} MCPRemoteEndpoint schema to be in force`, async () =>
-      (await enforced()) ? true : undefined,
-    );
-  }
+  let crdVersions: EndpointCrdVersions;
 
   const admits = async (url: string) => {
     try {
@@ -77,26 +61,6 @@ describe('a dynamic-mode gateway faced with endpoints it cannot use', () => {
       throw err;
     }
   };
-
-  /** The older CRD: remoteURL checked only by `pattern: ^https?://`, no URL rule anywhere. */
-  const installOlderCrd = () =>
-    installEndpointCrd(
-      (crd) => {
-        const schema = crd.spec.versions[0]!.schema.openAPIV3Schema;
-        const remoteURL = schema.properties.spec!.properties.remoteURL!;
-        delete remoteURL['x-kubernetes-validations'];
-        remoteURL.pattern = '^https?://';
-        delete schema.properties.status!.properties.url!['x-kubernetes-validations'];
-      },
-      () => admits('http://[::1'),
-      'older',
-    );
-  const installCurrentCrd = () =>
-    installEndpointCrd(
-      () => {},
-      async () => !(await admits('http://[::1')),
-      'current',
-    );
 
   async function startGatewayProcess(): Promise<Gateway> {
     const child = spawn(
@@ -165,7 +129,7 @@ describe('a dynamic-mode gateway faced with endpoints it cannot use', () => {
     cp = await startControlPlane();
     kube = kubeObjects(cp.kc);
     ns = await cp.namespace('gw-hostile');
-    dir = await mkdtemp(join(tmpdir(), 'mcpre-gw-hostile-'));
+    crdVersions = await endpointCrdVersions(cp, kube, ns);
     alpha = await startDemoBackend({ label: 'alpha' });
     beta = await startDemoBackend({ label: 'beta' });
     await kube.create(MCP_GROUP, ns, {
@@ -183,7 +147,7 @@ describe('a dynamic-mode gateway faced with endpoints it cannot use', () => {
     await Promise.allSettled([alpha?.close(), beta?.close()]);
     await kube?.close();
     await cp?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await crdVersions?.close();
   });
 
   it('the current CRD refuses every hostile URL at admission', async () => {
@@ -191,7 +155,7 @@ describe('a dynamic-mode gateway faced with endpoints it cannot use', () => {
   });
 
   it('keeps serving while an endpoint with an unusable URL is created, changed through every hostile URL, and deleted', async () => {
-    await installOlderCrd();
+    await crdVersions.installOlder();
     const gw = await startGatewayProcess();
     await eventually('both healthy backends ready', async () => {
       const { status, backends } = await readyz(gw);
@@ -240,7 +204,7 @@ describe('a dynamic-mode gateway faced with endpoints it cannot use', () => {
   it('restarts with the bad object stored and serves the healthy backends', async () => {
     await kube.create(MCP_REMOTE_ENDPOINT, ns, endpoint('broken', 'http://[::1'));
     // The upgrade: today's CRD is back, the object it would refuse stays in etcd.
-    await installCurrentCrd();
+    await crdVersions.installCurrent();
     expect((await kube.get(MCP_REMOTE_ENDPOINT, ns, 'broken')).spec.remoteURL).toBe('http://[::1');
 
     const old = gateways.at(-1)!;
@@ -293,16 +257,6 @@ describe('a dynamic-mode gateway faced with endpoints it cannot use', () => {
     await servesHealthyBackends(gw);
   });
 });
-
-interface SchemaNode {
-  properties: Record<string, SchemaNode>;
-  pattern?: string;
-  'x-kubernetes-validations'?: unknown;
-}
-
-interface CrdDoc {
-  spec: { versions: Array<{ schema: { openAPIV3Schema: SchemaNode } }> };
-}
 
 describe('a static gateway config with credentials in a backend URL', () => {
   it('is refused at load: non-zero exit, one message naming the backend and the field, the password nowhere', async () => {
