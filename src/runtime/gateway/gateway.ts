@@ -230,7 +230,9 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     readiness,
     metrics,
     logger,
-    ...(opts.debug ? { extraRoutes: await debugRoutes(opts.debug.directory, opts.debug.machines ?? []) } : {}),
+    ...(opts.debug
+      ? { extraRoutes: await debugRoutes(opts.debug.directory, opts.debug.machines ?? [], statuses) }
+      : {}),
   });
   const url = await listen(httpServer, opts.port ?? 0, host);
   logger.info({ url: url.href, backends: statuses().length }, 'gateway listening');
@@ -273,13 +275,17 @@ export function defaultLogger(level = process.env.MCPRE_LOG_LEVEL ?? 'info'): Lo
 }
 
 /** The live state-chart view (issue 6's handler) over the machines a gateway runs. Loaded only when asked for. */
-async function debugRoutes(directory: ActorDirectory, extra: AnyStateMachine[]) {
+async function debugRoutes(directory: ActorDirectory, extra: AnyStateMachine[], backends: () => BackendStatus[]) {
   const [{ createDebugHandler }, { backendSessionMachine }, { gatewayReplicaMachine }] = await Promise.all([
     import('../debug-view/debug-handler.ts'),
     import('../../machines/backend-session.ts'),
     import('../../machines/gateway-replica.ts'),
   ]);
-  return createDebugHandler({ directory, machines: [backendSessionMachine, gatewayReplicaMachine, ...extra] });
+  return createDebugHandler({
+    directory,
+    machines: [backendSessionMachine, gatewayReplicaMachine, ...extra],
+    backends,
+  });
 }
 
 /**

@@ -2,8 +2,9 @@
 // with MCPRemoteEndpoints whose URLs no client can use. Today's CRD refuses such URLs at admission, but objects stored
 // under an older, looser CRD (`pattern: ^https?://` only) keep them, so the test installs that older schema, stores
 // the hostile objects, and puts the current CRD back for the restart. Throughout, the gateway must keep serving its
-// healthy backends and show the bad one as excluded, with the reason, in /readyz and /metrics; a restart with the bad
-// object present must come up and serve too. An endpoint the operator marked Failed is left out with its reason.
+// healthy backends and show the bad one as excluded, with the reason, in /readyz, /metrics and the live view
+// (/debug/backends.json); a restart with the bad object present must come up and serve too. An endpoint the operator
+// marked Failed is left out with its reason.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -78,6 +79,7 @@ describe('a dynamic-mode gateway faced with endpoints it cannot use', () => {
         'team',
         '--log-level',
         'info',
+        '--debug',
       ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBERNETES_SERVICE_HOST: '' } },
     );
@@ -174,6 +176,16 @@ describe('a dynamic-mode gateway faced with endpoints it cannot use', () => {
       expect(status.reason).toMatch(/^spec\.remoteURL /);
       await servesHealthyBackends(gw);
     }
+
+    // The live view lists it with the same reason (it never had a session actor to show).
+    const live = (await (await fetch(new URL('/debug/backends.json', gw.url))).json()) as { backends: BackendStatus[] };
+    expect(live.backends.find((b) => b.name === 'broken')).toEqual({
+      name: 'broken',
+      type: 'direct',
+      state: 'excluded',
+      reason: (await backendOf(gw, 'broken'))?.reason,
+    });
+    expect(await (await fetch(new URL('/debug/actors', gw.url))).text()).toContain('/debug/backends.json');
 
     // The reason is in the metrics too, one series for the backend, with what is wrong.
     const metrics = await (await fetch(new URL('/metrics', gw.url))).text();
