@@ -78,15 +78,10 @@ export class BackendSet {
     }
     await Promise.all(closing);
     for (const d of desired) {
-      const known = this.#slots.has(d.name);
-      const slot: Slot = this.#slots.get(d.name) ?? { desired: d, backend: undefined };
-      this.#slots.set(d.name, slot);
-      try {
-        aggregator.setToolConfig(d.name, d.tools);
-      } catch (err) {
-        this.#fail(slot, `its tool configuration cannot be applied: ${errorText(err)}`);
-      }
-      if (!known && !d.result.ok) logger.error({ backend: d.name, reason: d.result.reason }, 'backend left out');
+      aggregator.setToolConfig(d.name, d.tools);
+      if (this.#slots.has(d.name)) continue;
+      this.#slots.set(d.name, { desired: d, backend: undefined });
+      if (!d.result.ok) logger.error({ backend: d.name, reason: d.result.reason }, 'backend left out');
     }
     this.#order = desired.map((d) => d.name);
     this.refresh();
