@@ -27,6 +27,7 @@ export const ConditionType = {
   GroupRefValid: 'GroupRefValid',
   AuthConfigValid: 'AuthConfigValid',
   CABundleValid: 'CABundleValid',
+  ToolConfigValid: 'ToolConfigValid',
   DeploymentReady: 'DeploymentReady',
   ConfigurationValid: 'ConfigurationValid',
 } as const;
@@ -38,6 +39,7 @@ export const MANAGED_ENDPOINT_CONDITIONS: readonly string[] = [
   ConditionType.GroupRefValid,
   ConditionType.AuthConfigValid,
   ConditionType.CABundleValid,
+  ConditionType.ToolConfigValid,
   ConditionType.DeploymentReady,
   ConditionType.ConfigurationValid,
 ];

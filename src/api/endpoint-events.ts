@@ -16,6 +16,7 @@ const VALIDATION_CONDITIONS: readonly string[] = [
   ConditionType.GroupRefValid,
   ConditionType.AuthConfigValid,
   ConditionType.CABundleValid,
+  ConditionType.ToolConfigValid,
   ConditionType.ConfigurationValid,
 ];
 

@@ -5,6 +5,7 @@ import type { Endpoint } from './endpoint-model.ts';
 export type ReferencedKind =
   | 'MCPGroup'
   | 'MCPExternalAuthConfig'
+  | 'MCPToolConfig'
   | 'ConfigMap'
   | 'Secret'
   | 'MCPServer'
@@ -41,6 +42,7 @@ export function endpointReferences(endpoint: Endpoint): RefKey[] {
   if (spec.groupRef) refs.add(refKey('MCPGroup', ns, spec.groupRef));
   if (spec.externalAuthConfigRef?.name) refs.add(refKey('MCPExternalAuthConfig', ns, spec.externalAuthConfigRef.name));
   if (spec.caBundleRef?.name) refs.add(refKey('ConfigMap', ns, spec.caBundleRef.name));
+  if (spec.toolConfigRef?.name) refs.add(refKey('MCPToolConfig', ns, spec.toolConfigRef.name));
   for (const h of spec.headerForward?.addHeadersFromSecret ?? []) {
     if (h.valueSecretRef?.name) refs.add(refKey('Secret', ns, h.valueSecretRef.name));
   }

@@ -10,6 +10,7 @@ import type {
   Service,
   ServiceAccount,
 } from './endpoint-model.ts';
+import type { ToolConfig } from './vmcp-model.ts';
 
 export interface NameCollision {
   kind: 'MCPServer' | 'MCPRemoteProxy';
@@ -24,6 +25,8 @@ export interface EndpointSnapshot {
   group: Group | null;
   authConfig: ExternalAuthConfig | null;
   caBundle: ConfigMap | null;
+  /** The MCPToolConfig named by spec.toolConfigRef; null when it does not exist (or none is referenced). */
+  toolConfig: ToolConfig | null;
   /** Every Secret the endpoint references, by name; null when it does not exist. Key names only, never values. */
   secrets: Record<string, SecretKeys | null>;
   /** Same-name ToolHive objects (only kinds whose CRDs are installed are looked at). */
@@ -44,6 +47,7 @@ export function emptySnapshot(now: string, endpoint: Endpoint | null = null): En
     group: null,
     authConfig: null,
     caBundle: null,
+    toolConfig: null,
     secrets: {},
     collisions: [],
     owned: { deployment: null, service: null, serviceAccount: null },

@@ -6,6 +6,7 @@ import { ConditionType, type DesiredCondition } from './conditions.ts';
 import { checkCaBundle } from './endpoint-ca-bundle.ts';
 import type { Endpoint } from './endpoint-model.ts';
 import type { EndpointSnapshot } from './endpoint-snapshot.ts';
+import { httpUrlProblem } from './http-url.ts';
 
 /** Auth types that need a pod to run in, so they cannot serve a direct endpoint (RFC: "Unsupported types"). */
 export const DIRECT_MODE_UNSUPPORTED_AUTH_TYPES: readonly string[] = ['embeddedAuthServer', 'awsSts'];
@@ -16,7 +17,9 @@ export interface Failure {
 }
 
 export interface Validation {
-  /** GroupRefValid, AuthConfigValid (when referenced), CABundleValid (when referenced), ConfigurationValid. */
+  /**
+   * GroupRefValid, AuthConfigValid, CABundleValid and ToolConfigValid (each when referenced), ConfigurationValid.
+   */
   conditions: DesiredCondition[];
   /** Every failed check, in the order the RFC lists the checks; empty when the endpoint is valid. */
   failures: Failure[];
@@ -104,6 +107,27 @@ export function validateEndpoint(snapshot: EndpointSnapshot): Validation {
     if (cond.status !== 'True') referenced.push(cond);
   }
 
+  const toolRef = endpoint.spec.toolConfigRef;
+  if (toolRef?.name) {
+    // Gateways and the proxy pod refuse to serve an endpoint whose tool filter they cannot read (it might show tools
+    // that were meant to be hidden), so a missing MCPToolConfig makes the endpoint unusable, not merely unfiltered.
+    const cond: DesiredCondition = snapshot.toolConfig
+      ? {
+          type: ConditionType.ToolConfigValid,
+          status: 'True',
+          reason: 'ToolConfigFound',
+          message: `MCPToolConfig "${toolRef.name}" found`,
+        }
+      : {
+          type: ConditionType.ToolConfigValid,
+          status: 'False',
+          reason: 'ToolConfigNotFound',
+          message: `MCPToolConfig "${toolRef.name}" (spec.toolConfigRef) does not exist in this namespace; gateways and the proxy will not serve this endpoint without its tool filter: create it or remove the reference`,
+        };
+    conditions.push(cond);
+    if (cond.status !== 'True') referenced.push(cond);
+  }
+
   own.push(...checkHeaders(endpoint, snapshot));
 
   if (endpoint.spec.type === 'proxy' && !endpoint.spec.proxyConfig) {
@@ -133,32 +157,13 @@ export function validateEndpoint(snapshot: EndpointSnapshot): Validation {
   return { conditions, failures, valid: failures.length === 0 };
 }
 
-/** Catches what the CRD's `^https?://` pattern lets through: no host, spaces, bad ports, embedded credentials. */
+/**
+ * The shared URL rule (http-url.ts), which the CRD also enforces at admission; it still runs here because objects
+ * stored under an older, looser CRD keep their URLs.
+ */
 export function checkRemoteURL(raw: string): Failure | undefined {
-  const shown = JSON.stringify(raw.length > 200 ? `${raw.slice(0, 200)}...` : raw);
-  const fix = 'use an absolute http:// or https:// URL such as https://mcp.example.com/mcp';
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return { reason: 'RemoteURLInvalid', message: `spec.remoteURL ${shown} is not a valid URL; ${fix}` };
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return { reason: 'RemoteURLInvalid', message: `spec.remoteURL ${shown} has scheme ${url.protocol}; ${fix}` };
-  }
-  if (!url.hostname) {
-    return { reason: 'RemoteURLInvalid', message: `spec.remoteURL ${shown} has no host; ${fix}` };
-  }
-  if (/\s/.test(raw)) {
-    return { reason: 'RemoteURLInvalid', message: `spec.remoteURL ${shown} contains whitespace; ${fix}` };
-  }
-  if (url.username || url.password) {
-    return {
-      reason: 'RemoteURLInvalid',
-      message: `spec.remoteURL ${shown.replace(/\/\/[^@/]*@/, '//***@')} carries credentials (user:password@), which would be stored in plaintext; remove them and use spec.headerForward.addHeadersFromSecret or spec.externalAuthConfigRef`,
-    };
-  }
-  return undefined;
+  const problem = httpUrlProblem(raw);
+  return problem ? { reason: 'RemoteURLInvalid', message: `spec.remoteURL ${problem}` } : undefined;
 }
 
 function checkGroup(endpoint: Endpoint, snapshot: EndpointSnapshot): DesiredCondition {

@@ -4,6 +4,7 @@
 // Shapes follow ToolHive's vMCP config where one exists (aggregation, tool config), in this project's field names.
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { httpUrlProblem } from './http-url.ts';
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** RFC 7230 token characters: anything else is not a header name. */
@@ -54,7 +55,11 @@ const headerValue = z
 
 const envVarName = z.string().regex(envVarPattern, 'not a valid environment variable name');
 
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+/** The project's one URL rule (http-url.ts), the same the CRDs enforce at admission. */
+const httpUrl = z.string().superRefine((value, ctx) => {
+  const problem = httpUrlProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `the URL ${problem}` });
+});
 
 const absolutePath = z
   .string()
@@ -359,7 +364,7 @@ export function validateGatewayConfig(value: unknown, source = 'gateway config')
   const result = gatewayConfigSchema.safeParse(value ?? {});
   if (result.success) return result.data;
   const lines = result.error.issues.map(
-    (issue) => `  ${formatPath(issue.path) || '(top level)'}: ${issueMessage(issue)}`,
+    (issue) => `  ${formatPath(issue.path) || '(top level)'}${backendNamed(value, issue.path)}: ${issueMessage(issue)}`,
   );
   throw new GatewayConfigError(`${source} is invalid:\n${lines.join('\n')}`);
 }
@@ -373,6 +378,14 @@ export function parseGatewayConfig(text: string, source = 'gateway config'): Gat
     throw new GatewayConfigError(`${source} is not valid YAML: ${err instanceof Error ? err.message : String(err)}`);
   }
   return validateGatewayConfig(value, source);
+}
+
+/** ` (backend "name")` after a backend's URL problem, so the message says which backend to fix. */
+function backendNamed(value: unknown, path: readonly PropertyKey[]): string {
+  if (path[0] !== 'backends' || typeof path[1] !== 'number' || path[2] !== 'url' || path.length !== 3) return '';
+  const entry = (value as { backends?: unknown[] } | null | undefined)?.backends?.[path[1]];
+  const name = (entry as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' && name !== '' ? ` (backend ${JSON.stringify(name)})` : '';
 }
 
 /** A bad record key ("Invalid key in record") carries the key schema's own, more useful messages. */

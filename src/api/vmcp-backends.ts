@@ -15,6 +15,7 @@ import {
   type OutgoingAuthConfig,
 } from './gateway-config.ts';
 import type { VirtualMCPServerBackendTools } from './generated/index.ts';
+import { httpUrlProblem } from './http-url.ts';
 import { proxyMcpUrl } from './proxy-url.ts';
 import { type SecretKeyRef, secretFilePath } from './secret-volumes.ts';
 import { backendName, CONFIG_KEY, caBundleMount } from './vmcp-names.ts';
@@ -94,6 +95,12 @@ export function staticBackends(snapshot: VmcpSnapshot): StaticBackends {
           true,
         );
       }
+      continue;
+    }
+    // A status.url stored under an older, looser CRD must leave this endpoint out, not stop the whole computation.
+    const urlProblem = httpUrlProblem(available);
+    if (urlProblem) {
+      skip(`status.url ${urlProblem}`);
       continue;
     }
     const bn = backendName(name);

@@ -415,6 +415,7 @@ const emptyRoute: EndpointSnapshot = {
   group: null,
   authConfig: null,
   caBundle: null,
+  toolConfig: null,
   secrets: {},
   collisions: [],
   owned: { deployment: null, service: null, serviceAccount: null },

@@ -48,7 +48,8 @@ const CORE_PLURALS: Record<string, string> = {
 const b64 = (s: string | undefined) => (s === undefined ? undefined : Buffer.from(s, 'base64').toString('utf8'));
 
 export interface KubeObjects {
-  create(res: ResourceId, namespace: string, body: object): Promise<KubeObject>;
+  /** `dryRun`: the server validates and admits (or refuses) the object but stores nothing. */
+  create(res: ResourceId, namespace: string, body: object, opts?: { dryRun?: boolean }): Promise<KubeObject>;
   get(res: ResourceId, namespace: string, name: string): Promise<KubeObject>;
   /** JSON merge patch of the main resource (spec, metadata); status in the patch is ignored by the server. */
   mergePatch(res: ResourceId, namespace: string, name: string, patch: object): Promise<KubeObject>;
@@ -114,7 +115,8 @@ export function kubeObjects(kc: KubeConfig): KubeObjects {
   }
 
   return {
-    create: async (res, ns, body) => (await request('POST', base(res, ns), { body })) as KubeObject,
+    create: async (res, ns, body, opts) =>
+      (await request('POST', `${base(res, ns)}${opts?.dryRun ? '?dryRun=All' : ''}`, { body })) as KubeObject,
     get: async (res, ns, name) => (await request('GET', `${base(res, ns)}/${name}`)) as KubeObject,
     mergePatch: async (res, ns, name, patch) =>
       (await request('PATCH', `${base(res, ns)}/${name}`, { body: patch, contentType: merge })) as KubeObject,

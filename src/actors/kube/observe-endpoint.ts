@@ -43,6 +43,7 @@ export function snapshotFromCaches(caches: EndpointCaches, endpoint: Endpoint | 
     group: null,
     authConfig: null,
     caBundle: null,
+    toolConfig: null,
     secrets: {},
     collisions: [],
     owned: { deployment: null, service: null, serviceAccount: null },
@@ -54,6 +55,7 @@ export function snapshotFromCaches(caches: EndpointCaches, endpoint: Endpoint | 
   if (spec.externalAuthConfigRef?.name)
     snapshot.authConfig = caches.authConfig(ns, spec.externalAuthConfigRef.name) ?? null;
   if (spec.caBundleRef?.name) snapshot.caBundle = caches.configMap(ns, spec.caBundleRef.name) ?? null;
+  if (spec.toolConfigRef?.name) snapshot.toolConfig = caches.toolConfig(ns, spec.toolConfigRef.name) ?? null;
   for (const h of spec.headerForward?.addHeadersFromSecret ?? []) {
     const secretName = h.valueSecretRef?.name;
     if (secretName) snapshot.secrets[secretName] = caches.secret(ns, secretName) ?? null;

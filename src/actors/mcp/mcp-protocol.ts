@@ -6,6 +6,7 @@
 // carries a credential we sent it.
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import { checkHttpUrl } from '../../api/http-url.ts';
 import type { OutgoingAuth } from './auth/types.ts';
 import type { ActorClock } from './clock.ts';
 import { McpConnection } from './connection.ts';
@@ -31,21 +32,11 @@ export interface McpProtocolOptions {
   redactor?: SecretRedactor;
 }
 
+/** The backend URL under the project's one URL rule (src/api/http-url.ts); a refusal is a non-retryable config error. */
 export function parseBackendUrl(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw configError(`${JSON.stringify(raw)} is not a URL (expected http(s)://host[:port]/path)`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw configError(`${JSON.stringify(raw)}: only http and https backends are supported, not ${url.protocol}`);
-  }
-  if (url.username || url.password) {
-    throw configError('the backend URL must not embed credentials; use headerInjection or headerForward instead');
-  }
-  url.hash = '';
-  return url;
+  const result = checkHttpUrl(raw);
+  if (!result.ok) throw configError(`backend URL ${result.problem}`);
+  return result.url;
 }
 
 export function createMcpProtocol(options: McpProtocolOptions): BackendProtocol {

@@ -480,7 +480,7 @@ export interface MCPRemoteEndpointStatus {
    */
   observedGeneration?: number;
   /**
-   * Standard conditions: Ready, GroupRefValid, AuthConfigValid (when externalAuthConfigRef is set), CABundleValid (when caBundleRef is set), DeploymentReady (type proxy only), ConfigurationValid.
+   * Standard conditions: Ready, GroupRefValid, AuthConfigValid (when externalAuthConfigRef is set), CABundleValid (when caBundleRef is set), ToolConfigValid (when toolConfigRef is set), DeploymentReady (type proxy only), ConfigurationValid.
    *
    * Items: One aspect of the current state (metav1.Condition).
    */

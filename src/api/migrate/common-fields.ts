@@ -1,5 +1,7 @@
 // Fields that MCPRemoteProxy and MCPServerEntry share with MCPRemoteEndpoint, in both of the shapes users have:
 // the RFC era (`remoteURL`, `groupRef: <string>`) and ToolHive v1beta1 (`remoteUrl`, `groupRef: {name}`).
+
+import { httpUrlProblem } from '../http-url.ts';
 import { type CopyContext, copyByShape, isPlainObject } from './copy-by-shape.ts';
 import type { Report } from './report.ts';
 import { fieldsOf, HEADER_FORWARD_SHAPE, SPEC_SHAPE } from './target-shape.ts';
@@ -45,9 +47,10 @@ export function readRemoteURL(spec: Record<string, unknown>, report: Report): { 
       typeof spec.upstreamURL === 'string' ? ' (spec.upstreamURL is not a ToolHive field: rename it to remoteUrl)' : '';
     return { error: `spec.remoteUrl (or spec.remoteURL) is missing; MCPRemoteEndpoint requires the remote URL${hint}` };
   }
-  if (typeof chosen !== 'string' || !/^https?:\/\//.test(chosen)) {
-    return { error: `${chosenPath} ${JSON.stringify(chosen)} is not an http:// or https:// URL` };
-  }
+  if (typeof chosen !== 'string') return { error: `${chosenPath} ${JSON.stringify(chosen)} is not a URL` };
+  // The CRD's URL rule: a URL it would refuse cannot be converted into an endpoint that applies.
+  const problem = httpUrlProblem(chosen);
+  if (problem) return { error: `${chosenPath} ${problem}` };
   return { url: chosen };
 }
 

@@ -3,6 +3,7 @@
 // rather than emitted, so the output always passes the CRD's structural schema. Null means "unset" (Go's omitempty
 // does not apply to every ToolHive field, so objects read back from a cluster carry `useClusterAuth: null` and the
 // like) and is dropped without a report. Empty objects and lists are pruned: they mean the same as absent.
+import { httpUrlProblem } from '../http-url.ts';
 import type { Report } from './report.ts';
 import type { Shape } from './target-shape.ts';
 
@@ -126,6 +127,13 @@ function copyString(
   if (shape.minLength !== undefined && value.length < shape.minLength) {
     ctx.report.unmapped(path, 'the value is empty and MCPRemoteEndpoint requires a non-empty one; set it by hand');
     return undefined;
+  }
+  if (shape.url && !(shape.url === 'optional' && value === '')) {
+    const problem = httpUrlProblem(value);
+    if (problem) {
+      ctx.report.unmapped(path, `the URL ${problem}; MCPRemoteEndpoint would refuse it, set it by hand`);
+      return undefined;
+    }
   }
   if (shape.pattern && !shape.pattern.test(value)) {
     ctx.report.unmapped(path, `value ${JSON.stringify(value)} does not match ${shape.pattern.source}`);

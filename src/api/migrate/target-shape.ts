@@ -5,14 +5,23 @@
 // fields minus those with a default (the API server fills those in before it validates).
 
 export type Shape =
-  | { kind: 'string'; enum?: readonly string[]; minLength?: number; pattern?: RegExp }
+  | {
+      kind: 'string';
+      enum?: readonly string[];
+      minLength?: number;
+      pattern?: RegExp;
+      /** The CRD's URL rule (src/api/http-url.ts) applies; `optional`: the empty string means unset. */
+      url?: 'required' | 'optional';
+    }
   | { kind: 'integer'; minimum?: number; maximum?: number }
   | { kind: 'boolean' }
   | { kind: 'object'; fields: Readonly<Record<string, Shape>>; required?: readonly string[] }
   | { kind: 'map'; values: Shape }
   | { kind: 'list'; items: Shape };
 
-const str = (extra: { enum?: readonly string[]; minLength?: number; pattern?: RegExp } = {}): Shape => ({
+const str = (
+  extra: { enum?: readonly string[]; minLength?: number; pattern?: RegExp; url?: 'required' | 'optional' } = {},
+): Shape => ({
   kind: 'string',
   ...extra,
 });
@@ -30,17 +39,17 @@ export const OIDC_CONFIG_SHAPE: Shape = obj({
     serviceAccount: str(),
     namespace: str(),
     audience: str(),
-    issuer: str(),
-    jwksUrl: str(),
+    issuer: str({ url: 'optional' }),
+    jwksUrl: str({ url: 'optional' }),
     introspectionUrl: str(),
     useClusterAuth: bool,
   }),
   configMap: obj({ name, key: str() }, ['name']),
   inline: obj(
     {
-      issuer: name,
+      issuer: str({ minLength: 1, url: 'required' }),
       audience: str(),
-      jwksUrl: str(),
+      jwksUrl: str({ url: 'optional' }),
       introspectionUrl: str(),
       clientId: str(),
       clientSecretRef: obj({ name, key: name }, ['name', 'key']),
@@ -113,7 +122,7 @@ export const HEADER_FORWARD_SHAPE: Shape = obj({
 export const SPEC_SHAPE: Shape = obj(
   {
     type: str({ enum: ['proxy', 'direct'] }),
-    remoteURL: str({ pattern: /^https?:\/\// }),
+    remoteURL: str({ url: 'required' }),
     transport: str({ enum: ['streamable-http', 'sse'] }),
     groupRef: name,
     externalAuthConfigRef: obj({ name }, ['name']),

@@ -20,6 +20,11 @@ export interface DebugViewOptions {
   /** Machines by id, for their charts. */
   machines: AnyStateMachine[];
   keepAliveMs?: number;
+  /**
+   * Rows that are not actors but belong in the view, served at /debug/backends.json and shown above the actors: a
+   * gateway's backends with their state and reason, including those left out or failed before any session actor ran.
+   */
+  backends?: () => ReadonlyArray<{ name: string; type: string; state: string; reason?: string }>;
 }
 
 function view(rec: ActorRecord) {
@@ -53,6 +58,16 @@ export function createDebugHandler(opts: DebugViewOptions): (req: IncomingMessag
     if (url.pathname === '/debug/actors.json') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ machines: [...machines.keys()].sort(), actors: opts.directory.list().map(view) }));
+      return true;
+    }
+    if (url.pathname === '/debug/backends.json') {
+      if (!opts.backends) {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('no backends in this process\n');
+        return true;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ backends: opts.backends() }));
       return true;
     }
     if (url.pathname === '/debug/actors/stream') {

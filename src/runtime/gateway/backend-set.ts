@@ -3,6 +3,10 @@
 // backend on a standby replica) or left out with its reason. An entry whose fingerprint changed (new URL, rotated
 // secret, new CA) gets a fresh backend session; an unchanged one keeps its session. A fresh session takes the name
 // over from the open one at once (calls wait for it to connect) and the old one is closed once the new one settled.
+//
+// Whatever one backend does (its factory throws, its start or close rejects) is caught here and becomes that
+// backend's `failed` state with the reason, in /readyz and the metrics; the other backends and the process go on. A
+// failed backend is tried again only when its entry changes (a new fingerprint), never in a loop.
 import type { Logger } from 'pino';
 import type { BackendToolConfig } from '../../api/gateway-config.ts';
 import type { Aggregator } from './aggregator.ts';
@@ -30,6 +34,8 @@ export interface BackendStatus {
 interface Slot {
   desired: DesiredBackend;
   backend: Backend | undefined;
+  /** Why this entry's backend could not be built or started; set once, cleared only by a new entry. */
+  failure?: string;
 }
 
 export interface BackendSetOptions {
@@ -70,16 +76,12 @@ export class BackendSet {
         continue;
       }
       if (next?.result.ok && slot.backend && (next.type === 'proxy' || this.#opts.active())) {
-        const { desired: before, backend: old } = slot;
-        slot.desired = next;
-        slot.backend = undefined;
-        try {
-          this.#retire(old, this.#open(slot, true));
-        } catch (err) {
-          // Nothing was handed over: the old backend keeps serving, and the next apply tries again.
-          Object.assign(slot, { desired: before, backend: old });
-          throw err;
-        }
+        const old = slot.backend;
+        Object.assign(slot, { desired: next, backend: undefined, failure: undefined });
+        // A successor that cannot be opened leaves the entry failed with its reason, and the old one goes at once.
+        const successor = this.#open(slot, true);
+        if (!successor) aggregator.remove(name);
+        this.#retire(old, successor);
         logger.info({ backend: name }, 'backend changed: opening a new session');
         continue;
       }
@@ -119,6 +121,7 @@ export class BackendSet {
       if (!slot) return [];
       const { type, result } = slot.desired;
       if (!result.ok) return [{ name, type, state: 'excluded', reason: result.reason }];
+      if (slot.failure) return [{ name, type, state: 'failed', reason: slot.failure }];
       const backend = slot.backend;
       if (!backend) return [{ name, type, state: 'standby', reason: 'this replica does not hold the Lease' }];
       return [{ name, type, state: backend.state, ...(backend.reason ? { reason: backend.reason } : {}) }];
@@ -131,20 +134,44 @@ export class BackendSet {
     this.#retiring.clear();
     await Promise.allSettled([
       ...[...this.#slots.values()].map((s) => this.#shut(s)),
-      ...retiring.map((b) => b.close()),
+      ...retiring.map((b) => this.#close(b)),
     ]);
     this.#slots.clear();
   }
 
   #open(slot: Slot, handover = false): Backend | undefined {
-    if (slot.backend || !slot.desired.result.ok) return slot.backend;
+    if (slot.backend || slot.failure || !slot.desired.result.ok) return slot.backend;
     const setup = slot.desired.result.setup;
-    const backend = this.#opts.createBackend(setup, this.#opts.logger.child({ backend: setup.info.name }));
+    let backend: Backend;
+    try {
+      backend = this.#opts.createBackend(setup, this.#opts.logger.child({ backend: setup.info.name }));
+    } catch (err) {
+      this.#fail(slot, `cannot be set up: ${errorText(err)}`);
+      return undefined;
+    }
     slot.backend = backend;
     backend.onChange(() => this.#count());
-    if (handover) this.#opts.aggregator.replace(backend);
-    else this.#opts.aggregator.add(backend);
-    void backend.start();
+    try {
+      if (handover) this.#opts.aggregator.replace(backend);
+      else this.#opts.aggregator.add(backend);
+    } catch (err) {
+      slot.backend = undefined;
+      this.#fail(slot, `cannot be served: ${errorText(err)}`);
+      void this.#close(backend);
+      return undefined;
+    }
+    let started: Promise<void>;
+    try {
+      started = backend.start();
+    } catch (err) {
+      started = Promise.reject(err);
+    }
+    started.catch((err: unknown) => {
+      // A backend that was replaced or shut meanwhile is no longer this slot's concern.
+      if (slot.backend !== backend) return;
+      void this.#shut(slot);
+      this.#fail(slot, `cannot start: ${errorText(err)}`);
+    });
     return backend;
   }
 
@@ -155,7 +182,7 @@ export class BackendSet {
       clearTimeout(timer);
       unsubscribe?.();
       if (!this.#retiring.delete(old)) return;
-      void old.close().finally(() => this.#count());
+      void this.#close(old).finally(() => this.#count());
     };
     const timer = setTimeout(close, RETIRE_WITHIN_MS);
     timer.unref();
@@ -165,18 +192,43 @@ export class BackendSet {
     if (successor?.state !== 'connecting') close();
   }
 
+  /** Record why this entry's backend cannot run; it stays out until the entry changes. */
+  #fail(slot: Slot, reason: string): void {
+    if (slot.failure) return;
+    slot.failure = reason;
+    this.#opts.logger.error({ backend: slot.desired.name, reason }, 'backend failed');
+    this.#count();
+  }
+
   async #shut(slot: Slot): Promise<void> {
     const backend = slot.backend;
     if (!backend) return;
     slot.backend = undefined;
     this.#opts.aggregator.remove(backend.info.name);
-    await backend.close();
+    await this.#close(backend);
     this.#count();
   }
 
-  #count(): void {
-    const gauge = this.#opts.metrics.backendsByState;
-    gauge.reset();
-    for (const s of this.statuses()) gauge.inc({ state: s.state });
+  /** Close, whatever the backend does: a close that rejects is logged, never passed on. */
+  async #close(backend: Backend): Promise<void> {
+    try {
+      await backend.close();
+    } catch (err) {
+      this.#opts.logger.warn({ backend: backend.info.name, err: errorText(err) }, 'backend did not close cleanly');
+    }
   }
+
+  #count(): void {
+    const { backendsByState, backendState } = this.#opts.metrics;
+    backendsByState.reset();
+    backendState.reset();
+    for (const s of this.statuses()) {
+      backendsByState.inc({ state: s.state });
+      backendState.set({ backend: s.name, state: s.state, reason: s.reason ?? '' }, 1);
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

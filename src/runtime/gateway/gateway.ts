@@ -258,7 +258,9 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     readiness,
     metrics,
     logger,
-    ...(opts.debug ? { extraRoutes: await debugRoutes(opts.debug.directory, opts.debug.machines ?? []) } : {}),
+    ...(opts.debug
+      ? { extraRoutes: await debugRoutes(opts.debug.directory, opts.debug.machines ?? [], statuses) }
+      : {}),
   });
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -322,13 +324,17 @@ export function defaultLogger(
 }
 
 /** The live state-chart view (issue 6's handler) over the machines a gateway runs. Loaded only when asked for. */
-async function debugRoutes(directory: ActorDirectory, extra: AnyStateMachine[]) {
+async function debugRoutes(directory: ActorDirectory, extra: AnyStateMachine[], backends: () => BackendStatus[]) {
   const [{ createDebugHandler }, { backendSessionMachine }, { gatewayReplicaMachine }] = await Promise.all([
     import('../debug-view/debug-handler.ts'),
     import('../../machines/backend-session.ts'),
     import('../../machines/gateway-replica.ts'),
   ]);
-  return createDebugHandler({ directory, machines: [backendSessionMachine, gatewayReplicaMachine, ...extra] });
+  return createDebugHandler({
+    directory,
+    machines: [backendSessionMachine, gatewayReplicaMachine, ...extra],
+    backends,
+  });
 }
 
 /**

@@ -63,6 +63,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly backendState = new Gauge({
+    name: 'mcpre_gateway_backend_state',
+    help: 'One series per configured backend, value 1: its state and, when it is not ready, why (the /readyz reason).',
+    labelNames: ['backend', 'state', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly listChanged = new Counter({
     name: 'mcpre_gateway_list_changed_total',
     help: 'Aggregate list changes announced to clients, by kind (one per change, not per client).',

@@ -180,7 +180,15 @@ export class PerClientBackend implements Backend {
       { client: subject, sessions: this.#sessions.size, max: this.#perClient.maxSessions },
       'opening a backend session for this client (tokenExchange)',
     );
-    void session.backend.start();
+    // A session that cannot start fails this client's requests (each awaits start() again), never the process.
+    session.backend
+      .start()
+      .catch((err: unknown) =>
+        this.#logger.error(
+          { client: subject, err: err instanceof Error ? err.message : String(err) },
+          'the backend session for this client cannot start',
+        ),
+      );
     this.#refresh();
     return session;
   }

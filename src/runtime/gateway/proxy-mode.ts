@@ -154,14 +154,15 @@ function incomingAuth(
   const type = oidc.type ?? 'kubernetes';
   if (type === 'kubernetes') {
     const k = oidc.kubernetes ?? {};
-    const issuer = k.issuer ?? 'https://kubernetes.default.svc';
+    // Empty means unset, as the CRD's URL rule on these fields allows.
+    const issuer = k.issuer || 'https://kubernetes.default.svc';
     const clusterAuth = k.useClusterAuth ?? true;
     if (k.introspectionUrl) ignored.push('oidcConfig.kubernetes.introspectionUrl (tokens are validated as JWTs)');
     return {
       type: 'oidc',
       issuer,
       audience: k.audience ?? 'toolhive',
-      jwksUrl: k.jwksUrl ?? `${issuer.replace(/\/$/, '')}/openid/v1/jwks`,
+      jwksUrl: k.jwksUrl || `${issuer.replace(/\/$/, '')}/openid/v1/jwks`,
       clockToleranceSeconds: 30,
       ...(k.serviceAccount
         ? { allowedSubjects: [`system:serviceaccount:${k.namespace || namespace}:${k.serviceAccount}`] }

@@ -3,6 +3,7 @@
 
 import type { EndpointCaches } from '../../actors/kube/caches.ts';
 import { Resources } from '../../actors/kube/kube-api.ts';
+import { VmcpResources } from '../../actors/kube/vmcp-resources.ts';
 import type {
   ConfigMap,
   Deployment,
@@ -15,6 +16,7 @@ import type {
 import { OWNED_SELECTOR } from '../../api/endpoint-proxy-names.ts';
 import type { OwnedKind } from '../../api/endpoint-proxy-objects.ts';
 import type { NameCollision } from '../../api/endpoint-snapshot.ts';
+import type { ToolConfig } from '../../api/vmcp-model.ts';
 import type { Reflector } from '../kube/reflector.ts';
 import {
   lifecycleOf,
@@ -29,6 +31,7 @@ export type InformerName =
   | 'groups'
   | 'authConfigs'
   | 'configMaps'
+  | 'toolConfigs'
   | 'secrets'
   | 'mcpServers'
   | 'mcpRemoteProxies'
@@ -53,6 +56,7 @@ export function createInformers(opts: InformerOptions): Informers {
   const groups = make<Group>('groups', Resources.group);
   const authConfigs = make<ExternalAuthConfig>('authConfigs', Resources.authConfig);
   const configMaps = make<ConfigMap>('configMaps', Resources.configMap);
+  const toolConfigs = make<ToolConfig>('toolConfigs', VmcpResources.toolConfig);
   const secrets = make<SecretKeys>('secrets', Resources.secret, { transform: secretKeysOnly });
   const mcpServers = make<KubeObject>('mcpServers', Resources.mcpServer, { optional: true });
   const mcpRemoteProxies = make<KubeObject>('mcpRemoteProxies', Resources.mcpRemoteProxy, { optional: true });
@@ -66,6 +70,7 @@ export function createInformers(opts: InformerOptions): Informers {
     groups,
     authConfigs,
     configMaps,
+    toolConfigs,
     secrets,
     mcpServers,
     mcpRemoteProxies,
@@ -89,6 +94,7 @@ export function createInformers(opts: InformerOptions): Informers {
     group: (ns, name) => groups.store.get(ns, name),
     authConfig: (ns, name) => authConfigs.store.get(ns, name),
     configMap: (ns, name) => configMaps.store.get(ns, name),
+    toolConfig: (ns, name) => toolConfigs.store.get(ns, name),
     secret: (ns, name) => secrets.store.get(ns, name),
     collisions(ns, name) {
       const out: NameCollision[] = [];

@@ -135,6 +135,8 @@ export function startOperator(opts: OperatorOptions): Operator {
         return wakeAll(index.lookup(refKey('MCPExternalAuthConfig', ns, name)));
       case 'configMaps':
         return wakeAll(index.lookup(refKey('ConfigMap', ns, name)));
+      case 'toolConfigs':
+        return wakeAll(index.lookup(refKey('MCPToolConfig', ns, name)));
       case 'secrets':
         return wakeAll(index.lookup(refKey('Secret', ns, name)));
       case 'mcpServers':

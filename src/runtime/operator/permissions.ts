@@ -51,7 +51,11 @@ export const OPERATOR_PERMISSIONS: readonly Permission[] = [
   { resource: Resources.group, verbs: informer, why: 'informers (group existence, membership)' },
   { resource: Resources.group, subresource: 'status', verbs: ['patch'], why: 'group membership status' },
   { resource: Resources.authConfig, verbs: informer, why: 'informers (AuthConfigValid)' },
-  { resource: VmcpResources.toolConfig, verbs: informer, why: 'VirtualMCPServer informers' },
+  {
+    resource: VmcpResources.toolConfig,
+    verbs: informer,
+    why: 'informers (ToolConfigValid); VirtualMCPServer informers',
+  },
   {
     resource: VmcpResources.virtualMcpServer,
     verbs: ['get', 'list', 'watch'],

@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { validateHeaderName, validateHeaderValue } from '../../actors/mcp/headers.ts';
 import { parseCaBundle } from '../../actors/mcp/http/http-client.ts';
-import { parseBackendUrl } from '../../actors/mcp/mcp-protocol.ts';
 import type { TransportKind } from '../../actors/mcp/protocol.ts';
+import { checkHttpUrl } from '../../api/http-url.ts';
 
 export interface ProbeOptions {
   url: string;
@@ -36,11 +36,9 @@ export function parseDuration(raw: string, flag: string): number {
 }
 
 export async function parseProbeOptions(url: string, raw: Record<string, unknown>): Promise<ProbeOptions> {
-  try {
-    parseBackendUrl(url);
-  } catch (err) {
-    throw new ProbeUsageError(err instanceof Error ? err.message : String(err));
-  }
+  // The same rule the CRD, the operator and the gateway apply, so a URL probe accepts is one an endpoint can use.
+  const checked = checkHttpUrl(url);
+  if (!checked.ok) throw new ProbeUsageError(`URL ${checked.problem}`);
   const transport = String(raw.transport ?? 'streamable-http');
   if (transport !== 'streamable-http' && transport !== 'sse') {
     throw new ProbeUsageError(`--transport ${JSON.stringify(transport)}: expected streamable-http or sse`);

@@ -1,7 +1,6 @@
 // The in-memory API server on real time, for `mcpre up`: the zero-setup way to run the operator and the gateway
 // together with no cluster. It is the simulator's store (Kubernetes semantics, no faults), loaded from manifests.
 import { parseAllDocuments } from 'yaml';
-import { MCP_TOOL_CONFIG } from '../../api/resources.ts';
 import type { KubeHttp } from '../kube/kube-http.ts';
 import { seededRng } from '../random.ts';
 import { FakeApiServer, type KubeObject, NO_FAULTS } from './fake-apiserver.ts';
@@ -9,12 +8,11 @@ import { fakeKubeHttp } from './fake-kube-http.ts';
 import { endpointValidation, KNOWN_RESOURCES, R, STATUS_RESOURCES } from './scenario.ts';
 import { RealTimeScheduler } from './scheduler.ts';
 
-const TOOL_CONFIGS = `${MCP_TOOL_CONFIG.plural}.${MCP_TOOL_CONFIG.group}`;
 const RESOURCE_OF_KIND: Record<string, string> = {
   MCPGroup: R.group,
   MCPRemoteEndpoint: R.endpoint,
   MCPExternalAuthConfig: R.authConfig,
-  MCPToolConfig: TOOL_CONFIGS,
+  MCPToolConfig: R.toolConfig,
   ConfigMap: R.configMap,
   Secret: R.secret,
 };
@@ -34,7 +32,7 @@ export function startEmbeddedCluster(): EmbeddedCluster {
     rng: seededRng(1),
     faults: { ...NO_FAULTS, latencyMs: [0, 0] },
     statusSubresource: STATUS_RESOURCES,
-    knownResources: [...KNOWN_RESOURCES, TOOL_CONFIGS],
+    knownResources: KNOWN_RESOURCES,
     validate: endpointValidation,
   });
   return {

@@ -20,6 +20,7 @@ interface EndpointObj extends KubeObject {
     groupRef: string;
     externalAuthConfigRef?: { name: string };
     caBundleRef?: { name: string; key?: string };
+    toolConfigRef?: { name: string };
     headerForward?: { addHeadersFromSecret?: { valueSecretRef: { name: string; key: string } }[] };
   };
   status?: { phase?: string; url?: string; conditions?: Cond[] };
@@ -76,6 +77,8 @@ export function checkReadyReferences(api: FakeApiServer): Violation[] {
         bad(`auth config ${auth} has a type direct mode does not support`);
       }
     }
+    const tools = e.spec.toolConfigRef?.name;
+    if (tools && !has(R.toolConfig, tools)) bad(`tool config ${tools} does not exist`);
     const ca = e.spec.caBundleRef;
     if (ca) {
       const cm = api.peek(R.configMap, NS, ca.name) as (KubeObject & { data?: Record<string, string> }) | undefined;

@@ -1,6 +1,7 @@
 // The simulated cluster's initial objects and its seeded script of changes. Objects are written as the API server
 // would store them after defaulting (explicit proxyPort, sessionAffinity, trustProxyHeaders), because the in-memory
 // server does not apply CRD defaults.
+import { HTTP_URL_RULE_TEXT, httpUrlProblem } from '../../api/http-url.ts';
 import type { Rng } from '../random.ts';
 import type { KubeObject } from './fake-apiserver.ts';
 
@@ -9,6 +10,7 @@ export const R = {
   endpoint: 'mcpremoteendpoints.toolhive.stacklok.dev',
   group: 'mcpgroups.toolhive.stacklok.dev',
   authConfig: 'mcpexternalauthconfigs.toolhive.stacklok.dev',
+  toolConfig: 'mcptoolconfigs.toolhive.stacklok.dev',
   configMap: 'configmaps',
   secret: 'secrets',
   deployment: 'deployments.apps',
@@ -131,7 +133,9 @@ export function endpointValidation(
   old: KubeObject | undefined,
 ): string | undefined {
   if (resource !== R.endpoint) return undefined;
-  const spec = (next.spec ?? {}) as { type?: string; proxyConfig?: unknown };
+  const spec = (next.spec ?? {}) as { type?: string; proxyConfig?: unknown; remoteURL?: unknown };
+  if (typeof spec.remoteURL === 'string' && httpUrlProblem(spec.remoteURL))
+    return `spec.remoteURL ${HTTP_URL_RULE_TEXT}`;
   const type = spec.type ?? 'proxy';
   if (type === 'proxy' && !spec.proxyConfig) return 'spec.proxyConfig is required when spec.type is proxy';
   if (type === 'direct' && spec.proxyConfig) return 'spec.proxyConfig must not be set when spec.type is direct';

@@ -160,7 +160,8 @@ describe('mcpre probe', () => {
   it('refuses bad input before connecting, with exit code 2', async () => {
     const s = await start();
     for (const [args, message] of [
-      [['not a url'], /is not a URL/],
+      [['not a url'], /URL "not a url" does not start with http:\/\/ or https:\/\//],
+      [['http://user:pw@127.0.0.1:9/mcp'], /carries credentials/],
       [[s.url, '--header', 'X-Bad'], /expected NAME=VALUE/],
       [[s.url, '--header', 'Transfer-Encoding=chunked'], /may not be set by configuration/],
       [[s.url, '--call', 'echo', '--args', '{nope'], /--args is not valid JSON/],

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type LoadedCrd, loadCrds, type SchemaNode, walkSchema } from '../../../scripts/generate/crds.ts';
+import { httpUrlCelRule } from '../../../src/api/http-url.ts';
 import { validateStructural } from './structural-validator.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
@@ -89,7 +90,9 @@ describe('MCPRemoteEndpoint CRD (THV-0067)', () => {
   it('has the RFC enums and defaults', () => {
     expect(nodeAt('MCPRemoteEndpoint', 'spec.type')).toMatchObject({ enum: ['proxy', 'direct'], default: 'proxy' });
     expect(nodeAt('MCPRemoteEndpoint', 'spec.transport')?.enum).toEqual(['streamable-http', 'sse']);
-    expect(nodeAt('MCPRemoteEndpoint', 'spec.remoteURL')?.pattern).toBe('^https?://');
+    expect(nodeAt('MCPRemoteEndpoint', 'spec.remoteURL')?.['x-kubernetes-validations']?.[0]?.rule).toBe(
+      httpUrlCelRule(),
+    );
     expect(nodeAt('MCPRemoteEndpoint', 'spec.proxyConfig.proxyPort')?.default).toBe(8080);
     expect(nodeAt('MCPRemoteEndpoint', 'spec.proxyConfig.sessionAffinity')).toMatchObject({
       enum: ['ClientIP', 'None'],

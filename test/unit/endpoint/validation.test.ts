@@ -6,6 +6,7 @@ import {
   configMap,
   directEndpoint,
   group,
+  NS,
   proxyEndpoint,
   secretKeys,
   selfSignedPem,
@@ -58,6 +59,29 @@ describe('validateEndpoint: direct mode, the RFC steps', () => {
     );
     expect(cond(found, 'AuthConfigValid')).toMatchObject({ status: 'True', reason: 'AuthConfigFound' });
     expect(found.valid).toBe(true);
+  });
+
+  it('ToolConfigValid: a missing MCPToolConfig makes the endpoint invalid, a present one does not', () => {
+    const without = validateEndpoint(snapshotOf(directEndpoint()));
+    expect(cond(without, 'ToolConfigValid')).toBeUndefined();
+    const ref = directEndpoint({ toolConfigRef: { name: 'read-only' } });
+    const missing = validateEndpoint(snapshotOf(ref));
+    expect(missing.valid).toBe(false);
+    expect(cond(missing, 'ToolConfigValid')).toMatchObject({ status: 'False', reason: 'ToolConfigNotFound' });
+    expect(cond(missing, 'ToolConfigValid')?.message).toContain('MCPToolConfig "read-only" (spec.toolConfigRef)');
+    expect(cond(missing, 'ConfigurationValid')).toMatchObject({ status: 'False', reason: 'ToolConfigNotFound' });
+    const found = validateEndpoint(
+      snapshotOf(ref, {
+        toolConfig: {
+          apiVersion: 'toolhive.stacklok.dev/v1alpha1',
+          kind: 'MCPToolConfig',
+          metadata: { name: 'read-only', namespace: NS },
+          spec: { toolsFilter: ['search'] },
+        },
+      }),
+    );
+    expect(found.valid).toBe(true);
+    expect(cond(found, 'ToolConfigValid')).toMatchObject({ status: 'True', reason: 'ToolConfigFound' });
   });
 
   it.each(['embeddedAuthServer', 'awsSts'] as const)(
@@ -150,11 +174,11 @@ describe('validateEndpoint: direct mode, the RFC steps', () => {
   });
 });
 
-describe('checkRemoteURL: what slips past ^https?://', () => {
+describe('checkRemoteURL: the shared URL rule, for objects stored under an older CRD', () => {
   it.each([
-    ['https://', 'not a valid URL'],
-    ['http://exa mple.com/mcp', 'not a valid URL'],
-    ['https://host:99999/mcp', 'not a valid URL'],
+    ['https://', 'has no host'],
+    ['http://exa mple.com/mcp', 'contains whitespace'],
+    ['https://host:99999/mcp', '"99999" as its port'],
     ['https://user:pw@host/mcp', 'carries credentials'],
   ])('%s is RemoteURLInvalid (%s)', (url, words) => {
     const f = checkRemoteURL(url);

@@ -95,7 +95,7 @@ lease: { name: x, durationSeconds: 10, renewDeadlineSeconds: 10 }
     const message = (error as Error).message;
     for (const expected of [
       'backends[0].name: must be a lowercase DNS label',
-      'backends[0].url: must be an http:// or https:// URL',
+      'backends[0].url (backend "Bad_Name"): the URL "ftp://example.com" does not start with http:// or https://',
       'backends[0].headers.Bad Header: not a valid HTTP header name',
       'backends[0].headers.Host: this header is set by the gateway itself',
       'backends[0].headerEnvVars.X-Key: not a valid environment variable name',

@@ -225,4 +225,85 @@ describe('groupBackends', () => {
     );
     expect(desired[0]?.tools).toEqual({ filter: ['search'], overrides: { search: { name: 'find' } } });
   });
+
+  it('leaves out, one by one, endpoints whose URL breaks the shared rule (stored under an older CRD)', () => {
+    const hostile = [
+      'http://',
+      'https://',
+      'http://a b/',
+      'http://[::1',
+      'http://:80/',
+      'http://a:99999/',
+      'https://%/',
+    ];
+    const desired = groupBackends(
+      snapshot({
+        endpoints: [
+          ...hostile.map((url, i) => endpoint(`bad-${i}`, { remoteURL: url })),
+          endpoint('creds', { remoteURL: 'https://user:hunter2@mcp.example/mcp' }),
+          endpoint('proxied', { type: 'proxy' }, { url: 'http://proxied.tools.svc:99999' }),
+          endpoint('sts', { externalAuthConfigRef: { name: 'sts' } }),
+          endpoint('good', {}),
+        ],
+        auth: [
+          {
+            metadata: { name: 'sts', namespace: ns },
+            spec: { type: 'tokenExchange', tokenExchange: { tokenUrl: 'https://sts.example:0/token', audience: 'a' } },
+          } as ExternalAuthConfig,
+        ],
+      }),
+      none,
+    );
+    const why = reasons(desired);
+    for (const [i, url] of hostile.entries()) expect(why[`bad-${i}`]).toMatch(`spec.remoteURL ${JSON.stringify(url)}`);
+    expect(why.creds).toContain('carries credentials');
+    expect(why.creds).not.toContain('hunter2');
+    expect(why.proxied).toContain('status.url "http://proxied.tools.svc:99999" has "99999" as its port');
+    expect(why.sts).toContain('MCPExternalAuthConfig sts: tokenExchange.tokenUrl "https://sts.example:0/token"');
+    expect(why.good).toBe('ok');
+  });
+
+  it("follows the operator's Failed verdict on the current generation only", () => {
+    const failed = (observedGeneration: number): Endpoint['status'] => ({
+      phase: 'Failed',
+      observedGeneration,
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'ToolConfigNotFound',
+          message: 'MCPToolConfig "t" does not exist',
+          lastTransitionTime: '2026-01-01T00:00:00Z',
+        },
+      ],
+    });
+    const at = (generation: number, status: Endpoint['status']) => {
+      const e = endpoint('judged', {}, status);
+      return { ...e, metadata: { ...e.metadata, generation } };
+    };
+    const current = groupBackends(snapshot({ endpoints: [at(3, failed(3))] }), none);
+    expect(reasons(current).judged).toBe(
+      'the operator marked this endpoint Failed (ToolConfigNotFound: MCPToolConfig "t" does not exist)',
+    );
+    // A verdict on an older spec says nothing about the current one.
+    const stale = groupBackends(snapshot({ endpoints: [at(4, failed(3))] }), none);
+    expect(reasons(stale).judged).toBe('ok');
+  });
+
+  it('turns anything an endpoint holds that cannot be read into that endpoint being left out', () => {
+    const odd = endpoint('odd', {
+      headerForward: { addPlaintextHeaders: null as unknown as Record<string, string> },
+      externalAuthConfigRef: { name: 'a' },
+    });
+    const desired = groupBackends(
+      snapshot({
+        endpoints: [odd, endpoint('fine', {})],
+        // An auth config whose spec is missing entirely: reading its type throws.
+        auth: [{ metadata: { name: 'a', namespace: ns } } as unknown as ExternalAuthConfig],
+      }),
+      none,
+    );
+    expect(reasons(desired).odd).toMatch(/^cannot be read: /);
+    expect(reasons(desired).fine).toBe('ok');
+  });
 });

@@ -7,6 +7,7 @@ import type { Backend } from '../../../src/runtime/gateway/backend.ts';
 import type { BackendSetup } from '../../../src/runtime/gateway/backend-setup.ts';
 import { RequestError } from '../../../src/runtime/gateway/forward-errors.ts';
 import { PerClientBackend } from '../../../src/runtime/gateway/per-client-backend.ts';
+import { FakeBackend } from './fake-backend.ts';
 
 const setup: BackendSetup = {
   info: { name: 'te', url: 'http://127.0.0.1:9/mcp', type: 'direct', authMethod: 'tokenExchange' },
@@ -37,6 +38,21 @@ describe('per-client backend', () => {
     // Ready with nothing to list until a client comes, so it never holds the gateway's readiness hostage.
     expect(backend.state).toBe('ready');
     expect(backend.lists.tools).toEqual([]);
+    await backend.close();
+  });
+
+  it("a client's session whose start rejects fails that client's calls, not the process", async () => {
+    const backend = new PerClientBackend(setup, pino({ level: 'silent' }), (s) => {
+      const session = new FakeBackend(s.info.name);
+      session.start = async () => {
+        throw new Error('backend URL refused');
+      };
+      return session;
+    });
+    // open() starts the session without waiting: an unhandled rejection here would fail the run.
+    backend.open({ subject: 'alice', token: 't' });
+    const call = backend.request('tools/list', {}, { identity: { subject: 'alice', token: 't' } });
+    await expect(call).rejects.toThrow('backend URL refused');
     await backend.close();
   });
 });

@@ -42,8 +42,12 @@ describe('input errors (exit 1 in the CLI): all or nothing', () => {
       'document 2 (MCPServerEntry/ns/e1): cannot convert: spec.remoteUrl (or spec.remoteURL) is missing; MCPRemoteEndpoint requires the remote URL',
     );
     expect(failure(entry('  remoteUrl: ftp://r.example.com\n  transport: sse\n'))).toContain(
-      'spec.remoteUrl "ftp://r.example.com" is not an http:// or https:// URL',
+      'spec.remoteUrl "ftp://r.example.com" does not start with http:// or https://',
     );
+    // The CRD's URL rule, and the password never repeated.
+    const creds = failure(entry('  remoteUrl: https://me:hunter2@r.example.com/mcp\n  transport: sse\n'));
+    expect(creds).toContain('spec.remoteUrl "https://***@r.example.com/mcp" carries credentials');
+    expect(creds).not.toContain('hunter2');
   });
 
   it('refuses a transport MCPRemoteEndpoint cannot speak, a missing name, and a missing spec', () => {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { httpUrlCelRule } from '../../../src/api/http-url.ts';
 import { type Shape, SPEC_SHAPE } from '../../../src/api/migrate/target-shape.ts';
 import { REPO_ROOT } from '../../support/control-plane.ts';
 
@@ -20,6 +21,7 @@ interface SchemaNode {
   maximum?: number;
   pattern?: string;
   default?: unknown;
+  'x-kubernetes-validations'?: Array<{ rule: string }>;
 }
 
 function endpointSpecSchema(): SchemaNode {
@@ -59,6 +61,11 @@ function compare(shape: Shape, node: SchemaNode, path: string): string[] {
       if ((shape.enum ?? []).join(',') !== (node.enum ?? []).join(',')) diffs.push(`${path}: enum differs`);
       if (shape.minLength !== node.minLength) diffs.push(`${path}: minLength ${shape.minLength} vs ${node.minLength}`);
       if (shape.pattern?.source.replaceAll('\\/', '/') !== node.pattern) diffs.push(`${path}: pattern differs`);
+      {
+        const crdRule = node['x-kubernetes-validations']?.find((r) => r.rule.includes('isURL('))?.rule;
+        const wanted = shape.url ? httpUrlCelRule({ optional: shape.url === 'optional' }) : undefined;
+        if (crdRule !== wanted) diffs.push(`${path}: URL rule differs`);
+      }
       return diffs;
     case 'integer':
       if (node.type !== 'integer') diffs.push(`${path}: descriptor integer, CRD ${node.type}`);

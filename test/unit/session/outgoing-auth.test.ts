@@ -216,7 +216,7 @@ describe('tokenExchange (RFC 8693)', () => {
   it('rejects bad configuration up front', () => {
     expect(() =>
       createTokenExchange({ tokenUrl: 'ftp://x', audience: 'a' }, { http, clock: fakeClock(), log }),
-    ).toThrow(/must be http\(s\)/);
+    ).toThrow(/tokenUrl "ftp:\/\/x" does not start with http:\/\/ or https:\/\//);
     expect(() =>
       createTokenExchange({ tokenUrl: 'http://x', audience: '' }, { http, clock: fakeClock(), log }),
     ).toThrow(/audience is required/);

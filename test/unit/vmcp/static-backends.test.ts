@@ -209,4 +209,21 @@ describe('staticBackends', () => {
       ['new', true],
     ]);
   });
+
+  it("leaves out, with the URL rule's reason, endpoints whose URLs an older CRD admitted", () => {
+    const out = staticBackends(
+      snapshot(vmcp('gw'), [
+        direct('spaced', { remoteURL: 'http://a b/' }, 'http://a b/'),
+        direct('creds', { remoteURL: 'https://u:hunter2@x.example.com/' }, 'https://u:hunter2@x.example.com/'),
+        proxy('bad-status', 'http://[::1'),
+        direct('fine'),
+      ]),
+    );
+    expect(out.included.map((b) => b.endpoint)).toEqual(['fine']);
+    const why = Object.fromEntries(out.skipped.map((s) => [s.endpoint, s.reason]));
+    expect(why.spaced).toContain('contains whitespace');
+    expect(why.creds).toContain('carries credentials');
+    expect(why.creds).not.toContain('hunter2');
+    expect(why['bad-status']).toContain('status.url "http://[::1"');
+  });
 });

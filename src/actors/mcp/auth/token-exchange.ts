@@ -7,6 +7,7 @@
 // client secret and every token obtained (all registered with the exchange's redactor as they are sent or received).
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
+import { checkHttpUrl } from '../../../api/http-url.ts';
 import { authError, configError, isRetryableStatus, networkError } from '../errors.ts';
 import { validateHeaderName } from '../headers.ts';
 import { readCappedText } from '../http/body.ts';
@@ -233,17 +234,9 @@ export function createTokenExchange(config: TokenExchangeConfig, deps: TokenExch
 }
 
 function parseTokenUrl(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw configError(`tokenExchange: tokenUrl ${JSON.stringify(raw)} is not a URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw configError(`tokenExchange: tokenUrl must be http(s), got ${url.protocol}`);
-  }
-  if (url.username || url.password) throw configError('tokenExchange: tokenUrl must not embed credentials');
-  return url;
+  const result = checkHttpUrl(raw);
+  if (!result.ok) throw configError(`tokenExchange: tokenUrl ${result.problem}`);
+  return result.url;
 }
 
 /** The payload of a JWT (no signature check: the token came from our STS over TLS; we only read its audience). */

@@ -59,7 +59,20 @@ export function startDynamicDiscovery(opts: DynamicDiscoveryOptions): DynamicDis
   const toolConfigs = reflector<ToolConfigObject>(toolConfigResource);
   const all = [endpoints, authConfigs, secrets, configMaps, toolConfigs];
 
+  // Never rejects: a recompute that fails is logged and the next change tries again; the chain of recomputes and the
+  // process outlive any one bad object.
   async function recompute(): Promise<void> {
+    try {
+      await applyGroup();
+    } catch (err) {
+      logger.error(
+        { err: err instanceof Error ? err.message : String(err), group: opts.group, component: 'discovery' },
+        'applying the group backends failed; the next change retries',
+      );
+    }
+  }
+
+  async function applyGroup(): Promise<void> {
     const desired = groupBackends(
       {
         group: opts.group,

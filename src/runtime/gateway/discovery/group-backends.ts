@@ -1,13 +1,16 @@
 // Dynamic discovery as a pure function: the MCPRemoteEndpoints of one MCPGroup, with the auth configs, Secrets,
 // ConfigMaps and tool configs they reference, become the gateway's desired backends (a tokenExchange one with one
 // backend session per client). `type: direct` uses spec.remoteURL; `type: proxy` uses status.url, and an empty
-// status.url means "not yet available": a proxy backend the gateway already serves is kept as it was, never removed. Anything that cannot be resolved exactly (a missing
-// Secret, an auth type the gateway cannot apply, a CA bundle that is not PEM) leaves that backend out with a reason.
+// status.url means "not yet available": a proxy backend the gateway already serves is kept as it was, never removed.
+// Anything that cannot be resolved exactly (a URL outside the shared rule, a missing Secret, an auth type the gateway
+// cannot apply, a CA bundle that is not PEM) leaves that backend out with a reason, and so does an endpoint the
+// operator marked Failed for its current generation.
 
 import { createHash } from 'node:crypto';
 import type { ConfigMap, Endpoint, ExternalAuthConfig, KubeObject } from '../../../api/endpoint-model.ts';
 import { headerNameProblem } from '../../../api/gateway-config.ts';
 import type { MCPToolConfigSpec } from '../../../api/generated/index.ts';
+import { httpUrlProblem } from '../../../api/http-url.ts';
 import { proxyMcpUrl } from '../../../api/proxy-url.ts';
 import type { OutgoingAuthMethod } from '../backend.ts';
 import type { DesiredBackend } from '../backend-set.ts';
@@ -47,17 +50,53 @@ export function groupBackends(
     .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
   for (const endpoint of endpoints) {
     const name = endpoint.metadata.name;
-    const type = endpoint.spec.type ?? 'proxy';
-    const url = type === 'direct' ? endpoint.spec.remoteURL : endpoint.status?.url;
-    if (!url) {
-      const kept = previous.get(name);
-      if (kept?.result.ok) desired.push(kept);
-      else desired.push(leftOut(name, type, 'the proxy is not available yet (status.url is empty)'));
-      continue;
+    const type = endpoint.spec.type === 'direct' ? 'direct' : 'proxy';
+    // One endpoint, however malformed (objects stored under an older CRD keep whatever it admitted), can only ever
+    // leave itself out: nothing it holds may stop the others from being served.
+    try {
+      desired.push(desiredBackend(snapshot, endpoint, type, previous));
+    } catch (err) {
+      desired.push(leftOut(name, type, `cannot be read: ${err instanceof Error ? err.message : String(err)}`));
     }
-    desired.push(resolveEndpoint(snapshot, endpoint, type, type === 'direct' ? url : proxyMcpUrl(url)));
   }
   return desired;
+}
+
+function desiredBackend(
+  snapshot: GroupSnapshot,
+  endpoint: Endpoint,
+  type: 'direct' | 'proxy',
+  previous: ReadonlyMap<string, DesiredBackend>,
+): DesiredBackend {
+  const name = endpoint.metadata.name;
+  const refused = operatorRefusal(endpoint);
+  if (refused) return leftOut(name, type, refused);
+  if (type === 'direct') {
+    const problem = httpUrlProblem(String(endpoint.spec.remoteURL ?? ''));
+    if (problem) return leftOut(name, type, `spec.remoteURL ${problem}`);
+    return resolveEndpoint(snapshot, endpoint, type, endpoint.spec.remoteURL);
+  }
+  const statusUrl = endpoint.status?.url;
+  if (!statusUrl) {
+    const kept = previous.get(name);
+    return kept?.result.ok ? kept : leftOut(name, type, 'the proxy is not available yet (status.url is empty)');
+  }
+  const problem = httpUrlProblem(statusUrl);
+  if (problem) return leftOut(name, type, `status.url ${problem}`);
+  return resolveEndpoint(snapshot, endpoint, type, proxyMcpUrl(statusUrl));
+}
+
+/**
+ * The operator's verdict, when it has judged the current spec and marked the endpoint Failed (an invalid spec or
+ * reference, a proxy that cannot be provisioned): the gateway leaves it out with the operator's reason rather than
+ * second-guess it. A verdict on an older generation is ignored; the gateway's own checks apply until the operator
+ * catches up.
+ */
+function operatorRefusal(endpoint: Endpoint): string | undefined {
+  const status = endpoint.status;
+  if (status?.phase !== 'Failed' || status.observedGeneration !== endpoint.metadata.generation) return undefined;
+  const ready = status.conditions?.find((c) => c.type === 'Ready' && c.status === 'False');
+  return `the operator marked this endpoint Failed${ready ? ` (${ready.reason}: ${ready.message})` : ''}`;
 }
 
 function leftOut(name: string, type: 'direct' | 'proxy', reason: string): DesiredBackend {
@@ -72,7 +111,6 @@ function resolveEndpoint(
 ): DesiredBackend {
   const name = endpoint.metadata.name;
   const fail = (reason: string) => leftOut(name, type, reason);
-  if (!/^https?:\/\//.test(url)) return fail(`URL ${JSON.stringify(url)} is not http(s)`);
 
   const headers: Array<[string, string]> = [];
   const add = (header: string, value: string, source: string): string | undefined => {
@@ -130,6 +168,8 @@ function resolveEndpoint(
             `MCPExternalAuthConfig ${authRef}: tokenExchange.subjectProviderName (an upstream provider's token as the subject) is not supported by the gateway; leave it empty to exchange the client's validated token`,
           );
         }
+        const tokenUrlProblem = httpUrlProblem(String(cfg.tokenUrl ?? ''));
+        if (tokenUrlProblem) return fail(`MCPExternalAuthConfig ${authRef}: tokenExchange.tokenUrl ${tokenUrlProblem}`);
         const { clientSecretRef, subjectProviderName: _none, ...exchange } = cfg;
         let clientSecret: string | undefined;
         if (clientSecretRef) {
