@@ -5,6 +5,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Agent, request } from 'undici';
 import { type KubeApi, KubeApiError, type KubeRequest } from '../../actors/kube/kube-api.ts';
+import { LineDecoder } from './line-decoder.ts';
 
 export interface WatchEvent<T = unknown> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -163,16 +164,14 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
           const text = await res.body.text();
           throw toError('WATCH', path, res.statusCode, text, res.headers['retry-after']);
         }
-        let buffered = '';
+        // An unfinished last line is an event cut off by the end of the stream; the next watch resumes from the
+        // last resourceVersion delivered, so it is dropped, not guessed at.
+        const lines = new LineDecoder();
         for await (const chunk of res.body) {
           arm();
-          buffered += chunk.toString();
-          let nl = buffered.indexOf('\n');
-          while (nl >= 0) {
-            const line = buffered.slice(0, nl).trim();
-            buffered = buffered.slice(nl + 1);
+          for (const raw of lines.push(chunk)) {
+            const line = raw.trim();
             if (line) onEvent(JSON.parse(line) as WatchEvent);
-            nl = buffered.indexOf('\n');
           }
         }
       } catch (err) {
