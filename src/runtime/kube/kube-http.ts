@@ -54,9 +54,14 @@ export interface KubeConnectionEvent {
   type: 'disconnect' | 'connection-error' | 'client-error';
   server: string;
   error: string;
-  /** undici's error code: UND_ERR_INFO for an orderly close (an idle connection's timeout, a GOAWAY). */
+  /**
+   * undici's error code: UND_ERR_INFO for an orderly close (an idle connection's timeout, a GOAWAY), UND_ERR_DESTROYED
+   * when close() ends it.
+   */
   code?: string;
 }
+
+const ORDERLY_CLOSE = new Set(['UND_ERR_INFO', 'UND_ERR_DESTROYED']);
 
 /** Connection events as log lines: an orderly close at debug, a lost or refused connection at warn. */
 export function logConnectionEvents(log: {
@@ -65,7 +70,8 @@ export function logConnectionEvents(log: {
 }): (event: KubeConnectionEvent) => void {
   return (e) => {
     const fields = { server: e.server, err: e.error, ...(e.code ? { code: e.code } : {}) };
-    if (e.type === 'disconnect' && e.code === 'UND_ERR_INFO') log.debug(fields, 'Kubernetes API connection closed');
+    if (e.type === 'disconnect' && ORDERLY_CLOSE.has(e.code ?? ''))
+      log.debug(fields, 'Kubernetes API connection closed');
     else if (e.type === 'disconnect') log.warn(fields, 'Kubernetes API connection lost');
     else if (e.type === 'connection-error') log.warn(fields, 'cannot connect to the Kubernetes API');
     else log.warn(fields, 'Kubernetes API client error');

@@ -7,7 +7,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError } from '../../../src/actors/kube/kube-api.ts';
 import { makeControlPlaneCerts } from '../../../src/runtime/control-plane/certs.ts';
-import { createKubeHttp, type KubeConnectionEvent, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
+import {
+  createKubeHttp,
+  type KubeConnectionEvent,
+  type KubeHttp,
+  logConnectionEvents,
+} from '../../../src/runtime/kube/kube-http.ts';
 import { eventually } from '../../support/eventually.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../fixtures/kube/h2-api-server.ts');
@@ -136,5 +141,26 @@ describe('KubeHttp and an API server that hangs or restarts', () => {
     const again = await openWatch();
     again.stop.abort();
     expect(await again.ended).toBe('ended');
+  });
+});
+
+describe('logConnectionEvents', () => {
+  it('logs an orderly close at debug and a lost or refused connection at warn', () => {
+    const lines: string[] = [];
+    const log = logConnectionEvents({
+      debug: (f, msg) => lines.push(`debug ${msg} ${(f as { code?: string }).code}`),
+      warn: (f, msg) => lines.push(`warn ${msg} ${(f as { code?: string }).code}`),
+    });
+    const server = 'https://127.0.0.1:6443';
+    log({ type: 'disconnect', server, error: 'socket idle timeout', code: 'UND_ERR_INFO' });
+    log({ type: 'disconnect', server, error: 'The client is destroyed', code: 'UND_ERR_DESTROYED' });
+    log({ type: 'disconnect', server, error: 'HTTP/2: connection unresponsive', code: 'UND_ERR_SOCKET' });
+    log({ type: 'connection-error', server, error: 'connect ECONNREFUSED', code: 'ECONNREFUSED' });
+    expect(lines).toEqual([
+      'debug Kubernetes API connection closed UND_ERR_INFO',
+      'debug Kubernetes API connection closed UND_ERR_DESTROYED',
+      'warn Kubernetes API connection lost UND_ERR_SOCKET',
+      'warn cannot connect to the Kubernetes API ECONNREFUSED',
+    ]);
   });
 });
