@@ -85,6 +85,7 @@ describe('the operator and an API server in trouble', () => {
 
     await endpointIn(ns, 'after');
     await waitForEndpoint(env, ns, 'after', 'Ready', isReady, 60_000);
+    await op.stop(2000);
   });
 
   it('`mcpre operator` reconnects after a restart of the API server and reconciles a change made after it', async () => {
@@ -145,6 +146,7 @@ describe('the operator and an API server in trouble', () => {
       stringData: { 'api-key': 'k' },
     });
     await waitForEndpoint(env, ns, 'keyed', 'Ready once its Secret exists', isReady, 30_000);
+    await op.stop(2000);
   });
 });
 
