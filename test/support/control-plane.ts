@@ -11,6 +11,7 @@ export interface ControlPlane {
   kubeconfig: string;
   kc: KubeConfig;
   server: string;
+  /** Also restarts, freezes and thaws kube-apiserver, and compacts etcd, for tests of the clients' recovery. */
   running: RunningControlPlane;
   /** Creates a fresh namespace and returns its name. */
   namespace(prefix?: string): Promise<string>;
@@ -19,9 +20,11 @@ export interface ControlPlane {
 
 let counter = 0;
 
-export async function startControlPlane(opts: { crdDirs?: string[] } = {}): Promise<ControlPlane> {
+export async function startControlPlane(
+  opts: { crdDirs?: string[]; apiServerArgs?: string[] } = {},
+): Promise<ControlPlane> {
   const crdDirs = (opts.crdDirs ?? ['crds']).map((d) => join(REPO_ROOT, d));
-  const running = await start({ crdDirs });
+  const running = await start({ crdDirs, apiServerArgs: opts.apiServerArgs });
   const kc = new KubeConfig();
   kc.loadFromString(running.kubeconfig);
   return {

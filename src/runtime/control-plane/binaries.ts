@@ -51,8 +51,10 @@ export async function ensureControlPlaneBinaries(): Promise<ControlPlaneBinaries
   const dir = await new Promise<string>((resolve, reject) => {
     const child = spawn('bash', [SETUP_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
+    // A streaming decoder: the printed path may hold multi-byte characters cut between two chunks.
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      out += d;
     });
     child.on('error', reject);
     child.on('exit', (code) => {

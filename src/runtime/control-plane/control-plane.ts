@@ -22,6 +22,8 @@ export interface ControlPlaneOptions {
   startTimeoutMs?: number;
   /** Write an audit log of every request (level Metadata) to `<dir>/audit.log`: who did which verb on what. */
   audit?: boolean;
+  /** More kube-apiserver flags (a test's own settings, e.g. `--watch-cache=false`). */
+  apiServerArgs?: string[];
 }
 
 export interface RunningControlPlane {
@@ -37,6 +39,20 @@ export interface RunningControlPlane {
   auditLogPath?: string;
   /** A kubeconfig for another user, authenticated by a client certificate and subject to RBAC. */
   userKubeconfig(user: string, groups?: string[]): Promise<string>;
+  /**
+   * Stops kube-apiserver (SIGTERM: a graceful shutdown; SIGKILL: a crash) and starts it again on the same port,
+   * certificates and etcd, resolving once it is ready; clients reconnect to the same address.
+   */
+  restartApiServer(opts?: { signal?: 'SIGTERM' | 'SIGKILL' }): Promise<void>;
+  /** SIGSTOP to kube-apiserver: connections stay open and nothing answers, like a hung or overloaded server. */
+  freezeApiServer(): Promise<void>;
+  /** SIGCONT: the frozen kube-apiserver carries on with the connections it has. */
+  thawApiServer(): Promise<void>;
+  /**
+   * Compacts etcd's history up to its current revision and returns that revision: a watch resuming from an older
+   * resourceVersion that etcd must serve gets 410 Gone.
+   */
+  compactEtcd(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -101,7 +117,8 @@ async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinari
     for (const [name, content] of Object.entries(files)) await writeFile(join(certDir, name), content, { mode: 0o600 });
 
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserver = startSupervised({
+    // Kept to start the same kube-apiserver again (restartApiServer).
+    const apiServerSpec = {
       name: 'kube-apiserver',
       command: binaries.kubeApiserver,
       args: [
@@ -129,30 +146,19 @@ async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinari
               '--audit-log-mode=blocking',
             ]
           : []),
+        ...(opts.apiServerArgs ?? []),
       ],
       logFile: join(dir, 'kube-apiserver.log'),
       cleanupDirs: [dir],
-    });
+    };
+    let apiserver = startSupervised(apiServerSpec);
     procs.push(apiserver);
     const admin = adminClient(server, {
       ca: certs.servingCa.certPem,
       cert: certs.admin.certPem,
       key: certs.admin.keyPem,
     });
-    const earlyExit = apiserver.exited.then((code) => {
-      throw new Error(`kube-apiserver exited with code ${code} during start`);
-    });
-    earlyExit.catch(() => {});
-    await Promise.race([
-      earlyExit,
-      pollUntil('kube-apiserver /readyz', async () => (await admin.request('GET', '/readyz')).status === 200, {
-        timeoutMs,
-        intervalMs: 100,
-        onTimeout: () => tail(apiserver.logFile),
-      }),
-    ]).catch(async (err: Error) => {
-      throw new Error(`${err.message}\n${await tail(apiserver.logFile)}`);
-    });
+    await apiServerReady(apiserver, admin, timeoutMs);
     // The system-namespaces controller creates `default` shortly after readiness.
     await pollUntil(
       'the default namespace',
@@ -178,6 +184,26 @@ async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinari
         const pair = await certs.issueClient(user, groups);
         return adminKubeconfig(server, certs.servingCa.certPem, pair.certPem, pair.keyPem, user);
       },
+      async restartApiServer(restart = {}) {
+        await apiserver.stop(20_000, { signal: restart.signal ?? 'SIGTERM', keepFiles: true });
+        // The port was free a moment ago, but anything on the machine may take it meanwhile (an outgoing
+        // connection's local port, say): a start that cannot bind is retried, a few times.
+        for (let attempt = 1; ; attempt++) {
+          const next = startSupervised(apiServerSpec);
+          procs[procs.indexOf(apiserver)] = next;
+          apiserver = next;
+          try {
+            await apiServerReady(next, admin, timeoutMs);
+            return;
+          } catch (err) {
+            await next.stop(5000, { keepFiles: true });
+            if (attempt >= 3 || !/address already in use/i.test(String(err))) throw err;
+          }
+        }
+      },
+      freezeApiServer: () => apiserver.freeze(),
+      thawApiServer: () => apiserver.thaw(),
+      compactEtcd: () => compactEtcd(`http://127.0.0.1:${clientPort}`),
       stop() {
         stopped ??= (async () => {
           await admin.close();
@@ -190,6 +216,42 @@ async function startOnce(opts: ControlPlaneOptions, binaries: ControlPlaneBinari
     await stopAll();
     throw err;
   }
+}
+
+async function apiServerReady(proc: SupervisedProcess, admin: AdminClient, timeoutMs: number): Promise<void> {
+  const earlyExit = proc.exited.then((code) => {
+    throw new Error(`kube-apiserver exited with code ${code} during start`);
+  });
+  earlyExit.catch(() => {});
+  await Promise.race([
+    earlyExit,
+    pollUntil('kube-apiserver /readyz', async () => (await admin.request('GET', '/readyz')).status === 200, {
+      timeoutMs,
+      intervalMs: 100,
+      onTimeout: () => tail(proc.logFile),
+    }),
+  ]).catch(async (err: Error) => {
+    throw new Error(`${err.message}\n${await tail(proc.logFile)}`);
+  });
+}
+
+/** Compacts etcd's history up to its current revision (through etcd's JSON gateway) and returns the revision. */
+async function compactEtcd(etcd: string): Promise<number> {
+  const call = async (path: string, body: unknown) => {
+    const res = await fetch(`${etcd}${path}`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) throw new Error(`etcd ${path}: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as { header?: { revision?: string } };
+  };
+  // Any range answers with the current revision in its header.
+  const head = await call('/v3/kv/range', { key: Buffer.from('/').toString('base64'), limit: 1 });
+  const revision = Number(head.header?.revision);
+  if (!Number.isSafeInteger(revision) || revision < 1) throw new Error('etcd did not report its revision');
+  await call('/v3/kv/compaction', { revision: String(revision), physical: true });
+  return revision;
 }
 
 /** Starts the control plane, retrying a few times because a free port can be taken between probe and bind. */

@@ -2,9 +2,16 @@
 // Agent for every request (KubeConfig.applySecurityAuthentication -> createDispatcher), so every call pays a fresh
 // TLS handshake; here credentials come from the same KubeConfig (in-cluster token files included) but connections are
 // reused. Also serves watches: newline-delimited JSON, no body timeout, an inactivity watchdog instead.
+//
+// An unreachable, hung or restarted API server is an error of the calls in flight, never of the process: every
+// failure reaches the caller as a rejected KubeApiError, and the pool's own connection events (a connection that
+// stopped answering PINGs, a refused reconnect) are reported to `onConnectionEvent` instead of going unheard.
+
+import type { EventEmitter } from 'node:events';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Agent, request } from 'undici';
+import { Client, Pool, request } from 'undici';
 import { type KubeApi, KubeApiError, type KubeRequest } from '../../actors/kube/kube-api.ts';
+import { LineDecoder } from './line-decoder.ts';
 
 export interface WatchEvent<T = unknown> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -32,12 +39,49 @@ export interface KubeHttpOptions {
   timeoutMs?: number;
   /** How long credentials (token files, client certificates) are reused before being re-read. */
   credentialTtlMs?: number;
+  /**
+   * HTTP/2 PING interval. A PING still unanswered at the next one drops the connection (a hung API server behind an
+   * open socket), failing its calls so that they are retried on a new one.
+   */
+  pingIntervalMs?: number;
+  /** TCP connect plus TLS handshake limit: a frozen server still accepts TCP connections but never completes TLS. */
+  connectTimeoutMs?: number;
+  /** Told when a connection to the API server is lost or cannot be made (for a log line); default: ignored. */
+  onConnectionEvent?: (event: KubeConnectionEvent) => void;
+}
+
+export interface KubeConnectionEvent {
+  type: 'disconnect' | 'connection-error' | 'client-error';
+  server: string;
+  error: string;
+  /**
+   * undici's error code: UND_ERR_INFO for an orderly close (an idle connection's timeout, a GOAWAY), UND_ERR_DESTROYED
+   * when close() ends it.
+   */
+  code?: string;
+}
+
+const ORDERLY_CLOSE = new Set(['UND_ERR_INFO', 'UND_ERR_DESTROYED']);
+
+/** Connection events as log lines: an orderly close at debug, a lost or refused connection at warn. */
+export function logConnectionEvents(log: {
+  debug(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+}): (event: KubeConnectionEvent) => void {
+  return (e) => {
+    const fields = { server: e.server, err: e.error, ...(e.code ? { code: e.code } : {}) };
+    if (e.type === 'disconnect' && ORDERLY_CLOSE.has(e.code ?? ''))
+      log.debug(fields, 'Kubernetes API connection closed');
+    else if (e.type === 'disconnect') log.warn(fields, 'Kubernetes API connection lost');
+    else if (e.type === 'connection-error') log.warn(fields, 'cannot connect to the Kubernetes API');
+    else log.warn(fields, 'Kubernetes API client error');
+  };
 }
 
 interface Credentials {
   headers: Record<string, string>;
   tlsKey: string;
-  agent: Agent;
+  agent: Pool;
   readAt: number;
 }
 
@@ -48,7 +92,7 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const ttl = opts.credentialTtlMs ?? 30_000;
   let creds: Credentials | undefined;
-  const agents: Agent[] = [];
+  const agents: Pool[] = [];
   // Aborted by close(): every request and watch still in flight ends through its own awaited path (an AbortError the
   // caller handles) before the pool goes away, instead of a ClientDestroyedError surfacing on a stream nobody reads.
   const closing = new AbortController();
@@ -78,13 +122,7 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
     const tlsKey = JSON.stringify(tls);
     let agent = creds?.agent;
     if (!agent || creds?.tlsKey !== tlsKey) {
-      agent = new Agent({
-        connections: opts.connections ?? 64,
-        keepAliveTimeout: 30_000,
-        // HTTP/2 stays on (undici's default here): every informer holds a watch open, and over HTTP/1.1 the watches
-        // alone would take the whole pool and starve the writes (seen: no status write in 15 s with 10+ informers).
-        connect: { ...dropUndefined(tls), minVersion: 'TLSv1.2' },
-      });
+      agent = connectionPool(server, tls, opts);
       agents.push(agent);
     }
     creds = { headers, tlsKey, agent, readAt: Date.now() };
@@ -163,16 +201,14 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
           const text = await res.body.text();
           throw toError('WATCH', path, res.statusCode, text, res.headers['retry-after']);
         }
-        let buffered = '';
+        // An unfinished last line is an event cut off by the end of the stream; the next watch resumes from the
+        // last resourceVersion delivered, so it is dropped, not guessed at.
+        const lines = new LineDecoder();
         for await (const chunk of res.body) {
           arm();
-          buffered += chunk.toString();
-          let nl = buffered.indexOf('\n');
-          while (nl >= 0) {
-            const line = buffered.slice(0, nl).trim();
-            buffered = buffered.slice(nl + 1);
+          for (const raw of lines.push(chunk)) {
+            const line = raw.trim();
             if (line) onEvent(JSON.parse(line) as WatchEvent);
-            nl = buffered.indexOf('\n');
           }
         }
       } catch (err) {
@@ -192,6 +228,48 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
       await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
     },
   };
+}
+
+const DEFAULT_PING_INTERVAL_MS = 30_000;
+
+/**
+ * One origin, so one Pool (an Agent would only add a Pool per origin). HTTP/2 is required, not just allowed: every
+ * informer holds a watch open, and over HTTP/1.1 the watches alone would take the whole pool and starve the writes
+ * (seen: no status write in 15 s with 10+ informers); with HTTP/2 they are streams on one connection.
+ */
+function connectionPool(
+  server: string,
+  tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean; servername?: string },
+  opts: KubeHttpOptions,
+): Pool {
+  const report = (type: KubeConnectionEvent['type'], err: unknown) => {
+    const code = (err as { code?: unknown } | undefined)?.code;
+    opts.onConnectionEvent?.({
+      type,
+      server,
+      error: err instanceof Error ? err.message : String(err),
+      ...(typeof code === 'string' ? { code } : {}),
+    });
+  };
+  const pool = new Pool(server, {
+    connections: opts.connections ?? 64,
+    keepAliveTimeout: 30_000,
+    allowH2: true,
+    pingInterval: opts.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
+    connectTimeout: opts.connectTimeoutMs ?? 10_000,
+    // preferH2 offers h2 first in ALPN, so a server that honours the client's order also picks HTTP/2.
+    connect: { ...dropUndefined(tls), minVersion: 'TLSv1.2', preferH2: true },
+    // A Client emits 'error' when a request's handler fails while undici fails that request; with no listener that
+    // would end the process, so each Client gets one.
+    factory: (origin, clientOpts) => {
+      const client = new Client(origin, clientOpts as Client.Options);
+      (client as unknown as EventEmitter).on('error', (err: unknown) => report('client-error', err));
+      return client;
+    },
+  });
+  pool.on('disconnect', (_origin, _targets, err) => report('disconnect', err));
+  pool.on('connectionError', (_origin, _targets, err) => report('connection-error', err));
+  return pool;
 }
 
 function toError(method: string, path: string, code: number, text: string, retryAfter: unknown): KubeApiError {

@@ -181,13 +181,13 @@ export class Reflector<T extends KubeObject> {
     for (const key of [...this.store.keys()]) {
       if (!fresh.has(key)) {
         const old = this.store.delete(key);
-        if (old) this.opts.onChange('deleted', old, old);
+        if (old) this.notify('deleted', old, old);
       }
     }
     for (const obj of fresh.values()) {
       const old = this.store.set(obj);
-      if (!old) this.opts.onChange('added', obj, undefined);
-      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.opts.onChange('modified', obj, old);
+      if (!old) this.notify('added', obj, undefined);
+      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.notify('modified', obj, old);
     }
     this.markSynced();
     return rv;
@@ -199,10 +199,10 @@ export class Reflector<T extends KubeObject> {
     const obj = this.ingest(ev.object);
     if (ev.type === 'DELETED') {
       const old = this.store.delete(keyOf(obj));
-      this.opts.onChange('deleted', obj, old);
+      this.notify('deleted', obj, old);
     } else {
       const old = this.store.set(obj);
-      this.opts.onChange(old ? 'modified' : 'added', obj, old);
+      this.notify(old ? 'modified' : 'added', obj, old);
     }
     return obj.metadata.resourceVersion;
   }
@@ -217,9 +217,26 @@ export class Reflector<T extends KubeObject> {
     this.absent = true;
     for (const key of [...this.store.keys()]) {
       const old = this.store.delete(key);
-      if (old) this.opts.onChange('deleted', old, old);
+      if (old) this.notify('deleted', old, old);
     }
     this.markSynced();
+  }
+
+  /**
+   * Tells the handler about a change the store already holds. A handler that throws is logged and the informer goes
+   * on: thrown into the watch it would fail the watch and replay the same event forever, thrown into a relist it
+   * would drop the changes after it, and thrown from the loop's error path it would end the loop unheard.
+   */
+  private notify(type: ChangeType, obj: T, old: T | undefined): void {
+    try {
+      this.opts.onChange(type, obj, old);
+    } catch (err) {
+      this.opts.log?.('warn', 'change handler failed', {
+        resource: this.opts.resource.plural,
+        object: keyOf(obj),
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
   }
 
   private watchTimeout(): number {

@@ -22,7 +22,7 @@ import type { RetryPolicy } from '../../api/endpoint-retry.ts';
 import { endpointMachine } from '../../machines/endpoint.ts';
 import { type RuntimeClock, sleepOn, systemClock } from '../clock.ts';
 import { KeyedQueue } from '../kube/keyed-queue.ts';
-import { createKubeHttp, type KubeHttp } from '../kube/kube-http.ts';
+import { createKubeHttp, type KubeHttp, logConnectionEvents } from '../kube/kube-http.ts';
 import { ReferenceIndex } from '../kube/reference-index.ts';
 import type { ChangeType } from '../kube/reflector.ts';
 import { keyOf } from '../kube/store.ts';
@@ -91,7 +91,10 @@ export function startOperator(opts: OperatorOptions): Operator {
   if (!opts.http && !opts.kubeconfig) throw new Error('startOperator needs a kubeconfig or an http transport');
   const http: KubeHttp =
     opts.http ??
-    createKubeHttp(opts.kubeconfig as KubeConfig, { connections: Math.max(8, opts.writeConcurrency ?? 32) });
+    createKubeHttp(opts.kubeconfig as KubeConfig, {
+      connections: Math.max(8, opts.writeConcurrency ?? 32),
+      onConnectionEvent: logConnectionEvents(log),
+    });
   const stats: OperatorStats = { requests: {}, statusWrites: 0, statusWritesByEndpoint: new Map(), groupWrites: 0 };
   const counted = {
     request<T>(req: Parameters<KubeHttp['request']>[0]): Promise<T> {

@@ -21,8 +21,11 @@ export interface Env {
   stop(): Promise<void>;
 }
 
-export async function startEnv(opts: { toolhiveCrds?: boolean } = {}): Promise<Env> {
-  const cp = await startControlPlane({ crdDirs: opts.toolhiveCrds ? ['crds', 'test/crds/toolhive'] : ['crds'] });
+export async function startEnv(opts: { toolhiveCrds?: boolean; apiServerArgs?: string[] } = {}): Promise<Env> {
+  const cp = await startControlPlane({
+    crdDirs: opts.toolhiveCrds ? ['crds', 'test/crds/toolhive'] : ['crds'],
+    apiServerArgs: opts.apiServerArgs,
+  });
   const kube = kubeObjects(cp.kc);
   const http = createKubeHttp(cp.kc);
   const operators: Operator[] = [];

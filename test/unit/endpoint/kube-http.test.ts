@@ -8,6 +8,7 @@ import { KubeApiError } from '../../../src/actors/kube/kube-api.ts';
 import { createKubeHttp, type KubeHttp, type WatchEvent } from '../../../src/runtime/kube/kube-http.ts';
 
 let server: Server;
+const UTF8_NAME = 'café €5 😀';
 let api: KubeHttp;
 const seen: { method?: string; url?: string; auth?: string; type?: string }[] = [];
 
@@ -21,6 +22,17 @@ beforeAll(async () => {
     } else if (url.pathname === '/conflict') {
       res.writeHead(409, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ kind: 'Status', reason: 'Conflict', message: 'the object has been modified' }));
+    } else if (url.pathname === '/watch-utf8' && url.searchParams.get('watch') === 'true') {
+      // One event whose name's multi-byte characters are cut across three writes, the second after a pause, so
+      // that the client receives separate chunks.
+      const bytes = Buffer.from(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: UTF8_NAME } } })}\n`);
+      const cuts = [bytes.indexOf(Buffer.from('é')) + 1, bytes.indexOf(Buffer.from('😀')) + 2];
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(bytes.subarray(0, cuts[0]));
+      setTimeout(() => {
+        res.write(bytes.subarray(cuts[0], cuts[1]));
+        setTimeout(() => res.end(bytes.subarray(cuts[1])), 30);
+      }, 30);
     } else if (url.pathname === '/watch' && url.searchParams.get('watch') === 'true') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } })}\n{"type":"MODI`);
@@ -79,6 +91,15 @@ describe('KubeHttp', () => {
     const events: WatchEvent[] = [];
     await api.watch('/watch', {}, (e) => events.push(e), { signal: new AbortController().signal, inactivityMs: 2000 });
     expect(events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED']);
+  });
+
+  it('decodes multi-byte UTF-8 characters that arrive split across chunks', async () => {
+    const events: WatchEvent[] = [];
+    await api.watch('/watch-utf8', {}, (e) => events.push(e), {
+      signal: new AbortController().signal,
+      inactivityMs: 2000,
+    });
+    expect(events.map((e) => (e.object as { metadata: { name: string } }).metadata.name)).toEqual([UTF8_NAME]);
   });
 
   it('cuts a watch that goes silent (watchdog) with an error, after delivering what arrived', async () => {

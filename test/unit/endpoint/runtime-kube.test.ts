@@ -106,6 +106,38 @@ describe('Reflector', () => {
     expect(r.stats.errors).toBe(1);
   });
 
+  it('a change handler that throws is logged and the informer goes on (no replay, no stalled watch)', async () => {
+    const seen: string[] = [];
+    const logged: string[] = [];
+    const { api, calls } = scriptedApi(
+      [() => [obj('a', '1')]],
+      [
+        async (on) => {
+          on({ type: 'MODIFIED', object: obj('a', '3') });
+          on({ type: 'ADDED', object: obj('b', '4') });
+        },
+      ],
+    );
+    const r = new Reflector<KubeObject>({
+      api,
+      resource: Resources.configMap,
+      rng: seededRng(1),
+      backoffMs: { base: 5, max: 20 },
+      log: (_level, msg, fields) => logged.push(`${msg} ${fields?.object}`),
+      onChange: (type, o) => {
+        seen.push(`${type}:${o.metadata.name}@${o.metadata.resourceVersion}`);
+        if (o.metadata.name === 'a' && type === 'modified') throw new Error('handler bug');
+      },
+    });
+    await r.start();
+    await until(() => calls.length >= 3, 'the next watch');
+    await r.stop();
+    expect(seen).toEqual(['added:a@1', 'modified:a@3', 'added:b@4']);
+    expect(calls.slice(0, 3)).toEqual(['list', 'watch@1', 'watch@4']);
+    expect(logged).toEqual(['change handler failed ns/a']);
+    expect(r.stats.errors).toBe(0);
+  });
+
   it('an optional kind whose CRD is missing is absent (synced, empty) and found once it is installed', async () => {
     const changes: string[] = [];
     const { api } = scriptedApi([() => new KubeApiError('not found', 404), () => [obj('x', '9')]], []);
