@@ -14,6 +14,7 @@ import {
   writeEndpointSession,
   writeVmcpBackends,
 } from '../../actors/kube/vmcp-report-status.ts';
+import { isoSeconds } from '../../api/kube-time.ts';
 import {
   buildBackendReport,
   type GatewayBackendReport,
@@ -21,6 +22,7 @@ import {
   sameSession,
 } from '../../api/vmcp-backend-status.ts';
 import { backendName, VmcpEnv } from '../../api/vmcp-names.ts';
+import { systemClock } from '../clock.ts';
 import { createKubeHttp } from '../kube/kube-http.ts';
 import { childLogger } from '../logging.ts';
 
@@ -45,10 +47,8 @@ export interface StatusReporter {
   stop(): Promise<void>;
 }
 
-const isoSeconds = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-
 export function startStatusReporter(opts: StatusReporterOptions): StatusReporter {
-  const now = opts.now ?? isoSeconds;
+  const now = opts.now ?? (() => isoSeconds(systemClock.now()));
   let written: string | undefined;
   let writtenAt = 0;
   let running: Promise<void> | undefined;
