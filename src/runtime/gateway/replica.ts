@@ -9,6 +9,7 @@ import { createActor, type InspectionEvent } from 'xstate';
 import { createLeaseActors, type LeaseClock } from '../../actors/lease/lease-actors.ts';
 import type { LeaseConfig } from '../../api/gateway-config.ts';
 import { gatewayReplicaMachine } from '../../machines/gateway-replica.ts';
+import { systemLeaseClock } from '../clock.ts';
 import { createKubeHttp, type KubeHttp } from '../kube/kube-http.ts';
 import type { ReplicaGate } from './gateway.ts';
 
@@ -28,12 +29,6 @@ export interface RunningReplica extends ReplicaGate {
   /** Release the Lease (when held) and stop; resolves when done. */
   stop(): Promise<void>;
 }
-
-export const wallClock: LeaseClock = {
-  nowMs: () => Date.now(),
-  // Kubernetes MicroTime: RFC 3339 with six fractional digits.
-  microTime: (ms) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z'),
-};
 
 const serviceAccountNamespace = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
@@ -57,7 +52,7 @@ export function startReplica(opts: ReplicaOptions): RunningReplica {
   if (opts.kubeconfigPath) kc.loadFromFile(opts.kubeconfigPath);
   else kc.loadFromDefault();
   const api: KubeHttp = createKubeHttp(kc);
-  return runReplica({ ...opts, api, clock: wallClock });
+  return runReplica({ ...opts, api, clock: systemLeaseClock });
 }
 
 /** The same, over any KubeApi and clock (tests). */

@@ -10,6 +10,7 @@ import {
 } from '../../api/gateway-config.ts';
 import type { MCPToolConfigSpec } from '../../api/generated/index.ts';
 import { MCP_TOOL_CONFIG } from '../../api/resources.ts';
+import { systemClock } from '../clock.ts';
 import { ActorDirectory } from '../inspection/actor-directory.ts';
 import { explainListenError } from '../listen.ts';
 import { defaultLogger, type RunningGateway, startGateway } from './gateway.ts';
@@ -62,7 +63,7 @@ export async function runGateway(opts: RunGatewayOptions): Promise<void> {
   }
   const logger = defaultLogger(opts.logLevel);
   const stops: Array<() => Promise<void>> = [];
-  const directory = opts.debug ? new ActorDirectory({ now: () => Date.now() }) : undefined;
+  const directory = opts.debug ? new ActorDirectory({ now: systemClock.now }) : undefined;
   try {
     // With a Lease in the config, only the replica holding it opens direct backends and reports ready.
     const replica = config.lease

@@ -12,11 +12,12 @@ import type { InspectionEvent } from 'xstate';
 import { endpointMachine } from '../../machines/endpoint.ts';
 import { gatewayReplicaMachine } from '../../machines/gateway-replica.ts';
 import { virtualMcpServerMachine } from '../../machines/virtual-mcp-server.ts';
+import { systemClock, systemLeaseClock } from '../clock.ts';
 import { createDebugHandler } from '../debug-view/debug-handler.ts';
 import { startDeprecationController } from '../deprecation/deprecation-controller.ts';
 import { ActorDirectory } from '../inspection/actor-directory.ts';
 import { createKubeHttp } from '../kube/kube-http.ts';
-import { type LeaderElector, startLeaderElector, systemLeaseClock } from '../leader/leader-elector.ts';
+import { type LeaderElector, startLeaderElector } from '../leader/leader-elector.ts';
 import { type Controllers, runLifecycle } from '../leader/operator-lifecycle.ts';
 import { explainListenError } from '../listen.ts';
 import { combineInspectors } from '../metrics/actor-metrics.ts';
@@ -102,7 +103,7 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
   }
   const metrics = new OperatorMetrics();
   // Every actor (endpoints, VirtualMCPServers, the Lease) feeds both the metrics and the /debug/actors live view.
-  const directory = new ActorDirectory({ now: () => Date.now() });
+  const directory = new ActorDirectory({ now: systemClock.now });
   const inspect = combineInspectors(metrics.actors.inspect, directory.inspect) ?? directory.inspect;
   const instance = process.env.POD_NAME ?? hostname();
   // The metrics port binds before anything talks to the cluster: a busy port ends the process at once, with
