@@ -177,17 +177,27 @@ async function readToolConfig(opts: RunGatewayOptions, namespace: string, name: 
 }
 
 async function startGroupDiscovery(opts: RunGatewayOptions, group: string, gateway: RunningGateway, logger: Logger) {
-  const [{ KubeConfig }, { createKubeHttp }, { startDynamicDiscovery }, { resolveNamespace }] = await Promise.all([
+  const [
+    { KubeConfig },
+    { createKubeHttp },
+    { startDynamicDiscovery },
+    { resolveNamespace },
+    { gatewayNamespaceMissing },
+  ] = await Promise.all([
     import('@kubernetes/client-node'),
     import('../kube/kube-http.ts'),
     import('./discovery/dynamic-discovery.ts'),
+    import('../namespace.ts'),
     import('./replica.ts'),
   ]);
   const kc = new KubeConfig();
   if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
   else kc.loadFromDefault();
   const api = createKubeHttp(kc);
-  const namespace = resolveNamespace(undefined, opts.namespace);
+  const namespace = resolveNamespace({
+    before: [opts.namespace],
+    missing: gatewayNamespaceMissing('dynamic discovery'),
+  });
   const discovery = startDynamicDiscovery({ api, namespace, group, logger, apply: (d) => gateway.applyBackends(d) });
   return {
     synced: discovery.synced,
