@@ -1,6 +1,7 @@
 // How the reconciler reacts to a failed Kubernetes API call: 409 means "look again from fresh state", 404 means the
 // object went away, 429 and 5xx (and network errors) mean "back off and retry", anything else is a problem with what
 // was sent (for example a 422 from an invalid override) that retrying as-is will not fix.
+import { backoffMs } from './backoff.ts';
 
 export type ApiFailureClass = 'conflict' | 'notFound' | 'throttled' | 'transient' | 'rejected';
 
@@ -45,6 +46,5 @@ export function retryDelayMs(
   retryAfterMs: number | undefined,
   policy: RetryPolicy = DEFAULT_RETRY,
 ): number {
-  const exp = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.max(exp, Math.min(retryAfterMs ?? 0, policy.maxMs));
+  return backoffMs(policy, attempt - 1, { serverFloorMs: retryAfterMs });
 }

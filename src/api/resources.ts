@@ -29,6 +29,8 @@ export const VIRTUAL_MCP_SERVER = resource('VirtualMCPServer', 'virtualmcpserver
  */
 export const TOOLHIVE_MCP_SERVER = resource('MCPServer', 'mcpservers');
 export const TOOLHIVE_MCP_REMOTE_PROXY = resource('MCPRemoteProxy', 'mcpremoteproxies');
+/** Deprecated ToolHive kind that only gets a deprecation warning; its served version is discovered at run time. */
+export const TOOLHIVE_MCP_SERVER_ENTRY = resource('MCPServerEntry', 'mcpserverentries');
 
 /** Every resource whose CRD lives in crds/. */
 export const SERVED_RESOURCES: readonly ResourceId[] = [

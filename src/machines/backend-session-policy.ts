@@ -1,5 +1,6 @@
-// The RFC's reconnection numbers in one place, and the one function that turns them into a wait. Pure: randomness
-// comes from the injected Rng, so the same seed gives the same waits.
+// The RFC's reconnection numbers in one place, and how they become a wait (the shared backoff in src/api/backoff.ts).
+// Pure: randomness comes from the injected Rng, so the same seed gives the same waits.
+import { backoffMs } from '../api/backoff.ts';
 
 /** Randomness in [0, 1); the runtime passes `seededRng(seed)` from src/runtime/random.ts (same shape). */
 export interface SessionRng {
@@ -58,8 +59,8 @@ export function resolvePolicy(overrides: Partial<SessionPolicy> | undefined): Se
  * itself. Subtracting keeps the RFC's bounds true for every draw: no wait is longer than the cap.
  */
 export function backoffDelayMs(step: number, policy: SessionPolicy, rng: SessionRng): number {
-  const base = Math.min(policy.initialBackoffMs * 2 ** Math.min(step, 52), policy.maxBackoffMs);
-  return Math.round(base * (1 - policy.backoffJitter * rng.next()));
+  const backoff = { baseMs: policy.initialBackoffMs, maxMs: policy.maxBackoffMs, jitter: policy.backoffJitter };
+  return Math.round(backoffMs(backoff, step, { rng }));
 }
 
 /** A server's `retry` value as a wait: respected, but bounded. */

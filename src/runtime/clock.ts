@@ -1,7 +1,10 @@
-// Time for the runtime's own timers (informer backoff, queue retries, resync, shutdown grace): the system clock in
-// production, the simulator's scheduler in `mcpre sim`, so a simulated operator is as deterministic as its machines.
-// It is the same injected clock the effects use (src/actors/clock.ts); XState's Clock is a subset of it.
+// The one real clock: the only wall-clock time and global timers in the process, behind the injected clock interface
+// (src/actors/clock.ts) that machines, effects and the runtime's own timers (informer backoff, queue retries, resync,
+// shutdown grace) take. The simulator passes its scheduler instead, so a simulated operator is as deterministic as its
+// machines; XState's Clock is a subset of the interface.
 import { type ActorClock, sleep } from '../actors/clock.ts';
+import type { LeaseClock } from '../actors/lease/lease-actors.ts';
+import { microTimeAt } from '../api/kube-time.ts';
 
 export type RuntimeClock = ActorClock;
 
@@ -12,6 +15,9 @@ export const systemClock: RuntimeClock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
 };
+
+/** The same clock as the Lease actors read it (Lease records carry Kubernetes MicroTime). */
+export const systemLeaseClock: LeaseClock = { nowMs: () => systemClock.now(), microTime: microTimeAt };
 
 /** Resolves after `ms` on `clock`; resolves early (never rejects) when `signal` aborts. */
 export async function sleepOn(clock: RuntimeClock, ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,7 +1,13 @@
 // The port through which effect actors talk to the Kubernetes API: one `request` call, typed errors, and resource
 // paths. The implementation (undici, one connection pool) lives in src/runtime/kube/kube-http.ts; tests and the
 // simulator can supply their own.
-import { API_GROUP, API_VERSION } from '../../api/resources.ts';
+import {
+  MCP_EXTERNAL_AUTH_CONFIG,
+  MCP_GROUP,
+  MCP_REMOTE_ENDPOINT,
+  TOOLHIVE_MCP_REMOTE_PROXY,
+  TOOLHIVE_MCP_SERVER,
+} from '../../api/resources.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -53,19 +59,12 @@ export interface ResourceType {
   kind: string;
 }
 
-const custom = (kind: string, plural: string): ResourceType => ({
-  group: API_GROUP,
-  version: API_VERSION,
-  plural,
-  kind,
-});
-
 export const Resources = {
-  endpoint: custom('MCPRemoteEndpoint', 'mcpremoteendpoints'),
-  group: custom('MCPGroup', 'mcpgroups'),
-  authConfig: custom('MCPExternalAuthConfig', 'mcpexternalauthconfigs'),
-  mcpServer: custom('MCPServer', 'mcpservers'),
-  mcpRemoteProxy: custom('MCPRemoteProxy', 'mcpremoteproxies'),
+  endpoint: MCP_REMOTE_ENDPOINT,
+  group: MCP_GROUP,
+  authConfig: MCP_EXTERNAL_AUTH_CONFIG,
+  mcpServer: TOOLHIVE_MCP_SERVER,
+  mcpRemoteProxy: TOOLHIVE_MCP_REMOTE_PROXY,
   configMap: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' },
   secret: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' },
   serviceAccount: { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount' },

@@ -1,6 +1,7 @@
 // The `recordEvents` effect: Kubernetes Events (events.k8s.io/v1) on the endpoint, for `kubectl describe` and
 // `kubectl events`. Best effort: the machine ignores a failure here.
 import { fromPromise } from 'xstate';
+import { microTime } from '../../api/kube-time.ts';
 import { GROUP_VERSION } from '../../api/resources.ts';
 import type { RecordEventsInput } from '../../machines/endpoint.ts';
 import { collectionPath, type KubeApi, Resources } from './kube-api.ts';
@@ -56,11 +57,4 @@ export function recordEndpointEvents(deps: RecordEventsDeps) {
       });
     }
   });
-}
-
-/** events.k8s.io wants MicroTime: six fractional digits. */
-export function microTime(iso: string): string {
-  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(iso);
-  if (!m) return iso;
-  return `${m[1]}.${(m[2] ?? '').padEnd(6, '0').slice(0, 6)}Z`;
 }

@@ -1,11 +1,12 @@
 // Resource paths the VirtualMCPServer controller and the gateway's status reporter use beyond the endpoint
 // reconciler's (src/actors/kube/kube-api.ts `Resources`).
+import { MCP_TOOL_CONFIG, VIRTUAL_MCP_SERVER } from '../../api/resources.ts';
 import type { VmcpOwnedKind } from '../../api/vmcp-model.ts';
 import { Resources, type ResourceType } from './kube-api.ts';
 
 export const VmcpResources = {
-  virtualMcpServer: { ...Resources.endpoint, plural: 'virtualmcpservers', kind: 'VirtualMCPServer' },
-  toolConfig: { ...Resources.endpoint, plural: 'mcptoolconfigs', kind: 'MCPToolConfig' },
+  virtualMcpServer: VIRTUAL_MCP_SERVER,
+  toolConfig: MCP_TOOL_CONFIG,
   role: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', kind: 'Role' },
   roleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', kind: 'RoleBinding' },
 } as const satisfies Record<string, ResourceType>;

@@ -6,9 +6,10 @@
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { collectionPath, isNotFound, KubeApiError, objectPath, Resources } from '../../actors/kube/kube-api.ts';
-import { microTime } from '../../actors/kube/record-events.ts';
 import type { KubeObject } from '../../api/endpoint-model.ts';
+import { microTimeAt } from '../../api/kube-time.ts';
 import { API_GROUP } from '../../api/resources.ts';
+import { systemClock } from '../clock.ts';
 import type { KubeHttp } from '../kube/kube-http.ts';
 import { Reflector } from '../kube/reflector.ts';
 import { DeprecatedResources } from '../operator/permissions.ts';
@@ -82,7 +83,7 @@ export async function servedVersion(api: KubeHttp, plural: string): Promise<stri
 
 export function startDeprecationController(opts: DeprecationControllerOptions): DeprecationController {
   const log = opts.logger.child({ controller: 'deprecation' });
-  const now = opts.now ?? (() => Date.now());
+  const now = opts.now ?? systemClock.now;
   const queue = new PQueue({ concurrency: 4 });
   const known = new Map<string, Known>();
   const chains = new Map<string, Promise<void>>();
@@ -102,7 +103,7 @@ export function startDeprecationController(opts: DeprecationControllerOptions): 
   async function recordOnce(kind: DeprecatedKind, obj: DeprecatedObject): Promise<void> {
     const entry = known.get(obj.uid) ?? { eventName: deprecationEventName(obj), count: undefined };
     known.set(obj.uid, entry);
-    const nowMicro = microTime(new Date(now()).toISOString());
+    const nowMicro = microTimeAt(now());
     const path = objectPath(Resources.event, obj.namespace, entry.eventName);
     const bump = async (count: number) => {
       await opts.api.request({

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { createTokenExchange, type TokenExchanger } from '../../actors/mcp/auth/token-exchange.ts';
 import type { OutgoingAuth } from '../../actors/mcp/auth/types.ts';
 import { createHttpClient, type HttpClient } from '../../actors/mcp/http/http-client.ts';
+import { systemClock } from '../clock.ts';
 import {
   type Backend,
   type BackendInfo,
@@ -72,7 +73,7 @@ export class PerClientBackend implements Backend {
     this.#http = createHttpClient({});
     this.#exchanger = createTokenExchange(setup.perClient.exchange, {
       http: this.#http,
-      clock: { now: () => Date.now() },
+      clock: systemClock,
       log: logger,
     });
   }

@@ -1,7 +1,6 @@
 // Runs the gatewayReplica chart with the real Lease actors and exposes it to the gateway as a ReplicaGate: the
 // gateway opens direct backends and reports ready only while the chart is `serving`.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -9,7 +8,9 @@ import { createActor, type InspectionEvent } from 'xstate';
 import { createLeaseActors, type LeaseClock } from '../../actors/lease/lease-actors.ts';
 import type { LeaseConfig } from '../../api/gateway-config.ts';
 import { gatewayReplicaMachine } from '../../machines/gateway-replica.ts';
+import { systemLeaseClock } from '../clock.ts';
 import { createKubeHttp, type KubeHttp } from '../kube/kube-http.ts';
+import { resolveNamespace } from '../namespace.ts';
 import type { ReplicaGate } from './gateway.ts';
 
 export interface ReplicaOptions {
@@ -29,27 +30,14 @@ export interface RunningReplica extends ReplicaGate {
   stop(): Promise<void>;
 }
 
-export const wallClock: LeaseClock = {
-  nowMs: () => Date.now(),
-  // Kubernetes MicroTime: RFC 3339 with six fractional digits.
-  microTime: (ms) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z'),
-};
-
-const serviceAccountNamespace = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
-export function resolveLeaseNamespace(lease: LeaseConfig, fallback: string | undefined): string {
-  return resolveNamespace(lease.namespace, fallback, 'the Lease');
+/** The Lease's namespace: from the config, else --namespace, else the pod's own. */
+export function resolveLeaseNamespace(lease: LeaseConfig, flag: string | undefined): string {
+  return resolveNamespace({ before: [lease.namespace, flag], missing: gatewayNamespaceMissing('the Lease') });
 }
 
-/** The namespace from the config, else --namespace, else the pod's own. */
-export function resolveNamespace(configured: string | undefined, flag: string | undefined, what = 'dynamic discovery') {
-  if (configured) return configured;
-  if (flag) return flag;
-  try {
-    return readFileSync(serviceAccountNamespace, 'utf8').trim();
-  } catch {
-    throw new Error(`${what} needs a namespace: pass --namespace, set it in the config, or run in a pod`);
-  }
+/** What a gateway feature that needs a namespace says when it has none. */
+export function gatewayNamespaceMissing(what: string): string {
+  return `${what} needs a namespace: pass --namespace, set it in the config, or run in a pod`;
 }
 
 export function startReplica(opts: ReplicaOptions): RunningReplica {
@@ -57,7 +45,7 @@ export function startReplica(opts: ReplicaOptions): RunningReplica {
   if (opts.kubeconfigPath) kc.loadFromFile(opts.kubeconfigPath);
   else kc.loadFromDefault();
   const api: KubeHttp = createKubeHttp(kc);
-  return runReplica({ ...opts, api, clock: wallClock });
+  return runReplica({ ...opts, api, clock: systemLeaseClock });
 }
 
 /** The same, over any KubeApi and clock (tests). */

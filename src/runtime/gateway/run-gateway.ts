@@ -10,6 +10,7 @@ import {
 } from '../../api/gateway-config.ts';
 import type { MCPToolConfigSpec } from '../../api/generated/index.ts';
 import { MCP_TOOL_CONFIG } from '../../api/resources.ts';
+import { systemClock } from '../clock.ts';
 import { ActorDirectory } from '../inspection/actor-directory.ts';
 import { explainListenError } from '../listen.ts';
 import { defaultLogger, type RunningGateway, startGateway } from './gateway.ts';
@@ -62,7 +63,7 @@ export async function runGateway(opts: RunGatewayOptions): Promise<void> {
   }
   const logger = defaultLogger(opts.logLevel);
   const stops: Array<() => Promise<void>> = [];
-  const directory = opts.debug ? new ActorDirectory({ now: () => Date.now() }) : undefined;
+  const directory = opts.debug ? new ActorDirectory({ now: systemClock.now }) : undefined;
   try {
     // With a Lease in the config, only the replica holding it opens direct backends and reports ready.
     const replica = config.lease
@@ -176,17 +177,27 @@ async function readToolConfig(opts: RunGatewayOptions, namespace: string, name: 
 }
 
 async function startGroupDiscovery(opts: RunGatewayOptions, group: string, gateway: RunningGateway, logger: Logger) {
-  const [{ KubeConfig }, { createKubeHttp }, { startDynamicDiscovery }, { resolveNamespace }] = await Promise.all([
+  const [
+    { KubeConfig },
+    { createKubeHttp },
+    { startDynamicDiscovery },
+    { resolveNamespace },
+    { gatewayNamespaceMissing },
+  ] = await Promise.all([
     import('@kubernetes/client-node'),
     import('../kube/kube-http.ts'),
     import('./discovery/dynamic-discovery.ts'),
+    import('../namespace.ts'),
     import('./replica.ts'),
   ]);
   const kc = new KubeConfig();
   if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
   else kc.loadFromDefault();
   const api = createKubeHttp(kc);
-  const namespace = resolveNamespace(undefined, opts.namespace);
+  const namespace = resolveNamespace({
+    before: [opts.namespace],
+    missing: gatewayNamespaceMissing('dynamic discovery'),
+  });
   const discovery = startDynamicDiscovery({ api, namespace, group, logger, apply: (d) => gateway.applyBackends(d) });
   return {
     synced: discovery.synced,

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { validateGatewayConfig } from '../../api/gateway-config.ts';
 import { endpointMachine } from '../../machines/endpoint.ts';
+import { systemClock } from '../clock.ts';
 import { ActorDirectory } from '../inspection/actor-directory.ts';
 import { explainListenError } from '../listen.ts';
 import { childLogger } from '../logging.ts';
@@ -33,7 +34,7 @@ export async function runUp(opts: UpOptions): Promise<void> {
     for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
   };
   try {
-    const directory = new ActorDirectory({ now: () => Date.now() });
+    const directory = new ActorDirectory({ now: systemClock.now });
     // The gateway binds first: a busy port ends the command before anything else has started.
     const gateway = await startGateway({
       config: validateGatewayConfig({ name: 'mcpre-up' }, 'embedded mcpre up config'),

@@ -2,6 +2,8 @@
 // is already waiting does nothing, adding one that is being processed runs it once more afterwards (so no change is
 // missed), and a failed key is retried with exponential backoff. p-queue has no keys (library notes §8), so this
 // is the controller-runtime workqueue in miniature.
+
+import { backoffMs, fromTop } from '../../api/backoff.ts';
 import { type RuntimeClock, systemClock } from '../clock.ts';
 import type { Rng } from '../random.ts';
 
@@ -108,7 +110,7 @@ export class KeyedQueue {
     const attempt = (this.attempts.get(key) ?? 0) + 1;
     this.attempts.set(key, attempt);
     const { baseMs, maxMs } = this.opts.retry ?? { baseMs: 500, maxMs: 60_000 };
-    const delay = Math.min(maxMs, baseMs * 2 ** (attempt - 1)) * (0.5 + this.opts.rng.next() / 2);
+    const delay = backoffMs({ baseMs, maxMs, jitter: 0.5 }, attempt - 1, { rng: fromTop(this.opts.rng) });
     this.opts.onError?.(key, err, delay);
     this.add(key, delay);
   }

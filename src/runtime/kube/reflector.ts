@@ -4,6 +4,7 @@
 // resources (CRDs that may not be installed) report "absent" on 404 and are looked for again periodically.
 
 import { collectionPath, KubeApiError, type ResourceType } from '../../actors/kube/kube-api.ts';
+import { backoffMs, fromTop } from '../../api/backoff.ts';
 import type { KubeObject } from '../../api/endpoint-model.ts';
 import { type RuntimeClock, sleepOn, systemClock } from '../clock.ts';
 import type { Rng } from '../random.ts';
@@ -143,7 +144,9 @@ export class Reflector<T extends KubeObject> {
         if (err instanceof KubeApiError && err.message.includes('(watchdog)')) this.stats.watchdog += 1;
         failures += 1;
         this.stats.errors += 1;
-        const delay = Math.min(backoff.max, backoff.base * 2 ** (failures - 1)) * (0.5 + this.opts.rng.next() / 2);
+        const delay = backoffMs({ baseMs: backoff.base, maxMs: backoff.max, jitter: 0.5 }, failures - 1, {
+          rng: fromTop(this.opts.rng),
+        });
         this.opts.log?.('warn', 'informer error, retrying', {
           resource: resource.plural,
           error: err instanceof Error ? err.message : String(err),

@@ -142,9 +142,3 @@ export function startLeaderElector(opts: LeaderElectorOptions): LeaderElector {
     },
   };
 }
-
-/** Lease time from the wall clock (Lease records carry Kubernetes MicroTime). */
-export const systemLeaseClock: LeaseClock = {
-  nowMs: () => Date.now(),
-  microTime: (ms) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z'),
-};

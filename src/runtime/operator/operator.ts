@@ -19,6 +19,7 @@ import type { Endpoint, Group, KubeObject } from '../../api/endpoint-model.ts';
 import type { ProxySettings } from '../../api/endpoint-proxy-objects.ts';
 import { endpointReferences, objectKey, refKey, splitObjectKey } from '../../api/endpoint-references.ts';
 import type { RetryPolicy } from '../../api/endpoint-retry.ts';
+import { isoMillis, isoSeconds } from '../../api/kube-time.ts';
 import { endpointMachine } from '../../machines/endpoint.ts';
 import { type RuntimeClock, sleepOn, systemClock } from '../clock.ts';
 import { KeyedQueue } from '../kube/keyed-queue.ts';
@@ -86,8 +87,6 @@ export function startOperator(opts: OperatorOptions): Operator {
   const log = opts.logger;
   const rng = opts.rng ?? systemRng();
   const clock = opts.clock ?? systemClock;
-  const isoMillis = () => new Date(clock.now()).toISOString();
-  const isoSeconds = () => isoMillis().replace(/\.\d{3}Z$/, 'Z');
   if (!opts.http && !opts.kubeconfig) throw new Error('startOperator needs a kubeconfig or an http transport');
   const http: KubeHttp =
     opts.http ??
@@ -165,14 +164,14 @@ export function startOperator(opts: OperatorOptions): Operator {
   });
 
   const actors = {
-    observe: observeEndpoint({ caches: informers, api: writes.api, now: isoSeconds }),
+    observe: observeEndpoint({ caches: informers, api: writes.api, now: () => isoSeconds(clock.now()) }),
     writeStatus: writeEndpointStatus({ api: writes.api, caches: informers }),
     setFinalizers: setEndpointFinalizers({ api: writes.api, caches: informers }),
     applyProxy: applyProxyObjects({ api: writes.api }),
     deleteOwned: deleteOwnedObjects({ api: writes.api }),
     recordEvents: recordEndpointEvents({
       api: writes.api,
-      now: isoMillis,
+      now: () => isoMillis(clock.now()),
       instance: opts.instance ?? process.env.POD_NAME ?? hostname(),
       uniqueSuffix: () => `${startedAt}${(++eventSeq).toString(36)}`,
       onError: (err, endpoint) =>

@@ -4,7 +4,7 @@
 // nothing the code does is denied, and nothing granted goes unused (except the grants listed with a reason below).
 import { Resources, type ResourceType } from '../../actors/kube/kube-api.ts';
 import { VmcpResources } from '../../actors/kube/vmcp-resources.ts';
-import { API_GROUP } from '../../api/resources.ts';
+import { API_GROUP, TOOLHIVE_MCP_SERVER_ENTRY } from '../../api/resources.ts';
 import { gatewayRules, type PolicyRule } from '../../api/vmcp-rbac.ts';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
@@ -34,7 +34,7 @@ export interface Permission {
 /** A ToolHive kind the operator looks for (name collisions, deprecation warnings); its CRD may be absent. */
 export const DeprecatedResources = {
   mcpRemoteProxy: Resources.mcpRemoteProxy,
-  mcpServerEntry: { ...Resources.mcpRemoteProxy, plural: 'mcpserverentries', kind: 'MCPServerEntry' },
+  mcpServerEntry: TOOLHIVE_MCP_SERVER_ENTRY,
 } as const satisfies Record<string, ResourceType>;
 
 const lease: ResourceType = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease' };

@@ -4,7 +4,7 @@
 // writes finish, release the Lease, exit 0. A second signal exits at once. (Lifecycle: src/runtime/leader.)
 
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type Level, type Logger, pino } from 'pino';
@@ -12,16 +12,18 @@ import type { InspectionEvent } from 'xstate';
 import { endpointMachine } from '../../machines/endpoint.ts';
 import { gatewayReplicaMachine } from '../../machines/gateway-replica.ts';
 import { virtualMcpServerMachine } from '../../machines/virtual-mcp-server.ts';
+import { systemClock, systemLeaseClock } from '../clock.ts';
 import { createDebugHandler } from '../debug-view/debug-handler.ts';
 import { startDeprecationController } from '../deprecation/deprecation-controller.ts';
 import { ActorDirectory } from '../inspection/actor-directory.ts';
 import { createKubeHttp } from '../kube/kube-http.ts';
-import { type LeaderElector, startLeaderElector, systemLeaseClock } from '../leader/leader-elector.ts';
+import { type LeaderElector, startLeaderElector } from '../leader/leader-elector.ts';
 import { type Controllers, runLifecycle } from '../leader/operator-lifecycle.ts';
 import { explainListenError } from '../listen.ts';
 import { combineInspectors } from '../metrics/actor-metrics.ts';
 import { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { type NamedCheck, startProbeServer } from '../metrics/probe-server.ts';
+import { resolveNamespace } from '../namespace.ts';
 import { systemRng } from '../random.ts';
 import { startVmcpController } from '../vmcp/controller.ts';
 import { DEFAULT_PROXY_IMAGE, startOperator } from './operator.ts';
@@ -102,7 +104,7 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
   }
   const metrics = new OperatorMetrics();
   // Every actor (endpoints, VirtualMCPServers, the Lease) feeds both the metrics and the /debug/actors live view.
-  const directory = new ActorDirectory({ now: () => Date.now() });
+  const directory = new ActorDirectory({ now: systemClock.now });
   const inspect = combineInspectors(metrics.actors.inspect, directory.inspect) ?? directory.inspect;
   const instance = process.env.POD_NAME ?? hostname();
   // The metrics port binds before anything talks to the cluster: a busy port ends the process at once, with
@@ -222,20 +224,14 @@ function startControllers(c: {
   };
 }
 
-const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
 /** The Lease's namespace: --lease-namespace, else $POD_NAMESPACE, else the pod's own, else --namespace. */
 export function leaseNamespace(opts: OperatorCliOptions, env: NodeJS.ProcessEnv = process.env): string {
-  if (opts.leaseNamespace) return opts.leaseNamespace;
-  if (env.POD_NAMESPACE) return env.POD_NAMESPACE;
-  try {
-    return readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim();
-  } catch {
-    if (opts.namespace) return opts.namespace;
-  }
-  throw new Error(
-    '--leader-elect needs the namespace of its Lease: pass --lease-namespace, set POD_NAMESPACE, or run in a pod',
-  );
+  return resolveNamespace({
+    before: [opts.leaseNamespace, env.POD_NAMESPACE],
+    after: [opts.namespace],
+    missing:
+      '--leader-elect needs the namespace of its Lease: pass --lease-namespace, set POD_NAMESPACE, or run in a pod',
+  });
 }
 
 function startElector(

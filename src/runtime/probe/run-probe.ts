@@ -14,6 +14,7 @@ import {
   sessionReason,
   streamPhase,
 } from '../../machines/backend-session-status.ts';
+import { systemClock } from '../clock.ts';
 import { type ProbeOptions, ProbeUsageError, parseProbeOptions } from './probe-options.ts';
 import { createProbeOutput, type ProbeOutput, statePath } from './probe-output.ts';
 import { startBackendSession } from './start-session.ts';
@@ -31,8 +32,8 @@ export async function runProbe(url: string, raw: Record<string, unknown>): Promi
     options.json,
     (s) => process.stdout.write(s),
     (s) => process.stderr.write(s),
-    Date.now(),
-    () => Date.now(),
+    systemClock.now(),
+    systemClock.now,
   );
   const log = pino(
     {

@@ -11,10 +11,12 @@ import { writeVmcpStatus } from '../../actors/kube/vmcp-write-status.ts';
 import type { Endpoint, KubeObject } from '../../api/endpoint-model.ts';
 import { objectKey } from '../../api/endpoint-references.ts';
 import type { RetryPolicy } from '../../api/endpoint-retry.ts';
+import { isoSeconds } from '../../api/kube-time.ts';
 import type { VirtualMCPServer } from '../../api/vmcp-model.ts';
 import type { VmcpSettings } from '../../api/vmcp-objects.ts';
 import { type VmcpRefKind, vmcpRefKey } from '../../api/vmcp-snapshot.ts';
 import { virtualMcpServerMachine } from '../../machines/virtual-mcp-server.ts';
+import { systemClock } from '../clock.ts';
 import { createKubeHttp, type KubeHttp } from '../kube/kube-http.ts';
 import { ReferenceIndex } from '../kube/reference-index.ts';
 import type { ChangeType } from '../kube/reflector.ts';
@@ -56,8 +58,6 @@ export interface VmcpController {
   stats: VmcpControllerStats;
   stop(graceMs?: number): Promise<void>;
 }
-
-const isoSeconds = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 const REF_KIND: Partial<Record<VmcpInformerName, VmcpRefKind>> = {
   groups: 'MCPGroup',
@@ -134,7 +134,7 @@ export function startVmcpController(opts: VmcpControllerOptions): VmcpController
         observe: observeVirtualMcpServer({
           caches: informers,
           api: writes.api,
-          now: isoSeconds,
+          now: () => isoSeconds(systemClock.now()),
           onReferences: (key, refs) => {
             index.set(key, refs);
             stats.passes.set(key, (stats.passes.get(key) ?? 0) + 1);

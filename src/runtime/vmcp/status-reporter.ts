@@ -3,7 +3,6 @@
 // that holds the Lease (or the only replica) reports, so standby pods never overwrite the active one. The gateway is
 // polled (cheap, in memory); the API is touched only when what would be written changed, and re-checked once a
 // minute in case someone else overwrote it.
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -14,6 +13,7 @@ import {
   writeEndpointSession,
   writeVmcpBackends,
 } from '../../actors/kube/vmcp-report-status.ts';
+import { isoSeconds } from '../../api/kube-time.ts';
 import {
   buildBackendReport,
   type GatewayBackendReport,
@@ -21,8 +21,10 @@ import {
   sameSession,
 } from '../../api/vmcp-backend-status.ts';
 import { backendName, VmcpEnv } from '../../api/vmcp-names.ts';
+import { systemClock } from '../clock.ts';
 import { createKubeHttp } from '../kube/kube-http.ts';
 import { childLogger } from '../logging.ts';
+import { resolveNamespace } from '../namespace.ts';
 
 export interface StatusReporterOptions {
   api: KubeApi;
@@ -45,10 +47,8 @@ export interface StatusReporter {
   stop(): Promise<void>;
 }
 
-const isoSeconds = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-
 export function startStatusReporter(opts: StatusReporterOptions): StatusReporter {
-  const now = opts.now ?? isoSeconds;
+  const now = opts.now ?? (() => isoSeconds(systemClock.now()));
   let written: string | undefined;
   let writtenAt = 0;
   let running: Promise<void> | undefined;
@@ -132,8 +132,6 @@ export function startStatusReporter(opts: StatusReporterOptions): StatusReporter
   };
 }
 
-const serviceAccountNamespace = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
 /**
  * The reporter as `mcpre gateway` starts it: the VirtualMCPServer from MCPRE_VMCP_NAME / MCPRE_VMCP_NAMESPACE (set
  * by the operator), the API from --kubeconfig or the pod's service account.
@@ -148,7 +146,10 @@ export function startGatewayStatusReporter(opts: {
 }): StatusReporter & { close(): Promise<void> } {
   const env = opts.env ?? process.env;
   const vmcpName = env[VmcpEnv.name] ?? '';
-  const namespace = env[VmcpEnv.namespace] || opts.namespace || readPodNamespace();
+  const namespace = resolveNamespace({
+    before: [env[VmcpEnv.namespace], opts.namespace],
+    missing: `${VmcpEnv.name} is set but the VirtualMCPServer's namespace is not: set ${VmcpEnv.namespace} or --namespace`,
+  });
   const kc = new KubeConfig();
   if (opts.kubeconfigPath) kc.loadFromFile(opts.kubeconfigPath);
   else kc.loadFromDefault();
@@ -175,14 +176,4 @@ export function startGatewayStatusReporter(opts: {
       await http.close();
     },
   };
-}
-
-function readPodNamespace(): string {
-  try {
-    return readFileSync(serviceAccountNamespace, 'utf8').trim();
-  } catch {
-    throw new Error(
-      `${VmcpEnv.name} is set but the VirtualMCPServer's namespace is not: set ${VmcpEnv.namespace} or --namespace`,
-    );
-  }
 }

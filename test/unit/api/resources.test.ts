@@ -7,6 +7,7 @@ import {
   SERVED_RESOURCES,
   TOOLHIVE_MCP_REMOTE_PROXY,
   TOOLHIVE_MCP_SERVER,
+  TOOLHIVE_MCP_SERVER_ENTRY,
 } from '../../../src/api/resources.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
@@ -27,6 +28,12 @@ describe('resource constants', () => {
 
   it('match the test-only ToolHive CRDs', () => {
     expect([TOOLHIVE_MCP_REMOTE_PROXY, TOOLHIVE_MCP_SERVER]).toEqual(ids('test/crds/toolhive'));
+  });
+
+  it('name the deprecated MCPServerEntry as its CRD does (the version is discovered at run time)', () => {
+    const [entry] = ids('test/crds/toolhive-v1beta1').filter((r) => r.kind === 'MCPServerEntry');
+    const { version: _, ...named } = TOOLHIVE_MCP_SERVER_ENTRY;
+    expect(named).toEqual({ group: entry?.group, plural: entry?.plural, kind: entry?.kind });
   });
 
   it('GROUP_VERSION is the apiVersion written in manifests', () => {

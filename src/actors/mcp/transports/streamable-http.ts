@@ -16,6 +16,7 @@ import {
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Dispatcher } from 'undici';
+import { backoffMs } from '../../../api/backoff.ts';
 import { sleep } from '../clock.ts';
 import { BackendError, httpError, networkError, protocolError, sessionLostError } from '../errors.ts';
 import { drain, header, mediaType, readCappedText, redactErrorResponse } from '../http/body.ts';
@@ -46,6 +47,8 @@ function isStaleSocket(err: unknown): boolean {
 
 /** How often a POST response stream that dropped before its response is resumed before the request fails. */
 const MAX_RESUMPTIONS = 5;
+/** Waits between resumptions when the server sent no `retry` (1 s doubling to 30 s, no jitter). */
+const RESUMPTION_BACKOFF = { baseMs: 1000, maxMs: 30_000 };
 /** The session id is echoed on every request: only visible ASCII, as the spec requires, and bounded. */
 const SESSION_ID = /^[\x21-\x7e]{1,1024}$/;
 
@@ -255,7 +258,7 @@ export class StreamableHttpTransport implements McpTransport {
       if (resumption >= MAX_RESUMPTIONS) {
         return this.#fail(id, `the response stream dropped ${MAX_RESUMPTIONS + 1} times before the response`);
       }
-      const wait = retryMs ?? Math.min(1000 * 2 ** resumption, 30_000);
+      const wait = backoffMs(RESUMPTION_BACKOFF, resumption, { serverWaitMs: retryMs });
       if (!(await sleep(this.#o.clock, wait, signal))) return this.#finish(id);
       const resumed = await this.#resume(lastEventId, signal).catch((err: unknown) => err as Error);
       if (resumed instanceof Error) {
