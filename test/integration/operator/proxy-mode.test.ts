@@ -16,6 +16,7 @@ import {
   startEnv,
   waitForEndpoint,
   waitForEvents,
+  waitUntilSettled,
 } from './harness.ts';
 
 let env: Env;
@@ -151,10 +152,21 @@ describe('proxy mode', () => {
     await waitForEvents(env, ns, 'internal-api', ['Ready']);
 
     // Unchanged: no re-apply (the Deployment's resourceVersion stays) and no status write.
+    const settled = () =>
+      waitUntilSettled(env, op, [
+        ['endpoint', ns, 'internal-api'],
+        ['deployment', ns, 'mcpre-internal-api'],
+        ['group', ns, 'engineering'],
+      ]);
+    await settled();
     const depRv = (await env.kube.get(R.deployment, ns, 'mcpre-internal-api')).metadata.resourceVersion;
     const epRv = ready.metadata.resourceVersion;
+    const writes = op.stats.statusWritesByEndpoint.get(`${ns}/internal-api`);
+    const applies = op.stats.requests.PATCH ?? 0;
     op.registry.wake(`${ns}/internal-api`);
-    await new Promise((r) => setTimeout(r, 400));
+    await settled();
+    expect(op.stats.statusWritesByEndpoint.get(`${ns}/internal-api`)).toBe(writes);
+    expect(op.stats.requests.PATCH ?? 0).toBe(applies);
     expect((await env.kube.get(R.deployment, ns, 'mcpre-internal-api')).metadata.resourceVersion).toBe(depRv);
     expect((await env.kube.get(R.endpoint, ns, 'internal-api')).metadata.resourceVersion).toBe(epRv);
 

@@ -14,6 +14,7 @@ import {
   startEnv,
   waitForEndpoint,
   waitForEvents,
+  waitUntilSettled,
 } from './harness.ts';
 
 let env: Env;
@@ -109,7 +110,14 @@ describe('operator restart', () => {
     expect(await exists(R.service, ns, 'mcpre-p2')).toBe(false);
     expect(await exists(R.serviceAccount, ns, 'mcpre-p2')).toBe(false);
 
-    await new Promise((r) => setTimeout(r, 300));
+    await waitUntilSettled(env, b, [
+      ['group', ns, 'engineering'],
+      ['endpoint', ns, 'd1'],
+      ['endpoint', ns, 'p1'],
+      ['deployment', ns, 'mcpre-p1'],
+      ['endpoint', ns, 'd2'],
+      ['endpoint', ns, 'd3'],
+    ]);
     expect((await env.kube.get(R.endpoint, ns, 'd1')).metadata.resourceVersion).toBe(before.d1);
     expect((await env.kube.get(R.endpoint, ns, 'p1')).metadata.resourceVersion).toBe(before.p1);
     expect((await env.kube.get(R.deployment, ns, 'mcpre-p1')).metadata.resourceVersion).toBe(before.p1Deployment);
