@@ -113,7 +113,7 @@ describe('the generated ClusterRole', () => {
     const stopChecked = async (op: OperatorProcess) => {
       const code = await op.stop();
       const tail = op.lines.slice(-8).map((l) => JSON.stringify(l));
-      expect(code, `exit code; last log lines:\n${tail.join('\n')}\n${op.stderr.join('')}`).toBe(0);
+      expect(code, `exit code; last log lines:\n${tail.join('\n')}\n${op.stderr()}`).toBe(0);
     };
     const first = startOperatorProcess(args, env);
     try {
