@@ -1,7 +1,6 @@
 // `mcpre gateway --proxy-mode` as the operator runs it in a proxy pod: configured only by MCPRE_PROXY_* variables,
 // in front of one backend whose names pass through unprefixed, with OIDC for incoming tokens and Cedar policies
 // deciding who may call what. A policy that does not parse stops the pod instead of serving without it.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -11,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyEnv } from '../../../src/api/endpoint-proxy-objects.ts';
 import { freePort } from '../../../src/runtime/control-plane/free-port.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
-import { REPO_ROOT } from '../../support/control-plane.ts';
+import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 
 type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
@@ -20,7 +19,7 @@ describe('mcpre gateway --proxy-mode', () => {
   let issuer: string;
   let key: Key;
   let backend: DemoBackend;
-  const children: ChildProcess[] = [];
+  const children: RunningChild[] = [];
 
   const token = (sub: string) =>
     new SignJWT({ team: 'docs' })
@@ -32,32 +31,10 @@ describe('mcpre gateway --proxy-mode', () => {
       .setExpirationTime('5m')
       .sign(key);
 
-  function spawnProxy(env: Record<string, string>) {
-    const child = spawn(process.execPath, ['src/cli.ts', 'gateway', '--proxy-mode'], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH, ...env },
-    });
-    children.push(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    const url = new Promise<URL>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL in 20 s: ${stderr}`)), 20_000);
-      child.stdout!.on('data', () => {
-        const m = /serving MCP at (\S+)/.exec(stdout);
-        if (m) {
-          clearTimeout(timer);
-          resolve(new URL(m[1]!));
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(Object.assign(new Error(`exited with ${code}`), { code, stderr }));
-      });
-    });
-    return { child, url, stderr: () => stderr };
+  function spawnProxy(env: Record<string, string>): RunningChild {
+    const proxy = spawnMcpre(['gateway', '--proxy-mode'], { PATH: process.env.PATH, ...env });
+    children.push(proxy);
+    return proxy;
   }
 
   const connect = async (url: URL, sub: string) => {
@@ -85,7 +62,7 @@ describe('mcpre gateway --proxy-mode', () => {
   });
 
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const c of children) await c.stop(0);
     await backend?.close();
     await new Promise((r) => idp?.close(r));
     idp?.closeAllConnections();
@@ -115,13 +92,8 @@ describe('mcpre gateway --proxy-mode', () => {
         },
       }),
     });
-    const url = await proxy.url;
-    for (let i = 0; i < 100; i++) {
-      const res = await fetch(new URL('/readyz', url));
-      await res.body?.cancel();
-      if (res.status === 200) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const url = await servingUrl(proxy);
+    await waitForReadyz(url, proxy);
 
     const alice = await connect(url, 'alice');
     expect((await alice.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
@@ -149,8 +121,7 @@ describe('mcpre gateway --proxy-mode', () => {
     expect(unauthenticated.status).toBe(401);
     await unauthenticated.body?.cancel();
 
-    proxy.child.kill('SIGTERM');
-    await new Promise((r) => proxy.child.once('exit', r));
+    await proxy.stop();
     const audit = proxy
       .stderr()
       .split('\n')
@@ -165,11 +136,8 @@ describe('mcpre gateway --proxy-mode', () => {
       ...(await baseEnv()),
       [ProxyEnv.authz]: JSON.stringify({ type: 'inline', inline: { policies: ['permit(principal, action'] } }),
     });
-    const failure = (await proxy.url.then(
-      () => undefined,
-      (err) => err,
-    )) as { code: number; stderr: string };
-    expect(failure.code).not.toBe(0);
-    expect(failure.stderr).toMatch(/Cedar policies do not parse/);
+    expect(await proxy.exited).not.toBe(0);
+    expect(proxy.stdout()).not.toMatch(/serving MCP/);
+    expect(proxy.stderr()).toMatch(/Cedar policies do not parse/);
   });
 });
