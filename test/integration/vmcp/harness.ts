@@ -1,6 +1,7 @@
 // Shared set-up for the VirtualMCPServer integration tests: a real control plane, REST helpers, the controller run
 // in-process (silent logs unless MCPRE_TEST_LOG is set), bounded polling, driving a Deployment's status the way the
-// Deployment controller would (there is none), ServiceAccount tokens, and small MCP backends on loopback.
+// Deployment controller would (there is none), ServiceAccount tokens, small MCP backends on loopback, and the wait for
+// a controller with nothing left to do that "nothing was written" assertions need.
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -11,14 +12,18 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { pino } from 'pino';
 import { z } from 'zod';
 import { KubeApiError as ApiError, type KubeRequest } from '../../../src/actors/kube/kube-api.ts';
-import type { ResourceId } from '../../../src/api/resources.ts';
+import { MCP_GROUP, type ResourceId, VIRTUAL_MCP_SERVER } from '../../../src/api/resources.ts';
 import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
 import {
   startVmcpController,
   type VmcpController,
   type VmcpControllerOptions,
 } from '../../../src/runtime/vmcp/controller.ts';
+import type { VmcpInformerName } from '../../../src/runtime/vmcp/informers.ts';
+import { registryAtRest } from '../../support/at-rest.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
+import { DEPLOYMENT } from '../../support/deployment-status.ts';
+import { eventually } from '../../support/eventually.ts';
 import { type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
 
 export const GV = 'toolhive.stacklok.dev/v1alpha1';
@@ -74,6 +79,38 @@ export async function startEnv(): Promise<Env> {
       await cp.stop();
     },
   };
+}
+
+/** The controller's informer for each resource a test may name in `waitUntilSettled`. */
+const CACHED = {
+  vmcps: VIRTUAL_MCP_SERVER,
+  groups: MCP_GROUP,
+  configMaps: CONFIG_MAP,
+  deployments: DEPLOYMENT,
+} as const satisfies Partial<Record<VmcpInformerName, ResourceId>>;
+
+/**
+ * Waits until the controller has nothing left to do about these objects (`[informer, namespace, name]`): its caches
+ * hold each at the version the API server has now (every watch event for them handled, and the wake-ups it caused
+ * sent), every VirtualMCPServer actor is at rest, and no write went out while this was checked.
+ */
+export async function waitUntilSettled(
+  env: Env,
+  controller: VmcpController,
+  objects: Array<[keyof typeof CACHED, string, string]>,
+): Promise<void> {
+  const writes = () =>
+    controller.stats.statusWrites + Object.values(controller.stats.applied).reduce((a, b) => a + b, 0);
+  await eventually('the controller to settle', async () => {
+    if (!registryAtRest(controller.registry)) return undefined;
+    const before = writes();
+    for (const [informer, ns, name] of objects) {
+      const live = await env.kube.get(CACHED[informer], ns, name);
+      const cached = controller.informers.all[informer].store.get(ns, name);
+      if (cached?.metadata.resourceVersion !== live.metadata.resourceVersion) return undefined;
+    }
+    return registryAtRest(controller.registry) && writes() === before ? true : undefined;
+  });
 }
 
 export const group = (name: string) => ({ apiVersion: GV, kind: 'MCPGroup', metadata: { name }, spec: {} });
