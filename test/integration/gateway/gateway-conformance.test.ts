@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { until } from '../../support/eventually.ts';
 import { type ConformanceBackend, startConformanceBackend } from './conformance-backend.ts';
 
 const cli = join(
@@ -33,7 +34,7 @@ describe('MCP conformance server scenarios through the gateway', () => {
       }),
       logger: pino({ level: 'silent' }),
     });
-    for (let i = 0; i < 250 && !gateway.readiness().ready; i++) await new Promise((r) => setTimeout(r, 20));
+    await until('the gateway to be ready', () => gateway.readiness().ready);
     outDir = await mkdtemp(join(tmpdir(), 'mcpre-conformance-'));
   });
 

@@ -12,6 +12,7 @@ import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import type { AuditRecord } from '../../../src/runtime/gateway/audit.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { until } from '../../support/eventually.ts';
 
 type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
@@ -77,7 +78,7 @@ describe('gateway with OIDC incoming auth', () => {
       logger: pino({ level: 'silent' }),
       onAudit: (r) => audit.push(r),
     });
-    for (let i = 0; i < 250 && !gateway.readiness().ready; i++) await new Promise((r) => setTimeout(r, 20));
+    await until('the gateway to be ready', () => gateway.readiness().ready);
   });
 
   afterAll(async () => {

@@ -16,6 +16,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { until } from '../../support/eventually.ts';
 
 type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
@@ -32,14 +33,6 @@ const unsignedJwt = (claims: Record<string, unknown>) =>
   `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 const subjectOf = (jwt: string) =>
   (JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub: string }).sub;
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  for (let waited = 0; waited < timeoutMs; waited += 20) {
-    if (condition()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('gateway tokenExchange backends: one backend session per client identity', () => {
   let idp: Server;
@@ -109,9 +102,8 @@ describe('gateway tokenExchange backends: one backend session per client identit
         requestInit: { headers: { authorization: `Bearer ${await clientToken(sub)}` } },
       }),
     );
-    await until(
-      () => gateway.aggregator.view.tools.some((t) => t.name === 'te_whoami'),
-      'the tokenExchange backend to list its tools',
+    await until('the tokenExchange backend to list its tools', () =>
+      gateway.aggregator.view.tools.some((t) => t.name === 'te_whoami'),
     );
     const result = await client.callTool({ name: 'te_whoami', arguments: {} });
     await client.close();
@@ -213,7 +205,7 @@ describe('gateway tokenExchange backends: one backend session per client identit
     const bob = await callAs(gateway, 'bob');
     expect(deleted).not.toContain(alice);
     const carol = await callAs(gateway, 'carol');
-    await until(() => deleted.includes(alice), "alice's session to be closed");
+    await until("alice's session to be closed", () => deleted.includes(alice));
     expect(deleted).not.toContain(bob);
     expect(deleted).not.toContain(carol);
     expect(new Set(subjectsSeenBy(carol))).toEqual(new Set(['carol']));
@@ -221,7 +213,7 @@ describe('gateway tokenExchange backends: one backend session per client identit
     const aliceAgain = await callAs(gateway, 'alice');
     expect(aliceAgain).not.toBe(alice);
     expect(new Set(subjectsSeenBy(aliceAgain))).toEqual(new Set(['alice']));
-    await until(() => deleted.includes(bob), "bob's session to be closed");
+    await until("bob's session to be closed", () => deleted.includes(bob));
     expect(deleted).not.toContain(carol);
   });
 
@@ -229,7 +221,7 @@ describe('gateway tokenExchange backends: one backend session per client identit
     const gateway = await startTe({ idleSessionSeconds: 1 });
     const dave = await callAs(gateway, 'dave');
     expect(deleted).not.toContain(dave);
-    await until(() => deleted.includes(dave), "dave's idle session to be closed", 5000);
+    await until("dave's idle session to be closed", () => deleted.includes(dave));
   });
 
   it('leaves the backend out when incoming auth is anonymous, with the reason', async () => {
