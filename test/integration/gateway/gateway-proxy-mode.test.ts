@@ -1,35 +1,21 @@
 // `mcpre gateway --proxy-mode` as the operator runs it in a proxy pod: configured only by MCPRE_PROXY_* variables,
 // in front of one backend whose names pass through unprefixed, with OIDC for incoming tokens and Cedar policies
 // deciding who may call what. A policy that does not parse stops the pod instead of serving without it.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyEnv } from '../../../src/api/endpoint-proxy-objects.ts';
 import { freePort } from '../../../src/runtime/control-plane/free-port.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
+import { type OidcIssuer, startOidcIssuer } from '../../fixtures/mcp/oidc-issuer.ts';
 import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 
-type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
-
 describe('mcpre gateway --proxy-mode', () => {
-  let idp: Server;
-  let issuer: string;
-  let key: Key;
+  let idp: OidcIssuer;
   let backend: DemoBackend;
   const children: RunningChild[] = [];
 
-  const token = (sub: string) =>
-    new SignJWT({ team: 'docs' })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setSubject(sub)
-      .setIssuer(issuer)
-      .setAudience('demo-proxy')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(key);
+  const token = (sub: string) => idp.token({ sub, team: 'docs' }, { audience: 'demo-proxy' });
 
   function spawnProxy(env: Record<string, string>): RunningChild {
     const proxy = spawnMcpre(['gateway', '--proxy-mode'], { PATH: process.env.PATH, ...env });
@@ -48,24 +34,14 @@ describe('mcpre gateway --proxy-mode', () => {
   };
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('ES256');
-    key = pair.privateKey;
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    idp = createServer((req, res) => {
-      res.setHeader('content-type', 'application/json');
-      if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk] }));
-      else res.writeHead(404).end('{}');
-    });
-    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
-    issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    idp = await startOidcIssuer();
     backend = await startDemoBackend({ label: 'remote' });
   });
 
   afterAll(async () => {
     for (const c of children) await c.stop(0);
     await backend?.close();
-    await new Promise((r) => idp?.close(r));
-    idp?.closeAllConnections();
+    await idp?.close();
   });
 
   const baseEnv = async () => ({
@@ -75,7 +51,7 @@ describe('mcpre gateway --proxy-mode', () => {
     [ProxyEnv.port]: String(await freePort()),
     [ProxyEnv.oidc]: JSON.stringify({
       type: 'inline',
-      inline: { issuer, audience: 'demo-proxy', jwksUrl: `${issuer}/jwks` },
+      inline: { issuer: idp.issuer, audience: 'demo-proxy', jwksUrl: idp.jwksUrl },
     }),
   });
 

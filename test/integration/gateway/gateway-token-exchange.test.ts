@@ -11,14 +11,13 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { type OidcIssuer, startOidcIssuer } from '../../fixtures/mcp/oidc-issuer.ts';
+import { unsignedJwt } from '../../fixtures/mcp/token-server.ts';
 import { until } from '../../support/eventually.ts';
-
-type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
 const listen = async (server: Server) => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -29,19 +28,15 @@ const stop = async (server: Server | undefined) => {
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
 };
-const unsignedJwt = (claims: Record<string, unknown>) =>
-  `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 const subjectOf = (jwt: string) =>
   (JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub: string }).sub;
 
 describe('gateway tokenExchange backends: one backend session per client identity', () => {
-  let idp: Server;
+  let idp: OidcIssuer;
   let sts: Server;
   let backendHttp: Server;
-  let issuer: string;
   let tokenUrl: string;
   let backendUrl: string;
-  let signingKey: Key;
   /** Backend session id -> every Authorization header it received; and the sessions that got a DELETE. */
   const authBySession = new Map<string, Set<string>>();
   const deleted: string[] = [];
@@ -52,13 +47,7 @@ describe('gateway tokenExchange backends: one backend session per client identit
   const gateways: RunningGateway[] = [];
 
   const clientToken = async (sub: string) => {
-    const jwt = await new SignJWT({ sub })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setIssuer(issuer)
-      .setAudience('mcpre-gateway')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(signingKey);
+    const jwt = await idp.token({ sub });
     tokens.push(jwt);
     return jwt;
   };
@@ -86,7 +75,9 @@ describe('gateway tokenExchange backends: one backend session per client identit
             },
           },
         ],
-        incomingAuth: opts.anonymous ? { type: 'anonymous' } : { type: 'oidc', issuer, audience: 'mcpre-gateway' },
+        incomingAuth: opts.anonymous
+          ? { type: 'anonymous' }
+          : { type: 'oidc', issuer: idp.issuer, audience: 'mcpre-gateway' },
       }),
       logger: pino({ level: 'trace' }, sink),
     });
@@ -111,17 +102,7 @@ describe('gateway tokenExchange backends: one backend session per client identit
   };
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('ES256');
-    signingKey = pair.privateKey;
-    const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    idp = createServer((req, res) => {
-      res.setHeader('content-type', 'application/json');
-      if (req.url === '/.well-known/openid-configuration')
-        res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
-      else if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk] }));
-      else res.writeHead(404).end('{}');
-    });
-    issuer = await listen(idp);
+    idp = await startOidcIssuer();
 
     // RFC 8693 token endpoint: a fresh backend token per exchange, naming the subject of the client's token.
     sts = createServer((req, res) => {
@@ -179,7 +160,7 @@ describe('gateway tokenExchange backends: one backend session per client identit
 
   afterAll(async () => {
     await Promise.allSettled(gateways.map((g) => g.close()));
-    await Promise.all([stop(idp), stop(sts), stop(backendHttp)]);
+    await Promise.all([idp?.close(), stop(sts), stop(backendHttp)]);
   });
 
   /** The subjects whose exchanged tokens a backend session saw. */

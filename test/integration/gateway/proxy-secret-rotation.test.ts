@@ -5,17 +5,15 @@
 // session open across the rotation.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Endpoint, ExternalAuthConfig } from '../../../src/api/endpoint-model.ts';
 import { ProxyEnv, renderProxyObjects } from '../../../src/api/endpoint-proxy-objects.ts';
 import { freePort } from '../../../src/runtime/control-plane/free-port.ts';
+import { type OidcIssuer, startOidcIssuer } from '../../fixtures/mcp/oidc-issuer.ts';
 import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 import { eventually } from '../../support/eventually.ts';
 import { writeAtomicVolume } from '../../support/kubelet-volume.ts';
@@ -34,24 +32,13 @@ const secrets: Record<string, Record<string, string>> = {
 };
 
 describe('mcpre gateway --proxy-mode: secret rotation', () => {
-  let idp: Server;
-  let issuer: string;
-  let signingKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+  let idp: OidcIssuer;
   let backend: McpBackend;
   let dir: string;
   let proxy: RunningChild | undefined;
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('ES256');
-    signingKey = pair.privateKey;
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    idp = createServer((req, res) => {
-      res.setHeader('content-type', 'application/json');
-      if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk] }));
-      else res.writeHead(404).end('{}');
-    });
-    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
-    issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    idp = await startOidcIssuer();
     backend = await startMcpBackend({
       label: 'remote',
       requireHeaders: { 'X-Upstream-Token': acceptedTokens, 'X-Tenant-Key': tenantKey },
@@ -63,8 +50,7 @@ describe('mcpre gateway --proxy-mode: secret rotation', () => {
   afterAll(async () => {
     await proxy?.stop();
     await backend?.close();
-    await new Promise((r) => idp?.close(r));
-    idp?.closeAllConnections();
+    await idp?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -85,7 +71,7 @@ describe('mcpre gateway --proxy-mode: secret rotation', () => {
         externalAuthConfigRef: { name: 'upstream' },
         proxyConfig: {
           proxyPort: port,
-          oidcConfig: { type: 'inline', inline: { issuer, audience: 'remote-api', jwksUrl: `${issuer}/jwks` } },
+          oidcConfig: { type: 'inline', inline: { issuer: idp.issuer, audience: 'remote-api', jwksUrl: idp.jwksUrl } },
         },
       },
     };
@@ -139,14 +125,7 @@ describe('mcpre gateway --proxy-mode: secret rotation', () => {
     const pid = proxy.child.pid;
     await waitForReadyz(url, proxy);
 
-    const bearer = await new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setSubject('alice')
-      .setIssuer(issuer)
-      .setAudience('remote-api')
-      .setIssuedAt()
-      .setExpirationTime('10m')
-      .sign(signingKey);
+    const bearer = await idp.token({ sub: 'alice' }, { audience: 'remote-api', expiresIn: '10m' });
     const client = new Client({ name: 'proxy-rotation', version: '1' });
     const transport = new StreamableHTTPClientTransport(url, {
       requestInit: { headers: { authorization: `Bearer ${bearer}` } },
