@@ -19,7 +19,7 @@ import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway
 import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 import { REPO_ROOT } from '../../support/control-plane.ts';
 import { type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
-import { kubeconfigFile, readAudit } from './operator-process.ts';
+import { adminRequest, kubeconfigFile, readAudit } from './operator-process.ts';
 
 const USER = 'gateway-rbac-test';
 let cp: RunningControlPlane;
@@ -27,11 +27,7 @@ let kube: KubeObjects;
 let backend: DemoBackend;
 let gateway: RunningChild | undefined;
 
-async function admin(method: string, path: string, body?: unknown) {
-  const res = await cp.admin.request(method, path, body);
-  if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${res.text}`);
-  return res.json;
-}
+const admin = (method: string, path: string, body?: unknown) => adminRequest(cp, method, path, body);
 
 beforeAll(async () => {
   cp = await startRaw({ crdDirs: [join(REPO_ROOT, 'crds')], audit: true });

@@ -4,6 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { AdminClient } from '../../../src/runtime/control-plane/admin-client.ts';
 import { spawnMcpre } from '../../support/child-process.ts';
 import { until } from '../../support/eventually.ts';
 
@@ -73,6 +74,18 @@ export function startOperatorProcess(
     },
     stop: (graceMs = 15_000) => p.stop(graceMs),
   };
+}
+
+/** A request as the control plane's admin that must succeed (2xx); returns the parsed body. */
+export async function adminRequest(
+  cp: { admin: AdminClient },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
+  const res = await cp.admin.request(method, path, body);
+  if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${res.text}`);
+  return res.json;
 }
 
 /** Writes a kubeconfig to a file the child process can read. */
