@@ -10,6 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { Resources } from '../../../src/actors/kube/kube-api.ts';
 import { MCP_GROUP, MCP_REMOTE_ENDPOINT } from '../../../src/api/resources.ts';
 import {
   type RunningControlPlane,
@@ -67,7 +68,7 @@ describe('the hand-deployed gateway Role', () => {
       metadata: { name: 'g' },
       spec: {},
     });
-    await kube.create({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret' }, ns, {
+    await kube.create(Resources.secret, ns, {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'k' },

@@ -5,6 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Resources } from '../../../src/actors/kube/kube-api.ts';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { MCP_GROUP, MCP_REMOTE_ENDPOINT } from '../../../src/api/resources.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
@@ -18,7 +19,7 @@ import { type ControlPlane, startControlPlane } from '../../support/control-plan
 import { until } from '../../support/eventually.ts';
 import { type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
 
-const SECRET = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
+const SECRET = Resources.secret;
 
 describe('gateway dynamic discovery', () => {
   let cp: ControlPlane;

@@ -11,7 +11,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { KubeApiError as ApiError, type KubeRequest } from '../../../src/actors/kube/kube-api.ts';
+import { KubeApiError as ApiError, type KubeRequest, Resources } from '../../../src/actors/kube/kube-api.ts';
 import { MCP_GROUP, type ResourceId, VIRTUAL_MCP_SERVER } from '../../../src/api/resources.ts';
 import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
 import {
@@ -29,15 +29,10 @@ import { type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
 export const GV = 'toolhive.stacklok.dev/v1alpha1';
 export { DEPLOYMENT, markDeploymentAvailable } from '../../support/deployment-status.ts';
 export { condition, eventually } from '../../support/eventually.ts';
-export const CONFIG_MAP: ResourceId = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
-export const SECRET: ResourceId = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
-export const SERVICE: ResourceId = { group: '', version: 'v1', plural: 'services', kind: 'Service' };
-export const SERVICE_ACCOUNT: ResourceId = {
-  group: '',
-  version: 'v1',
-  plural: 'serviceaccounts',
-  kind: 'ServiceAccount',
-};
+export const CONFIG_MAP: ResourceId = Resources.configMap;
+export const SECRET: ResourceId = Resources.secret;
+export const SERVICE: ResourceId = Resources.service;
+export const SERVICE_ACCOUNT: ResourceId = Resources.serviceAccount;
 export const ROLE: ResourceId = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', kind: 'Role' };
 export const ROLE_BINDING: ResourceId = {
   group: 'rbac.authorization.k8s.io',
