@@ -125,10 +125,11 @@ export async function servingUrl(p: RunningChild, timeoutMs = 20_000): Promise<U
 
 /** Waits until `/readyz` next to `url` answers 200 (a gateway with its backends, and its Lease if it has one). */
 export async function waitForReadyz(url: URL, p?: RunningChild, timeoutMs = 20_000): Promise<void> {
+  const exited = () => p !== undefined && (p.child.exitCode !== null || p.child.signalCode !== null);
   await until(
     `${new URL('/readyz', url)} to answer 200`,
     async () => {
-      if (p && p.child.exitCode !== null) throw new Error(`the process exited (${p.child.exitCode})`);
+      if (exited()) return true;
       const res = await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(2000) });
       await res.body?.cancel();
       return res.status === 200;
@@ -137,4 +138,5 @@ export async function waitForReadyz(url: URL, p?: RunningChild, timeoutMs = 20_0
   ).catch((err: unknown) => {
     throw new Error(`${String(err)}${p ? `\n${p.stderr()}` : ''}`);
   });
+  if (exited()) throw new Error(`the process exited before it was ready\n${p?.stderr()}`);
 }
