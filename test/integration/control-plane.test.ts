@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runToEnd, spawnChild } from '../support/child-process.ts';
 import { type ControlPlane, REPO_ROOT, startControlPlane } from '../support/control-plane.ts';
 
 describe('the real control plane', () => {
@@ -55,28 +55,15 @@ describe('mcpre dev cluster', () => {
   it('prints a ready line with the kubeconfig path, serves kubectl, and removes everything on SIGTERM', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mcpre-devcluster-test-'));
     const kubeconfig = join(dir, 'kc');
-    const child = spawn(
-      join(REPO_ROOT, 'node_modules/.bin/node'),
-      ['src/cli.ts', 'dev', 'cluster', '--kubeconfig', kubeconfig],
-      {
-        cwd: REPO_ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    const cluster = spawnChild(join(REPO_ROOT, 'node_modules/.bin/node'), [
+      'src/cli.ts',
+      'dev',
+      'cluster',
+      '--kubeconfig',
+      kubeconfig,
+    ]);
     try {
-      const deadline = Date.now() + 90_000;
-      while (!/ready/.test(out) && Date.now() < deadline && child.exitCode === null)
-        await new Promise((r) => setTimeout(r, 100));
-      expect(out, err).toMatch(new RegExp(`ready.*${kubeconfig.replace(/[/.]/g, '\\$&')}`));
+      await cluster.waitForStdout(new RegExp(`ready.*${kubeconfig.replace(/[/.]/g, '\\$&')}`), 90_000);
       expect(existsSync(kubeconfig)).toBe(true);
       const kubectl = process.env.KUBEBUILDER_ASSETS ? join(process.env.KUBEBUILDER_ASSETS, 'kubectl') : 'kubectl';
       const example = join(dir, 'ep.yaml');
@@ -84,19 +71,7 @@ describe('mcpre dev cluster', () => {
         example,
         'apiVersion: toolhive.stacklok.dev/v1alpha1\nkind: MCPRemoteEndpoint\nmetadata: {name: ex}\nspec: {type: direct, remoteURL: "https://mcp.example.com/mcp", transport: streamable-http, groupRef: g}\n',
       );
-      const run = (args: string[]) =>
-        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-          const p = spawn(kubectl, ['--kubeconfig', kubeconfig, ...args]);
-          let stdout = '';
-          let stderr = '';
-          p.stdout.on('data', (d: Buffer) => {
-            stdout += d.toString();
-          });
-          p.stderr.on('data', (d: Buffer) => {
-            stderr += d.toString();
-          });
-          p.on('exit', (code) => resolve({ code, stdout, stderr }));
-        });
+      const run = (args: string[]) => runToEnd(kubectl, ['--kubeconfig', kubeconfig, ...args]);
       const applied = await run(['apply', '-f', example]);
       expect(applied.code, applied.stderr).toBe(0);
       const got = await run(['get', 'mcpre']);
@@ -104,10 +79,9 @@ describe('mcpre dev cluster', () => {
       expect(got.stdout.split('\n')[0]).toMatch(/NAME\s+TYPE\s+PHASE\s+REMOTE URL\s+URL\s+AGE/);
       expect(got.stdout).toMatch(/ex\s+direct/);
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      await cluster.stop(60_000);
     }
     expect(existsSync(kubeconfig)).toBe(false);
-    expect(err).toMatch(/stopping and removing/);
+    expect(cluster.stderr()).toMatch(/stopping and removing/);
   });
 });

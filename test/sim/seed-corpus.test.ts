@@ -1,4 +1,4 @@
-// Every seed that once found a bug is replayed on every run (see test/sim/seeds/README.md).
+// Replays every seed of the corpus (test/sim/seeds/README.md): the seeds that found a bug, and the baseline run.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

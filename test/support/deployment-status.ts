@@ -1,8 +1,9 @@
 // The test control plane runs no controller-manager: tests play the Deployment controller with this.
+import { Resources } from '../../src/actors/kube/kube-api.ts';
 import type { ResourceId } from '../../src/api/resources.ts';
 import type { KubeObject, KubeObjects } from './kube-objects.ts';
 
-export const DEPLOYMENT: ResourceId = { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment' };
+export const DEPLOYMENT: ResourceId = Resources.deployment;
 
 /** What the Deployment controller would write once the pods of the current generation are available. */
 export async function markDeploymentAvailable(kube: KubeObjects, ns: string, name: string): Promise<KubeObject> {

@@ -1,4 +1,5 @@
-// Bounded polling for "eventually" assertions in the integration tests, and the condition lookup they check with.
+// Bounded polling for "eventually" assertions, and the condition lookup they check with. Every wait in the tests goes
+// through these two, so each is bounded in time and says what it waited for when it gives up.
 import type { KubeObject } from './kube-objects.ts';
 
 /** Polls `probe` until it returns a value (not undefined), or fails naming `what` and the last error seen. */
@@ -19,6 +20,15 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+/** Polls `check` until it holds, or fails naming `what`. */
+export async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<void> {
+  await eventually(what, async () => ((await check()) ? true : undefined), opts);
 }
 
 /** The object's status condition of this type, if any. */

@@ -323,7 +323,7 @@ export function defaultLogger(
   );
 }
 
-/** The live state-chart view (issue 6's handler) over the machines a gateway runs. Loaded only when asked for. */
+/** The live state-chart view (src/runtime/debug-view) over the machines a gateway runs. Loaded only when asked for. */
 async function debugRoutes(directory: ActorDirectory, extra: AnyStateMachine[], backends: () => BackendStatus[]) {
   const [{ createDebugHandler }, { backendSessionMachine }, { gatewayReplicaMachine }] = await Promise.all([
     import('../debug-view/debug-handler.ts'),

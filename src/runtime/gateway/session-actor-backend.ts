@@ -1,7 +1,7 @@
-// The gateway's Backend over the backend-session actor (issue 4): the actor owns the session's lifecycle (backoff,
-// circuit breaker, GET stream, one shared re-initialization after a 404); this adapter only reads its snapshots and
-// emitted list changes, and runs requests on the live connection through withBackendSession (a request that met a
-// lost session waits for the re-initialization and is retried once).
+// The gateway's Backend over the backend-session actor (src/machines/backend-session.ts): the actor owns the
+// session's lifecycle (backoff, circuit breaker, GET stream, one shared re-initialization after a 404); this adapter
+// only reads its snapshots and emitted list changes, and runs requests on the live connection through
+// withBackendSession (a request that met a lost session waits for the re-initialization and is retried once).
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';

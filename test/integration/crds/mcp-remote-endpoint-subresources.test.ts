@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MCP_REMOTE_ENDPOINT as MCPRE } from '../../../src/api/resources.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
+import { eventually } from '../../support/eventually.ts';
 import { type KubeObjects, kubeObjects, rejection } from '../../support/kube-objects.ts';
 import { directEndpoint, proxyEndpoint } from './fixtures.ts';
 
@@ -168,14 +169,14 @@ describe('kubectl explain', () => {
         timeout: 20_000,
       });
     // The aggregated OpenAPI document picks up a new CRD a little after it is Established: bounded retry.
-    let out = '';
-    for (let attempt = 0; attempt < 20 && !out.includes('immutable'); attempt++) {
-      out = await run().then(
-        (r) => r.stdout,
-        (err: Error) => err.message,
-      );
-      if (!out.includes('immutable')) await new Promise((r) => setTimeout(r, 500));
-    }
+    const out = await eventually(
+      'kubectl explain to show the CRD field descriptions',
+      async () => {
+        const { stdout } = await run();
+        return stdout.includes('Immutable after creation') ? stdout : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
     expect(out).toContain('KIND:       MCPRemoteEndpoint');
     expect(out).toContain('Immutable after creation');
     expect(out).toContain('ENUM:');

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResourceId } from '../../../src/api/resources.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
+import { until } from '../../support/eventually.ts';
 import { type KubeObjects, kubeObjects, rejection } from '../../support/kube-objects.ts';
 
 const GROUP = 'rfc.mcpre.test';
@@ -89,13 +90,12 @@ beforeAll(async () => {
   }
   // Bounded wait until each new resource is served (Established and in discovery).
   for (const v of Object.values(variants)) {
-    const deadline = performance.now() + 15_000;
-    for (;;) {
-      const res = await cp.running.admin.request('GET', `/apis/${GROUP}/v1/namespaces/${ns}/${v.plural}`);
-      if (res.status === 200) break;
-      if (performance.now() > deadline) throw new Error(`${v.plural} not served after 15 s: HTTP ${res.status}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(
+      `${v.plural} to be served`,
+      async () =>
+        (await cp.running.admin.request('GET', `/apis/${GROUP}/v1/namespaces/${ns}/${v.plural}`)).status === 200,
+      { intervalMs: 100 },
+    );
   }
 });
 afterAll(async () => {

@@ -2,7 +2,6 @@
 // gateway rules): `mcpre gateway --group` run as a certificate user bound to exactly that Role takes its Lease,
 // discovers the group's endpoint (with a header from a Secret), serves its tools and is ready, and the audit log shows
 // no denied request.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,28 +10,25 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { Resources } from '../../../src/actors/kube/kube-api.ts';
 import { MCP_GROUP, MCP_REMOTE_ENDPOINT } from '../../../src/api/resources.ts';
 import {
   type RunningControlPlane,
   startControlPlane as startRaw,
 } from '../../../src/runtime/control-plane/control-plane.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
+import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 import { REPO_ROOT } from '../../support/control-plane.ts';
 import { type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
-import { kubeconfigFile, readAudit } from './operator-process.ts';
-import { eventually } from './scenario.ts';
+import { adminRequest, kubeconfigFile, readAudit } from './operator-process.ts';
 
 const USER = 'gateway-rbac-test';
 let cp: RunningControlPlane;
 let kube: KubeObjects;
 let backend: DemoBackend;
-let gateway: ChildProcess | undefined;
+let gateway: RunningChild | undefined;
 
-async function admin(method: string, path: string, body?: unknown) {
-  const res = await cp.admin.request(method, path, body);
-  if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${res.text}`);
-  return res.json;
-}
+const admin = (method: string, path: string, body?: unknown) => adminRequest(cp, method, path, body);
 
 beforeAll(async () => {
   cp = await startRaw({ crdDirs: [join(REPO_ROOT, 'crds')], audit: true });
@@ -42,7 +38,7 @@ beforeAll(async () => {
   backend = await startDemoBackend({ label: 'rbac' });
 });
 afterAll(async () => {
-  gateway?.kill('SIGKILL');
+  await gateway?.stop(0);
   await backend?.close();
   await kube?.close();
   await cp?.stop();
@@ -72,7 +68,7 @@ describe('the hand-deployed gateway Role', () => {
       metadata: { name: 'g' },
       spec: {},
     });
-    await kube.create({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret' }, ns, {
+    await kube.create(Resources.secret, ns, {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'k' },
@@ -97,47 +93,18 @@ describe('the hand-deployed gateway Role', () => {
     const shipped = await readFile(join(REPO_ROOT, 'deploy/kustomize/gateway/gateway.yaml'), 'utf8');
     const config = join(dir, 'gateway.yaml');
     await writeFile(config, shipped.replace(/incomingAuth:[\s\S]*?(?=\nlease:)/, 'incomingAuth:\n  type: anonymous\n'));
-    const out: string[] = [];
-    gateway = spawn(
-      process.execPath,
-      [
-        'src/cli.ts',
-        'gateway',
-        '--config',
-        config,
-        '--group',
-        'g',
-        '--namespace',
-        ns,
-        '--kubeconfig',
-        kubeconfig,
-        '--port',
-        '0',
-      ],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, KUBERNETES_SERVICE_HOST: undefined },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+    gateway = spawnMcpre(
+      ['gateway', '--config', config, '--group', 'g', '--namespace', ns, '--kubeconfig', kubeconfig, '--port', '0'],
+      { ...process.env, KUBERNETES_SERVICE_HOST: undefined },
     );
-    gateway.stdout?.on('data', (d: Buffer) => out.push(d.toString()));
-    gateway.stderr?.on('data', (d: Buffer) => out.push(d.toString()));
-    const url = await eventually('gateway serving', async () => /serving MCP at (\S+)/.exec(out.join(''))?.[1], {
-      timeoutMs: 20_000,
-    });
-    await eventually(
-      'gateway ready (Lease held, discovery synced, backend ready)',
-      async () => ((await fetch(new URL('/readyz', url))).status === 200 ? true : undefined),
-      { timeoutMs: 20_000 },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n${out.join('').slice(-3000)}`);
-    });
+    // Ready: the Lease held, discovery synced, the backend ready.
+    const url = await servingUrl(gateway);
+    await waitForReadyz(url, gateway);
     const client = new Client({ name: 'rbac', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(new URL(url)));
     expect((await client.listTools()).tools.length).toBeGreaterThan(0);
     await client.close();
-    gateway.kill('SIGTERM');
-    await new Promise((r) => gateway?.once('exit', r));
+    await gateway.stop();
     gateway = undefined;
 
     const mine = (await readAudit(cp.auditLogPath!)).filter((r) => r.user.username === USER);

@@ -1,15 +1,18 @@
 // `mcpre operator` as a child process (as it runs in a pod, but with a kubeconfig file), its JSON log lines, and the
 // control plane's audit log read back as (user, verb, resource) records. Shared by the deploy, leader and metrics
 // integration tests.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../support/control-plane.ts';
+import type { AdminClient } from '../../../src/runtime/control-plane/admin-client.ts';
+import { spawnMcpre } from '../../support/child-process.ts';
+import { until } from '../../support/eventually.ts';
 
 export interface OperatorProcess {
   child: ChildProcess;
+  /** Its JSON log lines (stdout) so far, parsed; a line that is not JSON as `{ raw }`. */
   lines: Record<string, unknown>[];
-  stderr: string[];
+  stderr(): string;
   exited: Promise<number | null>;
   /** Waits for a log line whose msg is `msg` (and that `match` accepts), bounded by `timeoutMs`. */
   waitForLog(
@@ -25,15 +28,15 @@ export function startOperatorProcess(
   args: string[],
   extraEnv: Record<string, string | undefined> = {},
 ): OperatorProcess {
-  const child = spawn(process.execPath, ['src/cli.ts', 'operator', ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, KUBERNETES_SERVICE_HOST: undefined, KUBECONFIG: undefined, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const p = spawnMcpre(['operator', ...args], {
+    ...process.env,
+    KUBERNETES_SERVICE_HOST: undefined,
+    KUBECONFIG: undefined,
+    ...extraEnv,
   });
   const lines: Record<string, unknown>[] = [];
-  const stderr: string[] = [];
   let buf = '';
-  child.stdout?.on('data', (d: Buffer) => {
+  p.child.stdout?.on('data', (d: Buffer) => {
     buf += d.toString();
     let nl = buf.indexOf('\n');
     while (nl >= 0) {
@@ -47,42 +50,42 @@ export function startOperatorProcess(
       nl = buf.indexOf('\n');
     }
   });
-  child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let exitCode: number | null | undefined;
-  void exited.then((c) => {
-    exitCode = c;
+  let gone = false;
+  void p.exited.then(() => {
+    gone = true;
   });
   return {
-    child,
+    child: p.child,
     lines,
-    stderr,
-    exited,
+    stderr: p.stderr,
+    exited: p.exited,
     async waitForLog(msg, timeoutMs = 30_000, match = () => true) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const hit = lines.find((l) => l.msg === msg && match(l));
-        if (hit) return hit;
-        if (exitCode !== undefined) break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      const find = () => lines.find((l) => l.msg === msg && match(l));
+      await until(`a "${msg}" log line`, () => find() !== undefined || gone, { timeoutMs, intervalMs: 25 }).catch(
+        () => undefined,
+      );
+      const hit = find();
+      if (hit) return hit;
       throw new Error(
-        `no "${msg}" log line within ${timeoutMs} ms (exit: ${String(exitCode)}); log:\n${lines
+        `no "${msg}" log line within ${timeoutMs} ms (exited: ${gone}); log:\n${lines
           .map((l) => JSON.stringify(l))
-          .join('\n')}\n${stderr.join('')}`,
+          .join('\n')}\n${p.stderr()}`,
       );
     },
-    async stop(graceMs = 15_000) {
-      if (exitCode !== undefined) return exitCode;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      try {
-        return await exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    stop: (graceMs = 15_000) => p.stop(graceMs),
   };
+}
+
+/** A request as the control plane's admin that must succeed (2xx); returns the parsed body. */
+export async function adminRequest(
+  cp: { admin: AdminClient },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
+  const res = await cp.admin.request(method, path, body);
+  if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${res.text}`);
+  return res.json;
 }
 
 /** Writes a kubeconfig to a file the child process can read. */

@@ -24,6 +24,7 @@ import {
 import { REPO_ROOT } from '../../support/control-plane.ts';
 import { type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
 import {
+  adminRequest,
   auditGrantKey,
   kubeconfigFile,
   type OperatorProcess,
@@ -39,11 +40,7 @@ let kube: KubeObjects;
 let dir: string;
 let http: KubeHttp;
 
-async function admin(method: string, path: string, body?: unknown) {
-  const res = await cp.admin.request(method, path, body);
-  if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${res.text}`);
-  return res.json;
-}
+const admin = (method: string, path: string, body?: unknown) => adminRequest(cp, method, path, body);
 
 beforeAll(async () => {
   cp = await startRaw({
@@ -113,7 +110,7 @@ describe('the generated ClusterRole', () => {
     const stopChecked = async (op: OperatorProcess) => {
       const code = await op.stop();
       const tail = op.lines.slice(-8).map((l) => JSON.stringify(l));
-      expect(code, `exit code; last log lines:\n${tail.join('\n')}\n${op.stderr.join('')}`).toBe(0);
+      expect(code, `exit code; last log lines:\n${tail.join('\n')}\n${op.stderr()}`).toBe(0);
     };
     const first = startOperatorProcess(args, env);
     try {

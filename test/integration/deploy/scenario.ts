@@ -3,7 +3,7 @@
 // so the finalizer removes what the operator created), an endpoint that fails validation, a group, and
 // VirtualMCPServers in both discovery modes (their gateway Deployments driven to available). The control plane has no
 // controller-manager, so the test plays the Deployment controller.
-import type { KubeApi } from '../../../src/actors/kube/kube-api.ts';
+import { type KubeApi, Resources } from '../../../src/actors/kube/kube-api.ts';
 import type { ResourceId } from '../../../src/api/resources.ts';
 import {
   MCP_EXTERNAL_AUTH_CONFIG,
@@ -19,15 +19,10 @@ import type { KubeObjects } from '../../support/kube-objects.ts';
 const GV = 'toolhive.stacklok.dev/v1alpha1';
 
 export { DEPLOYMENT, markDeploymentAvailable };
-export const SERVICE: ResourceId = { group: '', version: 'v1', plural: 'services', kind: 'Service' };
-export const SERVICE_ACCOUNT: ResourceId = {
-  group: '',
-  version: 'v1',
-  plural: 'serviceaccounts',
-  kind: 'ServiceAccount',
-};
-const SECRET: ResourceId = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
-const CONFIG_MAP: ResourceId = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
+export const SERVICE: ResourceId = Resources.service;
+export const SERVICE_ACCOUNT: ResourceId = Resources.serviceAccount;
+const SECRET: ResourceId = Resources.secret;
+const CONFIG_MAP: ResourceId = Resources.configMap;
 
 export const GROUP = 'team';
 export const DIRECT_ENDPOINTS = ['public', 'secured'] as const;
@@ -35,19 +30,14 @@ export const PROXY_ENDPOINT = 'proxied';
 export const FAILING_ENDPOINT = 'broken';
 export const VMCPS = ['static-gw', 'dynamic-gw'] as const;
 /** ToolHive objects the operator warns about (their test CRDs: test/crds/toolhive, test/crds/toolhive-v1beta1). */
-export const REMOTE_PROXY: ResourceId = {
-  group: 'toolhive.stacklok.dev',
-  version: 'v1alpha1',
-  plural: 'mcpremoteproxies',
-  kind: 'MCPRemoteProxy',
-};
+export const REMOTE_PROXY: ResourceId = Resources.mcpRemoteProxy;
 export const SERVER_ENTRY: ResourceId = {
   group: 'toolhive.stacklok.dev',
   version: 'v1beta1',
   plural: 'mcpserverentries',
   kind: 'MCPServerEntry',
 };
-export const EVENT: ResourceId = { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event' };
+export const EVENT: ResourceId = Resources.event;
 
 /** The shared poll with this scenario's longer defaults (30 s, every 100 ms): whole processes are slower to settle. */
 export function eventually<T>(

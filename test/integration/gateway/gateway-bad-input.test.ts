@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { until } from '../../support/eventually.ts';
 
 const accept = 'application/json, text/event-stream';
 const initialize = {
@@ -33,7 +34,7 @@ describe('gateway bad input', () => {
       }),
       logger: pino({ level: 'silent' }),
     });
-    for (let i = 0; i < 250 && !gateway.readiness().ready; i++) await new Promise((r) => setTimeout(r, 20));
+    await until('the gateway to be ready', () => gateway.readiness().ready);
     expect(gateway.readiness().ready).toBe(true);
     client = new Client({ name: 'steady', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(gateway.url));

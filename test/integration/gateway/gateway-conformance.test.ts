@@ -1,7 +1,6 @@
 // The official MCP conformance server scenarios (@modelcontextprotocol/conformance, `--suite all`) against the
 // gateway in front of one backend that implements the conformance tools. The priority strategy keeps the backend's
 // names bare, as the scenarios call them by name.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { runToEnd } from '../../support/child-process.ts';
+import { until } from '../../support/eventually.ts';
 import { type ConformanceBackend, startConformanceBackend } from './conformance-backend.ts';
 
 const cli = join(
@@ -33,7 +34,7 @@ describe('MCP conformance server scenarios through the gateway', () => {
       }),
       logger: pino({ level: 'silent' }),
     });
-    for (let i = 0; i < 250 && !gateway.readiness().ready; i++) await new Promise((r) => setTimeout(r, 20));
+    await until('the gateway to be ready', () => gateway.readiness().ready);
     outDir = await mkdtemp(join(tmpdir(), 'mcpre-conformance-'));
   });
 
@@ -44,7 +45,7 @@ describe('MCP conformance server scenarios through the gateway', () => {
   });
 
   it('passes every scenario not listed as an expected failure', async () => {
-    const child = spawn(
+    const run = await runToEnd(
       process.execPath,
       [
         cli,
@@ -58,12 +59,10 @@ describe('MCP conformance server scenarios through the gateway', () => {
         '-o',
         outDir,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { timeoutMs: 170_000 },
     );
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code } = run;
+    const output = `${run.stdout}${run.stderr}`;
     const summary = output.slice(output.indexOf('=== SUMMARY ==='));
     expect(code, summary).toBe(0);
     const total = /Total: (\d+) passed, (\d+) failed/.exec(output);

@@ -14,6 +14,7 @@ import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import type { AuditRecord } from '../../../src/runtime/gateway/audit.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { until } from '../../support/eventually.ts';
 
 const quiet = pino({ level: 'silent' });
 
@@ -21,15 +22,6 @@ async function connect(url: URL): Promise<Client> {
   const client = new Client({ name: 'test-client', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(url));
   return client;
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('gateway over two demo backends', () => {
@@ -56,8 +48,8 @@ describe('gateway over two demo backends', () => {
       onAudit: (r) => audit.push(r),
     });
     await until(
-      () => gateway.readiness().ready && gateway.backends().every((b) => b.state === 'ready'),
       'backends ready',
+      () => gateway.readiness().ready && gateway.backends().every((b) => b.state === 'ready'),
     );
   });
 
@@ -153,9 +145,8 @@ describe('gateway over two demo backends', () => {
       { signal: controller.signal, onprogress: () => controller.abort('enough') },
     );
     await expect(call).rejects.toThrow();
-    await until(
-      () => audit.some((r) => r.target === 'alpha_count' && r.outcome === 'cancelled'),
-      'cancelled audit line',
+    await until('cancelled audit line', () =>
+      audit.some((r) => r.target === 'alpha_count' && r.outcome === 'cancelled'),
     );
   });
 
@@ -198,19 +189,31 @@ describe('gateway over two demo backends', () => {
     clients.push(client);
     let changes = 0;
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changes++);
-    // A backend that re-initializes with the same lists changes nothing a client sees.
-    await beta.dropSessions();
-    await client.callTool({ name: 'beta_echo', arguments: { message: 'x' } });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(changes).toBe(0);
-    const removed = gateway.aggregator.remove('beta');
-    await until(() => changes === 1, 'one list_changed');
-    const { tools } = await client.listTools();
-    expect(tools.some((t) => t.name.startsWith('beta_'))).toBe(false);
-    gateway.aggregator.add(removed!);
-    await until(() => changes === 2, 'a second list_changed');
-    await new Promise((r) => setTimeout(r, 100));
-    expect(changes).toBe(2);
+    // Counted where the gateway decides to announce: flush() applies a pending recompute at once, so after it the
+    // count is final for everything that happened before.
+    let announced = 0;
+    const stopCounting = gateway.aggregator.onListChanged((kinds) => {
+      if (kinds.has('tools')) announced += 1;
+    });
+    try {
+      // A backend that re-initializes with the same lists changes nothing a client sees. The call returns only after
+      // the new session discovered its lists (the retried call waits for the session to be ready).
+      await beta.dropSessions();
+      await client.callTool({ name: 'beta_echo', arguments: { message: 'x' } });
+      gateway.aggregator.flush();
+      expect(announced).toBe(0);
+      const removed = gateway.aggregator.remove('beta');
+      await until('one list_changed', () => changes === 1);
+      const { tools } = await client.listTools();
+      expect(tools.some((t) => t.name.startsWith('beta_'))).toBe(false);
+      gateway.aggregator.add(removed!);
+      await until('a second list_changed', () => changes === 2);
+      gateway.aggregator.flush();
+      expect(announced).toBe(2);
+      expect(changes).toBe(2);
+    } finally {
+      stopCounting();
+    }
   });
 });
 
@@ -225,7 +228,7 @@ describe('gateway across a real backend restart', () => {
     });
     const client = await connect(gateway.url);
     try {
-      await until(() => gateway.readiness().ready, 'ready');
+      await until('ready', () => gateway.readiness().ready);
       const sessionBefore = (client.transport as StreamableHTTPClientTransport).sessionId;
       expect((await client.callTool({ name: 'phoenix_echo', arguments: { message: 'one' } })).content).toEqual([
         { type: 'text', text: 'one' },

@@ -5,6 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Resources } from '../../../src/actors/kube/kube-api.ts';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { MCP_GROUP, MCP_REMOTE_ENDPOINT } from '../../../src/api/resources.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
@@ -15,24 +16,10 @@ import {
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
 import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
+import { until } from '../../support/eventually.ts';
 import { type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
 
-const SECRET = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last: T | undefined;
-  while (performance.now() < deadline) {
-    last = await check();
-    if (last !== undefined && last !== false) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const SECRET = Resources.secret;
 
 describe('gateway dynamic discovery', () => {
   let cp: ControlPlane;
@@ -44,6 +31,8 @@ describe('gateway dynamic discovery', () => {
   let gateway: RunningGateway;
   let discovery: DynamicDiscovery;
   let client: Client;
+  /** Applies of the group's backends to the gateway: begun, and finished. */
+  const applies = { begun: 0, finished: 0 };
 
   const toolNames = async () => (await client.listTools()).tools.map((t) => t.name);
   const endpoint = (name: string, spec: object) => ({
@@ -104,7 +93,14 @@ describe('gateway dynamic discovery', () => {
       namespace: ns,
       group: 'team',
       logger: pino({ level: 'silent' }),
-      apply: (d) => gateway.applyBackends(d),
+      apply: async (d) => {
+        applies.begun += 1;
+        try {
+          await gateway.applyBackends(d);
+        } finally {
+          applies.finished += 1;
+        }
+      },
     });
     await discovery.synced;
     client = new Client({ name: 'dyn', version: '1' });
@@ -122,7 +118,7 @@ describe('gateway dynamic discovery', () => {
   });
 
   it('serves the direct member, ignores other groups, and shows the proxy as not yet available', async () => {
-    await until('alpha tools', async () => (await toolNames()).includes('alpha_echo') || undefined);
+    await until('alpha tools', async () => (await toolNames()).includes('alpha_echo'));
     const names = await toolNames();
     expect(names.some((n) => n.startsWith('stranger_'))).toBe(false);
     expect(gateway.backends()).toEqual([
@@ -140,18 +136,21 @@ describe('gateway dynamic discovery', () => {
 
   it('adds the proxy once status.url is set, and keeps it when status.url empties', async () => {
     await kube.mergePatchStatus(MCP_REMOTE_ENDPOINT, ns, 'beta', { status: { url: beta.url.href } });
-    await until('beta tools', async () => (await toolNames()).includes('beta_echo') || undefined);
+    await until('beta tools', async () => (await toolNames()).includes('beta_echo'));
+    // Nothing else changes in this namespace meanwhile: the next apply is the one the emptied status.url caused.
+    const begun = applies.begun;
     await kube.mergePatchStatus(MCP_REMOTE_ENDPOINT, ns, 'beta', { status: { url: null } });
-    await new Promise((r) => setTimeout(r, 500));
+    await until(
+      'the group applied again after status.url emptied',
+      () => applies.begun > begun && applies.finished === applies.begun,
+    );
     expect(await toolNames()).toContain('beta_echo');
     expect(gateway.backends().find((b) => b.name === 'beta')?.state).toBe('ready');
   });
 
   it('leaves out an endpoint whose Secret disappears, brings it back with the Secret, and drops a deleted one', async () => {
     await kube.delete(SECRET, ns, 'keys');
-    await until('alpha excluded', () =>
-      gateway.backends().find((b) => b.name === 'alpha' && b.state === 'excluded') ? true : undefined,
-    );
+    await until('alpha excluded', () => gateway.backends().some((b) => b.name === 'alpha' && b.state === 'excluded'));
     expect(gateway.backends().find((b) => b.name === 'alpha')?.reason).toBe('header X-Api-Key: Secret keys not found');
     expect((await toolNames()).some((n) => n.startsWith('alpha_'))).toBe(false);
     await kube.create(SECRET, ns, {
@@ -160,9 +159,9 @@ describe('gateway dynamic discovery', () => {
       metadata: { name: 'keys' },
       stringData: { api: 'k-2' },
     });
-    await until('alpha back', async () => (await toolNames()).includes('alpha_echo') || undefined);
+    await until('alpha back', async () => (await toolNames()).includes('alpha_echo'));
     await kube.delete(MCP_REMOTE_ENDPOINT, ns, 'alpha');
-    await until('alpha gone', () => (gateway.backends().some((b) => b.name === 'alpha') ? undefined : true));
+    await until('alpha gone', () => !gateway.backends().some((b) => b.name === 'alpha'));
     expect((await toolNames()).some((n) => n.startsWith('alpha_'))).toBe(false);
   });
 });

@@ -7,12 +7,9 @@
 // the VirtualMCPServer's status.backends and each endpoint's status.session. The credentials include tokens the
 // gateway obtains by RFC 8693 token exchange at run time. With OIDC on, /readyz gives an anonymous caller only counts.
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { MCP_GROUP, MCP_REMOTE_ENDPOINT, VIRTUAL_MCP_SERVER } from '../../../src/api/resources.ts';
@@ -21,6 +18,7 @@ import { ActorDirectory } from '../../../src/runtime/inspection/actor-directory.
 import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
 import { startStatusReporter } from '../../../src/runtime/vmcp/status-reporter.ts';
 import { type EchoCredentialServer, startEchoCredentialServer } from '../../fixtures/mcp/echo-credential-server.ts';
+import { type OidcIssuer, startOidcIssuer } from '../../fixtures/mcp/oidc-issuer.ts';
 import { startTokenServer, type TokenServer } from '../../fixtures/mcp/token-server.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
 import { eventually } from '../../support/eventually.ts';
@@ -60,11 +58,6 @@ function leaksIn(needles: string[]): string[] {
   return found;
 }
 
-const listen = async (server: Server) => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-};
-
 /** The error a client sees for a call, as text (message, code and data). */
 async function callError(client: Client, name: string): Promise<string> {
   try {
@@ -79,9 +72,7 @@ async function callError(client: Client, name: string): Promise<string> {
 describe('credentials a backend echoes stay out of everything the gateway repeats', () => {
   let echo: EchoCredentialServer;
   let sts: TokenServer;
-  let idp: Server;
-  let issuer: string;
-  let signingKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+  let idp: OidcIssuer;
   let cp: ControlPlane;
   let kube: KubeObjects;
   let kubeHttp: KubeHttp;
@@ -94,29 +85,12 @@ describe('credentials a backend echoes stay out of everything the gateway repeat
     },
   });
 
-  const clientToken = (sub: string) =>
-    new SignJWT({ sub })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setIssuer(issuer)
-      .setAudience('mcpre-gateway')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(signingKey);
+  const clientToken = (sub: string) => idp.token({ sub });
 
   beforeAll(async () => {
     echo = await startEchoCredentialServer();
     sts = await startTokenServer();
-    const pair = await generateKeyPair('ES256');
-    signingKey = pair.privateKey;
-    const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    idp = createServer((req, res) => {
-      res.setHeader('content-type', 'application/json');
-      if (req.url === '/.well-known/openid-configuration')
-        res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
-      else if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk] }));
-      else res.writeHead(404).end('{}');
-    });
-    issuer = await listen(idp);
+    idp = await startOidcIssuer();
     cp = await startControlPlane();
     kube = kubeObjects(cp.kc);
     kubeHttp = createKubeHttp(cp.kc, { connections: 2 });
@@ -173,7 +147,7 @@ describe('credentials a backend echoes stay out of everything the gateway repeat
           { name: 'te-echo', url: `${echo.base}/ok/mcp`, auth: te() },
           { name: 'te-init', url: `${echo.base}/init-rpc/mcp`, auth: te() },
         ],
-        incomingAuth: { type: 'oidc', issuer, audience: 'mcpre-gateway' },
+        incomingAuth: { type: 'oidc', issuer: idp.issuer, audience: 'mcpre-gateway' },
       }),
       environment: {
         env: { ECHO_CLIENT_SECRET: clientSecret },
@@ -193,8 +167,7 @@ describe('credentials a backend echoes stay out of everything the gateway repeat
     await cp?.stop();
     await echo?.close();
     await sts?.close();
-    idp?.closeAllConnections();
-    await new Promise((r) => idp?.close(r));
+    await idp?.close();
   });
 
   it('initialize errors (HTTP and JSON-RPC, both transports) reach /readyz, the live view and metrics clean', async () => {
@@ -267,10 +240,12 @@ describe('credentials a backend echoes stay out of everything the gateway repeat
       logger: defaultLogger('trace', sink),
     });
     try {
-      await reporter.tick();
+      // The session retries with backoff, so its message alternates between the echoed error and "initialize in
+      // progress": report until a report caught the error.
       const session = await eventually('the endpoint session with the echoed error', async () => {
+        await reporter.tick();
         const e = await kube.get(MCP_REMOTE_ENDPOINT, ns, 'init-rpc');
-        return e.status?.session?.message ? e.status.session : undefined;
+        return e.status?.session?.message?.includes(ECHO_MARK) ? e.status.session : undefined;
       });
       expect(session.message).toContain(ECHO_MARK);
       const v = await kube.get(VIRTUAL_MCP_SERVER, ns, 'gw');

@@ -1,6 +1,5 @@
 // The gateway in front of the reference server (`@modelcontextprotocol/server-everything`), run as child processes:
 // one over Streamable HTTP and one over the legacy HTTP+SSE transport. An SDK client lists and calls through both.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -11,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { freePort } from '../../../src/runtime/control-plane/free-port.ts';
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { type RunningChild, runToEnd, spawnChild } from '../../support/child-process.ts';
+import { until } from '../../support/eventually.ts';
 
 const inspectorCli = join(
   dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/inspector-cli/package.json')),
@@ -20,15 +21,7 @@ const inspectorCli = join(
 /** `@modelcontextprotocol/inspector-cli` in CLI mode: prints the JSON result of one method call. */
 function inspector(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   // Its package.json lookup checks a path relative to the working directory (1.0.3), so run it from its own folder.
-  const child = spawn(process.execPath, [inspectorCli, ...args], {
-    cwd: dirname(inspectorCli),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+  return runToEnd(process.execPath, [inspectorCli, ...args], { cwd: dirname(inspectorCli) });
 }
 
 const everythingEntry = join(
@@ -36,38 +29,35 @@ const everythingEntry = join(
   'dist/index.js',
 );
 
-async function startEverything(transport: 'streamableHttp' | 'sse'): Promise<{ child: ChildProcess; port: number }> {
+async function startEverything(transport: 'streamableHttp' | 'sse'): Promise<{ server: RunningChild; port: number }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [everythingEntry, transport], {
+  const server = spawnChild(process.execPath, [everythingEntry, transport], {
     env: { PATH: process.env.PATH, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const deadline = performance.now() + 20_000;
-  while (performance.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server-everything ${transport} exited: ${stderr}`);
-    const up = await fetch(`http://127.0.0.1:${port}/`).then(
+  await until(`server-everything ${transport} to listen on ${port}`, async () => {
+    if (server.child.exitCode !== null) return true;
+    return fetch(`http://127.0.0.1:${port}/`).then(
       () => true,
       () => false,
     );
-    if (up) return { child, port };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`server-everything ${transport} did not listen on ${port}: ${stderr}`);
+  }).catch(async (err: unknown) => {
+    await server.stop(0);
+    throw new Error(`${String(err)}\n${server.stderr()}`);
+  });
+  if (server.child.exitCode !== null) throw new Error(`server-everything ${transport} exited: ${server.stderr()}`);
+  return { server, port };
 }
 
 describe('gateway in front of server-everything', () => {
-  const children: ChildProcess[] = [];
+  const children: RunningChild[] = [];
   let gateway: RunningGateway;
   let client: Client;
 
   beforeAll(async () => {
     const streamable = await startEverything('streamableHttp');
-    children.push(streamable.child);
+    children.push(streamable.server);
     const sse = await startEverything('sse');
-    children.push(sse.child);
+    children.push(sse.server);
     gateway = await startGateway({
       config: validateGatewayConfig({
         backends: [
@@ -77,9 +67,7 @@ describe('gateway in front of server-everything', () => {
       }),
       logger: pino({ level: 'silent' }),
     });
-    for (let i = 0; i < 500 && !gateway.backends().every((b) => b.state === 'ready'); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until('both backends ready', () => gateway.backends().every((b) => b.state === 'ready'));
     expect(gateway.backends()).toEqual([
       { name: 'everything', type: 'direct', state: 'ready' },
       { name: 'legacy', type: 'direct', state: 'ready' },
@@ -91,7 +79,7 @@ describe('gateway in front of server-everything', () => {
   afterAll(async () => {
     await client?.close();
     await gateway?.close();
-    for (const c of children) c.kill('SIGTERM');
+    for (const c of children) await c.stop();
   });
 
   it('lists the reference tools of both backends under their prefixes', async () => {

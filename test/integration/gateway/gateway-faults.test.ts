@@ -12,29 +12,34 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { ActorDirectory } from '../../../src/runtime/inspection/actor-directory.ts';
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
-
-async function until(check: () => boolean, what: string, timeoutMs = 10_000) {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { until } from '../../support/eventually.ts';
 
 describe('gateway in front of the fault-injecting fixture', () => {
   let fixture: FaultServer;
   let gateway: RunningGateway;
   let client: Client;
+  /** The backend session actors as the live view sees them. */
+  const directory = new ActorDirectory({ now: () => Date.now() });
+  /** tools/list_changed announcements the gateway made to its clients. */
+  let announced = 0;
+  /** The backend session rests in its list region: no list fetch in flight. */
+  const listsAtRest = () =>
+    (directory.get('backend:fx')?.value as { session?: { ready?: { lists?: string } } } | undefined)?.session?.ready
+      ?.lists === 'idle';
 
   beforeAll(async () => {
     fixture = await startFaultServer();
     gateway = await startGateway({
       config: validateGatewayConfig({ backends: [{ name: 'fx', url: fixture.url }] }),
       logger: pino({ level: 'silent' }),
+      debug: { directory },
     });
-    await until(() => gateway.readiness().ready, 'ready');
+    gateway.aggregator.onListChanged((kinds) => {
+      if (kinds.has('tools')) announced += 1;
+    });
+    await until('ready', () => gateway.readiness().ready);
     client = new Client({ name: 'faults', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(gateway.url));
   });
@@ -84,11 +89,20 @@ describe('gateway in front of the fault-injecting fixture', () => {
   it('announces one tools/list_changed when the backend changes its tools', async () => {
     let changes = 0;
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changes++);
+    const announcedBefore = announced;
     await fixture.control.setTools(['echo', 'add', 'fresh']);
-    await until(() => changes === 1, 'list_changed');
+    await until('list_changed', () => changes === 1);
+    expect(announced - announcedBefore).toBe(1);
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['fx_add', 'fx_echo', 'fx_fresh']);
+    // A list_changed that changes nothing: the session fetches the tools again and the gateway announces nothing.
+    const fetches = fixture.control.count({ rpcMethod: 'tools/list' });
     await fixture.control.sendListChanged('tools');
-    await new Promise((r) => setTimeout(r, 300));
+    await until(
+      'the tools fetched again, and the fetch done',
+      () => fixture.control.count({ rpcMethod: 'tools/list' }) > fetches && listsAtRest(),
+    );
+    gateway.aggregator.flush();
+    expect(announced - announcedBefore).toBe(1);
     expect(changes).toBe(1);
   });
 

@@ -1,25 +1,32 @@
 // Two `mcpre gateway` processes with one Lease on the real control plane: exactly one serves (ready, direct backend
 // open); SIGKILL of the holder hands over within the Lease duration plus two retry periods; SIGTERM of the holder
 // releases the Lease, so the other takes over within about one retry period.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
-import { type ControlPlane, REPO_ROOT, startControlPlane } from '../../support/control-plane.ts';
+import { type RunningChild, servingUrl, spawnMcpre } from '../../support/child-process.ts';
+import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
+import { eventually, until } from '../../support/eventually.ts';
 
 const lease = { durationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 };
 
 interface Replica {
   name: string;
-  child: ChildProcess;
+  process: RunningChild;
   url: URL;
-  stderr: () => string;
+}
+
+/** The gatewayReplica actor as the replica's /debug/actors view shows it. */
+interface ReplicaChart {
+  value: unknown;
+  context: { identity?: string; holder?: string };
+  transitions: Array<{ to: unknown }>;
 }
 
 async function ready(r: Replica): Promise<boolean> {
-  if (r.child.exitCode !== null || r.child.signalCode !== null) return false;
+  if (r.process.child.exitCode !== null || r.process.child.signalCode !== null) return false;
   try {
     const res = await fetch(new URL('/readyz', r.url), { signal: AbortSignal.timeout(1000) });
     await res.body?.cancel();
@@ -27,6 +34,33 @@ async function ready(r: Replica): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+async function chart(r: Replica): Promise<ReplicaChart> {
+  const res = await fetch(new URL('/debug/actors.json', r.url), { signal: AbortSignal.timeout(1000) });
+  const view = (await res.json()) as { actors: Array<ReplicaChart & { machine: string }> };
+  const actor = view.actors.find((a) => a.machine === 'gatewayReplica');
+  if (!actor) throw new Error(`${r.name}: no gatewayReplica actor in /debug/actors`);
+  return actor;
+}
+
+/** How many Lease attempts the replica made that found the Lease held by someone else (trying -> waiting). */
+const attemptsRefused = (c: ReplicaChart) =>
+  c.transitions.filter((t) => JSON.stringify(t.to) === '{"standby":"waiting"}').length;
+
+/** Waits until the replica has tried for the Lease `n` times and was refused each time; returns what it saw last. */
+async function refusedAttempts(r: Replica, n: number): Promise<ReplicaChart> {
+  return eventually(`${r.name}: ${n} refused Lease attempts`, async () => {
+    const c = await chart(r);
+    return attemptsRefused(c) >= n ? c : undefined;
+  });
+}
+
+/** Milliseconds until `check` holds (bounded by `timeoutMs`). */
+async function timeUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  await until(what, check, { timeoutMs, intervalMs: 100 });
+  return performance.now() - started;
 }
 
 describe('two gateway replicas on one Lease', () => {
@@ -37,53 +71,13 @@ describe('two gateway replicas on one Lease', () => {
   const replicas: Replica[] = [];
 
   async function spawnReplica(name: string): Promise<Replica> {
-    const child = spawn(
-      process.execPath,
-      [
-        'src/cli.ts',
-        'gateway',
-        '--port',
-        '0',
-        '--config',
-        configPath,
-        '--kubeconfig',
-        cp.kubeconfigPath,
-        '--log-level',
-        'info',
-      ],
-      {
-        cwd: REPO_ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, POD_NAME: name, KUBERNETES_SERVICE_HOST: '' },
-      },
+    const child = spawnMcpre(
+      ['gateway', '--port', '0', '--config', configPath, '--kubeconfig', cp.kubeconfigPath, '--debug'],
+      { ...process.env, POD_NAME: name, KUBERNETES_SERVICE_HOST: '' },
     );
-    let stdout = '';
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    const url = await new Promise<URL>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name}: no URL in 20 s: ${stderr}`)), 20_000);
-      child.stdout!.on('data', (d) => {
-        stdout += d;
-        const m = /serving MCP at (\S+)/.exec(stdout);
-        if (m) {
-          clearTimeout(timer);
-          resolve(new URL(m[1]!));
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`${name} exited ${code}: ${stderr}`)));
-    });
-    const replica = { name, child, url, stderr: () => stderr };
+    const replica = { name, process: child, url: await servingUrl(child) };
     replicas.push(replica);
     return replica;
-  }
-
-  async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-    const started = performance.now();
-    while (performance.now() - started < timeoutMs) {
-      if (await check()) return performance.now() - started;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`condition not met within ${timeoutMs} ms`);
   }
 
   beforeAll(async () => {
@@ -103,7 +97,7 @@ describe('two gateway replicas on one Lease', () => {
   });
 
   afterAll(async () => {
-    for (const r of replicas) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+    for (const r of replicas) await r.process.stop(0);
     await backend?.close();
     await cp?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -111,27 +105,34 @@ describe('two gateway replicas on one Lease', () => {
 
   it('only one serves; SIGKILL hands over after the Lease lapses, SIGTERM hands over at once', async () => {
     const a = await spawnReplica('replica-a');
-    await waitFor(() => ready(a), 15_000);
+    await timeUntil('replica-a ready', () => ready(a), 15_000);
+    const holderA = (await chart(a)).context.identity;
+    expect(holderA).toMatch(/^replica-a_/);
     const b = await spawnReplica('replica-b');
-    // b stays on standby while a renews: sample for a few Lease periods.
-    for (let i = 0; i < 10; i++) {
-      await new Promise((r) => setTimeout(r, 500));
+    // b stays on standby while a renews: b's attempts, one a retry period apart, each find a holding the Lease, for
+    // longer than one Lease duration.
+    const attempts = lease.durationSeconds / lease.retryPeriodSeconds + 2;
+    for (let n = 1; n <= attempts; n++) {
+      const seen = await refusedAttempts(b, n);
+      expect(seen.context.holder).toBe(holderA);
       expect([await ready(a), await ready(b)]).toEqual([true, false]);
     }
     expect(backend.sessionCount()).toBe(1);
 
-    a.child.kill('SIGKILL');
-    const crashHandover = await waitFor(() => ready(b), 15_000);
+    a.process.child.kill('SIGKILL');
+    const crashHandover = await timeUntil('replica-b ready', () => ready(b), 15_000);
     // Lease duration + two retry periods (see the unit test for why), plus process and HTTP slack.
     expect(crashHandover).toBeLessThan((lease.durationSeconds + 2 * lease.retryPeriodSeconds + 1) * 1000);
+    const holderB = (await chart(b)).context.identity;
 
     const c = await spawnReplica('replica-c');
-    await new Promise((r) => setTimeout(r, 1500));
+    // c has asked for the Lease and found b holding it: it stays on standby.
+    const refused = await refusedAttempts(c, 1);
+    expect(refused.context.holder).toBe(holderB);
     expect(await ready(c)).toBe(false);
-    const exited = new Promise<number | null>((resolve) => b.child.once('exit', (code) => resolve(code)));
-    b.child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    const gracefulHandover = await waitFor(() => ready(c), 10_000);
+    b.process.child.kill('SIGTERM');
+    expect(await b.process.exited).toBe(0);
+    const gracefulHandover = await timeUntil('replica-c ready', () => ready(c), 10_000);
     expect(gracefulHandover).toBeLessThan((lease.retryPeriodSeconds + 1.5) * 1000);
     process.stdout.write(
       `gateway Lease handover: crash ${Math.round(crashHandover)} ms, graceful ${Math.round(gracefulHandover)} ms (duration ${lease.durationSeconds} s, retry ${lease.retryPeriodSeconds} s)\n`,

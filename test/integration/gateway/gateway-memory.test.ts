@@ -8,7 +8,6 @@
 // - Responses whose client went away before they arrived are kept for a resume, within the configured limits
 //   (8 MiB per session, 10 MiB for the gateway): the store holds at most 10 MiB, the heap grows by at most 16 MiB
 //   more than that.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
-import { REPO_ROOT } from '../../support/control-plane.ts';
+import { type RunningChild, servingUrl, spawnChild } from '../../support/child-process.ts';
 import { eventually } from '../../support/eventually.ts';
 
 const MiB = 1024 * 1024;
@@ -88,11 +87,10 @@ class Inspector {
 
 describe('gateway memory under large results', () => {
   let backend: FaultServer;
-  let child: ChildProcess;
+  let gateway: RunningChild;
   let inspector: Inspector;
   let url: URL;
   let dir: string;
-  let stderr = '';
 
   beforeAll(async () => {
     // No event store in the backend: it would keep every result in this process.
@@ -106,26 +104,17 @@ describe('gateway memory under large results', () => {
         server: { resumableStreams: { maxBytesPerSession: SESSION_LIMIT, maxBytes: GATEWAY_LIMIT } },
       }),
     );
-    child = spawn(
+    gateway = spawnChild(
       process.execPath,
       ['--inspect=127.0.0.1:0', 'src/cli.ts', 'gateway', '--config', config, '--port', '0', '--log-level', 'warn'],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH } },
+      { env: { PATH: process.env.PATH } },
     );
-    let stdout = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    const found = await eventually(
-      'the gateway URL and the inspector address',
-      async () => {
-        if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}: ${stderr}`);
-        const gw = /serving MCP at (\S+)/.exec(stdout)?.[1];
-        const ws = /Debugger listening on (ws:\/\/\S+)/.exec(stderr)?.[1];
-        return gw && ws ? { gw, ws } : undefined;
-      },
-      { timeoutMs: 30_000 },
+    url = await servingUrl(gateway, 30_000);
+    const ws = await eventually(
+      'the inspector address on stderr',
+      async () => /Debugger listening on (ws:\/\/\S+)/.exec(gateway.stderr())?.[1],
     );
-    url = new URL(found.gw);
-    inspector = await Inspector.connect(found.ws);
+    inspector = await Inspector.connect(ws);
     await eventually('the gateway ready', async () => ((await fetch(new URL('/readyz', url))).ok ? true : undefined), {
       timeoutMs: 30_000,
     });
@@ -133,10 +122,7 @@ describe('gateway memory under large results', () => {
 
   afterAll(async () => {
     inspector?.close();
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await gateway?.stop();
     await backend?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

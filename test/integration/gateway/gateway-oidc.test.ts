@@ -1,37 +1,27 @@
 // Incoming OIDC: a loopback issuer (discovery document + JWKS) signs tokens; the gateway accepts a valid one, names
 // the subject in the audit line, refuses bad ones with 401 and WWW-Authenticate, and keeps one subject out of
 // another's session.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { generateKeyPair } from 'jose';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import type { AuditRecord } from '../../../src/runtime/gateway/audit.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
-
-type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+import { type OidcIssuer, type SigningKey, startOidcIssuer } from '../../fixtures/mcp/oidc-issuer.ts';
+import { until } from '../../support/eventually.ts';
 
 describe('gateway with OIDC incoming auth', () => {
-  let idp: Server;
-  let issuer: string;
-  let signingKey: Key;
-  let otherKey: Key;
+  let idp: OidcIssuer;
+  let otherKey: SigningKey;
   let backend: DemoBackend;
   let gateway: RunningGateway;
   const audit: AuditRecord[] = [];
 
-  const token = (claims: Record<string, unknown>, opts: { key?: Key; iss?: string; aud?: string; exp?: string } = {}) =>
-    new SignJWT(claims)
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setIssuer(opts.iss ?? issuer)
-      .setAudience(opts.aud ?? 'mcpre-gateway')
-      .setIssuedAt()
-      .setExpirationTime(opts.exp ?? '5m')
-      .sign(opts.key ?? signingKey);
+  const token = (claims: Record<string, unknown>, opts: Parameters<OidcIssuer['token']>[1] = {}) =>
+    idp.token(claims, opts);
 
   const connect = async (bearer: string) => {
     const client = new Client({ name: 'oidc-test', version: '1' });
@@ -55,36 +45,24 @@ describe('gateway with OIDC incoming auth', () => {
     });
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('ES256');
-    signingKey = pair.privateKey;
+    idp = await startOidcIssuer();
     otherKey = (await generateKeyPair('ES256')).privateKey;
-    const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    idp = createServer((req, res) => {
-      res.setHeader('content-type', 'application/json');
-      if (req.url === '/.well-known/openid-configuration')
-        res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
-      else if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk] }));
-      else res.writeHead(404).end('{}');
-    });
-    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
-    issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
     backend = await startDemoBackend();
     gateway = await startGateway({
       config: validateGatewayConfig({
         backends: [{ name: 'demo', url: backend.url.href }],
-        incomingAuth: { type: 'oidc', issuer, audience: 'mcpre-gateway' },
+        incomingAuth: { type: 'oidc', issuer: idp.issuer, audience: 'mcpre-gateway' },
       }),
       logger: pino({ level: 'silent' }),
       onAudit: (r) => audit.push(r),
     });
-    for (let i = 0; i < 250 && !gateway.readiness().ready; i++) await new Promise((r) => setTimeout(r, 20));
+    await until('the gateway to be ready', () => gateway.readiness().ready);
   });
 
   afterAll(async () => {
     await gateway?.close();
     await backend?.close();
-    await new Promise((r) => idp?.close(r));
-    idp?.closeAllConnections();
+    await idp?.close();
   });
 
   it('accepts a valid token and audits the subject', async () => {
@@ -101,9 +79,13 @@ describe('gateway with OIDC incoming auth', () => {
     const cases: Array<[string, Record<string, string>, RegExp]> = [
       ['missing', {}, /Bearer token is required/],
       ['forged', { authorization: `Bearer ${await token({ sub: 'mallory' }, { key: otherKey })}` }, /signature/],
-      ['expired', { authorization: `Bearer ${await token({ sub: 'bob' }, { exp: '-1m' })}` }, /expired/],
-      ['issuer', { authorization: `Bearer ${await token({ sub: 'bob' }, { iss: 'https://other.example' })}` }, /iss/],
-      ['audience', { authorization: `Bearer ${await token({ sub: 'bob' }, { aud: 'someone-else' })}` }, /aud/],
+      ['expired', { authorization: `Bearer ${await token({ sub: 'bob' }, { expiresIn: '-1m' })}` }, /expired/],
+      [
+        'issuer',
+        { authorization: `Bearer ${await token({ sub: 'bob' }, { issuer: 'https://other.example' })}` },
+        /iss/,
+      ],
+      ['audience', { authorization: `Bearer ${await token({ sub: 'bob' }, { audience: 'someone-else' })}` }, /aud/],
       ['garbage', { authorization: 'Bearer not.a.jwt' }, /malformed/],
       ['no subject', { authorization: `Bearer ${await token({})}` }, /no subject/],
     ];

@@ -1,63 +1,26 @@
 // `mcpre gateway --proxy-mode` as the operator runs it in a proxy pod: configured only by MCPRE_PROXY_* variables,
 // in front of one backend whose names pass through unprefixed, with OIDC for incoming tokens and Cedar policies
 // deciding who may call what. A policy that does not parse stops the pod instead of serving without it.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyEnv } from '../../../src/api/endpoint-proxy-objects.ts';
 import { freePort } from '../../../src/runtime/control-plane/free-port.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
-import { REPO_ROOT } from '../../support/control-plane.ts';
-
-type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+import { type OidcIssuer, startOidcIssuer } from '../../fixtures/mcp/oidc-issuer.ts';
+import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 
 describe('mcpre gateway --proxy-mode', () => {
-  let idp: Server;
-  let issuer: string;
-  let key: Key;
+  let idp: OidcIssuer;
   let backend: DemoBackend;
-  const children: ChildProcess[] = [];
+  const children: RunningChild[] = [];
 
-  const token = (sub: string) =>
-    new SignJWT({ team: 'docs' })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setSubject(sub)
-      .setIssuer(issuer)
-      .setAudience('demo-proxy')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(key);
+  const token = (sub: string) => idp.token({ sub, team: 'docs' }, { audience: 'demo-proxy' });
 
-  function spawnProxy(env: Record<string, string>) {
-    const child = spawn(process.execPath, ['src/cli.ts', 'gateway', '--proxy-mode'], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH, ...env },
-    });
-    children.push(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    const url = new Promise<URL>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL in 20 s: ${stderr}`)), 20_000);
-      child.stdout!.on('data', () => {
-        const m = /serving MCP at (\S+)/.exec(stdout);
-        if (m) {
-          clearTimeout(timer);
-          resolve(new URL(m[1]!));
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(Object.assign(new Error(`exited with ${code}`), { code, stderr }));
-      });
-    });
-    return { child, url, stderr: () => stderr };
+  function spawnProxy(env: Record<string, string>): RunningChild {
+    const proxy = spawnMcpre(['gateway', '--proxy-mode'], { PATH: process.env.PATH, ...env });
+    children.push(proxy);
+    return proxy;
   }
 
   const connect = async (url: URL, sub: string) => {
@@ -71,24 +34,14 @@ describe('mcpre gateway --proxy-mode', () => {
   };
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('ES256');
-    key = pair.privateKey;
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    idp = createServer((req, res) => {
-      res.setHeader('content-type', 'application/json');
-      if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk] }));
-      else res.writeHead(404).end('{}');
-    });
-    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
-    issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    idp = await startOidcIssuer();
     backend = await startDemoBackend({ label: 'remote' });
   });
 
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const c of children) await c.stop(0);
     await backend?.close();
-    await new Promise((r) => idp?.close(r));
-    idp?.closeAllConnections();
+    await idp?.close();
   });
 
   const baseEnv = async () => ({
@@ -98,7 +51,7 @@ describe('mcpre gateway --proxy-mode', () => {
     [ProxyEnv.port]: String(await freePort()),
     [ProxyEnv.oidc]: JSON.stringify({
       type: 'inline',
-      inline: { issuer, audience: 'demo-proxy', jwksUrl: `${issuer}/jwks` },
+      inline: { issuer: idp.issuer, audience: 'demo-proxy', jwksUrl: idp.jwksUrl },
     }),
   });
 
@@ -115,13 +68,8 @@ describe('mcpre gateway --proxy-mode', () => {
         },
       }),
     });
-    const url = await proxy.url;
-    for (let i = 0; i < 100; i++) {
-      const res = await fetch(new URL('/readyz', url));
-      await res.body?.cancel();
-      if (res.status === 200) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const url = await servingUrl(proxy);
+    await waitForReadyz(url, proxy);
 
     const alice = await connect(url, 'alice');
     expect((await alice.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
@@ -149,8 +97,7 @@ describe('mcpre gateway --proxy-mode', () => {
     expect(unauthenticated.status).toBe(401);
     await unauthenticated.body?.cancel();
 
-    proxy.child.kill('SIGTERM');
-    await new Promise((r) => proxy.child.once('exit', r));
+    await proxy.stop();
     const audit = proxy
       .stderr()
       .split('\n')
@@ -165,11 +112,8 @@ describe('mcpre gateway --proxy-mode', () => {
       ...(await baseEnv()),
       [ProxyEnv.authz]: JSON.stringify({ type: 'inline', inline: { policies: ['permit(principal, action'] } }),
     });
-    const failure = (await proxy.url.then(
-      () => undefined,
-      (err) => err,
-    )) as { code: number; stderr: string };
-    expect(failure.code).not.toBe(0);
-    expect(failure.stderr).toMatch(/Cedar policies do not parse/);
+    expect(await proxy.exited).not.toBe(0);
+    expect(proxy.stdout()).not.toMatch(/serving MCP/);
+    expect(proxy.stderr()).toMatch(/Cedar policies do not parse/);
   });
 });

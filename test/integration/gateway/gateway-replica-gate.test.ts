@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
 import { type ReplicaGate, type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { until } from '../../support/eventually.ts';
 
 class ManualGate implements ReplicaGate {
   active = false;
@@ -20,14 +21,6 @@ class ManualGate implements ReplicaGate {
     this.active = active;
     for (const l of this.#listeners) l();
   }
-}
-
-async function until(check: () => boolean, what: string) {
-  for (let i = 0; i < 250; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('gateway replica gate', () => {
@@ -58,7 +51,7 @@ describe('gateway replica gate', () => {
   });
 
   it('on standby: proxy backends only, no session to the direct backend, /readyz 503', async () => {
-    await until(() => gateway.backends().find((b) => b.name === 'viaproxy')?.state === 'ready', 'proxy backend');
+    await until('proxy backend', () => gateway.backends().find((b) => b.name === 'viaproxy')?.state === 'ready');
     expect(gateway.backends().find((b) => b.name === 'remote')).toMatchObject({ state: 'standby' });
     expect(direct.sessionCount()).toBe(0);
     const res = await fetch(new URL('/readyz', gateway.url));
@@ -68,7 +61,7 @@ describe('gateway replica gate', () => {
 
   it('when active: opens the direct backend, serves its tools, reports ready; on standby again closes it', async () => {
     gate.set(true);
-    await until(() => gateway.readiness().ready, 'ready');
+    await until('ready', () => gateway.readiness().ready);
     expect(direct.sessionCount()).toBe(1);
     const client = new Client({ name: 't', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(gateway.url));
@@ -76,7 +69,7 @@ describe('gateway replica gate', () => {
     expect(tools.map((t) => t.name)).toContain('remote_echo');
 
     gate.set(false);
-    await until(() => direct.sessionCount() === 0, 'direct session closed (DELETE)');
+    await until('direct session closed (DELETE)', () => direct.sessionCount() === 0);
     expect(gateway.readiness().ready).toBe(false);
     await expect(client.callTool({ name: 'remote_echo', arguments: { message: 'x' } })).rejects.toThrow(/Unknown tool/);
     const still = await client.callTool({ name: 'viaproxy_echo', arguments: { message: 'proxy still served' } });

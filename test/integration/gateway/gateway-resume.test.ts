@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { eventually, until } from '../../support/eventually.ts';
 
 const accept = 'application/json, text/event-stream';
 const version = '2025-11-25';
@@ -41,7 +42,7 @@ describe('gateway resumable streams', () => {
       }),
       logger: pino({ level: 'silent' }),
     });
-    for (let i = 0; i < 250 && !gateway.readiness().ready; i++) await new Promise((r) => setTimeout(r, 20));
+    await until('the gateway to be ready', () => gateway.readiness().ready);
   });
 
   afterAll(async () => {
@@ -94,9 +95,8 @@ describe('gateway resumable streams', () => {
 
     // The server notices the dropped connection a moment later; until then it answers 409 (stream still attached),
     // and a client retries, as the SDK client does with its backoff.
-    let resumed: Response | undefined;
-    for (let i = 0; i < 50; i++) {
-      resumed = await fetch(gateway.url, {
+    const resumed = await eventually('an answer other than 409 to the resuming GET', async () => {
+      const res = await fetch(gateway.url, {
         method: 'GET',
         headers: {
           accept: 'text/event-stream',
@@ -105,11 +105,10 @@ describe('gateway resumable streams', () => {
           'last-event-id': lastId!,
         },
       });
-      if (resumed.status !== 409) break;
-      await resumed.body?.cancel();
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    if (!resumed) throw new Error('no resume attempt');
+      if (res.status !== 409) return res;
+      await res.body?.cancel();
+      return undefined;
+    });
     expect(resumed.status).toBe(200);
     const rest = await readEvents(resumed, (events) => events.some((e) => e.data.includes('"id":7')));
     const messages = rest

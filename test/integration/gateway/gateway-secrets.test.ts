@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { processEnvironment } from '../../../src/runtime/gateway/backend-setup.ts';
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { until } from '../../support/eventually.ts';
 
 const apiKey = `key-${randomUUID()}`;
 const bearer = `tok-${randomUUID()}`;
@@ -77,7 +78,7 @@ describe('gateway outgoing secrets', () => {
       },
       logger: pino({ level: 'trace' }, sink),
     });
-    for (let i = 0; i < 250 && !gateway.readiness().ready; i++) await new Promise((r) => setTimeout(r, 20));
+    await until('the gateway to be ready', () => gateway.readiness().ready);
   });
 
   afterAll(async () => {

@@ -3,20 +3,16 @@
 // least recently active idle session makes room, and only when none is idle is the newcomer refused, with 429 (its
 // own quota) or 503 (the gateway's cap) and a JSON-RPC error saying which. Anonymous clients come from different
 // loopback addresses (127.0.0.2, 127.0.0.3, ...) by binding the client side of the connection.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayConfigInput, validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { type OidcIssuer, startOidcIssuer } from '../../fixtures/mcp/oidc-issuer.ts';
 import { eventually } from '../../support/eventually.ts';
 
 const version = '2025-11-25';
-type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
-
 interface Answer {
   status: number;
   session?: string;
@@ -218,41 +214,21 @@ describe('session quotas', () => {
   });
 
   describe('OIDC: one quota per identity', () => {
-    let idp: Server;
-    let issuer: string;
-    let key: Key;
+    let idp: OidcIssuer;
 
     beforeAll(async () => {
-      const pair = await generateKeyPair('ES256');
-      key = pair.privateKey;
-      const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-      idp = createServer((req, res) => {
-        res.setHeader('content-type', 'application/json');
-        if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk] }));
-        else res.writeHead(404).end('{}');
-      });
-      await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
-      issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+      idp = await startOidcIssuer();
     });
 
     afterAll(async () => {
-      await new Promise((r) => idp?.close(r));
-      idp?.closeAllConnections();
+      await idp?.close();
     });
 
-    const token = (sub: string) =>
-      new SignJWT({})
-        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-        .setSubject(sub)
-        .setIssuer(issuer)
-        .setAudience('mcpre-gateway')
-        .setIssuedAt()
-        .setExpirationTime('5m')
-        .sign(key);
+    const token = (sub: string) => idp.token({ sub });
 
     it('a user opening sessions without end cannot keep another user out, from the same address', async () => {
       await start({
-        incomingAuth: { type: 'oidc', issuer, audience: 'mcpre-gateway', jwksUrl: `${issuer}/jwks` },
+        incomingAuth: { type: 'oidc', issuer: idp.issuer, audience: 'mcpre-gateway', jwksUrl: idp.jwksUrl },
         server: { maxSessions: 6, maxSessionsPerClient: 3 },
       });
       const alice = client('127.0.0.2', await token('alice'));

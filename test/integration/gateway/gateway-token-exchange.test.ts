@@ -11,13 +11,13 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
-
-type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+import { type OidcIssuer, startOidcIssuer } from '../../fixtures/mcp/oidc-issuer.ts';
+import { unsignedJwt } from '../../fixtures/mcp/token-server.ts';
+import { until } from '../../support/eventually.ts';
 
 const listen = async (server: Server) => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -28,27 +28,15 @@ const stop = async (server: Server | undefined) => {
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
 };
-const unsignedJwt = (claims: Record<string, unknown>) =>
-  `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 const subjectOf = (jwt: string) =>
   (JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub: string }).sub;
 
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  for (let waited = 0; waited < timeoutMs; waited += 20) {
-    if (condition()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 describe('gateway tokenExchange backends: one backend session per client identity', () => {
-  let idp: Server;
+  let idp: OidcIssuer;
   let sts: Server;
   let backendHttp: Server;
-  let issuer: string;
   let tokenUrl: string;
   let backendUrl: string;
-  let signingKey: Key;
   /** Backend session id -> every Authorization header it received; and the sessions that got a DELETE. */
   const authBySession = new Map<string, Set<string>>();
   const deleted: string[] = [];
@@ -59,13 +47,7 @@ describe('gateway tokenExchange backends: one backend session per client identit
   const gateways: RunningGateway[] = [];
 
   const clientToken = async (sub: string) => {
-    const jwt = await new SignJWT({ sub })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setIssuer(issuer)
-      .setAudience('mcpre-gateway')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(signingKey);
+    const jwt = await idp.token({ sub });
     tokens.push(jwt);
     return jwt;
   };
@@ -93,7 +75,9 @@ describe('gateway tokenExchange backends: one backend session per client identit
             },
           },
         ],
-        incomingAuth: opts.anonymous ? { type: 'anonymous' } : { type: 'oidc', issuer, audience: 'mcpre-gateway' },
+        incomingAuth: opts.anonymous
+          ? { type: 'anonymous' }
+          : { type: 'oidc', issuer: idp.issuer, audience: 'mcpre-gateway' },
       }),
       logger: pino({ level: 'trace' }, sink),
     });
@@ -109,9 +93,8 @@ describe('gateway tokenExchange backends: one backend session per client identit
         requestInit: { headers: { authorization: `Bearer ${await clientToken(sub)}` } },
       }),
     );
-    await until(
-      () => gateway.aggregator.view.tools.some((t) => t.name === 'te_whoami'),
-      'the tokenExchange backend to list its tools',
+    await until('the tokenExchange backend to list its tools', () =>
+      gateway.aggregator.view.tools.some((t) => t.name === 'te_whoami'),
     );
     const result = await client.callTool({ name: 'te_whoami', arguments: {} });
     await client.close();
@@ -119,17 +102,7 @@ describe('gateway tokenExchange backends: one backend session per client identit
   };
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('ES256');
-    signingKey = pair.privateKey;
-    const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    idp = createServer((req, res) => {
-      res.setHeader('content-type', 'application/json');
-      if (req.url === '/.well-known/openid-configuration')
-        res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
-      else if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk] }));
-      else res.writeHead(404).end('{}');
-    });
-    issuer = await listen(idp);
+    idp = await startOidcIssuer();
 
     // RFC 8693 token endpoint: a fresh backend token per exchange, naming the subject of the client's token.
     sts = createServer((req, res) => {
@@ -187,7 +160,7 @@ describe('gateway tokenExchange backends: one backend session per client identit
 
   afterAll(async () => {
     await Promise.allSettled(gateways.map((g) => g.close()));
-    await Promise.all([stop(idp), stop(sts), stop(backendHttp)]);
+    await Promise.all([idp?.close(), stop(sts), stop(backendHttp)]);
   });
 
   /** The subjects whose exchanged tokens a backend session saw. */
@@ -213,7 +186,7 @@ describe('gateway tokenExchange backends: one backend session per client identit
     const bob = await callAs(gateway, 'bob');
     expect(deleted).not.toContain(alice);
     const carol = await callAs(gateway, 'carol');
-    await until(() => deleted.includes(alice), "alice's session to be closed");
+    await until("alice's session to be closed", () => deleted.includes(alice));
     expect(deleted).not.toContain(bob);
     expect(deleted).not.toContain(carol);
     expect(new Set(subjectsSeenBy(carol))).toEqual(new Set(['carol']));
@@ -221,7 +194,7 @@ describe('gateway tokenExchange backends: one backend session per client identit
     const aliceAgain = await callAs(gateway, 'alice');
     expect(aliceAgain).not.toBe(alice);
     expect(new Set(subjectsSeenBy(aliceAgain))).toEqual(new Set(['alice']));
-    await until(() => deleted.includes(bob), "bob's session to be closed");
+    await until("bob's session to be closed", () => deleted.includes(bob));
     expect(deleted).not.toContain(carol);
   });
 
@@ -229,7 +202,7 @@ describe('gateway tokenExchange backends: one backend session per client identit
     const gateway = await startTe({ idleSessionSeconds: 1 });
     const dave = await callAs(gateway, 'dave');
     expect(deleted).not.toContain(dave);
-    await until(() => deleted.includes(dave), "dave's idle session to be closed", 5000);
+    await until("dave's idle session to be closed", () => deleted.includes(dave));
   });
 
   it('leaves the backend out when incoming auth is anonymous, with the reason', async () => {

@@ -3,21 +3,18 @@
 // volumes laid out as the kubelet writes them (`..data` swapped to a new timestamped directory, keys as symlinks into
 // it), in front of a real backend on 127.0.0.1 that records the credential each call carries. A client keeps one
 // session open across the rotation.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Endpoint, ExternalAuthConfig } from '../../../src/api/endpoint-model.ts';
 import { ProxyEnv, renderProxyObjects } from '../../../src/api/endpoint-proxy-objects.ts';
 import { freePort } from '../../../src/runtime/control-plane/free-port.ts';
-import { REPO_ROOT } from '../../support/control-plane.ts';
+import { type OidcIssuer, startOidcIssuer } from '../../fixtures/mcp/oidc-issuer.ts';
+import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 import { eventually } from '../../support/eventually.ts';
 import { writeAtomicVolume } from '../../support/kubelet-volume.ts';
 import { type McpBackend, startMcpBackend } from '../vmcp/harness.ts';
@@ -35,25 +32,13 @@ const secrets: Record<string, Record<string, string>> = {
 };
 
 describe('mcpre gateway --proxy-mode: secret rotation', () => {
-  let idp: Server;
-  let issuer: string;
-  let signingKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+  let idp: OidcIssuer;
   let backend: McpBackend;
   let dir: string;
-  let child: ChildProcess | undefined;
-  let stderr = '';
+  let proxy: RunningChild | undefined;
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('ES256');
-    signingKey = pair.privateKey;
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    idp = createServer((req, res) => {
-      res.setHeader('content-type', 'application/json');
-      if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk] }));
-      else res.writeHead(404).end('{}');
-    });
-    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
-    issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    idp = await startOidcIssuer();
     backend = await startMcpBackend({
       label: 'remote',
       requireHeaders: { 'X-Upstream-Token': acceptedTokens, 'X-Tenant-Key': tenantKey },
@@ -63,15 +48,9 @@ describe('mcpre gateway --proxy-mode: secret rotation', () => {
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child?.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      child.kill('SIGKILL');
-    }
+    await proxy?.stop();
     await backend?.close();
-    await new Promise((r) => idp?.close(r));
-    idp?.closeAllConnections();
+    await idp?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -92,7 +71,7 @@ describe('mcpre gateway --proxy-mode: secret rotation', () => {
         externalAuthConfigRef: { name: 'upstream' },
         proxyConfig: {
           proxyPort: port,
-          oidcConfig: { type: 'inline', inline: { issuer, audience: 'remote-api', jwksUrl: `${issuer}/jwks` } },
+          oidcConfig: { type: 'inline', inline: { issuer: idp.issuer, audience: 'remote-api', jwksUrl: idp.jwksUrl } },
         },
       },
     };
@@ -141,46 +120,12 @@ describe('mcpre gateway --proxy-mode: secret rotation', () => {
     }
     expect(podEnv[ProxyEnv.externalAuth]).toContain(join(root, '/etc/mcpre/secrets/upstream-token/token'));
 
-    child = spawn(process.execPath, ['src/cli.ts', ...container.args, '--address', '127.0.0.1'], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH, ...podEnv },
-    });
-    child.stderr?.on('data', (b) => (stderr += b));
-    const url = await new Promise<URL>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`no URL in 20 s: ${stderr}`)), 20_000);
-      child?.stdout?.on('data', (b) => {
-        out += b;
-        const m = /serving MCP at (\S+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(new URL(m[1] as string));
-        }
-      });
-      child?.once('exit', (code) => reject(new Error(`proxy exited ${code}: ${stderr}`)));
-    });
-    const pid = child.pid;
-    await eventually(
-      'the proxy to report ready',
-      async () => {
-        const res = await fetch(new URL('/readyz', url));
-        await res.body?.cancel();
-        return res.status === 200 ? true : undefined;
-      },
-      { timeoutMs: 20_000, intervalMs: 100 },
-    ).catch((err) => {
-      throw new Error(`${err}\n${stderr}`);
-    });
+    proxy = spawnMcpre([...container.args, '--address', '127.0.0.1'], { PATH: process.env.PATH, ...podEnv });
+    const url = await servingUrl(proxy);
+    const pid = proxy.child.pid;
+    await waitForReadyz(url, proxy);
 
-    const bearer = await new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setSubject('alice')
-      .setIssuer(issuer)
-      .setAudience('remote-api')
-      .setIssuedAt()
-      .setExpirationTime('10m')
-      .sign(signingKey);
+    const bearer = await idp.token({ sub: 'alice' }, { audience: 'remote-api', expiresIn: '10m' });
     const client = new Client({ name: 'proxy-rotation', version: '1' });
     const transport = new StreamableHTTPClientTransport(url, {
       requestInit: { headers: { authorization: `Bearer ${bearer}` } },
@@ -215,7 +160,7 @@ describe('mcpre gateway --proxy-mode: secret rotation', () => {
       },
       { timeoutMs: 60_000, intervalMs: 100 },
     ).catch((err) => {
-      throw new Error(`${err}\n${stderr}`);
+      throw new Error(`${err}\n${proxy?.stderr()}`);
     });
     const tookMs = Date.now() - swappedAt;
     if (process.env.MCPRE_TEST_LOG) process.stderr.write(`proxy rotation seen by the backend after ${tookMs} ms\n`);
@@ -232,8 +177,8 @@ describe('mcpre gateway --proxy-mode: secret rotation', () => {
     expect(backend.sessions.length).toBe(backendSessions + 1);
     expect(transport.sessionId).toBe(sessionId);
     await client.close();
-    expect(child.pid).toBe(pid);
-    expect(child.exitCode).toBeNull();
-    for (const value of [token1, token2, tenantKey]) expect(stderr).not.toContain(value);
+    expect(proxy.child.pid).toBe(pid);
+    expect(proxy.child.exitCode).toBeNull();
+    for (const value of [token1, token2, tenantKey]) expect(proxy.stderr()).not.toContain(value);
   }, 90_000);
 });

@@ -1,46 +1,23 @@
 // `mcpre up` as a person runs it: a process that prints the gateway URL; an MCP client lists and calls tools there;
 // SIGTERM stops it cleanly. Node is the one running vitest (Node 24), so no npx wrapper sits between us and the signal.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../support/control-plane.ts';
+import { type RunningChild, spawnMcpre } from '../../support/child-process.ts';
 
-let child: ChildProcess | undefined;
+let up: RunningChild | undefined;
 
-afterEach(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+afterEach(async () => {
+  await up?.stop(0);
 });
 
 describe('mcpre up', () => {
   it('prints a gateway URL that serves the demo tools and a live view of its actors, and exits 0 on SIGTERM', async () => {
-    child = spawn(process.execPath, ['src/cli.ts', 'up', '--port', '0'], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, KUBERNETES_SERVICE_HOST: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no URL within 20 s; stdout: ${stdout}; stderr: ${stderr}`)),
-        20_000,
-      );
-      child!.stdout!.on('data', (d) => {
-        stdout += d;
-        const m = /serving MCP at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stdout);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      child!.once('exit', (code) => reject(new Error(`exited with ${code} before printing a URL: ${stderr}`)));
-    });
+    up = spawnMcpre(['up', '--port', '0'], { ...process.env, KUBERNETES_SERVICE_HOST: '' });
+    const url = (await up.waitForStdout(/serving MCP at (http:\/\/127\.0\.0\.1:\d+\/mcp)/))[1] as string;
 
     // The endpoints of examples/up/demo.yaml were reconciled by the operator over the in-memory store.
-    await expect.poll(() => stdout).toMatch(/endpoint alpha: Ready[\s\S]*endpoint beta: Ready/);
+    await up.waitForStdout(/endpoint alpha: Ready[\s\S]*endpoint beta: Ready/);
     const client = new Client({ name: 'smoke', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(new URL(url)));
     const { tools } = await client.listTools();
@@ -50,7 +27,7 @@ describe('mcpre up', () => {
     await client.close();
 
     // The live state-chart view shows both backend session actors, ready.
-    const debug = /live state charts (http:\/\/127\.0\.0\.1:\d+\/debug\/actors)/.exec(stdout);
+    const debug = /live state charts (http:\/\/127\.0\.0\.1:\d+\/debug\/actors)/.exec(up.stdout());
     expect(debug).not.toBeNull();
     const view = (await (await fetch(`${debug![1]}.json`)).json()) as {
       actors: Array<{ id: string; machine: string; value: unknown }>;
@@ -65,9 +42,6 @@ describe('mcpre up', () => {
     expect(JSON.stringify(view.actors[0]?.value)).toContain('ready');
     expect(JSON.stringify(view.actors[2]?.value)).toContain('ready');
 
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const [code] = await exited;
-    expect(code).toBe(0);
+    expect(await up.stop(15_000)).toBe(0);
   });
 });

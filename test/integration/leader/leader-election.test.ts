@@ -17,6 +17,7 @@ import { REPO_ROOT } from '../../support/control-plane.ts';
 import { type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
 import {
   type AuditRecord,
+  adminRequest,
   kubeconfigFile,
   type OperatorProcess,
   readAudit,
@@ -35,11 +36,7 @@ let kube: KubeObjects;
 let dir: string;
 const running: OperatorProcess[] = [];
 
-async function admin(method: string, path: string, body?: unknown) {
-  const res = await cp.admin.request(method, path, body);
-  if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${res.text}`);
-  return res.json;
-}
+const admin = (method: string, path: string, body?: unknown) => adminRequest(cp, method, path, body);
 
 beforeAll(async () => {
   cp = await startRaw({ crdDirs: [join(REPO_ROOT, 'crds')], audit: true });

@@ -2,7 +2,7 @@
 // with the values this run implies, and /healthz and /readyz say why they answer as they do.
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MCP_GROUP, MCP_REMOTE_ENDPOINT } from '../../../src/api/resources.ts';
+import { MCP_GROUP, MCP_REMOTE_ENDPOINT, TOOLHIVE_MCP_REMOTE_PROXY } from '../../../src/api/resources.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
 import { type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
 import { type OperatorProcess, startOperatorProcess } from '../deploy/operator-process.ts';
@@ -46,16 +46,12 @@ describe('operator metrics', () => {
     await kube.create(MCP_REMOTE_ENDPOINT, ns, endpoint('one', {}));
     await kube.create(MCP_REMOTE_ENDPOINT, ns, endpoint('two', {}));
     await kube.create(MCP_REMOTE_ENDPOINT, ns, endpoint('bad', { externalAuthConfigRef: { name: 'missing' } }));
-    await kube.create(
-      { group: 'toolhive.stacklok.dev', version: 'v1alpha1', plural: 'mcpremoteproxies', kind: 'MCPRemoteProxy' },
-      ns,
-      {
-        apiVersion: gv,
-        kind: 'MCPRemoteProxy',
-        metadata: { name: 'old' },
-        spec: {},
-      },
-    );
+    await kube.create(TOOLHIVE_MCP_REMOTE_PROXY, ns, {
+      apiVersion: gv,
+      kind: 'MCPRemoteProxy',
+      metadata: { name: 'old' },
+      spec: {},
+    });
     op = startOperatorProcess([
       '--kubeconfig',
       cp.kubeconfigPath,

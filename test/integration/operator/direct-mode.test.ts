@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Operator } from '../../../src/runtime/operator/operator.ts';
+import { until } from '../../support/eventually.ts';
 import { selfSignedPem } from '../../unit/endpoint/fixtures.ts';
 import {
   condition,
@@ -16,6 +17,7 @@ import {
   startEnv,
   waitForEndpoint,
   waitForEvents,
+  waitUntilSettled,
 } from './harness.ts';
 
 let env: Env;
@@ -36,10 +38,6 @@ function authConfigBody(name: string, type: string, settings?: object): object {
     metadata: { name },
     spec: settings ? { type, [type]: settings } : { type },
   };
-}
-
-async function settleFor(ms: number) {
-  await new Promise((r) => setTimeout(r, ms));
 }
 
 describe('direct mode', () => {
@@ -74,7 +72,10 @@ describe('direct mode', () => {
     // Wake it several ways: a change to its group, and an explicit look from the registry.
     await env.kube.mergePatch(R.group, ns, 'engineering', { metadata: { annotations: { touched: 'yes' } } });
     op.registry.wake(`${ns}/stable`);
-    await settleFor(500);
+    await waitUntilSettled(env, op, [
+      ['group', ns, 'engineering'],
+      ['endpoint', ns, 'stable'],
+    ]);
     const again = await env.kube.get(R.endpoint, ns, 'stable');
     expect(again.metadata.resourceVersion).toBe(rv);
     expect(writesOf(ns, 'stable')).toBe(writes);
@@ -85,7 +86,11 @@ describe('direct mode', () => {
     await env.kube.create(R.group, ns, groupBody('engineering'));
     await env.kube.create(R.endpoint, ns, endpointBody('ctx', directSpec()));
     const first = await waitForEndpoint(env, ns, 'ctx', 'Ready', isPhase('Ready'));
-    await settleFor(1100); // so a wrongly refreshed timestamp would differ
+    // A timestamp wrongly refreshed from here on would differ: the clock is past the recorded second.
+    const since = Date.parse(condition(first, 'Ready').lastTransitionTime);
+    await until("the clock to pass the Ready condition's second", () => Date.now() >= since + 1000, {
+      timeoutMs: 3000,
+    });
     await env.kube.mergePatch(R.endpoint, ns, 'ctx', { spec: { remoteURL: 'https://other.example.com/mcp' } });
     const second = await waitForEndpoint(
       env,
@@ -110,7 +115,7 @@ describe('direct mode', () => {
     // More wake-ups while still failing: no new writes, no new events.
     op.registry.wake(`${ns}/orphan`);
     op.registry.wake(`${ns}/orphan`);
-    await settleFor(300);
+    await waitUntilSettled(env, op, [['endpoint', ns, 'orphan']]);
     const writesBefore = writesOf(ns, 'orphan');
     expect(writesBefore).toBe(1);
 
@@ -261,8 +266,7 @@ describe('direct mode', () => {
     await waitForEndpoint(env, ns, 'bye', 'Ready', isPhase('Ready'));
     expect(op.registry.get(`${ns}/bye`)).toBeDefined();
     await env.kube.delete(R.endpoint, ns, 'bye');
-    for (let i = 0; i < 100 && op.registry.get(`${ns}/bye`); i++) await settleFor(20);
-    expect(op.registry.get(`${ns}/bye`)).toBeUndefined();
+    await until('the actor to be stopped', () => op.registry.get(`${ns}/bye`) === undefined);
   });
 
   it('never contacts the remote: a loopback server behind remoteURL sees no connection', async () => {
@@ -283,7 +287,7 @@ describe('direct mode', () => {
       );
       await waitForEndpoint(env, ns, 'local', 'Ready', isPhase('Ready'));
       op.registry.wake(`${ns}/local`);
-      await settleFor(300);
+      await waitUntilSettled(env, op, [['endpoint', ns, 'local']]);
       expect(connections).toBe(0);
     } finally {
       await new Promise((r) => remote.close(r));

@@ -1,9 +1,12 @@
 // Shared set-up for the operator's integration tests: a real control plane, REST helpers, an in-process operator
-// (silent logs unless MCPRE_TEST_LOG is set), and a bounded poll for "eventually" assertions.
+// (silent logs unless MCPRE_TEST_LOG is set), bounded polls for "eventually" assertions, and the wait for an operator
+// with nothing left to do that "nothing was written" assertions need.
 import { pino } from 'pino';
 import { Resources } from '../../../src/actors/kube/kube-api.ts';
 import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
+import type { InformerName } from '../../../src/runtime/operator/informers.ts';
 import { type Operator, type OperatorOptions, startOperator } from '../../../src/runtime/operator/operator.ts';
+import { registryAtRest } from '../../support/at-rest.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
 import { eventually } from '../../support/eventually.ts';
 import { type KubeObject, type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
@@ -111,5 +114,41 @@ export async function waitForEvents(env: Env, ns: string, name: string, reasons:
     const events = await eventsFor(env, ns, name);
     const have = events.map((e) => e.reason);
     return reasons.every((r) => have.includes(r)) ? events : undefined;
+  });
+}
+
+/** The operator's informer for each resource a test may name in `waitUntilSettled`. */
+const INFORMER_OF = {
+  endpoint: 'endpoints',
+  group: 'groups',
+  authConfig: 'authConfigs',
+  configMap: 'configMaps',
+  secret: 'secrets',
+  deployment: 'deployments',
+  service: 'services',
+  serviceAccount: 'serviceAccounts',
+} as const satisfies Partial<Record<keyof typeof R, InformerName>>;
+
+/** An object as `[resource, namespace, name]`. */
+export type ObjectRef = [keyof typeof INFORMER_OF, string, string];
+
+/**
+ * Waits until the operator has nothing left to do about these objects: its caches hold each at the version the API
+ * server has now (so every watch event for them was handled, and handling one wakes the actors it concerns at once),
+ * every endpoint actor is at rest, no group status write is queued or debounced, and no request went out while this
+ * was checked. After it, the operator's counts of requests are final for everything that happened before.
+ */
+export async function waitUntilSettled(env: Env, op: Operator, objects: ObjectRef[]): Promise<void> {
+  const requests = () => Object.values(op.stats.requests).reduce((a, b) => a + b, 0);
+  const resting = () => registryAtRest(op.registry) && op.groups.pending === 0;
+  await eventually('the operator to settle', async () => {
+    if (!resting()) return undefined;
+    const before = requests();
+    for (const [resource, ns, name] of objects) {
+      const live = await env.kube.get(R[resource], ns, name);
+      const cached = op.informers.all[INFORMER_OF[resource]].store.get(ns, name);
+      if (cached?.metadata.resourceVersion !== live.metadata.resourceVersion) return undefined;
+    }
+    return resting() && requests() === before ? true : undefined;
   });
 }

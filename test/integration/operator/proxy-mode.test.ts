@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENDPOINT_FINALIZER } from '../../../src/api/endpoint-proxy-names.ts';
 import type { Operator } from '../../../src/runtime/operator/operator.ts';
+import { markDeploymentAvailable } from '../../support/deployment-status.ts';
 import type { KubeObject } from '../../support/kube-objects.ts';
 import {
   condition,
@@ -16,6 +17,7 @@ import {
   startEnv,
   waitForEndpoint,
   waitForEvents,
+  waitUntilSettled,
 } from './harness.ts';
 
 let env: Env;
@@ -33,26 +35,6 @@ const proxySpec = (proxyConfig: Record<string, unknown> = {}, over: Record<strin
   groupRef: 'engineering',
   proxyConfig: { oidcConfig: { type: 'kubernetes' }, ...proxyConfig },
   ...over,
-});
-
-const available = (generation: number) => ({
-  status: {
-    observedGeneration: generation,
-    replicas: 1,
-    updatedReplicas: 1,
-    readyReplicas: 1,
-    availableReplicas: 1,
-    conditions: [
-      {
-        type: 'Available',
-        status: 'True',
-        reason: 'MinimumReplicasAvailable',
-        message: 'ok',
-        lastUpdateTime: '2026-01-01T00:00:00Z',
-        lastTransitionTime: '2026-01-01T00:00:00Z',
-      },
-    ],
-  },
 });
 
 async function getOrUndefined(
@@ -143,7 +125,7 @@ describe('proxy mode', () => {
     });
 
     // The Deployment controller would do this; here the test does.
-    await env.kube.mergePatchStatus(R.deployment, ns, 'mcpre-internal-api', available(dep.metadata.generation ?? 1));
+    await markDeploymentAvailable(env.kube, ns, 'mcpre-internal-api');
     const ready = await waitForEndpoint(env, ns, 'internal-api', 'Ready', (e) => e.status?.phase === 'Ready');
     expect(ready.status.url).toBe(`http://mcpre-internal-api.${ns}.svc.cluster.local:8080`);
     expect(condition(ready, 'DeploymentReady')).toMatchObject({ status: 'True', reason: 'DeploymentAvailable' });
@@ -151,10 +133,21 @@ describe('proxy mode', () => {
     await waitForEvents(env, ns, 'internal-api', ['Ready']);
 
     // Unchanged: no re-apply (the Deployment's resourceVersion stays) and no status write.
+    const settled = () =>
+      waitUntilSettled(env, op, [
+        ['endpoint', ns, 'internal-api'],
+        ['deployment', ns, 'mcpre-internal-api'],
+        ['group', ns, 'engineering'],
+      ]);
+    await settled();
     const depRv = (await env.kube.get(R.deployment, ns, 'mcpre-internal-api')).metadata.resourceVersion;
     const epRv = ready.metadata.resourceVersion;
+    const writes = op.stats.statusWritesByEndpoint.get(`${ns}/internal-api`);
+    const applies = op.stats.requests.PATCH ?? 0;
     op.registry.wake(`${ns}/internal-api`);
-    await new Promise((r) => setTimeout(r, 400));
+    await settled();
+    expect(op.stats.statusWritesByEndpoint.get(`${ns}/internal-api`)).toBe(writes);
+    expect(op.stats.requests.PATCH ?? 0).toBe(applies);
     expect((await env.kube.get(R.deployment, ns, 'mcpre-internal-api')).metadata.resourceVersion).toBe(depRv);
     expect((await env.kube.get(R.endpoint, ns, 'internal-api')).metadata.resourceVersion).toBe(epRv);
 
@@ -187,7 +180,7 @@ describe('proxy mode', () => {
     await env.kube.create(R.group, ns, groupBody('engineering'));
     await env.kube.create(R.endpoint, ns, endpointBody('api', proxySpec()));
     const dep = await eventually('deployment', () => getOrUndefined(R.deployment, ns, 'mcpre-api'));
-    await env.kube.mergePatchStatus(R.deployment, ns, 'mcpre-api', available(dep.metadata.generation ?? 1));
+    await markDeploymentAvailable(env.kube, ns, 'mcpre-api');
     await waitForEndpoint(env, ns, 'api', 'Ready', (e) => e.status?.phase === 'Ready');
 
     await env.kube.mergePatch(R.endpoint, ns, 'api', { spec: { proxyConfig: { proxyPort: 9090 } } });
@@ -201,7 +194,7 @@ describe('proxy mode', () => {
     // The controller has not observed the new generation yet: not ready, no url.
     const pending = await waitForEndpoint(env, ns, 'api', 'Pending', (e) => e.status?.phase === 'Pending');
     expect(condition(pending, 'DeploymentReady')).toMatchObject({ status: 'False', reason: 'DeploymentProgressing' });
-    await env.kube.mergePatchStatus(R.deployment, ns, 'mcpre-api', available(rolled.metadata.generation ?? 2));
+    await markDeploymentAvailable(env.kube, ns, 'mcpre-api');
     const ready = await waitForEndpoint(env, ns, 'api', 'Ready', (e) => e.status?.phase === 'Ready');
     expect(ready.status.url).toBe(`http://mcpre-api.${ns}.svc.cluster.local:9090`);
   });

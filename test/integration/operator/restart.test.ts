@@ -3,6 +3,7 @@
 // left half done is finished, and a proxy endpoint deleted while no operator ran is still cleaned up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWNED_SELECTOR } from '../../../src/api/endpoint-proxy-names.ts';
+import { markDeploymentAvailable } from '../../support/deployment-status.ts';
 import {
   directSpec,
   type Env,
@@ -14,6 +15,7 @@ import {
   startEnv,
   waitForEndpoint,
   waitForEvents,
+  waitUntilSettled,
 } from './harness.ts';
 
 let env: Env;
@@ -29,26 +31,6 @@ const proxySpec = () => ({
   groupRef: 'engineering',
   proxyConfig: { oidcConfig: { type: 'kubernetes' } },
 });
-
-const available = {
-  status: {
-    observedGeneration: 1,
-    replicas: 1,
-    updatedReplicas: 1,
-    readyReplicas: 1,
-    availableReplicas: 1,
-    conditions: [
-      {
-        type: 'Available',
-        status: 'True',
-        reason: 'MinimumReplicasAvailable',
-        message: 'ok',
-        lastUpdateTime: '2026-01-01T00:00:00Z',
-        lastTransitionTime: '2026-01-01T00:00:00Z',
-      },
-    ],
-  },
-};
 
 async function ownedDeployments(ns: string): Promise<string[]> {
   const list = await env.http.request<{ items: { metadata: { name: string } }[] }>({
@@ -79,7 +61,7 @@ describe('operator restart', () => {
     const a = await env.operator();
     await waitForEndpoint(env, ns, 'd1', 'Ready', (e) => e.status?.phase === 'Ready');
     await eventually('p1 deployment', async () => ((await exists(R.deployment, ns, 'mcpre-p1')) ? true : undefined));
-    await env.kube.mergePatchStatus(R.deployment, ns, 'mcpre-p1', available);
+    await markDeploymentAvailable(env.kube, ns, 'mcpre-p1');
     await waitForEndpoint(env, ns, 'p1', 'Ready', (e) => e.status?.phase === 'Ready');
     await waitForEndpoint(env, ns, 'p2', 'Pending', (e) => e.status?.phase === 'Pending');
     await waitForEvents(env, ns, 'd1', ['Ready']);
@@ -109,7 +91,14 @@ describe('operator restart', () => {
     expect(await exists(R.service, ns, 'mcpre-p2')).toBe(false);
     expect(await exists(R.serviceAccount, ns, 'mcpre-p2')).toBe(false);
 
-    await new Promise((r) => setTimeout(r, 300));
+    await waitUntilSettled(env, b, [
+      ['group', ns, 'engineering'],
+      ['endpoint', ns, 'd1'],
+      ['endpoint', ns, 'p1'],
+      ['deployment', ns, 'mcpre-p1'],
+      ['endpoint', ns, 'd2'],
+      ['endpoint', ns, 'd3'],
+    ]);
     expect((await env.kube.get(R.endpoint, ns, 'd1')).metadata.resourceVersion).toBe(before.d1);
     expect((await env.kube.get(R.endpoint, ns, 'p1')).metadata.resourceVersion).toBe(before.p1);
     expect((await env.kube.get(R.deployment, ns, 'mcpre-p1')).metadata.resourceVersion).toBe(before.p1Deployment);

@@ -1,13 +1,10 @@
 // The official MCP conformance client scenarios (@modelcontextprotocol/conformance) against `mcpre probe`: the
 // conformance runner starts its scenario server and runs our command with the server URL appended.
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+import { runToEnd } from '../../support/child-process.ts';
 
 interface Check {
   id: string;
@@ -22,31 +19,13 @@ async function runScenario(
   const outputDir = await mkdtemp(join(tmpdir(), `mcpre-conformance-${scenario}-`));
   try {
     const command = `npx node src/cli.ts probe ${probeArgs}`.trim();
-    const child = spawn(
+    const run = await runToEnd(
       'npx',
       ['conformance', 'client', '--command', command, '--scenario', scenario, '-o', outputDir],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      { timeoutMs: 90_000 },
     );
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`conformance ${scenario} did not finish in 90 s\n${out}`));
-      }, 90_000);
-      child.on('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
+    const code = run.code;
+    const out = `${run.stdout}${run.stderr}`;
     const checks: Check[] = [];
     for (const dir of await readdir(outputDir, { recursive: true })) {
       if (dir.endsWith('checks.json')) {

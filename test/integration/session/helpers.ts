@@ -1,5 +1,5 @@
-// Shared pieces for the session integration tests: a pino logger whose lines are kept for inspection, and a bounded
-// wait on a session actor.
+// Shared pieces for the session integration tests: a pino logger whose lines are kept for inspection, and bounded
+// waits on a session actor.
 import pino, { type Logger } from 'pino';
 import { waitFor } from 'xstate';
 import { MCP_LOG_REDACT_PATHS } from '../../../src/actors/mcp/log.ts';
@@ -26,11 +26,3 @@ export async function waitForStream(
 ) {
   await waitFor(actor, (s) => streamPhase(s) === phase, { timeout: timeoutMs });
 }
-
-export const until = async (predicate: () => boolean, timeoutMs = 10_000, what = 'condition') => {
-  const end = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};

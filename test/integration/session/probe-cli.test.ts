@@ -1,46 +1,15 @@
 // `mcpre probe` as a user runs it: a child process (`npx node src/cli.ts probe ...`) against the fault fixture.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeControlPlaneCerts } from '../../../src/runtime/control-plane/certs.ts';
 import { type FaultServer, type FaultServerOptions, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
-import { until } from './helpers.ts';
+import { runToEnd } from '../../support/child-process.ts';
+import { until } from '../../support/eventually.ts';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function probe(args: string[], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['node', 'src/cli.ts', 'probe', ...args], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`probe did not exit in ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const probe = (args: string[], timeoutMs = 60_000) =>
+  runToEnd('npx', ['node', 'src/cli.ts', 'probe', ...args], { timeoutMs });
 
 let server: FaultServer | undefined;
 afterEach(async () => {
@@ -146,7 +115,7 @@ describe('mcpre probe', () => {
       const ca = join(dir, 'ca.pem');
       await writeFile(ca, certs.servingCa.certPem);
       const watching = probe([s.url, '--ca-bundle', ca, '--watch', '4s']);
-      await until(() => s.control.stats().getStreams === 1, 30_000, 'the probe to open its GET stream');
+      await until('the probe to open its GET stream', () => s.control.stats().getStreams === 1, { timeoutMs: 30_000 });
       await s.control.setTools(['echo', 'added-while-watching']);
       const run = await watching;
       expect(run.code, run.stderr).toBe(0);

@@ -38,7 +38,8 @@ for (const mode of ['streamableHttp', 'sse'] as const) {
       expect(ctx.lists.resources.length).toBeGreaterThan(0);
       expect(ctx.lists.resourceTemplates.length).toBeGreaterThan(0);
       expect(ctx.lists.prompts.length).toBeGreaterThan(0);
-      if (mode === 'streamableHttp') expect(ctx.stream.granted).toBe(true);
+      // Both transports grant the notification stream: a GET, or the legacy SSE connection itself.
+      expect(ctx.stream.granted).toBe(true);
     });
 
     it('calls tools and reads resources through the live connection', async () => {

@@ -13,7 +13,8 @@ import {
 } from '../../../src/runtime/probe/start-session.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
 import { type FaultServer, type FaultServerOptions, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
-import { captureLogger, until, waitForPhase, waitForStream } from './helpers.ts';
+import { until } from '../../support/eventually.ts';
+import { captureLogger, waitForPhase, waitForStream } from './helpers.ts';
 
 const fast: Partial<SessionPolicy> = {
   initialBackoffMs: 50,
@@ -177,7 +178,7 @@ describe('slow and malformed responses', () => {
       ).rejects.toThrow(/larger than 65536 bytes/);
       const getsBefore = server.control.count({ httpMethod: 'GET' });
       expect(server.control.sendOversizedEvent(100_000)).toBe(1);
-      await until(() => server.control.count({ httpMethod: 'GET' }) > getsBefore, 5000, 'a new GET');
+      await until('a new GET', () => server.control.count({ httpMethod: 'GET' }) > getsBefore, { timeoutMs: 5000 });
       const ctx = session.actor.getSnapshot().context;
       expect(ctx.stream.lastProblem?.message).toMatch(/SSE event larger than 65536 bytes/);
       expect(sessionPhase(session.actor.getSnapshot())).toBe('ready');
@@ -201,7 +202,8 @@ describe('protocol versions', () => {
         kind: 'unsupportedProtocol',
         supportedVersions: ['2026-07-28'],
       });
-      await new Promise((r) => setTimeout(r, 500));
+      // `failed` is final: the actor is done and can make no further request.
+      expect(session.actor.getSnapshot().status).toBe('done');
       expect(server.control.count({ rpcMethod: 'initialize' })).toBe(1);
     });
   }
@@ -226,15 +228,20 @@ describe('list_changed', () => {
     await waitForStream(session.actor, 'open');
     const before = server.control.count({ rpcMethod: 'tools/list' });
     await server.control.setTools(['echo', 'fresh']);
-    await until(() => session.actor.getSnapshot().context.lists.tools.length === 2, 5000, 'new tools');
+    await until('new tools', () => session.actor.getSnapshot().context.lists.tools.length === 2, { timeoutMs: 5000 });
     expect(session.actor.getSnapshot().context.lists.tools.map((t) => t.name)).toEqual(['echo', 'fresh']);
     expect(server.control.count({ rpcMethod: 'tools/list' })).toBe(before + 1);
     expect(emitted.filter((e) => e.type === 'lists.changed').at(-1)).toMatchObject({ changed: ['tools'] });
     // A list_changed that changes nothing: fetched again, owner not told.
     const changes = emitted.filter((e) => e.type === 'lists.changed').length;
     await server.control.sendListChanged('tools');
-    await until(() => server.control.count({ rpcMethod: 'tools/list' }) === before + 2, 5000, 'refetch');
-    await new Promise((r) => setTimeout(r, 100));
+    await until(
+      'the refetch, done',
+      () =>
+        server.control.count({ rpcMethod: 'tools/list' }) === before + 2 &&
+        session.actor.getSnapshot().matches({ session: { ready: { lists: 'idle' } } }),
+      { timeoutMs: 5000 },
+    );
     expect(emitted.filter((e) => e.type === 'lists.changed')).toHaveLength(changes);
   });
 
@@ -242,7 +249,9 @@ describe('list_changed', () => {
     const { server, session, emitted } = await start({ listChanged: false });
     await waitForStream(session.actor, 'open');
     await server.control.setTools(['echo']);
-    await until(() => emitted.some((e) => e.type === 'notification.ignored'), 5000, 'ignored notification');
+    await until('ignored notification', () => emitted.some((e) => e.type === 'notification.ignored'), {
+      timeoutMs: 5000,
+    });
     expect(server.control.count({ rpcMethod: 'tools/list' })).toBe(1);
     expect(session.actor.getSnapshot().context.lists.tools).toHaveLength(5);
   });

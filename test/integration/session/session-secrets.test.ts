@@ -14,7 +14,8 @@ import { type RunningBackendSession, startBackendSession } from '../../../src/ru
 import { seededRng } from '../../../src/runtime/random.ts';
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { startTokenServer, type TokenServer } from '../../fixtures/mcp/token-server.ts';
-import { captureLogger, until, waitForPhase, waitForStream } from './helpers.ts';
+import { until } from '../../support/eventually.ts';
+import { captureLogger, waitForPhase, waitForStream } from './helpers.ts';
 
 const CLIENT_TOKEN = 'client-subject-token-8f3a91';
 const API_KEY = 'api-key-from-secret-77c2';
@@ -68,7 +69,7 @@ describe('no secret in any log line', () => {
     await withBackendSession(session.actor, (c) => c.request('tools/call', { name: 'echo', arguments: {} }));
     await waitForStream(session.actor, 'open');
     server.control.dropGetStreams('destroy');
-    await until(() => server?.control.count({ httpMethod: 'GET' }) === 3, 5000, 'GET stream reopened');
+    await until('GET stream reopened', () => server?.control.count({ httpMethod: 'GET' }) === 3, { timeoutMs: 5000 });
     const sessionIds = new Set(
       server.control.requests.map((r) => r.headers['mcp-session-id']).filter((id): id is string => id !== undefined),
     );

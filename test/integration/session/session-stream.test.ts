@@ -6,10 +6,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendSessionEmitted } from '../../../src/machines/backend-session.ts';
 import type { SessionPolicy } from '../../../src/machines/backend-session-policy.ts';
 import { withBackendSession } from '../../../src/machines/backend-session-requests.ts';
+import { liveConnection } from '../../../src/machines/backend-session-status.ts';
 import { type RunningBackendSession, startBackendSession } from '../../../src/runtime/probe/start-session.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
 import { type FaultServer, type FaultServerOptions, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
-import { captureLogger, until, waitForPhase, waitForStream } from './helpers.ts';
+import { until } from '../../support/eventually.ts';
+import { captureLogger, waitForPhase, waitForStream } from './helpers.ts';
 
 const policy: Partial<SessionPolicy> = { initialBackoffMs: 200, backoffJitter: 0, stepTimeoutMs: 3000 };
 
@@ -51,17 +53,19 @@ describe('GET stream drops', () => {
     await waitForStream(session.actor, 'open');
     // Give the stream an event id.
     await server.control.broadcastLog('first');
-    await until(() => session.actor.getSnapshot().context.stream.lastEventId !== undefined, 5000, 'an event id');
+    await until('an event id', () => session.actor.getSnapshot().context.stream.lastEventId !== undefined, {
+      timeoutMs: 5000,
+    });
     const seenId = session.actor.getSnapshot().context.stream.lastEventId;
     expect(server.control.dropGetStreams('destroy')).toBe(1);
     // While the stream is down, the tool list changes: the notification is stored and replayed on resumption.
     await server.control.setTools(['echo', 'while-down']);
-    await until(() => gets(server).length >= 2, 5000, 'a resuming GET');
+    await until('a resuming GET', () => gets(server).length >= 2, { timeoutMs: 5000 });
     expect(gets(server)[1]?.headers['last-event-id']).toBe(seenId);
     await until(
-      () => session.actor.getSnapshot().context.lists.tools.some((t) => t.name === 'while-down'),
-      5000,
       'the replayed list_changed to be acted on',
+      () => session.actor.getSnapshot().context.lists.tools.some((t) => t.name === 'while-down'),
+      { timeoutMs: 5000 },
     );
     await waitForStream(session.actor, 'open');
     expect(session.actor.getSnapshot().context.reinitializations).toBe(0);
@@ -70,11 +74,17 @@ describe('GET stream drops', () => {
   it('without event ids: reopens a fresh GET (no Last-Event-ID)', async () => {
     const { server, session } = await start({ eventIds: false });
     await waitForStream(session.actor, 'open');
+    // An event's id is recorded before its message is delivered: once the log message arrived, no id came with it.
+    const delivered: unknown[] = [];
+    const off = liveConnection(session.actor.getSnapshot())?.onEvent((e) => {
+      if (e.type === 'notification' && e.method === 'notifications/message') delivered.push(e.params);
+    });
     await server.control.broadcastLog('no id');
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the log message on the GET stream', () => delivered.length === 1);
+    off?.();
     expect(session.actor.getSnapshot().context.stream.lastEventId).toBeUndefined();
     server.control.dropGetStreams('end');
-    await until(() => gets(server).length >= 2, 5000, 'a new GET');
+    await until('a new GET', () => gets(server).length >= 2, { timeoutMs: 5000 });
     expect(gets(server)[1]?.headers['last-event-id']).toBeUndefined();
     await waitForStream(session.actor, 'open');
   });
@@ -82,10 +92,12 @@ describe('GET stream drops', () => {
   it("waits the server's retry value before reconnecting, not the local backoff", async () => {
     const { server, session } = await start({ retryMs: 600 });
     await waitForStream(session.actor, 'open');
-    await until(() => session.actor.getSnapshot().context.retryOverrideMs === 600, 5000, 'the retry field');
+    await until('the retry field', () => session.actor.getSnapshot().context.retryOverrideMs === 600, {
+      timeoutMs: 5000,
+    });
     const droppedAt = Date.now();
     server.control.dropGetStreams('end');
-    await until(() => gets(server).length >= 2, 5000, 'the reconnecting GET');
+    await until('the reconnecting GET', () => gets(server).length >= 2, { timeoutMs: 5000 });
     const waited = (gets(server)[1]?.at ?? 0) - droppedAt;
     // 600 ms asked for; the local backoff here would be 200 ms.
     expect(waited).toBeGreaterThanOrEqual(550);
@@ -98,7 +110,7 @@ describe('GET stream drops', () => {
     for (let i = 0; i < 4; i++) {
       await waitForStream(session.actor, 'open');
       server.control.dropGetStreams('end');
-      await until(() => gets(server).length >= i + 2, 10_000, `reconnect ${i + 1}`);
+      await until(`reconnect ${i + 1}`, () => gets(server).length >= i + 2);
     }
     const at = gets(server).map((r) => r.at);
     const waits = at.slice(1).map((t, i) => t - (at[i] as number));
@@ -173,7 +185,9 @@ describe('legacy HTTP+SSE transport (2024-11-05)', () => {
     expect(r.result.content).toEqual([{ type: 'text', text: '42' }]);
     const first = ctx.session?.sessionId;
     expect(server.control.dropSessions()).toBe(1);
-    await until(() => session.actor.getSnapshot().context.reinitializations === 1, 5000, 'a re-initialization');
+    await until('a re-initialization', () => session.actor.getSnapshot().context.reinitializations === 1, {
+      timeoutMs: 5000,
+    });
     await waitForPhase(session.actor, 'ready');
     expect(session.actor.getSnapshot().context.session?.sessionId).not.toBe(first);
     expect(server.control.stats().initializes).toBe(2);

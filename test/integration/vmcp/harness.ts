@@ -1,6 +1,7 @@
 // Shared set-up for the VirtualMCPServer integration tests: a real control plane, REST helpers, the controller run
 // in-process (silent logs unless MCPRE_TEST_LOG is set), bounded polling, driving a Deployment's status the way the
-// Deployment controller would (there is none), ServiceAccount tokens, and small MCP backends on loopback.
+// Deployment controller would (there is none), ServiceAccount tokens, small MCP backends on loopback, and the wait for
+// a controller with nothing left to do that "nothing was written" assertions need.
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -10,29 +11,28 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { KubeApiError as ApiError, type KubeRequest } from '../../../src/actors/kube/kube-api.ts';
-import type { ResourceId } from '../../../src/api/resources.ts';
+import { KubeApiError as ApiError, type KubeRequest, Resources } from '../../../src/actors/kube/kube-api.ts';
+import { MCP_GROUP, type ResourceId, VIRTUAL_MCP_SERVER } from '../../../src/api/resources.ts';
 import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
 import {
   startVmcpController,
   type VmcpController,
   type VmcpControllerOptions,
 } from '../../../src/runtime/vmcp/controller.ts';
+import type { VmcpInformerName } from '../../../src/runtime/vmcp/informers.ts';
+import { registryAtRest } from '../../support/at-rest.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
+import { DEPLOYMENT } from '../../support/deployment-status.ts';
+import { eventually } from '../../support/eventually.ts';
 import { type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
 
 export const GV = 'toolhive.stacklok.dev/v1alpha1';
 export { DEPLOYMENT, markDeploymentAvailable } from '../../support/deployment-status.ts';
 export { condition, eventually } from '../../support/eventually.ts';
-export const CONFIG_MAP: ResourceId = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
-export const SECRET: ResourceId = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
-export const SERVICE: ResourceId = { group: '', version: 'v1', plural: 'services', kind: 'Service' };
-export const SERVICE_ACCOUNT: ResourceId = {
-  group: '',
-  version: 'v1',
-  plural: 'serviceaccounts',
-  kind: 'ServiceAccount',
-};
+export const CONFIG_MAP: ResourceId = Resources.configMap;
+export const SECRET: ResourceId = Resources.secret;
+export const SERVICE: ResourceId = Resources.service;
+export const SERVICE_ACCOUNT: ResourceId = Resources.serviceAccount;
 export const ROLE: ResourceId = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', kind: 'Role' };
 export const ROLE_BINDING: ResourceId = {
   group: 'rbac.authorization.k8s.io',
@@ -74,6 +74,38 @@ export async function startEnv(): Promise<Env> {
       await cp.stop();
     },
   };
+}
+
+/** The controller's informer for each resource a test may name in `waitUntilSettled`. */
+const CACHED = {
+  vmcps: VIRTUAL_MCP_SERVER,
+  groups: MCP_GROUP,
+  configMaps: CONFIG_MAP,
+  deployments: DEPLOYMENT,
+} as const satisfies Partial<Record<VmcpInformerName, ResourceId>>;
+
+/**
+ * Waits until the controller has nothing left to do about these objects (`[informer, namespace, name]`): its caches
+ * hold each at the version the API server has now (every watch event for them handled, and the wake-ups it caused
+ * sent), every VirtualMCPServer actor is at rest, and no write went out while this was checked.
+ */
+export async function waitUntilSettled(
+  env: Env,
+  controller: VmcpController,
+  objects: Array<[keyof typeof CACHED, string, string]>,
+): Promise<void> {
+  const writes = () =>
+    controller.stats.statusWrites + Object.values(controller.stats.applied).reduce((a, b) => a + b, 0);
+  await eventually('the controller to settle', async () => {
+    if (!registryAtRest(controller.registry)) return undefined;
+    const before = writes();
+    for (const [informer, ns, name] of objects) {
+      const live = await env.kube.get(CACHED[informer], ns, name);
+      const cached = controller.informers.all[informer].store.get(ns, name);
+      if (cached?.metadata.resourceVersion !== live.metadata.resourceVersion) return undefined;
+    }
+    return registryAtRest(controller.registry) && writes() === before ? true : undefined;
+  });
 }
 
 export const group = (name: string) => ({ apiVersion: GV, kind: 'MCPGroup', metadata: { name }, spec: {} });

@@ -2,7 +2,6 @@
 // read access, and the gateway run under that ServiceAccount discovers and serves the group), a missing group, a
 // config the gateway would refuse, an endpoint left out until its Secret exists, the replica count following the
 // group's direct endpoints, and `mcpre operator` running the controller as a process.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { MCP_GROUP, MCP_REMOTE_ENDPOINT, VIRTUAL_MCP_SERVER } from '../../../src/api/resources.ts';
 import type { VmcpController } from '../../../src/runtime/vmcp/controller.ts';
-import { REPO_ROOT } from '../../support/control-plane.ts';
+import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 import type { KubeObject } from '../../support/kube-objects.ts';
 import {
   asServiceAccount,
@@ -37,7 +36,7 @@ import {
 
 let env: Env;
 let controller: VmcpController;
-const children: ChildProcess[] = [];
+const children: RunningChild[] = [];
 const dirs: string[] = [];
 
 beforeAll(async () => {
@@ -46,14 +45,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const c of children) {
-    if (c.exitCode === null && c.signalCode === null) {
-      const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      c.kill('SIGKILL');
-    }
-  }
+  for (const c of children) await c.stop();
   for (const d of dirs) await rm(d, { recursive: true, force: true });
   await env?.stop();
 });
@@ -89,34 +81,14 @@ async function runGatewayLikeThePod(ns: string, name: string, kubeconfigText: st
           ? '127.0.0.1'
           : a,
   );
-  const child = spawn(process.execPath, ['src/cli.ts', ...args, '--kubeconfig', join(dir, 'kubeconfig')], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, KUBERNETES_SERVICE_HOST: '', ...podEnv },
+  const gateway = spawnMcpre([...args, '--kubeconfig', join(dir, 'kubeconfig')], {
+    ...process.env,
+    KUBERNETES_SERVICE_HOST: '',
+    ...podEnv,
   });
-  children.push(child);
-  let stderr = '';
-  child.stderr?.on('data', (b) => (stderr += b));
-  const url = await new Promise<URL>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no URL in 20 s: ${stderr}`)), 20_000);
-    child.stdout?.on('data', (b) => {
-      out += b;
-      const m = /serving MCP at (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(new URL(m[1] as string));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${stderr}`)));
-  });
-  await eventually(
-    'the gateway to report ready',
-    async () => ((await fetch(new URL('/readyz', url))).status === 200 ? true : undefined),
-    { timeoutMs: 20_000, intervalMs: 100 },
-  ).catch((err) => {
-    throw new Error(`${err}\n${stderr}`);
-  });
+  children.push(gateway);
+  const url = await servingUrl(gateway);
+  await waitForReadyz(url, gateway);
   return url;
 }
 
@@ -349,33 +321,18 @@ describe('mcpre operator', () => {
     await controller.stop(2000);
     const ns = await env.cp.namespace('vmcp-operator');
     await env.kube.create(MCP_GROUP, ns, group('team'));
-    const child = spawn(
-      process.execPath,
-      [
-        'src/cli.ts',
-        'operator',
-        '--kubeconfig',
-        env.cp.kubeconfigPath,
-        '--namespace',
-        ns,
-        '--proxy-image',
-        'mcpre:e2e',
-      ],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBERNETES_SERVICE_HOST: '' } },
+    const operator = spawnMcpre(
+      ['operator', '--kubeconfig', env.cp.kubeconfigPath, '--namespace', ns, '--proxy-image', 'mcpre:e2e'],
+      { ...process.env, KUBERNETES_SERVICE_HOST: '' },
     );
-    children.push(child);
-    let logs = '';
-    child.stdout?.on('data', (b) => (logs += b));
-    child.stderr?.on('data', (b) => (logs += b));
+    children.push(operator);
     await env.kube.create(VIRTUAL_MCP_SERVER, ns, vmcp('from-operator', { groupRef: 'team' }));
     const d = await eventually('the Deployment from the operator process', () =>
       env.kube.get(DEPLOYMENT, ns, 'vmcp-from-operator'),
     ).catch((err) => {
-      throw new Error(`${err}\n${logs}`);
+      throw new Error(`${err}\n${operator.stdout()}\n${operator.stderr()}`);
     });
     expect(container(d).image).toBe('mcpre:e2e');
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await operator.stop(15_000)).toBe(0);
   }, 60_000);
 });

@@ -5,7 +5,6 @@
 // the gateway started from that ConfigMap and Deployment (as the pod would be: volumes laid out as the kubelet writes
 // them, under the ServiceAccount's RBAC) serves both backends, reports their session state into the VirtualMCPServer
 // and onto each endpoint, and follows a rotated Secret without a restart and without losing a client session.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +16,7 @@ import { parse as parseYaml } from 'yaml';
 import { MCP_GROUP, MCP_REMOTE_ENDPOINT, VIRTUAL_MCP_SERVER } from '../../../src/api/resources.ts';
 import { makeControlPlaneCerts } from '../../../src/runtime/control-plane/certs.ts';
 import type { VmcpController } from '../../../src/runtime/vmcp/controller.ts';
-import { REPO_ROOT } from '../../support/control-plane.ts';
+import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 import type { KubeObject } from '../../support/kube-objects.ts';
 import { writeAtomicVolume } from '../../support/kubelet-volume.ts';
 import {
@@ -43,6 +42,7 @@ import {
   startMcpBackend,
   statusOf,
   vmcp,
+  waitUntilSettled,
 } from './harness.ts';
 
 // Unique per run: the CA bundle is written where the kubelet would mount it, /etc/toolhive/ca-bundles/<endpoint>.
@@ -238,8 +238,8 @@ describe('static mode objects', () => {
 });
 
 describe('the gateway started from the ConfigMap and the Deployment, as the pod would be', () => {
-  let child: ChildProcess | undefined;
-  let stderr = '';
+  let gateway: RunningChild | undefined;
+  const stderr = () => gateway?.stderr() ?? '';
   let dir: string;
   let url: URL;
   /** Where each Secret volume is laid out (under the scratch directory), by Secret name. */
@@ -257,12 +257,7 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
   };
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child?.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      child.kill('SIGKILL');
-    }
+    await gateway?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -326,32 +321,14 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
             ? '127.0.0.1'
             : a,
     );
-    child = spawn(process.execPath, ['src/cli.ts', ...args, '--kubeconfig', kubeconfigPath, '--log-level', 'info'], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, KUBERNETES_SERVICE_HOST: '', ...podEnv },
+    gateway = spawnMcpre([...args, '--kubeconfig', kubeconfigPath, '--log-level', 'info'], {
+      ...process.env,
+      KUBERNETES_SERVICE_HOST: '',
+      ...podEnv,
     });
-    child.stderr?.on('data', (b) => (stderr += b));
-    url = await new Promise<URL>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`no URL in 20 s: ${stderr}`)), 20_000);
-      child?.stdout?.on('data', (b) => {
-        out += b;
-        const m = /serving MCP at (\S+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(new URL(m[1] as string));
-        }
-      });
-      child?.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${stderr}`)));
-    });
-    await eventually(
-      'the gateway to hold the Lease and report ready',
-      async () => ((await fetch(new URL('/readyz', url))).status === 200 ? true : undefined),
-      { timeoutMs: 20_000, intervalMs: 100 },
-    ).catch((err) => {
-      throw new Error(`${err}\n${stderr}`);
-    });
+    url = await servingUrl(gateway);
+    // Ready means it holds the Lease as well.
+    await waitForReadyz(url, gateway);
 
     const client = new Client({ name: 'vmcp-test', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(url));
@@ -376,7 +353,7 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
       },
       { timeoutMs: 15_000 },
     ).catch((err) => {
-      throw new Error(`${err}\n${stderr}`);
+      throw new Error(`${err}\n${stderr()}`);
     });
     expect(reported.status.backends).toEqual([
       expect.objectContaining({ name: direct, type: 'direct', state: 'Ready', circuit: 'Closed' }),
@@ -411,8 +388,8 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
   }, 60_000);
 
   it('Rotating a Secret used by a static-mode gateway changes the header the backend receives within a minute, with no pod restart and no client session lost', async () => {
-    if (!child || child.exitCode !== null) throw new Error('the gateway of the previous test is not running');
-    const pid = child.pid;
+    if (!gateway || gateway.child.exitCode !== null) throw new Error('the gateway of the previous test is not running');
+    const pid = gateway.child.pid;
     const key = `${ns}/gw`;
     const deploymentBefore = await get(DEPLOYMENT, 'vmcp-gw');
     const cmBefore = await get(CONFIG_MAP, 'vmcp-gw-config');
@@ -452,7 +429,7 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
       },
       { timeoutMs: 60_000, intervalMs: 100 },
     ).catch((err) => {
-      throw new Error(`${err}\n${stderr}`);
+      throw new Error(`${err}\n${stderr()}`);
     });
     const tookMs = Date.now() - swappedAt;
     if (process.env.MCPRE_TEST_LOG) process.stderr.write(`rotation seen by the backend after ${tookMs} ms\n`);
@@ -474,8 +451,8 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
     expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual([`${direct}_whoami`, 'wiki_whoami']);
     await client.close();
     // The same process throughout: no restart.
-    expect(child.pid).toBe(pid);
-    expect(child.exitCode).toBeNull();
+    expect(gateway.child.pid).toBe(pid);
+    expect(gateway.child.exitCode).toBeNull();
 
     // The operator saw the Secret change and left the pods alone: a value is not part of the pod template.
     await eventually('a reconcile pass after the Secret changed', async () =>
@@ -485,7 +462,7 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
     expect(deploymentAfter.metadata.resourceVersion).toBe(deploymentBefore.metadata.resourceVersion);
     expect((await get(CONFIG_MAP, 'vmcp-gw-config')).metadata.resourceVersion).toBe(cmBefore.metadata.resourceVersion);
     expect(controller.stats.applied).toEqual(applied);
-    for (const value of [apiKey, apiKeyRotated]) expect(stderr).not.toContain(value);
+    for (const value of [apiKey, apiKeyRotated]) expect(stderr()).not.toContain(value);
   }, 90_000);
 });
 
@@ -502,7 +479,12 @@ describe('rollouts', () => {
     await eventually('two more reconcile passes', async () =>
       (controller.stats.passes.get(key) ?? 0) >= passes + 2 ? true : undefined,
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await waitUntilSettled(env, controller, [
+      ['vmcps', ns, 'gw'],
+      ['groups', ns, 'team'],
+      ['deployments', ns, 'vmcp-gw'],
+      ['configMaps', ns, 'vmcp-gw-config'],
+    ]);
     const after = await get(DEPLOYMENT, 'vmcp-gw');
     expect(after.metadata.generation).toBe(before.metadata.generation);
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);

@@ -3,7 +3,7 @@
 // from the session's own context counters (never double-counted).
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { assign, createActor, fromPromise, setup } from 'xstate';
+import { type AnyActorRef, assign, createActor, fromPromise, setup, waitFor } from 'xstate';
 import {
   DEPRECATED_KINDS,
   deprecationEvent,
@@ -43,7 +43,9 @@ function reconciler(outcomes: boolean[]) {
   });
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 30));
+/** Waits until the reconciler rests (its observe effect, a promise, has resolved). */
+const rested = (actor: AnyActorRef) =>
+  waitFor(actor, (s) => s.matches('ready') || s.matches('failed'), { timeout: 5000 });
 
 describe('ActorMetrics', () => {
   it('counts reconcile passes by result with durations, and actors by state until they stop', async () => {
@@ -51,14 +53,15 @@ describe('ActorMetrics', () => {
     const metrics = new ActorMetrics(registry);
     const a = createActor(reconciler([true, false]), { inspect: metrics.inspect }).start();
     const b = createActor(reconciler([true]), { inspect: metrics.inspect }).start();
-    await settle();
+    await rested(a);
+    await rested(b);
     expect(await values(registry, 'mcpre_actors')).toEqual(
       expect.arrayContaining([expect.objectContaining({ labels: { machine: 'endpoint', state: 'ready' }, value: 2 })]),
     );
     expect(metrics.busy('mcpremoteendpoint')).toBe(0);
     a.send({ type: 'LOOK_AGAIN' });
     expect(metrics.busy('mcpremoteendpoint')).toBe(1);
-    await settle();
+    await rested(a);
     const reconciles = await values(registry, 'mcpre_reconciles_total');
     const of = (result: string) =>
       reconciles.find((v) => v.labels.result === result && v.labels.controller === 'mcpremoteendpoint')?.value;

@@ -9,6 +9,7 @@ import { runLifecycle } from '../../../src/runtime/leader/operator-lifecycle.ts'
 import { OperatorMetrics } from '../../../src/runtime/metrics/operator-metrics.ts';
 import { renderChecks } from '../../../src/runtime/metrics/probe-server.ts';
 import { leaseNamespace } from '../../../src/runtime/operator/run.ts';
+import { until } from '../../support/eventually.ts';
 
 function fakeElector() {
   let resolveLeading!: () => void;
@@ -41,23 +42,34 @@ function fakeElector() {
   return e;
 }
 
+/** Controllers whose drain runs until the test ends it, so a test can act while the lifecycle is stopping. */
 function fakeControllers(log: string[]) {
   let resolveReady!: () => void;
-  return {
+  let finishDrain!: () => void;
+  const drained = new Promise<void>((r) => {
+    finishDrain = r;
+  });
+  const c = {
     started: 0,
+    draining: false,
     ready: new Promise<void>((r) => {
       resolveReady = r;
     }),
     sync: () => resolveReady(),
+    finishDrain: () => finishDrain(),
     async stop() {
       log.push('drain start');
-      await new Promise((r) => setTimeout(r, 30));
+      c.draining = true;
+      await drained;
       log.push('drain end');
     },
   };
+  return c;
 }
 
-const flush = () => new Promise((r) => setTimeout(r, 10));
+const draining = (c: { draining: boolean }) => until('the controllers to drain', () => c.draining);
+
+const started = (c: { started: number }) => until('the controllers to start', () => c.started === 1);
 const ready = (l: ReturnType<typeof runLifecycle>) => renderChecks(l.readiness);
 
 function setup() {
@@ -83,7 +95,6 @@ function setup() {
 describe('operator lifecycle', () => {
   it('standby: no controllers, ready (a standby is healthy), not ready when the Lease cannot be reached', async () => {
     const { elector, controllers, lifecycle } = setup();
-    await flush();
     expect(lifecycle.phase()).toBe('standby');
     expect(controllers.started).toBe(0);
     expect(ready(lifecycle).status).toBe(200);
@@ -95,22 +106,20 @@ describe('operator lifecycle', () => {
   it('leading: controllers start once; ready only after they synced; leader gauge set', async () => {
     const { elector, controllers, lifecycle, metrics } = setup();
     elector.lead();
-    await flush();
-    expect(controllers.started).toBe(1);
+    await started(controllers);
     expect(lifecycle.phase()).toBe('leading');
     expect(ready(lifecycle).status).toBe(503);
     expect(ready(lifecycle).body).toContain('caches are syncing');
     controllers.sync();
-    await flush();
-    expect(ready(lifecycle).status).toBe(200);
+    await until('ready once the caches synced', () => ready(lifecycle).status === 200);
     expect((await metrics.leader.get()).values[0]?.value).toBe(1);
     expect((await metrics.becameLeader.get()).values[0]?.value).toBe(1);
   });
 
   it('losing the Lease exits 1 at once', async () => {
-    const { elector, exits } = setup();
+    const { elector, controllers, exits } = setup();
     elector.lead();
-    await flush();
+    await started(controllers);
     elector.lose();
     expect(exits).toEqual([1]);
   });
@@ -118,9 +127,12 @@ describe('operator lifecycle', () => {
   it('SIGTERM drains the controllers, then releases the Lease; a second signal exits 1', async () => {
     const { elector, controllers, signals, exits, lifecycle } = setup();
     elector.lead();
-    await flush();
+    await started(controllers);
     controllers.sync();
     signals.emit('SIGTERM', 'SIGTERM');
+    await draining(controllers);
+    expect(elector.log).toEqual(['drain start']);
+    controllers.finishDrain();
     await lifecycle.done;
     expect(elector.log).toEqual(['drain start', 'drain end', 'release']);
     expect(exits).toEqual([]);
@@ -128,10 +140,11 @@ describe('operator lifecycle', () => {
 
     const other = setup();
     other.elector.lead();
-    await flush();
+    await started(other.controllers);
     other.signals.emit('SIGTERM', 'SIGTERM');
     other.signals.emit('SIGINT', 'SIGINT');
     expect(other.exits).toEqual([1]);
+    other.controllers.finishDrain();
     await other.lifecycle.done;
   });
 
@@ -144,11 +157,12 @@ describe('operator lifecycle', () => {
   });
 
   it('a teardown ClientDestroyedError is logged, any other uncaught error exits 1', async () => {
-    const { elector, signals, exits, lifecycle } = setup();
+    const { elector, controllers, signals, exits, lifecycle } = setup();
     elector.lead();
-    await flush();
+    await started(controllers);
     signals.emit('SIGTERM', 'SIGTERM');
-    await flush();
+    await draining(controllers);
+    expect(lifecycle.phase()).toBe('stopping');
     signals.emit(
       'uncaughtException',
       Object.assign(new Error('The client is destroyed'), { code: 'UND_ERR_DESTROYED' }),
@@ -156,6 +170,7 @@ describe('operator lifecycle', () => {
     expect(exits).toEqual([]);
     signals.emit('uncaughtException', new Error('boom'));
     expect(exits).toEqual([1]);
+    controllers.finishDrain();
     await lifecycle.done;
   });
 });

@@ -9,6 +9,7 @@ import { ReferenceIndex } from '../../../src/runtime/kube/reference-index.ts';
 import { type ChangeType, Reflector } from '../../../src/runtime/kube/reflector.ts';
 import { Store } from '../../../src/runtime/kube/store.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
+import { until } from '../../support/eventually.ts';
 
 const obj = (name: string, rv: string): KubeObject => ({
   metadata: { name, namespace: 'ns', resourceVersion: rv, uid: `u-${name}` },
@@ -56,14 +57,6 @@ function reflectorOn(api: KubeHttp, changes: string[], optional = false) {
   });
 }
 
-const until = async (cond: () => boolean, what: string) => {
-  for (let i = 0; i < 200; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`timed out: ${what}`);
-};
-
 describe('Reflector', () => {
   it('lists, watches from the list version, and relists on 410 Gone with a diff (deletes for what vanished)', async () => {
     const changes: string[] = [];
@@ -79,7 +72,7 @@ describe('Reflector', () => {
     );
     const r = reflectorOn(api, changes);
     await r.start();
-    await until(() => calls.length >= 4, 'relist and re-watch');
+    await until('relist and re-watch', () => calls.length >= 4, { intervalMs: 5 });
     await r.stop();
     expect(calls.slice(0, 4)).toEqual(['list', 'watch@2', 'list', 'watch@7']);
     expect(changes).toEqual(['added:a@1', 'added:b@2', 'modified:a@3', 'deleted:a@3', 'added:c@7']);
@@ -100,7 +93,7 @@ describe('Reflector', () => {
     );
     const r = reflectorOn(api, changes);
     await r.start();
-    await until(() => calls.length >= 4, 'third watch');
+    await until('third watch', () => calls.length >= 4, { intervalMs: 5 });
     await r.stop();
     expect(calls.slice(0, 4)).toEqual(['list', 'watch@1', 'watch@4', 'watch@4']);
     expect(r.stats.errors).toBe(1);
@@ -130,7 +123,7 @@ describe('Reflector', () => {
       },
     });
     await r.start();
-    await until(() => calls.length >= 3, 'the next watch');
+    await until('the next watch', () => calls.length >= 3);
     await r.stop();
     expect(seen).toEqual(['added:a@1', 'modified:a@3', 'added:b@4']);
     expect(calls.slice(0, 3)).toEqual(['list', 'watch@1', 'watch@4']);
@@ -144,7 +137,7 @@ describe('Reflector', () => {
     const r = reflectorOn(api, changes, true);
     await r.start();
     expect(r.absent).toBe(true);
-    await until(() => !r.absent && changes.length === 1, 'second discovery');
+    await until('second discovery', () => !r.absent && changes.length === 1, { intervalMs: 5 });
     await r.stop();
     expect(changes).toEqual(['added:x@9']);
   });

@@ -126,6 +126,7 @@ describe('BoundedEventStore', () => {
     oldest = undefined;
     for (let n = 2; n <= 4; n++) await store.storeEvent('a', note(n, 'x'.repeat(400)));
     expect(store.size).toBe(3);
+    // A WeakRef keeps its target alive until the current job ends (KeepDuringJob): end it before collecting.
     await new Promise((r) => setImmediate(r));
     gc();
     expect(ref.deref()).toBeUndefined();

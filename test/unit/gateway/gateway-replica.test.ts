@@ -2,7 +2,7 @@
 // SimulatedClock: no I/O and no real time, so every Lease number is checked exactly.
 
 import { describe, expect, it } from 'vitest';
-import { createActor, SimulatedClock } from 'xstate';
+import { type AnyActorRef, createActor, SimulatedClock, waitFor } from 'xstate';
 import { type KubeApi, KubeApiError, type KubeRequest } from '../../../src/actors/kube/kube-api.ts';
 import { createLeaseActors } from '../../../src/actors/lease/lease-actors.ts';
 import type { LeaseObject } from '../../../src/actors/lease/lease-record.ts';
@@ -58,24 +58,31 @@ function world() {
     nowMs: () => clock.now(),
     microTime: (ms: number) => new Date(ms).toISOString().replace('Z', '000Z'),
   };
-  const start = (identity: string) =>
-    createActor(gatewayReplicaMachine.provide({ actors: createLeaseActors(api, leaseClock) }), {
+  const actors: AnyActorRef[] = [];
+  const start = (identity: string) => {
+    const actor = createActor(gatewayReplicaMachine.provide({ actors: createLeaseActors(api, leaseClock) }), {
       clock,
       input: input(identity),
     }).start();
-  /** Advance simulated time in small steps, letting promise actors settle between steps. */
+    actors.push(actor);
+    return actor;
+  };
+  /** Every replica has its Lease request, if any, answered (they are promises; timers run only on the clock). */
+  const settled = () =>
+    Promise.all(
+      actors.map((a) =>
+        waitFor(a, (s) => s.status !== 'active' || Object.keys(s.children).length === 0, { timeout: 2000 }),
+      ),
+    );
+  /** Advance simulated time in small steps, letting the Lease requests a step started be answered. */
   const advance = async (ms: number, step = 100) => {
-    await flush();
+    await settled();
     for (let t = 0; t < ms; t += step) {
       clock.increment(Math.min(step, ms - t));
-      await flush();
+      await settled();
     }
   };
   return { clock, api, start, advance };
-}
-
-async function flush() {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
 }
 
 const serving = (a: { getSnapshot(): { hasTag(t: 'serving'): boolean } }) => a.getSnapshot().hasTag('serving');

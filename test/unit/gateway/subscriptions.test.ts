@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
 import { Aggregator } from '../../../src/runtime/gateway/aggregator.ts';
 import { ResourceSubscriptions } from '../../../src/runtime/gateway/subscriptions.ts';
+import { until } from '../../support/eventually.ts';
 import { FakeBackend } from './fake-backend.ts';
 
 function setup() {
@@ -60,7 +61,7 @@ describe('ResourceSubscriptions', () => {
     await subs.subscribe('s1', 'file:///b');
     docs.set('reinitializing');
     docs.set('ready', { resources: [{ uri: 'file:///b', name: 'b' }] });
-    await new Promise((r) => setImmediate(r));
+    await until('the subscribe sent again', () => sent(docs).length === 2);
     expect(sent(docs)).toEqual(['resources/subscribe file:///b', 'resources/subscribe file:///b']);
   });
 

@@ -13,25 +13,26 @@ import { startTokenServer, type TokenServer } from '../../fixtures/mcp/token-ser
 const SECRET = 's3cr3t-value-never-logged';
 
 describe('header validation', () => {
+  it.each(['X-Api-Key', 'Authorization'])('%s is allowed (lower-cased)', (name) => {
+    expect(validateHeaderName(name, 'test')).toBe(name.toLowerCase());
+  });
+
   it.each([
-    ['X-Api-Key', true],
-    ['Authorization', true],
-    ['Host', false],
-    ['connection', false],
-    ['Transfer-Encoding', false],
-    ['Upgrade', false],
-    ['Proxy-Authorization', false],
-    ['Mcp-Session-Id', false],
-    ['MCP-Protocol-Version', false],
-    ['Last-Event-ID', false],
-    ['Content-Length', false],
-    ['X-Forwarded-For', false],
-    ['bad name', false],
-    ['x:y', false],
-    ['', false],
-  ])('%s allowed: %s', (name, ok) => {
-    if (ok) expect(validateHeaderName(name, 'test')).toBe(name.toLowerCase());
-    else expect(() => validateHeaderName(name, 'test')).toThrow(/test: header/);
+    'Host',
+    'connection',
+    'Transfer-Encoding',
+    'Upgrade',
+    'Proxy-Authorization',
+    'Mcp-Session-Id',
+    'MCP-Protocol-Version',
+    'Last-Event-ID',
+    'Content-Length',
+    'X-Forwarded-For',
+    'bad name',
+    'x:y',
+    '',
+  ])('%j is refused', (name) => {
+    expect(() => validateHeaderName(name, 'test')).toThrow(/test: header/);
   });
 
   it.each([

@@ -18,6 +18,18 @@ const docs = readdirSync(dir)
 const of = (kind: string) => docs.filter((d) => d.kind === kind);
 const find = (kind: string, name: string) => of(kind).find((d) => d.metadata.name === name);
 
+/** What each discovery mode's example renders. */
+const rendered: Record<string, { skipped: string[]; backends: string[]; tools: object[] }> = {
+  // The example CA bundle is a placeholder, so the endpoint that needs it is left out with that reason.
+  inline: {
+    skipped: ['internal-search'],
+    backends: ['context7', 'internal-api-mcp'],
+    tools: [{ backend: 'context7', filter: ['resolve-library-id', 'get-library-docs'] }],
+  },
+  // The gateway discovers the group's backends itself: the config lists none.
+  discovered: { skipped: [], backends: [], tools: [] },
+};
+
 describe('VirtualMCPServer examples', () => {
   const servers = of('VirtualMCPServer') as unknown as VirtualMCPServer[];
 
@@ -60,16 +72,13 @@ describe('VirtualMCPServer examples', () => {
       const plan = planVmcp(snapshot, { image: 'mcpre:test' });
       if (plan.kind !== 'apply') throw new Error(`${plan.kind}: ${'message' in plan ? plan.message : ''}`);
       expect(plan.apply).toHaveLength(6);
-      if (plan.rendered.mode === 'inline') {
-        // The example CA bundle is a placeholder, so the endpoint that needs it is left out with that reason.
-        expect(plan.rendered.backends.skipped.map((x) => x.endpoint)).toEqual(['internal-search']);
-        expect(plan.rendered.config.backends.map((b) => b.name)).toEqual(['context7', 'internal-api-mcp']);
-        expect(plan.rendered.config.aggregation.tools).toEqual([
-          expect.objectContaining({ backend: 'context7', filter: ['resolve-library-id', 'get-library-docs'] }),
-        ]);
-      } else {
-        expect(plan.rendered.config.backends).toEqual([]);
-      }
+      const mode = s.spec.outgoingAuth?.source ?? 'inline';
+      expect(plan.rendered.mode).toBe(mode);
+      expect({
+        skipped: plan.rendered.backends.skipped.map((x) => x.endpoint),
+        backends: plan.rendered.config.backends.map((b) => b.name),
+        tools: plan.rendered.config.aggregation.tools.map((t) => ({ backend: t.backend, filter: t.filter })),
+      }).toEqual(rendered[mode]);
     },
   );
 });

@@ -81,8 +81,7 @@ describe('renderGatewayConfig', () => {
   it('reports, instead of writing, a config the gateway would refuse', () => {
     const v = vmcp('gw', { aggregation: { conflictResolution: 'priority' } });
     const result = renderGatewayConfig(snapshot(v, group, refs));
-    expect(result.ok).toBe(false);
-    if (result.ok) return;
+    if (result.ok) throw new Error('expected the config to be refused');
     expect(result.message).toContain('aggregation.conflictResolutionConfig.priorityOrder');
     expect(result.message).toContain('needs a non-empty priorityOrder');
     expect(result.directEndpoints).toEqual(['search']);

@@ -2,7 +2,7 @@
 // the calls it makes, and the calls it does not make (no write when nothing changed).
 
 import { describe, expect, it } from 'vitest';
-import { createActor, fromPromise, SimulatedClock } from 'xstate';
+import { type AnyActorRef, createActor, fromPromise, SimulatedClock, waitFor } from 'xstate';
 import type { VmcpCaches } from '../../../src/actors/kube/vmcp-caches.ts';
 import { vmcpSnapshotFromCaches } from '../../../src/actors/kube/vmcp-observe.ts';
 import type { Deployment, Endpoint, Group, KubeObject } from '../../../src/api/endpoint-model.ts';
@@ -87,10 +87,9 @@ function run(world: World, failures: { apply?: unknown[]; status?: unknown[] } =
   return { actor, calls, clock };
 }
 
-const settle = async () => {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-  await new Promise((r) => setTimeout(r, 0));
-};
+/** Waits until no effect is in flight (the fake effects resolve on promises; timers run only on the clock). */
+const settle = (actor: AnyActorRef) =>
+  waitFor(actor, (s: { children: Record<string, unknown> }) => Object.keys(s.children).length === 0, { timeout: 5000 });
 const top = (value: unknown) => (typeof value === 'string' ? value : Object.keys(value as object)[0]);
 
 function makeDeploymentAvailable(world: World) {
@@ -118,7 +117,7 @@ describe('virtualMcpServer chart', () => {
   it('applies the six objects, waits for the Deployment, then publishes Ready; an unchanged look writes nothing', async () => {
     const world = worldWithGroup();
     const { actor, calls } = run(world);
-    await settle();
+    await settle(actor);
     expect(top(actor.getSnapshot().value)).toBe('awaitingDeployment');
     expect(calls.apply).toHaveLength(1);
     expect(calls.apply[0]?.apply.map((m) => m.kind)).toEqual([
@@ -133,14 +132,14 @@ describe('virtualMcpServer chart', () => {
 
     makeDeploymentAvailable(world);
     actor.send({ type: 'LOOK_AGAIN' });
-    await settle();
+    await settle(actor);
     expect(top(actor.getSnapshot().value)).toBe('ready');
     expect(calls.apply).toHaveLength(1);
     expect(calls.status.map((s) => s.status.phase)).toEqual(['Pending', 'Ready']);
     expect(calls.status[1]?.status.url).toBe(`http://vmcp-gw.${NS}.svc.cluster.local:4483/mcp`);
 
     actor.send({ type: 'LOOK_AGAIN' });
-    await settle();
+    await settle(actor);
     expect(calls.observe).toHaveLength(3);
     expect(calls.apply).toHaveLength(1);
     expect(calls.status).toHaveLength(2);
@@ -150,13 +149,13 @@ describe('virtualMcpServer chart', () => {
   it('a Deployment that was ready reads as Pending at once after its spec changes (the applied copy wins)', async () => {
     const world = worldWithGroup();
     const { actor, calls } = run(world);
-    await settle();
+    await settle(actor);
     makeDeploymentAvailable(world);
     actor.send({ type: 'LOOK_AGAIN' });
-    await settle();
+    await settle(actor);
     world.endpoints = [direct('search'), direct('another'), proxy('wiki', 'http://wiki.svc:8080/mcp')];
     actor.send({ type: 'LOOK_AGAIN' });
-    await settle();
+    await settle(actor);
     expect(calls.apply.at(-1)?.apply.map((m) => m.kind)).toEqual(['ConfigMap', 'Deployment']);
     expect(calls.status.at(-1)?.status.phase).toBe('Pending');
     expect(top(actor.getSnapshot().value)).toBe('awaitingDeployment');
@@ -167,13 +166,13 @@ describe('virtualMcpServer chart', () => {
     const world = worldWithGroup();
     world.groups.clear();
     const { actor, calls } = run(world);
-    await settle();
+    await settle(actor);
     expect(top(actor.getSnapshot().value)).toBe('failed');
     expect(calls.apply).toHaveLength(0);
     expect(calls.status[0]?.status.phase).toBe('Failed');
     world.groups.set('team', group());
     actor.send({ type: 'LOOK_AGAIN' });
-    await settle();
+    await settle(actor);
     expect(calls.apply).toHaveLength(1);
     expect(top(actor.getSnapshot().value)).toBe('awaitingDeployment');
     actor.stop();
@@ -182,7 +181,7 @@ describe('virtualMcpServer chart', () => {
   it('looks again from fresh state after a 409 on the status write', async () => {
     const world = worldWithGroup();
     const { actor, calls } = run(world, { status: [{ code: 409, message: 'conflict' }] });
-    await settle();
+    await settle(actor);
     expect(calls.observe.map((o) => o.fresh)).toEqual([false, true]);
     expect(calls.status).toHaveLength(2);
     expect(top(actor.getSnapshot().value)).toBe('awaitingDeployment');
@@ -192,13 +191,13 @@ describe('virtualMcpServer chart', () => {
   it('backs off on a 503 from apply and retries after the delay on the actor clock', async () => {
     const world = worldWithGroup();
     const { actor, calls, clock } = run(world, { apply: [{ code: 503, message: 'unavailable' }] });
-    await settle();
+    await settle(actor);
     expect(top(actor.getSnapshot().value)).toBe('backoff');
     clock.increment(999);
-    await settle();
+    await settle(actor);
     expect(calls.apply).toHaveLength(1);
     clock.increment(1);
-    await settle();
+    await settle(actor);
     expect(calls.apply).toHaveLength(2);
     expect(top(actor.getSnapshot().value)).toBe('awaitingDeployment');
     actor.stop();
@@ -207,7 +206,7 @@ describe('virtualMcpServer chart', () => {
   it('publishes Failed with the API server message when an object is rejected (422)', async () => {
     const world = worldWithGroup();
     const { actor, calls } = run(world, { apply: [{ code: 422, message: 'spec.resources: invalid quantity' }] });
-    await settle();
+    await settle(actor);
     expect(top(actor.getSnapshot().value)).toBe('failed');
     const ready = calls.status[0]?.status.conditions.find((c) => c.type === 'Ready');
     expect(ready).toMatchObject({ status: 'False', reason: 'ProvisioningFailed' });
