@@ -204,7 +204,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   const secretFiles = config.backends.flatMap(secretFilesOf);
   let secretWatch: FileWatch | undefined;
   let reapplying: Promise<void> = Promise.resolve();
-  if (secretFiles.length > 0) {
+  const watchSecretFiles = async () => {
+    if (secretFiles.length === 0) return;
     secretWatch = watchFiles({
       paths: secretFiles,
       clock: opts.clock ?? systemClock,
@@ -220,7 +221,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     });
     // Know how the files look before reading them, so a change in between is not missed.
     await secretWatch.ready;
-  }
+  };
   const statuses = () => backendSet.statuses();
 
   const readiness = (): Readiness => {
@@ -280,6 +281,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   let url: URL;
   try {
     url = await listen(httpServer, opts.port ?? 0, host);
+    // The watch starts only now too: a change it notices applies backends, which a failed bind must never do.
+    await watchSecretFiles();
     // Opened only once the port is bound: a busy port then opens no remote session at all. Applies run one after
     // another: a secret-file change noticed during the first one waits for it.
     const initial = backendSet.apply(staticDesired());
