@@ -4,6 +4,7 @@
 // An update writes the whole payload again the same way, so a reader sees the old or the new files, never a mix.
 import { lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { eventually } from './eventually.ts';
 
 let generation = 0;
 
@@ -30,4 +31,30 @@ export async function writeAtomicVolume(dir: string, payload: Record<string, str
     if (!entry.startsWith('..') && !(entry in payload)) await rm(join(dir, entry), { force: true });
   }
   if (previous && previous !== stamp) await rm(join(dir, previous), { recursive: true, force: true });
+}
+
+/**
+ * After a volume swap: call through the gateway until the backend reports the rotated value, within the minute a
+ * rotation may take. Returns how long it took; a timeout says what the gateway printed.
+ */
+export async function waitForRotatedValue(opts: {
+  what: string;
+  call: () => Promise<unknown>;
+  seen: () => boolean;
+  output: () => string | undefined;
+}): Promise<number> {
+  const swappedAt = Date.now();
+  await eventually(
+    opts.what,
+    async () => {
+      await opts.call();
+      return opts.seen() ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 100 },
+  ).catch((err) => {
+    throw new Error(`${err}\n${opts.output()}`);
+  });
+  const tookMs = Date.now() - swappedAt;
+  if (process.env.MCPRE_TEST_LOG) process.stderr.write(`${opts.what}: seen by the backend after ${tookMs} ms\n`);
+  return tookMs;
 }
