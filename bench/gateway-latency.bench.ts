@@ -19,7 +19,7 @@ const concurrency = Number(process.env.CONCURRENCY ?? 16);
 const seconds = Number(process.env.SECONDS ?? 3);
 
 if (process.argv.includes('--serve-backend')) {
-  const { startDemoBackend } = await import('../src/runtime/gateway/demo-backend.ts');
+  const { startDemoBackend } = await import('../src/gateway/demo-backend.ts');
   const backend = await startDemoBackend({ label: 'bench' });
   process.stdout.write(`URL ${backend.url.href}\n`);
   process.on('SIGTERM', () => void backend.close().then(() => process.exit(0)));

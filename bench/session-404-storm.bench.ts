@@ -9,7 +9,7 @@ import { waitFor } from 'xstate';
 import { createHttpClient } from '../src/actors/mcp/http/http-client.ts';
 import { withBackendSession } from '../src/machines/backend-session-requests.ts';
 import { sessionPhase, streamPhase } from '../src/machines/backend-session-status.ts';
-import { type RunningBackendSession, startBackendSession } from '../src/runtime/probe/start-session.ts';
+import { type RunningBackendSession, startBackendSession } from '../src/probe/start-session.ts';
 import { seededRng } from '../src/runtime/random.ts';
 import { startFixtureProcess, table } from './session-fixture.ts';
 

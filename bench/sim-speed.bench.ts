@@ -1,6 +1,6 @@
 // Simulated seconds per wall second for the reference size: 200 endpoints and 50 backends under the default
 // fault profile, one simulated hour plus the quiet phase. Printed beside the same run without faults, for the ratio.
-import { runSimulation } from '../src/runtime/sim/simulation.ts';
+import { runSimulation } from '../src/sim/simulation.ts';
 
 const rows: string[][] = [['faults', 'steps', 'simulated s', 'wall s', 'sim s / wall s', 'log events', 'peak RSS MiB']];
 let baseline = 0;

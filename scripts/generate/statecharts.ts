@@ -1,6 +1,6 @@
 // docs/statecharts/<machine>.md: each production machine's chart as Mermaid, generated from the machine itself.
-import { loadMachines } from '../../src/runtime/viz/machines.ts';
-import { toChart, toMermaid } from '../../src/runtime/viz/statechart.ts';
+import { loadMachines } from '../../src/viz/machines.ts';
+import { toChart, toMermaid } from '../../src/viz/statechart.ts';
 import type { GeneratedFile } from './typescript.ts';
 
 export async function generateStatecharts(): Promise<GeneratedFile[]> {

@@ -7,7 +7,7 @@ export function registerDevCluster(program: Command): void {
     .description('run a local kube-apiserver + etcd with the mcpre CRDs installed, until Ctrl-C')
     .requiredOption('--kubeconfig <file>', 'where to write the admin kubeconfig')
     .action(async (opts: { kubeconfig: string }) => {
-      const { runDevCluster } = await import('../runtime/control-plane/dev-cluster.ts');
+      const { runDevCluster } = await import('../control-plane/dev-cluster.ts');
       await runDevCluster(opts);
     });
 }

@@ -30,7 +30,7 @@ export function registerGateway(program: Command): void {
         proxyMode?: boolean;
         debug?: boolean;
       }) => {
-        const { runGateway } = await import('../runtime/gateway/run-gateway.ts');
+        const { runGateway } = await import('../gateway/run-gateway.ts');
         await runGateway(opts);
       },
     );

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { OperatorCliOptions } from '../runtime/operator/run.ts';
+import type { OperatorCliOptions } from '../controllers/endpoint/run.ts';
 
 export function registerOperator(program: Command): void {
   program
@@ -23,7 +23,7 @@ export function registerOperator(program: Command): void {
     )
     .option('--metrics-address <addr>', 'address for --metrics-port (default: 0.0.0.0 in a pod, else 127.0.0.1)')
     .action(async (opts: OperatorCliOptions) => {
-      const { runOperator } = await import('../runtime/operator/run.ts');
+      const { runOperator } = await import('../controllers/endpoint/run.ts');
       await runOperator(opts);
     });
 }

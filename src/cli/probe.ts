@@ -28,7 +28,7 @@ export function registerProbe(program: Command): void {
     .option('--json', 'print JSON lines instead of text')
     .option('--log-level <level>', 'pino log level for the session internals (logs go to stderr)', 'silent')
     .action(async (url: string, opts: Record<string, unknown>) => {
-      const { runProbe } = await import('../runtime/probe/run-probe.ts');
+      const { runProbe } = await import('../probe/run-probe.ts');
       process.exitCode = await runProbe(url, opts);
     });
 }

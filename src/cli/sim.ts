@@ -19,7 +19,7 @@ export function registerSim(program: Command): void {
       'test hook the invariants must catch: status (a rogue status.url) | session (reuse after 404)',
     )
     .action(async (opts) => {
-      const { runSimCommand } = await import('../runtime/sim/sim-command.ts');
+      const { runSimCommand } = await import('../sim/sim-command.ts');
       process.exitCode = await runSimCommand(opts);
     });
 }

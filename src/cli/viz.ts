@@ -7,7 +7,7 @@ export function registerViz(program: Command): void {
     .option('--machine <name>', 'one machine (default: all)')
     .option('--format <format>', 'mermaid | json | dot', 'mermaid')
     .action(async (opts: { machine?: string; format: string }) => {
-      const { printCharts } = await import('../runtime/viz/print.ts');
+      const { printCharts } = await import('../viz/print.ts');
       process.stdout.write(await printCharts(opts));
     });
 }

@@ -15,16 +15,16 @@ import {
   planProxy,
   route,
   teardownRefs,
-} from '../api/endpoint-decision.ts';
-import { assessDeployment } from '../api/endpoint-deployment.ts';
-import { type EndpointEvent, eventsForTransition } from '../api/endpoint-events.ts';
-import type { Endpoint } from '../api/endpoint-model.ts';
-import { proxyNames } from '../api/endpoint-proxy-names.ts';
-import type { Manifest, OwnedObjectRef, ProxySettings } from '../api/endpoint-proxy-objects.ts';
-import { errorMessage, type RetryPolicy } from '../api/endpoint-retry.ts';
-import type { EndpointSnapshot } from '../api/endpoint-snapshot.ts';
-import { desiredStatus, type Outcome, planStatus, type StatusPlan } from '../api/endpoint-status.ts';
-import { type Validation, validateEndpoint } from '../api/endpoint-validation.ts';
+} from '../api/endpoint/decision.ts';
+import { assessDeployment } from '../api/endpoint/deployment.ts';
+import { type EndpointEvent, eventsForTransition } from '../api/endpoint/events.ts';
+import type { Endpoint } from '../api/endpoint/model.ts';
+import { proxyNames } from '../api/endpoint/proxy-names.ts';
+import type { Manifest, OwnedObjectRef, ProxySettings } from '../api/endpoint/proxy-objects.ts';
+import { errorMessage, type RetryPolicy } from '../api/endpoint/retry.ts';
+import type { EndpointSnapshot } from '../api/endpoint/snapshot.ts';
+import { desiredStatus, type Outcome, planStatus, type StatusPlan } from '../api/endpoint/status.ts';
+import { type Validation, validateEndpoint } from '../api/endpoint/validation.ts';
 import {
   awaitingWakeUp,
   errorOf,

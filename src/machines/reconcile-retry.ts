@@ -9,7 +9,7 @@ import {
   type RetryPolicy,
   retryAfterOf,
   retryDelayMs,
-} from '../api/endpoint-retry.ts';
+} from '../api/endpoint/retry.ts';
 
 /** The part of a reconciler's context that tracks wake-ups, conflicts and retries. */
 export interface RetryBookkeeping {

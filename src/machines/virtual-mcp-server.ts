@@ -1,20 +1,20 @@
 // The VirtualMCPServer reconciler as a state chart: one actor per VirtualMCPServer. Level-triggered like the
 // endpoint chart: every wake-up (LOOK_AGAIN) re-reads the object, its group, the group's endpoints and everything they
-// reference through `observe`, and the chart decides from that snapshot alone (src/api/vmcp-decision.ts). Effects are
+// reference through `observe`, and the chart decides from that snapshot alone (src/api/vmcp/decision.ts). Effects are
 // named actors (src/actors/kube/vmcp-*.ts in production, fakes in tests); time comes only from the actor clock.
 //
 //   observing -> deciding -> applying -> rolledOut -> awaitingDeployment | ready | failed
 //   deciding -> failed (group missing, config the gateway would refuse);  deciding -> gone (deleted)
 import { assign, fromPromise, setup } from 'xstate';
-import { assessDeployment, type DeploymentAssessment } from '../api/endpoint-deployment.ts';
-import type { Deployment, KubeObject } from '../api/endpoint-model.ts';
-import { errorMessage, type RetryPolicy } from '../api/endpoint-retry.ts';
-import { planVmcp, type VmcpPlan } from '../api/vmcp-decision.ts';
-import type { VirtualMCPServer } from '../api/vmcp-model.ts';
-import { vmcpNames } from '../api/vmcp-names.ts';
-import type { VmcpManifest, VmcpSettings } from '../api/vmcp-objects.ts';
-import type { VmcpSnapshot } from '../api/vmcp-snapshot.ts';
-import { desiredVmcpStatus, planVmcpStatus, type VmcpOutcome, type VmcpStatusPlan } from '../api/vmcp-status.ts';
+import { assessDeployment, type DeploymentAssessment } from '../api/endpoint/deployment.ts';
+import type { Deployment, KubeObject } from '../api/endpoint/model.ts';
+import { errorMessage, type RetryPolicy } from '../api/endpoint/retry.ts';
+import { planVmcp, type VmcpPlan } from '../api/vmcp/decision.ts';
+import type { VirtualMCPServer } from '../api/vmcp/model.ts';
+import { vmcpNames } from '../api/vmcp/names.ts';
+import type { VmcpManifest, VmcpSettings } from '../api/vmcp/objects.ts';
+import type { VmcpSnapshot } from '../api/vmcp/snapshot.ts';
+import { desiredVmcpStatus, planVmcpStatus, type VmcpOutcome, type VmcpStatusPlan } from '../api/vmcp/status.ts';
 import {
   awaitingWakeUp,
   errorOf,

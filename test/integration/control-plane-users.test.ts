@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane as startRaw } from '../../src/runtime/control-plane/control-plane.ts';
+import { startControlPlane as startRaw } from '../../src/control-plane/control-plane.ts';
 import { type ControlPlane, startControlPlane } from '../support/control-plane.ts';
 
 describe('control plane users and audit', () => {

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runSimulation } from '../../src/runtime/sim/simulation.ts';
+import { runSimulation } from '../../src/sim/simulation.ts';
 
 const dir = join(import.meta.dirname, 'seeds');
 const seeds = readdirSync(dir)

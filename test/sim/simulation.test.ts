@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { optionsFromHeader } from '../../src/runtime/sim/replay.ts';
-import { runSimulation } from '../../src/runtime/sim/simulation.ts';
+import { optionsFromHeader } from '../../src/sim/replay.ts';
+import { runSimulation } from '../../src/sim/simulation.ts';
 
 describe('mcpre sim', () => {
   it('gives a byte-identical log for the same seed, and a different one for another seed', async () => {

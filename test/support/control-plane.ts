@@ -2,7 +2,7 @@
 // KubeConfig and fresh namespaces per test so tests do not see each other's objects.
 import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { type RunningControlPlane, startControlPlane as start } from '../../src/runtime/control-plane/control-plane.ts';
+import { type RunningControlPlane, startControlPlane as start } from '../../src/control-plane/control-plane.ts';
 
 export const REPO_ROOT = resolve(new URL('../..', import.meta.url).pathname);
 

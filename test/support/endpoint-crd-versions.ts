@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { MCP_REMOTE_ENDPOINT } from '../../src/api/resources.ts';
-import { installCrds } from '../../src/runtime/control-plane/crd-install.ts';
+import { installCrds } from '../../src/control-plane/crd-install.ts';
 import { type ControlPlane, REPO_ROOT } from './control-plane.ts';
 import { eventually } from './eventually.ts';
 import { KubeApiError, type KubeObjects } from './kube-objects.ts';

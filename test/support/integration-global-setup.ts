@@ -5,7 +5,7 @@
 // Either variable set beforehand is used as it is, and nothing is built for it.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureControlPlaneBinaries } from '../../src/runtime/control-plane/binaries.ts';
+import { ensureControlPlaneBinaries } from '../../src/control-plane/binaries.ts';
 
 const say = (line: string) => process.stderr.write(`[integration setup] ${line}\n`);
 

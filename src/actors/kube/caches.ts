@@ -7,10 +7,10 @@ import type {
   Group,
   KubeObject,
   SecretKeys,
-} from '../../api/endpoint-model.ts';
-import type { OwnedKind } from '../../api/endpoint-proxy-objects.ts';
-import type { NameCollision } from '../../api/endpoint-snapshot.ts';
-import type { ToolConfig } from '../../api/vmcp-model.ts';
+} from '../../api/endpoint/model.ts';
+import type { OwnedKind } from '../../api/endpoint/proxy-objects.ts';
+import type { NameCollision } from '../../api/endpoint/snapshot.ts';
+import type { ToolConfig } from '../../api/vmcp/model.ts';
 
 export interface EndpointCaches {
   endpoint(namespace: string, name: string): Endpoint | undefined;

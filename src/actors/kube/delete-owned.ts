@@ -1,6 +1,6 @@
 // The `deleteOwned` effect (the finalizer's work): deletes the proxy objects by name; one already gone counts as done.
 import { fromPromise } from 'xstate';
-import type { OwnedObjectRef } from '../../api/endpoint-proxy-objects.ts';
+import type { OwnedObjectRef } from '../../api/endpoint/proxy-objects.ts';
 import type { DeleteOwnedInput } from '../../machines/endpoint.ts';
 import { isNotFound, type KubeApi, objectPath, ownedResource } from './kube-api.ts';
 

@@ -1,6 +1,6 @@
 // Writes an MCPGroup's membership status (RFC: remoteEndpoints, sorted, and remoteEndpointCount) with a merge patch
 // of only those fields plus phase and observedGeneration, so other writers' status fields are left alone.
-import type { Group } from '../../api/endpoint-model.ts';
+import type { Group } from '../../api/endpoint/model.ts';
 import { ContentType, type KubeApi, objectPath, Resources } from './kube-api.ts';
 
 export interface GroupMembership {

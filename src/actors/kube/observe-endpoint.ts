@@ -1,9 +1,9 @@
 // The `observe` effect: one snapshot of an endpoint and everything it references, read from the informer caches
 // (or, after a 409, the endpoint itself read live from the API so the next write starts from fresh state).
 import { fromPromise } from 'xstate';
-import type { Endpoint, KubeObject } from '../../api/endpoint-model.ts';
-import { proxyNames } from '../../api/endpoint-proxy-names.ts';
-import type { EndpointSnapshot } from '../../api/endpoint-snapshot.ts';
+import type { Endpoint, KubeObject } from '../../api/endpoint/model.ts';
+import { proxyNames } from '../../api/endpoint/proxy-names.ts';
+import type { EndpointSnapshot } from '../../api/endpoint/snapshot.ts';
 import type { ObserveInput } from '../../machines/endpoint.ts';
 import type { EndpointCaches } from './caches.ts';
 import { isNotFound, type KubeApi, objectPath, Resources } from './kube-api.ts';

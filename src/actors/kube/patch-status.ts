@@ -1,6 +1,6 @@
 // A JSON merge patch of an object's status subresource: only the fields in `status` are touched (other writers'
 // fields stay), and a resourceVersion, when given, makes the write conditional (a stale decision gets 409).
-import type { KubeObject } from '../../api/endpoint-model.ts';
+import type { KubeObject } from '../../api/endpoint/model.ts';
 import { ContentType, type KubeApi, objectPath, type ResourceType } from './kube-api.ts';
 
 export interface StatusPatch {

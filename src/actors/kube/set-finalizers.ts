@@ -1,7 +1,7 @@
 // The `setFinalizers` effect: replaces metadata.finalizers with the list the machine computed (ours added or removed,
 // everyone else's kept), with the resourceVersion as a precondition so a concurrent change is never overwritten.
 import { fromPromise } from 'xstate';
-import type { Endpoint } from '../../api/endpoint-model.ts';
+import type { Endpoint } from '../../api/endpoint/model.ts';
 import type { SetFinalizersInput } from '../../machines/endpoint.ts';
 import type { EndpointCaches } from './caches.ts';
 import { ContentType, type KubeApi, objectPath, Resources } from './kube-api.ts';

@@ -2,7 +2,7 @@
 // manager, in the order given (ServiceAccount and RBAC first, then the config, then the Deployment and Service).
 // Returns the objects as the API server stored them.
 import { fromPromise } from 'xstate';
-import type { KubeObject } from '../../api/endpoint-model.ts';
+import type { KubeObject } from '../../api/endpoint/model.ts';
 import type { VmcpApplyInput } from '../../machines/virtual-mcp-server.ts';
 import { FIELD_MANAGER } from './apply-proxy.ts';
 import { ContentType, type KubeApi, objectPath } from './kube-api.ts';

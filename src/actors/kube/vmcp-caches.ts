@@ -7,8 +7,8 @@ import type {
   Group,
   KubeObject,
   SecretKeys,
-} from '../../api/endpoint-model.ts';
-import type { ToolConfig, VirtualMCPServer, VmcpOwnedKind } from '../../api/vmcp-model.ts';
+} from '../../api/endpoint/model.ts';
+import type { ToolConfig, VirtualMCPServer, VmcpOwnedKind } from '../../api/vmcp/model.ts';
 
 export interface VmcpCaches {
   vmcp(namespace: string, name: string): VirtualMCPServer | undefined;

@@ -2,10 +2,10 @@
 // they reference, read from the informer caches (after a 409, the object itself is read live so the next write
 // starts from fresh state). Reports the references it followed, so the runtime can wake this actor when they change.
 import { fromPromise } from 'xstate';
-import type { KubeObject } from '../../api/endpoint-model.ts';
-import { discoveryMode, type VirtualMCPServer, VMCP_OWNED_KINDS } from '../../api/vmcp-model.ts';
-import { vmcpNames } from '../../api/vmcp-names.ts';
-import { authSecretRef, emptyVmcpSnapshot, type VmcpSnapshot, vmcpReferences } from '../../api/vmcp-snapshot.ts';
+import type { KubeObject } from '../../api/endpoint/model.ts';
+import { discoveryMode, type VirtualMCPServer, VMCP_OWNED_KINDS } from '../../api/vmcp/model.ts';
+import { vmcpNames } from '../../api/vmcp/names.ts';
+import { authSecretRef, emptyVmcpSnapshot, type VmcpSnapshot, vmcpReferences } from '../../api/vmcp/snapshot.ts';
 import type { VmcpObserveInput } from '../../machines/virtual-mcp-server.ts';
 import { isNotFound, type KubeApi, objectPath } from './kube-api.ts';
 import type { VmcpCaches } from './vmcp-caches.ts';

@@ -2,9 +2,9 @@
 // state with merge patches of only the gateway's own fields (status.backends, backendCount, backendsReportedBy on the
 // VirtualMCPServer; status.session on each endpoint), so the operator's fields are never touched.
 
-import type { Endpoint } from '../../api/endpoint-model.ts';
+import type { Endpoint } from '../../api/endpoint/model.ts';
 import type { MCPRemoteEndpointSessionStatus, VirtualMCPServerBackendStatus } from '../../api/generated/index.ts';
-import type { VirtualMCPServer } from '../../api/vmcp-model.ts';
+import type { VirtualMCPServer } from '../../api/vmcp/model.ts';
 import { ContentType, collectionPath, type KubeApi, objectPath, Resources } from './kube-api.ts';
 import { VmcpResources } from './vmcp-resources.ts';
 

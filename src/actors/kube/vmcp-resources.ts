@@ -1,7 +1,7 @@
 // Resource paths the VirtualMCPServer controller and the gateway's status reporter use beyond the endpoint
 // reconciler's (src/actors/kube/kube-api.ts `Resources`).
 import { MCP_TOOL_CONFIG, VIRTUAL_MCP_SERVER } from '../../api/resources.ts';
-import type { VmcpOwnedKind } from '../../api/vmcp-model.ts';
+import type { VmcpOwnedKind } from '../../api/vmcp/model.ts';
 import { Resources, type ResourceType } from './kube-api.ts';
 
 export const VmcpResources = {

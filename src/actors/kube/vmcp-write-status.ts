@@ -3,7 +3,7 @@
 // from as a precondition. The gateway's fields (backends, backendCount, backendsReportedBy) are not in the patch and
 // so are left as the gateway wrote them.
 import { fromPromise } from 'xstate';
-import type { VirtualMCPServer } from '../../api/vmcp-model.ts';
+import type { VirtualMCPServer } from '../../api/vmcp/model.ts';
 import type { VmcpWriteStatusInput } from '../../machines/virtual-mcp-server.ts';
 import type { KubeApi } from './kube-api.ts';
 import { patchStatus } from './patch-status.ts';

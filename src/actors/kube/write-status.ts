@@ -2,7 +2,7 @@
 // decision was made from as a precondition (a stale decision gets 409 and is re-made from fresh state). Only the
 // operator's own fields are sent; status.session (written by gateways) is left alone. `url: null` removes the URL.
 import { fromPromise } from 'xstate';
-import type { Endpoint } from '../../api/endpoint-model.ts';
+import type { Endpoint } from '../../api/endpoint/model.ts';
 import type { WriteStatusInput } from '../../machines/endpoint.ts';
 import type { EndpointCaches } from './caches.ts';
 import { type KubeApi, Resources } from './kube-api.ts';

@@ -1,6 +1,6 @@
 // Which endpoints reference which objects: a change to a ConfigMap, Secret, MCPGroup, auth config or same-name
 // ToolHive object wakes exactly the endpoints that reference it (an index lookup, not a scan of every endpoint).
-import type { RefKey } from '../../api/endpoint-references.ts';
+import type { RefKey } from '../../api/endpoint/references.ts';
 
 export class ReferenceIndex {
   private readonly byRef = new Map<RefKey, Set<string>>();

@@ -2,7 +2,7 @@
 // timers and logging, each reporting its changes under its own name; objects slimmed on receipt (managedFields are
 // large and unused); Secrets kept as key names only; and the set started and stopped together.
 import type { ResourceType } from '../../actors/kube/kube-api.ts';
-import type { KubeObject, SecretKeys } from '../../api/endpoint-model.ts';
+import type { KubeObject, SecretKeys } from '../../api/endpoint/model.ts';
 import type { RuntimeClock } from '../clock.ts';
 import type { Rng } from '../random.ts';
 import type { KubeHttp } from './kube-http.ts';

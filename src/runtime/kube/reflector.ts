@@ -5,7 +5,7 @@
 
 import { collectionPath, KubeApiError, type ResourceType } from '../../actors/kube/kube-api.ts';
 import { backoffMs, fromTop } from '../../api/backoff.ts';
-import type { KubeObject } from '../../api/endpoint-model.ts';
+import type { KubeObject } from '../../api/endpoint/model.ts';
 import { type RuntimeClock, sleepOn, systemClock } from '../clock.ts';
 import type { Rng } from '../random.ts';
 import type { KubeHttp, WatchEvent } from './kube-http.ts';

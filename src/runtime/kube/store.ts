@@ -1,6 +1,6 @@
 // An informer's cache: the latest version of every object of one resource, by `namespace/name`.
-import type { KubeObject } from '../../api/endpoint-model.ts';
-import { objectKey } from '../../api/endpoint-references.ts';
+import type { KubeObject } from '../../api/endpoint/model.ts';
+import { objectKey } from '../../api/endpoint/references.ts';
 
 export class Store<T extends KubeObject> {
   private readonly objects = new Map<string, T>();

@@ -5,11 +5,11 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installCrds } from '../../../src/runtime/control-plane/crd-install.ts';
+import { installCrds } from '../../../src/control-plane/crd-install.ts';
 import {
   type DeprecationController,
   startDeprecationController,
-} from '../../../src/runtime/deprecation/deprecation-controller.ts';
+} from '../../../src/controllers/deprecation/deprecation-controller.ts';
 import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
 import { type ControlPlane, REPO_ROOT, startControlPlane } from '../../support/control-plane.ts';

@@ -12,11 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { Resources } from '../../../src/actors/kube/kube-api.ts';
 import { MCP_GROUP, MCP_REMOTE_ENDPOINT } from '../../../src/api/resources.ts';
-import {
-  type RunningControlPlane,
-  startControlPlane as startRaw,
-} from '../../../src/runtime/control-plane/control-plane.ts';
-import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
+import { type RunningControlPlane, startControlPlane as startRaw } from '../../../src/control-plane/control-plane.ts';
+import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-backend.ts';
 import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 import { REPO_ROOT } from '../../support/control-plane.ts';
 import { type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';

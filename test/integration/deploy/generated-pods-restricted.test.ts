@@ -3,8 +3,8 @@
 // created as a Pod in a server-side dry run, which runs the whole admission chain. A template the profile forbids is
 // refused the same way (so the check can fail).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderProxyObjects } from '../../../src/api/endpoint-proxy-objects.ts';
-import { planVmcp } from '../../../src/api/vmcp-decision.ts';
+import { renderProxyObjects } from '../../../src/api/endpoint/proxy-objects.ts';
+import { planVmcp } from '../../../src/api/vmcp/decision.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
 import { authConfig, proxyEndpoint } from '../../unit/endpoint/fixtures.ts';
 import { direct, proxy, secret, snapshot, vmcp, authConfig as vmcpAuthConfig } from '../../unit/vmcp/fixtures.ts';

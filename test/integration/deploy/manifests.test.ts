@@ -12,7 +12,7 @@ import {
   leaderElectionRules,
   operatorClusterRules,
   standaloneGatewayRules,
-} from '../../../src/runtime/operator/permissions.ts';
+} from '../../../src/controllers/endpoint/permissions.ts';
 import { type ControlPlane, REPO_ROOT, startControlPlane } from '../../support/control-plane.ts';
 
 let cp: ControlPlane;

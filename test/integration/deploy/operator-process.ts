@@ -4,7 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AdminClient } from '../../../src/runtime/control-plane/admin-client.ts';
+import type { AdminClient } from '../../../src/control-plane/admin-client.ts';
 import { spawnMcpre } from '../../support/child-process.ts';
 import { until } from '../../support/eventually.ts';
 

@@ -1,4 +1,4 @@
-// The operator's ClusterRole is generated from src/runtime/operator/permissions.ts. This test runs `mcpre operator`
+// The operator's ClusterRole is generated from src/controllers/endpoint/permissions.ts. This test runs `mcpre operator`
 // as a certificate user bound to exactly the generated role (nothing else: no system:masters) through a scenario
 // that reaches every code path, and reads the API server's audit log both ways:
 //   - nothing the operator does is denied (a missing verb is a 403 here and a stuck endpoint in the scenario);
@@ -10,17 +10,14 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import {
-  type RunningControlPlane,
-  startControlPlane as startRaw,
-} from '../../../src/runtime/control-plane/control-plane.ts';
-import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
+import { type RunningControlPlane, startControlPlane as startRaw } from '../../../src/control-plane/control-plane.ts';
 import {
   clusterRoleGrants,
   gatewayOnlyGrants,
   grantKey,
   MAY_GO_UNUSED,
-} from '../../../src/runtime/operator/permissions.ts';
+} from '../../../src/controllers/endpoint/permissions.ts';
+import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
 import { REPO_ROOT } from '../../support/control-plane.ts';
 import { type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
 import {

@@ -24,7 +24,7 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { BoundedEventStore } from '../../../src/runtime/gateway/event-store.ts';
+import { BoundedEventStore } from '../../../src/gateway/event-store.ts';
 
 /** A 1x1 red PNG. */
 const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';

@@ -10,10 +10,10 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import type { AuditRecord } from '../../../src/runtime/gateway/audit.ts';
-import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
-import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import type { AuditRecord } from '../../../src/gateway/audit.ts';
+import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-backend.ts';
+import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { until } from '../../support/eventually.ts';
 
 const quiet = pino({ level: 'silent' });
@@ -219,7 +219,7 @@ describe('gateway over two demo backends', () => {
 
 describe('gateway across a real backend restart', () => {
   it('re-initializes with the restarted backend on the next call; the client session is untouched', async () => {
-    const { freePort } = await import('../../../src/runtime/control-plane/free-port.ts');
+    const { freePort } = await import('../../../src/control-plane/free-port.ts');
     const port = await freePort();
     let backend = await startDemoBackend({ port, label: 'phoenix' });
     const gateway = await startGateway({

@@ -6,14 +6,11 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Resources } from '../../../src/actors/kube/kube-api.ts';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import { MCP_GROUP, MCP_REMOTE_ENDPOINT } from '../../../src/api/resources.ts';
-import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
-import {
-  type DynamicDiscovery,
-  startDynamicDiscovery,
-} from '../../../src/runtime/gateway/discovery/dynamic-discovery.ts';
-import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-backend.ts';
+import { type DynamicDiscovery, startDynamicDiscovery } from '../../../src/gateway/discovery/dynamic-discovery.ts';
+import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
 import { until } from '../../support/eventually.ts';

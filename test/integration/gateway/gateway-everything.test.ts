@@ -7,9 +7,9 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { freePort } from '../../../src/runtime/control-plane/free-port.ts';
-import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { freePort } from '../../../src/control-plane/free-port.ts';
+import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { type RunningChild, runToEnd, spawnChild } from '../../support/child-process.ts';
 import { until } from '../../support/eventually.ts';
 

@@ -9,8 +9,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { eventually } from '../../support/eventually.ts';
 

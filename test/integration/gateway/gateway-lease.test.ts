@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
+import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-backend.ts';
 import { type RunningChild, servingUrl, spawnMcpre } from '../../support/child-process.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
 import { eventually, until } from '../../support/eventually.ts';

@@ -6,10 +6,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { generateKeyPair } from 'jose';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import type { AuditRecord } from '../../../src/runtime/gateway/audit.ts';
-import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
-import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import type { AuditRecord } from '../../../src/gateway/audit.ts';
+import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-backend.ts';
+import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { type OidcIssuer, type SigningKey, startOidcIssuer } from '../../fixtures/mcp/oidc-issuer.ts';
 import { until } from '../../support/eventually.ts';
 

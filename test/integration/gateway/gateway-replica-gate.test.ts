@@ -4,9 +4,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
-import { type ReplicaGate, type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-backend.ts';
+import { type ReplicaGate, type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { until } from '../../support/eventually.ts';
 
 class ManualGate implements ReplicaGate {

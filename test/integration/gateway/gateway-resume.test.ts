@@ -4,9 +4,9 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
-import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-backend.ts';
+import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { eventually, until } from '../../support/eventually.ts';
 
 const accept = 'application/json, text/event-stream';

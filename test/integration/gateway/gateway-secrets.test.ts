@@ -11,9 +11,9 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { processEnvironment } from '../../../src/runtime/gateway/backend-setup.ts';
-import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { processEnvironment } from '../../../src/gateway/backend-setup.ts';
+import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { until } from '../../support/eventually.ts';
 
 const apiKey = `key-${randomUUID()}`;

@@ -6,9 +6,9 @@
 import { pino } from 'pino';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayConfigInput, validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { type DemoBackend, startDemoBackend } from '../../../src/runtime/gateway/demo-backend.ts';
-import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { type GatewayConfigInput, validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-backend.ts';
+import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { type OidcIssuer, startOidcIssuer } from '../../fixtures/mcp/oidc-issuer.ts';
 import { eventually } from '../../support/eventually.ts';
 

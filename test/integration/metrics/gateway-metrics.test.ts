@@ -8,10 +8,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { type RunningGateway, startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
+import { startBackendSession } from '../../../src/probe/start-session.ts';
 import { ActorMetrics } from '../../../src/runtime/metrics/actor-metrics.ts';
-import { startBackendSession } from '../../../src/runtime/probe/start-session.ts';
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { eventually } from '../deploy/scenario.ts';
 import { parseMetrics, scrape, value } from './scrape.ts';

@@ -6,8 +6,8 @@
 // timeout and watch watchdog instead of 30 s and 150 s) so that a freeze outlasting all of them takes seconds.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Operator } from '../../../src/controllers/endpoint/operator.ts';
 import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
-import type { Operator } from '../../../src/runtime/operator/operator.ts';
 import { REPO_ROOT } from '../../support/control-plane.ts';
 import {
   condition,

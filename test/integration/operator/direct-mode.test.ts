@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Operator } from '../../../src/runtime/operator/operator.ts';
+import type { Operator } from '../../../src/controllers/endpoint/operator.ts';
 import { until } from '../../support/eventually.ts';
 import { selfSignedPem } from '../../unit/endpoint/fixtures.ts';
 import {

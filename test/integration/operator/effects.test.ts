@@ -10,9 +10,9 @@ import { KubeApiError } from '../../../src/actors/kube/kube-api.ts';
 import { recordEndpointEvents } from '../../../src/actors/kube/record-events.ts';
 import { setEndpointFinalizers } from '../../../src/actors/kube/set-finalizers.ts';
 import { writeEndpointStatus } from '../../../src/actors/kube/write-status.ts';
-import type { Endpoint } from '../../../src/api/endpoint-model.ts';
-import { renderProxyObjects } from '../../../src/api/endpoint-proxy-objects.ts';
-import { classifyApiFailure } from '../../../src/api/endpoint-retry.ts';
+import type { Endpoint } from '../../../src/api/endpoint/model.ts';
+import { renderProxyObjects } from '../../../src/api/endpoint/proxy-objects.ts';
+import { classifyApiFailure } from '../../../src/api/endpoint/retry.ts';
 import { directSpec, type Env, endpointBody, eventsFor, R, startEnv } from './harness.ts';
 
 let env: Env;

@@ -1,7 +1,7 @@
 // MCPGroup membership status (remoteEndpoints sorted, remoteEndpointCount), deleting a group, and NameCollision with
 // ToolHive's MCPServer / MCPRemoteProxy, on a control plane that has the (test-only) ToolHive CRDs installed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Operator } from '../../../src/runtime/operator/operator.ts';
+import type { Operator } from '../../../src/controllers/endpoint/operator.ts';
 import {
   condition,
   directSpec,

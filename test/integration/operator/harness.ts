@@ -3,9 +3,9 @@
 // with nothing left to do that "nothing was written" assertions need.
 import { pino } from 'pino';
 import { Resources } from '../../../src/actors/kube/kube-api.ts';
+import type { InformerName } from '../../../src/controllers/endpoint/informers.ts';
+import { type Operator, type OperatorOptions, startOperator } from '../../../src/controllers/endpoint/operator.ts';
 import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
-import type { InformerName } from '../../../src/runtime/operator/informers.ts';
-import { type Operator, type OperatorOptions, startOperator } from '../../../src/runtime/operator/operator.ts';
 import { registryAtRest } from '../../support/at-rest.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
 import { eventually } from '../../support/eventually.ts';

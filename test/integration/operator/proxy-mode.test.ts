@@ -3,8 +3,8 @@
 // here through the status subresource: this control plane has no controller-manager), status.url only while ready,
 // resourceOverrides, and deletion (Terminating while the finalizer runs; the operator removes what it created).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENDPOINT_FINALIZER } from '../../../src/api/endpoint-proxy-names.ts';
-import type { Operator } from '../../../src/runtime/operator/operator.ts';
+import { ENDPOINT_FINALIZER } from '../../../src/api/endpoint/proxy-names.ts';
+import type { Operator } from '../../../src/controllers/endpoint/operator.ts';
 import { markDeploymentAvailable } from '../../support/deployment-status.ts';
 import type { KubeObject } from '../../support/kube-objects.ts';
 import {

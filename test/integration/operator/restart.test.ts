@@ -2,7 +2,7 @@
 // informers. Nothing is rewritten that is already right (resourceVersions stay, no duplicate Events), work that was
 // left half done is finished, and a proxy endpoint deleted while no operator ran is still cleaned up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OWNED_SELECTOR } from '../../../src/api/endpoint-proxy-names.ts';
+import { OWNED_SELECTOR } from '../../../src/api/endpoint/proxy-names.ts';
 import { markDeploymentAvailable } from '../../support/deployment-status.ts';
 import {
   directSpec,

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeControlPlaneCerts } from '../../../src/runtime/control-plane/certs.ts';
+import { makeControlPlaneCerts } from '../../../src/control-plane/certs.ts';
 import { type FaultServer, type FaultServerOptions, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { runToEnd } from '../../support/child-process.ts';
 import { until } from '../../support/eventually.ts';

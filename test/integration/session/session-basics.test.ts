@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { withBackendSession } from '../../../src/machines/backend-session-requests.ts';
 import { streamPhase } from '../../../src/machines/backend-session-status.ts';
-import { type RunningBackendSession, startBackendSession } from '../../../src/runtime/probe/start-session.ts';
+import { type RunningBackendSession, startBackendSession } from '../../../src/probe/start-session.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { captureLogger, waitForPhase, waitForStream } from './helpers.ts';

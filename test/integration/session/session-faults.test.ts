@@ -10,7 +10,7 @@ import {
   type RunningBackendSession,
   type StartBackendSessionOptions,
   startBackendSession,
-} from '../../../src/runtime/probe/start-session.ts';
+} from '../../../src/probe/start-session.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
 import { type FaultServer, type FaultServerOptions, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { until } from '../../support/eventually.ts';

@@ -6,17 +6,12 @@ import { Writable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeControlPlaneCerts } from '../../../src/runtime/control-plane/certs.ts';
-import { startOperator } from '../../../src/runtime/operator/operator.ts';
+import { makeControlPlaneCerts } from '../../../src/control-plane/certs.ts';
+import { startOperator } from '../../../src/controllers/endpoint/operator.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
-import type { KubeObject } from '../../../src/runtime/sim/fake-apiserver.ts';
-import { baseObjects, endpointObject, NS, R } from '../../../src/runtime/sim/scenario.ts';
-import {
-  availableStatus,
-  type EndpointOutcome,
-  outcomeOf,
-  runScriptedOnFake,
-} from '../../../src/runtime/sim/scripted.ts';
+import type { KubeObject } from '../../../src/sim/fake-apiserver.ts';
+import { baseObjects, endpointObject, NS, R } from '../../../src/sim/scenario.ts';
+import { availableStatus, type EndpointOutcome, outcomeOf, runScriptedOnFake } from '../../../src/sim/scripted.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
 
 const PATHS: Record<string, string> = {

@@ -13,13 +13,13 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { KubeApiError as ApiError, type KubeRequest, Resources } from '../../../src/actors/kube/kube-api.ts';
 import { MCP_GROUP, type ResourceId, VIRTUAL_MCP_SERVER } from '../../../src/api/resources.ts';
-import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
 import {
   startVmcpController,
   type VmcpController,
   type VmcpControllerOptions,
-} from '../../../src/runtime/vmcp/controller.ts';
-import type { VmcpInformerName } from '../../../src/runtime/vmcp/informers.ts';
+} from '../../../src/controllers/vmcp/controller.ts';
+import type { VmcpInformerName } from '../../../src/controllers/vmcp/informers.ts';
+import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
 import { registryAtRest } from '../../support/at-rest.ts';
 import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
 import { DEPLOYMENT } from '../../support/deployment-status.ts';

@@ -10,7 +10,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { MCP_GROUP, MCP_REMOTE_ENDPOINT, VIRTUAL_MCP_SERVER } from '../../../src/api/resources.ts';
-import type { VmcpController } from '../../../src/runtime/vmcp/controller.ts';
+import type { VmcpController } from '../../../src/controllers/vmcp/controller.ts';
 import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 import type { KubeObject } from '../../support/kube-objects.ts';
 import {

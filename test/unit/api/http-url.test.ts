@@ -5,10 +5,10 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCrds, walkSchema } from '../../../scripts/generate/crds.ts';
 import { parseBackendUrl } from '../../../src/actors/mcp/mcp-protocol.ts';
-import { checkRemoteURL } from '../../../src/api/endpoint-validation.ts';
-import { GatewayConfigError, validateGatewayConfig } from '../../../src/api/gateway-config.ts';
+import { checkRemoteURL } from '../../../src/api/endpoint/validation.ts';
+import { GatewayConfigError, validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import { checkHttpUrl, HTTP_URL_PATTERN, httpUrlCelRule, MAX_URL_LENGTH } from '../../../src/api/http-url.ts';
-import { ProbeUsageError, parseProbeOptions } from '../../../src/runtime/probe/probe-options.ts';
+import { ProbeUsageError, parseProbeOptions } from '../../../src/probe/probe-options.ts';
 import { URL_CASES, urlLikeStrings } from '../../support/url-cases.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { proxyMcpUrl } from '../../../src/api/proxy-url.ts';
+import { proxyMcpUrl } from '../../../src/api/endpoint/proxy-url.ts';
 
 describe('proxyMcpUrl', () => {
   it('adds the MCP path to a proxy Service base URL, as the proxy pod serves /mcp', () => {

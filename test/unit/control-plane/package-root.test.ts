@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CRD_DIR } from '../../../src/runtime/control-plane/control-plane.ts';
+import { DEFAULT_CRD_DIR } from '../../../src/control-plane/control-plane.ts';
 import { packagePath, packageRoot } from '../../../src/runtime/package-root.ts';
 
 describe('packageRoot', () => {

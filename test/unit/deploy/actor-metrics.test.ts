@@ -9,7 +9,7 @@ import {
   deprecationEvent,
   deprecationEventName,
   seriesBump,
-} from '../../../src/runtime/deprecation/deprecation-event.ts';
+} from '../../../src/controllers/deprecation/deprecation-event.ts';
 import { ActorMetrics, combineInspectors } from '../../../src/runtime/metrics/actor-metrics.ts';
 
 async function values(registry: Registry, name: string) {

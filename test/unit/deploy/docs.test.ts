@@ -56,7 +56,7 @@ describe('user docs', () => {
   });
 
   it('every metric series they list is defined in the code', () => {
-    const code = sourcesUnder('src/runtime');
+    const code = sourcesUnder('src');
     const names = [
       ...ops.matchAll(/`((?:operator_|gateway_|backend_session_|reconcile|actors|deprecation_)[a-z_]*)[{`]/g),
     ].map((m) => `mcpre_${m[1]}`);

@@ -3,12 +3,12 @@
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { leaseNamespace } from '../../../src/controllers/endpoint/run.ts';
 import type { LeaderElector } from '../../../src/runtime/leader/leader-elector.ts';
 import { validateLeaseSettings } from '../../../src/runtime/leader/leader-elector.ts';
 import { runLifecycle } from '../../../src/runtime/leader/operator-lifecycle.ts';
 import { OperatorMetrics } from '../../../src/runtime/metrics/operator-metrics.ts';
 import { renderChecks } from '../../../src/runtime/metrics/probe-server.ts';
-import { leaseNamespace } from '../../../src/runtime/operator/run.ts';
 import { until } from '../../support/eventually.ts';
 
 function fakeElector() {

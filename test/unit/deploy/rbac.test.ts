@@ -1,12 +1,12 @@
-// The operator's RBAC comes from one declaration (src/runtime/operator/permissions.ts). These checks need no cluster:
+// The operator's RBAC comes from one declaration (src/controllers/endpoint/permissions.ts). These checks need no cluster:
 // the generated manifests carry exactly the declared rules, and the operator holds every permission it puts into a
 // gateway's Role (Kubernetes refuses to let anyone grant what they do not hold).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { gatewayRules } from '../../../src/api/vmcp-rbac.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { gatewayRules } from '../../../src/api/vmcp/rbac.ts';
 import {
   clusterRoleGrants,
   gatewayOnlyGrants,
@@ -17,7 +17,7 @@ import {
   operatorClusterRules,
   operatorGrants,
   standaloneGatewayRules,
-} from '../../../src/runtime/operator/permissions.ts';
+} from '../../../src/controllers/endpoint/permissions.ts';
 
 const repoRoot = join(import.meta.dirname, '../../..');
 type Doc = { kind: string; metadata: { name: string; namespace?: string }; rules?: unknown; subjects?: unknown[] };

@@ -1,6 +1,6 @@
 // The endpoint chart on a simulated clock with fake effect actors: no I/O, no real time.
 import { describe, expect, it } from 'vitest';
-import { ENDPOINT_FINALIZER } from '../../../src/api/endpoint-proxy-names.ts';
+import { ENDPOINT_FINALIZER } from '../../../src/api/endpoint/proxy-names.ts';
 import { FakeWorld, settle } from './fake-world.ts';
 import { directEndpoint, proxyEndpoint } from './fixtures.ts';
 

@@ -2,9 +2,9 @@
 // semantics the machine relies on (optimistic concurrency on resourceVersion, status written only through the status
 // call) and records every effect, so tests can count writes.
 import { type AnyActorRef, createActor, fromPromise, SimulatedClock, type SnapshotFrom, waitFor } from 'xstate';
-import type { EndpointEvent } from '../../../src/api/endpoint-events.ts';
-import type { Deployment, Endpoint, KubeObject } from '../../../src/api/endpoint-model.ts';
-import type { EndpointSnapshot } from '../../../src/api/endpoint-snapshot.ts';
+import type { EndpointEvent } from '../../../src/api/endpoint/events.ts';
+import type { Deployment, Endpoint, KubeObject } from '../../../src/api/endpoint/model.ts';
+import type { EndpointSnapshot } from '../../../src/api/endpoint/snapshot.ts';
 import {
   type ApplyProxyInput,
   type DeleteOwnedInput,

@@ -2,8 +2,8 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import type { ConfigMap, Endpoint, ExternalAuthConfig, Group, SecretKeys } from '../../../src/api/endpoint-model.ts';
-import { type EndpointSnapshot, emptySnapshot } from '../../../src/api/endpoint-snapshot.ts';
+import type { ConfigMap, Endpoint, ExternalAuthConfig, Group, SecretKeys } from '../../../src/api/endpoint/model.ts';
+import { type EndpointSnapshot, emptySnapshot } from '../../../src/api/endpoint/snapshot.ts';
 
 export const NOW = '2026-01-01T00:00:00Z';
 export const NS = 'team-a';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { planProxy, teardownRefs } from '../../../src/api/endpoint-decision.ts';
-import { proxyNames } from '../../../src/api/endpoint-proxy-names.ts';
-import { type Manifest, renderProxyObjects } from '../../../src/api/endpoint-proxy-objects.ts';
+import { planProxy, teardownRefs } from '../../../src/api/endpoint/decision.ts';
+import { proxyNames } from '../../../src/api/endpoint/proxy-names.ts';
+import { type Manifest, renderProxyObjects } from '../../../src/api/endpoint/proxy-objects.ts';
 import { authConfig, proxyEndpoint, snapshotOf } from './fixtures.ts';
 
 const settings = { image: 'ghcr.io/example/mcpre:test' };

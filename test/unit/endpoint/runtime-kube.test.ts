@@ -2,7 +2,7 @@
 // queue, reference index, store. The reflector runs against a scripted KubeHttp fake.
 import { describe, expect, it } from 'vitest';
 import { KubeApiError, type KubeRequest, Resources } from '../../../src/actors/kube/kube-api.ts';
-import type { KubeObject } from '../../../src/api/endpoint-model.ts';
+import type { KubeObject } from '../../../src/api/endpoint/model.ts';
 import { KeyedQueue } from '../../../src/runtime/kube/keyed-queue.ts';
 import type { KubeHttp, WatchEvent } from '../../../src/runtime/kube/kube-http.ts';
 import { ReferenceIndex } from '../../../src/runtime/kube/reference-index.ts';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { assessDeployment } from '../../../src/api/endpoint-deployment.ts';
-import { eventsForTransition } from '../../../src/api/endpoint-events.ts';
-import type { Deployment } from '../../../src/api/endpoint-model.ts';
-import { desiredStatus, planStatus } from '../../../src/api/endpoint-status.ts';
-import { validateEndpoint } from '../../../src/api/endpoint-validation.ts';
+import { assessDeployment } from '../../../src/api/endpoint/deployment.ts';
+import { eventsForTransition } from '../../../src/api/endpoint/events.ts';
+import type { Deployment } from '../../../src/api/endpoint/model.ts';
+import { desiredStatus, planStatus } from '../../../src/api/endpoint/status.ts';
+import { validateEndpoint } from '../../../src/api/endpoint/validation.ts';
 import { directEndpoint, NOW, proxyEndpoint, snapshotOf } from './fixtures.ts';
 
 const LATER = '2026-01-01T01:00:00Z';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkPemCertificates } from '../../../src/api/endpoint-ca-bundle.ts';
-import { checkRemoteURL, validateEndpoint } from '../../../src/api/endpoint-validation.ts';
+import { checkPemCertificates } from '../../../src/api/endpoint/ca-bundle.ts';
+import { checkRemoteURL, validateEndpoint } from '../../../src/api/endpoint/validation.ts';
 import {
   authConfig,
   configMap,

@@ -1,9 +1,9 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AggregationConfig, validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { type AggregateInput, aggregate, routeResource } from '../../../src/runtime/gateway/aggregate.ts';
-import { type BackendLists, emptyLists } from '../../../src/runtime/gateway/backend.ts';
+import { type AggregationConfig, validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { type AggregateInput, aggregate, routeResource } from '../../../src/gateway/aggregate.ts';
+import { type BackendLists, emptyLists } from '../../../src/gateway/backend.ts';
 
 const tool = (name: string, description = `${name} tool`): Tool => ({
   name,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { Aggregator, type ListChangeKind } from '../../../src/runtime/gateway/aggregator.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { Aggregator, type ListChangeKind } from '../../../src/gateway/aggregator.ts';
 import { FakeBackend } from './fake-backend.ts';
 
 const tool = (name: string) => ({ name, inputSchema: { type: 'object' as const } });

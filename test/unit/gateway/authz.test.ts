@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AuthzConfigError, createCedarAuthorizer } from '../../../src/runtime/gateway/authz.ts';
+import { AuthzConfigError, createCedarAuthorizer } from '../../../src/gateway/authz.ts';
 
 describe('Cedar authorizer', () => {
   const authz = createCedarAuthorizer({

@@ -3,11 +3,11 @@
 // is closed only once the new one settled, so requests already running on it can finish.
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { Aggregator, type ListChangeKind } from '../../../src/runtime/gateway/aggregator.ts';
-import { BackendSet, type DesiredBackend } from '../../../src/runtime/gateway/backend-set.ts';
-import type { BackendSetup } from '../../../src/runtime/gateway/backend-setup.ts';
-import { GatewayMetrics } from '../../../src/runtime/gateway/metrics.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { Aggregator, type ListChangeKind } from '../../../src/gateway/aggregator.ts';
+import { BackendSet, type DesiredBackend } from '../../../src/gateway/backend-set.ts';
+import type { BackendSetup } from '../../../src/gateway/backend-setup.ts';
+import { GatewayMetrics } from '../../../src/gateway/metrics.ts';
 import { FakeBackend } from './fake-backend.ts';
 
 const tool = (name: string) => ({ name, inputSchema: { type: 'object' as const } });

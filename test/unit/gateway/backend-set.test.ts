@@ -4,13 +4,13 @@
 // rejection (vitest fails the run on one).
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { Aggregator } from '../../../src/runtime/gateway/aggregator.ts';
-import type { Backend } from '../../../src/runtime/gateway/backend.ts';
-import { BackendSet, type DesiredBackend } from '../../../src/runtime/gateway/backend-set.ts';
-import type { BackendSetup } from '../../../src/runtime/gateway/backend-setup.ts';
-import { GatewayMetrics } from '../../../src/runtime/gateway/metrics.ts';
-import { sessionActorBackendFactory } from '../../../src/runtime/gateway/session-actor-backend.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { Aggregator } from '../../../src/gateway/aggregator.ts';
+import type { Backend } from '../../../src/gateway/backend.ts';
+import { BackendSet, type DesiredBackend } from '../../../src/gateway/backend-set.ts';
+import type { BackendSetup } from '../../../src/gateway/backend-setup.ts';
+import { GatewayMetrics } from '../../../src/gateway/metrics.ts';
+import { sessionActorBackendFactory } from '../../../src/gateway/session-actor-backend.ts';
 import { FakeBackend } from './fake-backend.ts';
 
 const logger = pino({ level: 'silent' });

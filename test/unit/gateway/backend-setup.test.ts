@@ -1,12 +1,12 @@
 import { rootCertificates } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import {
   type SetupEnvironment,
   secretFilesOf,
   setUpBackend,
   staticBackend,
-} from '../../../src/runtime/gateway/backend-setup.ts';
+} from '../../../src/gateway/backend-setup.ts';
 
 const backendOf = (b: object) =>
   validateGatewayConfig({ backends: [{ name: 'gh', url: 'https://gh.example/mcp', ...b }] }).backends[0]!;

@@ -11,7 +11,7 @@ import {
   EventBudget,
   type EventLoss,
   type EventStoreLimits,
-} from '../../../src/runtime/gateway/event-store.ts';
+} from '../../../src/gateway/event-store.ts';
 
 const note = (n: number, text = ''): JSONRPCMessage => ({
   jsonrpc: '2.0',

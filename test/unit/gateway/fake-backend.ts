@@ -7,8 +7,8 @@ import type {
   BackendRequestOptions,
   BackendRequestResult,
   BackendState,
-} from '../../../src/runtime/gateway/backend.ts';
-import { emptyLists } from '../../../src/runtime/gateway/backend.ts';
+} from '../../../src/gateway/backend.ts';
+import { emptyLists } from '../../../src/gateway/backend.ts';
 
 export class FakeBackend implements Backend {
   readonly info: BackendInfo;

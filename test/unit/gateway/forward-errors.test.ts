@@ -3,9 +3,9 @@
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { httpError, networkError } from '../../../src/actors/mcp/errors.ts';
+import { BackendRequestError } from '../../../src/gateway/backend.ts';
+import { forwardFailure, RequestError, unrelayable } from '../../../src/gateway/forward-errors.ts';
 import { BackendSessionUnavailableError } from '../../../src/machines/backend-session-requests.ts';
-import { BackendRequestError } from '../../../src/runtime/gateway/backend.ts';
-import { forwardFailure, RequestError, unrelayable } from '../../../src/runtime/gateway/forward-errors.ts';
 
 const fromBackendError = (err: ReturnType<typeof httpError>) =>
   new BackendRequestError(err.message, { httpStatus: err.status, cause: err });

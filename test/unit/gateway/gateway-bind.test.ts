@@ -3,8 +3,8 @@
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { startGateway } from '../../../src/runtime/gateway/gateway.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { startGateway } from '../../../src/gateway/gateway.ts';
 import { explainListenError, ListenError, listenOn } from '../../../src/runtime/listen.ts';
 import { FakeBackend } from './fake-backend.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayConfigError, parseGatewayConfig } from '../../../src/api/gateway-config.ts';
+import { GatewayConfigError, parseGatewayConfig } from '../../../src/api/gateway/config.ts';
 
 describe('gateway config file', () => {
   it('fills defaults for a minimal file', () => {

@@ -1,13 +1,13 @@
 import { rootCertificates } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import type { ConfigMap, Endpoint, ExternalAuthConfig } from '../../../src/api/endpoint-model.ts';
-import type { DesiredBackend } from '../../../src/runtime/gateway/backend-set.ts';
+import type { ConfigMap, Endpoint, ExternalAuthConfig } from '../../../src/api/endpoint/model.ts';
+import type { DesiredBackend } from '../../../src/gateway/backend-set.ts';
 import {
   type GroupSnapshot,
   groupBackends,
   type SecretObject,
   type ToolConfigObject,
-} from '../../../src/runtime/gateway/discovery/group-backends.ts';
+} from '../../../src/gateway/discovery/group-backends.ts';
 
 const ns = 'tools';
 const endpoint = (name: string, spec: Partial<Endpoint['spec']>, status?: Endpoint['status']): Endpoint => ({

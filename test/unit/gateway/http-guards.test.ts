@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { checkHostAndOrigin, type OriginPolicy } from '../../../src/runtime/gateway/http-guards.ts';
+import { checkHostAndOrigin, type OriginPolicy } from '../../../src/gateway/http-guards.ts';
 
 const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
 const loopback: OriginPolicy = { loopbackOnly: true, allowedOrigins: [], allowedHosts: [] };

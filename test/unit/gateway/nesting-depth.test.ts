@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nestedDeeperThan } from '../../../src/runtime/gateway/nesting-depth.ts';
+import { nestedDeeperThan } from '../../../src/gateway/nesting-depth.ts';
 
 const nested = (depth: number, make: (inner: unknown) => unknown) => {
   let v: unknown = 'leaf';

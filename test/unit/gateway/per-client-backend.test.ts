@@ -3,10 +3,10 @@
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { Backend } from '../../../src/runtime/gateway/backend.ts';
-import type { BackendSetup } from '../../../src/runtime/gateway/backend-setup.ts';
-import { RequestError } from '../../../src/runtime/gateway/forward-errors.ts';
-import { PerClientBackend } from '../../../src/runtime/gateway/per-client-backend.ts';
+import type { Backend } from '../../../src/gateway/backend.ts';
+import type { BackendSetup } from '../../../src/gateway/backend-setup.ts';
+import { RequestError } from '../../../src/gateway/forward-errors.ts';
+import { PerClientBackend } from '../../../src/gateway/per-client-backend.ts';
 import { FakeBackend } from './fake-backend.ts';
 
 const setup: BackendSetup = {

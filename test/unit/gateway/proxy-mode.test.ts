@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ProxyEnv } from '../../../src/api/endpoint-proxy-objects.ts';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { proxyModeSettings } from '../../../src/runtime/gateway/proxy-mode.ts';
+import { ProxyEnv } from '../../../src/api/endpoint/proxy-objects.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { proxyModeSettings } from '../../../src/gateway/proxy-mode.ts';
 
 const base = {
   [ProxyEnv.endpoint]: 'tools/internal-api',

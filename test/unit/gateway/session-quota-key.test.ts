@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { addressKey, sessionQuotaKey } from '../../../src/runtime/gateway/session-quota-key.ts';
+import { addressKey, sessionQuotaKey } from '../../../src/gateway/session-quota-key.ts';
 
 const request = (remoteAddress: string, headers: Record<string, string> = {}) =>
   ({ socket: { remoteAddress }, headers }) as unknown as IncomingMessage;

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { validateGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { Aggregator } from '../../../src/runtime/gateway/aggregator.ts';
-import { ResourceSubscriptions } from '../../../src/runtime/gateway/subscriptions.ts';
+import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { Aggregator } from '../../../src/gateway/aggregator.ts';
+import { ResourceSubscriptions } from '../../../src/gateway/subscriptions.ts';
 import { until } from '../../support/eventually.ts';
 import { FakeBackend } from './fake-backend.ts';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError } from '../../../src/actors/kube/kube-api.ts';
-import { makeControlPlaneCerts } from '../../../src/runtime/control-plane/certs.ts';
+import { makeControlPlaneCerts } from '../../../src/control-plane/certs.ts';
 import {
   createKubeHttp,
   type KubeConnectionEvent,

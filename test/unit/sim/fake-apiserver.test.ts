@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRng } from '../../../src/runtime/random.ts';
-import { FakeApiServer, type KubeObject } from '../../../src/runtime/sim/fake-apiserver.ts';
-import { SimScheduler } from '../../../src/runtime/sim/scheduler.ts';
+import { FakeApiServer, type KubeObject } from '../../../src/sim/fake-apiserver.ts';
+import { SimScheduler } from '../../../src/sim/scheduler.ts';
 
 const EP = 'mcpremoteendpoints.toolhive.stacklok.dev';
 const ep = (name: string, spec: unknown = { type: 'direct' }): KubeObject => ({

@@ -4,13 +4,13 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MCP_REMOTE_ENDPOINT } from '../../../src/api/resources.ts';
+import { startOperator } from '../../../src/controllers/endpoint/operator.ts';
 import { Reflector } from '../../../src/runtime/kube/reflector.ts';
-import { startOperator } from '../../../src/runtime/operator/operator.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
-import { startEmbeddedCluster } from '../../../src/runtime/sim/embedded-cluster.ts';
-import { FakeApiServer, type KubeObject, WATCH_ENDED } from '../../../src/runtime/sim/fake-apiserver.ts';
-import { fakeKubeHttp } from '../../../src/runtime/sim/fake-kube-http.ts';
-import { SimScheduler } from '../../../src/runtime/sim/scheduler.ts';
+import { startEmbeddedCluster } from '../../../src/sim/embedded-cluster.ts';
+import { FakeApiServer, type KubeObject, WATCH_ENDED } from '../../../src/sim/fake-apiserver.ts';
+import { fakeKubeHttp } from '../../../src/sim/fake-kube-http.ts';
+import { SimScheduler } from '../../../src/sim/scheduler.ts';
 
 const EP = 'mcpremoteendpoints.toolhive.stacklok.dev';
 const PATH = '/apis/toolhive.stacklok.dev/v1alpha1/namespaces/ns/mcpremoteendpoints';

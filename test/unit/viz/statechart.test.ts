@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fromPromise, setup } from 'xstate';
-import { toChart, toMermaid } from '../../../src/runtime/viz/statechart.ts';
+import { toChart, toMermaid } from '../../../src/viz/statechart.ts';
 
 const machine = setup({
   actors: { connect: fromPromise(async () => 1) },
@@ -69,7 +69,7 @@ describe('toMermaid', () => {
 describe('toDot and activeStateIds', () => {
   it('renders to SVG with highlightable state ids', async () => {
     const { instance } = await import('@viz-js/viz');
-    const { toDot, activeStateIds } = await import('../../../src/runtime/viz/dot.ts');
+    const { toDot, activeStateIds } = await import('../../../src/viz/dot.ts');
     const svg = (await instance()).renderString(toDot(toChart(machine)), { format: 'svg' });
     for (const id of ['demo.idle', 'demo.busy', 'demo.ready', 'demo.ready.stream.open', 'demo.gone']) {
       expect(svg).toContain(`id="s:${id}"`);

@@ -1,6 +1,6 @@
 // What the gateway reports: state names, circuit, endpoint mapping, stable transition times.
 import { describe, expect, it } from 'vitest';
-import { buildBackendReport, sameBackends, sameSession, sessionStateOf } from '../../../src/api/vmcp-backend-status.ts';
+import { buildBackendReport, sameBackends, sameSession, sessionStateOf } from '../../../src/api/vmcp/backend-status.ts';
 
 const T1 = '2026-11-25T12:00:00Z';
 const T2 = '2026-11-25T12:05:00Z';

@@ -5,9 +5,9 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { vmcpSnapshotFromCaches } from '../../../src/actors/kube/vmcp-observe.ts';
-import type { Endpoint, KubeObject, SecretKeys } from '../../../src/api/endpoint-model.ts';
-import { planVmcp } from '../../../src/api/vmcp-decision.ts';
-import type { VirtualMCPServer } from '../../../src/api/vmcp-model.ts';
+import type { Endpoint, KubeObject, SecretKeys } from '../../../src/api/endpoint/model.ts';
+import { planVmcp } from '../../../src/api/vmcp/decision.ts';
+import type { VirtualMCPServer } from '../../../src/api/vmcp/model.ts';
 
 const dir = resolve(import.meta.dirname, '../../../examples');
 const docs = readdirSync(dir)

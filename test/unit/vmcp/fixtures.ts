@@ -1,7 +1,7 @@
 // Builders for VirtualMCPServer snapshots: plain objects shaped as they arrive over the wire.
-import type { ConfigMap, Endpoint, ExternalAuthConfig, Group, SecretKeys } from '../../../src/api/endpoint-model.ts';
-import type { ToolConfig, VirtualMCPServer } from '../../../src/api/vmcp-model.ts';
-import { emptyVmcpSnapshot, type VmcpSnapshot } from '../../../src/api/vmcp-snapshot.ts';
+import type { ConfigMap, Endpoint, ExternalAuthConfig, Group, SecretKeys } from '../../../src/api/endpoint/model.ts';
+import type { ToolConfig, VirtualMCPServer } from '../../../src/api/vmcp/model.ts';
+import { emptyVmcpSnapshot, type VmcpSnapshot } from '../../../src/api/vmcp/snapshot.ts';
 
 export const NS = 'team-a';
 export const NOW = '2026-11-25T12:00:00Z';

@@ -2,8 +2,8 @@
 // setting the gateway would refuse becomes a reason instead of a ConfigMap.
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { parseGatewayConfig } from '../../../src/api/gateway-config.ts';
-import { renderGatewayConfig } from '../../../src/api/vmcp-config.ts';
+import { parseGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { renderGatewayConfig } from '../../../src/api/vmcp/config.ts';
 import { CA_PEM, configMap, direct, NS, proxy, snapshot, toolConfig, vmcp } from './fixtures.ts';
 
 const group = [direct('search', { caBundleRef: { name: 'ca' } }), proxy('wiki', 'http://wiki.svc:8080/mcp')];

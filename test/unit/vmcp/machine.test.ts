@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { type AnyActorRef, createActor, fromPromise, SimulatedClock, waitFor } from 'xstate';
 import type { VmcpCaches } from '../../../src/actors/kube/vmcp-caches.ts';
 import { vmcpSnapshotFromCaches } from '../../../src/actors/kube/vmcp-observe.ts';
-import type { Deployment, Endpoint, Group, KubeObject } from '../../../src/api/endpoint-model.ts';
-import type { VirtualMCPServer } from '../../../src/api/vmcp-model.ts';
-import type { VmcpSnapshot } from '../../../src/api/vmcp-snapshot.ts';
+import type { Deployment, Endpoint, Group, KubeObject } from '../../../src/api/endpoint/model.ts';
+import type { VirtualMCPServer } from '../../../src/api/vmcp/model.ts';
+import type { VmcpSnapshot } from '../../../src/api/vmcp/snapshot.ts';
 import {
   type VmcpApplyInput,
   type VmcpObserveInput,

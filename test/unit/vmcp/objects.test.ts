@@ -2,9 +2,9 @@
 // environment variables), and a checksum that moves exactly when what the gateway reads at startup moves.
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { planVmcp } from '../../../src/api/vmcp-decision.ts';
-import type { VmcpManifest } from '../../../src/api/vmcp-objects.ts';
-import type { VmcpSnapshot } from '../../../src/api/vmcp-snapshot.ts';
+import { planVmcp } from '../../../src/api/vmcp/decision.ts';
+import type { VmcpManifest } from '../../../src/api/vmcp/objects.ts';
+import type { VmcpSnapshot } from '../../../src/api/vmcp/snapshot.ts';
 import { authConfig, CA_PEM, configMap, direct, NS, proxy, secret, snapshot, vmcp } from './fixtures.ts';
 
 const settings = { image: 'mcpre:test' };

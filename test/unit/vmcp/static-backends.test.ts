@@ -1,6 +1,6 @@
 // Static mode: which endpoints of the group become backends, with what, and why the others are left out.
 import { describe, expect, it } from 'vitest';
-import { staticBackends } from '../../../src/api/vmcp-backends.ts';
+import { staticBackends } from '../../../src/api/vmcp/backends.ts';
 import { authConfig, CA_PEM, configMap, direct, proxy, secret, snapshot, toolConfig, vmcp } from './fixtures.ts';
 
 const withSecretHeader = (name: string, secretName = 'creds', key = 'api-key') =>

@@ -1,8 +1,8 @@
 // Replica policy and the operator's status: conditions that say why, nothing rewritten when nothing changed.
 import { describe, expect, it } from 'vitest';
-import type { DeploymentAssessment } from '../../../src/api/endpoint-deployment.ts';
-import { replicaPolicy } from '../../../src/api/vmcp-replicas.ts';
-import { backendsCondition, desiredVmcpStatus, planVmcpStatus } from '../../../src/api/vmcp-status.ts';
+import type { DeploymentAssessment } from '../../../src/api/endpoint/deployment.ts';
+import { replicaPolicy } from '../../../src/api/vmcp/replicas.ts';
+import { backendsCondition, desiredVmcpStatus, planVmcpStatus } from '../../../src/api/vmcp/status.ts';
 import { NOW, vmcp } from './fixtures.ts';
 
 const ready: DeploymentAssessment = { state: 'ready', reason: 'DeploymentAvailable', message: '1/1 available' };

@@ -1,0 +1,66 @@
+// CA bundle checks: a referenced ConfigMap key must hold at least one PEM certificate, and every certificate block in
+// it must parse. A bundle that silently drops a broken certificate would make TLS fail later, far from the cause.
+import { X509Certificate } from 'node:crypto';
+import type { ConfigMap } from './model.ts';
+
+export type CaBundleCheck =
+  | { ok: true; certificates: number }
+  | {
+      ok: false;
+      reason: 'CABundleNotFound' | 'CABundleKeyNotFound' | 'CABundleNotPEM' | 'CABundleInvalidCertificate';
+      message: string;
+    };
+
+const BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+export const DEFAULT_CA_BUNDLE_KEY = 'ca.crt';
+
+/** Checks the CA bundle a `caBundleRef` points at; `configMap` is null when the ConfigMap does not exist. */
+export function checkCaBundle(ref: { name: string; key?: string }, configMap: ConfigMap | null): CaBundleCheck {
+  const key = ref.key || DEFAULT_CA_BUNDLE_KEY;
+  const where = `key "${key}" of ConfigMap "${ref.name}"`;
+  if (!configMap) {
+    return {
+      ok: false,
+      reason: 'CABundleNotFound',
+      message: `ConfigMap "${ref.name}" (spec.caBundleRef) does not exist in this namespace; create it with the PEM CA certificates under key "${key}"`,
+    };
+  }
+  let text: string | undefined = configMap.data?.[key];
+  if (text === undefined && configMap.binaryData?.[key] !== undefined) {
+    text = Buffer.from(configMap.binaryData[key] ?? '', 'base64').toString('latin1');
+  }
+  if (text === undefined) {
+    const keys = Object.keys({ ...configMap.data, ...configMap.binaryData }).sort();
+    return {
+      ok: false,
+      reason: 'CABundleKeyNotFound',
+      message: `ConfigMap "${ref.name}" has no key "${key}" (it has: ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'no keys'}); set spec.caBundleRef.key or add the key`,
+    };
+  }
+  return checkPemCertificates(text, where);
+}
+
+/** At least one `-----BEGIN CERTIFICATE-----` block, and every such block parses as an X.509 certificate. */
+export function checkPemCertificates(text: string, where = 'the CA bundle'): CaBundleCheck {
+  const blocks = text.match(BLOCK) ?? [];
+  if (blocks.length === 0) {
+    return {
+      ok: false,
+      reason: 'CABundleNotPEM',
+      message: `${where} holds no PEM certificate: expected one or more "-----BEGIN CERTIFICATE-----" blocks (convert DER with: openssl x509 -inform der -in ca.der -out ca.crt)`,
+    };
+  }
+  for (let i = 0; i < blocks.length; i++) {
+    try {
+      new X509Certificate(blocks[i] ?? '');
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      return {
+        ok: false,
+        reason: 'CABundleInvalidCertificate',
+        message: `certificate ${i + 1} of ${blocks.length} in ${where} is not a valid X.509 certificate (${detail}); fix or remove that block`,
+      };
+    }
+  }
+  return { ok: true, certificates: blocks.length };
+}

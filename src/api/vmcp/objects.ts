@@ -1,0 +1,200 @@
+// The objects a VirtualMCPServer needs, rendered as server-side-apply bodies: ServiceAccount, Role and RoleBinding
+// (see vmcp-rbac.ts), the ConfigMap holding the gateway config, the gateway Deployment and its Service. Every object
+// is owned by the VirtualMCPServer (deleting it deletes them) and stamped with a hash of its own content, so an
+// unchanged object is never re-applied. Secret values never appear here: Secrets are mounted as files
+// (secret-volumes.ts) that the gateway re-reads when they change.
+import { createHash } from 'node:crypto';
+import type { KubeObject, OwnerReference } from '../endpoint/model.ts';
+import { APPLIED_HASH_ANNOTATION } from '../endpoint/proxy-names.ts';
+import { GROUP_VERSION } from '../resources.ts';
+import { secretMounts, secretReadingPodSecurity } from '../secret-volumes.ts';
+import { configChecksum } from './checksum.ts';
+import type { RenderedConfig } from './config.ts';
+import type { VirtualMCPServer, VmcpOwnedKind } from './model.ts';
+import {
+  CONFIG_CHECKSUM_ANNOTATION,
+  CONFIG_KEY,
+  CONFIG_MOUNT_DIR,
+  CONFIG_PATH,
+  GATEWAY_PORT,
+  VmcpEnv,
+  vmcpManagedLabels,
+  vmcpNames,
+  vmcpSelectorLabels,
+} from './names.ts';
+import { gatewayRules } from './rbac.ts';
+
+export interface VmcpSettings {
+  /** The mcpre image the gateway runs unless spec.image overrides it. */
+  image: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+}
+
+export interface VmcpManifest extends KubeObject {
+  apiVersion: string;
+  kind: VmcpOwnedKind;
+  [field: string]: unknown;
+}
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef: { fieldPath: string } };
+}
+
+export function vmcpOwnerReference(vmcp: VirtualMCPServer): OwnerReference {
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: 'VirtualMCPServer',
+    name: vmcp.metadata.name,
+    uid: vmcp.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+/** In apply order: the ServiceAccount and its rights before the pods that use them, the config before the pods. */
+export function renderVmcpObjects(
+  vmcp: VirtualMCPServer,
+  rendered: RenderedConfig,
+  replicas: number,
+  settings: VmcpSettings,
+): VmcpManifest[] {
+  const names = vmcpNames(vmcp.metadata.name);
+  const meta = (name: string) => ({
+    name,
+    namespace: vmcp.metadata.namespace ?? '',
+    labels: vmcpManagedLabels(vmcp.metadata.name),
+    ownerReferences: [vmcpOwnerReference(vmcp)],
+  });
+  const objects: VmcpManifest[] = [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(names.name) },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: meta(names.name),
+      rules: gatewayRules(rendered.mode, vmcp.metadata.name, names.lease),
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta(names.name),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: names.name },
+      subjects: [{ kind: 'ServiceAccount', name: names.name, namespace: vmcp.metadata.namespace ?? '' }],
+    },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(names.configMap), data: { [CONFIG_KEY]: rendered.yaml } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: meta(names.name),
+      spec: deploymentSpec(vmcp, rendered, replicas, settings),
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(names.name),
+      spec: {
+        type: vmcp.spec.serviceType ?? 'ClusterIP',
+        selector: vmcpSelectorLabels(vmcp.metadata.name),
+        ports: [{ name: 'http', port: GATEWAY_PORT, targetPort: 'http', protocol: 'TCP' }],
+        // Client sessions live in the pod that created them.
+        sessionAffinity: 'ClientIP',
+      },
+    },
+  ];
+  return objects.map(stampHash);
+}
+
+function deploymentSpec(
+  vmcp: VirtualMCPServer,
+  rendered: RenderedConfig,
+  replicas: number,
+  settings: VmcpSettings,
+): Record<string, unknown> {
+  const name = vmcp.metadata.name;
+  const namespace = vmcp.metadata.namespace ?? '';
+  const { secrets, caMounts } = rendered.backends;
+  const env: EnvVar[] = [
+    { name: VmcpEnv.name, value: name },
+    { name: VmcpEnv.namespace, value: namespace },
+    { name: VmcpEnv.podName, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+  ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const secretFiles = secretMounts(secrets);
+
+  const volumes: Record<string, unknown>[] = [
+    { name: 'config', configMap: { name: vmcpNames(name).configMap, items: [{ key: CONFIG_KEY, path: CONFIG_KEY }] } },
+    ...caMounts.map((c) => ({
+      name: c.volume,
+      configMap: { name: c.configMap, items: [{ key: c.key, path: c.path.slice(c.dir.length + 1) }] },
+    })),
+    ...secretFiles.volumes,
+  ];
+  const mounts: Record<string, unknown>[] = [
+    { name: 'config', mountPath: CONFIG_MOUNT_DIR, readOnly: true },
+    ...caMounts.map((c) => ({ name: c.volume, mountPath: c.dir, readOnly: true })),
+    ...secretFiles.volumeMounts,
+  ];
+
+  const args = ['gateway', '--config', CONFIG_PATH, '--address', '0.0.0.0', '--port', String(GATEWAY_PORT)];
+  if (rendered.mode === 'discovered') args.push('--namespace', namespace, '--group', vmcp.spec.groupRef);
+
+  const container: Record<string, unknown> = {
+    name: 'gateway',
+    image: vmcp.spec.image || settings.image,
+    imagePullPolicy: settings.imagePullPolicy ?? 'IfNotPresent',
+    args,
+    ports: [{ name: 'http', containerPort: GATEWAY_PORT, protocol: 'TCP' }],
+    env,
+    volumeMounts: mounts,
+    readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
+    livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
+    securityContext: {
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    },
+  };
+  const resources = compactResources(vmcp.spec.resources);
+  if (resources) container.resources = resources;
+
+  return {
+    replicas,
+    // A gateway reports ready only while it holds the Lease, which the old pod keeps until it stops: with the default
+    // RollingUpdate the new pod could never become ready and the old one would never be stopped. Stop first.
+    strategy: { type: 'Recreate' },
+    selector: { matchLabels: vmcpSelectorLabels(name) },
+    template: {
+      metadata: {
+        labels: vmcpManagedLabels(name),
+        annotations: {
+          [CONFIG_CHECKSUM_ANNOTATION]: configChecksum({ yaml: rendered.yaml, caMounts }),
+        },
+      },
+      spec: {
+        serviceAccountName: vmcpNames(name).name,
+        securityContext: {
+          runAsNonRoot: true,
+          seccompProfile: { type: 'RuntimeDefault' },
+          ...secretReadingPodSecurity(secretFiles),
+        },
+        containers: [container],
+        volumes,
+      },
+    },
+  };
+}
+
+function compactResources(resources: VirtualMCPServer['spec']['resources']): Record<string, unknown> | undefined {
+  if (!resources) return undefined;
+  const out = Object.fromEntries(Object.entries(resources).filter(([, v]) => v && Object.keys(v).length > 0));
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function stampHash(m: VmcpManifest): VmcpManifest {
+  const hash = createHash('sha256').update(JSON.stringify(m)).digest('hex').slice(0, 16);
+  return {
+    ...m,
+    metadata: { ...m.metadata, annotations: { ...m.metadata.annotations, [APPLIED_HASH_ANNOTATION]: hash } },
+  };
+}

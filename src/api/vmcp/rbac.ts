@@ -1,0 +1,37 @@
+// What the gateway's ServiceAccount may do. Always: hold its Lease, read its own VirtualMCPServer and report backend
+// status into it and onto the group's endpoints (status.session). Discovered mode adds read-only access to what the
+// gateway watches (the group, its endpoints, their auth and tool configs, ConfigMaps and Secrets); inline mode gets
+// no Secret access at all: its Secrets arrive as files the kubelet mounts.
+import { API_GROUP } from '../resources.ts';
+
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+export function gatewayRules(mode: 'inline' | 'discovered', vmcpName: string, leaseName: string): PolicyRule[] {
+  const read = ['get', 'list', 'watch'];
+  const rules: PolicyRule[] = [
+    // create cannot be limited by name (the object does not exist yet); everything else can.
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'update'], resourceNames: [leaseName] },
+    { apiGroups: [API_GROUP], resources: ['virtualmcpservers'], verbs: ['get'], resourceNames: [vmcpName] },
+    {
+      apiGroups: [API_GROUP],
+      resources: ['virtualmcpservers/status'],
+      verbs: ['get', 'patch'],
+      resourceNames: [vmcpName],
+    },
+    { apiGroups: [API_GROUP], resources: ['mcpremoteendpoints'], verbs: mode === 'inline' ? ['get', 'list'] : read },
+    { apiGroups: [API_GROUP], resources: ['mcpremoteendpoints/status'], verbs: ['patch'] },
+  ];
+  if (mode === 'discovered') {
+    rules.push(
+      { apiGroups: [API_GROUP], resources: ['mcpgroups', 'mcpexternalauthconfigs', 'mcptoolconfigs'], verbs: read },
+      { apiGroups: [''], resources: ['configmaps', 'secrets'], verbs: read },
+    );
+  }
+  return rules;
+}

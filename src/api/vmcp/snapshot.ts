@@ -1,0 +1,85 @@
+// Everything one reconcile of a VirtualMCPServer looks at, read from the informer caches in one go: the object, its
+// group, the group's endpoints and every object those endpoints (and the aggregation settings) reference, and the
+// objects the operator owns for it. The chart decides from this value alone.
+import type { ConfigMap, Endpoint, ExternalAuthConfig, Group, KubeObject, SecretKeys } from '../endpoint/model.ts';
+import { objectKey } from '../endpoint/references.ts';
+import { discoveryMode, type ToolConfig, type VirtualMCPServer, type VmcpOwnedKind } from './model.ts';
+
+export interface VmcpSnapshot {
+  /** RFC 3339, from the injected clock: stamped on flipped conditions. */
+  now: string;
+  vmcp: VirtualMCPServer | null;
+  group: Group | null;
+  /** The group's members (spec.groupRef), sorted by name. */
+  endpoints: Endpoint[];
+  /** Referenced objects by name; null when missing. Secrets as key names only, never values. */
+  authConfigs: Record<string, ExternalAuthConfig | null>;
+  toolConfigs: Record<string, ToolConfig | null>;
+  configMaps: Record<string, ConfigMap | null>;
+  secrets: Record<string, SecretKeys | null>;
+  owned: Record<VmcpOwnedKind, KubeObject | null>;
+}
+
+export function emptyOwned(): Record<VmcpOwnedKind, KubeObject | null> {
+  return { ServiceAccount: null, Role: null, RoleBinding: null, ConfigMap: null, Deployment: null, Service: null };
+}
+
+export function emptyVmcpSnapshot(now: string, vmcp: VirtualMCPServer | null = null): VmcpSnapshot {
+  return {
+    now,
+    vmcp,
+    group: null,
+    endpoints: [],
+    authConfigs: {},
+    toolConfigs: {},
+    configMaps: {},
+    secrets: {},
+    owned: emptyOwned(),
+  };
+}
+
+/** What a VirtualMCPServer's reconcile reads by name, so a change to any of them wakes it. */
+export type VmcpRefKind = 'MCPGroup' | 'MCPExternalAuthConfig' | 'MCPToolConfig' | 'ConfigMap' | 'Secret';
+
+export function vmcpRefKey(kind: VmcpRefKind, namespace: string, name: string): string {
+  return `${kind}:${objectKey(namespace, name)}`;
+}
+
+/**
+ * The references of one reconcile, as ref keys (sorted, unique): the group (which also stands for "any member
+ * joined, left or changed"), and in inline mode everything the members, their auth configs and the tool settings
+ * point at.
+ */
+export function vmcpReferences(snapshot: VmcpSnapshot): string[] {
+  const vmcp = snapshot.vmcp;
+  if (!vmcp) return [];
+  const ns = vmcp.metadata.namespace ?? '';
+  const refs = new Set<string>([vmcpRefKey('MCPGroup', ns, vmcp.spec.groupRef)]);
+  for (const t of vmcp.spec.aggregation?.tools ?? []) {
+    if (t.toolConfigRef?.name) refs.add(vmcpRefKey('MCPToolConfig', ns, t.toolConfigRef.name));
+  }
+  if (discoveryMode(vmcp) === 'inline') {
+    for (const e of snapshot.endpoints) {
+      const spec = e.spec;
+      const authName = spec.externalAuthConfigRef?.name;
+      if (authName) {
+        refs.add(vmcpRefKey('MCPExternalAuthConfig', ns, authName));
+        const secret = authSecretRef(snapshot.authConfigs[authName] ?? null);
+        if (secret) refs.add(vmcpRefKey('Secret', ns, secret.name));
+      }
+      if (spec.toolConfigRef?.name) refs.add(vmcpRefKey('MCPToolConfig', ns, spec.toolConfigRef.name));
+      if (spec.caBundleRef?.name) refs.add(vmcpRefKey('ConfigMap', ns, spec.caBundleRef.name));
+      for (const h of spec.headerForward?.addHeadersFromSecret ?? []) {
+        if (h.valueSecretRef?.name) refs.add(vmcpRefKey('Secret', ns, h.valueSecretRef.name));
+      }
+    }
+  }
+  return [...refs].sort();
+}
+
+/** The Secret key an outgoing-auth config needs at runtime, if any. */
+export function authSecretRef(auth: ExternalAuthConfig | null): { name: string; key: string } | undefined {
+  if (auth?.spec.type === 'headerInjection') return auth.spec.headerInjection?.valueSecretRef;
+  if (auth?.spec.type === 'tokenExchange') return auth.spec.tokenExchange?.clientSecretRef;
+  return undefined;
+}

@@ -1,0 +1,43 @@
+// One audit line per backend call. Fields are chosen so that a line can be shown to anyone who may read logs: the
+// remote URL loses its credentials, query and fragment, identities are subjects (never tokens), and the outgoing auth
+// appears as a method name only.
+import type { Logger } from 'pino';
+import { childLogger } from '../runtime/logging.ts';
+import type { OutgoingAuthMethod } from './backend.ts';
+
+export interface AuditRecord {
+  /** `anonymous` or the validated token's subject. */
+  client: string;
+  /** The downstream MCP session. */
+  session: string | undefined;
+  method: string;
+  /** Tool or prompt name (as the client saw it) or resource URI. */
+  target: string | undefined;
+  backend: string;
+  remoteUrl: string;
+  authMethod: OutgoingAuthMethod;
+  /** `denied`: the authorization policy refused the request; the backend never saw it. */
+  outcome: 'ok' | 'error' | 'cancelled' | 'denied';
+  /** HTTP status of the backend's answer, when the request reached HTTP. */
+  remoteStatus: number | undefined;
+  durationMs: number;
+  /** Error message from the backend or the transport (backend text, not gateway secrets). */
+  error?: string;
+}
+
+export type AuditSink = (record: AuditRecord) => void;
+
+export function auditLogger(logger: Logger): AuditSink {
+  const audit = childLogger(logger, { component: 'audit' });
+  return (record) => audit.info({ audit: record }, 'backend call');
+}
+
+/** The URL without user info, query or fragment: those are where credentials hide. */
+export function auditableUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid url)';
+  }
+}

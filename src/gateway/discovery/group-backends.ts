@@ -1,0 +1,248 @@
+// Dynamic discovery as a pure function: the MCPRemoteEndpoints of one MCPGroup, with the auth configs, Secrets,
+// ConfigMaps and tool configs they reference, become the gateway's desired backends (a tokenExchange one with one
+// backend session per client). `type: direct` uses spec.remoteURL; `type: proxy` uses status.url, and an empty
+// status.url means "not yet available": a proxy backend the gateway already serves is kept as it was, never removed.
+// Anything that cannot be resolved exactly (a URL outside the shared rule, a missing Secret, an auth type the gateway
+// cannot apply, a CA bundle that is not PEM) leaves that backend out with a reason, and so does an endpoint the
+// operator marked Failed for its current generation.
+
+import { createHash } from 'node:crypto';
+import type { ConfigMap, Endpoint, ExternalAuthConfig, KubeObject } from '../../api/endpoint/model.ts';
+import { proxyMcpUrl } from '../../api/endpoint/proxy-url.ts';
+import { headerNameProblem } from '../../api/gateway/config.ts';
+import type { MCPToolConfigSpec } from '../../api/generated/index.ts';
+import { httpUrlProblem } from '../../api/http-url.ts';
+import type { OutgoingAuthMethod } from '../backend.ts';
+import type { DesiredBackend } from '../backend-set.ts';
+import {
+  checkPemBundle,
+  DEFAULT_IDLE_SESSION_SECONDS,
+  DEFAULT_MAX_CLIENT_SESSIONS,
+  type PerClientSetup,
+  type SetupResult,
+} from '../backend-setup.ts';
+
+export interface SecretObject extends KubeObject {
+  data?: Record<string, string>;
+}
+
+export interface ToolConfigObject extends KubeObject {
+  spec?: MCPToolConfigSpec;
+}
+
+export interface GroupSnapshot {
+  group: string;
+  namespace: string;
+  endpoints: Iterable<Endpoint>;
+  authConfig(name: string): ExternalAuthConfig | undefined;
+  secret(name: string): SecretObject | undefined;
+  configMap(name: string): ConfigMap | undefined;
+  toolConfig(name: string): ToolConfigObject | undefined;
+}
+
+export function groupBackends(
+  snapshot: GroupSnapshot,
+  previous: ReadonlyMap<string, DesiredBackend>,
+): DesiredBackend[] {
+  const desired: DesiredBackend[] = [];
+  const endpoints = [...snapshot.endpoints]
+    .filter((e) => e.spec?.groupRef === snapshot.group && !e.metadata.deletionTimestamp)
+    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+  for (const endpoint of endpoints) {
+    const name = endpoint.metadata.name;
+    const type = endpoint.spec.type === 'direct' ? 'direct' : 'proxy';
+    // One endpoint, however malformed (objects stored under an older CRD keep whatever it admitted), can only ever
+    // leave itself out: nothing it holds may stop the others from being served.
+    try {
+      desired.push(desiredBackend(snapshot, endpoint, type, previous));
+    } catch (err) {
+      desired.push(leftOut(name, type, `cannot be read: ${err instanceof Error ? err.message : String(err)}`));
+    }
+  }
+  return desired;
+}
+
+function desiredBackend(
+  snapshot: GroupSnapshot,
+  endpoint: Endpoint,
+  type: 'direct' | 'proxy',
+  previous: ReadonlyMap<string, DesiredBackend>,
+): DesiredBackend {
+  const name = endpoint.metadata.name;
+  const refused = operatorRefusal(endpoint);
+  if (refused) return leftOut(name, type, refused);
+  if (type === 'direct') {
+    const problem = httpUrlProblem(String(endpoint.spec.remoteURL ?? ''));
+    if (problem) return leftOut(name, type, `spec.remoteURL ${problem}`);
+    return resolveEndpoint(snapshot, endpoint, type, endpoint.spec.remoteURL);
+  }
+  const statusUrl = endpoint.status?.url;
+  if (!statusUrl) {
+    const kept = previous.get(name);
+    return kept?.result.ok ? kept : leftOut(name, type, 'the proxy is not available yet (status.url is empty)');
+  }
+  const problem = httpUrlProblem(statusUrl);
+  if (problem) return leftOut(name, type, `status.url ${problem}`);
+  return resolveEndpoint(snapshot, endpoint, type, proxyMcpUrl(statusUrl));
+}
+
+/**
+ * The operator's verdict, when it has judged the current spec and marked the endpoint Failed (an invalid spec or
+ * reference, a proxy that cannot be provisioned): the gateway leaves it out with the operator's reason rather than
+ * second-guess it. A verdict on an older generation is ignored; the gateway's own checks apply until the operator
+ * catches up.
+ */
+function operatorRefusal(endpoint: Endpoint): string | undefined {
+  const status = endpoint.status;
+  if (status?.phase !== 'Failed' || status.observedGeneration !== endpoint.metadata.generation) return undefined;
+  const ready = status.conditions?.find((c) => c.type === 'Ready' && c.status === 'False');
+  return `the operator marked this endpoint Failed${ready ? ` (${ready.reason}: ${ready.message})` : ''}`;
+}
+
+function leftOut(name: string, type: 'direct' | 'proxy', reason: string): DesiredBackend {
+  return { name, type, result: { ok: false, name, reason }, fingerprint: `excluded:${reason}` };
+}
+
+function resolveEndpoint(
+  snapshot: GroupSnapshot,
+  endpoint: Endpoint,
+  type: 'direct' | 'proxy',
+  url: string,
+): DesiredBackend {
+  const name = endpoint.metadata.name;
+  const fail = (reason: string) => leftOut(name, type, reason);
+
+  const headers: Array<[string, string]> = [];
+  const add = (header: string, value: string, source: string): string | undefined => {
+    const problem = headerNameProblem(header);
+    if (problem) return `header ${header}: ${problem}`;
+    if (/[\r\n\0]/.test(value)) return `header ${header}: the value from ${source} contains CR, LF or NUL`;
+    if (headers.some(([h]) => h.toLowerCase() === header.toLowerCase())) return `header ${header} is set twice`;
+    headers.push([header, value]);
+    return undefined;
+  };
+  const secretValue = (ref: { name: string; key: string }): string | { missing: string } => {
+    const secret = snapshot.secret(ref.name);
+    if (!secret) return { missing: `Secret ${ref.name} not found` };
+    const encoded = secret.data?.[ref.key];
+    if (encoded === undefined) return { missing: `Secret ${ref.name} has no key ${ref.key}` };
+    return Buffer.from(encoded, 'base64').toString('utf8');
+  };
+
+  for (const [header, value] of Object.entries(endpoint.spec.headerForward?.addPlaintextHeaders ?? {})) {
+    const problem = add(header, value, 'addPlaintextHeaders');
+    if (problem) return fail(problem);
+  }
+  for (const entry of endpoint.spec.headerForward?.addHeadersFromSecret ?? []) {
+    const value = secretValue(entry.valueSecretRef);
+    if (typeof value !== 'string') return fail(`header ${entry.headerName}: ${value.missing}`);
+    const problem = add(entry.headerName, value, `Secret ${entry.valueSecretRef.name}`);
+    if (problem) return fail(problem);
+  }
+
+  let authMethod: OutgoingAuthMethod = 'unauthenticated';
+  let perClient: PerClientSetup | undefined;
+  let exchangeDigest: Record<string, unknown> | undefined;
+  const authRef = endpoint.spec.externalAuthConfigRef?.name;
+  if (authRef) {
+    const auth = snapshot.authConfig(authRef);
+    if (!auth) return fail(`MCPExternalAuthConfig ${authRef} not found`);
+    switch (auth.spec.type) {
+      case 'unauthenticated':
+        break;
+      case 'headerInjection': {
+        const cfg = auth.spec.headerInjection;
+        if (!cfg) return fail(`MCPExternalAuthConfig ${authRef}: headerInjection settings are missing`);
+        const value = secretValue(cfg.valueSecretRef);
+        if (typeof value !== 'string') return fail(`MCPExternalAuthConfig ${authRef}: ${value.missing}`);
+        const problem = add(cfg.headerName, value, `Secret ${cfg.valueSecretRef.name}`);
+        if (problem) return fail(`MCPExternalAuthConfig ${authRef}: ${problem}`);
+        authMethod = 'headerInjection';
+        break;
+      }
+      case 'tokenExchange': {
+        const cfg = auth.spec.tokenExchange;
+        if (!cfg) return fail(`MCPExternalAuthConfig ${authRef}: tokenExchange settings are missing`);
+        if (cfg.subjectProviderName) {
+          return fail(
+            `MCPExternalAuthConfig ${authRef}: tokenExchange.subjectProviderName (an upstream provider's token as the subject) is not supported by the gateway; leave it empty to exchange the client's validated token`,
+          );
+        }
+        const tokenUrlProblem = httpUrlProblem(String(cfg.tokenUrl ?? ''));
+        if (tokenUrlProblem) return fail(`MCPExternalAuthConfig ${authRef}: tokenExchange.tokenUrl ${tokenUrlProblem}`);
+        const { clientSecretRef, subjectProviderName: _none, ...exchange } = cfg;
+        let clientSecret: string | undefined;
+        if (clientSecretRef) {
+          const value = secretValue(clientSecretRef);
+          if (typeof value !== 'string') return fail(`MCPExternalAuthConfig ${authRef}: ${value.missing}`);
+          clientSecret = value;
+        }
+        // One backend session per client (per-client-backend.ts), with the gateway's default limits.
+        perClient = {
+          exchange: {
+            ...exchange,
+            ...(clientSecret !== undefined ? { clientSecret: () => clientSecret } : {}),
+          },
+          maxSessions: DEFAULT_MAX_CLIENT_SESSIONS,
+          idleMs: DEFAULT_IDLE_SESSION_SECONDS * 1000,
+        };
+        exchangeDigest = { ...exchange, clientSecret: clientSecret ?? null };
+        authMethod = 'tokenExchange';
+        break;
+      }
+      default:
+        return fail(`MCPExternalAuthConfig ${authRef}: type ${auth.spec.type} cannot be applied by the gateway`);
+    }
+  }
+
+  let caPem: string | undefined;
+  const caRef = endpoint.spec.caBundleRef;
+  if (caRef) {
+    const key = caRef.key ?? 'ca.crt';
+    const cm = snapshot.configMap(caRef.name);
+    if (!cm) return fail(`CA bundle ConfigMap ${caRef.name} not found`);
+    const text = cm.data?.[key];
+    if (text === undefined) return fail(`CA bundle ConfigMap ${caRef.name} has no key ${key}`);
+    const problem = checkPemBundle(text);
+    if (problem) return fail(`CA bundle ConfigMap ${caRef.name}/${key}: ${problem}`);
+    caPem = text;
+  }
+
+  let tools: DesiredBackend['tools'];
+  const toolRef = endpoint.spec.toolConfigRef?.name;
+  if (toolRef) {
+    const toolConfig = snapshot.toolConfig(toolRef);
+    // Without its tool config the backend might show tools that were meant to be hidden: leave it out instead.
+    if (!toolConfig) return fail(`MCPToolConfig ${toolRef} not found`);
+    tools = { filter: toolConfig.spec?.toolsFilter, overrides: toolConfig.spec?.toolsOverride };
+  }
+
+  const transport = endpoint.spec.transport ?? 'streamable-http';
+  const fixed = Object.fromEntries(headers);
+  const result: SetupResult = {
+    ok: true,
+    setup: {
+      info: { name, url, type, authMethod },
+      transport,
+      caPem,
+      headers: () => ({ ...fixed }),
+      ...(perClient ? { perClient } : {}),
+    },
+  };
+  // Secret values go into the fingerprint only as a digest, so a rotated Secret gives a new session without the
+  // fingerprint holding key material.
+  const digest = createHash('sha256')
+    .update(
+      JSON.stringify({
+        url,
+        type,
+        transport,
+        authMethod,
+        headers,
+        caPem: caPem ?? null,
+        exchange: exchangeDigest ?? null,
+      }),
+    )
+    .digest('hex');
+  return { name, type, result, fingerprint: digest, ...(tools ? { tools } : {}) };
+}

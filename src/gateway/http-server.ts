@@ -1,0 +1,189 @@
+// The gateway's HTTP front: `/mcp` (Streamable HTTP), `/healthz`, `/readyz`, `/metrics`. Everything that can be
+// refused without MCP (wrong Host or Origin, no or bad credentials, oversized or unparsable body, unknown session) is
+// refused here with the status and JSON-RPC error the MCP transport spec gives, before any session is touched.
+// `/readyz` answers everyone with its status code (the kubelet needs no token); the detail (backends and why they are
+// not ready) only callers the incoming auth accepts, so with OIDC an anonymous caller gets counts.
+import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { ErrorCode, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import { knownSecrets } from '../actors/mcp/redactor.ts';
+import { listenOn } from '../runtime/listen.ts';
+import type { ClientSessions } from './client-sessions.ts';
+import { BodyTooLargeError, checkHostAndOrigin, type OriginPolicy, readBody } from './http-guards.ts';
+import type { Authenticator } from './incoming-auth.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import { sessionQuotaKey } from './session-quota-key.ts';
+
+export interface Readiness {
+  ready: boolean;
+  detail: Record<string, unknown> & { backends?: ReadonlyArray<{ state: string }> };
+}
+
+export interface GatewayHttpOptions {
+  sessions: ClientSessions;
+  authenticate: Authenticator;
+  originPolicy: OriginPolicy;
+  maxRequestBodyBytes: number;
+  readiness: () => Readiness;
+  /** Who may read the /readyz detail (default: `authenticate`); pass one without side effects on sessions. */
+  readinessDetailAuth?: Authenticator;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** More routes (the /debug/actors live view); returns true when it answered. Behind the Host/Origin checks. */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+export function createGatewayHttpServer(opts: GatewayHttpOptions): HttpServer {
+  const server = createServer((req, res) => {
+    handle(req, res, opts).catch((err) => {
+      opts.logger.error({ err: err instanceof Error ? err.message : String(err), path: req.url }, 'request failed');
+      if (!res.headersSent) jsonRpcError(res, 500, ErrorCode.InternalError, 'Internal error');
+      else res.destroy();
+    });
+  });
+  // Slow-loris bounds: a client gets this long to send headers and the whole request; SSE responses are unaffected.
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 120_000;
+  return server;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, opts: GatewayHttpOptions): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  switch (path) {
+    case '/healthz':
+      return text(res, 200, 'ok\n');
+    case '/readyz':
+      return readyz(req, res, opts);
+    case '/metrics': {
+      const body = await opts.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': opts.metrics.registry.contentType });
+      res.end(body);
+      return;
+    }
+    case '/mcp':
+      return handleMcp(req, res, opts);
+    default: {
+      if (opts.extraRoutes) {
+        const guard = checkHostAndOrigin(req, opts.originPolicy);
+        if (!guard.ok) return text(res, guard.status, `${guard.message}\n`);
+        if (opts.extraRoutes(req, res)) return;
+      }
+      return text(res, 404, 'not found: the MCP endpoint is /mcp\n');
+    }
+  }
+}
+
+async function handleMcp(req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, opts: GatewayHttpOptions) {
+  const reject = (status: number, reason: string, code: number, message: string, headers?: Record<string, string>) => {
+    opts.metrics.httpRejections.inc({ reason });
+    jsonRpcError(res, status, code, message, headers);
+  };
+
+  const guard = checkHostAndOrigin(req, opts.originPolicy);
+  if (!guard.ok) return reject(guard.status, guard.reason, -32000, guard.message);
+
+  const method = req.method ?? 'GET';
+  if (method !== 'POST' && method !== 'GET' && method !== 'DELETE') {
+    return reject(405, 'method', -32000, `Method not allowed: ${method}`, { allow: 'GET, POST, DELETE' });
+  }
+
+  const auth = await opts.authenticate(req);
+  if (!auth.ok) {
+    const challenge = `Bearer realm="mcpre", error="${auth.error}", error_description="${auth.description.replace(/["\\]/g, '')}"`;
+    return reject(
+      auth.status,
+      'auth',
+      -32000,
+      `Unauthorized: ${auth.description}`,
+      auth.status === 401 ? { 'www-authenticate': challenge } : {},
+    );
+  }
+  req.auth = auth.auth;
+
+  let body: unknown;
+  if (method === 'POST') {
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, opts.maxRequestBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        // Stop reading: the rest of an oversized body is not worth the bandwidth. The socket closes after the answer.
+        res.once('finish', () => req.destroy());
+        return reject(413, 'body-too-large', -32000, `Payload too large: the limit is ${err.limit} bytes`, {
+          connection: 'close',
+        });
+      }
+      throw err;
+    }
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return reject(400, 'parse', ErrorCode.ParseError, 'Parse error: the body is not valid JSON');
+    }
+  }
+
+  const sessionId = req.headers['mcp-session-id'];
+  if (typeof sessionId === 'string' && sessionId !== '') {
+    const session = opts.sessions.find(sessionId, auth.subject);
+    if (!session) return reject(404, 'session', -32001, 'Session not found');
+    return opts.sessions.handle(session, req, res, body);
+  }
+
+  if (method === 'POST' && containsInitialize(body)) {
+    const client = sessionQuotaKey(req, { subject: auth.subject, token: auth.auth.token });
+    const refused = opts.sessions.admit(client);
+    if (refused) return reject(refused.status, refused.reason, -32000, refused.message, { 'retry-after': '5' });
+    return opts.sessions.initialize(auth.subject, client, req, res, body);
+  }
+  return reject(400, 'no-session', -32000, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
+}
+
+async function readyz(req: IncomingMessage, res: ServerResponse, opts: GatewayHttpOptions): Promise<void> {
+  const r = opts.readiness();
+  const status = r.ready ? 200 : 503;
+  const auth = await (opts.readinessDetailAuth ?? opts.authenticate)(req);
+  if (!auth.ok) {
+    const backends = r.detail.backends ?? [];
+    return json(res, status, {
+      ready: r.ready,
+      backends: { total: backends.length, ready: backends.filter((b) => b.state === 'ready').length },
+      detail: 'send a valid bearer token to see why',
+    });
+  }
+  // Reasons are redacted where they are made; this is the second line of defence for text nobody expected.
+  return json(res, status, knownSecrets.redactDeep({ ready: r.ready, ...r.detail }));
+}
+
+function containsInitialize(body: unknown): boolean {
+  return Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body);
+}
+
+function jsonRpcError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+) {
+  json(res, status, { jsonrpc: '2.0', error: { code, message }, id: null }, headers);
+}
+
+function json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(value));
+}
+
+function text(res: ServerResponse, status: number, body: string) {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(body);
+}
+
+/** Binds the server; a failed bind rejects with a ListenError naming the port (src/runtime/listen.ts). */
+export async function listen(server: HttpServer, port: number, host: string): Promise<URL> {
+  await listenOn(server, port, host);
+  const addr = server.address() as AddressInfo;
+  const hostPart = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return new URL(`http://${hostPart}:${addr.port}/mcp`);
+}

@@ -1,0 +1,228 @@
+// `mcpre gateway`: load the config file, start the gateway, print where it serves, stop cleanly on SIGINT/SIGTERM.
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import {
+  type GatewayConfig,
+  GatewayConfigError,
+  parseGatewayConfig,
+  validateGatewayConfig,
+} from '../api/gateway/config.ts';
+import type { MCPToolConfigSpec } from '../api/generated/index.ts';
+import { MCP_TOOL_CONFIG } from '../api/resources.ts';
+import { systemClock } from '../runtime/clock.ts';
+import { ActorDirectory } from '../runtime/inspection/actor-directory.ts';
+import { explainListenError } from '../runtime/listen.ts';
+import { defaultLogger, type RunningGateway, startGateway } from './gateway.ts';
+
+export interface RunGatewayOptions {
+  port?: string;
+  address?: string;
+  config?: string;
+  logLevel?: string;
+  kubeconfig?: string;
+  namespace?: string;
+  group?: string;
+  proxyMode?: boolean;
+  /** Serve the /debug/actors live view. */
+  debug?: boolean;
+}
+
+export async function loadGatewayConfigFile(path: string): Promise<GatewayConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new GatewayConfigError(
+      `cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  return parseGatewayConfig(text, path);
+}
+
+/** Outside a cluster the gateway listens on loopback only; in a pod it must be reachable through its Service. */
+export function defaultAddress(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KUBERNETES_SERVICE_HOST ? '0.0.0.0' : '127.0.0.1';
+}
+
+export function parsePort(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be an integer from 0 to 65535, got ${JSON.stringify(value)}`);
+  return port;
+}
+
+export async function runGateway(opts: RunGatewayOptions): Promise<void> {
+  if (opts.proxyMode) return runProxyMode(opts);
+  const config = opts.config ? await loadGatewayConfigFile(opts.config) : validateGatewayConfig({});
+  if (opts.group && config.backends.length > 0) {
+    throw new GatewayConfigError(
+      `--group discovers the backends of MCPGroup ${opts.group}; the config file ${opts.config} lists backends too: use one or the other`,
+    );
+  }
+  const logger = defaultLogger(opts.logLevel);
+  const stops: Array<() => Promise<void>> = [];
+  const directory = opts.debug ? new ActorDirectory({ now: systemClock.now }) : undefined;
+  try {
+    // With a Lease in the config, only the replica holding it opens direct backends and reports ready.
+    const replica = config.lease
+      ? (await import('./replica.ts')).startReplica({
+          lease: config.lease,
+          namespace: opts.namespace,
+          kubeconfigPath: opts.kubeconfig,
+          logger,
+          ...(directory ? { inspect: directory.inspect } : {}),
+        })
+      : undefined;
+    if (replica) stops.push(() => replica.stop());
+    let discoveryPending: string | undefined = opts.group
+      ? `discovering the backends of MCPGroup ${opts.group}`
+      : undefined;
+    const gateway = await startGateway({
+      config,
+      port: parsePort(opts.port, 4483),
+      host: opts.address ?? defaultAddress(),
+      logger,
+      replica,
+      notReadyReason: () => discoveryPending,
+      ...(directory ? { debug: { directory } } : {}),
+    }).catch((err: unknown) => {
+      throw explainListenError(err, {
+        portOption: '--port N',
+        addressOption: '--address',
+        likelyOwner: 'another mcpre gateway or mcpre up?',
+      });
+    });
+    // Close the direct backends first, then release the Lease, so two replicas never hold them at once.
+    stops.unshift(() => gateway.close());
+    if (opts.group) {
+      const discovery = await startGroupDiscovery(opts, opts.group, gateway, logger);
+      // Stop discovery before the gateway closes, so nothing re-opens a backend during shutdown.
+      stops.unshift(() => discovery.stop());
+      void discovery.synced.then(
+        () => {
+          discoveryPending = undefined;
+        },
+        (err) => logger.error({ err: String(err) }, 'dynamic discovery failed'),
+      );
+    }
+    // Deployed by the operator for a VirtualMCPServer: report backend session state into its status.
+    if (process.env.MCPRE_VMCP_NAME) {
+      const { startGatewayStatusReporter } = await import('../controllers/vmcp/status-reporter.ts');
+      const reporter = startGatewayStatusReporter({
+        backends: () => gateway.backends(),
+        replica,
+        kubeconfigPath: opts.kubeconfig,
+        namespace: opts.namespace,
+        logger,
+      });
+      stops.unshift(() => reporter.close());
+    }
+    process.stdout.write(`mcpre gateway: serving MCP at ${gateway.url.href}\n`);
+    await waitForSignal();
+  } finally {
+    for (const stop of stops) await stop().catch((err) => logger.error({ err: String(err) }, 'shutdown step failed'));
+  }
+}
+
+/** The proxy pod: one backend from the operator's environment, names unprefixed, on MCPRE_PROXY_PORT. */
+async function runProxyMode(opts: RunGatewayOptions): Promise<void> {
+  if (opts.config || opts.group)
+    throw new GatewayConfigError('--proxy-mode takes its settings from the environment only');
+  const { proxyModeSettings } = await import('./proxy-mode.ts');
+  const settings = proxyModeSettings({ env: process.env, readFile: (path) => readFileSync(path, 'utf8') });
+  const logger = defaultLogger(opts.logLevel);
+  for (const what of settings.ignored) logger.warn({ setting: what }, 'proxy setting has no effect in this build');
+  const config = validateGatewayConfig(settings.config, 'the proxy-mode environment');
+  if (settings.toolConfigName) {
+    // The tool config decides which tools may be shown: without it the proxy does not serve.
+    const tools = await readToolConfig(opts, settings.namespace, settings.toolConfigName);
+    config.aggregation.tools = [{ backend: settings.endpointName, ...tools }];
+  }
+  const gateway = await startGateway({
+    config,
+    port: settings.port,
+    host: opts.address ?? defaultAddress(),
+    logger,
+  }).catch((err: unknown) => {
+    throw explainListenError(err, { portOption: 'MCPRE_PROXY_PORT=N', addressOption: '--address' });
+  });
+  process.stdout.write(
+    `mcpre gateway: proxy for ${settings.namespace}/${settings.endpointName} serving MCP at ${gateway.url.href}\n`,
+  );
+  await untilSignal(gateway);
+}
+
+async function readToolConfig(opts: RunGatewayOptions, namespace: string, name: string) {
+  const [{ KubeConfig }, { createKubeHttp }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('../runtime/kube/kube-http.ts'),
+  ]);
+  const kc = new KubeConfig();
+  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+  else kc.loadFromDefault();
+  const api = createKubeHttp(kc);
+  try {
+    const path = `/apis/${MCP_TOOL_CONFIG.group}/${MCP_TOOL_CONFIG.version}/namespaces/${namespace}/${MCP_TOOL_CONFIG.plural}/${name}`;
+    const obj = await api.request<{ spec?: MCPToolConfigSpec }>({ method: 'GET', path });
+    return { filter: obj.spec?.toolsFilter, overrides: obj.spec?.toolsOverride };
+  } catch (err) {
+    throw new GatewayConfigError(
+      `cannot read MCPToolConfig ${namespace}/${name}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  } finally {
+    await api.close();
+  }
+}
+
+async function startGroupDiscovery(opts: RunGatewayOptions, group: string, gateway: RunningGateway, logger: Logger) {
+  const [
+    { KubeConfig },
+    { createKubeHttp },
+    { startDynamicDiscovery },
+    { resolveNamespace },
+    { gatewayNamespaceMissing },
+  ] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('../runtime/kube/kube-http.ts'),
+    import('./discovery/dynamic-discovery.ts'),
+    import('../runtime/namespace.ts'),
+    import('./replica.ts'),
+  ]);
+  const kc = new KubeConfig();
+  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+  else kc.loadFromDefault();
+  const api = createKubeHttp(kc);
+  const namespace = resolveNamespace({
+    before: [opts.namespace],
+    missing: gatewayNamespaceMissing('dynamic discovery'),
+  });
+  const discovery = startDynamicDiscovery({ api, namespace, group, logger, apply: (d) => gateway.applyBackends(d) });
+  return {
+    synced: discovery.synced,
+    stop: async () => {
+      await discovery.stop();
+      await api.close();
+    },
+  };
+}
+
+export async function untilSignal(gateway: Pick<RunningGateway, 'close'>, extra?: () => Promise<void>): Promise<void> {
+  await waitForSignal();
+  await gateway.close();
+  await extra?.();
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function waitForSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

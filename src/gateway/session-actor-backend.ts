@@ -1,0 +1,190 @@
+// The gateway's Backend over the backend-session actor (src/machines/backend-session.ts): the actor owns the
+// session's lifecycle (backoff, circuit breaker, GET stream, one shared re-initialization after a 404); this adapter
+// only reads its snapshots and emitted list changes, and runs requests on the live connection through
+// withBackendSession (a request that met a lost session waits for the re-initialization and is retried once).
+import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { InspectionEvent } from 'xstate';
+import type { OutgoingAuth } from '../actors/mcp/auth/types.ts';
+import { BackendError } from '../actors/mcp/errors.ts';
+import type { BackendConnection } from '../machines/backend-session-protocol.ts';
+import { BackendSessionUnavailableError, withBackendSession } from '../machines/backend-session-requests.ts';
+import {
+  type BackendSessionSnapshot,
+  liveConnection,
+  sessionPhase,
+  sessionReason,
+} from '../machines/backend-session-status.ts';
+import { type RunningBackendSession, startBackendSession } from '../probe/start-session.ts';
+import {
+  type Backend,
+  type BackendInfo,
+  type BackendLists,
+  BackendRequestError,
+  type BackendRequestOptions,
+  type BackendRequestResult,
+  type BackendState,
+  NO_LISTS,
+} from './backend.ts';
+import type { BackendSetup } from './backend-setup.ts';
+
+export class SessionActorBackend implements Backend {
+  readonly info: BackendInfo;
+  state: BackendState = 'connecting';
+  reason: string | undefined = 'not started';
+  lists: BackendLists = NO_LISTS;
+  capabilities: ServerCapabilities | undefined;
+
+  readonly #setup: BackendSetup;
+  readonly #logger: Logger;
+  readonly #listeners = new Set<() => void>();
+  readonly #updateListeners = new Set<(uri: string) => void>();
+  #session: RunningBackendSession | undefined;
+  /** The lists the actor last published (it emits only real changes). */
+  #published: BackendLists = NO_LISTS;
+  #watched: BackendConnection | undefined;
+  #unwatch: (() => void) | undefined;
+
+  readonly #inspect: ((event: InspectionEvent) => void) | undefined;
+
+  constructor(setup: BackendSetup, logger: Logger, inspect?: (event: InspectionEvent) => void) {
+    this.#setup = setup;
+    this.info = setup.info;
+    this.#logger = logger;
+    this.#inspect = inspect;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  onResourceUpdated(listener: (uri: string) => void): () => void {
+    this.#updateListeners.add(listener);
+    return () => this.#updateListeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    if (this.#session) return;
+    const setup = this.#setup;
+    // Header values were validated when the setup was built; they are read again on every request. A per-client
+    // session of a tokenExchange backend adds its client's exchanged token (per-client-backend.ts).
+    const clientAuth = setup.auth;
+    const auth: OutgoingAuth = clientAuth
+      ? {
+          method: clientAuth.method,
+          headers: async (signal) => ({ ...setup.headers(), ...(await clientAuth.headers(signal)) }),
+        }
+      : { method: setup.info.authMethod, headers: async () => setup.headers() };
+    const session = startBackendSession({
+      backendId: setup.info.name,
+      url: setup.info.url,
+      transport: setup.transport,
+      auth,
+      caBundlePem: setup.caPem,
+      caBundleSource: `CA bundle of backend ${setup.info.name}`,
+      // Sampling and elicitation are relayed to the client whose call the backend is serving (request() passes the
+      // router's onServerRequest); outside a relayed call the connection refuses them.
+      capabilities: { sampling: {}, elicitation: { form: {}, url: {} } },
+      log: this.#logger,
+      ...(this.#inspect ? { inspect: this.#inspect } : {}),
+    });
+    this.#session = session;
+    session.actor.on('lists.changed', (event) => {
+      this.#published = event.lists;
+      this.#update(session.actor.getSnapshot());
+    });
+    session.actor.subscribe((snapshot) => this.#update(snapshot));
+    this.#update(session.actor.getSnapshot());
+  }
+
+  async request(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    opts: BackendRequestOptions = {},
+  ): Promise<BackendRequestResult<Record<string, unknown>>> {
+    const session = this.#session;
+    if (!session) throw new BackendRequestError(`backend "${this.info.name}" is not started`, {});
+    const relay = opts.onServerRequest;
+    try {
+      return await withBackendSession(
+        session.actor,
+        (connection) =>
+          connection.request(method, params, {
+            signal: opts.signal,
+            timeoutMs: opts.timeoutMs,
+            onProgress: opts.onProgress,
+            onLog: opts.onLog,
+            onServerRequest: relay ? (serverRequest) => relay(serverRequest) : undefined,
+          }),
+        { signal: opts.signal },
+      );
+    } catch (err) {
+      // The backend's failures (its HTTP answers, its connection, its session's state) become BackendRequestError;
+      // its JSON-RPC errors stay McpError. Anything else went wrong in the gateway and is passed on as it is, so the
+      // router does not blame the backend for it.
+      if (err instanceof BackendError)
+        throw new BackendRequestError(err.message, { httpStatus: err.status, cause: err });
+      if (err instanceof BackendSessionUnavailableError) throw new BackendRequestError(err.message, { cause: err });
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    if (session) await session.stop();
+    this.state = 'closed';
+    this.reason = 'closed by the gateway';
+    this.lists = NO_LISTS;
+    this.#notify();
+  }
+
+  #update(snapshot: BackendSessionSnapshot): void {
+    const state = sessionPhase(snapshot);
+    const reason = sessionReason(snapshot);
+    const lists = state === 'ready' || state === 'reinitializing' ? this.#published : NO_LISTS;
+    const capabilities = snapshot.context.session?.capabilities;
+    this.#watchConnection(liveConnection(snapshot));
+    if (state === this.state && reason === this.reason && lists === this.lists && capabilities === this.capabilities)
+      return;
+    this.state = state;
+    this.reason = reason;
+    this.lists = lists;
+    this.capabilities = capabilities;
+    this.#notify();
+  }
+
+  /** `notifications/resources/updated` arrive on the live connection; follow it across re-initializations. */
+  #watchConnection(connection: BackendConnection | undefined): void {
+    if (connection === this.#watched) return;
+    this.#unwatch?.();
+    this.#watched = connection;
+    this.#unwatch = connection?.onEvent((event) => {
+      if (event.type !== 'notification' || event.method !== 'notifications/resources/updated') return;
+      const uri = (event.params as { uri?: unknown } | undefined)?.uri;
+      if (typeof uri === 'string') for (const listener of this.#updateListeners) listener(uri);
+    });
+  }
+
+  #notify(): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.#logger.error({ err: String(err) }, 'backend change listener failed');
+      }
+    }
+  }
+}
+
+export function sessionActorBackendFactory(setup: BackendSetup, logger: Logger): Backend {
+  return new SessionActorBackend(setup, logger);
+}
+
+/** The same, with every session actor reported to an inspector (the /debug/actors directory). */
+export function inspectedSessionActorBackendFactory(inspect: (event: InspectionEvent) => void) {
+  return (setup: BackendSetup, logger: Logger): Backend => new SessionActorBackend(setup, logger, inspect);
+}

@@ -1,0 +1,433 @@
+// `mcpre sim`: the production operator (informers, reference index, endpoint actors, effects, write queue) running on
+// virtual time against the in-memory API server, with seeded faults and a seeded script of changes. One seed gives
+// one interleaving and one JSONL log, byte for byte. Invariants are checked as it goes; the run stops at the first
+// violation with the seed, the step and the log.
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { createActor, type InspectionEvent } from 'xstate';
+import { createBackendSessionActors } from '../actors/mcp/session-actors.ts';
+import { makeControlPlaneCerts } from '../control-plane/certs.ts';
+import { startOperator } from '../controllers/endpoint/operator.ts';
+import { aggregate } from '../gateway/aggregate.ts';
+import { backendSessionMachine } from '../machines/backend-session.ts';
+import { DEFAULT_SESSION_POLICY } from '../machines/backend-session-policy.ts';
+import { type BackendSessionActor, withBackendSession } from '../machines/backend-session-requests.ts';
+import { seededRng } from '../runtime/random.ts';
+import { EventLog } from './event-log.ts';
+import { type ApiFaults, FakeApiServer, type KubeObject, NO_FAULTS } from './fake-apiserver.ts';
+import { fakeKubeHttp } from './fake-kube-http.ts';
+import {
+  checkGroupMembership,
+  checkLogs,
+  checkReadyReferences,
+  checkStatusUrls,
+  type Violation,
+} from './invariants.ts';
+import {
+  baseObjects,
+  endpointObject,
+  endpointValidation,
+  KNOWN_RESOURCES,
+  type Mutation,
+  NS,
+  nextMutation,
+  R,
+  SECRET_VALUE,
+  STATUS_RESOURCES,
+} from './scenario.ts';
+import { SimScheduler } from './scheduler.ts';
+import { BACKEND_FAULTS, SimBackend } from './sim-backend.ts';
+
+export const FAULT_PROFILES: Record<string, ApiFaults> = {
+  none: NO_FAULTS,
+  default: { conflict: 0.02, throttle: 0.01, serverError: 0.02, latencyMs: [1, 50], watchDisconnect: 0.01 },
+  harsh: { conflict: 0.1, throttle: 0.05, serverError: 0.1, latencyMs: [1, 500], watchDisconnect: 0.05 },
+};
+
+export interface SimOptions {
+  seed: number;
+  durationMs: number;
+  endpoints: number;
+  /** Simulated MCP backends, each with a backend-session actor. */
+  backends?: number;
+  faults: string;
+  /** Fault-free time at the end for the operator to converge before the settled invariants are checked. */
+  quietMs?: number;
+  maxSteps?: number;
+  /**
+   * Test hooks that the invariants must catch: `status` (or true): a rogue writer corrupts one endpoint's status.url
+   * at a seeded moment; `session`: a rogue caller reuses a connection after its 404.
+   */
+  injectBug?: boolean | 'status' | 'session';
+}
+
+export interface SimResult {
+  seed: number;
+  ok: boolean;
+  violations: Violation[];
+  /** The scheduler step at which the first violation was seen. */
+  failedAtStep: number | undefined;
+  steps: number;
+  simulatedMs: number;
+  log: EventLog;
+  apiStats: Record<string, number>;
+  endpointsReady: number;
+  endpointsTotal: number;
+  backends: {
+    name: string;
+    state: unknown;
+    tools: number;
+    stats: SimBackend['stats'];
+    calls: { ok: number; failed: number };
+  }[];
+}
+
+const CA_PEM = makeControlPlaneCerts(new Date(0)).then((c) => c.servingCa.certPem);
+
+function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s.trim());
+  if (!m) throw new Error(`bad duration "${s}": use e.g. 90s, 30m, 24h`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+export { parseDuration };
+
+export async function runSimulation(opts: SimOptions): Promise<SimResult> {
+  const faults = FAULT_PROFILES[opts.faults];
+  if (!faults) throw new Error(`unknown fault profile "${opts.faults}"; use ${Object.keys(FAULT_PROFILES).join(', ')}`);
+  const quietMs = opts.quietMs ?? 15 * 60_000;
+  const maxSteps = opts.maxSteps ?? 2_000_000;
+  // Independent streams, so adding a draw in one place does not reshuffle every other decision.
+  const scheduler = new SimScheduler(seededRng(opts.seed));
+  const scenarioRng = seededRng(opts.seed * 31 + 1);
+  const api = new FakeApiServer({
+    scheduler,
+    rng: seededRng(opts.seed * 31 + 2),
+    faults,
+    statusSubresource: STATUS_RESOURCES,
+    knownResources: KNOWN_RESOURCES,
+    validate: endpointValidation,
+  });
+  const log = new EventLog({
+    seed: String(opts.seed),
+    durationMs: opts.durationMs,
+    endpoints: opts.endpoints,
+    backends: opts.backends ?? 0,
+    faults: opts.faults,
+    quietMs,
+    injectBug: opts.injectBug === true ? 'status' : (opts.injectBug ?? false),
+  });
+  const violations: Violation[] = [];
+  let failedAtStep: number | undefined;
+  const fail = (found: Violation[]) => {
+    if (!found.length) return;
+    violations.push(...found);
+    failedAtStep ??= scheduler.steps;
+    for (const v of found) log.append({ t: scheduler.now(), actor: 'check', event: v.invariant, detail: v.detail });
+  };
+
+  for (const { resource, object } of baseObjects(await CA_PEM)) api.createNow(resource, object);
+  let nextIndex = 0;
+  for (; nextIndex < opts.endpoints; nextIndex++) api.createNow(R.endpoint, endpointObject(scenarioRng, nextIndex));
+
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+  const logger = pino({ level: 'debug', timestamp: false, base: undefined }, sink);
+
+  const states = new Map<string, string>();
+  const inspect = (ev: InspectionEvent) => {
+    if (ev.type !== '@xstate.snapshot') return;
+    const ref = ev.actorRef as { options?: { systemId?: string }; logic?: { root?: unknown } };
+    const id = ref.options?.systemId;
+    if (!id || !ref.logic?.root) return;
+    const value = JSON.stringify((ev.snapshot as { value?: unknown }).value);
+    const previous = states.get(id);
+    if (previous === value) return;
+    states.set(id, value);
+    if (id.startsWith('backend:') && value.startsWith('{"unavailable"') && !previous?.startsWith('{"unavailable"')) {
+      const failures = (ev.snapshot as { context?: { consecutiveFailures?: number } }).context?.consecutiveFailures;
+      if (failures !== DEFAULT_SESSION_POLICY.breakerThreshold) {
+        fail([
+          { invariant: 'circuitOpensAfterExactly5', detail: `${id} opened the circuit after ${failures} failures` },
+        ]);
+      }
+    }
+    log.append({
+      t: scheduler.now(),
+      actor: id,
+      event: String((ev.event as { type?: string }).type ?? ''),
+      state: JSON.parse(value),
+    });
+  };
+
+  startDeploymentController(api, scheduler, seededRng(opts.seed * 31 + 3));
+  const operator = startOperator({
+    http: fakeKubeHttp(api),
+    clock: scheduler,
+    rng: seededRng(opts.seed * 31 + 4),
+    logger,
+    inspect,
+    namespace: NS,
+    instance: 'sim',
+    writeConcurrency: 8,
+    resyncMs: 5 * 60_000,
+  });
+  operator.ready.catch((err: unknown) => fail([{ invariant: 'operatorStarts', detail: String(err) }]));
+
+  // Backends, each with the production backend-session chart and effect actors over a simulated BackendProtocol.
+  const backendFaults = BACKEND_FAULTS[opts.faults] ?? BACKEND_FAULTS.default!;
+  const sessionMachine = backendSessionMachine.provide({ actors: createBackendSessionActors({ log: logger }) });
+  const backends = Array.from({ length: opts.backends ?? 0 }, (_, i) => {
+    const backend = new SimBackend(`b${i}`, scheduler, seededRng(opts.seed * 31 + 100 + i), backendFaults);
+    const actor = createActor(sessionMachine, {
+      input: { backendId: backend.name, rng: seededRng(opts.seed * 31 + 200 + i), protocol: backend.protocol() },
+      clock: scheduler,
+      inspect,
+      systemId: `backend:${backend.name}`,
+    });
+    actor.start();
+    const calls = { ok: 0, failed: 0 };
+    const callerRng = seededRng(opts.seed * 31 + 300 + i);
+    const call = () => {
+      scheduler.schedule(`caller.${backend.name}`, 5000 + Math.floor(callerRng.next() * 25_000), () => {
+        if (scheduler.now() >= opts.durationMs + quietMs) return;
+        const params = { name: 'tool0', arguments: {} };
+        const rogue = opts.injectBug === 'session';
+        withBackendSession(actor as BackendSessionActor, async (c) => {
+          try {
+            return await c.request('tools/call', params);
+          } catch (err) {
+            // The injected bug: try the dead connection once more instead of letting the session re-initialize.
+            if (rogue && (err as { kind?: string }).kind === 'sessionLost')
+              await c.request('tools/call', params).catch(() => {});
+            throw err;
+          }
+        }).then(
+          () => {
+            calls.ok += 1;
+          },
+          () => {
+            calls.failed += 1;
+          },
+        );
+        call();
+      });
+    };
+    call();
+    return { backend, actor, calls };
+  });
+
+  // The scripted changes: one every 5-60 s of virtual time while faults are on.
+  const existing = () =>
+    api
+      .peekAll(R.endpoint)
+      .map((e) => e.metadata.name)
+      .sort();
+  const applyMutation = (m: Mutation) => {
+    log.append({ t: scheduler.now(), actor: 'scenario', event: m.kind, detail: m });
+    try {
+      if (m.kind === 'createEndpoint') api.createNow(R.endpoint, endpointObject(scenarioRng, m.index));
+      else if (m.kind === 'deleteEndpoint') api.deleteNow(R.endpoint, NS, m.name);
+      else if (m.kind === 'moveEndpoint') {
+        const cur = api.peek(R.endpoint, NS, m.name);
+        if (cur) api.updateNow(R.endpoint, { ...cur, spec: { ...(cur.spec as object), groupRef: m.group } }, 'main');
+      } else if (m.kind === 'deleteGroup') {
+        if (api.peek(R.group, NS, m.group)) api.deleteNow(R.group, NS, m.group);
+      } else if (m.kind === 'createGroup') {
+        if (!api.peek(R.group, NS, m.group)) {
+          api.createNow(R.group, {
+            apiVersion: 'toolhive.stacklok.dev/v1alpha1',
+            kind: 'MCPGroup',
+            metadata: { name: m.group, namespace: NS },
+            spec: {},
+          });
+        }
+      } else api.compact();
+    } catch (err) {
+      log.append({ t: scheduler.now(), actor: 'scenario', event: 'rejected', detail: String(err) });
+    }
+  };
+  const scheduleMutation = () => {
+    scheduler.schedule('scenario', 5000 + Math.floor(scenarioRng.next() * 55_000), () => {
+      if (scheduler.now() >= opts.durationMs) return;
+      const m = nextMutation(scenarioRng, existing(), nextIndex);
+      if (m.kind === 'createEndpoint') nextIndex += 1;
+      applyMutation(m);
+      scheduleMutation();
+    });
+  };
+  scheduleMutation();
+  if (opts.injectBug === true || opts.injectBug === 'status') {
+    scheduler.schedule('rogue', Math.floor(opts.durationMs * (0.3 + 0.4 * scenarioRng.next())), () => {
+      const victim = api.peekAll(R.endpoint).find((e) => (e.status as { url?: string } | undefined)?.url);
+      if (!victim) return;
+      log.append({ t: scheduler.now(), actor: 'rogue', event: 'corruptStatusUrl', detail: victim.metadata.name });
+      api.updateNow(
+        R.endpoint,
+        { ...victim, status: { ...(victim.status as object), url: 'http://rogue.invalid' } },
+        'status',
+      );
+    });
+  }
+
+  let lastRv = '';
+  let logChecked = 0;
+  const afterStep = () => {
+    if (api.resourceVersion !== lastRv) {
+      lastRv = api.resourceVersion;
+      fail(checkStatusUrls(api));
+    }
+    for (const { backend } of backends) if (backend.violations.length) fail(backend.violations.splice(0));
+    if (logLines.length > logChecked) {
+      fail(checkLogs(logLines.slice(logChecked), [SECRET_VALUE]));
+      logChecked = logLines.length;
+    }
+  };
+  const runPhase = async (until: number) => {
+    while (failedAtStep === undefined && scheduler.steps < maxSteps) {
+      const task = await scheduler.step(until);
+      if (!task) break;
+      afterStep();
+    }
+  };
+
+  await runPhase(opts.durationMs);
+  if (failedAtStep === undefined) {
+    api.faults = { ...NO_FAULTS, latencyMs: [1, 10] };
+    for (const { backend } of backends) {
+      backend.faults = {
+        ...BACKEND_FAULTS.none!,
+        sessionDropEveryMs: Number.POSITIVE_INFINITY,
+        listChangeEveryMs: Number.POSITIVE_INFINITY,
+      };
+    }
+    log.append({ t: scheduler.now(), actor: 'scenario', event: 'quiet' });
+    await runPhase(opts.durationMs + quietMs);
+    if (failedAtStep === undefined) {
+      fail([
+        ...checkReadyReferences(api),
+        ...checkGroupMembership(api),
+        ...checkStatusUrls(api),
+        ...checkBackendsSettled(backends),
+      ]);
+    }
+  }
+  await operator.stop(0);
+  const backendReport = backends.map(({ backend, actor, calls }) => ({
+    name: backend.name,
+    state: actor.getSnapshot().value,
+    tools: backend.tools.length,
+    stats: { ...backend.stats },
+    calls: { ...calls },
+  }));
+  for (const { actor } of backends) actor.stop();
+  const endpoints = api.peekAll(R.endpoint);
+  const endpointsReady = endpoints.filter((e) =>
+    (e.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some(
+      (c) => c.type === 'Ready' && c.status === 'True',
+    ),
+  ).length;
+  log.append({
+    t: scheduler.now(),
+    actor: 'sim',
+    event: violations.length ? 'failed' : 'passed',
+    detail: { ready: endpointsReady, total: endpoints.length },
+  });
+  return {
+    seed: opts.seed,
+    ok: violations.length === 0,
+    violations,
+    failedAtStep,
+    steps: scheduler.steps,
+    simulatedMs: scheduler.now(),
+    log,
+    apiStats: Object.fromEntries([...api.stats.entries()].sort()),
+    endpointsReady,
+    endpointsTotal: endpoints.length,
+    backends: backendReport,
+  };
+}
+
+/**
+ * After quiet time every backend session is ready with the backend's current tools, and the gateway's aggregation
+ * of the ready sessions equals the union of those tools (prefixed by backend).
+ */
+function checkBackendsSettled(
+  backends: { backend: SimBackend; actor: { getSnapshot(): { value: unknown; context: unknown } } }[],
+): Violation[] {
+  const out: Violation[] = [];
+  const inputs = [];
+  for (const { backend, actor } of backends) {
+    const snap = actor.getSnapshot();
+    const value = JSON.stringify(snap.value);
+    if (!value.includes('"ready"')) {
+      out.push({ invariant: 'backendsSettleReady', detail: `${backend.name} is ${value} after quiet time` });
+      continue;
+    }
+    const lists = (
+      snap.context as { lists: { tools: { name: string }[]; resources: []; resourceTemplates: []; prompts: [] } }
+    ).lists;
+    const have = lists.tools.map((t: { name: string }) => t.name).sort();
+    const want = backend.tools.map((t) => t.name).sort();
+    if (JSON.stringify(have) !== JSON.stringify(want)) {
+      out.push({
+        invariant: 'sessionListsMatchBackend',
+        detail: `${backend.name}: session has ${have}, backend has ${want}`,
+      });
+    }
+    inputs.push({ name: backend.name, lists: lists as never });
+  }
+  const view = aggregate(inputs, {
+    conflictResolution: 'prefix',
+    conflictResolutionConfig: { prefixFormat: '{backend}_', priorityOrder: [] },
+    tools: [],
+  });
+  const union = backends.flatMap(({ backend }) => backend.tools.map((t) => `${backend.name}_${t.name}`)).sort();
+  const aggregated = view.tools.map((t: { name: string }) => t.name).sort();
+  if (!out.length && JSON.stringify(aggregated) !== JSON.stringify(union)) {
+    out.push({ invariant: 'aggregateEqualsUnion', detail: `aggregated ${aggregated} != union ${union}` });
+  }
+  return out;
+}
+
+/** Stands in for kube-controller-manager's Deployment controller: a new generation becomes available after a while. */
+function startDeploymentController(api: FakeApiServer, scheduler: SimScheduler, rng: { next(): number }): void {
+  api.watch(R.deployment, undefined, '0', {
+    onEvent: (type, obj) => {
+      if (type === 'DELETED') return;
+      const generation = obj.metadata.generation ?? 1;
+      const status = (obj.status ?? {}) as { observedGeneration?: number };
+      if ((status.observedGeneration ?? 0) >= generation) return;
+      scheduler.schedule('deployment-controller', 2000 + Math.floor(rng.next() * 18_000), () => {
+        const cur = api.peek(R.deployment, obj.metadata.namespace ?? '', obj.metadata.name) as KubeObject | undefined;
+        if (!cur || (cur.metadata.generation ?? 1) !== generation) return;
+        const replicas = (cur.spec as { replicas?: number } | undefined)?.replicas ?? 1;
+        api.updateNow(
+          R.deployment,
+          {
+            ...cur,
+            status: {
+              observedGeneration: generation,
+              replicas,
+              readyReplicas: replicas,
+              availableReplicas: replicas,
+              updatedReplicas: replicas,
+              conditions: [
+                { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' },
+                { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' },
+              ],
+            },
+          },
+          'status',
+        );
+      });
+    },
+    onClose: () => {},
+  });
+}
