@@ -9,8 +9,8 @@ import { waitFor } from 'xstate';
 import { createHttpClient } from '../src/actors/mcp/http/http-client.ts';
 import { withBackendSession } from '../src/machines/backend-session-requests.ts';
 import { sessionPhase, streamPhase } from '../src/machines/backend-session-status.ts';
-import { type RunningBackendSession, startBackendSession } from '../src/probe/start-session.ts';
 import { seededRng } from '../src/runtime/random.ts';
+import { type RunningBackendSession, startBackendSession } from '../src/runtime/start-backend-session.ts';
 import { startFixtureProcess, table } from './session-fixture.ts';
 
 const backends = Number(process.argv[2] ?? 1000);

@@ -7,8 +7,8 @@ import pino from 'pino';
 import { waitFor } from 'xstate';
 import { createHttpClient } from '../src/actors/mcp/http/http-client.ts';
 import { sessionPhase, streamPhase } from '../src/machines/backend-session-status.ts';
-import { type RunningBackendSession, startBackendSession } from '../src/probe/start-session.ts';
 import { seededRng } from '../src/runtime/random.ts';
+import { type RunningBackendSession, startBackendSession } from '../src/runtime/start-backend-session.ts';
 import { mib, rssOf, settleGc, startFixtureProcess, table } from './session-fixture.ts';
 
 const counts = process.argv

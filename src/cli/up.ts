@@ -7,7 +7,7 @@ export function registerUp(program: Command): void {
     .option('--port <n>', 'gateway port (0 picks a free one)', '4483')
     .option('--log-level <level>', 'pino log level (logs go to stderr)', 'warn')
     .action(async (opts: { port?: string; logLevel?: string }) => {
-      const { runUp } = await import('../gateway/up.ts');
+      const { runUp } = await import('./up-stack.ts');
       await runUp(opts);
     });
 }

@@ -326,10 +326,10 @@ export function defaultLogger(
   );
 }
 
-/** The live state-chart view (src/runtime/debug-view) over the machines a gateway runs. Loaded only when asked for. */
+/** The live state-chart view (src/viz/live-view) over the machines a gateway runs. Loaded only when asked for. */
 async function debugRoutes(directory: ActorDirectory, extra: AnyStateMachine[], backends: () => BackendStatus[]) {
   const [{ createDebugHandler }, { backendSessionMachine }, { gatewayReplicaMachine }] = await Promise.all([
-    import('../runtime/debug-view/debug-handler.ts'),
+    import('../viz/live-view/debug-handler.ts'),
     import('../machines/backend-session.ts'),
     import('../machines/gateway-replica.ts'),
   ]);

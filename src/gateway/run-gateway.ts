@@ -109,7 +109,7 @@ export async function runGateway(opts: RunGatewayOptions): Promise<void> {
     }
     // Deployed by the operator for a VirtualMCPServer: report backend session state into its status.
     if (process.env.MCPRE_VMCP_NAME) {
-      const { startGatewayStatusReporter } = await import('../controllers/vmcp/status-reporter.ts');
+      const { startGatewayStatusReporter } = await import('./vmcp-status-reporter.ts');
       const reporter = startGatewayStatusReporter({
         backends: () => gateway.backends(),
         replica,

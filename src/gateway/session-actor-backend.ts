@@ -15,7 +15,7 @@ import {
   sessionPhase,
   sessionReason,
 } from '../machines/backend-session-status.ts';
-import { type RunningBackendSession, startBackendSession } from '../probe/start-session.ts';
+import { type RunningBackendSession, startBackendSession } from '../runtime/start-backend-session.ts';
 import {
   type Backend,
   type BackendInfo,

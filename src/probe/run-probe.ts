@@ -15,9 +15,9 @@ import {
   streamPhase,
 } from '../machines/backend-session-status.ts';
 import { systemClock } from '../runtime/clock.ts';
+import { startBackendSession } from '../runtime/start-backend-session.ts';
 import { type ProbeOptions, ProbeUsageError, parseProbeOptions } from './probe-options.ts';
 import { createProbeOutput, type ProbeOutput, statePath } from './probe-output.ts';
-import { startBackendSession } from './start-session.ts';
 
 export async function runProbe(url: string, raw: Record<string, unknown>): Promise<number> {
   let options: ProbeOptions;

@@ -1,7 +1,7 @@
 // What a gateway reports about its backends (THV-0067 asks that a person see the session side of an endpoint without
 // reading logs): each backend's session state and circuit into the VirtualMCPServer's status.backends, and the same
 // onto each MCPRemoteEndpoint's status.session (shown by `kubectl get mcpre`). Pure: the reporter in
-// src/controllers/vmcp/status-reporter.ts reads the gateway and writes what these functions compute.
+// src/gateway/vmcp-status-reporter.ts reads the gateway and writes what these functions compute.
 import type {
   BackendSessionState,
   CircuitState,

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActor, SimulatedClock, setup } from 'xstate';
-import { createDebugHandler } from '../../../src/runtime/debug-view/debug-handler.ts';
 import { ActorDirectory } from '../../../src/runtime/inspection/actor-directory.ts';
+import { createDebugHandler } from '../../../src/viz/live-view/debug-handler.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 

@@ -13,8 +13,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import { MCP_GROUP, MCP_REMOTE_ENDPOINT, VIRTUAL_MCP_SERVER } from '../../../src/api/resources.ts';
-import { startStatusReporter } from '../../../src/controllers/vmcp/status-reporter.ts';
 import { defaultLogger, type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
+import { startStatusReporter } from '../../../src/gateway/vmcp-status-reporter.ts';
 import { ActorDirectory } from '../../../src/runtime/inspection/actor-directory.ts';
 import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
 import { type EchoCredentialServer, startEchoCredentialServer } from '../../fixtures/mcp/echo-credential-server.ts';

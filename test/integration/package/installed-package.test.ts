@@ -91,7 +91,7 @@ describe('the installed package', () => {
       'scripts/lib/build-cache.sh',
       'crds/toolhive.stacklok.dev_mcpremoteendpoints.yaml',
       'examples/up/demo.yaml',
-      'src/runtime/debug-view/page.html',
+      'src/viz/live-view/page.html',
     ]) {
       expect(existsSync(join(packageDir, file)), file).toBe(true);
     }

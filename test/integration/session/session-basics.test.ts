@@ -3,8 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { withBackendSession } from '../../../src/machines/backend-session-requests.ts';
 import { streamPhase } from '../../../src/machines/backend-session-status.ts';
-import { type RunningBackendSession, startBackendSession } from '../../../src/probe/start-session.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
+import { type RunningBackendSession, startBackendSession } from '../../../src/runtime/start-backend-session.ts';
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { captureLogger, waitForPhase, waitForStream } from './helpers.ts';
 

@@ -2,8 +2,8 @@
 // transport: a real third-party peer, not our fixture.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withBackendSession } from '../../../src/machines/backend-session-requests.ts';
-import { type RunningBackendSession, startBackendSession } from '../../../src/probe/start-session.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
+import { type RunningBackendSession, startBackendSession } from '../../../src/runtime/start-backend-session.ts';
 import { type EverythingServer, startEverythingServer } from '../../fixtures/mcp/everything-server.ts';
 import { captureLogger, waitForPhase, waitForStream } from './helpers.ts';
 

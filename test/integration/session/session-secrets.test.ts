@@ -9,9 +9,9 @@ import { createTokenExchange } from '../../../src/actors/mcp/auth/token-exchange
 import { createHttpClient } from '../../../src/actors/mcp/http/http-client.ts';
 import { withBackendSession } from '../../../src/machines/backend-session-requests.ts';
 import { sessionReason } from '../../../src/machines/backend-session-status.ts';
-import { type RunningBackendSession, startBackendSession } from '../../../src/probe/start-session.ts';
 import { systemClock } from '../../../src/runtime/clock.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
+import { type RunningBackendSession, startBackendSession } from '../../../src/runtime/start-backend-session.ts';
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { startTokenServer, type TokenServer } from '../../fixtures/mcp/token-server.ts';
 import { until } from '../../support/eventually.ts';

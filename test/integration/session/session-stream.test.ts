@@ -7,8 +7,8 @@ import type { BackendSessionEmitted } from '../../../src/machines/backend-sessio
 import type { SessionPolicy } from '../../../src/machines/backend-session-policy.ts';
 import { withBackendSession } from '../../../src/machines/backend-session-requests.ts';
 import { liveConnection } from '../../../src/machines/backend-session-status.ts';
-import { type RunningBackendSession, startBackendSession } from '../../../src/probe/start-session.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
+import { type RunningBackendSession, startBackendSession } from '../../../src/runtime/start-backend-session.ts';
 import { type FaultServer, type FaultServerOptions, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { until } from '../../support/eventually.ts';
 import { captureLogger, waitForPhase, waitForStream } from './helpers.ts';

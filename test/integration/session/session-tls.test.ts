@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../../../src/actors/mcp/http/http-client.ts';
 import { type ControlPlaneCerts, makeControlPlaneCerts } from '../../../src/control-plane/certs.ts';
 import { sessionReason } from '../../../src/machines/backend-session-status.ts';
-import { startBackendSession } from '../../../src/probe/start-session.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
+import { startBackendSession } from '../../../src/runtime/start-backend-session.ts';
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { captureLogger, waitForPhase, waitForStream } from './helpers.ts';
 

@@ -14,7 +14,7 @@ describe('packageRoot', () => {
       DEFAULT_CRD_DIR,
       packagePath('scripts', 'setup-control-plane.sh'),
       packagePath('examples', 'up', 'demo.yaml'),
-      packagePath('src', 'runtime', 'debug-view', 'page.html'),
+      packagePath('src', 'viz', 'live-view', 'page.html'),
     ]) {
       expect(existsSync(path), path).toBe(true);
     }

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KubeApi, KubeRequest } from '../../../src/actors/kube/kube-api.ts';
 import type { GatewayBackendReport } from '../../../src/api/vmcp/backend-status.ts';
-import { type StatusReporter, startStatusReporter } from '../../../src/controllers/vmcp/status-reporter.ts';
+import { type StatusReporter, startStatusReporter } from '../../../src/gateway/vmcp-status-reporter.ts';
 import { direct, NS, proxy, vmcp } from './fixtures.ts';
 
 class FakeApi implements KubeApi {

@@ -6,6 +6,10 @@
 import { readFile } from 'node:fs/promises';
 import { validateGatewayConfig } from '../api/gateway/config.ts';
 import { startOperator } from '../controllers/endpoint/operator.ts';
+import { type DemoBackend, startDemoBackend } from '../gateway/demo-backend.ts';
+import { startDynamicDiscovery } from '../gateway/discovery/dynamic-discovery.ts';
+import { defaultLogger, startGateway } from '../gateway/gateway.ts';
+import { parsePort, waitForSignal } from '../gateway/run-gateway.ts';
 import { endpointMachine } from '../machines/endpoint.ts';
 import { systemClock } from '../runtime/clock.ts';
 import { ActorDirectory } from '../runtime/inspection/actor-directory.ts';
@@ -13,10 +17,6 @@ import { explainListenError } from '../runtime/listen.ts';
 import { childLogger } from '../runtime/logging.ts';
 import { packagePath } from '../runtime/package-root.ts';
 import { startEmbeddedCluster } from '../sim/embedded-cluster.ts';
-import { type DemoBackend, startDemoBackend } from './demo-backend.ts';
-import { startDynamicDiscovery } from './discovery/dynamic-discovery.ts';
-import { defaultLogger, startGateway } from './gateway.ts';
-import { parsePort, waitForSignal } from './run-gateway.ts';
 
 export interface UpOptions {
   port?: string;

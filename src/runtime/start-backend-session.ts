@@ -15,9 +15,9 @@ import { backendSessionMachine } from '../machines/backend-session.ts';
 import type { SessionPolicy } from '../machines/backend-session-policy.ts';
 import type { BackendSessionActor } from '../machines/backend-session-requests.ts';
 import { sessionPhase, sessionReason, streamPhase } from '../machines/backend-session-status.ts';
-import { systemClock } from '../runtime/clock.ts';
-import { childLogger } from '../runtime/logging.ts';
-import { type Rng, systemRng } from '../runtime/random.ts';
+import { systemClock } from './clock.ts';
+import { childLogger } from './logging.ts';
+import { type Rng, systemRng } from './random.ts';
 
 export interface StartBackendSessionOptions {
   backendId: string;

@@ -6,25 +6,25 @@
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { KubeApi } from '../../actors/kube/kube-api.ts';
+import type { KubeApi } from '../actors/kube/kube-api.ts';
 import {
   listGroupEndpoints,
   readVirtualMcpServer,
   writeEndpointSession,
   writeVmcpBackends,
-} from '../../actors/kube/vmcp-report-status.ts';
-import { isoSeconds } from '../../api/kube-time.ts';
+} from '../actors/kube/vmcp-report-status.ts';
+import { isoSeconds } from '../api/kube-time.ts';
 import {
   buildBackendReport,
   type GatewayBackendReport,
   sameBackends,
   sameSession,
-} from '../../api/vmcp/backend-status.ts';
-import { backendName, VmcpEnv } from '../../api/vmcp/names.ts';
-import { systemClock } from '../../runtime/clock.ts';
-import { createKubeHttp } from '../../runtime/kube/kube-http.ts';
-import { childLogger } from '../../runtime/logging.ts';
-import { resolveNamespace } from '../../runtime/namespace.ts';
+} from '../api/vmcp/backend-status.ts';
+import { backendName, VmcpEnv } from '../api/vmcp/names.ts';
+import { systemClock } from '../runtime/clock.ts';
+import { createKubeHttp } from '../runtime/kube/kube-http.ts';
+import { childLogger } from '../runtime/logging.ts';
+import { resolveNamespace } from '../runtime/namespace.ts';
 
 export interface StatusReporterOptions {
   api: KubeApi;

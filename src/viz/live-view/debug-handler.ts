@@ -7,13 +7,13 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnyStateMachine } from 'xstate';
 import { knownSecrets } from '../../actors/mcp/redactor.ts';
-import { activeStateIds, toDot } from '../../viz/dot.ts';
-import { toChart } from '../../viz/statechart.ts';
-import type { ActorDirectory, ActorRecord } from '../inspection/actor-directory.ts';
-import { packagePath } from '../package-root.ts';
+import type { ActorDirectory, ActorRecord } from '../../runtime/inspection/actor-directory.ts';
+import { packagePath } from '../../runtime/package-root.ts';
+import { activeStateIds, toDot } from '../dot.ts';
+import { toChart } from '../statechart.ts';
 
 // Read from the package, not next to this module: the build in dist/ holds only compiled modules.
-const PAGE = readFileSync(packagePath('src', 'runtime', 'debug-view', 'page.html'), 'utf8');
+const PAGE = readFileSync(packagePath('src', 'viz', 'live-view', 'page.html'), 'utf8');
 
 export interface DebugViewOptions {
   directory: ActorDirectory;
