@@ -2,7 +2,7 @@
 // manager (so fields the operator stops setting are removed, and fields others own are kept), and deletion of
 // objects the operator no longer needs.
 import { fromPromise } from 'xstate';
-import type { ApplyProxyInput } from '../../machines/endpoint.ts';
+import type { ApplyProxyInput } from '../../machines/endpoint-context.ts';
 import { deleteIgnoringMissing } from './delete-owned.ts';
 import { ContentType, type KubeApi, objectPath, ownedResource } from './kube-api.ts';
 

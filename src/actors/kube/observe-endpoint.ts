@@ -3,8 +3,8 @@
 import { fromPromise } from 'xstate';
 import type { Endpoint, KubeObject } from '../../api/endpoint/model.ts';
 import { proxyNames } from '../../api/endpoint/proxy-names.ts';
-import type { EndpointSnapshot } from '../../api/endpoint/snapshot.ts';
-import type { ObserveInput } from '../../machines/endpoint.ts';
+import { type EndpointSnapshot, emptySnapshot } from '../../api/endpoint/snapshot.ts';
+import type { ObserveInput } from '../../machines/endpoint-context.ts';
 import type { EndpointCaches } from './caches.ts';
 import { isNotFound, type KubeApi, objectPath, Resources } from './kube-api.ts';
 
@@ -37,17 +37,7 @@ export function observeEndpoint(deps: ObserveDeps) {
 }
 
 export function snapshotFromCaches(caches: EndpointCaches, endpoint: Endpoint | null, now: string): EndpointSnapshot {
-  const snapshot: EndpointSnapshot = {
-    now,
-    endpoint,
-    group: null,
-    authConfig: null,
-    caBundle: null,
-    toolConfig: null,
-    secrets: {},
-    collisions: [],
-    owned: { deployment: null, service: null, serviceAccount: null },
-  };
+  const snapshot = emptySnapshot(now, endpoint);
   if (!endpoint) return snapshot;
   const ns = endpoint.metadata.namespace ?? '';
   const spec = endpoint.spec;
