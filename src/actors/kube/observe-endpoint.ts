@@ -6,7 +6,7 @@ import { proxyNames } from '../../api/endpoint/proxy-names.ts';
 import { type EndpointSnapshot, emptySnapshot } from '../../api/endpoint/snapshot.ts';
 import type { ObserveInput } from '../../machines/endpoint-context.ts';
 import type { EndpointCaches } from './caches.ts';
-import { isNotFound, type KubeApi, objectPath, Resources } from './kube-api.ts';
+import { type KubeApi, Resources, readObject } from './kube-api.ts';
 
 export interface ObserveDeps {
   caches: EndpointCaches;
@@ -20,17 +20,8 @@ export function observeEndpoint(deps: ObserveDeps) {
     const { namespace, name } = input.key;
     let endpoint: Endpoint | null = deps.caches.endpoint(namespace, name) ?? null;
     if (input.fresh) {
-      try {
-        endpoint = await deps.api.request<Endpoint>({
-          method: 'GET',
-          path: objectPath(Resources.endpoint, namespace, name),
-          signal,
-        });
-        deps.caches.offerEndpoint(endpoint);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        endpoint = null;
-      }
+      endpoint = await readObject<Endpoint>(deps.api, Resources.endpoint, namespace, name, signal);
+      if (endpoint) deps.caches.offerEndpoint(endpoint);
     }
     return snapshotFromCaches(deps.caches, endpoint, deps.now());
   });

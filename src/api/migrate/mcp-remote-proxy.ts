@@ -4,19 +4,11 @@
 // of v1beta1): the RFC era (remoteURL, string groupRef, inline oidcConfig/telemetry, deprecated port) and ToolHive
 // v1beta1 (remoteUrl, groupRef {name}, oidcConfigRef/telemetryConfigRef to shared objects, and pod-level fields that
 // have no MCPRemoteEndpoint equivalent).
-import {
-  type Conversion,
-  type ConvertOptions,
-  copyHeaderForward,
-  copyNameRef,
-  readGroupRef,
-  readRemoteURL,
-  readTransport,
-} from './common-fields.ts';
-import { type CopyContext, copyByShape, isPlainObject, orderByShape, reportUnknown } from './copy-by-shape.ts';
+import { type Conversion, type ConvertOptions, convertSharedFields, reportUnhandled } from './common-fields.ts';
+import { type CopyContext, copyByShape, isPlainObject, orderByShape } from './copy-by-shape.ts';
 import { convertEnvelope, type SpecConversion } from './envelope.ts';
 import { EMPTY_INDEX, type InputIndex } from './input-index.ts';
-import { ALLOW_PRIVATE_ENDPOINT_REASON, convertCABundleRef } from './mcp-server-entry.ts';
+import { ALLOW_PRIVATE_ENDPOINT_REASON } from './mcp-server-entry.ts';
 import { convertInlineOIDC, convertOIDCReference, unauthenticatedProxyOIDC } from './oidc-config.ts';
 import type { Report } from './report.ts';
 import { fieldsOf, PROXY_CONFIG_SHAPE, type Shape } from './target-shape.ts';
@@ -102,28 +94,12 @@ function convertProxySpec(
   index: InputIndex,
 ): SpecConversion {
   const ctx: CopyContext = { report, explain: (path) => PROXY_REASONS[path] };
-  const url = readRemoteURL(spec, report);
-  if (url.error !== undefined || url.url === undefined) return { error: url.error ?? 'no remote URL' };
   // MCPRemoteProxy defaults transport to streamable-http, so an absent transport converts without a note.
-  const transport = readTransport(spec, report, { value: 'streamable-http' });
-  if (transport.error !== undefined || transport.transport === undefined) return { error: transport.error ?? '' };
-
-  const out: Record<string, unknown> = {
-    type: 'proxy',
-    remoteURL: url.url,
-    transport: transport.transport,
-    groupRef: readGroupRef(spec, report, options),
-    externalAuthConfigRef: copyNameRef(spec, 'externalAuthConfigRef', ctx),
-    headerForward: copyHeaderForward(spec, ctx),
-    caBundleRef: convertCABundleRef(spec.caBundleRef, report),
-    toolConfigRef: copyNameRef(spec, 'toolConfigRef', ctx),
-    proxyConfig: convertProxyConfig(spec, ctx, namespace, index),
-  };
-  for (const key of Object.keys(spec)) {
-    if (HANDLED.has(key) || spec[key] === null || spec[key] === undefined) continue;
-    reportUnknown(ctx, `spec.${key}`);
-  }
-  return { spec: out };
+  const shared = convertSharedFields(spec, ctx, options, { value: 'streamable-http' });
+  if ('error' in shared) return shared;
+  const proxyConfig = convertProxyConfig(spec, ctx, namespace, index);
+  reportUnhandled(spec, HANDLED, ctx);
+  return { spec: { type: 'proxy', ...shared.fields, proxyConfig } };
 }
 
 function convertProxyConfig(
