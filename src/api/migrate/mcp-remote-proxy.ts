@@ -127,15 +127,11 @@ function convertOIDC(
   namespace: string,
   index: InputIndex,
 ): Record<string, unknown> {
-  const inline = spec.oidcConfig;
-  const ref = spec.oidcConfigRef;
-  const hasInline = inline !== undefined && inline !== null;
-  const hasRef = ref !== undefined && ref !== null;
-  if (hasInline && hasRef) {
-    ctx.report.unmapped('spec.oidcConfigRef', 'spec.oidcConfig is also set and wins; remove one of them');
+  const chosen = inlineOrReference(spec, 'oidcConfig', 'oidcConfigRef', ctx);
+  if (chosen?.from === 'inline') return convertInlineOIDC(chosen.value, ctx);
+  if (chosen?.from === 'reference') {
+    return convertOIDCReference({ path: 'spec.oidcConfigRef', raw: chosen.value, namespace }, index, ctx);
   }
-  if (hasInline) return convertInlineOIDC(inline, ctx);
-  if (hasRef) return convertOIDCReference({ path: 'spec.oidcConfigRef', raw: ref, namespace }, index, ctx);
   return unauthenticatedProxyOIDC(ctx.report);
 }
 
@@ -158,14 +154,30 @@ function convertTelemetry(
   namespace: string,
   index: InputIndex,
 ): unknown {
-  const inline = spec.telemetry;
-  const ref = spec.telemetryConfigRef;
+  const chosen = inlineOrReference(spec, 'telemetry', 'telemetryConfigRef', ctx);
+  if (chosen?.from === 'inline') return convertInlineTelemetry(chosen.value, ctx);
+  if (chosen?.from === 'reference') return convertTelemetryReference(chosen.value, namespace, index, ctx);
+  return undefined;
+}
+
+/**
+ * A setting given inline or by reference to a shared object: the inline one wins (ToolHive's order) and a reference
+ * set beside it is reported; undefined when neither is set.
+ */
+function inlineOrReference(
+  spec: Record<string, unknown>,
+  inlineKey: string,
+  refKey: string,
+  ctx: CopyContext,
+): { from: 'inline' | 'reference'; value: unknown } | undefined {
+  const inline = spec[inlineKey];
+  const ref = spec[refKey];
   const hasInline = inline !== undefined && inline !== null;
   const hasRef = ref !== undefined && ref !== null;
   if (hasInline && hasRef) {
-    ctx.report.unmapped('spec.telemetryConfigRef', 'spec.telemetry is also set and wins; remove one of them');
+    ctx.report.unmapped(`spec.${refKey}`, `spec.${inlineKey} is also set and wins; remove one of them`);
   }
-  if (hasInline) return convertInlineTelemetry(inline, ctx);
-  if (hasRef) return convertTelemetryReference(ref, namespace, index, ctx);
+  if (hasInline) return { from: 'inline', value: inline };
+  if (hasRef) return { from: 'reference', value: ref };
   return undefined;
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject, OwnerReference } from '../endpoint/model.ts';
 import { APPLIED_HASH_ANNOTATION } from '../endpoint/proxy-names.ts';
+import { gatewayContainerChecks } from '../gateway-container.ts';
 import { GROUP_VERSION } from '../resources.ts';
 import { secretMounts, secretReadingPodSecurity } from '../secret-volumes.ts';
 import { configChecksum } from './checksum.ts';
@@ -146,14 +147,7 @@ function deploymentSpec(
     ports: [{ name: 'http', containerPort: GATEWAY_PORT, protocol: 'TCP' }],
     env,
     volumeMounts: mounts,
-    readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
-    livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
-    securityContext: {
-      runAsNonRoot: true,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ['ALL'] },
-    },
+    ...gatewayContainerChecks,
   };
   const resources = compactResources(vmcp.spec.resources);
   if (resources) container.resources = resources;
