@@ -9,9 +9,9 @@ import { gatewayContainerChecks } from '../gateway-container.ts';
 import { type SecretKeyRef, secretFilePath, secretMounts, secretReadingPodSecurity } from '../secret-volumes.ts';
 import { DEFAULT_CA_BUNDLE_KEY } from './ca-bundle.ts';
 import {
+  controllerReference,
   type Endpoint,
   type ExternalAuthConfig,
-  GROUP_VERSION,
   type KubeObject,
   type OwnerReference,
 } from './model.ts';
@@ -73,14 +73,7 @@ export interface Manifest extends KubeObject {
 }
 
 export function ownerReference(endpoint: Endpoint): OwnerReference {
-  return {
-    apiVersion: GROUP_VERSION,
-    kind: 'MCPRemoteEndpoint',
-    name: endpoint.metadata.name,
-    uid: endpoint.metadata.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
-  };
+  return controllerReference('MCPRemoteEndpoint', endpoint);
 }
 
 /** Renders the desired objects, each stamped with a hash of its own content. */

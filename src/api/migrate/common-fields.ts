@@ -172,6 +172,19 @@ export function convertCABundleRef(raw: unknown, report: Report): Record<string,
   return out;
 }
 
+/** The spec keys convertSharedFields reads (both spellings of the remote URL). */
+export const SHARED_FIELDS: readonly string[] = [
+  'remoteURL',
+  'remoteUrl',
+  'transport',
+  'groupRef',
+  'externalAuthConfigRef',
+  'headerForward',
+  'caBundleRef',
+  // Not a ToolHive MCPServerEntry field, but valid on MCPRemoteEndpoint: a hand-written entry that has it keeps it.
+  'toolConfigRef',
+];
+
 /**
  * The fields both source kinds carry over to MCPRemoteEndpoint unchanged in meaning: remote URL, transport (with the
  * kind's default when unset), group, auth config, forwarded headers, CA bundle and tool config. An unreadable URL

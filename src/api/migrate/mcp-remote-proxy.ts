@@ -4,7 +4,13 @@
 // of v1beta1): the RFC era (remoteURL, string groupRef, inline oidcConfig/telemetry, deprecated port) and ToolHive
 // v1beta1 (remoteUrl, groupRef {name}, oidcConfigRef/telemetryConfigRef to shared objects, and pod-level fields that
 // have no MCPRemoteEndpoint equivalent).
-import { type Conversion, type ConvertOptions, convertSharedFields, reportUnhandled } from './common-fields.ts';
+import {
+  type Conversion,
+  type ConvertOptions,
+  convertSharedFields,
+  reportUnhandled,
+  SHARED_FIELDS,
+} from './common-fields.ts';
 import { type CopyContext, copyByShape, isPlainObject, orderByShape } from './copy-by-shape.ts';
 import { convertEnvelope, type SpecConversion } from './envelope.ts';
 import { EMPTY_INDEX, type InputIndex } from './input-index.ts';
@@ -29,14 +35,7 @@ const COPIED_TO_PROXY_CONFIG = [
 ] as const;
 
 const HANDLED = new Set<string>([
-  'remoteURL',
-  'remoteUrl',
-  'transport',
-  'groupRef',
-  'externalAuthConfigRef',
-  'headerForward',
-  'toolConfigRef',
-  'caBundleRef',
+  ...SHARED_FIELDS,
   'port',
   'proxyPort',
   'oidcConfig',

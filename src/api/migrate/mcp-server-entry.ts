@@ -1,7 +1,13 @@
 // MCPServerEntry (THV-0055, and ToolHive's shipped v1beta1 kind) -> MCPRemoteEndpoint with type: direct, per the
 // RFC's table "Migration: MCPServerEntry -> MCPRemoteEndpoint". An entry never had a pod, so nothing becomes
 // proxyConfig; the only loss is ToolHive's SSRF switch, reported below.
-import { type Conversion, type ConvertOptions, convertSharedFields, reportUnhandled } from './common-fields.ts';
+import {
+  type Conversion,
+  type ConvertOptions,
+  convertSharedFields,
+  reportUnhandled,
+  SHARED_FIELDS,
+} from './common-fields.ts';
 import type { CopyContext } from './copy-by-shape.ts';
 import { convertEnvelope, type SpecConversion } from './envelope.ts';
 import type { Report } from './report.ts';
@@ -10,17 +16,7 @@ export const ALLOW_PRIVATE_ENDPOINT_REASON =
   'mcpre does not check remote URLs for private or cluster-internal addresses (ToolHive refused them unless this was true); limit where gateways and proxies may connect with the NetworkPolicy, and who may create endpoints with RBAC';
 
 /** Spec keys the entry converter reads; anything else in spec is reported. */
-const HANDLED = new Set([
-  'remoteURL',
-  'remoteUrl',
-  'transport',
-  'groupRef',
-  'externalAuthConfigRef',
-  'headerForward',
-  'caBundleRef',
-  // Not a ToolHive MCPServerEntry field, but valid on MCPRemoteEndpoint: a hand-written entry that has it keeps it.
-  'toolConfigRef',
-]);
+const HANDLED = new Set(SHARED_FIELDS);
 
 const ENTRY_REASONS: Record<string, string> = {
   'spec.allowPrivateEndpoint': ALLOW_PRIVATE_ENDPOINT_REASON,
