@@ -114,3 +114,35 @@ export function isConditionTrue(conditions: readonly Condition[] | undefined, ty
 function truncate(message: string): string {
   return message.length <= MAX_MESSAGE ? message : `${message.slice(0, MAX_MESSAGE - 3)}...`;
 }
+
+/** The operator-owned status of a resource that reports a phase, a URL and conditions (a merge patch). */
+export interface PhaseStatus<P extends string> {
+  phase: P;
+  /** null clears status.url. */
+  url: string | null;
+  observedGeneration: number;
+  conditions: Condition[];
+}
+
+/**
+ * The status to write for a phase/URL/conditions resource at `generation`: the desired conditions merged into the
+ * stored ones, and whether any of it differs from what is stored (unchanged: no write).
+ */
+export function planPhaseStatus<P extends string>(
+  stored: { phase?: string; url?: string | null; observedGeneration?: number | null; conditions?: Condition[] },
+  desired: { phase: P; url: string | null; conditions: readonly DesiredCondition[] },
+  opts: { managed: readonly string[]; now: string; generation: number },
+): { changed: boolean; status: PhaseStatus<P> } {
+  const generation = opts.generation;
+  const conditions = mergeConditions(stored.conditions, desired.conditions, {
+    managed: opts.managed,
+    now: opts.now,
+    observedGeneration: generation,
+  });
+  const changed =
+    stored.phase !== desired.phase ||
+    (stored.url ?? null) !== desired.url ||
+    (stored.observedGeneration ?? null) !== generation ||
+    !conditionsEqual(stored.conditions, conditions);
+  return { changed, status: { phase: desired.phase, url: desired.url, observedGeneration: generation, conditions } };
+}

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { RunGatewayOptions } from '../gateway/run-gateway.ts';
 
 export function registerGateway(program: Command): void {
   program
@@ -18,20 +19,8 @@ export function registerGateway(program: Command): void {
     .option('--group <name>', 'dynamic mode: serve the MCPRemoteEndpoints of this MCPGroup, watched in --namespace')
     .option('--debug', 'serve the live state-chart view at /debug/actors (backend sessions, replica)')
     .option('--proxy-mode', 'run as the proxy pod of a type: proxy MCPRemoteEndpoint (settings from MCPRE_PROXY_* env)')
-    .action(
-      async (opts: {
-        port?: string;
-        address?: string;
-        config?: string;
-        logLevel?: string;
-        kubeconfig?: string;
-        namespace?: string;
-        group?: string;
-        proxyMode?: boolean;
-        debug?: boolean;
-      }) => {
-        const { runGateway } = await import('../gateway/run-gateway.ts');
-        await runGateway(opts);
-      },
-    );
+    .action(async (opts: RunGatewayOptions) => {
+      const { runGateway } = await import('../gateway/run-gateway.ts');
+      await runGateway(opts);
+    });
 }

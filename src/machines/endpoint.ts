@@ -7,105 +7,40 @@
 //   pending -> validating -> provisioning -> awaitingDeployment -> ready    (proxy)
 //   validating -> failed (reason in the conditions);  deleted proxy -> terminating -> released
 import { assign, fromPromise, setup } from 'xstate';
-import {
-  finalizersWith,
-  finalizersWithout,
-  hasFinalizer,
-  type ProxyPlan,
-  planProxy,
-  route,
-  teardownRefs,
-} from '../api/endpoint/decision.ts';
-import { assessDeployment } from '../api/endpoint/deployment.ts';
-import { type EndpointEvent, eventsForTransition } from '../api/endpoint/events.ts';
+import { finalizersWith, finalizersWithout, hasFinalizer, planProxy, teardownRefs } from '../api/endpoint/decision.ts';
 import type { Endpoint } from '../api/endpoint/model.ts';
-import { proxyNames } from '../api/endpoint/proxy-names.ts';
-import type { Manifest, OwnedObjectRef, ProxySettings } from '../api/endpoint/proxy-objects.ts';
-import { errorMessage, type RetryPolicy } from '../api/endpoint/retry.ts';
+import { errorMessage } from '../api/endpoint/retry.ts';
 import type { EndpointSnapshot } from '../api/endpoint/snapshot.ts';
-import { desiredStatus, type Outcome, planStatus, type StatusPlan } from '../api/endpoint/status.ts';
-import { type Validation, validateEndpoint } from '../api/endpoint/validation.ts';
+import type { StatusPlan } from '../api/endpoint/status.ts';
+import { validateEndpoint } from '../api/endpoint/validation.ts';
+import {
+  type ApplyProxyInput,
+  current,
+  type DeleteOwnedInput,
+  deploymentOf,
+  type EndpointContext,
+  type EndpointEventIn,
+  type EndpointInput,
+  emptyValidation,
+  type ObserveInput,
+  observeKey,
+  pendingEvents,
+  type RecordEventsInput,
+  routeOf,
+  type SetFinalizersInput,
+  type WriteStatusInput,
+  withOutcome,
+} from './endpoint-context.ts';
 import {
   awaitingWakeUp,
   errorOf,
   initialRetryBookkeeping,
   notProvided,
-  type RetryBookkeeping,
   retryDelays,
   retryGuards,
   retryUpdates,
   writeFailureTransitions,
 } from './reconcile-retry.ts';
-
-export interface EndpointKey {
-  namespace: string;
-  name: string;
-}
-
-export interface EndpointInput {
-  key: EndpointKey;
-  proxy: ProxySettings;
-  retry?: RetryPolicy;
-  /** After this many 409s in a row, back off instead of retrying at once. */
-  maxConflicts?: number;
-}
-
-export interface EndpointContext extends RetryBookkeeping {
-  key: EndpointKey;
-  proxy: ProxySettings;
-  snapshot: EndpointSnapshot | null;
-  validation: Validation | null;
-  outcome: Outcome | null;
-  plan: StatusPlan | null;
-  proxyPlan: ProxyPlan | null;
-}
-
-export type EndpointEventIn = { type: 'LOOK_AGAIN' };
-
-// Inputs of the effect actors: plain data, so a simulator can log and replay them.
-export interface ObserveInput {
-  key: EndpointKey;
-  fresh: boolean;
-}
-export interface WriteStatusInput {
-  key: EndpointKey;
-  resourceVersion: string | undefined;
-  status: StatusPlan['status'];
-}
-export interface SetFinalizersInput {
-  key: EndpointKey;
-  resourceVersion: string | undefined;
-  finalizers: string[];
-}
-export interface ApplyProxyInput {
-  key: EndpointKey;
-  apply: Manifest[];
-  remove: OwnedObjectRef[];
-}
-export interface DeleteOwnedInput {
-  key: EndpointKey;
-  refs: OwnedObjectRef[];
-}
-export interface RecordEventsInput {
-  endpoint: { namespace: string; name: string; uid: string | undefined; resourceVersion: string | undefined };
-  events: EndpointEvent[];
-}
-
-const observeKey = (context: EndpointContext): ObserveInput => ({ key: context.key, fresh: context.fresh });
-const current = (context: EndpointContext): Endpoint => {
-  const endpoint = context.snapshot?.endpoint;
-  if (!endpoint) throw new Error('endpoint machine: no endpoint in snapshot');
-  return endpoint;
-};
-const withOutcome = (context: EndpointContext, outcome: Outcome) => {
-  const endpoint = current(context);
-  return {
-    outcome,
-    plan: planStatus(endpoint, desiredStatus(endpoint, outcome), context.snapshot?.now ?? ''),
-  };
-};
-const deploymentOf = (context: EndpointContext) =>
-  assessDeployment(context.snapshot?.owned.deployment ?? null, proxyNames(context.key.name).name);
 
 const endpointSetup = setup({
   types: {} as {
@@ -125,11 +60,11 @@ const endpointSetup = setup({
   },
   guards: {
     ...retryGuards,
-    isGone: ({ context }) => route(context.snapshot ?? emptyRoute, context.validation) === 'gone',
-    isReleased: ({ context }) => route(context.snapshot ?? emptyRoute, context.validation) === 'released',
-    isTerminating: ({ context }) => route(context.snapshot ?? emptyRoute, context.validation) === 'terminate',
-    isInvalid: ({ context }) => route(context.snapshot ?? emptyRoute, context.validation) === 'invalid',
-    isDirect: ({ context }) => route(context.snapshot ?? emptyRoute, context.validation) === 'direct',
+    isGone: ({ context }) => routeOf(context) === 'gone',
+    isReleased: ({ context }) => routeOf(context) === 'released',
+    isTerminating: ({ context }) => routeOf(context) === 'terminate',
+    isInvalid: ({ context }) => routeOf(context) === 'invalid',
+    isDirect: ({ context }) => routeOf(context) === 'direct',
     hasFinalizer: ({ context }) => hasFinalizer(current(context)),
     proxyPlanEmpty: ({ context }) => !context.proxyPlan?.apply.length && !context.proxyPlan?.remove.length,
     deploymentReady: ({ context }) => deploymentOf(context).state === 'ready',
@@ -403,22 +338,5 @@ export const endpointMachine = endpointSetup.createMachine({
     },
   },
 });
-
-function pendingEvents(context: EndpointContext): EndpointEvent[] {
-  return context.plan ? eventsForTransition(context.plan.previous, context.plan.status.conditions) : [];
-}
-
-const emptyValidation: Validation = { conditions: [], failures: [], valid: false };
-const emptyRoute: EndpointSnapshot = {
-  now: '',
-  endpoint: null,
-  group: null,
-  authConfig: null,
-  caBundle: null,
-  toolConfig: null,
-  secrets: {},
-  collisions: [],
-  owned: { deployment: null, service: null, serviceAccount: null },
-};
 
 export type EndpointMachine = typeof endpointMachine;

@@ -2,24 +2,15 @@
 // manager (so fields the operator stops setting are removed, and fields others own are kept), and deletion of
 // objects the operator no longer needs.
 import { fromPromise } from 'xstate';
-import type { ApplyProxyInput } from '../../machines/endpoint.ts';
+import type { ApplyProxyInput } from '../../machines/endpoint-context.ts';
 import { deleteIgnoringMissing } from './delete-owned.ts';
-import { ContentType, type KubeApi, objectPath, ownedResource } from './kube-api.ts';
-
-export const FIELD_MANAGER = 'mcpre';
+import { applyObject, type KubeApi, ownedResource } from './kube-api.ts';
 
 export function applyProxyObjects(deps: { api: KubeApi }) {
   return fromPromise<void, ApplyProxyInput>(async ({ input, signal }) => {
     // ServiceAccount first: a Deployment naming a missing account would have its pods rejected.
     for (const manifest of input.apply) {
-      await deps.api.request({
-        method: 'PATCH',
-        path: objectPath(ownedResource(manifest.kind), manifest.metadata.namespace ?? '', manifest.metadata.name),
-        query: { fieldManager: FIELD_MANAGER, force: true },
-        contentType: ContentType.apply,
-        body: manifest,
-        signal,
-      });
+      await applyObject(deps.api, ownedResource(manifest.kind), manifest, signal);
     }
     for (const ref of input.remove) await deleteIgnoringMissing(deps.api, ref, signal);
   });

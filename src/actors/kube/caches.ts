@@ -12,13 +12,17 @@ import type { OwnedKind } from '../../api/endpoint/proxy-objects.ts';
 import type { NameCollision } from '../../api/endpoint/snapshot.ts';
 import type { ToolConfig } from '../../api/vmcp/model.ts';
 
-export interface EndpointCaches {
-  endpoint(namespace: string, name: string): Endpoint | undefined;
+/** The objects an endpoint or a VirtualMCPServer references, by namespace and name. */
+export interface ReferenceCaches {
   group(namespace: string, name: string): Group | undefined;
   authConfig(namespace: string, name: string): ExternalAuthConfig | undefined;
   configMap(namespace: string, name: string): ConfigMap | undefined;
   toolConfig(namespace: string, name: string): ToolConfig | undefined;
   secret(namespace: string, name: string): SecretKeys | undefined;
+}
+
+export interface EndpointCaches extends ReferenceCaches {
+  endpoint(namespace: string, name: string): Endpoint | undefined;
   /** Same-name MCPServer / MCPRemoteProxy (kinds whose CRDs are not installed are skipped). */
   collisions(namespace: string, name: string): NameCollision[];
   owned(kind: OwnedKind, namespace: string, name: string): KubeObject | undefined;

@@ -1,7 +1,7 @@
 // The `deleteOwned` effect (the finalizer's work): deletes the proxy objects by name; one already gone counts as done.
 import { fromPromise } from 'xstate';
 import type { OwnedObjectRef } from '../../api/endpoint/proxy-objects.ts';
-import type { DeleteOwnedInput } from '../../machines/endpoint.ts';
+import type { DeleteOwnedInput } from '../../machines/endpoint-context.ts';
 import { isNotFound, type KubeApi, objectPath, ownedResource } from './kube-api.ts';
 
 export function deleteOwnedObjects(deps: { api: KubeApi }) {

@@ -90,3 +90,42 @@ export function ownedResource(kind: 'ServiceAccount' | 'Deployment' | 'Service')
   if (kind === 'Service') return Resources.service;
   return Resources.serviceAccount;
 }
+
+/** The field manager of every server-side apply the operator makes. */
+export const FIELD_MANAGER = 'mcpre';
+
+/**
+ * Server-side apply of one object under the operator's field manager (fields it stops setting are removed, fields
+ * others own are kept); answers the object as the API server stored it.
+ */
+export function applyObject<T>(
+  api: KubeApi,
+  resource: ResourceType,
+  manifest: { metadata: { namespace?: string; name: string } },
+  signal?: AbortSignal,
+): Promise<T> {
+  return api.request<T>({
+    method: 'PATCH',
+    path: objectPath(resource, manifest.metadata.namespace ?? '', manifest.metadata.name),
+    query: { fieldManager: FIELD_MANAGER, force: true },
+    contentType: ContentType.apply,
+    body: manifest,
+    signal,
+  });
+}
+
+/** One object read live from the API server, or null when it does not exist. */
+export async function readObject<T>(
+  api: KubeApi,
+  resource: ResourceType,
+  namespace: string,
+  name: string,
+  signal?: AbortSignal,
+): Promise<T | null> {
+  try {
+    return await api.request<T>({ method: 'GET', path: objectPath(resource, namespace, name), signal });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    return null;
+  }
+}

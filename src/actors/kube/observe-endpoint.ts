@@ -3,10 +3,10 @@
 import { fromPromise } from 'xstate';
 import type { Endpoint, KubeObject } from '../../api/endpoint/model.ts';
 import { proxyNames } from '../../api/endpoint/proxy-names.ts';
-import type { EndpointSnapshot } from '../../api/endpoint/snapshot.ts';
-import type { ObserveInput } from '../../machines/endpoint.ts';
+import { type EndpointSnapshot, emptySnapshot } from '../../api/endpoint/snapshot.ts';
+import type { ObserveInput } from '../../machines/endpoint-context.ts';
 import type { EndpointCaches } from './caches.ts';
-import { isNotFound, type KubeApi, objectPath, Resources } from './kube-api.ts';
+import { type KubeApi, Resources, readObject } from './kube-api.ts';
 
 export interface ObserveDeps {
   caches: EndpointCaches;
@@ -20,34 +20,15 @@ export function observeEndpoint(deps: ObserveDeps) {
     const { namespace, name } = input.key;
     let endpoint: Endpoint | null = deps.caches.endpoint(namespace, name) ?? null;
     if (input.fresh) {
-      try {
-        endpoint = await deps.api.request<Endpoint>({
-          method: 'GET',
-          path: objectPath(Resources.endpoint, namespace, name),
-          signal,
-        });
-        deps.caches.offerEndpoint(endpoint);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        endpoint = null;
-      }
+      endpoint = await readObject<Endpoint>(deps.api, Resources.endpoint, namespace, name, signal);
+      if (endpoint) deps.caches.offerEndpoint(endpoint);
     }
     return snapshotFromCaches(deps.caches, endpoint, deps.now());
   });
 }
 
 export function snapshotFromCaches(caches: EndpointCaches, endpoint: Endpoint | null, now: string): EndpointSnapshot {
-  const snapshot: EndpointSnapshot = {
-    now,
-    endpoint,
-    group: null,
-    authConfig: null,
-    caBundle: null,
-    toolConfig: null,
-    secrets: {},
-    collisions: [],
-    owned: { deployment: null, service: null, serviceAccount: null },
-  };
+  const snapshot = emptySnapshot(now, endpoint);
   if (!endpoint) return snapshot;
   const ns = endpoint.metadata.namespace ?? '';
   const spec = endpoint.spec;

@@ -3,7 +3,7 @@
 import { fromPromise } from 'xstate';
 import { microTime } from '../../api/kube-time.ts';
 import { GROUP_VERSION } from '../../api/resources.ts';
-import type { RecordEventsInput } from '../../machines/endpoint.ts';
+import type { RecordEventsInput } from '../../machines/endpoint-context.ts';
 import { collectionPath, type KubeApi, Resources } from './kube-api.ts';
 
 export const REPORTING_CONTROLLER = 'toolhive.stacklok.dev/mcpre-operator';

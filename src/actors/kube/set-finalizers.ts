@@ -2,7 +2,7 @@
 // everyone else's kept), with the resourceVersion as a precondition so a concurrent change is never overwritten.
 import { fromPromise } from 'xstate';
 import type { Endpoint } from '../../api/endpoint/model.ts';
-import type { SetFinalizersInput } from '../../machines/endpoint.ts';
+import type { SetFinalizersInput } from '../../machines/endpoint-context.ts';
 import type { EndpointCaches } from './caches.ts';
 import { ContentType, type KubeApi, objectPath, Resources } from './kube-api.ts';
 

@@ -4,22 +4,14 @@
 import { fromPromise } from 'xstate';
 import type { KubeObject } from '../../api/endpoint/model.ts';
 import type { VmcpApplyInput } from '../../machines/virtual-mcp-server.ts';
-import { FIELD_MANAGER } from './apply-proxy.ts';
-import { ContentType, type KubeApi, objectPath } from './kube-api.ts';
+import { applyObject, type KubeApi } from './kube-api.ts';
 import { vmcpOwnedResource } from './vmcp-resources.ts';
 
 export function applyVmcpObjects(deps: { api: KubeApi }) {
   return fromPromise<KubeObject[], VmcpApplyInput>(async ({ input, signal }) => {
     const written: KubeObject[] = [];
     for (const manifest of input.apply) {
-      const stored = await deps.api.request<KubeObject>({
-        method: 'PATCH',
-        path: objectPath(vmcpOwnedResource(manifest.kind), manifest.metadata.namespace ?? '', manifest.metadata.name),
-        query: { fieldManager: FIELD_MANAGER, force: true },
-        contentType: ContentType.apply,
-        body: manifest,
-        signal,
-      });
+      const stored = await applyObject<KubeObject>(deps.api, vmcpOwnedResource(manifest.kind), manifest, signal);
       written.push({ ...stored, kind: manifest.kind });
     }
     return written;

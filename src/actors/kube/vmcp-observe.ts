@@ -7,7 +7,7 @@ import { discoveryMode, type VirtualMCPServer, VMCP_OWNED_KINDS } from '../../ap
 import { vmcpNames } from '../../api/vmcp/names.ts';
 import { authSecretRef, emptyVmcpSnapshot, type VmcpSnapshot, vmcpReferences } from '../../api/vmcp/snapshot.ts';
 import type { VmcpObserveInput } from '../../machines/virtual-mcp-server.ts';
-import { isNotFound, type KubeApi, objectPath } from './kube-api.ts';
+import { type KubeApi, readObject } from './kube-api.ts';
 import type { VmcpCaches } from './vmcp-caches.ts';
 import { VmcpResources } from './vmcp-resources.ts';
 
@@ -24,17 +24,8 @@ export function observeVirtualMcpServer(deps: VmcpObserveDeps) {
     const { namespace, name } = input.key;
     let vmcp: VirtualMCPServer | null = deps.caches.vmcp(namespace, name) ?? null;
     if (input.fresh) {
-      try {
-        vmcp = await deps.api.request<VirtualMCPServer>({
-          method: 'GET',
-          path: objectPath(VmcpResources.virtualMcpServer, namespace, name),
-          signal,
-        });
-        deps.caches.offerVmcp(vmcp);
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-        vmcp = null;
-      }
+      vmcp = await readObject<VirtualMCPServer>(deps.api, VmcpResources.virtualMcpServer, namespace, name, signal);
+      if (vmcp) deps.caches.offerVmcp(vmcp);
     }
     const snapshot = vmcpSnapshotFromCaches(deps.caches, vmcp, deps.now());
     deps.onReferences?.(`${namespace}/${name}`, vmcpReferences(snapshot));

@@ -3,7 +3,7 @@
 // operator's own fields are sent; status.session (written by gateways) is left alone. `url: null` removes the URL.
 import { fromPromise } from 'xstate';
 import type { Endpoint } from '../../api/endpoint/model.ts';
-import type { WriteStatusInput } from '../../machines/endpoint.ts';
+import type { WriteStatusInput } from '../../machines/endpoint-context.ts';
 import type { EndpointCaches } from './caches.ts';
 import { type KubeApi, Resources } from './kube-api.ts';
 import { patchStatus } from './patch-status.ts';

@@ -10,7 +10,9 @@ import type {
   MCPRemoteEndpointStatus,
 } from '../generated/index.ts';
 
-export { GROUP_VERSION } from '../resources.ts';
+import { GROUP_VERSION } from '../resources.ts';
+
+export { GROUP_VERSION };
 
 export interface ObjectMeta {
   name: string;
@@ -33,6 +35,21 @@ export interface OwnerReference {
   uid: string;
   controller?: boolean;
   blockOwnerDeletion?: boolean;
+}
+
+/**
+ * The owner reference the operator puts on what it creates for one of its resources: the controller, so a delete
+ * of the owner deletes the objects, and the owner waits for that while foreground deletion runs.
+ */
+export function controllerReference(kind: string, owner: { metadata: ObjectMeta }): OwnerReference {
+  return {
+    apiVersion: GROUP_VERSION,
+    kind,
+    name: owner.metadata.name,
+    uid: owner.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 export interface KubeObject {

@@ -3,13 +3,15 @@
 // `mcpre gateway --proxy-mode`, configured entirely through the environment variables below. Secret values never
 // appear here: every Secret the pod needs is mounted as files (secret-volumes.ts) that the environment names by path,
 // and the proxy re-reads them when the kubelet updates them, so a rotated Secret needs no restart.
+
 import { createHash } from 'node:crypto';
+import { gatewayContainerChecks } from '../gateway-container.ts';
 import { type SecretKeyRef, secretFilePath, secretMounts, secretReadingPodSecurity } from '../secret-volumes.ts';
 import { DEFAULT_CA_BUNDLE_KEY } from './ca-bundle.ts';
 import {
+  controllerReference,
   type Endpoint,
   type ExternalAuthConfig,
-  GROUP_VERSION,
   type KubeObject,
   type OwnerReference,
 } from './model.ts';
@@ -71,14 +73,7 @@ export interface Manifest extends KubeObject {
 }
 
 export function ownerReference(endpoint: Endpoint): OwnerReference {
-  return {
-    apiVersion: GROUP_VERSION,
-    kind: 'MCPRemoteEndpoint',
-    name: endpoint.metadata.name,
-    uid: endpoint.metadata.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
-  };
+  return controllerReference('MCPRemoteEndpoint', endpoint);
 }
 
 /** Renders the desired objects, each stamped with a hash of its own content. */
@@ -242,14 +237,7 @@ function renderDeployment(
     args: ['gateway', '--proxy-mode', ...(overrides?.args ?? [])],
     ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
     env: sortedEnv,
-    readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
-    livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
-    securityContext: {
-      runAsNonRoot: true,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ['ALL'] },
-    },
+    ...gatewayContainerChecks,
   };
   if (resources && Object.keys(resources).length) container.resources = resources;
   const secretFiles = secretMounts(secrets);

@@ -40,7 +40,7 @@ export interface EndpointSnapshot {
   };
 }
 
-/** An empty snapshot for an endpoint: handy for tests and for "not found". */
+/** A snapshot with nothing referenced found: the start of every observation, and the reading of "not found". */
 export function emptySnapshot(now: string, endpoint: Endpoint | null = null): EndpointSnapshot {
   return {
     now,

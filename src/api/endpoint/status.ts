@@ -4,10 +4,9 @@
 import {
   type Condition,
   ConditionType,
-  conditionsEqual,
   type DesiredCondition,
   MANAGED_ENDPOINT_CONDITIONS,
-  mergeConditions,
+  planPhaseStatus,
 } from '../conditions.ts';
 import type { DeploymentAssessment } from './deployment.ts';
 import type { Endpoint, EndpointStatus } from './model.ts';
@@ -107,20 +106,10 @@ export function desiredStatus(endpoint: Endpoint, outcome: Outcome): DesiredStat
 
 export function planStatus(endpoint: Endpoint, desired: DesiredStatus, now: string): StatusPlan {
   const current = endpoint.status ?? {};
-  const generation = endpoint.metadata.generation ?? 0;
-  const conditions = mergeConditions(current.conditions, desired.conditions, {
+  const planned = planPhaseStatus(current, desired, {
     managed: MANAGED_ENDPOINT_CONDITIONS,
     now,
-    observedGeneration: generation,
+    generation: endpoint.metadata.generation ?? 0,
   });
-  const changed =
-    current.phase !== desired.phase ||
-    (current.url ?? null) !== desired.url ||
-    (current.observedGeneration ?? null) !== generation ||
-    !conditionsEqual(current.conditions, conditions);
-  return {
-    changed,
-    status: { phase: desired.phase, url: desired.url, observedGeneration: generation, conditions },
-    previous: current.conditions ?? [],
-  };
+  return { ...planned, previous: current.conditions ?? [] };
 }

@@ -2,7 +2,7 @@
 // the RFC era (`remoteURL`, `groupRef: <string>`) and ToolHive v1beta1 (`remoteUrl`, `groupRef: {name}`).
 
 import { httpUrlProblem } from '../http-url.ts';
-import { type CopyContext, copyByShape, isPlainObject } from './copy-by-shape.ts';
+import { type CopyContext, copyByShape, isPlainObject, reportUnknown } from './copy-by-shape.ts';
 import type { Report } from './report.ts';
 import { fieldsOf, HEADER_FORWARD_SHAPE, SPEC_SHAPE } from './target-shape.ts';
 
@@ -135,4 +135,88 @@ export function convertedName(name: string, report: Report, options: ConvertOpti
     `renamed to ${renamed} (--name-suffix); gateways that prefix tools with the backend name will show the new name`,
   );
   return renamed;
+}
+
+/**
+ * caBundleRef: `{name, key}` (RFC) or `{configMapRef: {name, key}}` (ToolHive v1beta1). An omitted key stays omitted:
+ * both ToolHive and the MCPRemoteEndpoint CRD default it to ca.crt.
+ */
+export function convertCABundleRef(raw: unknown, report: Report): Record<string, string> | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!isPlainObject(raw)) {
+    report.unmapped('spec.caBundleRef', 'it is not an object; set spec.caBundleRef: {name, key} by hand');
+    return undefined;
+  }
+  const nested = isPlainObject(raw.configMapRef);
+  const source = nested ? (raw.configMapRef as Record<string, unknown>) : raw;
+  const base = nested ? 'spec.caBundleRef.configMapRef' : 'spec.caBundleRef';
+  if (nested) {
+    for (const key of Object.keys(raw)) {
+      if (key !== 'configMapRef') report.unmapped(`spec.caBundleRef.${key}`, 'not part of a CA bundle reference');
+    }
+  }
+  for (const key of Object.keys(source)) {
+    if (key === 'name' || key === 'key' || source[key] === null || source[key] === undefined) continue;
+    const reason =
+      key === 'optional'
+        ? 'an MCPRemoteEndpoint CA bundle is never optional: a missing ConfigMap or key makes CABundleValid False'
+        : 'not part of a CA bundle reference';
+    report.unmapped(`${base}.${key}`, reason);
+  }
+  if (typeof source.name !== 'string' || source.name === '') {
+    report.unmapped(base, 'it names no ConfigMap, so it was left out; set spec.caBundleRef.name by hand');
+    return undefined;
+  }
+  const out: Record<string, string> = { name: source.name };
+  if (typeof source.key === 'string' && source.key !== '') out.key = source.key;
+  return out;
+}
+
+/** The spec keys convertSharedFields reads (both spellings of the remote URL). */
+export const SHARED_FIELDS: readonly string[] = [
+  'remoteURL',
+  'remoteUrl',
+  'transport',
+  'groupRef',
+  'externalAuthConfigRef',
+  'headerForward',
+  'caBundleRef',
+  // Not a ToolHive MCPServerEntry field, but valid on MCPRemoteEndpoint: a hand-written entry that has it keeps it.
+  'toolConfigRef',
+];
+
+/**
+ * The fields both source kinds carry over to MCPRemoteEndpoint unchanged in meaning: remote URL, transport (with the
+ * kind's default when unset), group, auth config, forwarded headers, CA bundle and tool config. An unreadable URL
+ * or transport is an error: the object is not converted.
+ */
+export function convertSharedFields(
+  spec: Record<string, unknown>,
+  ctx: CopyContext,
+  options: ConvertOptions,
+  transportDefault: { value: 'streamable-http'; note?: string },
+): { fields: Record<string, unknown> } | { error: string } {
+  const url = readRemoteURL(spec, ctx.report);
+  if (url.error !== undefined || url.url === undefined) return { error: url.error ?? 'no remote URL' };
+  const transport = readTransport(spec, ctx.report, transportDefault);
+  if (transport.error !== undefined || transport.transport === undefined) return { error: transport.error ?? '' };
+  return {
+    fields: {
+      remoteURL: url.url,
+      transport: transport.transport,
+      groupRef: readGroupRef(spec, ctx.report, options),
+      externalAuthConfigRef: copyNameRef(spec, 'externalAuthConfigRef', ctx),
+      headerForward: copyHeaderForward(spec, ctx),
+      caBundleRef: convertCABundleRef(spec.caBundleRef, ctx.report),
+      toolConfigRef: copyNameRef(spec, 'toolConfigRef', ctx),
+    },
+  };
+}
+
+/** Reports every set spec field the converter did not read (`handled`), so nothing is dropped silently. */
+export function reportUnhandled(spec: Record<string, unknown>, handled: ReadonlySet<string>, ctx: CopyContext): void {
+  for (const key of Object.keys(spec)) {
+    if (handled.has(key) || spec[key] === null || spec[key] === undefined) continue;
+    reportUnknown(ctx, `spec.${key}`);
+  }
 }

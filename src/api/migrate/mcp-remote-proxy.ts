@@ -7,16 +7,14 @@
 import {
   type Conversion,
   type ConvertOptions,
-  copyHeaderForward,
-  copyNameRef,
-  readGroupRef,
-  readRemoteURL,
-  readTransport,
+  convertSharedFields,
+  reportUnhandled,
+  SHARED_FIELDS,
 } from './common-fields.ts';
-import { type CopyContext, copyByShape, isPlainObject, orderByShape, reportUnknown } from './copy-by-shape.ts';
+import { type CopyContext, copyByShape, isPlainObject, orderByShape } from './copy-by-shape.ts';
 import { convertEnvelope, type SpecConversion } from './envelope.ts';
 import { EMPTY_INDEX, type InputIndex } from './input-index.ts';
-import { ALLOW_PRIVATE_ENDPOINT_REASON, convertCABundleRef } from './mcp-server-entry.ts';
+import { ALLOW_PRIVATE_ENDPOINT_REASON } from './mcp-server-entry.ts';
 import { convertInlineOIDC, convertOIDCReference, unauthenticatedProxyOIDC } from './oidc-config.ts';
 import type { Report } from './report.ts';
 import { fieldsOf, PROXY_CONFIG_SHAPE, type Shape } from './target-shape.ts';
@@ -37,14 +35,7 @@ const COPIED_TO_PROXY_CONFIG = [
 ] as const;
 
 const HANDLED = new Set<string>([
-  'remoteURL',
-  'remoteUrl',
-  'transport',
-  'groupRef',
-  'externalAuthConfigRef',
-  'headerForward',
-  'toolConfigRef',
-  'caBundleRef',
+  ...SHARED_FIELDS,
   'port',
   'proxyPort',
   'oidcConfig',
@@ -102,28 +93,12 @@ function convertProxySpec(
   index: InputIndex,
 ): SpecConversion {
   const ctx: CopyContext = { report, explain: (path) => PROXY_REASONS[path] };
-  const url = readRemoteURL(spec, report);
-  if (url.error !== undefined || url.url === undefined) return { error: url.error ?? 'no remote URL' };
   // MCPRemoteProxy defaults transport to streamable-http, so an absent transport converts without a note.
-  const transport = readTransport(spec, report, { value: 'streamable-http' });
-  if (transport.error !== undefined || transport.transport === undefined) return { error: transport.error ?? '' };
-
-  const out: Record<string, unknown> = {
-    type: 'proxy',
-    remoteURL: url.url,
-    transport: transport.transport,
-    groupRef: readGroupRef(spec, report, options),
-    externalAuthConfigRef: copyNameRef(spec, 'externalAuthConfigRef', ctx),
-    headerForward: copyHeaderForward(spec, ctx),
-    caBundleRef: convertCABundleRef(spec.caBundleRef, report),
-    toolConfigRef: copyNameRef(spec, 'toolConfigRef', ctx),
-    proxyConfig: convertProxyConfig(spec, ctx, namespace, index),
-  };
-  for (const key of Object.keys(spec)) {
-    if (HANDLED.has(key) || spec[key] === null || spec[key] === undefined) continue;
-    reportUnknown(ctx, `spec.${key}`);
-  }
-  return { spec: out };
+  const shared = convertSharedFields(spec, ctx, options, { value: 'streamable-http' });
+  if ('error' in shared) return shared;
+  const proxyConfig = convertProxyConfig(spec, ctx, namespace, index);
+  reportUnhandled(spec, HANDLED, ctx);
+  return { spec: { type: 'proxy', ...shared.fields, proxyConfig } };
 }
 
 function convertProxyConfig(
@@ -151,15 +126,11 @@ function convertOIDC(
   namespace: string,
   index: InputIndex,
 ): Record<string, unknown> {
-  const inline = spec.oidcConfig;
-  const ref = spec.oidcConfigRef;
-  const hasInline = inline !== undefined && inline !== null;
-  const hasRef = ref !== undefined && ref !== null;
-  if (hasInline && hasRef) {
-    ctx.report.unmapped('spec.oidcConfigRef', 'spec.oidcConfig is also set and wins; remove one of them');
+  const chosen = inlineOrReference(spec, 'oidcConfig', 'oidcConfigRef', ctx);
+  if (chosen?.from === 'inline') return convertInlineOIDC(chosen.value, ctx);
+  if (chosen?.from === 'reference') {
+    return convertOIDCReference({ path: 'spec.oidcConfigRef', raw: chosen.value, namespace }, index, ctx);
   }
-  if (hasInline) return convertInlineOIDC(inline, ctx);
-  if (hasRef) return convertOIDCReference({ path: 'spec.oidcConfigRef', raw: ref, namespace }, index, ctx);
   return unauthenticatedProxyOIDC(ctx.report);
 }
 
@@ -182,14 +153,30 @@ function convertTelemetry(
   namespace: string,
   index: InputIndex,
 ): unknown {
-  const inline = spec.telemetry;
-  const ref = spec.telemetryConfigRef;
+  const chosen = inlineOrReference(spec, 'telemetry', 'telemetryConfigRef', ctx);
+  if (chosen?.from === 'inline') return convertInlineTelemetry(chosen.value, ctx);
+  if (chosen?.from === 'reference') return convertTelemetryReference(chosen.value, namespace, index, ctx);
+  return undefined;
+}
+
+/**
+ * A setting given inline or by reference to a shared object: the inline one wins (ToolHive's order) and a reference
+ * set beside it is reported; undefined when neither is set.
+ */
+function inlineOrReference(
+  spec: Record<string, unknown>,
+  inlineKey: string,
+  refKey: string,
+  ctx: CopyContext,
+): { from: 'inline' | 'reference'; value: unknown } | undefined {
+  const inline = spec[inlineKey];
+  const ref = spec[refKey];
   const hasInline = inline !== undefined && inline !== null;
   const hasRef = ref !== undefined && ref !== null;
   if (hasInline && hasRef) {
-    ctx.report.unmapped('spec.telemetryConfigRef', 'spec.telemetry is also set and wins; remove one of them');
+    ctx.report.unmapped(`spec.${refKey}`, `spec.${inlineKey} is also set and wins; remove one of them`);
   }
-  if (hasInline) return convertInlineTelemetry(inline, ctx);
-  if (hasRef) return convertTelemetryReference(ref, namespace, index, ctx);
+  if (hasInline) return { from: 'inline', value: inline };
+  if (hasRef) return { from: 'reference', value: ref };
   return undefined;
 }

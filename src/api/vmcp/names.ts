@@ -3,17 +3,20 @@
 // resource names may be 253-character subdomains with dots, so names are derived deterministically and shortened
 // with a hash of the original when needed (two distinct originals never share a name).
 import { createHash } from 'node:crypto';
+import {
+  COMPONENT_LABEL,
+  INSTANCE_LABEL,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  NAME_LABEL,
+} from '../endpoint/proxy-names.ts';
 import { CA_BUNDLE_MOUNT_ROOT } from '../endpoint/proxy-objects.ts';
 import type { VirtualMCPServer } from './model.ts';
 
-export const VMCP_MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const VMCP_MANAGED_BY_VALUE = 'mcpre';
-export const VMCP_NAME_LABEL = 'app.kubernetes.io/name';
+/** The name label's value on a VirtualMCPServer's objects; the label keys are the recommended ones the proxy's use. */
 export const VMCP_NAME_VALUE = 'mcpre-vmcp';
-export const VMCP_INSTANCE_LABEL = 'app.kubernetes.io/instance';
-export const VMCP_COMPONENT_LABEL = 'app.kubernetes.io/component';
 /** Selector of the objects this controller owns (its informers watch only these). */
-export const VMCP_OWNED_SELECTOR = `${VMCP_MANAGED_BY_LABEL}=${VMCP_MANAGED_BY_VALUE},${VMCP_NAME_LABEL}=${VMCP_NAME_VALUE}`;
+export const VMCP_OWNED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE},${NAME_LABEL}=${VMCP_NAME_VALUE}`;
 
 /** Pod template annotation: a hash of everything the gateway reads at startup, so pods roll only on a real change. */
 export const CONFIG_CHECKSUM_ANNOTATION = 'mcpre.toolhive.stacklok.dev/config-checksum';
@@ -55,14 +58,14 @@ export function vmcpNames(vmcpName: string): VmcpNames {
 }
 
 export function vmcpSelectorLabels(vmcpName: string): Record<string, string> {
-  return { [VMCP_NAME_LABEL]: VMCP_NAME_VALUE, [VMCP_INSTANCE_LABEL]: vmcpNames(vmcpName).instance };
+  return { [NAME_LABEL]: VMCP_NAME_VALUE, [INSTANCE_LABEL]: vmcpNames(vmcpName).instance };
 }
 
 export function vmcpManagedLabels(vmcpName: string): Record<string, string> {
   return {
     ...vmcpSelectorLabels(vmcpName),
-    [VMCP_MANAGED_BY_LABEL]: VMCP_MANAGED_BY_VALUE,
-    [VMCP_COMPONENT_LABEL]: 'gateway',
+    [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
+    [COMPONENT_LABEL]: 'gateway',
   };
 }
 

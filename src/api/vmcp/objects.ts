@@ -4,9 +4,9 @@
 // unchanged object is never re-applied. Secret values never appear here: Secrets are mounted as files
 // (secret-volumes.ts) that the gateway re-reads when they change.
 import { createHash } from 'node:crypto';
-import type { KubeObject, OwnerReference } from '../endpoint/model.ts';
+import { controllerReference, type KubeObject, type OwnerReference } from '../endpoint/model.ts';
 import { APPLIED_HASH_ANNOTATION } from '../endpoint/proxy-names.ts';
-import { GROUP_VERSION } from '../resources.ts';
+import { gatewayContainerChecks } from '../gateway-container.ts';
 import { secretMounts, secretReadingPodSecurity } from '../secret-volumes.ts';
 import { configChecksum } from './checksum.ts';
 import type { RenderedConfig } from './config.ts';
@@ -43,14 +43,7 @@ interface EnvVar {
 }
 
 export function vmcpOwnerReference(vmcp: VirtualMCPServer): OwnerReference {
-  return {
-    apiVersion: GROUP_VERSION,
-    kind: 'VirtualMCPServer',
-    name: vmcp.metadata.name,
-    uid: vmcp.metadata.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
-  };
+  return controllerReference('VirtualMCPServer', vmcp);
 }
 
 /** In apply order: the ServiceAccount and its rights before the pods that use them, the config before the pods. */
@@ -146,14 +139,7 @@ function deploymentSpec(
     ports: [{ name: 'http', containerPort: GATEWAY_PORT, protocol: 'TCP' }],
     env,
     volumeMounts: mounts,
-    readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5 },
-    livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 6 },
-    securityContext: {
-      runAsNonRoot: true,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ['ALL'] },
-    },
+    ...gatewayContainerChecks,
   };
   const resources = compactResources(vmcp.spec.resources);
   if (resources) container.resources = resources;

@@ -1,7 +1,7 @@
 // From a reconcile outcome to the VirtualMCPServer's operator-owned status (phase, url, conditions,
 // observedGeneration), and whether that differs from what the object already says. The gateway's fields (backends,
 // backendCount, backendsReportedBy) are never part of this plan, so the two writers never overwrite each other.
-import { type Condition, conditionsEqual, type DesiredCondition, mergeConditions } from '../conditions.ts';
+import { type Condition, type DesiredCondition, planPhaseStatus } from '../conditions.ts';
 import type { DeploymentAssessment } from '../endpoint/deployment.ts';
 import type { VirtualMCPServerPhase } from '../generated/index.ts';
 import type { StaticBackends } from './backends.ts';
@@ -158,16 +158,9 @@ export function desiredVmcpStatus(vmcp: VirtualMCPServer, outcome: VmcpOutcome):
 
 export function planVmcpStatus(vmcp: VirtualMCPServer, desired: DesiredVmcpStatus, now: string): VmcpStatusPlan {
   const current = vmcp.status ?? {};
-  const generation = vmcp.metadata.generation ?? 0;
-  const conditions = mergeConditions(current.conditions as Condition[] | undefined, desired.conditions, {
+  return planPhaseStatus({ ...current, conditions: current.conditions as Condition[] | undefined }, desired, {
     managed: MANAGED_VMCP_CONDITIONS,
     now,
-    observedGeneration: generation,
+    generation: vmcp.metadata.generation ?? 0,
   });
-  const changed =
-    current.phase !== desired.phase ||
-    (current.url ?? null) !== desired.url ||
-    (current.observedGeneration ?? null) !== generation ||
-    !conditionsEqual(current.conditions as Condition[] | undefined, conditions);
-  return { changed, status: { phase: desired.phase, url: desired.url, observedGeneration: generation, conditions } };
 }

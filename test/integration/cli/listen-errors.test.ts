@@ -1,5 +1,5 @@
 // Every listener fails loudly: a command whose port is taken prints one line naming the port and what to do, and
-// exits non-zero within seconds (it used to print EADDRINUSE and keep running, or hang while stopping). SIGINT and
+// exits non-zero within seconds (not a bare EADDRINUSE while it keeps running, nor a hang while stopping). SIGINT and
 // SIGTERM end a running command with 0, its backend sessions closed. Real processes and sockets on 127.0.0.1.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server } from 'node:net';

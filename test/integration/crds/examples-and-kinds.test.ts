@@ -2,7 +2,7 @@
 // MCPToolConfig) behave as the operator and gateway expect, and the test-only ToolHive CRDs install beside ours.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   MCP_GROUP,
   MCP_REMOTE_ENDPOINT,
@@ -10,20 +10,11 @@ import {
   TOOLHIVE_MCP_REMOTE_PROXY,
   TOOLHIVE_MCP_SERVER,
 } from '../../../src/api/resources.ts';
-import { type ControlPlane, REPO_ROOT, startControlPlane } from '../../support/control-plane.ts';
-import { type KubeObjects, kubeObjects, rejection } from '../../support/kube-objects.ts';
+import { REPO_ROOT } from '../../support/control-plane.ts';
+import { useControlPlane } from '../../support/control-plane-suite.ts';
+import { rejection } from '../../support/kube-objects.ts';
 
-let cp: ControlPlane;
-let k: KubeObjects;
-
-beforeAll(async () => {
-  cp = await startControlPlane({ crdDirs: ['crds', 'test/crds/toolhive'] });
-  k = kubeObjects(cp.kc);
-});
-afterAll(async () => {
-  await k?.close();
-  await cp?.stop();
-});
+const api = useControlPlane({ crdDirs: ['crds', 'test/crds/toolhive'] });
 
 const examplesDir = join(REPO_ROOT, 'examples');
 const examples = readdirSync(examplesDir)
@@ -45,46 +36,48 @@ describe('examples/', () => {
   });
 
   it.each(examples)('%s is accepted unchanged (apart from defaults)', async (file) => {
-    const ns = await cp.namespace('example');
-    const created = await k.applyManifest(readFileSync(join(examplesDir, file), 'utf8'), ns);
+    const ns = await api.cp.namespace('example');
+    const created = await api.k.applyManifest(readFileSync(join(examplesDir, file), 'utf8'), ns);
     expect(created.length).toBeGreaterThan(0);
     for (const obj of created) expect(obj.metadata.namespace).toBe(ns);
   });
 
   it('applies all examples together in one namespace (the names they reference line up)', async () => {
-    const ns = await cp.namespace('examples-all');
-    for (const file of examples) await k.applyManifest(readFileSync(join(examplesDir, file), 'utf8'), ns);
-    const proxy = await k.get(MCP_REMOTE_ENDPOINT, ns, 'internal-api-mcp');
+    const ns = await api.cp.namespace('examples-all');
+    for (const file of examples) await api.k.applyManifest(readFileSync(join(examplesDir, file), 'utf8'), ns);
+    const proxy = await api.k.get(MCP_REMOTE_ENDPOINT, ns, 'internal-api-mcp');
     expect(proxy.spec.proxyConfig).toMatchObject({
       proxyPort: 8080,
       sessionAffinity: 'ClientIP',
       trustProxyHeaders: false,
     });
-    const direct = await k.get(MCP_REMOTE_ENDPOINT, ns, 'internal-search');
+    const direct = await api.k.get(MCP_REMOTE_ENDPOINT, ns, 'internal-search');
     expect(direct.spec.caBundleRef).toEqual({ name: 'internal-ca-bundle', key: 'ca.crt' });
     expect(direct.spec.groupRef).toBe('engineering-team');
-    await expect(k.get(MCP_GROUP, ns, 'engineering-team')).resolves.toBeDefined();
+    await expect(api.k.get(MCP_GROUP, ns, 'engineering-team')).resolves.toBeDefined();
   });
 });
 
 describe('MCPGroup', () => {
   it('takes the member lists and counts through the status subresource, and rejects an unknown phase', async () => {
-    const ns = await cp.namespace('group');
-    await k.create(MCP_GROUP, ns, {
+    const ns = await api.cp.namespace('group');
+    await api.k.create(MCP_GROUP, ns, {
       apiVersion: 'toolhive.stacklok.dev/v1alpha1',
       kind: 'MCPGroup',
       metadata: { name: 'team' },
       spec: { description: 'x' },
     });
-    const updated = await k.mergePatchStatus(MCP_GROUP, ns, 'team', {
+    const updated = await api.k.mergePatchStatus(MCP_GROUP, ns, 'team', {
       status: { phase: 'Ready', remoteEndpoints: ['a', 'b'], remoteEndpointCount: 2, observedGeneration: 1 },
     });
     expect(updated.status).toMatchObject({ phase: 'Ready', remoteEndpoints: ['a', 'b'], remoteEndpointCount: 2 });
-    const dup = await rejection(k.mergePatchStatus(MCP_GROUP, ns, 'team', { status: { remoteEndpoints: ['a', 'a'] } }));
+    const dup = await rejection(
+      api.k.mergePatchStatus(MCP_GROUP, ns, 'team', { status: { remoteEndpoints: ['a', 'a'] } }),
+    );
     expect(dup.message).toContain('status.remoteEndpoints[1]: Duplicate value');
-    const phase = await rejection(k.mergePatchStatus(MCP_GROUP, ns, 'team', { status: { phase: 'Degraded' } }));
+    const phase = await rejection(api.k.mergePatchStatus(MCP_GROUP, ns, 'team', { status: { phase: 'Degraded' } }));
     expect(phase.message).toContain('status.phase: Unsupported value: "Degraded"');
-    const table = await k.table(MCP_GROUP, ns, 'team');
+    const table = await api.k.table(MCP_GROUP, ns, 'team');
     expect(table.columnDefinitions.map((c) => c.name)).toEqual([
       'Name',
       'Phase',
@@ -99,14 +92,14 @@ describe('MCPGroup', () => {
 
 describe('MCPToolConfig', () => {
   it('rejects a duplicate tool in toolsFilter and an empty override name', async () => {
-    const ns = await cp.namespace('toolconfig');
+    const ns = await api.cp.namespace('toolconfig');
     const base = { apiVersion: 'toolhive.stacklok.dev/v1alpha1', kind: 'MCPToolConfig' };
     const dup = await rejection(
-      k.create(MCP_TOOL_CONFIG, ns, { ...base, metadata: { name: 'dup' }, spec: { toolsFilter: ['a', 'a'] } }),
+      api.k.create(MCP_TOOL_CONFIG, ns, { ...base, metadata: { name: 'dup' }, spec: { toolsFilter: ['a', 'a'] } }),
     );
     expect(dup.message).toContain('spec.toolsFilter[1]: Duplicate value');
     const empty = await rejection(
-      k.create(MCP_TOOL_CONFIG, ns, {
+      api.k.create(MCP_TOOL_CONFIG, ns, {
         ...base,
         metadata: { name: 'empty' },
         spec: { toolsOverride: { a: { name: '' } } },
@@ -118,27 +111,27 @@ describe('MCPToolConfig', () => {
 
 describe('test-only ToolHive CRDs', () => {
   it('serves MCPServer and MCPRemoteProxy beside MCPRemoteEndpoint, so a same-name object can exist', async () => {
-    const ns = await cp.namespace('toolhive');
+    const ns = await api.cp.namespace('toolhive');
     const gv = 'toolhive.stacklok.dev/v1alpha1';
-    await k.create(TOOLHIVE_MCP_SERVER, ns, {
+    await api.k.create(TOOLHIVE_MCP_SERVER, ns, {
       apiVersion: gv,
       kind: 'MCPServer',
       metadata: { name: 'same' },
       spec: { image: 'x' },
     });
-    await k.create(TOOLHIVE_MCP_REMOTE_PROXY, ns, {
+    await api.k.create(TOOLHIVE_MCP_REMOTE_PROXY, ns, {
       apiVersion: gv,
       kind: 'MCPRemoteProxy',
       metadata: { name: 'same' },
       spec: { remoteURL: 'https://x.example.com' },
     });
-    const endpoint = await k.create(MCP_REMOTE_ENDPOINT, ns, {
+    const endpoint = await api.k.create(MCP_REMOTE_ENDPOINT, ns, {
       apiVersion: gv,
       kind: 'MCPRemoteEndpoint',
       metadata: { name: 'same' },
       spec: { type: 'direct', remoteURL: 'https://x.example.com', transport: 'sse', groupRef: 'g' },
     });
     expect(endpoint.metadata.name).toBe('same');
-    expect((await k.get(TOOLHIVE_MCP_SERVER, ns, 'same')).spec).toEqual({ image: 'x' });
+    expect((await api.k.get(TOOLHIVE_MCP_SERVER, ns, 'same')).spec).toEqual({ image: 'x' });
   });
 });

@@ -1,24 +1,12 @@
 // MCPExternalAuthConfig on a real kube-apiserver: the settings block must match spec.type (required for its own type,
 // forbidden for every other), secrets are references only, and each type's own field rules.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MCP_EXTERNAL_AUTH_CONFIG as EXTAUTH } from '../../../src/api/resources.ts';
-import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
-import { type KubeObjects, kubeObjects, rejection } from '../../support/kube-objects.ts';
+import { useControlPlane } from '../../support/control-plane-suite.ts';
+import { rejection } from '../../support/kube-objects.ts';
 import { authBlocks, authConfig, secretRef } from './fixtures.ts';
 
-let cp: ControlPlane;
-let k: KubeObjects;
-let ns: string;
-
-beforeAll(async () => {
-  cp = await startControlPlane();
-  k = kubeObjects(cp.kc);
-  ns = await cp.namespace('extauth');
-});
-afterAll(async () => {
-  await k?.close();
-  await cp?.stop();
-});
+const api = useControlPlane({ namespace: 'extauth' });
 
 const blockTypes = Object.keys(authBlocks) as Array<keyof typeof authBlocks>;
 const allTypes = ['unauthenticated', ...blockTypes] as const;
@@ -26,17 +14,21 @@ const slug = (s: string) => s.toLowerCase();
 
 describe('each type with its own block', () => {
   it.each(blockTypes)('accepts type %s with its block', async (type) => {
-    const created = await k.create(EXTAUTH, ns, authConfig(`ok-${slug(type)}`, { type, [type]: authBlocks[type] }));
+    const created = await api.k.create(
+      EXTAUTH,
+      api.ns,
+      authConfig(`ok-${slug(type)}`, { type, [type]: authBlocks[type] }),
+    );
     expect(created.spec.type).toBe(type);
   });
 
   it('accepts unauthenticated with no block', async () => {
-    const created = await k.create(EXTAUTH, ns, authConfig('ok-unauthenticated', { type: 'unauthenticated' }));
+    const created = await api.k.create(EXTAUTH, api.ns, authConfig('ok-unauthenticated', { type: 'unauthenticated' }));
     expect(Object.keys(created.spec)).toEqual(['type']);
   });
 
   it.each(blockTypes)('rejects type %s without its block', async (type) => {
-    const err = await rejection(k.create(EXTAUTH, ns, authConfig(`missing-${slug(type)}`, { type })));
+    const err = await rejection(api.k.create(EXTAUTH, api.ns, authConfig(`missing-${slug(type)}`, { type })));
     expect(err.status).toBe(422);
     expect(err.message).toContain(`spec.${type} is required when spec.type is ${type}`);
   });
@@ -48,21 +40,21 @@ describe('blocks of other types are forbidden', () => {
   it.each(pairs)('rejects type %s carrying a %s block', async (type, block) => {
     const spec: Record<string, unknown> = { type, [block]: authBlocks[block] };
     if (type !== 'unauthenticated') spec[type] = authBlocks[type];
-    const err = await rejection(k.create(EXTAUTH, ns, authConfig(`extra-${slug(type)}-${slug(block)}`, spec)));
+    const err = await rejection(api.k.create(EXTAUTH, api.ns, authConfig(`extra-${slug(type)}-${slug(block)}`, spec)));
     expect(err.status).toBe(422);
     expect(err.message).toContain(`spec.${block} must not be set when spec.type is ${type}`);
   });
 
   it('rejects switching type without switching the block', async () => {
-    await k.create(
+    await api.k.create(
       EXTAUTH,
-      ns,
+      api.ns,
       authConfig('switch', { type: 'headerInjection', headerInjection: authBlocks.headerInjection }),
     );
-    const err = await rejection(k.mergePatch(EXTAUTH, ns, 'switch', { spec: { type: 'tokenExchange' } }));
+    const err = await rejection(api.k.mergePatch(EXTAUTH, api.ns, 'switch', { spec: { type: 'tokenExchange' } }));
     expect(err.message).toContain('spec.tokenExchange is required when spec.type is tokenExchange');
     expect(err.message).toContain('spec.headerInjection must not be set when spec.type is tokenExchange');
-    const switched = await k.mergePatch(EXTAUTH, ns, 'switch', {
+    const switched = await api.k.mergePatch(EXTAUTH, api.ns, 'switch', {
       spec: { type: 'tokenExchange', headerInjection: null, tokenExchange: authBlocks.tokenExchange },
     });
     expect(switched.spec.type).toBe('tokenExchange');
@@ -72,14 +64,18 @@ describe('blocks of other types are forbidden', () => {
 describe('field rules per type', () => {
   it('tokenExchange needs tokenUrl (http/https) and audience, and takes the client secret by reference', async () => {
     const missing = await rejection(
-      k.create(EXTAUTH, ns, authConfig('te-missing', { type: 'tokenExchange', tokenExchange: { clientId: 'c' } })),
+      api.k.create(
+        EXTAUTH,
+        api.ns,
+        authConfig('te-missing', { type: 'tokenExchange', tokenExchange: { clientId: 'c' } }),
+      ),
     );
     expect(missing.message).toContain('spec.tokenExchange.tokenUrl: Required value');
     expect(missing.message).toContain('spec.tokenExchange.audience: Required value');
     const badUrl = await rejection(
-      k.create(
+      api.k.create(
         EXTAUTH,
-        ns,
+        api.ns,
         authConfig('te-bad-url', {
           type: 'tokenExchange',
           tokenExchange: { ...authBlocks.tokenExchange, tokenUrl: 'sts.example.com' },
@@ -88,9 +84,9 @@ describe('field rules per type', () => {
     );
     expect(badUrl.message).toContain('spec.tokenExchange.tokenUrl');
     const halfRef = await rejection(
-      k.create(
+      api.k.create(
         EXTAUTH,
-        ns,
+        api.ns,
         authConfig('te-half-ref', {
           type: 'tokenExchange',
           tokenExchange: { ...authBlocks.tokenExchange, clientSecretRef: { name: 'sts' } },
@@ -101,9 +97,9 @@ describe('field rules per type', () => {
   });
 
   it('headerInjection has no inline value and rejects a header name with spaces or CR/LF', async () => {
-    const stored = await k.create(
+    const stored = await api.k.create(
       EXTAUTH,
-      ns,
+      api.ns,
       authConfig('hi-inline', {
         type: 'headerInjection',
         headerInjection: { ...authBlocks.headerInjection, value: 'sk-plaintext' },
@@ -115,9 +111,9 @@ describe('field rules per type', () => {
       ['crlf', 'X-Key\r\nHost: evil'],
     ]) {
       const err = await rejection(
-        k.create(
+        api.k.create(
           EXTAUTH,
-          ns,
+          api.ns,
           authConfig(`hi-bad-${label}`, {
             type: 'headerInjection',
             headerInjection: { ...authBlocks.headerInjection, headerName },
@@ -129,9 +125,9 @@ describe('field rules per type', () => {
   });
 
   it('awsSts validates region and role ARNs, defaults service/roleClaim/sessionDuration, needs one of claim|matcher', async () => {
-    const stored = await k.create(
+    const stored = await api.k.create(
       EXTAUTH,
-      ns,
+      api.ns,
       authConfig('sts-defaults', { type: 'awsSts', awsSts: { region: 'us-east-1' } }),
     );
     expect(stored.spec.awsSts).toEqual({
@@ -142,13 +138,13 @@ describe('field rules per type', () => {
       sessionNameClaim: 'sub',
     });
     const region = await rejection(
-      k.create(EXTAUTH, ns, authConfig('sts-region', { type: 'awsSts', awsSts: { region: 'Europe' } })),
+      api.k.create(EXTAUTH, api.ns, authConfig('sts-region', { type: 'awsSts', awsSts: { region: 'Europe' } })),
     );
     expect(region.message).toContain('spec.awsSts.region');
     const mapping = await rejection(
-      k.create(
+      api.k.create(
         EXTAUTH,
-        ns,
+        api.ns,
         authConfig('sts-mapping', {
           type: 'awsSts',
           awsSts: { region: 'us-east-1', roleMappings: [{ roleArn: 'arn:aws:iam::123456789012:role/a' }] },
@@ -157,9 +153,9 @@ describe('field rules per type', () => {
     );
     expect(mapping.message).toContain('a role mapping must set exactly one of claim and matcher');
     const duration = await rejection(
-      k.create(
+      api.k.create(
         EXTAUTH,
-        ns,
+        api.ns,
         authConfig('sts-duration', { type: 'awsSts', awsSts: { region: 'us-east-1', sessionDuration: 60 } }),
       ),
     );
@@ -168,9 +164,9 @@ describe('field rules per type', () => {
 
   it('embeddedAuthServer upstream providers carry exactly the block of their type', async () => {
     const err = await rejection(
-      k.create(
+      api.k.create(
         EXTAUTH,
-        ns,
+        api.ns,
         authConfig('eas-mismatch', {
           type: 'embeddedAuthServer',
           embeddedAuthServer: {
@@ -186,7 +182,7 @@ describe('field rules per type', () => {
   });
 
   it('rejects an unknown type', async () => {
-    const err = await rejection(k.create(EXTAUTH, ns, authConfig('bearer', { type: 'bearerToken' })));
+    const err = await rejection(api.k.create(EXTAUTH, api.ns, authConfig('bearer', { type: 'bearerToken' })));
     expect(err.message).toContain('spec.type: Unsupported value: "bearerToken"');
   });
 });

@@ -3,26 +3,14 @@
 // mcpre` prints) has the RFC's columns in order.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MCP_REMOTE_ENDPOINT as MCPRE } from '../../../src/api/resources.ts';
-import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
+import { useControlPlane } from '../../support/control-plane-suite.ts';
 import { eventually } from '../../support/eventually.ts';
-import { type KubeObjects, kubeObjects, rejection } from '../../support/kube-objects.ts';
+import { rejection } from '../../support/kube-objects.ts';
 import { directEndpoint, proxyEndpoint } from './fixtures.ts';
 
-let cp: ControlPlane;
-let k: KubeObjects;
-let ns: string;
-
-beforeAll(async () => {
-  cp = await startControlPlane();
-  k = kubeObjects(cp.kc);
-  ns = await cp.namespace('mcpre-subresources');
-});
-afterAll(async () => {
-  await k?.close();
-  await cp?.stop();
-});
+const api = useControlPlane({ namespace: 'mcpre-subresources' });
 
 const readyStatus = (url: string, generation: number) => ({
   status: {
@@ -44,9 +32,9 @@ const readyStatus = (url: string, generation: number) => ({
 
 describe('status subresource', () => {
   it('ignores status in a create and in a spec update', async () => {
-    const created = await k.create(MCPRE, ns, { ...directEndpoint('spec-only'), status: { phase: 'Ready' } });
+    const created = await api.k.create(MCPRE, api.ns, { ...directEndpoint('spec-only'), status: { phase: 'Ready' } });
     expect(created.status).toBeUndefined();
-    const patched = await k.mergePatch(MCPRE, ns, 'spec-only', {
+    const patched = await api.k.mergePatch(MCPRE, api.ns, 'spec-only', {
       spec: { transport: 'sse' },
       status: { phase: 'Failed' },
     });
@@ -55,9 +43,9 @@ describe('status subresource', () => {
   });
 
   it('a spec update does not touch an existing status', async () => {
-    const created = await k.create(MCPRE, ns, directEndpoint('keeps-status'));
-    await k.mergePatchStatus(MCPRE, ns, 'keeps-status', readyStatus('https://mcp.example.com/mcp', 1));
-    const patched = await k.mergePatch(MCPRE, ns, 'keeps-status', {
+    const created = await api.k.create(MCPRE, api.ns, directEndpoint('keeps-status'));
+    await api.k.mergePatchStatus(MCPRE, api.ns, 'keeps-status', readyStatus('https://mcp.example.com/mcp', 1));
+    const patched = await api.k.mergePatch(MCPRE, api.ns, 'keeps-status', {
       spec: { remoteURL: 'https://moved.example.com/mcp' },
       status: { phase: 'Failed', url: 'https://wrong.example.com' },
     });
@@ -67,8 +55,8 @@ describe('status subresource', () => {
   });
 
   it('a status update does not touch spec or generation', async () => {
-    const created = await k.create(MCPRE, ns, directEndpoint('status-only'));
-    const updated = await k.mergePatchStatus(MCPRE, ns, 'status-only', {
+    const created = await api.k.create(MCPRE, api.ns, directEndpoint('status-only'));
+    const updated = await api.k.mergePatchStatus(MCPRE, api.ns, 'status-only', {
       ...readyStatus('https://mcp.example.com/mcp', 1),
       spec: { remoteURL: 'https://sneaky.example.com', type: 'proxy' },
     });
@@ -80,33 +68,37 @@ describe('status subresource', () => {
   });
 
   it('bumps generation on each spec change only', async () => {
-    const created = await k.create(MCPRE, ns, directEndpoint('generation'));
+    const created = await api.k.create(MCPRE, api.ns, directEndpoint('generation'));
     expect(created.metadata.generation).toBe(1);
-    const afterStatus = await k.mergePatchStatus(MCPRE, ns, 'generation', { status: { phase: 'Pending' } });
+    const afterStatus = await api.k.mergePatchStatus(MCPRE, api.ns, 'generation', { status: { phase: 'Pending' } });
     expect(afterStatus.metadata.generation).toBe(1);
-    const afterLabel = await k.mergePatch(MCPRE, ns, 'generation', { metadata: { labels: { team: 'a' } } });
+    const afterLabel = await api.k.mergePatch(MCPRE, api.ns, 'generation', { metadata: { labels: { team: 'a' } } });
     expect(afterLabel.metadata.generation).toBe(1);
-    const afterSpec = await k.mergePatch(MCPRE, ns, 'generation', { spec: { groupRef: 'other' } });
+    const afterSpec = await api.k.mergePatch(MCPRE, api.ns, 'generation', { spec: { groupRef: 'other' } });
     expect(afterSpec.metadata.generation).toBe(2);
-    const afterSameSpec = await k.mergePatch(MCPRE, ns, 'generation', { spec: { groupRef: 'other' } });
+    const afterSameSpec = await api.k.mergePatch(MCPRE, api.ns, 'generation', { spec: { groupRef: 'other' } });
     expect(afterSameSpec.metadata.generation).toBe(2);
   });
 
   it('validates status writes against the schema (phase enum, condition shape)', async () => {
-    await k.create(MCPRE, ns, directEndpoint('bad-status'));
-    const phase = await rejection(k.mergePatchStatus(MCPRE, ns, 'bad-status', { status: { phase: 'Exploded' } }));
+    await api.k.create(MCPRE, api.ns, directEndpoint('bad-status'));
+    const phase = await rejection(
+      api.k.mergePatchStatus(MCPRE, api.ns, 'bad-status', { status: { phase: 'Exploded' } }),
+    );
     expect(phase.message).toContain('status.phase: Unsupported value: "Exploded"');
     const condition = await rejection(
-      k.mergePatchStatus(MCPRE, ns, 'bad-status', { status: { conditions: [{ type: 'Ready', status: 'Yes' }] } }),
+      api.k.mergePatchStatus(MCPRE, api.ns, 'bad-status', {
+        status: { conditions: [{ type: 'Ready', status: 'Yes' }] },
+      }),
     );
     expect(condition.message).toContain('status.conditions[0].status: Unsupported value: "Yes"');
     expect(condition.message).toContain('status.conditions[0].reason: Required value');
   });
 
   it('stores the gateway-reported session state next to the operator fields', async () => {
-    await k.create(MCPRE, ns, directEndpoint('session'));
-    await k.mergePatchStatus(MCPRE, ns, 'session', readyStatus('https://mcp.example.com/mcp', 1));
-    const updated = await k.mergePatchStatus(MCPRE, ns, 'session', {
+    await api.k.create(MCPRE, api.ns, directEndpoint('session'));
+    await api.k.mergePatchStatus(MCPRE, api.ns, 'session', readyStatus('https://mcp.example.com/mcp', 1));
+    const updated = await api.k.mergePatchStatus(MCPRE, api.ns, 'session', {
       status: {
         session: {
           state: 'Backoff',
@@ -120,7 +112,7 @@ describe('status subresource', () => {
     expect(updated.status.phase).toBe('Ready');
     expect(updated.status.session).toMatchObject({ state: 'Backoff', circuit: 'Closed' });
     const badCircuit = await rejection(
-      k.mergePatchStatus(MCPRE, ns, 'session', { status: { session: { circuit: 'Ajar' } } }),
+      api.k.mergePatchStatus(MCPRE, api.ns, 'session', { status: { session: { circuit: 'Ajar' } } }),
     );
     expect(badCircuit.message).toContain('status.session.circuit: Unsupported value: "Ajar"');
   });
@@ -128,8 +120,8 @@ describe('status subresource', () => {
 
 describe('printer columns (server-side Table output)', () => {
   it('lists Name, then Type, Phase, Remote URL, URL, Age in order, then Session', async () => {
-    await k.create(MCPRE, ns, directEndpoint('columns'));
-    const table = await k.table(MCPRE, ns, 'columns');
+    await api.k.create(MCPRE, api.ns, directEndpoint('columns'));
+    const table = await api.k.table(MCPRE, api.ns, 'columns');
     expect(table.columnDefinitions.map((c) => c.name)).toEqual([
       'Name',
       'Type',
@@ -143,16 +135,16 @@ describe('printer columns (server-side Table output)', () => {
   });
 
   it('fills the cells from spec and status', async () => {
-    await k.create(MCPRE, ns, proxyEndpoint('cells', { remoteURL: 'https://remote.example.com/mcp' }));
-    const before = await k.table(MCPRE, ns, 'cells');
+    await api.k.create(MCPRE, api.ns, proxyEndpoint('cells', { remoteURL: 'https://remote.example.com/mcp' }));
+    const before = await api.k.table(MCPRE, api.ns, 'cells');
     expect(before.rows[0]?.cells.slice(0, 5)).toEqual(['cells', 'proxy', null, 'https://remote.example.com/mcp', null]);
 
-    const serviceURL = `http://cells.${ns}.svc.cluster.local:8080`;
-    await k.mergePatchStatus(MCPRE, ns, 'cells', {
+    const serviceURL = `http://cells.${api.ns}.svc.cluster.local:8080`;
+    await api.k.mergePatchStatus(MCPRE, api.ns, 'cells', {
       ...readyStatus(serviceURL, 1),
       status: { ...readyStatus(serviceURL, 1).status, session: { state: 'Ready', circuit: 'Closed' } },
     });
-    const after = await k.table(MCPRE, ns, 'cells');
+    const after = await api.k.table(MCPRE, api.ns, 'cells');
     const cells = after.rows[0]?.cells ?? [];
     expect(cells.slice(0, 5)).toEqual(['cells', 'proxy', 'Ready', 'https://remote.example.com/mcp', serviceURL]);
     expect(typeof cells[5]).toBe('string'); // Age, e.g. "0s"
@@ -162,10 +154,10 @@ describe('printer columns (server-side Table output)', () => {
 
 describe('kubectl explain', () => {
   it('shows the field descriptions from the CRD (published OpenAPI)', async (ctx) => {
-    const kubectl = cp.running.binaries.kubectl;
+    const kubectl = api.cp.running.binaries.kubectl;
     if (kubectl === undefined) ctx.skip('no kubectl in KUBEBUILDER_ASSETS');
     const run = () =>
-      promisify(execFile)(kubectl!, ['--kubeconfig', cp.kubeconfigPath, 'explain', 'mcpre.spec.type'], {
+      promisify(execFile)(kubectl!, ['--kubeconfig', api.cp.kubeconfigPath, 'explain', 'mcpre.spec.type'], {
         timeout: 20_000,
       });
     // The aggregated OpenAPI document picks up a new CRD a little after it is Established: bounded retry.

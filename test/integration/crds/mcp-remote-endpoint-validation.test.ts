@@ -1,29 +1,17 @@
 // MCPRemoteEndpoint validation on a real kube-apiserver: the CEL rules (proxyConfig required/forbidden by type, type
 // immutable), defaulting, the remoteURL rule and the enums. The API server, not an offline evaluator, is the judge:
 // only it shows that transition rules are skipped on create and that defaults are applied before validation.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MCP_REMOTE_ENDPOINT as MCPRE } from '../../../src/api/resources.ts';
-import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
-import { type KubeObjects, kubeObjects, rejection } from '../../support/kube-objects.ts';
+import { useControlPlane } from '../../support/control-plane-suite.ts';
+import { rejection } from '../../support/kube-objects.ts';
 import { directEndpoint, proxyEndpoint, untypedEndpoint } from './fixtures.ts';
 
 const REQUIRED_MSG = 'spec.proxyConfig is required when spec.type is proxy';
 const FORBIDDEN_MSG = 'spec.proxyConfig must not be set when spec.type is direct';
 const IMMUTABLE_MSG = 'spec.type is immutable after creation';
 
-let cp: ControlPlane;
-let k: KubeObjects;
-let ns: string;
-
-beforeAll(async () => {
-  cp = await startControlPlane();
-  k = kubeObjects(cp.kc);
-  ns = await cp.namespace('mcpre-validation');
-});
-afterAll(async () => {
-  await k?.close();
-  await cp?.stop();
-});
+const api = useControlPlane({ namespace: 'mcpre-validation' });
 
 /** The `field` of each cause the server gave for a 422, e.g. spec.proxyConfig. */
 function causeFields(err: { body: unknown }): string[] {
@@ -33,21 +21,21 @@ function causeFields(err: { body: unknown }): string[] {
 
 describe('proxyConfig required when type is proxy', () => {
   it('rejects type proxy without proxyConfig, naming spec.proxyConfig', async () => {
-    const err = await rejection(k.create(MCPRE, ns, proxyEndpoint('p-missing', { proxyConfig: undefined })));
+    const err = await rejection(api.k.create(MCPRE, api.ns, proxyEndpoint('p-missing', { proxyConfig: undefined })));
     expect(err.status).toBe(422);
     expect(err.message).toContain(REQUIRED_MSG);
     expect(causeFields(err)).toEqual(['spec.proxyConfig']);
   });
 
   it('defaults an omitted type to proxy before validating, so proxyConfig is then required', async () => {
-    const err = await rejection(k.create(MCPRE, ns, untypedEndpoint('untyped-missing')));
+    const err = await rejection(api.k.create(MCPRE, api.ns, untypedEndpoint('untyped-missing')));
     expect(err.status).toBe(422);
     expect(err.message).toContain(REQUIRED_MSG);
   });
 
   it('accepts an omitted type with proxyConfig and stores type proxy with the proxy defaults', async () => {
-    await k.create(MCPRE, ns, untypedEndpoint('untyped-ok', { proxyConfig: { oidcConfig: {} } }));
-    const stored = await k.get(MCPRE, ns, 'untyped-ok');
+    await api.k.create(MCPRE, api.ns, untypedEndpoint('untyped-ok', { proxyConfig: { oidcConfig: {} } }));
+    const stored = await api.k.get(MCPRE, api.ns, 'untyped-ok');
     expect(stored.spec.type).toBe('proxy');
     expect(stored.spec.proxyConfig).toMatchObject({
       proxyPort: 8080,
@@ -58,7 +46,9 @@ describe('proxyConfig required when type is proxy', () => {
   });
 
   it('rejects proxyConfig without oidcConfig', async () => {
-    const err = await rejection(k.create(MCPRE, ns, proxyEndpoint('p-no-oidc', { proxyConfig: { proxyPort: 9000 } })));
+    const err = await rejection(
+      api.k.create(MCPRE, api.ns, proxyEndpoint('p-no-oidc', { proxyConfig: { proxyPort: 9000 } })),
+    );
     expect(err.status).toBe(422);
     expect(err.message).toContain('spec.proxyConfig.oidcConfig: Required value');
   });
@@ -67,7 +57,11 @@ describe('proxyConfig required when type is proxy', () => {
 describe('proxyConfig forbidden when type is direct', () => {
   it('rejects type direct with proxyConfig, naming spec.proxyConfig', async () => {
     const err = await rejection(
-      k.create(MCPRE, ns, directEndpoint('d-with-proxy', { proxyConfig: { oidcConfig: { type: 'kubernetes' } } })),
+      api.k.create(
+        MCPRE,
+        api.ns,
+        directEndpoint('d-with-proxy', { proxyConfig: { oidcConfig: { type: 'kubernetes' } } }),
+      ),
     );
     expect(err.status).toBe(422);
     expect(err.message).toContain(FORBIDDEN_MSG);
@@ -75,59 +69,59 @@ describe('proxyConfig forbidden when type is direct', () => {
   });
 
   it('accepts type direct without proxyConfig and adds no proxy defaults', async () => {
-    const created = await k.create(MCPRE, ns, directEndpoint('d-ok'));
+    const created = await api.k.create(MCPRE, api.ns, directEndpoint('d-ok'));
     expect(created.spec.type).toBe('direct');
     expect(created.spec.proxyConfig).toBeUndefined();
   });
 
   it('rejects adding proxyConfig to an existing direct endpoint', async () => {
-    await k.create(MCPRE, ns, directEndpoint('d-add-proxy'));
+    await api.k.create(MCPRE, api.ns, directEndpoint('d-add-proxy'));
     const err = await rejection(
-      k.mergePatch(MCPRE, ns, 'd-add-proxy', { spec: { proxyConfig: { oidcConfig: { type: 'kubernetes' } } } }),
+      api.k.mergePatch(MCPRE, api.ns, 'd-add-proxy', { spec: { proxyConfig: { oidcConfig: { type: 'kubernetes' } } } }),
     );
     expect(err.message).toContain(FORBIDDEN_MSG);
   });
 
   it('rejects removing proxyConfig from an existing proxy endpoint', async () => {
-    await k.create(MCPRE, ns, proxyEndpoint('p-drop-proxy'));
-    const err = await rejection(k.mergePatch(MCPRE, ns, 'p-drop-proxy', { spec: { proxyConfig: null } }));
+    await api.k.create(MCPRE, api.ns, proxyEndpoint('p-drop-proxy'));
+    const err = await rejection(api.k.mergePatch(MCPRE, api.ns, 'p-drop-proxy', { spec: { proxyConfig: null } }));
     expect(err.message).toContain(REQUIRED_MSG);
   });
 });
 
 describe('type is immutable', () => {
   it('creates both types: the transition rule does not run on create', async () => {
-    await expect(k.create(MCPRE, ns, directEndpoint('create-direct'))).resolves.toBeDefined();
-    await expect(k.create(MCPRE, ns, proxyEndpoint('create-proxy'))).resolves.toBeDefined();
+    await expect(api.k.create(MCPRE, api.ns, directEndpoint('create-direct'))).resolves.toBeDefined();
+    await expect(api.k.create(MCPRE, api.ns, proxyEndpoint('create-proxy'))).resolves.toBeDefined();
   });
 
   it('rejects direct -> proxy even when the new spec is otherwise valid', async () => {
-    await k.create(MCPRE, ns, directEndpoint('flip-to-proxy'));
+    await api.k.create(MCPRE, api.ns, directEndpoint('flip-to-proxy'));
     const err = await rejection(
-      k.mergePatch(MCPRE, ns, 'flip-to-proxy', {
+      api.k.mergePatch(MCPRE, api.ns, 'flip-to-proxy', {
         spec: { type: 'proxy', proxyConfig: { oidcConfig: { type: 'kubernetes' } } },
       }),
     );
     expect(err.status).toBe(422);
     expect(err.message).toContain(IMMUTABLE_MSG);
     expect(causeFields(err)).toEqual(['spec.type']);
-    expect((await k.get(MCPRE, ns, 'flip-to-proxy')).spec.type).toBe('direct');
+    expect((await api.k.get(MCPRE, api.ns, 'flip-to-proxy')).spec.type).toBe('direct');
   });
 
   it('rejects proxy -> direct even when proxyConfig is removed in the same update', async () => {
-    await k.create(MCPRE, ns, proxyEndpoint('flip-to-direct'));
+    await api.k.create(MCPRE, api.ns, proxyEndpoint('flip-to-direct'));
     const err = await rejection(
-      k.mergePatch(MCPRE, ns, 'flip-to-direct', { spec: { type: 'direct', proxyConfig: null } }),
+      api.k.mergePatch(MCPRE, api.ns, 'flip-to-direct', { spec: { type: 'direct', proxyConfig: null } }),
     );
     expect(err.message).toContain(IMMUTABLE_MSG);
     expect(causeFields(err)).toEqual(['spec.type']);
-    expect((await k.get(MCPRE, ns, 'flip-to-direct')).spec.type).toBe('proxy');
+    expect((await api.k.get(MCPRE, api.ns, 'flip-to-direct')).spec.type).toBe('proxy');
   });
 
   it('rejects a full replace that omits type on a direct endpoint (the default would flip it to proxy)', async () => {
-    const created = await k.create(MCPRE, ns, directEndpoint('replace-untyped'));
+    const created = await api.k.create(MCPRE, api.ns, directEndpoint('replace-untyped'));
     const err = await rejection(
-      k.replace(MCPRE, ns, 'replace-untyped', {
+      api.k.replace(MCPRE, api.ns, 'replace-untyped', {
         ...untypedEndpoint('replace-untyped'),
         metadata: { name: 'replace-untyped', resourceVersion: created.metadata.resourceVersion },
       }),
@@ -136,8 +130,8 @@ describe('type is immutable', () => {
   });
 
   it('accepts updates of other fields, and restating the same type', async () => {
-    await k.create(MCPRE, ns, directEndpoint('update-other'));
-    const updated = await k.mergePatch(MCPRE, ns, 'update-other', {
+    await api.k.create(MCPRE, api.ns, directEndpoint('update-other'));
+    const updated = await api.k.mergePatch(MCPRE, api.ns, 'update-other', {
       spec: {
         type: 'direct',
         remoteURL: 'http://other.example.com/mcp',
@@ -148,8 +142,8 @@ describe('type is immutable', () => {
     });
     expect(updated.spec).toMatchObject({ type: 'direct', remoteURL: 'http://other.example.com/mcp', transport: 'sse' });
 
-    await k.create(MCPRE, ns, proxyEndpoint('update-proxy-port'));
-    const proxy = await k.mergePatch(MCPRE, ns, 'update-proxy-port', {
+    await api.k.create(MCPRE, api.ns, proxyEndpoint('update-proxy-port'));
+    const proxy = await api.k.mergePatch(MCPRE, api.ns, 'update-proxy-port', {
       spec: { proxyConfig: { proxyPort: 9090, sessionAffinity: 'None' } },
     });
     expect(proxy.spec.type).toBe('proxy');
@@ -159,8 +153,8 @@ describe('type is immutable', () => {
 
 describe('defaults', () => {
   it('fills proxyPort 8080, sessionAffinity ClientIP, trustProxyHeaders false and caBundleRef.key ca.crt', async () => {
-    await k.create(MCPRE, ns, proxyEndpoint('defaults', { caBundleRef: { name: 'ca' } }));
-    const stored = await k.get(MCPRE, ns, 'defaults');
+    await api.k.create(MCPRE, api.ns, proxyEndpoint('defaults', { caBundleRef: { name: 'ca' } }));
+    const stored = await api.k.get(MCPRE, api.ns, 'defaults');
     expect(stored.spec.type).toBe('proxy');
     expect(stored.spec.proxyConfig.proxyPort).toBe(8080);
     expect(stored.spec.proxyConfig.sessionAffinity).toBe('ClientIP');
@@ -169,14 +163,14 @@ describe('defaults', () => {
   });
 
   it('keeps explicit values instead of the defaults', async () => {
-    await k.create(
+    await api.k.create(
       MCPRE,
-      ns,
+      api.ns,
       proxyEndpoint('explicit', {
         proxyConfig: { oidcConfig: {}, proxyPort: 9443, sessionAffinity: 'None', trustProxyHeaders: true },
       }),
     );
-    const stored = await k.get(MCPRE, ns, 'explicit');
+    const stored = await api.k.get(MCPRE, api.ns, 'explicit');
     expect(stored.spec.proxyConfig).toMatchObject({
       proxyPort: 9443,
       sessionAffinity: 'None',
@@ -188,7 +182,7 @@ describe('defaults', () => {
 describe('field validation', () => {
   it.each(['https://mcp.example.com/mcp', 'http://127.0.0.1:8080/mcp'])('accepts remoteURL %s', async (url) => {
     const name = `url-ok-${url.startsWith('https') ? 's' : 'p'}`;
-    const created = await k.create(MCPRE, ns, directEndpoint(name, { remoteURL: url }));
+    const created = await api.k.create(MCPRE, api.ns, directEndpoint(name, { remoteURL: url }));
     expect(created.spec.remoteURL).toBe(url);
   });
 
@@ -198,34 +192,36 @@ describe('field validation', () => {
     ['uppercase', 'HTTPS://mcp.example.com'],
     ['ws', 'ws://mcp.example.com'],
   ])('rejects remoteURL (%s) with the URL rule explained', async (label, url) => {
-    const err = await rejection(k.create(MCPRE, ns, directEndpoint(`url-bad-${label}`, { remoteURL: url })));
+    const err = await rejection(api.k.create(MCPRE, api.ns, directEndpoint(`url-bad-${label}`, { remoteURL: url })));
     expect(err.status).toBe(422);
     expect(err.message).toContain('spec.remoteURL');
     expect(err.message).toContain('must be an absolute http:// or https:// URL');
   });
 
   it('rejects an unknown transport, type, sessionAffinity and an out-of-range proxyPort', async () => {
-    const transport = await rejection(k.create(MCPRE, ns, directEndpoint('bad-transport', { transport: 'websocket' })));
+    const transport = await rejection(
+      api.k.create(MCPRE, api.ns, directEndpoint('bad-transport', { transport: 'websocket' })),
+    );
     expect(transport.message).toContain('spec.transport: Unsupported value: "websocket"');
-    const type = await rejection(k.create(MCPRE, ns, directEndpoint('bad-type', { type: 'sidecar' })));
+    const type = await rejection(api.k.create(MCPRE, api.ns, directEndpoint('bad-type', { type: 'sidecar' })));
     expect(type.message).toContain('spec.type: Unsupported value: "sidecar"');
     const affinity = await rejection(
-      k.create(
+      api.k.create(
         MCPRE,
-        ns,
+        api.ns,
         proxyEndpoint('bad-affinity', { proxyConfig: { oidcConfig: {}, sessionAffinity: 'Cookie' } }),
       ),
     );
     expect(affinity.message).toContain('spec.proxyConfig.sessionAffinity: Unsupported value: "Cookie"');
     const port = await rejection(
-      k.create(MCPRE, ns, proxyEndpoint('bad-port', { proxyConfig: { oidcConfig: {}, proxyPort: 70000 } })),
+      api.k.create(MCPRE, api.ns, proxyEndpoint('bad-port', { proxyConfig: { oidcConfig: {}, proxyPort: 70000 } })),
     );
     expect(port.message).toContain('spec.proxyConfig.proxyPort');
   });
 
   it('requires remoteURL, transport and groupRef', async () => {
     const err = await rejection(
-      k.create(MCPRE, ns, {
+      api.k.create(MCPRE, api.ns, {
         apiVersion: 'toolhive.stacklok.dev/v1alpha1',
         kind: 'MCPRemoteEndpoint',
         metadata: { name: 'bare' },
@@ -239,9 +235,9 @@ describe('field validation', () => {
 
   it('keeps secret header values out of the object: addHeadersFromSecret takes only a reference', async () => {
     const err = await rejection(
-      k.create(
+      api.k.create(
         MCPRE,
-        ns,
+        api.ns,
         directEndpoint('inline-secret', {
           headerForward: { addHeadersFromSecret: [{ headerName: 'X-API-Key', value: 'sk-123' }] },
         }),

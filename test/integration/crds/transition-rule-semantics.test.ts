@@ -3,11 +3,11 @@
 // server, rules that mention oldSelf are transition rules: skipped on create, run only on update against the
 // stored object, where oldSelf is never null. So the guard is dead code. With optionalOldSelf the rule also runs on
 // create, and the guard must be `!oldSelf.hasValue()`. These throwaway CRDs (group rfc.mcpre.test) show all three.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ResourceId } from '../../../src/api/resources.ts';
-import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
+import { useControlPlane } from '../../support/control-plane-suite.ts';
 import { until } from '../../support/eventually.ts';
-import { type KubeObjects, kubeObjects, rejection } from '../../support/kube-objects.ts';
+import { rejection } from '../../support/kube-objects.ts';
 
 const GROUP = 'rfc.mcpre.test';
 
@@ -72,16 +72,12 @@ function crdFor(v: Variant) {
   };
 }
 
-let cp: ControlPlane;
-let k: KubeObjects;
-let ns: string;
+const api = useControlPlane({ crdDirs: [], namespace: 'transition' });
 
+// The throwaway CRDs, installed once the control plane is up (this hook runs after useControlPlane's).
 beforeAll(async () => {
-  cp = await startControlPlane({ crdDirs: [] });
-  k = kubeObjects(cp.kc);
-  ns = await cp.namespace('transition');
   for (const v of Object.values(variants)) {
-    const res = await cp.running.admin.request(
+    const res = await api.cp.running.admin.request(
       'POST',
       '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
       crdFor(v),
@@ -93,14 +89,11 @@ beforeAll(async () => {
     await until(
       `${v.plural} to be served`,
       async () =>
-        (await cp.running.admin.request('GET', `/apis/${GROUP}/v1/namespaces/${ns}/${v.plural}`)).status === 200,
+        (await api.cp.running.admin.request('GET', `/apis/${GROUP}/v1/namespaces/${api.ns}/${v.plural}`)).status ===
+        200,
       { intervalMs: 100 },
     );
   }
-});
-afterAll(async () => {
-  await k?.close();
-  await cp?.stop();
 });
 
 const obj = (v: Variant, name: string, spec: object) => ({
@@ -113,22 +106,22 @@ const obj = (v: Variant, name: string, spec: object) => ({
 describe('transition rules (oldSelf without optionalOldSelf)', () => {
   it('are skipped on create: even a rule that is false whenever it runs lets a create through', async () => {
     await expect(
-      k.create(resourceOf(variants.guardOnly), ns, obj(variants.guardOnly, 'g', { type: 'direct' })),
+      api.k.create(resourceOf(variants.guardOnly), api.ns, obj(variants.guardOnly, 'g', { type: 'direct' })),
     ).resolves.toBeDefined();
   });
 
   it('run on every update, where oldSelf is never null: the RFC guard `oldSelf == null` is never true', async () => {
     const err = await rejection(
-      k.mergePatch(resourceOf(variants.guardOnly), ns, 'g', { spec: { note: 'unrelated change' } }),
+      api.k.mergePatch(resourceOf(variants.guardOnly), api.ns, 'g', { spec: { note: 'unrelated change' } }),
     );
     expect(err.message).toContain('guard-false');
   });
 
   it('so the RFC rule behaves exactly like plain `self.type == oldSelf.type`', async () => {
     const rfc = resourceOf(variants.rfc);
-    await k.create(rfc, ns, obj(variants.rfc, 'r', { type: 'direct' }));
-    await expect(k.mergePatch(rfc, ns, 'r', { spec: { note: 'ok' } })).resolves.toBeDefined();
-    const err = await rejection(k.mergePatch(rfc, ns, 'r', { spec: { type: 'proxy' } }));
+    await api.k.create(rfc, api.ns, obj(variants.rfc, 'r', { type: 'direct' }));
+    await expect(api.k.mergePatch(rfc, api.ns, 'r', { spec: { note: 'ok' } })).resolves.toBeDefined();
+    const err = await rejection(api.k.mergePatch(rfc, api.ns, 'r', { spec: { type: 'proxy' } }));
     expect(err.message).toContain('rfc');
   });
 });
@@ -136,11 +129,11 @@ describe('transition rules (oldSelf without optionalOldSelf)', () => {
 describe('optionalOldSelf: true', () => {
   it('runs the rule on create with oldSelf absent (hasValue() false) ...', async () => {
     const res = resourceOf(variants.optional);
-    await expect(k.create(res, ns, obj(variants.optional, 'o', { type: 'direct' }))).resolves.toBeDefined();
+    await expect(api.k.create(res, api.ns, obj(variants.optional, 'o', { type: 'direct' }))).resolves.toBeDefined();
   });
 
   it('... and on update with oldSelf present (hasValue() true)', async () => {
-    const err = await rejection(k.mergePatch(resourceOf(variants.optional), ns, 'o', { spec: { note: 'x' } }));
+    const err = await rejection(api.k.mergePatch(resourceOf(variants.optional), api.ns, 'o', { spec: { note: 'x' } }));
     expect(err.message).toContain('has-old-value');
   });
 });

@@ -2,7 +2,7 @@
 // built from URL pieces, are created (dry run) with the URL in each CRD field that carries the rule, and the API
 // server's verdict must equal the runtime function's (src/api/http-url.ts). This is what makes "the CRD admits it"
 // and "the gateway can call it" the same statement.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkHttpUrl } from '../../../src/api/http-url.ts';
 import {
   GROUP_VERSION,
@@ -11,24 +11,12 @@ import {
   type ResourceId,
   VIRTUAL_MCP_SERVER,
 } from '../../../src/api/resources.ts';
-import { type ControlPlane, startControlPlane } from '../../support/control-plane.ts';
-import { KubeApiError, type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
+import { useControlPlane } from '../../support/control-plane-suite.ts';
+import { KubeApiError } from '../../support/kube-objects.ts';
 import { URL_CASES, urlLikeStrings } from '../../support/url-cases.ts';
 import { authConfig, directEndpoint, proxyEndpoint } from './fixtures.ts';
 
-let cp: ControlPlane;
-let k: KubeObjects;
-let ns: string;
-
-beforeAll(async () => {
-  cp = await startControlPlane();
-  k = kubeObjects(cp.kc);
-  ns = await cp.namespace('url-rule');
-});
-afterAll(async () => {
-  await k?.close();
-  await cp?.stop();
-});
+const api = useControlPlane({ namespace: 'url-rule' });
 
 /** One CRD field that carries the rule, as an object to create with `url` in that field. */
 interface Field {
@@ -96,7 +84,7 @@ const FIELDS: Field[] = [
 /** Whether the API server admits the object; a refusal must be the field's validation (422), nothing else. */
 async function admitted(field: Field, url: string): Promise<boolean> {
   try {
-    await k.create(field.resource, ns, field.body(url), { dryRun: true });
+    await api.k.create(field.resource, api.ns, field.body(url), { dryRun: true });
     return true;
   } catch (err) {
     if (err instanceof KubeApiError && err.status === 422) return false;
@@ -122,7 +110,7 @@ describe('the API server and the runtime agree on the URL table', () => {
   it('the refusal names the field and says what a URL must be, without echoing the value', async () => {
     let error: unknown;
     try {
-      await k.create(MCP_REMOTE_ENDPOINT, ns, directEndpoint('e', { remoteURL: 'http://user:hunter2@a/' }), {
+      await api.k.create(MCP_REMOTE_ENDPOINT, api.ns, directEndpoint('e', { remoteURL: 'http://user:hunter2@a/' }), {
         dryRun: true,
       });
     } catch (err) {

@@ -5,16 +5,15 @@ import { type AnyActorRef, createActor, fromPromise, SimulatedClock, type Snapsh
 import type { EndpointEvent } from '../../../src/api/endpoint/events.ts';
 import type { Deployment, Endpoint, KubeObject } from '../../../src/api/endpoint/model.ts';
 import type { EndpointSnapshot } from '../../../src/api/endpoint/snapshot.ts';
-import {
-  type ApplyProxyInput,
-  type DeleteOwnedInput,
-  type EndpointMachine,
-  endpointMachine,
-  type ObserveInput,
-  type RecordEventsInput,
-  type SetFinalizersInput,
-  type WriteStatusInput,
-} from '../../../src/machines/endpoint.ts';
+import { type EndpointMachine, endpointMachine } from '../../../src/machines/endpoint.ts';
+import type {
+  ApplyProxyInput,
+  DeleteOwnedInput,
+  ObserveInput,
+  RecordEventsInput,
+  SetFinalizersInput,
+  WriteStatusInput,
+} from '../../../src/machines/endpoint-context.ts';
 import { NOW, snapshotOf } from './fixtures.ts';
 
 export interface ApiError {

@@ -112,30 +112,41 @@ export function createHarness(options: { script?: Script; policy?: Partial<Sessi
   const script: Script = options.script ?? {};
   const counts = { connect: 0, initialize: 0, fetchLists: 0 };
 
+  /**
+   * Effect answers on their way to the machine: `flush` waits until there are none. An answer that hangs never joins;
+   * one the test holds (a promise the script returned) joins when the test settles it.
+   */
+  const settling = new Set<Promise<unknown>>();
   const answer = <T>(value: T | Error | 'hang' | Promise<T>): Promise<T> => {
-    if (value instanceof Promise) return value;
     if (value === 'hang') return new Promise<T>(() => {});
-    if (value instanceof Error) return Promise.reject(value);
-    return Promise.resolve(value);
+    if (value instanceof Promise) {
+      // Registered before xstate's own callback on this promise, so the answer joins before the machine sees it.
+      const join = () => void settling.add(value);
+      value.then(join, join);
+      return value;
+    }
+    const p = value instanceof Error ? Promise.reject(value) : Promise.resolve(value);
+    settling.add(p);
+    return p;
   };
 
   const machine = backendSessionMachine.provide({
     actors: {
-      connect: fromPromise<BackendConnection, ConnectInput>(async ({ input }) => {
+      connect: fromPromise<BackendConnection, ConnectInput>(({ input }) => {
         calls.push({ name: 'connect', at: clock.now(), input });
         const n = counts.connect++;
         const result = script.connect ? script.connect(n, input) : new FakeConnection();
         if (result instanceof FakeConnection) connections.push(result);
         return answer(result);
       }),
-      initialize: fromPromise<SessionInfo, { connection: BackendConnection; backendId: string }>(async ({ input }) => {
+      initialize: fromPromise<SessionInfo, { connection: BackendConnection; backendId: string }>(({ input }) => {
         calls.push({ name: 'initialize', at: clock.now(), input });
         const n = counts.initialize++;
         const conn = input.connection as FakeConnection;
         return answer(script.initialize ? script.initialize(conn, n) : sessionFor(conn));
       }),
       fetchLists: fromPromise<Partial<BackendLists>, { connection: BackendConnection; kinds: ListKind[] }>(
-        async ({ input }) => {
+        ({ input }) => {
           calls.push({ name: 'fetchLists', at: clock.now(), input });
           const n = counts.fetchLists++;
           if (script.fetchLists) return answer(script.fetchLists(input.kinds, n));
@@ -164,9 +175,11 @@ export function createHarness(options: { script?: Script; policy?: Partial<Sessi
           };
         },
       ),
-      terminate: fromPromise<void, { connection: BackendConnection; backendId: string }>(async ({ input }) => {
+      terminate: fromPromise<void, { connection: BackendConnection; backendId: string }>(({ input }) => {
         calls.push({ name: 'terminate', at: clock.now(), input });
-        await input.connection.terminate(new AbortController().signal);
+        const done = input.connection.terminate(new AbortController().signal);
+        settling.add(done);
+        return done;
       }),
     },
   });
@@ -187,9 +200,21 @@ export function createHarness(options: { script?: Script; policy?: Partial<Sessi
   const errors: unknown[] = [];
   actor.subscribe({ error: (err) => errors.push(err) });
 
-  /** Let promise actors settle (they run on microtasks, not on the clock). */
+  /**
+   * Wait until the machine has taken every effect answer that is on its way (promise actors answer on microtasks, not
+   * on the clock), including the answers of effects those answers started. The first await lets a held answer the
+   * test just settled join (its join callback was queued before this one).
+   */
   const flush = async () => {
-    for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+    await null;
+    for (let round = 0; round < 1000; round++) {
+      if (settling.size === 0) return;
+      const batch = [...settling];
+      // xstate's callbacks on these promises were registered before this wait's, so they have run when it ends.
+      await Promise.allSettled(batch);
+      for (const p of batch) settling.delete(p);
+    }
+    throw new Error('harness: effects kept answering for 1000 rounds');
   };
 
   const timers = () => (clock as unknown as { timeouts: Map<number, { start: number; timeout: number }> }).timeouts;

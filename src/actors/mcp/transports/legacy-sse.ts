@@ -3,13 +3,14 @@
 // endpoint in its first `endpoint` event; when the stream closes the session is gone (the SDK's client would
 // silently reconnect and pick up a new endpoint, i.e. a new uninitialized session, which is exactly the stale-session
 // bug this project exists to avoid), so a closed stream is reported as a session loss and the machine re-initializes.
-import { isJSONRPCRequest, type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Dispatcher } from 'undici';
 import { BackendError, httpError, networkError, protocolError, sessionLostError } from '../errors.ts';
 import { drain, mediaType, redactErrorResponse } from '../http/body.ts';
 import { readSse } from '../http/sse.ts';
 import { statusDetail } from '../http/status-detail.ts';
 import type { ConnectionEvent, NotificationStreamHandlers, NotificationStreamOutcome } from '../protocol.ts';
+import { parseMessage } from './messages.ts';
 import type { McpTransport, RequestHooks, TransportOptions } from './types.ts';
 
 export class LegacySseTransport implements McpTransport {
@@ -205,14 +206,5 @@ export class LegacySseTransport implements McpTransport {
     this.#abort.abort();
     this.#end('closed by the client');
     this.onclose?.();
-  }
-}
-
-function parseMessage(data: string): JSONRPCMessage | undefined {
-  try {
-    const result = JSONRPCMessageSchema.safeParse(JSON.parse(data));
-    return result.success ? result.data : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -12,18 +12,19 @@ import {
   isJSONRPCRequest,
   isJSONRPCResultResponse,
   type JSONRPCMessage,
-  JSONRPCMessageSchema,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Dispatcher } from 'undici';
 import { backoffMs } from '../../../api/backoff.ts';
 import { sleep } from '../clock.ts';
 import { BackendError, httpError, networkError, protocolError, sessionLostError } from '../errors.ts';
-import { drain, header, mediaType, readCappedText, redactErrorResponse } from '../http/body.ts';
+import { drain, header, mediaType, readCappedText } from '../http/body.ts';
 import { readSse } from '../http/sse.ts';
 import { statusDetail } from '../http/status-detail.ts';
 import { fingerprint } from '../log.ts';
 import type { ConnectionEvent, NotificationStreamHandlers, NotificationStreamOutcome } from '../protocol.ts';
+import { Inbox, type InFlight } from './inbox.ts';
+import { parseBatch, parseMessage } from './messages.ts';
 import type { McpTransport, RequestHooks, TransportOptions } from './types.ts';
 
 /** Messages that are safe to send twice: session lifecycle and listings. */
@@ -52,11 +53,6 @@ const RESUMPTION_BACKOFF = { baseMs: 1000, maxMs: 30_000 };
 /** The session id is echoed on every request: only visible ASCII, as the spec requires, and bounded. */
 const SESSION_ID = /^[\x21-\x7e]{1,1024}$/;
 
-interface InFlight {
-  abort: AbortController;
-  hooks: RequestHooks | undefined;
-}
-
 export class StreamableHttpTransport implements McpTransport {
   readonly kind = 'streamable-http' as const;
   onclose?: () => void;
@@ -68,18 +64,14 @@ export class StreamableHttpTransport implements McpTransport {
   readonly #origin: string;
   readonly #path: string;
   readonly #abort = new AbortController();
-  readonly #inFlight = new Map<RequestId, InFlight>();
-  /** Server-to-client requests that arrived on a request's response stream: server request id -> our request id. */
-  readonly #serverRequests = new Map<RequestId, RequestId>();
+  readonly #inbox: Inbox;
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
-  #pendingHooks: RequestHooks | undefined;
   #closed = false;
-  /** Incoming messages are handed to the SDK one per microtask turn, in order (see #deliver). */
-  #dispatch: Promise<void> = Promise.resolve();
 
   constructor(options: TransportOptions) {
     this.#o = options;
+    this.#inbox = new Inbox(options.redactor, (message) => this.onmessage?.(message));
     this.#origin = options.url.origin;
     this.#path = `${options.url.pathname}${options.url.search}`;
   }
@@ -97,7 +89,7 @@ export class StreamableHttpTransport implements McpTransport {
   }
 
   bindNextRequest(hooks: RequestHooks | undefined): void {
-    this.#pendingHooks = hooks;
+    this.#inbox.bindNextRequest(hooks);
   }
 
   async start(): Promise<void> {
@@ -106,16 +98,11 @@ export class StreamableHttpTransport implements McpTransport {
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     // Synchronous prefix (before any await): claim the hooks bound for this request.
-    let flight: InFlight | undefined;
-    if (isJSONRPCRequest(message)) {
-      flight = { abort: new AbortController(), hooks: this.#pendingHooks };
-      this.#pendingHooks = undefined;
-      this.#inFlight.set(message.id, flight);
-    }
+    const flight = isJSONRPCRequest(message) ? this.#inbox.claim(message.id) : undefined;
     if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') {
       // The caller gave up on a request: stop reading its response stream (after telling the server, below).
       const id = (message.params as { requestId?: RequestId } | undefined)?.requestId;
-      if (id !== undefined) queueMicrotask(() => this.#finish(id, 'cancelled'));
+      if (id !== undefined) queueMicrotask(() => this.#inbox.cancel(id));
     }
     if (options?.resumptionToken) {
       throw protocolError('resumption tokens are handled inside this transport, not by callers', false);
@@ -123,7 +110,7 @@ export class StreamableHttpTransport implements McpTransport {
     try {
       await this.#post(message, flight);
     } catch (err) {
-      if (isJSONRPCRequest(message)) this.#inFlight.delete(message.id);
+      if (isJSONRPCRequest(message)) this.#inbox.forget(message.id);
       throw err;
     }
   }
@@ -200,8 +187,8 @@ export class StreamableHttpTransport implements McpTransport {
       const text = await readCappedText(res.body, this.#o.http.limits.maxResponseBytes, what).catch((err: unknown) => {
         throw err instanceof BackendError ? err : networkError(err, what);
       });
-      for (const parsed of parseBatch(text, what)) this.#deliver(parsed, message.id);
-      this.#finish(message.id);
+      for (const parsed of parseBatch(text, what)) this.#inbox.deliver(parsed, message.id);
+      this.#inbox.finish(message.id);
       return;
     }
     if (type === 'text/event-stream') {
@@ -244,13 +231,13 @@ export class StreamableHttpTransport implements McpTransport {
             if ((isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) && message.id === id) {
               answered = true;
             }
-            this.#deliver(message, id);
+            this.#inbox.deliver(message, id);
           },
         });
       } catch (err) {
         problem = err;
       }
-      if (answered || signal.aborted) return this.#finish(id);
+      if (answered || signal.aborted) return this.#inbox.finish(id);
       if (problem instanceof BackendError && problem.kind === 'protocol') return this.#fail(id, problem.message);
       if (lastEventId === undefined) {
         return this.#fail(id, 'the response stream ended before the response, without an event id to resume from');
@@ -259,10 +246,10 @@ export class StreamableHttpTransport implements McpTransport {
         return this.#fail(id, `the response stream dropped ${MAX_RESUMPTIONS + 1} times before the response`);
       }
       const wait = backoffMs(RESUMPTION_BACKOFF, resumption, { serverWaitMs: retryMs });
-      if (!(await sleep(this.#o.clock, wait, signal))) return this.#finish(id);
+      if (!(await sleep(this.#o.clock, wait, signal))) return this.#inbox.finish(id);
       const resumed = await this.#resume(lastEventId, signal).catch((err: unknown) => err as Error);
       if (resumed instanceof Error) {
-        if (signal.aborted) return this.#finish(id);
+        if (signal.aborted) return this.#inbox.finish(id);
         if (resumed instanceof BackendError && resumed.kind === 'sessionLost') {
           // The backend saw this request, so it is not retried; but the session is gone for everyone.
           this.onConnectionEvent?.({ type: 'sessionLost', sessionId: this.#sessionId });
@@ -273,42 +260,9 @@ export class StreamableHttpTransport implements McpTransport {
     }
   }
 
-  async #resume(lastEventId: string, signal: AbortSignal) {
+  /** A GET for an event stream; a 404 on a request that carried the session id is the session lost. */
+  async #get(lastEventId: string | undefined, signal: AbortSignal, what: string): Promise<Dispatcher.ResponseData> {
     const carried = this.#sessionId;
-    const headers = await this.#headers(signal, { accept: 'text/event-stream', 'last-event-id': lastEventId });
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await this.#o.http.dispatcher.request({
-        origin: this.#origin,
-        path: this.#path,
-        method: 'GET',
-        headers,
-        signal,
-        bodyTimeout: 0,
-      });
-    } catch (err) {
-      throw networkError(err, 'GET (resume)');
-    }
-    if (res.statusCode === 404 && carried !== undefined) {
-      await drain(res.body);
-      throw sessionLostError('GET (resume)');
-    }
-    if (res.statusCode !== 200 || mediaType(res.headers) !== 'text/event-stream') {
-      const detail = await statusDetail(res, this.#o.url, this.#o.redactor);
-      throw httpError(res.statusCode, 'GET (resume)', detail);
-    }
-    return res.body;
-  }
-
-  async openNotificationStream(options: {
-    lastEventId: string | undefined;
-    signal: AbortSignal;
-    handlers: NotificationStreamHandlers;
-  }): Promise<NotificationStreamOutcome> {
-    const { lastEventId, handlers } = options;
-    const what = lastEventId ? 'GET (resume)' : 'GET';
-    const carried = this.#sessionId;
-    const signal = AbortSignal.any([this.#abort.signal, options.signal]);
     const headers = await this.#headers(signal, {
       accept: 'text/event-stream',
       ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
@@ -326,11 +280,32 @@ export class StreamableHttpTransport implements McpTransport {
     } catch (err) {
       throw networkError(err, what);
     }
-    const status = res.statusCode;
-    if (status === 404 && carried !== undefined) {
+    if (res.statusCode === 404 && carried !== undefined) {
       await drain(res.body);
       throw sessionLostError(what);
     }
+    return res;
+  }
+
+  async #resume(lastEventId: string, signal: AbortSignal) {
+    const res = await this.#get(lastEventId, signal, 'GET (resume)');
+    if (res.statusCode !== 200 || mediaType(res.headers) !== 'text/event-stream') {
+      const detail = await statusDetail(res, this.#o.url, this.#o.redactor);
+      throw httpError(res.statusCode, 'GET (resume)', detail);
+    }
+    return res.body;
+  }
+
+  async openNotificationStream(options: {
+    lastEventId: string | undefined;
+    signal: AbortSignal;
+    handlers: NotificationStreamHandlers;
+  }): Promise<NotificationStreamOutcome> {
+    const { lastEventId, handlers } = options;
+    const what = lastEventId ? 'GET (resume)' : 'GET';
+    const signal = AbortSignal.any([this.#abort.signal, options.signal]);
+    const res = await this.#get(lastEventId, signal, what);
+    const status = res.statusCode;
     if (status === 405) {
       await drain(res.body);
       return { kind: 'unsupported', reason: 'the server answered GET with 405 Method Not Allowed' };
@@ -362,7 +337,7 @@ export class StreamableHttpTransport implements McpTransport {
             return;
           }
           handlers.onMessage();
-          this.#deliver(message, undefined);
+          this.#inbox.deliver(message, undefined);
         },
       });
     } catch (err) {
@@ -399,7 +374,7 @@ export class StreamableHttpTransport implements McpTransport {
     if (this.#closed) return;
     this.#closed = true;
     this.#abort.abort();
-    this.#inFlight.clear();
+    this.#inbox.clear();
     this.onclose?.();
   }
 
@@ -411,85 +386,13 @@ export class StreamableHttpTransport implements McpTransport {
     return out;
   }
 
-  /**
-   * Hand a message to the SDK; a request's own log notifications go to its caller instead. Queued, not immediate:
-   * the SDK runs notification handlers a microtask later but handles responses at once, so a progress notification
-   * and the response parsed from the same chunk would otherwise arrive response-first and the progress be lost.
-   */
-  #deliver(message: JSONRPCMessage, relatedTo: RequestId | undefined): void {
-    this.#dispatch = this.#dispatch.then(() => this.#deliverNow(message, relatedTo));
-  }
-
   hooksForServerRequest(id: RequestId): RequestHooks | undefined {
-    const related = this.#serverRequests.get(id);
-    this.#serverRequests.delete(id);
-    return related === undefined ? undefined : this.#inFlight.get(related)?.hooks;
-  }
-
-  #deliverNow(received: JSONRPCMessage, relatedTo: RequestId | undefined): void {
-    const message = redactErrorResponse(received, this.#o.redactor);
-    if (relatedTo !== undefined && isJSONRPCRequest(message)) {
-      this.#serverRequests.set(message.id, relatedTo);
-      if (this.#serverRequests.size > 10_000)
-        this.#serverRequests.delete(this.#serverRequests.keys().next().value as RequestId);
-    }
-    if (relatedTo !== undefined && isJSONRPCNotification(message) && message.method === 'notifications/message') {
-      const onLog = this.#inFlight.get(relatedTo)?.hooks?.onLog;
-      if (onLog) {
-        onLog(message.params as never);
-        return;
-      }
-    }
-    this.onmessage?.(message);
-  }
-
-  #finish(id: RequestId, reason?: 'cancelled'): void {
-    if (reason === 'cancelled') {
-      this.#inFlight.get(id)?.abort.abort();
-      this.#inFlight.delete(id);
-      return;
-    }
-    // After the messages already queued for this request were delivered (they may need its hooks).
-    this.#dispatch = this.#dispatch.then(() => {
-      this.#inFlight.delete(id);
-    });
+    return this.#inbox.hooksForServerRequest(id);
   }
 
   /** Fail one request: the SDK sees an error response for it, so its caller gets an error now, not a timeout. */
   #fail(id: RequestId, message: string): void {
-    this.#finish(id);
-    if (this.#closed) return;
-    this.#deliver(
-      {
-        jsonrpc: '2.0',
-        id,
-        error: { code: -32603, message: `mcpre: ${message}`, data: { mcpre: 'responseStreamFailed' } },
-      },
-      undefined,
-    );
+    if (this.#closed) this.#inbox.finish(id);
+    else this.#inbox.fail(id, message);
   }
-}
-
-function parseMessage(data: string): JSONRPCMessage | undefined {
-  try {
-    const result = JSONRPCMessageSchema.safeParse(JSON.parse(data));
-    return result.success ? result.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function parseBatch(text: string, what: string): JSONRPCMessage[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw protocolError(`${what}: the response is not valid JSON`);
-  }
-  const items = Array.isArray(json) ? json : [json];
-  return items.map((item) => {
-    const result = JSONRPCMessageSchema.safeParse(item);
-    if (!result.success) throw protocolError(`${what}: the response is not a valid JSON-RPC message`);
-    return result.data;
-  });
 }

@@ -31,7 +31,8 @@ export interface McpTransport extends Transport {
   onConnectionEvent?: (event: ConnectionEvent) => void;
   /**
    * Attach hooks to the next JSON-RPC request this transport sends. The SDK's Protocol.request() calls send()
-   * synchronously, so the connection binds right before calling it and the hooks land on exactly that request.
+   * synchronously, so the connection binds right before calling it and the hooks land on exactly that request
+   * (test/unit/mcp/sdk-send-order.test.ts fails should an SDK update break this).
    */
   bindNextRequest(hooks: RequestHooks | undefined): void;
   openNotificationStream(options: {
