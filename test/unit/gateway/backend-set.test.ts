@@ -8,6 +8,7 @@ import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import { Aggregator } from '../../../src/gateway/aggregator.ts';
 import type { Backend } from '../../../src/gateway/backend.ts';
 import { BackendSet, type DesiredBackend } from '../../../src/gateway/backend-set.ts';
+import { NO_OUTGOING_AUTH } from '../../../src/actors/mcp/auth/outgoing-auth.ts';
 import type { BackendSetup } from '../../../src/gateway/backend-setup.ts';
 import { GatewayMetrics } from '../../../src/gateway/metrics.ts';
 import { sessionActorBackendFactory } from '../../../src/gateway/session-actor-backend.ts';
@@ -19,7 +20,7 @@ function desired(name: string, url = `http://${name}.test/mcp`): DesiredBackend 
   const setup: BackendSetup = {
     info: { name, url, type: 'direct', authMethod: 'unauthenticated' },
     transport: 'streamable-http',
-    headers: () => ({}),
+    outgoing: NO_OUTGOING_AUTH,
     caPem: undefined,
   };
   return { name, type: 'direct', result: { ok: true, setup }, fingerprint: `${name}:${url}` };

@@ -141,7 +141,7 @@ describe('groupBackends', () => {
     expect(reasons(desired)).toEqual({
       'bad-ca':
         'CA bundle ConfigMap junk/ca.crt: no PEM certificate found (expected -----BEGIN CERTIFICATE----- blocks)',
-      crlf: 'header X-A: the value from Secret keys contains CR, LF or NUL',
+      crlf: 'header X-A: the value from Secret keys contains a line break (CR or LF)',
       good: 'ok',
       'no-auth': 'MCPExternalAuthConfig ghost not found',
       'no-secret': 'header X-Api-Key: Secret keys has no key nope',
@@ -150,7 +150,11 @@ describe('groupBackends', () => {
     });
     const good = desired.find((d) => d.name === 'good')!;
     if (!good.result.ok) throw new Error('expected ok');
-    expect(good.result.setup.headers()).toEqual({ 'X-Tenant': 't1', 'X-Api-Key': 'k-1', Authorization: 'Bearer t-1' });
+    expect(good.result.setup.outgoing.headers).toEqual({
+      'x-tenant': 't1',
+      'x-api-key': 'k-1',
+      authorization: 'Bearer t-1',
+    });
     expect(good.result.setup.info.authMethod).toBe('headerInjection');
     expect(good.result.setup.caPem).toBe(rootCertificates[0]);
     // The fingerprint carries no secret value.
@@ -189,13 +193,13 @@ describe('groupBackends', () => {
     const te = desired.find((d) => d.name === 'te')!;
     if (!te.result.ok) throw new Error('expected ok');
     expect(te.result.setup.info.authMethod).toBe('tokenExchange');
-    expect(te.result.setup.perClient).toMatchObject({
+    expect(te.result.setup.outgoing.perClient).toMatchObject({
       maxSessions: 100,
       idleMs: 600_000,
       exchange: { tokenUrl: 'https://sts.example/token', audience: 'gh', clientId: 'gw' },
     });
-    expect(await te.result.setup.perClient?.exchange.clientSecret?.()).toBe('s-1');
-    expect(te.result.setup.headers()).toEqual({});
+    expect(await te.result.setup.outgoing.perClient?.exchange.clientSecret?.()).toBe('s-1');
+    expect(te.result.setup.outgoing.headers).toEqual({});
     expect(te.fingerprint).not.toContain('s-1');
   });
 
