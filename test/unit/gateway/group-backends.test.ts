@@ -161,6 +161,48 @@ describe('groupBackends', () => {
     expect(good.fingerprint).not.toContain('k-1');
   });
 
+  it('leaves out an endpoint whose headers or auth config name a reserved header, with the reason', () => {
+    const desired = groupBackends(
+      snapshot({
+        endpoints: [
+          endpoint('xff', { headerForward: { addPlaintextHeaders: { 'X-Forwarded-For': '10.0.0.1' } } }),
+          endpoint('fwd', { externalAuthConfigRef: { name: 'fwd' } }),
+          endpoint('twice', {
+            headerForward: { addPlaintextHeaders: { authorization: 'Bearer plain' } },
+            externalAuthConfigRef: { name: 'inject' },
+          }),
+        ],
+        secrets: [secret('keys', { token: 'Bearer t-1' })],
+        auth: [
+          {
+            metadata: { name: 'fwd' },
+            spec: {
+              type: 'headerInjection',
+              headerInjection: { headerName: 'Forwarded', valueSecretRef: { name: 'keys', key: 'token' } },
+            },
+          },
+          {
+            metadata: { name: 'inject' },
+            spec: {
+              type: 'headerInjection',
+              headerInjection: { headerName: 'Authorization', valueSecretRef: { name: 'keys', key: 'token' } },
+            },
+          },
+        ] as ExternalAuthConfig[],
+      }),
+      none,
+    );
+    const reserved =
+      'is reserved: hop-by-hop, Host, framing, forwarding (Forwarded, X-Forwarded-*) and MCP transport headers are set by the gateway, never by configuration';
+    expect(reasons(desired)).toEqual({
+      xff: `header "X-Forwarded-For" (addPlaintextHeaders) ${reserved}`,
+      fwd: `header "Forwarded" (MCPExternalAuthConfig fwd (Secret keys)) ${reserved}`,
+      twice:
+        'header Authorization is set twice (addPlaintextHeaders and MCPExternalAuthConfig inject (Secret keys)); set it once',
+    });
+    expect(JSON.stringify(desired)).not.toContain('t-1');
+  });
+
   it('sets a tokenExchange endpoint up for per-client sessions, with its client secret from the Secret', async () => {
     const exchange = (name: string, extra: object) => ({
       metadata: { name },
