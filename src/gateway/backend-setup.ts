@@ -80,7 +80,8 @@ function readSecret(source: SecretSource, environment: SetupEnvironment): Secret
     return value === '' ? { ok: false, problem: `${where} is empty` } : { ok: true, value };
   }
   const value = environment.env[source.env];
-  if (value === undefined || value === '') return { ok: false, problem: `environment variable ${source.env} is not set` };
+  if (value === undefined || value === '')
+    return { ok: false, problem: `environment variable ${source.env} is not set` };
   return { ok: true, value };
 }
 
@@ -95,7 +96,11 @@ function resolveBackend(
   const fail = (reason: string) => ({ result: { ok: false as const, name: cfg.name, reason }, read: null });
 
   // Every secret value is read now, so a missing one is reported when the entry is resolved, not on a call.
-  const headers: HeaderSpec[] = Object.entries(cfg.headers).map(([name, value]) => ({ name, value, source: 'headers' }));
+  const headers: HeaderSpec[] = Object.entries(cfg.headers).map(([name, value]) => ({
+    name,
+    value,
+    source: 'headers',
+  }));
   const sources: Array<[string, SecretSource]> = [
     ...Object.entries(cfg.headerFiles).map(([h, file]): [string, SecretSource] => [h, { file }]),
     ...Object.entries(cfg.headerEnvVars).map(([h, env]): [string, SecretSource] => [h, { env }]),

@@ -13,8 +13,8 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { createTokenExchange, type TokenExchanger } from '../actors/mcp/auth/token-exchange.ts';
 import type { PerClientSetup } from '../actors/mcp/auth/outgoing-auth.ts';
+import { createTokenExchange, type TokenExchanger } from '../actors/mcp/auth/token-exchange.ts';
 import type { OutgoingAuth } from '../actors/mcp/auth/types.ts';
 import { createHttpClient, type HttpClient } from '../actors/mcp/http/http-client.ts';
 import { systemClock } from '../runtime/clock.ts';
@@ -166,7 +166,10 @@ export class PerClientBackend implements Backend {
       method: 'tokenExchange',
       headers: (signal) => exchanger.forSubject(session.token).headers(signal),
     };
-    session.backend = this.#createSession({ ...this.#setup, clientAuth: auth }, this.#logger.child({ client: subject }));
+    session.backend = this.#createSession(
+      { ...this.#setup, clientAuth: auth },
+      this.#logger.child({ client: subject }),
+    );
     const offChange = session.backend.onChange(() => this.#refresh());
     const offUpdated = session.backend.onResourceUpdated((uri) => {
       if (this.#opened[0] !== subject) return;

@@ -232,7 +232,9 @@ function authHeaderFailure(auth: ExternalAuthConfig): Failure | undefined {
   const name = auth.metadata.name;
   const injected = auth.spec?.type === 'headerInjection' ? auth.spec.headerInjection?.headerName : undefined;
   if (injected !== undefined) return badHeaderName(injected, `MCPExternalAuthConfig "${name}" spec.headerInjection`);
-  const tokenHeader = auth.spec?.type === 'tokenExchange' ? auth.spec.tokenExchange?.externalTokenHeaderName : undefined;
-  if (tokenHeader) return badHeaderName(tokenHeader, `MCPExternalAuthConfig "${name}" spec.tokenExchange.externalTokenHeaderName`);
+  const tokenHeader =
+    auth.spec?.type === 'tokenExchange' ? auth.spec.tokenExchange?.externalTokenHeaderName : undefined;
+  if (tokenHeader)
+    return badHeaderName(tokenHeader, `MCPExternalAuthConfig "${name}" spec.tokenExchange.externalTokenHeaderName`);
   return undefined;
 }

@@ -93,7 +93,9 @@ describe('configured headers reach the backend', () => {
     await client.close();
     expect(r.isError).not.toBe(true);
     const requests = backend.control.requests;
-    expect(requests.map((q) => q.rpcMethod)).toEqual(expect.arrayContaining(['initialize', 'tools/list', 'tools/call']));
+    expect(requests.map((q) => q.rpcMethod)).toEqual(
+      expect.arrayContaining(['initialize', 'tools/list', 'tools/call']),
+    );
     for (const q of requests) {
       expect(q.headers['x-tenant']).toBe('acme');
       expect(q.headers['x-api-key']).toBe(apiKey);

@@ -33,7 +33,10 @@ describe('header policy', () => {
     'Last-Event-ID',
   ])('%s is reserved', (name) => {
     expect(isReservedHeaderName(name)).toBe(true);
-    expect(headerNameProblem(name)).toEqual({ reason: 'HeaderNameReserved', message: expect.stringMatching(/^is reserved: /) });
+    expect(headerNameProblem(name)).toEqual({
+      reason: 'HeaderNameReserved',
+      message: expect.stringMatching(/^is reserved: /),
+    });
   });
 
   it.each(['bad name', 'x:y', '', 'é', 'a'.repeat(256)])('%j is not a header name', (name) => {

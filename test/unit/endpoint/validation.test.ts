@@ -187,7 +187,11 @@ describe('validateEndpoint: direct mode, the RFC steps', () => {
     const injecting = authConfig('inject', 'headerInjection');
     injecting.spec.headerInjection = { headerName: 'X-Forwarded-For', valueSecretRef: { name: 'k', key: 'v' } };
     const exchanging = authConfig('exchange', 'tokenExchange');
-    exchanging.spec.tokenExchange = { tokenUrl: 'https://sts.example.com/token', audience: 'remote', externalTokenHeaderName: 'Host' };
+    exchanging.spec.tokenExchange = {
+      tokenUrl: 'https://sts.example.com/token',
+      audience: 'remote',
+      externalTokenHeaderName: 'Host',
+    };
     for (const auth of [injecting, exchanging]) {
       const v = validateEndpoint(
         snapshotOf(directEndpoint({ externalAuthConfigRef: { name: auth.metadata.name } }), { authConfig: auth }),
@@ -196,7 +200,14 @@ describe('validateEndpoint: direct mode, the RFC steps', () => {
       expect(cond(v, 'AuthConfigValid')).toMatchObject(expected);
       expect(cond(v, 'ConfigurationValid')).toMatchObject(expected);
     }
-    expect(cond(validateEndpoint(snapshotOf(directEndpoint({ externalAuthConfigRef: { name: 'inject' } }), { authConfig: injecting })), 'AuthConfigValid')?.message).toBe(
+    expect(
+      cond(
+        validateEndpoint(
+          snapshotOf(directEndpoint({ externalAuthConfigRef: { name: 'inject' } }), { authConfig: injecting }),
+        ),
+        'AuthConfigValid',
+      )?.message,
+    ).toBe(
       'MCPExternalAuthConfig "inject" spec.headerInjection header "X-Forwarded-For" is reserved: hop-by-hop, Host, framing, forwarding (Forwarded, X-Forwarded-*) and MCP transport headers are set by the gateway, never by configuration',
     );
   });

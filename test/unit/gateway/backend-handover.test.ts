@@ -3,10 +3,10 @@
 // is closed only once the new one settled, so requests already running on it can finish.
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { NO_OUTGOING_AUTH } from '../../../src/actors/mcp/auth/outgoing-auth.ts';
 import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import { Aggregator, type ListChangeKind } from '../../../src/gateway/aggregator.ts';
 import { BackendSet, type DesiredBackend } from '../../../src/gateway/backend-set.ts';
-import { NO_OUTGOING_AUTH } from '../../../src/actors/mcp/auth/outgoing-auth.ts';
 import type { BackendSetup } from '../../../src/gateway/backend-setup.ts';
 import { GatewayMetrics } from '../../../src/gateway/metrics.ts';
 import { FakeBackend } from './fake-backend.ts';

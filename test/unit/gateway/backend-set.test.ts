@@ -4,11 +4,11 @@
 // rejection (vitest fails the run on one).
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { NO_OUTGOING_AUTH } from '../../../src/actors/mcp/auth/outgoing-auth.ts';
 import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import { Aggregator } from '../../../src/gateway/aggregator.ts';
 import type { Backend } from '../../../src/gateway/backend.ts';
 import { BackendSet, type DesiredBackend } from '../../../src/gateway/backend-set.ts';
-import { NO_OUTGOING_AUTH } from '../../../src/actors/mcp/auth/outgoing-auth.ts';
 import type { BackendSetup } from '../../../src/gateway/backend-setup.ts';
 import { GatewayMetrics } from '../../../src/gateway/metrics.ts';
 import { sessionActorBackendFactory } from '../../../src/gateway/session-actor-backend.ts';

@@ -116,7 +116,10 @@ describe('the outgoing-auth builder', () => {
     expect(
       problemOf({
         headers: [{ name: 'Authorization', value: 'a', source: 'headerFiles' }],
-        auth: { type: 'headerInjection', header: { name: 'authorization', value: 'b', source: 'auth headerInjection' } },
+        auth: {
+          type: 'headerInjection',
+          header: { name: 'authorization', value: 'b', source: 'auth headerInjection' },
+        },
       }),
     ).toBe('header authorization is set twice (headerFiles and auth headerInjection); set it once');
   });
@@ -128,7 +131,11 @@ describe('the outgoing-auth builder', () => {
         auth: { type: 'tokenExchange', exchange: { ...exchange, clientId: 'gw', clientSecret: 'cs' }, maxSessions: 3 },
       }),
     );
-    expect(setup.perClient).toMatchObject({ maxSessions: 3, idleMs: 600_000, exchange: { ...exchange, clientId: 'gw' } });
+    expect(setup.perClient).toMatchObject({
+      maxSessions: 3,
+      idleMs: 600_000,
+      exchange: { ...exchange, clientId: 'gw' },
+    });
     expect(await setup.perClient?.exchange.clientSecret?.()).toBe('cs');
     const client: OutgoingAuth = { method: 'tokenExchange', headers: async () => ({ authorization: 'Bearer x' }) };
     const auth = setup.forSession(client);
@@ -150,7 +157,9 @@ describe('the outgoing-auth builder', () => {
         auth: { type: 'tokenExchange', exchange },
       }),
     ).toBe('tokenExchange: the exchanged token goes in header Authorization, which headers also sets; set it once');
-    expect(problemOf(te({ tokenUrl: 'ftp://sts' }))).toMatch(/^auth tokenExchange.tokenUrl "ftp:\/\/sts" does not start/);
+    expect(problemOf(te({ tokenUrl: 'ftp://sts' }))).toMatch(
+      /^auth tokenExchange.tokenUrl "ftp:\/\/sts" does not start/,
+    );
     expect(problemOf(te({ audience: '' }))).toBe('auth tokenExchange.audience is required');
   });
 

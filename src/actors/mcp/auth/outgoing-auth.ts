@@ -142,10 +142,12 @@ function perClientSetup(
   const tokenHeader = exchange.externalTokenHeaderName || 'Authorization';
   if (exchange.externalTokenHeaderName) {
     const problem = headerNameProblem(exchange.externalTokenHeaderName);
-    if (problem) return `${source}.externalTokenHeaderName ${JSON.stringify(tokenHeader.slice(0, 64))} ${problem.message}`;
+    if (problem)
+      return `${source}.externalTokenHeaderName ${JSON.stringify(tokenHeader.slice(0, 64))} ${problem.message}`;
   }
   const clash = fixed.get(tokenHeader.toLowerCase());
-  if (clash) return `${source}: the exchanged token goes in header ${tokenHeader}, which ${clash} also sets; set it once`;
+  if (clash)
+    return `${source}: the exchanged token goes in header ${tokenHeader}, which ${clash} also sets; set it once`;
   return {
     exchange: { ...exchange, ...(clientSecret !== undefined ? { clientSecret: () => clientSecret } : {}) },
     maxSessions: auth.maxSessions ?? DEFAULT_MAX_CLIENT_SESSIONS,
