@@ -1,9 +1,9 @@
-// From a backend's config entry to what is needed to call it: the secret values it names (mounted files or environment
-// variables) read and handed to the one outgoing-auth builder (actors/mcp/auth/outgoing-auth.ts), and TLS trust. Anything that cannot be set up exactly as configured leaves the
-// backend out with a reason a person can act on; a backend is never called with fewer credentials or weaker trust
-// than configured. Secret values are read when the entry is resolved; the gateway resolves static entries again when
-// a secret file changes (secret-file-watch.ts), and the fingerprint tells the BackendSet which backends need a new
-// session.
+// From a backend's config entry to what is needed to call it: the secret values it names (mounted files or
+// environment variables) read and handed to the one outgoing-auth builder (actors/mcp/auth/outgoing-auth.ts), and TLS
+// trust. Anything that cannot be set up exactly as configured leaves the backend out with a reason a person can act
+// on; a backend is never called with fewer credentials or weaker trust than configured. Secret values are read when
+// the entry is resolved; the gateway resolves static entries again when a secret file changes (runtime/watch-files.ts),
+// and the fingerprint tells the BackendSet which backends need a new session.
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {

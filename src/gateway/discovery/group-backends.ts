@@ -2,9 +2,10 @@
 // ConfigMaps and tool configs they reference, become the gateway's desired backends (a tokenExchange one with one
 // backend session per client). `type: direct` uses spec.remoteURL; `type: proxy` uses status.url, and an empty
 // status.url means "not yet available": a proxy backend the gateway already serves is kept as it was, never removed.
-// Anything that cannot be resolved exactly (a URL outside the shared rule, a missing Secret, an auth type the gateway
-// cannot apply, a CA bundle that is not PEM) leaves that backend out with a reason, and so does an endpoint the
-// operator marked Failed for its current generation.
+// Headers and auth go through the one outgoing-auth builder (actors/mcp/auth/outgoing-auth.ts) with the Secret values
+// read here. Anything that cannot be resolved exactly (a URL outside the shared rule, a missing Secret, a header the
+// header policy refuses, an auth type the gateway cannot apply, a CA bundle that is not PEM) leaves that backend out
+// with a reason, and so does an endpoint the operator marked Failed for its current generation.
 
 import { createHash } from 'node:crypto';
 import { type AuthMethodSpec, buildOutgoingAuth, type HeaderSpec } from '../../actors/mcp/auth/outgoing-auth.ts';
