@@ -83,7 +83,7 @@ export function buildOutgoingAuth(spec: OutgoingAuthSpec): OutgoingAuthResult {
     sourceOf.set(lower, source);
     headers[lower] = value;
   }
-  const digest = createHash('sha256');
+  const digest = createHash('sha256').update(`method\0${spec.auth.type}\0`);
   for (const [name, value] of Object.entries(headers)) digest.update(`header\0${name}\0${value}\0`);
 
   let perClient: PerClientSetup | undefined;
