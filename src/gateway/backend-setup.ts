@@ -1,41 +1,30 @@
-// From a backend's config entry to what is needed to call it: headers (plaintext, from secret files or environment
-// variables, from the outgoing auth) and TLS trust. Anything that cannot be set up exactly as configured leaves the
-// backend out with a reason a person can act on; a backend is never called with fewer credentials or weaker trust
-// than configured. Secret values are read when the entry is resolved; the gateway resolves static entries again when
-// a secret file changes (secret-file-watch.ts), and the fingerprint tells the BackendSet which backends need a new
-// session.
+// From a backend's config entry to what is needed to call it: the secret values it names (mounted files or
+// environment variables) read and handed to the one outgoing-auth builder (actors/mcp/auth/outgoing-auth.ts), and TLS
+// trust. Anything that cannot be set up exactly as configured leaves the backend out with a reason a person can act
+// on; a backend is never called with fewer credentials or weaker trust than configured. Secret values are read when
+// the entry is resolved; the gateway resolves static entries again when a secret file changes (runtime/watch-files.ts),
+// and the fingerprint tells the BackendSet which backends need a new session.
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { TokenExchangeConfig } from '../actors/mcp/auth/token-exchange.ts';
+import {
+  buildOutgoingAuth,
+  type HeaderSpec,
+  type OutgoingAuthSetup,
+  type TokenExchangeSpec,
+} from '../actors/mcp/auth/outgoing-auth.ts';
 import type { OutgoingAuth } from '../actors/mcp/auth/types.ts';
 import type { BackendConfig } from '../api/gateway/config.ts';
 import type { BackendInfo } from './backend.ts';
 import type { DesiredBackend } from './backend-set.ts';
 
-/** A `tokenExchange` backend: one backend session per client identity (per-client-backend.ts). */
-export interface PerClientSetup {
-  exchange: TokenExchangeConfig;
-  /** Most backend sessions open at once; the least recently used is closed first. */
-  maxSessions: number;
-  /** A session unused this long is closed. */
-  idleMs: number;
-}
-
-export const DEFAULT_MAX_CLIENT_SESSIONS = 100;
-export const DEFAULT_IDLE_SESSION_SECONDS = 600;
-
 export interface BackendSetup {
   info: BackendInfo;
   transport: BackendConfig['transport'];
-  /** The headers every request carries; secret values as read when the entry was resolved. */
-  headers: () => Record<string, string>;
+  /** What every session of this backend sends (the one outgoing-auth builder's result). */
+  outgoing: OutgoingAuthSetup;
   caPem: string | undefined;
-  /** Set for `tokenExchange` backends: the gateway opens one session per client instead of one shared session. */
-  perClient?: PerClientSetup;
-  /**
-   * The credentials of one client's session of a `perClient` backend, added to `headers()` on every request.
-   */
-  auth?: OutgoingAuth;
+  /** The credentials of one client's session of a per-client (tokenExchange) backend, added to the fixed headers. */
+  clientAuth?: OutgoingAuth;
 }
 
 export type SetupResult = { ok: true; setup: BackendSetup } | { ok: false; name: string; reason: string };
@@ -79,24 +68,25 @@ type SecretSource = { file: string } | { env: string };
 type SecretRead = { ok: true; value: string } | { ok: false; problem: string };
 
 /** One secret value; the problem names its source, never its value. */
-function readSecret(source: SecretSource, environment: SetupEnvironment, headerValue: boolean): SecretRead {
-  let value: string | undefined;
-  let where: string;
+function readSecret(source: SecretSource, environment: SetupEnvironment): SecretRead {
   if ('file' in source) {
-    where = `file ${source.file}`;
+    const where = `file ${source.file}`;
+    let value: string;
     try {
       value = environment.readFile(source.file);
     } catch (err) {
       return { ok: false, problem: `${where} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
     }
-    if (value === '') return { ok: false, problem: `${where} is empty` };
-  } else {
-    where = `environment variable ${source.env}`;
-    value = environment.env[source.env];
-    if (value === undefined || value === '') return { ok: false, problem: `${where} is not set` };
+    return value === '' ? { ok: false, problem: `${where} is empty` } : { ok: true, value };
   }
-  if (headerValue && /[\r\n\0]/.test(value)) return { ok: false, problem: `${where} contains CR, LF or NUL` };
+  const value = environment.env[source.env];
+  if (value === undefined || value === '')
+    return { ok: false, problem: `environment variable ${source.env} is not set` };
   return { ok: true, value };
+}
+
+function sourceName(source: SecretSource): string {
+  return 'file' in source ? `file ${source.file}` : `environment variable ${source.env}`;
 }
 
 function resolveBackend(
@@ -104,47 +94,54 @@ function resolveBackend(
   environment: SetupEnvironment,
 ): { result: SetupResult; read: string | null } {
   const fail = (reason: string) => ({ result: { ok: false as const, name: cfg.name, reason }, read: null });
-  // A digest of everything read, in a fixed order: what the fingerprint compares.
-  const digest = createHash('sha256');
-  const note = (label: string, value: string) => digest.update(`${label}\0${value}\0`);
 
-  let perClient: PerClientSetup | undefined;
-  if (cfg.auth.type === 'tokenExchange') {
-    const { clientSecretEnv, clientSecretFile, maxClientSessions, idleSessionSeconds, ...exchange } = cfg.auth;
-    let clientSecret: (() => string) | undefined;
-    const source = clientSecretFile ? { file: clientSecretFile } : clientSecretEnv ? { env: clientSecretEnv } : null;
-    if (source) {
-      const read = readSecret(source, environment, false);
-      if (!read.ok) return fail(`auth tokenExchange: ${read.problem} (client secret)`);
-      note('clientSecret', read.value);
-      const value = read.value;
-      clientSecret = () => value;
-    }
-    perClient = {
-      exchange: { ...exchange, ...(clientSecret ? { clientSecret } : {}) },
-      maxSessions: maxClientSessions ?? DEFAULT_MAX_CLIENT_SESSIONS,
-      idleMs: (idleSessionSeconds ?? DEFAULT_IDLE_SESSION_SECONDS) * 1000,
-    };
-  }
-
-  // Every secret value is resolved now, so a missing one is reported when the entry is resolved, not on a call.
-  const secretHeaders: Array<[string, string]> = [];
+  // Every secret value is read now, so a missing one is reported when the entry is resolved, not on a call.
+  const headers: HeaderSpec[] = Object.entries(cfg.headers).map(([name, value]) => ({
+    name,
+    value,
+    source: 'headers',
+  }));
   const sources: Array<[string, SecretSource]> = [
     ...Object.entries(cfg.headerFiles).map(([h, file]): [string, SecretSource] => [h, { file }]),
     ...Object.entries(cfg.headerEnvVars).map(([h, env]): [string, SecretSource] => [h, { env }]),
   ];
-  for (const [header, source] of sources) {
-    const read = readSecret(source, environment, true);
-    if (!read.ok) return fail(`header ${header}: ${read.problem}`);
-    secretHeaders.push([header, read.value]);
+  for (const [name, source] of sources) {
+    const read = readSecret(source, environment);
+    if (!read.ok) return fail(`header ${name}: ${read.problem}`);
+    headers.push({ name, value: read.value, source: sourceName(source) });
   }
-  if (cfg.auth.type === 'headerInjection') {
-    const { headerName, valueFile, valueEnv } = cfg.auth;
-    const read = readSecret(valueFile ? { file: valueFile } : { env: valueEnv ?? '' }, environment, true);
+
+  const auth = cfg.auth;
+  let built: ReturnType<typeof buildOutgoingAuth>;
+  if (auth.type === 'headerInjection') {
+    const source: SecretSource = auth.valueFile ? { file: auth.valueFile } : { env: auth.valueEnv ?? '' };
+    const read = readSecret(source, environment);
     if (!read.ok) return fail(`auth headerInjection: ${read.problem}`);
-    secretHeaders.push([headerName, read.value]);
+    const header = { name: auth.headerName, value: read.value, source: `auth headerInjection (${sourceName(source)})` };
+    built = buildOutgoingAuth({ headers, auth: { type: 'headerInjection', header } });
+  } else if (auth.type === 'tokenExchange') {
+    const { type: _type, clientSecretEnv, clientSecretFile, maxClientSessions, idleSessionSeconds, ...rest } = auth;
+    const exchange: TokenExchangeSpec = rest;
+    const source = clientSecretFile ? { file: clientSecretFile } : clientSecretEnv ? { env: clientSecretEnv } : null;
+    if (source) {
+      const read = readSecret(source, environment);
+      if (!read.ok) return fail(`auth tokenExchange: ${read.problem} (client secret)`);
+      exchange.clientSecret = read.value;
+    }
+    built = buildOutgoingAuth({
+      headers,
+      auth: {
+        type: 'tokenExchange',
+        exchange,
+        source: 'auth tokenExchange',
+        ...(maxClientSessions !== undefined ? { maxSessions: maxClientSessions } : {}),
+        ...(idleSessionSeconds !== undefined ? { idleMs: idleSessionSeconds * 1000 } : {}),
+      },
+    });
+  } else {
+    built = buildOutgoingAuth({ headers, auth: { type: 'unauthenticated' } });
   }
-  for (const [header, value] of secretHeaders) note(`header:${header}`, value);
+  if (!built.ok) return fail(built.problem);
 
   let caPem: string | undefined;
   if (cfg.caBundlePath) {
@@ -159,10 +156,12 @@ function resolveBackend(
     const problem = checkPemBundle(text);
     if (problem) return fail(`CA bundle ${cfg.caBundlePath}: ${problem}`);
     caPem = text;
-    note('ca', text);
   }
 
-  const fixed: Record<string, string> = { ...cfg.headers, ...Object.fromEntries(secretHeaders) };
+  // A digest of everything read (never the values): what the fingerprint compares.
+  const read = createHash('sha256')
+    .update(`${built.setup.digest}\0${caPem ?? ''}`)
+    .digest('hex');
   return {
     result: {
       ok: true,
@@ -170,11 +169,10 @@ function resolveBackend(
         info: { name: cfg.name, url: cfg.url, type: cfg.type, authMethod: cfg.auth.type },
         transport: cfg.transport,
         caPem,
-        ...(perClient ? { perClient } : {}),
-        headers: () => ({ ...fixed }),
+        outgoing: built.setup,
       },
     },
-    read: digest.digest('hex'),
+    read,
   };
 }
 

@@ -87,7 +87,7 @@ export interface RunningGateway {
 /** `tokenExchange` backends get one session per client identity; every other backend one shared session. */
 function perClientAware(base: BackendFactory, perClient: Set<PerClientBackend>): BackendFactory {
   return (setup, logger) => {
-    if (!setup.perClient) return base(setup, logger);
+    if (!setup.outgoing.perClient) return base(setup, logger);
     const backend = new PerClientBackend(setup, logger, base);
     perClient.add(backend);
     backend.onChange(() => {
@@ -185,7 +185,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     config.incomingAuth.type !== 'anonymous'
       ? [...desired]
       : desired.map((d) =>
-          d.result.ok && d.result.setup.perClient
+          d.result.ok && d.result.setup.outgoing.perClient
             ? {
                 ...d,
                 result: {

@@ -13,6 +13,7 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import type { PerClientSetup } from '../actors/mcp/auth/outgoing-auth.ts';
 import { createTokenExchange, type TokenExchanger } from '../actors/mcp/auth/token-exchange.ts';
 import type { OutgoingAuth } from '../actors/mcp/auth/types.ts';
 import { createHttpClient, type HttpClient } from '../actors/mcp/http/http-client.ts';
@@ -27,7 +28,7 @@ import {
   type ClientIdentity,
   NO_LISTS,
 } from './backend.ts';
-import type { BackendSetup, PerClientSetup } from './backend-setup.ts';
+import type { BackendSetup } from './backend-setup.ts';
 import { RequestError } from './forward-errors.ts';
 
 export type SessionFactory = (setup: BackendSetup, logger: Logger) => Backend;
@@ -64,14 +65,15 @@ export class PerClientBackend implements Backend {
   #closed = false;
 
   constructor(setup: BackendSetup, logger: Logger, createSession: SessionFactory) {
-    if (!setup.perClient) throw new Error(`backend ${setup.info.name} has no per-client setup`);
+    const perClient = setup.outgoing.perClient;
+    if (!perClient) throw new Error(`backend ${setup.info.name} has no per-client setup`);
     this.#setup = setup;
-    this.#perClient = setup.perClient;
+    this.#perClient = perClient;
     this.info = setup.info;
     this.#logger = logger;
     this.#createSession = createSession;
     this.#http = createHttpClient({});
-    this.#exchanger = createTokenExchange(setup.perClient.exchange, {
+    this.#exchanger = createTokenExchange(perClient.exchange, {
       http: this.#http,
       clock: systemClock,
       log: logger,
@@ -164,8 +166,10 @@ export class PerClientBackend implements Backend {
       method: 'tokenExchange',
       headers: (signal) => exchanger.forSubject(session.token).headers(signal),
     };
-    const { perClient: _perClient, ...shared } = this.#setup;
-    session.backend = this.#createSession({ ...shared, auth }, this.#logger.child({ client: subject }));
+    session.backend = this.#createSession(
+      { ...this.#setup, clientAuth: auth },
+      this.#logger.child({ client: subject }),
+    );
     const offChange = session.backend.onChange(() => this.#refresh());
     const offUpdated = session.backend.onResourceUpdated((uri) => {
       if (this.#opened[0] !== subject) return;

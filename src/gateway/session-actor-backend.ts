@@ -5,7 +5,6 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
-import type { OutgoingAuth } from '../actors/mcp/auth/types.ts';
 import { BackendError } from '../actors/mcp/errors.ts';
 import type { BackendConnection } from '../machines/backend-session-protocol.ts';
 import { BackendSessionUnavailableError, withBackendSession } from '../machines/backend-session-requests.ts';
@@ -67,15 +66,9 @@ export class SessionActorBackend implements Backend {
   async start(): Promise<void> {
     if (this.#session) return;
     const setup = this.#setup;
-    // Header values were validated when the setup was built; they are read again on every request. A per-client
+    // The fixed headers were checked when the setup was built (and are checked again as they are sent); a per-client
     // session of a tokenExchange backend adds its client's exchanged token (per-client-backend.ts).
-    const clientAuth = setup.auth;
-    const auth: OutgoingAuth = clientAuth
-      ? {
-          method: clientAuth.method,
-          headers: async (signal) => ({ ...setup.headers(), ...(await clientAuth.headers(signal)) }),
-        }
-      : { method: setup.info.authMethod, headers: async () => setup.headers() };
+    const auth = setup.outgoing.forSession(setup.clientAuth);
     const session = startBackendSession({
       backendId: setup.info.name,
       url: setup.info.url,

@@ -1,14 +1,14 @@
 // `mcpre probe` options, checked before anything connects: each mistake gets a message that says what to type.
 import { readFile } from 'node:fs/promises';
-import { validateHeaderName, validateHeaderValue } from '../actors/mcp/headers.ts';
 import { parseCaBundle } from '../actors/mcp/http/http-client.ts';
 import type { TransportKind } from '../actors/mcp/protocol.ts';
+import { headerNameProblem, headerValueProblem } from '../api/header-policy.ts';
 import { checkHttpUrl } from '../api/http-url.ts';
 
 export interface ProbeOptions {
   url: string;
   transport: TransportKind;
-  headers: Record<string, string>;
+  headers: Array<{ name: string; value: string }>;
   caBundlePem: string | undefined;
   caBundleSource: string | undefined;
   call: { tool: string; args: Record<string, unknown> } | undefined;
@@ -43,19 +43,19 @@ export async function parseProbeOptions(url: string, raw: Record<string, unknown
   if (transport !== 'streamable-http' && transport !== 'sse') {
     throw new ProbeUsageError(`--transport ${JSON.stringify(transport)}: expected streamable-http or sse`);
   }
-  const headers: Record<string, string> = {};
+  // The gateway's header rule, so a header probe sends is one an endpoint can be configured with.
+  const headers: Array<{ name: string; value: string }> = [];
   for (const entry of (raw.header as string[] | undefined) ?? []) {
     const eq = entry.indexOf('=');
     if (eq <= 0) throw new ProbeUsageError(`--header ${JSON.stringify(entry.split('=')[0])}: expected NAME=VALUE`);
     const name = entry.slice(0, eq);
-    try {
-      const lower = validateHeaderName(name, '--header');
-      if (lower in headers) throw new ProbeUsageError(`--header ${name} given twice`);
-      headers[lower] = validateHeaderValue(name, entry.slice(eq + 1), '--header');
-    } catch (err) {
-      if (err instanceof ProbeUsageError) throw err;
-      throw new ProbeUsageError(err instanceof Error ? err.message : String(err));
-    }
+    const nameProblem = headerNameProblem(name);
+    if (nameProblem) throw new ProbeUsageError(`--header ${JSON.stringify(name.slice(0, 64))} ${nameProblem.message}`);
+    if (headers.some((h) => h.name.toLowerCase() === name.toLowerCase()))
+      throw new ProbeUsageError(`--header ${name} given twice`);
+    const valueProblem = headerValueProblem(entry.slice(eq + 1));
+    if (valueProblem) throw new ProbeUsageError(`--header ${name}: the value ${valueProblem}`);
+    headers.push({ name, value: entry.slice(eq + 1) });
   }
   let caBundlePem: string | undefined;
   const caFile = raw.caBundle as string | undefined;

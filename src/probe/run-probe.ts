@@ -2,8 +2,7 @@
 // remote misbehaves, so every way it can end says why. Exit codes: 0 ready (and the call, if any, succeeded);
 // 1 the session did not become ready (failed, circuit open, or timed out); 2 bad usage; 3 the tool call failed.
 import pino from 'pino';
-import { headerForward } from '../actors/mcp/auth/header-forward.ts';
-import { unauthenticated } from '../actors/mcp/auth/unauthenticated.ts';
+import { buildOutgoingAuth } from '../actors/mcp/auth/outgoing-auth.ts';
 import { MCP_LOG_REDACT_PATHS } from '../actors/mcp/log.ts';
 import { redactLogLine } from '../actors/mcp/redactor.ts';
 import { type BackendSessionActor, withBackendSession } from '../machines/backend-session-requests.ts';
@@ -43,15 +42,21 @@ export async function runProbe(url: string, raw: Record<string, unknown>): Promi
     },
     pino.destination(2),
   );
+  const outgoing = buildOutgoingAuth({
+    headers: options.headers.map((h) => ({ ...h, source: '--header' })),
+    auth: { type: 'unauthenticated' },
+  });
+  // parseProbeOptions applied the same rule; a refusal here would be a bug, said as plainly as a usage error.
+  if (!outgoing.ok) {
+    process.stderr.write(`mcpre probe: ${outgoing.problem}\n`);
+    return 2;
+  }
   out.start(url, options.transport);
   const session = startBackendSession({
     backendId: 'probe',
     url,
     transport: options.transport,
-    auth:
-      Object.keys(options.headers).length > 0
-        ? headerForward({ addPlaintextHeaders: options.headers })
-        : unauthenticated(),
+    auth: outgoing.setup.forSession(),
     caBundlePem: options.caBundlePem,
     caBundleSource: options.caBundleSource ? `--ca-bundle ${options.caBundleSource}` : undefined,
     log,

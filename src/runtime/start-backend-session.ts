@@ -4,8 +4,8 @@
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { createActor, type InspectionEvent, type Observer, waitFor } from 'xstate';
+import { NO_OUTGOING_AUTH } from '../actors/mcp/auth/outgoing-auth.ts';
 import type { OutgoingAuth } from '../actors/mcp/auth/types.ts';
-import { unauthenticated } from '../actors/mcp/auth/unauthenticated.ts';
 import type { ActorClock } from '../actors/mcp/clock.ts';
 import { createHttpClient, type HttpClient } from '../actors/mcp/http/http-client.ts';
 import { createMcpProtocol } from '../actors/mcp/mcp-protocol.ts';
@@ -95,7 +95,7 @@ export function startBackendSession(options: StartBackendSessionOptions): Runnin
     url: options.url,
     transport: options.transport ?? 'streamable-http',
     http,
-    auth: options.auth ?? unauthenticated(),
+    auth: options.auth ?? NO_OUTGOING_AUTH.forSession(),
     clock,
     log,
     requestTimeoutMs: options.requestTimeoutMs,

@@ -3,7 +3,7 @@
 // token exchange fails the attempt as an auth error, not as a mystery 401 later) and opens a fresh transport: a new
 // session never inherits anything from an old one. Every header value sent is registered with the backend's redactor
 // on the way out, and every error that leaves a connection passes it once more, so no text this backend sends back
-// carries a credential we sent it.
+// carries a credential we sent it, and every header is checked against the one header policy as it is sent.
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { checkHttpUrl } from '../../api/http-url.ts';
@@ -11,6 +11,7 @@ import type { OutgoingAuth } from './auth/types.ts';
 import type { ActorClock } from './clock.ts';
 import { McpConnection } from './connection.ts';
 import { BackendError, configError } from './errors.ts';
+import { checkOutgoingHeaders } from './headers.ts';
 import type { HttpClient } from './http/http-client.ts';
 import type { BackendConnection, BackendProtocol, TransportKind } from './protocol.ts';
 import { createSecretRedactor, type SecretRedactor } from './redactor.ts';
@@ -42,10 +43,11 @@ export function parseBackendUrl(raw: string): URL {
 export function createMcpProtocol(options: McpProtocolOptions): BackendProtocol {
   const url = parseBackendUrl(options.url);
   const redactor = options.redactor ?? createSecretRedactor();
+  // Registered with the redactor before the policy check, so even a refused value is known and kept out of errors.
   const headers: HeaderSource = async (signal) => {
     const values = await options.auth.headers(signal);
     redactor.addHeaders(values);
-    return values;
+    return checkOutgoingHeaders(values, `outgoing auth ${options.auth.method}`);
   };
   return {
     transport: options.transport,

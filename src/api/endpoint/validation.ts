@@ -3,9 +3,10 @@
 // operator never contacts the remote URL; it only checks that the URL is well formed.
 
 import { ConditionType, type DesiredCondition } from '../conditions.ts';
+import { headerNameProblem, headerValueProblem } from '../header-policy.ts';
 import { httpUrlProblem } from '../http-url.ts';
 import { checkCaBundle } from './ca-bundle.ts';
-import type { Endpoint } from './model.ts';
+import type { Endpoint, ExternalAuthConfig } from './model.ts';
 import type { EndpointSnapshot } from './snapshot.ts';
 
 /** Auth types that need a pod to run in, so they cannot serve a direct endpoint (RFC: "Unsupported types"). */
@@ -27,21 +28,6 @@ export interface Validation {
 }
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
-const FORBIDDEN_HEADERS = new Set([
-  'host',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'trailer',
-  'content-length',
-  'mcp-session-id',
-  'mcp-protocol-version',
-]);
-
 export function validateEndpoint(snapshot: EndpointSnapshot): Validation {
   const endpoint = snapshot.endpoint;
   if (!endpoint) return { conditions: [], failures: [], valid: false };
@@ -68,19 +54,22 @@ export function validateEndpoint(snapshot: EndpointSnapshot): Validation {
   const authRef = endpoint.spec.externalAuthConfigRef;
   if (authRef?.name) {
     const auth = snapshot.authConfig;
-    const cond: DesiredCondition = auth
-      ? {
-          type: ConditionType.AuthConfigValid,
-          status: 'True',
-          reason: 'AuthConfigFound',
-          message: `MCPExternalAuthConfig "${authRef.name}" (type ${auth.spec?.type ?? 'unknown'}) found`,
-        }
-      : {
-          type: ConditionType.AuthConfigValid,
-          status: 'False',
-          reason: 'AuthConfigNotFound',
-          message: `MCPExternalAuthConfig "${authRef.name}" (spec.externalAuthConfigRef) does not exist in this namespace; create it or remove the reference`,
-        };
+    const headerFailure = auth ? authHeaderFailure(auth) : undefined;
+    const cond: DesiredCondition = headerFailure
+      ? { type: ConditionType.AuthConfigValid, status: 'False', ...headerFailure }
+      : auth
+        ? {
+            type: ConditionType.AuthConfigValid,
+            status: 'True',
+            reason: 'AuthConfigFound',
+            message: `MCPExternalAuthConfig "${authRef.name}" (type ${auth.spec?.type ?? 'unknown'}) found`,
+          }
+        : {
+            type: ConditionType.AuthConfigValid,
+            status: 'False',
+            reason: 'AuthConfigNotFound',
+            message: `MCPExternalAuthConfig "${authRef.name}" (spec.externalAuthConfigRef) does not exist in this namespace; create it or remove the reference`,
+          };
     conditions.push(cond);
     if (cond.status !== 'True') referenced.push(cond);
     const authType = auth?.spec?.type;
@@ -203,10 +192,11 @@ function checkHeaders(endpoint: Endpoint, snapshot: EndpointSnapshot): Failure[]
   for (const [name, value] of Object.entries(forward?.addPlaintextHeaders ?? {})) {
     const bad = badHeaderName(name, 'spec.headerForward.addPlaintextHeaders');
     if (bad) failures.push(bad);
-    if (/[\r\n\0]/.test(value)) {
+    const valueProblem = headerValueProblem(value);
+    if (valueProblem) {
       failures.push({
         reason: 'HeaderValueInvalid',
-        message: `spec.headerForward.addPlaintextHeaders["${name}"] contains a line break or NUL, which would split the HTTP request; remove it`,
+        message: `spec.headerForward.addPlaintextHeaders["${name}"] ${valueProblem}, which the gateway refuses to send; fix the value`,
       });
     }
   }
@@ -230,18 +220,21 @@ function checkHeaders(endpoint: Endpoint, snapshot: EndpointSnapshot): Failure[]
   return failures;
 }
 
+/** The one header rule (header-policy.ts), which the gateway and the proxy apply again before sending. */
 function badHeaderName(name: string, field: string): Failure | undefined {
-  if (!HEADER_NAME.test(name)) {
-    return {
-      reason: 'HeaderNameInvalid',
-      message: `${field} header name ${JSON.stringify(name)} is not a valid HTTP header name (letters, digits and !#$%&'*+.^_\`|~- only)`,
-    };
-  }
-  if (FORBIDDEN_HEADERS.has(name.toLowerCase())) {
-    return {
-      reason: 'HeaderNameInvalid',
-      message: `${field} must not set ${name}: it is a hop-by-hop or protocol header that the gateway controls`,
-    };
-  }
+  const problem = headerNameProblem(name);
+  if (!problem) return undefined;
+  return { reason: problem.reason, message: `${field} header ${JSON.stringify(name.slice(0, 64))} ${problem.message}` };
+}
+
+/** A header the referenced auth config would have the gateway send, when the header rule refuses it. */
+function authHeaderFailure(auth: ExternalAuthConfig): Failure | undefined {
+  const name = auth.metadata.name;
+  const injected = auth.spec?.type === 'headerInjection' ? auth.spec.headerInjection?.headerName : undefined;
+  if (injected !== undefined) return badHeaderName(injected, `MCPExternalAuthConfig "${name}" spec.headerInjection`);
+  const tokenHeader =
+    auth.spec?.type === 'tokenExchange' ? auth.spec.tokenExchange?.externalTokenHeaderName : undefined;
+  if (tokenHeader)
+    return badHeaderName(tokenHeader, `MCPExternalAuthConfig "${name}" spec.tokenExchange.externalTokenHeaderName`);
   return undefined;
 }

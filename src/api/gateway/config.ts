@@ -4,54 +4,22 @@
 // Shapes follow ToolHive's vMCP config where one exists (aggregation, tool config), in this project's field names.
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { headerNameProblem, headerValueProblem } from '../header-policy.ts';
 import { httpUrlProblem } from '../http-url.ts';
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** RFC 7230 token characters: anything else is not a header name. */
-const headerNamePattern = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const envVarPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Headers a backend config may not set: they belong to the connection, the transport or the MCP session. */
-export const reservedHeaderNames: ReadonlySet<string> = new Set([
-  'host',
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-  'content-type',
-  'accept',
-  'mcp-session-id',
-  'mcp-protocol-version',
-  'last-event-id',
-]);
+/** The project's one header rule (header-policy.ts): what the gateway may send to a backend on configuration's say. */
+const headerName = z.string().superRefine((name, ctx) => {
+  const problem = headerNameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: `header "${name.slice(0, 64)}" ${problem.message}` });
+});
 
-/** Why a header name cannot be configured, or undefined when it can (for names that do not come through this schema). */
-export function headerNameProblem(name: string): string | undefined {
-  if (!headerNamePattern.test(name) || name.length > 255) return 'not a valid HTTP header name';
-  if (reservedHeaderNames.has(name.toLowerCase()))
-    return 'this header is set by the gateway itself and cannot be configured';
-  return undefined;
-}
-
-const headerName = z
-  .string()
-  .min(1)
-  .max(255)
-  .regex(headerNamePattern, 'not a valid HTTP header name')
-  .refine((n) => !reservedHeaderNames.has(n.toLowerCase()), {
-    message: 'this header is set by the gateway itself and cannot be configured',
-  });
-
-const headerValue = z
-  .string()
-  .max(8192)
-  .refine((v) => !/[\r\n\0]/.test(v), { message: 'header values may not contain CR, LF or NUL' });
+const headerValue = z.string().superRefine((value, ctx) => {
+  const problem = headerValueProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `the header value ${problem}` });
+});
 
 const envVarName = z.string().regex(envVarPattern, 'not a valid environment variable name');
 

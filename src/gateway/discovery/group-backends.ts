@@ -2,25 +2,19 @@
 // ConfigMaps and tool configs they reference, become the gateway's desired backends (a tokenExchange one with one
 // backend session per client). `type: direct` uses spec.remoteURL; `type: proxy` uses status.url, and an empty
 // status.url means "not yet available": a proxy backend the gateway already serves is kept as it was, never removed.
-// Anything that cannot be resolved exactly (a URL outside the shared rule, a missing Secret, an auth type the gateway
-// cannot apply, a CA bundle that is not PEM) leaves that backend out with a reason, and so does an endpoint the
-// operator marked Failed for its current generation.
+// Headers and auth go through the one outgoing-auth builder (actors/mcp/auth/outgoing-auth.ts) with the Secret values
+// read here. Anything that cannot be resolved exactly (a URL outside the shared rule, a missing Secret, a header the
+// header policy refuses, an auth type the gateway cannot apply, a CA bundle that is not PEM) leaves that backend out
+// with a reason, and so does an endpoint the operator marked Failed for its current generation.
 
 import { createHash } from 'node:crypto';
+import { type AuthMethodSpec, buildOutgoingAuth, type HeaderSpec } from '../../actors/mcp/auth/outgoing-auth.ts';
 import type { ConfigMap, Endpoint, ExternalAuthConfig, KubeObject } from '../../api/endpoint/model.ts';
 import { proxyMcpUrl } from '../../api/endpoint/proxy-url.ts';
-import { headerNameProblem } from '../../api/gateway/config.ts';
 import type { MCPToolConfigSpec } from '../../api/generated/index.ts';
 import { httpUrlProblem } from '../../api/http-url.ts';
-import type { OutgoingAuthMethod } from '../backend.ts';
 import type { DesiredBackend } from '../backend-set.ts';
-import {
-  checkPemBundle,
-  DEFAULT_IDLE_SESSION_SECONDS,
-  DEFAULT_MAX_CLIENT_SESSIONS,
-  type PerClientSetup,
-  type SetupResult,
-} from '../backend-setup.ts';
+import { checkPemBundle, type SetupResult } from '../backend-setup.ts';
 
 export interface SecretObject extends KubeObject {
   data?: Record<string, string>;
@@ -112,15 +106,6 @@ function resolveEndpoint(
   const name = endpoint.metadata.name;
   const fail = (reason: string) => leftOut(name, type, reason);
 
-  const headers: Array<[string, string]> = [];
-  const add = (header: string, value: string, source: string): string | undefined => {
-    const problem = headerNameProblem(header);
-    if (problem) return `header ${header}: ${problem}`;
-    if (/[\r\n\0]/.test(value)) return `header ${header}: the value from ${source} contains CR, LF or NUL`;
-    if (headers.some(([h]) => h.toLowerCase() === header.toLowerCase())) return `header ${header} is set twice`;
-    headers.push([header, value]);
-    return undefined;
-  };
   const secretValue = (ref: { name: string; key: string }): string | { missing: string } => {
     const secret = snapshot.secret(ref.name);
     if (!secret) return { missing: `Secret ${ref.name} not found` };
@@ -129,71 +114,26 @@ function resolveEndpoint(
     return Buffer.from(encoded, 'base64').toString('utf8');
   };
 
-  for (const [header, value] of Object.entries(endpoint.spec.headerForward?.addPlaintextHeaders ?? {})) {
-    const problem = add(header, value, 'addPlaintextHeaders');
-    if (problem) return fail(problem);
-  }
+  const headers: HeaderSpec[] = Object.entries(endpoint.spec.headerForward?.addPlaintextHeaders ?? {}).map(
+    ([header, value]) => ({ name: header, value, source: 'addPlaintextHeaders' }),
+  );
   for (const entry of endpoint.spec.headerForward?.addHeadersFromSecret ?? []) {
     const value = secretValue(entry.valueSecretRef);
     if (typeof value !== 'string') return fail(`header ${entry.headerName}: ${value.missing}`);
-    const problem = add(entry.headerName, value, `Secret ${entry.valueSecretRef.name}`);
-    if (problem) return fail(problem);
+    headers.push({ name: entry.headerName, value, source: `Secret ${entry.valueSecretRef.name}` });
   }
 
-  let authMethod: OutgoingAuthMethod = 'unauthenticated';
-  let perClient: PerClientSetup | undefined;
-  let exchangeDigest: Record<string, unknown> | undefined;
+  let auth: AuthMethodSpec = { type: 'unauthenticated' };
   const authRef = endpoint.spec.externalAuthConfigRef?.name;
-  if (authRef) {
-    const auth = snapshot.authConfig(authRef);
-    if (!auth) return fail(`MCPExternalAuthConfig ${authRef} not found`);
-    switch (auth.spec.type) {
-      case 'unauthenticated':
-        break;
-      case 'headerInjection': {
-        const cfg = auth.spec.headerInjection;
-        if (!cfg) return fail(`MCPExternalAuthConfig ${authRef}: headerInjection settings are missing`);
-        const value = secretValue(cfg.valueSecretRef);
-        if (typeof value !== 'string') return fail(`MCPExternalAuthConfig ${authRef}: ${value.missing}`);
-        const problem = add(cfg.headerName, value, `Secret ${cfg.valueSecretRef.name}`);
-        if (problem) return fail(`MCPExternalAuthConfig ${authRef}: ${problem}`);
-        authMethod = 'headerInjection';
-        break;
-      }
-      case 'tokenExchange': {
-        const cfg = auth.spec.tokenExchange;
-        if (!cfg) return fail(`MCPExternalAuthConfig ${authRef}: tokenExchange settings are missing`);
-        if (cfg.subjectProviderName) {
-          return fail(
-            `MCPExternalAuthConfig ${authRef}: tokenExchange.subjectProviderName (an upstream provider's token as the subject) is not supported by the gateway; leave it empty to exchange the client's validated token`,
-          );
-        }
-        const tokenUrlProblem = httpUrlProblem(String(cfg.tokenUrl ?? ''));
-        if (tokenUrlProblem) return fail(`MCPExternalAuthConfig ${authRef}: tokenExchange.tokenUrl ${tokenUrlProblem}`);
-        const { clientSecretRef, subjectProviderName: _none, ...exchange } = cfg;
-        let clientSecret: string | undefined;
-        if (clientSecretRef) {
-          const value = secretValue(clientSecretRef);
-          if (typeof value !== 'string') return fail(`MCPExternalAuthConfig ${authRef}: ${value.missing}`);
-          clientSecret = value;
-        }
-        // One backend session per client (per-client-backend.ts), with the gateway's default limits.
-        perClient = {
-          exchange: {
-            ...exchange,
-            ...(clientSecret !== undefined ? { clientSecret: () => clientSecret } : {}),
-          },
-          maxSessions: DEFAULT_MAX_CLIENT_SESSIONS,
-          idleMs: DEFAULT_IDLE_SESSION_SECONDS * 1000,
-        };
-        exchangeDigest = { ...exchange, clientSecret: clientSecret ?? null };
-        authMethod = 'tokenExchange';
-        break;
-      }
-      default:
-        return fail(`MCPExternalAuthConfig ${authRef}: type ${auth.spec.type} cannot be applied by the gateway`);
-    }
+  const authConfig = authRef ? snapshot.authConfig(authRef) : undefined;
+  if (authRef && !authConfig) return fail(`MCPExternalAuthConfig ${authRef} not found`);
+  if (authRef && authConfig) {
+    const resolved = authSpec(authConfig, secretValue);
+    if (typeof resolved === 'string') return fail(`MCPExternalAuthConfig ${authRef}: ${resolved}`);
+    auth = resolved;
   }
+  const built = buildOutgoingAuth({ headers, auth });
+  if (!built.ok) return fail(built.problem);
 
   let caPem: string | undefined;
   const caRef = endpoint.spec.caBundleRef;
@@ -218,31 +158,55 @@ function resolveEndpoint(
   }
 
   const transport = endpoint.spec.transport ?? 'streamable-http';
-  const fixed = Object.fromEntries(headers);
   const result: SetupResult = {
     ok: true,
-    setup: {
-      info: { name, url, type, authMethod },
-      transport,
-      caPem,
-      headers: () => ({ ...fixed }),
-      ...(perClient ? { perClient } : {}),
-    },
+    setup: { info: { name, url, type, authMethod: auth.type }, transport, caPem, outgoing: built.setup },
   };
-  // Secret values go into the fingerprint only as a digest, so a rotated Secret gives a new session without the
-  // fingerprint holding key material.
+  // Secret values go into the fingerprint only as the builder's digest, so a rotated Secret gives a new session
+  // without the fingerprint holding key material.
   const digest = createHash('sha256')
-    .update(
-      JSON.stringify({
-        url,
-        type,
-        transport,
-        authMethod,
-        headers,
-        caPem: caPem ?? null,
-        exchange: exchangeDigest ?? null,
-      }),
-    )
+    .update(JSON.stringify({ url, type, transport, outgoing: built.setup.digest, caPem: caPem ?? null }))
     .digest('hex');
   return { name, type, result, fingerprint: digest, ...(tools ? { tools } : {}) };
+}
+
+/** An MCPExternalAuthConfig as the builder takes it, its Secret values read; or why the gateway cannot apply it. */
+function authSpec(
+  auth: ExternalAuthConfig,
+  secretValue: (ref: { name: string; key: string }) => string | { missing: string },
+): AuthMethodSpec | string {
+  switch (auth.spec.type) {
+    case 'unauthenticated':
+      return { type: 'unauthenticated' };
+    case 'headerInjection': {
+      const cfg = auth.spec.headerInjection;
+      if (!cfg) return 'headerInjection settings are missing';
+      const value = secretValue(cfg.valueSecretRef);
+      if (typeof value !== 'string') return value.missing;
+      return {
+        type: 'headerInjection',
+        header: {
+          name: cfg.headerName,
+          value,
+          source: `MCPExternalAuthConfig ${auth.metadata.name} (Secret ${cfg.valueSecretRef.name})`,
+        },
+      };
+    }
+    case 'tokenExchange': {
+      const cfg = auth.spec.tokenExchange;
+      if (!cfg) return 'tokenExchange settings are missing';
+      if (cfg.subjectProviderName) {
+        return "tokenExchange.subjectProviderName (an upstream provider's token as the subject) is not supported by the gateway; leave it empty to exchange the client's validated token";
+      }
+      const { clientSecretRef, subjectProviderName: _none, ...exchange } = cfg;
+      // One backend session per client (per-client-backend.ts), with the gateway's default limits.
+      const source = `MCPExternalAuthConfig ${auth.metadata.name}: tokenExchange`;
+      if (!clientSecretRef) return { type: 'tokenExchange', exchange, source };
+      const clientSecret = secretValue(clientSecretRef);
+      if (typeof clientSecret !== 'string') return clientSecret.missing;
+      return { type: 'tokenExchange', exchange: { ...exchange, clientSecret }, source };
+    }
+    default:
+      return `type ${auth.spec.type} cannot be applied by the gateway`;
+  }
 }

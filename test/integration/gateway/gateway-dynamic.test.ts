@@ -161,4 +161,29 @@ describe('gateway dynamic discovery', () => {
     await until('alpha gone', () => !gateway.backends().some((b) => b.name === 'alpha'));
     expect((await toolNames()).some((n) => n.startsWith('alpha_'))).toBe(false);
   });
+
+  it('leaves out an endpoint asking for a reserved header, with the reason, and serves it once the header is fixed', async () => {
+    await kube.create(
+      MCP_REMOTE_ENDPOINT,
+      ns,
+      endpoint('forged', {
+        type: 'direct',
+        remoteURL: alpha.url.href,
+        headerForward: { addPlaintextHeaders: { 'X-Forwarded-For': '10.0.0.1' } },
+      }),
+    );
+    await until('forged excluded', () => gateway.backends().some((b) => b.name === 'forged'));
+    expect(gateway.backends().find((b) => b.name === 'forged')).toEqual({
+      name: 'forged',
+      type: 'direct',
+      state: 'excluded',
+      reason:
+        'header "X-Forwarded-For" (addPlaintextHeaders) is reserved: hop-by-hop, Host, framing, forwarding (Forwarded, X-Forwarded-*) and MCP transport headers are set by the gateway, never by configuration',
+    });
+    expect(gateway.backends().find((b) => b.name === 'beta')?.state).toBe('ready');
+    await kube.mergePatch(MCP_REMOTE_ENDPOINT, ns, 'forged', {
+      spec: { headerForward: { addPlaintextHeaders: { 'X-Forwarded-For': null, 'X-Origin': 'team' } } },
+    });
+    await until('forged served', async () => (await toolNames()).includes('forged_echo'));
+  });
 });

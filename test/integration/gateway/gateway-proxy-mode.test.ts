@@ -116,4 +116,21 @@ describe('mcpre gateway --proxy-mode', () => {
     expect(proxy.stdout()).not.toMatch(/serving MCP/);
     expect(proxy.stderr()).toMatch(/Cedar policies do not parse/);
   });
+
+  it('refuses to start when the endpoint asks for a reserved header, naming each one', async () => {
+    const proxy = spawnProxy({
+      ...(await baseEnv()),
+      [ProxyEnv.headers]: JSON.stringify({ plaintext: { 'X-Forwarded-For': '10.0.0.1' } }),
+      [ProxyEnv.externalAuth]: JSON.stringify({
+        name: 'inject',
+        type: 'headerInjection',
+        headerName: 'Forwarded',
+        valueFile: '/etc/mcpre/secrets/k/v',
+      }),
+    });
+    expect(await proxy.exited).toBe(1);
+    expect(proxy.stdout()).not.toMatch(/serving MCP/);
+    expect(proxy.stderr()).toContain('backends[0].headers.X-Forwarded-For: header "X-Forwarded-For" is reserved');
+    expect(proxy.stderr()).toContain('backends[0].auth.headerName: header "Forwarded" is reserved');
+  });
 });

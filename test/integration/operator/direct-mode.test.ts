@@ -228,7 +228,7 @@ describe('direct mode', () => {
     expect(JSON.stringify(ready)).not.toContain(value);
   });
 
-  it('bad input: odd group name, non-PEM CA each fail clearly while other endpoints keep being served', async () => {
+  it('bad input: odd group name, non-PEM CA, reserved headers each fail clearly while other endpoints keep being served', async () => {
     const ns = await env.cp.namespace('bad');
     await env.kube.create(R.group, ns, groupBody('engineering'));
     await env.kube.create(R.configMap, ns, {
@@ -240,11 +240,29 @@ describe('direct mode', () => {
     // Malformed URLs are refused at admission now; hostile-input.test.ts stores them under an older CRD.
     await env.kube.create(R.endpoint, ns, endpointBody('odd-group', directSpec({ groupRef: 'Team_A!' })));
     await env.kube.create(R.endpoint, ns, endpointBody('bad-ca', directSpec({ caBundleRef: { name: 'junk-ca' } })));
+    // Reserved headers, asked for by the endpoint and by its auth config: the gateway would never send them.
+    const xff = { headerForward: { addPlaintextHeaders: { 'X-Forwarded-For': '10.0.0.1' } } };
+    await env.kube.create(R.endpoint, ns, endpointBody('xff', directSpec(xff)));
+    await env.kube.create(
+      R.authConfig,
+      ns,
+      authConfigBody('forwarded', 'headerInjection', {
+        headerName: 'Forwarded',
+        valueSecretRef: { name: 'creds', key: 'v' },
+      }),
+    );
+    await env.kube.create(
+      R.endpoint,
+      ns,
+      endpointBody('fwd-auth', directSpec({ externalAuthConfigRef: { name: 'forwarded' } })),
+    );
     await env.kube.create(R.endpoint, ns, endpointBody('good', directSpec()));
 
     const expectations: [string, string, string, string][] = [
       ['odd-group', 'GroupRefValid', 'GroupRefInvalid', 'lowercase letters'],
       ['bad-ca', 'CABundleValid', 'CABundleInvalidCertificate', 'not a valid X.509 certificate'],
+      ['xff', 'ConfigurationValid', 'HeaderNameReserved', 'header "X-Forwarded-For" is reserved'],
+      ['fwd-auth', 'AuthConfigValid', 'HeaderNameReserved', 'spec.headerInjection header "Forwarded" is reserved'],
     ];
     for (const [name, type, reason, words] of expectations) {
       const e = await waitForEndpoint(env, ns, name, 'Failed', isPhase('Failed'));

@@ -2,9 +2,7 @@
 // a session loss and re-initialization, dropped streams, shutdown) with every log level on, and every secret searched
 // for in the captured lines. The same run proves the credentials do reach the backend on every request.
 import { afterEach, describe, expect, it } from 'vitest';
-import { composeAuth } from '../../../src/actors/mcp/auth/compose.ts';
-import { headerForward } from '../../../src/actors/mcp/auth/header-forward.ts';
-import { headerInjection } from '../../../src/actors/mcp/auth/header-injection.ts';
+import { buildOutgoingAuth } from '../../../src/actors/mcp/auth/outgoing-auth.ts';
 import { createTokenExchange } from '../../../src/actors/mcp/auth/token-exchange.ts';
 import { createHttpClient } from '../../../src/actors/mcp/http/http-client.ts';
 import { withBackendSession } from '../../../src/machines/backend-session-requests.ts';
@@ -33,23 +31,27 @@ afterEach(async () => {
 });
 
 describe('no secret in any log line', () => {
-  it('a full run with tokenExchange, headerInjection and headerForward secrets logs none of them', async () => {
+  it('a full run with tokenExchange and headerForward secrets, built by the outgoing-auth builder, logs none of them', async () => {
     server = await startFaultServer({ retryMs: 100 });
     sts = await startTokenServer();
     const { log, lines } = captureLogger('trace');
     const http = createHttpClient();
-    const exchange = createTokenExchange(
-      { tokenUrl: sts.url, clientId: 'mcpre', clientSecret: () => CLIENT_SECRET, audience: 'fixture-backend' },
-      { http, clock: systemClock, log },
-    );
-    const auth = composeAuth([
-      exchange.forSubject(CLIENT_TOKEN),
-      headerInjection({ headerName: 'X-Injected', value: () => INJECTED }),
-      headerForward({
-        addPlaintextHeaders: { 'X-Tenant': 'acme' },
-        addHeadersFromSecret: [{ headerName: 'X-Api-Key', value: async () => API_KEY }],
-      }),
-    ]);
+    // What the gateway builds for a tokenExchange endpoint with headerForward headers, one client's session of it
+    // (per-client-backend.ts: one exchanger from the setup's exchange settings, one session per client).
+    const outgoing = buildOutgoingAuth({
+      headers: [
+        { name: 'X-Tenant', value: 'acme', source: 'addPlaintextHeaders' },
+        { name: 'X-Api-Key', value: API_KEY, source: 'Secret creds' },
+        { name: 'X-Injected', value: INJECTED, source: 'Secret injected' },
+      ],
+      auth: {
+        type: 'tokenExchange',
+        exchange: { tokenUrl: sts.url, clientId: 'mcpre', clientSecret: CLIENT_SECRET, audience: 'fixture-backend' },
+      },
+    });
+    if (!outgoing.ok || !outgoing.setup.perClient) throw new Error('expected a per-client setup');
+    const exchange = createTokenExchange(outgoing.setup.perClient.exchange, { http, clock: systemClock, log });
+    const auth = outgoing.setup.forSession(exchange.forSubject(CLIENT_TOKEN));
     session = startBackendSession({
       backendId: 'secret-backend',
       url: server.url,

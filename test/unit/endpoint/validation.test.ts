@@ -157,7 +157,59 @@ describe('validateEndpoint: direct mode, the RFC steps', () => {
     const v = validateEndpoint(
       snapshotOf(directEndpoint({ headerForward: { addPlaintextHeaders: { Host: 'evil', 'X-Ok': 'a\r\nb' } } })),
     );
-    expect(v.failures.map((f) => f.reason)).toEqual(['HeaderNameInvalid', 'HeaderValueInvalid']);
+    expect(v.failures.map((f) => f.reason)).toEqual(['HeaderNameReserved', 'HeaderValueInvalid']);
+  });
+
+  it.each(['X-Forwarded-For', 'Forwarded', 'Expect', 'Trailers', 'HTTP2-Settings'])(
+    'an endpoint asking for the reserved header %s gets ConfigurationValid=False, reason HeaderNameReserved',
+    (name) => {
+      const v = validateEndpoint(
+        snapshotOf(
+          directEndpoint({
+            headerForward: {
+              addHeadersFromSecret: [{ headerName: name, valueSecretRef: { name: 'creds', key: 'k' } }],
+            },
+          }),
+          { secrets: { creds: secretKeys('creds', ['k']) } },
+        ),
+      );
+      expect(cond(v, 'ConfigurationValid')).toMatchObject({
+        status: 'False',
+        reason: 'HeaderNameReserved',
+        message: expect.stringContaining(
+          `spec.headerForward.addHeadersFromSecret header "${name}" is reserved: hop-by-hop, Host, framing, forwarding`,
+        ),
+      });
+    },
+  );
+
+  it('an auth config that injects or carries its token in a reserved header is AuthConfigValid=False', () => {
+    const injecting = authConfig('inject', 'headerInjection');
+    injecting.spec.headerInjection = { headerName: 'X-Forwarded-For', valueSecretRef: { name: 'k', key: 'v' } };
+    const exchanging = authConfig('exchange', 'tokenExchange');
+    exchanging.spec.tokenExchange = {
+      tokenUrl: 'https://sts.example.com/token',
+      audience: 'remote',
+      externalTokenHeaderName: 'Host',
+    };
+    for (const auth of [injecting, exchanging]) {
+      const v = validateEndpoint(
+        snapshotOf(directEndpoint({ externalAuthConfigRef: { name: auth.metadata.name } }), { authConfig: auth }),
+      );
+      const expected = { status: 'False', reason: 'HeaderNameReserved', message: expect.stringMatching(/is reserved/) };
+      expect(cond(v, 'AuthConfigValid')).toMatchObject(expected);
+      expect(cond(v, 'ConfigurationValid')).toMatchObject(expected);
+    }
+    expect(
+      cond(
+        validateEndpoint(
+          snapshotOf(directEndpoint({ externalAuthConfigRef: { name: 'inject' } }), { authConfig: injecting }),
+        ),
+        'AuthConfigValid',
+      )?.message,
+    ).toBe(
+      'MCPExternalAuthConfig "inject" spec.headerInjection header "X-Forwarded-For" is reserved: hop-by-hop, Host, framing, forwarding (Forwarded, X-Forwarded-*) and MCP transport headers are set by the gateway, never by configuration',
+    );
   });
 
   it('a same-name MCPServer is a NameCollision', () => {

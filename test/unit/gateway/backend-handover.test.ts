@@ -3,6 +3,7 @@
 // is closed only once the new one settled, so requests already running on it can finish.
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { NO_OUTGOING_AUTH } from '../../../src/actors/mcp/auth/outgoing-auth.ts';
 import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import { Aggregator, type ListChangeKind } from '../../../src/gateway/aggregator.ts';
 import { BackendSet, type DesiredBackend } from '../../../src/gateway/backend-set.ts';
@@ -84,7 +85,7 @@ describe('BackendSet: a changed fingerprint', () => {
     info: { name, url: `http://${name}.test/mcp`, type, authMethod: 'unauthenticated' },
     transport: 'streamable-http',
     caPem: undefined,
-    headers: () => ({}),
+    outgoing: NO_OUTGOING_AUTH,
   });
   const desired = (name: string, fingerprint: string, type: 'direct' | 'proxy' = 'direct'): DesiredBackend => ({
     name,

@@ -4,6 +4,7 @@
 // rejection (vitest fails the run on one).
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { NO_OUTGOING_AUTH } from '../../../src/actors/mcp/auth/outgoing-auth.ts';
 import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import { Aggregator } from '../../../src/gateway/aggregator.ts';
 import type { Backend } from '../../../src/gateway/backend.ts';
@@ -19,7 +20,7 @@ function desired(name: string, url = `http://${name}.test/mcp`): DesiredBackend 
   const setup: BackendSetup = {
     info: { name, url, type: 'direct', authMethod: 'unauthenticated' },
     transport: 'streamable-http',
-    headers: () => ({}),
+    outgoing: NO_OUTGOING_AUTH,
     caPem: undefined,
   };
   return { name, type: 'direct', result: { ok: true, setup }, fingerprint: `${name}:${url}` };

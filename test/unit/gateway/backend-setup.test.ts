@@ -40,7 +40,11 @@ describe('backend setup', () => {
       environment({ API_KEY: 'k-123', TOKEN: 'Bearer t-456' }),
     );
     if (!result.ok) throw new Error(result.reason);
-    expect(result.setup.headers()).toEqual({ 'X-Team': 'a', 'X-Api-Key': 'k-123', Authorization: 'Bearer t-456' });
+    expect(result.setup.outgoing.headers).toEqual({
+      'x-team': 'a',
+      'x-api-key': 'k-123',
+      authorization: 'Bearer t-456',
+    });
     expect(result.setup.info).toEqual({
       name: 'gh',
       url: 'https://gh.example/mcp',
@@ -58,10 +62,13 @@ describe('backend setup', () => {
     });
     const auth = backendOf({ auth: { type: 'headerInjection', headerName: 'Authorization', valueEnv: 'TOKEN' } });
     expect(setUpBackend(auth, environment({ TOKEN: '' }))).toMatchObject({ ok: false, reason: /TOKEN is not set/ });
-    expect(setUpBackend(auth, environment({ TOKEN: 'a\r\nX-Evil: 1' }))).toMatchObject({
+    const split = setUpBackend(auth, environment({ TOKEN: 'a\r\nX-Evil: 1' }));
+    expect(split).toMatchObject({
       ok: false,
-      reason: /CR, LF or NUL/,
+      reason:
+        'header Authorization: the value from auth headerInjection (environment variable TOKEN) contains a line break (CR or LF)',
     });
+    expect(JSON.stringify(split)).not.toContain('X-Evil');
   });
 
   it('leaves a backend out when its CA bundle is missing or not PEM, rather than trusting the default pool', () => {
@@ -89,7 +96,7 @@ describe('backend setup', () => {
       environment({ STS_SECRET: 's-789' }),
     );
     if (!result.ok) throw new Error(result.reason);
-    const perClient = result.setup.perClient;
+    const perClient = result.setup.outgoing.perClient;
     expect(perClient).toMatchObject({
       maxSessions: 100,
       idleMs: 600_000,
@@ -97,7 +104,7 @@ describe('backend setup', () => {
     });
     expect(await perClient?.exchange.clientSecret?.()).toBe('s-789');
     // No exchanged token is a static header: the shared headers carry nothing of the client's.
-    expect(result.setup.headers()).toEqual({});
+    expect(result.setup.outgoing.headers).toEqual({});
   });
 
   it('honours the configured session limit and idle time, and leaves the backend out when its client secret is unset', () => {
@@ -114,7 +121,7 @@ describe('backend setup', () => {
       environment({}),
     );
     if (!configured.ok) throw new Error(configured.reason);
-    expect(configured.setup.perClient).toMatchObject({ maxSessions: 3, idleMs: 5000 });
+    expect(configured.setup.outgoing.perClient).toMatchObject({ maxSessions: 3, idleMs: 5000 });
     const missing = setUpBackend(
       backendOf({
         auth: { type: 'tokenExchange', tokenUrl: 'https://sts.example/token', audience: 'gh', clientSecretEnv: 'NOPE' },
@@ -134,7 +141,11 @@ describe('backend setup', () => {
       environment({}),
     );
     if (!result.ok) throw new Error(result.reason);
-    expect(result.setup.headers()).toEqual({ 'X-Team': 'a', 'X-Api-Key': 'k-file', Authorization: 'Bearer t-file' });
+    expect(result.setup.outgoing.headers).toEqual({
+      'x-team': 'a',
+      'x-api-key': 'k-file',
+      authorization: 'Bearer t-file',
+    });
     const exchange = setUpBackend(
       backendOf({
         auth: {
@@ -147,7 +158,7 @@ describe('backend setup', () => {
       environment({}),
     );
     if (!exchange.ok) throw new Error(exchange.reason);
-    expect(await exchange.setup.perClient?.exchange.clientSecret?.()).toBe('s-file');
+    expect(await exchange.setup.outgoing.perClient?.exchange.clientSecret?.()).toBe('s-file');
   });
 
   it('leaves a backend out, naming the file and never its content, when a secret file is missing, empty or holds a line break', () => {
@@ -161,7 +172,9 @@ describe('backend setup', () => {
       reason: 'header X-Api-Key: file /secrets/creds/empty is empty',
     });
     const newline = header('/secrets/creds/newline');
-    expect(newline).toMatchObject({ reason: 'header X-Api-Key: file /secrets/creds/newline contains CR, LF or NUL' });
+    expect(newline).toMatchObject({
+      reason: 'header X-Api-Key: the value from file /secrets/creds/newline contains a line break (CR or LF)',
+    });
     expect(JSON.stringify(newline)).not.toContain('k-file');
     const exchange = backendOf({
       auth: { type: 'tokenExchange', tokenUrl: 'https://sts.example/token', audience: 'gh', clientSecretFile: '/nope' },
@@ -218,7 +231,7 @@ describe('backend setup', () => {
     const rotated = staticBackend(cfg, env);
     expect(rotated.fingerprint).not.toBe(first.fingerprint);
     if (!rotated.result.ok) throw new Error(rotated.result.reason);
-    expect(rotated.result.setup.headers()['X-Api-Key']).toBe('new-value');
+    expect(rotated.result.setup.outgoing.headers['x-api-key']).toBe('new-value');
     // A file that goes away leaves the backend out, with a stable fingerprint (no churn while it stays away).
     delete files['/s/key'];
     const gone = staticBackend(cfg, env);

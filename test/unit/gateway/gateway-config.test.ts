@@ -96,8 +96,8 @@ lease: { name: x, durationSeconds: 10, renewDeadlineSeconds: 10 }
     for (const expected of [
       'backends[0].name: must be a lowercase DNS label',
       'backends[0].url (backend "Bad_Name"): the URL "ftp://example.com" does not start with http:// or https://',
-      'backends[0].headers.Bad Header: not a valid HTTP header name',
-      'backends[0].headers.Host: this header is set by the gateway itself',
+      'backends[0].headers.Bad Header: header "Bad Header" is not a valid HTTP header name',
+      'backends[0].headers.Host: header "Host" is reserved',
       'backends[0].headerEnvVars.X-Key: not a valid environment variable name',
       'backends[0].caBundlePath: must be an absolute path',
       'backends[0].headerFiles.X-File: must be an absolute path',
@@ -107,6 +107,30 @@ lease: { name: x, durationSeconds: 10, renewDeadlineSeconds: 10 }
     ]) {
       expect(message).toContain(expected);
     }
+  });
+
+  it.each([
+    ['headers', '{ X-Forwarded-For: 10.0.0.1 }'],
+    ['headerFiles', '{ Forwarded: /s/f }'],
+    ['headerEnvVars', '{ Expect: E }'],
+    ['headers', '{ Trailers: x }'],
+    ['headers', '{ HTTP2-Settings: x }'],
+  ])('refuses a reserved header in %s %s with the reason', (field, value) => {
+    const name = value.slice(2, value.indexOf(':'));
+    expect(() => parseGatewayConfig(`backends: [{ name: a, url: "http://a/mcp", ${field}: ${value} }]\n`)).toThrow(
+      `backends[0].${field}.${name}: header "${name}" is reserved: hop-by-hop, Host, framing, forwarding`,
+    );
+  });
+
+  it('refuses a reserved injected header and a header value with NUL', () => {
+    expect(() =>
+      parseGatewayConfig(
+        'backends: [{ name: a, url: "http://a/mcp", auth: { type: headerInjection, headerName: X-Forwarded-For, valueEnv: V } }]\n',
+      ),
+    ).toThrow('backends[0].auth.headerName: header "X-Forwarded-For" is reserved');
+    expect(() =>
+      parseGatewayConfig('backends: [{ name: a, url: "http://a/mcp", headers: { X-A: "1\\u0000" } }]\n'),
+    ).toThrow('backends[0].headers.X-A: the header value contains a control character');
   });
 
   it('checks cross-field rules once the fields are valid', () => {
@@ -155,7 +179,7 @@ lease: { name: x, durationSeconds: 10, renewDeadlineSeconds: 10 }
   it('rejects header values with CR/LF, and YAML that does not parse', () => {
     expect(() =>
       parseGatewayConfig('backends: [{ name: a, url: "http://a/mcp", headers: { X-A: "v\\r\\nInjected: 1" } }]'),
-    ).toThrow(/CR, LF or NUL/);
+    ).toThrow('backends[0].headers.X-A: the header value contains a line break (CR or LF)');
     expect(() => parseGatewayConfig('backends: [', 'cfg.yaml')).toThrow(/cfg.yaml is not valid YAML/);
   });
 });

@@ -141,7 +141,7 @@ describe('groupBackends', () => {
     expect(reasons(desired)).toEqual({
       'bad-ca':
         'CA bundle ConfigMap junk/ca.crt: no PEM certificate found (expected -----BEGIN CERTIFICATE----- blocks)',
-      crlf: 'header X-A: the value from Secret keys contains CR, LF or NUL',
+      crlf: 'header X-A: the value from Secret keys contains a line break (CR or LF)',
       good: 'ok',
       'no-auth': 'MCPExternalAuthConfig ghost not found',
       'no-secret': 'header X-Api-Key: Secret keys has no key nope',
@@ -150,11 +150,57 @@ describe('groupBackends', () => {
     });
     const good = desired.find((d) => d.name === 'good')!;
     if (!good.result.ok) throw new Error('expected ok');
-    expect(good.result.setup.headers()).toEqual({ 'X-Tenant': 't1', 'X-Api-Key': 'k-1', Authorization: 'Bearer t-1' });
+    expect(good.result.setup.outgoing.headers).toEqual({
+      'x-tenant': 't1',
+      'x-api-key': 'k-1',
+      authorization: 'Bearer t-1',
+    });
     expect(good.result.setup.info.authMethod).toBe('headerInjection');
     expect(good.result.setup.caPem).toBe(rootCertificates[0]);
     // The fingerprint carries no secret value.
     expect(good.fingerprint).not.toContain('k-1');
+  });
+
+  it('leaves out an endpoint whose headers or auth config name a reserved header, with the reason', () => {
+    const desired = groupBackends(
+      snapshot({
+        endpoints: [
+          endpoint('xff', { headerForward: { addPlaintextHeaders: { 'X-Forwarded-For': '10.0.0.1' } } }),
+          endpoint('fwd', { externalAuthConfigRef: { name: 'fwd' } }),
+          endpoint('twice', {
+            headerForward: { addPlaintextHeaders: { authorization: 'Bearer plain' } },
+            externalAuthConfigRef: { name: 'inject' },
+          }),
+        ],
+        secrets: [secret('keys', { token: 'Bearer t-1' })],
+        auth: [
+          {
+            metadata: { name: 'fwd' },
+            spec: {
+              type: 'headerInjection',
+              headerInjection: { headerName: 'Forwarded', valueSecretRef: { name: 'keys', key: 'token' } },
+            },
+          },
+          {
+            metadata: { name: 'inject' },
+            spec: {
+              type: 'headerInjection',
+              headerInjection: { headerName: 'Authorization', valueSecretRef: { name: 'keys', key: 'token' } },
+            },
+          },
+        ] as ExternalAuthConfig[],
+      }),
+      none,
+    );
+    const reserved =
+      'is reserved: hop-by-hop, Host, framing, forwarding (Forwarded, X-Forwarded-*) and MCP transport headers are set by the gateway, never by configuration';
+    expect(reasons(desired)).toEqual({
+      xff: `header "X-Forwarded-For" (addPlaintextHeaders) ${reserved}`,
+      fwd: `header "Forwarded" (MCPExternalAuthConfig fwd (Secret keys)) ${reserved}`,
+      twice:
+        'header Authorization is set twice (addPlaintextHeaders and MCPExternalAuthConfig inject (Secret keys)); set it once',
+    });
+    expect(JSON.stringify(desired)).not.toContain('t-1');
   });
 
   it('sets a tokenExchange endpoint up for per-client sessions, with its client secret from the Secret', async () => {
@@ -189,13 +235,13 @@ describe('groupBackends', () => {
     const te = desired.find((d) => d.name === 'te')!;
     if (!te.result.ok) throw new Error('expected ok');
     expect(te.result.setup.info.authMethod).toBe('tokenExchange');
-    expect(te.result.setup.perClient).toMatchObject({
+    expect(te.result.setup.outgoing.perClient).toMatchObject({
       maxSessions: 100,
       idleMs: 600_000,
       exchange: { tokenUrl: 'https://sts.example/token', audience: 'gh', clientId: 'gw' },
     });
-    expect(await te.result.setup.perClient?.exchange.clientSecret?.()).toBe('s-1');
-    expect(te.result.setup.headers()).toEqual({});
+    expect(await te.result.setup.outgoing.perClient?.exchange.clientSecret?.()).toBe('s-1');
+    expect(te.result.setup.outgoing.headers).toEqual({});
     expect(te.fingerprint).not.toContain('s-1');
   });
 

@@ -3,6 +3,7 @@
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { buildOutgoingAuth, type OutgoingAuthResult } from '../../../src/actors/mcp/auth/outgoing-auth.ts';
 import type { Backend } from '../../../src/gateway/backend.ts';
 import type { BackendSetup } from '../../../src/gateway/backend-setup.ts';
 import { RequestError } from '../../../src/gateway/forward-errors.ts';
@@ -12,14 +13,24 @@ import { FakeBackend } from './fake-backend.ts';
 const setup: BackendSetup = {
   info: { name: 'te', url: 'http://127.0.0.1:9/mcp', type: 'direct', authMethod: 'tokenExchange' },
   transport: 'streamable-http',
-  headers: () => ({}),
   caPem: undefined,
-  perClient: {
-    exchange: { tokenUrl: 'http://127.0.0.1:9/token', audience: 'aud' },
-    maxSessions: 2,
-    idleMs: 60_000,
-  },
+  outgoing: built(
+    buildOutgoingAuth({
+      headers: [],
+      auth: {
+        type: 'tokenExchange',
+        exchange: { tokenUrl: 'http://127.0.0.1:9/token', audience: 'aud' },
+        maxSessions: 2,
+        idleMs: 60_000,
+      },
+    }),
+  ),
 };
+
+function built(result: OutgoingAuthResult) {
+  if (!result.ok) throw new Error(result.problem);
+  return result.setup;
+}
 
 describe('per-client backend', () => {
   it('refuses anonymous and token-less callers without opening a session', async () => {

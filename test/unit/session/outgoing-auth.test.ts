@@ -2,89 +2,179 @@
 // audience check and the per-subject cache (time from a fake clock; the STS is a loopback fixture).
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { composeAuth } from '../../../src/actors/mcp/auth/compose.ts';
-import { headerForward } from '../../../src/actors/mcp/auth/header-forward.ts';
-import { headerInjection } from '../../../src/actors/mcp/auth/header-injection.ts';
+import {
+  buildOutgoingAuth,
+  type OutgoingAuthResult,
+  type OutgoingAuthSpec,
+} from '../../../src/actors/mcp/auth/outgoing-auth.ts';
 import { createTokenExchange } from '../../../src/actors/mcp/auth/token-exchange.ts';
+import type { OutgoingAuth } from '../../../src/actors/mcp/auth/types.ts';
 import { validateHeaderName, validateHeaderValue } from '../../../src/actors/mcp/headers.ts';
 import { createHttpClient } from '../../../src/actors/mcp/http/http-client.ts';
+import { createMcpProtocol } from '../../../src/actors/mcp/mcp-protocol.ts';
+import { createSecretRedactor } from '../../../src/actors/mcp/redactor.ts';
+import { systemClock } from '../../../src/runtime/clock.ts';
 import { startTokenServer, type TokenServer } from '../../fixtures/mcp/token-server.ts';
 
 const SECRET = 's3cr3t-value-never-logged';
 
-describe('header validation', () => {
-  it.each(['X-Api-Key', 'Authorization'])('%s is allowed (lower-cased)', (name) => {
-    expect(validateHeaderName(name, 'test')).toBe(name.toLowerCase());
+const built = (result: OutgoingAuthResult) => {
+  if (!result.ok) throw new Error(result.problem);
+  return result.setup;
+};
+const problemOf = (spec: OutgoingAuthSpec) => {
+  const result = buildOutgoingAuth(spec);
+  if (result.ok) throw new Error('expected a refusal');
+  return result.problem;
+};
+const exchange = { tokenUrl: 'https://sts.example/token', audience: 'backend' };
+
+describe('the header policy as the session applies it', () => {
+  it('lower-cases allowed names and refuses reserved ones as configuration errors', () => {
+    expect(validateHeaderName('X-Api-Key', 'test')).toBe('x-api-key');
+    expect(() => validateHeaderName('X-Forwarded-For', 'test')).toThrow(/^test: header "X-Forwarded-For" is reserved/);
   });
 
-  it.each([
-    'Host',
-    'connection',
-    'Transfer-Encoding',
-    'Upgrade',
-    'Proxy-Authorization',
-    'Mcp-Session-Id',
-    'MCP-Protocol-Version',
-    'Last-Event-ID',
-    'Content-Length',
-    'X-Forwarded-For',
-    'bad name',
-    'x:y',
-    '',
-  ])('%j is refused', (name) => {
-    expect(() => validateHeaderName(name, 'test')).toThrow(/test: header/);
-  });
-
-  it.each([
-    ['line feed', `a${'\n'}X-Evil: 1`],
-    ['carriage return', `a${'\r'}b`],
-    ['NUL', 'a\u0000b'],
-    ['DEL', 'a\u007fb'],
-    ['non-Latin-1', 'a\u2028b'],
-  ])('refuses a value with a %s without echoing the value', (_what, value) => {
-    const err = (() => {
-      try {
-        validateHeaderValue('X-Key', `${SECRET}${value}`, 'headerForward');
-      } catch (e) {
-        return e as Error & { kind?: string; retryable?: boolean };
-      }
-      return undefined;
-    })();
-    expect(err?.message).toMatch(/headerForward: the value of header "X-Key"/);
-    expect(err?.message).not.toContain(SECRET);
+  it('refuses a bad value as a non-retryable configuration error that does not repeat the value', () => {
+    let err: (Error & { kind?: string; retryable?: boolean }) | undefined;
+    try {
+      validateHeaderValue('X-Key', `${SECRET}\r\nX-Evil: 1`, 'headerForward');
+    } catch (e) {
+      err = e as typeof err;
+    }
+    expect(err?.message).toBe(
+      'headerForward: the value of header "X-Key" contains a line break (CR or LF); refusing to send it',
+    );
     expect(err).toMatchObject({ kind: 'config', retryable: false });
+  });
+
+  it('checks every header as it is sent, after the redactor has learned its value', async () => {
+    const redactor = createSecretRedactor();
+    const http = createHttpClient();
+    const sent = `Bearer ${SECRET}\r\nX-Evil: 1`;
+    const auth: OutgoingAuth = { method: 'tokenExchange', headers: async () => ({ authorization: sent }) };
+    const protocol = createMcpProtocol({
+      url: 'http://127.0.0.1:9/mcp',
+      transport: 'streamable-http',
+      http,
+      auth,
+      clock: systemClock,
+      log: pino({ level: 'silent' }),
+      redactor,
+    });
+    const err = await protocol.connect(new AbortController().signal).catch((e: unknown) => e);
+    await http.close();
+    expect(err).toMatchObject({
+      kind: 'config',
+      retryable: false,
+      message:
+        'outgoing auth tokenExchange: the value of header "authorization" contains a line break (CR or LF); refusing to send it',
+    });
+    expect(redactor.redact(`echo ${sent}`)).not.toContain(SECRET);
   });
 });
 
-describe('headerInjection and headerForward', () => {
-  it('reads secret values at request time', async () => {
-    let value = 'first';
-    const auth = headerInjection({ headerName: 'X-Api-Key', value: () => value });
-    expect(await auth.headers()).toEqual({ 'x-api-key': 'first' });
-    value = 'rotated';
-    expect(await auth.headers()).toEqual({ 'x-api-key': 'rotated' });
-  });
-
-  it('merges plaintext and secret headers and refuses a header configured twice', async () => {
-    const fwd = headerForward({
-      addPlaintextHeaders: { 'X-Tenant': 'acme' },
-      addHeadersFromSecret: [{ headerName: 'X-Token', value: async () => SECRET }],
-    });
-    expect(await fwd.headers()).toEqual({ 'x-tenant': 'acme', 'x-token': SECRET });
-    expect(() =>
-      headerForward({
-        addPlaintextHeaders: { 'X-Token': 'a' },
-        addHeadersFromSecret: [{ headerName: 'x-token', value: () => 'b' }],
+describe('the outgoing-auth builder', () => {
+  it('merges plaintext, secret and injected headers, lower-cased, for every session', async () => {
+    const setup = built(
+      buildOutgoingAuth({
+        headers: [
+          { name: 'X-Tenant', value: 'acme', source: 'headers' },
+          { name: 'X-Api-Key', value: SECRET, source: 'Secret creds' },
+        ],
+        auth: { type: 'headerInjection', header: { name: 'Authorization', value: 'Bearer t', source: 'Secret tok' } },
       }),
-    ).toThrow(/listed twice/);
-    expect(() => headerForward({ addPlaintextHeaders: { Host: 'evil' } })).toThrow(/may not be set/);
-    const both = composeAuth([headerInjection({ headerName: 'X-Token', value: () => 'x' }), fwd]);
-    await expect(both.headers()).rejects.toThrow(/set by both headerInjection and headerForward/);
+    );
+    expect(setup.method).toBe('headerInjection');
+    expect(setup.headers).toEqual({ 'x-tenant': 'acme', 'x-api-key': SECRET, authorization: 'Bearer t' });
+    expect(setup.perClient).toBeUndefined();
+    const auth = setup.forSession();
+    expect(auth.method).toBe('headerInjection');
+    expect(await auth.headers()).toEqual(setup.headers);
+    expect(setup.digest).not.toContain(SECRET);
   });
 
-  it('refuses a secret value with a line break at request time', async () => {
-    const fwd = headerForward({ addHeadersFromSecret: [{ headerName: 'X-Token', value: () => 'a\r\nInjected: 1' }] });
-    await expect(fwd.headers()).rejects.toThrow(/line break/);
+  it('refuses a reserved or malformed name and a bad value, naming the source and never the value', () => {
+    const header = (name: string, value = 'v') => ({
+      headers: [{ name, value, source: 'Secret creds' }],
+      auth: { type: 'unauthenticated' as const },
+    });
+    expect(problemOf(header('X-Forwarded-For'))).toMatch(/^header "X-Forwarded-For" \(Secret creds\) is reserved: /);
+    expect(problemOf(header('Expect'))).toMatch(/^header "Expect" \(Secret creds\) is reserved: /);
+    expect(problemOf(header('bad name'))).toMatch(/is not a valid HTTP header name/);
+    const value = problemOf(header('X-Key', `${SECRET}\u0000`));
+    expect(value).toBe('header X-Key: the value from Secret creds contains a control character (such as NUL)');
+    expect(
+      problemOf({
+        headers: [],
+        auth: { type: 'headerInjection', header: { name: 'Transfer-Encoding', value: 'chunked', source: 'auth' } },
+      }),
+    ).toMatch(/^header "Transfer-Encoding" \(auth\) is reserved/);
+  });
+
+  it('refuses a header set twice, in any case, naming both places', () => {
+    expect(
+      problemOf({
+        headers: [{ name: 'Authorization', value: 'a', source: 'headerFiles' }],
+        auth: {
+          type: 'headerInjection',
+          header: { name: 'authorization', value: 'b', source: 'auth headerInjection' },
+        },
+      }),
+    ).toBe('header authorization is set twice (headerFiles and auth headerInjection); set it once');
+  });
+
+  it('sets tokenExchange up for one session per client, adding the client token to the fixed headers', async () => {
+    const setup = built(
+      buildOutgoingAuth({
+        headers: [{ name: 'X-Tenant', value: 'acme', source: 'headers' }],
+        auth: { type: 'tokenExchange', exchange: { ...exchange, clientId: 'gw', clientSecret: 'cs' }, maxSessions: 3 },
+      }),
+    );
+    expect(setup.perClient).toMatchObject({
+      maxSessions: 3,
+      idleMs: 600_000,
+      exchange: { ...exchange, clientId: 'gw' },
+    });
+    expect(await setup.perClient?.exchange.clientSecret?.()).toBe('cs');
+    const client: OutgoingAuth = { method: 'tokenExchange', headers: async () => ({ authorization: 'Bearer x' }) };
+    const auth = setup.forSession(client);
+    expect(auth.method).toBe('tokenExchange');
+    expect(await auth.headers()).toEqual({ 'x-tenant': 'acme', authorization: 'Bearer x' });
+  });
+
+  it('refuses a tokenExchange whose token header is reserved or set elsewhere, or whose settings are unusable', () => {
+    const te = (spec: Partial<typeof exchange> & { externalTokenHeaderName?: string }, headers = []) => ({
+      headers,
+      auth: { type: 'tokenExchange' as const, exchange: { ...exchange, ...spec }, source: 'auth tokenExchange' },
+    });
+    expect(problemOf(te({ externalTokenHeaderName: 'X-Forwarded-User' }))).toMatch(
+      /^auth tokenExchange.externalTokenHeaderName "X-Forwarded-User" is reserved/,
+    );
+    expect(
+      problemOf({
+        headers: [{ name: 'Authorization', value: 'a', source: 'headers' }],
+        auth: { type: 'tokenExchange', exchange },
+      }),
+    ).toBe('tokenExchange: the exchanged token goes in header Authorization, which headers also sets; set it once');
+    expect(problemOf(te({ tokenUrl: 'ftp://sts' }))).toMatch(
+      /^auth tokenExchange.tokenUrl "ftp:\/\/sts" does not start/,
+    );
+    expect(problemOf(te({ audience: '' }))).toBe('auth tokenExchange.audience is required');
+  });
+
+  it('gives a digest that moves with every value and holds none', () => {
+    const digest = (value: string, clientSecret = 'cs') =>
+      built(
+        buildOutgoingAuth({
+          headers: [{ name: 'X-Key', value, source: 'headers' }],
+          auth: { type: 'tokenExchange', exchange: { ...exchange, clientSecret } },
+        }),
+      ).digest;
+    expect(digest(SECRET)).toBe(digest(SECRET));
+    expect(digest(SECRET)).not.toBe(digest('rotated'));
+    expect(digest(SECRET)).not.toBe(digest(SECRET, 'rotated'));
+    expect(digest(SECRET)).not.toContain(SECRET);
   });
 });
 
