@@ -28,6 +28,12 @@ export interface ClientIdentity {
   token?: string;
 }
 
+/** Answers a request the backend sends to the client (sampling, elicitation, roots). */
+export type ServerRequestHandler = (
+  request: { method: string; params?: Record<string, unknown> },
+  signal: AbortSignal,
+) => Promise<Record<string, unknown>>;
+
 export interface BackendRequestOptions {
   /** Aborts the backend request; the backend hears `notifications/cancelled`. */
   signal?: AbortSignal;
@@ -39,7 +45,7 @@ export interface BackendRequestOptions {
    * Requests the backend sends to the client while serving this request (sampling/createMessage, elicitation/create).
    * Without it, such requests are refused.
    */
-  onServerRequest?: (request: { method: string; params?: Record<string, unknown> }) => Promise<Record<string, unknown>>;
+  onServerRequest?: ServerRequestHandler;
   /** The caller, for per-identity credentials. */
   identity?: ClientIdentity;
   timeoutMs?: number;
@@ -104,4 +110,6 @@ export interface Backend {
   ): Promise<BackendRequestResult<Record<string, unknown>>>;
   /** Close the session (DELETE where the transport supports it). */
   close(): Promise<void>;
+  /** Who answers the server requests the backend sends outside any request (its GET stream); set before start(). */
+  answerUnrelatedServerRequests?(handler: ServerRequestHandler): void;
 }

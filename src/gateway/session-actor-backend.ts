@@ -25,6 +25,7 @@ import {
   type BackendRequestResult,
   type BackendState,
   NO_LISTS,
+  type ServerRequestHandler,
 } from './backend.ts';
 import type { BackendSetup } from './backend-setup.ts';
 
@@ -46,6 +47,7 @@ export class SessionActorBackend implements Backend {
   #unwatch: (() => void) | undefined;
 
   readonly #inspect: ((event: InspectionEvent) => void) | undefined;
+  #unrelated: ServerRequestHandler | undefined;
 
   constructor(setup: BackendSetup, logger: Logger, inspect?: (event: InspectionEvent) => void) {
     this.#setup = setup;
@@ -57,6 +59,10 @@ export class SessionActorBackend implements Backend {
   onChange(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  answerUnrelatedServerRequests(handler: ServerRequestHandler): void {
+    this.#unrelated = handler;
   }
 
   onResourceUpdated(listener: (uri: string) => void): () => void {
@@ -83,9 +89,15 @@ export class SessionActorBackend implements Backend {
       auth,
       caBundlePem: setup.caPem,
       caBundleSource: `CA bundle of backend ${setup.info.name}`,
-      // Sampling and elicitation are relayed to the client whose call the backend is serving (request() passes the
-      // router's onServerRequest); outside a relayed call the connection refuses them.
+      // The session is shared by every client and initialized before any arrives, so it declares what the gateway
+      // relays: sampling and elicitation. Each request goes to the client whose call it serves and is refused when
+      // that client did not declare the capability (server-requests.ts). Roots are not declared: servers ask for them
+      // right after initialize, when no client call exists to answer (they are still relayed when asked in a call).
       capabilities: { sampling: {}, elicitation: { form: {}, url: {} } },
+      onUnrelatedServerRequest: (request, signal) =>
+        this.#unrelated
+          ? this.#unrelated(request, signal)
+          : Promise.reject(new Error(`mcpre does not answer ${request.method} outside a relayed request`)),
       log: this.#logger,
       ...(this.#inspect ? { inspect: this.#inspect } : {}),
     });
@@ -105,7 +117,6 @@ export class SessionActorBackend implements Backend {
   ): Promise<BackendRequestResult<Record<string, unknown>>> {
     const session = this.#session;
     if (!session) throw new BackendRequestError(`backend "${this.info.name}" is not started`, {});
-    const relay = opts.onServerRequest;
     try {
       return await withBackendSession(
         session.actor,
@@ -115,7 +126,7 @@ export class SessionActorBackend implements Backend {
             timeoutMs: opts.timeoutMs,
             onProgress: opts.onProgress,
             onLog: opts.onLog,
-            onServerRequest: relay ? (serverRequest) => relay(serverRequest) : undefined,
+            onServerRequest: opts.onServerRequest,
           }),
         { signal: opts.signal },
       );
