@@ -5,6 +5,7 @@ import type { Server as HttpServer } from 'node:http';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import { redactLogLine } from '../actors/mcp/redactor.ts';
+import { declaredCapabilities } from '../api/gateway/client-capabilities.ts';
 import type { GatewayConfig } from '../api/gateway/config.ts';
 import { type RuntimeClock, systemClock } from '../runtime/clock.ts';
 import type { ActorDirectory } from '../runtime/inspection/actor-directory.ts';
@@ -132,7 +133,12 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   // A policy that does not parse stops the gateway here, before it listens: never serve without the configured authz.
   const authorizer = config.authz ? createCedarAuthorizer(config.authz) : undefined;
   // Requests backends send to clients: relayed to the client whose call they serve, refused when that is unclear.
-  const relays = new ServerRequestRelays({ logger, metrics, audit });
+  const relays = new ServerRequestRelays({
+    logger,
+    metrics,
+    audit,
+    declared: declaredCapabilities(config.clientCapabilities),
+  });
   const createBackend = perClientAware(
     relays.wrapFactory(
       opts.createBackend ??

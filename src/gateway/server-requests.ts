@@ -4,8 +4,8 @@
 // SDK's `server.request(...)` without a related request id send them there) goes to the client whose calls to that
 // backend are in flight, when there is exactly one such client; with calls from several clients in flight, or none,
 // nobody can tell whose it is, so it is refused. A request for a capability the answering client did not declare at
-// initialize is refused too (the backend session is shared and declares what the gateway relays; see
-// session-actor-backend.ts). Every relay and refusal is noted on the audit line of the call it concerns, every
+// initialize is refused too (the backend session is shared and declares what the gateway config says:
+// api/gateway/client-capabilities.ts). Every relay and refusal is noted on the audit line of the call it concerns, every
 // refusal is logged (warn) and counted (mcpre_gateway_server_requests_total); a refusal with no call in flight gets
 // an audit line of its own.
 import { type ClientCapabilities, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
@@ -48,19 +48,23 @@ export class ServerRequestRelays {
   /** Relaying calls in flight, by backend name, oldest first. */
   readonly #calls = new Map<string, Set<RelayCaller>>();
 
-  constructor(deps: { logger: Logger; metrics: GatewayMetrics; audit: AuditSink }) {
+  /** Declared to every backend (the gateway config's clientCapabilities). */
+  readonly #declared: ClientCapabilities;
+
+  constructor(deps: { logger: Logger; metrics: GatewayMetrics; audit: AuditSink; declared?: ClientCapabilities }) {
+    this.#declared = deps.declared ?? {};
     this.#log = deps.logger.child({ component: 'server-requests' });
     this.#metrics = deps.metrics;
     this.#audit = deps.audit;
   }
 
-  /** Backends made by `create` hand their GET-stream server requests to these relays. */
+  /** Backends made by `create` declare the configured capabilities and hand their GET-stream requests to these relays. */
   wrapFactory<S extends { info: BackendInfo }>(
     create: (setup: S, logger: Logger) => Backend,
   ): (setup: S, logger: Logger) => Backend {
     return (setup, logger) => {
       const backend = create(setup, logger);
-      backend.answerUnrelatedServerRequests?.(this.unrelatedHandler(setup.info));
+      backend.relayServerRequests?.({ capabilities: this.#declared, unrelated: this.unrelatedHandler(setup.info) });
       return backend;
     };
   }

@@ -25,7 +25,7 @@ import {
   type BackendRequestResult,
   type BackendState,
   NO_LISTS,
-  type ServerRequestHandler,
+  type ServerRequestRelay,
 } from './backend.ts';
 import type { BackendSetup } from './backend-setup.ts';
 
@@ -47,7 +47,7 @@ export class SessionActorBackend implements Backend {
   #unwatch: (() => void) | undefined;
 
   readonly #inspect: ((event: InspectionEvent) => void) | undefined;
-  #unrelated: ServerRequestHandler | undefined;
+  #relay: ServerRequestRelay | undefined;
 
   constructor(setup: BackendSetup, logger: Logger, inspect?: (event: InspectionEvent) => void) {
     this.#setup = setup;
@@ -61,8 +61,8 @@ export class SessionActorBackend implements Backend {
     return () => this.#listeners.delete(listener);
   }
 
-  answerUnrelatedServerRequests(handler: ServerRequestHandler): void {
-    this.#unrelated = handler;
+  relayServerRequests(relay: ServerRequestRelay): void {
+    this.#relay = relay;
   }
 
   onResourceUpdated(listener: (uri: string) => void): () => void {
@@ -89,15 +89,10 @@ export class SessionActorBackend implements Backend {
       auth,
       caBundlePem: setup.caPem,
       caBundleSource: `CA bundle of backend ${setup.info.name}`,
-      // The session is shared by every client and initialized before any arrives, so it declares what the gateway
-      // relays: sampling and elicitation. Each request goes to the client whose call it serves and is refused when
-      // that client did not declare the capability (server-requests.ts). Roots are not declared: servers ask for them
-      // right after initialize, when no client call exists to answer (they are still relayed when asked in a call).
-      capabilities: { sampling: {}, elicitation: { form: {}, url: {} } },
-      onUnrelatedServerRequest: (request, signal) =>
-        this.#unrelated
-          ? this.#unrelated(request, signal)
-          : Promise.reject(new Error(`mcpre does not answer ${request.method} outside a relayed request`)),
+      // What the gateway's config declares (api/gateway/client-capabilities.ts); requests the backend sends are
+      // relayed to the client whose call they serve (server-requests.ts).
+      capabilities: this.#relay?.capabilities ?? {},
+      ...(this.#relay ? { onUnrelatedServerRequest: this.#relay.unrelated } : {}),
       log: this.#logger,
       ...(this.#inspect ? { inspect: this.#inspect } : {}),
     });

@@ -5,6 +5,7 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { httpUrlProblem } from '../http-url.ts';
+import { clientCapabilitiesSchema } from './client-capabilities.ts';
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** RFC 7230 token characters: anything else is not a header name. */
@@ -98,10 +99,7 @@ export const outgoingAuthSchema = z.discriminatedUnion('type', [
     scopes: z.array(z.string().min(1)).optional(),
     resource: z.string().min(1).optional(),
     subjectTokenType: z.string().min(1).optional(),
-    /**
-     * One backend session per client identity: at most this many open at once, the least recently used closed first
-     * (default 100).
-     */
+    /** Backend sessions (one per client identity) open at once, the least recently used closed first (default 100). */
     maxClientSessions: z.number().int().min(1).max(10_000).optional(),
     /** A client's backend session unused this long is closed with DELETE (default 600 = 10 minutes). */
     idleSessionSeconds: z.number().int().min(1).max(86_400).optional(),
@@ -267,6 +265,7 @@ export const gatewayConfigSchema = z
     lease: leaseSchema.optional(),
     /** Authorization of client requests (Cedar); without it every authenticated client may call everything. */
     authz: authzSchema.optional(),
+    clientCapabilities: clientCapabilitiesSchema, // declared to backends: client-capabilities.ts
   })
   .superRefine((cfg, ctx) => {
     const names = new Set<string>();

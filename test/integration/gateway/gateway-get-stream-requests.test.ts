@@ -79,6 +79,30 @@ afterAll(async () => {
   await backend?.close();
 });
 
+describe('client capabilities declared to backends', () => {
+  it('by default sampling and elicitation (what the gateway relays), not roots', () => {
+    expect(backend.declared).toEqual([{ sampling: {}, elicitation: { form: {}, url: {} } }]);
+  });
+
+  it('as the config says: a capability turned off is never declared', async () => {
+    const other = await startGetStreamRequestsServer();
+    const configured = await startGateway({
+      config: validateGatewayConfig({
+        backends: [{ name: 'gs', url: other.url }],
+        clientCapabilities: { sampling: false, roots: true },
+      }),
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      await until('the backend ready', () => configured.backends().every((b) => b.state === 'ready'));
+      expect(other.declared).toEqual([{ elicitation: { form: {}, url: {} }, roots: {} }]);
+    } finally {
+      await configured.close();
+      await other.close();
+    }
+  });
+});
+
 describe('server requests on the GET stream', () => {
   it('with one client calling, sampling, elicitation and roots reach that client and its answers the tool', async () => {
     const client = await connect('alice', { sampling: {}, elicitation: {}, roots: {} });
