@@ -16,13 +16,27 @@ export interface AuditRecord {
   backend: string;
   remoteUrl: string;
   authMethod: OutgoingAuthMethod;
-  /** `denied`: the authorization policy refused the request; the backend never saw it. */
-  outcome: 'ok' | 'error' | 'cancelled' | 'denied';
+  /**
+   * `denied`: the authorization policy refused the request; the backend never saw it. `refused`: a line of its own
+   * for a server request (`method`) that arrived with no call in flight to answer it (server-requests.ts).
+   */
+  outcome: 'ok' | 'error' | 'cancelled' | 'denied' | 'refused';
   /** HTTP status of the backend's answer, when the request reached HTTP. */
   remoteStatus: number | undefined;
   durationMs: number;
   /** Error message from the backend or the transport (backend text, not gateway secrets). */
   error?: string;
+  /** Requests the backend sent to the client during the call (sampling, elicitation, roots): relayed or refused. */
+  serverRequests?: ServerRequestNote[];
+}
+
+/** One request the backend sent to the client during a call, as its audit line shows it (server-requests.ts). */
+export interface ServerRequestNote {
+  method: string;
+  /** `call`: it arrived on the call's own response stream; `stream`: on the backend's GET stream. */
+  via: 'call' | 'stream';
+  outcome: 'relayed' | 'refused' | 'failed';
+  reason?: string;
 }
 
 export type AuditSink = (record: AuditRecord) => void;

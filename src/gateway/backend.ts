@@ -3,7 +3,12 @@
 // and per-client-backend.ts over it for tokenExchange). Keeping the interface this small is what lets the aggregator
 // and the router be tested against in-memory fakes.
 
-import type { LoggingMessageNotification, Progress, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  ClientCapabilities,
+  LoggingMessageNotification,
+  Progress,
+  ServerCapabilities,
+} from '@modelcontextprotocol/sdk/types.js';
 import { emptyBackendLists } from '../machines/backend-session-lists.ts';
 import type { BackendLists } from '../machines/backend-session-protocol.ts';
 
@@ -28,6 +33,17 @@ export interface ClientIdentity {
   token?: string;
 }
 
+/** Answers a request the backend sends to the client (sampling, elicitation, roots). */
+export type ServerRequestHandler = (
+  request: { method: string; params?: Record<string, unknown> },
+  signal: AbortSignal,
+) => Promise<Record<string, unknown>>;
+
+export interface ServerRequestRelay {
+  capabilities: ClientCapabilities;
+  unrelated: ServerRequestHandler;
+}
+
 export interface BackendRequestOptions {
   /** Aborts the backend request; the backend hears `notifications/cancelled`. */
   signal?: AbortSignal;
@@ -39,7 +55,7 @@ export interface BackendRequestOptions {
    * Requests the backend sends to the client while serving this request (sampling/createMessage, elicitation/create).
    * Without it, such requests are refused.
    */
-  onServerRequest?: (request: { method: string; params?: Record<string, unknown> }) => Promise<Record<string, unknown>>;
+  onServerRequest?: ServerRequestHandler;
   /** The caller, for per-identity credentials. */
   identity?: ClientIdentity;
   timeoutMs?: number;
@@ -104,4 +120,9 @@ export interface Backend {
   ): Promise<BackendRequestResult<Record<string, unknown>>>;
   /** Close the session (DELETE where the transport supports it). */
   close(): Promise<void>;
+  /**
+   * Before start(): the client capabilities to declare to the backend, and who answers the server requests it sends
+   * outside any request (its GET stream). Without it nothing is declared and such requests are refused.
+   */
+  relayServerRequests?(relay: ServerRequestRelay): void;
 }

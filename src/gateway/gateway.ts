@@ -5,6 +5,7 @@ import type { Server as HttpServer } from 'node:http';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import { redactLogLine } from '../actors/mcp/redactor.ts';
+import { declaredCapabilities } from '../api/gateway/client-capabilities.ts';
 import type { GatewayConfig } from '../api/gateway/config.ts';
 import { type RuntimeClock, systemClock } from '../runtime/clock.ts';
 import type { ActorDirectory } from '../runtime/inspection/actor-directory.ts';
@@ -31,6 +32,7 @@ import { type Authenticator, createAuthenticator } from './incoming-auth.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { PerClientBackend } from './per-client-backend.ts';
 import { Router } from './router.ts';
+import { ServerRequestRelays } from './server-requests.ts';
 import { inspectedSessionActorBackendFactory, sessionActorBackendFactory } from './session-actor-backend.ts';
 import { createSessionServer } from './session-server.ts';
 import { ResourceSubscriptions } from './subscriptions.ts';
@@ -112,10 +114,6 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   // Backend sessions by state, their re-initializations and circuit openings: read from the session actors.
   const actorMetrics = new ActorMetrics(metrics.registry);
   const perClientBackends = new Set<PerClientBackend>();
-  const createBackend = perClientAware(
-    opts.createBackend ?? defaultBackendFactory(combineInspectors(actorMetrics.inspect, opts.debug?.directory.inspect)),
-    perClientBackends,
-  );
   const host = opts.host ?? '127.0.0.1';
 
   const aggregator = new Aggregator({
@@ -134,7 +132,28 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   };
   // A policy that does not parse stops the gateway here, before it listens: never serve without the configured authz.
   const authorizer = config.authz ? createCedarAuthorizer(config.authz) : undefined;
-  const router = new Router({ aggregator, audit, metrics, requestTimeoutMs: opts.requestTimeoutMs, authorizer });
+  // Requests backends send to clients: relayed to the client whose call they serve, refused when that is unclear.
+  const relays = new ServerRequestRelays({
+    logger,
+    metrics,
+    audit,
+    declared: declaredCapabilities(config.clientCapabilities),
+  });
+  const createBackend = perClientAware(
+    relays.wrapFactory(
+      opts.createBackend ??
+        defaultBackendFactory(combineInspectors(actorMetrics.inspect, opts.debug?.directory.inspect)),
+    ),
+    perClientBackends,
+  );
+  const router = new Router({
+    aggregator,
+    audit,
+    metrics,
+    requestTimeoutMs: opts.requestTimeoutMs,
+    authorizer,
+    relays,
+  });
   const subscriptions = new ResourceSubscriptions({
     aggregator,
     logger,

@@ -20,6 +20,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly serverRequests = new Counter({
+    name: 'mcpre_gateway_server_requests_total',
+    help: "Requests backends sent to clients (sampling, elicitation, roots), by backend, method, where they arrived (call: on the call's response stream; stream: on the GET stream), outcome (relayed, refused, failed) and why refused (ambiguous, no-call, not-declared).",
+    labelNames: ['backend', 'method', 'via', 'outcome', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly httpRejections = new Counter({
     name: 'mcpre_gateway_http_rejections_total',
     help: 'HTTP requests refused before reaching MCP, by reason.',

@@ -4,6 +4,7 @@
 // Errors go out as RequestError (forward-errors.ts): saying where they happened, each prefix once.
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
+  type ClientCapabilities,
   ErrorCode,
   type LoggingLevel,
   ResultSchema,
@@ -17,6 +18,7 @@ import type { Authorizer, AuthzAction } from './authz.ts';
 import { BackendRequestError, type ClientIdentity } from './backend.ts';
 import { forwardFailure, RequestError, unrelayable } from './forward-errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import type { RelayCaller, ServerRequestRelays } from './server-requests.ts';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -27,11 +29,14 @@ export interface RouterDeps {
   requestTimeoutMs?: number;
   /** Cedar policies; without one every authenticated client may use everything. */
   authorizer?: Authorizer;
+  /** Who answers the requests backends send to clients during calls. */
+  relays: ServerRequestRelays;
 }
 
-/** Per-session state the router needs: the log level the client asked for. */
+/** Per-session state the router needs: the log level the client asked for, and what the client declared. */
 export interface SessionLogState {
   level: LoggingLevel | undefined;
+  clientCapabilities?: () => ClientCapabilities | undefined;
 }
 
 const levels: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
@@ -154,7 +159,20 @@ export class Router {
     const forwarded = withoutProgressToken(params);
     const identity = identityOf(extra);
     const started = performance.now();
+    // Requests the backend sends while serving this call go to this call's client (server-requests.ts).
+    const caller: RelayCaller = {
+      session: extra.sessionId,
+      subject: identity.subject,
+      capabilities: () => log.clientCapabilities?.(),
+      send: (request, signal) =>
+        extra.sendRequest(request as ServerRequest, ResultSchema, {
+          signal: AbortSignal.any([extra.signal, signal]),
+        }) as Promise<Record<string, unknown>>,
+      notes: [],
+    };
+    const untrack = this.#deps.relays.track(backendName, caller);
     const record = (outcome: 'ok' | 'error' | 'cancelled', remoteStatus: number | undefined, error?: string) => {
+      untrack();
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       metrics.backendCalls.inc({ backend: backendName, method, outcome });
       metrics.backendCallSeconds.observe({ backend: backendName, method }, durationMs / 1000);
@@ -170,6 +188,7 @@ export class Router {
         remoteStatus,
         durationMs,
         ...(error !== undefined ? { error } : {}),
+        ...(caller.notes.length > 0 ? { serverRequests: caller.notes } : {}),
       });
     };
 
@@ -189,11 +208,7 @@ export class Router {
                     params: { ...p, progressToken: downstreamToken },
                   })
                   .catch(() => {}),
-        // Sampling and elicitation requests the backend makes while serving this call go to this call's client.
-        onServerRequest: (request) =>
-          extra.sendRequest(request as ServerRequest, ResultSchema, { signal: extra.signal }) as Promise<
-            Record<string, unknown>
-          >,
+        onServerRequest: (request, signal) => this.#deps.relays.relayAttached(backendName, caller, request, signal),
         onLog: (entry) => {
           if (log.level && levels.indexOf(entry.level) < levels.indexOf(log.level)) return;
           void extra.sendNotification({ method: 'notifications/message', params: entry }).catch(() => {});

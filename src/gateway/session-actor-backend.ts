@@ -24,6 +24,7 @@ import {
   type BackendRequestResult,
   type BackendState,
   NO_LISTS,
+  type ServerRequestRelay,
 } from './backend.ts';
 import type { BackendSetup } from './backend-setup.ts';
 
@@ -45,6 +46,7 @@ export class SessionActorBackend implements Backend {
   #unwatch: (() => void) | undefined;
 
   readonly #inspect: ((event: InspectionEvent) => void) | undefined;
+  #relay: ServerRequestRelay | undefined;
 
   constructor(setup: BackendSetup, logger: Logger, inspect?: (event: InspectionEvent) => void) {
     this.#setup = setup;
@@ -56,6 +58,10 @@ export class SessionActorBackend implements Backend {
   onChange(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  relayServerRequests(relay: ServerRequestRelay): void {
+    this.#relay = relay;
   }
 
   onResourceUpdated(listener: (uri: string) => void): () => void {
@@ -76,9 +82,10 @@ export class SessionActorBackend implements Backend {
       auth,
       caBundlePem: setup.caPem,
       caBundleSource: `CA bundle of backend ${setup.info.name}`,
-      // Sampling and elicitation are relayed to the client whose call the backend is serving (request() passes the
-      // router's onServerRequest); outside a relayed call the connection refuses them.
-      capabilities: { sampling: {}, elicitation: { form: {}, url: {} } },
+      // What the gateway's config declares (api/gateway/client-capabilities.ts); requests the backend sends are
+      // relayed to the client whose call they serve (server-requests.ts).
+      capabilities: this.#relay?.capabilities ?? {},
+      ...(this.#relay ? { onUnrelatedServerRequest: this.#relay.unrelated } : {}),
       log: this.#logger,
       ...(this.#inspect ? { inspect: this.#inspect } : {}),
     });
@@ -98,7 +105,6 @@ export class SessionActorBackend implements Backend {
   ): Promise<BackendRequestResult<Record<string, unknown>>> {
     const session = this.#session;
     if (!session) throw new BackendRequestError(`backend "${this.info.name}" is not started`, {});
-    const relay = opts.onServerRequest;
     try {
       return await withBackendSession(
         session.actor,
@@ -108,7 +114,7 @@ export class SessionActorBackend implements Backend {
             timeoutMs: opts.timeoutMs,
             onProgress: opts.onProgress,
             onLog: opts.onLog,
-            onServerRequest: relay ? (serverRequest) => relay(serverRequest) : undefined,
+            onServerRequest: opts.onServerRequest,
           }),
         { signal: opts.signal },
       );

@@ -44,7 +44,7 @@ export function createSessionServer(deps: SessionServerDeps): Server {
     },
   );
   const { aggregator, router } = deps;
-  const log: SessionLogState = { level: undefined };
+  const log: SessionLogState = { level: undefined, clientCapabilities: () => server.getClientCapabilities() };
   const view = () => {
     aggregator.flush();
     return aggregator.view;

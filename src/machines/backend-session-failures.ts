@@ -46,7 +46,10 @@ export function isPermanentFailure(failure: SessionFailure): boolean {
   return !failure.retryable && PERMANENT_KINDS.has(failure.kind);
 }
 
-/** A 404 on a request that carried Mcp-Session-Id: the remote dropped the session and never saw the request. */
+/**
+ * The remote dropped the session and never saw the request: a 404, or a 400 saying the session id is unknown, on a
+ * request that carried Mcp-Session-Id (the transports decide; src/actors/mcp/http/session-loss.ts).
+ */
 export function isSessionLostError(error: unknown): boolean {
   return (
     !!error && typeof error === 'object' && (error as { kind?: unknown }).kind === 'sessionLost' && 'retryable' in error

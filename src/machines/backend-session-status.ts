@@ -45,7 +45,7 @@ export function sessionReason(snapshot: BackendSessionSnapshot): string | undefi
     case 'unavailable':
       return `circuit open after ${context.policy.breakerThreshold} consecutive failures; probing every ${context.policy.probeIntervalMs} ms: ${last ?? 'unknown error'}`;
     case 'reinitializing':
-      return 'the backend dropped the session (HTTP 404); re-initializing';
+      return 'the backend dropped the session; re-initializing';
     default:
       return context.step ? `${context.step} in progress` : 'connecting';
   }

@@ -5,7 +5,8 @@
 //   connecting -> session.initializing -> session.discovering -> session.ready (parallel: stream | lists)
 //   any failed attempt -> backoff (1 s doubling to 30 s, jittered; an SSE `retry` overrides one wait) -> connecting
 //   5 consecutive failed attempts -> unavailable (circuit open) -> half-open probe every 60 s
-//   404 on a request carrying Mcp-Session-Id -> reinitializing (nothing of the old session survives) -> session
+//   session lost (404, or a 400 saying the id is unknown) on a request carrying Mcp-Session-Id -> reinitializing
+//   (nothing of the old session survives) -> session
 //   permanent (unsupported protocol version, bad local config) -> failed (final); whatever the remote answers, a 404
 //   or a redirect on initialize included, takes the backoff path above
 //

@@ -8,7 +8,7 @@ import { NO_OUTGOING_AUTH } from '../actors/mcp/auth/outgoing-auth.ts';
 import type { OutgoingAuth } from '../actors/mcp/auth/types.ts';
 import type { ActorClock } from '../actors/mcp/clock.ts';
 import { createHttpClient, type HttpClient } from '../actors/mcp/http/http-client.ts';
-import { createMcpProtocol } from '../actors/mcp/mcp-protocol.ts';
+import { createMcpProtocol, type McpProtocolOptions } from '../actors/mcp/mcp-protocol.ts';
 import type { TransportKind } from '../actors/mcp/protocol.ts';
 import { createBackendSessionActors } from '../actors/mcp/session-actors.ts';
 import { backendSessionMachine } from '../machines/backend-session.ts';
@@ -35,6 +35,8 @@ export interface StartBackendSessionOptions {
   requestTimeoutMs?: number;
   /** Client capabilities declared to the backend (e.g. `sampling` when the owner relays server requests). */
   capabilities?: ClientCapabilities;
+  /** Who answers server requests that arrive outside any request (the GET stream); refused without it. */
+  onUnrelatedServerRequest?: McpProtocolOptions['onUnrelatedServerRequest'];
   clientInfo?: Implementation;
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
@@ -100,6 +102,7 @@ export function startBackendSession(options: StartBackendSessionOptions): Runnin
     log,
     requestTimeoutMs: options.requestTimeoutMs,
     capabilities: options.capabilities,
+    onUnrelatedServerRequest: options.onUnrelatedServerRequest,
     clientInfo: options.clientInfo,
   });
   const actor = createActor(providedMachine(options.log), {

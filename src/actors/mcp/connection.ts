@@ -61,6 +61,11 @@ export interface McpConnectionOptions {
   capabilities?: ClientCapabilities;
   /** Default request timeout (the SDK's own default is 60 s). */
   requestTimeoutMs?: number;
+  /**
+   * Server-to-client requests that arrive outside any request's response stream (on the GET stream, as servers built
+   * on the v1 SDK's `server.request(...)` send them): the owner decides who answers. Without it they are refused.
+   */
+  onUnrelatedServerRequest?: RequestOptions['onServerRequest'];
   log: Logger;
 }
 
@@ -92,9 +97,11 @@ export class McpConnection implements BackendConnection {
       this.#emit({ type: 'notification', method: n.method, params: n.params });
     };
     // Server-to-client requests (sampling, elicitation, roots): answered by the caller whose request they belong to,
-    // refused otherwise (the SDK answers ping itself).
+    // or, arriving outside any request, by whoever the owner says; refused otherwise (the SDK answers ping itself).
+    const unrelated = options.onUnrelatedServerRequest;
     this.#client.fallbackRequestHandler = async (request, extra) => {
-      const handler = this.#t.hooksForServerRequest(extra.requestId)?.onServerRequest;
+      const related = this.#t.hooksForServerRequest(extra.requestId);
+      const handler = related ? related.onServerRequest : unrelated;
       if (!handler) {
         throw new McpError(
           ErrorCode.MethodNotFound,

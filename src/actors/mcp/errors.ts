@@ -18,12 +18,13 @@ export class BackendError extends Error implements SessionFailure {
   }
 }
 
-export function sessionLostError(what: string): BackendError {
+/** The backend no longer knows our session (see http/session-loss.ts for what counts as saying so). */
+export function sessionLostError(what: string, status = 404, detail?: string): BackendError {
   return new BackendError({
     kind: 'sessionLost',
     retryable: true,
-    status: 404,
-    message: `${what}: HTTP 404 for our Mcp-Session-Id: the backend dropped the session`,
+    status,
+    message: `${what}: HTTP ${status}${detail ? ` (${detail})` : ''} for our Mcp-Session-Id: the backend dropped the session`,
   });
 }
 
@@ -60,6 +61,13 @@ const TIMEOUT_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
   'ETIMEDOUT',
 ]);
+
+/** Errors of a socket that died under the request (not timeouts, not refusals). */
+export function isStaleSocket(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
+}
 
 /** A thrown error from undici or the socket as a BackendError (kept as is when it already is one). */
 export function networkError(err: unknown, what: string): BackendError {

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { checkHttpUrl } from '../../api/http-url.ts';
 import type { OutgoingAuth } from './auth/types.ts';
 import type { ActorClock } from './clock.ts';
-import { McpConnection } from './connection.ts';
+import { McpConnection, type McpConnectionOptions } from './connection.ts';
 import { BackendError, configError } from './errors.ts';
 import { checkOutgoingHeaders } from './headers.ts';
 import type { HttpClient } from './http/http-client.ts';
@@ -28,6 +28,8 @@ export interface McpProtocolOptions {
   log: Logger;
   clientInfo?: Implementation;
   capabilities?: ClientCapabilities;
+  /** Who answers server requests that arrive outside any request (see McpConnectionOptions). */
+  onUnrelatedServerRequest?: McpConnectionOptions['onUnrelatedServerRequest'];
   requestTimeoutMs?: number;
   /** The backend's redactor (default: a new one for this protocol). */
   redactor?: SecretRedactor;
@@ -80,6 +82,7 @@ export function createMcpProtocol(options: McpProtocolOptions): BackendProtocol 
       const connection = new McpConnection(transport, {
         clientInfo: options.clientInfo,
         capabilities: options.capabilities,
+        onUnrelatedServerRequest: options.onUnrelatedServerRequest,
         requestTimeoutMs: options.requestTimeoutMs,
         log: options.log,
       });

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { headerNameProblem, headerValueProblem } from '../header-policy.ts';
 import { httpUrlProblem } from '../http-url.ts';
+import { clientCapabilitiesSchema } from './client-capabilities.ts';
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const envVarPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -66,10 +67,7 @@ export const outgoingAuthSchema = z.discriminatedUnion('type', [
     scopes: z.array(z.string().min(1)).optional(),
     resource: z.string().min(1).optional(),
     subjectTokenType: z.string().min(1).optional(),
-    /**
-     * One backend session per client identity: at most this many open at once, the least recently used closed first
-     * (default 100).
-     */
+    /** Backend sessions (one per client identity) open at once, the least recently used closed first (default 100). */
     maxClientSessions: z.number().int().min(1).max(10_000).optional(),
     /** A client's backend session unused this long is closed with DELETE (default 600 = 10 minutes). */
     idleSessionSeconds: z.number().int().min(1).max(86_400).optional(),
@@ -235,6 +233,7 @@ export const gatewayConfigSchema = z
     lease: leaseSchema.optional(),
     /** Authorization of client requests (Cedar); without it every authenticated client may call everything. */
     authz: authzSchema.optional(),
+    clientCapabilities: clientCapabilitiesSchema, // declared to backends: client-capabilities.ts
   })
   .superRefine((cfg, ctx) => {
     const names = new Set<string>();

@@ -52,9 +52,11 @@ async function start(fixture: FaultServerOptions = {}, extra: Partial<StartBacke
   return { server, session, lines, emitted };
 }
 
-describe('404: the backend dropped the session', () => {
+// The spec's 404, and the 400 "No valid session ID provided" the SDK's example servers (server-everything among them)
+// answer instead: the same session loss, the same one re-initialization and one retry.
+describe.each(['404', '400'] as const)('%s: the backend dropped the session', (lostSession) => {
   it('re-initializes once, re-discovers, reopens the GET stream, and retries the caller once', async () => {
-    const { server, session } = await start();
+    const { server, session } = await start({ lostSession });
     await waitForStream(session.actor, 'open');
     const first = session.actor.getSnapshot().context.session?.sessionId;
     server.control.dropSessions();
@@ -71,17 +73,17 @@ describe('404: the backend dropped the session', () => {
     expect(ctx.reinitializations).toBe(1);
     expect(server.control.stats().initializes).toBe(2);
     expect(ctx.lists.tools).toHaveLength(5);
-    // The failed attempts carried the old session id and got 404; nothing after the re-initialization did.
-    const calls404 = server.control.requests.filter((r) => r.status === 404);
-    expect(calls404.length).toBeGreaterThanOrEqual(1);
-    expect(calls404.every((r) => r.headers['mcp-session-id'] === first)).toBe(true);
+    // The failed attempts carried the old session id and got the loss answer; nothing after the re-initialization did.
+    const lost = server.control.requests.filter((r) => r.status === Number(lostSession));
+    expect(lost.length).toBeGreaterThanOrEqual(1);
+    expect(lost.every((r) => r.headers['mcp-session-id'] === first)).toBe(true);
     await waitForStream(session.actor, 'open');
     const gets = server.control.requests.filter((r) => r.httpMethod === 'GET' && r.headers['mcp-session-id'] !== first);
     expect(gets.at(-1)?.headers['last-event-id']).toBeUndefined();
   });
 
   it('after N requests the fixture drops sessions; the session keeps serving calls', async () => {
-    const { server, session } = await start();
+    const { server, session } = await start({ lostSession });
     await waitForPhase(session.actor, 'ready');
     server.control.dropSessionsAfter(3);
     for (let i = 0; i < 10; i++) {

@@ -53,7 +53,16 @@ export async function errorDetail(
   redactor: Redactor,
 ): Promise<string | undefined> {
   try {
-    const text = await readCappedText(body, 16 * 1024, 'error body');
+    return errorDetailOf(await readCappedText(body, 16 * 1024, 'error body'), redactor);
+  } catch {
+    // Too large, or the connection dropped: no detail.
+    return undefined;
+  }
+}
+
+/** The same, of a body already read. */
+export function errorDetailOf(text: string, redactor: Redactor): string | undefined {
+  try {
     const parsed = JSON.parse(text) as { error?: { message?: unknown; code?: unknown } };
     const message = parsed?.error?.message;
     if (typeof message === 'string') {
@@ -62,7 +71,7 @@ export async function errorDetail(
       return `JSON-RPC error${code}: ${redactor.redact(message).slice(0, 200)}`;
     }
   } catch {
-    // Not JSON, too large, or the connection dropped: no detail.
+    // Not JSON: no detail.
   }
   return undefined;
 }

@@ -1,9 +1,10 @@
 // MCP Streamable HTTP (2025-11-25, also 2025-06-18 and 2025-03-26) on undici, behind the SDK's Transport interface.
 // Ours instead of the SDK's because the session rules must hold exactly: Mcp-Session-Id and MCP-Protocol-Version on
-// every request after initialization (POST, GET and DELETE); a 404 for a request that carried the session id is a
-// session loss, reported as such and never papered over; the GET stream is one attempt at a time, driven by the
-// backend-session machine (resumption with Last-Event-ID, backoff, 405); a POST response stream that drops before its
-// response is resumed with GET + Last-Event-ID after the server's `retry` wait; responses and events are size-capped.
+// every request after initialization (POST, GET and DELETE); a 404 (or a 400 saying so: http/session-loss.ts) for a
+// request that carried the session id is a session loss, reported as such and never papered over; the GET stream is
+// one attempt at a time, driven by the backend-session machine (resumption with Last-Event-ID, backoff, 405); a POST
+// response stream that drops before its response is resumed with GET + Last-Event-ID after the server's `retry` wait;
+// responses and events are size-capped.
 import type { TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   isInitializeRequest,
@@ -17,8 +18,9 @@ import {
 import type { Dispatcher } from 'undici';
 import { backoffMs } from '../../../api/backoff.ts';
 import { sleep } from '../clock.ts';
-import { BackendError, httpError, networkError, protocolError, sessionLostError } from '../errors.ts';
+import { BackendError, httpError, isStaleSocket, networkError, protocolError, sessionLostError } from '../errors.ts';
 import { drain, header, mediaType, readCappedText } from '../http/body.ts';
+import { readSessionAnswer } from '../http/session-loss.ts';
 import { readSse } from '../http/sse.ts';
 import { statusDetail } from '../http/status-detail.ts';
 import { fingerprint } from '../log.ts';
@@ -38,13 +40,6 @@ const REPEATABLE = new Set([
   'resources/templates/list',
   'prompts/list',
 ]);
-
-/** Errors of a socket that died under the request (not timeouts, not refusals). */
-function isStaleSocket(err: unknown): boolean {
-  const e = err as { code?: string; cause?: { code?: string } } | undefined;
-  const code = e?.code ?? e?.cause?.code;
-  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
-}
 
 /** How often a POST response stream that dropped before its response is resumed before the request fails. */
 const MAX_RESUMPTIONS = 5;
@@ -164,11 +159,12 @@ export class StreamableHttpTransport implements McpTransport {
         this.#o.log.debug({ session: fingerprint(granted) }, 'session granted');
       }
     }
-    if (res.statusCode === 404 && carried !== undefined) {
-      await drain(res.body);
+    if ((res.statusCode === 404 || res.statusCode === 400) && carried !== undefined) {
+      const answer = await readSessionAnswer(res, this.#o.redactor);
+      if (!answer.lost) throw httpError(res.statusCode, what, answer.detail);
       // Tell the session machine at once, whether or not this request's caller reports the loss itself.
       this.onConnectionEvent?.({ type: 'sessionLost', sessionId: carried });
-      throw sessionLostError(what);
+      throw sessionLostError(what, res.statusCode, answer.detail);
     }
     if (res.statusCode === 202) {
       await drain(res.body);
@@ -260,7 +256,7 @@ export class StreamableHttpTransport implements McpTransport {
     }
   }
 
-  /** A GET for an event stream; a 404 on a request that carried the session id is the session lost. */
+  /** A GET for an event stream; a 404 (or a 400 saying so) for a request with the session id is the session lost. */
   async #get(lastEventId: string | undefined, signal: AbortSignal, what: string): Promise<Dispatcher.ResponseData> {
     const carried = this.#sessionId;
     const headers = await this.#headers(signal, {
@@ -280,9 +276,10 @@ export class StreamableHttpTransport implements McpTransport {
     } catch (err) {
       throw networkError(err, what);
     }
-    if (res.statusCode === 404 && carried !== undefined) {
-      await drain(res.body);
-      throw sessionLostError(what);
+    if ((res.statusCode === 404 || res.statusCode === 400) && carried !== undefined) {
+      const answer = await readSessionAnswer(res, this.#o.redactor);
+      if (answer.lost) throw sessionLostError(what, res.statusCode, answer.detail);
+      return answer.res;
     }
     return res;
   }
