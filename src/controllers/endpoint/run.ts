@@ -15,7 +15,8 @@ import { virtualMcpServerMachine } from '../../machines/virtual-mcp-server.ts';
 import { systemClock, systemLeaseClock } from '../../runtime/clock.ts';
 import { createDebugHandler } from '../../runtime/debug-view/debug-handler.ts';
 import { ActorDirectory } from '../../runtime/inspection/actor-directory.ts';
-import { createKubeHttp } from '../../runtime/kube/kube-http.ts';
+import { createKubeHttp, type KubeHttp, logConnectionEvents } from '../../runtime/kube/kube-http.ts';
+import { Manager } from '../../runtime/kube/manager.ts';
 import { type LeaderElector, startLeaderElector } from '../../runtime/leader/leader-elector.ts';
 import { type Controllers, runLifecycle } from '../../runtime/leader/operator-lifecycle.ts';
 import { explainListenError } from '../../runtime/listen.ts';
@@ -23,10 +24,8 @@ import { combineInspectors } from '../../runtime/metrics/actor-metrics.ts';
 import { OperatorMetrics } from '../../runtime/metrics/operator-metrics.ts';
 import { type NamedCheck, startProbeServer } from '../../runtime/metrics/probe-server.ts';
 import { resolveNamespace } from '../../runtime/namespace.ts';
-import { systemRng } from '../../runtime/random.ts';
-import { startDeprecationController } from '../deprecation/deprecation-controller.ts';
-import { startVmcpController } from '../vmcp/controller.ts';
-import { DEFAULT_PROXY_IMAGE, startOperator } from './operator.ts';
+import { startOperatorControllers } from '../operator.ts';
+import { DEFAULT_PROXY_IMAGE } from './controller.ts';
 
 export interface OperatorCliOptions {
   kubeconfig?: string;
@@ -47,6 +46,8 @@ export interface OperatorCliOptions {
 
 const LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Writes started per second across every controller (a burst beyond it waits in the write queue). */
+const WRITES_PER_SECOND = 100;
 
 export function loadKubeConfig(
   file: string | undefined,
@@ -131,7 +132,12 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
             likelyOwner: 'another mcpre operator?',
           });
         });
-  const elector = opts.leaderElect ? startElector(kc, opts, instance, logger, inspect) : undefined;
+  // The process's one connection pool to the API server: the Lease and every controller share it.
+  const http = createKubeHttp(kc, {
+    connections: Math.max(8, writeConcurrency),
+    onConnectionEvent: logConnectionEvents(logger),
+  });
+  const elector = opts.leaderElect ? startElector(http, opts, instance, logger, inspect) : undefined;
   const lifecycle = runLifecycle({
     logger,
     metrics,
@@ -139,7 +145,7 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
     exit: (code) => process.exit(code),
     startControllers: () =>
       startControllers({
-        kc,
+        http,
         opts,
         logger,
         metrics,
@@ -154,12 +160,13 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
   readiness.push(...lifecycle.readiness);
   if (probes) logger.info({ url: probes.url.href }, 'serving /metrics, /healthz, /readyz and /debug/actors');
   await lifecycle.done;
+  await http.close();
   await probes?.close();
 }
 
-/** Everything that reconciles, started only on the replica that leads. */
+/** Everything that reconciles, started only on the replica that leads: every controller on one manager. */
 function startControllers(c: {
-  kc: KubeConfig;
+  http: KubeHttp;
   opts: OperatorCliOptions;
   logger: Logger;
   metrics: OperatorMetrics;
@@ -169,57 +176,51 @@ function startControllers(c: {
   writeConcurrency: number;
   inspect: (event: InspectionEvent) => void;
 }): Controllers {
-  const { kc, opts, logger, metrics, inspect } = c;
-  const operator = startOperator({
-    kubeconfig: kc,
+  const { opts, logger, metrics } = c;
+  const manager = new Manager({
+    http: c.http,
     namespace: opts.namespace,
-    logger,
-    proxy: { image: c.image },
-    writeConcurrency: c.writeConcurrency,
-    resyncMs: c.resyncMs,
-    instance: c.instance,
-    inspect,
+    writes: { concurrency: c.writeConcurrency, perSecond: WRITES_PER_SECOND },
+    log: (level, msg, fields) => logger[level](fields ?? {}, msg),
   });
-  // VirtualMCPServers: the gateway runs the same image as the proxy pods.
-  const vmcp = startVmcpController({
-    kubeconfig: kc,
-    namespace: opts.namespace,
+  const controllers = startOperatorControllers(manager, {
     logger,
-    settings: { image: c.image },
-    resyncMs: c.resyncMs,
-    inspect,
-  });
-  const deprecationApi = createKubeHttp(kc);
-  const deprecation = startDeprecationController({
-    api: deprecationApi,
-    namespace: opts.namespace,
-    rng: systemRng(),
-    logger,
+    image: c.image,
     instance: c.instance,
     resyncMs: c.resyncMs,
-    onRecorded: (kind) => metrics.deprecationWarnings.inc({ kind }),
+    inspect: c.inspect,
+    onDeprecationRecorded: (kind) => metrics.deprecationWarnings.inc({ kind }),
   });
+  const { endpoints, groups, vmcps, deprecation } = controllers;
   metrics.watchQueue('endpoints', () => metrics.actors.busy('mcpremoteendpoint'));
   metrics.watchQueue('virtualmcpservers', () => metrics.actors.busy('virtualmcpserver'));
-  metrics.watchQueue('groups', () => operator.groups.pending);
+  metrics.watchQueue('groups', () => groups.queue.pending);
   const synced = (controller: string) => () => metrics.informersSynced.set({ controller }, 1);
   for (const controller of ['mcpremoteendpoint', 'virtualmcpserver', 'deprecation']) {
     metrics.informersSynced.set({ controller }, 0);
   }
+  void manager.start();
   const ready = Promise.all([
-    operator.ready.then(synced('mcpremoteendpoint')),
-    vmcp.ready.then(synced('virtualmcpserver')),
+    endpoints.ready.then(synced('mcpremoteendpoint')),
+    groups.ready,
+    vmcps.ready.then(synced('virtualmcpserver')),
     deprecation.ready.then(synced('deprecation')),
   ]).then(() =>
-    logger.info({ endpoints: operator.registry.size, deprecatedKindsWatched: deprecation.watching() }, 'caches synced'),
+    logger.info(
+      {
+        endpoints: endpoints.registry.size,
+        deprecatedKindsWatched: deprecation.watching(),
+        watches: manager.informers.keys(),
+      },
+      'caches synced',
+    ),
   );
   return {
     ready,
     async stop() {
-      await Promise.all([operator.stop(), vmcp.stop(), deprecation.stop()]);
-      await deprecationApi.close();
-      const { statusWrites, groupWrites, requests } = operator.stats;
-      logger.info({ statusWrites, groupWrites, requests }, 'controllers stopped');
+      await manager.stop();
+      const { statusWrites, requests } = endpoints.stats;
+      logger.info({ statusWrites, groupWrites: groups.stats.writes, requests }, 'controllers stopped');
     },
   };
 }
@@ -235,7 +236,7 @@ export function leaseNamespace(opts: OperatorCliOptions, env: NodeJS.ProcessEnv 
 }
 
 function startElector(
-  kc: KubeConfig,
+  api: KubeHttp,
   opts: OperatorCliOptions,
   instance: string,
   logger: Logger,
@@ -244,8 +245,7 @@ function startElector(
   const namespace = leaseNamespace(opts);
   if (!DNS_LABEL.test(namespace))
     throw new Error(`--lease-namespace ${JSON.stringify(namespace)} is not a valid namespace name`);
-  const api = createKubeHttp(kc);
-  const elector = startLeaderElector({
+  return startLeaderElector({
     api,
     clock: systemLeaseClock,
     // A restarted pod keeps its name: the suffix keeps two lives of one pod from sharing an identity.
@@ -265,10 +265,4 @@ function startElector(
       else if (e.type === 'error') logger.warn({ lease, err: e.error }, 'operator Lease request failed');
     },
   });
-  const release = elector.release.bind(elector);
-  elector.release = async (timeoutMs?: number) => {
-    await release(timeoutMs);
-    await api.close();
-  };
-  return elector;
 }
