@@ -143,6 +143,7 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
     metrics,
     elector,
     exit: (code) => process.exit(code),
+    closeTransport: () => http.close(),
     startControllers: () =>
       startControllers({
         http,
@@ -160,7 +161,6 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
   readiness.push(...lifecycle.readiness);
   if (probes) logger.info({ url: probes.url.href }, 'serving /metrics, /healthz, /readyz and /debug/actors');
   await lifecycle.done;
-  await http.close();
   await probes?.close();
 }
 
