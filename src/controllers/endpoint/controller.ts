@@ -7,7 +7,6 @@ import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import { applyProxyObjects } from '../../actors/kube/apply-proxy.ts';
 import { deleteOwnedObjects } from '../../actors/kube/delete-owned.ts';
-import type { KubeApi } from '../../actors/kube/kube-api.ts';
 import { observeEndpoint } from '../../actors/kube/observe-endpoint.ts';
 import { recordEndpointEvents } from '../../actors/kube/record-events.ts';
 import { setEndpointFinalizers } from '../../actors/kube/set-finalizers.ts';
@@ -38,6 +37,7 @@ export interface EndpointControllerOptions {
 }
 
 export interface EndpointStats {
+  /** Requests sent through the manager's write queue (every controller's), by method. */
   requests: Record<string, number>;
   statusWrites: number;
   /** Status writes per endpoint (`namespace/name`): a second reconcile of an unchanged object adds nothing here. */
@@ -67,18 +67,17 @@ export function startEndpointController(manager: Manager, opts: EndpointControll
   const log = opts.logger;
   const { clock } = manager;
   const stats: EndpointStats = { requests: {}, statusWrites: 0, statusWritesByEndpoint: new Map() };
-  const api: KubeApi = {
-    request(req) {
-      stats.requests[req.method] = (stats.requests[req.method] ?? 0) + 1;
-      const m = /\/namespaces\/([^/]+)\/mcpremoteendpoints\/([^/]+)\/status$/.exec(req.path);
-      if (req.method === 'PATCH' && m) {
-        stats.statusWrites += 1;
-        const key = objectKey(decodeURIComponent(m[1] ?? ''), decodeURIComponent(m[2] ?? ''));
-        stats.statusWritesByEndpoint.set(key, (stats.statusWritesByEndpoint.get(key) ?? 0) + 1);
-      }
-      return manager.writes.api.request(req);
-    },
-  };
+  // Counted as they go out (a write still queued when the process stops never happened).
+  manager.onSend((req) => {
+    stats.requests[req.method] = (stats.requests[req.method] ?? 0) + 1;
+    const m = /\/namespaces\/([^/]+)\/mcpremoteendpoints\/([^/]+)\/status$/.exec(req.path);
+    if (req.method === 'PATCH' && m) {
+      stats.statusWrites += 1;
+      const key = objectKey(decodeURIComponent(m[1] ?? ''), decodeURIComponent(m[2] ?? ''));
+      stats.statusWritesByEndpoint.set(key, (stats.statusWritesByEndpoint.get(key) ?? 0) + 1);
+    }
+  });
+  const api = manager.writes.api;
   const index = new ReferenceIndex();
   // Event names: this process's start time plus a counter, unique across restarts without randomness.
   const startedAt = clock.now().toString(36);

@@ -33,6 +33,8 @@ export interface OperatorCliOptions {
   logLevel: string;
   proxyImage?: string;
   writeConcurrency: string;
+  /** Writes started per second at most; 0 (the default) leaves the rate to --write-concurrency and the API server. */
+  writeRate?: string;
   resync: string;
   leaderElect?: boolean;
   leaseName?: string;
@@ -46,8 +48,6 @@ export interface OperatorCliOptions {
 
 const LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** Writes started per second across every controller (a burst beyond it waits in the write queue). */
-const WRITES_PER_SECOND = 100;
 
 export function loadKubeConfig(
   file: string | undefined,
@@ -81,6 +81,10 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
   const writeConcurrency = Number(opts.writeConcurrency);
   if (!Number.isInteger(writeConcurrency) || writeConcurrency < 1 || writeConcurrency > 1024) {
     throw new Error(`--write-concurrency ${opts.writeConcurrency}: use a whole number from 1 to 1024`);
+  }
+  const writeRate = Number(opts.writeRate ?? 0);
+  if (!Number.isInteger(writeRate) || writeRate < 0 || writeRate > 100_000) {
+    throw new Error(`--write-rate ${opts.writeRate}: use a whole number of writes per second (0 for no limit)`);
   }
   const resyncSeconds = Number(opts.resync);
   if (!Number.isFinite(resyncSeconds) || resyncSeconds < 10) {
@@ -154,6 +158,7 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
         instance,
         resyncMs: resyncSeconds * 1000,
         writeConcurrency,
+        writeRate,
         inspect,
       }),
   });
@@ -174,13 +179,14 @@ function startControllers(c: {
   instance: string;
   resyncMs: number;
   writeConcurrency: number;
+  writeRate: number;
   inspect: (event: InspectionEvent) => void;
 }): Controllers {
   const { opts, logger, metrics } = c;
   const manager = new Manager({
     http: c.http,
     namespace: opts.namespace,
-    writes: { concurrency: c.writeConcurrency, perSecond: WRITES_PER_SECOND },
+    writes: { concurrency: c.writeConcurrency, perSecond: c.writeRate || undefined },
     log: (level, msg, fields) => logger[level](fields ?? {}, msg),
   });
   const controllers = startOperatorControllers(manager, {

@@ -9,6 +9,7 @@
 //   3. stop the workers (actors, keyed queues) and drop the writes still waiting;
 //   4. stop the informers, then close the transport if the manager opened it.
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeApi, KubeRequest } from '../../actors/kube/kube-api.ts';
 import type { KubeObject } from '../../api/endpoint/model.ts';
 import { type RuntimeClock, sleepOn, systemClock } from '../clock.ts';
 import { type Rng, systemRng } from '../random.ts';
@@ -45,6 +46,7 @@ export class Manager {
   readonly writes: WriteQueue;
   private readonly ownsHttp: boolean;
   private readonly controllers: RunningController[] = [];
+  private readonly sendListeners: ((req: KubeRequest) => void)[] = [];
   private startedResolve!: () => void;
   /** Resolves when start() is called: controllers wait for it before waiting for their caches. */
   readonly started: Promise<void> = new Promise((resolve) => {
@@ -73,7 +75,19 @@ export class Manager {
       log: opts.log,
       inactivityMs: opts.watchInactivityMs,
     });
-    this.writes = queuedWrites(this.http, { concurrency, perSecond: opts.writes?.perSecond });
+    // Listeners hear of a write when it leaves the queue for the API server, not when it is queued.
+    const sending: KubeApi = {
+      request: (req) => {
+        for (const l of this.sendListeners) l(req);
+        return this.http.request(req);
+      },
+    };
+    this.writes = queuedWrites(sending, { concurrency, perSecond: opts.writes?.perSecond });
+  }
+
+  /** Tells `listener` of every request sent through the write queue (reads included), as it goes out. */
+  onSend(listener: (req: KubeRequest) => void): void {
+    this.sendListeners.push(listener);
   }
 
   /** Starts a controller: its informers are created (or shared) now; it reconciles once they have synced. */
