@@ -10,6 +10,7 @@ export function registerOperator(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
     .option('--proxy-image <image>', 'image of proxy pods (default: $MCPRE_PROXY_IMAGE or the built-in default)')
     .option('--write-concurrency <n>', 'concurrent writes to the API server', '32')
+    .option('--write-rate <n>', 'writes started per second at most (0: no limit beyond --write-concurrency)', '0')
     .option('--resync <seconds>', 'look at every endpoint again this often, even without a change', '600')
     .option('--leader-elect', 'reconcile only while holding a Lease (run several replicas for a warm standby)')
     .option('--lease-name <name>', 'name of the leader-election Lease', 'mcpre-operator')

@@ -21,7 +21,7 @@ import {
   sameSession,
 } from '../api/vmcp/backend-status.ts';
 import { backendName, VmcpEnv } from '../api/vmcp/names.ts';
-import { systemClock } from '../runtime/clock.ts';
+import { type RuntimeClock, systemClock } from '../runtime/clock.ts';
 import { createKubeHttp } from '../runtime/kube/kube-http.ts';
 import { childLogger } from '../runtime/logging.ts';
 import { resolveNamespace } from '../runtime/namespace.ts';
@@ -35,6 +35,8 @@ export interface StatusReporterOptions {
   backends: () => GatewayBackendReport[];
   /** False while this replica is on standby; defaults to always active. */
   isActive?: () => boolean;
+  /** Time and timers; the system clock by default. */
+  clock?: RuntimeClock;
   now?: () => string;
   intervalMs?: number;
   refreshMs?: number;
@@ -48,7 +50,8 @@ export interface StatusReporter {
 }
 
 export function startStatusReporter(opts: StatusReporterOptions): StatusReporter {
-  const now = opts.now ?? (() => isoSeconds(systemClock.now()));
+  const clock = opts.clock ?? systemClock;
+  const now = opts.now ?? (() => isoSeconds(clock.now()));
   let written: string | undefined;
   let writtenAt = 0;
   let running: Promise<void> | undefined;
@@ -59,7 +62,7 @@ export function startStatusReporter(opts: StatusReporterOptions): StatusReporter
     if (stopped || !(opts.isActive?.() ?? true)) return;
     const reports = opts.backends();
     const signature = JSON.stringify(reports.map((r) => [r.name, r.type, r.state, r.reason ?? null]));
-    const refreshDue = performance.now() - writtenAt > (opts.refreshMs ?? 60_000);
+    const refreshDue = clock.now() - writtenAt > (opts.refreshMs ?? 60_000);
     if (signature === written && !refreshDue) return;
 
     const vmcp = await readVirtualMcpServer(opts.api, opts.namespace, opts.vmcpName);
@@ -96,7 +99,7 @@ export function startStatusReporter(opts: StatusReporterOptions): StatusReporter
       }
     }
     written = signature;
-    writtenAt = performance.now();
+    writtenAt = clock.now();
   }
 
   const tick = (): Promise<void> => {
@@ -120,13 +123,17 @@ export function startStatusReporter(opts: StatusReporterOptions): StatusReporter
     return running;
   };
 
-  const timer = setInterval(() => void tick(), opts.intervalMs ?? 1000);
-  timer.unref();
+  const every = opts.intervalMs ?? 1000;
+  const again = () => {
+    void tick();
+    if (!stopped) timer = clock.setTimeout(again, every);
+  };
+  let timer = clock.setTimeout(again, every);
   return {
     tick,
     async stop() {
       stopped = true;
-      clearInterval(timer);
+      clock.clearTimeout(timer);
       await running;
     },
   };

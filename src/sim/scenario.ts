@@ -1,26 +1,44 @@
 // The simulated cluster's initial objects and its seeded script of changes. Objects are written as the API server
 // would store them after defaulting (explicit proxyPort, sessionAffinity, trustProxyHeaders), because the in-memory
 // server does not apply CRD defaults.
+import { Resources, type ResourceType } from '../actors/kube/kube-api.ts';
+import { VmcpResources } from '../actors/kube/vmcp-resources.ts';
 import { HTTP_URL_RULE_TEXT, httpUrlProblem } from '../api/http-url.ts';
+import {
+  GROUP_VERSION,
+  MCP_EXTERNAL_AUTH_CONFIG,
+  MCP_GROUP,
+  MCP_REMOTE_ENDPOINT,
+  MCP_TOOL_CONFIG,
+  VIRTUAL_MCP_SERVER,
+} from '../api/resources.ts';
 import type { Rng } from '../runtime/random.ts';
 import type { KubeObject } from './fake-apiserver.ts';
 
+export { GROUP_VERSION };
 export const NS = 'sim';
+
+/** The in-memory server's name of a resource: `plural.group`, or the plural alone for the core group. */
+export const resourceName = (r: ResourceType): string => (r.group ? `${r.plural}.${r.group}` : r.plural);
+
 export const R = {
-  endpoint: 'mcpremoteendpoints.toolhive.stacklok.dev',
-  group: 'mcpgroups.toolhive.stacklok.dev',
-  authConfig: 'mcpexternalauthconfigs.toolhive.stacklok.dev',
-  toolConfig: 'mcptoolconfigs.toolhive.stacklok.dev',
-  configMap: 'configmaps',
-  secret: 'secrets',
-  deployment: 'deployments.apps',
-  service: 'services',
-  serviceAccount: 'serviceaccounts',
-  event: 'events.events.k8s.io',
+  endpoint: resourceName(MCP_REMOTE_ENDPOINT),
+  group: resourceName(MCP_GROUP),
+  authConfig: resourceName(MCP_EXTERNAL_AUTH_CONFIG),
+  toolConfig: resourceName(MCP_TOOL_CONFIG),
+  vmcp: resourceName(VIRTUAL_MCP_SERVER),
+  configMap: resourceName(Resources.configMap),
+  secret: resourceName(Resources.secret),
+  deployment: resourceName(Resources.deployment),
+  service: resourceName(Resources.service),
+  serviceAccount: resourceName(Resources.serviceAccount),
+  role: resourceName(VmcpResources.role),
+  roleBinding: resourceName(VmcpResources.roleBinding),
+  event: resourceName(Resources.event),
 } as const;
 
 export const KNOWN_RESOURCES = Object.values(R);
-export const STATUS_RESOURCES = [R.endpoint, R.group, R.authConfig, R.deployment];
+export const STATUS_RESOURCES = [R.endpoint, R.group, R.authConfig, R.vmcp, R.deployment];
 export const GROUPS = ['alpha', 'beta', 'gamma'];
 
 /** The secret value every header Secret carries: the "no secret in any log line" invariant searches for it. */
@@ -33,7 +51,7 @@ export function baseObjects(caPem: string): { resource: string; object: KubeObje
   return [
     ...GROUPS.map((g) => ({
       resource: R.group,
-      object: { apiVersion: 'toolhive.stacklok.dev/v1alpha1', kind: 'MCPGroup', metadata: meta(g), spec: {} },
+      object: { apiVersion: GROUP_VERSION, kind: 'MCPGroup', metadata: meta(g), spec: {} },
     })),
     {
       resource: R.secret,
@@ -55,7 +73,7 @@ export function baseObjects(caPem: string): { resource: string; object: KubeObje
     {
       resource: R.authConfig,
       object: {
-        apiVersion: 'toolhive.stacklok.dev/v1alpha1',
+        apiVersion: GROUP_VERSION,
         kind: 'MCPExternalAuthConfig',
         metadata: meta('inject'),
         spec: {
@@ -67,7 +85,7 @@ export function baseObjects(caPem: string): { resource: string; object: KubeObje
     {
       resource: R.authConfig,
       object: {
-        apiVersion: 'toolhive.stacklok.dev/v1alpha1',
+        apiVersion: GROUP_VERSION,
         kind: 'MCPExternalAuthConfig',
         metadata: meta('aws'),
         spec: { type: 'awsSts', awsSts: { region: 'us-east-1', roleArn: 'arn:aws:iam::123456789012:role/mcp' } },
@@ -104,7 +122,7 @@ export function endpointObject(rng: Rng, i: number): KubeObject {
       oidcConfig: { type: 'kubernetes', kubernetes: { audience: `ep-${i}` } },
     };
   }
-  return { apiVersion: 'toolhive.stacklok.dev/v1alpha1', kind: 'MCPRemoteEndpoint', metadata: meta(`ep-${i}`), spec };
+  return { apiVersion: GROUP_VERSION, kind: 'MCPRemoteEndpoint', metadata: meta(`ep-${i}`), spec };
 }
 
 export type Mutation =
@@ -113,17 +131,45 @@ export type Mutation =
   | { kind: 'moveEndpoint'; name: string; group: string }
   | { kind: 'deleteGroup'; group: string }
   | { kind: 'createGroup'; group: string }
+  | { kind: 'createVmcp'; index: number }
+  | { kind: 'deleteVmcp'; name: string }
+  | { kind: 'moveVmcp'; name: string; group: string }
   | { kind: 'compact' };
 
-export function nextMutation(rng: Rng, existing: string[], nextIndex: number): Mutation {
+/** What exists when the next change is drawn, and the indexes the next new objects get. */
+export interface ScenarioState {
+  endpoints: string[];
+  vmcps: string[];
+  nextEndpoint: number;
+  nextVmcp: number;
+}
+
+export function nextMutation(rng: Rng, s: ScenarioState): Mutation {
   const r = rng.next();
-  if (r < 0.3 || existing.length === 0) return { kind: 'createEndpoint', index: nextIndex };
-  if (r < 0.45) return { kind: 'deleteEndpoint', name: pick(rng, existing) };
-  if (r < 0.7)
-    return { kind: 'moveEndpoint', name: pick(rng, existing), group: pick(rng, [...GROUPS, 'missing-group']) };
-  if (r < 0.8) return { kind: 'deleteGroup', group: pick(rng, GROUPS) };
-  if (r < 0.92) return { kind: 'createGroup', group: pick(rng, GROUPS) };
+  if (r < 0.25 || s.endpoints.length === 0) return { kind: 'createEndpoint', index: s.nextEndpoint };
+  if (r < 0.37) return { kind: 'deleteEndpoint', name: pick(rng, s.endpoints) };
+  if (r < 0.57)
+    return { kind: 'moveEndpoint', name: pick(rng, s.endpoints), group: pick(rng, [...GROUPS, 'missing-group']) };
+  if (r < 0.65) return { kind: 'deleteGroup', group: pick(rng, GROUPS) };
+  if (r < 0.75) return { kind: 'createGroup', group: pick(rng, GROUPS) };
+  if (r < 0.82 || s.vmcps.length === 0) return { kind: 'createVmcp', index: s.nextVmcp };
+  if (r < 0.87) return { kind: 'deleteVmcp', name: pick(rng, s.vmcps) };
+  if (r < 0.94) return { kind: 'moveVmcp', name: pick(rng, s.vmcps), group: pick(rng, [...GROUPS, 'missing-group']) };
   return { kind: 'compact' };
+}
+
+/** One VirtualMCPServer with a seeded group and discovery mode. */
+export function vmcpObject(rng: Rng, i: number): KubeObject {
+  const inline = rng.next() < 0.6;
+  return {
+    apiVersion: GROUP_VERSION,
+    kind: 'VirtualMCPServer',
+    metadata: meta(`vmcp-${i}`),
+    spec: {
+      groupRef: pick(rng, [...GROUPS, 'missing-group']),
+      outgoingAuth: { source: inline ? 'inline' : 'discovered' },
+    },
+  };
 }
 
 /** What the CRDs' CEL rules reject, for the in-memory server (the differential test keeps this honest). */

@@ -47,7 +47,8 @@ export async function runSimCommand(o: SimCommandOptions): Promise<number> {
     `mcpre sim seed ${result.seed}: ${result.ok ? 'all invariants held' : 'INVARIANT VIOLATED'}\n` +
       `  ${result.steps} steps, ${(result.simulatedMs / 1000).toFixed(0)} simulated s in ${(wallMs / 1000).toFixed(1)} wall s ` +
       `(${speed.toFixed(0)} simulated s per wall s)\n` +
-      `  endpoints Ready ${result.endpointsReady}/${result.endpointsTotal}; ${result.log.size} log events` +
+      `  endpoints Ready ${result.endpointsReady}/${result.endpointsTotal}; VirtualMCPServers Ready ${result.vmcpsReady}/${result.vmcpsTotal}; ` +
+      `${result.log.size} log events` +
       `${o.record ? ` written to ${o.record}` : ''}\n` +
       `  api: ${Object.entries(result.apiStats)
         .map(([k, v]) => `${k}=${v}`)

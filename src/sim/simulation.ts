@@ -7,14 +7,16 @@ import { pino } from 'pino';
 import { createActor, type InspectionEvent } from 'xstate';
 import { createBackendSessionActors } from '../actors/mcp/session-actors.ts';
 import { makeControlPlaneCerts } from '../control-plane/certs.ts';
-import { startOperator } from '../controllers/endpoint/operator.ts';
-import { aggregate } from '../gateway/aggregate.ts';
+import { startOperatorControllers } from '../controllers/operator.ts';
 import { backendSessionMachine } from '../machines/backend-session.ts';
 import { DEFAULT_SESSION_POLICY } from '../machines/backend-session-policy.ts';
 import { type BackendSessionActor, withBackendSession } from '../machines/backend-session-requests.ts';
+import { Manager } from '../runtime/kube/manager.ts';
 import { seededRng } from '../runtime/random.ts';
+import { checkBackendsSettled } from './backend-invariants.ts';
+import { startDeploymentController } from './deployment-controller.ts';
 import { EventLog } from './event-log.ts';
-import { type ApiFaults, FakeApiServer, type KubeObject, NO_FAULTS } from './fake-apiserver.ts';
+import { type ApiFaults, FakeApiServer, NO_FAULTS } from './fake-apiserver.ts';
 import { fakeKubeHttp } from './fake-kube-http.ts';
 import {
   checkGroupMembership,
@@ -23,20 +25,26 @@ import {
   checkStatusUrls,
   type Violation,
 } from './invariants.ts';
+import { applyMutation } from './mutations.ts';
 import {
   baseObjects,
   endpointObject,
   endpointValidation,
   KNOWN_RESOURCES,
-  type Mutation,
   NS,
   nextMutation,
   R,
+  type ScenarioState,
   SECRET_VALUE,
   STATUS_RESOURCES,
+  vmcpObject,
 } from './scenario.ts';
 import { SimScheduler } from './scheduler.ts';
 import { BACKEND_FAULTS, SimBackend } from './sim-backend.ts';
+import { checkReadyVmcps, vmcpReady } from './vmcp-invariants.ts';
+
+/** The image the simulated operator deploys its proxies and gateways with. */
+const SIM_IMAGE = 'mcpre:sim';
 
 export const FAULT_PROFILES: Record<string, ApiFaults> = {
   none: NO_FAULTS,
@@ -48,6 +56,8 @@ export interface SimOptions {
   seed: number;
   durationMs: number;
   endpoints: number;
+  /** VirtualMCPServers at the start (the script creates, moves and deletes more); 3 by default. */
+  vmcps?: number;
   /** Simulated MCP backends, each with a backend-session actor. */
   backends?: number;
   faults: string;
@@ -73,6 +83,8 @@ export interface SimResult {
   apiStats: Record<string, number>;
   endpointsReady: number;
   endpointsTotal: number;
+  vmcpsReady: number;
+  vmcpsTotal: number;
   backends: {
     name: string;
     state: unknown;
@@ -98,6 +110,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   if (!faults) throw new Error(`unknown fault profile "${opts.faults}"; use ${Object.keys(FAULT_PROFILES).join(', ')}`);
   const quietMs = opts.quietMs ?? 15 * 60_000;
   const maxSteps = opts.maxSteps ?? 2_000_000;
+  const vmcps = opts.vmcps ?? 3;
   // Independent streams, so adding a draw in one place does not reshuffle every other decision.
   const scheduler = new SimScheduler(seededRng(opts.seed));
   const scenarioRng = seededRng(opts.seed * 31 + 1);
@@ -113,6 +126,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     seed: String(opts.seed),
     durationMs: opts.durationMs,
     endpoints: opts.endpoints,
+    vmcps,
     backends: opts.backends ?? 0,
     faults: opts.faults,
     quietMs,
@@ -128,8 +142,10 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   };
 
   for (const { resource, object } of baseObjects(await CA_PEM)) api.createNow(resource, object);
-  let nextIndex = 0;
-  for (; nextIndex < opts.endpoints; nextIndex++) api.createNow(R.endpoint, endpointObject(scenarioRng, nextIndex));
+  const state: ScenarioState = { endpoints: [], vmcps: [], nextEndpoint: 0, nextVmcp: 0 };
+  for (; state.nextEndpoint < opts.endpoints; state.nextEndpoint++)
+    api.createNow(R.endpoint, endpointObject(scenarioRng, state.nextEndpoint));
+  for (; state.nextVmcp < vmcps; state.nextVmcp++) api.createNow(R.vmcp, vmcpObject(scenarioRng, state.nextVmcp));
 
   const logLines: string[] = [];
   const sink = new Writable({
@@ -167,17 +183,26 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   };
 
   startDeploymentController(api, scheduler, seededRng(opts.seed * 31 + 3));
-  const operator = startOperator({
+  // Every controller of `mcpre operator`, on one manager, as a pod runs them.
+  const manager = new Manager({
     http: fakeKubeHttp(api),
     clock: scheduler,
     rng: seededRng(opts.seed * 31 + 4),
-    logger,
-    inspect,
     namespace: NS,
-    instance: 'sim',
-    writeConcurrency: 8,
-    resyncMs: 5 * 60_000,
+    writes: { concurrency: 8 },
+    log: (level, msg, fields) => logger[level](fields ?? {}, msg),
   });
+  const controllers = startOperatorControllers(manager, {
+    logger,
+    image: SIM_IMAGE,
+    instance: 'sim',
+    resyncMs: 5 * 60_000,
+    inspect,
+  });
+  void manager.start();
+  const operator = {
+    ready: Promise.all(Object.values(controllers).map((c) => c.ready)),
+  };
   operator.ready.catch((err: unknown) => fail([{ invariant: 'operatorStarts', detail: String(err) }]));
 
   // Backends, each with the production backend-session chart and effect actors over a simulated BackendProtocol.
@@ -224,41 +249,25 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   });
 
   // The scripted changes: one every 5-60 s of virtual time while faults are on.
-  const existing = () =>
+  const names = (resource: string) =>
     api
-      .peekAll(R.endpoint)
+      .peekAll(resource)
       .map((e) => e.metadata.name)
       .sort();
-  const applyMutation = (m: Mutation) => {
-    log.append({ t: scheduler.now(), actor: 'scenario', event: m.kind, detail: m });
-    try {
-      if (m.kind === 'createEndpoint') api.createNow(R.endpoint, endpointObject(scenarioRng, m.index));
-      else if (m.kind === 'deleteEndpoint') api.deleteNow(R.endpoint, NS, m.name);
-      else if (m.kind === 'moveEndpoint') {
-        const cur = api.peek(R.endpoint, NS, m.name);
-        if (cur) api.updateNow(R.endpoint, { ...cur, spec: { ...(cur.spec as object), groupRef: m.group } }, 'main');
-      } else if (m.kind === 'deleteGroup') {
-        if (api.peek(R.group, NS, m.group)) api.deleteNow(R.group, NS, m.group);
-      } else if (m.kind === 'createGroup') {
-        if (!api.peek(R.group, NS, m.group)) {
-          api.createNow(R.group, {
-            apiVersion: 'toolhive.stacklok.dev/v1alpha1',
-            kind: 'MCPGroup',
-            metadata: { name: m.group, namespace: NS },
-            spec: {},
-          });
-        }
-      } else api.compact();
-    } catch (err) {
-      log.append({ t: scheduler.now(), actor: 'scenario', event: 'rejected', detail: String(err) });
-    }
-  };
   const scheduleMutation = () => {
     scheduler.schedule('scenario', 5000 + Math.floor(scenarioRng.next() * 55_000), () => {
       if (scheduler.now() >= opts.durationMs) return;
-      const m = nextMutation(scenarioRng, existing(), nextIndex);
-      if (m.kind === 'createEndpoint') nextIndex += 1;
-      applyMutation(m);
+      state.endpoints = names(R.endpoint);
+      state.vmcps = names(R.vmcp);
+      const m = nextMutation(scenarioRng, state);
+      if (m.kind === 'createEndpoint') state.nextEndpoint += 1;
+      if (m.kind === 'createVmcp') state.nextVmcp += 1;
+      log.append({ t: scheduler.now(), actor: 'scenario', event: m.kind, detail: m });
+      try {
+        applyMutation(api, m, scenarioRng);
+      } catch (err) {
+        log.append({ t: scheduler.now(), actor: 'scenario', event: 'rejected', detail: String(err) });
+      }
       scheduleMutation();
     });
   };
@@ -314,11 +323,12 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
         ...checkReadyReferences(api),
         ...checkGroupMembership(api),
         ...checkStatusUrls(api),
+        ...checkReadyVmcps(api, SIM_IMAGE),
         ...checkBackendsSettled(backends),
       ]);
     }
   }
-  await operator.stop(0);
+  await manager.stop(0);
   const backendReport = backends.map(({ backend, actor, calls }) => ({
     name: backend.name,
     state: actor.getSnapshot().value,
@@ -333,11 +343,13 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
       (c) => c.type === 'Ready' && c.status === 'True',
     ),
   ).length;
+  const vmcpObjects = api.peekAll(R.vmcp);
+  const vmcpsReady = vmcpObjects.filter(vmcpReady).length;
   log.append({
     t: scheduler.now(),
     actor: 'sim',
     event: violations.length ? 'failed' : 'passed',
-    detail: { ready: endpointsReady, total: endpoints.length },
+    detail: { ready: endpointsReady, total: endpoints.length, vmcpsReady, vmcps: vmcpObjects.length },
   });
   return {
     seed: opts.seed,
@@ -350,84 +362,8 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     apiStats: Object.fromEntries([...api.stats.entries()].sort()),
     endpointsReady,
     endpointsTotal: endpoints.length,
+    vmcpsReady,
+    vmcpsTotal: vmcpObjects.length,
     backends: backendReport,
   };
-}
-
-/**
- * After quiet time every backend session is ready with the backend's current tools, and the gateway's aggregation
- * of the ready sessions equals the union of those tools (prefixed by backend).
- */
-function checkBackendsSettled(
-  backends: { backend: SimBackend; actor: { getSnapshot(): { value: unknown; context: unknown } } }[],
-): Violation[] {
-  const out: Violation[] = [];
-  const inputs = [];
-  for (const { backend, actor } of backends) {
-    const snap = actor.getSnapshot();
-    const value = JSON.stringify(snap.value);
-    if (!value.includes('"ready"')) {
-      out.push({ invariant: 'backendsSettleReady', detail: `${backend.name} is ${value} after quiet time` });
-      continue;
-    }
-    const lists = (
-      snap.context as { lists: { tools: { name: string }[]; resources: []; resourceTemplates: []; prompts: [] } }
-    ).lists;
-    const have = lists.tools.map((t: { name: string }) => t.name).sort();
-    const want = backend.tools.map((t) => t.name).sort();
-    if (JSON.stringify(have) !== JSON.stringify(want)) {
-      out.push({
-        invariant: 'sessionListsMatchBackend',
-        detail: `${backend.name}: session has ${have}, backend has ${want}`,
-      });
-    }
-    inputs.push({ name: backend.name, lists: lists as never });
-  }
-  const view = aggregate(inputs, {
-    conflictResolution: 'prefix',
-    conflictResolutionConfig: { prefixFormat: '{backend}_', priorityOrder: [] },
-    tools: [],
-  });
-  const union = backends.flatMap(({ backend }) => backend.tools.map((t) => `${backend.name}_${t.name}`)).sort();
-  const aggregated = view.tools.map((t: { name: string }) => t.name).sort();
-  if (!out.length && JSON.stringify(aggregated) !== JSON.stringify(union)) {
-    out.push({ invariant: 'aggregateEqualsUnion', detail: `aggregated ${aggregated} != union ${union}` });
-  }
-  return out;
-}
-
-/** Stands in for kube-controller-manager's Deployment controller: a new generation becomes available after a while. */
-function startDeploymentController(api: FakeApiServer, scheduler: SimScheduler, rng: { next(): number }): void {
-  api.watch(R.deployment, undefined, '0', {
-    onEvent: (type, obj) => {
-      if (type === 'DELETED') return;
-      const generation = obj.metadata.generation ?? 1;
-      const status = (obj.status ?? {}) as { observedGeneration?: number };
-      if ((status.observedGeneration ?? 0) >= generation) return;
-      scheduler.schedule('deployment-controller', 2000 + Math.floor(rng.next() * 18_000), () => {
-        const cur = api.peek(R.deployment, obj.metadata.namespace ?? '', obj.metadata.name) as KubeObject | undefined;
-        if (!cur || (cur.metadata.generation ?? 1) !== generation) return;
-        const replicas = (cur.spec as { replicas?: number } | undefined)?.replicas ?? 1;
-        api.updateNow(
-          R.deployment,
-          {
-            ...cur,
-            status: {
-              observedGeneration: generation,
-              replicas,
-              readyReplicas: replicas,
-              availableReplicas: replicas,
-              updatedReplicas: replicas,
-              conditions: [
-                { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' },
-                { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' },
-              ],
-            },
-          },
-          'status',
-        );
-      });
-    },
-    onClose: () => {},
-  });
 }

@@ -3,16 +3,15 @@
 // and every reconcile of one (first sight, a spec change, the periodic resync) records one observation of the same
 // Warning event: created once under a stable name, then its series count bumped. A kind whose CRD is missing is
 // looked for again every minute, so installing ToolHive later is noticed without a restart.
-import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { collectionPath, isNotFound, KubeApiError, objectPath, Resources } from '../../actors/kube/kube-api.ts';
 import type { KubeObject } from '../../api/endpoint/model.ts';
 import { microTimeAt } from '../../api/kube-time.ts';
 import { API_GROUP } from '../../api/resources.ts';
-import { systemClock } from '../../runtime/clock.ts';
+import { KeyedQueue } from '../../runtime/kube/keyed-queue.ts';
 import type { KubeHttp } from '../../runtime/kube/kube-http.ts';
-import { Reflector } from '../../runtime/kube/reflector.ts';
-import type { Rng } from '../../runtime/random.ts';
+import type { Manager } from '../../runtime/kube/manager.ts';
+import type { WatchSpec } from '../../runtime/kube/shared-informers.ts';
 import { DeprecatedResources } from '../endpoint/permissions.ts';
 import {
   DEPRECATED_KINDS,
@@ -30,16 +29,12 @@ const PLURAL: Record<DeprecatedKind['kind'], string> = {
 };
 
 export interface DeprecationControllerOptions {
-  api: KubeHttp;
-  namespace?: string;
-  rng: Rng;
   logger: Logger;
   /** reportingInstance of the events (the pod name). */
   instance: string;
   /** Every object is reconciled (its event series bumped) this often. */
   resyncMs: number;
   discoveryRetryMs?: number;
-  now?: () => number;
   /** Told after every recorded observation (metrics). */
   onRecorded?: (kind: string) => void;
 }
@@ -49,7 +44,11 @@ export interface DeprecationController {
   ready: Promise<void>;
   /** Kinds found served, with their version. */
   watching(): Record<string, string>;
-  stop(): Promise<void>;
+}
+
+interface Target {
+  kind: DeprecatedKind;
+  object: DeprecatedObject;
 }
 
 interface Known {
@@ -81,37 +80,34 @@ export async function servedVersion(api: KubeHttp, plural: string): Promise<stri
   return undefined;
 }
 
-export function startDeprecationController(opts: DeprecationControllerOptions): DeprecationController {
+export function startDeprecationController(
+  manager: Manager,
+  opts: DeprecationControllerOptions,
+): DeprecationController {
   const log = opts.logger.child({ controller: 'deprecation' });
-  const now = opts.now ?? systemClock.now;
-  const queue = new PQueue({ concurrency: 4 });
+  const { clock } = manager;
+  const api = manager.writes.api;
   const known = new Map<string, Known>();
-  const chains = new Map<string, Promise<void>>();
-  const reflectors = new Map<DeprecatedKind['kind'], { version: string; reflector: Reflector<KubeObject> }>();
-  const stopper = new AbortController();
-  let resyncTimer: NodeJS.Timeout | undefined;
-  let discoveryTimer: NodeJS.Timeout | undefined;
+  // By object uid: the observation to record next. The keyed queue runs one write at a time per object (a resync
+  // and a change may coincide) and a few at a time overall, and retries a failed one with backoff.
+  const targets = new Map<string, Target>();
+  const versions = new Map<DeprecatedKind['kind'], string>();
+  let discoveryTimer: unknown;
+  let stopped = false;
 
-  const toObject = (kind: DeprecatedKind, version: string, o: KubeObject): DeprecatedObject => ({
-    apiVersion: `${API_GROUP}/${version}`,
-    kind: kind.kind,
-    namespace: o.metadata.namespace ?? '',
-    name: o.metadata.name,
-    uid: o.metadata.uid ?? '',
-  });
-
-  async function recordOnce(kind: DeprecatedKind, obj: DeprecatedObject): Promise<void> {
+  async function recordOnce(target: Target, signal: AbortSignal): Promise<void> {
+    const { kind, object: obj } = target;
     const entry = known.get(obj.uid) ?? { eventName: deprecationEventName(obj), count: undefined };
     known.set(obj.uid, entry);
-    const nowMicro = microTimeAt(now());
+    const nowMicro = microTimeAt(clock.now());
     const path = objectPath(Resources.event, obj.namespace, entry.eventName);
     const bump = async (count: number) => {
-      await opts.api.request({
+      await api.request({
         method: 'PATCH',
         path,
         contentType: 'application/merge-patch+json',
         body: seriesBump(count, nowMicro),
-        signal: stopper.signal,
+        signal,
       });
       entry.count = count + 1;
     };
@@ -125,122 +121,120 @@ export function startDeprecationController(opts: DeprecationControllerOptions): 
       }
     }
     try {
-      await opts.api.request({
+      await api.request({
         method: 'POST',
         path: collectionPath(Resources.event, obj.namespace),
         body: deprecationEvent(kind, obj, nowMicro, opts.instance),
-        signal: stopper.signal,
+        signal,
       });
       entry.count = 1;
     } catch (err) {
       if (!(err instanceof KubeApiError && err.code === 409)) throw err;
       // Recorded before (an earlier run of the operator, or another replica before a handover): one more observation.
-      const existing = await opts.api.request<{ series?: { count?: number } }>({
-        method: 'GET',
-        path,
-        signal: stopper.signal,
-      });
+      const existing = await api.request<{ series?: { count?: number } }>({ method: 'GET', path, signal });
       await bump(observedCount(existing));
     }
   }
 
-  function record(kind: DeprecatedKind, obj: DeprecatedObject): void {
-    if (stopper.signal.aborted || !obj.uid) return;
-    // One write at a time per object (a resync and a change may coincide), a few at a time overall.
-    const previous = chains.get(obj.uid) ?? Promise.resolve();
-    const next = previous.then(() =>
-      queue
-        .add(() => recordOnce(kind, obj))
-        .then(
-          () => opts.onRecorded?.(kind.kind),
-          (err: unknown) => {
-            if (!stopper.signal.aborted)
-              log.warn(
-                { object: `${obj.namespace}/${obj.name}`, kind: kind.kind, err: String(err) },
-                'could not record deprecation event',
-              );
-          },
-        ),
-    );
-    chains.set(obj.uid, next);
-    void next.finally(() => {
-      if (chains.get(obj.uid) === next) chains.delete(obj.uid);
-    });
+  const queue = new KeyedQueue({
+    concurrency: 4,
+    rng: manager.rng,
+    clock,
+    handler: async (uid, signal) => {
+      const target = targets.get(uid);
+      if (!target) return;
+      await recordOnce(target, signal);
+      opts.onRecorded?.(target.kind.kind);
+    },
+    onError: (uid, err, retryInMs) => {
+      const t = targets.get(uid);
+      log.warn(
+        {
+          object: t && `${t.object.namespace}/${t.object.name}`,
+          kind: t?.kind.kind,
+          err: String(err),
+          retryInMs: Math.round(retryInMs),
+        },
+        'could not record deprecation event',
+      );
+    },
+  });
+
+  const toObject = (kind: DeprecatedKind, o: KubeObject): DeprecatedObject => ({
+    apiVersion: `${API_GROUP}/${versions.get(kind.kind)}`,
+    kind: kind.kind,
+    namespace: o.metadata.namespace ?? '',
+    name: o.metadata.name,
+    uid: o.metadata.uid ?? '',
+  });
+
+  function record(kind: DeprecatedKind, o: KubeObject): void {
+    const object = toObject(kind, o);
+    if (!object.uid) return;
+    targets.set(object.uid, { kind, object });
+    queue.add(object.uid);
   }
 
-  function startWatching(kind: DeprecatedKind, version: string): Reflector<KubeObject> {
-    const reflector = new Reflector<KubeObject>({
-      api: opts.api,
-      resource: { group: API_GROUP, version, plural: PLURAL[kind.kind], kind: kind.kind },
-      namespace: opts.namespace,
-      rng: opts.rng,
-      optional: true,
-      log: (level, msg, fields) => log[level]({ ...fields, kind: kind.kind }, msg),
-      onChange: (type, obj, old) => {
-        const target = toObject(kind, version, obj);
-        if (type === 'deleted') {
-          known.delete(target.uid);
-          return;
-        }
-        // A status-only update is not a reconcile of what the user wrote; a new generation is.
-        if (type === 'modified' && old?.metadata.generation === obj.metadata.generation) return;
-        record(kind, target);
-      },
-    });
-    reflectors.set(kind.kind, { version, reflector });
-    log.info({ kind: kind.kind, version }, 'deprecated kind is served; warning on its objects');
-    return reflector;
-  }
+  const kindOf = (name: string) => DEPRECATED_KINDS.find((k) => k.kind === name) as DeprecatedKind;
+  const controller = manager.controller<DeprecatedKind['kind']>({
+    name: 'deprecation',
+    watches: {} as Record<DeprecatedKind['kind'], WatchSpec>,
+    resyncMs: opts.resyncMs,
+    workers: [{ quiet: () => queue.pending === 0, stop: () => queue.stop() }],
+    onStop: () => {
+      stopped = true;
+      clock.clearTimeout(discoveryTimer);
+    },
+    resync: () => {
+      for (const [name, version] of versions) {
+        const r = manager.informers.get(resourceOf(kindOf(name), version));
+        for (const o of r?.store.values() ?? []) record(kindOf(name), o);
+      }
+    },
+    onChange({ kind: name, type, obj, old }) {
+      const kind = kindOf(name);
+      if (type === 'deleted') {
+        known.delete(obj.metadata.uid ?? '');
+        targets.delete(obj.metadata.uid ?? '');
+        return;
+      }
+      // A status-only update is not a reconcile of what the user wrote; a new generation is.
+      if (type === 'modified' && old?.metadata.generation === obj.metadata.generation) return;
+      record(kind, obj);
+    },
+  });
 
   async function discover(): Promise<void> {
-    const started: Promise<void>[] = [];
+    const started: Promise<unknown>[] = [];
     for (const kind of DEPRECATED_KINDS) {
-      if (reflectors.has(kind.kind)) continue;
-      const version = await servedVersion(opts.api, PLURAL[kind.kind]);
-      if (version) started.push(startWatching(kind, version).start());
+      if (versions.has(kind.kind)) continue;
+      const version = await servedVersion(manager.http, PLURAL[kind.kind]);
+      if (!version || stopped) continue;
+      versions.set(kind.kind, version);
+      log.info({ kind: kind.kind, version }, 'deprecated kind is served; warning on its objects');
+      started.push(controller.watch(kind.kind, { resource: resourceOf(kind, version), optional: true }));
     }
     await Promise.all(started);
   }
 
+  const discoverLogged = () =>
+    discover().catch((err: unknown) => log.warn({ err: String(err) }, 'API discovery failed; trying again'));
   function scheduleDiscovery(): void {
-    if (stopper.signal.aborted || reflectors.size === DEPRECATED_KINDS.length) return;
-    discoveryTimer = setTimeout(() => {
-      discover()
-        .catch((err: unknown) => log.warn({ err: String(err) }, 'API discovery failed; trying again'))
-        .finally(scheduleDiscovery);
+    if (stopped || versions.size === DEPRECATED_KINDS.length) return;
+    discoveryTimer = clock.setTimeout(() => {
+      void discoverLogged().finally(scheduleDiscovery);
     }, opts.discoveryRetryMs ?? 60_000);
-    discoveryTimer.unref();
   }
 
   const ready = (async () => {
-    await discover().catch((err: unknown) => log.warn({ err: String(err) }, 'API discovery failed; trying again'));
+    await manager.started;
+    await discoverLogged();
     scheduleDiscovery();
-    resyncTimer = setInterval(() => {
-      for (const kind of DEPRECATED_KINDS) {
-        const r = reflectors.get(kind.kind);
-        if (!r) continue;
-        for (const key of r.reflector.store.keys()) {
-          const o = r.reflector.store.getByKey(key);
-          if (o) record(kind, toObject(kind, r.version, o));
-        }
-      }
-    }, opts.resyncMs);
-    resyncTimer.unref();
   })();
 
-  return {
-    ready,
-    watching: () => Object.fromEntries([...reflectors].map(([k, r]) => [k, r.version])),
-    async stop() {
-      clearInterval(resyncTimer);
-      clearTimeout(discoveryTimer);
-      await Promise.all([...reflectors.values()].map((r) => r.reflector.stop()));
-      // Let observations already on their way land (bounded), then cut the rest.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([queue.onIdle(), new Promise<void>((r) => (timer = setTimeout(r, 5000)))]);
-      clearTimeout(timer);
-      stopper.abort();
-      queue.clear();
-    },
-  };
+  return { ready, watching: () => Object.fromEntries(versions) };
+}
+
+function resourceOf(kind: DeprecatedKind, version: string) {
+  return { group: API_GROUP, version, plural: PLURAL[kind.kind], kind: kind.kind };
 }

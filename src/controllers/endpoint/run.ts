@@ -14,7 +14,8 @@ import { gatewayReplicaMachine } from '../../machines/gateway-replica.ts';
 import { virtualMcpServerMachine } from '../../machines/virtual-mcp-server.ts';
 import { systemClock, systemLeaseClock } from '../../runtime/clock.ts';
 import { ActorDirectory } from '../../runtime/inspection/actor-directory.ts';
-import { createKubeHttp } from '../../runtime/kube/kube-http.ts';
+import { createKubeHttp, type KubeHttp, logConnectionEvents } from '../../runtime/kube/kube-http.ts';
+import { Manager } from '../../runtime/kube/manager.ts';
 import { type LeaderElector, startLeaderElector } from '../../runtime/leader/leader-elector.ts';
 import { type Controllers, runLifecycle } from '../../runtime/leader/operator-lifecycle.ts';
 import { explainListenError } from '../../runtime/listen.ts';
@@ -22,11 +23,9 @@ import { combineInspectors } from '../../runtime/metrics/actor-metrics.ts';
 import { OperatorMetrics } from '../../runtime/metrics/operator-metrics.ts';
 import { type NamedCheck, startProbeServer } from '../../runtime/metrics/probe-server.ts';
 import { resolveNamespace } from '../../runtime/namespace.ts';
-import { systemRng } from '../../runtime/random.ts';
 import { createDebugHandler } from '../../viz/live-view/debug-handler.ts';
-import { startDeprecationController } from '../deprecation/deprecation-controller.ts';
-import { startVmcpController } from '../vmcp/controller.ts';
-import { DEFAULT_PROXY_IMAGE, startOperator } from './operator.ts';
+import { startOperatorControllers } from '../operator.ts';
+import { DEFAULT_PROXY_IMAGE } from './controller.ts';
 
 export interface OperatorCliOptions {
   kubeconfig?: string;
@@ -34,6 +33,8 @@ export interface OperatorCliOptions {
   logLevel: string;
   proxyImage?: string;
   writeConcurrency: string;
+  /** Writes started per second at most; 0 (the default) leaves the rate to --write-concurrency and the API server. */
+  writeRate?: string;
   resync: string;
   leaderElect?: boolean;
   leaseName?: string;
@@ -80,6 +81,10 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
   const writeConcurrency = Number(opts.writeConcurrency);
   if (!Number.isInteger(writeConcurrency) || writeConcurrency < 1 || writeConcurrency > 1024) {
     throw new Error(`--write-concurrency ${opts.writeConcurrency}: use a whole number from 1 to 1024`);
+  }
+  const writeRate = Number(opts.writeRate ?? 0);
+  if (!Number.isInteger(writeRate) || writeRate < 0 || writeRate > 100_000) {
+    throw new Error(`--write-rate ${opts.writeRate}: use a whole number of writes per second (0 for no limit)`);
   }
   const resyncSeconds = Number(opts.resync);
   if (!Number.isFinite(resyncSeconds) || resyncSeconds < 10) {
@@ -131,15 +136,21 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
             likelyOwner: 'another mcpre operator?',
           });
         });
-  const elector = opts.leaderElect ? startElector(kc, opts, instance, logger, inspect) : undefined;
+  // The process's one connection pool to the API server: the Lease and every controller share it.
+  const http = createKubeHttp(kc, {
+    connections: Math.max(8, writeConcurrency),
+    onConnectionEvent: logConnectionEvents(logger),
+  });
+  const elector = opts.leaderElect ? startElector(http, opts, instance, logger, inspect) : undefined;
   const lifecycle = runLifecycle({
     logger,
     metrics,
     elector,
     exit: (code) => process.exit(code),
+    closeTransport: () => http.close(),
     startControllers: () =>
       startControllers({
-        kc,
+        http,
         opts,
         logger,
         metrics,
@@ -147,6 +158,7 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
         instance,
         resyncMs: resyncSeconds * 1000,
         writeConcurrency,
+        writeRate,
         inspect,
       }),
   });
@@ -157,9 +169,9 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
   await probes?.close();
 }
 
-/** Everything that reconciles, started only on the replica that leads. */
+/** Everything that reconciles, started only on the replica that leads: every controller on one manager. */
 function startControllers(c: {
-  kc: KubeConfig;
+  http: KubeHttp;
   opts: OperatorCliOptions;
   logger: Logger;
   metrics: OperatorMetrics;
@@ -167,59 +179,54 @@ function startControllers(c: {
   instance: string;
   resyncMs: number;
   writeConcurrency: number;
+  writeRate: number;
   inspect: (event: InspectionEvent) => void;
 }): Controllers {
-  const { kc, opts, logger, metrics, inspect } = c;
-  const operator = startOperator({
-    kubeconfig: kc,
+  const { opts, logger, metrics } = c;
+  const manager = new Manager({
+    http: c.http,
     namespace: opts.namespace,
-    logger,
-    proxy: { image: c.image },
-    writeConcurrency: c.writeConcurrency,
-    resyncMs: c.resyncMs,
-    instance: c.instance,
-    inspect,
+    writes: { concurrency: c.writeConcurrency, perSecond: c.writeRate || undefined },
+    log: (level, msg, fields) => logger[level](fields ?? {}, msg),
   });
-  // VirtualMCPServers: the gateway runs the same image as the proxy pods.
-  const vmcp = startVmcpController({
-    kubeconfig: kc,
-    namespace: opts.namespace,
+  const controllers = startOperatorControllers(manager, {
     logger,
-    settings: { image: c.image },
-    resyncMs: c.resyncMs,
-    inspect,
-  });
-  const deprecationApi = createKubeHttp(kc);
-  const deprecation = startDeprecationController({
-    api: deprecationApi,
-    namespace: opts.namespace,
-    rng: systemRng(),
-    logger,
+    image: c.image,
     instance: c.instance,
     resyncMs: c.resyncMs,
-    onRecorded: (kind) => metrics.deprecationWarnings.inc({ kind }),
+    inspect: c.inspect,
+    onDeprecationRecorded: (kind) => metrics.deprecationWarnings.inc({ kind }),
   });
+  const { endpoints, groups, vmcps, deprecation } = controllers;
   metrics.watchQueue('endpoints', () => metrics.actors.busy('mcpremoteendpoint'));
   metrics.watchQueue('virtualmcpservers', () => metrics.actors.busy('virtualmcpserver'));
-  metrics.watchQueue('groups', () => operator.groups.pending);
+  metrics.watchQueue('groups', () => groups.queue.pending);
   const synced = (controller: string) => () => metrics.informersSynced.set({ controller }, 1);
   for (const controller of ['mcpremoteendpoint', 'virtualmcpserver', 'deprecation']) {
     metrics.informersSynced.set({ controller }, 0);
   }
+  void manager.start();
   const ready = Promise.all([
-    operator.ready.then(synced('mcpremoteendpoint')),
-    vmcp.ready.then(synced('virtualmcpserver')),
+    endpoints.ready.then(synced('mcpremoteendpoint')),
+    groups.ready,
+    vmcps.ready.then(synced('virtualmcpserver')),
     deprecation.ready.then(synced('deprecation')),
   ]).then(() =>
-    logger.info({ endpoints: operator.registry.size, deprecatedKindsWatched: deprecation.watching() }, 'caches synced'),
+    logger.info(
+      {
+        endpoints: endpoints.registry.size,
+        deprecatedKindsWatched: deprecation.watching(),
+        watches: manager.informers.keys(),
+      },
+      'caches synced',
+    ),
   );
   return {
     ready,
     async stop() {
-      await Promise.all([operator.stop(), vmcp.stop(), deprecation.stop()]);
-      await deprecationApi.close();
-      const { statusWrites, groupWrites, requests } = operator.stats;
-      logger.info({ statusWrites, groupWrites, requests }, 'controllers stopped');
+      await manager.stop();
+      const { statusWrites, requests } = endpoints.stats;
+      logger.info({ statusWrites, groupWrites: groups.stats.writes, requests }, 'controllers stopped');
     },
   };
 }
@@ -235,7 +242,7 @@ export function leaseNamespace(opts: OperatorCliOptions, env: NodeJS.ProcessEnv 
 }
 
 function startElector(
-  kc: KubeConfig,
+  api: KubeHttp,
   opts: OperatorCliOptions,
   instance: string,
   logger: Logger,
@@ -244,8 +251,7 @@ function startElector(
   const namespace = leaseNamespace(opts);
   if (!DNS_LABEL.test(namespace))
     throw new Error(`--lease-namespace ${JSON.stringify(namespace)} is not a valid namespace name`);
-  const api = createKubeHttp(kc);
-  const elector = startLeaderElector({
+  return startLeaderElector({
     api,
     clock: systemLeaseClock,
     // A restarted pod keeps its name: the suffix keeps two lives of one pod from sharing an identity.
@@ -265,10 +271,4 @@ function startElector(
       else if (e.type === 'error') logger.warn({ lease, err: e.error }, 'operator Lease request failed');
     },
   });
-  const release = elector.release.bind(elector);
-  elector.release = async (timeoutMs?: number) => {
-    await release(timeoutMs);
-    await api.close();
-  };
-  return elector;
 }

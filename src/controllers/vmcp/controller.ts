@@ -1,10 +1,10 @@
-// The VirtualMCPServer controller: informers feed caches and a reference index; a change wakes exactly the
-// VirtualMCPServers that read the changed object (its group, the group's members and everything they reference, the
-// objects it owns); each actor reads caches and writes through one bounded queue. Nothing is reconciled before every
-// cache has synced. It runs beside the endpoint reconciler in `mcpre operator` with its own informers.
+// The VirtualMCPServer controller on the manager: a change wakes exactly the VirtualMCPServers that read the changed
+// object (its group, the group's members and everything they reference, the objects it owns); each actor reads the
+// shared caches and writes through the manager's write queue. Nothing is reconciled before its caches have synced.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
+import type { KubeApi } from '../../actors/kube/kube-api.ts';
 import { applyVmcpObjects } from '../../actors/kube/vmcp-apply.ts';
 import { observeVirtualMcpServer } from '../../actors/kube/vmcp-observe.ts';
 import { writeVmcpStatus } from '../../actors/kube/vmcp-write-status.ts';
@@ -16,30 +16,22 @@ import type { VirtualMCPServer } from '../../api/vmcp/model.ts';
 import type { VmcpSettings } from '../../api/vmcp/objects.ts';
 import { type VmcpRefKind, vmcpRefKey } from '../../api/vmcp/snapshot.ts';
 import { virtualMcpServerMachine } from '../../machines/virtual-mcp-server.ts';
-import { systemClock } from '../../runtime/clock.ts';
-import { createKubeHttp, type KubeHttp } from '../../runtime/kube/kube-http.ts';
+import { Manager } from '../../runtime/kube/manager.ts';
 import { ReferenceIndex } from '../../runtime/kube/reference-index.ts';
-import type { ChangeType } from '../../runtime/kube/reflector.ts';
 import { keyOf } from '../../runtime/kube/store.ts';
-import { queuedWrites } from '../../runtime/kube/write-queue.ts';
-import { type Rng, systemRng } from '../../runtime/random.ts';
-import { createVmcpInformers, type VmcpInformerName, type VmcpInformers } from './informers.ts';
+import type { Rng } from '../../runtime/random.ts';
+import { GroupMembers } from '../group-members.ts';
+import { VMCP_WATCHES, type VmcpInformerName, type VmcpInformers, vmcpCaches } from './informers.ts';
 import { VmcpRegistry } from './registry.ts';
 
-export interface VmcpControllerOptions {
-  kubeconfig: KubeConfig;
-  /** Watch one namespace; all namespaces when unset. */
-  namespace?: string;
+export interface VmcpReconcilerOptions {
   logger: Logger;
   /** The default gateway image (an mcpre image); spec.image overrides it. */
   settings: VmcpSettings;
-  writeConcurrency?: number;
   /** Every this often, every VirtualMCPServer is looked at again even without a change. */
   resyncMs?: number;
   retry?: RetryPolicy;
-  rng?: Rng;
   inspect?: (event: InspectionEvent) => void;
-  watchInactivityMs?: number;
 }
 
 export interface VmcpControllerStats {
@@ -50,13 +42,12 @@ export interface VmcpControllerStats {
   statusWrites: number;
 }
 
-export interface VmcpController {
+export interface VmcpReconciler {
   ready: Promise<void>;
   informers: VmcpInformers;
   registry: VmcpRegistry;
   index: ReferenceIndex;
   stats: VmcpControllerStats;
-  stop(graceMs?: number): Promise<void>;
 }
 
 const REF_KIND: Partial<Record<VmcpInformerName, VmcpRefKind>> = {
@@ -67,122 +58,121 @@ const REF_KIND: Partial<Record<VmcpInformerName, VmcpRefKind>> = {
   secrets: 'Secret',
 };
 
-export function startVmcpController(opts: VmcpControllerOptions): VmcpController {
+export function vmcpController(manager: Manager, opts: VmcpReconcilerOptions): VmcpReconciler {
   const log = opts.logger;
-  const rng = opts.rng ?? systemRng();
-  const http: KubeHttp = createKubeHttp(opts.kubeconfig, { connections: Math.max(4, opts.writeConcurrency ?? 16) });
   const stats: VmcpControllerStats = { passes: new Map(), applied: {}, statusWrites: 0 };
-  const writes = queuedWrites(http, opts.writeConcurrency ?? 16);
   const index = new ReferenceIndex();
-  let synced = false;
-
+  const members = new GroupMembers();
   const wakeAll = (keys: string[]) => {
     for (const k of keys) registry.wake(k);
   };
 
-  const onChange = (informer: VmcpInformerName, type: ChangeType, obj: KubeObject, old: KubeObject | undefined) => {
-    const ns = obj.metadata.namespace ?? '';
-    if (informer === 'vmcps') {
-      const key = keyOf(obj);
-      if (type === 'deleted') {
-        index.remove(key);
-        registry.stop(key);
+  const controller = manager.controller<VmcpInformerName>({
+    name: 'virtualmcpserver',
+    watches: VMCP_WATCHES,
+    resyncMs: opts.resyncMs,
+    workers: [{ quiet: () => registry.quiet(), stop: () => registry.stopAll() }],
+    resync: () => wakeAll([...controller.informers.vmcps.store.keys()]),
+    onChange({ kind, type, obj, old, synced }) {
+      const ns = obj.metadata.namespace ?? '';
+      if (kind === 'vmcps') {
+        const key = keyOf(obj);
+        if (type === 'deleted') {
+          index.remove(key);
+          registry.stop(key);
+          return;
+        }
+        // Until its first observation reports everything it reads, a VirtualMCPServer is known to read its group.
+        if (index.refsOf(key).length === 0)
+          index.set(key, [vmcpRefKey('MCPGroup', ns, (obj as VirtualMCPServer).spec.groupRef)]);
+        if (synced) registry.wake(key);
         return;
       }
-      // Until its first observation reports everything it reads, a VirtualMCPServer is known to read its group.
-      if (index.refsOf(key).length === 0) {
-        index.set(key, [vmcpRefKey('MCPGroup', ns, (obj as VirtualMCPServer).spec.groupRef)]);
+      if (kind === 'endpoints') {
+        members.track(type, obj);
+        if (!synced) return;
+        // A member joined, left or changed: wake whoever serves its group (old and new, if it moved).
+        const groups = new Set([(obj as Endpoint).spec.groupRef, (old as Endpoint | undefined)?.spec.groupRef]);
+        for (const g of groups) if (g) wakeAll(index.lookup(vmcpRefKey('MCPGroup', ns, g)));
+        return;
       }
-      if (synced) registry.wake(key);
-      return;
-    }
-    if (!synced) return;
-    if (informer === 'endpoints') {
-      // A member joined, left or changed: wake whoever serves its group (old and new, if it moved).
-      const groups = new Set([(obj as Endpoint).spec.groupRef, (old as Endpoint | undefined)?.spec.groupRef]);
-      for (const g of groups) if (g) wakeAll(index.lookup(vmcpRefKey('MCPGroup', ns, g)));
-      return;
-    }
-    const kind = REF_KIND[informer];
-    if (kind) wakeAll(index.lookup(vmcpRefKey(kind, ns, obj.metadata.name)));
-    const owner = obj.metadata.ownerReferences?.find((o) => o.kind === 'VirtualMCPServer');
-    if (owner) registry.wake(objectKey(ns, owner.name));
-  };
-
-  const informers = createVmcpInformers({
-    api: http,
-    namespace: opts.namespace,
-    rng,
-    onChange,
-    inactivityMs: opts.watchInactivityMs,
-    log: (level, msg, fields) => log[level]({ ...fields, controller: 'virtualmcpserver' }, msg),
+      if (!synced) return;
+      const ref = REF_KIND[kind];
+      if (ref) wakeAll(index.lookup(vmcpRefKey(ref, ns, obj.metadata.name)));
+      const owner = obj.metadata.ownerReferences?.find((o) => o.kind === 'VirtualMCPServer');
+      if (owner) registry.wake(objectKey(ns, owner.name));
+    },
   });
+  const informers = controller.informers;
+  const caches = vmcpCaches(informers, members);
 
-  const counting = {
-    request<T>(req: Parameters<KubeHttp['request']>[0]): Promise<T> {
+  const counting: KubeApi = {
+    request(req) {
       if (req.method === 'PATCH' && req.path.endsWith('/status')) stats.statusWrites += 1;
       if (req.method === 'PATCH' && !req.path.endsWith('/status')) {
         const kind = (req.body as KubeObject | undefined)?.kind ?? 'unknown';
         stats.applied[kind] = (stats.applied[kind] ?? 0) + 1;
       }
-      return writes.api.request<T>(req);
+      return manager.writes.api.request(req);
     },
   };
   const registry = new VmcpRegistry({
     machine: virtualMcpServerMachine.provide({
       actors: {
         observe: observeVirtualMcpServer({
-          caches: informers,
-          api: writes.api,
-          now: () => isoSeconds(systemClock.now()),
+          caches,
+          api: manager.writes.api,
+          now: () => isoSeconds(manager.clock.now()),
           onReferences: (key, refs) => {
             index.set(key, refs);
             stats.passes.set(key, (stats.passes.get(key) ?? 0) + 1);
           },
         }),
         applyObjects: applyVmcpObjects({ api: counting }),
-        writeStatus: writeVmcpStatus({ api: counting, caches: informers }),
+        writeStatus: writeVmcpStatus({ api: counting, caches }),
       },
     }),
     settings: opts.settings,
     retry: opts.retry,
     inspect: opts.inspect,
+    clock: manager.clock,
     onActorError: (key, err) =>
       log.error({ virtualMcpServer: key, err }, 'VirtualMCPServer actor failed; it is recreated on the next change'),
   });
 
-  const resyncAll = () => {
-    for (const key of informers.vmcps.store.keys()) registry.wake(key);
-  };
-
-  let resyncTimer: NodeJS.Timeout | undefined;
-  const ready = (async () => {
-    await informers.start();
-    synced = true;
+  const ready = controller.ready.then(() =>
     log.info(
-      { controller: 'virtualmcpserver', namespace: opts.namespace ?? '(all)', count: informers.vmcps.store.size },
+      { controller: 'virtualmcpserver', namespace: manager.namespace ?? '(all)', count: informers.vmcps.store.size },
       'caches synced; reconciling VirtualMCPServers',
-    );
-    resyncAll();
-    resyncTimer = setInterval(resyncAll, opts.resyncMs ?? 10 * 60_000);
-    resyncTimer.unref();
-  })();
+    ),
+  );
+  return { ready, informers, registry, index, stats };
+}
 
-  return {
-    ready,
-    informers,
-    registry,
-    index,
-    stats,
-    async stop(graceMs = 10_000) {
-      clearInterval(resyncTimer);
-      await informers.stop();
-      registry.stopAll();
-      const drained = writes.queue.onIdle();
-      const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-      await Promise.race([drained, timeout]);
-      writes.queue.clear();
-      await http.close();
-    },
-  };
+export interface VmcpControllerOptions extends VmcpReconcilerOptions {
+  kubeconfig: KubeConfig;
+  namespace?: string;
+  writeConcurrency?: number;
+  rng?: Rng;
+  watchInactivityMs?: number;
+}
+
+/** The VirtualMCPServer controller alone, on a manager of its own (tests that exercise only it). */
+export interface VmcpController extends VmcpReconciler {
+  manager: Manager;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function startVmcpController(opts: VmcpControllerOptions): VmcpController {
+  const manager = new Manager({
+    kubeconfig: opts.kubeconfig,
+    namespace: opts.namespace,
+    rng: opts.rng,
+    writes: { concurrency: opts.writeConcurrency ?? 16 },
+    watchInactivityMs: opts.watchInactivityMs,
+    log: (level, msg, fields) => opts.logger[level]({ ...fields, controller: 'virtualmcpserver' }, msg),
+  });
+  const c = vmcpController(manager, opts);
+  void manager.start();
+  return { ...c, manager, stop: (graceMs) => manager.stop(graceMs) };
 }

@@ -5,6 +5,7 @@ import { splitObjectKey } from '../../api/endpoint/references.ts';
 import type { RetryPolicy } from '../../api/endpoint/retry.ts';
 import type { VmcpSettings } from '../../api/vmcp/objects.ts';
 import type { VirtualMcpServerMachine } from '../../machines/virtual-mcp-server.ts';
+import type { RuntimeClock } from '../../runtime/clock.ts';
 import { KeyedActorRegistry } from '../../runtime/kube/actor-registry.ts';
 
 export interface VmcpRegistryOptions {
@@ -13,6 +14,8 @@ export interface VmcpRegistryOptions {
   retry?: RetryPolicy;
   inspect?: (event: InspectionEvent) => void;
   onActorError?: (key: string, err: unknown) => void;
+  /** The actors' clock (the manager's: the simulator's scheduler in `mcpre sim`). */
+  clock?: RuntimeClock;
 }
 
 export class VmcpRegistry extends KeyedActorRegistry<VirtualMcpServerMachine> {
@@ -23,6 +26,7 @@ export class VmcpRegistry extends KeyedActorRegistry<VirtualMcpServerMachine> {
       inputFor: (key) => ({ key: splitObjectKey(key), settings: opts.settings, retry: opts.retry }),
       inspect: opts.inspect,
       onActorError: opts.onActorError,
+      clock: opts.clock,
     });
   }
 }

@@ -85,7 +85,14 @@ interface Credentials {
   readAt: number;
 }
 
+/** How many transports this process has opened: each names its number in its User-Agent. */
+let transports = 0;
+
 export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): KubeHttp {
+  // The API server's audit log records the User-Agent: the number tells one process's connection pools apart
+  // (`mcpre operator` opens one; a test counts them).
+  transports += 1;
+  const userAgent = `mcpre (pool ${transports})`;
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster; pass --kubeconfig or run in a cluster');
   const server = cluster.server.replace(/\/+$/, '');
@@ -111,6 +118,7 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
     await kc.applyToHTTPSOptions(o as Parameters<KubeConfig['applyToHTTPSOptions']>[0]);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.headers ?? {})) headers[k] = String(v);
+    headers['user-agent'] = userAgent;
     if (o.auth) headers.Authorization = `Basic ${Buffer.from(o.auth).toString('base64')}`;
     const tls = {
       ca: o.ca?.toString(),

@@ -32,6 +32,8 @@ export interface LifecycleOptions {
   /** Undefined without leader election: the process reconciles from the start. */
   elector?: LeaderElector;
   startControllers: () => Controllers;
+  /** Closes the API connection pool the controllers and the Lease share, once both are done with it. */
+  closeTransport?: () => Promise<void>;
   /** process.exit in production. */
   exit: (code: number) => void;
   /** Where SIGTERM/SIGINT come from (process in production). */
@@ -96,7 +98,9 @@ export function runLifecycle(opts: LifecycleOptions): Lifecycle {
         if (signalled) {
           keepAlive = setInterval(() => undefined, 1000);
           phase = 'stopping';
+          signals.on('uncaughtException', onTeardownError);
           await elector.release();
+          await opts.closeTransport?.();
           return;
         }
         metrics.becameLeader.inc();
@@ -133,6 +137,7 @@ export function runLifecycle(opts: LifecycleOptions): Lifecycle {
         await elector.release();
         log.info({ identity: elector.identity }, 'released the operator Lease');
       }
+      await opts.closeTransport?.();
     } finally {
       phase = 'stopped';
       signals.off('uncaughtException', onTeardownError);

@@ -11,6 +11,7 @@ import {
   startDeprecationController,
 } from '../../../src/controllers/deprecation/deprecation-controller.ts';
 import { createKubeHttp, type KubeHttp } from '../../../src/runtime/kube/kube-http.ts';
+import { Manager } from '../../../src/runtime/kube/manager.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
 import { type ControlPlane, REPO_ROOT, startControlPlane } from '../../support/control-plane.ts';
 import { type KubeObjects, kubeObjects } from '../../support/kube-objects.ts';
@@ -19,7 +20,8 @@ import { type DeprecationEvent, deprecationEvents, eventually, REMOTE_PROXY, SER
 let cp: ControlPlane;
 let kube: KubeObjects;
 let http: KubeHttp;
-const controllers: DeprecationController[] = [];
+type Running = DeprecationController & { stop(): Promise<void> };
+const controllers: Running[] = [];
 
 beforeAll(async () => {
   cp = await startControlPlane({ crdDirs: ['crds', 'test/crds/toolhive'] });
@@ -33,21 +35,21 @@ afterAll(async () => {
   await cp?.stop();
 });
 
-function start(namespace: string, extra: { resyncMs?: number } = {}): DeprecationController {
-  const c = startDeprecationController({
-    api: http,
-    namespace,
-    rng: seededRng(7),
+function start(namespace: string, extra: { resyncMs?: number } = {}): Running {
+  const manager = new Manager({ http, namespace, rng: seededRng(7) });
+  const controller = startDeprecationController(manager, {
     logger: pino({ level: process.env.MCPRE_TEST_LOG ?? 'silent' }),
     instance: 'test-operator',
     resyncMs: extra.resyncMs ?? 600_000,
     discoveryRetryMs: 300,
   });
+  void manager.start();
+  const c = { ...controller, stop: () => manager.stop() };
   controllers.push(c);
   return c;
 }
 
-async function stop(c: DeprecationController) {
+async function stop(c: Running) {
   await c.stop();
   controllers.splice(controllers.indexOf(c), 1);
 }

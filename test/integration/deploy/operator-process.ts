@@ -97,9 +97,11 @@ export async function kubeconfigFile(dir: string, name: string, content: string)
 
 /** One request as the API server's audit log (level Metadata) records it. */
 export interface AuditRecord {
+  auditID: string;
   stage: string;
   verb: string;
   user: { username: string; groups?: string[] };
+  userAgent?: string;
   objectRef?: { apiGroup?: string; resource?: string; subresource?: string; namespace?: string; name?: string };
   responseStatus?: { code?: number };
   requestReceivedTimestamp: string;

@@ -126,7 +126,7 @@ describe('the operator and an API server in trouble', () => {
     );
     expect(condition(waiting, 'ConfigurationValid')).toMatchObject({ reason: 'HeaderSecretNotFound' });
 
-    const secrets = op.informers.all.secrets.stats;
+    const secrets = op.informers.secrets.stats;
     const before = { gone: secrets.gone, lists: secrets.lists };
     // Any write moves etcd's revision past the Secret informer's; compacting there expires the informer's position.
     await env.kube.create(R.configMap, ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bump' } });

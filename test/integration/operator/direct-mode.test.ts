@@ -313,7 +313,7 @@ describe('direct mode', () => {
   });
 
   it('with the ToolHive CRDs absent the collision check is skipped quietly', () => {
-    expect(op.informers.all.mcpServers.absent).toBe(true);
-    expect(op.informers.all.mcpRemoteProxies.absent).toBe(true);
+    expect(op.informers.mcpServers.absent).toBe(true);
+    expect(op.informers.mcpRemoteProxies.absent).toBe(true);
   });
 });

@@ -87,7 +87,7 @@ describe('MCPGroup membership', () => {
 describe('NameCollision', () => {
   it('an MCPServer of the same name (existing first) blocks the endpoint until it is removed', async () => {
     const ns = await env.cp.namespace('collide');
-    expect(op.informers.all.mcpServers.absent).toBe(false);
+    expect(op.informers.mcpServers.absent).toBe(false);
     await env.kube.create(R.group, ns, groupBody('engineering'));
     await env.kube.create(R.mcpServer, ns, toolhive('MCPServer', 'fetch'));
     await env.kube.create(R.endpoint, ns, endpointBody('fetch', directSpec()));

@@ -146,7 +146,7 @@ export async function waitUntilSettled(env: Env, op: Operator, objects: ObjectRe
     const before = requests();
     for (const [resource, ns, name] of objects) {
       const live = await env.kube.get(R[resource], ns, name);
-      const cached = op.informers.all[INFORMER_OF[resource]].store.get(ns, name);
+      const cached = op.informers[INFORMER_OF[resource]].store.get(ns, name);
       if (cached?.metadata.resourceVersion !== live.metadata.resourceVersion) return undefined;
     }
     return resting() && requests() === before ? true : undefined;

@@ -101,7 +101,7 @@ export async function waitUntilSettled(
     const before = writes();
     for (const [informer, ns, name] of objects) {
       const live = await env.kube.get(CACHED[informer], ns, name);
-      const cached = controller.informers.all[informer].store.get(ns, name);
+      const cached = controller.informers[informer].store.get(ns, name);
       if (cached?.metadata.resourceVersion !== live.metadata.resourceVersion) return undefined;
     }
     return registryAtRest(controller.registry) && writes() === before ? true : undefined;

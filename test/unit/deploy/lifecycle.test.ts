@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { leaseNamespace } from '../../../src/controllers/endpoint/run.ts';
+import { leaseNamespace, runOperator } from '../../../src/controllers/endpoint/run.ts';
 import type { LeaderElector } from '../../../src/runtime/leader/leader-elector.ts';
 import { validateLeaseSettings } from '../../../src/runtime/leader/leader-elector.ts';
 import { runLifecycle } from '../../../src/runtime/leader/operator-lifecycle.ts';
@@ -194,5 +194,13 @@ describe('lease settings', () => {
     expect(leaseNamespace({ ...base, namespace: 'c' }, { POD_NAMESPACE: 'b' })).toBe('b');
     expect(leaseNamespace({ ...base, namespace: 'c' }, {})).toBe('c');
     expect(() => leaseNamespace(base, {})).toThrow(/--leader-elect needs the namespace of its Lease/);
+  });
+
+  it('refuses a --write-rate that is not a whole number of writes per second', async () => {
+    const base = { logLevel: 'info', writeConcurrency: '1', resync: '600', kubeconfig: '/nonexistent' };
+    for (const writeRate of ['-1', '1.5', 'fast'])
+      await expect(runOperator({ ...base, writeRate })).rejects.toThrow(/--write-rate .*: use a whole number/);
+    // A valid rate passes validation and fails only at the missing kubeconfig.
+    await expect(runOperator({ ...base, writeRate: '50' })).rejects.toThrow(/--kubeconfig \/nonexistent: no such file/);
   });
 });
