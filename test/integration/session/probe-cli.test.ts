@@ -53,8 +53,9 @@ describe('mcpre probe', () => {
 
   it('calls through a re-initialization when the backend dropped the session just before the call', async () => {
     const s = await start();
-    // initialize, initialized, 4 lists, GET: the 8th request (the call) finds its session gone.
-    s.control.dropSessionsAfter(7);
+    // server/discover (the era probe), initialize, initialized, 4 lists, GET: the 9th request (the call) finds its
+    // session gone.
+    s.control.dropSessionsAfter(8);
     const run = await probe([s.url, '--call', 'echo', '--args', '{"n":1}']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('reinitializing');
