@@ -72,6 +72,7 @@ describe('backend session against a 2026-07-28-only backend', () => {
     session = startBackendSession({ backendId: 'modern', url: modern.url, log, rng: seededRng(1) });
     session.actor.on('lists.changed', (e) => changes.push(e.changed));
     await waitForStream(session.actor, 'open');
+    expect(modern.control.listeners()).toBe(1);
     const listen = modern.control.requests.find((r) => r.rpcMethod === 'subscriptions/listen');
     expect(listen?.headers['mcp-protocol-version']).toBe('2026-07-28');
     const toolsLists = modern.control.count({ rpcMethod: 'tools/list' });
