@@ -63,7 +63,11 @@ export function classifyDiscover(result: ExchangeResult, legacy: readonly string
   const what = 'server/discover';
   if (answer && 'result' in answer) {
     const body = answer.result as Record<string, unknown>;
-    const offered = Array.isArray(body.supportedVersions) ? body.supportedVersions.map(String) : [];
+    if (!Array.isArray(body.supportedVersions)) {
+      // Not a DiscoverResult: a 2025-era server that answers every method (e.g. a test harness's catch-all).
+      return { decision: legacyDecision('server/discover answered without supportedVersions') };
+    }
+    const offered = body.supportedVersions.map(String);
     const version = newestCommonModern(offered);
     if (version) {
       return {
