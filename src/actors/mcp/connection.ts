@@ -196,9 +196,19 @@ export class McpConnection implements BackendConnection {
 }
 
 const spokenList = () => SPOKEN_VERSIONS.join(', ');
+/** How an HTTP error's detail names an UnsupportedProtocolVersion body (src/actors/mcp/http/body.ts errorDetail). */
+const MODERN_REFUSAL = /JSON-RPC error -32022\b/;
 
 /** Initialize errors as data: an unsupported protocol version is final, everything else is retried. */
 export function initializeFailure(err: unknown): BackendError {
+  if (err instanceof BackendError && err.kind === 'http' && err.status === 400 && MODERN_REFUSAL.test(err.message)) {
+    // A 2026-07-28-only server refusing initialize (HTTP 400 + UnsupportedProtocolVersion): the cached era is stale.
+    return new BackendError({
+      kind: 'unsupportedProtocol',
+      retryable: false,
+      message: `the server refused initialize as a 2026-07-28-only server would: ${err.message}`,
+    });
+  }
   if (err instanceof BackendError) return err;
   if (err instanceof McpError) {
     const data = err.data as { supported?: unknown } | undefined;
@@ -215,7 +225,7 @@ export function initializeFailure(err: unknown): BackendError {
       return new BackendError({
         kind: 'unsupportedProtocol',
         retryable: false,
-        message: `the server does not implement initialize (it may speak only the stateless MCP 2026-07-28, which mcpre does not speak yet); mcpre speaks ${spokenList()}`,
+        message: `the server does not implement initialize; mcpre speaks ${spokenList()} over initialize`,
       });
     }
     if (err.code === ErrorCode.RequestTimeout) {

@@ -2,7 +2,12 @@
 // createMcpHandler with legacy requests rejected): the era probe, the per-request envelope, no session, list changes
 // through subscriptions/listen; and the era cached per backend against a 2025-era server.
 import { afterEach, describe, expect, it } from 'vitest';
+import { NO_OUTGOING_AUTH } from '../../../src/actors/mcp/auth/outgoing-auth.ts';
+import { createHttpClient } from '../../../src/actors/mcp/http/http-client.ts';
+import { createMcpProtocol } from '../../../src/actors/mcp/mcp-protocol.ts';
+import { isEraMismatchError } from '../../../src/machines/backend-session-failures.ts';
 import { withBackendSession } from '../../../src/machines/backend-session-requests.ts';
+import { systemClock } from '../../../src/runtime/clock.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
 import { type RunningBackendSession, startBackendSession } from '../../../src/runtime/start-backend-session.ts';
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
@@ -102,5 +107,36 @@ describe('era cache', () => {
     expect(session.actor.getSnapshot().context.reinitializations).toBe(1);
     expect(legacy.control.count({ rpcMethod: 'initialize' })).toBe(2);
     expect(legacy.control.count({ rpcMethod: 'server/discover' })).toBe(1);
+  });
+
+  it('a cached 2025-era decision meets a 2026-07-28-only server: initialize fails as an era mismatch (probe again)', async () => {
+    modern = await startModernServer();
+    const { log } = captureLogger();
+    const http = createHttpClient();
+    try {
+      const protocol = createMcpProtocol({
+        url: modern.url,
+        transport: 'streamable-http',
+        http,
+        auth: NO_OUTGOING_AUTH.forSession(),
+        clock: systemClock,
+        log,
+      });
+      const connection = await protocol.connect(AbortSignal.timeout(5000), {
+        era: 'legacy',
+        version: undefined,
+        reason: 'cached',
+      });
+      expect(modern.control.count({ rpcMethod: 'server/discover' })).toBe(0); // the cached era is not probed
+      const failure = await connection.initialize(AbortSignal.timeout(5000)).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(isEraMismatchError(failure)).toBe(true);
+      expect(failure).toMatchObject({ kind: 'unsupportedProtocol', retryable: false });
+      await connection.close();
+    } finally {
+      await http.close();
+    }
   });
 });
