@@ -55,3 +55,16 @@ export function isSessionLostError(error: unknown): boolean {
     !!error && typeof error === 'object' && (error as { kind?: unknown }).kind === 'sessionLost' && 'retryable' in error
   );
 }
+
+/**
+ * A request refused for the protocol revision it carried (UnsupportedProtocolVersion on a modern request, or a
+ * modern-only server refusing a cached legacy session): the backend changed era, so it is classified again.
+ */
+export function isEraMismatchError(error: unknown): boolean {
+  return (
+    !!error &&
+    typeof error === 'object' &&
+    (error as { kind?: unknown }).kind === 'unsupportedProtocol' &&
+    'retryable' in error
+  );
+}

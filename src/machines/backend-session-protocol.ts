@@ -1,8 +1,9 @@
-// The one interface the backend-session machine talks to. It is era-independent on purpose: today it is implemented
-// over MCP 2025-11-25 sessions (negotiated down to 2025-06-18 and 2025-03-26) on Streamable HTTP, and over the legacy
-// HTTP+SSE transport (2024-11-05); MCP 2026-07-28 (stateless: `server/discover`, `subscriptions/listen`) will be a
-// third implementation behind the same shape, not a fork of the state chart. Types only. It lives beside the machine
-// (the machine owns the port it talks to) and src/actors/mcp/protocol.ts re-exports it for the implementations.
+// The one interface the backend-session machine talks to. It is era-independent on purpose: it is implemented over
+// MCP 2025-11-25 sessions (negotiated down to 2025-06-18 and 2025-03-26) on Streamable HTTP, over the legacy HTTP+SSE
+// transport (2024-11-05), and over stateless MCP 2026-07-28 (`server/discover`, the per-request `_meta` envelope,
+// `subscriptions/listen`). The era is decided by the `connect` effect (a `server/discover` probe) and cached by the
+// machine; the chart branches on it where the eras differ. Types only. It lives beside the machine (the machine owns
+// the port it talks to) and src/actors/mcp/protocol.ts re-exports it for the implementations.
 import type {
   Implementation,
   LoggingMessageNotification,
@@ -29,6 +30,21 @@ export interface BackendLists {
   prompts: Prompt[];
 }
 
+/**
+ * Modern: revisions that carry version, identity and capabilities on every request (2026-07-28 and later). Legacy:
+ * revisions that open a session with `initialize` (2025-11-25 and earlier).
+ */
+export type ProtocolEra = 'modern' | 'legacy';
+
+/** Which era a backend speaks, as the `server/discover` probe found it; cached per backend by the machine. */
+export interface EraDecision {
+  era: ProtocolEra;
+  /** The modern revision both sides speak (legacy: undefined, `initialize` negotiates it). */
+  version: string | undefined;
+  /** Why, in words for status and logs (e.g. "server/discover answered 404 Method not found"). */
+  reason: string;
+}
+
 /** What an established session is, as far as the owner and status reporting care. */
 export interface SessionInfo {
   /** The negotiated protocol version, e.g. `2025-11-25`. */
@@ -47,7 +63,7 @@ export interface SessionInfo {
  */
 export type FailureKind =
   | 'sessionLost' // HTTP 404 on a request that carried Mcp-Session-Id: the whole session is gone
-  | 'unsupportedProtocol' // the server speaks no protocol version we do: final
+  | 'unsupportedProtocol' // the server speaks no protocol version we do (final), or no longer the cached era's
   | 'http' // any other HTTP status
   | 'network' // connection refused/reset, DNS, TLS
   | 'timeout'
@@ -127,7 +143,12 @@ export interface BackendConnection {
   readonly transport: TransportKind;
   /** Set after `initialize` succeeded. */
   readonly info: SessionInfo | undefined;
-  /** `initialize`, then `notifications/initialized`; the version is negotiated here. */
+  /** The era this connection speaks, when `connect` decided it (absent: legacy). */
+  readonly era?: EraDecision;
+  /**
+   * Legacy: `initialize`, then `notifications/initialized`; the version is negotiated here. Modern: `server/discover`
+   * (no handshake: the answer only describes the server).
+   */
   initialize(signal: AbortSignal): Promise<SessionInfo>;
   /** Fetch every page of one list. */
   list<K extends ListKind>(kind: K, signal: AbortSignal): Promise<BackendLists[K]>;
@@ -154,8 +175,12 @@ export interface BackendConnection {
   terminate(signal: AbortSignal): Promise<void>;
 }
 
-/** A backend: how to reach it. Each `connect` resolves credentials and opens a fresh transport. */
+/**
+ * A backend: how to reach it. Each `connect` resolves credentials and opens a fresh transport. Given a cached era it
+ * opens a connection of that era; without one it may probe (`server/discover`) and report what it found in the
+ * connection's `era`. A protocol that cannot speak the modern era (legacy SSE, simulated backends) ignores `era`.
+ */
 export interface BackendProtocol {
   readonly transport: TransportKind;
-  connect(signal: AbortSignal): Promise<BackendConnection>;
+  connect(signal: AbortSignal, era?: EraDecision): Promise<BackendConnection>;
 }

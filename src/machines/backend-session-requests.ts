@@ -1,10 +1,11 @@
 // How callers use a backend session without going through the machine on the hot path: take the live connection
 // while `ready`, call it directly; on a 404 for the session (the remote never saw the request) report the loss, wait
 // for the one shared re-initialization and retry once. Many callers that hit the same 404 cause one re-initialization:
-// the machine acts on the first `session.lost` for the current session id and ignores the rest.
+// the machine acts on the first `session.lost` for the current session id and ignores the rest. A request refused for
+// its protocol revision (the backend changed era) is handled the same way: report, wait for the new era, retry once.
 import type { ActorRefFrom } from 'xstate';
 import type { backendSessionMachine } from './backend-session.ts';
-import { isSessionLostError } from './backend-session-failures.ts';
+import { isEraMismatchError, isSessionLostError } from './backend-session-failures.ts';
 import type { BackendConnection } from './backend-session-protocol.ts';
 import {
   type BackendSessionSnapshot,
@@ -73,8 +74,9 @@ export function waitForConnection(actor: BackendSessionActor, options: WaitOptio
 }
 
 /**
- * Run one request on the session. A session loss (404 on a request carrying the session id) is reported to the
- * machine, and the request is run once more on the re-initialized session; any other error is the caller's.
+ * Run one request on the session. A session loss (404 on a request carrying the session id) or a refusal of the
+ * revision we spoke is reported to the machine, and the request is run once more on the re-established session; any
+ * other error is the caller's.
  */
 export async function withBackendSession<T>(
   actor: BackendSessionActor,
@@ -85,8 +87,10 @@ export async function withBackendSession<T>(
   try {
     return await run(first);
   } catch (err) {
-    if (!isSessionLostError(err)) throw err;
-    actor.send({ type: 'session.lost', sessionId: first.info?.sessionId });
+    if (isSessionLostError(err)) actor.send({ type: 'session.lost', sessionId: first.info?.sessionId });
+    else if (isEraMismatchError(err))
+      actor.send({ type: 'era.mismatch', protocolVersion: first.info?.protocolVersion });
+    else throw err;
     const second = await waitForConnection(actor, { exclude: first, signal: options.signal });
     return await run(second);
   }

@@ -9,7 +9,7 @@ export type BackendSessionSnapshot = SnapshotFrom<typeof backendSessionMachine>;
 /** The session's lifecycle as owners and status report it. */
 export type SessionPhase = 'connecting' | 'ready' | 'reinitializing' | 'backoff' | 'unavailable' | 'failed' | 'closed';
 
-/** The GET (server-to-client) stream as status reports it. */
+/** The server-to-client stream (2025: the GET stream; 2026-07-28: subscriptions/listen) as status reports it. */
 export type StreamPhase = 'none' | 'opening' | 'resuming' | 'open' | 'waiting' | 'unsupported';
 
 export function sessionPhase(snapshot: BackendSessionSnapshot): SessionPhase {
@@ -22,7 +22,7 @@ export function sessionPhase(snapshot: BackendSessionSnapshot): SessionPhase {
   // initializing / discovering after a connect: named after why the attempt runs.
   const cause = snapshot.context.cause;
   if (snapshot.matches('session')) {
-    if (cause === 'sessionLost') return 'reinitializing';
+    if (cause === 'sessionLost' || cause === 'eraChanged') return 'reinitializing';
     if (cause === 'probe') return 'unavailable';
   }
   return 'connecting';
@@ -45,7 +45,9 @@ export function sessionReason(snapshot: BackendSessionSnapshot): string | undefi
     case 'unavailable':
       return `circuit open after ${context.policy.breakerThreshold} consecutive failures; probing every ${context.policy.probeIntervalMs} ms: ${last ?? 'unknown error'}`;
     case 'reinitializing':
-      return 'the backend dropped the session; re-initializing';
+      return context.cause === 'eraChanged'
+        ? `the backend refused the protocol revision we spoke (${last ?? 'unsupported protocol version'}); probing it again`
+        : 'the backend dropped the session; re-initializing';
     default:
       return context.step ? `${context.step} in progress` : 'connecting';
   }
@@ -60,6 +62,8 @@ export function streamPhase(snapshot: BackendSessionSnapshot): StreamPhase {
   if (!snapshot.matches({ session: 'ready' })) return 'none';
   if (snapshot.matches({ session: { ready: { stream: 'unsupported' } } })) return 'unsupported';
   if (snapshot.matches({ session: { ready: { stream: 'waiting' } } })) return 'waiting';
+  if (snapshot.matches({ session: { ready: { stream: { subscribed: 'open' } } } })) return 'open';
+  if (snapshot.matches({ session: { ready: { stream: 'subscribed' } } })) return 'opening';
   if (snapshot.matches({ session: { ready: { stream: { listening: 'open' } } } })) return 'open';
   if (snapshot.matches({ session: { ready: { stream: { listening: 'resuming' } } } })) return 'resuming';
   return 'opening';

@@ -2,11 +2,14 @@
 // Handling" and "Server-Initiated Notifications" sections say, plus what no peer does (one shared re-initialization,
 // lists re-fetched after it, the owner told only of real changes).
 //
-//   connecting -> session.initializing -> session.discovering -> session.ready (parallel: stream | lists)
+//   connecting -> session.initializing -> session.discovering -> session.ready (parallel: stream | lists)   2025 era
+//   connecting -> session.serverDiscover -> session.discovering -> session.ready (stream: subscriptions/listen)  2026
+//   The era comes from the first connect (a `server/discover` probe) and is cached; a request or step refused for its
+//   revision (UnsupportedProtocolVersion) forgets it and the next connect probes again.
 //   any failed attempt -> backoff (1 s doubling to 30 s, jittered; an SSE `retry` overrides one wait) -> connecting
 //   5 consecutive failed attempts -> unavailable (circuit open) -> half-open probe every 60 s
 //   session lost (404, or a 400 saying the id is unknown) on a request carrying Mcp-Session-Id -> reinitializing
-//   (nothing of the old session survives) -> session
+//   (nothing of the old session survives) -> session (2025 era only: a 2026-07-28 backend has no session to lose)
 //   permanent (unsupported protocol version, bad local config) -> failed (final); whatever the remote answers, a 404
 //   or a redirect on initialize included, takes the backoff path above
 //
@@ -16,7 +19,7 @@
 // (see backend-session-requests.ts); `session` owns it through the `holdConnection` actor, whose cleanup closes it, so
 // leaving `session` for any reason can never leak a connection.
 import { assign, type EventObject, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
-import { isPermanentFailure, toSessionFailure } from './backend-session-failures.ts';
+import { isEraMismatchError, isPermanentFailure, toSessionFailure } from './backend-session-failures.ts';
 import {
   advertisedKinds,
   changedKinds,
@@ -35,6 +38,7 @@ import type {
   BackendConnection,
   BackendLists,
   BackendProtocol,
+  EraDecision,
   ListChangeKind,
   ListKind,
   SessionFailure,
@@ -54,8 +58,8 @@ export interface BackendSessionInput {
 }
 
 /** Why the current attempt to establish a session runs. */
-export type EstablishCause = 'start' | 'retry' | 'sessionLost' | 'probe';
-export type EstablishStep = 'connect' | 'initialize' | 'discover';
+export type EstablishCause = 'start' | 'retry' | 'sessionLost' | 'probe' | 'eraChanged';
+export type EstablishStep = 'connect' | 'initialize' | 'serverDiscover' | 'discover';
 export type CircuitState = 'closed' | 'open' | 'halfOpen';
 
 export interface StreamContext {
@@ -79,6 +83,10 @@ export interface BackendSessionContext {
   /** The live connection: set from `connect` until the session is left; callers get it only while `ready`. */
   connection: BackendConnection | undefined;
   session: SessionInfo | undefined;
+  /** The era this backend speaks, cached across sessions until a refusal for the revision says it changed. */
+  era: EraDecision | undefined;
+  /** Whether the current era was found by the current attempt's probe (a fresh decision is not probed again). */
+  eraFresh: boolean;
   /** This session's lists. Emptied whenever the session is dropped: never reused across sessions. */
   lists: BackendLists;
   /** What the owner was last told, kept only to decide whether a fetch is a change worth telling. */
@@ -108,6 +116,8 @@ export interface BackendSessionContext {
 export type BackendSessionEvent =
   /** A caller's request got 404 with this session id; the machine re-initializes once, whoever reports first. */
   | { type: 'session.lost'; sessionId: string | undefined }
+  /** A caller's request was refused for the revision it carried; the machine classifies the backend again. */
+  | { type: 'era.mismatch'; protocolVersion: string | undefined }
   /** Shut down: DELETE the session where there is one, then stop. */
   | { type: 'close' }
   | { type: 'notification.listChanged'; kind: ListChangeKind }
@@ -131,6 +141,8 @@ export interface ConnectInput {
   backendId: string;
   cause: EstablishCause;
   protocol: BackendProtocol | undefined;
+  /** The cached era; undefined: the connect effect probes. */
+  era: EraDecision | undefined;
 }
 export interface ConnectionInput {
   connection: BackendConnection;
@@ -174,6 +186,13 @@ const forgottenSession = {
 
 type ErrorLike = { type: string; error?: unknown };
 
+const connectInput = (context: BackendSessionContext): ConnectInput => ({
+  backendId: context.backendId,
+  cause: context.cause,
+  protocol: context.protocol,
+  era: context.era,
+});
+
 /** The failure an onError or step-timeout event stands for. */
 function failureOf(event: ErrorLike, context: BackendSessionContext): SessionFailure {
   if ('error' in event) return toSessionFailure(event.error);
@@ -188,9 +207,19 @@ const UNAVAILABLE = '#backendSession.unavailable';
 const BACKOFF = '#backendSession.backoff';
 const REINITIALIZING = '#backendSession.reinitializing';
 
+/** A refusal for the revision of a cached (not freshly probed) era: probe again once before calling it final. */
+const eraStale = {
+  guard: 'eraStale',
+  target: REINITIALIZING,
+  // From `reinitializing` itself too: re-entered, so the connect runs again.
+  reenter: true,
+  actions: 'forgetEraAfterFailure',
+} as const;
+const permanent = { guard: 'isPermanent', target: '#backendSession.failed', actions: 'recordFatal' } as const;
 /** A failed establishing step outside a half-open probe: permanent, the breaker threshold, or one more backoff. */
 const stepFailed = [
-  { guard: 'isPermanent', target: '#backendSession.failed', actions: 'recordFatal' },
+  eraStale,
+  permanent,
   { guard: 'breakerWouldOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
   { target: BACKOFF, actions: ['recordFailure', 'planBackoff'] },
 ] as const;
@@ -200,39 +229,55 @@ const stepTimedOut = [
 ] as const;
 /** Inside `session` the attempt may be a half-open probe: its failure re-opens the circuit, no backoff. */
 const sessionStepFailed = [
-  stepFailed[0],
+  eraStale,
+  permanent,
   { guard: 'isHalfOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
-  ...stepFailed.slice(1),
+  ...stepFailed.slice(2),
 ] as const;
 const sessionStepTimedOut = [
   { guard: 'isHalfOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
   ...stepTimedOut,
 ] as const;
 
-type LostVia = 'isCurrentSession' | 'streamLostSession' | 'isSessionLostError';
+type LostVia = 'isCurrentSession' | 'streamLostSession' | 'isSessionLostError' | 'isEraMismatch' | 'isEraMismatchError';
 
 /**
- * The current session is gone (404 with its Mcp-Session-Id). Normally: re-initialize at once. But a session lost again
- * before it was stable counts as a failed attempt, so a server that drops every session cannot spin us in a hot loop.
+ * The current session is gone (404 with its Mcp-Session-Id), or the backend refused the revision we speak to it (the
+ * era is forgotten too, so the next connect probes). Normally: re-establish at once. But a session lost again before
+ * it was stable counts as a failed attempt, so a server that drops every session cannot spin us in a hot loop.
  */
-const sessionLost = (via: LostVia) =>
+const sessionLost = (via: LostVia, drop: 'dropSession' | 'dropEra' = 'dropSession') =>
   [
     {
       guard: { type: 'lostAgainBreakerOpens', params: { via } },
       target: UNAVAILABLE,
-      actions: ['dropSession', 'recordLossAsFailure', 'openCircuit'],
+      actions: [drop, 'recordLossAsFailure', 'openCircuit'],
     },
     {
       guard: { type: 'lostAgain', params: { via } },
       target: BACKOFF,
-      actions: ['dropSession', 'recordLossAsFailure', 'planBackoff'],
+      actions: [drop, 'recordLossAsFailure', 'planBackoff'],
     },
-    { guard: via, target: REINITIALIZING, actions: 'dropSession' },
+    { guard: via, target: REINITIALIZING, actions: drop },
   ] as const;
+
+/** The notification stream could not be opened: wait and try again, or open the circuit at the threshold. */
+const streamFailed = [
+  {
+    // RFC: "If it cannot be established, the backend follows the circuit breaker path."
+    guard: 'breakerWouldOpen',
+    target: UNAVAILABLE,
+    actions: ['recordStreamFailure', 'forgetSession', 'openCircuit'],
+  },
+  { target: 'waiting', actions: ['recordStreamFailure', 'planStreamWait'] },
+] as const;
 
 type GuardArgs = { context: BackendSessionContext; event: BackendSessionEvent };
 
-/** The three ways a session loss is observed: a caller's report, the GET stream's 404, a list fetch's 404. */
+/**
+ * The ways a session loss is observed: a caller's report, the GET stream's 404, a list fetch's 404; and an era
+ * change: a caller's report of a refused revision, a list fetch refused for it.
+ */
 const lostVia: Record<LostVia, (args: GuardArgs) => boolean> = {
   isCurrentSession: ({ context, event }) =>
     event.type === 'session.lost' &&
@@ -242,6 +287,14 @@ const lostVia: Record<LostVia, (args: GuardArgs) => boolean> = {
   isSessionLostError: ({ event }) => {
     const e = event as unknown as ErrorLike;
     return 'error' in e && toSessionFailure(e.error).kind === 'sessionLost';
+  },
+  isEraMismatch: ({ context, event }) =>
+    event.type === 'era.mismatch' &&
+    context.session !== undefined &&
+    event.protocolVersion === context.session.protocolVersion,
+  isEraMismatchError: ({ event }) => {
+    const e = event as unknown as ErrorLike;
+    return 'error' in e && isEraMismatchError(e.error);
   },
 };
 // Guards run before the transition's actions, so the count holds earlier losses only, not the one being handled.
@@ -260,11 +313,15 @@ export const backendSessionMachine = setup({
   actors: {
     connect: fromPromise<BackendConnection, ConnectInput>(async () => notProvided('connect')),
     initialize: fromPromise<SessionInfo, ConnectionInput>(async () => notProvided('initialize')),
+    /** 2026-07-28: `server/discover` describes the server (no handshake, nothing negotiated but the era). */
+    serverDiscover: fromPromise<SessionInfo, ConnectionInput>(async () => notProvided('serverDiscover')),
     fetchLists: fromPromise<Partial<BackendLists>, FetchListsInput>(async () => notProvided('fetchLists')),
     /** Owns the connection for the life of `session`: forwards its events, closes it on cleanup. */
     holdConnection: fromCallback<EventObject, ConnectionInput>(() => notProvided('holdConnection')),
     /** One GET-stream attempt; reports through stream.* events. */
     notificationStream: fromCallback<EventObject, NotificationStreamInput>(() => notProvided('notificationStream')),
+    /** 2026-07-28: one `subscriptions/listen` attempt; reports through the same stream.* events as the GET stream. */
+    listenStream: fromCallback<EventObject, NotificationStreamInput>(() => notProvided('listenStream')),
     terminate: fromPromise<void, ConnectionInput>(async () => notProvided('terminate')),
   },
   guards: {
@@ -277,6 +334,13 @@ export const backendSessionMachine = setup({
     isCurrentSession: (args) => lostVia.isCurrentSession(args),
     streamLostSession: (args) => lostVia.streamLostSession(args),
     isSessionLostError: (args) => lostVia.isSessionLostError(args),
+    isEraMismatch: (args) => lostVia.isEraMismatch(args),
+    isEraMismatchError: (args) => lostVia.isEraMismatchError(args),
+    isModern: ({ context }) => context.era?.era === 'modern',
+    eraStale: ({ context, event }) => {
+      const e = event as unknown as ErrorLike;
+      return context.era !== undefined && !context.eraFresh && 'error' in e && isEraMismatchError(e.error);
+    },
     lostAgain: (args, params: { via: LostVia }) => lostVia[params.via](args) && lostBeforeStable(args.context),
     lostAgainBreakerOpens: (args, params: { via: LostVia }) =>
       lostVia[params.via](args) && lostBeforeStable(args.context) && breakerWouldOpen(args.context),
@@ -288,8 +352,10 @@ export const backendSessionMachine = setup({
   actions: {
     beginAttempt: assign({ step: 'connect', attempts: ({ context }) => context.attempts + 1 }),
     enterStep: assign((_, params: { step: EstablishStep }) => ({ step: params.step })),
-    adoptConnection: assign({
-      connection: ({ event }) => (event as unknown as { output: BackendConnection }).output,
+    adoptConnection: assign(({ context, event }) => {
+      const connection = (event as unknown as { output: BackendConnection }).output;
+      const era = connection.era ?? context.era;
+      return { connection, era, eraFresh: era !== undefined && context.era === undefined };
     }),
     recordSession: assign({ session: ({ event }) => (event as unknown as { output: SessionInfo }).output }),
     recordFailure: assign(({ context, event }) => ({
@@ -329,6 +395,19 @@ export const backendSessionMachine = setup({
         retryable: true,
         message: `the backend dropped the session again within ${context.policy.stableAfterMs} ms of establishing it`,
       },
+    })),
+    dropEra: assign(({ context }) => ({
+      ...forgottenSession,
+      era: undefined,
+      cause: 'eraChanged' as const,
+      reinitializations: context.reinitializations + 1,
+      consecutiveLosses: context.consecutiveLosses + 1,
+    })),
+    forgetEraAfterFailure: assign(({ context, event }) => ({
+      ...forgottenSession,
+      era: undefined,
+      cause: 'eraChanged' as const,
+      lastFailure: failureOf(event as unknown as ErrorLike, context),
     })),
     markStable: assign({ consecutiveLosses: 0 }),
     applyDiscovery: assign(({ event }) => ({
@@ -431,6 +510,8 @@ export const backendSessionMachine = setup({
     rng: input.rng,
     connection: undefined,
     session: undefined,
+    era: undefined,
+    eraFresh: false,
     lists: emptyBackendLists(),
     published: emptyBackendLists(),
     cause: 'start',
@@ -458,7 +539,7 @@ export const backendSessionMachine = setup({
       invoke: {
         id: 'connect',
         src: 'connect',
-        input: ({ context }) => ({ backendId: context.backendId, cause: context.cause, protocol: context.protocol }),
+        input: ({ context }) => connectInput(context),
         onDone: { target: 'session', actions: 'adoptConnection' },
         onError: [...stepFailed],
       },
@@ -472,7 +553,7 @@ export const backendSessionMachine = setup({
       invoke: {
         id: 'reconnect',
         src: 'connect',
-        input: ({ context }) => ({ backendId: context.backendId, cause: context.cause, protocol: context.protocol }),
+        input: ({ context }) => connectInput(context),
         onDone: { target: 'session', actions: 'adoptConnection' },
         onError: [...stepFailed],
       },
@@ -484,15 +565,36 @@ export const backendSessionMachine = setup({
         src: 'holdConnection',
         input: ({ context }) => ({ connection: context.connection as BackendConnection, backendId: context.backendId }),
       },
-      initial: 'initializing',
+      initial: 'handshake',
       on: { close: '.closing' },
       states: {
+        /** The era decides how a session begins. */
+        handshake: {
+          always: [{ guard: 'isModern', target: 'serverDiscover' }, { target: 'initializing' }],
+        },
+        /** 2025 era: initialize + notifications/initialized; the server may grant an Mcp-Session-Id. */
         initializing: {
           tags: ['establishing'],
           entry: { type: 'enterStep', params: { step: 'initialize' } },
           invoke: {
             id: 'initialize',
             src: 'initialize',
+            input: ({ context }) => ({
+              connection: context.connection as BackendConnection,
+              backendId: context.backendId,
+            }),
+            onDone: { target: 'discovering', actions: 'recordSession' },
+            onError: [...sessionStepFailed],
+          },
+          after: { stepTimeout: [...sessionStepTimedOut] },
+        },
+        /** 2026-07-28: no handshake and no session id; `server/discover` says what the server offers. */
+        serverDiscover: {
+          tags: ['establishing'],
+          entry: { type: 'enterStep', params: { step: 'serverDiscover' } },
+          invoke: {
+            id: 'serverDiscover',
+            src: 'serverDiscover',
             input: ({ context }) => ({
               connection: context.connection as BackendConnection,
               backendId: context.backendId,
@@ -525,12 +627,19 @@ export const backendSessionMachine = setup({
           tags: ['live'],
           type: 'parallel',
           entry: 'sessionEstablished',
-          on: { 'session.lost': [...sessionLost('isCurrentSession')] },
+          on: {
+            'session.lost': [...sessionLost('isCurrentSession')],
+            'era.mismatch': [...sessionLost('isEraMismatch', 'dropEra')],
+          },
           after: { stableAfter: { actions: 'markStable' } },
           states: {
             stream: {
-              initial: 'listening',
+              initial: 'choosing',
               states: {
+                /** 2025 era: the GET stream (resumable with Last-Event-ID). 2026-07-28: `subscriptions/listen`. */
+                choosing: {
+                  always: [{ guard: 'isModern', target: 'subscribed' }, { target: 'listening' }],
+                },
                 listening: {
                   invoke: {
                     id: 'notificationStream',
@@ -555,21 +664,41 @@ export const backendSessionMachine = setup({
                     'stream.message': { actions: 'streamMessage' },
                     'stream.ended': { target: 'waiting', actions: 'planStreamWait' },
                     'stream.unsupported': { target: 'unsupported', actions: 'recordStreamUnsupported' },
-                    'stream.failed': [
-                      ...sessionLost('streamLostSession'),
-                      {
-                        // RFC: "If it cannot be established, the backend follows the circuit breaker path."
-                        guard: 'breakerWouldOpen',
-                        target: UNAVAILABLE,
-                        actions: ['recordStreamFailure', 'forgetSession', 'openCircuit'],
-                      },
-                      { target: 'waiting', actions: ['recordStreamFailure', 'planStreamWait'] },
-                    ],
+                    'stream.failed': [...sessionLost('streamLostSession'), ...streamFailed],
+                  },
+                },
+                /**
+                 * A persistent POST-response stream opted in to the advertised list changes; the same waits, jitter
+                 * and circuit as the GET stream, never resumed (2026-07-28 has no Last-Event-ID).
+                 */
+                subscribed: {
+                  invoke: {
+                    id: 'listenStream',
+                    src: 'listenStream',
+                    input: ({ context }) => ({
+                      connection: context.connection as BackendConnection,
+                      lastEventId: undefined,
+                    }),
+                  },
+                  initial: 'opening',
+                  states: {
+                    opening: {},
+                    /** The server acknowledged the subscription. */
+                    open: {},
+                  },
+                  on: {
+                    'stream.opened': { target: '.open', actions: 'streamOpened' },
+                    'stream.retry': { actions: 'recordRetry' },
+                    'stream.message': { actions: 'streamMessage' },
+                    'stream.ended': { target: 'waiting', actions: 'planStreamWait' },
+                    'stream.unsupported': { target: 'unsupported', actions: 'recordStreamUnsupported' },
+                    'stream.failed': [...streamFailed],
                   },
                 },
                 waiting: {
                   after: {
                     streamWait: [
+                      { guard: 'isModern', target: 'subscribed' },
                       { guard: 'hasLastEventId', target: 'listening.resuming' },
                       { target: 'listening.opening' },
                     ],
@@ -605,6 +734,7 @@ export const backendSessionMachine = setup({
                     onDone: { target: 'checking', actions: ['applyRefresh', 'publishChanges'] },
                     onError: [
                       ...sessionLost('isSessionLostError'),
+                      ...sessionLost('isEraMismatchError', 'dropEra'),
                       { target: 'checking', actions: 'emitRefreshFailed' },
                     ],
                   },
@@ -651,16 +781,9 @@ export const backendSessionMachine = setup({
           invoke: {
             id: 'probe',
             src: 'connect',
-            input: ({ context }) => ({
-              backendId: context.backendId,
-              cause: context.cause,
-              protocol: context.protocol,
-            }),
+            input: ({ context }) => connectInput(context),
             onDone: { target: '#backendSession.session', actions: 'adoptConnection' },
-            onError: [
-              { guard: 'isPermanent', target: '#backendSession.failed', actions: 'recordFatal' },
-              { target: 'waiting', actions: ['recordFailure', 'openCircuit'] },
-            ],
+            onError: [eraStale, permanent, { target: 'waiting', actions: ['recordFailure', 'openCircuit'] }],
           },
           after: { stepTimeout: { target: 'waiting', actions: ['recordFailure', 'openCircuit'] } },
         },

@@ -2,11 +2,13 @@
 // Never a header value or token; the session id only as a fingerprint.
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { fingerprint } from '../actors/mcp/log.ts';
-import type { BackendLists, ListKind, SessionInfo } from '../actors/mcp/protocol.ts';
+import type { BackendLists, EraDecision, ListKind, SessionInfo } from '../actors/mcp/protocol.ts';
 import type { BackendSessionSnapshot, StreamPhase } from '../machines/backend-session-status.ts';
 
 export interface ProbeSummary {
   session: SessionInfo;
+  /** The era the `server/discover` probe found (absent: not probed, e.g. the legacy SSE transport). */
+  era: EraDecision | undefined;
   lists: BackendLists;
   stream: StreamPhase;
   streamDetail: string | undefined;
@@ -86,6 +88,7 @@ export function createProbeOutput(
           type: 'ready',
           protocolVersion: s.session.protocolVersion,
           transport: s.session.transport,
+          ...(s.era ? { era: { era: s.era.era, reason: s.era.reason } } : {}),
           server: s.session.serverInfo,
           sessionId: s.session.sessionId
             ? { granted: true, fingerprint: fingerprint(s.session.sessionId) }
@@ -115,6 +118,7 @@ export function createProbeOutput(
       out(
         `ready: protocol ${session.protocolVersion} over ${session.transport}; server ${session.serverInfo.name} ${session.serverInfo.version}\n`,
       );
+      if (s.era) out(`  era: ${s.era.era} (${s.era.reason})\n`);
       out(
         `  session id: ${session.sessionId ? `granted (fingerprint ${fingerprint(session.sessionId)})` : 'none (stateless server)'}\n`,
       );

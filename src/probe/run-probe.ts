@@ -92,6 +92,7 @@ export async function runProbe(url: string, raw: Record<string, unknown>): Promi
     if (!ctx.session) throw new Error('ready without session info');
     out.ready({
       session: ctx.session,
+      era: ctx.era,
       lists: ctx.lists,
       stream: streamPhase(snapshot),
       streamDetail: ctx.stream.unsupportedReason ?? ctx.stream.lastProblem?.message,

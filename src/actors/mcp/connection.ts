@@ -7,10 +7,6 @@ import {
   type ClientCapabilities,
   ErrorCode,
   type Implementation,
-  ListPromptsResultSchema,
-  ListResourcesResultSchema,
-  ListResourceTemplatesResultSchema,
-  ListToolsResultSchema,
   McpError,
   ResultSchema,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -18,6 +14,7 @@ import {
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { Logger } from 'pino';
 import { BackendError, protocolError } from './errors.ts';
+import { collectPages } from './list-pages.ts';
 import type {
   BackendConnection,
   BackendLists,
@@ -33,9 +30,6 @@ import type { McpTransport } from './transports/types.ts';
 
 export const MCPRE_CLIENT_INFO: Implementation = { name: 'mcpre', version: '0.1.0' };
 
-/** Pages we follow before calling a list endless (a server handing out cursors forever). */
-const MAX_PAGES = 1000;
-
 /** The versions we can speak, newest first: 2025-era sessions, and 2024-11-05 over the legacy SSE transport. */
 export const SPOKEN_VERSIONS: readonly string[] = SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v >= '2024-11-05');
 
@@ -44,17 +38,6 @@ export const SPOKEN_VERSIONS: readonly string[] = SUPPORTED_PROTOCOL_VERSIONS.fi
 const passThrough: jsonSchemaValidator = {
   getValidator: () => (input: unknown) => ({ valid: true, data: input as never, errorMessage: undefined }),
 };
-
-const LISTS = {
-  tools: { method: 'tools/list', schema: ListToolsResultSchema, field: 'tools' },
-  resources: { method: 'resources/list', schema: ListResourcesResultSchema, field: 'resources' },
-  resourceTemplates: {
-    method: 'resources/templates/list',
-    schema: ListResourceTemplatesResultSchema,
-    field: 'resourceTemplates',
-  },
-  prompts: { method: 'prompts/list', schema: ListPromptsResultSchema, field: 'prompts' },
-} as const;
 
 export interface McpConnectionOptions {
   clientInfo?: Implementation;
@@ -132,29 +115,15 @@ export class McpConnection implements BackendConnection {
     return this.info;
   }
 
-  async list<K extends ListKind>(kind: K, signal: AbortSignal): Promise<BackendLists[K]> {
-    const spec = LISTS[kind];
-    const items: unknown[] = [];
-    const seen = new Set<string>();
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const result = (await this.#client
-        .request(
-          { method: spec.method, params: cursor ? { cursor } : {} } as never,
-          spec.schema as typeof ResultSchema,
-          { signal, timeout: this.#timeoutMs },
-        )
-        .catch((err: unknown) => {
-          throw requestFailure(err, spec.method);
-        })) as Record<string, unknown>;
-      items.push(...((result[spec.field] as unknown[]) ?? []));
-      const next = result.nextCursor;
-      if (typeof next !== 'string' || next === '') return items as BackendLists[K];
-      if (seen.has(next)) throw protocolError(`${spec.method}: the server repeated a pagination cursor`);
-      seen.add(next);
-      cursor = next;
-    }
-    throw protocolError(`${spec.method}: more than ${MAX_PAGES} pages; refusing to follow further`);
+  list<K extends ListKind>(kind: K, signal: AbortSignal): Promise<BackendLists[K]> {
+    return collectPages(kind, (method, params) =>
+      this.#client.request({ method, params } as never, ResultSchema, { signal, timeout: this.#timeoutMs }).then(
+        (result) => result as Record<string, unknown>,
+        (err: unknown) => {
+          throw requestFailure(err, method);
+        },
+      ),
+    );
   }
 
   async request(
@@ -234,9 +203,19 @@ export class McpConnection implements BackendConnection {
 }
 
 const spokenList = () => SPOKEN_VERSIONS.join(', ');
+/** How an HTTP error's detail names an UnsupportedProtocolVersion body (src/actors/mcp/http/body.ts errorDetail). */
+const MODERN_REFUSAL = /JSON-RPC error -32022\b/;
 
 /** Initialize errors as data: an unsupported protocol version is final, everything else is retried. */
 export function initializeFailure(err: unknown): BackendError {
+  if (err instanceof BackendError && err.kind === 'http' && err.status === 400 && MODERN_REFUSAL.test(err.message)) {
+    // A 2026-07-28-only server refusing initialize (HTTP 400 + UnsupportedProtocolVersion): the cached era is stale.
+    return new BackendError({
+      kind: 'unsupportedProtocol',
+      retryable: false,
+      message: `the server refused initialize as a 2026-07-28-only server would: ${err.message}`,
+    });
+  }
   if (err instanceof BackendError) return err;
   if (err instanceof McpError) {
     const data = err.data as { supported?: unknown } | undefined;
@@ -253,7 +232,7 @@ export function initializeFailure(err: unknown): BackendError {
       return new BackendError({
         kind: 'unsupportedProtocol',
         retryable: false,
-        message: `the server does not implement initialize (it may speak only the stateless MCP 2026-07-28, which mcpre does not speak yet); mcpre speaks ${spokenList()}`,
+        message: `the server does not implement initialize; mcpre speaks ${spokenList()} over initialize`,
       });
     }
     if (err.code === ErrorCode.RequestTimeout) {

@@ -1,5 +1,6 @@
-// BackendProtocol for today's MCP (2025-11-25 negotiated down to 2025-06-18 / 2025-03-26 on Streamable HTTP, and
-// 2024-11-05 on the legacy HTTP+SSE transport). Each connect resolves the outgoing credentials once (so a failing
+// BackendProtocol for MCP on HTTP: 2026-07-28 (stateless, modern/) and 2025-11-25 negotiated down to 2025-06-18 /
+// 2025-03-26 on Streamable HTTP, and 2024-11-05 on the legacy HTTP+SSE transport. On Streamable HTTP a connect without
+// a cached era probes it first (`server/discover`, modern/classify.ts). Each connect resolves the outgoing credentials once (so a failing
 // token exchange fails the attempt as an auth error, not as a mystery 401 later) and opens a fresh transport: a new
 // session never inherits anything from an old one. Every header value sent is registered with the backend's redactor
 // on the way out, and every error that leaves a connection passes it once more, so no text this backend sends back
@@ -9,11 +10,14 @@ import type { Logger } from 'pino';
 import { checkHttpUrl } from '../../api/http-url.ts';
 import type { OutgoingAuth } from './auth/types.ts';
 import type { ActorClock } from './clock.ts';
-import { McpConnection, type McpConnectionOptions } from './connection.ts';
+import { MCPRE_CLIENT_INFO, McpConnection, type McpConnectionOptions, SPOKEN_VERSIONS } from './connection.ts';
 import { BackendError, configError } from './errors.ts';
 import { checkOutgoingHeaders } from './headers.ts';
 import type { HttpClient } from './http/http-client.ts';
-import type { BackendConnection, BackendProtocol, TransportKind } from './protocol.ts';
+import { probeEra } from './modern/classify.ts';
+import type { ExchangeTarget } from './modern/exchange.ts';
+import { ModernConnection } from './modern/modern-connection.ts';
+import type { BackendConnection, BackendProtocol, EraDecision, SessionInfo, TransportKind } from './protocol.ts';
 import { createSecretRedactor, type SecretRedactor } from './redactor.ts';
 import { LegacySseTransport } from './transports/legacy-sse.ts';
 import { StreamableHttpTransport } from './transports/streamable-http.ts';
@@ -53,7 +57,7 @@ export function createMcpProtocol(options: McpProtocolOptions): BackendProtocol 
   };
   return {
     transport: options.transport,
-    async connect(signal: AbortSignal): Promise<BackendConnection> {
+    async connect(signal: AbortSignal, cached?: EraDecision): Promise<BackendConnection> {
       try {
         await headers(signal);
       } catch (err) {
@@ -66,6 +70,36 @@ export function createMcpProtocol(options: McpProtocolOptions): BackendProtocol 
           },
           { cause: err },
         );
+      }
+      let era = cached;
+      if (options.transport === 'streamable-http') {
+        const target: ExchangeTarget = { url, http: options.http, headers, redactor };
+        const envelope = {
+          clientInfo: options.clientInfo ?? MCPRE_CLIENT_INFO,
+          clientCapabilities: options.capabilities ?? {},
+        };
+        let discovered: SessionInfo | undefined;
+        if (!era) {
+          const found = await probeEra(target, envelope, SPOKEN_VERSIONS, signal).catch((err: unknown) => {
+            throw redactError(err, redactor);
+          });
+          era = found.decision;
+          discovered = found.info;
+        }
+        if (era.era === 'modern' && era.version !== undefined) {
+          const modern = new ModernConnection({
+            target,
+            clock: options.clock,
+            log: options.log,
+            era: { ...era, version: era.version },
+            clientInfo: envelope.clientInfo,
+            capabilities: envelope.clientCapabilities,
+            requestTimeoutMs: options.requestTimeoutMs ?? 60_000,
+            legacyVersions: SPOKEN_VERSIONS,
+            discovered,
+          });
+          return redactingConnection(modern, redactor, era);
+        }
       }
       const transportOptions: TransportOptions = {
         url,
@@ -98,7 +132,7 @@ export function createMcpProtocol(options: McpProtocolOptions): BackendProtocol 
           signal.removeEventListener('abort', onAbort);
         }
       }
-      return redactingConnection(connection, redactor);
+      return redactingConnection(connection, redactor, era);
     },
   };
 }
@@ -108,7 +142,11 @@ export function createMcpProtocol(options: McpProtocolOptions): BackendProtocol 
  * the transports redact what they read, this catches text the SDK builds from a server's answer on its own (e.g. an
  * unsupported protocolVersion it repeats).
  */
-function redactingConnection(connection: BackendConnection, redactor: SecretRedactor): BackendConnection {
+function redactingConnection(
+  connection: BackendConnection,
+  redactor: SecretRedactor,
+  era: EraDecision | undefined,
+): BackendConnection {
   const fail = (err: unknown): never => {
     throw redactError(err, redactor);
   };
@@ -119,6 +157,7 @@ function redactingConnection(connection: BackendConnection, redactor: SecretReda
     get info() {
       return connection.info;
     },
+    era,
     initialize: (signal) => connection.initialize(signal).catch(fail),
     list: (kind, signal) => connection.list(kind, signal).catch(fail),
     request: (method, params, options) => connection.request(method, params, options).catch(fail),

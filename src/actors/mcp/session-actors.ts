@@ -14,12 +14,39 @@ import { toSessionFailure } from '../../machines/backend-session-failures.ts';
 import { listChangeKindOf } from '../../machines/backend-session-lists.ts';
 import type { BackendConnection, BackendLists, SessionInfo } from './protocol.ts';
 
+/** One notification-stream attempt, reported to the machine as stream.* events. */
+const streamAttempt = fromCallback<EventObject, NotificationStreamInput>(({ input, sendBack }) => {
+  const stop = new AbortController();
+  const send = (event: BackendSessionEvent) => {
+    if (!stop.signal.aborted) sendBack(event);
+  };
+  input.connection
+    .openNotificationStream({
+      lastEventId: input.lastEventId,
+      signal: stop.signal,
+      handlers: {
+        onOpen: () => send({ type: 'stream.opened' }),
+        onEventId: (id) => send({ type: 'stream.eventId', id }),
+        onRetry: (ms) => send({ type: 'stream.retry', ms }),
+        onMessage: () => send({ type: 'stream.message' }),
+      },
+    })
+    .then(
+      (outcome) =>
+        outcome.kind === 'unsupported'
+          ? send({ type: 'stream.unsupported', reason: outcome.reason })
+          : send({ type: 'stream.ended', detail: outcome.detail }),
+      (err: unknown) => send({ type: 'stream.failed', failure: toSessionFailure(err) }),
+    );
+  return () => stop.abort();
+});
+
 export function createBackendSessionActors(deps: { log: Logger }) {
   const { log } = deps;
   return {
     connect: fromPromise<BackendConnection, ConnectInput>(async ({ input, signal }) => {
       if (!input.protocol) throw new Error(`backend ${input.backendId}: no protocol in the session input`);
-      const connection = await input.protocol.connect(signal);
+      const connection = await input.protocol.connect(signal, input.era);
       if (signal.aborted) {
         // The machine moved on while we connected (close, timeout): nobody will own this connection.
         await connection.close();
@@ -29,6 +56,11 @@ export function createBackendSessionActors(deps: { log: Logger }) {
     }),
 
     initialize: fromPromise<SessionInfo, ConnectionInput>(({ input, signal }) => input.connection.initialize(signal)),
+
+    // On a 2026-07-28 connection `initialize` is `server/discover` (see modern/modern-connection.ts).
+    serverDiscover: fromPromise<SessionInfo, ConnectionInput>(({ input, signal }) =>
+      input.connection.initialize(signal),
+    ),
 
     fetchLists: fromPromise<Partial<BackendLists>, FetchListsInput>(async ({ input, signal }) => {
       const out: Partial<BackendLists> = {};
@@ -62,31 +94,9 @@ export function createBackendSessionActors(deps: { log: Logger }) {
       };
     }),
 
-    notificationStream: fromCallback<EventObject, NotificationStreamInput>(({ input, sendBack }) => {
-      const stop = new AbortController();
-      const send = (event: BackendSessionEvent) => {
-        if (!stop.signal.aborted) sendBack(event);
-      };
-      input.connection
-        .openNotificationStream({
-          lastEventId: input.lastEventId,
-          signal: stop.signal,
-          handlers: {
-            onOpen: () => send({ type: 'stream.opened' }),
-            onEventId: (id) => send({ type: 'stream.eventId', id }),
-            onRetry: (ms) => send({ type: 'stream.retry', ms }),
-            onMessage: () => send({ type: 'stream.message' }),
-          },
-        })
-        .then(
-          (outcome) =>
-            outcome.kind === 'unsupported'
-              ? send({ type: 'stream.unsupported', reason: outcome.reason })
-              : send({ type: 'stream.ended', detail: outcome.detail }),
-          (err: unknown) => send({ type: 'stream.failed', failure: toSessionFailure(err) }),
-        );
-      return () => stop.abort();
-    }),
+    notificationStream: streamAttempt,
+    // The connection knows its era: on a 2026-07-28 connection the stream is `subscriptions/listen`.
+    listenStream: streamAttempt,
 
     terminate: fromPromise<void, ConnectionInput>(({ input, signal }) => input.connection.terminate(signal)),
   };

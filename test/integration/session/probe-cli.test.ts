@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeControlPlaneCerts } from '../../../src/control-plane/certs.ts';
 import { type FaultServer, type FaultServerOptions, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
+import { startModernServer } from '../../fixtures/mcp/modern-server.ts';
 import { runToEnd } from '../../support/child-process.ts';
 import { until } from '../../support/eventually.ts';
 
@@ -53,14 +54,30 @@ describe('mcpre probe', () => {
 
   it('calls through a re-initialization when the backend dropped the session just before the call', async () => {
     const s = await start();
-    // initialize, initialized, 4 lists, GET: the 8th request (the call) finds its session gone.
-    s.control.dropSessionsAfter(7);
+    // server/discover (the era probe), initialize, initialized, 4 lists, GET: the 9th request (the call) finds its
+    // session gone.
+    s.control.dropSessionsAfter(8);
     const run = await probe([s.url, '--call', 'echo', '--args', '{"n":1}']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('reinitializing');
     expect(run.stdout).toContain('call echo: ok\n  text: {"n":1}');
     expect(s.control.stats().initializes).toBe(2);
     expect(s.control.count({ rpcMethod: 'tools/call' })).toBe(2);
+  });
+
+  it('shows the revision and era negotiated with a 2026-07-28-only server, and calls it statelessly', async () => {
+    const modern = await startModernServer();
+    try {
+      const run = await probe([modern.url, '--call', 'add', '--args', '{"a":1,"b":2}']);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toContain('serverDiscover');
+      expect(run.stdout).toContain('ready: protocol 2026-07-28 over streamable-http; server modern-fixture 2.0.0');
+      expect(run.stdout).toContain('era: modern (server/discover lists 2026-07-28)');
+      expect(run.stdout).toContain('session id: none (stateless server)');
+      expect(run.stdout).toContain('call add: ok\n  text: 3');
+    } finally {
+      await modern.close();
+    }
   });
 
   it('says when the server offers no GET stream (405)', async () => {

@@ -40,7 +40,12 @@ describe('backend session over Streamable HTTP against the fault fixture', () =>
 
     await session.stop();
     const reqs = server.control.requests.filter((r) => r.path === '/mcp');
-    const [init, ...after] = reqs;
+    const [probe, init, ...after] = reqs;
+    // The era probe comes first: this 2025-era server answers server/discover with a 4xx and no modern error.
+    expect(probe?.rpcMethod).toBe('server/discover');
+    expect(probe?.headers['mcp-protocol-version']).toBe('2026-07-28');
+    expect(probe?.headers['mcp-session-id']).toBeUndefined();
+    expect(ctx.era).toMatchObject({ era: 'legacy' });
     expect(init?.rpcMethod).toBe('initialize');
     expect(init?.headers['mcp-session-id']).toBeUndefined();
     expect(after.length).toBeGreaterThanOrEqual(7);

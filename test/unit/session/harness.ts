@@ -13,6 +13,7 @@ import type {
   BackendConnection,
   BackendLists,
   ConnectionEvent,
+  EraDecision,
   ListKind,
   SessionInfo,
 } from '../../../src/machines/backend-session-protocol.ts';
@@ -24,6 +25,11 @@ let connectionSeq = 0;
 export class FakeConnection implements BackendConnection {
   readonly transport = 'streamable-http' as const;
   readonly id = ++connectionSeq;
+  /** The era `connect` decided (a probe), as the real protocol reports it; absent: no probe was made. */
+  era: EraDecision | undefined;
+  constructor(era?: EraDecision) {
+    this.era = era;
+  }
   info: SessionInfo | undefined;
   closed = false;
   terminated = false;
@@ -54,12 +60,14 @@ export class FakeConnection implements BackendConnection {
 }
 
 export interface Call {
-  name: 'connect' | 'initialize' | 'fetchLists' | 'terminate';
+  name: 'connect' | 'initialize' | 'serverDiscover' | 'fetchLists' | 'terminate';
   at: number;
   input: unknown;
 }
 
 export interface StreamHandle {
+  /** The 2025 GET stream or the 2026-07-28 subscriptions/listen stream. */
+  kind: 'get' | 'listen';
   at: number;
   connection: BackendConnection;
   lastEventId: string | undefined;
@@ -70,6 +78,7 @@ export interface StreamHandle {
 export interface Script {
   connect?: (n: number, input: ConnectInput) => BackendConnection | Error | 'hang';
   initialize?: (connection: FakeConnection, n: number) => SessionInfo | Error | 'hang';
+  serverDiscover?: (connection: FakeConnection, n: number) => SessionInfo | Error | 'hang';
   fetchLists?: (
     kinds: ListKind[],
     n: number,
@@ -96,6 +105,23 @@ export function sessionFor(connection: FakeConnection, capabilities: ServerCapab
   return info;
 }
 
+/** A 2026-07-28 session: no session id, described by server/discover. */
+export function modernSessionFor(connection: FakeConnection, capabilities: ServerCapabilities = allCaps): SessionInfo {
+  const info: SessionInfo = {
+    protocolVersion: '2026-07-28',
+    transport: 'streamable-http',
+    sessionId: undefined,
+    serverInfo: { name: 'fake', version: '2' },
+    capabilities,
+    instructions: undefined,
+  };
+  connection.info = info;
+  return info;
+}
+
+export const MODERN: EraDecision = { era: 'modern', version: '2026-07-28', reason: 'server/discover lists 2026-07-28' };
+export const LEGACY: EraDecision = { era: 'legacy', version: undefined, reason: 'server/discover answered 404' };
+
 export const tool = (name: string) => ({ name, inputSchema: { type: 'object' as const } });
 
 /** An error shaped like the ones src/actors/mcp throws. */
@@ -110,7 +136,7 @@ export function createHarness(options: { script?: Script; policy?: Partial<Sessi
   const emitted: BackendSessionEmitted[] = [];
   const connections: FakeConnection[] = [];
   const script: Script = options.script ?? {};
-  const counts = { connect: 0, initialize: 0, fetchLists: 0 };
+  const counts = { connect: 0, initialize: 0, serverDiscover: 0, fetchLists: 0 };
 
   /**
    * Effect answers on their way to the machine: `flush` waits until there are none. An answer that hangs never joins;
@@ -130,6 +156,26 @@ export function createHarness(options: { script?: Script; policy?: Partial<Sessi
     return p;
   };
 
+  const streamActor = (kind: StreamHandle['kind']) =>
+    fromCallback<EventObject, { connection: BackendConnection; lastEventId: string | undefined }>(
+      ({ input, sendBack }) => {
+        const handle: StreamHandle = {
+          kind,
+          at: clock.now(),
+          connection: input.connection,
+          lastEventId: input.lastEventId,
+          stopped: false,
+          send: (event) => {
+            if (!handle.stopped) sendBack(event);
+          },
+        };
+        streams.push(handle);
+        return () => {
+          handle.stopped = true;
+        };
+      },
+    );
+
   const machine = backendSessionMachine.provide({
     actors: {
       connect: fromPromise<BackendConnection, ConnectInput>(({ input }) => {
@@ -145,6 +191,12 @@ export function createHarness(options: { script?: Script; policy?: Partial<Sessi
         const conn = input.connection as FakeConnection;
         return answer(script.initialize ? script.initialize(conn, n) : sessionFor(conn));
       }),
+      serverDiscover: fromPromise<SessionInfo, { connection: BackendConnection; backendId: string }>(({ input }) => {
+        calls.push({ name: 'serverDiscover', at: clock.now(), input });
+        const n = counts.serverDiscover++;
+        const conn = input.connection as FakeConnection;
+        return answer(script.serverDiscover ? script.serverDiscover(conn, n) : modernSessionFor(conn));
+      }),
       fetchLists: fromPromise<Partial<BackendLists>, { connection: BackendConnection; kinds: ListKind[] }>(
         ({ input }) => {
           calls.push({ name: 'fetchLists', at: clock.now(), input });
@@ -158,23 +210,8 @@ export function createHarness(options: { script?: Script; policy?: Partial<Sessi
           void input.connection.close();
         };
       }),
-      notificationStream: fromCallback<EventObject, { connection: BackendConnection; lastEventId: string | undefined }>(
-        ({ input, sendBack }) => {
-          const handle: StreamHandle = {
-            at: clock.now(),
-            connection: input.connection,
-            lastEventId: input.lastEventId,
-            stopped: false,
-            send: (event) => {
-              if (!handle.stopped) sendBack(event);
-            },
-          };
-          streams.push(handle);
-          return () => {
-            handle.stopped = true;
-          };
-        },
-      ),
+      notificationStream: streamActor('get'),
+      listenStream: streamActor('listen'),
       terminate: fromPromise<void, { connection: BackendConnection; backendId: string }>(({ input }) => {
         calls.push({ name: 'terminate', at: clock.now(), input });
         const done = input.connection.terminate(new AbortController().signal);
