@@ -13,7 +13,6 @@ import { ActorMetrics, combineInspectors } from '../runtime/metrics/actor-metric
 import { type FileWatch, watchFiles } from '../runtime/watch-files.ts';
 import { Aggregator } from './aggregator.ts';
 import { type AuditSink, auditLogger } from './audit.ts';
-import { createCedarAuthorizer } from './authz.ts';
 import type { Backend } from './backend.ts';
 import { BackendSet, type BackendStatus, type DesiredBackend } from './backend-set.ts';
 import {
@@ -133,7 +132,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     opts.onAudit?.(record);
   };
   // A policy that does not parse stops the gateway here, before it listens: never serve without the configured authz.
-  const authorizer = config.authz ? createCedarAuthorizer(config.authz) : undefined;
+  // Cedar's WASM (about 13 MiB resident) is loaded only by a gateway that has policies.
+  const authorizer = config.authz ? (await import('./authz.ts')).createCedarAuthorizer(config.authz) : undefined;
   const router = new Router({ aggregator, audit, metrics, requestTimeoutMs: opts.requestTimeoutMs, authorizer });
   const subscriptions = new ResourceSubscriptions({
     aggregator,
