@@ -5,7 +5,8 @@
 // sessions each calling in a loop, and every answer checked. For the gateway: its process CPU per forwarded call (from
 // /proc/<pid>/stat) and its RSS at rest (ready, no client yet) and after the run.
 //   npm run bench -- gateway-latency      (env: ROUNDS=3 CALLS=500 CONCURRENCY=16 SECONDS=2;
-//                                          GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it)
+//                                          GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it;
+//                                          BASELINE_ROOT=<another checkout> to measure its gateway alongside)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -23,6 +24,8 @@ const calls = Number(process.env.CALLS ?? 500);
 const concurrency = Number(process.env.CONCURRENCY ?? 16);
 const seconds = Number(process.env.SECONDS ?? 2);
 const gatewayNodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** Another checkout (e.g. `git worktree` of main) whose gateway is measured in the same rounds, for before/after. */
+const baselineRoot = process.env.BASELINE_ROOT;
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ): 100 on every Linux this runs on. */
 const TICKS_PER_SECOND = 100;
 
@@ -50,71 +53,96 @@ async function main() {
     const backendUrl = `http://127.0.0.1:${port}/mcp`;
     const config = join(dir, 'gateway.yaml');
     await writeFile(config, JSON.stringify({ backends: [{ name: 'bench', url: backendUrl }] }));
-    // The gateway as it runs by default: info-level logs with one audit line per call (to a file, as in a pod).
-    const gatewayUrl = await spawnAndRead(
-      process.execPath,
-      [...gatewayNodeArgs, join(root, 'src/cli.ts'), 'gateway', '--port', '0', '--config', config],
-      /serving MCP at (\S+)/,
-      children,
-      {},
-      openSync(join(dir, 'gateway.log'), 'w'),
-    );
-    const gatewayPid = children[1]!.pid!;
-    await waitReady(new URL('/readyz', gatewayUrl));
-    await waitToolListed(new URL(gatewayUrl), 'bench_echo');
-    const rssAtRest = await settledRss(gatewayPid);
+    const gateways = [await startGateway('via gateway', root, config, dir, children)];
+    if (baselineRoot) gateways.push(await startGateway('via baseline', baselineRoot, config, dir, children));
 
     const direct = await openPath('direct', new URL(backendUrl), 'echo');
-    const through = await openPath('via gateway', new URL(gatewayUrl), 'bench_echo');
-    for (const p of [direct, through]) await warmUp(p);
-    let gatewayTicks = 0;
-    let gatewayCalls = 0;
+    const paths = [direct];
+    for (const g of gateways) {
+      g.path = await openPath(g.name, g.url, 'bench_echo');
+      paths.push(g.path);
+    }
+    for (const p of paths) await warmUp(p);
     for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? [direct, through] : [through, direct];
-      for (const p of order) {
-        const before = cpuTicks(gatewayPid);
-        const n = await runSequential(p);
-        if (p === through) {
-          gatewayTicks += cpuTicks(gatewayPid) - before;
-          gatewayCalls += n;
-        }
-      }
-      for (const p of order) {
-        const before = cpuTicks(gatewayPid);
-        const n = await runConcurrent(p);
-        if (p === through) {
-          gatewayTicks += cpuTicks(gatewayPid) - before;
-          gatewayCalls += n;
+      const order = paths.map((_, i) => paths[(i + r) % paths.length]!);
+      for (const run of [runSequential, runConcurrent]) {
+        for (const p of order) {
+          const g = gateways.find((x) => x.path === p);
+          const before = g ? cpuTicks(g.pid) : 0;
+          const n = await run(p);
+          if (g) {
+            g.ticks += cpuTicks(g.pid) - before;
+            g.calls += n;
+          }
         }
       }
     }
-    const rssAfter = rss(gatewayPid);
-    for (const p of [direct, through]) await closePath(p);
+    for (const g of gateways) g.rssAfter = rss(g.pid);
+    for (const p of paths) await closePath(p);
 
     const d = summary(direct);
-    const g = summary(through);
-    const cpuPerCall = (gatewayTicks / TICKS_PER_SECOND / gatewayCalls) * 1000;
     console.log(
       `tools/call echo to server-everything, loopback; ${rounds} interleaved rounds of ${calls} sequential calls on one session and ${seconds} s of ${concurrency} sessions calling concurrently; every answer checked`,
     );
     console.log(
-      `${'path'.padEnd(12)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'seq/s'.padStart(8)} ${`${concurrency}conc/s`.padStart(9)}`,
+      `${'path'.padEnd(13)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'seq/s'.padStart(8)} ${`${concurrency}conc/s`.padStart(9)}`,
     );
     const row = (name: string, s: Summary) =>
-      `${name.padEnd(12)} ${fmt(s.p50)} ${fmt(s.p99)} ${s.sequentialPerSecond.toFixed(0).padStart(8)} ${s.concurrentPerSecond.toFixed(0).padStart(9)}`;
+      `${name.padEnd(13)} ${fmt(s.p50)} ${fmt(s.p99)} ${s.sequentialPerSecond.toFixed(0).padStart(8)} ${s.concurrentPerSecond.toFixed(0).padStart(9)}`;
+    const ratio = (s: Summary) =>
+      `${'  ratio'.padEnd(13)} ${`${(s.p50 / d.p50).toFixed(2)}x`.padStart(8)} ${`${(s.p99 / d.p99).toFixed(2)}x`.padStart(8)} ${`${(s.sequentialPerSecond / d.sequentialPerSecond).toFixed(2)}x`.padStart(8)} ${`${(s.concurrentPerSecond / d.concurrentPerSecond).toFixed(2)}x`.padStart(9)}`;
     console.log(row('direct', d));
-    console.log(row('via gateway', g));
-    console.log(
-      `${'ratio'.padEnd(12)} ${`${(g.p50 / d.p50).toFixed(2)}x`.padStart(8)} ${`${(g.p99 / d.p99).toFixed(2)}x`.padStart(8)} ${`${(g.sequentialPerSecond / d.sequentialPerSecond).toFixed(2)}x`.padStart(8)} ${`${(g.concurrentPerSecond / d.concurrentPerSecond).toFixed(2)}x`.padStart(9)}`,
-    );
-    console.log(`p50 added by the gateway: ${(g.p50 - d.p50).toFixed(3)} ms`);
-    console.log(`gateway CPU per call: ${cpuPerCall.toFixed(3)} ms (${gatewayCalls} calls)`);
-    console.log(`gateway RSS: ${mib(rssAtRest)} MiB at rest, ${mib(rssAfter)} MiB after the run`);
+    for (const g of gateways) {
+      const s = summary(g.path!);
+      console.log(row(g.name, s));
+      console.log(ratio(s));
+    }
+    for (const g of gateways) {
+      const s = summary(g.path!);
+      const cpuPerCall = (g.ticks / TICKS_PER_SECOND / g.calls) * 1000;
+      console.log(
+        `${g.name}: p50 added ${(s.p50 - d.p50).toFixed(3)} ms; CPU per call ${cpuPerCall.toFixed(3)} ms (${g.calls} calls); RSS ${mib(g.rssAtRest)} MiB at rest, ${mib(g.rssAfter)} MiB after the run`,
+      );
+    }
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+interface Gateway {
+  name: string;
+  url: URL;
+  pid: number;
+  rssAtRest: number;
+  rssAfter: number;
+  ticks: number;
+  calls: number;
+  path?: Path;
+}
+
+/** The gateway as it runs by default: info-level logs with one audit line per call (to a file, as in a pod). */
+async function startGateway(
+  name: string,
+  from: string,
+  config: string,
+  dir: string,
+  children: ChildProcess[],
+): Promise<Gateway> {
+  const url = await spawnAndRead(
+    process.execPath,
+    [...gatewayNodeArgs, join(from, 'src/cli.ts'), 'gateway', '--port', '0', '--config', config],
+    /serving MCP at (\S+)/,
+    children,
+    {},
+    openSync(join(dir, `${name.replace(/\W/g, '-')}.log`), 'w'),
+    from,
+  );
+  const pid = children.at(-1)!.pid!;
+  await waitReady(new URL('/readyz', url));
+  await waitToolListed(new URL(url), 'bench_echo');
+  return { name, url: new URL(url), pid, rssAtRest: await settledRss(pid), rssAfter: 0, ticks: 0, calls: 0 };
 }
 
 async function connect(url: URL): Promise<Client> {
@@ -156,7 +184,12 @@ async function call(client: Client, p: Path): Promise<void> {
 
 async function warmUp(p: Path): Promise<void> {
   for (let i = 0; i < 200; i++) await call(p.sequential, p);
-  await Promise.all(p.concurrent.map(async (c) => (await call(c, p), await call(c, p))));
+  await Promise.all(
+    p.concurrent.map(async (c) => {
+      await call(c, p);
+      await call(c, p);
+    }),
+  );
 }
 
 async function runSequential(p: Path): Promise<number> {
@@ -243,9 +276,10 @@ function spawnAndRead(
   children: ChildProcess[],
   env: NodeJS.ProcessEnv,
   stderr: 'inherit' | number = 'inherit',
+  cwd = root,
 ): Promise<string> {
   const child = spawn(cmd, args, {
-    cwd: root,
+    cwd,
     stdio: ['ignore', 'pipe', stderr],
     env: { ...process.env, KUBERNETES_SERVICE_HOST: '', ...env },
   });
