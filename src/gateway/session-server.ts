@@ -68,7 +68,11 @@ export function createSessionServer(deps: SessionServerDeps): Server {
   // the result again, answering with a rebuilt copy of it. Protocol validates the request once; the router checks the
   // backend's result (forward-errors.ts `unrelayable`) and relays it as it came.
   const setProtocolHandler = Protocol.prototype.setRequestHandler as unknown as Server['setRequestHandler'];
-  setProtocolHandler.call(server, CallToolRequestSchema, (req, extra) => router.callTool(req.params, extra, log) as never);
+  setProtocolHandler.call(
+    server,
+    CallToolRequestSchema,
+    (req, extra) => router.callTool(req.params, extra, log) as never,
+  );
   server.setRequestHandler(GetPromptRequestSchema, (req, extra) => router.getPrompt(req.params, extra, log) as never);
   server.setRequestHandler(
     ReadResourceRequestSchema,
