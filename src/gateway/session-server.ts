@@ -16,6 +16,7 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import { passThroughValidator } from '../actors/mcp/connection.ts';
 import type { Aggregator, ListChangeKind } from './aggregator.ts';
 import type { Router, SessionLogState } from './router.ts';
 import type { ResourceSubscriptions } from './subscriptions.ts';
@@ -42,6 +43,9 @@ export function createSessionServer(deps: SessionServerDeps): Server {
         logging: {},
       },
       instructions: 'mcpre gateway: the tools, resources and prompts of several MCP servers behind one endpoint.',
+      // The Server validates only what its own elicitInput receives, which the gateway never calls (it relays
+      // elicitation as it came); the default would build an Ajv instance per client session.
+      jsonSchemaValidator: passThroughValidator,
     },
   );
   const { aggregator, router } = deps;
