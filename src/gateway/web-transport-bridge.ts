@@ -52,7 +52,7 @@ export async function serveWithWebTransport(
   await writeResponse(response, res);
 }
 
-const PRIMING_HOLD_MS = 1;
+const START_HOLD_MS = 1;
 
 /** Write a web Response out on a Node response; a client that goes away cancels its body. */
 export async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
@@ -79,25 +79,24 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
   const cancel = () => void reader.cancel().catch(() => {});
   res.once('close', cancel);
   try {
+    // The start of a stream waits up to a millisecond for what follows, as the SDK's own Node adapter lets it: a quick
+    // answer then leaves in one write with the headers and the priming event (the id a client resumes from).
     let read = reader.read();
-    let chunk = await ifSettled(read);
+    let chunk = await readWithin(read, START_HOLD_MS);
     if (chunk === undefined) {
       // Nothing to send yet (a GET stream waiting for notifications): the client learns now that the stream is open.
       res.flushHeaders();
       chunk = await read;
     }
-    // The first event (the priming event, which gives the client an id to resume from) waits a moment for the next
-    // one, as the SDK's own Node adapter lets it: a quick answer then leaves together with it, in one write.
-    let first = true;
+    let holdMs = START_HOLD_MS;
     for (;;) {
       if (chunk.done) {
         res.end();
         return;
       }
       read = reader.read();
-      let following = await ifSettled(read);
-      if (following === undefined && first) following = await within(read, PRIMING_HOLD_MS);
-      first = false;
+      const following = await readWithin(read, holdMs);
+      holdMs = 0;
       if (following?.done) {
         res.end(chunk.value);
         return;
@@ -112,18 +111,15 @@ export async function writeResponse(response: Response, res: ServerResponse): Pr
   }
 }
 
-/** The read's result if it comes within `ms`, else undefined (the read stays pending). */
-function within<T>(read: Promise<T>, ms: number): Promise<T | undefined> {
+/** The read's result if the stream holds it or it comes within `ms`, else undefined (the read stays pending). */
+async function readWithin<T>(read: Promise<T>, ms: number): Promise<T | undefined> {
+  const ready = await Promise.race([read, Promise.resolve().then(() => Promise.resolve(undefined))]);
+  if (ready !== undefined || ms === 0) return ready;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), ms);
   });
   return Promise.race([read, late]).finally(() => clearTimeout(timer));
-}
-
-/** The read's result if the stream already held it (or had ended), else undefined (the read stays pending). */
-function ifSettled<T>(read: Promise<T>): Promise<T | undefined> {
-  return Promise.race([read, Promise.resolve().then(() => Promise.resolve(undefined))]);
 }
 
 function drained(res: ServerResponse): Promise<boolean> {
