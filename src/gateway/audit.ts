@@ -46,12 +46,21 @@ export function auditLogger(logger: Logger): AuditSink {
   return (record) => audit.info({ audit: record }, 'backend call');
 }
 
+/** Backend URLs already made auditable: one per backend, asked for on every call. */
+const auditable = new Map<string, string>();
+const MAX_REMEMBERED_URLS = 4096;
+
 /** The URL without user info, query or fragment: those are where credentials hide. */
 export function auditableUrl(url: string): string {
+  let out = auditable.get(url);
+  if (out !== undefined) return out;
   try {
     const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
+    out = `${u.protocol}//${u.host}${u.pathname}`;
   } catch {
-    return '(invalid url)';
+    out = '(invalid url)';
   }
+  if (auditable.size >= MAX_REMEMBERED_URLS) auditable.clear();
+  auditable.set(url, out);
+  return out;
 }

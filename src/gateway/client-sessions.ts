@@ -1,24 +1,25 @@
-// Downstream (client) MCP sessions: one SDK transport + one Server each, owned by the identity that initialized it,
-// closed when idle, capped in number per client and in total. When a cap is reached the least recently active idle
+// Downstream (client) MCP sessions: one SDK transport (served through web-transport-bridge.ts) + one Server each,
+// owned by the identity that initialized it, closed when idle, capped in number per client and in total. When a cap is reached the least recently active idle
 // session makes room (the client's own first when it is the client's quota), so that nobody is refused while a slot
 // is only held, not used. Aggregate list changes fan out to every session from here.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Logger } from 'pino';
 import type { ListChangeKind } from './aggregator.ts';
 import { BoundedEventStore, type EventBudget } from './event-store.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { announceListChanges } from './session-server.ts';
+import { serveWithWebTransport } from './web-transport-bridge.ts';
 
 interface ClientSession {
   id: string;
   owner: string;
   /** Whose quota the session counts against (see session-quota-key.ts). */
   client: string;
-  transport: StreamableHTTPServerTransport;
+  transport: WebStandardStreamableHTTPServerTransport;
   server: Server;
   events: BoundedEventStore;
   lastSeen: number;
@@ -135,7 +136,7 @@ export class ClientSessions {
         this.#touch(session);
       }
     });
-    await session.events.serve(res, () => session.transport.handleRequest(req, res, body));
+    await session.events.serve(res, () => serveWithWebTransport(session.transport, req, res, body));
   }
 
   /** Serve an `initialize` request on a new session (after `admit`); the session exists only if it succeeds. */
@@ -151,7 +152,7 @@ export class ClientSessions {
     const server = this.#opts.newServer();
     const events = new BoundedEventStore(this.#opts.eventBudget);
     let registered: ClientSession | undefined;
-    const transport = new StreamableHTTPServerTransport({
+    const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       eventStore: events,
       keepAliveMs: this.#opts.keepAliveMs,
@@ -183,7 +184,7 @@ export class ClientSessions {
     };
     try {
       await server.connect(transport);
-      await events.serve(res, () => transport.handleRequest(req, res, body));
+      await events.serve(res, () => serveWithWebTransport(transport, req, res, body));
     } finally {
       if (registered) {
         registered.working--;

@@ -2,7 +2,7 @@
 // each prefix once. The SDK's McpError puts "MCP error <code>: " into its message, the SDK server sends that message
 // as the JSON-RPC error message, and the client's SDK prefixes it again; so the gateway answers with RequestError,
 // whose message goes out exactly as written, and strips the prefix from messages it relays.
-import { CallToolResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, CreateTaskResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { BackendRequestError } from './backend.ts';
 import { MAX_RELAYED_DEPTH, nestedDeeperThan } from './nesting-depth.ts';
 
@@ -53,16 +53,17 @@ export function unrelayable(
       `the result nests more than ${MAX_RELAYED_DEPTH} levels deep, more than the gateway relays`,
     );
   }
+  if (method !== 'tools/call') return undefined;
   // A task-augmented call answers with a task, not a tool result.
-  if (method !== 'tools/call' || params.task !== undefined) return undefined;
-  const parsed = CallToolResultSchema.safeParse(result);
+  const isTask = params.task !== undefined;
+  const parsed = (isTask ? CreateTaskResultSchema : CallToolResultSchema).safeParse(result);
   if (parsed.success) return undefined;
   const issues = parsed.error.issues
     .slice(0, 3)
     .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'the result'}: ${issue.message}`);
   return new RequestError(
     ErrorCode.InternalError,
-    `backend "${backend}" answered tools/call with an invalid result (${issues.join('; ')})`,
+    `backend "${backend}" answered tools/call with an invalid ${isTask ? 'task' : 'result'} (${issues.join('; ')})`,
   );
 }
 

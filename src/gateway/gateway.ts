@@ -14,7 +14,6 @@ import { ActorMetrics, combineInspectors } from '../runtime/metrics/actor-metric
 import { type FileWatch, watchFiles } from '../runtime/watch-files.ts';
 import { Aggregator } from './aggregator.ts';
 import { type AuditSink, auditLogger } from './audit.ts';
-import { createCedarAuthorizer } from './authz.ts';
 import type { Backend } from './backend.ts';
 import { BackendSet, type BackendStatus, type DesiredBackend } from './backend-set.ts';
 import {
@@ -131,7 +130,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     opts.onAudit?.(record);
   };
   // A policy that does not parse stops the gateway here, before it listens: never serve without the configured authz.
-  const authorizer = config.authz ? createCedarAuthorizer(config.authz) : undefined;
+  // Cedar's WASM (about 13 MiB resident) is loaded only by a gateway that has policies.
+  const authorizer = config.authz ? (await import('./authz.ts')).createCedarAuthorizer(config.authz) : undefined;
   // Requests backends send to clients: relayed to the client whose call they serve, refused when that is unclear.
   const relays = new ServerRequestRelays({
     logger,

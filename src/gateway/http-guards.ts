@@ -47,9 +47,17 @@ export function checkHostAndOrigin(req: IncomingMessage, policy: OriginPolicy): 
   };
 }
 
+/** Host headers seen recently and their hostnames: clients send the same few, and parsing a URL per request costs. */
+const hostnames = new Map<string, string | undefined>();
+const MAX_REMEMBERED_HOSTS = 256;
+
 /** `example.com:8080` -> `example.com`, `[::1]:80` -> `[::1]`, lowercased. */
 function hostnameOf(host: string): string | undefined {
-  return safeUrl(`http://${host}`)?.hostname.toLowerCase();
+  if (hostnames.has(host)) return hostnames.get(host);
+  const hostname = safeUrl(`http://${host}`)?.hostname.toLowerCase();
+  if (hostnames.size >= MAX_REMEMBERED_HOSTS) hostnames.clear();
+  hostnames.set(host, hostname);
+  return hostname;
 }
 
 function safeUrl(s: string): URL | undefined {
@@ -69,17 +77,37 @@ export class BodyTooLargeError extends Error {
 }
 
 /** Read the body, refusing early (by Content-Length) or as soon as the running total passes the limit. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(limit);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > limit) throw new BodyTooLargeError(limit);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLargeError(limit));
+  // Events rather than an async iterator: a body is mostly one chunk, and the iterator costs a promise per step.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limit) finish(new BodyTooLargeError(limit));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => finish(undefined);
+    const onError = (err: Error) => finish(err);
+    const onClose = () => finish(new Error('the client closed the connection before the body ended'));
+    const finish = (err: Error | undefined) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (err) {
+        // Stop reading: the rest is not wanted.
+        req.pause();
+        reject(err);
+      } else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 export function isLoopbackAddress(address: string): boolean {

@@ -2,6 +2,7 @@
 // answer list requests from the aggregated view and hand everything else to the router; the backends' JSON Schemas
 // pass through untouched because nothing here goes through McpServer's zod-based registration.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
   CompleteRequestSchema,
@@ -15,6 +16,7 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import { passThroughValidator } from '../actors/mcp/connection.ts';
 import type { Aggregator, ListChangeKind } from './aggregator.ts';
 import type { Router, SessionLogState } from './router.ts';
 import type { ResourceSubscriptions } from './subscriptions.ts';
@@ -41,6 +43,9 @@ export function createSessionServer(deps: SessionServerDeps): Server {
         logging: {},
       },
       instructions: 'mcpre gateway: the tools, resources and prompts of several MCP servers behind one endpoint.',
+      // The Server validates only what its own elicitInput receives, which the gateway never calls (it relays
+      // elicitation as it came); the default would build an Ajv instance per client session.
+      jsonSchemaValidator: passThroughValidator,
     },
   );
   const { aggregator, router } = deps;
@@ -63,7 +68,15 @@ export function createSessionServer(deps: SessionServerDeps): Server {
   server.setRequestHandler(ListResourceTemplatesRequestSchema, (_, extra) => ({
     resourceTemplates: view().resourceTemplates.filter((t) => router.visible(extra, 'read_resource', t.uriTemplate)),
   }));
-  server.setRequestHandler(CallToolRequestSchema, (req, extra) => router.callTool(req.params, extra, log) as never);
+  // Registered as Protocol does it, past Server's tools/call wrapper: that one validates the request a second time and
+  // the result again, answering with a rebuilt copy of it. Protocol validates the request once; the router checks the
+  // backend's result (forward-errors.ts `unrelayable`) and relays it as it came.
+  const setProtocolHandler = Protocol.prototype.setRequestHandler as unknown as Server['setRequestHandler'];
+  setProtocolHandler.call(
+    server,
+    CallToolRequestSchema,
+    (req, extra) => router.callTool(req.params, extra, log) as never,
+  );
   server.setRequestHandler(GetPromptRequestSchema, (req, extra) => router.getPrompt(req.params, extra, log) as never);
   server.setRequestHandler(
     ReadResourceRequestSchema,

@@ -35,7 +35,7 @@ export const SPOKEN_VERSIONS: readonly string[] = SUPPORTED_PROTOCOL_VERSIONS.fi
 
 // Results pass through to the gateway's clients unchanged; validating tool output here would only add cost (and Ajv
 // per connection: thousands of them per gateway).
-const passThrough: jsonSchemaValidator = {
+export const passThroughValidator: jsonSchemaValidator = {
   getValidator: () => (input: unknown) => ({ valid: true, data: input as never, errorMessage: undefined }),
 };
 
@@ -72,7 +72,7 @@ export class McpConnection implements BackendConnection {
     this.#timeoutMs = options.requestTimeoutMs ?? 60_000;
     this.#client = new Client(options.clientInfo ?? MCPRE_CLIENT_INFO, {
       capabilities: options.capabilities ?? {},
-      jsonSchemaValidator: passThrough,
+      jsonSchemaValidator: passThroughValidator,
     });
     // Every notification the Client has no handler for (list_changed, logging outside a request, resources/updated):
     // to our listeners, which decide what to act on and what to log and drop.

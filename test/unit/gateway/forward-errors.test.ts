@@ -88,7 +88,14 @@ describe('unrelayable', () => {
     expect(unrelayable('a', 'tools/call', {}, ok)).toBeUndefined();
     expect(unrelayable('a', 'prompts/get', {}, { anything: 1 })).toBeUndefined();
     // A task-augmented call answers with a task.
-    expect(unrelayable('a', 'tools/call', { task: {} }, { task: { taskId: 't' } })).toBeUndefined();
+    const task = { taskId: 't', status: 'working', ttl: null, createdAt: 'x', lastUpdatedAt: 'x' };
+    expect(unrelayable('a', 'tools/call', { task: {} }, { task })).toBeUndefined();
+  });
+
+  it('blames the backend for a task-augmented call answered with something that is not a task', () => {
+    expect(unrelayable('a', 'tools/call', { task: {} }, { task: { taskId: 't' } })?.message).toMatch(
+      /^backend "a" answered tools\/call with an invalid task \(task\.status: /,
+    );
   });
 
   it('blames the backend for a tool result that is not one, naming what is wrong', () => {
