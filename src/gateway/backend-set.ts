@@ -29,6 +29,8 @@ export interface BackendStatus {
   type: 'direct' | 'proxy';
   state: BackendState | 'excluded' | 'standby';
   reason?: string;
+  /** The protocol revision agreed with the backend, while its session is ready. */
+  protocolVersion?: string;
 }
 
 interface Slot {
@@ -124,7 +126,15 @@ export class BackendSet {
       if (slot.failure) return [{ name, type, state: 'failed', reason: slot.failure }];
       const backend = slot.backend;
       if (!backend) return [{ name, type, state: 'standby', reason: 'this replica does not hold the Lease' }];
-      return [{ name, type, state: backend.state, ...(backend.reason ? { reason: backend.reason } : {}) }];
+      return [
+        {
+          name,
+          type,
+          state: backend.state,
+          ...(backend.reason ? { reason: backend.reason } : {}),
+          ...(backend.protocolVersion ? { protocolVersion: backend.protocolVersion } : {}),
+        },
+      ];
     });
   }
 

@@ -106,6 +106,8 @@ export interface Backend {
    */
   readonly lists: BackendLists;
   readonly capabilities: ServerCapabilities | undefined;
+  /** The protocol revision agreed with the backend while ready (e.g. `2026-07-28`, `2025-11-25`), for status. */
+  readonly protocolVersion?: string;
   /** Called after the state or any list changed. Returns an unsubscribe function. */
   onChange(listener: () => void): () => void;
   /** `notifications/resources/updated` from the backend. Returns an unsubscribe function. */

@@ -49,6 +49,7 @@ export class PerClientBackend implements Backend {
   reason: string | undefined = 'no client session yet: tokenExchange opens one backend session per client';
   lists: BackendLists = NO_LISTS;
   capabilities: ServerCapabilities | undefined;
+  protocolVersion: string | undefined;
 
   readonly #setup: BackendSetup;
   readonly #perClient: PerClientSetup;
@@ -248,6 +249,7 @@ export class PerClientBackend implements Backend {
       : 'no client session yet: tokenExchange opens one backend session per client';
     const lists = source ? source.backend.lists : NO_LISTS;
     const capabilities = source?.backend.capabilities;
+    this.protocolVersion = source?.backend.protocolVersion;
     if (state === this.state && reason === this.reason && lists === this.lists && capabilities === this.capabilities)
       return;
     this.state = state;

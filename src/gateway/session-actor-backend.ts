@@ -11,6 +11,7 @@ import { BackendSessionUnavailableError, withBackendSession } from '../machines/
 import {
   type BackendSessionSnapshot,
   liveConnection,
+  negotiatedRevision,
   sessionPhase,
   sessionReason,
 } from '../machines/backend-session-status.ts';
@@ -34,6 +35,7 @@ export class SessionActorBackend implements Backend {
   reason: string | undefined = 'not started';
   lists: BackendLists = NO_LISTS;
   capabilities: ServerCapabilities | undefined;
+  protocolVersion: string | undefined;
 
   readonly #setup: BackendSetup;
   readonly #logger: Logger;
@@ -146,6 +148,8 @@ export class SessionActorBackend implements Backend {
     const reason = sessionReason(snapshot);
     const lists = state === 'ready' || state === 'reinitializing' ? this.#published : NO_LISTS;
     const capabilities = snapshot.context.session?.capabilities;
+    // Plain data for status: it changes only with the state, so it needs no notification of its own.
+    this.protocolVersion = negotiatedRevision(snapshot);
     this.#watchConnection(liveConnection(snapshot));
     if (state === this.state && reason === this.reason && lists === this.lists && capabilities === this.capabilities)
       return;

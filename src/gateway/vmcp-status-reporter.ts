@@ -61,7 +61,9 @@ export function startStatusReporter(opts: StatusReporterOptions): StatusReporter
   async function report(): Promise<void> {
     if (stopped || !(opts.isActive?.() ?? true)) return;
     const reports = opts.backends();
-    const signature = JSON.stringify(reports.map((r) => [r.name, r.type, r.state, r.reason ?? null]));
+    const signature = JSON.stringify(
+      reports.map((r) => [r.name, r.type, r.state, r.reason ?? null, r.protocolVersion ?? null]),
+    );
     const refreshDue = clock.now() - writtenAt > (opts.refreshMs ?? 60_000);
     if (signature === written && !refreshDue) return;
 

@@ -53,6 +53,15 @@ export function sessionReason(snapshot: BackendSessionSnapshot): string | undefi
   }
 }
 
+/**
+ * The protocol revision agreed with the backend for the live session (`initialize`'s answer in the 2025 era, the
+ * revision spoken on every request in the 2026-07-28 era); undefined while no session is ready, because the next one
+ * may agree on another (the backend may have been upgraded or rolled back in between).
+ */
+export function negotiatedRevision(snapshot: BackendSessionSnapshot): string | undefined {
+  return snapshot.matches({ session: 'ready' }) ? snapshot.context.session?.protocolVersion : undefined;
+}
+
 /** The live connection, handed out only while the session is ready. */
 export function liveConnection(snapshot: BackendSessionSnapshot): BackendConnection | undefined {
   return snapshot.matches({ session: 'ready' }) ? snapshot.context.connection : undefined;

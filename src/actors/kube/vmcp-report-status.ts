@@ -44,11 +44,12 @@ export function writeEndpointSession(
   name: string,
   session: MCPRemoteEndpointSessionStatus,
 ): Promise<unknown> {
-  // The whole object replaces the previous one, so a cleared message does not linger (merge patch merges objects).
+  // The whole object replaces the previous one, so a cleared message or revision does not linger (merge patch merges
+  // objects).
   return api.request({
     method: 'PATCH',
     path: objectPath(Resources.endpoint, namespace, name, 'status'),
     contentType: ContentType.mergePatch,
-    body: { status: { session: { message: null, ...session } } },
+    body: { status: { session: { message: null, protocolVersion: null, ...session } } },
   });
 }

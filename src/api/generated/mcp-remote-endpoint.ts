@@ -505,6 +505,10 @@ export interface MCPRemoteEndpointSessionStatus {
    */
   message?: string;
   /**
+   * The MCP protocol revision the gateway and this endpoint agreed on for the current session, e.g. 2026-07-28 (spoken on every request, no session) or 2025-11-25 (negotiated by initialize). Present while the session is Ready; absent otherwise, because the next session may agree on another.
+   */
+  protocolVersion?: string;
+  /**
    * Name of the gateway (VirtualMCPServer or gateway process) that reported this state.
    */
   reportedBy?: string;

@@ -260,4 +260,8 @@ export interface VirtualMCPServerBackendStatus {
    * Why the backend is not ready (no secret values).
    */
   message?: string;
+  /**
+   * The MCP protocol revision the gateway and this backend agreed on, e.g. 2026-07-28 or 2025-11-25. Present while the session is Ready.
+   */
+  protocolVersion?: string;
 }

@@ -16,6 +16,8 @@ export interface GatewayBackendReport {
   /** connecting | ready | reinitializing | backoff | unavailable | failed | closed | excluded | standby */
   state: string;
   reason?: string;
+  /** The protocol revision agreed with the backend, while its session is ready. */
+  protocolVersion?: string;
 }
 
 const MAX_MESSAGE = 1024;
@@ -79,6 +81,8 @@ export function buildBackendReport(
     const name = endpoint ?? r.name;
     const circuit = circuitOf(r.state);
     const message = r.reason ? truncate(r.reason) : undefined;
+    // Always one of the revisions the gateway speaks (a session on any other is refused), so well within the CRDs' limit.
+    const revision = r.protocolVersion ? { protocolVersion: r.protocolVersion } : {};
     const prev = prevByName.get(name);
     const entry: VirtualMCPServerBackendStatus = {
       name,
@@ -88,6 +92,7 @@ export function buildBackendReport(
       circuit,
       lastTransitionTime: prev?.state === state && prev.lastTransitionTime ? prev.lastTransitionTime : now,
       ...(message ? { message } : {}),
+      ...revision,
     };
     backends.push(entry);
     if (endpoint !== undefined) {
@@ -98,6 +103,7 @@ export function buildBackendReport(
         lastTransitionTime:
           prevSession?.state === state && prevSession.lastTransitionTime ? prevSession.lastTransitionTime : now,
         ...(message ? { message } : {}),
+        ...revision,
         reportedBy,
       });
     }
@@ -115,6 +121,7 @@ export function sameSession(
     (a?.state ?? null) === (b?.state ?? null) &&
     (a?.circuit ?? null) === (b?.circuit ?? null) &&
     (a?.message ?? null) === (b?.message ?? null) &&
+    (a?.protocolVersion ?? null) === (b?.protocolVersion ?? null) &&
     (a?.reportedBy ?? null) === (b?.reportedBy ?? null) &&
     (a?.lastTransitionTime ?? null) === (b?.lastTransitionTime ?? null)
   );
@@ -134,6 +141,7 @@ export function sameBackends(
         x.state,
         x.circuit ?? null,
         x.message ?? null,
+        x.protocolVersion ?? null,
         x.lastTransitionTime ?? null,
       ]),
     );

@@ -116,6 +116,19 @@ describe('status subresource', () => {
     );
     expect(badCircuit.message).toContain('status.session.circuit: Unsupported value: "Ajar"');
   });
+
+  it('stores the negotiated protocol revision, and a session patch naming it null removes it', async () => {
+    await api.k.create(MCPRE, api.ns, directEndpoint('revision'));
+    const ready = await api.k.mergePatchStatus(MCPRE, api.ns, 'revision', {
+      status: { session: { state: 'Ready', circuit: 'Closed', protocolVersion: '2026-07-28' } },
+    });
+    expect(ready.status.session.protocolVersion).toBe('2026-07-28');
+    // What the gateway's writer sends when the session is no longer ready (src/actors/kube/vmcp-report-status.ts).
+    const gone = await api.k.mergePatchStatus(MCPRE, api.ns, 'revision', {
+      status: { session: { message: null, protocolVersion: null, state: 'Backoff', circuit: 'Closed' } },
+    });
+    expect(gone.status.session).toEqual({ state: 'Backoff', circuit: 'Closed' });
+  });
 });
 
 describe('printer columns (server-side Table output)', () => {

@@ -119,7 +119,7 @@ describe('gateway dynamic discovery', () => {
     const names = await toolNames();
     expect(names.some((n) => n.startsWith('stranger_'))).toBe(false);
     expect(gateway.backends()).toEqual([
-      { name: 'alpha', type: 'direct', state: 'ready' },
+      { name: 'alpha', type: 'direct', state: 'ready', protocolVersion: '2025-11-25' },
       {
         name: 'beta',
         type: 'proxy',

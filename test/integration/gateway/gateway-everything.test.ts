@@ -69,8 +69,8 @@ describe('gateway in front of server-everything', () => {
     });
     await until('both backends ready', () => gateway.backends().every((b) => b.state === 'ready'));
     expect(gateway.backends()).toEqual([
-      { name: 'everything', type: 'direct', state: 'ready' },
-      { name: 'legacy', type: 'direct', state: 'ready' },
+      { name: 'everything', type: 'direct', state: 'ready', protocolVersion: '2025-11-25' },
+      { name: 'legacy', type: 'direct', state: 'ready', protocolVersion: '2025-11-25' },
     ]);
     client = new Client({ name: 'everything-test', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(gateway.url));

@@ -96,7 +96,7 @@ describe('gateway outgoing secrets', () => {
     expect(seen.length).toBeGreaterThan(2);
     expect(seen.every((s) => s.apiKey && s.authorization)).toBe(true);
     expect(gateway.backends()).toEqual([
-      { name: 'secured', type: 'direct', state: 'ready' },
+      { name: 'secured', type: 'direct', state: 'ready', protocolVersion: '2025-11-25' },
       {
         name: 'unset',
         type: 'direct',

@@ -177,7 +177,7 @@ describe('gateway tokenExchange backends: one backend session per client identit
     expect(aliceAgain).toBe(alice);
     expect(new Set(subjectsSeenBy(alice))).toEqual(new Set(['alice']));
     expect(new Set(subjectsSeenBy(bob))).toEqual(new Set(['bob']));
-    expect(gateway.backends()).toEqual([{ name: 'te', type: 'direct', state: 'ready' }]);
+    expect(gateway.backends()).toEqual([{ name: 'te', type: 'direct', state: 'ready', protocolVersion: '2025-11-25' }]);
   });
 
   it('closes the least recently used client session when the limit is reached', async () => {

@@ -75,6 +75,18 @@ describe('mcpre probe', () => {
       expect(run.stdout).toContain('era: modern (server/discover lists 2026-07-28)');
       expect(run.stdout).toContain('session id: none (stateless server)');
       expect(run.stdout).toContain('call add: ok\n  text: 3');
+      const json = await probe([modern.url, '--json']);
+      expect(json.code, json.stderr).toBe(0);
+      const ready = json.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; [k: string]: unknown })
+        .find((e) => e.type === 'ready');
+      expect(ready).toMatchObject({
+        protocolVersion: '2026-07-28',
+        era: { era: 'modern' },
+        sessionId: { granted: false },
+      });
     } finally {
       await modern.close();
     }
@@ -113,7 +125,12 @@ describe('mcpre probe', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { type: string; [k: string]: unknown });
     const ready = events.find((e) => e.type === 'ready');
-    expect(ready).toMatchObject({ transport: 'sse', sessionId: { granted: true }, getStream: { phase: 'open' } });
+    expect(ready).toMatchObject({
+      protocolVersion: '2025-11-25',
+      transport: 'sse',
+      sessionId: { granted: true },
+      getStream: { phase: 'open' },
+    });
     expect((ready?.lists as { tools: string[] } | undefined)?.tools).toHaveLength(5);
     expect(events.at(-1)?.type).toBe('closed');
   });

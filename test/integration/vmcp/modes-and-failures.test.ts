@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { MCP_GROUP, MCP_REMOTE_ENDPOINT, VIRTUAL_MCP_SERVER } from '../../../src/api/resources.ts';
 import type { VmcpController } from '../../../src/controllers/vmcp/controller.ts';
+import { type ModernServer, startModernServer } from '../../fixtures/mcp/modern-server.ts';
 import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 import type { KubeObject } from '../../support/kube-objects.ts';
 import {
@@ -95,9 +96,11 @@ async function runGatewayLikeThePod(ns: string, name: string, kubeconfigText: st
 describe('discovered mode', () => {
   let ns: string;
   let backends: McpBackend[] = [];
+  let modern: ModernServer | undefined;
 
   afterAll(async () => {
     await Promise.all(backends.map((b) => b.close()));
+    await modern?.close();
   });
 
   it('lists no backends, passes the group to the gateway, and grants read access but no writes', async () => {
@@ -156,32 +159,41 @@ describe('discovered mode', () => {
   it('the gateway, under only that Role, discovers the group and serves it, and reports back', async () => {
     backends = [await startMcpBackend({ label: 'alpha' }), await startMcpBackend({ label: 'beta' })];
     const [alpha, beta] = backends as [McpBackend, McpBackend];
+    // A third member speaks only MCP 2026-07-28 (v2 SDK, no initialize): its revision is reported as well.
+    modern = await startModernServer();
     await env.kube.create(
       MCP_REMOTE_ENDPOINT,
       ns,
       endpoint('alpha', { type: 'direct', remoteURL: alpha.url, transport: 'streamable-http', groupRef: 'team' }),
     );
     await env.kube.create(MCP_REMOTE_ENDPOINT, ns, endpoint('beta', proxySpec('team')));
+    await env.kube.create(MCP_REMOTE_ENDPOINT, ns, endpoint('gamma', proxySpec('team')));
     await markEndpointReady(env.kube, ns, 'alpha', alpha.url);
     await markEndpointReady(env.kube, ns, 'beta', beta.url);
+    await markEndpointReady(env.kube, ns, 'gamma', modern.url);
     // The direct member makes the operator add the Lease and hold replicas at 1; wait for that config.
     await eventually('the Lease in the config', async () => ((await configOf(ns, 'dyn')).lease ? true : undefined));
     const url = await runGatewayLikeThePod(ns, 'dyn', await serviceAccountKubeconfig(env, ns, 'vmcp-dyn'));
     const client = new Client({ name: 'vmcp-test', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(url));
-    const tools = await eventually('both discovered backends', async () => {
+    const tools = await eventually('the three discovered backends', async () => {
       const names = (await client.listTools()).tools.map((t) => t.name).sort();
-      return names.length === 2 ? names : undefined;
+      return names.length === 4 ? names : undefined;
     });
-    expect(tools).toEqual(['alpha_whoami', 'beta_whoami']);
+    expect(tools).toEqual(['alpha_whoami', 'beta_whoami', 'gamma_add', 'gamma_echo']);
     expect((await client.callTool({ name: 'beta_whoami', arguments: {} })).content).toEqual([
       { type: 'text', text: 'hello from beta' },
     ]);
+    expect((await client.callTool({ name: 'gamma_echo', arguments: { text: 'stateless' } })).content).toEqual([
+      { type: 'text', text: 'stateless' },
+    ]);
     await client.close();
-    const reported = await waitFor(ns, 'dyn', 'two ready backends reported', (o) => o.status?.backendCount === 2);
-    expect(reported.status.backends.map((b: { name: string; state: string }) => [b.name, b.state])).toEqual([
-      ['alpha', 'Ready'],
-      ['beta', 'Ready'],
+    const reported = await waitFor(ns, 'dyn', 'three ready backends reported', (o) => o.status?.backendCount === 3);
+    type Reported = { name: string; state: string; protocolVersion?: string };
+    expect(reported.status.backends.map((b: Reported) => [b.name, b.state, b.protocolVersion])).toEqual([
+      ['alpha', 'Ready', '2025-11-25'],
+      ['beta', 'Ready', '2025-11-25'],
+      ['gamma', 'Ready', '2026-07-28'],
     ]);
     // Endpoint sessions are written just after the VirtualMCPServer's list.
     const session = await eventually('the proxy endpoint session', async () => {
@@ -191,8 +203,17 @@ describe('discovered mode', () => {
     expect(session).toMatchObject({
       state: 'Ready',
       circuit: 'Closed',
+      protocolVersion: '2025-11-25',
       reportedBy: expect.stringMatching(/^vmcp-dyn-pod-0/),
     });
+    const modernSession = await eventually('the 2026-07-28 endpoint session', async () => {
+      const e = await env.kube.get(MCP_REMOTE_ENDPOINT, ns, 'gamma');
+      return e.status?.session?.state === 'Ready' ? e.status.session : undefined;
+    });
+    expect(modernSession).toMatchObject({ state: 'Ready', circuit: 'Closed', protocolVersion: '2026-07-28' });
+    // The gateway spoke to it statelessly: no initialize, no session id, the revision on every request.
+    expect(modern.control.count({ rpcMethod: 'initialize' })).toBe(0);
+    expect(modern.control.requests.some((r) => r.headers['mcp-session-id'] !== undefined)).toBe(false);
   }, 60_000);
 });
 

@@ -355,9 +355,22 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
     ).catch((err) => {
       throw new Error(`${err}\n${stderr()}`);
     });
+    // Both remotes are v1-SDK servers: initialize agreed on 2025-11-25 with each.
     expect(reported.status.backends).toEqual([
-      expect.objectContaining({ name: direct, type: 'direct', state: 'Ready', circuit: 'Closed' }),
-      expect.objectContaining({ name: 'wiki', type: 'proxy', state: 'Ready', circuit: 'Closed' }),
+      expect.objectContaining({
+        name: direct,
+        type: 'direct',
+        state: 'Ready',
+        circuit: 'Closed',
+        protocolVersion: '2025-11-25',
+      }),
+      expect.objectContaining({
+        name: 'wiki',
+        type: 'proxy',
+        state: 'Ready',
+        circuit: 'Closed',
+        protocolVersion: '2025-11-25',
+      }),
     ]);
     expect(reported.status.backendsReportedBy).toMatch(/^vmcp-gw-pod-0/);
     // The operator's fields survived the gateway's writes.
@@ -366,7 +379,7 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
       const e = await get(MCP_REMOTE_ENDPOINT, direct);
       return e.status?.session?.state === 'Ready' ? e.status.session : undefined;
     });
-    expect(session).toMatchObject({ state: 'Ready', circuit: 'Closed' });
+    expect(session).toMatchObject({ state: 'Ready', circuit: 'Closed', protocolVersion: '2025-11-25' });
     expect(session.reportedBy).toMatch(/^vmcp-gw-pod-0/);
     const table = await env.kube.table(MCP_REMOTE_ENDPOINT, ns, direct);
     const column = table.columnDefinitions.findIndex((col) => col.name === 'Session');

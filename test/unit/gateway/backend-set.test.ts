@@ -130,3 +130,22 @@ describe('BackendSet with a misbehaving backend', () => {
     await set.close();
   });
 });
+
+describe('BackendSet statuses', () => {
+  it('carry the revision each backend agreed on, and none for a backend without a ready session', async () => {
+    const { set } = backendSet((setup) => {
+      const b = new FakeBackend(setup.info.name);
+      if (setup.info.name === 'modern') {
+        b.protocolVersion = '2026-07-28';
+        b.set('ready');
+      } else b.set('backoff');
+      return b;
+    });
+    await set.apply([desired('modern'), desired('down')]);
+    expect(set.statuses()).toEqual([
+      { name: 'modern', type: 'direct', state: 'ready', protocolVersion: '2026-07-28' },
+      { name: 'down', type: 'direct', state: 'backoff' },
+    ]);
+    await set.close();
+  });
+});

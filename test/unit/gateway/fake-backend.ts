@@ -16,6 +16,7 @@ export class FakeBackend implements Backend {
   reason: string | undefined;
   lists: BackendLists = emptyLists();
   capabilities: ServerCapabilities | undefined = { tools: {}, resources: { subscribe: true }, prompts: {} };
+  protocolVersion: string | undefined;
   readonly requests: Array<{ method: string; params: Record<string, unknown> | undefined }> = [];
   respond: (
     method: string,

@@ -2,7 +2,12 @@
 // modern goes through server/discover and subscriptions/listen instead of initialize and the GET stream; the era is
 // cached across sessions and forgotten (so the next connect probes) when the backend refuses the revision we spoke.
 import { describe, expect, it } from 'vitest';
-import { sessionPhase, sessionReason, streamPhase } from '../../../src/machines/backend-session-status.ts';
+import {
+  negotiatedRevision,
+  sessionPhase,
+  sessionReason,
+  streamPhase,
+} from '../../../src/machines/backend-session-status.ts';
 import { createHarness, FakeConnection, failure, LEGACY, MODERN, modernSessionFor, sessionFor } from './harness.ts';
 
 const refused = () => failure('unsupportedProtocol', false, 'the server refused 2026-07-28');
@@ -107,6 +112,29 @@ describe('backend session: the era cache', () => {
     expect(h.ctx().era).toEqual(MODERN);
     expect(h.callsOf('serverDiscover')).toHaveLength(1);
     expect(sessionPhase(h.actor.getSnapshot())).toBe('ready');
+  });
+
+  it('reports the revision agreed for the live session, follows an era change, and none while no session is ready', async () => {
+    let n = 0;
+    const h = createHarness({
+      script: {
+        connect: () => (n++ === 0 ? new FakeConnection(LEGACY) : new FakeConnection(MODERN)),
+        initialize: (c) => sessionFor(c),
+        serverDiscover: (c, i) => (i === 0 ? failure('network', true, 'reset') : modernSessionFor(c)),
+      },
+      policy: { backoffJitter: 0 },
+    });
+    expect(negotiatedRevision(h.actor.getSnapshot())).toBeUndefined();
+    await h.start();
+    expect(negotiatedRevision(h.actor.getSnapshot())).toBe('2025-11-25');
+    // The backend now speaks only 2026-07-28: the refusal forgets the era; the first modern attempt fails (backoff).
+    h.actor.send({ type: 'era.mismatch', protocolVersion: '2025-11-25' });
+    await h.flush();
+    expect(sessionPhase(h.actor.getSnapshot())).toBe('backoff');
+    expect(negotiatedRevision(h.actor.getSnapshot())).toBeUndefined();
+    await h.advance(1000);
+    expect(sessionPhase(h.actor.getSnapshot())).toBe('ready');
+    expect(negotiatedRevision(h.actor.getSnapshot())).toBe('2026-07-28');
   });
 
   it('a refusal right after a fresh probe is final', async () => {

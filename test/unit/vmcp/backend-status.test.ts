@@ -73,6 +73,55 @@ describe('buildBackendReport', () => {
     expect(sameBackends(first.backends, moved.backends)).toBe(false);
   });
 
+  it('carries the negotiated revision into the backend entry and the endpoint session, only where the gateway has one', () => {
+    const r = buildBackendReport(
+      [
+        { name: 'search', type: 'direct', state: 'ready', protocolVersion: '2026-07-28' },
+        { name: 'docs-internal-1a2b3c4d', type: 'proxy', state: 'ready', protocolVersion: '2025-11-25' },
+        { name: 'handwritten', type: 'direct', state: 'backoff', reason: 'connection refused' },
+      ],
+      endpointOf,
+      {},
+      T1,
+      'pod-0',
+    );
+    expect(r.backends.map((b) => [b.name, b.protocolVersion])).toEqual([
+      ['docs.internal', '2025-11-25'],
+      ['handwritten', undefined],
+      ['search', '2026-07-28'],
+    ]);
+    expect(r.backends.find((b) => b.name === 'handwritten')).not.toHaveProperty('protocolVersion');
+    expect(r.sessions.get('search')).toEqual({
+      state: 'Ready',
+      circuit: 'Closed',
+      lastTransitionTime: T1,
+      protocolVersion: '2026-07-28',
+      reportedBy: 'pod-0',
+    });
+    expect(r.sessions.get('docs.internal')?.protocolVersion).toBe('2025-11-25');
+  });
+
+  it('a change of revision alone is a change to write, and keeps lastTransitionTime (the state held)', () => {
+    const legacy = buildBackendReport(
+      [{ name: 'search', type: 'direct', state: 'ready', protocolVersion: '2025-11-25' }],
+      endpointOf,
+      {},
+      T1,
+      'p',
+    );
+    const modern = buildBackendReport(
+      [{ name: 'search', type: 'direct', state: 'ready', protocolVersion: '2026-07-28' }],
+      endpointOf,
+      { backends: legacy.backends, sessions: legacy.sessions },
+      T2,
+      'p',
+    );
+    expect(sameBackends(legacy.backends, modern.backends)).toBe(false);
+    expect(sameSession(legacy.sessions.get('search'), modern.sessions.get('search'))).toBe(false);
+    expect(modern.backends[0]).toMatchObject({ protocolVersion: '2026-07-28', lastTransitionTime: T1 });
+    expect(modern.sessions.get('search')).toMatchObject({ protocolVersion: '2026-07-28', lastTransitionTime: T1 });
+  });
+
   it('does not report states a gateway has no business reporting', () => {
     expect(sessionStateOf('standby')).toBeNull();
     expect(sessionStateOf('closed')).toBeNull();

@@ -84,6 +84,32 @@ describe('status reporter', () => {
     expect(api.objects.get('elsewhere')).not.toHaveProperty('status.session');
   });
 
+  it('writes the negotiated revision, a change of it alone, and clears it from the endpoint when the session is gone', async () => {
+    const { api, backends, reporter } = setUp();
+    backends[0] = { name: 'search', type: 'direct', state: 'ready', protocolVersion: '2025-11-25' };
+    await reporter.tick();
+    const search = () => (api.objects.get('search') as { status: { session: Record<string, unknown> } }).status.session;
+    const gwBackend = () =>
+      (api.objects.get('gw') as { status: { backends: Array<Record<string, unknown>> } }).status.backends[0];
+    expect(search().protocolVersion).toBe('2025-11-25');
+    expect(gwBackend()).toMatchObject({ name: 'search', protocolVersion: '2025-11-25' });
+    const before = api.writes().length;
+
+    backends[0] = { name: 'search', type: 'direct', state: 'ready', protocolVersion: '2026-07-28' };
+    await reporter.tick();
+    expect(api.writes()).toHaveLength(before + 2);
+    expect(search().protocolVersion).toBe('2026-07-28');
+    expect(gwBackend()).toMatchObject({ name: 'search', protocolVersion: '2026-07-28' });
+
+    backends[0] = { name: 'search', type: 'direct', state: 'backoff', reason: 'connection refused' };
+    await reporter.tick();
+    // A merge patch keeps what it does not name: the endpoint's patch names the revision as null to remove it.
+    const last = api.writes().at(-1);
+    expect(last?.path.split('/').at(-2)).toBe('search');
+    expect(last?.body).toMatchObject({ status: { session: { state: 'Backoff', protocolVersion: null } } });
+    expect(gwBackend()).not.toHaveProperty('protocolVersion');
+  });
+
   it('says nothing while the replica is on standby', async () => {
     const active = { value: false };
     const { api, reporter } = setUp(active);
