@@ -212,3 +212,28 @@ describe('2026-07-28 clients at the gateway', () => {
     expect(tools.map((t) => t.name)).toContain('v1_fresh25');
   });
 });
+
+describe('a 2026 listen stream when the gateway shuts down', () => {
+  it('ends with the final listen result (graceful closure), not a dropped connection', async () => {
+    const legacy = await startDemoBackend({ label: 'legacy' });
+    const gateway = await startGateway({
+      config: validateGatewayConfig({ backends: [{ name: 'legacy', url: legacy.url.href }] }),
+      logger: quiet,
+    });
+    try {
+      await until('backend ready', () => gateway.readiness().ready);
+      const client = new ModernClient(
+        { name: 'v2-client', version: '1.0.0' },
+        { versionNegotiation: { mode: { pin: V } } },
+      );
+      await client.connect(new ModernTransport(gateway.url));
+      const subscription = await client.listen({ toolsListChanged: true });
+      await gateway.close();
+      expect(await subscription.closed).toBe('graceful');
+      await client.close();
+    } finally {
+      await gateway.close();
+      await legacy.close();
+    }
+  });
+});
