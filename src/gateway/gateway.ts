@@ -29,8 +29,11 @@ import { isLoopbackAddress } from './http-guards.ts';
 import { createGatewayHttpServer, listen, type Readiness } from './http-server.ts';
 import { type Authenticator, createAuthenticator } from './incoming-auth.ts';
 import { GatewayMetrics } from './metrics.ts';
+import { ModernEndpoint } from './modern/endpoint.ts';
+import { LISTEN_KEY_PREFIX, ListenStreams } from './modern/listen.ts';
 import { PerClientBackend } from './per-client-backend.ts';
 import { Router } from './router.ts';
+import { ServerDefinition } from './server-definition.ts';
 import { ServerRequestRelays } from './server-requests.ts';
 import { inspectedSessionActorBackendFactory, sessionActorBackendFactory } from './session-actor-backend.ts';
 import { createSessionServer } from './session-server.ts';
@@ -157,8 +160,17 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   const subscriptions = new ResourceSubscriptions({
     aggregator,
     logger,
-    notify: (sessionId, uri) => sessions.resourceUpdated(sessionId, uri),
+    notify: (key, uri) =>
+      key.startsWith(LISTEN_KEY_PREFIX) ? listenStreams.resourceUpdated(key, uri) : sessions.resourceUpdated(key, uri),
   });
+  // One server definition behind both eras: 2025 sessions and the stateless 2026-07-28 endpoint.
+  const definition = new ServerDefinition({ aggregator, router, name: config.name, version: opts.version ?? '0.1.0' });
+  const listenStreams: ListenStreams = new ListenStreams({
+    subscriptions,
+    maxStreams: config.server.maxSessions,
+    keepAliveMs: 15_000,
+  });
+  const modern = new ModernEndpoint({ definition, listen: listenStreams, logger });
   const { resumableStreams } = config.server;
   const eventBudget = new EventBudget(
     {
@@ -169,8 +181,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     { onLoss: (reason) => metrics.eventStoreLost.inc({ reason }) },
   );
   const sessions: ClientSessions = new ClientSessions({
-    newServer: () =>
-      createSessionServer({ aggregator, router, subscriptions, name: config.name, version: opts.version ?? '0.1.0' }),
+    newServer: () => createSessionServer({ definition, subscriptions }),
     onSessionClosed: (id) => void subscriptions.dropSession(id),
     logger,
     metrics,
@@ -187,6 +198,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     metrics.advertised.set({ kind: 'resources' }, view.resources.length + view.resourceTemplates.length);
     metrics.advertised.set({ kind: 'prompts' }, view.prompts.length);
     sessions.announce(kinds);
+    listenStreams.announce(kinds);
   });
 
   const active = () => opts.replica?.isActive() ?? true;
@@ -267,6 +279,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   const authenticate = createAuthenticator(config.incomingAuth);
   const httpServer: HttpServer = createGatewayHttpServer({
     sessions,
+    modern,
     authenticate: openingClientSessions(authenticate, perClientBackends),
     readinessDetailAuth: authenticate,
     originPolicy: {
@@ -288,6 +301,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       unsubscribeReplica?.();
       secretWatch?.stop();
       httpServer.close();
+      listenStreams.closeAll();
       await sessions.closeAll();
       subscriptions.close();
       await reapplying;

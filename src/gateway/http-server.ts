@@ -14,6 +14,8 @@ import type { ClientSessions } from './client-sessions.ts';
 import { BodyTooLargeError, checkHostAndOrigin, type OriginPolicy, readBody } from './http-guards.ts';
 import type { Authenticator } from './incoming-auth.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import type { ModernEndpoint } from './modern/endpoint.ts';
+import { isModernRequest } from './modern/request.ts';
 import { sessionQuotaKey } from './session-quota-key.ts';
 
 export interface Readiness {
@@ -23,6 +25,8 @@ export interface Readiness {
 
 export interface GatewayHttpOptions {
   sessions: ClientSessions;
+  /** Serves 2026-07-28 requests: stateless, next to the 2025-era sessions. */
+  modern: Pick<ModernEndpoint, 'handle'>;
   authenticate: Authenticator;
   originPolicy: OriginPolicy;
   maxRequestBodyBytes: number;
@@ -123,6 +127,9 @@ async function handleMcp(req: IncomingMessage & { auth?: AuthInfo }, res: Server
       return reject(400, 'parse', ErrorCode.ParseError, 'Parse error: the body is not valid JSON');
     }
   }
+
+  // A request that claims a 2026-07-28 revision stands alone: any session id on it is ignored, as the spec says.
+  if (isModernRequest(req.headers, body)) return opts.modern.handle(req, res, body);
 
   const sessionId = req.headers['mcp-session-id'];
   if (typeof sessionId === 'string' && sessionId !== '') {

@@ -106,6 +106,11 @@ export class Router {
     throw new RequestError(ErrorCode.InvalidParams, `Unsupported completion reference type: ${String(ref.type)}`);
   }
 
+  /** Whether lists differ between callers (an authorization policy filters them). */
+  get filtersByCaller(): boolean {
+    return this.#deps.authorizer !== undefined;
+  }
+
   /** Whether the caller may see this item in a list (the same policy as using it, without arguments). */
   visible(extra: Extra, action: AuthzAction, name: string): boolean {
     const { authorizer } = this.#deps;

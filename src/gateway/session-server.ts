@@ -17,57 +17,41 @@ import {
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { passThroughValidator } from '../actors/mcp/connection.ts';
-import type { Aggregator, ListChangeKind } from './aggregator.ts';
-import type { Router, SessionLogState } from './router.ts';
+import type { ListChangeKind } from './aggregator.ts';
+import type { SessionLogState } from './router.ts';
+import type { ServerDefinition } from './server-definition.ts';
 import type { ResourceSubscriptions } from './subscriptions.ts';
 
 export interface SessionServerDeps {
-  aggregator: Aggregator;
-  router: Router;
+  definition: ServerDefinition;
   subscriptions: ResourceSubscriptions;
-  name: string;
-  version: string;
 }
 
 // The SDK marks `Server` deprecated in favour of McpServer "except for advanced use cases": an aggregator that must
 // forward arbitrary JSON Schema is one.
 export function createSessionServer(deps: SessionServerDeps): Server {
+  const { definition } = deps;
   const server = new Server(
-    { name: deps.name, version: deps.version },
+    { ...definition.info },
     {
-      capabilities: {
-        tools: { listChanged: true },
-        resources: { listChanged: true, subscribe: true },
-        prompts: { listChanged: true },
-        completions: {},
-        logging: {},
-      },
-      instructions: 'mcpre gateway: the tools, resources and prompts of several MCP servers behind one endpoint.',
+      capabilities: definition.capabilities,
+      instructions: definition.instructions,
       // The Server validates only what its own elicitInput receives, which the gateway never calls (it relays
       // elicitation as it came); the default would build an Ajv instance per client session.
       jsonSchemaValidator: passThroughValidator,
     },
   );
-  const { aggregator, router } = deps;
+  const { router } = definition;
   const log: SessionLogState = { level: undefined, clientCapabilities: () => server.getClientCapabilities() };
-  const view = () => {
-    aggregator.flush();
-    return aggregator.view;
-  };
 
   // Lists show only what the caller may use (everything, without an authorization policy).
-  server.setRequestHandler(ListToolsRequestSchema, (_, extra) => ({
-    tools: view().tools.filter((t) => router.visible(extra, 'call_tool', t.name)),
-  }));
-  server.setRequestHandler(ListPromptsRequestSchema, (_, extra) => ({
-    prompts: view().prompts.filter((p) => router.visible(extra, 'get_prompt', p.name)),
-  }));
-  server.setRequestHandler(ListResourcesRequestSchema, (_, extra) => ({
-    resources: view().resources.filter((r) => router.visible(extra, 'read_resource', r.uri)),
-  }));
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, (_, extra) => ({
-    resourceTemplates: view().resourceTemplates.filter((t) => router.visible(extra, 'read_resource', t.uriTemplate)),
-  }));
+  server.setRequestHandler(ListToolsRequestSchema, (_, extra) => definition.list('tools/list', extra) as never);
+  server.setRequestHandler(ListPromptsRequestSchema, (_, extra) => definition.list('prompts/list', extra) as never);
+  server.setRequestHandler(ListResourcesRequestSchema, (_, extra) => definition.list('resources/list', extra) as never);
+  server.setRequestHandler(
+    ListResourceTemplatesRequestSchema,
+    (_, extra) => definition.list('resources/templates/list', extra) as never,
+  );
   // Registered as Protocol does it, past Server's tools/call wrapper: that one validates the request a second time and
   // the result again, answering with a rebuilt copy of it. Protocol validates the request once; the router checks the
   // backend's result (forward-errors.ts `unrelayable`) and relays it as it came.

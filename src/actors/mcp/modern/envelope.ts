@@ -8,6 +8,7 @@ export const META_CLIENT_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilit
 export const META_CLIENT_INFO = 'io.modelcontextprotocol/clientInfo';
 export const META_SERVER_INFO = 'io.modelcontextprotocol/serverInfo';
 export const META_SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId';
+export const META_LOG_LEVEL = 'io.modelcontextprotocol/logLevel';
 
 /** The error codes only a modern server answers with (spec: the MCP-reserved server-error range). */
 export const HEADER_MISMATCH = -32020;
@@ -43,7 +44,7 @@ export function withEnvelope(params: Record<string, unknown> | undefined, envelo
 }
 
 /** The methods whose target is named in `Mcp-Name`, and the param that names it. */
-const NAMED: Readonly<Record<string, 'name' | 'uri'>> = {
+export const NAMED: Readonly<Record<string, 'name' | 'uri'>> = {
   'tools/call': 'name',
   'prompts/get': 'name',
   'resources/read': 'uri',
@@ -56,6 +57,12 @@ const SENTINEL = /^=\?base64\?.*\?=$/;
 export function encodeHeaderValue(value: string): string {
   if (PLAIN.test(value) && !SENTINEL.test(value)) return value;
   return `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+}
+
+/** A header value as sent: the Base64 sentinel form decoded, anything else as it is. */
+export function decodeHeaderValue(value: string): string {
+  if (!SENTINEL.test(value)) return value;
+  return Buffer.from(value.slice('=?base64?'.length, -'?='.length), 'base64').toString('utf8');
 }
 
 /** The request metadata headers of one POST. */
