@@ -28,6 +28,7 @@ import {
   type ClientIdentity,
   NO_LISTS,
 } from './backend.ts';
+import { BackendListeners } from './backend-listeners.ts';
 import type { BackendSetup } from './backend-setup.ts';
 import { RequestError } from './forward-errors.ts';
 
@@ -61,8 +62,7 @@ export class PerClientBackend implements Backend {
   readonly #sessions = new Map<string, ClientSession>();
   /** Subjects in the order their sessions were opened: the first one is the source of the lists. */
   readonly #opened: string[] = [];
-  readonly #listeners = new Set<() => void>();
-  readonly #updateListeners = new Set<(uri: string) => void>();
+  readonly #listeners: BackendListeners;
   #closed = false;
 
   constructor(setup: BackendSetup, logger: Logger, createSession: SessionFactory) {
@@ -72,6 +72,7 @@ export class PerClientBackend implements Backend {
     this.#perClient = perClient;
     this.info = setup.info;
     this.#logger = logger;
+    this.#listeners = new BackendListeners(logger);
     this.#createSession = createSession;
     this.#http = createHttpClient({});
     this.#exchanger = createTokenExchange(perClient.exchange, {
@@ -87,13 +88,11 @@ export class PerClientBackend implements Backend {
   }
 
   onChange(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.onChange(listener);
   }
 
   onResourceUpdated(listener: (uri: string) => void): () => void {
-    this.#updateListeners.add(listener);
-    return () => this.#updateListeners.delete(listener);
+    return this.#listeners.onResourceUpdated(listener);
   }
 
   /** Nothing to open before a client comes. */
@@ -174,7 +173,7 @@ export class PerClientBackend implements Backend {
     const offChange = session.backend.onChange(() => this.#refresh());
     const offUpdated = session.backend.onResourceUpdated((uri) => {
       if (this.#opened[0] !== subject) return;
-      for (const listener of this.#updateListeners) listener(uri);
+      this.#listeners.resourceUpdated(uri);
     });
     session.unsubscribe = () => {
       offChange();
@@ -260,12 +259,6 @@ export class PerClientBackend implements Backend {
   }
 
   #notify(): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener();
-      } catch (err) {
-        this.#logger.error({ err: String(err) }, 'backend change listener failed');
-      }
-    }
+    this.#listeners.changed();
   }
 }

@@ -27,6 +27,7 @@ import {
   NO_LISTS,
   type ServerRequestRelay,
 } from './backend.ts';
+import { BackendListeners } from './backend-listeners.ts';
 import type { BackendSetup } from './backend-setup.ts';
 
 export class SessionActorBackend implements Backend {
@@ -39,8 +40,7 @@ export class SessionActorBackend implements Backend {
 
   readonly #setup: BackendSetup;
   readonly #logger: Logger;
-  readonly #listeners = new Set<() => void>();
-  readonly #updateListeners = new Set<(uri: string) => void>();
+  readonly #listeners: BackendListeners;
   #session: RunningBackendSession | undefined;
   /** The lists the actor last published (it emits only real changes). */
   #published: BackendLists = NO_LISTS;
@@ -54,12 +54,12 @@ export class SessionActorBackend implements Backend {
     this.#setup = setup;
     this.info = setup.info;
     this.#logger = logger;
+    this.#listeners = new BackendListeners(logger);
     this.#inspect = inspect;
   }
 
   onChange(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.onChange(listener);
   }
 
   relayServerRequests(relay: ServerRequestRelay): void {
@@ -67,8 +67,7 @@ export class SessionActorBackend implements Backend {
   }
 
   onResourceUpdated(listener: (uri: string) => void): () => void {
-    this.#updateListeners.add(listener);
-    return () => this.#updateListeners.delete(listener);
+    return this.#listeners.onResourceUpdated(listener);
   }
 
   async start(): Promise<void> {
@@ -168,18 +167,12 @@ export class SessionActorBackend implements Backend {
     this.#unwatch = connection?.onEvent((event) => {
       if (event.type !== 'notification' || event.method !== 'notifications/resources/updated') return;
       const uri = (event.params as { uri?: unknown } | undefined)?.uri;
-      if (typeof uri === 'string') for (const listener of this.#updateListeners) listener(uri);
+      if (typeof uri === 'string') this.#listeners.resourceUpdated(uri);
     });
   }
 
   #notify(): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener();
-      } catch (err) {
-        this.#logger.error({ err: String(err) }, 'backend change listener failed');
-      }
-    }
+    this.#listeners.changed();
   }
 }
 

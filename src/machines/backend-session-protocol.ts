@@ -99,6 +99,13 @@ export interface NotificationStreamHandlers {
   onMessage(): void;
 }
 
+/** One attempt at the server-to-client stream: where to resume, when to stop, whom to tell. */
+export interface NotificationStreamOptions {
+  lastEventId: string | undefined;
+  signal: AbortSignal;
+  handlers: NotificationStreamHandlers;
+}
+
 export type NotificationStreamOutcome =
   /** The stream ended or dropped after it was open; reconnect (resuming with the last event id). */
   | { kind: 'ended'; detail?: string }
@@ -162,11 +169,7 @@ export interface BackendConnection {
    * One attempt at the server-to-client stream. Resolves when it ended after being open or when the server offers
    * none; rejects (with a SessionFailure-shaped error) when it could not be opened.
    */
-  openNotificationStream(options: {
-    lastEventId: string | undefined;
-    signal: AbortSignal;
-    handlers: NotificationStreamHandlers;
-  }): Promise<NotificationStreamOutcome>;
+  openNotificationStream(options: NotificationStreamOptions): Promise<NotificationStreamOutcome>;
   /** Subscribe to connection events; returns the unsubscribe function. */
   onEvent(listener: (event: ConnectionEvent) => void): () => void;
   /** Close locally (no DELETE): the connection is being dropped or replaced. */

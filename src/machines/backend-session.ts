@@ -19,290 +19,42 @@
 // (see backend-session-requests.ts); `session` owns it through the `holdConnection` actor, whose cleanup closes it, so
 // leaving `session` for any reason can never leak a connection.
 import { assign, type EventObject, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
-import { isEraMismatchError, isPermanentFailure, toSessionFailure } from './backend-session-failures.ts';
 import {
-  advertisedKinds,
-  changedKinds,
-  emptyBackendLists,
-  kindsForChange,
-  listChangedAdvertised,
-} from './backend-session-lists.ts';
+  type BackendSessionContext,
+  type BackendSessionEmitted,
+  type BackendSessionEvent,
+  type BackendSessionInput,
+  type ConnectInput,
+  type ConnectionInput,
+  connectInput,
+  connectionInput,
+  type ErrorLike,
+  type EstablishStep,
+  type FetchListsInput,
+  failureOf,
+  forgottenSession,
+  initialContext,
+  type NotificationStreamInput,
+  notProvided,
+  streamInput,
+} from './backend-session-context.ts';
+import { advertisedKinds, changedKinds, listChangedAdvertised } from './backend-session-lists.ts';
+import type { BackendConnection, BackendLists, ListKind, SessionInfo } from './backend-session-protocol.ts';
 import {
-  backoffDelayMs,
-  resolvePolicy,
-  retryOverrideMs,
-  type SessionPolicy,
-  type SessionRng,
-} from './backend-session-policy.ts';
-import type {
-  BackendConnection,
-  BackendLists,
-  BackendProtocol,
-  EraDecision,
-  ListChangeKind,
-  ListKind,
-  SessionFailure,
-  SessionInfo,
-} from './backend-session-protocol.ts';
-
-export interface BackendSessionInput {
-  /** The backend's name, for effects and logs. */
-  backendId: string;
-  rng: SessionRng;
-  policy?: Partial<SessionPolicy>;
-  /**
-   * How to reach the backend, handed to the `connect` effect. Data in the input (not a closure in the provided
-   * actors) so one provided machine serves every backend: providing per backend would copy the whole chart each time.
-   */
-  protocol?: BackendProtocol;
-}
-
-/** Why the current attempt to establish a session runs. */
-export type EstablishCause = 'start' | 'retry' | 'sessionLost' | 'probe' | 'eraChanged';
-export type EstablishStep = 'connect' | 'initialize' | 'serverDiscover' | 'discover';
-export type CircuitState = 'closed' | 'open' | 'halfOpen';
-
-export interface StreamContext {
-  /** The last SSE event id seen on this session's GET stream: the `Last-Event-ID` of the next attempt. */
-  lastEventId: string | undefined;
-  /** Reconnections since the stream last delivered a message; sizes the wait so an idle-closing server is not hammered. */
-  step: number;
-  waitMs: number;
-  /** Whether the server ever accepted a GET stream in this session. */
-  granted: boolean;
-  unsupportedReason: string | undefined;
-  lastProblem: SessionFailure | undefined;
-  reconnects: number;
-}
-
-export interface BackendSessionContext {
-  backendId: string;
-  protocol: BackendProtocol | undefined;
-  policy: SessionPolicy;
-  rng: SessionRng;
-  /** The live connection: set from `connect` until the session is left; callers get it only while `ready`. */
-  connection: BackendConnection | undefined;
-  session: SessionInfo | undefined;
-  /** The era this backend speaks, cached across sessions until a refusal for the revision says it changed. */
-  era: EraDecision | undefined;
-  /** Whether the current era was found by the current attempt's probe (a fresh decision is not probed again). */
-  eraFresh: boolean;
-  /** This session's lists. Emptied whenever the session is dropped: never reused across sessions. */
-  lists: BackendLists;
-  /** What the owner was last told, kept only to decide whether a fetch is a change worth telling. */
-  published: BackendLists;
-  cause: EstablishCause;
-  step: EstablishStep | undefined;
-  /** Failed attempts in a row (establishing, or opening the GET stream); the breaker opens at the threshold. */
-  consecutiveFailures: number;
-  /** Sessions lost before they were stable, in a row (see `sessionLost`). */
-  consecutiveLosses: number;
-  /** Backoff waits in a row; sizes the next wait. */
-  backoffStep: number;
-  waitMs: number;
-  /** A server's SSE `retry`, consumed by the next wait. */
-  retryOverrideMs: number | undefined;
-  circuit: CircuitState;
-  lastFailure: SessionFailure | undefined;
-  attempts: number;
-  reinitializations: number;
-  circuitOpenings: number;
-  stream: StreamContext;
-  /** Lists a list_changed marked stale and not yet re-fetched. */
-  dirty: ListKind[];
-  refreshing: ListKind[];
-}
-
-export type BackendSessionEvent =
-  /** A caller's request got 404 with this session id; the machine re-initializes once, whoever reports first. */
-  | { type: 'session.lost'; sessionId: string | undefined }
-  /** A caller's request was refused for the revision it carried; the machine classifies the backend again. */
-  | { type: 'era.mismatch'; protocolVersion: string | undefined }
-  /** Shut down: DELETE the session where there is one, then stop. */
-  | { type: 'close' }
-  | { type: 'notification.listChanged'; kind: ListChangeKind }
-  | { type: 'stream.opened' }
-  | { type: 'stream.eventId'; id: string }
-  | { type: 'stream.retry'; ms: number }
-  | { type: 'stream.message' }
-  | { type: 'stream.ended'; detail?: string }
-  | { type: 'stream.unsupported'; reason: string }
-  | { type: 'stream.failed'; failure: SessionFailure };
-
-/** What the owner hears (`actor.on(type, handler)`). */
-export type BackendSessionEmitted =
-  | { type: 'lists.changed'; changed: ListKind[]; lists: BackendLists }
-  | { type: 'lists.refreshFailed'; kinds: ListKind[]; failure: SessionFailure }
-  | { type: 'notification.ignored'; kind: ListChangeKind; reason: string }
-  | { type: 'session.established'; session: SessionInfo; cause: EstablishCause }
-  | { type: 'circuit.opened'; failure: SessionFailure | undefined };
-
-export interface ConnectInput {
-  backendId: string;
-  cause: EstablishCause;
-  protocol: BackendProtocol | undefined;
-  /** The cached era; undefined: the connect effect probes. */
-  era: EraDecision | undefined;
-}
-export interface ConnectionInput {
-  connection: BackendConnection;
-  backendId: string;
-}
-export interface FetchListsInput {
-  connection: BackendConnection;
-  kinds: ListKind[];
-}
-export interface NotificationStreamInput {
-  connection: BackendConnection;
-  lastEventId: string | undefined;
-}
-
-function notProvided(name: string): never {
-  throw new Error(
-    `backend-session: the "${name}" actor was not provided; use backendSessionMachine.provide({ actors })`,
-  );
-}
-
-const freshStream = (): StreamContext => ({
-  lastEventId: undefined,
-  step: 0,
-  waitMs: 0,
-  granted: false,
-  unsupportedReason: undefined,
-  lastProblem: undefined,
-  reconnects: 0,
-});
-
-/** Everything that belongs to one session, reset whenever that session is left. */
-const forgottenSession = {
-  connection: undefined,
-  session: undefined,
-  lists: emptyBackendLists(),
-  dirty: [] as ListKind[],
-  refreshing: [] as ListKind[],
-  stream: freshStream(),
-  retryOverrideMs: undefined,
-};
-
-type ErrorLike = { type: string; error?: unknown };
-
-const connectInput = (context: BackendSessionContext): ConnectInput => ({
-  backendId: context.backendId,
-  cause: context.cause,
-  protocol: context.protocol,
-  era: context.era,
-});
-
-/** The failure an onError or step-timeout event stands for. */
-function failureOf(event: ErrorLike, context: BackendSessionContext): SessionFailure {
-  if ('error' in event) return toSessionFailure(event.error);
-  return {
-    kind: 'timeout',
-    retryable: true,
-    message: `${context.step ?? 'step'} timed out after ${context.policy.stepTimeoutMs} ms`,
-  };
-}
-
-const UNAVAILABLE = '#backendSession.unavailable';
-const BACKOFF = '#backendSession.backoff';
-const REINITIALIZING = '#backendSession.reinitializing';
-
-/** A refusal for the revision of a cached (not freshly probed) era: probe again once before calling it final. */
-const eraStale = {
-  guard: 'eraStale',
-  target: REINITIALIZING,
-  // From `reinitializing` itself too: re-entered, so the connect runs again.
-  reenter: true,
-  actions: 'forgetEraAfterFailure',
-} as const;
-const permanent = { guard: 'isPermanent', target: '#backendSession.failed', actions: 'recordFatal' } as const;
-/** A failed establishing step outside a half-open probe: permanent, the breaker threshold, or one more backoff. */
-const stepFailed = [
   eraStale,
   permanent,
-  { guard: 'breakerWouldOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
-  { target: BACKOFF, actions: ['recordFailure', 'planBackoff'] },
-] as const;
-const stepTimedOut = [
-  { guard: 'breakerWouldOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
-  { target: BACKOFF, actions: ['recordFailure', 'planBackoff'] },
-] as const;
-/** Inside `session` the attempt may be a half-open probe: its failure re-opens the circuit, no backoff. */
-const sessionStepFailed = [
-  eraStale,
-  permanent,
-  { guard: 'isHalfOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
-  ...stepFailed.slice(2),
-] as const;
-const sessionStepTimedOut = [
-  { guard: 'isHalfOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
-  ...stepTimedOut,
-] as const;
+  sessionLost,
+  sessionStepFailed,
+  sessionStepTimedOut,
+  stepFailed,
+  stepTimedOut,
+  streamFailed,
+  streamReports,
+  transitionGuards,
+} from './backend-session-transitions.ts';
+import { sessionUpdates } from './backend-session-updates.ts';
 
-type LostVia = 'isCurrentSession' | 'streamLostSession' | 'isSessionLostError' | 'isEraMismatch' | 'isEraMismatchError';
-
-/**
- * The current session is gone (404 with its Mcp-Session-Id), or the backend refused the revision we speak to it (the
- * era is forgotten too, so the next connect probes). Normally: re-establish at once. But a session lost again before
- * it was stable counts as a failed attempt, so a server that drops every session cannot spin us in a hot loop.
- */
-const sessionLost = (via: LostVia, drop: 'dropSession' | 'dropEra' = 'dropSession') =>
-  [
-    {
-      guard: { type: 'lostAgainBreakerOpens', params: { via } },
-      target: UNAVAILABLE,
-      actions: [drop, 'recordLossAsFailure', 'openCircuit'],
-    },
-    {
-      guard: { type: 'lostAgain', params: { via } },
-      target: BACKOFF,
-      actions: [drop, 'recordLossAsFailure', 'planBackoff'],
-    },
-    { guard: via, target: REINITIALIZING, actions: drop },
-  ] as const;
-
-/** The notification stream could not be opened: wait and try again, or open the circuit at the threshold. */
-const streamFailed = [
-  {
-    // RFC: "If it cannot be established, the backend follows the circuit breaker path."
-    guard: 'breakerWouldOpen',
-    target: UNAVAILABLE,
-    actions: ['recordStreamFailure', 'forgetSession', 'openCircuit'],
-  },
-  { target: 'waiting', actions: ['recordStreamFailure', 'planStreamWait'] },
-] as const;
-
-type GuardArgs = { context: BackendSessionContext; event: BackendSessionEvent };
-
-/**
- * The ways a session loss is observed: a caller's report, the GET stream's 404, a list fetch's 404; and an era
- * change: a caller's report of a refused revision, a list fetch refused for it.
- */
-const lostVia: Record<LostVia, (args: GuardArgs) => boolean> = {
-  isCurrentSession: ({ context, event }) =>
-    event.type === 'session.lost' &&
-    context.session?.sessionId !== undefined &&
-    event.sessionId === context.session.sessionId,
-  streamLostSession: ({ event }) => event.type === 'stream.failed' && event.failure.kind === 'sessionLost',
-  isSessionLostError: ({ event }) => {
-    const e = event as unknown as ErrorLike;
-    return 'error' in e && toSessionFailure(e.error).kind === 'sessionLost';
-  },
-  isEraMismatch: ({ context, event }) =>
-    event.type === 'era.mismatch' &&
-    context.session !== undefined &&
-    event.protocolVersion === context.session.protocolVersion,
-  isEraMismatchError: ({ event }) => {
-    const e = event as unknown as ErrorLike;
-    return 'error' in e && isEraMismatchError(e.error);
-  },
-};
-// Guards run before the transition's actions, so the count holds earlier losses only, not the one being handled.
-const lostBeforeStable = (context: BackendSessionContext) => context.consecutiveLosses > 0;
-const breakerWouldOpen = (context: BackendSessionContext) =>
-  context.consecutiveFailures + 1 >= context.policy.breakerThreshold;
-
-export const backendSessionMachine = setup({
+const sessionSetup = setup({
   types: {} as {
     context: BackendSessionContext;
     events: BackendSessionEvent;
@@ -325,25 +77,8 @@ export const backendSessionMachine = setup({
     terminate: fromPromise<void, ConnectionInput>(async () => notProvided('terminate')),
   },
   guards: {
-    isPermanent: ({ event }) => {
-      const e = event as unknown as ErrorLike;
-      return 'error' in e && isPermanentFailure(toSessionFailure(e.error));
-    },
-    isHalfOpen: ({ context }) => context.circuit === 'halfOpen',
-    breakerWouldOpen: ({ context }) => breakerWouldOpen(context),
-    isCurrentSession: (args) => lostVia.isCurrentSession(args),
-    streamLostSession: (args) => lostVia.streamLostSession(args),
-    isSessionLostError: (args) => lostVia.isSessionLostError(args),
-    isEraMismatch: (args) => lostVia.isEraMismatch(args),
-    isEraMismatchError: (args) => lostVia.isEraMismatchError(args),
+    ...transitionGuards,
     isModern: ({ context }) => context.era?.era === 'modern',
-    eraStale: ({ context, event }) => {
-      const e = event as unknown as ErrorLike;
-      return context.era !== undefined && !context.eraFresh && 'error' in e && isEraMismatchError(e.error);
-    },
-    lostAgain: (args, params: { via: LostVia }) => lostVia[params.via](args) && lostBeforeStable(args.context),
-    lostAgainBreakerOpens: (args, params: { via: LostVia }) =>
-      lostVia[params.via](args) && lostBeforeStable(args.context) && breakerWouldOpen(args.context),
     hasLastEventId: ({ context }) => context.stream.lastEventId !== undefined,
     listChangedAdvertised: ({ context, event }) =>
       event.type === 'notification.listChanged' && listChangedAdvertised(context.session?.capabilities, event.kind),
@@ -352,27 +87,11 @@ export const backendSessionMachine = setup({
   actions: {
     beginAttempt: assign({ step: 'connect', attempts: ({ context }) => context.attempts + 1 }),
     enterStep: assign((_, params: { step: EstablishStep }) => ({ step: params.step })),
-    adoptConnection: assign(({ context, event }) => {
-      const connection = (event as unknown as { output: BackendConnection }).output;
-      const era = connection.era ?? context.era;
-      return { connection, era, eraFresh: era !== undefined && context.era === undefined };
-    }),
-    recordSession: assign({ session: ({ event }) => (event as unknown as { output: SessionInfo }).output }),
-    recordFailure: assign(({ context, event }) => ({
-      ...forgottenSession,
-      consecutiveFailures: context.consecutiveFailures + 1,
-      lastFailure: failureOf(event as unknown as ErrorLike, context),
-      step: undefined,
-    })),
-    recordFatal: assign(({ context, event }) => ({
-      ...forgottenSession,
-      lastFailure: failureOf(event as unknown as ErrorLike, context),
-    })),
-    planBackoff: assign(({ context }) => ({
-      waitMs: context.retryOverrideMs ?? backoffDelayMs(context.backoffStep, context.policy, context.rng),
-      backoffStep: context.backoffStep + 1,
-      retryOverrideMs: undefined,
-    })),
+    adoptConnection: assign(sessionUpdates.adoptConnection),
+    recordSession: assign(sessionUpdates.recordSession),
+    recordFailure: assign(sessionUpdates.recordFailure),
+    recordFatal: assign(sessionUpdates.recordFatal),
+    planBackoff: assign(sessionUpdates.planBackoff),
     openCircuit: enqueueActions(({ context, enqueue }) => {
       enqueue.assign({ circuit: 'open', step: undefined });
       // A failed half-open probe re-opens the circuit; only a closed circuit opening is news.
@@ -382,40 +101,12 @@ export const backendSessionMachine = setup({
     }),
     enterHalfOpen: assign({ circuit: 'halfOpen', cause: 'probe' }),
     markRetry: assign({ cause: 'retry' }),
-    dropSession: assign(({ context }) => ({
-      ...forgottenSession,
-      cause: 'sessionLost' as const,
-      reinitializations: context.reinitializations + 1,
-      consecutiveLosses: context.consecutiveLosses + 1,
-    })),
-    recordLossAsFailure: assign(({ context }) => ({
-      consecutiveFailures: context.consecutiveFailures + 1,
-      lastFailure: {
-        kind: 'sessionLost' as const,
-        retryable: true,
-        message: `the backend dropped the session again within ${context.policy.stableAfterMs} ms of establishing it`,
-      },
-    })),
-    dropEra: assign(({ context }) => ({
-      ...forgottenSession,
-      era: undefined,
-      cause: 'eraChanged' as const,
-      reinitializations: context.reinitializations + 1,
-      consecutiveLosses: context.consecutiveLosses + 1,
-    })),
-    forgetEraAfterFailure: assign(({ context, event }) => ({
-      ...forgottenSession,
-      era: undefined,
-      cause: 'eraChanged' as const,
-      lastFailure: failureOf(event as unknown as ErrorLike, context),
-    })),
+    dropSession: assign(sessionUpdates.dropSession),
+    recordLossAsFailure: assign(sessionUpdates.recordLossAsFailure),
+    dropEra: assign(sessionUpdates.dropEra),
+    forgetEraAfterFailure: assign(sessionUpdates.forgetEraAfterFailure),
     markStable: assign({ consecutiveLosses: 0 }),
-    applyDiscovery: assign(({ event }) => ({
-      lists: { ...emptyBackendLists(), ...(event as unknown as { output: Partial<BackendLists> }).output },
-      stream: freshStream(),
-      dirty: [] as ListKind[],
-      refreshing: [] as ListKind[],
-    })),
+    applyDiscovery: assign(sessionUpdates.applyDiscovery),
     sessionEstablished: enqueueActions(({ context, enqueue }) => {
       enqueue.assign({ consecutiveFailures: 0, backoffStep: 0, circuit: 'closed', step: undefined });
       if (context.session)
@@ -427,17 +118,9 @@ export const backendSessionMachine = setup({
       enqueue.assign({ published: context.lists });
       enqueue.emit({ type: 'lists.changed', changed, lists: context.lists });
     }),
-    markDirty: assign({
-      dirty: ({ context, event }) =>
-        event.type === 'notification.listChanged'
-          ? [...new Set([...context.dirty, ...kindsForChange(event.kind)])]
-          : context.dirty,
-    }),
-    takeDirty: assign(({ context }) => ({ refreshing: context.dirty, dirty: [] as ListKind[] })),
-    applyRefresh: assign(({ context, event }) => ({
-      lists: { ...context.lists, ...(event as unknown as { output: Partial<BackendLists> }).output },
-      refreshing: [] as ListKind[],
-    })),
+    markDirty: assign(sessionUpdates.markDirty),
+    takeDirty: assign(sessionUpdates.takeDirty),
+    applyRefresh: assign(sessionUpdates.applyRefresh),
     emitIgnored: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'notification.listChanged') return;
       enqueue.emit({
@@ -456,42 +139,14 @@ export const backendSessionMachine = setup({
       });
       enqueue.assign({ refreshing: [] as ListKind[] });
     }),
-    streamOpened: assign(({ context }) => ({
-      consecutiveFailures: 0,
-      stream: { ...context.stream, granted: true },
-    })),
-    recordEventId: assign(({ context, event }) => ({
-      stream: event.type === 'stream.eventId' ? { ...context.stream, lastEventId: event.id } : context.stream,
-    })),
-    recordRetry: assign(({ context, event }) => ({
-      retryOverrideMs:
-        event.type === 'stream.retry' ? retryOverrideMs(event.ms, context.policy) : context.retryOverrideMs,
-    })),
-    streamMessage: assign(({ context }) => ({ stream: { ...context.stream, step: 0 } })),
-    planStreamWait: assign(({ context }) => ({
-      stream: {
-        ...context.stream,
-        waitMs: context.retryOverrideMs ?? backoffDelayMs(context.stream.step, context.policy, context.rng),
-        step: context.stream.step + 1,
-        reconnects: context.stream.reconnects + 1,
-      },
-      retryOverrideMs: undefined,
-    })),
-    recordStreamFailure: assign(({ context, event }) => {
-      const failure = event.type === 'stream.failed' ? event.failure : context.lastFailure;
-      return {
-        consecutiveFailures: context.consecutiveFailures + 1,
-        lastFailure: failure,
-        stream: { ...context.stream, lastProblem: failure },
-      };
-    }),
+    streamOpened: assign(sessionUpdates.streamOpened),
+    recordEventId: assign(sessionUpdates.recordEventId),
+    recordRetry: assign(sessionUpdates.recordRetry),
+    streamMessage: assign(sessionUpdates.streamMessage),
+    planStreamWait: assign(sessionUpdates.planStreamWait),
+    recordStreamFailure: assign(sessionUpdates.recordStreamFailure),
     forgetSession: assign(() => ({ ...forgottenSession })),
-    recordStreamUnsupported: assign(({ context, event }) => ({
-      stream: {
-        ...context.stream,
-        unsupportedReason: event.type === 'stream.unsupported' ? event.reason : 'unsupported',
-      },
-    })),
+    recordStreamUnsupported: assign(sessionUpdates.recordStreamUnsupported),
   },
   delays: {
     backoff: ({ context }) => context.waitMs,
@@ -501,69 +156,55 @@ export const backendSessionMachine = setup({
     terminateTimeout: ({ context }) => context.policy.terminateTimeoutMs,
     stableAfter: ({ context }) => context.policy.stableAfterMs,
   },
-}).createMachine({
+});
+
+/** A connect attempt from outside `session`: a failure takes the breaker or backoff path. */
+function connectState(id: 'connect' | 'reconnect') {
+  return sessionSetup.createStateConfig({
+    tags: ['establishing'],
+    entry: 'beginAttempt',
+    invoke: {
+      id,
+      src: 'connect',
+      input: ({ context }) => connectInput(context),
+      onDone: { target: 'session', actions: 'adoptConnection' },
+      onError: [...stepFailed],
+    },
+    after: { stepTimeout: [...stepTimedOut] },
+  });
+}
+
+/** An establishing step on the connection `session` holds; its own timeout, failures as a half-open probe's may be. */
+function establishingState(step: EstablishStep, src: 'initialize' | 'serverDiscover') {
+  return sessionSetup.createStateConfig({
+    tags: ['establishing'],
+    entry: { type: 'enterStep', params: { step } },
+    invoke: {
+      id: src,
+      src,
+      input: ({ context }) => connectionInput(context),
+      onDone: { target: 'discovering', actions: 'recordSession' },
+      onError: [...sessionStepFailed],
+    },
+    after: { stepTimeout: [...sessionStepTimedOut] },
+  });
+}
+
+export const backendSessionMachine = sessionSetup.createMachine({
   id: 'backendSession',
-  context: ({ input }) => ({
-    backendId: input.backendId,
-    protocol: input.protocol,
-    policy: resolvePolicy(input.policy),
-    rng: input.rng,
-    connection: undefined,
-    session: undefined,
-    era: undefined,
-    eraFresh: false,
-    lists: emptyBackendLists(),
-    published: emptyBackendLists(),
-    cause: 'start',
-    step: undefined,
-    consecutiveFailures: 0,
-    consecutiveLosses: 0,
-    backoffStep: 0,
-    waitMs: 0,
-    retryOverrideMs: undefined,
-    circuit: 'closed',
-    lastFailure: undefined,
-    attempts: 0,
-    reinitializations: 0,
-    circuitOpenings: 0,
-    stream: freshStream(),
-    dirty: [],
-    refreshing: [],
-  }),
+  context: ({ input }) => initialContext(input),
   initial: 'connecting',
   on: { close: '.closed' },
   states: {
-    connecting: {
-      tags: ['establishing'],
-      entry: 'beginAttempt',
-      invoke: {
-        id: 'connect',
-        src: 'connect',
-        input: ({ context }) => connectInput(context),
-        onDone: { target: 'session', actions: 'adoptConnection' },
-        onError: [...stepFailed],
-      },
-      after: { stepTimeout: [...stepTimedOut] },
-    },
-    reinitializing: {
-      // Entered with every piece of the old session already dropped (dropSession): a fresh connection, a fresh
-      // initialize and a fresh discovery follow; nothing of the old session is reused (RFC, reconnection step 3).
-      tags: ['establishing'],
-      entry: 'beginAttempt',
-      invoke: {
-        id: 'reconnect',
-        src: 'connect',
-        input: ({ context }) => connectInput(context),
-        onDone: { target: 'session', actions: 'adoptConnection' },
-        onError: [...stepFailed],
-      },
-      after: { stepTimeout: [...stepTimedOut] },
-    },
+    connecting: connectState('connect'),
+    // Entered with every piece of the old session already dropped (dropSession): a fresh connection, a fresh
+    // initialize and a fresh discovery follow; nothing of the old session is reused (RFC, reconnection step 3).
+    reinitializing: connectState('reconnect'),
     session: {
       invoke: {
         id: 'holdConnection',
         src: 'holdConnection',
-        input: ({ context }) => ({ connection: context.connection as BackendConnection, backendId: context.backendId }),
+        input: ({ context }) => connectionInput(context),
       },
       initial: 'handshake',
       on: { close: '.closing' },
@@ -573,37 +214,9 @@ export const backendSessionMachine = setup({
           always: [{ guard: 'isModern', target: 'serverDiscover' }, { target: 'initializing' }],
         },
         /** 2025 era: initialize + notifications/initialized; the server may grant an Mcp-Session-Id. */
-        initializing: {
-          tags: ['establishing'],
-          entry: { type: 'enterStep', params: { step: 'initialize' } },
-          invoke: {
-            id: 'initialize',
-            src: 'initialize',
-            input: ({ context }) => ({
-              connection: context.connection as BackendConnection,
-              backendId: context.backendId,
-            }),
-            onDone: { target: 'discovering', actions: 'recordSession' },
-            onError: [...sessionStepFailed],
-          },
-          after: { stepTimeout: [...sessionStepTimedOut] },
-        },
+        initializing: establishingState('initialize', 'initialize'),
         /** 2026-07-28: no handshake and no session id; `server/discover` says what the server offers. */
-        serverDiscover: {
-          tags: ['establishing'],
-          entry: { type: 'enterStep', params: { step: 'serverDiscover' } },
-          invoke: {
-            id: 'serverDiscover',
-            src: 'serverDiscover',
-            input: ({ context }) => ({
-              connection: context.connection as BackendConnection,
-              backendId: context.backendId,
-            }),
-            onDone: { target: 'discovering', actions: 'recordSession' },
-            onError: [...sessionStepFailed],
-          },
-          after: { stepTimeout: [...sessionStepTimedOut] },
-        },
+        serverDiscover: establishingState('serverDiscover', 'serverDiscover'),
         discovering: {
           tags: ['establishing'],
           entry: { type: 'enterStep', params: { step: 'discover' } },
@@ -644,10 +257,7 @@ export const backendSessionMachine = setup({
                   invoke: {
                     id: 'notificationStream',
                     src: 'notificationStream',
-                    input: ({ context }) => ({
-                      connection: context.connection as BackendConnection,
-                      lastEventId: context.stream.lastEventId,
-                    }),
+                    input: ({ context }) => streamInput(context, context.stream.lastEventId),
                   },
                   initial: 'opening',
                   states: {
@@ -660,10 +270,7 @@ export const backendSessionMachine = setup({
                   on: {
                     'stream.opened': { target: '.open', actions: 'streamOpened' },
                     'stream.eventId': { actions: 'recordEventId' },
-                    'stream.retry': { actions: 'recordRetry' },
-                    'stream.message': { actions: 'streamMessage' },
-                    'stream.ended': { target: 'waiting', actions: 'planStreamWait' },
-                    'stream.unsupported': { target: 'unsupported', actions: 'recordStreamUnsupported' },
+                    ...streamReports,
                     'stream.failed': [...sessionLost('streamLostSession'), ...streamFailed],
                   },
                 },
@@ -675,10 +282,7 @@ export const backendSessionMachine = setup({
                   invoke: {
                     id: 'listenStream',
                     src: 'listenStream',
-                    input: ({ context }) => ({
-                      connection: context.connection as BackendConnection,
-                      lastEventId: undefined,
-                    }),
+                    input: ({ context }) => streamInput(context, undefined),
                   },
                   initial: 'opening',
                   states: {
@@ -688,10 +292,7 @@ export const backendSessionMachine = setup({
                   },
                   on: {
                     'stream.opened': { target: '.open', actions: 'streamOpened' },
-                    'stream.retry': { actions: 'recordRetry' },
-                    'stream.message': { actions: 'streamMessage' },
-                    'stream.ended': { target: 'waiting', actions: 'planStreamWait' },
-                    'stream.unsupported': { target: 'unsupported', actions: 'recordStreamUnsupported' },
+                    ...streamReports,
                     'stream.failed': [...streamFailed],
                   },
                 },
@@ -754,10 +355,7 @@ export const backendSessionMachine = setup({
           invoke: {
             id: 'terminate',
             src: 'terminate',
-            input: ({ context }) => ({
-              connection: context.connection as BackendConnection,
-              backendId: context.backendId,
-            }),
+            input: ({ context }) => connectionInput(context),
             onDone: '#backendSession.closed',
             onError: '#backendSession.closed',
           },

@@ -72,6 +72,15 @@ export const current = (context: EndpointContext): Endpoint => {
   if (!endpoint) throw new Error('endpoint machine: no endpoint in snapshot');
   return endpoint;
 };
+/** A finalizer write: the operator's finalizer put on (finalizersWith) or taken off (finalizersWithout). */
+export const finalizerWrite = (
+  context: EndpointContext,
+  finalizers: (endpoint: Endpoint) => string[],
+): SetFinalizersInput => ({
+  key: context.key,
+  resourceVersion: current(context).metadata.resourceVersion,
+  finalizers: finalizers(current(context)),
+});
 export const withOutcome = (context: EndpointContext, outcome: Outcome) => {
   const endpoint = current(context);
   return {

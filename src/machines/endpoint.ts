@@ -22,6 +22,7 @@ import {
   type EndpointEventIn,
   type EndpointInput,
   emptyValidation,
+  finalizerWrite,
   type ObserveInput,
   observeKey,
   pendingEvents,
@@ -39,6 +40,7 @@ import {
   retryDelays,
   retryGuards,
   retryUpdates,
+  statusWrite,
   writeFailureTransitions,
 } from './reconcile-retry.ts';
 
@@ -139,20 +141,15 @@ function publishState(next: string) {
         always: [{ guard: 'statusUnchanged', target: 'done', actions: 'succeeded' }, { target: 'writing' }],
       },
       writing: {
-        invoke: {
-          id: 'writeStatus',
-          src: 'writeStatus',
-          input: ({ context }) => ({
+        invoke: statusWrite(
+          'endpoint',
+          ({ context }: { context: EndpointContext }) => ({
             key: context.key,
             resourceVersion: context.snapshot?.endpoint?.metadata.resourceVersion,
             status: (context.plan as StatusPlan).status,
           }),
-          onDone: {
-            target: 'announcing',
-            actions: [{ type: 'adoptWritten', params: ({ event }) => event.output }, 'succeeded'],
-          },
-          onError: writeFailureTransitions('endpoint'),
-        },
+          'announcing',
+        ),
       },
       announcing: {
         always: [{ guard: 'hasEvents', target: 'recording' }, { target: 'done' }],
@@ -247,11 +244,7 @@ export const endpointMachine = endpointSetup.createMachine({
           invoke: {
             id: 'setFinalizers',
             src: 'setFinalizers',
-            input: ({ context }) => ({
-              key: context.key,
-              resourceVersion: current(context).metadata.resourceVersion,
-              finalizers: finalizersWith(current(context)),
-            }),
+            input: ({ context }) => finalizerWrite(context, finalizersWith),
             onDone: { target: 'planning', actions: { type: 'adoptWritten', params: ({ event }) => event.output } },
             onError: writeFailureTransitions('endpoint'),
           },
@@ -309,11 +302,7 @@ export const endpointMachine = endpointSetup.createMachine({
           invoke: {
             id: 'setFinalizers',
             src: 'setFinalizers',
-            input: ({ context }) => ({
-              key: context.key,
-              resourceVersion: current(context).metadata.resourceVersion,
-              finalizers: finalizersWithout(current(context)),
-            }),
+            input: ({ context }) => finalizerWrite(context, finalizersWithout),
             onDone: {
               target: '#endpoint.released',
               actions: [{ type: 'adoptWritten', params: ({ event }) => event.output }, 'succeeded'],

@@ -98,6 +98,23 @@ export function writeFailureTransitions(machineId: string) {
   ] as const;
 }
 
+/** The object as stored, from a write's done event: what the machine's `adoptWritten` action takes. */
+const writtenObject = <O>({ event }: { event: { output: O } }) => event.output;
+
+/**
+ * The status write of a reconciler: on success the object as stored is adopted (later writes in the pass carry its
+ * resourceVersion) and the retry bookkeeping is reset, then `next`; a failed write goes as writeFailureTransitions says.
+ */
+export function statusWrite<I>(machineId: string, input: I, next: string) {
+  return {
+    id: 'writeStatus',
+    src: 'writeStatus',
+    input,
+    onDone: { target: next, actions: [{ type: 'adoptWritten', params: writtenObject }, 'succeeded'] },
+    onError: writeFailureTransitions(machineId),
+  } as const;
+}
+
 /** A resting state's wait: look again at once if a wake-up came while busy, else on the next one. */
 export function awaitingWakeUp(observing: string) {
   return {

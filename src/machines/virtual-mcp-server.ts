@@ -24,7 +24,7 @@ import {
   retryDelays,
   retryGuards,
   retryUpdates,
-  writeFailureTransitions,
+  statusWrite,
 } from './reconcile-retry.ts';
 
 export interface VmcpKey {
@@ -173,20 +173,15 @@ function restingState() {
         always: [{ guard: 'statusUnchanged', target: 'idle' }, { target: 'writing' }],
       },
       writing: {
-        invoke: {
-          id: 'writeStatus',
-          src: 'writeStatus',
-          input: ({ context }) => ({
+        invoke: statusWrite(
+          'virtualMcpServer',
+          ({ context }: { context: VmcpContext }) => ({
             key: context.key,
             resourceVersion: context.snapshot?.vmcp?.metadata.resourceVersion,
             status: (context.statusPlan as VmcpStatusPlan).status,
           }),
-          onDone: {
-            target: 'idle',
-            actions: [{ type: 'adoptWritten', params: ({ event }) => event.output }, 'succeeded'],
-          },
-          onError: writeFailureTransitions('virtualMcpServer'),
-        },
+          'idle',
+        ),
       },
       idle: awaitingWakeUp('#virtualMcpServer.observing'),
     },

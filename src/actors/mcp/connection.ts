@@ -13,6 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { Logger } from 'pino';
+import { ConnectionUsers } from './connection-users.ts';
 import { BackendError, protocolError } from './errors.ts';
 import { collectPages } from './list-pages.ts';
 import type {
@@ -20,7 +21,7 @@ import type {
   BackendLists,
   ConnectionEvent,
   ListKind,
-  NotificationStreamHandlers,
+  NotificationStreamOptions,
   NotificationStreamOutcome,
   RequestOptions,
   RequestReport,
@@ -57,13 +58,10 @@ export class McpConnection implements BackendConnection {
   info: SessionInfo | undefined;
   readonly #t: McpTransport;
   readonly #client: Client;
-  readonly #listeners = new Set<(event: ConnectionEvent) => void>();
+  readonly #users = new ConnectionUsers(() => this.#closeNow());
   readonly #timeoutMs: number;
   readonly #log: Logger;
   #closed = false;
-  /** Requests of callers in flight; a close waits for them (see close()). */
-  #pending = 0;
-  #closeRequested = false;
 
   constructor(transport: McpTransport, options: McpConnectionOptions) {
     this.#t = transport;
@@ -77,7 +75,7 @@ export class McpConnection implements BackendConnection {
     // Every notification the Client has no handler for (list_changed, logging outside a request, resources/updated):
     // to our listeners, which decide what to act on and what to log and drop.
     this.#client.fallbackNotificationHandler = async (n) => {
-      this.#emit({ type: 'notification', method: n.method, params: n.params });
+      this.#users.emit({ type: 'notification', method: n.method, params: n.params });
     };
     // Server-to-client requests (sampling, elicitation, roots): answered by the caller whose request they belong to,
     // or, arriving outside any request, by whoever the owner says; refused otherwise (the SDK answers ping itself).
@@ -94,7 +92,7 @@ export class McpConnection implements BackendConnection {
       return handler({ method: request.method, params: request.params }, extra.signal) as never;
     };
     this.#client.onerror = (err) => this.#log.debug({ err: err.message }, 'MCP client error');
-    transport.onConnectionEvent = (event) => this.#emit(event);
+    transport.onConnectionEvent = (event) => this.#users.emit(event);
   }
 
   async initialize(signal: AbortSignal): Promise<SessionInfo> {
@@ -132,41 +130,35 @@ export class McpConnection implements BackendConnection {
     options: RequestOptions = {},
   ): Promise<{ result: Record<string, unknown>; report: RequestReport }> {
     const report: RequestReport = {};
-    this.#pending++;
-    this.#t.bindNextRequest({
-      onLog: options.onLog,
-      onServerRequest: options.onServerRequest,
-      onStatus: (status) => (report.httpStatus = status),
-    });
-    try {
-      const result = await this.#client.request({ method, params } as never, ResultSchema, {
-        signal: options.signal,
-        timeout: options.timeoutMs ?? this.#timeoutMs,
-        onprogress: options.onProgress,
-        resetTimeoutOnProgress: options.onProgress !== undefined,
+    return this.#users.request(async () => {
+      this.#t.bindNextRequest({
+        onLog: options.onLog,
+        onServerRequest: options.onServerRequest,
+        onStatus: (status) => (report.httpStatus = status),
       });
-      return { result: result as Record<string, unknown>, report };
-    } catch (err) {
-      throw requestFailure(err, method, report.httpStatus);
-    } finally {
-      // Should the request have failed before reaching the transport, its hooks must not leak onto the next one.
-      this.#t.bindNextRequest(undefined);
-      this.#pending--;
-      if (this.#closeRequested && this.#pending === 0) void this.#closeNow();
-    }
+      try {
+        const result = await this.#client.request({ method, params } as never, ResultSchema, {
+          signal: options.signal,
+          timeout: options.timeoutMs ?? this.#timeoutMs,
+          onprogress: options.onProgress,
+          resetTimeoutOnProgress: options.onProgress !== undefined,
+        });
+        return { result: result as Record<string, unknown>, report };
+      } catch (err) {
+        throw requestFailure(err, method, report.httpStatus);
+      } finally {
+        // Should the request have failed before reaching the transport, its hooks must not leak onto the next one.
+        this.#t.bindNextRequest(undefined);
+      }
+    });
   }
 
-  openNotificationStream(options: {
-    lastEventId: string | undefined;
-    signal: AbortSignal;
-    handlers: NotificationStreamHandlers;
-  }): Promise<NotificationStreamOutcome> {
+  openNotificationStream(options: NotificationStreamOptions): Promise<NotificationStreamOutcome> {
     return this.#t.openNotificationStream(options);
   }
 
   onEvent(listener: (event: ConnectionEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#users.onEvent(listener);
   }
 
   /**
@@ -174,19 +166,14 @@ export class McpConnection implements BackendConnection {
    * their own 404 (and their caller retries on the new session) instead of a "connection closed" that would hide
    * whether the backend saw them. Each request is bounded by its timeout, so the wait is too.
    */
-  async close(): Promise<void> {
-    this.#listeners.clear();
-    if (this.#pending > 0) {
-      this.#closeRequested = true;
-      return;
-    }
-    await this.#closeNow();
+  close(): Promise<void> {
+    return this.#users.close();
   }
 
   async #closeNow(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#listeners.clear();
+    this.#users.forget();
     await this.#client.close().catch(() => {});
     await this.#t.close().catch(() => {});
   }
@@ -195,10 +182,6 @@ export class McpConnection implements BackendConnection {
   async terminate(signal: AbortSignal): Promise<void> {
     if (!this.#closed) await this.#t.terminate(signal).catch(() => {});
     await this.#closeNow();
-  }
-
-  #emit(event: ConnectionEvent): void {
-    for (const listener of this.#listeners) listener(event);
   }
 }
 

@@ -9,7 +9,7 @@ import type {
   ConnectionInput,
   FetchListsInput,
   NotificationStreamInput,
-} from '../../machines/backend-session.ts';
+} from '../../machines/backend-session-context.ts';
 import { toSessionFailure } from '../../machines/backend-session-failures.ts';
 import { listChangeKindOf } from '../../machines/backend-session-lists.ts';
 import type { BackendConnection, BackendLists, SessionInfo } from './protocol.ts';

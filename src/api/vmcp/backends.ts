@@ -173,29 +173,23 @@ function outgoingAuth(snapshot: VmcpSnapshot, endpoint: Endpoint, secrets: Secre
     case 'headerInjection': {
       const settings = spec.headerInjection;
       if (!settings) return no(`MCPExternalAuthConfig "${ref}" has type headerInjection but no headerInjection block`);
-      const missing = secretProblem(snapshot, settings.valueSecretRef, `MCPExternalAuthConfig "${ref}"`);
-      if (missing) return no(missing);
-      secrets.push({ ...settings.valueSecretRef });
-      return ok({
-        type: 'headerInjection',
-        headerName: settings.headerName,
-        valueFile: secretFilePath(settings.valueSecretRef),
-      });
+      const file = mountedSecret(snapshot, settings.valueSecretRef, `MCPExternalAuthConfig "${ref}"`, secrets);
+      if (!file.ok) return no(file.reason);
+      return ok({ type: 'headerInjection', headerName: settings.headerName, valueFile: file.value });
     }
     case 'tokenExchange': {
       const t = spec.tokenExchange;
       if (!t) return no(`MCPExternalAuthConfig "${ref}" has type tokenExchange but no tokenExchange block`);
-      if (t.clientSecretRef) {
-        const missing = secretProblem(snapshot, t.clientSecretRef, `MCPExternalAuthConfig "${ref}"`);
-        if (missing) return no(missing);
-        secrets.push({ ...t.clientSecretRef });
-      }
+      const secretFile = t.clientSecretRef
+        ? mountedSecret(snapshot, t.clientSecretRef, `MCPExternalAuthConfig "${ref}"`, secrets)
+        : ok(undefined);
+      if (!secretFile.ok) return no(secretFile.reason);
       return ok({
         type: 'tokenExchange',
         tokenUrl: t.tokenUrl,
         audience: t.audience,
         ...(t.clientId ? { clientId: t.clientId } : {}),
-        ...(t.clientSecretRef ? { clientSecretFile: secretFilePath(t.clientSecretRef) } : {}),
+        ...(secretFile.value ? { clientSecretFile: secretFile.value } : {}),
         ...(t.scopes?.length ? { scopes: [...t.scopes] } : {}),
         ...(t.resource ? { resource: t.resource } : {}),
         ...(t.subjectTokenType ? { subjectTokenType: t.subjectTokenType } : {}),
@@ -217,13 +211,25 @@ function directHeaders(
   const forward = endpoint.spec.headerForward;
   const fromFile: Record<string, string> = {};
   for (const h of forward?.addHeadersFromSecret ?? []) {
-    const missing = secretProblem(snapshot, h.valueSecretRef, `header ${h.headerName}`);
-    if (missing) return no(missing);
-    const ref = { name: h.valueSecretRef.name, key: h.valueSecretRef.key };
-    fromFile[h.headerName] = secretFilePath(ref);
-    secrets.push(ref);
+    const file = mountedSecret(snapshot, h.valueSecretRef, `header ${h.headerName}`, secrets);
+    if (!file.ok) return no(file.reason);
+    fromFile[h.headerName] = file.value;
   }
   return ok({ plain: { ...forward?.addPlaintextHeaders }, fromFile });
+}
+
+/** A Secret key the gateway reads from a file: checked to exist, recorded for the pod's mounts, its path returned. */
+function mountedSecret(
+  snapshot: VmcpSnapshot,
+  ref: { name: string; key: string },
+  who: string,
+  secrets: SecretKeyRef[],
+): Step<string> {
+  const missing = secretProblem(snapshot, ref, who);
+  if (missing) return no(missing);
+  const key = { name: ref.name, key: ref.key };
+  secrets.push(key);
+  return ok(secretFilePath(key));
 }
 
 function secretProblem(snapshot: VmcpSnapshot, ref: { name: string; key: string }, who: string): string | undefined {

@@ -2,7 +2,7 @@
 // 5xx, slow responses, malformed JSON-RPC, oversized events, version refusal, list changes.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../../../src/actors/mcp/http/http-client.ts';
-import type { BackendSessionEmitted } from '../../../src/machines/backend-session.ts';
+import type { BackendSessionEmitted } from '../../../src/machines/backend-session-context.ts';
 import type { SessionPolicy } from '../../../src/machines/backend-session-policy.ts';
 import { withBackendSession } from '../../../src/machines/backend-session-requests.ts';
 import { sessionPhase, sessionReason } from '../../../src/machines/backend-session-status.ts';

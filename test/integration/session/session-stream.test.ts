@@ -3,7 +3,7 @@
 // and the legacy HTTP+SSE transport.
 import type { LoggingMessageNotification, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BackendSessionEmitted } from '../../../src/machines/backend-session.ts';
+import type { BackendSessionEmitted } from '../../../src/machines/backend-session-context.ts';
 import type { SessionPolicy } from '../../../src/machines/backend-session-policy.ts';
 import { withBackendSession } from '../../../src/machines/backend-session-requests.ts';
 import { liveConnection } from '../../../src/machines/backend-session-status.ts';

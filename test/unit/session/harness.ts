@@ -2,12 +2,12 @@
 // started at and answered by a script the test writes. No I/O, no real timers.
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { createActor, type EventObject, fromCallback, fromPromise, SimulatedClock } from 'xstate';
-import {
-  type BackendSessionEmitted,
-  type BackendSessionEvent,
-  backendSessionMachine,
-  type ConnectInput,
-} from '../../../src/machines/backend-session.ts';
+import { backendSessionMachine } from '../../../src/machines/backend-session.ts';
+import type {
+  BackendSessionEmitted,
+  BackendSessionEvent,
+  ConnectInput,
+} from '../../../src/machines/backend-session-context.ts';
 import type { SessionPolicy } from '../../../src/machines/backend-session-policy.ts';
 import type {
   BackendConnection,

@@ -13,6 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { ActorClock } from '../clock.ts';
+import { ConnectionUsers } from '../connection-users.ts';
 import { BackendError, httpError, networkError, protocolError } from '../errors.ts';
 import { collectPages } from '../list-pages.ts';
 import type {
@@ -21,7 +22,7 @@ import type {
   ConnectionEvent,
   EraDecision,
   ListKind,
-  NotificationStreamHandlers,
+  NotificationStreamOptions,
   NotificationStreamOutcome,
   RequestOptions,
   RequestReport,
@@ -63,11 +64,9 @@ export class ModernConnection implements BackendConnection {
   readonly #o: ModernConnectionOptions;
   readonly #envelope: Envelope;
   readonly #abort = new AbortController();
-  readonly #listeners = new Set<(event: ConnectionEvent) => void>();
+  readonly #users = new ConnectionUsers(() => this.#closeNow());
   #discovered: SessionInfo | undefined;
   #nextId = 0;
-  #pending = 0;
-  #closeRequested = false;
 
   constructor(options: ModernConnectionOptions) {
     this.#o = options;
@@ -121,39 +120,34 @@ export class ModernConnection implements BackendConnection {
       }, timeoutMs);
     };
     arm();
-    this.#pending++;
-    try {
-      const enveloped = withEnvelope(params, this.#envelope);
-      if (progressToken) (enveloped._meta as Record<string, unknown>).progressToken = progressToken;
-      const result = await this.#exchange(method, enveloped, AbortSignal.any(signals), (message) => {
-        if (!isJSONRPCNotification(message)) return;
-        const p = message.params as Record<string, unknown> | undefined;
-        if (message.method === 'notifications/progress' && progressToken && p?.progressToken === progressToken) {
-          arm(); // like the SDK's resetTimeoutOnProgress: a request that reports progress is alive
-          options.onProgress?.(p as never);
-        } else if (message.method === 'notifications/message') {
-          options.onLog?.(p as never);
-        }
-      });
-      report.httpStatus = result.status;
-      return { result: answerOf(result, method), report };
-    } catch (err) {
-      if (timedOut) throw new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: timeoutMs });
-      if (options.signal?.aborted) throw options.signal.reason ?? err;
-      throw err;
-    } finally {
-      this.#o.clock.clearTimeout(timer);
-      this.#pending--;
-      if (this.#closeRequested && this.#pending === 0) this.#closeNow();
-    }
+    return this.#users.request(async () => {
+      try {
+        const enveloped = withEnvelope(params, this.#envelope);
+        if (progressToken) (enveloped._meta as Record<string, unknown>).progressToken = progressToken;
+        const result = await this.#exchange(method, enveloped, AbortSignal.any(signals), (message) => {
+          if (!isJSONRPCNotification(message)) return;
+          const p = message.params as Record<string, unknown> | undefined;
+          if (message.method === 'notifications/progress' && progressToken && p?.progressToken === progressToken) {
+            arm(); // like the SDK's resetTimeoutOnProgress: a request that reports progress is alive
+            options.onProgress?.(p as never);
+          } else if (message.method === 'notifications/message') {
+            options.onLog?.(p as never);
+          }
+        });
+        report.httpStatus = result.status;
+        return { result: answerOf(result, method), report };
+      } catch (err) {
+        if (timedOut) throw new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: timeoutMs });
+        if (options.signal?.aborted) throw options.signal.reason ?? err;
+        throw err;
+      } finally {
+        this.#o.clock.clearTimeout(timer);
+      }
+    });
   }
 
   /** One `subscriptions/listen` stream, opted in to the list changes the server advertised. */
-  async openNotificationStream(options: {
-    lastEventId: string | undefined;
-    signal: AbortSignal;
-    handlers: NotificationStreamHandlers;
-  }): Promise<NotificationStreamOutcome> {
+  async openNotificationStream(options: NotificationStreamOptions): Promise<NotificationStreamOutcome> {
     const capabilities = this.info?.capabilities ?? {};
     const notifications: Record<string, boolean> = {};
     for (const [kind, field] of Object.entries(LIST_CHANGE_FILTER)) {
@@ -171,7 +165,7 @@ export class ModernConnection implements BackendConnection {
         if (!isJSONRPCNotification(message)) return;
         if (message.method === 'notifications/subscriptions/acknowledged') return options.handlers.onOpen();
         options.handlers.onMessage();
-        this.#emit({ type: 'notification', method: message.method, params: message.params });
+        this.#users.emit({ type: 'notification', method: message.method, params: message.params });
       },
     );
     const { status, answer } = result;
@@ -188,18 +182,12 @@ export class ModernConnection implements BackendConnection {
   }
 
   onEvent(listener: (event: ConnectionEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#users.onEvent(listener);
   }
 
-  /** Close locally; callers' requests in flight finish first (each is bounded by its timeout). */
-  async close(): Promise<void> {
-    this.#listeners.clear();
-    if (this.#pending > 0) {
-      this.#closeRequested = true;
-      return;
-    }
-    this.#closeNow();
+  /** Close locally; callers' requests in flight finish first. */
+  close(): Promise<void> {
+    return this.#users.close();
   }
 
   /** 2026-07-28 has no session to end on the server: closing aborts whatever is still open. */
@@ -208,7 +196,7 @@ export class ModernConnection implements BackendConnection {
   }
 
   #closeNow(): void {
-    this.#listeners.clear();
+    this.#users.forget();
     this.#abort.abort();
   }
 
@@ -228,10 +216,6 @@ export class ModernConnection implements BackendConnection {
       params: params ?? withEnvelope(undefined, this.#envelope),
     };
     return exchange(this.#o.target, request, this.#o.era.version, signal, onMessage);
-  }
-
-  #emit(event: ConnectionEvent): void {
-    for (const listener of this.#listeners) listener(event);
   }
 }
 
