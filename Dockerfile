@@ -1,7 +1,18 @@
 # syntax=docker/dockerfile:1
 # One image for the operator, the gateway and the proxy pod (`mcpre operator`, `mcpre gateway`, `mcpre gateway
-# --proxy-mode`). The sources run directly on Node 24's type stripping, so the image needs no build step: the first
-# stage installs production dependencies only, the second is distroless, non-root, and works with a read-only root.
+# --proxy-mode`). It runs the compiled build (dist/, `tsconfig.build.json`), not the sources on Node's type stripping:
+# the stripper (a WASM module) and the stripped sources cost about 30 MiB of RSS in every pod. The first stage
+# compiles, the second installs production dependencies only, the third is distroless, non-root, and works with a
+# read-only root.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Scripts stay off: the `node` devDependency would fetch a second Node; tsc runs on the image's own.
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
+
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -13,10 +24,14 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
-COPY src ./src
+COPY --from=build /app/dist/src ./dist/src
+# The live view's page is read from the package root at run time (src/runtime/package-root.ts).
+COPY src/viz/live-view/page.html ./src/viz/live-view/page.html
 COPY crds ./crds
 USER 65532:65532
 ENV NODE_ENV=production
 EXPOSE 8080 9090
-ENTRYPOINT ["/nodejs/bin/node", "/app/src/cli.ts"]
+# A 16 MiB semi-space caps the young generation V8 grows under a burst of calls and then keeps: measured on the
+# gateway-latency bench, RSS after the run 259-287 -> 178-209 MiB with CPU per call unchanged within noise.
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=16", "/app/dist/src/cli.js"]
 CMD ["--help"]

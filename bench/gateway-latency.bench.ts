@@ -6,7 +6,9 @@
 // /proc/<pid>/stat) and its RSS at rest (ready, no client yet) and after the run.
 //   npm run bench -- gateway-latency      (env: ROUNDS=3 CALLS=500 CONCURRENCY=16 SECONDS=2;
 //                                          GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it;
-//                                          BASELINE_ROOT=<another checkout> to measure its gateway alongside)
+//                                          BASELINE_ROOT=<another checkout> to measure its gateway alongside;
+//                                          GATEWAY_ENTRY=dist/src/cli.js to run a build, as the image does;
+//                                          BASELINE_NODE_ARGS / BASELINE_ENTRY for the baseline, default the same)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -23,9 +25,14 @@ const rounds = Number(process.env.ROUNDS ?? 3);
 const calls = Number(process.env.CALLS ?? 500);
 const concurrency = Number(process.env.CONCURRENCY ?? 16);
 const seconds = Number(process.env.SECONDS ?? 2);
-const gatewayNodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const words = (text: string | undefined) => (text ?? '').split(' ').filter(Boolean);
+const gatewayNodeArgs = words(process.env.GATEWAY_NODE_ARGS);
+const gatewayEntry = process.env.GATEWAY_ENTRY ?? 'src/cli.ts';
 /** Another checkout (e.g. `git worktree` of main) whose gateway is measured in the same rounds, for before/after. */
 const baselineRoot = process.env.BASELINE_ROOT;
+const baselineNodeArgs =
+  process.env.BASELINE_NODE_ARGS === undefined ? gatewayNodeArgs : words(process.env.BASELINE_NODE_ARGS);
+const baselineEntry = process.env.BASELINE_ENTRY ?? gatewayEntry;
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ): 100 on every Linux this runs on. */
 const TICKS_PER_SECOND = 100;
 
@@ -53,8 +60,19 @@ async function main() {
     const backendUrl = `http://127.0.0.1:${port}/mcp`;
     const config = join(dir, 'gateway.yaml');
     await writeFile(config, JSON.stringify({ backends: [{ name: 'bench', url: backendUrl }] }));
-    const gateways = [await startGateway('via gateway', root, config, dir, children)];
-    if (baselineRoot) gateways.push(await startGateway('via baseline', baselineRoot, config, dir, children));
+    const gateways = [
+      await startGateway(
+        'via gateway',
+        { root, entry: gatewayEntry, nodeArgs: gatewayNodeArgs },
+        config,
+        dir,
+        children,
+      ),
+    ];
+    if (baselineRoot) {
+      const baseline = { root: baselineRoot, entry: baselineEntry, nodeArgs: baselineNodeArgs };
+      gateways.push(await startGateway('via baseline', baseline, config, dir, children));
+    }
 
     const direct = await openPath('direct', new URL(backendUrl), 'echo');
     const paths = [direct];
@@ -125,19 +143,19 @@ interface Gateway {
 /** The gateway as it runs by default: info-level logs with one audit line per call (to a file, as in a pod). */
 async function startGateway(
   name: string,
-  from: string,
+  from: { root: string; entry: string; nodeArgs: string[] },
   config: string,
   dir: string,
   children: ChildProcess[],
 ): Promise<Gateway> {
   const url = await spawnAndRead(
     process.execPath,
-    [...gatewayNodeArgs, join(from, 'src/cli.ts'), 'gateway', '--port', '0', '--config', config],
+    [...from.nodeArgs, join(from.root, from.entry), 'gateway', '--port', '0', '--config', config],
     /serving MCP at (\S+)/,
     children,
     {},
     openSync(join(dir, `${name.replace(/\W/g, '-')}.log`), 'w'),
-    from,
+    from.root,
   );
   const pid = children.at(-1)!.pid!;
   await waitReady(new URL('/readyz', url));

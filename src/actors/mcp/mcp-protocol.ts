@@ -12,7 +12,7 @@ import type { OutgoingAuth } from './auth/types.ts';
 import type { ActorClock } from './clock.ts';
 import { MCPRE_CLIENT_INFO, McpConnection, type McpConnectionOptions, SPOKEN_VERSIONS } from './connection.ts';
 import { BackendError, configError } from './errors.ts';
-import { checkOutgoingHeaders } from './headers.ts';
+import { checkedHeaderSource } from './headers.ts';
 import type { HttpClient } from './http/http-client.ts';
 import { probeEra } from './modern/classify.ts';
 import type { ExchangeTarget } from './modern/exchange.ts';
@@ -21,7 +21,7 @@ import type { BackendConnection, BackendProtocol, EraDecision, SessionInfo, Tran
 import { createSecretRedactor, type SecretRedactor } from './redactor.ts';
 import { LegacySseTransport } from './transports/legacy-sse.ts';
 import { StreamableHttpTransport } from './transports/streamable-http.ts';
-import type { HeaderSource, TransportOptions } from './transports/types.ts';
+import type { TransportOptions } from './transports/types.ts';
 
 export interface McpProtocolOptions {
   url: string;
@@ -49,12 +49,7 @@ export function parseBackendUrl(raw: string): URL {
 export function createMcpProtocol(options: McpProtocolOptions): BackendProtocol {
   const url = parseBackendUrl(options.url);
   const redactor = options.redactor ?? createSecretRedactor();
-  // Registered with the redactor before the policy check, so even a refused value is known and kept out of errors.
-  const headers: HeaderSource = async (signal) => {
-    const values = await options.auth.headers(signal);
-    redactor.addHeaders(values);
-    return checkOutgoingHeaders(values, `outgoing auth ${options.auth.method}`);
-  };
+  const headers = checkedHeaderSource(options.auth, redactor);
   return {
     transport: options.transport,
     async connect(signal: AbortSignal, cached?: EraDecision): Promise<BackendConnection> {

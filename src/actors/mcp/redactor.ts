@@ -89,6 +89,12 @@ export class SecretRedactor implements Redactor {
     }
   }
 
+  /** Whether `value` is registered here and in the parent (a value too short to register counts as known). */
+  knows(value: string): boolean {
+    if (typeof value !== 'string' || value.length < WORD) return true;
+    return this.#values.has(value) && (this.#parent?.knows(value) ?? true);
+  }
+
   /** Register a header value as sent: the whole value, and for `Scheme credentials` the credentials. */
   addHeaderValue(value: string): void {
     this.add(value);

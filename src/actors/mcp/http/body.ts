@@ -1,7 +1,8 @@
 // Reading response bodies with a cap, small header helpers, and what of a remote's error may be repeated.
 import type { IncomingHttpHeaders } from 'node:http';
-import { isJSONRPCErrorResponse, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { protocolError } from '../errors.ts';
+import { isErrorResponse } from '../jsonrpc.ts';
 import type { Redactor } from '../redactor.ts';
 
 /** The whole body as text, refusing (and destroying the stream) beyond `max` bytes. */
@@ -82,7 +83,7 @@ export function errorDetailOf(text: string, redactor: Redactor): string | undefi
  * requests and notifications are the server's content and pass unchanged.
  */
 export function redactErrorResponse(message: JSONRPCMessage, redactor: Redactor): JSONRPCMessage {
-  if (!isJSONRPCErrorResponse(message)) return message;
+  if (!isErrorResponse(message)) return message;
   const { error } = message;
   return {
     ...message,

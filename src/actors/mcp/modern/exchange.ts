@@ -2,13 +2,11 @@
 // by an SSE stream scoped to that request (related notifications, then the response). Nothing survives an exchange:
 // no session id is sent or kept, no event id is used (2026-07-28 streams are not resumable). Bodies are size-capped,
 // error responses redacted, redirects never followed.
-import {
-  isJSONRPCErrorResponse,
-  isJSONRPCResultResponse,
-  type JSONRPCErrorResponse,
-  type JSONRPCMessage,
-  type JSONRPCRequest,
-  type JSONRPCResultResponse,
+import type {
+  JSONRPCErrorResponse,
+  JSONRPCMessage,
+  JSONRPCRequest,
+  JSONRPCResultResponse,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Dispatcher } from 'undici';
 import { BackendError, httpError, networkError, protocolError } from '../errors.ts';
@@ -16,6 +14,7 @@ import { drain, mediaType, readCappedText, redactErrorResponse } from '../http/b
 import type { HttpClient } from '../http/http-client.ts';
 import { readSse } from '../http/sse.ts';
 import { statusDetail } from '../http/status-detail.ts';
+import { isErrorResponse, isResponse } from '../jsonrpc.ts';
 import type { Redactor } from '../redactor.ts';
 import { parseBatch, parseMessage } from '../transports/messages.ts';
 import type { HeaderSource } from '../transports/types.ts';
@@ -42,7 +41,7 @@ export interface ExchangeResult {
 const ERROR_BODY_BYTES = 16 * 1024;
 
 const isAnswerTo = (message: JSONRPCMessage, id: JSONRPCRequest['id']): message is JsonRpcAnswer =>
-  (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) && message.id === id;
+  isResponse(message) && message.id === id;
 
 /**
  * POST `request` (its params already enveloped) and read until its answer. Every other message on the way (progress,
@@ -145,7 +144,7 @@ async function errorAnswer(
   }
   try {
     const message = parseMessage(text);
-    return message && isJSONRPCErrorResponse(message)
+    return message && isErrorResponse(message)
       ? (redactErrorResponse(message, redactor) as JSONRPCErrorResponse)
       : undefined;
   } catch {

@@ -7,7 +7,6 @@ import {
   type ClientCapabilities,
   ErrorCode,
   type Implementation,
-  isJSONRPCNotification,
   type JSONRPCMessage,
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -15,6 +14,7 @@ import type { Logger } from 'pino';
 import type { ActorClock } from '../clock.ts';
 import { ConnectionUsers } from '../connection-users.ts';
 import { BackendError, httpError, networkError, protocolError } from '../errors.ts';
+import { isNotification } from '../jsonrpc.ts';
 import { collectPages } from '../list-pages.ts';
 import type {
   BackendConnection,
@@ -125,7 +125,7 @@ export class ModernConnection implements BackendConnection {
         const enveloped = withEnvelope(params, this.#envelope);
         if (progressToken) (enveloped._meta as Record<string, unknown>).progressToken = progressToken;
         const result = await this.#exchange(method, enveloped, AbortSignal.any(signals), (message) => {
-          if (!isJSONRPCNotification(message)) return;
+          if (!isNotification(message)) return;
           const p = message.params as Record<string, unknown> | undefined;
           if (message.method === 'notifications/progress' && progressToken && p?.progressToken === progressToken) {
             arm(); // like the SDK's resetTimeoutOnProgress: a request that reports progress is alive
@@ -162,7 +162,7 @@ export class ModernConnection implements BackendConnection {
       withEnvelope({ notifications }, this.#envelope),
       signal,
       (message) => {
-        if (!isJSONRPCNotification(message)) return;
+        if (!isNotification(message)) return;
         if (message.method === 'notifications/subscriptions/acknowledged') return options.handlers.onOpen();
         options.handlers.onMessage();
         this.#users.emit({ type: 'notification', method: message.method, params: message.params });

@@ -1,13 +1,9 @@
 // The Streamable HTTP transport's bookkeeping of requests in flight, apart from the HTTP it speaks: which hooks belong
 // to which request, which server-to-client requests arrived on which request's response stream, and the one queue
 // through which every incoming message reaches the SDK in order.
-import {
-  isJSONRPCNotification,
-  isJSONRPCRequest,
-  type JSONRPCMessage,
-  type RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { redactErrorResponse } from '../http/body.ts';
+import { isNotification, isRequest } from '../jsonrpc.ts';
 import type { Redactor } from '../redactor.ts';
 import type { RequestHooks } from './types.ts';
 
@@ -93,18 +89,20 @@ export class Inbox {
     );
   }
 
+  /** The transport closed: every request's I/O stops (each reads its own flight's signal, nothing else). */
   clear(): void {
+    for (const flight of this.#inFlight.values()) flight.abort.abort();
     this.#inFlight.clear();
   }
 
   #deliverNow(received: JSONRPCMessage, relatedTo: RequestId | undefined): void {
     const message = redactErrorResponse(received, this.#redactor);
-    if (relatedTo !== undefined && isJSONRPCRequest(message)) {
+    if (relatedTo !== undefined && isRequest(message)) {
       this.#serverRequests.set(message.id, relatedTo);
       if (this.#serverRequests.size > MAX_SERVER_REQUESTS)
         this.#serverRequests.delete(this.#serverRequests.keys().next().value as RequestId);
     }
-    if (relatedTo !== undefined && isJSONRPCNotification(message) && message.method === 'notifications/message') {
+    if (relatedTo !== undefined && isNotification(message) && message.method === 'notifications/message') {
       const onLog = this.#inFlight.get(relatedTo)?.hooks?.onLog;
       if (onLog) {
         onLog(message.params as never);

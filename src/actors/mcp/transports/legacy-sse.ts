@@ -3,12 +3,13 @@
 // endpoint in its first `endpoint` event; when the stream closes the session is gone (the SDK's client would
 // silently reconnect and pick up a new endpoint, i.e. a new uninitialized session, which is exactly the stale-session
 // bug this project exists to avoid), so a closed stream is reported as a session loss and the machine re-initializes.
-import { isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Dispatcher } from 'undici';
 import { BackendError, httpError, networkError, protocolError, sessionLostError } from '../errors.ts';
 import { drain, mediaType, redactErrorResponse } from '../http/body.ts';
 import { readSse } from '../http/sse.ts';
 import { statusDetail } from '../http/status-detail.ts';
+import { isRequest } from '../jsonrpc.ts';
 import type { ConnectionEvent, NotificationStreamHandlers, NotificationStreamOutcome } from '../protocol.ts';
 import { parseMessage } from './messages.ts';
 import type { McpTransport, RequestHooks, TransportOptions } from './types.ts';
@@ -133,8 +134,8 @@ export class LegacySseTransport implements McpTransport {
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
-    const hooks = isJSONRPCRequest(message) ? this.#pendingHooks : undefined;
-    if (isJSONRPCRequest(message)) this.#pendingHooks = undefined;
+    const hooks = isRequest(message) ? this.#pendingHooks : undefined;
+    if (isRequest(message)) this.#pendingHooks = undefined;
     const endpoint = this.#endpoint;
     if (!endpoint || this.#closed) {
       throw new BackendError({ kind: 'aborted', retryable: true, message: 'SSE transport not connected' });

@@ -1,16 +1,20 @@
 // Parsing what a server sends: one SSE event's data, or a JSON response body that may be a batch. Both transports
-// read server messages the same way; an event that does not parse is skipped, a body that does not parse fails.
-import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+// read server messages the same way; an event that does not parse is skipped, a body that does not parse fails. The
+// envelope is checked here (jsonrpc.ts, the SDK's JSONRPCMessageSchema by hand); what a result holds is checked by
+// whoever reads it (the SDK Client against the request's result schema, the gateway's router for tool results).
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { protocolError } from '../errors.ts';
+import { jsonRpcKind } from '../jsonrpc.ts';
 
 /** One SSE event's data as a JSON-RPC message, or undefined when it is not one (the caller skips it). */
 export function parseMessage(data: string): JSONRPCMessage | undefined {
+  let json: unknown;
   try {
-    const result = JSONRPCMessageSchema.safeParse(JSON.parse(data));
-    return result.success ? result.data : undefined;
+    json = JSON.parse(data);
   } catch {
     return undefined;
   }
+  return jsonRpcKind(json) ? (json as JSONRPCMessage) : undefined;
 }
 
 /** A JSON response body: one message or a batch; anything else is a protocol error naming `what`. */
@@ -21,10 +25,9 @@ export function parseBatch(text: string, what: string): JSONRPCMessage[] {
   } catch {
     throw protocolError(`${what}: the response is not valid JSON`);
   }
-  const items = Array.isArray(json) ? json : [json];
-  return items.map((item) => {
-    const result = JSONRPCMessageSchema.safeParse(item);
-    if (!result.success) throw protocolError(`${what}: the response is not a valid JSON-RPC message`);
-    return result.data;
-  });
+  const items: unknown[] = Array.isArray(json) ? json : [json];
+  for (const item of items) {
+    if (!jsonRpcKind(item)) throw protocolError(`${what}: the response is not a valid JSON-RPC message`);
+  }
+  return items as JSONRPCMessage[];
 }

@@ -6,15 +6,7 @@
 // response stream that drops before its response is resumed with GET + Last-Event-ID after the server's `retry` wait;
 // responses and events are size-capped.
 import type { TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  isInitializeRequest,
-  isJSONRPCErrorResponse,
-  isJSONRPCNotification,
-  isJSONRPCRequest,
-  isJSONRPCResultResponse,
-  type JSONRPCMessage,
-  type RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { Dispatcher } from 'undici';
 import { backoffMs } from '../../../api/backoff.ts';
 import { sleep } from '../clock.ts';
@@ -23,6 +15,7 @@ import { drain, header, mediaType, readCappedText } from '../http/body.ts';
 import { readSessionAnswer } from '../http/session-loss.ts';
 import { readSse } from '../http/sse.ts';
 import { statusDetail } from '../http/status-detail.ts';
+import { isNotification, isRequest, isResponse } from '../jsonrpc.ts';
 import { fingerprint } from '../log.ts';
 import type { ConnectionEvent, NotificationStreamHandlers, NotificationStreamOutcome } from '../protocol.ts';
 import { Inbox, type InFlight } from './inbox.ts';
@@ -47,6 +40,19 @@ const MAX_RESUMPTIONS = 5;
 const RESUMPTION_BACKOFF = { baseMs: 1000, maxMs: 30_000 };
 /** The session id is echoed on every request: only visible ASCII, as the spec requires, and bounded. */
 const SESSION_ID = /^[\x21-\x7e]{1,1024}$/;
+/** What every POST says it sends and accepts. */
+const POST_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+});
+
+/** The headers of the last POST, reused while what they were built from is the same (undici does not change them). */
+interface PostHeaders {
+  configured: Record<string, string>;
+  sessionId: string | undefined;
+  protocolVersion: string | undefined;
+  headers: Record<string, string>;
+}
 
 export class StreamableHttpTransport implements McpTransport {
   readonly kind = 'streamable-http' as const;
@@ -62,6 +68,7 @@ export class StreamableHttpTransport implements McpTransport {
   readonly #inbox: Inbox;
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
+  #postHeaders: PostHeaders | undefined;
   #closed = false;
 
   constructor(options: TransportOptions) {
@@ -93,8 +100,8 @@ export class StreamableHttpTransport implements McpTransport {
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     // Synchronous prefix (before any await): claim the hooks bound for this request.
-    const flight = isJSONRPCRequest(message) ? this.#inbox.claim(message.id) : undefined;
-    if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') {
+    const flight = isRequest(message) ? this.#inbox.claim(message.id) : undefined;
+    if (isNotification(message) && message.method === 'notifications/cancelled') {
       // The caller gave up on a request: stop reading its response stream (after telling the server, below).
       const id = (message.params as { requestId?: RequestId } | undefined)?.requestId;
       if (id !== undefined) queueMicrotask(() => this.#inbox.cancel(id));
@@ -105,7 +112,7 @@ export class StreamableHttpTransport implements McpTransport {
     try {
       await this.#post(message, flight);
     } catch (err) {
-      if (isJSONRPCRequest(message)) this.#inbox.forget(message.id);
+      if (isRequest(message)) this.#inbox.forget(message.id);
       throw err;
     }
   }
@@ -114,11 +121,9 @@ export class StreamableHttpTransport implements McpTransport {
     if (this.#closed) throw new BackendError({ kind: 'aborted', retryable: true, message: 'transport closed' });
     const what = `POST ${'method' in message ? message.method : 'response'}`;
     const carried = this.#sessionId;
-    const signal = flight ? AbortSignal.any([this.#abort.signal, flight.abort.signal]) : this.#abort.signal;
-    const headers = await this.#headers(signal, {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    });
+    // A request's flight is aborted when the transport closes (Inbox.clear), so its signal alone covers both.
+    const signal = flight ? flight.abort.signal : this.#abort.signal;
+    const headers = this.#postHeadersFor(await this.#o.headers(signal));
     const body = JSON.stringify(message);
     const send = () =>
       this.#o.http.dispatcher.request({
@@ -148,7 +153,7 @@ export class StreamableHttpTransport implements McpTransport {
       }
     }
     flight?.hooks?.onStatus?.(res.statusCode);
-    if (isInitializeRequest(message)) {
+    if (flight && 'method' in message && message.method === 'initialize') {
       const granted = header(res.headers, 'mcp-session-id');
       if (granted !== undefined) {
         if (!SESSION_ID.test(granted)) {
@@ -173,7 +178,7 @@ export class StreamableHttpTransport implements McpTransport {
     if (res.statusCode < 200 || res.statusCode >= 300) {
       throw httpError(res.statusCode, what, await statusDetail(res, this.#o.url, this.#o.redactor));
     }
-    if (!flight || !isJSONRPCRequest(message)) {
+    if (!flight || !isRequest(message)) {
       // A notification or response answered with 200 instead of 202: accepted all the same.
       await drain(res.body);
       return;
@@ -188,7 +193,7 @@ export class StreamableHttpTransport implements McpTransport {
       return;
     }
     if (type === 'text/event-stream') {
-      void this.#consumeResponseStream(message.id, flight, res.body);
+      void this.#consumeResponseStream(message.id, flight.abort.signal, res.body);
       return;
     }
     await drain(res.body);
@@ -201,14 +206,13 @@ export class StreamableHttpTransport implements McpTransport {
    */
   async #consumeResponseStream(
     id: RequestId,
-    flight: InFlight,
+    signal: AbortSignal,
     firstBody: AsyncIterable<Uint8Array> & { destroy?(err?: Error): unknown },
   ): Promise<void> {
     let body = firstBody;
     let lastEventId: string | undefined;
     let retryMs: number | undefined;
     let answered = false;
-    const signal = AbortSignal.any([this.#abort.signal, flight.abort.signal]);
     for (let resumption = 0; ; resumption++) {
       let problem: unknown;
       try {
@@ -224,7 +228,7 @@ export class StreamableHttpTransport implements McpTransport {
               this.#o.log.warn({ request: String(id) }, 'malformed JSON-RPC event on a response stream: skipped');
               return;
             }
-            if ((isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) && message.id === id) {
+            if (isResponse(message) && message.id === id) {
               answered = true;
             }
             this.#inbox.deliver(message, id);
@@ -376,11 +380,29 @@ export class StreamableHttpTransport implements McpTransport {
   }
 
   async #headers(signal: AbortSignal, own: Record<string, string>): Promise<Record<string, string>> {
-    const configured = await this.#o.headers(signal);
+    return this.#withSession(await this.#o.headers(signal), own);
+  }
+
+  #withSession(configured: Record<string, string>, own: Readonly<Record<string, string>>): Record<string, string> {
     const out: Record<string, string> = { ...configured, ...own };
     if (this.#sessionId !== undefined) out['mcp-session-id'] = this.#sessionId;
     if (this.#protocolVersion !== undefined) out['mcp-protocol-version'] = this.#protocolVersion;
     return out;
+  }
+
+  /** A POST's headers: built again only when the configured set (a new object when it changed) or the session did. */
+  #postHeadersFor(configured: Record<string, string>): Record<string, string> {
+    const last = this.#postHeaders;
+    if (
+      last?.configured === configured &&
+      last.sessionId === this.#sessionId &&
+      last.protocolVersion === this.#protocolVersion
+    ) {
+      return last.headers;
+    }
+    const headers = this.#withSession(configured, POST_HEADERS);
+    this.#postHeaders = { configured, sessionId: this.#sessionId, protocolVersion: this.#protocolVersion, headers };
+    return headers;
   }
 
   hooksForServerRequest(id: RequestId): RequestHooks | undefined {
