@@ -126,10 +126,12 @@ export class ModernEndpoint {
    */
   async #suspendable(req: IncomingMessage & { auth?: AuthInfo }, request: ModernRequest, exchange: ModernExchange) {
     const subject = identityOf({ authInfo: req.auth }).subject;
+    // A requestState is good only for a retry of the same request: the same method on the same tool, prompt or URI.
+    const target = `${request.method} ${String(request.params.name ?? request.params.uri)}`;
     const state = request.params.requestState;
     let call: SuspendableCall | undefined;
     if (typeof state === 'string' && state.startsWith(STATE_PREFIX)) {
-      call = this.#suspended.take(state, subject, request.method);
+      call = this.#suspended.take(state, subject, target);
       if (!call) {
         const message = 'Invalid params: the requestState is unknown, expired, already used, or not for this request';
         return this.#answer(exchange, request, {
@@ -148,7 +150,7 @@ export class ModernEndpoint {
     }
     const step = await call.next();
     if (step.kind !== 'input') return this.#answer(exchange, request, step);
-    const requestState = this.#suspended.park(call, subject, request.method);
+    const requestState = this.#suspended.park(call, subject, target);
     if (!requestState) {
       const message = 'the gateway cannot keep more calls waiting for client input; try again later';
       return this.#answer(exchange, request, {

@@ -3,7 +3,8 @@
 // roots during a 2026 client's call, the gateway answers the client's call with an `input_required` result carrying
 // that request, keeps the backend's call and its request waiting, and mints the `requestState` that brings the
 // client's retry back to them: the retry's `inputResponses` answer the backend's request and the call goes on, to
-// its result or to the next question. A parked call is bound to the principal that made it and to its method, and
+// its result or to the next question. A parked call is bound to the principal that made it and to its request (the
+// method and the tool, prompt or resource it names), and
 // waits a bounded time (then it is cancelled and the backend's request fails); the state is a random token the
 // client cannot forge, and it is good for one retry.
 import { randomBytes } from 'node:crypto';
@@ -147,7 +148,7 @@ export class SuspendableCall {
 interface Parked {
   call: SuspendableCall;
   subject: string;
-  method: string;
+  target: string;
   timer: NodeJS.Timeout;
 }
 
@@ -174,7 +175,7 @@ export class SuspendedCalls {
   }
 
   /** Park `call` until its retry; the returned token is the requestState the client sends back. */
-  park(call: SuspendableCall, subject: string, method: string): string | undefined {
+  park(call: SuspendableCall, subject: string, target: string): string | undefined {
     if (this.#parked.size >= this.#opts.max) {
       call.cancel(new Error(`too many calls are waiting for client input (${this.#opts.max})`));
       return undefined;
@@ -185,14 +186,14 @@ export class SuspendedCalls {
       call.cancel(new Error(`the client did not retry within ${this.#opts.ttlMs} ms`));
     }, this.#opts.ttlMs);
     timer.unref();
-    this.#parked.set(token, { call, subject, method, timer });
+    this.#parked.set(token, { call, subject, target, timer });
     return token;
   }
 
-  /** The call parked under `token` for this principal and method; each token is good once. */
-  take(token: string, subject: string, method: string): SuspendableCall | undefined {
+  /** The call parked under `token` for this principal and request; each token is good once. */
+  take(token: string, subject: string, target: string): SuspendableCall | undefined {
     const parked = this.#parked.get(token);
-    if (!parked || parked.subject !== subject || parked.method !== method) return undefined;
+    if (!parked || parked.subject !== subject || parked.target !== target) return undefined;
     this.#parked.delete(token);
     clearTimeout(parked.timer);
     return parked.call;
