@@ -33,8 +33,11 @@ export interface AuditRecord {
 /** One request the backend sent to the client during a call, as its audit line shows it (server-requests.ts). */
 export interface ServerRequestNote {
   method: string;
-  /** `call`: it arrived on the call's own response stream; `stream`: on the backend's GET stream. */
-  via: 'call' | 'stream';
+  /**
+   * `call`: it arrived on the call's own response stream; `stream`: on the backend's GET stream; `input`: embedded
+   * in a 2026-07-28 `input_required` result (input-required.ts).
+   */
+  via: 'call' | 'stream' | 'input';
   outcome: 'relayed' | 'refused' | 'failed';
   reason?: string;
 }

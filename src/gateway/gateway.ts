@@ -302,6 +302,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       secretWatch?.stop();
       httpServer.close();
       listenStreams.closeAll();
+      modern.close();
       await sessions.closeAll();
       subscriptions.close();
       await reapplying;

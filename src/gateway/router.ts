@@ -17,6 +17,7 @@ import { type AuditSink, auditableUrl } from './audit.ts';
 import type { Authorizer, AuthzAction } from './authz.ts';
 import { BackendRequestError, type ClientIdentity } from './backend.ts';
 import { forwardFailure, RequestError, unrelayable } from './forward-errors.ts';
+import { fulfilInputRequired, isInputRequired } from './input-required.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { RelayCaller, ServerRequestRelays } from './server-requests.ts';
 
@@ -37,6 +38,8 @@ export interface RouterDeps {
 export interface SessionLogState {
   level: LoggingLevel | undefined;
   clientCapabilities?: () => ClientCapabilities | undefined;
+  /** 2026-07-28 clients take a backend's `input_required` result themselves; 2025 ones have the gateway ask them. */
+  takesInputRequired?: boolean;
 }
 
 const levels: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
@@ -197,9 +200,8 @@ export class Router {
       });
     };
 
-    let answer: Awaited<ReturnType<typeof backend.request>>;
-    try {
-      answer = await backend.request(method, forwarded, {
+    const send = (sent: Params) =>
+      backend.request(method, sent, {
         signal: extra.signal,
         identity,
         timeoutMs: this.#deps.requestTimeoutMs,
@@ -219,6 +221,22 @@ export class Router {
           void extra.sendNotification({ method: 'notifications/message', params: entry }).catch(() => {});
         },
       });
+
+    let answer: Awaited<ReturnType<typeof backend.request>>;
+    try {
+      answer = await send(forwarded);
+      if (isInputRequired(answer.result) && !log.takesInputRequired) {
+        const result = await fulfilInputRequired(answer.result, {
+          backend: backendName,
+          method,
+          ask: (request) => this.#deps.relays.relayInput(backendName, caller, request, extra.signal),
+          retry: async (more) => {
+            answer = await send({ ...forwarded, ...more });
+            return answer.result;
+          },
+        });
+        answer = { ...answer, result };
+      }
     } catch (err) {
       const httpStatus = err instanceof BackendRequestError ? err.httpStatus : undefined;
       const failure = forwardFailure(backendName, method, err);
@@ -240,7 +258,7 @@ function claimsOf(extra: Extra): Record<string, unknown> | undefined {
   return extra.authInfo?.extra?.claims as Record<string, unknown> | undefined;
 }
 
-function identityOf(extra: Extra): ClientIdentity {
+export function identityOf(extra: Pick<Extra, 'authInfo'>): ClientIdentity {
   const subject = (extra.authInfo?.extra?.subject as string | undefined) ?? extra.authInfo?.clientId ?? 'anonymous';
   return extra.authInfo?.token ? { subject, token: extra.authInfo.token } : { subject };
 }

@@ -85,6 +85,11 @@ export class ServerRequestRelays {
     return this.#relay(backend, caller, request, signal, 'call');
   }
 
+  /** A question a 2026-07-28 backend embedded in an `input_required` result, asked of a 2025-era call's client. */
+  relayInput(backend: string, caller: RelayCaller, request: ServerRequest, signal: AbortSignal): Promise<Result> {
+    return this.#relay(backend, caller, request, signal, 'input');
+  }
+
   /** Who answers the server requests `backend` sends outside any request (its GET stream). */
   unrelatedHandler(info: BackendInfo): ServerRequestHandler {
     return (request, signal) => {

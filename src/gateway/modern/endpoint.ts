@@ -9,12 +9,14 @@ import type { Logger } from 'pino';
 import { HEADER_MISMATCH, META_SERVER_INFO } from '../../actors/mcp/modern/envelope.ts';
 import { MODERN_VERSIONS } from '../../machines/backend-session-era.ts';
 import { RequestError, withoutMcpPrefix } from '../forward-errors.ts';
-import type { Extra, SessionLogState } from '../router.ts';
+import { type Extra, identityOf, type SessionLogState } from '../router.ts';
 import type { ListMethod, ServerDefinition } from '../server-definition.ts';
+import type { ServerRequest } from '../server-requests.ts';
 import { ModernExchange, writeJson } from './exchange.ts';
 import type { ListenStreams, SubscriptionFilter } from './listen.ts';
 import { paramHeaderMismatch } from './param-headers.ts';
 import { type ModernRequest, parseModernRequest, withoutEnvelope } from './request.ts';
+import { STATE_PREFIX, SuspendableCall, SuspendedCalls } from './suspended-calls.ts';
 
 /** Caching hints (2026-07-28 CacheableResult). */
 export const CACHE_HINTS = {
@@ -34,6 +36,9 @@ const LISTS: ReadonlySet<string> = new Set<ListMethod>([
   'resources/templates/list',
 ]);
 
+/** The requests that may answer `input_required` (spec: basic/patterns/mrtr, "Supported Requests"). */
+const SUSPENDABLE: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
+
 /** The 2025 code for "resource not found"; 2026-07-28 answers it as invalid params. */
 const LEGACY_RESOURCE_NOT_FOUND = -32002;
 
@@ -43,14 +48,18 @@ export interface ModernEndpointDeps {
   definition: ServerDefinition;
   listen: ListenStreams;
   logger: Logger;
+  /** Calls waiting for their client's answers to a 2025-era backend's server requests. */
+  suspended?: SuspendedCalls;
 }
 
 export class ModernEndpoint {
   readonly #deps: ModernEndpointDeps;
   readonly #serverMeta: Result;
+  readonly #suspended: SuspendedCalls;
 
   constructor(deps: ModernEndpointDeps) {
     this.#deps = deps;
+    this.#suspended = deps.suspended ?? new SuspendedCalls();
     this.#serverMeta = { [META_SERVER_INFO]: deps.definition.info };
   }
 
@@ -95,14 +104,77 @@ export class ModernEndpoint {
       return this.#deps.listen.open(res, request.id, filter);
     }
     const exchange = new ModernExchange(res);
+    if (SUSPENDABLE.has(request.method)) return this.#suspendable(req, request, exchange);
     try {
-      const result = await this.#dispatch(request, this.#extra(req, request, exchange));
-      exchange.finish({ jsonrpc: '2.0', id: request.id, result: this.#complete(result) });
-    } catch (err) {
-      const error = jsonRpcError(err, request.method);
-      if (error.status === 500) this.#deps.logger.error({ err: String(err), method: request.method }, 'request failed');
-      exchange.finish({ jsonrpc: '2.0', id: request.id, error: error.error }, error.status);
+      this.#answer(exchange, request, {
+        kind: 'result',
+        result: await this.#dispatch(request, this.#extra(req, request, exchange)),
+      });
+    } catch (error) {
+      this.#answer(exchange, request, { kind: 'error', error });
     }
+  }
+
+  /** Cancel the calls still waiting for their clients' answers (the gateway is shutting down). */
+  close(): void {
+    this.#suspended.closeAll();
+  }
+
+  /**
+   * A call that may need its client's input: a new one, or the retry of one parked with a requestState minted here
+   * (suspended-calls.ts). Either way the answer is its result, or the next questions with a new requestState.
+   */
+  async #suspendable(req: IncomingMessage & { auth?: AuthInfo }, request: ModernRequest, exchange: ModernExchange) {
+    const subject = identityOf({ authInfo: req.auth }).subject;
+    // A requestState is good only for a retry of the same request: the same method on the same tool, prompt or URI.
+    const target = `${request.method} ${String(request.params.name ?? request.params.uri)}`;
+    const state = request.params.requestState;
+    let call: SuspendableCall | undefined;
+    if (typeof state === 'string' && state.startsWith(STATE_PREFIX)) {
+      call = this.#suspended.take(state, subject, target);
+      if (!call) {
+        const message = 'Invalid params: the requestState is unknown, expired, already used, or not for this request';
+        return this.#answer(exchange, request, {
+          kind: 'error',
+          error: new RequestError(ErrorCode.InvalidParams, message),
+        });
+      }
+      call.attach(exchange.signal, (message) => exchange.notify(message));
+      call.answer(request.params.inputResponses);
+    } else {
+      const fresh = new SuspendableCall();
+      call = fresh;
+      fresh.attach(exchange.signal, (message) => exchange.notify(message));
+      const extra = this.#extra(req, request, exchange, fresh);
+      fresh.start(() => this.#dispatch(request, extra));
+    }
+    const step = await call.next();
+    if (step.kind !== 'input') return this.#answer(exchange, request, step);
+    const requestState = this.#suspended.park(call, subject, target);
+    if (!requestState) {
+      const message = 'the gateway cannot keep more calls waiting for client input; try again later';
+      return this.#answer(exchange, request, {
+        kind: 'error',
+        error: new RequestError(ErrorCode.InternalError, message),
+      });
+    }
+    const result = { resultType: 'input_required', inputRequests: step.inputRequests, requestState };
+    exchange.finish({ jsonrpc: '2.0', id: request.id, result: { ...result, _meta: this.#serverMeta } });
+  }
+
+  #answer(
+    exchange: ModernExchange,
+    request: ModernRequest,
+    step: { kind: 'result'; result: Result } | { kind: 'error'; error: unknown },
+  ): void {
+    if (step.kind === 'result') {
+      exchange.finish({ jsonrpc: '2.0', id: request.id, result: this.#complete(step.result) });
+      return;
+    }
+    const error = jsonRpcError(step.error, request.method);
+    if (error.status === 500)
+      this.#deps.logger.error({ err: String(step.error), method: request.method }, 'request failed');
+    exchange.finish({ jsonrpc: '2.0', id: request.id, error: error.error }, error.status);
   }
 
   async #dispatch(request: ModernRequest, extra: Extra): Promise<Result> {
@@ -110,7 +182,11 @@ export class ModernEndpoint {
     const { router } = definition;
     const { method } = request;
     const params = withoutEnvelope(request.params);
-    const log: SessionLogState = { level: request.logLevel, clientCapabilities: () => request.clientCapabilities };
+    const log: SessionLogState = {
+      level: request.logLevel,
+      clientCapabilities: () => request.clientCapabilities,
+      takesInputRequired: true,
+    };
     const cacheScope = definition.listsVaryByCaller ? 'private' : 'public';
     if (LISTS.has(method)) {
       return { ...definition.list(method as ListMethod, extra), ttlMs: CACHE_HINTS.listTtlMs, cacheScope };
@@ -145,10 +221,18 @@ export class ModernEndpoint {
     }
   }
 
-  /** What the router needs of a request: who calls, its cancellation, and where related notifications go. */
-  #extra(req: IncomingMessage & { auth?: AuthInfo }, request: ModernRequest, exchange: ModernExchange): Extra {
+  /**
+   * What the router needs of a request: who calls, its cancellation, where related notifications go, and, for a call
+   * that may be suspended, where its backend's server requests go.
+   */
+  #extra(
+    req: IncomingMessage & { auth?: AuthInfo },
+    request: ModernRequest,
+    exchange: ModernExchange,
+    call?: SuspendableCall,
+  ): Extra {
     return {
-      signal: exchange.signal,
+      signal: call?.signal ?? exchange.signal,
       sessionId: undefined,
       authInfo: req.auth,
       requestId: request.id,
@@ -156,16 +240,19 @@ export class ModernEndpoint {
       sendNotification: async (notification: { method: string }) => {
         // 2026-07-28: log lines only to a request that named a level.
         if (notification.method === 'notifications/message' && request.logLevel === undefined) return;
-        exchange.notify({ jsonrpc: '2.0', ...notification });
+        const message = { jsonrpc: '2.0', ...notification };
+        if (call) call.notify(message);
+        else exchange.notify(message);
       },
-      sendRequest: () =>
-        Promise.reject(
-          new RequestError(
-            ErrorCode.MethodNotFound,
-            'a 2026-07-28 client takes server requests only as input_required results, which the gateway does not ' +
-              'make from 2025-era server requests',
-          ),
-        ),
+      sendRequest: (serverRequest: ServerRequest, _schema: unknown, options?: { signal?: AbortSignal }) =>
+        call
+          ? call.ask(serverRequest, options?.signal ?? call.signal)
+          : Promise.reject(
+              new RequestError(
+                ErrorCode.MethodNotFound,
+                `a 2026-07-28 client takes server requests only as input_required results, which ${request.method} cannot carry`,
+              ),
+            ),
     } as unknown as Extra;
   }
 
