@@ -41,6 +41,14 @@ const valueAt = (args: unknown, path: string[]): unknown =>
     args,
   );
 
+/** The Base64 sentinel form with a payload that is not canonical Base64 (bad padding or characters): never a match. */
+const SENTINEL = /^=\?base64\?(.*)\?=$/;
+const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const badBase64 = (sent: string): boolean => {
+  const payload = SENTINEL.exec(sent)?.[1];
+  return payload !== undefined && !CANONICAL_BASE64.test(payload);
+};
+
 function equal(headerValue: string, bodyValue: unknown): boolean {
   if (typeof bodyValue === 'number') return Number(headerValue) === bodyValue;
   if (typeof bodyValue === 'boolean') return headerValue === String(bodyValue);
@@ -60,6 +68,7 @@ export function paramHeaderMismatch(
     const raw = headers[header];
     const sent = Array.isArray(raw) ? raw.join(', ') : raw;
     if (sent === undefined) return `the ${header} header is missing for argument ${path.join('.')}`;
+    if (badBase64(sent)) return `${header} header '${sent}' is not valid Base64`;
     if (!equal(decodeHeaderValue(sent), value)) {
       return `${header} header '${sent}' does not match argument ${path.join('.')}`;
     }

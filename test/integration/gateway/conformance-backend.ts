@@ -58,12 +58,46 @@ const tools = [
   {
     name: 'json_schema_2020_12_tool',
     description: 'Tool with JSON Schema 2020-12 features',
+    // The focal schema of the json-schema-2020-12 scenario, with the SEP-2106 vocabulary it checks at 2026-07-28.
     inputSchema: {
       $schema: 'https://json-schema.org/draft/2020-12/schema',
       type: 'object' as const,
-      $defs: { address: { type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
-      properties: { name: { type: 'string' }, address: { $ref: '#/$defs/address' } },
+      $defs: {
+        address: {
+          $anchor: 'addressDef',
+          type: 'object',
+          properties: { street: { type: 'string' }, city: { type: 'string' } },
+        },
+      },
+      properties: {
+        name: { type: 'string' },
+        address: { $ref: '#/$defs/address' },
+        contactMethod: { type: 'string', enum: ['phone', 'email'] },
+        phone: { type: 'string' },
+        email: { type: 'string' },
+      },
+      allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
+      if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's conditional keyword, never awaited.
+      then: { required: ['phone'] },
+      else: { required: ['email'] },
       additionalProperties: false,
+    },
+  },
+  // The diagnostic tools of the 2026-07-28 server-stateless scenario.
+  { name: 'test_missing_capability', description: 'Needs the client to sample', inputSchema: noArgs },
+  { name: 'test_streaming_elicitation', description: 'Asks the user for input mid-call', inputSchema: noArgs },
+  { name: 'test_logging_tool', description: 'Logs one message', inputSchema: noArgs },
+  { name: 'test_trigger_tool_change', description: 'Adds a tool and says so', inputSchema: noArgs },
+  { name: 'test_trigger_prompt_change', description: 'Adds a prompt and says so', inputSchema: noArgs },
+  // The http-custom-header-server-validation scenario looks for a string parameter marked x-mcp-header (SEP-2243).
+  {
+    name: 'test_header_param',
+    description: 'Echoes a parameter that clients mirror into the Mcp-Param-Region header',
+    inputSchema: {
+      type: 'object' as const,
+      properties: { region: { type: 'string', 'x-mcp-header': 'Region' } },
+      required: ['region'],
     },
   },
 ];
@@ -84,8 +118,11 @@ function conformanceServer(): Server {
     },
   );
   const subscriptions = new Set<string>();
+  // What test_trigger_tool_change and test_trigger_prompt_change add, per session.
+  const addedTools: typeof tools = [];
+  const addedPrompts: { name: string; description: string }[] = [];
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools }));
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...tools, ...addedTools] }));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const text = (t: string) => ({ type: 'text' as const, text: t });
     const log = (data: string) =>
@@ -279,6 +316,51 @@ function conformanceServer(): Server {
         extra.closeSSEStream?.();
         await sleep(200);
         return { content: [text('Reconnection test completed')] };
+      case 'test_missing_capability': {
+        if (!server.getClientCapabilities()?.sampling) {
+          throw new McpError(-32021, 'Missing required client capability: sampling', {
+            requiredCapabilities: { sampling: {} },
+          });
+        }
+        const result = await extra.sendRequest(
+          {
+            method: 'sampling/createMessage',
+            params: { messages: [{ role: 'user', content: text('Say yes') }], maxTokens: 10 },
+          },
+          CreateMessageResultSchema,
+        );
+        return { content: [text(`sampled ${JSON.stringify(result.content)}`)] };
+      }
+      case 'test_streaming_elicitation': {
+        const result = await extra.sendRequest(
+          {
+            method: 'elicitation/create',
+            params: {
+              message: 'Your name?',
+              requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+            },
+          },
+          ElicitResultSchema,
+        );
+        return { content: [text(`elicited ${result.action}`)] };
+      }
+      case 'test_logging_tool':
+        await log('test_logging_tool ran');
+        return { content: [text('logged')] };
+      case 'test_trigger_tool_change':
+        addedTools.push({
+          name: `test_added_tool_${addedTools.length + 1}`,
+          description: 'Added',
+          inputSchema: noArgs,
+        });
+        await server.sendToolListChanged();
+        return { content: [text('tool list changed')] };
+      case 'test_trigger_prompt_change':
+        addedPrompts.push({ name: `test_added_prompt_${addedPrompts.length + 1}`, description: 'Added' });
+        await server.sendPromptListChanged();
+        return { content: [text('prompt list changed')] };
+      case 'test_header_param':
+        return { content: [text(`region ${String(req.params.arguments?.region)}`)] };
       case 'json_schema_2020_12_tool':
         return { content: [text(`received ${JSON.stringify(req.params.arguments ?? {})}`)] };
       default:
@@ -333,7 +415,7 @@ function conformanceServer(): Server {
         ],
       };
     }
-    throw new McpError(-32002, `Resource not found: ${uri}`);
+    throw new McpError(-32002, `Resource not found: ${uri}`, { uri });
   });
   server.setRequestHandler(SubscribeRequestSchema, (req) => {
     subscriptions.add(req.params.uri);
@@ -361,6 +443,7 @@ function conformanceServer(): Server {
         arguments: [{ name: 'resourceUri', description: 'URI of the resource to embed', required: true }],
       },
       { name: 'test_prompt_with_image', description: 'A prompt with an image' },
+      ...addedPrompts,
     ],
   }));
   server.setRequestHandler(GetPromptRequestSchema, (req) => {

@@ -1,10 +1,15 @@
-// The official MCP conformance client scenarios (@modelcontextprotocol/conformance) against `mcpre probe`: the
-// conformance runner starts its scenario server and runs our command with the server URL appended.
+// The official MCP conformance client scenarios (@modelcontextprotocol/conformance, both installed releases) against
+// `mcpre probe`: the conformance runner starts its scenario server and runs our command with the server URL appended.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runToEnd } from '../../support/child-process.ts';
+import {
+  type ConformancePackage,
+  conformanceNext,
+  conformanceStable,
+  runSuite,
+} from '../../support/conformance-suite.ts';
 
 interface Check {
   id: string;
@@ -13,19 +18,18 @@ interface Check {
 }
 
 async function runScenario(
+  pkg: ConformancePackage,
   scenario: string,
   probeArgs: string,
 ): Promise<{ code: number | null; out: string; checks: Check[] }> {
   const outputDir = await mkdtemp(join(tmpdir(), `mcpre-conformance-${scenario}-`));
   try {
     const command = `npx node src/cli.ts probe ${probeArgs}`.trim();
-    const run = await runToEnd(
-      'npx',
-      ['conformance', 'client', '--command', command, '--scenario', scenario, '-o', outputDir],
-      { timeoutMs: 90_000 },
+    const { code, output: out } = await runSuite(
+      pkg,
+      ['client', '--command', command, '--scenario', scenario, '-o', outputDir],
+      90_000,
     );
-    const code = run.code;
-    const out = `${run.stdout}${run.stderr}`;
     const checks: Check[] = [];
     for (const dir of await readdir(outputDir, { recursive: true })) {
       if (dir.endsWith('checks.json')) {
@@ -39,7 +43,7 @@ async function runScenario(
 }
 
 describe('MCP conformance client scenarios against mcpre probe', () => {
-  it.each([
+  const scenarios: [string, string, string[]][] = [
     ['initialize', '', ['mcp-client-initialization']],
     ['tools_call', `--call add_numbers --args '{"a":5,"b":3}'`, ['tool-add-numbers']],
     [
@@ -47,8 +51,12 @@ describe('MCP conformance client scenarios against mcpre probe', () => {
       '--call test_reconnection',
       ['client-sse-graceful-reconnect', 'client-sse-retry-timing', 'client-sse-last-event-id'],
     ],
-  ])('%s passes', async (scenario, args, required) => {
-    const { code, out, checks } = await runScenario(scenario, args);
+  ];
+  const cases = [conformanceStable, conformanceNext].flatMap((pkg) =>
+    scenarios.map(([scenario, args, required]) => [pkg.label, scenario, pkg, args, required] as const),
+  );
+  it.each(cases)('%s %s passes', async (_label, scenario, pkg, args, required) => {
+    const { code, out, checks } = await runScenario(pkg, scenario, args);
     expect(out).toContain('OVERALL: PASSED');
     expect(code, out).toBe(0);
     const bad = checks.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING');

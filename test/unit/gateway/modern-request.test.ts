@@ -155,4 +155,15 @@ describe('paramHeaderMismatch', () => {
       'nested.flag',
     );
   });
+
+  it('refuses a Base64 sentinel value with bad padding or characters, even when it would decode to the argument', () => {
+    const hello = { region: 'Hello' };
+    expect(paramHeaderMismatch(tool, hello, { 'mcp-param-region': '=?base64?SGVsbG8=?=' })).toBeUndefined();
+    expect(paramHeaderMismatch(tool, hello, { 'mcp-param-region': '=?base64?SGVsbG8?=' })).toContain(
+      'not valid Base64',
+    );
+    expect(paramHeaderMismatch(tool, hello, { 'mcp-param-region': '=?base64?SGVs!!!bG8=?=' })).toContain(
+      'not valid Base64',
+    );
+  });
 });
