@@ -23,6 +23,10 @@ export function registerProbe(program: Command): void {
     .option('--ca-bundle <file>', 'PEM file of extra CA certificates to trust besides the system pool')
     .option('--call <tool>', 'call this tool once the session is ready (through a re-initialization if needed)')
     .option('--args <json>', 'arguments for --call, a JSON object', '{}')
+    .option(
+      '--elicit-defaults',
+      "declare elicitation and accept every elicitation request with its schema's default values (no user asked)",
+    )
     .option('--watch <duration>', 'stay connected this long (e.g. 30s, 5m) and print every transition and list change')
     .option('--timeout <duration>', 'give up if the session is not ready within this time', '30s')
     .option('--json', 'print JSON lines instead of text')

@@ -58,6 +58,8 @@ export interface BackendRequestOptions {
   onServerRequest?: ServerRequestHandler;
   /** The caller, for per-identity credentials. */
   identity?: ClientIdentity;
+  /** What to declare for this request where the backend's era declares capabilities per request (2026-07-28). */
+  clientCapabilities?: ClientCapabilities;
   timeoutMs?: number;
 }
 

@@ -19,7 +19,7 @@ import { BackendRequestError, type ClientIdentity } from './backend.ts';
 import { forwardFailure, RequestError, unrelayable } from './forward-errors.ts';
 import { fulfilInputRequired, isInputRequired } from './input-required.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import type { RelayCaller, ServerRequestRelays } from './server-requests.ts';
+import { missingCapability, type RelayCaller, type ServerRequestRelays } from './server-requests.ts';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -172,6 +172,7 @@ export class Router {
       session: extra.sessionId,
       subject: identity.subject,
       capabilities: () => log.clientCapabilities?.(),
+      perRequestCapabilities: log.takesInputRequired,
       send: (request, signal) =>
         extra.sendRequest(request as ServerRequest, ResultSchema, {
           signal: AbortSignal.any([extra.signal, signal]),
@@ -204,6 +205,7 @@ export class Router {
       backend.request(method, sent, {
         signal: extra.signal,
         identity,
+        clientCapabilities: this.#deps.relays.declaredFor(log.clientCapabilities?.()),
         timeoutMs: this.#deps.requestTimeoutMs,
         onProgress:
           downstreamToken === undefined
@@ -239,7 +241,15 @@ export class Router {
       }
     } catch (err) {
       const httpStatus = err instanceof BackendRequestError ? err.httpStatus : undefined;
-      const failure = forwardFailure(backendName, method, err);
+      // The call failed because it needed something the client did not declare: say that, whatever the backend made
+      // of the refusal.
+      const failure =
+        caller.missing && caller.perRequestCapabilities
+          ? missingCapability(
+              caller.missing,
+              `backend "${backendName}" needs the ${caller.missing} capability for ${method}, which the client did not declare`,
+            )
+          : forwardFailure(backendName, method, err);
       record(extra.signal.aborted ? 'cancelled' : 'error', httpStatus, failure.message);
       throw failure;
     }

@@ -5,11 +5,14 @@
 // backend are in flight, when there is exactly one such client; with calls from several clients in flight, or none,
 // nobody can tell whose it is, so it is refused. A request for a capability the answering client did not declare at
 // initialize is refused too (the backend session is shared and declares what the gateway config says:
-// api/gateway/client-capabilities.ts). Every relay and refusal is noted on the audit line of the call it concerns, every
+// api/gateway/client-capabilities.ts). A 2026-07-28 client has no session to declare at: what it declared on the call is
+// what a 2026-07-28 backend is told for that call (intersected with the config), and a refusal is the era's
+// MissingRequiredClientCapability (-32021) naming the capability. Every relay and refusal is noted on the audit line of the call it concerns, every
 // refusal is logged (warn) and counted (mcpre_gateway_server_requests_total); a refusal with no call in flight gets
 // an audit line of its own.
 import { type ClientCapabilities, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import { MISSING_REQUIRED_CLIENT_CAPABILITY } from '../actors/mcp/modern/envelope.ts';
 import { type AuditSink, auditableUrl, type ServerRequestNote } from './audit.ts';
 import type { Backend, BackendInfo, ServerRequestHandler } from './backend.ts';
 import { RequestError } from './forward-errors.ts';
@@ -23,8 +26,12 @@ export interface RelayCaller {
   /** The client's MCP session at the gateway: calls of one session share an owner. */
   session: string | undefined;
   subject: string;
-  /** What the client declared at initialize. */
+  /** What the client declared at initialize (2025 era) or on this call (2026-07-28). */
   capabilities: () => ClientCapabilities | undefined;
+  /** A 2026-07-28 client: a capability it lacks is refused with -32021 (MissingRequiredClientCapability). */
+  perRequestCapabilities?: boolean;
+  /** The capability a server request of this call needed and the client had not declared, once refused. */
+  missing?: keyof ClientCapabilities;
   /** Send a request to the client, as related to this call. */
   send(request: ServerRequest, signal: AbortSignal): Promise<Result>;
   /** What happened to server requests during this call, for its audit line. */
@@ -56,6 +63,16 @@ export class ServerRequestRelays {
     this.#log = deps.logger.child({ component: 'server-requests' });
     this.#metrics = deps.metrics;
     this.#audit = deps.audit;
+  }
+
+  /** What a backend may be told for one call of a client that declared `client`: the client's, within the config's. */
+  declaredFor(client: ClientCapabilities | undefined): ClientCapabilities | undefined {
+    if (!client) return undefined;
+    const out: ClientCapabilities = {};
+    for (const key of Object.values(CAPABILITY)) {
+      if (this.#declared[key] !== undefined && client[key] !== undefined) Object.assign(out, { [key]: client[key] });
+    }
+    return out;
   }
 
   /** Backends made by `create` declare the configured capabilities and hand their GET-stream requests to these relays. */
@@ -140,7 +157,9 @@ export class ServerRequestRelays {
     if (needed && caller.capabilities()?.[needed] === undefined) {
       const reason = `the client (${caller.subject}) did not declare the ${needed} capability`;
       caller.notes.push({ method: request.method, via, outcome: 'refused', reason });
-      // What an MCP client without the capability answers itself.
+      caller.missing = needed;
+      if (caller.perRequestCapabilities) throw this.#refuse(backend, request, undefined, via, reason, 'not-declared');
+      // What a 2025-era MCP client without the capability answers itself.
       throw this.#refuse(backend, request, ErrorCode.MethodNotFound, via, reason, 'not-declared');
     }
     try {
@@ -159,17 +178,25 @@ export class ServerRequestRelays {
   #refuse(
     backend: string,
     request: ServerRequest,
-    code: number,
+    code: number | undefined,
     via: ServerRequestNote['via'],
     reason: string,
     label: 'ambiguous' | 'no-call' | 'not-declared',
   ): RequestError {
     this.#count(backend, request, via, 'refused', label);
     this.#log.warn({ backend, method: request.method, via, reason: label }, `server request refused: ${reason}`);
-    return new RequestError(code, `mcpre refused ${request.method} from backend "${backend}": ${reason}`);
+    const message = `mcpre refused ${request.method} from backend "${backend}": ${reason}`;
+    const needed = CAPABILITY[request.method];
+    if (code === undefined && needed) return missingCapability(needed, message);
+    return new RequestError(code ?? ErrorCode.MethodNotFound, message);
   }
 
   #count(backend: string, request: ServerRequest, via: string, outcome: string, reason: string): void {
     this.#metrics.serverRequests.inc({ backend, method: metricMethod(request.method), via, outcome, reason });
   }
+}
+
+/** MCP 2026-07-28's MissingRequiredClientCapability error: the data names what the client would have to declare. */
+export function missingCapability(capability: keyof ClientCapabilities, message: string): RequestError {
+  return new RequestError(MISSING_REQUIRED_CLIENT_CAPABILITY, message, { requiredCapabilities: { [capability]: {} } });
 }

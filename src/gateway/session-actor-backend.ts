@@ -116,6 +116,7 @@ export class SessionActorBackend implements Backend {
             onProgress: opts.onProgress,
             onLog: opts.onLog,
             onServerRequest: opts.onServerRequest,
+            clientCapabilities: opts.clientCapabilities,
           }),
         { signal: opts.signal },
       );

@@ -5,6 +5,7 @@
 // machine; the chart branches on it where the eras differ. Types only. It lives beside the machine (the machine owns
 // the port it talks to) and src/actors/mcp/protocol.ts re-exports it for the implementations.
 import type {
+  ClientCapabilities,
   Implementation,
   LoggingMessageNotification,
   Progress,
@@ -120,6 +121,12 @@ export interface RequestOptions {
   onProgress?: (progress: Progress) => void;
   /** `notifications/message` the backend sent on this request's own response stream. */
   onLog?: (log: LoggingMessageNotification['params']) => void;
+  /**
+   * The client capabilities to declare for this request alone, where the era declares them per request
+   * (2026-07-28's envelope); without it the connection's own. A session-era connection declared its set at
+   * initialize and ignores this.
+   */
+  clientCapabilities?: ClientCapabilities;
   /**
    * Requests the backend sends on this request's own response stream (sampling, elicitation, roots): answer them,
    * e.g. by relaying to the gateway's client. Without a handler they are refused with "method not found". The

@@ -13,6 +13,8 @@ export interface ProbeOptions {
   caBundleSource: string | undefined;
   call: { tool: string; args: Record<string, unknown> } | undefined;
   watchMs: number | undefined;
+  /** Declare elicitation and accept every elicitation/create with the requested schema's defaults. */
+  elicitDefaults: boolean;
   timeoutMs: number;
   json: boolean;
   logLevel: string;
@@ -96,6 +98,7 @@ export async function parseProbeOptions(url: string, raw: Record<string, unknown
     watchMs: raw.watch !== undefined ? parseDuration(String(raw.watch), '--watch') : undefined,
     timeoutMs: parseDuration(String(raw.timeout ?? '30s'), '--timeout'),
     json: raw.json === true,
+    elicitDefaults: raw.elicitDefaults === true,
     logLevel: String(raw.logLevel ?? 'silent'),
   };
 }

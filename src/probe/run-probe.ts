@@ -15,6 +15,7 @@ import {
 } from '../machines/backend-session-status.ts';
 import { systemClock } from '../runtime/clock.ts';
 import { startBackendSession } from '../runtime/start-backend-session.ts';
+import { answerWithDefaults, ELICIT_DEFAULTS_CAPABILITIES } from './elicit-defaults.ts';
 import { type ProbeOptions, ProbeUsageError, parseProbeOptions } from './probe-options.ts';
 import { createProbeOutput, type ProbeOutput, statePath } from './probe-output.ts';
 
@@ -60,6 +61,9 @@ export async function runProbe(url: string, raw: Record<string, unknown>): Promi
     caBundlePem: options.caBundlePem,
     caBundleSource: options.caBundleSource ? `--ca-bundle ${options.caBundleSource}` : undefined,
     log,
+    ...(options.elicitDefaults
+      ? { capabilities: ELICIT_DEFAULTS_CAPABILITIES, onUnrelatedServerRequest: answerWithDefaults }
+      : {}),
   });
   const { actor } = session;
   printTransitions(actor, out);
@@ -105,7 +109,15 @@ export async function runProbe(url: string, raw: Record<string, unknown>): Promi
       try {
         const { result } = await withBackendSession(
           actor,
-          (c) => c.request('tools/call', { name: tool, arguments: args }, { timeoutMs: options.timeoutMs }),
+          (c) =>
+            c.request(
+              'tools/call',
+              { name: tool, arguments: args },
+              {
+                timeoutMs: options.timeoutMs,
+                ...(options.elicitDefaults ? { onServerRequest: answerWithDefaults } : {}),
+              },
+            ),
           { signal: stopOnSignal.signal },
         );
         out.call(tool, result);

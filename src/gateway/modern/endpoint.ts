@@ -6,7 +6,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
-import { HEADER_MISMATCH, META_SERVER_INFO } from '../../actors/mcp/modern/envelope.ts';
+import {
+  HEADER_MISMATCH,
+  META_SERVER_INFO,
+  MISSING_REQUIRED_CLIENT_CAPABILITY,
+} from '../../actors/mcp/modern/envelope.ts';
 import { MODERN_VERSIONS } from '../../machines/backend-session-era.ts';
 import { RequestError, withoutMcpPrefix } from '../forward-errors.ts';
 import { type Extra, identityOf, type SessionLogState } from '../router.ts';
@@ -280,7 +284,10 @@ function named<K extends 'name' | 'uri'>(params: Result, field: K): Result & Rec
   return params as Result & Record<K, string>;
 }
 
-/** The JSON-RPC error for a failed request, and the HTTP status (404 for an unknown method, as the spec says). */
+/**
+ * The JSON-RPC error for a failed request, and the HTTP status the spec gives it: 404 for an unknown method, 400 for a
+ * capability the client did not declare.
+ */
 function jsonRpcError(err: unknown, method: string): { status: number; error: Result } {
   if (err instanceof MethodNotFound) {
     return { status: 404, error: { code: ErrorCode.MethodNotFound, message: err.message } };
@@ -289,7 +296,8 @@ function jsonRpcError(err: unknown, method: string): { status: number; error: Re
     const code =
       err.code === LEGACY_RESOURCE_NOT_FOUND && method === 'resources/read' ? ErrorCode.InvalidParams : err.code;
     const message = err instanceof McpError ? withoutMcpPrefix(err.message) : err.message;
-    return { status: 200, error: { code, message, ...(err.data !== undefined ? { data: err.data } : {}) } };
+    const status = code === MISSING_REQUIRED_CLIENT_CAPABILITY ? 400 : 200;
+    return { status, error: { code, message, ...(err.data !== undefined ? { data: err.data } : {}) } };
   }
   return { status: 500, error: { code: ErrorCode.InternalError, message: 'Internal error' } };
 }

@@ -24,6 +24,7 @@ import {
 } from '../../support/conformance-suite.ts';
 import { until } from '../../support/eventually.ts';
 import { type ConformanceBackend, startConformanceBackend } from './conformance-backend.ts';
+import { startModernConformanceBackend } from './conformance-backend-modern.ts';
 
 const baselineOf = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 
@@ -36,15 +37,25 @@ const cases: [ConformancePackage, Era, string][] = [
 
 describe('MCP conformance server scenarios through the gateway', () => {
   let backend: ConformanceBackend;
+  let modernBackend: ConformanceBackend;
   let gateway: RunningGateway;
   let outRoot: string;
 
   beforeAll(async () => {
     backend = await startConformanceBackend();
+    modernBackend = await startModernConformanceBackend();
     gateway = await startGateway({
       config: validateGatewayConfig({
-        backends: [{ name: 'conformance', url: backend.url.href }],
-        aggregation: { conflictResolution: 'priority', conflictResolutionConfig: { priorityOrder: ['conformance'] } },
+        backends: [
+          { name: 'conformance', url: backend.url.href },
+          { name: 'conformance-2026', url: modernBackend.url.href },
+        ],
+        // Roots too: the 2026 backend's input-required scenarios ask for them, within the caller's own call.
+        clientCapabilities: { sampling: true, elicitation: true, roots: true },
+        aggregation: {
+          conflictResolution: 'priority',
+          conflictResolutionConfig: { priorityOrder: ['conformance', 'conformance-2026'] },
+        },
       }),
       logger: pino({ level: 'silent' }),
     });
@@ -55,6 +66,7 @@ describe('MCP conformance server scenarios through the gateway', () => {
   afterAll(async () => {
     await gateway?.close();
     await backend?.close();
+    await modernBackend?.close();
     if (outRoot) await rm(outRoot, { recursive: true, force: true });
   });
 

@@ -1,5 +1,7 @@
 // The official MCP conformance client scenarios (@modelcontextprotocol/conformance, both installed releases) against
 // `mcpre probe`: the conformance runner starts its scenario server and runs our command with the server URL appended.
+// Each scenario runs with every installed release that has it; `tools_call` also at 2026-07-28 where the release has
+// that revision.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,13 +23,23 @@ async function runScenario(
   pkg: ConformancePackage,
   scenario: string,
   probeArgs: string,
+  specVersion: string | undefined,
 ): Promise<{ code: number | null; out: string; checks: Check[] }> {
   const outputDir = await mkdtemp(join(tmpdir(), `mcpre-conformance-${scenario}-`));
   try {
     const command = `npx node src/cli.ts probe ${probeArgs}`.trim();
     const { code, output: out } = await runSuite(
       pkg,
-      ['client', '--command', command, '--scenario', scenario, '-o', outputDir],
+      [
+        'client',
+        '--command',
+        command,
+        '--scenario',
+        scenario,
+        ...(specVersion ? ['--spec-version', specVersion] : []),
+        '-o',
+        outputDir,
+      ],
       90_000,
     );
     const checks: Check[] = [];
@@ -43,20 +55,48 @@ async function runScenario(
 }
 
 describe('MCP conformance client scenarios against mcpre probe', () => {
-  const scenarios: [string, string, string[]][] = [
-    ['initialize', '', ['mcp-client-initialization']],
-    ['tools_call', `--call add_numbers --args '{"a":5,"b":3}'`, ['tool-add-numbers']],
+  const both = [conformanceStable, conformanceNext];
+  const addNumbers = `--call add_numbers --args '{"a":5,"b":3}'`;
+  const scenarios: [ConformancePackage[], string, string | undefined, string, string[]][] = [
+    [both, 'initialize', undefined, '', ['mcp-client-initialization']],
+    [both, 'tools_call', undefined, addNumbers, ['tool-add-numbers']],
+    [[conformanceNext], 'tools_call', '2026-07-28', addNumbers, ['tool-add-numbers']],
     [
+      both,
       'sse-retry',
+      undefined,
       '--call test_reconnection',
       ['client-sse-graceful-reconnect', 'client-sse-retry-timing', 'client-sse-last-event-id'],
     ],
+    [
+      [conformanceNext],
+      'request-metadata',
+      undefined,
+      '',
+      [
+        'sep-2575-http-client-sends-version-header',
+        'sep-2575-client-populates-meta',
+        'sep-2575-client-sends-client-info',
+        'sep-2575-http-version-header-matches-meta',
+        'sep-2575-client-retry-supported-version',
+      ],
+    ],
+    [
+      both,
+      'elicitation-sep1034-client-defaults',
+      undefined,
+      '--elicit-defaults --call test_client_elicitation_defaults',
+      ['string', 'integer', 'number', 'enum', 'boolean'].map((t) => `client-elicitation-sep1034-${t}-default`),
+    ],
   ];
-  const cases = [conformanceStable, conformanceNext].flatMap((pkg) =>
-    scenarios.map(([scenario, args, required]) => [pkg.label, scenario, pkg, args, required] as const),
+  const cases = scenarios.flatMap(([pkgs, scenario, version, args, required]) =>
+    pkgs.map(
+      (pkg) =>
+        [pkg.label, `${scenario}${version ? ` at ${version}` : ''}`, pkg, scenario, version, args, required] as const,
+    ),
   );
-  it.each(cases)('%s %s passes', async (_label, scenario, pkg, args, required) => {
-    const { code, out, checks } = await runScenario(pkg, scenario, args);
+  it.each(cases)('%s %s passes', async (_label, _name, pkg, scenario, version, args, required) => {
+    const { code, out, checks } = await runScenario(pkg, scenario, args, version);
     expect(out).toContain('OVERALL: PASSED');
     expect(code, out).toBe(0);
     const bad = checks.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING');

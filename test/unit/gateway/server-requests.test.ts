@@ -100,6 +100,35 @@ describe('ServerRequestRelays', () => {
     expect(await count({ via: 'call', outcome: 'refused', reason: 'not-declared' })).toBe(1);
   });
 
+  it('a 2026-07-28 caller without the capability: refused with -32021 naming it, and the call remembers it', async () => {
+    const { relays, count } = setup();
+    const modern = caller('s1', { elicitation: {} });
+    modern.caller.perRequestCapabilities = true;
+    await expect(relays.relayAttached('b', modern.caller, sampling, signal)).rejects.toMatchObject({
+      code: -32021,
+      data: { requiredCapabilities: { sampling: {} } },
+    });
+    expect(modern.sent).toEqual([]);
+    expect(modern.caller.missing).toBe('sampling');
+    expect(await count({ via: 'call', outcome: 'refused', reason: 'not-declared' })).toBe(1);
+  });
+
+  it("what a backend is told for one call: the client's capabilities within the configured ones", () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false });
+    const relays = new ServerRequestRelays({
+      logger: pino({ level: 'silent' }),
+      metrics,
+      audit: () => {},
+      declared: { sampling: {}, elicitation: { form: {}, url: {} } },
+    });
+    expect(relays.declaredFor({ sampling: {}, roots: { listChanged: true }, elicitation: { form: {} } })).toEqual({
+      sampling: {},
+      elicitation: { form: {} },
+    });
+    expect(relays.declaredFor({})).toEqual({});
+    expect(relays.declaredFor(undefined)).toBeUndefined();
+  });
+
   it('methods outside the known three are counted as "other" (bounded labels) and relayed as asked', async () => {
     const { relays, handler, count } = setup();
     relays.track('b', caller('s1').caller);

@@ -122,19 +122,38 @@ export function classifyDiscover(result: ExchangeResult, legacy: readonly string
   throw protocolError(`${what}: ${result.ended ?? 'no answer'}`);
 }
 
-/** Send `server/discover` at our newest modern revision and classify the answer. */
+/** The modern revision we speak that an UnsupportedProtocolVersion answer lists, if any. */
+function retryVersion(result: ExchangeResult): string | undefined {
+  const error = result.answer && 'error' in result.answer ? result.answer.error : undefined;
+  if (error?.code !== UNSUPPORTED_PROTOCOL_VERSION) return undefined;
+  const supported = (error.data as { supported?: unknown } | undefined)?.supported;
+  return Array.isArray(supported) ? newestCommonModern(supported.map(String)) : undefined;
+}
+
+/**
+ * Send `server/discover` at our newest modern revision and classify the answer. A server that refuses the revision
+ * (UnsupportedProtocolVersion) but lists one we speak is asked once more at that one, as the spec's version
+ * negotiation says a client retries; a second refusal decides.
+ */
 export async function probeEra(
   target: ExchangeTarget,
   envelope: Omit<Envelope, 'protocolVersion'>,
   legacy: readonly string[],
   signal: AbortSignal,
 ): Promise<Classification> {
-  const version = MODERN_VERSIONS[0] ?? '2026-07-28';
-  const request = {
-    jsonrpc: '2.0' as const,
-    id: 0,
-    method: 'server/discover',
-    params: withEnvelope(undefined, { ...envelope, protocolVersion: version }),
-  };
-  return classifyDiscover(await exchange(target, request, version, signal), legacy);
+  const ask = (version: string, id: number) =>
+    exchange(
+      target,
+      {
+        jsonrpc: '2.0' as const,
+        id,
+        method: 'server/discover',
+        params: withEnvelope(undefined, { ...envelope, protocolVersion: version }),
+      },
+      version,
+      signal,
+    );
+  const first = await ask(MODERN_VERSIONS[0] ?? '2026-07-28', 0);
+  const again = retryVersion(first);
+  return classifyDiscover(again ? await ask(again, 1) : first, legacy);
 }

@@ -122,7 +122,10 @@ export class ModernConnection implements BackendConnection {
     arm();
     return this.#users.request(async () => {
       try {
-        const enveloped = withEnvelope(params, this.#envelope);
+        const enveloped = withEnvelope(params, {
+          ...this.#envelope,
+          clientCapabilities: options.clientCapabilities ?? this.#envelope.clientCapabilities,
+        });
         if (progressToken) (enveloped._meta as Record<string, unknown>).progressToken = progressToken;
         const result = await this.#exchange(method, enveloped, AbortSignal.any(signals), (message) => {
           if (!isNotification(message)) return;
