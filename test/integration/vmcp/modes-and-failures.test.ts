@@ -178,9 +178,16 @@ describe('discovered mode', () => {
     await client.connect(new StreamableHTTPClientTransport(url));
     const tools = await eventually('the three discovered backends', async () => {
       const names = (await client.listTools()).tools.map((t) => t.name).sort();
-      return names.length === 4 ? names : undefined;
+      return names.length === 6 ? names : undefined;
     });
-    expect(tools).toEqual(['alpha_whoami', 'beta_whoami', 'gamma_add', 'gamma_echo']);
+    expect(tools).toEqual([
+      'alpha_whoami',
+      'beta_whoami',
+      'gamma_add',
+      'gamma_confirm',
+      'gamma_echo',
+      'gamma_summarize',
+    ]);
     expect((await client.callTool({ name: 'beta_whoami', arguments: {} })).content).toEqual([
       { type: 'text', text: 'hello from beta' },
     ]);
