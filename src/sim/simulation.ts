@@ -23,6 +23,7 @@ import {
   checkLogs,
   checkReadyReferences,
   checkStatusUrls,
+  StatusUrlChecker,
   type Violation,
 } from './invariants.ts';
 import { applyMutation } from './mutations.ts';
@@ -141,6 +142,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     for (const v of found) log.append({ t: scheduler.now(), actor: 'check', event: v.invariant, detail: v.detail });
   };
 
+  const statusUrls = new StatusUrlChecker(api);
   for (const { resource, object } of baseObjects(await CA_PEM)) api.createNow(resource, object);
   const state: ScenarioState = { endpoints: [], vmcps: [], nextEndpoint: 0, nextVmcp: 0 };
   for (; state.nextEndpoint < opts.endpoints; state.nextEndpoint++)
@@ -249,11 +251,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   });
 
   // The scripted changes: one every 5-60 s of virtual time while faults are on.
-  const names = (resource: string) =>
-    api
-      .peekAll(resource)
-      .map((e) => e.metadata.name)
-      .sort();
+  const names = (resource: string) => Array.from(api.view(resource), (e) => e.metadata.name).sort();
   const scheduleMutation = () => {
     scheduler.schedule('scenario', 5000 + Math.floor(scenarioRng.next() * 55_000), () => {
       if (scheduler.now() >= opts.durationMs) return;
@@ -285,13 +283,9 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     });
   }
 
-  let lastRv = '';
   let logChecked = 0;
   const afterStep = () => {
-    if (api.resourceVersion !== lastRv) {
-      lastRv = api.resourceVersion;
-      fail(checkStatusUrls(api));
-    }
+    fail(statusUrls.check());
     for (const { backend } of backends) if (backend.violations.length) fail(backend.violations.splice(0));
     if (logLines.length > logChecked) {
       fail(checkLogs(logLines.slice(logChecked), [SECRET_VALUE]));
