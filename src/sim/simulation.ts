@@ -13,7 +13,7 @@ import { DEFAULT_SESSION_POLICY } from '../machines/backend-session-policy.ts';
 import { type BackendSessionActor, withBackendSession } from '../machines/backend-session-requests.ts';
 import { Manager } from '../runtime/kube/manager.ts';
 import { seededRng } from '../runtime/random.ts';
-import { checkBackendsSettled } from './backend-invariants.ts';
+import { CircuitBreakerCheck, checkBackendsSettled } from './backend-invariants.ts';
 import { startDeploymentController } from './deployment-controller.ts';
 import { EventLog } from './event-log.ts';
 import { type ApiFaults, FakeApiServer, NO_FAULTS } from './fake-apiserver.ts';
@@ -159,6 +159,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   const logger = pino({ level: 'debug', timestamp: false, base: undefined }, sink);
 
   const states = new Map<string, string>();
+  const breaker = new CircuitBreakerCheck(DEFAULT_SESSION_POLICY.breakerThreshold);
   const inspect = (ev: InspectionEvent) => {
     if (ev.type !== '@xstate.snapshot') return;
     const ref = ev.actorRef as { options?: { systemId?: string }; logic?: { root?: unknown } };
@@ -168,13 +169,9 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     const previous = states.get(id);
     if (previous === value) return;
     states.set(id, value);
-    if (id.startsWith('backend:') && value.startsWith('{"unavailable"') && !previous?.startsWith('{"unavailable"')) {
+    if (id.startsWith('backend:')) {
       const failures = (ev.snapshot as { context?: { consecutiveFailures?: number } }).context?.consecutiveFailures;
-      if (failures !== DEFAULT_SESSION_POLICY.breakerThreshold) {
-        fail([
-          { invariant: 'circuitOpensAfterExactly5', detail: `${id} opened the circuit after ${failures} failures` },
-        ]);
-      }
+      fail(breaker.observe(id, previous, value, failures));
     }
     log.append({
       t: scheduler.now(),
