@@ -388,8 +388,20 @@ export class FakeApiServer {
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     this.#watches.add(w);
-    for (const e of this.#history) if (e.rv > from) this.#deliver(w, e);
+    for (let i = this.#firstAfter(from); i < this.#history.length; i++) this.#deliver(w, this.#history[i]!);
     return () => w.end();
+  }
+
+  /** The index of the first history entry after `rv`: history is in resourceVersion order. */
+  #firstAfter(rv: number): number {
+    let lo = 0;
+    let hi = this.#history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#history[mid]!.rv > rv) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   /** Drops history up to the current resourceVersion, as etcd compaction does: older watches get 410. */
