@@ -18,6 +18,7 @@ import {
 import type { VirtualMCPServerBackendTools } from '../generated/index.ts';
 import { httpUrlProblem } from '../http-url.ts';
 import { type SecretKeyRef, secretFilePath } from '../secret-volumes.ts';
+import { memoByText } from '../text-memo.ts';
 import { backendName, CONFIG_KEY, caBundleMount } from './names.ts';
 import type { VmcpSnapshot } from './snapshot.ts';
 
@@ -284,10 +285,15 @@ function toolSettings(
 }
 
 /** Proxy backends (name to URL) in the config the operator last wrote, read back from the owned ConfigMap. */
-function proxiesInCurrentConfig(snapshot: VmcpSnapshot): Map<string, string> {
+function proxiesInCurrentConfig(snapshot: VmcpSnapshot): ReadonlyMap<string, string> {
   const text = (snapshot.owned.ConfigMap as ConfigMap | null)?.data?.[CONFIG_KEY];
+  return text ? proxiesInConfigText(text) : NO_PROXIES;
+}
+
+const NO_PROXIES: ReadonlyMap<string, string> = new Map();
+
+const proxiesInConfigText = memoByText(32, (text): ReadonlyMap<string, string> => {
   const out = new Map<string, string>();
-  if (!text) return out;
   try {
     const doc = parseYaml(text) as { backends?: Array<{ name?: unknown; type?: unknown; url?: unknown }> } | null;
     for (const b of doc?.backends ?? []) {
@@ -297,7 +303,7 @@ function proxiesInCurrentConfig(snapshot: VmcpSnapshot): Map<string, string> {
     // Not ours to repair: the next render replaces it.
   }
   return out;
-}
+});
 
 function uniqueSorted(refs: SecretKeyRef[]): SecretKeyRef[] {
   const byId = new Map(refs.map((r) => [`${r.name}/${r.key}`, r]));

@@ -9,6 +9,7 @@ import {
   type GatewayConfigInput,
   parseGatewayConfig,
 } from '../gateway/config.ts';
+import { memoByText } from '../text-memo.ts';
 import { type StaticBackends, staticBackends } from './backends.ts';
 import { discoveryMode, type VirtualMCPServer } from './model.ts';
 import { backendName, toDnsLabel, vmcpNames } from './names.ts';
@@ -55,14 +56,24 @@ export function renderGatewayConfig(snapshot: VmcpSnapshot): RenderResult {
     input.lease = { name: vmcpNames(vmcp.metadata.name).lease, namespace: vmcp.metadata.namespace ?? '' };
   }
   const yaml = `# Written by the mcpre operator for VirtualMCPServer ${vmcp.metadata.namespace}/${vmcp.metadata.name}; edits are overwritten.\n${stringify(input, { lineWidth: 0 })}`;
+  // Keyed by name and text: a name has no line break, so the first line of the key is the name.
+  const checked = checkedConfig(`${vmcp.metadata.name}\n${yaml}`);
+  if ('message' in checked) return { ok: false, message: checked.message, backends, directEndpoints };
+  return { ok: true, rendered: { mode, yaml, config: checked.config, backends, directEndpoints } };
+}
+
+/** The gateway's verdict on a rendered file (see the key above). */
+const checkedConfig = memoByText(32, (key): { config: GatewayConfig } | { message: string } => {
+  const cut = key.indexOf('\n');
   try {
-    const config = parseGatewayConfig(yaml, `the gateway config for VirtualMCPServer "${vmcp.metadata.name}"`);
-    return { ok: true, rendered: { mode, yaml, config, backends, directEndpoints } };
+    return {
+      config: parseGatewayConfig(key.slice(cut + 1), `the gateway config for VirtualMCPServer "${key.slice(0, cut)}"`),
+    };
   } catch (err) {
     if (!(err instanceof GatewayConfigError)) throw err;
-    return { ok: false, message: err.message, backends, directEndpoints };
+    return { message: err.message };
   }
-}
+});
 
 /** Leaves out empty maps and defaults the gateway fills in anyway, so the file reads like a hand-written one. */
 function compactBackend(b: StaticBackends['included'][number]['config']): BackendInput {
