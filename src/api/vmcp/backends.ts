@@ -287,23 +287,24 @@ function toolSettings(
 /** Proxy backends (name to URL) in the config the operator last wrote, read back from the owned ConfigMap. */
 function proxiesInCurrentConfig(snapshot: VmcpSnapshot): ReadonlyMap<string, string> {
   const text = (snapshot.owned.ConfigMap as ConfigMap | null)?.data?.[CONFIG_KEY];
-  return text ? proxiesInConfigText(text) : NO_PROXIES;
+  if (!text) return NO_PROXIES;
+  return proxiesInConfigText(text, () => {
+    const out = new Map<string, string>();
+    try {
+      const doc = parseYaml(text) as { backends?: Array<{ name?: unknown; type?: unknown; url?: unknown }> } | null;
+      for (const b of doc?.backends ?? []) {
+        if (b.type === 'proxy' && typeof b.name === 'string' && typeof b.url === 'string') out.set(b.name, b.url);
+      }
+    } catch {
+      // Not ours to repair: the next render replaces it.
+    }
+    return out;
+  });
 }
 
 const NO_PROXIES: ReadonlyMap<string, string> = new Map();
-
-const proxiesInConfigText = memoByText(32, (text): ReadonlyMap<string, string> => {
-  const out = new Map<string, string>();
-  try {
-    const doc = parseYaml(text) as { backends?: Array<{ name?: unknown; type?: unknown; url?: unknown }> } | null;
-    for (const b of doc?.backends ?? []) {
-      if (b.type === 'proxy' && typeof b.name === 'string' && typeof b.url === 'string') out.set(b.name, b.url);
-    }
-  } catch {
-    // Not ours to repair: the next render replaces it.
-  }
-  return out;
-});
+/** The stored file changes only when the operator writes it, and is read back on every plan. */
+const proxiesInConfigText = memoByText<ReadonlyMap<string, string>>(32);
 
 function uniqueSorted(refs: SecretKeyRef[]): SecretKeyRef[] {
   const byId = new Map(refs.map((r) => [`${r.name}/${r.key}`, r]));

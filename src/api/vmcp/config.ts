@@ -55,25 +55,31 @@ export function renderGatewayConfig(snapshot: VmcpSnapshot): RenderResult {
   if (directEndpoints.length > 0) {
     input.lease = { name: vmcpNames(vmcp.metadata.name).lease, namespace: vmcp.metadata.namespace ?? '' };
   }
-  const yaml = `# Written by the mcpre operator for VirtualMCPServer ${vmcp.metadata.namespace}/${vmcp.metadata.name}; edits are overwritten.\n${stringify(input, { lineWidth: 0 })}`;
-  // Keyed by name and text: a name has no line break, so the first line of the key is the name.
-  const checked = checkedConfig(`${vmcp.metadata.name}\n${yaml}`);
-  if ('message' in checked) return { ok: false, message: checked.message, backends, directEndpoints };
-  return { ok: true, rendered: { mode, yaml, config: checked.config, backends, directEndpoints } };
+  // The file and the gateway's verdict on it are a function of where it goes and what it says.
+  const { yaml, verdict } = renderedFiles(
+    `${vmcp.metadata.namespace}/${vmcp.metadata.name} ${JSON.stringify(input)}`,
+    () => {
+      const text = `# Written by the mcpre operator for VirtualMCPServer ${vmcp.metadata.namespace}/${vmcp.metadata.name}; edits are overwritten.\n${stringify(input, { lineWidth: 0 })}`;
+      return { yaml: text, verdict: gatewayVerdict(text, vmcp.metadata.name) };
+    },
+  );
+  if ('message' in verdict) return { ok: false, message: verdict.message, backends, directEndpoints };
+  return { ok: true, rendered: { mode, yaml, config: verdict.config, backends, directEndpoints } };
 }
 
-/** The gateway's verdict on a rendered file (see the key above). */
-const checkedConfig = memoByText(32, (key): { config: GatewayConfig } | { message: string } => {
-  const cut = key.indexOf('\n');
+type Verdict = { config: GatewayConfig } | { message: string };
+
+/** Most plans of a VirtualMCPServer render the same input: it is planned on every change in its group. */
+const renderedFiles = memoByText<{ yaml: string; verdict: Verdict }>(32);
+
+function gatewayVerdict(yaml: string, name: string): Verdict {
   try {
-    return {
-      config: parseGatewayConfig(key.slice(cut + 1), `the gateway config for VirtualMCPServer "${key.slice(0, cut)}"`),
-    };
+    return { config: parseGatewayConfig(yaml, `the gateway config for VirtualMCPServer "${name}"`) };
   } catch (err) {
     if (!(err instanceof GatewayConfigError)) throw err;
     return { message: err.message };
   }
-});
+}
 
 /** Leaves out empty maps and defaults the gateway fills in anyway, so the file reads like a hand-written one. */
 function compactBackend(b: StaticBackends['included'][number]['config']): BackendInput {

@@ -5,10 +5,12 @@ import { memoByText } from '../../../src/api/text-memo.ts';
 describe('memoByText', () => {
   it('computes once per text while the text is among the last `limit` used', () => {
     const seen: string[] = [];
-    const length = memoByText(2, (t) => {
-      seen.push(t);
-      return { n: t.length };
-    });
+    const memo = memoByText<{ n: number }>(2);
+    const length = (t: string) =>
+      memo(t, () => {
+        seen.push(t);
+        return { n: t.length };
+      });
     const first = length('ab');
     expect(length('ab')).toBe(first);
     length('c');
