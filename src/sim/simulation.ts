@@ -165,7 +165,8 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     const ref = ev.actorRef as { options?: { systemId?: string }; logic?: { root?: unknown } };
     const id = ref.options?.systemId;
     if (!id || !ref.logic?.root) return;
-    const value = JSON.stringify((ev.snapshot as { value?: unknown }).value);
+    const stateValue = (ev.snapshot as { value?: unknown }).value;
+    const value = JSON.stringify(stateValue);
     const previous = states.get(id);
     if (previous === value) return;
     states.set(id, value);
@@ -177,7 +178,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
       t: scheduler.now(),
       actor: id,
       event: String((ev.event as { type?: string }).type ?? ''),
-      state: JSON.parse(value),
+      state: stateValue,
     });
   };
 
