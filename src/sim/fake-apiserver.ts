@@ -137,7 +137,9 @@ export class FakeApiServer {
       resource,
       namespace: object.metadata.namespace ?? '',
       type,
-      object: clone(object),
+      // The stored version itself: a stored object is replaced on every change, never changed in place, and a watch
+      // copies what it delivers.
+      object,
     };
     this.#history.push(entry);
     for (const l of this.#listeners) l(resource, type, entry.object);

@@ -149,6 +149,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     api.createNow(R.endpoint, endpointObject(scenarioRng, state.nextEndpoint));
   for (; state.nextVmcp < vmcps; state.nextVmcp++) api.createNow(R.vmcp, vmcpObject(scenarioRng, state.nextVmcp));
 
+  // The operator's log lines since the last step's check; checked for secrets, then dropped.
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -281,13 +282,12 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     });
   }
 
-  let logChecked = 0;
   const afterStep = () => {
     fail(statusUrls.check());
     for (const { backend } of backends) if (backend.violations.length) fail(backend.violations.splice(0));
-    if (logLines.length > logChecked) {
-      fail(checkLogs(logLines.slice(logChecked), [SECRET_VALUE]));
-      logChecked = logLines.length;
+    if (logLines.length) {
+      fail(checkLogs(logLines, [SECRET_VALUE]));
+      logLines.length = 0;
     }
   };
   const runPhase = async (until: number) => {
