@@ -75,6 +75,8 @@ export function checkStatusUrls(api: FakeApiServer): Violation[] {
 export class StatusUrlChecker {
   readonly #dirty = new Set<string>();
   #servicesChanged = false;
+  /** Services by owning endpoint, rebuilt when a Service changed. */
+  #services: Map<string, Readonly<KubeObject>> | undefined;
   readonly #api: FakeApiServer;
 
   constructor(api: FakeApiServer) {
@@ -89,7 +91,8 @@ export class StatusUrlChecker {
     if (!this.#servicesChanged && !this.#dirty.size) return [];
     const all = this.#servicesChanged;
     const out: Violation[] = [];
-    const services = servicesByOwner(this.#api);
+    if (all || !this.#services) this.#services = servicesByOwner(this.#api);
+    const services = this.#services;
     for (const e of this.#api.view(R.endpoint))
       if (all || this.#dirty.has(e.metadata.name)) checkStatusUrl(e as EndpointObj, services, out);
     this.#dirty.clear();
