@@ -289,22 +289,36 @@ function proxiesInCurrentConfig(snapshot: VmcpSnapshot): ReadonlyMap<string, str
   const text = (snapshot.owned.ConfigMap as ConfigMap | null)?.data?.[CONFIG_KEY];
   if (!text) return NO_PROXIES;
   return proxiesInConfigText(text, () => {
-    const out = new Map<string, string>();
     try {
-      const doc = parseYaml(text) as { backends?: Array<{ name?: unknown; type?: unknown; url?: unknown }> } | null;
-      for (const b of doc?.backends ?? []) {
-        if (b.type === 'proxy' && typeof b.name === 'string' && typeof b.url === 'string') out.set(b.name, b.url);
-      }
+      return proxiesOf((parseYaml(text) as { backends?: ConfigBackend[] } | null)?.backends);
     } catch {
       // Not ours to repair: the next render replaces it.
+      return NO_PROXIES;
     }
-    return out;
   });
+}
+
+type ConfigBackend = { name?: unknown; type?: unknown; url?: unknown };
+
+function proxiesOf(backends: readonly ConfigBackend[] | undefined): ReadonlyMap<string, string> {
+  const out = new Map<string, string>();
+  for (const b of backends ?? []) {
+    if (b.type === 'proxy' && typeof b.name === 'string' && typeof b.url === 'string') out.set(b.name, b.url);
+  }
+  return out;
 }
 
 const NO_PROXIES: ReadonlyMap<string, string> = new Map();
 /** The stored file changes only when the operator writes it, and is read back on every plan. */
 const proxiesInConfigText = memoByText<ReadonlyMap<string, string>>(32);
+
+/**
+ * Remembers the proxies of a file as it is rendered, from the input it was rendered from, so reading the file back
+ * from the ConfigMap costs no YAML parse (the rendering is lossless: the text parses back to that input).
+ */
+export function rememberRenderedProxies(text: string, backends: readonly ConfigBackend[] | undefined): void {
+  proxiesInConfigText(text, () => proxiesOf(backends));
+}
 
 function uniqueSorted(refs: SecretKeyRef[]): SecretKeyRef[] {
   const byId = new Map(refs.map((r) => [`${r.name}/${r.key}`, r]));

@@ -10,7 +10,7 @@ import {
   parseGatewayConfig,
 } from '../gateway/config.ts';
 import { memoByText } from '../text-memo.ts';
-import { type StaticBackends, staticBackends } from './backends.ts';
+import { rememberRenderedProxies, type StaticBackends, staticBackends } from './backends.ts';
 import { discoveryMode, type VirtualMCPServer } from './model.ts';
 import { backendName, toDnsLabel, vmcpNames } from './names.ts';
 import type { VmcpSnapshot } from './snapshot.ts';
@@ -60,6 +60,7 @@ export function renderGatewayConfig(snapshot: VmcpSnapshot): RenderResult {
     `${vmcp.metadata.namespace}/${vmcp.metadata.name} ${JSON.stringify(input)}`,
     () => {
       const text = `# Written by the mcpre operator for VirtualMCPServer ${vmcp.metadata.namespace}/${vmcp.metadata.name}; edits are overwritten.\n${stringify(input, { lineWidth: 0 })}`;
+      rememberRenderedProxies(text, input.backends);
       return { yaml: text, verdict: gatewayVerdict(text, vmcp.metadata.name) };
     },
   );
