@@ -13,6 +13,7 @@
 // characters, a #fragment, backslashes, and URLs longer than 2048 characters.
 
 import { memoByText } from './text-memo.ts';
+
 export const MAX_URL_LENGTH = 2048;
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?';
