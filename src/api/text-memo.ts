@@ -20,3 +20,25 @@ export function memoByText<T>(limit: number): TextMemo<T> {
     return answer;
   };
 }
+
+export type LastTextMemo<T> = (owner: string, text: string, compute: () => T) => T;
+
+/**
+ * Remembers, for each owner, the answers for the last `depth` texts it asked about: for answers each object computes
+ * again on every change (a VirtualMCPServer's rendered config), however many objects there are. Bounded by owners,
+ * least recently used first out; texts are compared, not hashed, so a long text costs one comparison.
+ */
+export function memoLastByOwner<T>(limit: number, depth = 1): LastTextMemo<T> {
+  const last = new Map<string, { text: string; answer: T }[]>();
+  return (owner, text, compute) => {
+    const entries = last.get(owner) ?? [];
+    last.delete(owner);
+    const i = entries.findIndex((e) => e.text === text);
+    const entry = i >= 0 ? entries.splice(i, 1)[0]! : { text, answer: compute() };
+    entries.unshift(entry);
+    if (entries.length > depth) entries.length = depth;
+    last.set(owner, entries);
+    if (last.size > limit) last.delete(last.keys().next().value as string);
+    return entry.answer;
+  };
+}

@@ -18,7 +18,7 @@ import {
 import type { VirtualMCPServerBackendTools } from '../generated/index.ts';
 import { httpUrlProblem } from '../http-url.ts';
 import { type SecretKeyRef, secretFilePath } from '../secret-volumes.ts';
-import { memoByText } from '../text-memo.ts';
+import { memoLastByOwner } from '../text-memo.ts';
 import { backendName, CONFIG_KEY, caBundleMount } from './names.ts';
 import type { VmcpSnapshot } from './snapshot.ts';
 
@@ -288,7 +288,8 @@ function toolSettings(
 function proxiesInCurrentConfig(snapshot: VmcpSnapshot): ReadonlyMap<string, string> {
   const text = (snapshot.owned.ConfigMap as ConfigMap | null)?.data?.[CONFIG_KEY];
   if (!text) return NO_PROXIES;
-  return proxiesInConfigText(text, () => {
+  const owner = `${snapshot.vmcp?.metadata.namespace}/${snapshot.vmcp?.metadata.name}`;
+  return proxiesInConfigText(owner, text, () => {
     try {
       return proxiesOf((parseYaml(text) as { backends?: ConfigBackend[] } | null)?.backends);
     } catch {
@@ -309,15 +310,24 @@ function proxiesOf(backends: readonly ConfigBackend[] | undefined): ReadonlyMap<
 }
 
 const NO_PROXIES: ReadonlyMap<string, string> = new Map();
-/** The stored file changes only when the operator writes it, and is read back on every plan. */
-const proxiesInConfigText = memoByText<ReadonlyMap<string, string>>(32);
+/** VirtualMCPServers whose last rendered and stored files are remembered (one entry each). */
+export const MEMO_OWNERS = 4096;
+/**
+ * The stored file changes only when the operator writes it, and is read back on every plan; two texts per
+ * VirtualMCPServer, the stored one and the one just rendered (stored once written).
+ */
+const proxiesInConfigText = memoLastByOwner<ReadonlyMap<string, string>>(MEMO_OWNERS, 2);
 
 /**
  * Remembers the proxies of a file as it is rendered, from the input it was rendered from, so reading the file back
  * from the ConfigMap costs no YAML parse (the rendering is lossless: the text parses back to that input).
  */
-export function rememberRenderedProxies(text: string, backends: readonly ConfigBackend[] | undefined): void {
-  proxiesInConfigText(text, () => proxiesOf(backends));
+export function rememberRenderedProxies(
+  owner: string,
+  text: string,
+  backends: readonly ConfigBackend[] | undefined,
+): void {
+  proxiesInConfigText(owner, text, () => proxiesOf(backends));
 }
 
 function uniqueSorted(refs: SecretKeyRef[]): SecretKeyRef[] {

@@ -9,8 +9,8 @@ import {
   type GatewayConfigInput,
   parseGatewayConfig,
 } from '../gateway/config.ts';
-import { memoByText } from '../text-memo.ts';
-import { rememberRenderedProxies, type StaticBackends, staticBackends } from './backends.ts';
+import { memoLastByOwner } from '../text-memo.ts';
+import { MEMO_OWNERS, rememberRenderedProxies, type StaticBackends, staticBackends } from './backends.ts';
 import { discoveryMode, type VirtualMCPServer } from './model.ts';
 import { backendName, toDnsLabel, vmcpNames } from './names.ts';
 import type { VmcpSnapshot } from './snapshot.ts';
@@ -57,10 +57,11 @@ export function renderGatewayConfig(snapshot: VmcpSnapshot): RenderResult {
   }
   // The file and the gateway's verdict on it are a function of where it goes and what it says.
   const { yaml, verdict } = renderedFiles(
-    `${vmcp.metadata.namespace}/${vmcp.metadata.name} ${JSON.stringify(input)}`,
+    `${vmcp.metadata.namespace}/${vmcp.metadata.name}`,
+    JSON.stringify(input),
     () => {
       const text = `# Written by the mcpre operator for VirtualMCPServer ${vmcp.metadata.namespace}/${vmcp.metadata.name}; edits are overwritten.\n${stringify(input, { lineWidth: 0 })}`;
-      rememberRenderedProxies(text, input.backends);
+      rememberRenderedProxies(`${vmcp.metadata.namespace}/${vmcp.metadata.name}`, text, input.backends);
       return { yaml: text, verdict: gatewayVerdict(text, vmcp.metadata.name) };
     },
   );
@@ -71,7 +72,7 @@ export function renderGatewayConfig(snapshot: VmcpSnapshot): RenderResult {
 type Verdict = { config: GatewayConfig } | { message: string };
 
 /** Most plans of a VirtualMCPServer render the same input: it is planned on every change in its group. */
-const renderedFiles = memoByText<{ yaml: string; verdict: Verdict }>(32);
+const renderedFiles = memoLastByOwner<{ yaml: string; verdict: Verdict }>(MEMO_OWNERS);
 
 function gatewayVerdict(yaml: string, name: string): Verdict {
   try {
