@@ -12,6 +12,8 @@
 // of RFC 3986 characters and %XX escapes. Refused: anything else, notably user:password@, whitespace and control
 // characters, a #fragment, backslashes, and URLs longer than 2048 characters.
 
+import { memoByText } from './text-memo.ts';
+
 export const MAX_URL_LENGTH = 2048;
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?';
@@ -79,9 +81,17 @@ export function checkHttpUrl(raw: string): HttpUrlCheck {
 
 /** The reason the URL is refused, or undefined when it passes the pattern and its IPv6 host (if any) parses. */
 export function httpUrlProblem(raw: string): string | undefined {
-  const result = checkHttpUrl(raw);
-  return result.ok ? undefined : result.problem;
+  return urlProblems(raw, () => {
+    const result = checkHttpUrl(raw);
+    return result.ok ? undefined : result.problem;
+  });
 }
+
+/**
+ * Every plan of a VirtualMCPServer checks the URL of each member again. Large enough that a plan's pass over a big
+ * group does not push out the URLs it needs next time.
+ */
+const urlProblems = memoByText<string | undefined>(4096);
 
 function diagnose(raw: string): string | undefined {
   if (raw.length > MAX_URL_LENGTH) return `is longer than ${MAX_URL_LENGTH} characters`;

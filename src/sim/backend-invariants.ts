@@ -44,3 +44,36 @@ export function checkBackendsSettled(
   }
   return out;
 }
+
+/**
+ * The circuit breaker (RFC): a closed circuit opens on exactly the `threshold`-th consecutive failure; while open, a
+ * half-open probe every interval, whose failure re-opens the circuit with the count past the threshold (that is not
+ * a new opening); reaching `ready` closes it. Followed from the state values alone, so the check does not trust the
+ * machine's own circuit bookkeeping.
+ */
+export class CircuitBreakerCheck {
+  readonly #threshold: number;
+  /** Actors whose circuit has opened and not yet closed again (by reaching ready). */
+  readonly #open = new Set<string>();
+
+  constructor(threshold: number) {
+    this.#threshold = threshold;
+  }
+
+  /** `value` is the JSON of the actor's state value, `before` that of its previous one. */
+  observe(id: string, before: string | undefined, value: string, failures: number | undefined): Violation[] {
+    const unavailable = value.startsWith('{"unavailable"');
+    if (value.includes('"ready"')) this.#open.delete(id);
+    if (!unavailable || before?.startsWith('{"unavailable"')) return [];
+    const reopened = this.#open.has(id);
+    this.#open.add(id);
+    if (reopened) {
+      if (failures !== undefined && failures > this.#threshold) return [];
+      return [
+        { invariant: 'circuitOpensAfterExactly5', detail: `${id} re-opened the circuit after ${failures} failures` },
+      ];
+    }
+    if (failures === this.#threshold) return [];
+    return [{ invariant: 'circuitOpensAfterExactly5', detail: `${id} opened the circuit after ${failures} failures` }];
+  }
+}

@@ -44,10 +44,21 @@ export class EventLog {
     return this.#seq;
   }
 
+  // The line is the canonical JSON of the event with `h` among its keys; each member is serialized once and the
+  // body that is hashed is the same members without `h`.
   #push(value: Record<string, unknown>): void {
-    const body = canonicalJson(value);
+    const members: [string, string][] = [];
+    for (const k of Object.keys(value).sort()) {
+      const v = canonicalJson(value[k]);
+      if (v !== undefined) members.push([k, `${JSON.stringify(k)}:${v}`]);
+    }
+    const body = `{${members.map((m) => m[1]).join(',')}}`;
     this.#hash = createHash('sha256').update(this.#hash).update(body).digest('hex').slice(0, 16);
-    this.lines.push(canonicalJson({ ...value, h: this.#hash }));
+    const h = `"h":${JSON.stringify(this.#hash)}`;
+    const at = members.findIndex(([k]) => k > 'h');
+    const parts = members.map((m) => m[1]);
+    parts.splice(at === -1 ? parts.length : at, 0, h);
+    this.lines.push(`{${parts.join(',')}}`);
   }
 
   toString(): string {

@@ -47,12 +47,17 @@ interface Watch {
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
-const keyOf = (resource: string, ns: string, name: string) => `${resource}|${ns}|${name}`;
+const keyOf = (ns: string, name: string) => `${ns}|${name}`;
+
+/** Told synchronously of every stored change, before any watch hears of it: incremental invariant checks. */
+export type ChangeListener = (resource: string, type: WatchEventType, object: Readonly<KubeObject>) => void;
 
 export class FakeApiServer {
   readonly #sched: TaskScheduler;
   readonly #rng: Rng;
-  readonly #objects = new Map<string, Stored>();
+  /** Objects by resource, then by namespace and name, each map in creation order. */
+  readonly #objects = new Map<string, Map<string, Stored>>();
+  readonly #listeners: ChangeListener[] = [];
   readonly #history: HistoryEntry[] = [];
   readonly #watches = new Set<Watch>();
   readonly #statusResources: Set<string>;
@@ -132,10 +137,27 @@ export class FakeApiServer {
       resource,
       namespace: object.metadata.namespace ?? '',
       type,
-      object: clone(object),
+      // The stored version itself: a stored object is replaced on every change, never changed in place, and a watch
+      // copies what it delivers.
+      object,
     };
     this.#history.push(entry);
+    for (const l of this.#listeners) l(resource, type, entry.object);
     for (const w of this.#watches) this.#deliver(w, entry);
+  }
+
+  /** Registers a listener told of every change as it is stored (no latency, no faults, no random draws). */
+  onChange(listener: ChangeListener): void {
+    this.#listeners.push(listener);
+  }
+
+  #of(resource: string): Map<string, Stored> {
+    let m = this.#objects.get(resource);
+    if (!m) {
+      m = new Map();
+      this.#objects.set(resource, m);
+    }
+    return m;
   }
 
   // Events of one watch arrive in order, as on a real watch connection: a per-watch queue drained by one pump task.
@@ -172,7 +194,7 @@ export class FakeApiServer {
   }
 
   #get(resource: string, ns: string, name: string): Stored {
-    const s = this.#objects.get(keyOf(resource, ns, name));
+    const s = this.#objects.get(resource)?.get(keyOf(ns, name));
     if (!s) throw new FakeApiError(404, `${resource} "${name}" not found`);
     return s;
   }
@@ -201,8 +223,8 @@ export class FakeApiServer {
   #listNow(resource: string, ns: string | undefined, labelSelector: string | undefined) {
     const matches = labelMatcher(labelSelector);
     return {
-      items: [...this.#objects.values()]
-        .filter((s) => s.resource === resource && (ns === undefined || s.object.metadata.namespace === ns))
+      items: [...this.#of(resource).values()]
+        .filter((s) => ns === undefined || s.object.metadata.namespace === ns)
         .filter((s) => matches(s.object))
         .map((s) => s.object)
         .sort((a, b) =>
@@ -220,7 +242,7 @@ export class FakeApiServer {
   createNow(resource: string, input: KubeObject): KubeObject {
     const obj = clone(input);
     const ns = obj.metadata.namespace ?? '';
-    if (this.#objects.has(keyOf(resource, ns, obj.metadata.name))) {
+    if (this.#of(resource).has(keyOf(ns, obj.metadata.name))) {
       throw new FakeApiError(409, `${resource} "${obj.metadata.name}" already exists`);
     }
     this.#checkValid(resource, obj, undefined);
@@ -230,7 +252,7 @@ export class FakeApiServer {
     obj.metadata.creationTimestamp = new Date(this.#sched.now()).toISOString();
     if (this.#statusResources.has(resource)) delete obj.status;
     this.#bump(obj);
-    this.#objects.set(keyOf(resource, ns, obj.metadata.name), { resource, object: obj });
+    this.#of(resource).set(keyOf(ns, obj.metadata.name), { resource, object: obj });
     this.#record(resource, 'ADDED', obj);
     return obj;
   }
@@ -279,7 +301,7 @@ export class FakeApiServer {
     // With finalizers gone, an object marked for deletion disappears.
     if (next.metadata.deletionTimestamp && !(next.metadata.finalizers ?? []).length) {
       this.#bump(next);
-      this.#objects.delete(keyOf(resource, ns, cur.metadata.name));
+      this.#of(resource).delete(keyOf(ns, cur.metadata.name));
       this.#record(resource, 'DELETED', next);
       return next;
     }
@@ -307,7 +329,7 @@ export class FakeApiServer {
     }
     const gone = clone(cur);
     this.#bump(gone);
-    this.#objects.delete(keyOf(resource, ns, name));
+    this.#of(resource).delete(keyOf(ns, name));
     this.#record(resource, 'DELETED', gone);
   }
 
@@ -368,8 +390,20 @@ export class FakeApiServer {
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     this.#watches.add(w);
-    for (const e of this.#history) if (e.rv > from) this.#deliver(w, e);
+    for (let i = this.#firstAfter(from); i < this.#history.length; i++) this.#deliver(w, this.#history[i]!);
     return () => w.end();
+  }
+
+  /** The index of the first history entry after `rv`: history is in resourceVersion order. */
+  #firstAfter(rv: number): number {
+    let lo = 0;
+    let hi = this.#history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#history[mid]!.rv > rv) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   /** Drops history up to the current resourceVersion, as etcd compaction does: older watches get 410. */
@@ -380,11 +414,16 @@ export class FakeApiServer {
 
   /** Synchronous read for invariant checks (no latency, no faults). */
   peek(resource: string, ns: string, name: string): KubeObject | undefined {
-    const s = this.#objects.get(keyOf(resource, ns, name));
+    const s = this.#objects.get(resource)?.get(keyOf(ns, name));
     return s ? clone(s.object) : undefined;
   }
 
   peekAll(resource: string): KubeObject[] {
-    return [...this.#objects.values()].filter((s) => s.resource === resource).map((s) => clone(s.object));
+    return [...this.view(resource)].map((o) => clone(o));
+  }
+
+  /** The stored objects of a resource in creation order, uncopied: for checks that only read. */
+  *view(resource: string): Iterable<Readonly<KubeObject>> {
+    for (const s of this.#objects.get(resource)?.values() ?? []) yield s.object;
   }
 }

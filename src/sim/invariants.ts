@@ -28,32 +28,77 @@ interface EndpointObj extends KubeObject {
 
 const ready = (e: EndpointObj) => e.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
+/** The first Service owned by each MCPRemoteEndpoint, by the endpoint's name. */
+function servicesByOwner(api: FakeApiServer): Map<string, Readonly<KubeObject>> {
+  const out = new Map<string, Readonly<KubeObject>>();
+  for (const s of api.view(R.service)) {
+    for (const o of s.metadata.ownerReferences ?? [])
+      if (o.kind === 'MCPRemoteEndpoint' && !out.has(o.name)) out.set(o.name, s);
+  }
+  return out;
+}
+
+function checkStatusUrl(e: EndpointObj, services: Map<string, Readonly<KubeObject>>, out: Violation[]): void {
+  const url = e.status?.url;
+  const name = e.metadata.name;
+  if (ready(e) && !url) out.push({ invariant: 'statusUrlFollowsRfc', detail: `${name} is Ready without status.url` });
+  if (!url) return;
+  if ((e.spec.type ?? 'proxy') === 'direct') {
+    if (url !== e.spec.remoteURL) {
+      out.push({
+        invariant: 'statusUrlFollowsRfc',
+        detail: `direct ${name}: url ${url} != spec.remoteURL ${e.spec.remoteURL}`,
+      });
+    }
+    return;
+  }
+  const svc = services.get(name);
+  const port = (svc?.spec as { ports?: { port: number }[] } | undefined)?.ports?.[0]?.port;
+  const expected = svc ? `http://${svc.metadata.name}.${NS}.svc.cluster.local:${port}` : '(no Service)';
+  if (url !== expected)
+    out.push({ invariant: 'statusUrlFollowsRfc', detail: `proxy ${name}: url ${url}, expected ${expected}` });
+}
+
 /** status.url per the RFC: direct = spec.remoteURL; proxy = its own Service's cluster URL; nothing else, ever. */
 export function checkStatusUrls(api: FakeApiServer): Violation[] {
   const out: Violation[] = [];
-  for (const e of api.peekAll(R.endpoint) as EndpointObj[]) {
-    const url = e.status?.url;
-    const name = e.metadata.name;
-    if (ready(e) && !url) out.push({ invariant: 'statusUrlFollowsRfc', detail: `${name} is Ready without status.url` });
-    if (!url) continue;
-    if ((e.spec.type ?? 'proxy') === 'direct') {
-      if (url !== e.spec.remoteURL) {
-        out.push({
-          invariant: 'statusUrlFollowsRfc',
-          detail: `direct ${name}: url ${url} != spec.remoteURL ${e.spec.remoteURL}`,
-        });
-      }
-      continue;
-    }
-    const svc = api
-      .peekAll(R.service)
-      .find((s) => s.metadata.ownerReferences?.some((o) => o.kind === 'MCPRemoteEndpoint' && o.name === name));
-    const port = (svc?.spec as { ports?: { port: number }[] } | undefined)?.ports?.[0]?.port;
-    const expected = svc ? `http://${svc.metadata.name}.${NS}.svc.cluster.local:${port}` : '(no Service)';
-    if (url !== expected)
-      out.push({ invariant: 'statusUrlFollowsRfc', detail: `proxy ${name}: url ${url}, expected ${expected}` });
-  }
+  const services = servicesByOwner(api);
+  for (const e of api.view(R.endpoint)) checkStatusUrl(e as EndpointObj, services, out);
   return out;
+}
+
+/**
+ * The same invariant checked after every step, on what changed only: the endpoints written since the last check, or
+ * all of them when a Service changed (a Service decides the URLs of the endpoints owning it). Endpoints are visited in
+ * the order the full check visits them, so both report the same violations in the same order.
+ */
+export class StatusUrlChecker {
+  readonly #dirty = new Set<string>();
+  #servicesChanged = false;
+  /** Services by owning endpoint, rebuilt when a Service changed. */
+  #services: Map<string, Readonly<KubeObject>> | undefined;
+  readonly #api: FakeApiServer;
+
+  constructor(api: FakeApiServer) {
+    this.#api = api;
+    api.onChange((resource, _type, object) => {
+      if (resource === R.endpoint) this.#dirty.add(object.metadata.name);
+      else if (resource === R.service) this.#servicesChanged = true;
+    });
+  }
+
+  check(): Violation[] {
+    if (!this.#servicesChanged && !this.#dirty.size) return [];
+    const all = this.#servicesChanged;
+    const out: Violation[] = [];
+    if (all || !this.#services) this.#services = servicesByOwner(this.#api);
+    const services = this.#services;
+    for (const e of this.#api.view(R.endpoint))
+      if (all || this.#dirty.has(e.metadata.name)) checkStatusUrl(e as EndpointObj, services, out);
+    this.#dirty.clear();
+    this.#servicesChanged = false;
+    return out;
+  }
 }
 
 /** After convergence: a Ready endpoint's references all exist and are usable. */

@@ -68,10 +68,58 @@ export class RealTimeScheduler implements TaskScheduler {
 /** Lets every pending promise reaction run: setImmediate fires only after the microtask queue is empty. */
 export const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A binary min-heap of numbers: the distinct instants at which tasks are due. */
+class MinHeap {
+  readonly #a: number[] = [];
+
+  get size(): number {
+    return this.#a.length;
+  }
+
+  peek(): number | undefined {
+    return this.#a[0];
+  }
+
+  push(v: number): void {
+    const a = this.#a;
+    let i = a.length;
+    a.push(v);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]! <= v) break;
+      a[i] = a[p]!;
+      i = p;
+    }
+    a[i] = v;
+  }
+
+  pop(): number | undefined {
+    const a = this.#a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length === 0 || last === undefined) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= a.length) break;
+      const c = l + 1 < a.length && a[l + 1]! < a[l]! ? l + 1 : l;
+      if (a[c]! >= last) break;
+      a[i] = a[c]!;
+      i = c;
+    }
+    a[i] = last;
+    return top;
+  }
+}
+
 export class SimScheduler implements TaskScheduler {
   #now = 0;
   #seq = 0;
+  /** Live tasks by id. */
   readonly #tasks = new Map<number, SimTask>();
+  /** Live tasks by due instant, each list in creation (= id) order; an instant is in the heap once. */
+  readonly #byDue = new Map<number, SimTask[]>();
+  readonly #dues = new MinHeap();
   readonly #rng: Rng;
   steps = 0;
 
@@ -88,12 +136,24 @@ export class SimScheduler implements TaskScheduler {
   schedule(label: string, delayMs: number, fn: () => void): number {
     const id = ++this.#seq;
     // Whole milliseconds: jittered delays would otherwise print as long fractions in the log.
-    this.#tasks.set(id, { id, due: this.#now + Math.max(0, Math.round(delayMs)), label, run: fn });
+    const task: SimTask = { id, due: this.#now + Math.max(0, Math.round(delayMs)), label, run: fn };
+    this.#tasks.set(id, task);
+    const bucket = this.#byDue.get(task.due);
+    if (bucket) bucket.push(task);
+    else {
+      this.#byDue.set(task.due, [task]);
+      this.#dues.push(task.due);
+    }
     return id;
   }
 
   cancel(id: number): void {
+    const task = this.#tasks.get(id);
+    if (!task) return;
     this.#tasks.delete(id);
+    const bucket = this.#byDue.get(task.due)!;
+    bucket.splice(bucket.indexOf(task), 1);
+    // An emptied instant stays in the heap until it comes up; nextDue skips it then.
   }
 
   /** A promise that resolves (or rejects) after `delayMs` of virtual time: simulated latency. */
@@ -123,9 +183,13 @@ export class SimScheduler implements TaskScheduler {
   }
 
   nextDue(): number | undefined {
-    let min: number | undefined;
-    for (const t of this.#tasks.values()) if (min === undefined || t.due < min) min = t.due;
-    return min;
+    for (;;) {
+      const due = this.#dues.peek();
+      if (due === undefined) return undefined;
+      if (this.#byDue.get(due)?.length) return due;
+      this.#dues.pop();
+      this.#byDue.delete(due);
+    }
   }
 
   /**
@@ -136,8 +200,10 @@ export class SimScheduler implements TaskScheduler {
   async step(untilMs = Number.POSITIVE_INFINITY): Promise<SimTask | undefined> {
     const due = this.nextDue();
     if (due === undefined || due > untilMs) return undefined;
-    const ready = [...this.#tasks.values()].filter((t) => t.due === due).sort((a, b) => a.id - b.id);
-    const task = ready.length === 1 ? ready[0]! : ready[Math.floor(this.#rng.next() * ready.length)]!;
+    const ready = this.#byDue.get(due)!;
+    const i = ready.length === 1 ? 0 : Math.floor(this.#rng.next() * ready.length);
+    const task = ready[i]!;
+    ready.splice(i, 1);
     this.#tasks.delete(task.id);
     this.#now = due;
     this.steps += 1;

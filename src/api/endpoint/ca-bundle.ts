@@ -1,6 +1,7 @@
 // CA bundle checks: a referenced ConfigMap key must hold at least one PEM certificate, and every certificate block in
 // it must parse. A bundle that silently drops a broken certificate would make TLS fail later, far from the cause.
 import { X509Certificate } from 'node:crypto';
+import { memoByText } from '../text-memo.ts';
 import type { ConfigMap } from './model.ts';
 
 export type CaBundleCheck =
@@ -51,10 +52,16 @@ export function checkPemCertificates(text: string, where = 'the CA bundle'): CaB
     };
   }
   for (let i = 0; i < blocks.length; i++) {
-    try {
-      new X509Certificate(blocks[i] ?? '');
-    } catch (err) {
-      const detail = err instanceof Error ? err.message : String(err);
+    const block = blocks[i] ?? '';
+    const detail = certificateProblems(block, () => {
+      try {
+        new X509Certificate(block);
+        return undefined;
+      } catch (err) {
+        return err instanceof Error ? err.message : String(err);
+      }
+    });
+    if (detail !== undefined) {
       return {
         ok: false,
         reason: 'CABundleInvalidCertificate',
@@ -64,3 +71,6 @@ export function checkPemCertificates(text: string, where = 'the CA bundle'): CaB
   }
   return { ok: true, certificates: blocks.length };
 }
+
+/** Why a PEM block does not parse (undefined: it does); the same bundles are checked on every reconcile. */
+const certificateProblems = memoByText<string | undefined>(64);

@@ -18,6 +18,7 @@ import {
 import type { VirtualMCPServerBackendTools } from '../generated/index.ts';
 import { httpUrlProblem } from '../http-url.ts';
 import { type SecretKeyRef, secretFilePath } from '../secret-volumes.ts';
+import { memoLastByOwner } from '../text-memo.ts';
 import { backendName, CONFIG_KEY, caBundleMount } from './names.ts';
 import type { VmcpSnapshot } from './snapshot.ts';
 
@@ -290,19 +291,49 @@ function toolSettings(
 }
 
 /** Proxy backends (name to URL) in the config the operator last wrote, read back from the owned ConfigMap. */
-function proxiesInCurrentConfig(snapshot: VmcpSnapshot): Map<string, string> {
+function proxiesInCurrentConfig(snapshot: VmcpSnapshot): ReadonlyMap<string, string> {
   const text = (snapshot.owned.ConfigMap as ConfigMap | null)?.data?.[CONFIG_KEY];
-  const out = new Map<string, string>();
-  if (!text) return out;
-  try {
-    const doc = parseYaml(text) as { backends?: Array<{ name?: unknown; type?: unknown; url?: unknown }> } | null;
-    for (const b of doc?.backends ?? []) {
-      if (b.type === 'proxy' && typeof b.name === 'string' && typeof b.url === 'string') out.set(b.name, b.url);
+  if (!text) return NO_PROXIES;
+  const owner = `${snapshot.vmcp?.metadata.namespace}/${snapshot.vmcp?.metadata.name}`;
+  return proxiesInConfigText(owner, text, () => {
+    try {
+      return proxiesOf((parseYaml(text) as { backends?: ConfigBackend[] } | null)?.backends);
+    } catch {
+      // Not ours to repair: the next render replaces it.
+      return NO_PROXIES;
     }
-  } catch {
-    // Not ours to repair: the next render replaces it.
+  });
+}
+
+type ConfigBackend = { name?: unknown; type?: unknown; url?: unknown };
+
+function proxiesOf(backends: readonly ConfigBackend[] | undefined): ReadonlyMap<string, string> {
+  const out = new Map<string, string>();
+  for (const b of backends ?? []) {
+    if (b.type === 'proxy' && typeof b.name === 'string' && typeof b.url === 'string') out.set(b.name, b.url);
   }
   return out;
+}
+
+const NO_PROXIES: ReadonlyMap<string, string> = new Map();
+/** VirtualMCPServers whose last rendered and stored files are remembered (one entry each). */
+export const MEMO_OWNERS = 4096;
+/**
+ * The stored file changes only when the operator writes it, and is read back on every plan; two texts per
+ * VirtualMCPServer, the stored one and the one just rendered (stored once written).
+ */
+const proxiesInConfigText = memoLastByOwner<ReadonlyMap<string, string>>(MEMO_OWNERS, 2);
+
+/**
+ * Remembers the proxies of a file as it is rendered, from the input it was rendered from, so reading the file back
+ * from the ConfigMap costs no YAML parse (the rendering is lossless: the text parses back to that input).
+ */
+export function rememberRenderedProxies(
+  owner: string,
+  text: string,
+  backends: readonly ConfigBackend[] | undefined,
+): void {
+  proxiesInConfigText(owner, text, () => proxiesOf(backends));
 }
 
 function uniqueSorted(refs: SecretKeyRef[]): SecretKeyRef[] {

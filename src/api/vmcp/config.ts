@@ -9,7 +9,8 @@ import {
   type GatewayConfigInput,
   parseGatewayConfig,
 } from '../gateway/config.ts';
-import { type StaticBackends, staticBackends } from './backends.ts';
+import { memoLastByOwner } from '../text-memo.ts';
+import { MEMO_OWNERS, rememberRenderedProxies, type StaticBackends, staticBackends } from './backends.ts';
 import { discoveryMode, type VirtualMCPServer } from './model.ts';
 import { backendName, toDnsLabel, vmcpNames } from './names.ts';
 import type { VmcpSnapshot } from './snapshot.ts';
@@ -54,13 +55,31 @@ export function renderGatewayConfig(snapshot: VmcpSnapshot): RenderResult {
   if (directEndpoints.length > 0) {
     input.lease = { name: vmcpNames(vmcp.metadata.name).lease, namespace: vmcp.metadata.namespace ?? '' };
   }
-  const yaml = `# Written by the mcpre operator for VirtualMCPServer ${vmcp.metadata.namespace}/${vmcp.metadata.name}; edits are overwritten.\n${stringify(input, { lineWidth: 0 })}`;
+  // The file and the gateway's verdict on it are a function of where it goes and what it says.
+  const { yaml, verdict } = renderedFiles(
+    `${vmcp.metadata.namespace}/${vmcp.metadata.name}`,
+    JSON.stringify(input),
+    () => {
+      const text = `# Written by the mcpre operator for VirtualMCPServer ${vmcp.metadata.namespace}/${vmcp.metadata.name}; edits are overwritten.\n${stringify(input, { lineWidth: 0 })}`;
+      rememberRenderedProxies(`${vmcp.metadata.namespace}/${vmcp.metadata.name}`, text, input.backends);
+      return { yaml: text, verdict: gatewayVerdict(text, vmcp.metadata.name) };
+    },
+  );
+  if ('message' in verdict) return { ok: false, message: verdict.message, backends, directEndpoints };
+  return { ok: true, rendered: { mode, yaml, config: verdict.config, backends, directEndpoints } };
+}
+
+type Verdict = { config: GatewayConfig } | { message: string };
+
+/** Most plans of a VirtualMCPServer render the same input: it is planned on every change in its group. */
+const renderedFiles = memoLastByOwner<{ yaml: string; verdict: Verdict }>(MEMO_OWNERS);
+
+function gatewayVerdict(yaml: string, name: string): Verdict {
   try {
-    const config = parseGatewayConfig(yaml, `the gateway config for VirtualMCPServer "${vmcp.metadata.name}"`);
-    return { ok: true, rendered: { mode, yaml, config, backends, directEndpoints } };
+    return { config: parseGatewayConfig(yaml, `the gateway config for VirtualMCPServer "${name}"`) };
   } catch (err) {
     if (!(err instanceof GatewayConfigError)) throw err;
-    return { ok: false, message: err.message, backends, directEndpoints };
+    return { message: err.message };
   }
 }
 
