@@ -120,6 +120,9 @@ const endpointSetup = setup({
     decideTerminating: assign(({ context }) =>
       withOutcome(context, { kind: 'terminating', validation: context.validation ?? emptyValidation }),
     ),
+    // A resting actor keeps only its key and retry bookkeeping: the next wake-up observes afresh anyway, and holding
+    // the last snapshot would pin old copies of the endpoint and of everything it references.
+    forget: assign({ snapshot: null, validation: null, outcome: null, plan: null, proxyPlan: null }),
     planProxy: assign(({ context }) => ({
       proxyPlan: context.snapshot ? planProxy(context.snapshot, context.proxy) : null,
     })),
@@ -201,7 +204,7 @@ function restingState() {
     initial: 'publishing',
     states: {
       publishing: publishState('idle'),
-      idle: { tags: ['quiet'], ...awaitingWakeUp('#endpoint.observing') },
+      idle: { tags: ['quiet'], entry: 'forget', ...awaitingWakeUp('#endpoint.observing') },
     },
   });
 }
@@ -328,9 +331,9 @@ export const endpointMachine = endpointSetup.createMachine({
       },
     },
     // Deleting, and the operator's finalizer is gone: nothing left to do until the object disappears.
-    released: { tags: ['quiet'], ...awaitingWakeUp('observing') },
+    released: { tags: ['quiet'], entry: 'forget', ...awaitingWakeUp('observing') },
     // The object does not exist (the runtime stops this actor when its informer sees the delete).
-    gone: { tags: ['quiet'], ...awaitingWakeUp('observing') },
+    gone: { tags: ['quiet'], entry: 'forget', ...awaitingWakeUp('observing') },
     // An API call failed (throttled, 5xx, network): wait, then look again from the start.
     backoff: {
       tags: ['quiet'],
