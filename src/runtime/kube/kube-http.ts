@@ -152,31 +152,44 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
         headers['content-type'] = req.contentType ?? 'application/json';
         body = JSON.stringify(req.body);
       }
-      const signal = AbortSignal.any([
-        ...(req.signal ? [req.signal] : []),
-        AbortSignal.timeout(timeoutMs),
-        closing.signal,
-      ]);
-      let res: Awaited<ReturnType<typeof request>>;
+      // One controller and one timer per request, both released when it ends: AbortSignal.any and
+      // AbortSignal.timeout would each stay reachable (from the process-wide `closing` signal, from a 30 s timer)
+      // long after the answer, and under a burst of writes that is thousands of them promoted to the old generation.
+      const abort = new AbortController();
+      const sources = [req.signal, closing.signal].filter((x): x is AbortSignal => x !== undefined);
+      const onAbort = () => abort.abort(sources.find((x) => x.aborted)?.reason);
+      for (const x of sources) x.addEventListener('abort', onAbort, { once: true });
+      if (sources.some((x) => x.aborted)) onAbort();
+      const timer = setTimeout(
+        () => abort.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+        timeoutMs,
+      );
+      timer.unref();
       try {
-        res = await request(url(req.path, req.query), {
-          method: req.method,
-          headers,
-          body,
-          dispatcher: c.agent,
-          signal,
-        });
-      } catch (err) {
-        throw new KubeApiError(`${req.method} ${req.path}: ${err instanceof Error ? err.message : String(err)}`);
+        let res: Awaited<ReturnType<typeof request>>;
+        try {
+          res = await request(url(req.path, req.query), {
+            method: req.method,
+            headers,
+            body,
+            dispatcher: c.agent,
+            signal: abort.signal,
+          });
+        } catch (err) {
+          throw new KubeApiError(`${req.method} ${req.path}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        let text: string;
+        try {
+          text = await res.body.text();
+        } catch (err) {
+          throw new KubeApiError(`${req.method} ${req.path}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        if (res.statusCode >= 200 && res.statusCode < 300) return (text ? JSON.parse(text) : undefined) as T;
+        throw toError(req.method, req.path, res.statusCode, text, res.headers['retry-after']);
+      } finally {
+        clearTimeout(timer);
+        for (const x of sources) x.removeEventListener('abort', onAbort);
       }
-      let text: string;
-      try {
-        text = await res.body.text();
-      } catch (err) {
-        throw new KubeApiError(`${req.method} ${req.path}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      if (res.statusCode >= 200 && res.statusCode < 300) return (text ? JSON.parse(text) : undefined) as T;
-      throw toError(req.method, req.path, res.statusCode, text, res.headers['retry-after']);
     },
 
     async watch(path, query, onEvent, { signal, inactivityMs }) {
