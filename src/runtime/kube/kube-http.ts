@@ -8,9 +8,9 @@
 // stopped answering PINGs, a refused reconnect) are reported to `onConnectionEvent` instead of going unheard.
 
 import type { EventEmitter } from 'node:events';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { Client, Pool, request } from 'undici';
 import { type KubeApi, KubeApiError, type KubeRequest } from '../../actors/kube/kube-api.ts';
+import type { HttpsOptionsLike, KubeTarget } from './kubeconfig.ts';
 import { LineDecoder } from './line-decoder.ts';
 
 export interface WatchEvent<T = unknown> {
@@ -88,7 +88,7 @@ interface Credentials {
 /** How many transports this process has opened: each names its number in its User-Agent. */
 let transports = 0;
 
-export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): KubeHttp {
+export function createKubeHttp(kc: KubeTarget, opts: KubeHttpOptions = {}): KubeHttp {
   // The API server's audit log records the User-Agent: the number tells one process's connection pools apart
   // (`mcpre operator` opens one; a test counts them).
   transports += 1;
@@ -115,7 +115,7 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
       servername?: string;
       auth?: string;
     } = {};
-    await kc.applyToHTTPSOptions(o as Parameters<KubeConfig['applyToHTTPSOptions']>[0]);
+    await kc.applyToHTTPSOptions(o as HttpsOptionsLike);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.headers ?? {})) headers[k] = String(v);
     headers['user-agent'] = userAgent;
