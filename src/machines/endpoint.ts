@@ -47,8 +47,11 @@ const endpointSetup = setup({
     context: EndpointContext;
     events: EndpointEventIn;
     input: EndpointInput;
-    /** `quiet`: nothing in flight, waiting for a wake-up or a timer (a clean point to stop the actor). */
-    tags: 'quiet';
+    /**
+     * `quiet`: nothing in flight, waiting for a wake-up or a timer (a clean point to stop the actor).
+     * `bestEffort`: only best-effort work left in this pass (recording Events): the decision is published.
+     */
+    tags: 'quiet' | 'bestEffort';
   },
   actors: {
     observe: fromPromise<EndpointSnapshot, ObserveInput>(notProvided('endpoint', 'observe')),
@@ -162,6 +165,7 @@ function publishState(next: string) {
       },
       // Events are best effort: a failure to record one never blocks the reconcile.
       recording: {
+        tags: ['bestEffort'],
         invoke: {
           id: 'recordEvents',
           src: 'recordEvents',
