@@ -9,6 +9,8 @@
 //         concurrency; best of RAW_REPEATS runs, as the ceiling. ratio = cold endpoints/s / raw patches/s.
 // Also: the operator's peak RSS (VmHWM) and CPU time, and @kubernetes/client-node's own patch rate for reference (it
 // builds a new connection per request). All processes share this machine's CPUs: expect run-to-run noise.
+// The operator runs with the Node flags the chart and kustomize base give it (NODE_OPTIONS in their Deployments);
+// OPERATOR_NODE_FLAGS replaces them ('' for none).
 //   npm run bench -- operator-ready   (env: SIZES=1000,5000 CONCURRENCY=32 RAW_REPEATS=3 OPERATOR_NODE_FLAGS=...)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -30,6 +32,8 @@ const sizes = (process.env.SIZES ?? '1000,5000').split(',').map(Number);
 const concurrency = Number(process.env.CONCURRENCY ?? 32);
 const rawRepeats = Number(process.env.RAW_REPEATS ?? 3);
 const CREATE_CONCURRENCY = 64;
+/** NODE_OPTIONS of the operator container in deploy/helm and deploy/kustomize (a test keeps the three equal). */
+const DEPLOYED_NODE_FLAGS = '--max-semi-space-size=8';
 const GV = `${API_GROUP}/${API_VERSION}`;
 
 interface Run {
@@ -252,7 +256,7 @@ interface OperatorProcess {
 }
 
 async function startOperatorProcess(ns: string): Promise<OperatorProcess> {
-  const flags = (process.env.OPERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const flags = (process.env.OPERATOR_NODE_FLAGS ?? DEPLOYED_NODE_FLAGS).split(' ').filter(Boolean);
   const args = ['src/cli.ts', 'operator', '--kubeconfig', cp.kubeconfigPath, '--namespace', ns, '--log-level', 'info'];
   const child = spawn(process.execPath, [...flags, ...args, '--write-concurrency', String(concurrency)], {
     cwd: root,

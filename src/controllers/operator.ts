@@ -22,6 +22,8 @@ export interface OperatorControllersOptions {
   /** Told after every recorded deprecation warning (metrics). */
   onDeprecationRecorded?: (kind: string) => void;
   discoveryRetryMs?: number;
+  /** Endpoints reconciled at once up to their status write (EndpointControllerOptions.maxBusy); unset: no limit. */
+  maxBusyEndpoints?: number;
 }
 
 export interface OperatorControllers {
@@ -41,6 +43,7 @@ export function startOperatorControllers(manager: Manager, opts: OperatorControl
       retry,
       instance: opts.instance,
       inspect,
+      maxBusy: opts.maxBusyEndpoints,
     }),
     groups: startGroupStatusController(manager, { logger, resyncMs }),
     vmcps: vmcpController(manager, { logger, settings: { image: opts.image }, resyncMs, retry, inspect }),

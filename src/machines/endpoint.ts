@@ -49,8 +49,11 @@ const endpointSetup = setup({
     context: EndpointContext;
     events: EndpointEventIn;
     input: EndpointInput;
-    /** `quiet`: nothing in flight, waiting for a wake-up or a timer (a clean point to stop the actor). */
-    tags: 'quiet';
+    /**
+     * `quiet`: nothing in flight, waiting for a wake-up or a timer (a clean point to stop the actor).
+     * `bestEffort`: only best-effort work left in this pass (recording Events): the decision is published.
+     */
+    tags: 'quiet' | 'bestEffort';
   },
   actors: {
     observe: fromPromise<EndpointSnapshot, ObserveInput>(notProvided('endpoint', 'observe')),
@@ -122,6 +125,9 @@ const endpointSetup = setup({
     decideTerminating: assign(({ context }) =>
       withOutcome(context, { kind: 'terminating', validation: context.validation ?? emptyValidation }),
     ),
+    // A resting actor keeps only its key and retry bookkeeping: the next wake-up observes afresh anyway, and holding
+    // the last snapshot would pin old copies of the endpoint and of everything it references.
+    forget: assign({ snapshot: null, validation: null, outcome: null, plan: null, proxyPlan: null }),
     planProxy: assign(({ context }) => ({
       proxyPlan: context.snapshot ? planProxy(context.snapshot, context.proxy) : null,
     })),
@@ -156,6 +162,7 @@ function publishState(next: string) {
       },
       // Events are best effort: a failure to record one never blocks the reconcile.
       recording: {
+        tags: ['bestEffort'],
         invoke: {
           id: 'recordEvents',
           src: 'recordEvents',
@@ -198,7 +205,7 @@ function restingState() {
     initial: 'publishing',
     states: {
       publishing: publishState('idle'),
-      idle: { tags: ['quiet'], ...awaitingWakeUp('#endpoint.observing') },
+      idle: { tags: ['quiet'], entry: 'forget', ...awaitingWakeUp('#endpoint.observing') },
     },
   });
 }
@@ -317,9 +324,9 @@ export const endpointMachine = endpointSetup.createMachine({
       },
     },
     // Deleting, and the operator's finalizer is gone: nothing left to do until the object disappears.
-    released: { tags: ['quiet'], ...awaitingWakeUp('observing') },
+    released: { tags: ['quiet'], entry: 'forget', ...awaitingWakeUp('observing') },
     // The object does not exist (the runtime stops this actor when its informer sees the delete).
-    gone: { tags: ['quiet'], ...awaitingWakeUp('observing') },
+    gone: { tags: ['quiet'], entry: 'forget', ...awaitingWakeUp('observing') },
     // An API call failed (throttled, 5xx, network): wait, then look again from the start.
     backoff: {
       tags: ['quiet'],

@@ -19,6 +19,8 @@ export interface KubeRequest {
   /** Defaults to application/json when there is a body. */
   contentType?: string;
   signal?: AbortSignal;
+  /** Order in the write queue: higher goes first (default 0); best-effort writes such as Events use less. */
+  priority?: number;
 }
 
 export interface KubeApi {

@@ -18,6 +18,8 @@ export interface RecordEventsDeps {
   uniqueSuffix: () => string;
   /** Told about an event that could not be recorded (the reconcile goes on regardless). */
   onError?: (err: unknown, endpoint: RecordEventsInput['endpoint']) => void;
+  /** Their place in the write queue (see KubeRequest.priority); unset: in order with every other write. */
+  priority?: number;
 }
 
 export function recordEndpointEvents(deps: RecordEventsDeps) {
@@ -54,6 +56,7 @@ export function recordEndpointEvents(deps: RecordEventsDeps) {
           },
         },
         signal,
+        priority: deps.priority,
       });
     }
   });

@@ -34,6 +34,12 @@ export interface EndpointControllerOptions {
   /** Name reported on Events; defaults to $POD_NAME or the host name. */
   instance?: string;
   inspect?: (event: InspectionEvent) => void;
+  /**
+   * At most this many endpoints reconciled at once, up to their status write; their Events then wait behind status
+   * writes in the write queue. A first pass over thousands of endpoints then holds this many snapshots and plans in
+   * memory instead of all of them, and every status is still written before any Event. Unset: no limit.
+   */
+  maxBusy?: number;
 }
 
 export interface EndpointStats {
@@ -135,6 +141,7 @@ export function startEndpointController(manager: Manager, opts: EndpointControll
       now: () => isoMillis(clock.now()),
       instance: opts.instance ?? process.env.POD_NAME ?? hostname(),
       uniqueSuffix: () => `${startedAt}${(++eventSeq).toString(36)}`,
+      priority: opts.maxBusy === undefined ? undefined : -1,
       onError: (err, endpoint) =>
         log.warn({ endpoint: `${endpoint.namespace}/${endpoint.name}`, err: String(err) }, 'could not record event'),
     }),
@@ -145,6 +152,7 @@ export function startEndpointController(manager: Manager, opts: EndpointControll
     retry: opts.retry,
     inspect: opts.inspect,
     clock,
+    maxBusy: opts.maxBusy,
     onActorError: (key, err) =>
       log.error({ endpoint: key, err }, 'endpoint actor failed; it is recreated on the next change'),
   });

@@ -18,6 +18,8 @@ export interface RegistryOptions {
   onStateChange?: (key: string, state: string, lastError: string | null) => void;
   /** The actors' clock (the simulator's scheduler in `mcpre sim`; XState's default otherwise). */
   clock?: RuntimeClock;
+  /** Endpoints reconciled at once, up to their status write (see KeyedActorRegistryOptions.maxBusy). */
+  maxBusy?: number;
 }
 
 export class EndpointRegistry extends KeyedActorRegistry<EndpointMachine> {
@@ -31,6 +33,7 @@ export class EndpointRegistry extends KeyedActorRegistry<EndpointMachine> {
       onActorError: opts.onActorError,
       onStateChange: onStateChange && ((key, state, snapshot) => onStateChange(key, state, snapshot.context.lastError)),
       clock: opts.clock,
+      maxBusy: opts.maxBusy,
     });
   }
 }

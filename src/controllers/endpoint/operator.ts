@@ -1,7 +1,6 @@
 // The endpoint side of the operator on a manager of its own: the MCPRemoteEndpoint controller and the MCPGroup
 // status controller. `mcpre up`, `mcpre sim --scripted` and tests that exercise only endpoints use it; `mcpre operator`
 // starts every controller on one manager (src/controllers/operator.ts).
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { ProxySettings } from '../../api/endpoint/proxy-objects.ts';
@@ -9,6 +8,7 @@ import type { RetryPolicy } from '../../api/endpoint/retry.ts';
 import type { RuntimeClock } from '../../runtime/clock.ts';
 import type { KeyedQueue } from '../../runtime/kube/keyed-queue.ts';
 import { type KubeHttp, logConnectionEvents } from '../../runtime/kube/kube-http.ts';
+import type { KubeTarget } from '../../runtime/kube/kubeconfig.ts';
 import { Manager } from '../../runtime/kube/manager.ts';
 import type { ReferenceIndex } from '../../runtime/kube/reference-index.ts';
 import type { Rng } from '../../runtime/random.ts';
@@ -21,7 +21,7 @@ export { DEFAULT_PROXY_IMAGE } from './controller.ts';
 
 export interface OperatorOptions {
   /** Where the API server is; not needed when `http` is given. */
-  kubeconfig?: KubeConfig;
+  kubeconfig?: KubeTarget;
   /** The API transport; by default one undici pool built from `kubeconfig` (the simulator passes its in-memory one). */
   http?: KubeHttp;
   /** Timers and time for everything the operator schedules, actors included; the system clock by default. */

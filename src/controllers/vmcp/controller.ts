@@ -1,7 +1,6 @@
 // The VirtualMCPServer controller on the manager: a change wakes exactly the VirtualMCPServers that read the changed
 // object (its group, the group's members and everything they reference, the objects it owns); each actor reads the
 // shared caches and writes through the manager's write queue. Nothing is reconciled before its caches have synced.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { KubeApi } from '../../actors/kube/kube-api.ts';
@@ -16,6 +15,7 @@ import type { VirtualMCPServer } from '../../api/vmcp/model.ts';
 import type { VmcpSettings } from '../../api/vmcp/objects.ts';
 import { type VmcpRefKind, vmcpRefKey } from '../../api/vmcp/snapshot.ts';
 import { virtualMcpServerMachine } from '../../machines/virtual-mcp-server.ts';
+import type { KubeTarget } from '../../runtime/kube/kubeconfig.ts';
 import { Manager } from '../../runtime/kube/manager.ts';
 import { ReferenceIndex } from '../../runtime/kube/reference-index.ts';
 import { keyOf } from '../../runtime/kube/store.ts';
@@ -150,7 +150,7 @@ export function vmcpController(manager: Manager, opts: VmcpReconcilerOptions): V
 }
 
 export interface VmcpControllerOptions extends VmcpReconcilerOptions {
-  kubeconfig: KubeConfig;
+  kubeconfig: KubeTarget;
   namespace?: string;
   writeConcurrency?: number;
   rng?: Rng;

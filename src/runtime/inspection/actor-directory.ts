@@ -67,12 +67,20 @@ export class ActorDirectory {
   readonly #max: number;
   readonly #summarize: ContextSummarizer;
   readonly #actors = new Map<string, ActorRecord>();
-  readonly #bySession = new Map<string, string>();
+  /** Ids of actors that stopped, oldest first: kept for a look at how they ended, up to #maxStopped. */
+  readonly #stopped = new Set<string>();
+  readonly #maxStopped: number;
   readonly #listeners = new Set<(record: ActorRecord, removed: boolean) => void>();
 
-  constructor(opts: { now: () => number; maxTransitions?: number; summarize?: ContextSummarizer }) {
+  constructor(opts: {
+    now: () => number;
+    maxTransitions?: number;
+    maxStopped?: number;
+    summarize?: ContextSummarizer;
+  }) {
     this.#now = opts.now;
     this.#max = opts.maxTransitions ?? 20;
+    this.#maxStopped = opts.maxStopped ?? 100;
     this.#summarize = opts.summarize ?? defaultSummarizer;
   }
 
@@ -82,10 +90,6 @@ export class ActorDirectory {
     const machine = machineId(ref);
     if (!machine) return;
     const id = ref.options?.systemId ?? ref.id;
-    if (ev.type === '@xstate.actor') {
-      this.#bySession.set(ref.sessionId, id);
-      return;
-    }
     if (ev.type !== '@xstate.snapshot') return;
     const snap = ev.snapshot as { status?: string; value?: unknown; context?: unknown };
     const prev = this.#actors.get(id);
@@ -99,7 +103,7 @@ export class ActorDirectory {
       transitions: [],
       updatedAt: this.#now(),
     };
-    const changed = JSON.stringify(prev?.value) !== JSON.stringify(snap.value);
+    const changed = !sameValue(prev?.value, snap.value);
     record.status = snap.status ?? 'active';
     record.context = this.#summarize(machine, snap.context);
     record.updatedAt = this.#now();
@@ -116,14 +120,26 @@ export class ActorDirectory {
     }
     record.value = snap.value;
     this.#actors.set(id, record);
+    this.#noteStopped(id, record.status !== 'active');
     this.#emit(record, false);
   };
+
+  /** Stopped actors (deleted objects, closed sessions) are kept for a while, not forever. */
+  #noteStopped(id: string, stopped: boolean): void {
+    this.#stopped.delete(id);
+    if (!stopped) return;
+    this.#stopped.add(id);
+    if (this.#stopped.size <= this.#maxStopped) return;
+    const [oldest] = this.#stopped;
+    if (oldest !== undefined) this.remove(oldest);
+  }
 
   /** Forget an actor (its object is gone). */
   remove(id: string): void {
     const rec = this.#actors.get(id);
     if (!rec) return;
     this.#actors.delete(id);
+    this.#stopped.delete(id);
     this.#emit(rec, true);
   }
 
@@ -143,4 +159,13 @@ export class ActorDirectory {
   #emit(record: ActorRecord, removed: boolean): void {
     for (const l of this.#listeners) l(record, removed);
   }
+}
+
+/** Two state values (a string, or nested objects of them) name the same state. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object') return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

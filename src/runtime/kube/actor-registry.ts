@@ -27,10 +27,19 @@ export interface KeyedActorRegistryOptions<TMachine extends AnyStateMachine> {
   onStateChange?: (key: string, state: string, snapshot: SnapshotFrom<TMachine>) => void;
   /** The actors' clock (the simulator's scheduler in `mcpre sim`; XState's default otherwise). */
   clock?: RuntimeClock;
+  /**
+   * At most this many actors at work at once; a wake-up that would start one more waits, in order, for a slot. An
+   * actor holds a slot until it rests (`quiet`) or has only best-effort work left (`bestEffort`). Bounds what a burst
+   * of wake-ups (the first pass over thousands of objects) keeps in memory at once. Unset: no limit.
+   */
+  maxBusy?: number;
 }
 
 export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
   private readonly actors = new Map<string, Actor<TMachine>>();
+  /** Keys of actors holding a slot (see maxBusy), and keys waiting for one, oldest first. */
+  private readonly busy = new Set<string>();
+  private readonly waiting = new Set<string>();
   private readonly opts: KeyedActorRegistryOptions<TMachine>;
 
   constructor(opts: KeyedActorRegistryOptions<TMachine>) {
@@ -38,6 +47,12 @@ export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
   }
 
   wake(key: string): void {
+    const max = this.opts.maxBusy;
+    if (max !== undefined && !this.busy.has(key) && this.busy.size >= max) {
+      this.waiting.add(key);
+      return;
+    }
+    this.waiting.delete(key);
     const actor = this.actors.get(key);
     if (actor) {
       // Every reconciler chart takes LOOK_AGAIN; the generic machine type cannot say so.
@@ -53,6 +68,7 @@ export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
     let last = '';
     created.subscribe({
       next: (snapshot) => {
+        this.track(key, snapshot as AnyMachineSnapshot);
         if (!this.opts.onStateChange) return;
         const top = topState((snapshot as AnyMachineSnapshot).value);
         if (top === last) return;
@@ -61,22 +77,47 @@ export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
       },
       error: (err) => {
         this.opts.onActorError?.(key, err);
-        if (this.actors.get(key) === created) this.actors.delete(key);
+        if (this.actors.get(key) === created) {
+          this.actors.delete(key);
+          this.release(key);
+        }
       },
     });
     this.actors.set(key, created);
     created.start();
+    this.track(key, created.getSnapshot() as AnyMachineSnapshot);
   }
 
   stop(key: string): void {
+    this.waiting.delete(key);
     const actor = this.actors.get(key);
     if (!actor) return;
     this.actors.delete(key);
     actor.stop();
+    this.release(key);
   }
 
   stopAll(): void {
+    this.waiting.clear();
     for (const key of [...this.actors.keys()]) this.stop(key);
+  }
+
+  /** Counts an actor as holding a slot while it works; a slot it gives back goes to the oldest waiting key. */
+  private track(key: string, snapshot: AnyMachineSnapshot): void {
+    if (this.opts.maxBusy === undefined || this.actors.get(key) === undefined) return;
+    const working = snapshot.status === 'active' && !snapshot.hasTag('quiet') && !snapshot.hasTag('bestEffort');
+    if (working) this.busy.add(key);
+    else this.release(key);
+  }
+
+  private release(key: string): void {
+    if (!this.busy.delete(key)) return;
+    const max = this.opts.maxBusy ?? Number.POSITIVE_INFINITY;
+    while (this.busy.size < max && this.waiting.size > 0) {
+      const [next] = this.waiting;
+      if (next === undefined) break;
+      this.wake(next);
+    }
   }
 
   get(key: string): Actor<TMachine> | undefined {
@@ -93,6 +134,7 @@ export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
 
   /** True when every actor is waiting (no effect in flight): the machine must tag its waiting states `quiet`. */
   quiet(): boolean {
+    if (this.waiting.size > 0) return false;
     for (const actor of this.actors.values())
       if (!(actor.getSnapshot() as AnyMachineSnapshot).hasTag('quiet')) return false;
     return true;

@@ -8,9 +8,9 @@
 // stopped answering PINGs, a refused reconnect) are reported to `onConnectionEvent` instead of going unheard.
 
 import type { EventEmitter } from 'node:events';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { Client, Pool, request } from 'undici';
 import { type KubeApi, KubeApiError, type KubeRequest } from '../../actors/kube/kube-api.ts';
+import type { HttpsOptionsLike, KubeTarget } from './kubeconfig.ts';
 import { LineDecoder } from './line-decoder.ts';
 
 export interface WatchEvent<T = unknown> {
@@ -88,7 +88,7 @@ interface Credentials {
 /** How many transports this process has opened: each names its number in its User-Agent. */
 let transports = 0;
 
-export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): KubeHttp {
+export function createKubeHttp(kc: KubeTarget, opts: KubeHttpOptions = {}): KubeHttp {
   // The API server's audit log records the User-Agent: the number tells one process's connection pools apart
   // (`mcpre operator` opens one; a test counts them).
   transports += 1;
@@ -115,7 +115,7 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
       servername?: string;
       auth?: string;
     } = {};
-    await kc.applyToHTTPSOptions(o as Parameters<KubeConfig['applyToHTTPSOptions']>[0]);
+    await kc.applyToHTTPSOptions(o as HttpsOptionsLike);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.headers ?? {})) headers[k] = String(v);
     headers['user-agent'] = userAgent;
@@ -152,31 +152,44 @@ export function createKubeHttp(kc: KubeConfig, opts: KubeHttpOptions = {}): Kube
         headers['content-type'] = req.contentType ?? 'application/json';
         body = JSON.stringify(req.body);
       }
-      const signal = AbortSignal.any([
-        ...(req.signal ? [req.signal] : []),
-        AbortSignal.timeout(timeoutMs),
-        closing.signal,
-      ]);
-      let res: Awaited<ReturnType<typeof request>>;
+      // One controller and one timer per request, both released when it ends: AbortSignal.any and
+      // AbortSignal.timeout would each stay reachable (from the process-wide `closing` signal, from a 30 s timer)
+      // long after the answer, and under a burst of writes that is thousands of them promoted to the old generation.
+      const abort = new AbortController();
+      const sources = [req.signal, closing.signal].filter((x): x is AbortSignal => x !== undefined);
+      const onAbort = () => abort.abort(sources.find((x) => x.aborted)?.reason);
+      for (const x of sources) x.addEventListener('abort', onAbort, { once: true });
+      if (sources.some((x) => x.aborted)) onAbort();
+      const timer = setTimeout(
+        () => abort.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+        timeoutMs,
+      );
+      timer.unref();
       try {
-        res = await request(url(req.path, req.query), {
-          method: req.method,
-          headers,
-          body,
-          dispatcher: c.agent,
-          signal,
-        });
-      } catch (err) {
-        throw new KubeApiError(`${req.method} ${req.path}: ${err instanceof Error ? err.message : String(err)}`);
+        let res: Awaited<ReturnType<typeof request>>;
+        try {
+          res = await request(url(req.path, req.query), {
+            method: req.method,
+            headers,
+            body,
+            dispatcher: c.agent,
+            signal: abort.signal,
+          });
+        } catch (err) {
+          throw new KubeApiError(`${req.method} ${req.path}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        let text: string;
+        try {
+          text = await res.body.text();
+        } catch (err) {
+          throw new KubeApiError(`${req.method} ${req.path}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        if (res.statusCode >= 200 && res.statusCode < 300) return (text ? JSON.parse(text) : undefined) as T;
+        throw toError(req.method, req.path, res.statusCode, text, res.headers['retry-after']);
+      } finally {
+        clearTimeout(timer);
+        for (const x of sources) x.removeEventListener('abort', onAbort);
       }
-      let text: string;
-      try {
-        text = await res.body.text();
-      } catch (err) {
-        throw new KubeApiError(`${req.method} ${req.path}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      if (res.statusCode >= 200 && res.statusCode < 300) return (text ? JSON.parse(text) : undefined) as T;
-      throw toError(req.method, req.path, res.statusCode, text, res.headers['retry-after']);
     },
 
     async watch(path, query, onEvent, { signal, inactivityMs }) {

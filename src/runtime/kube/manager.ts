@@ -8,13 +8,13 @@
 //      that was queued has been answered;
 //   3. stop the workers (actors, keyed queues) and drop the writes still waiting;
 //   4. stop the informers, then close the transport if the manager opened it.
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeApi, KubeRequest } from '../../actors/kube/kube-api.ts';
 import type { KubeObject } from '../../api/endpoint/model.ts';
 import { type RuntimeClock, sleepOn, systemClock } from '../clock.ts';
 import { type Rng, systemRng } from '../random.ts';
 import { type ControllerSpec, type RunningController, startController } from './controller.ts';
 import { createKubeHttp, type KubeConnectionEvent, type KubeHttp } from './kube-http.ts';
+import type { KubeTarget } from './kubeconfig.ts';
 import type { ReflectorOptions } from './reflector.ts';
 import { SharedInformers } from './shared-informers.ts';
 import { queuedWrites, type WriteLimits, type WriteQueue } from './write-queue.ts';
@@ -23,7 +23,7 @@ export interface ManagerOptions {
   /** The API transport (the simulator's in-memory one, or one the process shares with its leader election). */
   http?: KubeHttp;
   /** Where the API server is, when the manager opens the transport itself. */
-  kubeconfig?: KubeConfig;
+  kubeconfig?: KubeTarget;
   /** Watch one namespace; all namespaces when unset. */
   namespace?: string;
   clock?: RuntimeClock;
@@ -60,7 +60,7 @@ export class Manager {
     this.ownsHttp = !opts.http;
     this.http =
       opts.http ??
-      createKubeHttp(opts.kubeconfig as KubeConfig, {
+      createKubeHttp(opts.kubeconfig as KubeTarget, {
         connections: Math.max(8, concurrency),
         onConnectionEvent: opts.onConnectionEvent,
       });

@@ -1,12 +1,21 @@
-// What informers do to an object on receipt: managedFields are dropped (large and unused), and Secrets are kept as
-// key names only, so their values never enter a controller's memory.
+// What informers do to an object on receipt: managedFields and kubectl's last-applied annotation are dropped (large,
+// a second copy of the object, and read by no decision), and Secrets are kept as key names only, so their values
+// never enter a controller's memory.
 import type { KubeObject, SecretKeys } from '../../api/endpoint/model.ts';
 
-/** The object without metadata.managedFields. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** The object without metadata.managedFields and without the last-applied annotation. */
 export function slimObject(raw: unknown): KubeObject {
-  const obj = raw as KubeObject & { metadata: { managedFields?: unknown } };
-  if (!obj.metadata?.managedFields) return obj;
+  const obj = raw as KubeObject & { metadata: { managedFields?: unknown; annotations?: Record<string, string> } };
+  const annotations = obj.metadata?.annotations;
+  const lastApplied = annotations !== undefined && LAST_APPLIED in annotations;
+  if (!obj.metadata?.managedFields && !lastApplied) return obj;
   const { managedFields: _, ...metadata } = obj.metadata;
+  if (lastApplied) {
+    const { [LAST_APPLIED]: _applied, ...rest } = annotations;
+    metadata.annotations = rest;
+  }
   return { ...obj, metadata };
 }
 

@@ -30,7 +30,7 @@ export function queuedWrites(api: KubeApi, limits: number | WriteLimits): WriteQ
     api: {
       request<T>(req: KubeRequest): Promise<T> {
         if (req.method === 'GET') return api.request<T>(req);
-        return queue.add(() => api.request<T>(req), { signal: req.signal }) as Promise<T>;
+        return queue.add(() => api.request<T>(req), { signal: req.signal, priority: req.priority }) as Promise<T>;
       },
     },
   };

@@ -28,6 +28,15 @@ describe('endpoint machine: direct mode', () => {
     expect(world.endpoint?.metadata.finalizers).toBeUndefined();
   });
 
+  it('a resting actor holds its key and retry bookkeeping, not the objects it read', async () => {
+    const world = new FakeWorld(directEndpoint());
+    const { actor } = world.start();
+    const s = await settle(actor);
+    expect(s.matches({ ready: 'idle' })).toBe(true);
+    expect(s.context).toMatchObject({ snapshot: null, validation: null, outcome: null, plan: null, proxyPlan: null });
+    expect(JSON.stringify(s.context)).not.toContain('mcp.context7.com');
+  });
+
   it('a second look at an unchanged object writes nothing', async () => {
     const world = new FakeWorld(directEndpoint());
     const { actor } = world.start();

@@ -73,4 +73,21 @@ describe('ActorDirectory', () => {
     expect(dir.list().map((r) => r.id)).not.toContain('backend:b1');
     root.stop();
   });
+
+  it('keeps stopped actors for a look at how they ended, but only the most recent ones', () => {
+    const clock = new SimulatedClock();
+    const dir = new ActorDirectory({ now: () => clock.now(), maxStopped: 2 });
+    const actors = ['a', 'b', 'c', 'd'].map((id) =>
+      createActor(child, { clock, systemId: `backend:${id}`, inspect: dir.inspect }).start(),
+    );
+    for (const a of actors) a.stop();
+    expect(dir.list().map((r) => [r.id, r.status])).toEqual([
+      ['backend:c', 'stopped'],
+      ['backend:d', 'stopped'],
+    ]);
+    const again = createActor(child, { clock, systemId: 'backend:e', inspect: dir.inspect }).start();
+    expect(dir.list().map((r) => r.id)).toEqual(['backend:c', 'backend:d', 'backend:e']);
+    again.stop();
+    expect(dir.list().map((r) => r.id)).toEqual(['backend:d', 'backend:e']);
+  });
 });
