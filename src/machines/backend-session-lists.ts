@@ -21,6 +21,15 @@ export function listChangedAdvertised(capabilities: ServerCapabilities | undefin
   return capabilities?.[kind]?.listChanged === true;
 }
 
+/**
+ * The lists whose changes the server announces: what a notification stream that opened without replaying its gap
+ * may have missed.
+ */
+export function announcedKinds(capabilities: ServerCapabilities | undefined): ListKind[] {
+  const kinds: ListChangeKind[] = ['tools', 'resources', 'prompts'];
+  return kinds.filter((kind) => listChangedAdvertised(capabilities, kind)).flatMap(kindsForChange);
+}
+
 /** The lists one `list_changed` notification makes stale. */
 export function kindsForChange(kind: ListChangeKind): ListKind[] {
   return kind === 'resources' ? ['resources', 'resourceTemplates'] : [kind];

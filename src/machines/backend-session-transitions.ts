@@ -2,6 +2,7 @@
 // and the guards that tell the ways a session is lost. Plain data, spread into the chart in backend-session.ts.
 import type { BackendSessionContext, BackendSessionEvent, ErrorLike } from './backend-session-context.ts';
 import { isEraMismatchError, isPermanentFailure, toSessionFailure } from './backend-session-failures.ts';
+import { announcedKinds } from './backend-session-lists.ts';
 
 const UNAVAILABLE = '#backendSession.unavailable';
 const BACKOFF = '#backendSession.backoff';
@@ -126,6 +127,13 @@ export const transitionGuards = {
     const e = event as unknown as ErrorLike;
     return context.era !== undefined && !context.eraFresh && 'error' in e && isEraMismatchError(e.error);
   },
+  /**
+   * A notification stream opened without replaying what its gap missed: a fresh GET stream, or any
+   * `subscriptions/listen` (2026-07-28 streams are never resumed). A change since the last fetch may be lost.
+   */
+  streamOpenedWithGap: ({ context }: GuardArgs) =>
+    (context.era?.era === 'modern' || context.stream.lastEventId === undefined) &&
+    announcedKinds(context.session?.capabilities).length > 0,
   isHalfOpen: ({ context }: GuardArgs) => context.circuit === 'halfOpen',
   breakerWouldOpen: ({ context }: GuardArgs) => breakerWouldOpen(context),
   lostAgain: (args: GuardArgs, params: { via: LostVia }) => lostVia[params.via](args) && lostBeforeStable(args.context),

@@ -8,7 +8,7 @@ import {
   forgottenSession,
   freshStream,
 } from './backend-session-context.ts';
-import { emptyBackendLists, kindsForChange } from './backend-session-lists.ts';
+import { announcedKinds, emptyBackendLists, kindsForChange } from './backend-session-lists.ts';
 import { backoffDelayMs, retryOverrideMs } from './backend-session-policy.ts';
 import type { BackendConnection, BackendLists, ListKind, SessionInfo } from './backend-session-protocol.ts';
 
@@ -74,6 +74,9 @@ export const sessionUpdates = {
       event.type === 'notification.listChanged'
         ? [...new Set([...context.dirty, ...kindsForChange(event.kind)])]
         : context.dirty,
+  }),
+  markMissed: ({ context }) => ({
+    dirty: [...new Set([...context.dirty, ...announcedKinds(context.session?.capabilities)])],
   }),
   takeDirty: ({ context }) => ({ refreshing: context.dirty, dirty: [] as ListKind[] }),
   applyRefresh: ({ context, event }) => ({

@@ -119,6 +119,7 @@ const sessionSetup = setup({
       enqueue.emit({ type: 'lists.changed', changed, lists: context.lists });
     }),
     markDirty: assign(sessionUpdates.markDirty),
+    markMissed: assign(sessionUpdates.markMissed),
     takeDirty: assign(sessionUpdates.takeDirty),
     applyRefresh: assign(sessionUpdates.applyRefresh),
     emitIgnored: enqueueActions(({ context, event, enqueue }) => {
@@ -321,6 +322,7 @@ export const backendSessionMachine = sessionSetup.createMachine({
                       { guard: 'listChangedAdvertised', target: 'refreshing', actions: 'markDirty' },
                       { actions: 'emitIgnored' },
                     ],
+                    'stream.opened': { guard: 'streamOpenedWithGap', target: 'refreshing', actions: 'markMissed' },
                   },
                 },
                 refreshing: {
@@ -345,6 +347,7 @@ export const backendSessionMachine = sessionSetup.createMachine({
                       { guard: 'listChangedAdvertised', actions: 'markDirty' },
                       { actions: 'emitIgnored' },
                     ],
+                    'stream.opened': { guard: 'streamOpenedWithGap', actions: 'markMissed' },
                   },
                 },
               },

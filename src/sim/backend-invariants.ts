@@ -8,7 +8,10 @@ import type { SimBackend } from './sim-backend.ts';
  * of the ready sessions equals the union of those tools (prefixed by backend).
  */
 export function checkBackendsSettled(
-  backends: { backend: SimBackend; actor: { getSnapshot(): { value: unknown; context: unknown } } }[],
+  backends: {
+    backend: Pick<SimBackend, 'name' | 'tools'>;
+    actor: { getSnapshot(): { value: unknown; context: unknown } };
+  }[],
 ): Violation[] {
   const out: Violation[] = [];
   const inputs = [];

@@ -20,6 +20,8 @@ export function optionsFromHeader(headerLine: string): SimOptions {
     durationMs: Number(h.durationMs),
     endpoints: Number(h.endpoints),
     backends: Number(h.backends ?? 0),
+    // A header without a share describes a run in which every backend spoke 2025.
+    modernShare: h.modernShare === undefined ? 0 : Number(h.modernShare),
     faults: String(h.faults),
     quietMs: Number(h.quietMs),
     injectBug: h.injectBug === 'status' || h.injectBug === 'session' ? h.injectBug : false,

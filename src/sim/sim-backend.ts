@@ -4,20 +4,20 @@
 // backend also watches its clients: a request on a connection after that connection was told its session is gone,
 // or two initializations in flight at once, is a violation.
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { httpError, networkError, sessionLostError } from '../actors/mcp/errors.ts';
-import type {
-  BackendConnection,
-  BackendLists,
-  BackendProtocol,
-  ConnectionEvent,
-  ListKind,
-  NotificationStreamHandlers,
-  NotificationStreamOutcome,
-  SessionInfo,
-} from '../machines/backend-session-protocol.ts';
+import { networkError } from '../actors/mcp/errors.ts';
+import { legacyDecision, MODERN_VERSIONS, modernDecision } from '../machines/backend-session-era.ts';
+import type { BackendProtocol, ProtocolEra } from '../machines/backend-session-protocol.ts';
 import type { Rng } from '../runtime/random.ts';
+import { checkWire, type WireRecord } from './era-invariants.ts';
 import type { Violation } from './invariants.ts';
 import type { SimScheduler } from './scheduler.ts';
+import { SimConnection } from './sim-connection.ts';
+
+/** What the simulation wants to hear from a backend's 2026-07-28 listen streams. */
+export interface ListenObserver {
+  broken(backend: string, retryMs?: number): void;
+  attempted(backend: string): void;
+}
 
 export interface BackendFaults {
   connectFail: number;
@@ -79,18 +79,37 @@ export class SimBackend {
   readonly #alive = new Set<string>();
   #sessionSeq = 0;
   #initializing = 0;
-  readonly #streams = new Set<SimConnection>();
+  /** Connections with an open stream, and how to break each (a restart ends 2026 listen streams). */
+  readonly #streams = new Map<SimConnection, (() => void) | undefined>();
   readonly sched: SimScheduler;
   readonly rng: Rng;
   faults: BackendFaults;
+  /** The era this backend speaks: 2025-era sessions, or stateless 2026-07-28. */
+  readonly era: ProtocolEra;
+  readonly #listen: ListenObserver | undefined;
   readonly violations: Violation[] = [];
-  readonly stats = { initializations: 0, sessionDrops: 0, listChanges: 0, requests: 0, sessionLost: 0 };
+  readonly stats = {
+    initializations: 0,
+    sessionDrops: 0,
+    listChanges: 0,
+    requests: 0,
+    sessionLost: 0,
+    listenBreaks: 0,
+  };
 
-  constructor(name: string, sched: SimScheduler, rng: Rng, faults: BackendFaults) {
+  constructor(
+    name: string,
+    sched: SimScheduler,
+    rng: Rng,
+    faults: BackendFaults,
+    options: { era?: ProtocolEra; listen?: ListenObserver } = {},
+  ) {
     this.name = name;
     this.sched = sched;
     this.rng = rng;
     this.faults = faults;
+    this.era = options.era ?? 'legacy';
+    this.#listen = options.listen;
     this.tools = this.#makeTools();
     this.#scheduleDrop();
     this.#scheduleListChange();
@@ -122,6 +141,7 @@ export class SimBackend {
     this.sched.schedule(`backend.${this.name}.drop`, wait, () => {
       if (this.#alive.size) this.stats.sessionDrops += 1;
       this.#alive.clear();
+      if (this.era === 'modern') for (const kill of [...this.#streams.values()]) kill?.();
       this.#scheduleDrop();
     });
   }
@@ -131,7 +151,8 @@ export class SimBackend {
       this.#version += 1;
       this.tools = this.#makeTools();
       this.stats.listChanges += 1;
-      for (const c of this.#streams) c.emit({ type: 'notification', method: 'notifications/tools/list_changed' });
+      for (const c of this.#streams.keys())
+        c.emit({ type: 'notification', method: 'notifications/tools/list_changed' });
       this.#scheduleListChange();
     });
   }
@@ -163,8 +184,22 @@ export class SimBackend {
     if (id) this.#alive.delete(id);
   }
 
-  streamOpened(c: SimConnection): void {
-    this.#streams.add(c);
+  streamOpened(c: SimConnection, kill?: () => void): void {
+    this.#streams.set(c, kill);
+  }
+
+  /** A request as it arrived: checked at once against what a 2026 backend must never be sent. */
+  received(record: WireRecord): void {
+    this.violations.push(...checkWire(record));
+  }
+
+  listenAttempted(): void {
+    this.#listen?.attempted(this.name);
+  }
+
+  listenBroken(retryMs?: number): void {
+    this.stats.listenBreaks += 1;
+    this.#listen?.broken(this.name, retryMs);
   }
 
   streamClosed(c: SimConnection): void {
@@ -174,146 +209,17 @@ export class SimBackend {
   protocol(): BackendProtocol {
     return {
       transport: 'streamable-http',
-      connect: () =>
+      // With a cached era the connection speaks it; without one the probe finds the backend's (server/discover).
+      connect: (_signal, cached) =>
         this.sched.after(`backend.${this.name}.connect`, this.latency(), () => {
           if (this.rng.next() < this.faults.connectFail)
             throw networkError(new Error('ECONNREFUSED (simulated)'), 'connect');
-          return new SimConnection(this);
+          const found =
+            this.era === 'modern'
+              ? modernDecision(MODERN_VERSIONS[0] ?? '2026-07-28', 'server/discover answered (simulated)')
+              : legacyDecision('server/discover: method not found (simulated)');
+          return new SimConnection(this, cached ?? found);
         }),
     };
-  }
-}
-
-class SimConnection implements BackendConnection {
-  readonly transport = 'streamable-http' as const;
-  info: SessionInfo | undefined;
-  readonly #b: SimBackend;
-  /** Set once a request on this connection was answered 404: nothing may use it afterwards. */
-  #told404 = false;
-  readonly #listeners = new Set<(e: ConnectionEvent) => void>();
-  #eventSeq = 0;
-
-  constructor(b: SimBackend) {
-    this.#b = b;
-  }
-
-  emit(e: ConnectionEvent): void {
-    for (const l of this.#listeners) l(e);
-  }
-
-  #use(what: string): void {
-    this.#b.stats.requests += 1;
-    if (this.#told404) {
-      this.#b.violations.push({
-        invariant: 'noRequestAfter404',
-        detail: `${this.#b.name}: ${what} on session ${this.info?.sessionId} after its 404`,
-      });
-    }
-  }
-
-  #checkSession(what: string): void {
-    if (!this.#b.isAlive(this.info?.sessionId)) {
-      this.#told404 = true;
-      this.#b.stats.sessionLost += 1;
-      throw sessionLostError(`${what} (simulated: session ${this.info?.sessionId} gone)`);
-    }
-  }
-
-  initialize(): Promise<SessionInfo> {
-    this.#b.beginInitialize();
-    return this.#b.sched.after(`backend.${this.#b.name}.initialize`, this.#b.latency(), () => {
-      if (this.#b.rng.next() < this.#b.faults.initFail) {
-        this.#b.endInitialize(false);
-        throw httpError(503, 'initialize', 'simulated overload');
-      }
-      const sessionId = this.#b.endInitialize(true);
-      this.info = {
-        protocolVersion: '2025-11-25',
-        transport: 'streamable-http',
-        sessionId,
-        serverInfo: { name: this.#b.name, version: '1.0.0' },
-        capabilities: { tools: { listChanged: true } },
-        instructions: undefined,
-      };
-      return this.info;
-    });
-  }
-
-  list<K extends ListKind>(kind: K): Promise<BackendLists[K]> {
-    this.#use(`list ${kind}`);
-    return this.#b.sched.after(`backend.${this.#b.name}.list`, this.#b.latency(), () => {
-      this.#checkSession(`list ${kind}`);
-      return (kind === 'tools' ? structuredClone(this.#b.tools) : []) as BackendLists[K];
-    });
-  }
-
-  request(method: string, params: Record<string, unknown> | undefined) {
-    this.#use(method);
-    return this.#b.sched.after(`backend.${this.#b.name}.request`, this.#b.latency(), () => {
-      this.#checkSession(method);
-      if (this.#b.rng.next() < this.#b.faults.callFail) throw httpError(500, method, 'simulated failure');
-      return {
-        result: { content: [{ type: 'text', text: `${this.#b.name}:${String(params?.name)}` }] },
-        report: { httpStatus: 200 },
-      };
-    });
-  }
-
-  openNotificationStream(options: {
-    lastEventId: string | undefined;
-    signal: AbortSignal;
-    handlers: NotificationStreamHandlers;
-  }): Promise<NotificationStreamOutcome> {
-    this.#use('GET stream');
-    const b = this.#b;
-    return new Promise((resolve, reject) => {
-      let dropTimer: number | undefined;
-      const end = (detail: string) => {
-        b.streamClosed(this);
-        if (dropTimer !== undefined) b.sched.cancel(dropTimer);
-        resolve({ kind: 'ended', detail });
-      };
-      options.signal.addEventListener('abort', () => end('closed by the client'), { once: true });
-      b.sched.schedule(`backend.${b.name}.stream`, b.latency(), () => {
-        if (options.signal.aborted) return;
-        try {
-          this.#checkSession('GET stream');
-        } catch (err) {
-          reject(err);
-          return;
-        }
-        options.handlers.onOpen();
-        b.streamOpened(this);
-        const [lo, hi] = b.faults.streamLifeMs;
-        dropTimer = b.sched.schedule(
-          `backend.${b.name}.streamDrop`,
-          lo + Math.floor(b.rng.next() * (hi - lo + 1)),
-          () => {
-            if (b.rng.next() < b.faults.eventIds)
-              options.handlers.onEventId(`${this.info?.sessionId}-e${++this.#eventSeq}`);
-            if (b.rng.next() < b.faults.retryField) options.handlers.onRetry(500 + Math.floor(b.rng.next() * 5000));
-            dropTimer = undefined;
-            end('dropped by the server (simulated)');
-          },
-        );
-      });
-    });
-  }
-
-  onEvent(listener: (event: ConnectionEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  async close(): Promise<void> {
-    this.#listeners.clear();
-    this.#b.streamClosed(this);
-  }
-
-  terminate(): Promise<void> {
-    return this.#b.sched.after(`backend.${this.#b.name}.delete`, this.#b.latency(), () => {
-      this.#b.endSession(this.info?.sessionId);
-      return this.close();
-    });
   }
 }

@@ -7,6 +7,7 @@ export interface SimCommandOptions {
   duration: string;
   endpoints: string;
   backends: string;
+  modernShare?: string;
   faults: string;
   record?: string;
   replay?: string;
@@ -16,6 +17,13 @@ export interface SimCommandOptions {
 function int(name: string, v: string, min = 0): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
+  return n;
+}
+
+function share(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(v.trim() !== '' && n >= 0 && n <= 1)) throw new Error(`--modern-share must be a number in [0, 1], got "${v}"`);
   return n;
 }
 
@@ -37,6 +45,7 @@ export async function runSimCommand(o: SimCommandOptions): Promise<number> {
     durationMs: parseDuration(o.duration),
     endpoints: int('endpoints', o.endpoints),
     backends: int('backends', o.backends),
+    modernShare: share(o.modernShare),
     faults: o.faults,
     injectBug: o.injectBug === 'status' || o.injectBug === 'session' ? o.injectBug : false,
   });
@@ -58,7 +67,7 @@ export async function runSimCommand(o: SimCommandOptions): Promise<number> {
   process.stdout.write(`  first violation at step ${result.failedAtStep}:\n`);
   for (const v of result.violations.slice(0, 10)) process.stdout.write(`    ${v.invariant}: ${v.detail}\n`);
   process.stdout.write(
-    `  reproduce: mcpre sim --seed ${result.seed} --duration ${o.duration} --endpoints ${o.endpoints} --backends ${o.backends} --faults ${o.faults}${o.injectBug ? ` --inject-bug ${o.injectBug}` : ''}\n`,
+    `  reproduce: mcpre sim --seed ${result.seed} --duration ${o.duration} --endpoints ${o.endpoints} --backends ${o.backends}${o.modernShare ? ` --modern-share ${o.modernShare}` : ''} --faults ${o.faults}${o.injectBug ? ` --inject-bug ${o.injectBug}` : ''}\n`,
   );
   return 1;
 }

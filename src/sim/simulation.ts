@@ -15,6 +15,7 @@ import { Manager } from '../runtime/kube/manager.ts';
 import { seededRng } from '../runtime/random.ts';
 import { CircuitBreakerCheck, checkBackendsSettled } from './backend-invariants.ts';
 import { startDeploymentController } from './deployment-controller.ts';
+import { ListenReopenCheck } from './era-invariants.ts';
 import { EventLog } from './event-log.ts';
 import { type ApiFaults, FakeApiServer, NO_FAULTS } from './fake-apiserver.ts';
 import { fakeKubeHttp } from './fake-kube-http.ts';
@@ -61,6 +62,8 @@ export interface SimOptions {
   vmcps?: number;
   /** Simulated MCP backends, each with a backend-session actor. */
   backends?: number;
+  /** The share of the backends (chosen by the seed) that speak MCP 2026-07-28 instead of 2025; a third by default. */
+  modernShare?: number;
   faults: string;
   /** Fault-free time at the end for the operator to converge before the settled invariants are checked. */
   quietMs?: number;
@@ -88,6 +91,7 @@ export interface SimResult {
   vmcpsTotal: number;
   backends: {
     name: string;
+    era: SimBackend['era'];
     state: unknown;
     tools: number;
     stats: SimBackend['stats'];
@@ -106,12 +110,21 @@ function parseDuration(s: string): number {
 
 export { parseDuration };
 
+/** Which backends speak 2026-07-28: exactly round(count * share) of them, picked by the seed. */
+function modernBackends(count: number, share: number, rng: { next(): number }): Set<number> {
+  const keyed = Array.from({ length: count }, (_, i) => ({ i, key: rng.next() }));
+  keyed.sort((a, b) => a.key - b.key);
+  return new Set(keyed.slice(0, Math.round(count * share)).map((k) => k.i));
+}
+
 export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   const faults = FAULT_PROFILES[opts.faults];
   if (!faults) throw new Error(`unknown fault profile "${opts.faults}"; use ${Object.keys(FAULT_PROFILES).join(', ')}`);
   const quietMs = opts.quietMs ?? 15 * 60_000;
   const maxSteps = opts.maxSteps ?? 2_000_000;
   const vmcps = opts.vmcps ?? 3;
+  const modernShare = opts.modernShare ?? 1 / 3;
+  if (!(modernShare >= 0 && modernShare <= 1)) throw new Error(`modernShare must be in [0, 1], got ${modernShare}`);
   // Independent streams, so adding a draw in one place does not reshuffle every other decision.
   const scheduler = new SimScheduler(seededRng(opts.seed));
   const scenarioRng = seededRng(opts.seed * 31 + 1);
@@ -129,6 +142,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     endpoints: opts.endpoints,
     vmcps,
     backends: opts.backends ?? 0,
+    modernShare,
     faults: opts.faults,
     quietMs,
     injectBug: opts.injectBug === true ? 'status' : (opts.injectBug ?? false),
@@ -161,6 +175,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
 
   const states = new Map<string, string>();
   const breaker = new CircuitBreakerCheck(DEFAULT_SESSION_POLICY.breakerThreshold);
+  const listen = new ListenReopenCheck(DEFAULT_SESSION_POLICY.maxBackoffMs);
   const inspect = (ev: InspectionEvent) => {
     if (ev.type !== '@xstate.snapshot') return;
     const ref = ev.actorRef as { options?: { systemId?: string }; logic?: { root?: unknown } };
@@ -174,6 +189,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     if (id.startsWith('backend:')) {
       const failures = (ev.snapshot as { context?: { consecutiveFailures?: number } }).context?.consecutiveFailures;
       fail(breaker.observe(id, previous, value, failures));
+      if (!value.includes('"ready"')) listen.left(id.slice('backend:'.length));
     }
     log.append({
       t: scheduler.now(),
@@ -209,8 +225,16 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   // Backends, each with the production backend-session chart and effect actors over a simulated BackendProtocol.
   const backendFaults = BACKEND_FAULTS[opts.faults] ?? BACKEND_FAULTS.default!;
   const sessionMachine = backendSessionMachine.provide({ actors: createBackendSessionActors({ log: logger }) });
+  const modern = modernBackends(opts.backends ?? 0, modernShare, seededRng(opts.seed * 31 + 5));
+  const listenObserver = {
+    broken: (name: string, retryMs?: number) => listen.broken(name, scheduler.now(), retryMs),
+    attempted: (name: string) => listen.attempted(name),
+  };
   const backends = Array.from({ length: opts.backends ?? 0 }, (_, i) => {
-    const backend = new SimBackend(`b${i}`, scheduler, seededRng(opts.seed * 31 + 100 + i), backendFaults);
+    const backend = new SimBackend(`b${i}`, scheduler, seededRng(opts.seed * 31 + 100 + i), backendFaults, {
+      era: modern.has(i) ? 'modern' : 'legacy',
+      listen: listenObserver,
+    });
     const actor = createActor(sessionMachine, {
       input: { backendId: backend.name, rng: seededRng(opts.seed * 31 + 200 + i), protocol: backend.protocol() },
       clock: scheduler,
@@ -284,6 +308,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
 
   const afterStep = () => {
     fail(statusUrls.check());
+    fail(listen.check(scheduler.now()));
     for (const { backend } of backends) if (backend.violations.length) fail(backend.violations.splice(0));
     if (logLines.length) {
       fail(checkLogs(logLines, [SECRET_VALUE]));
@@ -323,6 +348,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
   await manager.stop(0);
   const backendReport = backends.map(({ backend, actor, calls }) => ({
     name: backend.name,
+    era: backend.era,
     state: actor.getSnapshot().value,
     tools: backend.tools.length,
     stats: { ...backend.stats },

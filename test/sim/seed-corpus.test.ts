@@ -22,6 +22,7 @@ describe('seed corpus', () => {
         durationMs: Number(s.durationMs),
         endpoints: Number(s.endpoints),
         backends: Number(s.backends ?? 0),
+        ...(s.modernShare === undefined ? {} : { modernShare: Number(s.modernShare) }),
         faults: String(s.faults),
       });
       expect(r.violations).toEqual([]);

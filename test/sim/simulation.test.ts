@@ -49,7 +49,7 @@ describe('mcpre sim', () => {
   });
 
   it('opens a circuit only after exactly 5 failures and probes every 60 s (harsh backends)', async () => {
-    const r = await runSimulation({ seed: 9, durationMs: 60 * 60_000, endpoints: 0, backends: 5, faults: 'harsh' });
+    const r = await runSimulation({ seed: 10, durationMs: 60 * 60_000, endpoints: 0, backends: 5, faults: 'harsh' });
     expect(r.ok, JSON.stringify(r.violations)).toBe(true);
     const events = r.log.lines.slice(1).map((l) => JSON.parse(l) as { actor: string; t: number; state: unknown });
     const opened = events.filter((e) => JSON.stringify(e.state) === '{"unavailable":"waiting"}');
@@ -79,5 +79,19 @@ describe('mcpre sim', () => {
       ),
       { numRuns: 12, seed: 20261125, endOnFailure: true },
     );
+  });
+
+  it('serves a seeded third of the backends as 2026-07-28 servers whose listen streams break and are re-opened', async () => {
+    const opts = { seed: 3, durationMs: 60 * 60_000, endpoints: 0, backends: 6, faults: 'default' };
+    const r = await runSimulation(opts);
+    expect(r.ok, JSON.stringify(r.violations)).toBe(true);
+    const modern = r.backends.filter((b) => b.era === 'modern');
+    expect(modern).toHaveLength(2);
+    for (const b of modern) {
+      expect(b.stats.listenBreaks).toBeGreaterThan(0);
+      expect(b.stats.initializations).toBe(0);
+    }
+    const again = await runSimulation(optionsFromHeader(r.log.lines[0]!));
+    expect(again.log.toString()).toBe(r.log.toString());
   });
 });

@@ -554,3 +554,33 @@ describe('backend session: timeouts and shutdown', () => {
     expect(h.errors).toEqual([]);
   });
 });
+
+describe('backend session: list changes a stream gap may have missed', () => {
+  it('re-fetches the announced lists when a stream opens without replay, not when it resumes', async () => {
+    let version = 0;
+    const h = createHarness({
+      script: {
+        initialize: (c) => sessionFor(c, { tools: { listChanged: true }, prompts: {} }),
+        fetchLists: (kinds) => ({ tools: kinds.includes('tools') ? [tool(`t${version}`)] : [], prompts: [] }),
+      },
+      policy: noJitter,
+    });
+    await h.start();
+    expect(h.callsOf('fetchLists')).toHaveLength(1);
+    // The tools changed between discovery and the stream's opening: nothing on the stream says so.
+    version = 1;
+    h.streams[0]?.send({ type: 'stream.opened' });
+    await h.flush();
+    expect(h.callsOf('fetchLists')).toHaveLength(2);
+    expect(h.callsOf('fetchLists')[1]?.input).toMatchObject({ kinds: ['tools'] });
+    expect(h.ctx().lists.tools.map((t) => t.name)).toEqual(['t1']);
+    // A resumed stream replays what it missed: no fetch of its own.
+    h.streams[0]?.send({ type: 'stream.eventId', id: 'e1' });
+    h.streams[0]?.send({ type: 'stream.ended' });
+    await h.advance(1000);
+    expect(h.streams[1]?.lastEventId).toBe('e1');
+    h.streams[1]?.send({ type: 'stream.opened' });
+    await h.flush();
+    expect(h.callsOf('fetchLists')).toHaveLength(2);
+  });
+});
