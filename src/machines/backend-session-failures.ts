@@ -34,7 +34,8 @@ export function toSessionFailure(error: unknown): SessionFailure {
 }
 
 /**
- * Kinds of failure that can be final for a session: the server speaks no protocol version we do, or our own
+ * Kinds of failure that can be final for a session: the server speaks no protocol version we do (a refusal right after
+ * a fresh probe that names the other era is not that: see eraRaced in backend-session-transitions.ts), or our own
  * configuration (URL, headers, CA bundle) cannot work. Nothing a remote answers is final: a 404 or a redirect on
  * initialize may be a server being deployed or a route being moved, so it backs off like any other failure and the
  * circuit breaker bounds what retrying costs.

@@ -1,6 +1,7 @@
 // The backend session chart's shared transition lists (where a failed step, a lost session or a failed stream goes)
 // and the guards that tell the ways a session is lost. Plain data, spread into the chart in backend-session.ts.
 import type { BackendSessionContext, BackendSessionEvent, ErrorLike } from './backend-session-context.ts';
+import { eraOfVersion } from './backend-session-era.ts';
 import { isEraMismatchError, isPermanentFailure, toSessionFailure } from './backend-session-failures.ts';
 import { announcedKinds } from './backend-session-lists.ts';
 
@@ -16,10 +17,25 @@ export const eraStale = {
   reenter: true,
   actions: 'forgetEraAfterFailure',
 } as const;
+/**
+ * A refusal right after a fresh probe that does not say the server speaks nothing of ours: the backend changed era
+ * between the probe and this step (a redeploy) or answers both ways. Not final: the era is forgotten and the attempt
+ * counts as one failure, so the next connect probes again and the circuit breaker bounds the cost.
+ */
+const eraRacedOpensCircuit = {
+  guard: 'eraRacedOpensCircuit',
+  target: UNAVAILABLE,
+  actions: ['forgetEraAfterFailure', 'recordFailure', 'openCircuit'],
+} as const;
+export const eraRaced = [
+  eraRacedOpensCircuit,
+  { guard: 'eraRaced', target: BACKOFF, actions: ['forgetEraAfterFailure', 'recordFailure', 'planBackoff'] },
+] as const;
 export const permanent = { guard: 'isPermanent', target: '#backendSession.failed', actions: 'recordFatal' } as const;
 /** A failed establishing step outside a half-open probe: permanent, the breaker threshold, or one more backoff. */
 export const stepFailed = [
   eraStale,
+  ...eraRaced,
   permanent,
   { guard: 'breakerWouldOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
   { target: BACKOFF, actions: ['recordFailure', 'planBackoff'] },
@@ -31,9 +47,10 @@ export const stepTimedOut = [
 /** Inside `session` the attempt may be a half-open probe: its failure re-opens the circuit, no backoff. */
 export const sessionStepFailed = [
   eraStale,
+  ...eraRaced,
   permanent,
   { guard: 'isHalfOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
-  ...stepFailed.slice(2),
+  ...stepFailed.slice(4),
 ] as const;
 export const sessionStepTimedOut = [
   { guard: 'isHalfOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
@@ -116,6 +133,18 @@ const lostBeforeStable = (context: BackendSessionContext) => context.consecutive
 const breakerWouldOpen = (context: BackendSessionContext) =>
   context.consecutiveFailures + 1 >= context.policy.breakerThreshold;
 
+/**
+ * A fresh era refused with no list of versions, or with one naming a revision of the other era: the server speaks
+ * something of ours, only not what the probe a moment ago said. A list of versions all of the era we spoke, none of
+ * them ours, is the one final answer (`permanent`).
+ */
+function eraRaced_({ context, event }: GuardArgs): boolean {
+  const e = event as unknown as ErrorLike;
+  if (context.era === undefined || !context.eraFresh || !('error' in e) || !isEraMismatchError(e.error)) return false;
+  const offered = toSessionFailure(e.error).supportedVersions;
+  return offered === undefined || offered.some((v) => eraOfVersion(v) !== context.era?.era);
+}
+
 /** The guards the lists above name. */
 export const transitionGuards = {
   ...lostVia,
@@ -127,6 +156,9 @@ export const transitionGuards = {
     const e = event as unknown as ErrorLike;
     return context.era !== undefined && !context.eraFresh && 'error' in e && isEraMismatchError(e.error);
   },
+  eraRaced: (args: GuardArgs) => eraRaced_(args),
+  eraRacedOpensCircuit: (args: GuardArgs) =>
+    eraRaced_(args) && (args.context.circuit === 'halfOpen' || breakerWouldOpen(args.context)),
   /**
    * A notification stream opened without replaying what its gap missed: a fresh GET stream, or any
    * `subscriptions/listen` (2026-07-28 streams are never resumed). A change since the last fetch may be lost.

@@ -384,7 +384,16 @@ export const backendSessionMachine = sessionSetup.createMachine({
             src: 'connect',
             input: ({ context }) => connectInput(context),
             onDone: { target: '#backendSession.session', actions: 'adoptConnection' },
-            onError: [eraStale, permanent, { target: 'waiting', actions: ['recordFailure', 'openCircuit'] }],
+            onError: [
+              eraStale,
+              {
+                guard: 'eraRaced',
+                target: 'waiting',
+                actions: ['forgetEraAfterFailure', 'recordFailure', 'openCircuit'],
+              },
+              permanent,
+              { target: 'waiting', actions: ['recordFailure', 'openCircuit'] },
+            ],
           },
           after: { stepTimeout: { target: 'waiting', actions: ['recordFailure', 'openCircuit'] } },
         },

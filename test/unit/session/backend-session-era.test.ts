@@ -137,13 +137,43 @@ describe('backend session: the era cache', () => {
     expect(negotiatedRevision(h.actor.getSnapshot())).toBe('2026-07-28');
   });
 
-  it('a refusal right after a fresh probe is final', async () => {
+  it('a refusal right after a fresh probe that lists only versions of the spoken era, none ours, is final', async () => {
     const h = createHarness({
-      script: { connect: () => new FakeConnection(MODERN), serverDiscover: () => refused() },
+      script: {
+        connect: () => new FakeConnection(MODERN),
+        serverDiscover: () =>
+          failure('unsupportedProtocol', false, 'the server refused 2026-07-28', { supportedVersions: ['2027-01-01'] }),
+      },
     });
     await h.start();
     expect(sessionPhase(h.actor.getSnapshot())).toBe('failed');
     expect(sessionReason(h.actor.getSnapshot())).toBe('the server refused 2026-07-28');
     expect(h.callsOf('connect')).toHaveLength(1);
   });
+
+  it.each([
+    ['without a list of versions', {}],
+    ['naming a revision of the other era', { supportedVersions: ['2025-11-25'] }],
+  ])(
+    'a refusal right after a fresh probe %s backs off and probes again (a redeploy between the two)',
+    async (_, extra) => {
+      let n = 0;
+      const h = createHarness({
+        script: {
+          connect: () => (n++ === 0 ? new FakeConnection(MODERN) : new FakeConnection(LEGACY)),
+          serverDiscover: () => failure('unsupportedProtocol', false, 'the server refused 2026-07-28', extra),
+          initialize: (c) => sessionFor(c),
+        },
+        policy: { backoffJitter: 0 },
+      });
+      await h.start();
+      expect(sessionPhase(h.actor.getSnapshot())).toBe('backoff');
+      expect(h.ctx().era).toBeUndefined();
+      expect(h.ctx().consecutiveFailures).toBe(1);
+      await h.advance(1000);
+      expect(sessionPhase(h.actor.getSnapshot())).toBe('ready');
+      expect(negotiatedRevision(h.actor.getSnapshot())).toBe('2025-11-25');
+      expect(h.callsOf('connect')).toHaveLength(2);
+    },
+  );
 });
