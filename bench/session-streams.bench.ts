@@ -38,19 +38,37 @@ if (plan.length > 1) {
       maxBuffer: 64 * 1024 * 1024,
     });
     const line = child.stdout.split('\n').find((l) => l.startsWith('ROW '));
-    if (!line) throw new Error(`${era}:${n} failed:\n${child.stdout}`);
+    if (!line) {
+      // One size that does not finish (e.g. on a loaded machine) leaves the other rows standing.
+      console.log(`${era}:${n} failed (exit ${child.status}):\n${child.stdout.slice(-2000)}`);
+      continue;
+    }
     rows.push(JSON.parse(line.slice(4)));
     console.log(table(rows.slice(-1)));
   }
   console.log(
     '\nbackend sessions with open notification streams: 2025 = GET stream (fault fixture), 2026 = subscriptions/listen (v2 SDK stateless); one process per row, fixture in another process',
   );
-  console.log(table(rows));
-  process.exit(0);
+  if (rows.length) console.log(table(rows));
+  process.exit(rows.length === plan.length ? 0 : 1);
 }
 
 const BATCH = 250;
 const TIMEOUT_MS = 120_000;
+/** Wait for every session to reach `done`, failing with the stage's name and how many got there. */
+async function all(
+  stage: string,
+  batch: RunningBackendSession[],
+  done: (snapshot: ReturnType<RunningBackendSession['actor']['getSnapshot']>) => boolean,
+) {
+  let reached = 0;
+  await Promise.all(
+    batch.map((s) => waitFor(s.actor, (snap) => done(snap), { timeout: TIMEOUT_MS }).then(() => reached++)),
+  ).catch((err: Error) => {
+    console.log(`${stage}: ${reached}/${batch.length} within ${TIMEOUT_MS} ms (${err.message})`);
+    process.exit(1);
+  });
+}
 const log = pino({ level: 'silent' });
 const { era, n } = plan[0]!;
 const modern = era === '2026';
@@ -84,10 +102,8 @@ const fixtureRss = rssOf(fixture.pid);
 const changed = 'bench_changed';
 const changeStart = performance.now();
 await fixture.control('setTools', modern ? [changed] : ['echo', 'add', 'slow', 'big', 'log', changed]);
-await Promise.all(
-  sessions.map((s) =>
-    waitFor(s.actor, (snap) => snap.context.lists.tools.some((t) => t.name === changed), { timeout: TIMEOUT_MS }),
-  ),
+await all('the list change reaching every session', sessions, (snap) =>
+  snap.context.lists.tools.some((t) => t.name === changed),
 );
 const changeMs = performance.now() - changeStart;
 
