@@ -89,8 +89,10 @@ for (let i = 0; i < n; i += BATCH) {
   for (let j = i; j < Math.min(n, i + BATCH); j++) {
     batch.push(startBackendSession({ backendId: `b${j}`, url: fixture.url, http, log, rng: seededRng(j) }));
   }
-  await Promise.all(
-    batch.map((s) => waitFor(s.actor, (snap) => streamPhase(snap) === 'open', { timeout: TIMEOUT_MS })),
+  await all(
+    `sessions ${i}-${i + batch.length - 1} ready with their stream open`,
+    batch,
+    (snap) => streamPhase(snap) === 'open',
   );
   sessions.push(...batch);
 }
