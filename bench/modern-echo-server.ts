@@ -13,6 +13,8 @@ import { createMcpHandler, InMemoryServerEventBus, McpServer } from '@modelconte
 import { z } from 'zod';
 
 const options = (process.argv[2] ? JSON.parse(process.argv[2]) : {}) as { keepAliveMs?: number };
+/** The SDK refuses listen streams past 1024 per handler by default; the session benchmark opens up to 10,000. */
+const MAX_SUBSCRIPTIONS = 100_000;
 let extraTools: string[] = [];
 
 const factory = () => {
@@ -34,7 +36,12 @@ const factory = () => {
 };
 
 const bus = new InMemoryServerEventBus();
-const handler = createMcpHandler(factory, { legacy: 'reject', keepAliveMs: options.keepAliveMs ?? 0, bus });
+const handler = createMcpHandler(factory, {
+  legacy: 'reject',
+  keepAliveMs: options.keepAliveMs ?? 0,
+  bus,
+  maxSubscriptions: MAX_SUBSCRIPTIONS,
+});
 const serve = toNodeHandler(handler);
 
 const controls: Record<string, (args: unknown[]) => unknown> = {
