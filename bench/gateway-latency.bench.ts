@@ -1,11 +1,19 @@
-// tools/call through the gateway vs straight to the backend, on loopback, side by side in one run. The backend
-// (@modelcontextprotocol/server-everything) and the gateway run as their own processes, as in production; the clients
-// run here. Rounds interleave the two paths (the order alternates per round) so that noise from other work on the
-// machine falls on both. Per path: p50/p99 of one session's sequential calls, calls per second of CONCURRENCY
-// sessions each calling in a loop, and every answer checked. For the gateway: its process CPU per forwarded call (from
-// /proc/<pid>/stat) and its RSS at rest (ready, no client yet) and after the run.
+// tools/call through the gateway vs straight to the backend, on loopback, side by side in one run, for both protocol
+// eras on each side: 2025-era clients (the v1 SDK, one session each) and 2026-07-28 clients (stateless, per-request
+// envelope; the v2 SDK's Client pinned to 2026-07-28, or bare fetch POSTs), to a 2025-era backend
+// (@modelcontextprotocol/server-everything) and a 2026-07-28-only backend (the v2 SDK's stateless handler,
+// bench/modern-echo-server.ts). Each gateway row's ratios are to the direct path to the same backend. The backends and
+// the gateway run as their own processes, as in production; the clients run here. Rounds interleave the paths (the
+// order rotates per round) so that noise from other work on the machine falls on all. Per path: p50/p99 of one
+// client's sequential calls, calls per second of CONCURRENCY clients each calling in a loop, every answer checked, and
+// this process's CPU per sequential call (the client's own cost). For the gateway: its process CPU per forwarded call
+// (from /proc/<pid>/stat, per path) and its RSS at rest (ready, no client yet) and after the run.
 //   npm run bench -- gateway-latency      (env: ROUNDS=3 CALLS=500 CONCURRENCY=16 SECONDS=2;
+//                                          ERAS=2025 for the 2025-era rows only (one backend, the original table);
+//                                          CLIENT26=raw for 2026-07-28 clients as bare fetch POSTs (default sdk);
 //                                          GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it;
+//                                          ONLY="via gateway:2026>2025" to run only the paths so named, plus
+//                                          their direct paths (name:client>backend, comma separated);
 //                                          BASELINE_ROOT=<another checkout> to measure its gateway alongside;
 //                                          GATEWAY_ENTRY=dist/src/cli.js to run a build, as the image does;
 //                                          BASELINE_NODE_ARGS / BASELINE_ENTRY for the baseline, default the same)
@@ -15,9 +23,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { type Caller, connectLegacy, connectModern, type Era } from './modern-client.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = resolve(here, '..');
@@ -33,18 +39,40 @@ const baselineRoot = process.env.BASELINE_ROOT;
 const baselineNodeArgs =
   process.env.BASELINE_NODE_ARGS === undefined ? gatewayNodeArgs : words(process.env.BASELINE_NODE_ARGS);
 const baselineEntry = process.env.BASELINE_ENTRY ?? gatewayEntry;
+const withModern = words((process.env.ERAS ?? '2025 2026').replaceAll(',', ' ')).includes('2026');
+const client26 = process.env.CLIENT26 === 'raw' ? 'raw' : 'sdk';
+const only = process.env.ONLY ? process.env.ONLY.split(',').map((x) => x.trim()) : undefined;
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ): 100 on every Linux this runs on. */
 const TICKS_PER_SECOND = 100;
 
+/** A backend as the gateway config names it: its tools reach clients as `<name>_<tool>`. */
+interface Backend {
+  era: Era;
+  label: string;
+  url: URL;
+  configName: string;
+}
+
 interface Path {
   name: string;
+  client: Era;
+  backend: Backend;
   tool: string;
-  sequential: Client;
-  concurrent: Client[];
+  gateway?: Gateway;
+  sequential: Caller;
+  concurrent: Caller[];
   latencies: number[];
   concurrentCalls: number;
   concurrentSeconds: number;
+  /** This process's CPU (µs) over the sequential runs: the client's own cost per call. */
+  clientMicros: number;
+  gatewayTicks: number;
+  gatewayCalls: number;
 }
+
+const key = (name: string, client: Era, backend: Era) => `${name}:${client}>${backend}`;
+const selected = (name: string, client: Era, backend: Era) =>
+  !only || only.includes(key(name, client, backend)) || name === 'direct';
 
 async function main() {
   const children: ChildProcess[] = [];
@@ -57,9 +85,24 @@ async function main() {
       children,
       { PORT: '0' },
     );
-    const backendUrl = `http://127.0.0.1:${port}/mcp`;
+    const backends: Backend[] = [
+      { era: '2025', label: 'everything', url: new URL(`http://127.0.0.1:${port}/mcp`), configName: 'bench' },
+    ];
+    if (withModern) {
+      const url = await spawnAndRead(
+        process.execPath,
+        [join(here, 'modern-echo-server.ts')],
+        /MCPRE_FIXTURE_URL (\S+)/,
+        children,
+        {},
+      );
+      backends.push({ era: '2026', label: 'v2 stateless', url: new URL(url), configName: 'bench26' });
+    }
     const config = join(dir, 'gateway.yaml');
-    await writeFile(config, JSON.stringify({ backends: [{ name: 'bench', url: backendUrl }] }));
+    await writeFile(
+      config,
+      JSON.stringify({ backends: backends.map((b) => ({ name: b.configName, url: b.url.href })) }),
+    );
     const gateways = [
       await startGateway(
         'via gateway',
@@ -74,59 +117,125 @@ async function main() {
       gateways.push(await startGateway('via baseline', baseline, config, dir, children));
     }
 
-    const direct = await openPath('direct', new URL(backendUrl), 'echo');
-    const paths = [direct];
-    for (const g of gateways) {
-      g.path = await openPath(g.name, g.url, 'bench_echo');
-      paths.push(g.path);
+    // Grouped by backend: its direct path first, then each gateway with each client era.
+    const paths: Path[] = [];
+    const skipped: string[] = [];
+    const clientEras: Era[] = withModern ? ['2025', '2026'] : ['2025'];
+    for (const b of backends) {
+      paths.push(await openPath('direct', b.era, b, b.url, 'echo'));
+      for (const g of gateways) {
+        const tool = `${b.configName}_echo`;
+        for (const client of clientEras) {
+          if (!selected(g.name, client, b.era)) continue;
+          // A baseline from before 2026-07-28 lists no tool of the 2026-only backend, or refuses 2026 clients.
+          const usable = (await toolListed(g.url, tool, g.name === 'via gateway' ? 200 : 40))
+            ? await openPath(g.name, client, b, g.url, tool).catch((err: Error) => err)
+            : new Error(`${tool} is not listed`);
+          if (usable instanceof Error) {
+            skipped.push(`${key(g.name, client, b.era)}: ${usable.message.slice(0, 160)}`);
+            continue;
+          }
+          usable.gateway = g;
+          paths.push(usable);
+        }
+      }
     }
     for (const p of paths) await warmUp(p);
     for (let r = 0; r < rounds; r++) {
       const order = paths.map((_, i) => paths[(i + r) % paths.length]!);
       for (const run of [runSequential, runConcurrent]) {
         for (const p of order) {
-          const g = gateways.find((x) => x.path === p);
-          const before = g ? cpuTicks(g.pid) : 0;
+          const before = p.gateway ? cpuTicks(p.gateway.pid) : 0;
           const n = await run(p);
-          if (g) {
-            g.ticks += cpuTicks(g.pid) - before;
-            g.calls += n;
+          if (p.gateway) {
+            p.gatewayTicks += cpuTicks(p.gateway.pid) - before;
+            p.gatewayCalls += n;
           }
         }
       }
     }
     for (const g of gateways) g.rssAfter = rss(g.pid);
     for (const p of paths) await closePath(p);
-
-    const d = summary(direct);
-    console.log(
-      `tools/call echo to server-everything, loopback; ${rounds} interleaved rounds of ${calls} sequential calls on one session and ${seconds} s of ${concurrency} sessions calling concurrently; every answer checked`,
-    );
-    console.log(
-      `${'path'.padEnd(13)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'seq/s'.padStart(8)} ${`${concurrency}conc/s`.padStart(9)}`,
-    );
-    const row = (name: string, s: Summary) =>
-      `${name.padEnd(13)} ${fmt(s.p50)} ${fmt(s.p99)} ${s.sequentialPerSecond.toFixed(0).padStart(8)} ${s.concurrentPerSecond.toFixed(0).padStart(9)}`;
-    const ratio = (s: Summary) =>
-      `${'  ratio'.padEnd(13)} ${`${(s.p50 / d.p50).toFixed(2)}x`.padStart(8)} ${`${(s.p99 / d.p99).toFixed(2)}x`.padStart(8)} ${`${(s.sequentialPerSecond / d.sequentialPerSecond).toFixed(2)}x`.padStart(8)} ${`${(s.concurrentPerSecond / d.concurrentPerSecond).toFixed(2)}x`.padStart(9)}`;
-    console.log(row('direct', d));
-    for (const g of gateways) {
-      const s = summary(g.path!);
-      console.log(row(g.name, s));
-      console.log(ratio(s));
-    }
-    for (const g of gateways) {
-      const s = summary(g.path!);
-      const cpuPerCall = (g.ticks / TICKS_PER_SECOND / g.calls) * 1000;
-      console.log(
-        `${g.name}: p50 added ${(s.p50 - d.p50).toFixed(3)} ms; CPU per call ${cpuPerCall.toFixed(3)} ms (${g.calls} calls); RSS ${mib(g.rssAtRest)} MiB at rest, ${mib(g.rssAfter)} MiB after the run`,
-      );
-    }
+    report(paths, skipped);
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function report(paths: Path[], skipped: string[]): void {
+  console.log(
+    `tools/call echo, loopback; ${rounds} interleaved rounds of ${calls} sequential calls by one client and ${seconds} s of ${concurrency} clients calling concurrently; every answer checked`,
+  );
+  console.log(
+    'clients: 2025 = v1 SDK, one session each; 2026 = ' +
+      (client26 === 'sdk' ? 'v2 SDK Client pinned to 2026-07-28' : 'bare fetch POSTs with the 2026-07-28 envelope') +
+      '; backends: 2025 = server-everything (sessions), 2026 = v2 SDK createMcpHandler (stateless, 2026-07-28 only)',
+  );
+  const cols = [
+    'path',
+    'client',
+    'backend',
+    'p50 ms',
+    'p99 ms',
+    'seq/s',
+    `${concurrency}conc/s`,
+    'gw CPU/call',
+    'cl CPU/call',
+  ];
+  const widths = [13, 6, 7, 8, 8, 8, 9, 11, 11];
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' ');
+  console.log(line(cols));
+  for (const p of paths) {
+    const s = summary(p);
+    const d = summary(paths.find((x) => x.name === 'direct' && x.backend === p.backend)!);
+    console.log(
+      line([
+        p.name,
+        p.client,
+        p.backend.era,
+        s.p50.toFixed(3),
+        s.p99.toFixed(3),
+        s.sequentialPerSecond.toFixed(0),
+        s.concurrentPerSecond.toFixed(0),
+        p.gateway ? `${s.gatewayCpuMs.toFixed(3)} ms` : '-',
+        `${s.clientCpuMs.toFixed(3)} ms`,
+      ]),
+    );
+    if (!p.gateway) continue;
+    const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+    console.log(
+      line([
+        '  ratio',
+        '',
+        '',
+        x(s.p50, d.p50),
+        x(s.p99, d.p99),
+        x(s.sequentialPerSecond, d.sequentialPerSecond),
+        x(s.concurrentPerSecond, d.concurrentPerSecond),
+        '',
+        '',
+      ]),
+    );
+  }
+  for (const p of paths) {
+    if (!p.gateway) continue;
+    const s = summary(p);
+    const d = summary(paths.find((x) => x.name === 'direct' && x.backend === p.backend)!);
+    const g = p.gateway;
+    // The 2025 client to the 2025 backend keeps the line it always had (other tools read it).
+    const name = p.client === '2025' && p.backend.era === '2025' ? g.name : `${g.name} ${p.client}>${p.backend.era}`;
+    const memory =
+      p.client === '2025' && p.backend.era === '2025'
+        ? `; RSS ${mib(g.rssAtRest)} MiB at rest, ${mib(g.rssAfter)} MiB after the run`
+        : '';
+    console.log(
+      `${name}: p50 added ${(s.p50 - d.p50).toFixed(3)} ms; CPU per call ${s.gatewayCpuMs.toFixed(3)} ms (${p.gatewayCalls} calls)${memory}`,
+    );
+  }
+  for (const s of skipped) console.log(`skipped ${s}`);
 }
 
 interface Gateway {
@@ -135,9 +244,6 @@ interface Gateway {
   pid: number;
   rssAtRest: number;
   rssAfter: number;
-  ticks: number;
-  calls: number;
-  path?: Path;
 }
 
 /** The gateway as it runs by default: info-level logs with one audit line per call (to a file, as in a pod). */
@@ -159,25 +265,31 @@ async function startGateway(
   );
   const pid = children.at(-1)!.pid!;
   await waitReady(new URL('/readyz', url));
-  await waitToolListed(new URL(url), 'bench_echo');
-  return { name, url: new URL(url), pid, rssAtRest: await settledRss(pid), rssAfter: 0, ticks: 0, calls: 0 };
+  if (!(await toolListed(new URL(url), 'bench_echo', 200))) {
+    throw new Error(`bench_echo never appeared in the tools/list of ${name}`);
+  }
+  return { name, url: new URL(url), pid, rssAtRest: await settledRss(pid), rssAfter: 0 };
 }
 
-async function connect(url: URL): Promise<Client> {
-  const client = new Client({ name: 'bench', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(url));
-  return client;
-}
+const connect = (client: Era, url: URL): Promise<Caller> =>
+  client === '2025' ? connectLegacy(url) : connectModern(url, client26);
 
-async function openPath(name: string, url: URL, tool: string): Promise<Path> {
+async function openPath(name: string, client: Era, backend: Backend, url: URL, tool: string): Promise<Path> {
+  const sequential = await connect(client, url);
+  const concurrent = await Promise.all(Array.from({ length: concurrency }, () => connect(client, url)));
   return {
     name,
+    client,
+    backend,
     tool,
-    sequential: await connect(url),
-    concurrent: await Promise.all(Array.from({ length: concurrency }, () => connect(url))),
+    sequential,
+    concurrent,
     latencies: [],
     concurrentCalls: 0,
     concurrentSeconds: 0,
+    clientMicros: 0,
+    gatewayTicks: 0,
+    gatewayCalls: 0,
   };
 }
 
@@ -188,15 +300,12 @@ async function closePath(p: Path): Promise<void> {
 let nextMessage = 0;
 
 /** One call, its answer checked: the echo of a message no other call sent. */
-async function call(client: Client, p: Path): Promise<void> {
+async function call(client: Caller, p: Path): Promise<void> {
   const message = `ping ${nextMessage++}`;
-  const result = await client.request(
-    { method: 'tools/call', params: { name: p.tool, arguments: { message } } },
-    CallToolResultSchema,
-  );
+  const result = await client.call(p.tool, { message });
   const first = result.content[0];
   if (result.isError || first?.type !== 'text' || first.text !== `Echo: ${message}`) {
-    throw new Error(`${p.name}: wrong answer to ${message}: ${JSON.stringify(result)}`);
+    throw new Error(`${key(p.name, p.client, p.backend.era)}: wrong answer to ${message}: ${JSON.stringify(result)}`);
   }
 }
 
@@ -211,11 +320,14 @@ async function warmUp(p: Path): Promise<void> {
 }
 
 async function runSequential(p: Path): Promise<number> {
+  const cpu = process.cpuUsage();
   for (let i = 0; i < calls; i++) {
     const t = performance.now();
     await call(p.sequential, p);
     p.latencies.push(performance.now() - t);
   }
+  const used = process.cpuUsage(cpu);
+  p.clientMicros += used.user + used.system;
   return calls;
 }
 
@@ -241,6 +353,8 @@ interface Summary {
   p99: number;
   sequentialPerSecond: number;
   concurrentPerSecond: number;
+  gatewayCpuMs: number;
+  clientCpuMs: number;
 }
 
 function summary(p: Path): Summary {
@@ -251,6 +365,8 @@ function summary(p: Path): Summary {
     p99: sorted[Math.floor(sorted.length * 0.99)]!,
     sequentialPerSecond: sorted.length / (total / 1000),
     concurrentPerSecond: p.concurrentCalls / p.concurrentSeconds,
+    gatewayCpuMs: p.gatewayCalls ? (p.gatewayTicks / TICKS_PER_SECOND / p.gatewayCalls) * 1000 : 0,
+    clientCpuMs: sorted.length ? p.clientMicros / 1000 / sorted.length : 0,
   };
 }
 
@@ -283,10 +399,6 @@ function mib(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(1);
 }
 
-function fmt(ms: number): string {
-  return ms.toFixed(3).padStart(8);
-}
-
 function spawnAndRead(
   cmd: string,
   args: string[],
@@ -298,7 +410,7 @@ function spawnAndRead(
 ): Promise<string> {
   const child = spawn(cmd, args, {
     cwd,
-    stdio: ['ignore', 'pipe', stderr],
+    stdio: ['pipe', 'pipe', stderr],
     env: { ...process.env, KUBERNETES_SERVICE_HOST: '', ...env },
   });
   children.push(child);
@@ -329,16 +441,16 @@ async function waitReady(url: URL): Promise<void> {
   throw new Error(`${url.href} never became ready`);
 }
 
-/** Ready means a backend is up; its tools are aggregated right after. */
-async function waitToolListed(url: URL, tool: string): Promise<void> {
-  const client = await connect(url);
+/** Ready means a backend is up; its tools are aggregated right after. Bounded: `tries` lists 50 ms apart. */
+async function toolListed(url: URL, tool: string, tries: number): Promise<boolean> {
+  const { client } = await connectLegacy(url);
   try {
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < tries; i++) {
       const { tools } = await client.listTools();
-      if (tools.some((t) => t.name === tool)) return;
+      if (tools.some((t) => t.name === tool)) return true;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`${tool} never appeared in the gateway's tools/list`);
+    return false;
   } finally {
     await client.close();
   }

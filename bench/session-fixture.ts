@@ -1,5 +1,6 @@
-// Shared by the session benchmarks: the fault fixture in its own process (so its memory is not counted as ours),
-// controlled over HTTP, plus RSS readings.
+// Shared by the session benchmarks: a fixture in its own process (so its memory is not counted as ours), controlled
+// over HTTP, plus RSS readings. The default is the fault fixture (2025 era); bench/modern-echo-server.ts is the
+// 2026-07-28 one.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +14,11 @@ export interface FixtureProcess {
   stop(): Promise<void>;
 }
 
-const main = fileURLToPath(new URL('../test/fixtures/mcp/fault-server-main.ts', import.meta.url));
+const faultMain = fileURLToPath(new URL('../test/fixtures/mcp/fault-server-main.ts', import.meta.url));
+export const modernMain = fileURLToPath(new URL('./modern-echo-server.ts', import.meta.url));
 
-export async function startFixtureProcess(options: object = {}): Promise<FixtureProcess> {
+/** Run `main` (a fixture that prints `MCPRE_FIXTURE_URL <url>` and serves `/__control/<name>`) with `options`. */
+export async function startFixtureProcess(options: object = {}, main = faultMain): Promise<FixtureProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--max-old-space-size=8192', main, JSON.stringify(options)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
