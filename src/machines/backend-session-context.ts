@@ -80,6 +80,9 @@ export interface BackendSessionContext {
   /** Lists a list_changed marked stale and not yet re-fetched. */
   dirty: ListKind[];
   refreshing: ListKind[];
+  /** Failed list re-fetches in a row (the kinds stay dirty and are fetched again after a backoff). */
+  refreshStep: number;
+  refreshWaitMs: number;
 }
 
 export type BackendSessionEvent =
@@ -149,6 +152,8 @@ export const forgottenSession = {
   lists: emptyBackendLists(),
   dirty: [] as ListKind[],
   refreshing: [] as ListKind[],
+  refreshStep: 0,
+  refreshWaitMs: 0,
   stream: freshStream(),
   retryOverrideMs: undefined,
 };
@@ -214,4 +219,6 @@ export const initialContext = (input: BackendSessionInput): BackendSessionContex
   stream: freshStream(),
   dirty: [],
   refreshing: [],
+  refreshStep: 0,
+  refreshWaitMs: 0,
 });

@@ -82,6 +82,13 @@ export const sessionUpdates = {
   applyRefresh: ({ context, event }) => ({
     lists: { ...context.lists, ...(event as unknown as { output: Partial<BackendLists> }).output },
     refreshing: [] as ListKind[],
+    refreshStep: 0,
+  }),
+  /** A failed re-fetch loses no change: its kinds go back to dirty and are fetched again after a backoff. */
+  planRefreshRetry: ({ context }) => ({
+    dirty: [...new Set([...context.dirty, ...context.refreshing])],
+    refreshWaitMs: backoffDelayMs(context.refreshStep, context.policy, context.rng),
+    refreshStep: context.refreshStep + 1,
   }),
   streamOpened: ({ context }) => ({
     consecutiveFailures: 0,

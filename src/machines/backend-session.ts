@@ -121,6 +121,7 @@ const sessionSetup = setup({
     markDirty: assign(sessionUpdates.markDirty),
     markMissed: assign(sessionUpdates.markMissed),
     takeDirty: assign(sessionUpdates.takeDirty),
+    planRefreshRetry: assign(sessionUpdates.planRefreshRetry),
     applyRefresh: assign(sessionUpdates.applyRefresh),
     emitIgnored: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'notification.listChanged') return;
@@ -132,6 +133,7 @@ const sessionSetup = setup({
           : 'no session capabilities yet',
       });
     }),
+    // After planRefreshRetry, which put the failed kinds back into `dirty`: the report names them, then they are let go.
     emitRefreshFailed: enqueueActions(({ context, event, enqueue }) => {
       enqueue.emit({
         type: 'lists.refreshFailed',
@@ -156,6 +158,7 @@ const sessionSetup = setup({
     stepTimeout: ({ context }) => context.policy.stepTimeoutMs,
     terminateTimeout: ({ context }) => context.policy.terminateTimeoutMs,
     stableAfter: ({ context }) => context.policy.stableAfterMs,
+    refreshRetry: ({ context }) => context.refreshWaitMs,
   },
 });
 
@@ -338,7 +341,7 @@ export const backendSessionMachine = sessionSetup.createMachine({
                     onError: [
                       ...sessionLost('isSessionLostError'),
                       ...sessionLost('isEraMismatchError', 'dropEra'),
-                      { target: 'checking', actions: 'emitRefreshFailed' },
+                      { target: 'retrying', actions: ['planRefreshRetry', 'emitRefreshFailed'] },
                     ],
                   },
                   on: {
@@ -348,6 +351,16 @@ export const backendSessionMachine = sessionSetup.createMachine({
                       { actions: 'emitIgnored' },
                     ],
                     'stream.opened': { guard: 'streamOpenedWithGap', actions: 'markMissed' },
+                  },
+                },
+                /** A re-fetch failed: its kinds stay dirty and are fetched again after the backoff. */
+                retrying: {
+                  after: { refreshRetry: 'checking' },
+                  on: {
+                    'notification.listChanged': [
+                      { guard: 'listChangedAdvertised', actions: 'markDirty' },
+                      { actions: 'emitIgnored' },
+                    ],
                   },
                 },
               },

@@ -400,6 +400,34 @@ describe('backend session: list_changed', () => {
     expect(h.callsOf('fetchLists')[1]?.input).toMatchObject({ kinds: ['resources', 'resourceTemplates'] });
   });
 
+  it('a failed re-fetch loses no change: its kinds stay dirty and are fetched again after a backoff', async () => {
+    const h = createHarness({
+      script: {
+        fetchLists: (_kinds, n) =>
+          n === 1 || n === 2 ? failure('network', true, 'reset') : { tools: [tool(`v${n}`)] },
+      },
+      policy: { backoffJitter: 0 },
+    });
+    await h.start();
+    h.actor.send({ type: 'notification.listChanged', kind: 'tools' });
+    await h.flush();
+    expect(h.callsOf('fetchLists')).toHaveLength(2);
+    expect(h.emitted.some((e) => e.type === 'lists.refreshFailed')).toBe(true);
+    expect(h.ctx().dirty).toEqual(['tools']);
+    await h.advance(999);
+    expect(h.callsOf('fetchLists')).toHaveLength(2);
+    await h.advance(1);
+    // The second failure doubles the wait.
+    expect(h.callsOf('fetchLists')).toHaveLength(3);
+    await h.advance(1999);
+    expect(h.callsOf('fetchLists')).toHaveLength(3);
+    await h.advance(1);
+    expect(h.callsOf('fetchLists')).toHaveLength(4);
+    expect(h.ctx().lists.tools.map((t) => t.name)).toEqual(['v3']);
+    expect(h.ctx().dirty).toEqual([]);
+    expect(h.ctx().refreshStep).toBe(0);
+  });
+
   it('notifications arriving mid-refresh cause exactly one more fetch after it', async () => {
     let release: ((lists: object) => void) | undefined;
     const h = createHarness({
