@@ -13,7 +13,7 @@ import type { RetryPolicy } from '../../api/endpoint/retry.ts';
 import { isoSeconds } from '../../api/kube-time.ts';
 import type { VirtualMCPServer } from '../../api/vmcp/model.ts';
 import type { VmcpSettings } from '../../api/vmcp/objects.ts';
-import { type VmcpRefKind, vmcpRefKey } from '../../api/vmcp/snapshot.ts';
+import { memberChangeMatters, type VmcpRefKind, vmcpRefKey } from '../../api/vmcp/snapshot.ts';
 import { virtualMcpServerMachine } from '../../machines/virtual-mcp-server.ts';
 import type { KubeTarget } from '../../runtime/kube/kubeconfig.ts';
 import { Manager } from '../../runtime/kube/manager.ts';
@@ -91,7 +91,8 @@ export function vmcpController(manager: Manager, opts: VmcpReconcilerOptions): V
       if (kind === 'endpoints') {
         members.track(type, obj);
         if (!synced) return;
-        // A member joined, left or changed: wake whoever serves its group (old and new, if it moved).
+        if (type === 'modified' && !memberChangeMatters(old as Endpoint | undefined, obj as Endpoint)) return;
+        // A member joined, left or changed what a plan reads: wake whoever serves its group (old and new, if it moved).
         const groups = new Set([(obj as Endpoint).spec.groupRef, (old as Endpoint | undefined)?.spec.groupRef]);
         for (const g of groups) if (g) wakeAll(index.lookup(vmcpRefKey('MCPGroup', ns, g)));
         return;
