@@ -101,3 +101,22 @@ export function memberChangeMatters(old: Endpoint | undefined, now: Endpoint): b
     !isDeepStrictEqual(old.spec, now.spec)
   );
 }
+
+/**
+ * Whether a change to the VirtualMCPServer itself can alter its plan or its status write: everything but
+ * resourceVersion and the status fields the operator does not own (status.backends, which the gateway reports).
+ */
+export function vmcpChangeMatters(old: VirtualMCPServer | undefined, now: VirtualMCPServer): boolean {
+  if (!old) return true;
+  return !isDeepStrictEqual(planInputs(old), planInputs(now));
+}
+
+function planInputs(v: VirtualMCPServer) {
+  const { resourceVersion: _, ...metadata } = v.metadata;
+  const s = v.status;
+  return {
+    metadata,
+    spec: v.spec,
+    status: [s?.phase, s?.url, s?.observedGeneration, s?.conditions],
+  };
+}

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Endpoint } from '../../../src/api/endpoint/model.ts';
 import { planVmcp } from '../../../src/api/vmcp/decision.ts';
-import { memberChangeMatters } from '../../../src/api/vmcp/snapshot.ts';
+import type { VirtualMCPServer } from '../../../src/api/vmcp/model.ts';
+import { memberChangeMatters, vmcpChangeMatters } from '../../../src/api/vmcp/snapshot.ts';
 import { direct, proxy, snapshot, vmcp } from './fixtures.ts';
 
 const settings = { image: 'ghcr.io/example/mcpre:test' };
@@ -89,4 +90,40 @@ describe('memberChangeMatters', () => {
       expect(same).toBe(!matters);
     });
   }
+});
+
+describe('vmcpChangeMatters', () => {
+  const gw = vmcp('gw');
+  const changed = (f: (copy: VirtualMCPServer) => void) => {
+    const copy = structuredClone(gw);
+    f(copy);
+    return vmcpChangeMatters(gw, copy);
+  };
+
+  it('ignores a new resourceVersion and the backends the gateway reports', () => {
+    expect(
+      changed((v) => {
+        v.metadata.resourceVersion = '99';
+        v.status = { ...v.status, backendCount: 2, backendsReportedBy: 'gw-0' };
+      }),
+    ).toBe(false);
+  });
+  it('wakes on a spec change, a deletion and a change of the status the operator owns', () => {
+    expect(vmcpChangeMatters(undefined, gw)).toBe(true);
+    expect(
+      changed((v) => {
+        v.spec.replicas = 3;
+      }),
+    ).toBe(true);
+    expect(
+      changed((v) => {
+        v.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
+      }),
+    ).toBe(true);
+    expect(
+      changed((v) => {
+        v.status = { ...v.status, phase: 'Failed' };
+      }),
+    ).toBe(true);
+  });
 });
