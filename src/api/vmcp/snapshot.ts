@@ -1,6 +1,7 @@
 // Everything one reconcile of a VirtualMCPServer looks at, read from the informer caches in one go: the object, its
 // group, the group's endpoints and every object those endpoints (and the aggregation settings) reference, and the
 // objects the operator owns for it. The chart decides from this value alone.
+import { isDeepStrictEqual } from 'node:util';
 import type { ConfigMap, Endpoint, ExternalAuthConfig, Group, KubeObject, SecretKeys } from '../endpoint/model.ts';
 import { objectKey } from '../endpoint/references.ts';
 import { discoveryMode, type ToolConfig, type VirtualMCPServer, type VmcpOwnedKind } from './model.ts';
@@ -82,4 +83,40 @@ export function authSecretRef(auth: ExternalAuthConfig | null): { name: string; 
   if (auth?.spec.type === 'headerInjection') return auth.spec.headerInjection?.valueSecretRef;
   if (auth?.spec.type === 'tokenExchange') return auth.spec.tokenExchange?.clientSecretRef;
   return undefined;
+}
+
+/**
+ * Whether a member's change can alter a plan of its group's VirtualMCPServers: the plan reads a member's name, its
+ * deletion, its spec, its status.url and whether its phase is Failed (src/api/vmcp/backends.ts, config.ts), and
+ * nothing else of its status, so the endpoint controller's condition and probe writes and the gateway's session
+ * reports wake no VirtualMCPServer.
+ */
+export function memberChangeMatters(old: Endpoint | undefined, now: Endpoint): boolean {
+  if (!old) return true;
+  return (
+    old.metadata.name !== now.metadata.name ||
+    old.metadata.deletionTimestamp !== now.metadata.deletionTimestamp ||
+    (old.status?.url ?? '') !== (now.status?.url ?? '') ||
+    (old.status?.phase === 'Failed') !== (now.status?.phase === 'Failed') ||
+    !isDeepStrictEqual(old.spec, now.spec)
+  );
+}
+
+/**
+ * Whether a change to the VirtualMCPServer itself can alter its plan or its status write: everything but
+ * resourceVersion and the status fields the operator does not own (status.backends, which the gateway reports).
+ */
+export function vmcpChangeMatters(old: VirtualMCPServer | undefined, now: VirtualMCPServer): boolean {
+  if (!old) return true;
+  return !isDeepStrictEqual(planInputs(old), planInputs(now));
+}
+
+function planInputs(v: VirtualMCPServer) {
+  const { resourceVersion: _, ...metadata } = v.metadata;
+  const s = v.status;
+  return {
+    metadata,
+    spec: v.spec,
+    status: [s?.phase, s?.url, s?.observedGeneration, s?.conditions],
+  };
 }

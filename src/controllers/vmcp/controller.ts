@@ -13,8 +13,9 @@ import type { RetryPolicy } from '../../api/endpoint/retry.ts';
 import { isoSeconds } from '../../api/kube-time.ts';
 import type { VirtualMCPServer } from '../../api/vmcp/model.ts';
 import type { VmcpSettings } from '../../api/vmcp/objects.ts';
-import { type VmcpRefKind, vmcpRefKey } from '../../api/vmcp/snapshot.ts';
+import { memberChangeMatters, type VmcpRefKind, vmcpChangeMatters, vmcpRefKey } from '../../api/vmcp/snapshot.ts';
 import { virtualMcpServerMachine } from '../../machines/virtual-mcp-server.ts';
+import { KeyedQueue } from '../../runtime/kube/keyed-queue.ts';
 import type { KubeTarget } from '../../runtime/kube/kubeconfig.ts';
 import { Manager } from '../../runtime/kube/manager.ts';
 import { ReferenceIndex } from '../../runtime/kube/reference-index.ts';
@@ -50,6 +51,9 @@ export interface VmcpReconciler {
   stats: VmcpControllerStats;
 }
 
+/** How long fanned-out wake-ups of one VirtualMCPServer are gathered before it looks again. */
+export const VMCP_DEBOUNCE_MS = 1000;
+
 const REF_KIND: Partial<Record<VmcpInformerName, VmcpRefKind>> = {
   groups: 'MCPGroup',
   authConfigs: 'MCPExternalAuthConfig',
@@ -63,16 +67,33 @@ export function vmcpController(manager: Manager, opts: VmcpReconcilerOptions): V
   const stats: VmcpControllerStats = { passes: new Map(), applied: {}, statusWrites: 0 };
   const index = new ReferenceIndex();
   const members = new GroupMembers();
+  // Wake-ups that fan out (a member, a referenced object or an owned object changed) wait VMCP_DEBOUNCE_MS on the
+  // manager's clock and fold together: a burst of member changes or the echoes of one apply cost one plan, not one
+  // each. The VirtualMCPServer's own changes wake it at once.
+  const debounced = new KeyedQueue({
+    concurrency: 1,
+    rng: manager.rng,
+    clock: manager.clock,
+    handler: async (key) => {
+      if (controller.informers.vmcps.store.getByKey(key)) registry.wake(key);
+    },
+  });
+  const wakeSoon = (key: string) => debounced.add(key, VMCP_DEBOUNCE_MS);
   const wakeAll = (keys: string[]) => {
-    for (const k of keys) registry.wake(k);
+    for (const k of keys) wakeSoon(k);
   };
 
   const controller = manager.controller<VmcpInformerName>({
     name: 'virtualmcpserver',
     watches: VMCP_WATCHES,
     resyncMs: opts.resyncMs,
-    workers: [{ quiet: () => registry.quiet(), stop: () => registry.stopAll() }],
-    resync: () => wakeAll([...controller.informers.vmcps.store.keys()]),
+    workers: [
+      { quiet: () => debounced.pending === 0, stop: () => debounced.stop() },
+      { quiet: () => registry.quiet(), stop: () => registry.stopAll() },
+    ],
+    resync: () => {
+      for (const k of controller.informers.vmcps.store.keys()) registry.wake(k);
+    },
     onChange({ kind, type, obj, old, synced }) {
       const ns = obj.metadata.namespace ?? '';
       if (kind === 'vmcps') {
@@ -85,22 +106,26 @@ export function vmcpController(manager: Manager, opts: VmcpReconcilerOptions): V
         // Until its first observation reports everything it reads, a VirtualMCPServer is known to read its group.
         if (index.refsOf(key).length === 0)
           index.set(key, [vmcpRefKey('MCPGroup', ns, (obj as VirtualMCPServer).spec.groupRef)]);
-        if (synced) registry.wake(key);
+        if (synced && vmcpChangeMatters(old as VirtualMCPServer | undefined, obj as VirtualMCPServer))
+          registry.wake(key);
         return;
       }
       if (kind === 'endpoints') {
         members.track(type, obj);
         if (!synced) return;
-        // A member joined, left or changed: wake whoever serves its group (old and new, if it moved).
+        if (type === 'modified' && !memberChangeMatters(old as Endpoint | undefined, obj as Endpoint)) return;
+        // A member joined, left or changed what a plan reads: wake whoever serves its group (old and new, if it moved).
         const groups = new Set([(obj as Endpoint).spec.groupRef, (old as Endpoint | undefined)?.spec.groupRef]);
         for (const g of groups) if (g) wakeAll(index.lookup(vmcpRefKey('MCPGroup', ns, g)));
         return;
       }
       if (!synced) return;
+      // A plan reads only whether the group exists (its members come from the endpoints' own changes).
+      if (kind === 'groups' && type === 'modified') return;
       const ref = REF_KIND[kind];
       if (ref) wakeAll(index.lookup(vmcpRefKey(ref, ns, obj.metadata.name)));
       const owner = obj.metadata.ownerReferences?.find((o) => o.kind === 'VirtualMCPServer');
-      if (owner) registry.wake(objectKey(ns, owner.name));
+      if (owner) wakeSoon(objectKey(ns, owner.name));
     },
   });
   const informers = controller.informers;

@@ -479,9 +479,14 @@ describe('rollouts', () => {
     const cmBefore = await get(CONFIG_MAP, 'vmcp-gw-config');
     const passes = controller.stats.passes.get(key) ?? 0;
     const applied = { ...controller.stats.applied };
-    // Wake it twice without changing anything it reads into the gateway: a label, and the group's description.
-    await env.kube.mergePatch(VIRTUAL_MCP_SERVER, ns, 'gw', { metadata: { labels: { touched: 'yes' } } });
+    // Wake it twice without changing anything it reads into the gateway: a label, then another. (The group's own
+    // changes, such as its description, wake no VirtualMCPServer: a plan reads only whether the group exists.)
     await env.kube.mergePatch(MCP_GROUP, ns, 'team', { spec: { description: 'still the same backends' } });
+    await env.kube.mergePatch(VIRTUAL_MCP_SERVER, ns, 'gw', { metadata: { labels: { touched: 'yes' } } });
+    await eventually('one more reconcile pass', async () =>
+      (controller.stats.passes.get(key) ?? 0) >= passes + 1 ? true : undefined,
+    );
+    await env.kube.mergePatch(VIRTUAL_MCP_SERVER, ns, 'gw', { metadata: { labels: { touched: 'again' } } });
     await eventually('two more reconcile passes', async () =>
       (controller.stats.passes.get(key) ?? 0) >= passes + 2 ? true : undefined,
     );
