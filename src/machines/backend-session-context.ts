@@ -56,6 +56,8 @@ export interface BackendSessionContext {
   era: EraDecision | undefined;
   /** Whether the current era was found by the current attempt's probe (a fresh decision is not probed again). */
   eraFresh: boolean;
+  /** A refusal right after a fresh probe already led to a second probe (reset once a session is established). */
+  eraReprobed: boolean;
   /** This session's lists. Emptied whenever the session is dropped: never reused across sessions. */
   lists: BackendLists;
   /** What the owner was last told, kept only to decide whether a fetch is a change worth telling. */
@@ -202,6 +204,7 @@ export const initialContext = (input: BackendSessionInput): BackendSessionContex
   session: undefined,
   era: undefined,
   eraFresh: false,
+  eraReprobed: false,
   lists: emptyBackendLists(),
   published: emptyBackendLists(),
   cause: 'start',

@@ -18,24 +18,21 @@ export const eraStale = {
   actions: 'forgetEraAfterFailure',
 } as const;
 /**
- * A refusal right after a fresh probe that does not say the server speaks nothing of ours: the backend changed era
- * between the probe and this step (a redeploy) or answers both ways. Not final: the era is forgotten and the attempt
- * counts as one failure, so the next connect probes again and the circuit breaker bounds the cost.
+ * A refusal right after a fresh probe that does not say the server speaks nothing of ours: the backend may have changed
+ * era between the probe and this step (a redeploy). Probe again at once, one time; the same refusal after that second
+ * probe is final (`permanent`).
  */
-const eraRacedOpensCircuit = {
-  guard: 'eraRacedOpensCircuit',
-  target: UNAVAILABLE,
-  actions: ['forgetEraAfterFailure', 'recordFailure', 'openCircuit'],
+export const eraRaced = {
+  guard: 'eraRaced',
+  target: REINITIALIZING,
+  reenter: true,
+  actions: ['forgetEraAfterFailure', 'markEraReprobed'],
 } as const;
-export const eraRaced = [
-  eraRacedOpensCircuit,
-  { guard: 'eraRaced', target: BACKOFF, actions: ['forgetEraAfterFailure', 'recordFailure', 'planBackoff'] },
-] as const;
 export const permanent = { guard: 'isPermanent', target: '#backendSession.failed', actions: 'recordFatal' } as const;
 /** A failed establishing step outside a half-open probe: permanent, the breaker threshold, or one more backoff. */
 export const stepFailed = [
   eraStale,
-  ...eraRaced,
+  eraRaced,
   permanent,
   { guard: 'breakerWouldOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
   { target: BACKOFF, actions: ['recordFailure', 'planBackoff'] },
@@ -47,10 +44,10 @@ export const stepTimedOut = [
 /** Inside `session` the attempt may be a half-open probe: its failure re-opens the circuit, no backoff. */
 export const sessionStepFailed = [
   eraStale,
-  ...eraRaced,
+  eraRaced,
   permanent,
   { guard: 'isHalfOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
-  ...stepFailed.slice(4),
+  ...stepFailed.slice(3),
 ] as const;
 export const sessionStepTimedOut = [
   { guard: 'isHalfOpen', target: UNAVAILABLE, actions: ['recordFailure', 'openCircuit'] },
@@ -156,9 +153,7 @@ export const transitionGuards = {
     const e = event as unknown as ErrorLike;
     return context.era !== undefined && !context.eraFresh && 'error' in e && isEraMismatchError(e.error);
   },
-  eraRaced: (args: GuardArgs) => eraRaced_(args),
-  eraRacedOpensCircuit: (args: GuardArgs) =>
-    eraRaced_(args) && (args.context.circuit === 'halfOpen' || breakerWouldOpen(args.context)),
+  eraRaced: (args: GuardArgs) => !args.context.eraReprobed && eraRaced_(args),
   /**
    * A notification stream opened without replaying what its gap missed: a fresh GET stream, or any
    * `subscriptions/listen` (2026-07-28 streams are never resumed). A change since the last fetch may be lost.

@@ -20,7 +20,10 @@ export const sessionUpdates = {
     const era = connection.era ?? context.era;
     return { connection, era, eraFresh: era !== undefined && context.era === undefined };
   },
-  recordSession: ({ event }) => ({ session: (event as unknown as { output: SessionInfo }).output }),
+  recordSession: ({ event }) => ({
+    session: (event as unknown as { output: SessionInfo }).output,
+    eraReprobed: false,
+  }),
   recordFailure: ({ context, event }) => ({
     ...forgottenSession,
     consecutiveFailures: context.consecutiveFailures + 1,

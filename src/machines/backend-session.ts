@@ -41,6 +41,7 @@ import {
 import { advertisedKinds, changedKinds, listChangedAdvertised } from './backend-session-lists.ts';
 import type { BackendConnection, BackendLists, ListKind, SessionInfo } from './backend-session-protocol.ts';
 import {
+  eraRaced,
   eraStale,
   permanent,
   sessionLost,
@@ -122,6 +123,7 @@ const sessionSetup = setup({
     markMissed: assign(sessionUpdates.markMissed),
     takeDirty: assign(sessionUpdates.takeDirty),
     planRefreshRetry: assign(sessionUpdates.planRefreshRetry),
+    markEraReprobed: assign({ eraReprobed: true }),
     applyRefresh: assign(sessionUpdates.applyRefresh),
     emitIgnored: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'notification.listChanged') return;
@@ -397,16 +399,7 @@ export const backendSessionMachine = sessionSetup.createMachine({
             src: 'connect',
             input: ({ context }) => connectInput(context),
             onDone: { target: '#backendSession.session', actions: 'adoptConnection' },
-            onError: [
-              eraStale,
-              {
-                guard: 'eraRaced',
-                target: 'waiting',
-                actions: ['forgetEraAfterFailure', 'recordFailure', 'openCircuit'],
-              },
-              permanent,
-              { target: 'waiting', actions: ['recordFailure', 'openCircuit'] },
-            ],
+            onError: [eraStale, eraRaced, permanent, { target: 'waiting', actions: ['recordFailure', 'openCircuit'] }],
           },
           after: { stepTimeout: { target: 'waiting', actions: ['recordFailure', 'openCircuit'] } },
         },

@@ -80,6 +80,14 @@ describe('backend session against a 2026-07-28-only backend', () => {
     expect(modern.control.listeners()).toBe(1);
     const listen = modern.control.requests.find((r) => r.rpcMethod === 'subscriptions/listen');
     expect(listen?.headers['mcp-protocol-version']).toBe('2026-07-28');
+    // A listen stream is never resumed, so its opening re-fetches the announced lists once (a change between the
+    // discovery and the open would be lost otherwise); count from after that fetch.
+    await until(
+      'the re-fetch after the stream opened',
+      () =>
+        modern?.control.count({ rpcMethod: 'tools/list' }) === 2 &&
+        session?.actor.getSnapshot().matches({ session: { ready: { lists: 'idle' } } }) === true,
+    );
     const toolsLists = modern.control.count({ rpcMethod: 'tools/list' });
     modern.control.addTool('fresh');
     await until(

@@ -154,26 +154,36 @@ describe('backend session: the era cache', () => {
   it.each([
     ['without a list of versions', {}],
     ['naming a revision of the other era', { supportedVersions: ['2025-11-25'] }],
-  ])(
-    'a refusal right after a fresh probe %s backs off and probes again (a redeploy between the two)',
-    async (_, extra) => {
-      let n = 0;
-      const h = createHarness({
-        script: {
-          connect: () => (n++ === 0 ? new FakeConnection(MODERN) : new FakeConnection(LEGACY)),
-          serverDiscover: () => failure('unsupportedProtocol', false, 'the server refused 2026-07-28', extra),
-          initialize: (c) => sessionFor(c),
-        },
-        policy: { backoffJitter: 0 },
-      });
-      await h.start();
-      expect(sessionPhase(h.actor.getSnapshot())).toBe('backoff');
-      expect(h.ctx().era).toBeUndefined();
-      expect(h.ctx().consecutiveFailures).toBe(1);
-      await h.advance(1000);
-      expect(sessionPhase(h.actor.getSnapshot())).toBe('ready');
-      expect(negotiatedRevision(h.actor.getSnapshot())).toBe('2025-11-25');
-      expect(h.callsOf('connect')).toHaveLength(2);
-    },
-  );
+  ])('a refusal right after a fresh probe %s probes again at once (a redeploy between the two)', async (_, extra) => {
+    let n = 0;
+    const h = createHarness({
+      script: {
+        connect: () => (n++ === 0 ? new FakeConnection(MODERN) : new FakeConnection(LEGACY)),
+        serverDiscover: () => failure('unsupportedProtocol', false, 'the server refused 2026-07-28', extra),
+        initialize: (c) => sessionFor(c),
+      },
+    });
+    await h.start();
+    expect(sessionPhase(h.actor.getSnapshot())).toBe('ready');
+    expect(negotiatedRevision(h.actor.getSnapshot())).toBe('2025-11-25');
+    expect(h.callsOf('connect')).toHaveLength(2);
+    expect(h.ctx().consecutiveFailures).toBe(0);
+    expect(h.ctx().eraReprobed).toBe(false);
+  });
+
+  it('the same refusal after that second probe is final', async () => {
+    const h = createHarness({
+      script: {
+        connect: () => new FakeConnection(LEGACY),
+        initialize: () =>
+          failure('unsupportedProtocol', false, 'it offers protocol versions 2026-07-28', {
+            supportedVersions: ['2026-07-28'],
+          }),
+      },
+    });
+    await h.start();
+    expect(sessionPhase(h.actor.getSnapshot())).toBe('failed');
+    expect(h.callsOf('connect')).toHaveLength(2);
+    expect(h.callsOf('initialize')).toHaveLength(2);
+  });
 });
