@@ -1,45 +1,9 @@
-// `Mcp-Param-{Name}` headers of a 2026-07-28 `tools/call`: a tool's inputSchema may mark parameters with
-// `x-mcp-header`; the client mirrors their values into headers, and a server that reads the body must check that each
-// marked value present in the arguments came with its header, equal after decoding (else 400, HeaderMismatch).
+// Checking the `Mcp-Param-{Name}` headers of a 2026-07-28 `tools/call` (which arguments are marked: see
+// actors/mcp/modern/param-headers.ts): a server that reads the body must check that each marked value present in the
+// arguments came with its header, equal after decoding (else 400, HeaderMismatch).
 import type { IncomingHttpHeaders } from 'node:http';
 import { decodeHeaderValue } from '../../actors/mcp/modern/envelope.ts';
-
-interface Marked {
-  header: string;
-  path: string[];
-}
-
-/** The marked parameters of one tool, found once per tool definition (the aggregate keeps definitions as objects). */
-const cache = new WeakMap<object, Marked[]>();
-
-const MAX_DEPTH = 8;
-
-function markedOf(schema: unknown, path: string[] = [], out: Marked[] = []): Marked[] {
-  const properties = (schema as { properties?: unknown } | null)?.properties;
-  if (!properties || typeof properties !== 'object' || path.length >= MAX_DEPTH) return out;
-  for (const [key, sub] of Object.entries(properties as Record<string, unknown>)) {
-    const name = (sub as { 'x-mcp-header'?: unknown } | null)?.['x-mcp-header'];
-    if (typeof name === 'string' && name !== '')
-      out.push({ header: `mcp-param-${name.toLowerCase()}`, path: [...path, key] });
-    markedOf(sub, [...path, key], out);
-  }
-  return out;
-}
-
-function marked(tool: { inputSchema?: unknown }): Marked[] {
-  let found = cache.get(tool);
-  if (!found) {
-    found = markedOf(tool.inputSchema);
-    cache.set(tool, found);
-  }
-  return found;
-}
-
-const valueAt = (args: unknown, path: string[]): unknown =>
-  path.reduce<unknown>(
-    (v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined),
-    args,
-  );
+import { markedParams, valueAt } from '../../actors/mcp/modern/param-headers.ts';
 
 /** The Base64 sentinel form with a payload that is not canonical Base64 (bad padding or characters): never a match. */
 const SENTINEL = /^=\?base64\?(.*)\?=$/;
@@ -62,7 +26,7 @@ export function paramHeaderMismatch(
   headers: IncomingHttpHeaders,
 ): string | undefined {
   if (!tool) return undefined;
-  for (const { header, path } of marked(tool)) {
+  for (const { header, path } of markedParams(tool)) {
     const value = valueAt(args, path);
     if (value === undefined || value === null) continue;
     const raw = headers[header];

@@ -79,6 +79,23 @@ describe('gateway over a 2026-07-28-only backend', () => {
     ).toBe(true);
   });
 
+  it('mirrors x-mcp-header arguments into Mcp-Param-* headers, which the v2 SDK backend checks', async () => {
+    const client = await connect();
+    const { tools } = await client.listTools();
+    const locate = tools.find((t) => t.name === 'modern_locate');
+    expect(locate?.inputSchema.properties?.region).toMatchObject({ 'x-mcp-header': 'Region' });
+    for (const region of ['us-west1', 'Zürich ']) {
+      const answer = await client.callTool({ name: 'modern_locate', arguments: { region } });
+      expect(answer).toMatchObject({ content: [{ type: 'text', text: `in ${region}` }] });
+      expect(answer.isError).toBeFalsy();
+    }
+    const calls = modern.control.requests.filter((r) => r.headers['mcp-name'] === 'locate');
+    expect(calls.map((r) => [r.status, r.headers['mcp-param-region']])).toEqual([
+      [200, 'us-west1'],
+      [200, `=?base64?${Buffer.from('Zürich ').toString('base64')}?=`],
+    ]);
+  });
+
   it('tells the client when the modern backend adds a tool (subscriptions/listen -> list_changed)', async () => {
     const client = await connect();
     let changed = 0;

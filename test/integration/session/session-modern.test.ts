@@ -39,7 +39,7 @@ describe('backend session against a 2026-07-28-only backend', () => {
     expect(ctx.era).toMatchObject({ era: 'modern', version: '2026-07-28' });
     expect(ctx.session).toMatchObject({ protocolVersion: '2026-07-28', sessionId: undefined });
     expect(ctx.session?.serverInfo).toEqual({ name: 'modern-fixture', version: '2.0.0' });
-    expect(ctx.lists.tools.map((t) => t.name)).toEqual(['echo', 'add', 'confirm', 'summarize']);
+    expect(ctx.lists.tools.map((t) => t.name)).toEqual(['echo', 'add', 'locate', 'confirm', 'summarize']);
     expect(ctx.lists.prompts.map((p) => p.name)).toEqual(['greeting']);
     expect(ctx.lists.resources.map((r) => r.uri)).toEqual(['modern://readme']);
 
@@ -97,6 +97,7 @@ describe('backend session against a 2026-07-28-only backend', () => {
     expect(session.actor.getSnapshot().context.lists.tools.map((t) => t.name)).toEqual([
       'echo',
       'add',
+      'locate',
       'confirm',
       'summarize',
       'fresh',

@@ -178,7 +178,7 @@ describe('discovered mode', () => {
     await client.connect(new StreamableHTTPClientTransport(url));
     const tools = await eventually('the three discovered backends', async () => {
       const names = (await client.listTools()).tools.map((t) => t.name).sort();
-      return names.length === 6 ? names : undefined;
+      return names.length === 7 ? names : undefined;
     });
     expect(tools).toEqual([
       'alpha_whoami',
@@ -186,6 +186,7 @@ describe('discovered mode', () => {
       'gamma_add',
       'gamma_confirm',
       'gamma_echo',
+      'gamma_locate',
       'gamma_summarize',
     ]);
     expect((await client.callTool({ name: 'beta_whoami', arguments: {} })).content).toEqual([

@@ -47,7 +47,8 @@ const isAnswerTo = (message: JSONRPCMessage, id: JSONRPCRequest['id']): message 
  * POST `request` (its params already enveloped) and read until its answer. Every other message on the way (progress,
  * log, subscription notifications) goes to `onMessage` in order. Rejects on network failures, redirects and
  * malformed answers; a non-2xx status resolves with the JSON-RPC error its body carried (if any) for the caller to
- * judge: the era probe and the request path read the same statuses differently.
+ * judge: the era probe and the request path read the same statuses differently. `extraHeaders` are the request's
+ * own metadata headers beyond the envelope's (a tools/call's `Mcp-Param-*`).
  */
 export async function exchange(
   target: ExchangeTarget,
@@ -55,6 +56,7 @@ export async function exchange(
   protocolVersion: string,
   signal: AbortSignal,
   onMessage: (message: JSONRPCMessage) => void = () => {},
+  extraHeaders: Record<string, string> = {},
 ): Promise<ExchangeResult> {
   const what = `POST ${request.method}`;
   const configured = await target.headers(signal);
@@ -63,6 +65,7 @@ export async function exchange(
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
     ...envelopeHeaders(request.method, request.params as Record<string, unknown> | undefined, protocolVersion),
+    ...extraHeaders,
   };
   let res: Dispatcher.ResponseData;
   try {

@@ -31,6 +31,7 @@ import type {
 import { classifyDiscover } from './classify.ts';
 import { type Envelope, UNSUPPORTED_PROTOCOL_VERSION, withEnvelope } from './envelope.ts';
 import { type ExchangeResult, type ExchangeTarget, exchange } from './exchange.ts';
+import { paramHeaders, type ToolSchema } from './param-headers.ts';
 
 export interface ModernConnectionOptions {
   target: ExchangeTarget;
@@ -66,6 +67,8 @@ export class ModernConnection implements BackendConnection {
   readonly #abort = new AbortController();
   readonly #users = new ConnectionUsers(() => this.#closeNow());
   #discovered: SessionInfo | undefined;
+  /** The tools of the last tools/list, by name: a tools/call mirrors their `x-mcp-header` arguments into headers. */
+  #tools = new Map<string, ToolSchema>();
   #nextId = 0;
 
   constructor(options: ModernConnectionOptions) {
@@ -95,8 +98,15 @@ export class ModernConnection implements BackendConnection {
     return info;
   }
 
-  list<K extends ListKind>(kind: K, signal: AbortSignal): Promise<BackendLists[K]> {
-    return collectPages(kind, async (method, params) => (await this.request(method, params, { signal })).result);
+  async list<K extends ListKind>(kind: K, signal: AbortSignal): Promise<BackendLists[K]> {
+    const items = await collectPages(
+      kind,
+      async (method, params) => (await this.request(method, params, { signal })).result,
+    );
+    if (kind === 'tools') {
+      this.#tools = new Map((items as BackendLists['tools']).map((tool) => [tool.name, tool as ToolSchema]));
+    }
+    return items;
   }
 
   async request(
@@ -127,7 +137,8 @@ export class ModernConnection implements BackendConnection {
           clientCapabilities: options.clientCapabilities ?? this.#envelope.clientCapabilities,
         });
         if (progressToken) (enveloped._meta as Record<string, unknown>).progressToken = progressToken;
-        const result = await this.#exchange(method, enveloped, AbortSignal.any(signals), (message) => {
+        const headers = method === 'tools/call' ? this.#paramHeaders(params) : undefined;
+        const result = await this.#exchange(method, enveloped, AbortSignal.any(signals), headers, (message) => {
           if (!isNotification(message)) return;
           const p = message.params as Record<string, unknown> | undefined;
           if (message.method === 'notifications/progress' && progressToken && p?.progressToken === progressToken) {
@@ -164,6 +175,7 @@ export class ModernConnection implements BackendConnection {
       'subscriptions/listen',
       withEnvelope({ notifications }, this.#envelope),
       signal,
+      undefined,
       (message) => {
         if (!isNotification(message)) return;
         if (message.method === 'notifications/subscriptions/acknowledged') return options.handlers.onOpen();
@@ -198,6 +210,11 @@ export class ModernConnection implements BackendConnection {
     this.#closeNow();
   }
 
+  #paramHeaders(params: Record<string, unknown> | undefined): Record<string, string> {
+    const name = params?.name;
+    return paramHeaders(typeof name === 'string' ? this.#tools.get(name) : undefined, params?.arguments);
+  }
+
   #closeNow(): void {
     this.#users.forget();
     this.#abort.abort();
@@ -207,6 +224,7 @@ export class ModernConnection implements BackendConnection {
     method: string,
     params: Record<string, unknown> | undefined,
     signal: AbortSignal,
+    headers?: Record<string, string>,
     onMessage?: (message: JSONRPCMessage) => void,
   ): Promise<ExchangeResult> {
     if (this.#abort.signal.aborted) {
@@ -218,7 +236,7 @@ export class ModernConnection implements BackendConnection {
       method,
       params: params ?? withEnvelope(undefined, this.#envelope),
     };
-    return exchange(this.#o.target, request, this.#o.era.version, signal, onMessage);
+    return exchange(this.#o.target, request, this.#o.era.version, signal, onMessage, headers);
   }
 }
 
