@@ -6,6 +6,15 @@
 // runs the same scenario on the real control plane to keep the two honest.
 import type { Rng } from '../runtime/random.ts';
 import {
+  type ChangeListener,
+  clone,
+  firstAfter,
+  type HistoryEntry,
+  keyOf,
+  type Stored,
+  type Watch,
+} from './fake-api-store.ts';
+import {
   type ApiFaults,
   FakeApiError,
   type KubeObject,
@@ -19,38 +28,8 @@ import {
 } from './fake-api-types.ts';
 import type { TaskScheduler } from './scheduler.ts';
 
+export type { ChangeListener } from './fake-api-store.ts';
 export * from './fake-api-types.ts';
-
-interface Stored {
-  resource: string;
-  object: KubeObject;
-}
-
-interface HistoryEntry {
-  rv: number;
-  resource: string;
-  namespace: string;
-  type: WatchEventType;
-  object: KubeObject;
-}
-
-interface Watch {
-  resource: string;
-  /** Ends the watch: no more events, its timeout and abort listener released. Idempotent. */
-  end(): void;
-  namespace: string | undefined;
-  handlers: WatchHandlers;
-  closed: boolean;
-  queue: HistoryEntry[];
-  pumping: boolean;
-  matches: (obj: KubeObject) => boolean;
-}
-
-const clone = <T>(v: T): T => structuredClone(v);
-const keyOf = (ns: string, name: string) => `${ns}|${name}`;
-
-/** Told synchronously of every stored change, before any watch hears of it: incremental invariant checks. */
-export type ChangeListener = (resource: string, type: WatchEventType, object: Readonly<KubeObject>) => void;
 
 export class FakeApiServer {
   readonly #sched: TaskScheduler;
@@ -390,20 +369,8 @@ export class FakeApiServer {
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     this.#watches.add(w);
-    for (let i = this.#firstAfter(from); i < this.#history.length; i++) this.#deliver(w, this.#history[i]!);
+    for (let i = firstAfter(this.#history, from); i < this.#history.length; i++) this.#deliver(w, this.#history[i]!);
     return () => w.end();
-  }
-
-  /** The index of the first history entry after `rv`: history is in resourceVersion order. */
-  #firstAfter(rv: number): number {
-    let lo = 0;
-    let hi = this.#history.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.#history[mid]!.rv > rv) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
   }
 
   /** Drops history up to the current resourceVersion, as etcd compaction does: older watches get 410. */

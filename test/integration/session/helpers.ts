@@ -26,3 +26,13 @@ export async function waitForStream(
 ) {
   await waitFor(actor, (s) => streamPhase(s) === phase, { timeout: timeoutMs });
 }
+
+/**
+ * The notification stream is open and the lists it may have missed are fetched: a stream that opens without replay
+ * (a fresh GET, any `subscriptions/listen`) re-fetches the announced lists once, so count list requests after this.
+ */
+export async function waitForStreamOpenAndListsSettled(actor: BackendSessionActor, timeoutMs = 10_000) {
+  await waitFor(actor, (s) => streamPhase(s) === 'open' && s.matches({ session: { ready: { lists: 'idle' } } }), {
+    timeout: timeoutMs,
+  });
+}

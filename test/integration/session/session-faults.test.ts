@@ -14,7 +14,7 @@ import {
 } from '../../../src/runtime/start-backend-session.ts';
 import { type FaultServer, type FaultServerOptions, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { until } from '../../support/eventually.ts';
-import { captureLogger, waitForPhase, waitForStream } from './helpers.ts';
+import { captureLogger, waitForPhase, waitForStream, waitForStreamOpenAndListsSettled } from './helpers.ts';
 
 const fast: Partial<SessionPolicy> = {
   initialBackoffMs: 50,
@@ -197,7 +197,7 @@ describe('slow and malformed responses', () => {
 
 describe('protocol versions', () => {
   for (const refusal of ['error', 'answer'] as const) {
-    it(`a 2026-07-28-only server (${refusal}) ends in failed naming its versions, without retrying`, async () => {
+    it(`a 2026-07-28-only server (${refusal}) ends in failed naming its versions after one re-probe`, async () => {
       const { server, session } = await start({ protocolVersions: ['2026-07-28'], versionRefusal: refusal });
       await waitForPhase(session.actor, 'failed');
       const reason = sessionReason(session.actor.getSnapshot()) ?? '';
@@ -209,7 +209,8 @@ describe('protocol versions', () => {
       });
       // `failed` is final: the actor is done and can make no further request.
       expect(session.actor.getSnapshot().status).toBe('done');
-      expect(server.control.count({ rpcMethod: 'initialize' })).toBe(1);
+      // A refusal right after the era probe could be a redeploy between the two: one more probe, then final.
+      expect(server.control.count({ rpcMethod: 'initialize' })).toBe(2);
     });
   }
 
@@ -233,7 +234,7 @@ describe('protocol versions', () => {
 describe('list_changed', () => {
   it('re-fetches tools on list_changed and tells the owner what changed', async () => {
     const { server, session, emitted } = await start();
-    await waitForStream(session.actor, 'open');
+    await waitForStreamOpenAndListsSettled(session.actor);
     const before = server.control.count({ rpcMethod: 'tools/list' });
     await server.control.setTools(['echo', 'fresh']);
     await until('new tools', () => session.actor.getSnapshot().context.lists.tools.length === 2, { timeoutMs: 5000 });

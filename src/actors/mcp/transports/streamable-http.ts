@@ -20,6 +20,7 @@ import { fingerprint } from '../log.ts';
 import type { ConnectionEvent, NotificationStreamHandlers, NotificationStreamOutcome } from '../protocol.ts';
 import { Inbox, type InFlight } from './inbox.ts';
 import { parseBatch, parseMessage } from './messages.ts';
+import { PostHeaderCache, withSession } from './post-headers.ts';
 import type { McpTransport, RequestHooks, TransportOptions } from './types.ts';
 
 /** Messages that are safe to send twice: session lifecycle and listings. */
@@ -40,19 +41,6 @@ const MAX_RESUMPTIONS = 5;
 const RESUMPTION_BACKOFF = { baseMs: 1000, maxMs: 30_000 };
 /** The session id is echoed on every request: only visible ASCII, as the spec requires, and bounded. */
 const SESSION_ID = /^[\x21-\x7e]{1,1024}$/;
-/** What every POST says it sends and accepts. */
-const POST_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-});
-
-/** The headers of the last POST, reused while what they were built from is the same (undici does not change them). */
-interface PostHeaders {
-  configured: Record<string, string>;
-  sessionId: string | undefined;
-  protocolVersion: string | undefined;
-  headers: Record<string, string>;
-}
 
 export class StreamableHttpTransport implements McpTransport {
   readonly kind = 'streamable-http' as const;
@@ -68,7 +56,7 @@ export class StreamableHttpTransport implements McpTransport {
   readonly #inbox: Inbox;
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
-  #postHeaders: PostHeaders | undefined;
+  readonly #postHeaders = new PostHeaderCache();
   #closed = false;
 
   constructor(options: TransportOptions) {
@@ -123,7 +111,7 @@ export class StreamableHttpTransport implements McpTransport {
     const carried = this.#sessionId;
     // A request's flight is aborted when the transport closes (Inbox.clear), so its signal alone covers both.
     const signal = flight ? flight.abort.signal : this.#abort.signal;
-    const headers = this.#postHeadersFor(await this.#o.headers(signal));
+    const headers = this.#postHeaders.for(await this.#o.headers(signal), this.#sessionId, this.#protocolVersion);
     const body = JSON.stringify(message);
     const send = () =>
       this.#o.http.dispatcher.request({
@@ -380,29 +368,7 @@ export class StreamableHttpTransport implements McpTransport {
   }
 
   async #headers(signal: AbortSignal, own: Record<string, string>): Promise<Record<string, string>> {
-    return this.#withSession(await this.#o.headers(signal), own);
-  }
-
-  #withSession(configured: Record<string, string>, own: Readonly<Record<string, string>>): Record<string, string> {
-    const out: Record<string, string> = { ...configured, ...own };
-    if (this.#sessionId !== undefined) out['mcp-session-id'] = this.#sessionId;
-    if (this.#protocolVersion !== undefined) out['mcp-protocol-version'] = this.#protocolVersion;
-    return out;
-  }
-
-  /** A POST's headers: built again only when the configured set (a new object when it changed) or the session did. */
-  #postHeadersFor(configured: Record<string, string>): Record<string, string> {
-    const last = this.#postHeaders;
-    if (
-      last?.configured === configured &&
-      last.sessionId === this.#sessionId &&
-      last.protocolVersion === this.#protocolVersion
-    ) {
-      return last.headers;
-    }
-    const headers = this.#withSession(configured, POST_HEADERS);
-    this.#postHeaders = { configured, sessionId: this.#sessionId, protocolVersion: this.#protocolVersion, headers };
-    return headers;
+    return withSession(await this.#o.headers(signal), own, this.#sessionId, this.#protocolVersion);
   }
 
   hooksForServerRequest(id: RequestId): RequestHooks | undefined {
