@@ -47,15 +47,7 @@ export class RealTimeScheduler implements TaskScheduler {
   }
 
   after<T>(label: string, delayMs: number, produce: () => T): Promise<Awaited<T>> {
-    return new Promise((resolve, reject) => {
-      this.schedule(label, delayMs, () => {
-        try {
-          Promise.resolve(produce()).then(resolve, reject);
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
+    return afterDelay(this, label, delayMs, produce);
   }
 
   /** Cancels every pending task (at shutdown). */
@@ -63,6 +55,24 @@ export class RealTimeScheduler implements TaskScheduler {
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
   }
+}
+
+/** A promise settled with what `produce` gives (or throws) once `delayMs` have passed on `scheduler`. */
+function afterDelay<T>(
+  scheduler: Pick<TaskScheduler, 'schedule'>,
+  label: string,
+  delayMs: number,
+  produce: () => T,
+): Promise<Awaited<T>> {
+  return new Promise((resolve, reject) => {
+    scheduler.schedule(label, delayMs, () => {
+      try {
+        Promise.resolve(produce()).then(resolve, reject);
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
 }
 
 /** Lets every pending promise reaction run: setImmediate fires only after the microtask queue is empty. */
@@ -158,15 +168,7 @@ export class SimScheduler implements TaskScheduler {
 
   /** A promise that resolves (or rejects) after `delayMs` of virtual time: simulated latency. */
   after<T>(label: string, delayMs: number, produce: () => T): Promise<Awaited<T>> {
-    return new Promise((resolve, reject) => {
-      this.schedule(label, delayMs, () => {
-        try {
-          Promise.resolve(produce()).then(resolve, reject);
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
+    return afterDelay(this, label, delayMs, produce);
   }
 
   // XState's Clock interface.
