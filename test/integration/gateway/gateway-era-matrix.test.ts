@@ -146,37 +146,27 @@ describe('client and backend eras through the gateway', () => {
     await Promise.allSettled([modern?.close(), dual?.close(), v1?.close()]);
   });
 
+  /** A v2-SDK backend with the shared asking tools (test/fixtures/mcp/asking-tools.ts), under its gateway prefix. */
+  const askingBackend = (prefix: string, addTool: (name: string) => void) => ({
+    addTool,
+    echo: { tool: `${prefix}_echo`, args: { text: 'hello' }, expected: 'hello' },
+    sampling: {
+      tool: `${prefix}_summarize`,
+      args: { topic: 'mcp' },
+      expected: 'summary of mcp: model read "Summarize mcp"',
+    },
+    elicitation: {
+      tool: `${prefix}_confirm`,
+      args: { action: 'deploy' },
+      expected: 'deploy: accept {"ok":true} state=confirm:deploy',
+    },
+  });
+
   const backends = {
     /** 2026-07-28 only: asks through input_required. */
-    modern: {
-      addTool: (name: string) => modern.control.addTool(name),
-      echo: { tool: 'modern_echo', args: { text: 'hello' }, expected: 'hello' },
-      sampling: {
-        tool: 'modern_summarize',
-        args: { topic: 'mcp' },
-        expected: 'summary of mcp: model read "Summarize mcp"',
-      },
-      elicitation: {
-        tool: 'modern_confirm',
-        args: { action: 'deploy' },
-        expected: 'deploy: accept {"ok":true} state=confirm:deploy',
-      },
-    },
+    modern: askingBackend('modern', (name) => modern.control.addTool(name)),
     /** Both eras; the gateway speaks 2026-07-28 with it. */
-    dual: {
-      addTool: (name: string) => dual.addTool(name),
-      echo: { tool: 'dual_echo', args: { text: 'hello' }, expected: 'hello' },
-      sampling: {
-        tool: 'dual_summarize',
-        args: { topic: 'mcp' },
-        expected: 'summary of mcp: model read "Summarize mcp"',
-      },
-      elicitation: {
-        tool: 'dual_confirm',
-        args: { action: 'deploy' },
-        expected: 'deploy: accept {"ok":true} state=confirm:deploy',
-      },
-    },
+    dual: askingBackend('dual', (name) => dual.addTool(name)),
     /** 2025 only, v1 SDK: asks with server requests on its GET stream. */
     v1: {
       addTool: (name: string) => v1.addTool(name),
