@@ -1,6 +1,7 @@
 // The gateway in front of two of our own SDK servers on loopback: aggregation with prefixes, routing under the
 // original names, progress and logging relayed, errors naming the backend, audit lines, a backend restart that loses
 // its sessions without the client noticing, and list_changed when a backend appears.
+
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
@@ -15,6 +16,7 @@ import type { AuditRecord } from '../../../src/gateway/audit.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-backend.ts';
 import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { until } from '../../support/eventually.ts';
+import { untilBackendsReady } from '../../support/gateway-ready.ts';
 
 const quiet = pino({ level: 'silent' });
 
@@ -47,10 +49,7 @@ describe('gateway over two demo backends', () => {
       logger: quiet,
       onAudit: (r) => audit.push(r),
     });
-    await until(
-      'backends ready',
-      () => gateway.readiness().ready && gateway.backends().every((b) => b.state === 'ready'),
-    );
+    await untilBackendsReady(gateway);
   });
 
   afterEach(async () => {

@@ -4,6 +4,7 @@
 // server that asks on its GET stream. For each pair: list, call, list_changed, and sampling and elicitation relayed
 // whichever way they travel: a 2026 backend's input_required result passed to a 2026 client or asked of a 2025
 // client as server requests; a 2025 backend's server request asked of a 2026 client as an input_required result.
+
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -23,6 +24,7 @@ import {
 } from '../../fixtures/mcp/get-stream-requests-server.ts';
 import { type ModernServer, startModernServer } from '../../fixtures/mcp/modern-server.ts';
 import { until } from '../../support/eventually.ts';
+import { untilBackendsReady } from '../../support/gateway-ready.ts';
 
 const quiet = pino({ level: 'silent' });
 const V = '2026-07-28';
@@ -131,10 +133,7 @@ describe('client and backend eras through the gateway', () => {
       }),
       logger: quiet,
     });
-    await until(
-      'backends ready',
-      () => gateway.readiness().ready && gateway.backends().every((b) => b.state === 'ready'),
-    );
+    await untilBackendsReady(gateway);
   });
 
   afterEach(async () => {

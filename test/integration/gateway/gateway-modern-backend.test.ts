@@ -2,6 +2,7 @@
 // requests rejected) and a 2025-era backend, with a real v1-SDK client: the client's 2025 session reaches both, the
 // modern backend sees only stateless requests with the envelope, and a tool added there reaches the client through
 // subscriptions/listen and list_changed.
+
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -12,6 +13,7 @@ import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-ba
 import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { type ModernServer, startModernServer } from '../../fixtures/mcp/modern-server.ts';
 import { until } from '../../support/eventually.ts';
+import { untilBackendsReady } from '../../support/gateway-ready.ts';
 
 const quiet = pino({ level: 'silent' });
 
@@ -40,10 +42,7 @@ describe('gateway over a 2026-07-28-only backend', () => {
       }),
       logger: quiet,
     });
-    await until(
-      'backends ready',
-      () => gateway.readiness().ready && gateway.backends().every((b) => b.state === 'ready'),
-    );
+    await untilBackendsReady(gateway);
   });
 
   afterEach(async () => {

@@ -2,6 +2,7 @@
 // through the gateway to a 2025-era backend (the demo server) and a 2026-07-28-only backend (the v2-SDK fixture):
 // discover, list, call, list changes on subscriptions/listen; no session id ever; a v1-SDK 2025 client served at the
 // same time from the same aggregate; and what the spec says a malformed or wrong-revision request gets.
+
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -13,6 +14,7 @@ import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { type ModernServer, startModernServer } from '../../fixtures/mcp/modern-server.ts';
 import { until } from '../../support/eventually.ts';
+import { untilBackendsReady } from '../../support/gateway-ready.ts';
 
 const quiet = pino({ level: 'silent' });
 const V = '2026-07-28';
@@ -71,10 +73,7 @@ describe('2026-07-28 clients at the gateway', () => {
       }),
       logger: quiet,
     });
-    await until(
-      'backends ready',
-      () => gateway.readiness().ready && gateway.backends().every((b) => b.state === 'ready'),
-    );
+    await untilBackendsReady(gateway);
   });
 
   afterEach(async () => {
