@@ -5,6 +5,7 @@
 import { ConditionType, type DesiredCondition } from '../conditions.ts';
 import { headerNameProblem, headerValueProblem } from '../header-policy.ts';
 import { httpUrlProblem } from '../http-url.ts';
+import { telemetryProblems } from '../telemetry-env.ts';
 import { checkCaBundle } from './ca-bundle.ts';
 import type { Endpoint, ExternalAuthConfig } from './model.ts';
 import type { EndpointSnapshot } from './snapshot.ts';
@@ -118,6 +119,9 @@ export function validateEndpoint(snapshot: EndpointSnapshot): Validation {
   }
 
   own.push(...checkHeaders(endpoint, snapshot));
+  if (endpoint.spec.type === 'proxy') {
+    own.push(...telemetryProblems(endpoint.spec.proxyConfig?.telemetry, 'spec.proxyConfig.telemetry'));
+  }
 
   if (endpoint.spec.type === 'proxy' && !endpoint.spec.proxyConfig) {
     own.push({
