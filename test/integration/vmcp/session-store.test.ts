@@ -100,7 +100,7 @@ describe('VirtualMCPServer spec.sessionStorage', () => {
     expect(condition(v, 'SingleReplicaEnforced')).toMatchObject({ status: 'False', reason: 'SharedSessionStore' });
     expect(condition(v, 'ConfigurationValid')).toMatchObject({ status: 'True' });
     const role = await env.kube.get(ROLE, ns, 'vmcp-gw');
-    expect(role.rules.some((r: { resources: string[] }) => r.resources.includes('leases'))).toBe(false);
+    expect((role.rules as { resources: string[] }[]).some((r) => r.resources.includes('leases'))).toBe(false);
     // The value is nowhere the operator writes; the ConfigMap does not even name the Secret.
     const cm = await env.kube.get(CONFIG_MAP, ns, 'vmcp-gw-config');
     for (const written of [cm, d, role, v]) expect(JSON.stringify(written)).not.toContain(PASSWORD);

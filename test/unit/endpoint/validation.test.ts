@@ -107,6 +107,23 @@ describe('validateEndpoint: direct mode, the RFC steps', () => {
     expect(v.valid).toBe(true);
   });
 
+  it('a proxy whose telemetry turns tracing on without an endpoint is TelemetryInvalid; tracing off is not checked', () => {
+    const telemetry = (enabled: boolean) => ({
+      openTelemetry: { enabled: true, tracing: { enabled, samplingRate: '0.1' } },
+    });
+    const proxyConfig = (enabled: boolean) => ({
+      proxyConfig: { oidcConfig: { type: 'kubernetes' as const }, telemetry: telemetry(enabled) },
+    });
+    const v = validateEndpoint(snapshotOf(proxyEndpoint(proxyConfig(true))));
+    expect(v.valid).toBe(false);
+    expect(cond(v, 'ConfigurationValid')).toMatchObject({
+      status: 'False',
+      reason: 'TelemetryInvalid',
+      message: expect.stringContaining('spec.proxyConfig.telemetry.openTelemetry.endpoint is required'),
+    });
+    expect(validateEndpoint(snapshotOf(proxyEndpoint(proxyConfig(false)))).valid).toBe(true);
+  });
+
   it('CABundleValid: missing ConfigMap, missing key, not PEM, broken certificate, and a good bundle', async () => {
     const pem = await selfSignedPem();
     const ep = directEndpoint({ caBundleRef: { name: 'ca', key: 'ca.crt' } });

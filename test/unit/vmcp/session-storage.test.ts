@@ -1,14 +1,16 @@
 // spec.sessionStorage as the operator renders it: the store URL in the gateway config, the password only as a
 // secretKeyRef environment variable, spec.replicas pods without the Lease, and conditions for bad input.
+
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import type { VirtualMCPServerSessionStorage } from '../../../src/api/generated/index.ts';
 import { planVmcp, type VmcpPlan } from '../../../src/api/vmcp/decision.ts';
 import type { VmcpManifest } from '../../../src/api/vmcp/objects.ts';
 import { desiredVmcpStatus } from '../../../src/api/vmcp/status.ts';
 import { direct, proxy, secret, snapshot, vmcp } from './fixtures.ts';
 
 const settings = { image: 'mcpre:test' };
-type Storage = NonNullable<Parameters<typeof vmcp>[1]['sessionStorage']>;
+type Storage = VirtualMCPServerSessionStorage;
 const redis = (extra: Partial<Storage> = {}): Storage => ({
   provider: 'redis',
   address: 'redis.tools.svc:6379',

@@ -1,11 +1,13 @@
 // spec.telemetry on the gateway Deployment: the OTEL_* variables (sensitive headers through secretKeyRef, declared
 // before the variable that refers to them), and conditions for a bad block or a missing Secret.
+
 import { describe, expect, it } from 'vitest';
+import type { VirtualMCPServerTelemetry } from '../../../src/api/generated/index.ts';
 import { planVmcp, type VmcpPlan } from '../../../src/api/vmcp/decision.ts';
 import { vmcpReferences } from '../../../src/api/vmcp/snapshot.ts';
 import { proxy, secret, snapshot, vmcp } from './fixtures.ts';
 
-type Telemetry = NonNullable<Parameters<typeof vmcp>[1]['telemetry']>;
+type Telemetry = VirtualMCPServerTelemetry;
 const telemetry = (samplingRate = '0.5'): Telemetry => ({
   openTelemetry: {
     enabled: true,
