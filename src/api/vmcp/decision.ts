@@ -1,7 +1,7 @@
 // One reconcile's decision for a VirtualMCPServer, from its snapshot alone: gone, group missing, a spec or config the
 // gateway could not start with (a bad session store or telemetry setting, a Secret it names missing), or the objects
-// to apply (only those whose applied hash differs from what the caches hold, so an
-// unchanged VirtualMCPServer costs no write and its pods do not roll).
+// to apply (only those whose applied hash differs from what the caches hold, so an unchanged VirtualMCPServer costs
+// no write and its pods do not roll).
 import type { DesiredCondition } from '../conditions.ts';
 import { appliedHash } from '../endpoint/proxy-objects.ts';
 import { telemetryProblems, telemetrySecretProblems } from '../telemetry-env.ts';
