@@ -73,6 +73,8 @@ const plans: Record<string, KindPlan> = {
       'spec.aggregation.tools[]': 'VirtualMCPServerBackendTools',
       'spec.aggregation.tools[].overrides.*': 'VirtualMCPServerToolOverride',
       'spec.resources': 'VirtualMCPServerResources',
+      'spec.sessionStorage': 'VirtualMCPServerSessionStorage',
+      'spec.telemetry': 'VirtualMCPServerTelemetry',
       status: 'VirtualMCPServerStatus',
       'status.phase': 'VirtualMCPServerPhase',
       'status.backends[]': 'VirtualMCPServerBackendStatus',

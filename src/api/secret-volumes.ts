@@ -1,6 +1,8 @@
-// How Secret values reach the pods the operator creates (gateways and proxies): as files, never as environment
-// variables. Each referenced Secret is one read-only volume with items for exactly the referenced keys, mounted at
-// /etc/mcpre/secrets/<secret-name>, so a key's file has a stable path the config can name. The kubelet updates such a
+// How Secret values reach the pods the operator creates (gateways and proxies): as files, not as environment
+// variables (the two exceptions, the session store's password and OTLP headers, are secretKeyRef variables because
+// their readers take them once at startup: vmcp/session-storage.ts, telemetry-env.ts). Each referenced Secret is
+// one read-only volume with items for exactly the referenced keys, mounted at /etc/mcpre/secrets/<secret-name>, so a
+// key's file has a stable path the config can name. The kubelet updates such a
 // volume in place when the Secret changes (it swaps the `..data` symlink), and the gateway reads the files again: a
 // rotated Secret takes effect without a restart. The files are 0440 and belong to the pod's fsGroup, which the kubelet
 // adds to the container's groups, so the container can read them whatever user it runs as, and nobody else can.

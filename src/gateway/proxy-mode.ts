@@ -71,8 +71,8 @@ export function proxyModeSettings({ env, readFile }: ProxyModeSources): ProxyMod
 
   const ignored: string[] = [];
   if (env[ProxyEnv.endpointPrefix]) ignored.push(`${ProxyEnv.endpointPrefix} (the MCP endpoint stays /mcp)`);
-  if (env[ProxyEnv.telemetry])
-    ignored.push(`${ProxyEnv.telemetry} (telemetry export is not implemented; /metrics serves Prometheus)`);
+  // Tracing is configured by the standard OTEL_* variables the operator renders from proxyConfig.telemetry
+  // (src/api/telemetry-env.ts), which the gateway's tracing reads itself; /metrics serves Prometheus.
   // Audit lines are always written, one per backend call; the setting cannot turn them off.
 
   const authz = authzConfig(json<Record<string, unknown>>(ProxyEnv.authz), readFile);

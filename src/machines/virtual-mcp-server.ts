@@ -132,6 +132,7 @@ const vmcpSetup = setup({
       if (plan?.kind === 'invalid') {
         return withOutcome(context, {
           kind: 'invalidConfig',
+          reason: plan.reason,
           message: plan.message,
           replicas: plan.replicas.condition,
           backends: plan.backends,

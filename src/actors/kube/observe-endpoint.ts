@@ -4,6 +4,7 @@ import { fromPromise } from 'xstate';
 import type { Endpoint, KubeObject } from '../../api/endpoint/model.ts';
 import { proxyNames } from '../../api/endpoint/proxy-names.ts';
 import { type EndpointSnapshot, emptySnapshot } from '../../api/endpoint/snapshot.ts';
+import { telemetrySecretRefs } from '../../api/telemetry-env.ts';
 import type { ObserveInput } from '../../machines/endpoint-context.ts';
 import type { EndpointCaches } from './caches.ts';
 import { type KubeApi, Resources, readObject } from './kube-api.ts';
@@ -40,6 +41,9 @@ export function snapshotFromCaches(caches: EndpointCaches, endpoint: Endpoint | 
   for (const h of spec.headerForward?.addHeadersFromSecret ?? []) {
     const secretName = h.valueSecretRef?.name;
     if (secretName) snapshot.secrets[secretName] = caches.secret(ns, secretName) ?? null;
+  }
+  for (const r of telemetrySecretRefs(spec.proxyConfig?.telemetry)) {
+    snapshot.secrets[r.name] = caches.secret(ns, r.name) ?? null;
   }
   snapshot.collisions = caches.collisions(ns, endpoint.metadata.name);
   const { name } = proxyNames(endpoint.metadata.name);

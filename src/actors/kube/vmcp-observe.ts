@@ -5,7 +5,13 @@ import { fromPromise } from 'xstate';
 import type { KubeObject } from '../../api/endpoint/model.ts';
 import { discoveryMode, type VirtualMCPServer, VMCP_OWNED_KINDS } from '../../api/vmcp/model.ts';
 import { vmcpNames } from '../../api/vmcp/names.ts';
-import { authSecretRef, emptyVmcpSnapshot, type VmcpSnapshot, vmcpReferences } from '../../api/vmcp/snapshot.ts';
+import {
+  authSecretRef,
+  emptyVmcpSnapshot,
+  type VmcpSnapshot,
+  vmcpOwnSecretNames,
+  vmcpReferences,
+} from '../../api/vmcp/snapshot.ts';
 import type { VmcpObserveInput } from '../../machines/virtual-mcp-server.ts';
 import { type KubeApi, readObject } from './kube-api.ts';
 import type { VmcpCaches } from './vmcp-caches.ts';
@@ -46,6 +52,7 @@ export function vmcpSnapshotFromCaches(caches: VmcpCaches, vmcp: VirtualMCPServe
     if (n) snapshot.toolConfigs[n] = caches.toolConfig(ns, n) ?? null;
   };
   for (const t of spec.aggregation?.tools ?? []) toolConfig(t.toolConfigRef?.name);
+  for (const s of vmcpOwnSecretNames(vmcp)) snapshot.secrets[s] = caches.secret(ns, s) ?? null;
   if (discoveryMode(vmcp) === 'inline') {
     for (const e of snapshot.endpoints) {
       const authName = e.spec.externalAuthConfigRef?.name;

@@ -1,12 +1,14 @@
 // The objects a proxy endpoint needs (ServiceAccount unless the user names one, Deployment, Service), rendered as
 // server-side-apply bodies. The proxy pod runs this project's own image as a single-backend gateway:
-// `mcpre gateway --proxy-mode`, configured entirely through the environment variables below. Secret values never
-// appear here: every Secret the pod needs is mounted as files (secret-volumes.ts) that the environment names by path,
-// and the proxy re-reads them when the kubelet updates them, so a rotated Secret needs no restart.
+// `mcpre gateway --proxy-mode`, configured entirely through the environment variables below and, for tracing, the
+// standard OTEL_* ones (telemetry-env.ts). Secret values never appear here: every Secret the pod needs is mounted as
+// files (secret-volumes.ts) that the environment names by path, and the proxy re-reads them when the kubelet updates
+// them, so a rotated Secret needs no restart; OTLP headers from Secrets are secretKeyRef variables.
 
 import { createHash } from 'node:crypto';
 import { gatewayContainerChecks } from '../gateway-container.ts';
 import { type SecretKeyRef, secretFilePath, secretMounts, secretReadingPodSecurity } from '../secret-volumes.ts';
+import { otelEnv, type PodEnvVar } from '../telemetry-env.ts';
 import { DEFAULT_CA_BUNDLE_KEY } from './ca-bundle.ts';
 import {
   controllerReference,
@@ -39,7 +41,6 @@ export const ProxyEnv = {
   /** JSON of spec.proxyConfig.authzConfig; a configMap source is mounted and named by `file`. */
   authz: 'MCPRE_PROXY_AUTHZ',
   audit: 'MCPRE_PROXY_AUDIT',
-  telemetry: 'MCPRE_PROXY_TELEMETRY',
   /** JSON {plaintext: {name: value}, fromFile: {name: path}}: header values from Secrets are in mounted files. */
   headers: 'MCPRE_PROXY_HEADERS',
   caBundlePath: 'MCPRE_PROXY_CA_BUNDLE_PATH',
@@ -138,11 +139,6 @@ function renderService(endpoint: Endpoint): Manifest {
   };
 }
 
-interface EnvVar {
-  name: string;
-  value: string;
-}
-
 function renderDeployment(
   endpoint: Endpoint,
   authConfig: ExternalAuthConfig | null,
@@ -153,7 +149,7 @@ function renderDeployment(
   const overrides = proxy?.resourceOverrides?.proxyDeployment;
   const name = endpoint.metadata.name;
   const port = proxy?.proxyPort ?? 8080;
-  const env: EnvVar[] = [];
+  const env: PodEnvVar[] = [];
   const volumes: Record<string, unknown>[] = [];
   const mounts: Record<string, unknown>[] = [];
   const set = (n: string, value: string) => env.push({ name: n, value });
@@ -198,7 +194,7 @@ function renderDeployment(
     set(ProxyEnv.authz, JSON.stringify(authz));
   }
   if (proxy?.audit) set(ProxyEnv.audit, JSON.stringify(proxy.audit));
-  if (proxy?.telemetry) set(ProxyEnv.telemetry, JSON.stringify(proxy.telemetry));
+  env.push(...otelEnv(proxy?.telemetry, name));
 
   const fromFile: Record<string, string> = {};
   for (const h of spec.headerForward?.addHeadersFromSecret ?? []) fromFile[h.headerName] = secretFile(h.valueSecretRef);
@@ -220,7 +216,8 @@ function renderDeployment(
   }
   if (spec.toolConfigRef?.name) set(ProxyEnv.toolConfigRef, spec.toolConfigRef.name);
 
-  // Overrides come last and win by name: an explicit override is the user's decision.
+  // Overrides come last and win by name: an explicit override is the user's decision. Sorted by name, which also
+  // puts the secretKeyRef variables OTEL_EXPORTER_OTLP_HEADERS refers to before it.
   const merged = new Map(env.map((e) => [e.name, e]));
   for (const e of overrides?.env ?? []) merged.set(e.name, { name: e.name, value: e.value });
   const sortedEnv = [...merged.values()].sort((a, b) => a.name.localeCompare(b.name));

@@ -1,5 +1,6 @@
 // Which other objects an endpoint's status depends on. The runtime indexes these so that a change to one of them
 // wakes exactly the endpoints that reference it (an index, not a scan of every endpoint).
+import { telemetrySecretRefs } from '../telemetry-env.ts';
 import type { Endpoint } from './model.ts';
 
 export type ReferencedKind =
@@ -46,6 +47,7 @@ export function endpointReferences(endpoint: Endpoint): RefKey[] {
   for (const h of spec.headerForward?.addHeadersFromSecret ?? []) {
     if (h.valueSecretRef?.name) refs.add(refKey('Secret', ns, h.valueSecretRef.name));
   }
+  for (const r of telemetrySecretRefs(spec.proxyConfig?.telemetry)) refs.add(refKey('Secret', ns, r.name));
   refs.add(refKey('MCPServer', ns, endpoint.metadata.name));
   refs.add(refKey('MCPRemoteProxy', ns, endpoint.metadata.name));
   return [...refs].sort();

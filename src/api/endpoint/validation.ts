@@ -5,6 +5,7 @@
 import { ConditionType, type DesiredCondition } from '../conditions.ts';
 import { headerNameProblem, headerValueProblem } from '../header-policy.ts';
 import { httpUrlProblem } from '../http-url.ts';
+import { telemetryProblems, telemetrySecretProblems } from '../telemetry-env.ts';
 import { checkCaBundle } from './ca-bundle.ts';
 import type { Endpoint, ExternalAuthConfig } from './model.ts';
 import type { EndpointSnapshot } from './snapshot.ts';
@@ -118,6 +119,11 @@ export function validateEndpoint(snapshot: EndpointSnapshot): Validation {
   }
 
   own.push(...checkHeaders(endpoint, snapshot));
+  if (endpoint.spec.type === 'proxy') {
+    const telemetry = endpoint.spec.proxyConfig?.telemetry;
+    own.push(...telemetryProblems(telemetry, 'spec.proxyConfig.telemetry'));
+    own.push(...telemetrySecretProblems(telemetry, 'spec.proxyConfig.telemetry', snapshot.secrets));
+  }
 
   if (endpoint.spec.type === 'proxy' && !endpoint.spec.proxyConfig) {
     own.push({

@@ -300,7 +300,7 @@ export interface AuditConfig {
   enabled?: boolean;
 }
 /**
- * Observability of the proxy pod.
+ * Observability of the pod. OpenTelemetry tracing reaches the pod as the standard OTEL_* environment variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL http/protobuf, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER and its argument, OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS), set only while openTelemetry.enabled and openTelemetry.tracing.enabled are both true.
  */
 export interface TelemetryConfig {
   /**
@@ -312,23 +312,44 @@ export interface TelemetryConfig {
      */
     enabled?: boolean;
     /**
-     * OTLP endpoint for traces and metrics.
+     * OTLP/HTTP endpoint for traces, for example otel-collector.observability.svc:4318 or https://otlp.example.com; without a scheme, http:// when insecure is true and https:// otherwise.
      */
     endpoint?: string;
     /**
-     * Service name reported; defaults to the endpoint's name.
+     * Service name reported; defaults to the object's name.
      */
     serviceName?: string;
     /**
-     * Extra OTLP headers as key=value strings.
+     * Extra OTLP headers as key=value strings (not for credentials; see sensitiveHeaders).
      */
     headers?: string[];
+    /**
+     * OTLP headers whose values are Secret keys (API keys, bearer tokens). The pod receives each value through a secretKeyRef environment variable, never inline in the pod template, ConfigMap or status.
+     *
+     * Items: One OTLP header from a Secret.
+     */
+    sensitiveHeaders?: {
+      /**
+       * Header name, for example Authorization.
+       */
+      name: string;
+      /**
+       * Secret key holding the header value.
+       */
+      secretKeyRef: SecretKeyRef;
+    }[];
+    /**
+     * OpenTelemetry resource attributes added to every span, for example deployment.environment: prod (service.name comes from serviceName).
+     */
+    resourceAttributes?: {
+      [k: string]: string;
+    };
     /**
      * Use plain HTTP to the OTLP endpoint. Default: false.
      */
     insecure?: boolean;
     /**
-     * OTLP metrics.
+     * OTLP metrics (the pod serves Prometheus metrics on /metrics; OTLP metrics are not exported).
      */
     metrics?: {
       /**
@@ -345,7 +366,7 @@ export interface TelemetryConfig {
        */
       enabled?: boolean;
       /**
-       * Trace sampling rate between 0.0 and 1.0, as a string. Default: "0.05".
+       * Share of traces sampled, between 0.0 and 1.0, as a string; a parent's sampling decision is followed (OTEL_TRACES_SAMPLER parentbased_traceidratio). Default: "0.05".
        */
       samplingRate?: string;
     };

@@ -2,7 +2,7 @@
 // Do not edit: edit the CRD and run `npm run generate`.
 
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import type { Condition } from './common.ts';
+import type { Condition, SecretKeyRef } from './common.ts';
 
 /**
  * Pending while the gateway rolls out, Ready when its Deployment is available, Failed when the group is missing, the configuration is invalid or the rollout failed (see conditions).
@@ -44,9 +44,11 @@ export interface VirtualMCPServerSpec {
   outgoingAuth?: VirtualMCPServerOutgoingAuth;
   aggregation?: VirtualMCPServerAggregation;
   /**
-   * Gateway pods. Held at 1 while the group has any type direct endpoint: direct backend sessions live in one process (THV-0067 "Session Constraints"), and the SingleReplicaEnforced condition says so. Default: 1.
+   * Gateway pods. With the memory session store (the default) held at 1 while the group has any type direct endpoint: direct backend sessions live in one process (THV-0067 "Session Constraints"), and the SingleReplicaEnforced condition says so. With sessionStorage.provider redis every replica serves every backend and this many pods run. Default: 1.
    */
   replicas?: number;
+  sessionStorage?: VirtualMCPServerSessionStorage;
+  telemetry?: VirtualMCPServerTelemetry;
   /**
    * Type of the gateway's Service. Default: "ClusterIP".
    */
@@ -167,6 +169,113 @@ export interface VirtualMCPServerToolOverride {
    * Description to show instead of the original.
    */
   description?: string;
+}
+/**
+ * Where the gateway keeps client sessions. memory (the default): in one gateway process, so while the group has a type direct endpoint the gateway runs one replica. redis: on a Redis server every replica shares, so spec.replicas gateway pods run and a client's session continues on any of them. ToolHive's field names.
+ */
+export interface VirtualMCPServerSessionStorage {
+  /**
+   * memory (one process) or redis (shared by every replica). Default: "memory".
+   */
+  provider?: 'memory' | 'redis';
+  /**
+   * Redis server as host:port, for example redis.tools.svc:6379 or [fd00::1]:6379 (provider redis). No credentials here: the password comes from passwordRef.
+   */
+  address?: string;
+  /**
+   * Redis logical database number. Default: 0.
+   */
+  db?: number;
+  /**
+   * Connect with TLS (rediss://). Default: false.
+   */
+  tls?: boolean;
+  /**
+   * Secret key holding the Redis password. It reaches the gateway only as the environment variable MCPRE_SESSION_STORE_PASSWORD (a secretKeyRef), never in the ConfigMap or status; changing the Secret takes effect when the pods restart.
+   */
+  passwordRef?: SecretKeyRef;
+}
+/**
+ * Observability of the pod. OpenTelemetry tracing reaches the pod as the standard OTEL_* environment variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL http/protobuf, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER and its argument, OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_HEADERS), set only while openTelemetry.enabled and openTelemetry.tracing.enabled are both true.
+ */
+export interface VirtualMCPServerTelemetry {
+  /**
+   * OpenTelemetry export.
+   */
+  openTelemetry?: {
+    /**
+     * Turn OpenTelemetry export on. Default: false.
+     */
+    enabled?: boolean;
+    /**
+     * OTLP/HTTP endpoint for traces, for example otel-collector.observability.svc:4318 or https://otlp.example.com; without a scheme, http:// when insecure is true and https:// otherwise.
+     */
+    endpoint?: string;
+    /**
+     * Service name reported; defaults to the object's name.
+     */
+    serviceName?: string;
+    /**
+     * Extra OTLP headers as key=value strings (not for credentials; see sensitiveHeaders).
+     */
+    headers?: string[];
+    /**
+     * OTLP headers whose values are Secret keys (API keys, bearer tokens). The pod receives each value through a secretKeyRef environment variable, never inline in the pod template, ConfigMap or status.
+     *
+     * Items: One OTLP header from a Secret.
+     */
+    sensitiveHeaders?: {
+      /**
+       * Header name, for example Authorization.
+       */
+      name: string;
+      /**
+       * Secret key holding the header value.
+       */
+      secretKeyRef: SecretKeyRef;
+    }[];
+    /**
+     * OpenTelemetry resource attributes added to every span, for example deployment.environment: prod (service.name comes from serviceName).
+     */
+    resourceAttributes?: {
+      [k: string]: string;
+    };
+    /**
+     * Use plain HTTP to the OTLP endpoint. Default: false.
+     */
+    insecure?: boolean;
+    /**
+     * OTLP metrics (the pod serves Prometheus metrics on /metrics; OTLP metrics are not exported).
+     */
+    metrics?: {
+      /**
+       * Send OTLP metrics. Default: false.
+       */
+      enabled?: boolean;
+    };
+    /**
+     * OTLP tracing.
+     */
+    tracing?: {
+      /**
+       * Send OTLP traces. Default: false.
+       */
+      enabled?: boolean;
+      /**
+       * Share of traces sampled, between 0.0 and 1.0, as a string; a parent's sampling decision is followed (OTEL_TRACES_SAMPLER parentbased_traceidratio). Default: "0.05".
+       */
+      samplingRate?: string;
+    };
+  };
+  /**
+   * Prometheus scraping.
+   */
+  prometheus?: {
+    /**
+     * Expose a /metrics endpoint. Default: false.
+     */
+    enabled?: boolean;
+  };
 }
 /**
  * Compute resources of the gateway container.

@@ -68,6 +68,11 @@ export const TELEMETRY_SHAPE: Shape = obj({
     endpoint: str(),
     serviceName: str(),
     headers: { kind: 'list', items: str() },
+    sensitiveHeaders: {
+      kind: 'list',
+      items: obj({ name, secretKeyRef: obj({ name, key: name }, ['name', 'key']) }, ['name', 'secretKeyRef']),
+    },
+    resourceAttributes: stringMap,
     insecure: bool,
     metrics: obj({ enabled: bool }),
     tracing: obj({ enabled: bool, samplingRate: str() }),

@@ -9,14 +9,6 @@ const TELEMETRY_FIELDS = fieldsOf(TELEMETRY_SHAPE);
 const OTEL_FIELDS = fieldsOf(TELEMETRY_FIELDS.openTelemetry ?? TELEMETRY_SHAPE);
 
 const TELEMETRY_REASONS: [suffix: string, reason: string][] = [
-  [
-    '.openTelemetry.sensitiveHeaders',
-    'the proxy takes OTLP headers only as plain key=value strings, which would put the secret in the object; leave it out or send telemetry through a collector that adds the credential',
-  ],
-  [
-    '.openTelemetry.resourceAttributes',
-    'the proxy cannot add OTel resource attributes; set them in your collector (for example with its resource processor)',
-  ],
   ['.openTelemetry.useLegacyAttributes', 'the proxy emits one set of attribute names; there is nothing to switch'],
   [
     '.openTelemetry.caBundleRef',

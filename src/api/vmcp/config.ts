@@ -13,6 +13,7 @@ import { memoLastByOwner } from '../text-memo.ts';
 import { MEMO_OWNERS, rememberRenderedProxies, type StaticBackends, staticBackends } from './backends.ts';
 import { discoveryMode, type VirtualMCPServer } from './model.ts';
 import { backendName, toDnsLabel, vmcpNames } from './names.ts';
+import type { SessionStorage } from './session-storage.ts';
 import type { VmcpSnapshot } from './snapshot.ts';
 
 export interface RenderedConfig {
@@ -25,6 +26,8 @@ export interface RenderedConfig {
   backends: StaticBackends;
   /** The group's type direct members (by spec, whether or not they are available yet), sorted. */
   directEndpoints: string[];
+  /** Where client sessions live (spec.sessionStorage). */
+  storage: SessionStorage;
 }
 
 export type RenderResult =
@@ -35,7 +38,10 @@ type BackendInput = NonNullable<GatewayConfigInput['backends']>[number];
 
 const NO_BACKENDS: StaticBackends = { included: [], skipped: [], secrets: [], caMounts: [], tools: [] };
 
-export function renderGatewayConfig(snapshot: VmcpSnapshot): RenderResult {
+export function renderGatewayConfig(
+  snapshot: VmcpSnapshot,
+  storage: SessionStorage = { provider: 'memory' },
+): RenderResult {
   const vmcp = snapshot.vmcp;
   if (!vmcp) throw new Error('renderGatewayConfig: no VirtualMCPServer in the snapshot');
   const mode = discoveryMode(vmcp);
@@ -50,9 +56,12 @@ export function renderGatewayConfig(snapshot: VmcpSnapshot): RenderResult {
     aggregation: aggregation(vmcp, mode === 'inline' ? backends : undefined, snapshot),
     incomingAuth: incomingAuth(vmcp),
   };
-  // Direct sessions live in one process: the replicas agree on who holds them through a Lease named after the
-  // VirtualMCPServer (it also covers the two pods that briefly coexist during a rollout).
-  if (directEndpoints.length > 0) {
+  // With the memory store, direct sessions live in one process: the replicas agree on who holds them through a Lease
+  // named after the VirtualMCPServer (it also covers the two pods that briefly coexist during a rollout). With a
+  // shared store every replica serves every backend, each with its own backend sessions, and no Lease is needed.
+  if (storage.provider === 'redis') {
+    input.sessionStore = { url: storage.url };
+  } else if (directEndpoints.length > 0) {
     input.lease = { name: vmcpNames(vmcp.metadata.name).lease, namespace: vmcp.metadata.namespace ?? '' };
   }
   // The file and the gateway's verdict on it are a function of where it goes and what it says.
@@ -66,7 +75,7 @@ export function renderGatewayConfig(snapshot: VmcpSnapshot): RenderResult {
     },
   );
   if ('message' in verdict) return { ok: false, message: verdict.message, backends, directEndpoints };
-  return { ok: true, rendered: { mode, yaml, config: verdict.config, backends, directEndpoints } };
+  return { ok: true, rendered: { mode, yaml, config: verdict.config, backends, directEndpoints, storage } };
 }
 
 type Verdict = { config: GatewayConfig } | { message: string };

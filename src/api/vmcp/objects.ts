@@ -2,12 +2,15 @@
 // (see vmcp-rbac.ts), the ConfigMap holding the gateway config, the gateway Deployment and its Service. Every object
 // is owned by the VirtualMCPServer (deleting it deletes them) and stamped with a hash of its own content, so an
 // unchanged object is never re-applied. Secret values never appear here: Secrets are mounted as files
-// (secret-volumes.ts) that the gateway re-reads when they change.
+// (secret-volumes.ts) that the gateway re-reads when they change, except the session store's password and OTLP
+// headers from Secrets, which the pod gets as secretKeyRef environment variables (session-storage.ts,
+// telemetry-env.ts).
 import { createHash } from 'node:crypto';
 import { controllerReference, type KubeObject, type OwnerReference } from '../endpoint/model.ts';
 import { APPLIED_HASH_ANNOTATION } from '../endpoint/proxy-names.ts';
 import { gatewayContainerChecks } from '../gateway-container.ts';
 import { secretMounts, secretReadingPodSecurity } from '../secret-volumes.ts';
+import { otelEnv, type PodEnvVar } from '../telemetry-env.ts';
 import { configChecksum } from './checksum.ts';
 import type { RenderedConfig } from './config.ts';
 import type { VirtualMCPServer, VmcpOwnedKind } from './model.ts';
@@ -23,6 +26,7 @@ import {
   vmcpSelectorLabels,
 } from './names.ts';
 import { gatewayRules } from './rbac.ts';
+import { sessionStorageEnv } from './session-storage.ts';
 
 export interface VmcpSettings {
   /** The mcpre image the gateway runs unless spec.image overrides it. */
@@ -34,12 +38,6 @@ export interface VmcpManifest extends KubeObject {
   apiVersion: string;
   kind: VmcpOwnedKind;
   [field: string]: unknown;
-}
-
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { fieldRef: { fieldPath: string } };
 }
 
 export function vmcpOwnerReference(vmcp: VirtualMCPServer): OwnerReference {
@@ -66,7 +64,11 @@ export function renderVmcpObjects(
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: meta(names.name),
-      rules: gatewayRules(rendered.mode, vmcp.metadata.name, names.lease),
+      rules: gatewayRules(
+        rendered.mode,
+        vmcp.metadata.name,
+        rendered.storage.provider === 'memory' ? names.lease : undefined,
+      ),
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -107,10 +109,13 @@ function deploymentSpec(
   const name = vmcp.metadata.name;
   const namespace = vmcp.metadata.namespace ?? '';
   const { secrets, caMounts } = rendered.backends;
-  const env: EnvVar[] = [
+  // Sorted by name, which also puts the secretKeyRef variables OTEL_EXPORTER_OTLP_HEADERS refers to before it.
+  const env: PodEnvVar[] = [
     { name: VmcpEnv.name, value: name },
     { name: VmcpEnv.namespace, value: namespace },
     { name: VmcpEnv.podName, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ...sessionStorageEnv(rendered.storage),
+    ...otelEnv(vmcp.spec.telemetry, name),
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const secretFiles = secretMounts(secrets);
 
@@ -146,9 +151,13 @@ function deploymentSpec(
 
   return {
     replicas,
-    // A gateway reports ready only while it holds the Lease, which the old pod keeps until it stops: with the default
-    // RollingUpdate the new pod could never become ready and the old one would never be stopped. Stop first.
-    strategy: { type: 'Recreate' },
+    // With the memory store a gateway reports ready only while it holds the Lease, which the old pod keeps until it
+    // stops: with RollingUpdate the new pod could never become ready and the old one would never be stopped, so stop
+    // first. With a shared store the sessions outlive any pod: roll one pod at a time, never below spec.replicas.
+    strategy:
+      rendered.storage.provider === 'redis'
+        ? { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }
+        : { type: 'Recreate' },
     selector: { matchLabels: vmcpSelectorLabels(name) },
     template: {
       metadata: {

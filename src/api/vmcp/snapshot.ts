@@ -4,7 +4,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ConfigMap, Endpoint, ExternalAuthConfig, Group, KubeObject, SecretKeys } from '../endpoint/model.ts';
 import { objectKey } from '../endpoint/references.ts';
+import { telemetrySecretRefs } from '../telemetry-env.ts';
 import { discoveryMode, type ToolConfig, type VirtualMCPServer, type VmcpOwnedKind } from './model.ts';
+import { sessionStorageSecretName } from './session-storage.ts';
 
 export interface VmcpSnapshot {
   /** RFC 3339, from the injected clock: stamped on flipped conditions. */
@@ -46,10 +48,16 @@ export function vmcpRefKey(kind: VmcpRefKind, namespace: string, name: string): 
   return `${kind}:${objectKey(namespace, name)}`;
 }
 
+/** The Secrets the VirtualMCPServer's own spec names (session store password, OTLP headers), in either mode. */
+export function vmcpOwnSecretNames(vmcp: VirtualMCPServer): string[] {
+  const password = sessionStorageSecretName(vmcp);
+  return [...(password ? [password] : []), ...telemetrySecretRefs(vmcp.spec.telemetry).map((r) => r.name)];
+}
+
 /**
  * The references of one reconcile, as ref keys (sorted, unique): the group (which also stands for "any member
- * joined, left or changed"), and in inline mode everything the members, their auth configs and the tool settings
- * point at.
+ * joined, left or changed"), the Secrets the spec itself names, and in inline mode everything the members, their
+ * auth configs and the tool settings point at.
  */
 export function vmcpReferences(snapshot: VmcpSnapshot): string[] {
   const vmcp = snapshot.vmcp;
@@ -59,6 +67,7 @@ export function vmcpReferences(snapshot: VmcpSnapshot): string[] {
   for (const t of vmcp.spec.aggregation?.tools ?? []) {
     if (t.toolConfigRef?.name) refs.add(vmcpRefKey('MCPToolConfig', ns, t.toolConfigRef.name));
   }
+  for (const s of vmcpOwnSecretNames(vmcp)) refs.add(vmcpRefKey('Secret', ns, s));
   if (discoveryMode(vmcp) === 'inline') {
     for (const e of snapshot.endpoints) {
       const spec = e.spec;

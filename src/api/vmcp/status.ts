@@ -30,7 +30,14 @@ export const MANAGED_VMCP_CONDITIONS: readonly string[] = [
 
 export type VmcpOutcome =
   | { kind: 'groupMissing' }
-  | { kind: 'invalidConfig'; message: string; replicas: DesiredCondition; backends: DesiredCondition }
+  | {
+      kind: 'invalidConfig';
+      /** InvalidGatewayConfig, or what in the spec is wrong (SessionStorageInvalid, TelemetryInvalid, ...). */
+      reason: string;
+      message: string;
+      replicas: DesiredCondition;
+      backends: DesiredCondition;
+    }
   | { kind: 'provisionFailed'; message: string; replicas: DesiredCondition; backends: DesiredCondition }
   | {
       kind: 'deployed';
@@ -109,7 +116,7 @@ export function desiredVmcpStatus(vmcp: VirtualMCPServer, outcome: VmcpOutcome):
     }
     case 'invalidConfig':
     case 'provisionFailed': {
-      const reason = outcome.kind === 'invalidConfig' ? 'InvalidGatewayConfig' : 'ProvisioningFailed';
+      const reason = outcome.kind === 'invalidConfig' ? outcome.reason : 'ProvisioningFailed';
       const message =
         outcome.kind === 'invalidConfig'
           ? `the gateway config was not written (the running gateway, if any, keeps its previous one): ${outcome.message}`

@@ -110,8 +110,11 @@ describe('the CRDs carry the rule', () => {
     'MCPRemoteEndpoint spec.proxyConfig.oidcConfig.resourceUrl',
     'MCPRemoteEndpoint spec.proxyConfig.oidcConfig.kubernetes.introspectionUrl',
     'MCPRemoteEndpoint spec.proxyConfig.oidcConfig.inline.introspectionUrl',
-    'MCPRemoteEndpoint spec.proxyConfig.telemetry.openTelemetry.endpoint',
     'VirtualMCPServer status.url',
+    // OTLP endpoints are ToolHive's host:port (or a URL), parsed by their own rule when tracing is on
+    // (src/api/telemetry-env.ts, which reports a bad one as a condition).
+    'MCPRemoteEndpoint spec.proxyConfig.telemetry.openTelemetry.endpoint',
+    'VirtualMCPServer spec.telemetry.openTelemetry.endpoint',
   ]);
   const fields = loadCrds(repoRoot).flatMap(({ crd, version }) =>
     [...walkSchema(version.schema.openAPIV3Schema)]

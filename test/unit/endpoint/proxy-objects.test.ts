@@ -37,7 +37,15 @@ describe('renderProxyObjects', () => {
       },
       authzConfig: { type: 'inline', inline: { policies: ['permit(principal, action, resource);'] } },
       audit: { enabled: true },
-      telemetry: { openTelemetry: { enabled: true, endpoint: 'otel:4317' } },
+      telemetry: {
+        openTelemetry: {
+          enabled: true,
+          endpoint: 'otel:4318',
+          insecure: true,
+          headers: ['x-scope-orgid=tools'],
+          tracing: { enabled: true, samplingRate: '0.25' },
+        },
+      },
       resources: { limits: { cpu: '500m', memory: '128Mi' } },
       proxyPort: 9090,
       sessionAffinity: 'None',
@@ -77,7 +85,23 @@ describe('renderProxyObjects', () => {
     expect(container.ports).toEqual([{ name: 'http', containerPort: 9090, protocol: 'TCP' }]);
     expect(JSON.parse(env.MCPRE_PROXY_AUDIT.value)).toEqual({ enabled: true });
     expect(JSON.parse(env.MCPRE_PROXY_AUTHZ.value).inline.policies).toHaveLength(1);
-    expect(JSON.parse(env.MCPRE_PROXY_TELEMETRY.value).openTelemetry.endpoint).toBe('otel:4317');
+    expect(env.MCPRE_PROXY_TELEMETRY).toBeUndefined();
+  });
+
+  it('turns proxyConfig.telemetry into the standard OTEL_* variables, named after the endpoint by default', () => {
+    const otel = Object.fromEntries(
+      container.env
+        .filter((e: { name: string }) => e.name.startsWith('OTEL_'))
+        .map((e: { name: string; value: string }) => [e.name, e.value]),
+    );
+    expect(otel).toEqual({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:4318',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-scope-orgid=tools',
+      OTEL_SERVICE_NAME: 'internal-api',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
+    });
   });
 
   it('mounts every Secret read-only as files, names the files in the environment, and sets no secret env var', () => {

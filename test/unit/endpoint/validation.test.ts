@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkPemCertificates } from '../../../src/api/endpoint/ca-bundle.ts';
+import { endpointReferences } from '../../../src/api/endpoint/references.ts';
 import { checkRemoteURL, validateEndpoint } from '../../../src/api/endpoint/validation.ts';
 import {
   authConfig,
@@ -105,6 +106,48 @@ describe('validateEndpoint: direct mode, the RFC steps', () => {
       snapshotOf(proxyEndpoint({ externalAuthConfigRef: { name: 'a' } }), { authConfig: authConfig('a', 'awsSts') }),
     );
     expect(v.valid).toBe(true);
+  });
+
+  it('a proxy whose telemetry turns tracing on without an endpoint is TelemetryInvalid; tracing off is not checked', () => {
+    const telemetry = (enabled: boolean) => ({
+      openTelemetry: { enabled: true, tracing: { enabled, samplingRate: '0.1' } },
+    });
+    const proxyConfig = (enabled: boolean) => ({
+      proxyConfig: { oidcConfig: { type: 'kubernetes' as const }, telemetry: telemetry(enabled) },
+    });
+    const v = validateEndpoint(snapshotOf(proxyEndpoint(proxyConfig(true))));
+    expect(v.valid).toBe(false);
+    expect(cond(v, 'ConfigurationValid')).toMatchObject({
+      status: 'False',
+      reason: 'TelemetryInvalid',
+      message: expect.stringContaining('spec.proxyConfig.telemetry.openTelemetry.endpoint is required'),
+    });
+    expect(validateEndpoint(snapshotOf(proxyEndpoint(proxyConfig(false)))).valid).toBe(true);
+  });
+
+  it('a proxy telemetry header from a Secret needs the Secret and key, and the Secret is a reference', () => {
+    const ep = proxyEndpoint({
+      proxyConfig: {
+        oidcConfig: { type: 'kubernetes' },
+        telemetry: {
+          openTelemetry: {
+            enabled: true,
+            endpoint: 'otel:4318',
+            sensitiveHeaders: [{ name: 'Authorization', secretKeyRef: { name: 'otel-auth', key: 'token' } }],
+            tracing: { enabled: true },
+          },
+        },
+      },
+    });
+    expect(endpointReferences(ep)).toContain(`Secret:${NS}/otel-auth`);
+    const missing = validateEndpoint(snapshotOf(ep));
+    expect(cond(missing, 'ConfigurationValid')).toMatchObject({
+      status: 'False',
+      reason: 'TelemetrySecretNotFound',
+      message: expect.stringContaining('Secret "otel-auth" (spec.proxyConfig.telemetry.openTelemetry.sensitiveHeaders'),
+    });
+    const present = validateEndpoint(snapshotOf(ep, { secrets: { 'otel-auth': secretKeys('otel-auth', ['token']) } }));
+    expect(present.valid).toBe(true);
   });
 
   it('CABundleValid: missing ConfigMap, missing key, not PEM, broken certificate, and a good bundle', async () => {

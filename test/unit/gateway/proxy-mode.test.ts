@@ -169,7 +169,7 @@ describe('proxy mode settings', () => {
   });
 
   it('lists settings it accepts but does not apply', () => {
-    const s = settings({ [ProxyEnv.endpointPrefix]: '/prefix', [ProxyEnv.telemetry]: '{}' });
-    expect(s.ignored).toHaveLength(2);
+    const s = settings({ [ProxyEnv.endpointPrefix]: '/prefix', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:4318' });
+    expect(s.ignored).toEqual([`${ProxyEnv.endpointPrefix} (the MCP endpoint stays /mcp)`]);
   });
 });

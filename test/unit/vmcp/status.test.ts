@@ -64,7 +64,13 @@ describe('VirtualMCPServer status', () => {
       status: 'False',
       reason: 'GroupNotFound',
     });
-    const bad = desiredVmcpStatus(v, { kind: 'invalidConfig', message: 'priorityOrder is empty', replicas, backends });
+    const bad = desiredVmcpStatus(v, {
+      kind: 'invalidConfig',
+      reason: 'InvalidGatewayConfig',
+      message: 'priorityOrder is empty',
+      replicas,
+      backends,
+    });
     expect(bad.conditions.find((c) => c.type === 'ConfigurationValid')).toMatchObject({
       status: 'False',
       reason: 'InvalidGatewayConfig',

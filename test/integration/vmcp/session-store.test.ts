@@ -1,0 +1,234 @@
+// spec.sessionStorage and spec.telemetry of a VirtualMCPServer on the real control plane: with provider redis the
+// Deployment runs spec.replicas pods even with a direct endpoint in the group, the gateway config names the store,
+// and the password reaches the pod only as a secretKeyRef variable (never the ConfigMap, the Role or the status);
+// without it the single-replica rule holds; bad input becomes a condition (or an admission error); telemetry becomes
+// the standard OTEL_* variables.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { MCP_GROUP, MCP_REMOTE_ENDPOINT, VIRTUAL_MCP_SERVER } from '../../../src/api/resources.ts';
+import type { KubeObject } from '../../support/kube-objects.ts';
+import {
+  CONFIG_MAP,
+  condition,
+  DEPLOYMENT,
+  type Env,
+  endpoint,
+  eventually,
+  group,
+  ROLE,
+  SECRET,
+  startEnv,
+  vmcp,
+} from './harness.ts';
+
+let env: Env;
+const PASSWORD = 'p4ss-never-in-configmaps';
+
+beforeAll(async () => {
+  env = await startEnv();
+  await env.controller();
+}, 120_000);
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+const waitFor = (ns: string, name: string, what: string, check: (v: KubeObject) => boolean) =>
+  eventually(`${ns}/${name}: ${what}`, async () => {
+    const v = await env.kube.get(VIRTUAL_MCP_SERVER, ns, name);
+    return check(v) ? v : undefined;
+  });
+const deploymentWhere = (ns: string, what: string, check: (d: KubeObject) => boolean) =>
+  eventually(`${ns}/vmcp-gw: ${what}`, async () => {
+    const d = await env.kube.get(DEPLOYMENT, ns, 'vmcp-gw').catch(() => undefined);
+    return d && check(d) ? d : undefined;
+  });
+const configOf = async (ns: string) =>
+  parseYaml(
+    ((await env.kube.get(CONFIG_MAP, ns, 'vmcp-gw-config')).data as Record<string, string>)['config.yaml'] ?? '',
+  );
+// biome-ignore lint/suspicious/noExplicitAny: tests read the container loosely
+const envOf = (d: KubeObject): any[] => d.spec.template.spec.containers[0].env;
+const redisSecret = (name = 'redis-auth') => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name },
+  stringData: { password: PASSWORD },
+});
+
+/** A group with a type direct endpoint: the memory store would hold its gateway at one replica. */
+async function groupWithDirectEndpoint(prefix: string): Promise<string> {
+  const ns = await env.cp.namespace(prefix);
+  await env.kube.create(MCP_GROUP, ns, group('team'));
+  await env.kube.create(
+    MCP_REMOTE_ENDPOINT,
+    ns,
+    endpoint('search', { type: 'direct', remoteURL: 'https://s.example.com/mcp', transport: 'sse', groupRef: 'team' }),
+  );
+  return ns;
+}
+
+describe('VirtualMCPServer spec.sessionStorage', () => {
+  it('provider redis with replicas 3: three replicas, the store URL, the password only from its Secret', async () => {
+    const ns = await groupWithDirectEndpoint('vmcp-redis');
+    await env.kube.create(SECRET, ns, redisSecret());
+    const storage = {
+      provider: 'redis',
+      address: 'redis.tools.svc:6379',
+      db: 1,
+      passwordRef: { name: 'redis-auth', key: 'password' },
+    };
+    await env.kube.create(
+      VIRTUAL_MCP_SERVER,
+      ns,
+      vmcp('gw', { groupRef: 'team', replicas: 3, sessionStorage: storage }),
+    );
+    const d = await deploymentWhere(ns, '3 replicas', (o) => o.spec.replicas === 3);
+    expect(envOf(d).filter((e) => e.name === 'MCPRE_SESSION_STORE_PASSWORD')).toEqual([
+      { name: 'MCPRE_SESSION_STORE_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'password' } } },
+    ]);
+    expect(d.spec.strategy.type).toBe('RollingUpdate');
+    const config = await configOf(ns);
+    expect(config.sessionStore).toEqual({ url: 'redis://redis.tools.svc:6379/1' });
+    expect(config.lease).toBeUndefined();
+    const v = await waitFor(
+      ns,
+      'gw',
+      'SingleReplicaEnforced',
+      (o) => condition(o, 'SingleReplicaEnforced') !== undefined,
+    );
+    expect(condition(v, 'SingleReplicaEnforced')).toMatchObject({ status: 'False', reason: 'SharedSessionStore' });
+    expect(condition(v, 'ConfigurationValid')).toMatchObject({ status: 'True' });
+    const role = await env.kube.get(ROLE, ns, 'vmcp-gw');
+    expect((role.rules as { resources: string[] }[]).some((r) => r.resources.includes('leases'))).toBe(false);
+    // The value is nowhere the operator writes; the ConfigMap does not even name the Secret.
+    const cm = await env.kube.get(CONFIG_MAP, ns, 'vmcp-gw-config');
+    for (const written of [cm, d, role, v]) expect(JSON.stringify(written)).not.toContain(PASSWORD);
+    expect(JSON.stringify(cm.data)).not.toContain('redis-auth');
+    expect(JSON.stringify(v.status)).not.toContain('redis-auth');
+
+    // Back to the memory store: one replica, the Lease, and the existing condition.
+    await env.kube.mergePatch(VIRTUAL_MCP_SERVER, ns, 'gw', { spec: { sessionStorage: null } });
+    const one = await deploymentWhere(ns, '1 replica', (o) => o.spec.replicas === 1);
+    expect(envOf(one).map((e) => e.name)).not.toContain('MCPRE_SESSION_STORE_PASSWORD');
+    expect(one.spec.template.metadata.annotations['mcpre.toolhive.stacklok.dev/config-checksum']).not.toBe(
+      d.spec.template.metadata.annotations['mcpre.toolhive.stacklok.dev/config-checksum'],
+    );
+    const held = await waitFor(ns, 'gw', 'SingleReplicaEnforced True', (o) => {
+      return condition(o, 'SingleReplicaEnforced')?.status === 'True';
+    });
+    expect(condition(held, 'SingleReplicaEnforced')).toMatchObject({ reason: 'DirectEndpointsInGroup' });
+    expect((await configOf(ns)).lease).toEqual({ name: 'vmcp-gw', namespace: ns });
+  });
+
+  it('without sessionStorage: one replica and SingleReplicaEnforced, as before', async () => {
+    const ns = await groupWithDirectEndpoint('vmcp-memory');
+    await env.kube.create(VIRTUAL_MCP_SERVER, ns, vmcp('gw', { groupRef: 'team', replicas: 3 }));
+    const d = await deploymentWhere(ns, 'exists', () => true);
+    expect(d.spec.replicas).toBe(1);
+    expect(d.spec.strategy).toEqual({ type: 'Recreate' });
+    const v = await waitFor(ns, 'gw', 'SingleReplicaEnforced True', (o) => {
+      return condition(o, 'SingleReplicaEnforced')?.status === 'True';
+    });
+    expect(condition(v, 'SingleReplicaEnforced').message).toContain('spec.replicas asks for 3 but is held at 1');
+    expect((await configOf(ns)).sessionStore).toBeUndefined();
+  });
+
+  it('a bad address or a missing password Secret is a condition with its reason; creating the Secret recovers', async () => {
+    const ns = await groupWithDirectEndpoint('vmcp-redis-bad');
+    const storage = { provider: 'redis', address: 'redis.tools.svc', passwordRef: { name: 'later', key: 'password' } };
+    await env.kube.create(
+      VIRTUAL_MCP_SERVER,
+      ns,
+      vmcp('gw', { groupRef: 'team', replicas: 2, sessionStorage: storage }),
+    );
+    let v = await waitFor(ns, 'gw', 'ConfigurationValid False', (o) => {
+      return condition(o, 'ConfigurationValid')?.status === 'False';
+    });
+    expect(condition(v, 'ConfigurationValid')).toMatchObject({
+      reason: 'SessionStorageInvalid',
+      message: expect.stringContaining('spec.sessionStorage.address "redis.tools.svc" has no port'),
+    });
+    expect(v.status.phase).toBe('Failed');
+    await expect(env.kube.get(DEPLOYMENT, ns, 'vmcp-gw')).rejects.toMatchObject({ status: 404 });
+
+    await env.kube.mergePatch(VIRTUAL_MCP_SERVER, ns, 'gw', { spec: { sessionStorage: { address: 'redis:6379' } } });
+    v = await waitFor(ns, 'gw', 'the missing Secret', (o) => {
+      return condition(o, 'ConfigurationValid')?.reason === 'SessionStoragePasswordSecretNotFound';
+    });
+    expect(condition(v, 'ConfigurationValid').message).toContain(
+      'Secret "later" (spec.sessionStorage.passwordRef) does not exist in this namespace',
+    );
+    await env.kube.create(SECRET, ns, redisSecret('later'));
+    await deploymentWhere(ns, '2 replicas', (o) => o.spec.replicas === 2);
+    await waitFor(ns, 'gw', 'ConfigurationValid True', (o) => condition(o, 'ConfigurationValid')?.status === 'True');
+  });
+
+  it('refuses provider redis without an address at admission', async () => {
+    const ns = await env.cp.namespace('vmcp-redis-cel');
+    await expect(
+      env.kube.create(VIRTUAL_MCP_SERVER, ns, vmcp('gw', { groupRef: 'team', sessionStorage: { provider: 'redis' } })),
+    ).rejects.toMatchObject({
+      status: 422,
+      message: expect.stringContaining(
+        'spec.sessionStorage.address is required when spec.sessionStorage.provider is redis',
+      ),
+    });
+  });
+});
+
+describe('VirtualMCPServer spec.telemetry', () => {
+  it('reaches the gateway Deployment as the OTEL_* variables, header values by secretKeyRef', async () => {
+    const ns = await env.cp.namespace('vmcp-otel');
+    await env.kube.create(MCP_GROUP, ns, group('team'));
+    await env.kube.create(SECRET, ns, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'otel-auth' },
+      stringData: { token: 'Bearer%20otel-secret-value' },
+    });
+    const telemetry = {
+      openTelemetry: {
+        enabled: true,
+        endpoint: 'otel-collector.observability.svc:4318',
+        insecure: true,
+        serviceName: 'team-tools',
+        sensitiveHeaders: [{ name: 'Authorization', secretKeyRef: { name: 'otel-auth', key: 'token' } }],
+        resourceAttributes: { 'deployment.environment': 'prod' },
+        tracing: { enabled: true, samplingRate: '0.25' },
+      },
+    };
+    await env.kube.create(VIRTUAL_MCP_SERVER, ns, vmcp('gw', { groupRef: 'team', telemetry }));
+    const d = await deploymentWhere(ns, 'exists', () => true);
+    const otel = envOf(d).filter((e) => e.name.startsWith('OTEL_') || e.name.startsWith('MCPRE_OTEL_'));
+    expect(otel).toEqual([
+      { name: 'MCPRE_OTEL_HEADER_0', valueFrom: { secretKeyRef: { name: 'otel-auth', key: 'token' } } },
+      { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://otel-collector.observability.svc:4318' },
+      { name: 'OTEL_EXPORTER_OTLP_HEADERS', value: 'Authorization=$(MCPRE_OTEL_HEADER_0)' },
+      { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' },
+      { name: 'OTEL_RESOURCE_ATTRIBUTES', value: 'deployment.environment=prod' },
+      { name: 'OTEL_SERVICE_NAME', value: 'team-tools' },
+      { name: 'OTEL_TRACES_SAMPLER', value: 'parentbased_traceidratio' },
+      { name: 'OTEL_TRACES_SAMPLER_ARG', value: '0.25' },
+    ]);
+    const v = await waitFor(
+      ns,
+      'gw',
+      'ConfigurationValid True',
+      (o) => condition(o, 'ConfigurationValid')?.status === 'True',
+    );
+    for (const written of [d, v, await env.kube.get(CONFIG_MAP, ns, 'vmcp-gw-config')]) {
+      expect(JSON.stringify(written)).not.toContain('otel-secret-value');
+    }
+
+    await env.kube.mergePatch(VIRTUAL_MCP_SERVER, ns, 'gw', {
+      spec: { telemetry: { openTelemetry: { tracing: { samplingRate: '2' } } } },
+    });
+    const bad = await waitFor(ns, 'gw', 'TelemetryInvalid', (o) => {
+      return condition(o, 'ConfigurationValid')?.reason === 'TelemetryInvalid';
+    });
+    expect(condition(bad, 'ConfigurationValid').message).toContain(
+      'spec.telemetry.openTelemetry.tracing.samplingRate "2" is not a number from 0.0 to 1.0',
+    );
+  });
+});

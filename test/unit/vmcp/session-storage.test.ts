@@ -1,0 +1,137 @@
+// spec.sessionStorage as the operator renders it: the store URL in the gateway config, the password only as a
+// secretKeyRef environment variable, spec.replicas pods without the Lease, and conditions for bad input.
+
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import type { VirtualMCPServerSessionStorage } from '../../../src/api/generated/index.ts';
+import { planVmcp, type VmcpPlan } from '../../../src/api/vmcp/decision.ts';
+import type { VmcpManifest } from '../../../src/api/vmcp/objects.ts';
+import { desiredVmcpStatus } from '../../../src/api/vmcp/status.ts';
+import { direct, proxy, secret, snapshot, vmcp } from './fixtures.ts';
+
+const settings = { image: 'mcpre:test' };
+type Storage = VirtualMCPServerSessionStorage;
+const redis = (extra: Partial<Storage> = {}): Storage => ({
+  provider: 'redis',
+  address: 'redis.tools.svc:6379',
+  passwordRef: { name: 'redis-auth', key: 'password' },
+  ...extra,
+});
+const members = [direct('search'), proxy('wiki', 'http://wiki.svc:8080/mcp')];
+const plan = (storage: Storage | undefined, replicas = 3, secrets = [secret('redis-auth', ['password'])]): VmcpPlan =>
+  planVmcp(
+    snapshot(vmcp('gw', { replicas, ...(storage ? { sessionStorage: storage } : {}) }), members, { secrets }),
+    settings,
+  );
+function applied(p: VmcpPlan): VmcpManifest[] {
+  if (p.kind !== 'apply') throw new Error(`unexpected plan ${p.kind}`);
+  return p.desired;
+}
+const byKind = (list: VmcpManifest[], kind: string) => list.find((m) => m.kind === kind) as VmcpManifest;
+// biome-ignore lint/suspicious/noExplicitAny: tests read manifests loosely
+const deployment = (list: VmcpManifest[]): any => byKind(list, 'Deployment').spec;
+const config = (list: VmcpManifest[]) =>
+  parseYaml((byKind(list, 'ConfigMap').data as Record<string, string>)['config.yaml'] ?? '');
+const checksum = (list: VmcpManifest[]) =>
+  deployment(list).template.metadata.annotations['mcpre.toolhive.stacklok.dev/config-checksum'];
+
+describe('VirtualMCPServer spec.sessionStorage', () => {
+  it('redis: spec.replicas pods, the store URL in the config, the password only from its Secret', () => {
+    const p = plan(redis({ db: 2 }));
+    const list = applied(p);
+    const dep = deployment(list);
+    expect(dep.replicas).toBe(3);
+    expect(p.kind === 'apply' && p.replicas.condition).toMatchObject({
+      type: 'SingleReplicaEnforced',
+      status: 'False',
+      reason: 'SharedSessionStore',
+    });
+    expect(config(list).sessionStore).toEqual({ url: 'redis://redis.tools.svc:6379/2' });
+    expect(config(list).lease).toBeUndefined();
+    const env = dep.template.spec.containers[0].env;
+    expect(env.filter((e: { name: string }) => e.name === 'MCPRE_SESSION_STORE_PASSWORD')).toEqual([
+      { name: 'MCPRE_SESSION_STORE_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'password' } } },
+    ]);
+    // The Secret is named once, in that variable; no volume mounts it.
+    expect(JSON.stringify(list).match(/redis-auth/g)).toHaveLength(1);
+    expect(dep.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    const role = byKind(list, 'Role').rules as { resources: string[] }[];
+    expect(role.some((r) => r.resources.includes('leases'))).toBe(false);
+  });
+
+  it('tls and an IPv6 address make a rediss URL; no passwordRef means no password variable', () => {
+    const list = applied(plan({ provider: 'redis', address: '[fd00::1]:6380', tls: true }));
+    expect(config(list).sessionStore).toEqual({ url: 'rediss://[fd00::1]:6380' });
+    const env = deployment(list).template.spec.containers[0].env as { name: string }[];
+    expect(env.map((e) => e.name)).not.toContain('MCPRE_SESSION_STORE_PASSWORD');
+  });
+
+  it('memory, or no sessionStorage: one replica with direct endpoints, the Lease, Recreate, unchanged', () => {
+    const without = applied(plan(undefined));
+    const memory = applied(plan({ provider: 'memory' }));
+    expect(memory).toEqual(without);
+    const p = plan(undefined);
+    expect(p.kind === 'apply' && p.replicas.condition).toMatchObject({
+      status: 'True',
+      reason: 'DirectEndpointsInGroup',
+      message: expect.stringContaining('set spec.sessionStorage.provider redis'),
+    });
+    expect(deployment(without).replicas).toBe(1);
+    expect(deployment(without).strategy).toEqual({ type: 'Recreate' });
+    expect(config(without).lease).toMatchObject({ name: 'vmcp-gw' });
+    expect(config(without).sessionStore).toBeUndefined();
+    const role = byKind(without, 'Role').rules as { resources: string[] }[];
+    expect(role.some((r) => r.resources.includes('leases'))).toBe(true);
+  });
+
+  it('moves the pod checksum when the store moves, and not on a re-render', () => {
+    const a = checksum(applied(plan(redis())));
+    expect(checksum(applied(plan(redis())))).toBe(a);
+    expect(checksum(applied(plan(redis({ address: 'redis2.tools.svc:6379' }))))).not.toBe(a);
+    expect(checksum(applied(plan(redis({ db: 1 }))))).not.toBe(a);
+    expect(checksum(applied(plan(undefined)))).not.toBe(a);
+  });
+
+  it.each([
+    [
+      { address: 'redis.tools.svc' },
+      'SessionStorageInvalid',
+      'spec.sessionStorage.address "redis.tools.svc" has no port',
+    ],
+    [{ address: 'redis://redis:6379' }, 'SessionStorageInvalid', 'is host:port without a scheme'],
+    [{ address: 'redis:99999' }, 'SessionStorageInvalid', 'is not host:port'],
+    [{ address: 'redis:6379/1' }, 'SessionStorageInvalid', 'is not host:port'],
+    [{ address: '' }, 'SessionStorageInvalid', 'spec.sessionStorage.address is required with provider redis'],
+    [{ address: ':hunter2@redis:6379' }, 'SessionStorageInvalid', 'may not carry credentials'],
+  ])('refuses %o with a condition (%s)', (bad, reason, text) => {
+    const p = plan(redis(bad));
+    expect(p).toMatchObject({ kind: 'invalid', reason, message: expect.stringContaining(text) });
+    if (p.kind !== 'invalid') throw new Error('not invalid');
+    expect(p.message).not.toContain('hunter2');
+    const status = desiredVmcpStatus(vmcp('gw'), {
+      kind: 'invalidConfig',
+      reason: p.reason,
+      message: p.message,
+      replicas: p.replicas.condition,
+      backends: p.backends,
+    });
+    expect(status.phase).toBe('Failed');
+    expect(status.conditions.find((c) => c.type === 'ConfigurationValid')).toMatchObject({
+      status: 'False',
+      reason,
+      message: expect.stringContaining(text),
+    });
+  });
+
+  it('refuses a missing password Secret or key, naming both', () => {
+    expect(plan(redis(), 3, [])).toMatchObject({
+      kind: 'invalid',
+      reason: 'SessionStoragePasswordSecretNotFound',
+      message: expect.stringContaining('Secret "redis-auth" (spec.sessionStorage.passwordRef) does not exist'),
+    });
+    expect(plan(redis(), 3, [secret('redis-auth', ['other'])])).toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('has no key "password"'),
+    });
+  });
+});
