@@ -50,6 +50,11 @@ export interface ExchangeOptions {
   answers?: number;
   /** Keep-alive comments while streaming. */
   keepAlive?: KeepAlive;
+  /**
+   * With a priming log: an answer still pending after this long becomes a stream anyway, opened by its priming event,
+   * so that a client whose connection breaks during a long call can resume it (SEP-1699).
+   */
+  streamAfterMs?: number;
 }
 
 export class Exchange {
@@ -59,6 +64,7 @@ export class Exchange {
   readonly #answers: unknown[] = [];
   #streaming = false;
   #done = false;
+  #timer: NodeJS.Timeout | undefined;
   /** SSE writes in order: ids come from the log asynchronously. */
   #queue: Promise<void> = Promise.resolve();
 
@@ -69,6 +75,11 @@ export class Exchange {
       res.once('close', () => {
         if (!this.#done) this.#controller.abort(new Error('the client closed the response stream'));
       });
+    } else if (opts.log.prime && opts.streamAfterMs !== undefined) {
+      this.#timer = setTimeout(() => {
+        if (!this.#done && !this.#streaming && !res.destroyed) this.#startStream();
+      }, opts.streamAfterMs);
+      res.once('close', () => clearTimeout(this.#timer));
     }
   }
 
@@ -97,7 +108,10 @@ export class Exchange {
     if (this.#done) return;
     this.#answers.push(message);
     const last = this.#answers.length >= (this.#opts.answers ?? 1);
-    if (last) this.#done = true;
+    if (last) {
+      this.#done = true;
+      clearTimeout(this.#timer);
+    }
     if (this.#streaming) {
       this.#send(message, last);
       return;
@@ -109,6 +123,7 @@ export class Exchange {
 
   #startStream(): void {
     this.#streaming = true;
+    clearTimeout(this.#timer);
     const res = this.#res;
     if (!res.destroyed) {
       res.writeHead(200, { ...this.#opts.headers, ...SSE_HEADERS });

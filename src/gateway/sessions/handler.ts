@@ -54,6 +54,8 @@ export interface SessionHandlerDeps {
   keepAliveMs?: number;
   /** The reconnection delay advised in a stream's priming event (default 1 s). */
   retryMs?: number;
+  /** A call still running after this long is answered on a resumable stream (default 100 ms). */
+  streamAfterMs?: number;
 }
 
 export class SessionHandler {
@@ -217,6 +219,7 @@ export class SessionHandler {
       log,
       answers,
       keepAlive: this.#keepAlive,
+      streamAfterMs: this.#deps.streamAfterMs ?? 100,
     });
     res.once('close', this.#streams.attach(session, stream));
     // Written out completely: the client has every event and will not resume the stream.
