@@ -23,8 +23,6 @@ import {
   secretFilesOf,
   staticBackend,
 } from './backend-setup.ts';
-import { ClientSessions } from './client-sessions.ts';
-import { EventBudget } from './event-store.ts';
 import { isLoopbackAddress } from './http-guards.ts';
 import { createGatewayHttpServer, listen, type Readiness } from './http-server.ts';
 import { type Authenticator, createAuthenticator } from './incoming-auth.ts';
@@ -36,7 +34,9 @@ import { Router } from './router.ts';
 import { ServerDefinition } from './server-definition.ts';
 import { ServerRequestRelays } from './server-requests.ts';
 import { inspectedSessionActorBackendFactory, sessionActorBackendFactory } from './session-actor-backend.ts';
-import { createSessionServer } from './session-server.ts';
+import { SessionHandler } from './sessions/handler.ts';
+import { memorySessionStore } from './sessions/memory-store.ts';
+import type { SessionStore } from './sessions/store.ts';
 import { ResourceSubscriptions } from './subscriptions.ts';
 
 /** Whether this replica may open `direct` backends (it holds the Lease, or runs without one). */
@@ -75,6 +75,8 @@ export interface StartGatewayOptions {
   /** How often the secret files of static backends are checked for a rotation (default 2 s). */
   secretFilePollMs?: number;
   version?: string;
+  /** Where 2025-era client sessions are kept; by default this process's memory, with the config's limits. */
+  sessionStore?: SessionStore;
 }
 
 export interface RunningGateway {
@@ -171,33 +173,15 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     keepAliveMs: 15_000,
   });
   const modern = new ModernEndpoint({ definition, listen: listenStreams, logger });
-  const { resumableStreams } = config.server;
-  const eventBudget = new EventBudget(
-    {
-      maxSessionBytes: resumableStreams.maxBytesPerSession,
-      maxTotalBytes: resumableStreams.maxBytes,
-      ttlMs: resumableStreams.ttlSeconds * 1000,
-    },
-    { onLoss: (reason) => metrics.eventStoreLost.inc({ reason }) },
-  );
-  const sessions: ClientSessions = new ClientSessions({
-    newServer: () => createSessionServer({ definition, subscriptions }),
-    onSessionClosed: (id) => void subscriptions.dropSession(id),
-    logger,
-    metrics,
-    idleTimeoutMs: config.server.sessionIdleTimeoutSeconds * 1000,
-    maxSessions: config.server.maxSessions,
-    maxSessionsPerClient: config.server.maxSessionsPerClient,
-    eventBudget,
-  });
-  metrics.measureEventStore(() => eventBudget.bytes);
+  const store = opts.sessionStore ?? memorySessionStore(config.server, metrics);
+  const sessions: SessionHandler = new SessionHandler({ store, definition, subscriptions, logger, metrics });
   aggregator.onListChanged((kinds) => {
     for (const kind of kinds) metrics.listChanged.inc({ kind });
     const view = aggregator.view;
     metrics.advertised.set({ kind: 'tools' }, view.tools.length);
     metrics.advertised.set({ kind: 'resources' }, view.resources.length + view.resourceTemplates.length);
     metrics.advertised.set({ kind: 'prompts' }, view.prompts.length);
-    sessions.announce(kinds);
+    sessions.announce(view, kinds);
     listenStreams.announce(kinds);
   });
 
@@ -303,7 +287,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       httpServer.close();
       listenStreams.closeAll();
       modern.close();
-      await sessions.closeAll();
+      await sessions.close();
       subscriptions.close();
       await reapplying;
       await backendSet.close();
