@@ -1,0 +1,148 @@
+// Traces checked against a real Jaeger (v1.75.0, built from Go modules, OTLP receiver and query API on loopback):
+// `mcpre gateway` and a test backend that traces like an MCP server (both child processes, each exporting under its
+// own service name) put one call into one trace: the gateway's server span, its backend call span, the backend's own
+// span; a lost backend session shows as events on the retried call's span; a client's traceparent is kept.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningChild, servingUrl, spawnChild, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
+import {
+  eventsOf,
+  type JaegerSpan,
+  type JaegerTrace,
+  parentOf,
+  type RunningJaeger,
+  serviceOf,
+  startJaeger,
+  tagsOf,
+} from '../../support/jaeger.ts';
+
+const GATEWAY = 'mcpre-gateway-under-test';
+const BACKEND = 'test-backend';
+
+describe('gateway traces in Jaeger', () => {
+  let jaeger: RunningJaeger;
+  let backend: RunningChild;
+  let gateway: RunningChild;
+  let backendUrl: URL;
+  let gatewayUrl: URL;
+  let dir: string;
+  const clients: Client[] = [];
+
+  const connect = async (headers: Record<string, string> = {}) => {
+    const client = new Client({ name: 'tracing-test', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(gatewayUrl, { requestInit: { headers } }));
+    clients.push(client);
+    return client;
+  };
+  const control = async (name: string) => {
+    const res = await fetch(new URL(`/__control/${name}`, backendUrl), { method: 'POST', body: '[]' });
+    expect(res.status).toBe(200);
+  };
+  const spanNamed = (trace: JaegerTrace, name: string, service: string) =>
+    trace.spans.filter((s) => s.operationName === name && serviceOf(trace, s) === service);
+  const only = (spans: JaegerSpan[]): JaegerSpan => {
+    expect(spans).toHaveLength(1);
+    return spans[0] as JaegerSpan;
+  };
+
+  beforeAll(async () => {
+    jaeger = await startJaeger();
+    const env = (service: string) => ({ PATH: process.env.PATH, ...jaeger.env(service) });
+    backend = spawnChild(process.execPath, ['test/fixtures/tracing/traced-fault-server.ts'], { env: env(BACKEND) });
+    backendUrl = new URL((await backend.waitForStdout(/MCPRE_FIXTURE_URL (\S+)/))[1] as string);
+    dir = mkdtempSync(join(tmpdir(), 'mcpre-tracing-'));
+    const config = join(dir, 'gateway.yaml');
+    writeFileSync(config, `backends:\n  - name: fx\n    url: ${backendUrl.href}\n`);
+    gateway = spawnMcpre(['gateway', '--config', config, '--port', '0'], env(GATEWAY));
+    gatewayUrl = await servingUrl(gateway);
+    await waitForReadyz(gatewayUrl, gateway);
+  });
+
+  afterAll(async () => {
+    for (const client of clients) await client.close().catch(() => {});
+    await gateway?.stop();
+    await backend?.stop();
+    await jaeger?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("puts a tool call into one trace: the gateway's server span, its backend call, the backend's own span", async () => {
+    const client = await connect();
+    expect((await client.callTool({ name: 'fx_echo', arguments: { x: 1 } })).content).toEqual([
+      { type: 'text', text: '{"x":1}' },
+    ]);
+    const trace = await jaeger.waitForTrace(
+      GATEWAY,
+      (t) =>
+        spanNamed(t, 'tools/call fx_echo', GATEWAY).length === 1 &&
+        spanNamed(t, 'backend tools/call', BACKEND).length === 1,
+    );
+    const server = only(spanNamed(trace, 'tools/call fx_echo', GATEWAY));
+    const call = only(spanNamed(trace, 'tools/call echo', GATEWAY));
+    const remote = only(spanNamed(trace, 'backend tools/call', BACKEND));
+    expect(parentOf(server)).toBeUndefined();
+    expect(parentOf(call)).toBe(server.spanID);
+    expect(parentOf(remote)).toBe(call.spanID);
+    expect(tagsOf(server)).toMatchObject({
+      'span.kind': 'server',
+      'mcp.method.name': 'tools/call',
+      'gen_ai.tool.name': 'fx_echo',
+      'http.response.status_code': 200,
+    });
+    expect(typeof tagsOf(server)['mcp.session.id']).toBe('string');
+    expect(tagsOf(call)).toMatchObject({
+      'span.kind': 'client',
+      'mcpre.backend.name': 'fx',
+      'gen_ai.tool.name': 'echo',
+      'server.address': '127.0.0.1',
+      'server.port': Number(backendUrl.port),
+      'http.response.status_code': 200,
+      'mcpre.outcome': 'ok',
+    });
+  });
+
+  it("shows a lost backend session as events on the retried call's span", async () => {
+    const client = await connect();
+    await control('dropSessions');
+    expect((await client.callTool({ name: 'fx_add', arguments: { a: 2, b: 3 } })).content).toEqual([
+      { type: 'text', text: '5' },
+    ]);
+    const trace = await jaeger.waitForTrace(
+      GATEWAY,
+      (t) =>
+        spanNamed(t, 'tools/call fx_add', GATEWAY).length === 1 &&
+        spanNamed(t, 'backend tools/call', BACKEND).length === 2,
+    );
+    const call = only(spanNamed(trace, 'tools/call add', GATEWAY));
+    expect(eventsOf(call)).toEqual(['mcp.backend.session_lost', 'mcp.backend.retry']);
+    // Both attempts reached the backend inside this call's trace: the refused one (404) and the retry.
+    const attempts = spanNamed(trace, 'backend tools/call', BACKEND);
+    expect(attempts.map((s) => parentOf(s))).toEqual([call.spanID, call.spanID]);
+    expect(attempts.map((s) => tagsOf(s)['http.response.status_code']).sort()).toEqual([200, 404]);
+  });
+
+  it("keeps a client's traceparent: the trace id reaches the backend, under the gateway's spans", async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parent = '00f067aa0ba902b7';
+    const client = await connect({ traceparent: `00-${traceId}-${parent}-01` });
+    await client.callTool({ name: 'fx_echo', arguments: { y: 2 } });
+    const trace = await jaeger.waitForTrace(
+      BACKEND,
+      (t) =>
+        t.traceID === traceId &&
+        spanNamed(t, 'backend tools/call', BACKEND).length === 1 &&
+        spanNamed(t, 'tools/call echo', GATEWAY).length === 1,
+    );
+    const server = only(spanNamed(trace, 'tools/call fx_echo', GATEWAY));
+    const call = only(spanNamed(trace, 'tools/call echo', GATEWAY));
+    const remote = only(spanNamed(trace, 'backend tools/call', BACKEND));
+    expect(parentOf(server)).toBe(parent);
+    expect(parentOf(call)).toBe(server.spanID);
+    expect(parentOf(remote)).toBe(call.spanID);
+    expect(remote.traceID).toBe(traceId);
+  });
+});
