@@ -1,0 +1,48 @@
+// `mcpre operator` with the OTEL_* variables set exports one span per reconcile to a real Jaeger: the endpoint's
+// reconcile carries its actor's state changes as events and has its API writes (the status patch) as children.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_GROUP, API_VERSION } from '../../../src/api/resources.ts';
+import { eventsOf, type JaegerSpan, parentOf, type RunningJaeger, startJaeger, tagsOf } from '../../support/jaeger.ts';
+import { type OperatorProcess, startOperatorProcess } from '../deploy/operator-process.ts';
+import { directSpec, type Env, endpointBody, groupBody, R, startEnv, waitForEndpoint } from '../operator/harness.ts';
+
+const OPERATOR = 'mcpre-operator-under-test';
+
+describe('operator traces in Jaeger', () => {
+  let env: Env;
+  let jaeger: RunningJaeger;
+  let operator: OperatorProcess;
+
+  beforeAll(async () => {
+    [env, jaeger] = await Promise.all([startEnv(), startJaeger()]);
+  });
+  afterAll(async () => {
+    await operator?.stop();
+    await jaeger?.close();
+    await env?.stop();
+  });
+
+  it('exports a reconcile span per endpoint, with state events and its status write as a child', async () => {
+    const ns = await env.cp.namespace('traced');
+    await env.kube.create(R.group, ns, groupBody('engineering'));
+    await env.kube.create(R.endpoint, ns, endpointBody('traced-ep', directSpec()));
+    operator = startOperatorProcess(['--kubeconfig', env.cp.kubeconfigPath, '--namespace', ns], jaeger.env(OPERATOR));
+    await waitForEndpoint(env, ns, 'traced-ep', 'Ready', (e) => e.status?.phase === 'Ready');
+
+    const isReconcile = (s: JaegerSpan) =>
+      s.operationName === 'reconcile endpoint' && tagsOf(s)['mcpre.object.name'] === 'traced-ep';
+    const trace = await jaeger.waitForTrace(OPERATOR, (t) =>
+      t.spans.some(
+        (s) => isReconcile(s) && t.spans.some((w) => w.operationName === 'kube PATCH' && parentOf(w) === s.spanID),
+      ),
+    );
+    const reconcile = trace.spans.find(isReconcile) as JaegerSpan;
+    expect(tagsOf(reconcile)).toMatchObject({ 'k8s.namespace.name': ns, 'mcpre.object.kind': 'endpoint' });
+    expect(eventsOf(reconcile)).toContain('state observing');
+    expect(eventsOf(reconcile).length).toBeGreaterThan(1);
+    const patch = trace.spans.find((s) => s.operationName === 'kube PATCH' && parentOf(s) === reconcile.spanID);
+    expect(tagsOf(patch as JaegerSpan)['url.path']).toBe(
+      `/apis/${API_GROUP}/${API_VERSION}/namespaces/${ns}/mcpremoteendpoints/traced-ep/status`,
+    );
+  });
+});
