@@ -70,6 +70,10 @@ export function tracingConfigFromEnv(env: Env, defaultServiceName: string): Trac
     url = protocol === 'grpc' ? base.href : `${base.href.replace(/\/+$/, '')}/v1/traces`;
   }
 
+  // The exporter reads the headers itself (they may hold credentials, so they are checked here, never kept or shown).
+  checkHeaders('OTEL_EXPORTER_OTLP_HEADERS', value('OTEL_EXPORTER_OTLP_HEADERS'));
+  checkHeaders('OTEL_EXPORTER_OTLP_TRACES_HEADERS', value('OTEL_EXPORTER_OTLP_TRACES_HEADERS'));
+
   return {
     url,
     protocol,
@@ -127,4 +131,17 @@ function resourceAttributes(text: string | undefined): Record<string, string> {
     }
   }
   return out;
+}
+
+/** `key=value` pairs separated by commas; a bad entry is named by position only (values may be secrets). */
+function checkHeaders(name: string, text: string | undefined): void {
+  if (text === undefined) return;
+  for (const [i, pair] of text.split(',').entries()) {
+    if (pair.trim() === '') continue;
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(pair.slice(0, eq).trim()))
+      throw new TracingConfigError(
+        `${name}: entry ${i + 1} is not a key=value header with a valid header name (values are not shown)`,
+      );
+  }
 }

@@ -45,7 +45,10 @@ describe('tracing settings from OTEL_* variables', () => {
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: '0.25',
       OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod, k8s.namespace.name=team%20a,,',
+      OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20x,x-tenant=a',
     });
+    // Headers are the exporter's to read (it takes them from the environment); they are never kept here.
+    expect(JSON.stringify(config)).not.toContain('Bearer');
     expect(config).toMatchObject({
       serviceName: 'team-a-vmcp',
       sampler: { kind: 'parentbased_traceidratio', ratio: 0.25 },
@@ -70,6 +73,11 @@ describe('tracing settings from OTEL_* variables', () => {
     [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: 'half' }, /ratio from 0 to 1, got "half"/],
     [{ OTEL_RESOURCE_ATTRIBUTES: 'novalue' }, /key=value pairs .*got "novalue"/],
     [{ OTEL_RESOURCE_ATTRIBUTES: 'a=%E0%A4%A' }, /the value of a is not valid percent-encoding/],
+    [
+      { OTEL_EXPORTER_OTLP_HEADERS: 'api-key=s3cret,Bearer s3cret' },
+      /OTEL_EXPORTER_OTLP_HEADERS: entry 2 is not a key=value header/,
+    ],
+    [{ OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'bad name=x' }, /OTEL_EXPORTER_OTLP_TRACES_HEADERS: entry 1/],
     [{ OTEL_SDK_DISABLED: 'yes' }, /OTEL_SDK_DISABLED must be true or false/],
     [{ OTEL_TRACES_EXPORTER: 'jaeger' }, /OTEL_TRACES_EXPORTER must be otlp or none/],
   ])('refuses a bad setting in one line: %j', (bad, message) => {
@@ -77,5 +85,6 @@ describe('tracing settings from OTEL_* variables', () => {
     expect(() => read(env)).toThrow(TracingConfigError);
     expect(() => read(env)).toThrow(message);
     expect(() => read(env)).toThrow(/^[^\n]+$/);
+    expect(() => read(env)).not.toThrow(/s3cret/);
   });
 });
