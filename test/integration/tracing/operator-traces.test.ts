@@ -1,4 +1,4 @@
-// `mcpre operator` with the OTEL_* variables set exports one span per reconcile to a real Jaeger: the endpoint's
+// `mcpre operator` with the OTEL_* variables set exports (by OTLP/gRPC) one span per reconcile to a real Jaeger: the endpoint's
 // reconcile carries its actor's state changes as events and has its API writes (the status patch) as children.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_GROUP, API_VERSION } from '../../../src/api/resources.ts';
@@ -26,7 +26,13 @@ describe('operator traces in Jaeger', () => {
     const ns = await env.cp.namespace('traced');
     await env.kube.create(R.group, ns, groupBody('engineering'));
     await env.kube.create(R.endpoint, ns, endpointBody('traced-ep', directSpec()));
-    operator = startOperatorProcess(['--kubeconfig', env.cp.kubeconfigPath, '--namespace', ns], jaeger.env(OPERATOR));
+    // Over OTLP/gRPC (the gateway tests use OTLP/HTTP): both of Jaeger's receivers are exercised.
+    const otel = {
+      ...jaeger.env(OPERATOR),
+      OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpGrpc,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+    };
+    operator = startOperatorProcess(['--kubeconfig', env.cp.kubeconfigPath, '--namespace', ns], otel);
     await waitForEndpoint(env, ns, 'traced-ep', 'Ready', (e) => e.status?.phase === 'Ready');
 
     const isReconcile = (s: JaegerSpan) =>
