@@ -171,8 +171,9 @@ async function main() {
     for (const p of paths) await closePath(p);
     report(paths, skipped);
     if (jaeger) {
-      const exported = await jaeger.traces('mcpre-gateway-bench', 100_000);
-      console.log(`jaeger: ${exported.length} traces of mcpre-gateway-bench stored (sampler always_on)`);
+      // The in-memory store keeps the newest 10,000 traces, and a search must ask for fewer.
+      const exported = await jaeger.traces('mcpre-gateway-bench', 9999);
+      console.log(`jaeger: ${exported.length} traces of mcpre-gateway-bench found (searched for at most 9,999)`);
     }
   } finally {
     await jaeger?.close();

@@ -100,15 +100,16 @@ export function failSpan(span: Span, errorType: string, message?: string): void 
 }
 
 /**
- * fn inside a child span of the active one, ended when fn settles (failed when it throws). When tracing is off,
- * just fn().
+ * fn inside a child span of the active one, ended when fn settles (failed when it throws). Only ever a child: with no
+ * active span (a background refresh, a status write outside any reconcile), or with tracing off, just fn(), so work
+ * that belongs to no request or reconcile makes no one-span traces.
  */
 export async function traced<T>(
   name: string,
   attributes: Attributes,
   fn: (span: Span | undefined) => Promise<T>,
 ): Promise<T> {
-  if (!tracing.on) return fn(undefined);
+  if (!tracing.on || !sdk().api.trace.getActiveSpan()) return fn(undefined);
   const span = startSpan(name, 'internal', attributes);
   try {
     return await withSpan(span, () => fn(span));

@@ -61,7 +61,10 @@ describe('tracing on', () => {
   it('nests spans through async work and exports them with the resource', async () => {
     expect(tracing.on).toBe(true);
     let inner: { trace_id: string; span_id: string } | undefined;
-    await traced('outer', { step: 'one' }, async () => {
+    // traced() makes children only: outside any span it runs its work without a span.
+    await traced('orphan', {}, async () => {});
+    const root = startSpan('outer', 'internal', { step: 'one' });
+    await withSpan(root, async () => {
       await new Promise((resolve) => setImmediate(resolve));
       await traced('inner', {}, async () => {
         await Promise.resolve();
@@ -69,6 +72,7 @@ describe('tracing on', () => {
         spanEvent('mcp.backend.retry', { attempt: 2 });
       });
     });
+    root.end();
     await flushTracing();
     await until('both spans received', () => receiver.spans.filter((s) => s.name === 'inner').length === 1);
     const outer = receiver.spans.find((s) => s.name === 'outer');
@@ -81,6 +85,7 @@ describe('tracing on', () => {
       events: [{ name: 'mcp.backend.retry', attributes: { attempt: 2 } }],
     });
     expect(inner).toEqual({ trace_id: innerSpan?.traceId, span_id: innerSpan?.spanId });
+    expect(receiver.spans.map((s) => s.name)).not.toContain('orphan');
   });
 
   it("sends the active span's traceparent on the backend HTTP client's requests, and none outside a span", async () => {
