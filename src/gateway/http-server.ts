@@ -139,7 +139,7 @@ async function handleMcp(req: IncomingMessage & { auth?: AuthInfo }, res: Server
 }
 
 /** A request that passed every check, to the stateless 2026-07-28 endpoint or to its 2025-era session. */
-function dispatchMcp(
+async function dispatchMcp(
   req: IncomingMessage,
   res: ServerResponse,
   opts: GatewayHttpOptions,
