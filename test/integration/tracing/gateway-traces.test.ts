@@ -1,12 +1,14 @@
 // Traces checked against a real Jaeger (v1.75.0, built from Go modules, OTLP receiver and query API on loopback):
 // `mcpre gateway` and a test backend that traces like an MCP server (both child processes, each exporting under its
 // own service name) put one call into one trace: the gateway's server span, its backend call span, the backend's own
-// span; a lost backend session shows as events on the retried call's span; a client's traceparent is kept.
+// span; a lost backend session shows as events on the retried call's span; a client's traceparent is kept; a request
+// the backend sends during a call (sampling), relayed to the client, is a child of the call.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningChild, servingUrl, spawnChild, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 import {
@@ -33,7 +35,12 @@ describe('gateway traces in Jaeger', () => {
   const clients: Client[] = [];
 
   const connect = async (headers: Record<string, string> = {}) => {
-    const client = new Client({ name: 'tracing-test', version: '1' });
+    const client = new Client({ name: 'tracing-test', version: '1' }, { capabilities: { sampling: {} } });
+    client.setRequestHandler(CreateMessageRequestSchema, async (req) => ({
+      role: 'assistant' as const,
+      content: { type: 'text' as const, text: `model read ${JSON.stringify(req.params.messages[0]?.content)}` },
+      model: 'test-model',
+    }));
     await client.connect(new StreamableHTTPClientTransport(gatewayUrl, { requestInit: { headers } }));
     clients.push(client);
     return client;
@@ -52,7 +59,10 @@ describe('gateway traces in Jaeger', () => {
   beforeAll(async () => {
     jaeger = await startJaeger();
     const env = (service: string) => ({ PATH: process.env.PATH, ...jaeger.env(service) });
-    backend = spawnChild(process.execPath, ['test/fixtures/tracing/traced-fault-server.ts'], { env: env(BACKEND) });
+    const tools = JSON.stringify({ tools: ['echo', 'add', 'sample'] });
+    backend = spawnChild(process.execPath, ['test/fixtures/tracing/traced-fault-server.ts', tools], {
+      env: env(BACKEND),
+    });
     backendUrl = new URL((await backend.waitForStdout(/MCPRE_FIXTURE_URL (\S+)/))[1] as string);
     dir = mkdtempSync(join(tmpdir(), 'mcpre-tracing-'));
     const config = join(dir, 'gateway.yaml');
@@ -144,5 +154,19 @@ describe('gateway traces in Jaeger', () => {
     expect(parentOf(call)).toBe(server.spanID);
     expect(parentOf(remote)).toBe(call.spanID);
     expect(remote.traceID).toBe(traceId);
+  });
+
+  it('shows a request the backend sent during the call, relayed to the client, as a child of the call', async () => {
+    const client = await connect();
+    const result = await client.callTool({ name: 'fx_sample', arguments: { prompt: 'traced' } });
+    expect((result.content as Array<{ text: string }>)[0]?.text).toContain('traced');
+    const trace = await jaeger.waitForTrace(
+      GATEWAY,
+      (t) => spanNamed(t, 'relay sampling/createMessage', GATEWAY).length === 1,
+    );
+    const call = only(spanNamed(trace, 'tools/call sample', GATEWAY));
+    const relay = only(spanNamed(trace, 'relay sampling/createMessage', GATEWAY));
+    expect(parentOf(relay)).toBe(call.spanID);
+    expect(tagsOf(relay)['mcp.method.name']).toBe('sampling/createMessage');
   });
 });
