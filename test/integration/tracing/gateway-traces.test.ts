@@ -2,7 +2,8 @@
 // `mcpre gateway` and a test backend that traces like an MCP server (both child processes, each exporting under its
 // own service name) put one call into one trace: the gateway's server span, its backend call span, the backend's own
 // span; a lost backend session shows as events on the retried call's span; a client's traceparent is kept; a request
-// the backend sends during a call (sampling), relayed to the client, is a child of the call.
+// the backend sends during a call (sampling), relayed to the client, is a child of the call; a 2026-07-28 client's
+// `_meta` trace context is taken, and a 2026-07-28 backend gets the call's in its header and `_meta`.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ModernServer, startModernServer } from '../../fixtures/mcp/modern-server.ts';
 import { type RunningChild, servingUrl, spawnChild, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 import {
   eventsOf,
@@ -30,6 +32,8 @@ describe('gateway traces in Jaeger', () => {
   let backend: RunningChild;
   let gateway: RunningChild;
   let backendUrl: URL;
+  /** A 2026-07-28-only backend (in this process, untraced) that records each request's headers and `_meta`. */
+  let modern: ModernServer;
   let gatewayUrl: URL;
   let dir: string;
   const clients: Client[] = [];
@@ -66,7 +70,11 @@ describe('gateway traces in Jaeger', () => {
     backendUrl = new URL((await backend.waitForStdout(/MCPRE_FIXTURE_URL (\S+)/))[1] as string);
     dir = mkdtempSync(join(tmpdir(), 'mcpre-tracing-'));
     const config = join(dir, 'gateway.yaml');
-    writeFileSync(config, `backends:\n  - name: fx\n    url: ${backendUrl.href}\n`);
+    modern = await startModernServer();
+    writeFileSync(
+      config,
+      `backends:\n  - name: fx\n    url: ${backendUrl.href}\n  - name: m\n    url: ${modern.url}\n`,
+    );
     gateway = spawnMcpre(['gateway', '--config', config, '--port', '0'], env(GATEWAY));
     gatewayUrl = await servingUrl(gateway);
     await waitForReadyz(gatewayUrl, gateway);
@@ -76,6 +84,7 @@ describe('gateway traces in Jaeger', () => {
     for (const client of clients) await client.close().catch(() => {});
     await gateway?.stop();
     await backend?.stop();
+    await modern?.close();
     await jaeger?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -168,5 +177,50 @@ describe('gateway traces in Jaeger', () => {
     const relay = only(spanNamed(trace, 'relay sampling/createMessage', GATEWAY));
     expect(parentOf(relay)).toBe(call.spanID);
     expect(tagsOf(relay)['mcp.method.name']).toBe('sampling/createMessage');
+  });
+
+  it("takes a 2026-07-28 client's trace context from _meta and gives a 2026-07-28 backend the call's, in header and _meta", async () => {
+    const traceId = '5ce0e9a56015fec5aadfa328ae398115';
+    const res = await fetch(gatewayUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'm_echo',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: {
+          name: 'm_echo',
+          arguments: { text: 'modern' },
+          _meta: {
+            traceparent: `00-${traceId}-ab42124a3c573678-01`,
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientCapabilities': {},
+            'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+          },
+        },
+      }),
+    });
+    expect(((await res.json()) as { result?: { content?: unknown } }).result?.content).toEqual([
+      { type: 'text', text: 'modern' },
+    ]);
+    const trace = await jaeger.waitForTrace(
+      GATEWAY,
+      (t) => t.traceID === traceId && spanNamed(t, 'tools/call echo', GATEWAY).length === 1,
+    );
+    const server = only(spanNamed(trace, 'tools/call m_echo', GATEWAY));
+    const call = only(spanNamed(trace, 'tools/call echo', GATEWAY));
+    expect(parentOf(server)).toBe('ab42124a3c573678');
+    expect(tagsOf(server)['mcp.protocol.version']).toBe('2026-07-28');
+    const sent = modern.control.requests.filter((r) => r.rpcMethod === 'tools/call');
+    expect(sent).toHaveLength(1);
+    const expected = `00-${traceId}-${call.spanID}-01`;
+    expect(sent[0]?.headers.traceparent).toBe(expected);
+    expect(sent[0]?.meta?.traceparent).toBe(expected);
   });
 });
