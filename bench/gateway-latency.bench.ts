@@ -16,13 +16,18 @@
 //                                          their direct paths (name:client>backend, comma separated);
 //                                          BASELINE_ROOT=<another checkout> to measure its gateway alongside;
 //                                          GATEWAY_ENTRY=dist/src/cli.js to run a build, as the image does;
-//                                          BASELINE_NODE_ARGS / BASELINE_ENTRY for the baseline, default the same)
+//                                          BASELINE_NODE_ARGS / BASELINE_ENTRY for the baseline, default the same;
+//                                          TRACING=on to measure a third gateway, "via traced", with tracing on
+//                                          (sampler always_on, OTLP http/protobuf) beside the untraced one, exporting
+//                                          to a Jaeger the bench starts (scripts/setup-jaeger.sh's build), or to
+//                                          TRACING_OTLP_ENDPOINT when set)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type RunningJaeger, startJaeger } from '../test/support/jaeger.ts';
 import { type Caller, connectLegacy, connectModern, type Era } from './modern-client.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -42,6 +47,9 @@ const baselineEntry = process.env.BASELINE_ENTRY ?? gatewayEntry;
 const withModern = words((process.env.ERAS ?? '2025 2026').replaceAll(',', ' ')).includes('2026');
 const client26 = process.env.CLIENT26 === 'raw' ? 'raw' : 'sdk';
 const only = process.env.ONLY ? process.env.ONLY.split(',').map((x) => x.trim()) : undefined;
+const traced = process.env.TRACING === 'on';
+/** The untraced gateways must not pick tracing up from the bench's own environment. */
+const TRACING_OFF: NodeJS.ProcessEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ): 100 on every Linux this runs on. */
 const TICKS_PER_SECOND = 100;
 
@@ -76,6 +84,7 @@ const selected = (name: string, client: Era, backend: Era) =>
 
 async function main() {
   const children: ChildProcess[] = [];
+  let jaeger: RunningJaeger | undefined;
   const dir = await mkdtemp(join(tmpdir(), 'mcpre-bench-'));
   try {
     const port = await spawnAndRead(
@@ -103,18 +112,22 @@ async function main() {
       config,
       JSON.stringify({ backends: backends.map((b) => ({ name: b.configName, url: b.url.href })) }),
     );
-    const gateways = [
-      await startGateway(
-        'via gateway',
-        { root, entry: gatewayEntry, nodeArgs: gatewayNodeArgs },
-        config,
-        dir,
-        children,
-      ),
-    ];
+    const own = { root, entry: gatewayEntry, nodeArgs: gatewayNodeArgs };
+    const gateways = [await startGateway('via gateway', own, config, dir, children, TRACING_OFF)];
+    if (traced) {
+      if (!process.env.TRACING_OTLP_ENDPOINT) jaeger = await startJaeger(await jaegerBin());
+      const endpoint = process.env.TRACING_OTLP_ENDPOINT ?? jaeger?.otlpHttp;
+      const env = {
+        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_SERVICE_NAME: 'mcpre-gateway-bench',
+        OTEL_TRACES_SAMPLER: 'always_on',
+      };
+      gateways.push(await startGateway('via traced', own, config, dir, children, env));
+    }
     if (baselineRoot) {
       const baseline = { root: baselineRoot, entry: baselineEntry, nodeArgs: baselineNodeArgs };
-      gateways.push(await startGateway('via baseline', baseline, config, dir, children));
+      gateways.push(await startGateway('via baseline', baseline, config, dir, children, TRACING_OFF));
     }
 
     // Grouped by backend: its direct path first, then each gateway with each client era.
@@ -128,7 +141,7 @@ async function main() {
         for (const client of clientEras) {
           if (!selected(g.name, client, b.era)) continue;
           // A baseline from before 2026-07-28 lists no tool of the 2026-only backend, or refuses 2026 clients.
-          const usable = (await toolListed(g.url, tool, g.name === 'via gateway' ? 200 : 40))
+          const usable = (await toolListed(g.url, tool, g.name === 'via baseline' ? 40 : 200))
             ? await openPath(g.name, client, b, g.url, tool).catch((err: Error) => err)
             : new Error(`${tool} is not listed`);
           if (usable instanceof Error) {
@@ -157,7 +170,13 @@ async function main() {
     for (const g of gateways) g.rssAfter = rss(g.pid);
     for (const p of paths) await closePath(p);
     report(paths, skipped);
+    if (jaeger) {
+      // The in-memory store keeps the newest 10,000 traces, and a search must ask for fewer.
+      const exported = await jaeger.traces('mcpre-gateway-bench', 9999);
+      console.log(`jaeger: ${exported.length} traces of mcpre-gateway-bench found (searched for at most 9,999)`);
+    }
   } finally {
+    await jaeger?.close();
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
     await rm(dir, { recursive: true, force: true });
@@ -235,7 +254,37 @@ function report(paths: Path[], skipped: string[]): void {
       `${name}: p50 added ${(s.p50 - d.p50).toFixed(3)} ms; CPU per call ${s.gatewayCpuMs.toFixed(3)} ms (${p.gatewayCalls} calls)${memory}`,
     );
   }
+  for (const p of paths) {
+    if (p.gateway?.name !== 'via traced') continue;
+    const untraced = paths.find(
+      (x) => x.gateway?.name === 'via gateway' && x.client === p.client && x.backend === p.backend,
+    );
+    if (!untraced) continue;
+    const [on, off] = [summary(p), summary(untraced)];
+    console.log(
+      `tracing overhead ${p.client}>${p.backend.era} (via traced vs via gateway): p50 ${(on.p50 - off.p50).toFixed(3)} ms ` +
+        `(${(on.p50 / off.p50).toFixed(2)}x), p99 ${(on.p99 - off.p99).toFixed(3)} ms, gateway CPU per call ` +
+        `${((on.gatewayCpuMs - off.gatewayCpuMs) * 1000).toFixed(0)} µs (${(on.gatewayCpuMs / off.gatewayCpuMs).toFixed(2)}x), ` +
+        `${concurrency} concurrent ${(on.concurrentPerSecond / off.concurrentPerSecond).toFixed(2)}x calls/s`,
+    );
+  }
   for (const s of skipped) console.log(`skipped ${s}`);
+}
+
+/** scripts/setup-jaeger.sh's binary: JAEGER_BIN, else the cached build, else a build (minutes on a first run). */
+function jaegerBin(): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('bash', [join(root, 'scripts/setup-jaeger.sh')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.once('exit', (code) => {
+      const last = out.trim().split('\n').at(-1);
+      if (code === 0 && last) resolvePromise(last);
+      else reject(new Error(`scripts/setup-jaeger.sh failed (exit ${code})`));
+    });
+  });
 }
 
 interface Gateway {
@@ -253,13 +302,14 @@ async function startGateway(
   config: string,
   dir: string,
   children: ChildProcess[],
+  env: NodeJS.ProcessEnv,
 ): Promise<Gateway> {
   const url = await spawnAndRead(
     process.execPath,
     [...from.nodeArgs, join(from.root, from.entry), 'gateway', '--port', '0', '--config', config],
     /serving MCP at (\S+)/,
     children,
-    {},
+    env,
     openSync(join(dir, `${name.replace(/\W/g, '-')}.log`), 'w'),
     from.root,
   );

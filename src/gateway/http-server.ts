@@ -10,11 +10,13 @@ import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { knownSecrets } from '../actors/mcp/redactor.ts';
 import { listenOn } from '../runtime/listen.ts';
+import { tracing } from '../runtime/tracing/tracing.ts';
 import { BodyTooLargeError, checkHostAndOrigin, type OriginPolicy, readBody } from './http-guards.ts';
-import type { Authenticator } from './incoming-auth.ts';
+import type { Authenticator, AuthOutcome } from './incoming-auth.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { ModernEndpoint } from './modern/endpoint.ts';
 import { isModernRequest } from './modern/request.ts';
+import { RequestTrace } from './request-trace.ts';
 import { sessionQuotaKey } from './session-quota-key.ts';
 import type { SessionHandler } from './sessions/handler.ts';
 import { containsInitialize } from './sessions/messages.ts';
@@ -81,8 +83,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: GatewayHt
   }
 }
 
+type Reject = (status: number, reason: string, code: number, message: string, headers?: Record<string, string>) => void;
+
 async function handleMcp(req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, opts: GatewayHttpOptions) {
-  const reject = (status: number, reason: string, code: number, message: string, headers?: Record<string, string>) => {
+  // With tracing on, the request's server span (request-trace.ts); off, nothing is made and nothing is timed.
+  const trace = tracing.on ? new RequestTrace(req, res) : undefined;
+  const reject: Reject = (status, reason, code, message, headers) => {
     opts.metrics.httpRejections.inc({ reason });
     jsonRpcError(res, status, code, message, headers);
   };
@@ -95,7 +101,7 @@ async function handleMcp(req: IncomingMessage & { auth?: AuthInfo }, res: Server
     return reject(405, 'method', -32000, `Method not allowed: ${method}`, { allow: 'GET, POST, DELETE' });
   }
 
-  const auth = await opts.authenticate(req);
+  const auth = trace ? await trace.authenticate(() => opts.authenticate(req)) : await opts.authenticate(req);
   if (!auth.ok) {
     const challenge = `Bearer realm="mcpre", error="${auth.error}", error_description="${auth.description.replace(/["\\]/g, '')}"`;
     return reject(
@@ -130,6 +136,20 @@ async function handleMcp(req: IncomingMessage & { auth?: AuthInfo }, res: Server
     }
   }
 
+  if (trace) return trace.run(body, () => dispatchMcp(req, res, opts, auth, body, reject));
+  return dispatchMcp(req, res, opts, auth, body, reject);
+}
+
+/** A request that passed every check, to the stateless 2026-07-28 endpoint or to its 2025-era session. */
+async function dispatchMcp(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: GatewayHttpOptions,
+  auth: Extract<AuthOutcome, { ok: true }>,
+  body: unknown,
+  reject: Reject,
+) {
+  const method = req.method ?? 'GET';
   // A request that claims a 2026-07-28 revision stands alone: any session id on it is ignored, as the spec says.
   if (isModernRequest(req.headers, body)) return opts.modern.handle(req, res, body);
 

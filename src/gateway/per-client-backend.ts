@@ -18,6 +18,7 @@ import { createTokenExchange, type TokenExchanger } from '../actors/mcp/auth/tok
 import type { OutgoingAuth } from '../actors/mcp/auth/types.ts';
 import { createHttpClient, type HttpClient } from '../actors/mcp/http/http-client.ts';
 import { systemClock } from '../runtime/clock.ts';
+import { traced } from '../runtime/tracing/tracing.ts';
 import {
   type Backend,
   type BackendInfo,
@@ -164,7 +165,11 @@ export class PerClientBackend implements Backend {
     // The subject token is read when a request is made, so the session follows the client's refreshed token.
     const auth: OutgoingAuth = {
       method: 'tokenExchange',
-      headers: (signal) => exchanger.forSubject(session.token).headers(signal),
+      // With tracing on, obtaining the exchanged token (from the cache or the STS) is a child span of the call.
+      headers: (signal) =>
+        traced('token exchange', { 'mcpre.backend.name': this.info.name }, () =>
+          exchanger.forSubject(session.token).headers(signal),
+        ),
     };
     session.backend = this.#createSession(
       { ...this.#setup, clientAuth: auth },

@@ -11,11 +11,13 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
+import { tracedDecision, tracing } from '../runtime/tracing/tracing.ts';
 import { routeResource } from './aggregate.ts';
 import type { Aggregator } from './aggregator.ts';
 import { type AuditSink, auditableUrl } from './audit.ts';
 import type { Authorizer, AuthzAction } from './authz.ts';
 import { BackendRequestError, type ClientIdentity } from './backend.ts';
+import { BackendCallTrace } from './backend-call-trace.ts';
 import { forwardFailure, RequestError, unrelayable } from './forward-errors.ts';
 import { fulfilInputRequired, isInputRequired } from './input-required.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -126,13 +128,22 @@ export class Router {
     const { authorizer, aggregator, audit } = this.#deps;
     if (!authorizer) return;
     const subject = identityOf(extra).subject;
-    const allowed = authorizer.allowed({
-      subject,
-      claims: claimsOf(extra),
-      action,
-      resource: name,
-      args: args && typeof args === 'object' ? (args as Record<string, unknown>) : undefined,
-    });
+    const decide = () =>
+      authorizer.allowed({
+        subject,
+        claims: claimsOf(extra),
+        action,
+        resource: name,
+        args: args && typeof args === 'object' ? (args as Record<string, unknown>) : undefined,
+      });
+    const allowed = tracing.on
+      ? tracedDecision(
+          'authorize',
+          { 'mcpre.authz.action': action, 'mcpre.authz.resource': name },
+          'mcpre.authz.allowed',
+          decide,
+        )
+      : decide();
     if (allowed) return;
     const backend = aggregator.backend(backendName);
     audit({
@@ -180,8 +191,10 @@ export class Router {
       notes: [],
     };
     const untrack = this.#deps.relays.track(backendName, caller);
+    const trace = tracing.on ? new BackendCallTrace(backend, method, forwarded) : undefined;
     const record = (outcome: 'ok' | 'error' | 'cancelled', remoteStatus: number | undefined, error?: string) => {
       untrack();
+      trace?.end(outcome, remoteStatus, error);
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       metrics.backendCalls.inc({ backend: backendName, method, outcome });
       metrics.backendCallSeconds.observe({ backend: backendName, method }, durationMs / 1000);
@@ -201,7 +214,8 @@ export class Router {
       });
     };
 
-    const send = (sent: Params) =>
+    const send = (sent: Params) => (trace ? trace.run(() => request(trace.params(sent))) : request(sent));
+    const request = (sent: Params) =>
       backend.request(method, sent, {
         signal: extra.signal,
         identity,
@@ -217,7 +231,10 @@ export class Router {
                     params: { ...p, progressToken: downstreamToken },
                   })
                   .catch(() => {}),
-        onServerRequest: (request, signal) => this.#deps.relays.relayAttached(backendName, caller, request, signal),
+        onServerRequest: (request, signal) => {
+          const relay = () => this.#deps.relays.relayAttached(backendName, caller, request, signal);
+          return trace ? trace.relay(request.method, relay) : relay();
+        },
         onLog: (entry) => {
           if (log.level && levels.indexOf(entry.level) < levels.indexOf(log.level)) return;
           void extra.sendNotification({ method: 'notifications/message', params: entry }).catch(() => {});
@@ -231,7 +248,10 @@ export class Router {
         const result = await fulfilInputRequired(answer.result, {
           backend: backendName,
           method,
-          ask: (request) => this.#deps.relays.relayInput(backendName, caller, request, extra.signal),
+          ask: (request) => {
+            const relay = () => this.#deps.relays.relayInput(backendName, caller, request, extra.signal);
+            return trace ? trace.relay(request.method, relay) : relay();
+          },
           retry: async (more) => {
             answer = await send({ ...forwarded, ...more });
             return answer.result;

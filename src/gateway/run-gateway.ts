@@ -13,6 +13,7 @@ import { MCP_TOOL_CONFIG } from '../api/resources.ts';
 import { systemClock } from '../runtime/clock.ts';
 import { ActorDirectory } from '../runtime/inspection/actor-directory.ts';
 import { explainListenError } from '../runtime/listen.ts';
+import { shutdownTracing, startTracing } from '../runtime/tracing/tracing.ts';
 import { defaultLogger, type RunningGateway, startGateway } from './gateway.ts';
 
 export interface RunGatewayOptions {
@@ -54,7 +55,17 @@ export function parsePort(value: string | undefined, fallback: number): number {
 }
 
 export async function runGateway(opts: RunGatewayOptions): Promise<void> {
-  if (opts.proxyMode) return runProxyMode(opts);
+  // Before the logger (its lines carry trace ids only when tracing is on when it is made) and before any backend.
+  await startTracing(process.env, opts.proxyMode ? 'mcpre-proxy' : 'mcpre-gateway');
+  try {
+    if (opts.proxyMode) await runProxyMode(opts);
+    else await runAggregatingGateway(opts);
+  } finally {
+    await shutdownTracing();
+  }
+}
+
+async function runAggregatingGateway(opts: RunGatewayOptions): Promise<void> {
   const config = opts.config ? await loadGatewayConfigFile(opts.config) : validateGatewayConfig({});
   if (opts.group && config.backends.length > 0) {
     throw new GatewayConfigError(

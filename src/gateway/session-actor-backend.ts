@@ -16,6 +16,7 @@ import {
   sessionReason,
 } from '../machines/backend-session-status.ts';
 import { type RunningBackendSession, startBackendSession } from '../runtime/start-backend-session.ts';
+import { spanEvent } from '../runtime/tracing/tracing.ts';
 import {
   type Backend,
   type BackendInfo,
@@ -106,18 +107,22 @@ export class SessionActorBackend implements Backend {
   ): Promise<BackendRequestResult<Record<string, unknown>>> {
     const session = this.#session;
     if (!session) throw new BackendRequestError(`backend "${this.info.name}" is not started`, {});
+    let attempts = 0;
     try {
       return await withBackendSession(
         session.actor,
-        (connection) =>
-          connection.request(method, params, {
+        (connection) => {
+          // The second run is the one retry after the session was re-established (a 404, or a changed era).
+          if (++attempts > 1) spanEvent('mcp.backend.retry', { attempt: attempts });
+          return connection.request(method, params, {
             signal: opts.signal,
             timeoutMs: opts.timeoutMs,
             onProgress: opts.onProgress,
             onLog: opts.onLog,
             onServerRequest: opts.onServerRequest,
             clientCapabilities: opts.clientCapabilities,
-          }),
+          });
+        },
         { signal: opts.signal },
       );
     } catch (err) {

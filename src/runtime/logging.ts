@@ -4,6 +4,7 @@
 // readers reject the line. A child made here is made from its root with the merged bindings, so each key is bound
 // once and a child's value replaces its parent's. Code that logs must not repeat a bound key as a field either.
 import { type Bindings, type Logger, type LoggerOptions, pino } from 'pino';
+import { activeTraceIds, tracing } from './tracing/tracing.ts';
 
 interface Lineage {
   root: Logger;
@@ -21,7 +22,15 @@ export function createLogger(
   destination: pino.DestinationStream,
   bindings: Bindings,
 ): Logger {
-  return childLogger(pino({ ...options, base: null }, destination), bindings);
+  return childLogger(pino({ ...traceLogOptions(), ...options, base: null }, destination), bindings);
+}
+
+/**
+ * pino options that put the active span's `trace_id` and `span_id` on each line written while one is active, so a log
+ * line leads to its trace. Empty when tracing is off (no per-line work at all): start tracing before the root logger.
+ */
+export function traceLogOptions(): Pick<LoggerOptions, 'mixin'> {
+  return tracing.on ? { mixin: () => activeTraceIds() ?? {} } : {};
 }
 
 /** `parent.child(bindings)`, except that no key ends up bound twice: a key the parent has takes the new value. */

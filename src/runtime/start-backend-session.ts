@@ -18,6 +18,7 @@ import { sessionPhase, sessionReason, streamPhase } from '../machines/backend-se
 import { systemClock } from './clock.ts';
 import { childLogger } from './logging.ts';
 import { type Rng, systemRng } from './random.ts';
+import { traceHooks } from './tracing/tracing.ts';
 
 export interface StartBackendSessionOptions {
   backendId: string;
@@ -90,7 +91,12 @@ function providedMachine(log: Logger) {
 export function startBackendSession(options: StartBackendSessionOptions): RunningBackendSession {
   const ownHttp = options.http === undefined;
   const http =
-    options.http ?? createHttpClient({ caBundlePem: options.caBundlePem, caBundleSource: options.caBundleSource });
+    options.http ??
+    createHttpClient({
+      caBundlePem: options.caBundlePem,
+      caBundleSource: options.caBundleSource,
+      trace: traceHooks(),
+    });
   const clock = options.clock ?? systemClock;
   const log = childLogger(options.log, { backend: options.backendId });
   const protocol = createMcpProtocol({

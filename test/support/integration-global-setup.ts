@@ -1,7 +1,8 @@
 // Runs once before the integration project, outside every test and hook timeout (vitest's globalSetup has none):
 // resolves, and on a cold machine builds from Go modules, everything slow that the tests need, printing its progress,
 // so that no test file pays minutes of build inside its own time limit. The tests read the results from the
-// environment, which the test workers inherit: KUBEBUILDER_ASSETS (kube-apiserver, etcd, kubectl) and HELM_BIN.
+// environment, which the test workers inherit: KUBEBUILDER_ASSETS (kube-apiserver, etcd, kubectl), HELM_BIN and
+// JAEGER_BIN.
 // Either variable set beforehand is used as it is, and nothing is built for it.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -19,8 +20,18 @@ async function step<T>(what: string, run: () => Promise<T>, show: (value: T) => 
 
 /** scripts/setup-helm.sh: HELM_BIN when set, else the cached build, else a build; its progress goes to our stderr. */
 function ensureHelm(): Promise<string> {
+  return runSetupScript('setup-helm.sh');
+}
+
+/** scripts/setup-jaeger.sh: JAEGER_BIN when set, else the cached build, else a build (the tracing tests' Jaeger). */
+function ensureJaeger(): Promise<string> {
+  return runSetupScript('setup-jaeger.sh');
+}
+
+/** A scripts/setup-*.sh builder: its progress goes to our stderr, the path it prints last is the result. */
+function runSetupScript(script: string): Promise<string> {
   return new Promise<string>((resolve, reject) => {
-    const child = spawn('bash', [join(import.meta.dirname, '../../scripts/setup-helm.sh')], {
+    const child = spawn('bash', [join(import.meta.dirname, '../../scripts', script)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -31,7 +42,7 @@ function ensureHelm(): Promise<string> {
     child.on('exit', (code) => {
       const last = out.trim().split('\n').at(-1) ?? '';
       if (code === 0 && last) resolve(last);
-      else reject(new Error(`scripts/setup-helm.sh failed (exit ${code}); its messages above say why`));
+      else reject(new Error(`scripts/${script} failed (exit ${code}); its messages above say why`));
     });
   });
 }
@@ -40,4 +51,5 @@ export default async function setup(): Promise<void> {
   const binaries = await step('control-plane binaries', ensureControlPlaneBinaries, (b) => b.dir);
   process.env.KUBEBUILDER_ASSETS = binaries.dir;
   process.env.HELM_BIN = await step('helm', ensureHelm, (path) => path);
+  process.env.JAEGER_BIN = await step('jaeger', ensureJaeger, (path) => path);
 }

@@ -19,10 +19,12 @@ import { Manager } from '../../runtime/kube/manager.ts';
 import { type LeaderElector, startLeaderElector } from '../../runtime/leader/leader-elector.ts';
 import { type Controllers, runLifecycle } from '../../runtime/leader/operator-lifecycle.ts';
 import { explainListenError } from '../../runtime/listen.ts';
+import { traceLogOptions } from '../../runtime/logging.ts';
 import { combineInspectors } from '../../runtime/metrics/actor-metrics.ts';
 import { OperatorMetrics } from '../../runtime/metrics/operator-metrics.ts';
 import { type NamedCheck, startProbeServer } from '../../runtime/metrics/probe-server.ts';
 import { resolveNamespace } from '../../runtime/namespace.ts';
+import { shutdownTracing, startTracing } from '../../runtime/tracing/tracing.ts';
 import { createDebugHandler } from '../../viz/live-view/debug-handler.ts';
 import { startOperatorControllers } from '../operator.ts';
 import { DEFAULT_PROXY_IMAGE } from './controller.ts';
@@ -89,7 +91,9 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
     throw new Error(`--resync ${opts.resync}: use a number of seconds, at least 10`);
   }
   const { kc, source } = await loadKubeConfig(opts.kubeconfig);
-  const logger = pino({ level, base: { component: 'operator' } });
+  // Before the logger: its lines carry trace ids only when tracing is on when it is made.
+  await startTracing(process.env, 'mcpre-operator');
+  const logger = pino({ level, base: { component: 'operator' }, ...traceLogOptions() });
   const image = opts.proxyImage ?? process.env.MCPRE_PROXY_IMAGE ?? DEFAULT_PROXY_IMAGE;
   logger.info(
     {
@@ -165,6 +169,7 @@ export async function runOperator(opts: OperatorCliOptions): Promise<void> {
   if (probes) logger.info({ url: probes.url.href }, 'serving /metrics, /healthz, /readyz and /debug/actors');
   await lifecycle.done;
   await probes?.close();
+  await shutdownTracing();
 }
 
 /** Everything that reconciles, started only on the replica that leads: every controller on one manager. */

@@ -14,6 +14,8 @@ import {
   type SnapshotFrom,
 } from 'xstate';
 import type { RuntimeClock } from '../clock.ts';
+import { tracing } from '../tracing/tracing.ts';
+import { ReconcileTraces } from './reconcile-trace.ts';
 
 export interface KeyedActorRegistryOptions<TMachine extends AnyStateMachine> {
   machine: TMachine;
@@ -41,12 +43,20 @@ export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
   private readonly busy = new Set<string>();
   private readonly waiting = new Set<string>();
   private readonly opts: KeyedActorRegistryOptions<TMachine>;
+  /** One span per reconcile, only when tracing is on (reconcile-trace.ts). */
+  private readonly traces: ReconcileTraces | undefined;
 
   constructor(opts: KeyedActorRegistryOptions<TMachine>) {
     this.opts = opts;
+    this.traces = tracing.on ? new ReconcileTraces(opts.systemIdPrefix) : undefined;
   }
 
   wake(key: string): void {
+    if (this.traces) this.traces.wake(key, () => this.wakeNow(key));
+    else this.wakeNow(key);
+  }
+
+  private wakeNow(key: string): void {
     const max = this.opts.maxBusy;
     if (max !== undefined && !this.busy.has(key) && this.busy.size >= max) {
       this.waiting.add(key);
@@ -69,6 +79,7 @@ export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
     created.subscribe({
       next: (snapshot) => {
         this.track(key, snapshot as AnyMachineSnapshot);
+        this.traces?.observe(key, snapshot as AnyMachineSnapshot);
         if (!this.opts.onStateChange) return;
         const top = topState((snapshot as AnyMachineSnapshot).value);
         if (top === last) return;
@@ -76,6 +87,7 @@ export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
         this.opts.onStateChange(key, top, snapshot);
       },
       error: (err) => {
+        this.traces?.end(key, 'actor failed');
         this.opts.onActorError?.(key, err);
         if (this.actors.get(key) === created) {
           this.actors.delete(key);
@@ -94,6 +106,7 @@ export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
     if (!actor) return;
     this.actors.delete(key);
     actor.stop();
+    this.traces?.end(key, 'stopped');
     this.release(key);
   }
 

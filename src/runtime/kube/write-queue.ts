@@ -4,6 +4,7 @@
 // through: they come from caches almost always, and a live read after a 409 should not wait behind writes.
 import PQueue from 'p-queue';
 import type { KubeApi, KubeRequest } from '../../actors/kube/kube-api.ts';
+import { traced, tracing } from '../tracing/tracing.ts';
 
 export interface WriteQueue {
   api: KubeApi;
@@ -30,7 +31,11 @@ export function queuedWrites(api: KubeApi, limits: number | WriteLimits): WriteQ
     api: {
       request<T>(req: KubeRequest): Promise<T> {
         if (req.method === 'GET') return api.request<T>(req);
-        return queue.add(() => api.request<T>(req), { signal: req.signal, priority: req.priority }) as Promise<T>;
+        const write = () =>
+          queue.add(() => api.request<T>(req), { signal: req.signal, priority: req.priority }) as Promise<T>;
+        // With tracing on, each write is a child span of the reconcile that made it (its wait in the queue included).
+        if (!tracing.on) return write();
+        return traced(`kube ${req.method}`, { 'http.request.method': req.method, 'url.path': req.path }, write);
       },
     },
   };

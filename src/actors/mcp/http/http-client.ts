@@ -24,11 +24,26 @@ export interface HttpClientOptions extends Partial<HttpLimits> {
   keepAliveTimeoutMs?: number;
   /** Connections per origin; undefined = unlimited (each open GET stream holds one). */
   connectionsPerOrigin?: number;
+  /** Only when tracing is on: every request carries the active trace context, and effects can mark the active span. */
+  trace?: TraceHooks;
+}
+
+/**
+ * The tracing the effects may do, injected by the runtime (src/runtime/tracing) when tracing is on: they take no
+ * clock and import no SDK. Both act on the span active in the caller's async context (the gateway's backend call).
+ */
+export interface TraceHooks {
+  /** W3C `traceparent` (and `tracestate`) of the active span; undefined without one. */
+  headers(): Record<string, string> | undefined;
+  /** Records an event (a retry, a lost session, a resumed stream) on the active span. */
+  event(name: string, attributes?: Record<string, string | number | boolean>): void;
 }
 
 export interface HttpClient {
   readonly dispatcher: Dispatcher;
   readonly limits: HttpLimits;
+  /** Present only when tracing is on. */
+  readonly trace?: TraceHooks;
   close(): Promise<void>;
 }
 
@@ -60,7 +75,22 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
     ...(options.connectionsPerOrigin ? { connections: options.connectionsPerOrigin } : {}),
   });
-  return { dispatcher, limits, close: () => dispatcher.close() };
+  const trace = options.trace;
+  if (!trace) return { dispatcher, limits, close: () => dispatcher.close() };
+  return { dispatcher: dispatcher.compose(withTraceHeaders(trace)), limits, trace, close: () => dispatcher.close() };
+}
+
+/** An undici interceptor adding the active trace context's headers to each request made while a span is active. */
+function withTraceHeaders(trace: TraceHooks): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (opts, handler) => {
+    const extra = trace.headers();
+    if (!extra) return dispatch(opts, handler);
+    const headers = opts.headers;
+    // Our callers pass plain objects; any other form is left as it is rather than guessed at.
+    if (headers != null && (typeof headers !== 'object' || Array.isArray(headers) || Symbol.iterator in headers))
+      return dispatch(opts, handler);
+    return dispatch({ ...opts, headers: { ...(headers as Record<string, string> | undefined), ...extra } }, handler);
+  };
 }
 
 /** Split a PEM bundle into certificates, each parsed; a bundle without one usable certificate is a config error. */

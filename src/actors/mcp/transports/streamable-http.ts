@@ -131,6 +131,7 @@ export class StreamableHttpTransport implements McpTransport {
       // lifecycle and list messages, which are safe to repeat, one immediate retry on a fresh socket. Tool calls
       // are never repeated here: the server may have received them.
       if (!signal.aborted && isStaleSocket(err) && 'method' in message && REPEATABLE.has(message.method)) {
+        this.#o.http.trace?.event('mcp.backend.reconnect', { reason: 'stale keep-alive socket' });
         try {
           res = await send();
         } catch (again) {
@@ -157,6 +158,7 @@ export class StreamableHttpTransport implements McpTransport {
       if (!answer.lost) throw httpError(res.statusCode, what, answer.detail);
       // Tell the session machine at once, whether or not this request's caller reports the loss itself.
       this.onConnectionEvent?.({ type: 'sessionLost', sessionId: carried });
+      this.#o.http.trace?.event('mcp.backend.session_lost', { 'http.response.status_code': res.statusCode });
       throw sessionLostError(what, res.statusCode, answer.detail);
     }
     if (res.statusCode === 202) {
@@ -235,6 +237,7 @@ export class StreamableHttpTransport implements McpTransport {
       }
       const wait = backoffMs(RESUMPTION_BACKOFF, resumption, { serverWaitMs: retryMs });
       if (!(await sleep(this.#o.clock, wait, signal))) return this.#inbox.finish(id);
+      this.#o.http.trace?.event('mcp.backend.stream_resumed', { attempt: resumption + 1 });
       const resumed = await this.#resume(lastEventId, signal).catch((err: unknown) => err as Error);
       if (resumed instanceof Error) {
         if (signal.aborted) return this.#inbox.finish(id);
