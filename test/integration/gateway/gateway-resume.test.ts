@@ -133,6 +133,12 @@ describe('standalone (GET) stream resumption', () => {
     });
     gateways.push(gateway);
     await until('the gateway to be ready', () => gateway.readiness().ready);
+    // The toggles below change the aggregate from what it is now: it must already hold the demo backend's lists
+    // (readiness comes with the session, the aggregate a coalescing moment later).
+    await until('the aggregate to list the demo tools', () => {
+      gateway.aggregator.flush();
+      return gateway.aggregator.view.tools.length > 0;
+    });
     const init = await fetch(gateway.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept },
