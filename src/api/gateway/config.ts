@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { headerNameProblem, headerValueProblem } from '../header-policy.ts';
 import { httpUrlProblem } from '../http-url.ts';
 import { clientCapabilitiesSchema } from './client-capabilities.ts';
+import { sessionStoreUrlSchema } from './session-store.ts';
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const envVarPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -208,6 +209,14 @@ export const leaseSchema = z.strictObject({
 });
 export type LeaseConfig = z.infer<typeof leaseSchema>;
 
+/** Client sessions shared by every replica on Redis (session-store.ts); absent keeps them in this process. */
+export const sessionStoreSchema = z.strictObject({
+  url: sessionStoreUrlSchema,
+  /** A file holding the password (a mounted Secret key); without it, MCPRE_SESSION_STORE_PASSWORD if set. */
+  passwordFile: secretFile.optional(),
+});
+export type SessionStoreConfig = z.infer<typeof sessionStoreSchema>;
+
 export const gatewayConfigSchema = z
   .strictObject({
     name: z.string().max(63).regex(dnsLabel, 'must be a lowercase DNS label').default('mcpre-gateway'),
@@ -231,6 +240,7 @@ export const gatewayConfigSchema = z
     readiness: z.enum(['any', 'all', 'none']).default('any'),
     /** Single-replica enforcement: only the Lease holder opens `direct` backends and reports ready. */
     lease: leaseSchema.optional(),
+    sessionStore: sessionStoreSchema.optional(),
     /** Authorization of client requests (Cedar); without it every authenticated client may call everything. */
     authz: authzSchema.optional(),
     clientCapabilities: clientCapabilitiesSchema, // declared to backends: client-capabilities.ts
