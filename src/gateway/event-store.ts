@@ -37,8 +37,8 @@ export type EventLoss = 'session-limit' | 'gateway-limit' | 'ttl' | 'too-large';
 /** Counted per event on top of its message: the bookkeeping, so that many tiny events are bounded too. */
 export const EVENT_OVERHEAD_BYTES = 128;
 
-/** The SDK's id for the standalone (GET) stream of a session. */
-const STANDALONE_STREAM: StreamId = '_GET_stream';
+/** The id of the standalone (GET) stream of a session (the SDK's too). */
+export const STANDALONE_STREAM: StreamId = '_GET_stream';
 
 interface Links {
   older?: StoredEvent;
@@ -203,6 +203,16 @@ export class BoundedEventStore implements EventStore {
   standaloneStreamOpening(): void {
     const s = this.#streams.get(STANDALONE_STREAM);
     if (s) this.#drop(s, Infinity);
+  }
+
+  /**
+   * Forget a stream: the HTTP response carrying it was written out completely after its response event (the client
+   * has them all and will not resume it), or a GET without `Last-Event-ID` opens a new standalone stream (the previous
+   * one can no longer be resumed). A stream still waiting for its response is kept.
+   */
+  dropStream(streamId: StreamId): void {
+    const s = this.#streams.get(streamId);
+    if (s && (s.answered || streamId === STANDALONE_STREAM)) this.#drop(s, Infinity);
   }
 
   async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {

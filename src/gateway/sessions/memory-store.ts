@@ -1,0 +1,211 @@
+// The session store in one process's memory (the default): records in a map kept least recently active first, the
+// event log of memory-event-log.ts, and an in-process bus. At a cap the least recently active session with no POST or
+// DELETE in progress makes room (the client's own first when it is the client's quota), so that nobody is refused
+// while a slot is only held, not used; a session with no request for the idle timeout, and none open, is closed.
+import type { EventBudget } from '../event-store.ts';
+import { MemoryEventLog } from './memory-event-log.ts';
+import type {
+  ClientSessionRecord,
+  ListChange,
+  SessionAdmission,
+  SessionBus,
+  SessionEnd,
+  SessionEviction,
+  SessionLimits,
+  SessionPatch,
+  SessionSignal,
+  SessionStore,
+  SessionVisit,
+  VisitKind,
+} from './store.ts';
+
+interface Entry {
+  record: ClientSessionRecord;
+  /** Requests in progress, open GET streams included: a session with one is never closed as idle. */
+  inFlight: number;
+  /** POST and DELETE requests in progress: a session with one is never evicted. */
+  working: number;
+}
+
+export interface MemorySessionStoreOptions {
+  limits: SessionLimits;
+  /** The resumable-stream byte budget all sessions share. */
+  eventBudget: EventBudget;
+  /** Epoch milliseconds (default Date.now). */
+  now?: () => number;
+  /** How often idle sessions and expired events are looked for (default: half the idle timeout, at most a minute). */
+  sweepMs?: number;
+}
+
+export class MemorySessionStore implements SessionStore {
+  readonly events: MemoryEventLog;
+  readonly bus = new MemoryBus();
+  /** Least recently active first: a session moves to the end when a request of it starts or ends. */
+  readonly #entries = new Map<string, Entry>();
+  readonly #byClient = new Map<string, Map<string, Entry>>();
+  readonly #limits: SessionLimits;
+  readonly #now: () => number;
+  readonly #ended = new Set<(id: string, why: SessionEnd) => void>();
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(opts: MemorySessionStoreOptions) {
+    this.#limits = opts.limits;
+    this.#now = opts.now ?? Date.now;
+    this.events = new MemoryEventLog(opts.eventBudget);
+    this.#sweeper = setInterval(() => this.sweep(), opts.sweepMs ?? Math.min(60_000, opts.limits.idleTimeoutMs / 2));
+    this.#sweeper.unref();
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async create(record: ClientSessionRecord): Promise<SessionAdmission> {
+    const { maxSessions, maxSessionsPerClient } = this.#limits;
+    const evicted: SessionEviction[] = [];
+    const own = this.#byClient.get(record.client);
+    if ((own?.size ?? 0) >= maxSessionsPerClient) {
+      const victim = own && oldestIdle(own.values());
+      if (!victim) {
+        const message = `Too many sessions for this client: all ${maxSessionsPerClient} allowed are busy; end one (DELETE) or try again later`;
+        return { ok: false, refusal: { status: 429, reason: 'client-quota', message }, evicted };
+      }
+      evicted.push(this.#evict(victim, 'client-quota'));
+    }
+    if (this.#entries.size >= maxSessions) {
+      const victim = oldestIdle(this.#entries.values());
+      if (!victim) {
+        const message = `Too many sessions: all ${maxSessions} this gateway allows are busy; try again later`;
+        return { ok: false, refusal: { status: 503, reason: 'capacity', message }, evicted };
+      }
+      evicted.push(this.#evict(victim, 'capacity'));
+    }
+    const entry: Entry = { record, inFlight: 0, working: 0 };
+    this.#entries.set(record.id, entry);
+    const mine = this.#byClient.get(record.client) ?? new Map<string, Entry>();
+    this.#byClient.set(record.client, mine);
+    mine.set(record.id, entry);
+    return { ok: true, evicted };
+  }
+
+  async get(id: string): Promise<ClientSessionRecord | undefined> {
+    return this.#entries.get(id)?.record;
+  }
+
+  async visit(id: string, kind: VisitKind): Promise<SessionVisit | undefined> {
+    const entry = this.#entries.get(id);
+    if (!entry) return undefined;
+    const working = kind === 'work';
+    entry.inFlight++;
+    if (working) entry.working++;
+    this.#touch(entry);
+    let left = false;
+    return {
+      record: entry.record,
+      leave: () => {
+        if (left) return;
+        left = true;
+        entry.inFlight--;
+        if (working) entry.working--;
+        this.#touch(entry);
+      },
+    };
+  }
+
+  async update(id: string, patch: SessionPatch): Promise<ClientSessionRecord | undefined> {
+    const entry = this.#entries.get(id);
+    if (!entry) return undefined;
+    Object.assign(entry.record, patch);
+    return entry.record;
+  }
+
+  async delete(id: string, why: SessionEnd = 'deleted'): Promise<boolean> {
+    return this.#end(id, why);
+  }
+
+  onEnded(listener: (id: string, why: SessionEnd) => void): () => void {
+    this.#ended.add(listener);
+    return () => this.#ended.delete(listener);
+  }
+
+  async count(): Promise<number> {
+    return this.#entries.size;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+  }
+
+  /** Close idle sessions and drop expired events (runs on a timer; callable by tests). */
+  sweep(): void {
+    this.events.expire();
+    const now = this.#now();
+    for (const entry of [...this.#entries.values()]) {
+      if (entry.inFlight === 0 && now - entry.record.lastSeen > this.#limits.idleTimeoutMs) {
+        this.#end(entry.record.id, 'idle');
+      }
+    }
+  }
+
+  /** Move to the most recently active end. */
+  #touch(entry: Entry): void {
+    const { id, client } = entry.record;
+    entry.record.lastSeen = this.#now();
+    if (this.#entries.get(id) !== entry) return;
+    this.#entries.delete(id);
+    this.#entries.set(id, entry);
+    const own = this.#byClient.get(client);
+    own?.delete(id);
+    own?.set(id, entry);
+  }
+
+  #evict(entry: Entry, reason: SessionEviction['reason']): SessionEviction {
+    this.#end(entry.record.id, 'evicted');
+    return { id: entry.record.id, client: entry.record.client, reason };
+  }
+
+  #end(id: string, why: SessionEnd): boolean {
+    const entry = this.#entries.get(id);
+    if (!entry) return false;
+    this.#entries.delete(id);
+    const own = this.#byClient.get(entry.record.client);
+    own?.delete(id);
+    if (own?.size === 0) this.#byClient.delete(entry.record.client);
+    void this.events.dropSession(id);
+    for (const listener of this.#ended) listener(id, why);
+    return true;
+  }
+}
+
+/** The least recently active session with no POST or DELETE in progress. */
+function oldestIdle(entries: Iterable<Entry>): Entry | undefined {
+  for (const e of entries) if (e.working === 0) return e;
+  return undefined;
+}
+
+/** The bus within one process: delivered synchronously to every subscriber. */
+export class MemoryBus implements SessionBus {
+  readonly #listeners = new Set<(signal: SessionSignal) => void>();
+  /** The last digest published per list kind: a change to the same list is no change. */
+  readonly #digests = new Map<ListChange['kind'], string>();
+
+  async publish(signal: Parameters<SessionBus['publish']>[0]): Promise<void> {
+    if (signal.type !== 'lists-changed') return this.#deliver(signal);
+    const kinds: ListChange['kind'][] = [];
+    for (const { kind, digest } of signal.changes) {
+      if (this.#digests.get(kind) === digest) continue;
+      this.#digests.set(kind, digest);
+      kinds.push(kind);
+    }
+    if (kinds.length > 0) this.#deliver({ type: 'lists-changed', kinds });
+  }
+
+  subscribe(listener: (signal: SessionSignal) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #deliver(signal: SessionSignal): void {
+    for (const listener of this.#listeners) listener(signal);
+  }
+}
