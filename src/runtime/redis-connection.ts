@@ -6,13 +6,13 @@
 import { createClient, type RedisClientType } from '@redis/client';
 import type { Logger } from 'pino';
 import { type BackoffPolicy, backoffMs } from '../api/backoff.ts';
-import type { SessionStoreTarget } from '../api/gateway/session-store.ts';
+import { type SessionStoreAddress, sessionStoreUrl } from '../api/gateway/session-store.ts';
 import { type Rng, systemRng } from './random.ts';
 
 export type RedisClient = RedisClientType;
 
 export interface RedisConnectionOptions {
-  target: SessionStoreTarget;
+  address: SessionStoreAddress;
   password?: string;
   logger: Logger;
   rng?: Rng;
@@ -50,7 +50,8 @@ export const DEFAULT_RECONNECT: BackoffPolicy = { baseMs: 100, maxMs: 5000, jitt
 export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   const rng = opts.rng ?? systemRng();
   const policy = opts.reconnect ?? DEFAULT_RECONNECT;
-  const { target, password } = opts;
+  const { address, password } = opts;
+  const target = { ...address, url: sessionStoreUrl(address) };
   const hide = (text: string) => (password ? text.split(password).join('[redacted]') : text);
   const listeners = new Set<(state: RedisState) => void>();
   let current: RedisState = { ready: false, reason: `connecting to ${target.url}` };
@@ -73,7 +74,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
         reconnectStrategy: (retries: number) => Math.round(backoffMs(policy, retries, { rng })),
       },
       ...(password ? { password } : {}),
-      database: target.database,
+      database: target.db,
       disableOfflineQueue: true,
       pingInterval: 5000,
       commandOptions: { timeout: opts.commandTimeoutMs ?? 2000, rejectInFlight: true },

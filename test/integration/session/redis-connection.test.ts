@@ -3,12 +3,13 @@
 // never shows the password.
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseSessionStoreUrl } from '../../../src/api/gateway/session-store.ts';
+import type { SessionStoreAddress } from '../../../src/api/gateway/session-store.ts';
 import { connectRedis, type RedisConnection } from '../../../src/runtime/redis-connection.ts';
 import { until } from '../../support/eventually.ts';
 import { type RedisFixture, startRedis } from '../../support/redis-server.ts';
 
 const logger = pino({ level: 'silent' });
+const at = (r: RedisFixture): SessionStoreAddress => ({ tls: false, host: '127.0.0.1', port: r.port, db: 0 });
 let redis: RedisFixture | undefined;
 let conn: RedisConnection | undefined;
 
@@ -23,7 +24,7 @@ describe('redis connection', () => {
   it('authenticates with the password, reports a wrong one without showing it', async () => {
     const password = 's3cret-Pässword "quoted"';
     redis = await startRedis({ password });
-    const wrong = connectRedis({ target: parseSessionStoreUrl(redis.url), password: 'not-the-password', logger });
+    const wrong = connectRedis({ address: at(redis), password: 'not-the-password', logger });
     try {
       await until('the wrong password to be reported', () => /WRONGPASS|invalid/i.test(wrong.state().reason ?? ''));
       expect(wrong.state().ready).toBe(false);
@@ -31,7 +32,7 @@ describe('redis connection', () => {
     } finally {
       await wrong.close();
     }
-    conn = connectRedis({ target: parseSessionStoreUrl(redis.url), password, logger });
+    conn = connectRedis({ address: at(redis), password, logger });
     await until('connected', () => conn?.state().ready === true);
     await conn.client.set('k', 'v');
     expect(await conn.client.get('k')).toBe('v');
@@ -39,7 +40,7 @@ describe('redis connection', () => {
 
   it('fails commands at once while Redis is down and reconnects when it is back, pub/sub included', async () => {
     redis = await startRedis();
-    conn = connectRedis({ target: parseSessionStoreUrl(redis.url), logger, commandTimeoutMs: 1000 });
+    conn = connectRedis({ address: at(redis), logger, commandTimeoutMs: 1000 });
     const heard: string[] = [];
     conn.subscribe('ch', (m) => heard.push(m));
     await until('connected', () => conn?.state().ready === true);
@@ -61,7 +62,7 @@ describe('redis connection', () => {
 
   it('gives up a command that a frozen Redis does not answer', async () => {
     redis = await startRedis();
-    conn = connectRedis({ target: parseSessionStoreUrl(redis.url), logger, commandTimeoutMs: 300 });
+    conn = connectRedis({ address: at(redis), logger, commandTimeoutMs: 300 });
     await until('connected', () => conn?.state().ready === true);
     await redis.freeze();
     try {
