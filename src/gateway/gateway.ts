@@ -37,6 +37,7 @@ import { ServerDefinition } from './server-definition.ts';
 import { ServerRequestRelays } from './server-requests.ts';
 import { inspectedSessionActorBackendFactory, sessionActorBackendFactory } from './session-actor-backend.ts';
 import { createSessionServer } from './session-server.ts';
+import type { SessionStoreFactory } from './sessions/redis-store-setup.ts';
 import { ResourceSubscriptions } from './subscriptions.ts';
 
 /** Whether this replica may open `direct` backends (it holds the Lease, or runs without one). */
@@ -68,6 +69,10 @@ export interface StartGatewayOptions {
   };
   /** A further readiness condition (dynamic discovery not yet synced): returns why the gateway is not ready. */
   notReadyReason?: () => string | undefined;
+  /** More for /readyz's detail (the shared session store's state). */
+  readinessDetail?: () => Record<string, unknown>;
+  /** Where client sessions live; by default this process's memory. */
+  sessionStore?: SessionStoreFactory;
   /** Extra sink for audit records (tests); the audit log line is always written. */
   onAudit?: AuditSink;
   /** Timers of the secret-file watch. */
@@ -272,6 +277,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
         backends,
         conflicts: aggregator.view.conflicts,
         invalidNames: aggregator.view.invalidNames,
+        ...opts.readinessDetail?.(),
       },
     };
   };
