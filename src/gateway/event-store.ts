@@ -1,18 +1,18 @@
-// Resumable streams: the SDK transport stores every SSE event it sends here, and a client that reconnects with
-// `Last-Event-ID` gets the events it missed on that stream. One store per downstream session; every store draws on one
-// budget shared by the whole gateway, so neither one session nor many can make the gateway hold unbounded memory.
+// Resumable streams in memory: every SSE event a session's streams carry is stored here, and a client that reconnects
+// with `Last-Event-ID` gets the events it missed on that stream. One store per downstream session
+// (sessions/memory-event-log.ts keeps them); every store draws on one budget shared by the whole gateway, so neither
+// one session nor many can make the gateway hold unbounded memory. It has the SDK's EventStore shape, so a test's SDK
+// server can use it too.
 //
 // What is kept, and for how long (MCP 2025-11-25, transports, "Resumability and Redelivery"):
 // - A POST's stream ends once its response is sent. When that HTTP response has been written out completely, the
-//   client has every event of the stream and will not resume it: the stream is dropped. A stream whose connection
+//   client has every event of the stream and will not resume it: the stream is dropped (`dropStream`). A stream whose connection
 //   broke first is kept: its response may still be waiting for the client's GET with `Last-Event-ID`.
 // - A `Last-Event-ID` acknowledges every event up to it on that stream: those are dropped when the client resumes.
 // - A fresh GET (without `Last-Event-ID`) starts a new standalone stream; the previous one can no longer be resumed.
 // - Everything else is dropped after a TTL, and the oldest events go first when a session's or the gateway's byte
 //   limit is reached. A stream that lost an event the client may not have seen is resumable only from after it: a
-//   resume from before is refused (the SDK answers 400) rather than replayed with a silent gap.
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ServerResponse } from 'node:http';
+//   resume from before is refused (the gateway answers 400) rather than replayed with a silent gap.
 import type { EventId, EventStore, StreamId } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
@@ -155,14 +155,6 @@ export class EventBudget {
   }
 }
 
-interface RequestScope {
-  store: BoundedEventStore;
-  streams: Set<Stream>;
-}
-
-/** The HTTP request being served, so that a stream knows which response carries it. */
-const requestScope = new AsyncLocalStorage<RequestScope>();
-
 export class BoundedEventStore implements EventStore {
   readonly #budget: EventBudget;
   readonly #streams = new Map<StreamId, Stream>();
@@ -188,24 +180,6 @@ export class BoundedEventStore implements EventStore {
   }
 
   /**
-   * Serve one HTTP request of this session: the streams it carries whose response was stored are dropped when the
-   * HTTP response has been written out completely (the client has them all and will not resume them).
-   */
-  serve<T>(res: ServerResponse, handle: () => Promise<T>): Promise<T> {
-    const scope: RequestScope = { store: this, streams: new Set() };
-    res.once('finish', () => {
-      for (const s of scope.streams) if (s.answered && this.#streams.get(s.id) === s) this.#drop(s, Infinity);
-    });
-    return requestScope.run(scope, handle);
-  }
-
-  /** A GET without `Last-Event-ID` opens a new standalone stream: the previous one can no longer be resumed. */
-  standaloneStreamOpening(): void {
-    const s = this.#streams.get(STANDALONE_STREAM);
-    if (s) this.#drop(s, Infinity);
-  }
-
-  /**
    * Forget a stream: the HTTP response carrying it was written out completely after its response event (the client
    * has them all and will not resume it), or a GET without `Last-Event-ID` opens a new standalone stream (the previous
    * one can no longer be resumed). A stream still waiting for its response is kept.
@@ -224,7 +198,6 @@ export class BoundedEventStore implements EventStore {
       // its old ids is refused instead of skipping what was lost.
       stream = { id: streamId, events: [], first: 0, lostThrough: seq - 1, answered: false };
       this.#streams.set(streamId, stream);
-      this.#bind(stream);
     }
     if (streamId !== STANDALONE_STREAM && isResponse(message)) stream.answered = true;
     const bytes = EVENT_OVERHEAD_BYTES + approximateJsonSize(message, this.#budget.limits.maxSessionBytes);
@@ -276,7 +249,6 @@ export class BoundedEventStore implements EventStore {
     if (!parsed || !stream || parsed.seq < stream.lostThrough) return '';
     // The client has everything up to its Last-Event-ID: acknowledged, no longer needed.
     this.#dropThrough(stream, parsed.seq, false);
-    this.#bind(stream);
     const pending = stream.events.slice(stream.first) as StoredEvent[];
     for (const e of pending) await send(encodeEventId(stream.id, e.seq), e.message);
     return stream.id;
@@ -291,12 +263,6 @@ export class BoundedEventStore implements EventStore {
   lose(e: StoredEvent, reason: EventLoss): void {
     this.#budget.lost(reason);
     this.#dropThrough(e.stream, e.seq, true);
-  }
-
-  /** The request being served carries this stream (it created it, or resumes it). */
-  #bind(stream: Stream): void {
-    const scope = requestScope.getStore();
-    if (scope?.store === this) scope.streams.add(stream);
   }
 
   /** Drop the stream's events up to `seq`; `lost` when the client may not have them. */

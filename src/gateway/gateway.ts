@@ -23,7 +23,6 @@ import {
   secretFilesOf,
   staticBackend,
 } from './backend-setup.ts';
-import { ClientSessions } from './client-sessions.ts';
 import { EventBudget } from './event-store.ts';
 import { isLoopbackAddress } from './http-guards.ts';
 import { createGatewayHttpServer, listen, type Readiness } from './http-server.ts';
@@ -36,7 +35,8 @@ import { Router } from './router.ts';
 import { ServerDefinition } from './server-definition.ts';
 import { ServerRequestRelays } from './server-requests.ts';
 import { inspectedSessionActorBackendFactory, sessionActorBackendFactory } from './session-actor-backend.ts';
-import { createSessionServer } from './session-server.ts';
+import { SessionHandler } from './sessions/handler.ts';
+import { MemorySessionStore } from './sessions/memory-store.ts';
 import type { SessionStoreFactory } from './sessions/redis-store-setup.ts';
 import { ResourceSubscriptions } from './subscriptions.ts';
 
@@ -185,16 +185,20 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     },
     { onLoss: (reason) => metrics.eventStoreLost.inc({ reason }) },
   );
-  const sessions: ClientSessions = new ClientSessions({
-    newServer: () => createSessionServer({ definition, subscriptions }),
-    onSessionClosed: (id) => void subscriptions.dropSession(id),
-    logger,
-    metrics,
+  const limits = {
     idleTimeoutMs: config.server.sessionIdleTimeoutSeconds * 1000,
     maxSessions: config.server.maxSessions,
     maxSessionsPerClient: config.server.maxSessionsPerClient,
-    eventBudget,
-  });
+  };
+  // Sessions in this process's memory, or in a store shared by every replica (--session-store).
+  const store = opts.sessionStore
+    ? opts.sessionStore({
+        limits,
+        eventLimits: eventBudget.limits,
+        onEventLoss: (reason, count) => metrics.eventStoreLost.inc({ reason }, count),
+      })
+    : new MemorySessionStore({ limits, eventBudget });
+  const sessions: SessionHandler = new SessionHandler({ store, definition, subscriptions, logger, metrics });
   metrics.measureEventStore(() => eventBudget.bytes);
   aggregator.onListChanged((kinds) => {
     for (const kind of kinds) metrics.listChanged.inc({ kind });
@@ -202,7 +206,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     metrics.advertised.set({ kind: 'tools' }, view.tools.length);
     metrics.advertised.set({ kind: 'resources' }, view.resources.length + view.resourceTemplates.length);
     metrics.advertised.set({ kind: 'prompts' }, view.prompts.length);
-    sessions.announce(kinds);
+    sessions.announce(view, kinds);
     listenStreams.announce(kinds);
   });
 
@@ -309,7 +313,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
       httpServer.close();
       listenStreams.closeAll();
       modern.close();
-      await sessions.closeAll();
+      await sessions.close();
       subscriptions.close();
       await reapplying;
       await backendSet.close();

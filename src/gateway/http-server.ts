@@ -6,17 +6,18 @@
 import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { ErrorCode, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { knownSecrets } from '../actors/mcp/redactor.ts';
 import { listenOn } from '../runtime/listen.ts';
-import type { ClientSessions } from './client-sessions.ts';
 import { BodyTooLargeError, checkHostAndOrigin, type OriginPolicy, readBody } from './http-guards.ts';
 import type { Authenticator } from './incoming-auth.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { ModernEndpoint } from './modern/endpoint.ts';
 import { isModernRequest } from './modern/request.ts';
 import { sessionQuotaKey } from './session-quota-key.ts';
+import type { SessionHandler } from './sessions/handler.ts';
+import { containsInitialize } from './sessions/messages.ts';
 
 export interface Readiness {
   ready: boolean;
@@ -24,7 +25,8 @@ export interface Readiness {
 }
 
 export interface GatewayHttpOptions {
-  sessions: ClientSessions;
+  /** Serves 2025-era sessions. */
+  sessions: Pick<SessionHandler, 'handle' | 'initialize'>;
   /** Serves 2026-07-28 requests: stateless, next to the 2025-era sessions. */
   modern: Pick<ModernEndpoint, 'handle'>;
   authenticate: Authenticator;
@@ -133,16 +135,16 @@ async function handleMcp(req: IncomingMessage & { auth?: AuthInfo }, res: Server
 
   const sessionId = req.headers['mcp-session-id'];
   if (typeof sessionId === 'string' && sessionId !== '') {
-    const session = opts.sessions.find(sessionId, auth.subject);
-    if (!session) return reject(404, 'session', -32001, 'Session not found');
-    return opts.sessions.handle(session, req, res, body);
+    const served = await opts.sessions.handle(sessionId, auth.subject, req, res, body);
+    if (served === 'unknown') return reject(404, 'session', -32001, 'Session not found');
+    return;
   }
 
   if (method === 'POST' && containsInitialize(body)) {
     const client = sessionQuotaKey(req, { subject: auth.subject, token: auth.auth.token });
-    const refused = opts.sessions.admit(client);
+    const refused = await opts.sessions.initialize(auth.subject, client, req, res, body);
     if (refused) return reject(refused.status, refused.reason, -32000, refused.message, { 'retry-after': '5' });
-    return opts.sessions.initialize(auth.subject, client, req, res, body);
+    return;
   }
   return reject(400, 'no-session', -32000, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
 }
@@ -161,10 +163,6 @@ async function readyz(req: IncomingMessage, res: ServerResponse, opts: GatewayHt
   }
   // Reasons are redacted where they are made; this is the second line of defence for text nobody expected.
   return json(res, status, knownSecrets.redactDeep({ ready: r.ready, ...r.detail }));
-}
-
-function containsInitialize(body: unknown): boolean {
-  return Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body);
 }
 
 function jsonRpcError(

@@ -12,11 +12,11 @@ import {
   MISSING_REQUIRED_CLIENT_CAPABILITY,
 } from '../../actors/mcp/modern/envelope.ts';
 import { MODERN_VERSIONS } from '../../machines/backend-session-era.ts';
+import { Exchange, writeJson } from '../exchange.ts';
 import { RequestError, withoutMcpPrefix } from '../forward-errors.ts';
 import { type Extra, identityOf, type SessionLogState } from '../router.ts';
 import type { ListMethod, ServerDefinition } from '../server-definition.ts';
 import type { ServerRequest } from '../server-requests.ts';
-import { ModernExchange, writeJson } from './exchange.ts';
 import type { ListenStreams, SubscriptionFilter } from './listen.ts';
 import { paramHeaderMismatch } from './param-headers.ts';
 import { type ModernRequest, parseModernRequest, withoutEnvelope } from './request.ts';
@@ -107,7 +107,7 @@ export class ModernEndpoint {
       const filter = (request.params.notifications ?? {}) as SubscriptionFilter;
       return this.#deps.listen.open(res, request.id, filter);
     }
-    const exchange = new ModernExchange(res);
+    const exchange = new Exchange(res);
     if (SUSPENDABLE.has(request.method)) return this.#suspendable(req, request, exchange);
     try {
       this.#answer(exchange, request, {
@@ -128,7 +128,7 @@ export class ModernEndpoint {
    * A call that may need its client's input: a new one, or the retry of one parked with a requestState minted here
    * (suspended-calls.ts). Either way the answer is its result, or the next questions with a new requestState.
    */
-  async #suspendable(req: IncomingMessage & { auth?: AuthInfo }, request: ModernRequest, exchange: ModernExchange) {
+  async #suspendable(req: IncomingMessage & { auth?: AuthInfo }, request: ModernRequest, exchange: Exchange) {
     const subject = identityOf({ authInfo: req.auth }).subject;
     // A requestState is good only for a retry of the same request: the same method on the same tool, prompt or URI.
     const target = `${request.method} ${String(request.params.name ?? request.params.uri)}`;
@@ -167,7 +167,7 @@ export class ModernEndpoint {
   }
 
   #answer(
-    exchange: ModernExchange,
+    exchange: Exchange,
     request: ModernRequest,
     step: { kind: 'result'; result: Result } | { kind: 'error'; error: unknown },
   ): void {
@@ -232,7 +232,7 @@ export class ModernEndpoint {
   #extra(
     req: IncomingMessage & { auth?: AuthInfo },
     request: ModernRequest,
-    exchange: ModernExchange,
+    exchange: Exchange,
     call?: SuspendableCall,
   ): Extra {
     return {

@@ -6,8 +6,8 @@
 import type { ServerResponse } from 'node:http';
 import { META_SUBSCRIPTION_ID } from '../../actors/mcp/modern/envelope.ts';
 import type { ListChangeKind } from '../aggregator.ts';
+import { KeepAlive, SSE_HEADERS, sseEvent, writeJson } from '../exchange.ts';
 import type { ResourceSubscriptions } from '../subscriptions.ts';
-import { SSE_HEADERS, sseEvent, writeJson } from './exchange.ts';
 
 /** What a client may opt into, per the spec's notification filter. */
 export interface SubscriptionFilter {
@@ -44,11 +44,12 @@ export interface ListenOptions {
 export class ListenStreams {
   readonly #streams = new Map<string, Stream>();
   readonly #opts: ListenOptions;
+  readonly #keepAlive: KeepAlive;
   #next = 0;
-  #keepAlive: NodeJS.Timeout | undefined;
 
   constructor(opts: ListenOptions) {
     this.#opts = opts;
+    this.#keepAlive = new KeepAlive(opts.keepAliveMs);
   }
 
   get size(): number {
@@ -95,7 +96,7 @@ export class ListenStreams {
         params: { _meta: { [META_SUBSCRIPTION_ID]: id }, notifications: honored },
       }),
     );
-    this.#armKeepAlive();
+    this.#keepAlive.add(res);
   }
 
   /** The aggregate's lists changed: tell the streams that opted in. */
@@ -115,8 +116,6 @@ export class ListenStreams {
 
   /** Graceful closure: each stream gets the final result of its listen request, then ends. */
   closeAll(): void {
-    clearInterval(this.#keepAlive);
-    this.#keepAlive = undefined;
     for (const stream of [...this.#streams.values()]) {
       this.#drop(stream.key);
       if (!stream.res.headersSent || stream.res.destroyed) continue;
@@ -141,17 +140,5 @@ export class ListenStreams {
   #drop(key: string): void {
     if (!this.#streams.delete(key)) return;
     void this.#opts.subscriptions.dropSession(key);
-    if (this.#streams.size === 0) {
-      clearInterval(this.#keepAlive);
-      this.#keepAlive = undefined;
-    }
-  }
-
-  #armKeepAlive(): void {
-    if (this.#keepAlive || this.#opts.keepAliveMs <= 0) return;
-    this.#keepAlive = setInterval(() => {
-      for (const stream of this.#streams.values()) if (stream.res.headersSent) stream.res.write(':\n\n');
-    }, this.#opts.keepAliveMs);
-    this.#keepAlive.unref();
   }
 }

@@ -108,6 +108,15 @@ export interface SessionStore {
 /** The stream id of a session's standalone (GET) stream. */
 export const STANDALONE_STREAM = '_GET_stream';
 
+/**
+ * The stream an event id belongs to: ids are `<stream>.<sequence>` (stream ids hold no dot), so a process can tell
+ * which stream a `Last-Event-ID` resumes before reading the log.
+ */
+export function streamOfEventId(eventId: string): string | undefined {
+  const dot = eventId.lastIndexOf('.');
+  return dot > 0 ? eventId.slice(0, dot) : undefined;
+}
+
 /** One stored SSE event. */
 export interface StoredStreamEvent {
   id: string;
@@ -122,8 +131,8 @@ export interface StoredStreamEvent {
  */
 export interface SessionEventLog {
   /**
-   * Log one event of a stream and give its id (`Last-Event-ID`s are these). `final`: the response that ends a POST
-   * stream; the stream gets nothing after it.
+   * Log one event of a stream and give its id (`Last-Event-ID`s are these; `<stream>.<sequence>`, see
+   * streamOfEventId). `final`: the response that ends a POST stream; the stream gets nothing after it.
    */
   append(session: string, stream: string, message: JSONRPCMessage, final?: boolean): Promise<string>;
   /**
@@ -157,8 +166,11 @@ export type SessionSignal =
    * response) or `notifications/cancelled` for one of its calls.
    */
   | { type: 'client-message'; session: string; message: JSONRPCMessage }
-  /** An event of a stream whose connection is gone, for a resumed stream held by another request or process. */
-  | { type: 'stream-event'; session: string; stream: string; event: StoredStreamEvent };
+  /**
+   * An event of a stream whose connection is gone, for a resumed stream held by another request or process; `final`:
+   * the stream's last.
+   */
+  | { type: 'stream-event'; session: string; stream: string; event: StoredStreamEvent; final?: boolean };
 
 export interface SessionBus {
   /**

@@ -1,5 +1,3 @@
-import { EventEmitter } from 'node:events';
-import type { ServerResponse } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
@@ -39,9 +37,6 @@ function budget(limits: Partial<EventStoreLimits> = {}, clock = { now: 0 }) {
   );
   return { budget: b, losses, clock };
 }
-
-/** Stands in for the HTTP response whose 'finish' or 'close' ends a request. */
-const response = () => new EventEmitter() as unknown as ServerResponse;
 
 describe('BoundedEventStore', () => {
   it('replays the events of the same stream after the given id, in order', async () => {
@@ -185,53 +180,37 @@ describe('BoundedEventStore', () => {
     expect(await store.getStreamIdForEventId(a2)).toBe('a');
   });
 
-  it('drops a stream once the response carrying it has been written out completely', async () => {
+  it('drops a stream whose response was stored once its delivery is over', async () => {
     const store = new BoundedEventStore();
-    const res = response();
-    let priming = '';
-    await store.serve(res, async () => {
-      priming = await store.storeEvent('post-1', {} as JSONRPCMessage);
-      await store.storeEvent('post-1', result(1, 'x'.repeat(1000)));
-    });
+    const priming = await store.storeEvent('post-1', {} as JSONRPCMessage);
+    await store.storeEvent('post-1', result(1, 'x'.repeat(1000)));
     expect(store.size).toBe(2);
-    res.emit('finish');
+    store.dropStream('post-1');
     expect(store.size).toBe(0);
     expect(store.bytes).toBe(0);
     expect(await store.getStreamIdForEventId(priming)).toBeUndefined();
   });
 
-  it('keeps a stream whose connection broke before the end, and drops it when its resumed delivery finishes', async () => {
+  it('keeps a stream whose response came after its connection broke, until a resumed delivery is over', async () => {
     const store = new BoundedEventStore();
-    const post = response();
-    let priming = '';
-    await store.serve(post, async () => {
-      priming = await store.storeEvent('post-1', {} as JSONRPCMessage);
-    });
-    post.emit('close');
+    const priming = await store.storeEvent('post-1', {} as JSONRPCMessage);
     // The response arrives after the client went away: kept for the resume.
     const answer = await store.storeEvent('post-1', result(1, 'done'));
     expect(store.size).toBe(2);
-    const get = response();
-    const { sent } = await store.serve(get, () => replay(store, priming));
+    const { sent } = await replay(store, priming);
     expect(sent).toEqual([[answer, result(1, 'done')]]);
     // The priming event was acknowledged by the resume; the answer only sent.
     expect(store.size).toBe(1);
-    get.emit('close');
-    expect(store.size).toBe(1);
-    const again = response();
-    await store.serve(again, () => replay(store, priming));
-    again.emit('finish');
+    expect((await replay(store, priming)).sent).toEqual([[answer, result(1, 'done')]]);
+    store.dropStream('post-1');
     expect(store.size).toBe(0);
   });
 
-  it('keeps a stream whose response has not been stored when its request finishes', async () => {
+  it('keeps a stream whose response has not been stored when asked to drop it', async () => {
     const store = new BoundedEventStore();
-    const res = response();
-    await store.serve(res, async () => {
-      await store.storeEvent('post-1', {} as JSONRPCMessage);
-      await store.storeEvent('post-1', note(1));
-    });
-    res.emit('finish');
+    await store.storeEvent('post-1', {} as JSONRPCMessage);
+    await store.storeEvent('post-1', note(1));
+    store.dropStream('post-1');
     expect(store.size).toBe(2);
   });
 
@@ -239,7 +218,7 @@ describe('BoundedEventStore', () => {
     const store = new BoundedEventStore();
     const old = await store.storeEvent('_GET_stream', note(1));
     await store.storeEvent('post-1', note(2));
-    store.standaloneStreamOpening();
+    store.dropStream('_GET_stream');
     expect(store.size).toBe(1);
     expect(await store.getStreamIdForEventId(old)).toBeUndefined();
     const fresh = await store.storeEvent('_GET_stream', note(3));

@@ -1,0 +1,139 @@
+// The calls of 2025-era sessions in progress in this process, and the requests relayed to their clients. A client's
+// `notifications/cancelled` aborts its call; a client's JSON-RPC response settles the server request it answers. Both
+// can arrive at another process than the one running the call: what is not found here goes on the session bus, and
+// what the bus brings is looked up here (SessionHandler wires it). Relayed requests get ids unique across processes.
+import { randomBytes } from 'node:crypto';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { Id, ResponseMessage } from './messages.ts';
+
+type Result = Record<string, unknown>;
+
+/** How long a client may take to answer a relayed request (the SDK's default request timeout). */
+export const CLIENT_REQUEST_TIMEOUT_MS = 60_000;
+
+interface Pending {
+  resolve: (result: Result) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Where a call's messages to its client go (its exchange). */
+export interface CallChannel {
+  notify(message: unknown): void;
+  abort(reason: unknown): void;
+}
+
+/** A key for a JSON-RPC id: 1 and "1" are different ids. */
+const key = (id: Id) => (typeof id === 'number' ? `n${id}` : `s${id}`);
+
+export class SessionCalls {
+  readonly #calls = new Map<string, Map<string, CallChannel>>();
+  readonly #pending = new Map<string, Map<string, Pending>>();
+  readonly #prefix = randomBytes(4).toString('hex');
+  readonly #timeoutMs: number;
+  #next = 0;
+
+  constructor(opts: { timeoutMs?: number } = {}) {
+    this.#timeoutMs = opts.timeoutMs ?? CLIENT_REQUEST_TIMEOUT_MS;
+  }
+
+  /** A call of `session` with this request id runs here until the returned function is called. */
+  begin(session: string, id: Id, channel: CallChannel): () => void {
+    let calls = this.#calls.get(session);
+    if (!calls) {
+      calls = new Map();
+      this.#calls.set(session, calls);
+    }
+    const k = key(id);
+    calls.set(k, channel);
+    return () => {
+      if (calls.get(k) === channel) calls.delete(k);
+      if (calls.size === 0 && this.#calls.get(session) === calls) this.#calls.delete(session);
+    };
+  }
+
+  /** The client cancelled a call: abort it if it runs here. */
+  cancel(session: string, requestId: unknown, reason: unknown): boolean {
+    if (typeof requestId !== 'string' && typeof requestId !== 'number') return false;
+    const channel = this.#calls.get(session)?.get(key(requestId));
+    channel?.abort(new Error(typeof reason === 'string' ? reason : 'the client cancelled the request'));
+    return channel !== undefined;
+  }
+
+  /** Send a request to the client on a call's stream and wait for its answer (a POST of its own). */
+  ask(session: string, channel: CallChannel, request: { method: string; params?: unknown }, signal: AbortSignal) {
+    const id = `${this.#prefix}-${++this.#next}`;
+    return new Promise<Result>((resolve, reject) => {
+      let pendings = this.#pending.get(session);
+      if (!pendings) {
+        pendings = new Map();
+        this.#pending.set(session, pendings);
+      }
+      const mine = pendings;
+      const k = key(id);
+      const settle = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        mine.delete(k);
+        if (mine.size === 0 && this.#pending.get(session) === mine) this.#pending.delete(session);
+      };
+      const giveUp = (reason: unknown) => {
+        settle();
+        channel.notify({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: id, reason: String((reason as Error)?.message ?? reason) },
+        });
+        reject(reason);
+      };
+      const onAbort = () => giveUp(signal.reason);
+      const timer = setTimeout(
+        () => giveUp(new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: this.#timeoutMs })),
+        this.#timeoutMs,
+      );
+      timer.unref?.();
+      if (signal.aborted) return giveUp(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      mine.set(k, {
+        resolve: (r) => {
+          settle();
+          resolve(r);
+        },
+        reject: (e) => {
+          settle();
+          reject(e);
+        },
+      });
+      channel.notify({
+        jsonrpc: '2.0',
+        id,
+        method: request.method,
+        ...(request.params ? { params: request.params } : {}),
+      });
+    });
+  }
+
+  /** The client answered a relayed request: settle it if it waits here. */
+  answer(session: string, response: ResponseMessage): boolean {
+    const pending = this.#pending.get(session)?.get(key(response.id));
+    if (!pending) return false;
+    if (response.error) {
+      const { code, message, data } = response.error;
+      pending.reject(new McpError(code, message, data));
+    } else pending.resolve(response.result ?? {});
+    return true;
+  }
+
+  /** The process is shutting down: abort every call here. */
+  endAll(why: string): void {
+    for (const session of [...this.#calls.keys(), ...this.#pending.keys()]) this.endSession(session, why);
+  }
+
+  /** The session ended: abort its calls and fail what waits for its client. */
+  endSession(session: string, why: string): void {
+    const reason = new Error(`the client session ended (${why})`);
+    for (const channel of this.#calls.get(session)?.values() ?? []) channel.abort(reason);
+    this.#calls.delete(session);
+    for (const pending of [...(this.#pending.get(session)?.values() ?? [])]) pending.reject(reason);
+    this.#pending.delete(session);
+  }
+}

@@ -1,0 +1,331 @@
+// The gateway's own 2025-era Streamable HTTP server: `initialize` opens a session whose state is a record in the
+// SessionStore; every later request (POST, GET, DELETE with `Mcp-Session-Id`) is served from that record, by whichever
+// process reads it, with no per-session server object. A POST is answered with one JSON body unless a related message
+// (progress, a log line, a relayed server request) comes before the result; then it becomes a resumable SSE stream
+// (exchange.ts, event ids from the session's event log). Requests go to the same ServerDefinition and Router as the
+// 2026-07-28 endpoint (dispatch.ts). Clients' answers to relayed requests and cancellations are matched to their call
+// here or, through the session bus, in another process (calls.ts); GET streams and resumption are streams.ts's.
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { AggregatedView } from '../aggregate.ts';
+import type { ListChangeKind } from '../aggregator.ts';
+import { Exchange, KeepAlive, type StreamLog, writeJson } from '../exchange.ts';
+import { RequestError } from '../forward-errors.ts';
+import type { GatewayMetrics } from '../metrics.ts';
+import type { Extra } from '../router.ts';
+import type { ServerDefinition } from '../server-definition.ts';
+import type { ResourceSubscriptions } from '../subscriptions.ts';
+import { SessionCalls } from './calls.ts';
+import { dispatch, errorOf } from './dispatch.ts';
+import {
+  checkGetHeaders,
+  checkPostHeaders,
+  checkVersionHeader,
+  type HttpRefusal,
+  initializeParams,
+  isRefusal,
+  negotiate,
+  parseMessages,
+  type RequestMessage,
+  type ResponseMessage,
+} from './messages.ts';
+import type {
+  ClientSessionRecord,
+  ListChange,
+  SessionEnd,
+  SessionRefusal,
+  SessionSignal,
+  SessionStore,
+} from './store.ts';
+import { SessionStreams } from './streams.ts';
+
+type Req = IncomingMessage & { auth?: AuthInfo };
+
+export interface SessionHandlerDeps {
+  store: SessionStore;
+  definition: ServerDefinition;
+  subscriptions: ResourceSubscriptions;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  /** Keep-alive comments on SSE streams (default 15 s; 0: none). */
+  keepAliveMs?: number;
+  /** The reconnection delay advised in a stream's priming event (default 1 s). */
+  retryMs?: number;
+}
+
+export class SessionHandler {
+  readonly #deps: SessionHandlerDeps;
+  readonly #calls = new SessionCalls();
+  readonly #streams: SessionStreams;
+  readonly #keepAlive: KeepAlive;
+  readonly #unsubscribe: Array<() => void>;
+
+  constructor(deps: SessionHandlerDeps) {
+    this.#deps = deps;
+    this.#keepAlive = new KeepAlive(deps.keepAliveMs ?? 15_000);
+    this.#streams = new SessionStreams({ log: deps.store.events, keepAlive: this.#keepAlive });
+    this.#unsubscribe = [
+      deps.store.bus.subscribe((signal) => this.#onSignal(signal)),
+      deps.store.onEnded((id, why) => this.#onEnded(id, why)),
+    ];
+  }
+
+  /** Open a session with an `initialize` POST; a refusal (quota, capacity) is for the caller to answer. */
+  async initialize(owner: string, client: string, req: Req, res: ServerResponse, body: unknown) {
+    const bad = checkPostHeaders(req.headers);
+    if (bad) return refuse(res, bad);
+    const messages = parseMessages(body);
+    if (isRefusal(messages)) return refuse(res, messages);
+    const request = messages.requests.find((m) => m.method === 'initialize');
+    if (!request || messages.requests.length + messages.notifications.length + messages.responses.length > 1) {
+      return refuse(res, {
+        status: 400,
+        code: -32600,
+        message: 'Invalid Request: Only one initialization request is allowed',
+      });
+    }
+    const params = initializeParams(request.params);
+    if (typeof params === 'string') {
+      return writeJson(res, 200, {
+        jsonrpc: '2.0',
+        id: request.id,
+        error: { code: ErrorCode.InvalidParams, message: `Invalid params: ${params}` },
+      });
+    }
+    const now = Date.now();
+    const record: ClientSessionRecord = {
+      id: randomUUID(),
+      owner,
+      client,
+      protocolVersion: negotiate(params.protocolVersion),
+      clientInfo: params.clientInfo,
+      clientCapabilities: params.capabilities,
+      subscriptions: [],
+      createdAt: now,
+      lastSeen: now,
+    };
+    const { store, metrics, logger, definition } = this.#deps;
+    const admission = await store.create(record);
+    for (const e of admission.evicted) {
+      const why =
+        e.reason === 'client-quota' ? "the client's session quota is reached" : "the gateway's session cap is reached";
+      metrics.sessionsEvicted.inc({ reason: e.reason });
+      logger.info({ session: e.id, client: e.client, why }, 'idle client session closed to make room');
+    }
+    if (!admission.ok) return admission.refusal satisfies SessionRefusal;
+    this.#countSessions();
+    logger.debug({ session: record.id, client: owner }, 'client session opened');
+    const result = {
+      protocolVersion: record.protocolVersion,
+      capabilities: definition.capabilities,
+      serverInfo: definition.info,
+      instructions: definition.instructions,
+    };
+    writeJson(res, 200, { jsonrpc: '2.0', id: request.id, result }, { 'mcp-session-id': record.id });
+    return undefined;
+  }
+
+  /** Serve a request of an existing session; 'unknown' when it does not exist for this caller (nothing answered). */
+  async handle(sessionId: string, subject: string, req: Req, res: ServerResponse, body: unknown) {
+    const visit = await this.#deps.store.visit(sessionId, req.method === 'GET' ? 'stream' : 'work');
+    if (!visit || visit.record.owner !== subject) {
+      visit?.leave();
+      return 'unknown' as const;
+    }
+    res.once('close', visit.leave);
+    const { record } = visit;
+    if (req.method === 'POST') return this.#post(record, req, res, body);
+    const bad = (req.method === 'GET' ? checkGetHeaders(req.headers) : undefined) ?? checkVersionHeader(req.headers);
+    if (bad) return refuse(res, bad);
+    const headers = { 'mcp-session-id': record.id };
+    if (req.method === 'DELETE') {
+      await this.#deps.store.delete(record.id, 'deleted');
+      res.writeHead(200, headers).end();
+      return;
+    }
+    const lastEventId = req.headers['last-event-id'];
+    const refused =
+      typeof lastEventId === 'string' && lastEventId !== ''
+        ? await this.#streams.resume(record.id, lastEventId, res, headers)
+        : await this.#streams.openStandalone(record.id, res, headers);
+    if (refused) refuse(res, refused);
+  }
+
+  /** Aggregated lists changed: every session hears it on its standalone stream, wherever that is held. */
+  announce(view: AggregatedView, kinds: ReadonlySet<ListChangeKind>): void {
+    void this.#deps.store.bus.publish({ type: 'lists-changed', changes: listChanges(view, kinds) });
+  }
+
+  /** A resource one session subscribed to changed. */
+  resourceUpdated(session: string, uri: string): void {
+    void this.#deps.store.bus.publish({ type: 'resource-updated', session, uri });
+  }
+
+  /** Shutting down: end the streams and calls held here (the sessions stay in the store). */
+  async close(): Promise<void> {
+    for (const off of this.#unsubscribe) off();
+    this.#streams.closeAll();
+    this.#calls.endAll('gateway shutting down');
+    await this.#deps.store.close();
+  }
+
+  async #post(record: ClientSessionRecord, req: Req, res: ServerResponse, body: unknown): Promise<void> {
+    const bad = checkPostHeaders(req.headers);
+    if (bad) return refuse(res, bad);
+    const messages = parseMessages(body);
+    if (isRefusal(messages)) return refuse(res, messages);
+    if (messages.requests.some((m) => m.method === 'initialize')) {
+      return refuse(res, { status: 400, code: -32600, message: 'Invalid Request: Server already initialized' });
+    }
+    const badVersion = checkVersionHeader(req.headers);
+    if (badVersion) return refuse(res, badVersion);
+    for (const response of messages.responses) this.#fromClient(record.id, response);
+    for (const n of messages.notifications) if (n.method === 'notifications/cancelled') this.#fromClient(record.id, n);
+    const { requests } = messages;
+    if (requests.length === 0) {
+      res.writeHead(202).end();
+      return;
+    }
+    const exchange = this.#exchange(record, res, requests.length);
+    await Promise.all(requests.map((request) => this.#call(record, req, request, exchange)));
+  }
+
+  #exchange(record: ClientSessionRecord, res: ServerResponse, answers: number): Exchange {
+    const { store } = this.#deps;
+    const session = record.id;
+    const stream = randomUUID();
+    const log: StreamLog = {
+      append: (message, final) => store.events.append(session, stream, message as never, final),
+      // Priming events are for clients of 2025-11-25 and later (the SDK client of older revisions cannot parse them).
+      prime:
+        record.protocolVersion >= '2025-11-25' ? () => store.events.append(session, stream, {} as never) : undefined,
+      retryMs: this.#deps.retryMs ?? 1000,
+      orphan: (id, message, final) =>
+        void store.bus.publish({
+          type: 'stream-event',
+          session,
+          stream,
+          event: { id, message: message as never },
+          final,
+        }),
+    };
+    const exchange = new Exchange(res, {
+      headers: { 'mcp-session-id': session },
+      log,
+      answers,
+      keepAlive: this.#keepAlive,
+    });
+    res.once('close', this.#streams.attach(session, stream));
+    // Written out completely: the client has every event and will not resume the stream.
+    res.once('finish', () => {
+      if (exchange.streaming) void store.events.dropStream(session, stream);
+    });
+    return exchange;
+  }
+
+  async #call(record: ClientSessionRecord, req: Req, request: RequestMessage, exchange: Exchange): Promise<void> {
+    const controller = new AbortController();
+    const channel = { notify: (m: unknown) => exchange.notify(m), abort: (r: unknown) => controller.abort(r) };
+    const end = this.#calls.begin(record.id, request.id, channel);
+    const { signal } = controller;
+    const extra = {
+      signal,
+      sessionId: record.id,
+      authInfo: req.auth,
+      requestId: request.id,
+      _meta: request.params?._meta,
+      sendNotification: async (notification: { method: string }) =>
+        exchange.notify({ jsonrpc: '2.0', ...notification }),
+      sendRequest: (r: { method: string; params?: unknown }, _schema: unknown, options?: { signal?: AbortSignal }) =>
+        this.#calls.ask(record.id, channel, r, options?.signal ?? signal),
+    } as unknown as Extra;
+    try {
+      const result = await dispatch(this.#deps, record, request, extra);
+      exchange.finish({ jsonrpc: '2.0', id: request.id, result });
+    } catch (err) {
+      const error = signal.aborted
+        ? {
+            code: ErrorCode.InternalError,
+            message: `Request cancelled: ${String((signal.reason as Error)?.message ?? signal.reason)}`,
+          }
+        : errorOf(err);
+      if (!(err instanceof RequestError) && !signal.aborted && error.code === ErrorCode.InternalError) {
+        this.#deps.logger.error({ err: String(err), method: request.method }, 'request failed');
+      }
+      exchange.finish({ jsonrpc: '2.0', id: request.id, error });
+    } finally {
+      end();
+    }
+  }
+
+  /** A client's answer or cancellation: to the call here, else to whichever process runs it. */
+  #fromClient(session: string, message: ResponseMessage | { method: string; params?: Record<string, unknown> }): void {
+    if (this.#settle(session, message)) return;
+    void this.#deps.store.bus.publish({ type: 'client-message', session, message: message as never });
+  }
+
+  #settle(session: string, message: unknown): boolean {
+    const m = message as { id?: unknown; method?: unknown; params?: { requestId?: unknown; reason?: unknown } };
+    if (m.method === 'notifications/cancelled')
+      return this.#calls.cancel(session, m.params?.requestId, m.params?.reason);
+    return m.method === undefined && this.#calls.answer(session, message as ResponseMessage);
+  }
+
+  #onSignal(signal: SessionSignal): void {
+    switch (signal.type) {
+      case 'lists-changed':
+        for (const session of this.#streams.standaloneSessions()) {
+          for (const kind of signal.kinds) {
+            void this.#streams.notify(session, { jsonrpc: '2.0', method: `notifications/${kind}/list_changed` });
+          }
+        }
+        return;
+      case 'resource-updated':
+        void this.#streams.notify(signal.session, {
+          jsonrpc: '2.0',
+          method: 'notifications/resources/updated',
+          params: { uri: signal.uri },
+        });
+        return;
+      case 'client-message':
+        this.#settle(signal.session, signal.message);
+        return;
+      case 'stream-event':
+        this.#streams.deliver(signal.session, signal.stream, signal.event, signal.final ?? false);
+        return;
+    }
+  }
+
+  #onEnded(id: string, why: SessionEnd): void {
+    void this.#deps.subscriptions.dropSession(id);
+    this.#streams.endSession(id);
+    this.#calls.endSession(id, why);
+    this.#countSessions();
+    this.#deps.logger.debug({ session: id, why }, 'client session closed');
+  }
+
+  #countSessions(): void {
+    void this.#deps.store.count().then((n) => this.#deps.metrics.sessions.set(n));
+  }
+}
+
+function refuse(res: ServerResponse, r: HttpRefusal): undefined {
+  writeJson(res, r.status, { jsonrpc: '2.0', error: { code: r.code, message: r.message }, id: null });
+  return undefined;
+}
+
+/** What changed, with a digest of each new list: the bus delivers a change only if the list really differs. */
+export function listChanges(view: AggregatedView, kinds: ReadonlySet<ListChangeKind>): ListChange[] {
+  const lists: Record<ListChangeKind, unknown> = {
+    tools: view.tools,
+    prompts: view.prompts,
+    resources: [view.resources, view.resourceTemplates],
+  };
+  return [...kinds].map((kind) => ({
+    kind,
+    digest: createHash('sha256').update(JSON.stringify(lists[kind])).digest('base64url'),
+  }));
+}
