@@ -65,10 +65,11 @@ async function roundRobin(upstreams: URL[]): Promise<{ server: Server; url: URL 
 }
 
 function startGateway(config: string, extra: string[], children: ChildProcess[]): Promise<URL> {
-  const child = spawn(process.execPath, ['src/cli.ts', 'gateway', '--port', '0', '--config', config, ...extra], {
+  const args = ['src/cli.ts', 'gateway', '--port', '0', '--config', config, '--log-level', 'warn', ...extra];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, KUBERNETES_SERVICE_HOST: '', MCPRE_LOG_LEVEL: 'warn' },
+    env: { ...process.env, KUBERNETES_SERVICE_HOST: '' },
   });
   children.push(child);
   return new Promise((resolvePromise, reject) => {

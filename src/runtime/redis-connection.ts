@@ -55,7 +55,9 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   const hide = (text: string) => (password ? text.split(password).join('[redacted]') : text);
   const listeners = new Set<(state: RedisState) => void>();
   let current: RedisState = { ready: false, reason: `connecting to ${target.url}` };
+  let closed = false;
   const set = (next: RedisState) => {
+    if (closed) return;
     const flipped = next.ready !== current.ready;
     current = next;
     if (!flipped) return;
@@ -121,7 +123,6 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   // connect() rejects only when the strategy gives up, which ours never does; the events above report the attempts.
   const connecting = client.connect().catch(() => undefined);
   const pubsubConnecting = pubsub.connect().catch(() => undefined);
-  let closed = false;
   return {
     client,
     url: target.url,

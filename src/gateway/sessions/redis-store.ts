@@ -24,6 +24,7 @@ import type {
   SessionVisit,
   VisitKind,
 } from './store.ts';
+import { SessionStoreUnavailableError } from './store-unavailable.ts';
 
 export interface RedisSessionStoreOptions {
   connection: RedisConnection;
@@ -124,12 +125,13 @@ export class RedisSessionStore implements SessionStore {
       )) as string[];
     } catch (err) {
       const why = this.#o.connection.state().reason ?? (err instanceof Error ? err.message : String(err));
+      this.#o.logger.warn({ reason: why }, 'new client session refused: the session store is unavailable');
       return {
         ok: false,
         refusal: {
           status: 503,
           reason: 'store-unavailable',
-          message: `Cannot open a session now: the session store is unavailable (${why}); try again later`,
+          message: 'Cannot open a session now: the session store is unavailable; try again later',
         },
         evicted: [],
       };
@@ -283,7 +285,7 @@ export class RedisSessionStore implements SessionStore {
   /** The held copy when Redis cannot be reached; rethrows when this replica has none. */
   #fromCache(id: string, err: unknown): ClientSessionRecord {
     const held = this.#held.get(id);
-    if (!held) throw new Error(`session store unavailable: ${this.#o.connection.state().reason ?? String(err)}`);
+    if (!held) throw new SessionStoreUnavailableError(this.#o.connection.state().reason ?? String(err));
     this.#o.logger.debug({ session: id }, 'session store unreachable: serving the session from this replica');
     return held.record;
   }

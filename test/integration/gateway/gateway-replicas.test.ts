@@ -40,7 +40,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function startReplica(name: string, store: RedisFixture): Promise<Replica> {
+async function startReplica(name: string, store: RedisFixture, opts: { ready?: boolean } = {}): Promise<Replica> {
   const backend = await startFaultServer({ tools: ['echo', 'add'] });
   backends.push(backend);
   const config = join(dir, `${name}.yaml`);
@@ -50,10 +50,10 @@ async function startReplica(name: string, store: RedisFixture): Promise<Replica>
     KUBERNETES_SERVICE_HOST: '',
     MCPRE_SESSION_STORE_PASSWORD: PASSWORD,
   });
-  const url = await servingUrl(child);
-  await waitForReadyz(url, child);
-  const replica = { name, backend, process: child, url };
+  const replica = { name, backend, process: child, url: new URL('http://127.0.0.1:1/') };
   replicas.push(replica);
+  replica.url = await servingUrl(child);
+  if (opts.ready !== false) await waitForReadyz(replica.url, child);
   return replica;
 }
 
@@ -228,5 +228,76 @@ describe('gateway replicas on a shared Redis session store', () => {
       );
       expect(await add(other.url, s, i, 1)).toBe(String(i + 1));
     }
+  });
+
+  it('refuses new sessions while Redis is down, keeps serving the sessions a replica holds, and says why', async () => {
+    // Durable, so that the session is still stored when Redis is back.
+    redis = await startRedis({ password: PASSWORD, durable: true });
+    const a = await startReplica('a', redis);
+    const b = await startReplica('b', redis);
+    const session = await initialize(a.url);
+    expect(await add(a.url, session, 1, 1)).toBe('2');
+
+    await redis.down({ signal: 'SIGKILL' });
+    const readyz = async (r: Replica) => {
+      const res = await fetch(new URL('/readyz', r.url));
+      return { status: res.status, body: (await res.json()) as { sessionStore?: { ready: boolean; reason?: string } } };
+    };
+    await until('A sees the store gone', async () => (await readyz(a)).body.sessionStore?.ready === false);
+    const status = await readyz(a);
+    expect(status.status).toBe(200);
+    expect(status.body.sessionStore?.reason).toContain(redis.url);
+
+    const refused = await fetch(a.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: VERSION, capabilities: {}, clientInfo: { name: 'late', version: '1' } },
+      }),
+    });
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({
+      error: { message: 'Cannot open a session now: the session store is unavailable; try again later' },
+    });
+    // A holds the session: it keeps serving it. B never saw it: it says the store is unavailable, and does not crash.
+    expect(await add(a.url, session, 2, 2)).toBe('4');
+    const elsewhere = await post(
+      b.url,
+      { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'fx_add', arguments: { a: 1, b: 1 } } },
+      session,
+    );
+    expect(elsewhere.status).toBe(503);
+    expect(elsewhere.text).toContain('the session store is unavailable');
+
+    await redis.up();
+    await until(
+      'B serves the session again',
+      async () =>
+        (
+          await post(
+            b.url,
+            { jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'fx_add', arguments: { a: 1, b: 1 } } },
+            session,
+          )
+        ).status === 200,
+      { timeoutMs: 15_000 },
+    );
+    expect(await initialize(b.url)).toBeTruthy();
+    expect(a.process.child.exitCode).toBeNull();
+    expect(b.process.child.exitCode).toBeNull();
+  });
+
+  it('is not ready until it has reached Redis, and says why', async () => {
+    redis = await startRedis({ password: PASSWORD });
+    await redis.down();
+    const a = await startReplica('a', redis, { ready: false });
+    const res = await fetch(new URL('/readyz', a.url));
+    expect(res.status).toBe(503);
+    expect(JSON.stringify(await res.json())).toContain(`session store ${redis.url}`);
+    await redis.up();
+    await waitForReadyz(a.url, a.process);
   });
 });
