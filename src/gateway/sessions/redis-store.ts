@@ -242,11 +242,12 @@ export class RedisSessionStore implements SessionStore {
    */
   async keepAlive(): Promise<void> {
     if (!this.#o.connection.state().ready || this.#held.size === 0) return;
-    const ids = [...this.#held.keys()];
+    // What was open when the pipeline was sent: its replies follow this plan, whatever changes while it runs.
+    const plan = [...this.#held].map(([id, h]) => ({ id, open: h.open > 0, working: h.working > 0 }));
     const batch = this.#client.multi();
-    for (const [id, held] of this.#held) {
-      if (held.open > 0) batch.pExpire(`${this.#prefix}s:${id}`, this.#o.limits.idleTimeoutMs);
-      if (held.working > 0) batch.pExpire(`${this.#prefix}w:${id}`, this.#workTtlMs);
+    for (const { id, open, working } of plan) {
+      if (open) batch.pExpire(`${this.#prefix}s:${id}`, this.#o.limits.idleTimeoutMs);
+      if (working) batch.pExpire(`${this.#prefix}w:${id}`, this.#workTtlMs);
       batch.exists(`${this.#prefix}s:${id}`);
     }
     let replies: unknown[];
@@ -257,11 +258,9 @@ export class RedisSessionStore implements SessionStore {
       return;
     }
     let i = 0;
-    for (const id of ids) {
-      const held = this.#held.get(id);
-      if (held && held.open > 0) i++;
-      if (held && held.working > 0) i++;
-      if (replies[i++] === 0 && held?.open === 0) this.#forget(id, 'idle');
+    for (const { id, open, working } of plan) {
+      i += (open ? 1 : 0) + (working ? 1 : 0);
+      if (replies[i++] === 0 && !open) this.#forget(id, 'idle');
     }
   }
 

@@ -44,10 +44,16 @@ async function startReplica(name: string, store: RedisFixture, opts: { ready?: b
   const backend = await startFaultServer({ tools: ['echo', 'add'] });
   backends.push(backend);
   const config = join(dir, `${name}.yaml`);
-  await writeFile(config, JSON.stringify({ backends: [{ name: 'fx', url: backend.url }] }));
+  // The config asks for the single-replica Lease, as the operator's does: with a shared store it is not taken (there
+  // is no API server here; a replica that waited for the Lease would never be ready).
+  await writeFile(
+    config,
+    JSON.stringify({ backends: [{ name: 'fx', url: backend.url }], lease: { name: 'gw', namespace: 'default' } }),
+  );
   const child = spawnMcpre(['gateway', '--port', '0', '--config', config, '--session-store', store.url], {
     ...process.env,
     KUBERNETES_SERVICE_HOST: '',
+    KUBECONFIG: join(dir, 'no-such-kubeconfig'),
     MCPRE_SESSION_STORE_PASSWORD: PASSWORD,
   });
   const replica = { name, backend, process: child, url: new URL('http://127.0.0.1:1/') };
