@@ -32,6 +32,8 @@ export function writeJson(
 
 /** Where a resumable stream's events are logged, and who hears them once the connection is gone. */
 export interface StreamLog {
+  /** The answer became a stream (before its first event). */
+  opened(): void;
   /** Log one event; its id goes on the wire. `final`: the stream's last event. */
   append(message: unknown, final: boolean): Promise<string>;
   /** The priming event's id (logged as an empty event), with the reconnection delay to advise; none: no priming. */
@@ -50,15 +52,22 @@ export interface ExchangeOptions {
   answers?: number;
   /** Keep-alive comments while streaming. */
   keepAlive?: KeepAlive;
+  /**
+   * With a priming log: an answer still pending after this long becomes a stream anyway, opened by its priming event,
+   * so that a client whose connection breaks during a long call can resume it (SEP-1699).
+   */
+  streamAfterMs?: number;
 }
 
 export class Exchange {
   readonly #res: ServerResponse;
   readonly #opts: ExchangeOptions;
-  readonly #controller = new AbortController();
+  /** Made on first use: a 2025 exchange that is never aborted needs none. */
+  #controller: AbortController | undefined;
   readonly #answers: unknown[] = [];
   #streaming = false;
   #done = false;
+  #timer: NodeJS.Timeout | undefined;
   /** SSE writes in order: ids come from the log asynchronously. */
   #queue: Promise<void> = Promise.resolve();
 
@@ -67,21 +76,24 @@ export class Exchange {
     this.#opts = opts;
     if (!opts.log) {
       res.once('close', () => {
-        if (!this.#done) this.#controller.abort(new Error('the client closed the response stream'));
+        if (!this.#done) this.abort(new Error('the client closed the response stream'));
       });
+    } else if (opts.log.prime && opts.streamAfterMs !== undefined) {
+      // Cleared by the answer; a timer that fires after the client left finds the response destroyed.
+      this.#timer = setTimeout(() => {
+        if (!this.#done && !this.#streaming && !res.destroyed) this.#startStream();
+      }, opts.streamAfterMs);
     }
   }
 
   /** Aborted when the client goes away before the answer (2026-07-28 only) or when `abort` is called. */
   get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
     return this.#controller.signal;
   }
 
-  get streaming(): boolean {
-    return this.#streaming;
-  }
-
   abort(reason: unknown): void {
+    this.#controller ??= new AbortController();
     this.#controller.abort(reason);
   }
 
@@ -97,7 +109,10 @@ export class Exchange {
     if (this.#done) return;
     this.#answers.push(message);
     const last = this.#answers.length >= (this.#opts.answers ?? 1);
-    if (last) this.#done = true;
+    if (last) {
+      this.#done = true;
+      clearTimeout(this.#timer);
+    }
     if (this.#streaming) {
       this.#send(message, last);
       return;
@@ -109,6 +124,7 @@ export class Exchange {
 
   #startStream(): void {
     this.#streaming = true;
+    clearTimeout(this.#timer);
     const res = this.#res;
     if (!res.destroyed) {
       res.writeHead(200, { ...this.#opts.headers, ...SSE_HEADERS });
@@ -117,6 +133,7 @@ export class Exchange {
     // Answers collected before the switch (a batch) go out first.
     const earlier = this.#answers.slice();
     const log = this.#opts.log;
+    log?.opened();
     const prime = log?.prime;
     if (log && prime) {
       this.#queue = this.#queue.then(prime).then((id) => {

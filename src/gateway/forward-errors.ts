@@ -1,5 +1,5 @@
 // How a failed request is told to the client: where it failed (in the gateway, or at which backend and step) with
-// each prefix once. The SDK's McpError puts "MCP error <code>: " into its message, the SDK server sends that message
+// each prefix once. The SDK's McpError puts "MCP error <code>: " into its message, a server sends an error's message
 // as the JSON-RPC error message, and the client's SDK prefixes it again; so the gateway answers with RequestError,
 // whose message goes out exactly as written, and strips the prefix from messages it relays.
 import { CallToolResultSchema, CreateTaskResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
@@ -39,7 +39,7 @@ export function forwardFailure(backend: string, method: string, err: unknown): R
 /**
  * Why a backend's answer cannot be relayed as it is, or undefined. A result nested deeper than the gateway can
  * serialise would make the answer fail to send (the client would wait for its timeout); a tools/call result that is
- * not one would be refused by the SDK server with a message that names no backend.
+ * not one would be refused by the client's SDK with a message that names no backend.
  */
 export function unrelayable(
   backend: string,

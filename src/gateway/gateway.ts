@@ -23,7 +23,6 @@ import {
   secretFilesOf,
   staticBackend,
 } from './backend-setup.ts';
-import { EventBudget } from './event-store.ts';
 import { isLoopbackAddress } from './http-guards.ts';
 import { createGatewayHttpServer, listen, type Readiness } from './http-server.ts';
 import { type Authenticator, createAuthenticator } from './incoming-auth.ts';
@@ -36,8 +35,9 @@ import { ServerDefinition } from './server-definition.ts';
 import { ServerRequestRelays } from './server-requests.ts';
 import { inspectedSessionActorBackendFactory, sessionActorBackendFactory } from './session-actor-backend.ts';
 import { SessionHandler } from './sessions/handler.ts';
-import { MemorySessionStore } from './sessions/memory-store.ts';
+import { memorySessionStore } from './sessions/memory-store.ts';
 import type { SessionStoreFactory } from './sessions/redis-store-setup.ts';
+import type { SessionStore } from './sessions/store.ts';
 import { ResourceSubscriptions } from './subscriptions.ts';
 
 /** Whether this replica may open `direct` backends (it holds the Lease, or runs without one). */
@@ -71,8 +71,6 @@ export interface StartGatewayOptions {
   notReadyReason?: () => string | undefined;
   /** More for /readyz's detail (the shared session store's state). */
   readinessDetail?: () => Record<string, unknown>;
-  /** Where client sessions live; by default this process's memory. */
-  sessionStore?: SessionStoreFactory;
   /** Extra sink for audit records (tests); the audit log line is always written. */
   onAudit?: AuditSink;
   /** Timers of the secret-file watch. */
@@ -80,6 +78,11 @@ export interface StartGatewayOptions {
   /** How often the secret files of static backends are checked for a rotation (default 2 s). */
   secretFilePollMs?: number;
   version?: string;
+  /**
+   * Where 2025-era client sessions are kept: a store, or how to build one from the config's limits and the gateway's
+   * metrics (the shared Redis store of --session-store); by default this process's memory.
+   */
+  sessionStore?: SessionStore | SessionStoreFactory;
 }
 
 export interface RunningGateway {
@@ -176,30 +179,13 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     keepAliveMs: 15_000,
   });
   const modern = new ModernEndpoint({ definition, listen: listenStreams, logger });
-  const { resumableStreams } = config.server;
-  const eventBudget = new EventBudget(
-    {
-      maxSessionBytes: resumableStreams.maxBytesPerSession,
-      maxTotalBytes: resumableStreams.maxBytes,
-      ttlMs: resumableStreams.ttlSeconds * 1000,
-    },
-    { onLoss: (reason) => metrics.eventStoreLost.inc({ reason }) },
-  );
-  const limits = {
-    idleTimeoutMs: config.server.sessionIdleTimeoutSeconds * 1000,
-    maxSessions: config.server.maxSessions,
-    maxSessionsPerClient: config.server.maxSessionsPerClient,
-  };
-  // Sessions in this process's memory, or in a store shared by every replica (--session-store).
-  const store = opts.sessionStore
-    ? opts.sessionStore({
-        limits,
-        eventLimits: eventBudget.limits,
-        onEventLoss: (reason, count) => metrics.eventStoreLost.inc({ reason }, count),
-      })
-    : new MemorySessionStore({ limits, eventBudget });
+  // Sessions in this process's memory, or in a store shared by every replica (--session-store), built here with the
+  // gateway's limits and metrics.
+  const store =
+    typeof opts.sessionStore === 'function'
+      ? opts.sessionStore(config.server, metrics)
+      : (opts.sessionStore ?? memorySessionStore(config.server, metrics));
   const sessions: SessionHandler = new SessionHandler({ store, definition, subscriptions, logger, metrics });
-  metrics.measureEventStore(() => eventBudget.bytes);
   aggregator.onListChanged((kinds) => {
     for (const kind of kinds) metrics.listChanged.inc({ kind });
     const view = aggregator.view;

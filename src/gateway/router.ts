@@ -268,6 +268,14 @@ function claimsOf(extra: Extra): Record<string, unknown> | undefined {
   return extra.authInfo?.extra?.claims as Record<string, unknown> | undefined;
 }
 
+/** The params of a request that names its target (`name` or `uri`), checked: the router's callers in both eras. */
+export function named<K extends 'name' | 'uri'>(params: Params, field: K): Params & Record<K, string> {
+  if (typeof params[field] !== 'string') {
+    throw new RequestError(ErrorCode.InvalidParams, `Invalid params: ${field} must be a string`);
+  }
+  return params as Params & Record<K, string>;
+}
+
 export function identityOf(extra: Pick<Extra, 'authInfo'>): ClientIdentity {
   const subject = (extra.authInfo?.extra?.subject as string | undefined) ?? extra.authInfo?.clientId ?? 'anonymous';
   return extra.authInfo?.token ? { subject, token: extra.authInfo.token } : { subject };

@@ -1,5 +1,5 @@
 // The one aggregated server both protocol eras serve: its identity, capabilities, instructions and the lists a
-// caller may see. The 2025-era session server (session-server.ts) and the 2026-07-28 stateless endpoint
+// caller may see. The 2025-era session handler (sessions/dispatch.ts) and the 2026-07-28 stateless endpoint
 // (modern/endpoint.ts) answer from this and route calls through the same Router, so the two eras cannot drift.
 import type { Implementation, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Aggregator } from './aggregator.ts';

@@ -14,7 +14,7 @@ import {
 import { MODERN_VERSIONS } from '../../machines/backend-session-era.ts';
 import { Exchange, writeJson } from '../exchange.ts';
 import { RequestError, withoutMcpPrefix } from '../forward-errors.ts';
-import { type Extra, identityOf, type SessionLogState } from '../router.ts';
+import { type Extra, identityOf, named, type SessionLogState } from '../router.ts';
 import type { ListMethod, ServerDefinition } from '../server-definition.ts';
 import type { ServerRequest } from '../server-requests.ts';
 import type { ListenStreams, SubscriptionFilter } from './listen.ts';
@@ -275,13 +275,6 @@ class MethodNotFound extends Error {
   constructor(method: string) {
     super(`Method not found: ${method} is not part of MCP 2026-07-28 at this gateway`);
   }
-}
-
-function named<K extends 'name' | 'uri'>(params: Result, field: K): Result & Record<K, string> {
-  if (typeof params[field] !== 'string') {
-    throw new RequestError(ErrorCode.InvalidParams, `Invalid params: ${field} must be a string`);
-  }
-  return params as Result & Record<K, string>;
 }
 
 /**

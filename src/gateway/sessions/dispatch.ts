@@ -3,7 +3,7 @@
 // is written to the session store so that any process serving the session's next request sees it.
 import { ErrorCode, type LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import { RequestError } from '../forward-errors.ts';
-import type { Extra, SessionLogState } from '../router.ts';
+import { type Extra, named, type SessionLogState } from '../router.ts';
 import type { ListMethod, ServerDefinition } from '../server-definition.ts';
 import type { ResourceSubscriptions } from '../subscriptions.ts';
 import type { RequestMessage } from './messages.ts';
@@ -108,13 +108,6 @@ export async function dispatch(
     default:
       throw new RequestError(ErrorCode.MethodNotFound, 'Method not found');
   }
-}
-
-function named<K extends 'name' | 'uri'>(params: Result, field: K): Result & Record<K, string> {
-  if (typeof params[field] !== 'string') {
-    throw new RequestError(ErrorCode.InvalidParams, `Invalid params: ${field} must be a string`);
-  }
-  return params as Result & Record<K, string>;
 }
 
 /** The JSON-RPC error for a failed request: its code and data when it has them, as the SDK server answered. */

@@ -54,6 +54,8 @@ export interface SessionHandlerDeps {
   keepAliveMs?: number;
   /** The reconnection delay advised in a stream's priming event (default 1 s). */
   retryMs?: number;
+  /** A call still running after this long is answered on a resumable stream (default 100 ms). */
+  streamAfterMs?: number;
 }
 
 export class SessionHandler {
@@ -198,6 +200,13 @@ export class SessionHandler {
     const session = record.id;
     const stream = randomUUID();
     const log: StreamLog = {
+      opened: () => {
+        // A client gone before the switch resumes freely: nothing is attached.
+        if (res.destroyed) return;
+        res.once('close', this.#streams.attach(session, stream));
+        // Written out completely: the client has every event and will not resume the stream.
+        res.once('finish', () => void store.events.dropStream(session, stream));
+      },
       append: (message, final) => store.events.append(session, stream, message as never, final),
       // Priming events are for clients of 2025-11-25 and later (the SDK client of older revisions cannot parse them).
       prime:
@@ -212,18 +221,13 @@ export class SessionHandler {
           final,
         }),
     };
-    const exchange = new Exchange(res, {
+    return new Exchange(res, {
       headers: { 'mcp-session-id': session },
       log,
       answers,
       keepAlive: this.#keepAlive,
+      streamAfterMs: this.#deps.streamAfterMs ?? 100,
     });
-    res.once('close', this.#streams.attach(session, stream));
-    // Written out completely: the client has every event and will not resume the stream.
-    res.once('finish', () => {
-      if (exchange.streaming) void store.events.dropStream(session, stream);
-    });
-    return exchange;
   }
 
   async #call(record: ClientSessionRecord, req: Req, request: RequestMessage, exchange: Exchange): Promise<void> {

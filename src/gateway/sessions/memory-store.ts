@@ -2,7 +2,9 @@
 // event log of memory-event-log.ts, and an in-process bus. At a cap the least recently active session with no POST or
 // DELETE in progress makes room (the client's own first when it is the client's quota), so that nobody is refused
 // while a slot is only held, not used; a session with no request for the idle timeout, and none open, is closed.
-import type { EventBudget } from '../event-store.ts';
+import type { GatewayConfig } from '../../api/gateway/config.ts';
+import { EventBudget } from '../event-store.ts';
+import type { GatewayMetrics } from '../metrics.ts';
 import { MemoryEventLog } from './memory-event-log.ts';
 import type {
   ClientSessionRecord,
@@ -175,6 +177,28 @@ export class MemorySessionStore implements SessionStore {
     for (const listener of this.#ended) listener(id, why);
     return true;
   }
+}
+
+/** The default store: the config's session limits and resumable-stream budget, measured by the gateway's metrics. */
+export function memorySessionStore(server: GatewayConfig['server'], metrics: GatewayMetrics): MemorySessionStore {
+  const { resumableStreams } = server;
+  const eventBudget = new EventBudget(
+    {
+      maxSessionBytes: resumableStreams.maxBytesPerSession,
+      maxTotalBytes: resumableStreams.maxBytes,
+      ttlMs: resumableStreams.ttlSeconds * 1000,
+    },
+    { onLoss: (reason) => metrics.eventStoreLost.inc({ reason }) },
+  );
+  metrics.measureEventStore(() => eventBudget.bytes);
+  return new MemorySessionStore({
+    limits: {
+      idleTimeoutMs: server.sessionIdleTimeoutSeconds * 1000,
+      maxSessions: server.maxSessions,
+      maxSessionsPerClient: server.maxSessionsPerClient,
+    },
+    eventBudget,
+  });
 }
 
 /** The least recently active session with no POST or DELETE in progress. */

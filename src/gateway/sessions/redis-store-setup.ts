@@ -6,20 +6,15 @@
 // why.
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import type { GatewayConfig } from '../../api/gateway/config.ts';
 import type { SessionStoreAddress } from '../../api/gateway/session-store.ts';
 import { connectRedis, type RedisState } from '../../runtime/redis-connection.ts';
-import type { EventLoss, EventStoreLimits } from '../event-store.ts';
+import type { GatewayMetrics } from '../metrics.ts';
 import { RedisSessionStore } from './redis-store.ts';
-import type { SessionLimits, SessionStore } from './store.ts';
+import type { SessionStore } from './store.ts';
 
-/** What the gateway hands a store it asks to be built. */
-export interface SessionStoreSettings {
-  limits: SessionLimits;
-  eventLimits: EventStoreLimits;
-  onEventLoss: (reason: EventLoss, count: number) => void;
-}
-
-export type SessionStoreFactory = (settings: SessionStoreSettings) => SessionStore;
+/** How the gateway builds its store, once it has its limits (the config's `server`) and metrics. */
+export type SessionStoreFactory = (server: GatewayConfig['server'], metrics: GatewayMetrics) => SessionStore;
 
 export interface SharedSessionStore {
   store: SessionStoreFactory;
@@ -46,13 +41,20 @@ export function startRedisSessionStore(
   });
   let built: SessionStore | undefined;
   return {
-    store: ({ limits, eventLimits, onEventLoss }) => {
+    store: (server, metrics) => {
       built = new RedisSessionStore({
         connection,
-        limits,
-        eventLimits: { maxSessionBytes: eventLimits.maxSessionBytes, ttlMs: eventLimits.ttlMs },
+        limits: {
+          idleTimeoutMs: server.sessionIdleTimeoutSeconds * 1000,
+          maxSessions: server.maxSessions,
+          maxSessionsPerClient: server.maxSessionsPerClient,
+        },
+        eventLimits: {
+          maxSessionBytes: server.resumableStreams.maxBytesPerSession,
+          ttlMs: server.resumableStreams.ttlSeconds * 1000,
+        },
         logger,
-        onEventLoss,
+        onEventLoss: (reason, count) => metrics.eventStoreLost.inc({ reason }, count),
       });
       return built;
     },

@@ -1,34 +1,16 @@
 // Resumable streams at the gateway's front: a client whose POST response stream breaks mid-call reconnects with GET
 // and Last-Event-ID and receives what it missed, the call's result included. (Session caps:
 // gateway-session-quota.test.ts.)
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-backend.ts';
 import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { eventually, until } from '../../support/eventually.ts';
+import { readEvents } from '../../support/sse.ts';
 
 const accept = 'application/json, text/event-stream';
 const version = '2025-11-25';
-
-/** Read SSE events from a response until `stop` says so; returns them. */
-async function readEvents(
-  res: Response,
-  stop: (events: EventSourceMessage[]) => boolean,
-): Promise<EventSourceMessage[]> {
-  const events: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (e) => events.push(e) });
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  for (let i = 0; i < 1000 && !stop(events); i++) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    parser.feed(decoder.decode(value, { stream: true }));
-  }
-  await reader.cancel();
-  return events;
-}
 
 describe('gateway resumable streams', () => {
   let backend: DemoBackend;
@@ -125,5 +107,102 @@ describe('gateway resumable streams', () => {
     expect(messages.find((m) => m.id === 7)?.result).toMatchObject({
       content: [{ type: 'text', text: 'counted to 5' }],
     });
+  });
+});
+
+describe('standalone (GET) stream resumption', () => {
+  let backend: DemoBackend;
+  const gateways: RunningGateway[] = [];
+
+  beforeAll(async () => {
+    backend = await startDemoBackend();
+  });
+
+  afterAll(async () => {
+    for (const g of gateways) await g.close();
+    await backend?.close();
+  });
+
+  async function start(resumableStreams?: object) {
+    const gateway = await startGateway({
+      config: validateGatewayConfig({
+        backends: [{ name: 'demo', url: backend.url.href }],
+        ...(resumableStreams ? { server: { resumableStreams } } : {}),
+      }),
+      logger: pino({ level: 'silent' }),
+    });
+    gateways.push(gateway);
+    await until('the gateway to be ready', () => gateway.readiness().ready);
+    const init = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+      }),
+    });
+    const session = init.headers.get('mcp-session-id')!;
+    await init.body?.cancel();
+    const get = (lastEventId?: string) =>
+      fetch(gateway.url, {
+        headers: {
+          accept: 'text/event-stream',
+          'mcp-session-id': session,
+          'mcp-protocol-version': version,
+          ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+        },
+      });
+    /** Remove the demo backend's lists from the aggregate, or put them back: list changes for every session. */
+    let removed: ReturnType<typeof gateway.aggregator.remove>;
+    const toggle = () => {
+      if (removed) {
+        gateway.aggregator.add(removed);
+        removed = undefined;
+      } else removed = gateway.aggregator.remove('demo');
+      gateway.aggregator.flush();
+    };
+    /** A resuming GET, once the gateway noticed the previous connection went away (409 until then). */
+    const resume = (lastEventId: string) =>
+      eventually('an answer other than 409 to the resuming GET', async () => {
+        const res = await get(lastEventId);
+        if (res.status !== 409) return res;
+        await res.body?.cancel();
+        return undefined;
+      });
+    return { gateway, get, toggle, resume };
+  }
+
+  const toolsChanged = (e: { data: string }) => e.data.includes('notifications/tools/list_changed');
+
+  it('replays the list changes sent while the client was away, each once', async () => {
+    const { get, toggle, resume } = await start();
+    const stream = await get();
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toMatch(/text\/event-stream/);
+    toggle();
+    const before = await readEvents(stream, (events) => events.some(toolsChanged));
+    const lastId = before.filter((e) => e.id).at(-1)!.id!;
+    expect(lastId).toBeTruthy();
+    // Away: the next change is logged for the resume.
+    toggle();
+    const resumed = await resume(lastId);
+    expect(resumed.status).toBe(200);
+    const after = await readEvents(resumed, (events) => events.some(toolsChanged));
+    const ids = [...before, ...after].map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...before, ...after].filter(toolsChanged)).toHaveLength(2);
+  });
+
+  it('refuses a resume from before an event it had to drop (its byte limit), rather than skip it', async () => {
+    // Room for one event per session: a list change of three lists loses two before the client can acknowledge them.
+    const { get, toggle, resume } = await start({ maxBytesPerSession: 300, maxBytes: 300 });
+    const stream = await get();
+    toggle();
+    const before = await readEvents(stream, (events) => events.some((e) => e.id));
+    const refused = await resume(before.find((e) => e.id)!.id!);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { code: -32000, message: 'Invalid event ID format' } });
   });
 });
