@@ -32,13 +32,15 @@ import {
   type RequestMessage,
   type ResponseMessage,
 } from './messages.ts';
-import type {
-  ClientSessionRecord,
-  ListChange,
-  SessionEnd,
-  SessionRefusal,
-  SessionSignal,
-  SessionStore,
+import {
+  type ClientSessionRecord,
+  type ListChange,
+  type SessionEnd,
+  type SessionRefusal,
+  type SessionSignal,
+  type SessionStore,
+  STANDALONE_STREAM,
+  streamOfEventId,
 } from './store.ts';
 import { SessionStreams } from './streams.ts';
 
@@ -64,6 +66,8 @@ export class SessionHandler {
   readonly #streams: SessionStreams;
   readonly #keepAlive: KeepAlive;
   readonly #unsubscribe: Array<() => void>;
+  /** This handler's name on the bus. */
+  readonly #holder = randomUUID();
 
   constructor(deps: SessionHandlerDeps) {
     this.#deps = deps;
@@ -149,11 +153,15 @@ export class SessionHandler {
       return;
     }
     const lastEventId = req.headers['last-event-id'];
-    const refused =
-      typeof lastEventId === 'string' && lastEventId !== ''
-        ? await this.#streams.resume(record.id, lastEventId, res, headers)
-        : await this.#streams.openStandalone(record.id, res, headers);
-    if (refused) refuse(res, refused);
+    const resuming = typeof lastEventId === 'string' && lastEventId !== '';
+    const refused = resuming
+      ? await this.#streams.resume(record.id, lastEventId, res, headers)
+      : await this.#streams.openStandalone(record.id, res, headers);
+    if (refused) return refuse(res, refused);
+    // One standalone stream per session: wherever else it was held, it is let go.
+    if (!resuming || streamOfEventId(lastEventId as string) === STANDALONE_STREAM) {
+      void this.#deps.store.bus.publish({ type: 'standalone-opened', session: record.id, holder: this.#holder });
+    }
   }
 
   /** Aggregated lists changed: every session hears it on its standalone stream, wherever that is held. */
@@ -299,6 +307,9 @@ export class SessionHandler {
         return;
       case 'stream-event':
         this.#streams.deliver(signal.session, signal.stream, signal.event, signal.final ?? false);
+        return;
+      case 'standalone-opened':
+        if (signal.holder !== this.#holder) this.#streams.releaseStandalone(signal.session);
         return;
     }
   }

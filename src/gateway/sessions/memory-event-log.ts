@@ -7,9 +7,12 @@ import type { SessionEventLog, StoredStreamEvent } from './store.ts';
 export class MemoryEventLog implements SessionEventLog {
   readonly #budget: EventBudget;
   readonly #stores = new Map<string, BoundedEventStore>();
+  readonly #exists: (session: string) => boolean;
 
-  constructor(budget: EventBudget) {
+  /** `exists`: whether a session is stored; events of one that ended (a call finishing after it) are not kept. */
+  constructor(budget: EventBudget, exists: (session: string) => boolean = () => true) {
     this.#budget = budget;
+    this.#exists = exists;
   }
 
   /** Bytes held by all sessions. */
@@ -25,6 +28,8 @@ export class MemoryEventLog implements SessionEventLog {
   async append(session: string, stream: string, message: JSONRPCMessage): Promise<string> {
     let store = this.#stores.get(session);
     if (!store) {
+      // An id no resume can use: the session is gone, so is anything it could resume.
+      if (!this.#exists(session)) return `${stream}.0`;
       store = new BoundedEventStore(this.#budget);
       this.#stores.set(session, store);
     }

@@ -53,7 +53,7 @@ export class MemorySessionStore implements SessionStore {
   constructor(opts: MemorySessionStoreOptions) {
     this.#limits = opts.limits;
     this.#now = opts.now ?? Date.now;
-    this.events = new MemoryEventLog(opts.eventBudget);
+    this.events = new MemoryEventLog(opts.eventBudget, (id) => this.#entries.has(id));
     this.#sweeper = setInterval(() => this.sweep(), opts.sweepMs ?? Math.min(60_000, opts.limits.idleTimeoutMs / 2));
     this.#sweeper.unref();
   }

@@ -170,7 +170,12 @@ export type SessionSignal =
    * An event of a stream whose connection is gone, for a resumed stream held by another request or process; `final`:
    * the stream's last.
    */
-  | { type: 'stream-event'; session: string; stream: string; event: StoredStreamEvent; final?: boolean };
+  | { type: 'stream-event'; session: string; stream: string; event: StoredStreamEvent; final?: boolean }
+  /**
+   * A process (`holder`, an id of its own choosing) opened the session's standalone stream: any other that held it
+   * ends its copy and stops logging for it (one standalone stream per session).
+   */
+  | { type: 'standalone-opened'; session: string; holder: string };
 
 export interface SessionBus {
   /**

@@ -117,6 +117,18 @@ export class SessionStreams {
     else if (held.res && !held.res.writableEnded) this.#write(held.res, event, final);
   }
 
+  /** Another process opened the session's standalone stream: the one here (connected or not) is let go. */
+  releaseStandalone(session: string): void {
+    const k = streamKey(session, STANDALONE_STREAM);
+    const held = this.#held.get(k);
+    if (!held) return;
+    this.#held.delete(k);
+    const keys = this.#bySession.get(session);
+    keys?.delete(k);
+    if (keys?.size === 0) this.#bySession.delete(session);
+    if (held.res && !held.res.writableEnded) held.res.end();
+  }
+
   /** The session ended: its streams here end too. */
   endSession(session: string): void {
     for (const k of this.#bySession.get(session) ?? []) {

@@ -193,4 +193,16 @@ describe('gateways sharing a session store', () => {
       await reader.cancel();
     }
   });
+
+  it('keeps one standalone stream per session: a GET at B ends the one A held', async () => {
+    const session = await openSession(a);
+    const atA = await send(a, 'GET', session);
+    expect(atA.status).toBe(200);
+    const atB = await send(b, 'GET', session);
+    expect(atB.status).toBe(200);
+    // A's stream ends (the read finds its end), B's stays open for what comes.
+    const ended = await eventReader(atA).until(() => false);
+    expect(ended).toEqual([]);
+    await atB.body?.cancel();
+  });
 });

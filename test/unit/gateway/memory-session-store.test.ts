@@ -130,6 +130,10 @@ describe('MemorySessionStore', () => {
     expect(await store.delete('a')).toBe(false);
     expect(await store.events.replay('a', second)).toBeUndefined();
     expect(store.events.bytes).toBe(0);
+    // A call that finishes after its session ended logs nothing.
+    const late = await store.events.append('a', 'post-1', message);
+    expect(await store.events.replay('a', late)).toBeUndefined();
+    expect(store.events.bytes).toBe(0);
   });
 
   it('delivers a list change only when the list really changed', async () => {
