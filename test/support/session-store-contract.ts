@@ -214,12 +214,16 @@ export function sessionStoreContract(name: string, make: MakeStore): void {
       expect(await store.events.replay(r.id, t)).toBeUndefined();
     });
 
-    it('drops the event log with the session', async () => {
+    it('drops the event log with the session, and keeps nothing for it after', async () => {
       const r = await created('jack');
       const id = await store.events.append(r.id, 'post-6', note(1));
       await store.events.append(r.id, 'post-6', note(2));
       await store.delete(r.id);
       expect(await store.events.replay(r.id, id)).toBeUndefined();
+      // A call that finishes after the DELETE: its events are not kept, so no resume finds them.
+      const late = await store.events.append(r.id, 'post-7', note(3));
+      await store.events.append(r.id, 'post-7', note(4));
+      expect(await store.events.replay(r.id, late)).toBeUndefined();
     });
 
     it('delivers list changes only when a list really changed, and other signals as they come', async () => {

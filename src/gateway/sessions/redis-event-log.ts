@@ -59,10 +59,15 @@ local function expire(now, ttl)
 end
 `;
 
-/** ARGV: overhead, standalone, stream, message, final (1/0), maxBytes, ttlMs, now. Returns {seq, ttl lost, limit lost, too large}. */
+/**
+ * KEYS: the two above and the session's record. ARGV: overhead, standalone, stream, message, final (1/0), maxBytes,
+ * ttlMs, now. Returns {seq, ttl lost, limit lost, too large}.
+ */
 const APPEND = `${COMMON}
 local s, msg, final = ARGV[3], ARGV[4], ARGV[5] == '1'
 local maxBytes, ttl, now = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+-- A session that ended (a call finishing after its DELETE) keeps nothing: sequence 0 is an id no resume accepts.
+if redis.call('EXISTS', KEYS[3]) == 0 then return {0, 0, 0, 0} end
 local expired = expire(now, ttl)
 local seq = redis.call('HINCRBY', meta, 'seq', 1)
 if redis.call('HEXISTS', meta, 'l:'..s) == 0 then redis.call('HSET', meta, 'l:'..s, seq - 1, 'n:'..s, 0) end
@@ -135,8 +140,9 @@ export class RedisEventLog implements SessionEventLog {
     return [`${this.#o.prefix}em:${session}`, `${this.#o.prefix}ev:${session}`];
   }
 
-  #run(script: string, session: string, args: (string | number)[]) {
-    return runScript(this.#o.client, script, this.#keys(session), [EVENT_OVERHEAD_BYTES, STANDALONE_STREAM, ...args]);
+  #run(script: string, keys: string | string[], args: (string | number)[]) {
+    const all = typeof keys === 'string' ? this.#keys(keys) : keys;
+    return runScript(this.#o.client, script, all, [EVENT_OVERHEAD_BYTES, STANDALONE_STREAM, ...args]);
   }
 
   #lost(reason: EventLoss, count: unknown): void {
@@ -147,7 +153,8 @@ export class RedisEventLog implements SessionEventLog {
     if (stream.includes('\n')) throw new Error('a stream id may not contain a newline');
     const isFinal = final ?? ('id' in message && ('result' in message || 'error' in message));
     const { maxSessionBytes, ttlMs } = this.#o.limits;
-    const reply = (await this.#run(APPEND, session, [
+    const keys = [...this.#keys(session), `${this.#o.prefix}s:${session}`];
+    const reply = (await this.#run(APPEND, keys, [
       stream,
       JSON.stringify(message),
       isFinal ? 1 : 0,
