@@ -2,7 +2,7 @@
 // outlive the test worker), a free port, its files in a scratch directory that is removed at the end, ready once it
 // answers PING. It can be stopped and started again on the same port and files, frozen and thawed. The binary is the
 // one the integration setup resolved (REDIS_SERVER_BIN, from Debian's redis-server package).
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,7 +81,10 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
     await eventually(
       `redis-server on port ${port} to answer PING`,
       async () => {
-        if (exited) throw new Error(`redis-server exited; see ${proc.logFile}`);
+        if (exited) {
+          const log = await readFile(proc.logFile, 'utf8').catch(() => '');
+          throw new Error(`redis-server exited: ${log.trim().split('\n').slice(-5).join(' | ')}`);
+        }
         return (await ping(port, opts.password)) ? true : undefined;
       },
       { timeoutMs: 15_000, intervalMs: 50 },
@@ -90,6 +93,11 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
   const down = async (o: { signal?: 'SIGTERM' | 'SIGKILL' } = {}) => {
     await current?.stop(10_000, { signal: o.signal, keepFiles: true });
     current = undefined;
+    // The guardian can be gone a moment before the server's listening socket: start again only once it is closed.
+    await eventually(`port ${port} to be free`, async () => ((await accepts(port)) ? undefined : true), {
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
   };
   await start();
   return {
@@ -110,6 +118,20 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
       current = undefined;
     },
   };
+}
+
+/** Whether something accepts connections on the port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(true));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 /** One PING (after AUTH when there is a password): true once the server answers PONG (not LOADING, not an error). */
