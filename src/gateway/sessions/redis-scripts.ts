@@ -6,7 +6,8 @@
 // session's POST/DELETE requests in progress (a counter with a TTL, so a replica that dies mid-request cannot pin a
 // session), `all` and `c:CLIENT` the sessions by last activity (sorted sets, for eviction and the count), `em:ID` and
 // `ev:ID` the session's event log (a hash of per-stream bookkeeping, a sorted set of events by sequence number),
-// `d:KIND` the digest of the last announced list, and the pub/sub channel `bus`. The store is a standalone Redis (or a
+// `d:KIND` the digest of the last announced list, and the pub/sub channel `bus`. Every key but the digests has a TTL,
+// refreshed by use: a gateway that stops leaves nothing behind for long. The store is a standalone Redis (or a
 // primary with replicas): the scripts touch keys they compute, which Redis Cluster does not allow.
 import { createHash } from 'node:crypto';
 import type { RedisClient } from '../../runtime/redis-connection.ts';
@@ -66,6 +67,9 @@ redis.call('HSET', p..'s:'..id, unpack(ARGV, 8))
 redis.call('PEXPIRE', p..'s:'..id, ttl)
 redis.call('ZADD', all, now, id)
 redis.call('ZADD', own, now, id)
+-- The indexes live as long as their most recently active session can.
+redis.call('PEXPIRE', all, ttl)
+redis.call('PEXPIRE', own, ttl)
 return out
 `;
 
@@ -77,9 +81,11 @@ local rec = redis.call('HGETALL', key)
 if #rec == 0 then return nil end
 redis.call('PEXPIRE', key, ARGV[4])
 redis.call('HSET', key, 'lastSeen', now)
+local own = p..'c:'..cjson.decode(redis.call('HGET', key, 'client'))
 redis.call('ZADD', p..'all', 'XX', now, id)
-local client = redis.call('HGET', key, 'client')
-redis.call('ZADD', p..'c:'..cjson.decode(client), 'XX', now, id)
+redis.call('ZADD', own, 'XX', now, id)
+redis.call('PEXPIRE', p..'all', ARGV[4])
+redis.call('PEXPIRE', own, ARGV[4])
 if ARGV[5] == '1' then
   redis.call('INCR', p..'w:'..id)
   redis.call('PEXPIRE', p..'w:'..id, ARGV[6])
@@ -96,8 +102,11 @@ local client = redis.call('HGET', key, 'client')
 if not client then return 0 end
 redis.call('PEXPIRE', key, ARGV[4])
 redis.call('HSET', key, 'lastSeen', now)
+local own = p..'c:'..cjson.decode(client)
 redis.call('ZADD', p..'all', 'XX', now, id)
-redis.call('ZADD', p..'c:'..cjson.decode(client), 'XX', now, id)
+redis.call('ZADD', own, 'XX', now, id)
+redis.call('PEXPIRE', p..'all', ARGV[4])
+redis.call('PEXPIRE', own, ARGV[4])
 return 1
 `;
 

@@ -243,10 +243,20 @@ export class RedisSessionStore implements SessionStore {
   async keepAlive(): Promise<void> {
     if (!this.#o.connection.state().ready || this.#held.size === 0) return;
     // What was open when the pipeline was sent: its replies follow this plan, whatever changes while it runs.
-    const plan = [...this.#held].map(([id, h]) => ({ id, open: h.open > 0, working: h.working > 0 }));
+    const plan = [...this.#held].map(([id, h]) => ({
+      id,
+      client: h.record.client,
+      open: h.open > 0,
+      working: h.working > 0,
+    }));
+    const { idleTimeoutMs } = this.#o.limits;
     const batch = this.#client.multi();
-    for (const { id, open, working } of plan) {
-      if (open) batch.pExpire(`${this.#prefix}s:${id}`, this.#o.limits.idleTimeoutMs);
+    for (const { id, client, open, working } of plan) {
+      if (open) {
+        batch.pExpire(`${this.#prefix}s:${id}`, idleTimeoutMs);
+        batch.pExpire(`${this.#prefix}c:${client}`, idleTimeoutMs);
+        batch.pExpire(`${this.#prefix}all`, idleTimeoutMs);
+      }
       if (working) batch.pExpire(`${this.#prefix}w:${id}`, this.#workTtlMs);
       batch.exists(`${this.#prefix}s:${id}`);
     }
@@ -259,7 +269,7 @@ export class RedisSessionStore implements SessionStore {
     }
     let i = 0;
     for (const { id, open, working } of plan) {
-      i += (open ? 1 : 0) + (working ? 1 : 0);
+      i += (open ? 3 : 0) + (working ? 1 : 0);
       if (replies[i++] === 0 && !open) this.#forget(id, 'idle');
     }
   }

@@ -130,7 +130,7 @@ describe('redis session store', () => {
     for (const r of records) expect(await store.get(r.id)).toEqual(r);
   });
 
-  it('expires an idle session, but not while a request of it is open', async () => {
+  it('expires an idle session, but not while a request of it is open, and leaves no key behind', async () => {
     redis = await startRedis();
     const a = await replica(redis, { ...LIMITS, idleTimeoutMs: 600 }, 100);
     const ended: Array<[string, SessionEnd]> = [];
@@ -145,5 +145,8 @@ describe('redis session store', () => {
     expect(await a.get(streaming.id)).toMatchObject({ id: streaming.id });
     visit?.leave();
     await until('the other one ended once left', () => ended.length === 2, { timeoutMs: 5000 });
+    // Nothing of them stays behind: records, indexes and marks all expire.
+    const { client } = opened[0]?.connection ?? {};
+    await until('no key left', async () => (await client?.keys('mcpre:*'))?.length === 0, { timeoutMs: 5000 });
   });
 });
