@@ -7,6 +7,7 @@
 // before them), the TTL per event, and both keys expire a TTL after the last event. Redis's `maxmemory` bounds the
 // total (docs/operations.md).
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
 import type { RedisClient } from '../../runtime/redis-connection.ts';
 import { EVENT_OVERHEAD_BYTES, type EventLoss, type EventStoreLimits } from '../event-store.ts';
 import { runScript } from './redis-scripts.ts';
@@ -123,6 +124,9 @@ return 0
 
 export interface RedisEventLogOptions {
   client: RedisClient;
+  logger: Logger;
+  /** The error a resume gets when Redis cannot be reached. */
+  unavailable: (err: unknown) => Error;
   prefix: string;
   limits: Pick<EventStoreLimits, 'maxSessionBytes' | 'ttlMs'>;
   now: () => number;
@@ -173,11 +177,10 @@ export class RedisEventLog implements SessionEventLog {
     const seq = Number(lastEventId.slice(dot + 1));
     if (dot <= 0 || !Number.isSafeInteger(seq) || seq <= 0) return undefined;
     const stream = lastEventId.slice(0, dot);
-    const reply = (await this.#run(REPLAY, session, [stream, seq, this.#o.limits.ttlMs, this.#o.now()])) as [
-      number,
-      string?,
-      ...string[],
-    ];
+    const args = [stream, seq, this.#o.limits.ttlMs, this.#o.now()];
+    const reply = (await this.#run(REPLAY, session, args).catch((err: unknown) => {
+      throw this.#o.unavailable(err);
+    })) as [number, string?, ...string[]];
     this.#lost('ttl', reply[0]);
     if (reply.length < 2) return undefined;
     const events: StoredStreamEvent[] = [];
@@ -187,11 +190,17 @@ export class RedisEventLog implements SessionEventLog {
     return { stream: reply[1] as string, events };
   }
 
+  // The two below never fail: their callers do not wait for them, and what they would drop expires anyway.
+
   async dropStream(session: string, stream: string): Promise<void> {
-    await this.#run(DROP_STREAM, session, [stream]);
+    await this.#run(DROP_STREAM, session, [stream]).catch((err: unknown) => this.#notDropped(session, err));
   }
 
   async dropSession(session: string): Promise<void> {
-    await this.#o.client.del(this.#keys(session));
+    await this.#o.client.del(this.#keys(session)).catch((err: unknown) => this.#notDropped(session, err));
+  }
+
+  #notDropped(session: string, err: unknown): void {
+    this.#o.logger.debug({ session, err: String(err) }, 'session store: dropping events failed; they expire by TTL');
   }
 }

@@ -85,6 +85,8 @@ export class RedisSessionStore implements SessionStore {
     this.#workTtlMs = keepAliveMs * 3;
     this.events = new RedisEventLog({
       client: opts.connection.client,
+      logger: opts.logger,
+      unavailable: (err) => new SessionStoreUnavailableError(opts.connection.state().reason ?? String(err)),
       prefix: this.#prefix,
       limits: opts.eventLimits,
       now: this.#now,
@@ -216,7 +218,12 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async delete(id: string, why: SessionEnd = 'deleted'): Promise<boolean> {
-    const existed = (await runScript(this.#client, DELETE_SESSION, [], [this.#prefix, id, why])) === 1;
+    const existed = await runScript(this.#client, DELETE_SESSION, [], [this.#prefix, id, why]).then(
+      (n) => n === 1,
+      (err: unknown) => {
+        throw new SessionStoreUnavailableError(this.#o.connection.state().reason ?? String(err));
+      },
+    );
     // The bus tells every replica, this one included; forgetting now as well keeps a local answer consistent.
     this.#forget(id, why);
     return existed;
@@ -227,8 +234,9 @@ export class RedisSessionStore implements SessionStore {
     return () => this.#ended.delete(listener);
   }
 
+  /** Never fails (a gauge reads it): while Redis is away, the sessions this replica holds. */
   async count(): Promise<number> {
-    return this.#client.zCard(`${this.#prefix}all`);
+    return this.#client.zCard(`${this.#prefix}all`).catch(() => this.#held.size);
   }
 
   async close(): Promise<void> {

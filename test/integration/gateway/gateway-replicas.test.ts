@@ -41,7 +41,7 @@ afterEach(async () => {
 });
 
 async function startReplica(name: string, store: RedisFixture, opts: { ready?: boolean } = {}): Promise<Replica> {
-  const backend = await startFaultServer({ tools: ['echo', 'add'] });
+  const backend = await startFaultServer({ tools: ['echo', 'add', 'slow'] });
   backends.push(backend);
   const config = join(dir, `${name}.yaml`);
   // The config asks for the single-replica Lease, as the operator's does: with a shared store it is not taken (there
@@ -243,6 +243,9 @@ describe('gateway replicas on a shared Redis session store', () => {
     const b = await startReplica('b', redis);
     const session = await initialize(a.url);
     expect(await add(a.url, session, 1, 1)).toBe('2');
+    const stream = await listen(a.url, session);
+    await a.backend.control.setTools(['echo', 'add', 'slow', 'before']);
+    await until('the stream attached', () => listChanges(stream).length === 1);
 
     await redis.down({ signal: 'SIGKILL' });
     const readyz = async (r: Replica) => {
@@ -268,8 +271,31 @@ describe('gateway replicas on a shared Redis session store', () => {
     expect(await refused.json()).toMatchObject({
       error: { message: 'Cannot open a session now: the session store is unavailable; try again later' },
     });
-    // A holds the session: it keeps serving it. B never saw it: it says the store is unavailable, and does not crash.
+    // A holds the session: it keeps serving it, a call long enough to become a stream included (its events cannot be
+    // logged, so they go out live). B never saw it: it says the store is unavailable, and does not crash.
     expect(await add(a.url, session, 2, 2)).toBe('4');
+    const slow = await post(
+      a.url,
+      { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'fx_slow', arguments: { ms: 300 } } },
+      session,
+    );
+    expect(slow.status).toBe(200);
+    expect(slow.message?.result).toMatchObject({ content: [{ text: 'slow done' }] });
+    const resume = await fetch(a.url, {
+      headers: {
+        accept: 'text/event-stream',
+        'mcp-session-id': session,
+        'mcp-protocol-version': VERSION,
+        'last-event-id': 'some-stream.1',
+      },
+    });
+    expect(resume.status).toBe(503);
+    await resume.body?.cancel();
+    // A list change A sees reaches its own client's stream, live (it cannot be logged).
+    await a.backend.control.setTools(['echo', 'add', 'slow', 'during']);
+    await until('the change during the outage', () => listChanges(stream).length === 2);
+    expect(listChanges(stream)[1]).toMatchObject({ id: undefined });
+    stream.close();
     const elsewhere = await post(
       b.url,
       { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'fx_add', arguments: { a: 1, b: 1 } } },
