@@ -2,7 +2,7 @@
 // outlive the test worker), a free port, its files in a scratch directory that is removed at the end, ready once it
 // answers PING. It can be stopped and started again on the same port and files, frozen and thawed. The binary is the
 // one the integration setup resolved (REDIS_SERVER_BIN, from Debian's redis-server package).
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,7 +99,11 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
       intervalMs: 20,
     });
   };
-  await start();
+  await start().catch(async (err: unknown) => {
+    await current?.stop(10_000);
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  });
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -116,6 +120,8 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
     async stop() {
       await current?.stop(10_000);
       current = undefined;
+      // Also when no server runs now (a restart that failed): the scratch directory goes in every case.
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
