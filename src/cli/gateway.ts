@@ -18,6 +18,15 @@ export function registerGateway(program: Command): void {
     .option('--namespace <ns>', "namespace of the Lease and of --group (default: the pod's)")
     .option('--group <name>', 'dynamic mode: serve the MCPRemoteEndpoints of this MCPGroup, watched in --namespace')
     .option('--debug', 'serve the live state-chart view at /debug/actors (backend sessions, replica)')
+    .option(
+      '--session-store <url>',
+      'keep client sessions in Redis (redis://HOST:PORT[/DB] or rediss://...), shared by every replica, so any replica ' +
+        "continues any session; overrides the config file's sessionStore. Default: in this process (one replica)",
+    )
+    .option(
+      '--session-store-password-file <file>',
+      'file holding the session store password (else $MCPRE_SESSION_STORE_PASSWORD); never give it on the command line',
+    )
     .option('--proxy-mode', 'run as the proxy pod of a type: proxy MCPRemoteEndpoint (settings from MCPRE_PROXY_* env)')
     .action(async (opts: RunGatewayOptions) => {
       const { runGateway } = await import('../gateway/run-gateway.ts');

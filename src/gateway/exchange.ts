@@ -136,9 +136,13 @@ export class Exchange {
     log?.opened();
     const prime = log?.prime;
     if (log && prime) {
-      this.#queue = this.#queue.then(prime).then((id) => {
-        if (!res.destroyed) res.write(`id: ${id}\nretry: ${log.retryMs}\ndata: \n\n`);
-      });
+      this.#queue = this.#queue.then(prime).then(
+        (id) => {
+          if (!res.destroyed) res.write(`id: ${id}\nretry: ${log.retryMs}\ndata: \n\n`);
+        },
+        // Not logged (the store failed): no priming event, and what follows goes out live.
+        () => {},
+      );
     }
     for (const m of earlier) this.#send(m, false);
   }

@@ -36,6 +36,7 @@ import { ServerRequestRelays } from './server-requests.ts';
 import { inspectedSessionActorBackendFactory, sessionActorBackendFactory } from './session-actor-backend.ts';
 import { SessionHandler } from './sessions/handler.ts';
 import { memorySessionStore } from './sessions/memory-store.ts';
+import type { SessionStoreFactory } from './sessions/redis-store-setup.ts';
 import type { SessionStore } from './sessions/store.ts';
 import { ResourceSubscriptions } from './subscriptions.ts';
 
@@ -68,6 +69,8 @@ export interface StartGatewayOptions {
   };
   /** A further readiness condition (dynamic discovery not yet synced): returns why the gateway is not ready. */
   notReadyReason?: () => string | undefined;
+  /** More for /readyz's detail (the shared session store's state). */
+  readinessDetail?: () => Record<string, unknown>;
   /** Extra sink for audit records (tests); the audit log line is always written. */
   onAudit?: AuditSink;
   /** Timers of the secret-file watch. */
@@ -75,8 +78,11 @@ export interface StartGatewayOptions {
   /** How often the secret files of static backends are checked for a rotation (default 2 s). */
   secretFilePollMs?: number;
   version?: string;
-  /** Where 2025-era client sessions are kept; by default this process's memory, with the config's limits. */
-  sessionStore?: SessionStore;
+  /**
+   * Where 2025-era client sessions are kept: a store, or how to build one from the config's limits and the gateway's
+   * metrics (the shared Redis store of --session-store); by default this process's memory.
+   */
+  sessionStore?: SessionStore | SessionStoreFactory;
 }
 
 export interface RunningGateway {
@@ -173,7 +179,12 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     keepAliveMs: 15_000,
   });
   const modern = new ModernEndpoint({ definition, listen: listenStreams, logger });
-  const store = opts.sessionStore ?? memorySessionStore(config.server, metrics);
+  // Sessions in this process's memory, or in a store shared by every replica (--session-store), built here with the
+  // gateway's limits and metrics.
+  const store =
+    typeof opts.sessionStore === 'function'
+      ? opts.sessionStore(config.server, metrics)
+      : (opts.sessionStore ?? memorySessionStore(config.server, metrics));
   const sessions: SessionHandler = new SessionHandler({ store, definition, subscriptions, logger, metrics });
   aggregator.onListChanged((kinds) => {
     for (const kind of kinds) metrics.listChanged.inc({ kind });
@@ -256,6 +267,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
         backends,
         conflicts: aggregator.view.conflicts,
         invalidNames: aggregator.view.invalidNames,
+        ...opts.readinessDetail?.(),
       },
     };
   };

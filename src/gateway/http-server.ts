@@ -20,6 +20,7 @@ import { RequestTrace } from './request-trace.ts';
 import { sessionQuotaKey } from './session-quota-key.ts';
 import type { SessionHandler } from './sessions/handler.ts';
 import { containsInitialize } from './sessions/messages.ts';
+import { SessionStoreUnavailableError } from './sessions/store-unavailable.ts';
 
 export interface Readiness {
   ready: boolean;
@@ -46,6 +47,13 @@ export interface GatewayHttpOptions {
 export function createGatewayHttpServer(opts: GatewayHttpOptions): HttpServer {
   const server = createServer((req, res) => {
     handle(req, res, opts).catch((err) => {
+      if (err instanceof SessionStoreUnavailableError) {
+        opts.logger.warn({ reason: err.reason, path: req.url }, 'request refused: the session store is unavailable');
+        if (!res.headersSent)
+          jsonRpcError(res, 503, -32000, `Service unavailable: ${err.message}`, { 'retry-after': '5' });
+        else res.destroy();
+        return;
+      }
       opts.logger.error({ err: err instanceof Error ? err.message : String(err), path: req.url }, 'request failed');
       if (!res.headersSent) jsonRpcError(res, 500, ErrorCode.InternalError, 'Internal error');
       else res.destroy();

@@ -8,6 +8,8 @@ import {
   parseGatewayConfig,
   validateGatewayConfig,
 } from '../api/gateway/config.ts';
+import { parseSessionStoreUrl, type SessionStoreAddress } from '../api/gateway/session-store.ts';
+import { sessionStorePassword } from '../api/gateway/session-store-password.ts';
 import type { MCPToolConfigSpec } from '../api/generated/index.ts';
 import { MCP_TOOL_CONFIG } from '../api/resources.ts';
 import { systemClock } from '../runtime/clock.ts';
@@ -27,6 +29,10 @@ export interface RunGatewayOptions {
   proxyMode?: boolean;
   /** Serve the /debug/actors live view. */
   debug?: boolean;
+  /** Client sessions in Redis at this URL (overrides the config file's sessionStore.url). */
+  sessionStore?: string;
+  /** The file holding the session store's password (overrides sessionStore.passwordFile). */
+  sessionStorePasswordFile?: string;
 }
 
 export async function loadGatewayConfigFile(path: string): Promise<GatewayConfig> {
@@ -72,20 +78,32 @@ async function runAggregatingGateway(opts: RunGatewayOptions): Promise<void> {
       `--group discovers the backends of MCPGroup ${opts.group}; the config file ${opts.config} lists backends too: use one or the other`,
     );
   }
+  const storeSettings = sessionStoreSettings(opts, config);
   const logger = defaultLogger(opts.logLevel);
   const stops: Array<() => Promise<void>> = [];
   const directory = opts.debug ? new ActorDirectory({ now: systemClock.now }) : undefined;
   try {
-    // With a Lease in the config, only the replica holding it opens direct backends and reports ready.
-    const replica = config.lease
-      ? (await import('./replica.ts')).startReplica({
-          lease: config.lease,
-          namespace: opts.namespace,
-          kubeconfigPath: opts.kubeconfig,
-          logger,
-          ...(directory ? { inspect: directory.inspect } : {}),
-        })
+    const shared = storeSettings
+      ? (await import('./sessions/redis-store-setup.ts')).startRedisSessionStore(storeSettings, logger)
       : undefined;
+    if (shared) stops.push(() => shared.close());
+    if (shared && config.lease)
+      logger.info(
+        { lease: config.lease.name },
+        'client sessions are shared in Redis: every replica serves, so the single-replica Lease is not used',
+      );
+    // With a Lease in the config (and sessions in this process), only the replica holding it opens direct backends
+    // and reports ready.
+    const replica =
+      config.lease && !shared
+        ? (await import('./replica.ts')).startReplica({
+            lease: config.lease,
+            namespace: opts.namespace,
+            kubeconfigPath: opts.kubeconfig,
+            logger,
+            ...(directory ? { inspect: directory.inspect } : {}),
+          })
+        : undefined;
     if (replica) stops.push(() => replica.stop());
     let discoveryPending: string | undefined = opts.group
       ? `discovering the backends of MCPGroup ${opts.group}`
@@ -96,7 +114,8 @@ async function runAggregatingGateway(opts: RunGatewayOptions): Promise<void> {
       host: opts.address ?? defaultAddress(),
       logger,
       replica,
-      notReadyReason: () => discoveryPending,
+      notReadyReason: () => discoveryPending ?? shared?.notReadyReason(),
+      ...(shared ? { sessionStore: shared.store, readinessDetail: () => ({ sessionStore: shared.detail() }) } : {}),
       ...(directory ? { debug: { directory } } : {}),
     }).catch((err: unknown) => {
       throw explainListenError(err, {
@@ -137,9 +156,45 @@ async function runAggregatingGateway(opts: RunGatewayOptions): Promise<void> {
   }
 }
 
+/**
+ * Where client sessions live: the --session-store URL, else the config file's sessionStore, else nowhere shared
+ * (undefined: this process's memory). The password comes from --session-store-password-file, else the config's
+ * passwordFile, else MCPRE_SESSION_STORE_PASSWORD.
+ */
+export function sessionStoreSettings(
+  opts: Pick<RunGatewayOptions, 'sessionStore' | 'sessionStorePasswordFile'>,
+  config: GatewayConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): { address: SessionStoreAddress; password?: string } | undefined {
+  const url = opts.sessionStore ?? config.sessionStore?.url;
+  if (url === undefined) {
+    if (opts.sessionStorePasswordFile)
+      throw new GatewayConfigError(
+        '--session-store-password-file needs a session store (--session-store or sessionStore)',
+      );
+    return undefined;
+  }
+  const parsed = parseSessionStoreUrl(url);
+  if ('problem' in parsed)
+    throw new GatewayConfigError(
+      `${opts.sessionStore ? '--session-store: ' : ''}the session store URL ${parsed.problem}`,
+    );
+  let password: string | undefined;
+  try {
+    password = sessionStorePassword({
+      file: opts.sessionStorePasswordFile ?? config.sessionStore?.passwordFile,
+      env,
+      readFile: (path) => readFileSync(path, 'utf8'),
+    });
+  } catch (err) {
+    throw new GatewayConfigError((err as Error).message);
+  }
+  return { address: parsed.address, ...(password !== undefined ? { password } : {}) };
+}
+
 /** The proxy pod: one backend from the operator's environment, names unprefixed, on MCPRE_PROXY_PORT. */
 async function runProxyMode(opts: RunGatewayOptions): Promise<void> {
-  if (opts.config || opts.group)
+  if (opts.config || opts.group || opts.sessionStore)
     throw new GatewayConfigError('--proxy-mode takes its settings from the environment only');
   const { proxyModeSettings } = await import('./proxy-mode.ts');
   const settings = proxyModeSettings({ env: process.env, readFile: (path) => readFileSync(path, 'utf8') });

@@ -48,7 +48,8 @@ export interface SessionLimits {
 /** Why a new session cannot be opened: the HTTP status, a metrics reason and a message for the client. */
 export interface SessionRefusal {
   status: 429 | 503;
-  reason: 'client-quota' | 'capacity';
+  /** `store-unavailable`: a shared store cannot be reached, so the new session could not be stored. */
+  reason: 'client-quota' | 'capacity' | 'store-unavailable';
   message: string;
 }
 

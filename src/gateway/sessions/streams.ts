@@ -103,7 +103,12 @@ export class SessionStreams {
   async notify(session: string, message: unknown): Promise<void> {
     const held = this.#held.get(streamKey(session, STANDALONE_STREAM));
     if (!held) return;
-    const id = await this.#log.append(session, STANDALONE_STREAM, message as never);
+    const id = await this.#log.append(session, STANDALONE_STREAM, message as never).catch(() => undefined);
+    if (id === undefined) {
+      // Not logged (the store failed): sent live without an id, as it cannot be replayed.
+      if (held.res && !held.res.writableEnded) held.res.write(sseEvent(message));
+      return;
+    }
     const event = { id, message: message as never };
     if (held.buffer) held.buffer.push({ event, final: false });
     else if (held.res && !held.res.writableEnded) this.#write(held.res, event, false);

@@ -1,0 +1,70 @@
+// `mcpre gateway --session-store redis://...`: the process's one Redis connection, the session store built on it once
+// the gateway knows its limits, and what readiness says about it. A replica that has never reached Redis is not ready
+// (it could serve no session; a wrong address or password shows before it takes traffic). Once it has, losing Redis
+// does not make it unready: the sessions it holds keep working and a Service that dropped every replica at once would
+// end them all; /readyz's detail and the log say that the store is unavailable, and new sessions are refused saying
+// why.
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../../api/gateway/config.ts';
+import type { SessionStoreAddress } from '../../api/gateway/session-store.ts';
+import { connectRedis, type RedisState } from '../../runtime/redis-connection.ts';
+import type { GatewayMetrics } from '../metrics.ts';
+import { RedisSessionStore } from './redis-store.ts';
+import type { SessionStore } from './store.ts';
+
+/** How the gateway builds its store, once it has its limits (the config's `server`) and metrics. */
+export type SessionStoreFactory = (server: GatewayConfig['server'], metrics: GatewayMetrics) => SessionStore;
+
+export interface SharedSessionStore {
+  store: SessionStoreFactory;
+  /** Why the gateway is not ready yet, while Redis has never been reached. */
+  notReadyReason(): string | undefined;
+  /** For /readyz's detail. */
+  detail(): { url: string } & RedisState;
+  close(): Promise<void>;
+}
+
+export function startRedisSessionStore(
+  settings: { address: SessionStoreAddress; password?: string },
+  logger: Logger,
+): SharedSessionStore {
+  const connection = connectRedis({
+    address: settings.address,
+    ...(settings.password !== undefined ? { password: settings.password } : {}),
+    logger,
+    name: `mcpre-gateway-${process.env.POD_NAME ?? hostname()}`,
+  });
+  let everReady = connection.state().ready;
+  const off = connection.onStateChange((s) => {
+    if (s.ready) everReady = true;
+  });
+  let built: SessionStore | undefined;
+  return {
+    store: (server, metrics) => {
+      built = new RedisSessionStore({
+        connection,
+        limits: {
+          idleTimeoutMs: server.sessionIdleTimeoutSeconds * 1000,
+          maxSessions: server.maxSessions,
+          maxSessionsPerClient: server.maxSessionsPerClient,
+        },
+        eventLimits: {
+          maxSessionBytes: server.resumableStreams.maxBytesPerSession,
+          ttlMs: server.resumableStreams.ttlSeconds * 1000,
+        },
+        logger,
+        onEventLoss: (reason, count) => metrics.eventStoreLost.inc({ reason }, count),
+      });
+      return built;
+    },
+    notReadyReason: () =>
+      everReady ? undefined : `session store ${connection.state().reason ?? `${connection.url}: connecting`}`,
+    detail: () => ({ url: connection.url, ...connection.state() }),
+    async close() {
+      off();
+      await built?.close();
+      await connection.close();
+    },
+  };
+}

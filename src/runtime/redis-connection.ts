@@ -1,0 +1,149 @@
+// The one Redis connection of a process (node-redis, `@redis/client`), and a second one for pub/sub (a subscribed
+// connection can run nothing else). Reconnection waits come from the project's backoff; while disconnected every
+// command fails at once (no offline queue: a caller must learn that the store is down, not wait on it), and a command
+// that gets no answer is given up after a bound. `state()` says whether it is usable and, when not, why, for /readyz.
+// The password is given to the client only: it is not part of any URL, log line or error this file makes.
+import { createClient, type RedisClientType } from '@redis/client';
+import type { Logger } from 'pino';
+import { type BackoffPolicy, backoffMs } from '../api/backoff.ts';
+import { type SessionStoreAddress, sessionStoreUrl } from '../api/gateway/session-store.ts';
+import { type Rng, systemRng } from './random.ts';
+
+export type RedisClient = RedisClientType;
+
+export interface RedisConnectionOptions {
+  address: SessionStoreAddress;
+  password?: string;
+  logger: Logger;
+  rng?: Rng;
+  /** Waits between reconnection attempts (default 100 ms doubling to 5 s, with jitter). */
+  reconnect?: BackoffPolicy;
+  /** A command unanswered for this long fails (default 2 s). */
+  commandTimeoutMs?: number;
+  /** CLIENT SETNAME, to tell replicas apart in `CLIENT LIST`. */
+  name?: string;
+}
+
+export interface RedisState {
+  ready: boolean;
+  /** Why it is not ready: connecting, or the last connection error. */
+  reason?: string;
+}
+
+export interface RedisConnection {
+  readonly client: RedisClient;
+  /** The store's URL (no credentials). */
+  readonly url: string;
+  state(): RedisState;
+  /** Called when `state().ready` flips. */
+  onStateChange(listener: (state: RedisState) => void): () => void;
+  /**
+   * Deliver every message of `channel` to `listener`, on the pub/sub connection, from now on and again after every
+   * reconnection (a subscription that could not be made while Redis was down is made once it is back).
+   */
+  subscribe(channel: string, listener: (message: string) => void): void;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_RECONNECT: BackoffPolicy = { baseMs: 100, maxMs: 5000, jitter: 0.5 };
+
+export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
+  const rng = opts.rng ?? systemRng();
+  const policy = opts.reconnect ?? DEFAULT_RECONNECT;
+  const { address, password } = opts;
+  const target = { ...address, url: sessionStoreUrl(address) };
+  const hide = (text: string) => (password ? text.split(password).join('[redacted]') : text);
+  const listeners = new Set<(state: RedisState) => void>();
+  let current: RedisState = { ready: false, reason: `connecting to ${target.url}` };
+  let closed = false;
+  const set = (next: RedisState) => {
+    if (closed) return;
+    const flipped = next.ready !== current.ready;
+    current = next;
+    if (!flipped) return;
+    if (next.ready) opts.logger.info({ store: target.url }, 'session store connected');
+    else opts.logger.warn({ store: target.url, reason: next.reason }, 'session store unavailable');
+    for (const l of listeners) l(next);
+  };
+  const make = (role: 'commands' | 'pubsub') => {
+    const client = createClient({
+      socket: {
+        host: target.host,
+        port: target.port,
+        ...(target.tls ? { tls: true as const, servername: target.host } : {}),
+        connectTimeout: 2000,
+        // Every retry is bounded in time; the count is not, because a replica must come back whenever Redis does.
+        reconnectStrategy: (retries: number) => Math.round(backoffMs(policy, retries, { rng })),
+      },
+      ...(password ? { password } : {}),
+      database: target.db,
+      disableOfflineQueue: true,
+      pingInterval: 5000,
+      commandOptions: { timeout: opts.commandTimeoutMs ?? 2000, rejectInFlight: true },
+      ...(opts.name ? { name: `${opts.name}${role === 'pubsub' ? '-pubsub' : ''}` } : {}),
+    }) as unknown as RedisClient;
+    return client;
+  };
+  const client = make('commands');
+  const pubsub = make('pubsub');
+  let lastError: string | undefined;
+  client.on('error', (err: Error) => {
+    lastError = hide(err.message || err.name);
+    set({ ready: false, reason: `${target.url} unreachable: ${lastError}` });
+  });
+  client.on('ready', () => {
+    lastError = undefined;
+    set({ ready: true });
+  });
+  client.on('end', () => set({ ready: false, reason: `${target.url}: connection closed` }));
+  client.on('reconnecting', () => {
+    if (current.ready) set({ ready: false, reason: `${target.url}: reconnecting` });
+  });
+  pubsub.on('error', (err: Error) =>
+    opts.logger.debug({ store: target.url, err: hide(err.message) }, 'session store pub/sub connection error'),
+  );
+  // node-redis re-subscribes what was subscribed when the connection dropped; what never was is tried on each ready.
+  const wanted = new Map<string, (message: string) => void>();
+  const subscribed = new Set<string>();
+  const trySubscribe = (channel: string) => {
+    const listener = wanted.get(channel);
+    if (!listener || subscribed.has(channel) || !pubsub.isReady) return;
+    subscribed.add(channel);
+    pubsub.subscribe(channel, listener).catch((err: Error) => {
+      subscribed.delete(channel);
+      opts.logger.debug(
+        { store: target.url, channel, err: hide(err.message) },
+        'subscribing failed; retried on reconnection',
+      );
+    });
+  };
+  pubsub.on('ready', () => {
+    for (const channel of wanted.keys()) trySubscribe(channel);
+  });
+  // connect() rejects only when the strategy gives up, which ours never does; the events above report the attempts.
+  const connecting = client.connect().catch(() => undefined);
+  const pubsubConnecting = pubsub.connect().catch(() => undefined);
+  return {
+    client,
+    url: target.url,
+    state: () => current,
+    onStateChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    subscribe(channel, listener) {
+      wanted.set(channel, listener);
+      trySubscribe(channel);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      listeners.clear();
+      for (const c of [client, pubsub]) {
+        if (c.isOpen) await c.close().catch(() => c.destroy());
+        else c.destroy();
+      }
+      await Promise.all([connecting, pubsubConnecting]);
+    },
+  };
+}

@@ -1,0 +1,163 @@
+// A real redis-server for the tests: a child process on 127.0.0.1 (under the control plane's guardian, so it cannot
+// outlive the test worker), a free port, its files in a scratch directory that is removed at the end, ready once it
+// answers PING. It can be stopped and started again on the same port and files, frozen and thawed. The binary is the
+// one the integration setup resolved (REDIS_SERVER_BIN, from Debian's redis-server package).
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../src/control-plane/free-port.ts';
+import { type SupervisedProcess, startSupervised } from '../../src/control-plane/supervised-process.ts';
+import { eventually } from './eventually.ts';
+
+export interface RedisFixtureOptions {
+  /** Clients must AUTH with this (`requirepass`). */
+  password?: string;
+  /**
+   * Keep every write across a restart, even after SIGKILL: an append-only file in the scratch directory, fsynced on
+   * every write. Without it nothing is persisted: a restart starts empty.
+   */
+  durable?: boolean;
+}
+
+export interface RedisFixture {
+  port: number;
+  /** `redis://127.0.0.1:PORT` (the password is never part of it). */
+  url: string;
+  password?: string;
+  dir: string;
+  /** Stop (SIGTERM: a clean shutdown; SIGKILL: a crash) and start again on the same port and files; resolves when ready. */
+  restart(opts?: { signal?: 'SIGTERM' | 'SIGKILL' }): Promise<void>;
+  /** Stop without starting again (until `start`): clients see the server gone. */
+  down(opts?: { signal?: 'SIGTERM' | 'SIGKILL' }): Promise<void>;
+  /** Start again after `down`, on the same port and files; resolves when ready. */
+  up(): Promise<void>;
+  /** SIGSTOP: connections stay open and nothing answers. */
+  freeze(): Promise<void>;
+  thaw(): Promise<void>;
+  /** Stop for good and remove the scratch directory. */
+  stop(): Promise<void>;
+}
+
+export function redisServerBinary(): string {
+  const bin = process.env.REDIS_SERVER_BIN;
+  if (!bin)
+    throw new Error('REDIS_SERVER_BIN is not set: run this test in the integration project (its setup resolves it)');
+  return bin;
+}
+
+export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisFixture> {
+  const bin = redisServerBinary();
+  const dir = await mkdtemp(join(tmpdir(), 'mcpre-redis-'));
+  const port = await freePort();
+  const lines = [
+    `port ${port}`,
+    'bind 127.0.0.1',
+    'protected-mode yes',
+    'daemonize no',
+    `dir ${dir}`,
+    'save ""',
+    opts.durable ? 'appendonly yes' : 'appendonly no',
+    ...(opts.durable ? ['appendfsync always'] : []),
+    ...(opts.password ? [`requirepass ${JSON.stringify(opts.password)}`] : []),
+    'loglevel warning',
+  ];
+  const conf = join(dir, 'redis.conf');
+  await writeFile(conf, `${lines.join('\n')}\n`, { mode: 0o600 });
+  let current: SupervisedProcess | undefined;
+  const start = async () => {
+    current = startSupervised({
+      name: 'redis-server',
+      command: bin,
+      args: [conf],
+      logFile: join(dir, 'redis.log'),
+      cleanupDirs: [dir],
+    });
+    const proc = current;
+    let exited = false;
+    void proc.exited.then(() => {
+      exited = true;
+    });
+    await eventually(
+      `redis-server on port ${port} to answer PING`,
+      async () => {
+        if (exited) {
+          const log = await readFile(proc.logFile, 'utf8').catch(() => '');
+          throw new Error(`redis-server exited: ${log.trim().split('\n').slice(-5).join(' | ')}`);
+        }
+        return (await ping(port, opts.password)) ? true : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 50 },
+    );
+  };
+  const down = async (o: { signal?: 'SIGTERM' | 'SIGKILL' } = {}) => {
+    await current?.stop(10_000, { signal: o.signal, keepFiles: true });
+    current = undefined;
+    // The guardian can be gone a moment before the server's listening socket: start again only once it is closed.
+    await eventually(`port ${port} to be free`, async () => ((await accepts(port)) ? undefined : true), {
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
+  };
+  await start().catch(async (err: unknown) => {
+    await current?.stop(10_000);
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  });
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    ...(opts.password ? { password: opts.password } : {}),
+    dir,
+    async restart(o) {
+      await down(o);
+      await start();
+    },
+    down,
+    up: start,
+    freeze: async () => current?.freeze(),
+    thaw: async () => current?.thaw(),
+    async stop() {
+      await current?.stop(10_000);
+      current = undefined;
+      // Also when no server runs now (a restart that failed): the scratch directory goes in every case.
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Whether something accepts connections on the port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(true));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** One PING (after AUTH when there is a password): true once the server answers PONG (not LOADING, not an error). */
+function ping(port: number, password: string | undefined): Promise<boolean> {
+  const command = (...args: string[]) =>
+    `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let answer = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.on('data', (d: Buffer) => {
+      answer += d.toString();
+      if (answer.includes('+PONG\r\n')) done(true);
+      else if (answer.includes('-')) done(false);
+    });
+    socket.once('connect', () => socket.write(`${password ? command('AUTH', password) : ''}${command('PING')}`));
+  });
+}
