@@ -70,6 +70,7 @@ export function recordEndpointEvents(deps: RecordEventsDeps) {
         },
         signal,
         priority: deps.priority,
+        discardResponse: true,
       });
     }
   });
