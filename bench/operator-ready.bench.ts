@@ -11,7 +11,8 @@
 // builds a new connection per request). All processes share this machine's CPUs: expect run-to-run noise.
 // The operator runs with the Node flags the chart and kustomize base give it (NODE_OPTIONS in their Deployments);
 // OPERATOR_NODE_FLAGS replaces them ('' for none). BASELINE_ROOT=<another checkout> runs that checkout's operator
-// too, on the same control plane: for each size and mode the two alternate (baseline first), and ratios are printed.
+// too, on the same control plane: for each size and mode the two alternate (baseline first when live, last when
+// cold), and ratios are printed.
 //   npm run bench -- operator-ready   (env: SIZES=1000,5000 CONCURRENCY=32 RAW_REPEATS=3 OPERATOR_NODE_FLAGS=...
 //                                      BASELINE_ROOT=...)
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -89,9 +90,10 @@ async function runSize(n: number): Promise<Row> {
   const cold: Row['cold'] = {};
   // live: created while the operator runs.
   for (const code of codes) live[code.label] = await liveRun(n, code);
-  // cold: everything exists before the operator starts.
+  // cold: everything exists before the operator starts. In the opposite order, so that neither code always meets the
+  // fuller etcd (each run leaves its endpoints and Events behind).
   let coldNs = '';
-  for (const code of codes) {
+  for (const code of [...codes].reverse()) {
     coldNs = await namespaceWithGroup(`cold-${n}-${code.label}`);
     await createEndpoints(coldNs, n);
     cold[code.label] = await coldRun(n, coldNs, code);
