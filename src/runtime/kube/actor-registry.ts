@@ -38,8 +38,8 @@ export interface KeyedActorRegistryOptions<TMachine extends AnyStateMachine> {
   maxBusy?: number;
   /**
    * Stop an actor once it reaches a state tagged `settled` (nothing in flight, no timer, nothing in its context that a
-   * fresh actor would not have); its key is remembered with its top-level state (census, `has`) until the next
-   * wake-up or `stop`.
+   * fresh actor would not have); its key is remembered with its top-level state (census, `restingState`) until the
+   * next wake-up or `stop`.
    */
   stopAtRest?: boolean;
 }
