@@ -10,8 +10,11 @@
 // Also: the operator's peak RSS (VmHWM) and CPU time, and @kubernetes/client-node's own patch rate for reference (it
 // builds a new connection per request). All processes share this machine's CPUs: expect run-to-run noise.
 // The operator runs with the Node flags the chart and kustomize base give it (NODE_OPTIONS in their Deployments);
-// OPERATOR_NODE_FLAGS replaces them ('' for none).
-//   npm run bench -- operator-ready   (env: SIZES=1000,5000 CONCURRENCY=32 RAW_REPEATS=3 OPERATOR_NODE_FLAGS=...)
+// OPERATOR_NODE_FLAGS replaces them ('' for none). BASELINE_ROOT=<another checkout> runs that checkout's operator
+// too, on the same control plane: for each size and mode the two alternate (baseline first when live, last when
+// cold), and ratios are printed.
+//   npm run bench -- operator-ready   (env: SIZES=1000,5000 CONCURRENCY=32 RAW_REPEATS=3 OPERATOR_NODE_FLAGS=...
+//                                      BASELINE_ROOT=...)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -35,6 +38,11 @@ const CREATE_CONCURRENCY = 64;
 /** NODE_OPTIONS of the operator container in deploy/helm and deploy/kustomize (a test keeps the three equal). */
 const DEPLOYED_NODE_FLAGS = '--max-semi-space-size=8';
 const GV = `${API_GROUP}/${API_VERSION}`;
+/** The checkouts whose operator runs: this one, and with BASELINE_ROOT that one first. */
+const codes: { label: string; root: string }[] = [
+  ...(process.env.BASELINE_ROOT ? [{ label: 'base', root: resolve(process.env.BASELINE_ROOT) }] : []),
+  { label: 'this', root },
+];
 
 interface Run {
   readyS: number;
@@ -47,8 +55,9 @@ interface Run {
 
 interface Row {
   n: number;
-  live: Run & { createS: number };
-  cold: Run;
+  /** By code label (see `codes`). */
+  live: Record<string, Run & { createS: number }>;
+  cold: Record<string, Run>;
   rawPerSecond: number;
   clientNodePerSecond?: number;
 }
@@ -77,36 +86,18 @@ try {
 print(rows);
 
 async function runSize(n: number): Promise<Row> {
+  const live: Row['live'] = {};
+  const cold: Row['cold'] = {};
   // live: created while the operator runs.
-  const liveNs = await namespaceWithGroup(`live-${n}`);
-  const liveOp = await startOperatorProcess(liveNs);
-  const liveWatch = await watchReady(liveNs, n);
-  const t0 = performance.now();
-  await createEndpoints(liveNs, n);
-  const createS = (performance.now() - t0) / 1000;
-  await liveWatch.ready;
-  const liveReadyS = (performance.now() - t0) / 1000;
-  await liveWatch.events;
-  const liveEventsS = (performance.now() - t0) / 1000;
-  const liveRss = peakRss(liveOp.pid);
-  const liveCpu = cpuSeconds(liveOp.pid);
-  const liveCounts = await stopOperator(liveOp.child);
-  await liveWatch.stop();
-
-  // cold: everything exists before the operator starts.
-  const coldNs = await namespaceWithGroup(`cold-${n}`);
-  await createEndpoints(coldNs, n);
-  const coldWatch = await watchReady(coldNs, n);
-  const t1 = performance.now();
-  const coldOp = await startOperatorProcess(coldNs);
-  await coldWatch.ready;
-  const coldReadyS = (performance.now() - t1) / 1000;
-  await coldWatch.events;
-  const coldEventsS = (performance.now() - t1) / 1000;
-  const coldRss = peakRss(coldOp.pid);
-  const coldCpu = cpuSeconds(coldOp.pid);
-  const coldCounts = await stopOperator(coldOp.child);
-  await coldWatch.stop();
+  for (const code of codes) live[code.label] = await liveRun(n, code);
+  // cold: everything exists before the operator starts. In the opposite order, so that neither code always meets the
+  // fuller etcd (each run leaves its endpoints and Events behind).
+  let coldNs = '';
+  for (const code of [...codes].reverse()) {
+    coldNs = await namespaceWithGroup(`cold-${n}-${code.label}`);
+    await createEndpoints(coldNs, n);
+    cold[code.label] = await coldRun(n, coldNs, code);
+  }
 
   // raw: the same client, no operator, one status patch per endpoint.
   const names = Array.from({ length: n }, (_, i) => endpointName(i));
@@ -141,13 +132,40 @@ async function runSize(n: number): Promise<Row> {
     );
   }
 
-  return {
-    n,
-    live: { createS, readyS: liveReadyS, eventsS: liveEventsS, peakRssMiB: liveRss, cpuS: liveCpu, ...liveCounts },
-    cold: { readyS: coldReadyS, eventsS: coldEventsS, peakRssMiB: coldRss, cpuS: coldCpu, ...coldCounts },
-    rawPerSecond,
-    clientNodePerSecond,
-  };
+  return { n, live, cold, rawPerSecond, clientNodePerSecond };
+}
+
+async function liveRun(n: number, code: { label: string; root: string }): Promise<Run & { createS: number }> {
+  const ns = await namespaceWithGroup(`live-${n}-${code.label}`);
+  const op = await startOperatorProcess(ns, code.root);
+  const watch = await watchReady(ns, n);
+  const t0 = performance.now();
+  await createEndpoints(ns, n);
+  const createS = (performance.now() - t0) / 1000;
+  await watch.ready;
+  const readyS = (performance.now() - t0) / 1000;
+  await watch.events;
+  const eventsS = (performance.now() - t0) / 1000;
+  const peakRssMiB = peakRss(op.pid);
+  const cpuS = cpuSeconds(op.pid);
+  const counts = await stopOperator(op.child);
+  await watch.stop();
+  return { createS, readyS, eventsS, peakRssMiB, cpuS, ...counts };
+}
+
+async function coldRun(n: number, ns: string, code: { label: string; root: string }): Promise<Run> {
+  const watch = await watchReady(ns, n);
+  const t1 = performance.now();
+  const op = await startOperatorProcess(ns, code.root);
+  await watch.ready;
+  const readyS = (performance.now() - t1) / 1000;
+  await watch.events;
+  const eventsS = (performance.now() - t1) / 1000;
+  const peakRssMiB = peakRss(op.pid);
+  const cpuS = cpuSeconds(op.pid);
+  const counts = await stopOperator(op.child);
+  await watch.stop();
+  return { readyS, eventsS, peakRssMiB, cpuS, ...counts };
 }
 
 function endpointName(i: number): string {
@@ -255,11 +273,11 @@ interface OperatorProcess {
   pid: number;
 }
 
-async function startOperatorProcess(ns: string): Promise<OperatorProcess> {
+async function startOperatorProcess(ns: string, cwd: string): Promise<OperatorProcess> {
   const flags = (process.env.OPERATOR_NODE_FLAGS ?? DEPLOYED_NODE_FLAGS).split(' ').filter(Boolean);
   const args = ['src/cli.ts', 'operator', '--kubeconfig', cp.kubeconfigPath, '--namespace', ns, '--log-level', 'info'];
   const child = spawn(process.execPath, [...flags, ...args, '--write-concurrency', String(concurrency)], {
-    cwd: root,
+    cwd,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);
@@ -302,6 +320,7 @@ function print(results: Row[]) {
   const head = [
     'N',
     'mode',
+    'code',
     'create s',
     'all Ready s',
     'endpoints/s',
@@ -313,29 +332,42 @@ function print(results: Row[]) {
   ];
   console.log(head.join(' | '));
   for (const r of results) {
-    for (const [mode, run] of [
-      ['live', r.live],
-      ['cold', r.cold],
-    ] as const) {
-      console.log(
-        [
-          r.n,
-          mode,
-          'createS' in run ? f(run.createS, 2) : '-',
-          f(run.readyS, 2),
-          f(r.n / run.readyS, 0),
-          f(run.eventsS, 2),
-          run.statusWrites,
-          run.posts,
-          f(run.cpuS, 1),
-          f(run.peakRssMiB, 0),
-        ].join(' | '),
-      );
+    for (const mode of ['live', 'cold'] as const) {
+      for (const { label } of codes) {
+        const run: (Run & { createS?: number }) | undefined = r[mode][label];
+        if (!run) continue;
+        console.log(
+          [
+            r.n,
+            mode,
+            label,
+            run.createS === undefined ? '-' : f(run.createS, 2),
+            f(run.readyS, 2),
+            f(r.n / run.readyS, 0),
+            f(run.eventsS, 2),
+            run.statusWrites,
+            run.posts,
+            f(run.cpuS, 1),
+            f(run.peakRssMiB, 0),
+          ].join(' | '),
+        );
+      }
+    }
+  }
+  if (codes.length > 1) {
+    console.log('\nN | mode | this / base: all Ready s | all Ready events s | operator CPU s | peak RSS');
+    for (const r of results) {
+      for (const mode of ['live', 'cold'] as const) {
+        const [b, t] = [r[mode].base, r[mode].this];
+        if (!b || !t) continue;
+        const x = (k: keyof Run) => `${f(t[k] / b[k], 2)}x`;
+        console.log([r.n, mode, x('readyS'), x('eventsS'), x('cpuS'), x('peakRssMiB')].join(' | '));
+      }
     }
   }
   console.log('\nN | raw status patches/s (best of runs) | cold endpoints/s | ratio | client-node patches/s');
   for (const r of results) {
-    const cold = r.n / r.cold.readyS;
+    const cold = r.n / (r.cold.this?.readyS ?? Number.NaN);
     console.log(
       [r.n, f(r.rawPerSecond, 0), f(cold, 0), `${f(cold / r.rawPerSecond, 2)}x`, f(r.clientNodePerSecond, 0)].join(
         ' | ',

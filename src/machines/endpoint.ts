@@ -52,8 +52,11 @@ const endpointSetup = setup({
     /**
      * `quiet`: nothing in flight, waiting for a wake-up or a timer (a clean point to stop the actor).
      * `bestEffort`: only best-effort work left in this pass (recording Events): the decision is published.
+     * `settled`: quiet, with no timer and nothing in the context that a fresh actor would not have (the retry
+     * bookkeeping is reset and the snapshot forgotten): the runtime may stop the actor and start a new one on the
+     * next wake-up.
      */
-    tags: 'quiet' | 'bestEffort';
+    tags: 'quiet' | 'bestEffort' | 'settled';
   },
   actors: {
     observe: fromPromise<EndpointSnapshot, ObserveInput>(notProvided('endpoint', 'observe')),
@@ -205,7 +208,7 @@ function restingState() {
     initial: 'publishing',
     states: {
       publishing: publishState('idle'),
-      idle: { tags: ['quiet'], entry: 'forget', ...awaitingWakeUp('#endpoint.observing') },
+      idle: { tags: ['quiet', 'settled'], entry: 'forget', ...awaitingWakeUp('#endpoint.observing') },
     },
   });
 }
@@ -324,9 +327,9 @@ export const endpointMachine = endpointSetup.createMachine({
       },
     },
     // Deleting, and the operator's finalizer is gone: nothing left to do until the object disappears.
-    released: { tags: ['quiet'], entry: 'forget', ...awaitingWakeUp('observing') },
+    released: { tags: ['quiet', 'settled'], entry: 'forget', ...awaitingWakeUp('observing') },
     // The object does not exist (the runtime stops this actor when its informer sees the delete).
-    gone: { tags: ['quiet'], entry: 'forget', ...awaitingWakeUp('observing') },
+    gone: { tags: ['quiet', 'settled'], entry: 'forget', ...awaitingWakeUp('observing') },
     // An API call failed (throttled, 5xx, network): wait, then look again from the start.
     backoff: {
       tags: ['quiet'],

@@ -21,6 +21,8 @@ export interface KubeRequest {
   signal?: AbortSignal;
   /** Order in the write queue: higher goes first (default 0); best-effort writes such as Events use less. */
   priority?: number;
+  /** The caller does not read a successful answer: its body is drained unparsed and the result is undefined. */
+  discardResponse?: boolean;
 }
 
 export interface KubeApi {

@@ -20,18 +20,31 @@ export interface RecordEventsDeps {
   onError?: (err: unknown, endpoint: RecordEventsInput['endpoint']) => void;
   /** Their place in the write queue (see KubeRequest.priority); unset: in order with every other write. */
   priority?: number;
+  /**
+   * Resolve once the Events are handed to the write queue instead of once they are sent; failures still reach
+   * `onError`. An actor then rests at once and holds nothing while its Events wait behind status writes (a first
+   * pass over thousands of endpoints queues one per endpoint). They are not cancelled with the actor.
+   */
+  detach?: boolean;
 }
 
 export function recordEndpointEvents(deps: RecordEventsDeps) {
   return fromPromise<void, RecordEventsInput>(async ({ input, signal }) => {
     const { endpoint } = input;
+    if (deps.detach) {
+      // In order: each Event after the one before, as when awaited.
+      void input.events
+        .reduce((previous, e) => previous.then(() => record(e, undefined)), Promise.resolve<unknown>(undefined))
+        .catch((err: unknown) => deps.onError?.(err, endpoint));
+      return;
+    }
     for (const e of input.events) {
-      await record(e).catch((err: unknown) => {
+      await record(e, signal).catch((err: unknown) => {
         deps.onError?.(err, endpoint);
         throw err;
       });
     }
-    function record(e: RecordEventsInput['events'][number]) {
+    function record(e: RecordEventsInput['events'][number], signal: AbortSignal | undefined) {
       return deps.api.request({
         method: 'POST',
         path: collectionPath(Resources.event, endpoint.namespace),
@@ -57,6 +70,7 @@ export function recordEndpointEvents(deps: RecordEventsDeps) {
         },
         signal,
         priority: deps.priority,
+        discardResponse: true,
       });
     }
   });

@@ -142,6 +142,7 @@ export function startEndpointController(manager: Manager, opts: EndpointControll
       instance: opts.instance ?? process.env.POD_NAME ?? hostname(),
       uniqueSuffix: () => `${startedAt}${(++eventSeq).toString(36)}`,
       priority: opts.maxBusy === undefined ? undefined : -1,
+      detach: true,
       onError: (err, endpoint) =>
         log.warn({ endpoint: `${endpoint.namespace}/${endpoint.name}`, err: String(err) }, 'could not record event'),
     }),

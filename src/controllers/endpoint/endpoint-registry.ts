@@ -1,5 +1,6 @@
-// One endpoint actor per MCPRemoteEndpoint (the keyed registry in src/runtime/kube/actor-registry.ts: spawned on first
-// sight, woken on every relevant change, stopped when gone, dropped and recreated after a failure).
+// One endpoint actor per MCPRemoteEndpoint at work (the keyed registry in src/runtime/kube/actor-registry.ts: spawned
+// on first sight, woken on every relevant change, stopped when gone, dropped and recreated after a failure). An
+// endpoint at rest keeps no actor, only its key and resting state: the next wake-up starts a fresh one.
 import type { InspectionEvent } from 'xstate';
 import type { ProxySettings } from '../../api/endpoint/proxy-objects.ts';
 import { splitObjectKey } from '../../api/endpoint/references.ts';
@@ -34,6 +35,7 @@ export class EndpointRegistry extends KeyedActorRegistry<EndpointMachine> {
       onStateChange: onStateChange && ((key, state, snapshot) => onStateChange(key, state, snapshot.context.lastError)),
       clock: opts.clock,
       maxBusy: opts.maxBusy,
+      stopAtRest: true,
     });
   }
 }

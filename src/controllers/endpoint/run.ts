@@ -205,6 +205,7 @@ function startControllers(c: {
   });
   const { endpoints, groups, vmcps, deprecation } = controllers;
   metrics.watchQueue('endpoints', () => metrics.actors.busy('mcpremoteendpoint'));
+  metrics.actors.countResting('endpoint', () => endpoints.registry.restingCensus());
   metrics.watchQueue('virtualmcpservers', () => metrics.actors.busy('virtualmcpserver'));
   metrics.watchQueue('groups', () => groups.queue.pending);
   const synced = (controller: string) => () => metrics.informersSynced.set({ controller }, 1);

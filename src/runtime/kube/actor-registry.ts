@@ -1,7 +1,10 @@
 // One reconciler actor per object key (`namespace/name`): spawned on first sight, woken with LOOK_AGAIN on every
 // relevant change, stopped when the informer reports the object gone. An actor that fails (a bug, not an API error:
 // those are handled in the chart) is dropped and recreated on the next wake-up, so one bad object never stops the
-// others. The endpoint and VirtualMCPServer controllers each wrap one with their machine and input.
+// others. With `stopAtRest`, an actor that reaches a state tagged `settled` is stopped too, and only its key and that
+// state are kept: the next wake-up starts a fresh actor, which does what the resting one would have done. Thousands of
+// objects at rest then cost a map entry each instead of an actor. The endpoint and VirtualMCPServer controllers each
+// wrap one with their machine and input.
 import {
   type Actor,
   type AnyActorLogic,
@@ -35,6 +38,12 @@ export interface KeyedActorRegistryOptions<TMachine extends AnyStateMachine> {
    * of wake-ups (the first pass over thousands of objects) keeps in memory at once. Unset: no limit.
    */
   maxBusy?: number;
+  /**
+   * Stop an actor once it reaches a state tagged `settled` (nothing in flight, no timer, nothing in its context that a
+   * fresh actor would not have); its key is remembered with its top-level state (census, `restingState`) until the
+   * next wake-up or `stop`.
+   */
+  stopAtRest?: boolean;
 }
 
 export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
@@ -42,6 +51,8 @@ export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
   /** Keys of actors holding a slot (see maxBusy), and keys waiting for one, oldest first. */
   private readonly busy = new Set<string>();
   private readonly waiting = new Set<string>();
+  /** Keys whose actor was stopped at rest (stopAtRest), with the top-level state it rested in. */
+  private readonly resting = new Map<string, string>();
   private readonly opts: KeyedActorRegistryOptions<TMachine>;
   /** One span per reconcile, only when tracing is on (reconcile-trace.ts). */
   private readonly traces: ReconcileTraces | undefined;
@@ -69,6 +80,7 @@ export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
       (actor as AnyActorRef).send({ type: 'LOOK_AGAIN' });
       return;
     }
+    this.resting.delete(key);
     const created: Actor<TMachine> = createActor(this.opts.machine as AnyActorLogic as TMachine, {
       input: this.opts.inputFor(key),
       systemId: `${this.opts.systemIdPrefix}:${key}`,
@@ -102,6 +114,7 @@ export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
 
   stop(key: string): void {
     this.waiting.delete(key);
+    this.resting.delete(key);
     const actor = this.actors.get(key);
     if (!actor) return;
     this.actors.delete(key);
@@ -112,12 +125,23 @@ export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
 
   stopAll(): void {
     this.waiting.clear();
+    this.resting.clear();
     for (const key of [...this.actors.keys()]) this.stop(key);
   }
 
   /** Counts an actor as holding a slot while it works; a slot it gives back goes to the oldest waiting key. */
   private track(key: string, snapshot: AnyMachineSnapshot): void {
-    if (this.opts.maxBusy === undefined || this.actors.get(key) === undefined) return;
+    const actor = this.actors.get(key);
+    if (actor === undefined) return;
+    if (this.opts.stopAtRest && snapshot.status === 'active' && snapshot.hasTag('settled')) {
+      // Stopping from inside the actor's own update is safe: XState queues the stop behind the current step.
+      this.actors.delete(key);
+      this.resting.set(key, topState(snapshot.value));
+      actor.stop();
+      this.release(key);
+      return;
+    }
+    if (this.opts.maxBusy === undefined) return;
     const working = snapshot.status === 'active' && !snapshot.hasTag('quiet') && !snapshot.hasTag('bestEffort');
     if (working) this.busy.add(key);
     else this.release(key);
@@ -133,16 +157,24 @@ export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
     }
   }
 
+  /** The key's running actor; none for a key at rest (see stopAtRest) or unknown. */
   get(key: string): Actor<TMachine> | undefined {
     return this.actors.get(key);
   }
 
+  /** The top-level state a key rests in after its actor was stopped at rest (see stopAtRest). */
+  restingState(key: string): string | undefined {
+    return this.resting.get(key);
+  }
+
+  /** Keys with a running actor. */
   keys(): string[] {
     return [...this.actors.keys()];
   }
 
+  /** Keys with a running actor or at rest. */
   get size(): number {
-    return this.actors.size;
+    return this.actors.size + this.resting.size;
   }
 
   /** True when every actor is waiting (no effect in flight): the machine must tag its waiting states `quiet`. */
@@ -153,9 +185,16 @@ export class KeyedActorRegistry<TMachine extends AnyStateMachine> {
     return true;
   }
 
-  /** How many actors are in each top-level state (for logs, metrics and the benchmark). */
-  census(): Record<string, number> {
+  /** How many keys at rest (see stopAtRest) are in each top-level state. */
+  restingCensus(): Record<string, number> {
     const out: Record<string, number> = {};
+    for (const top of this.resting.values()) out[top] = (out[top] ?? 0) + 1;
+    return out;
+  }
+
+  /** How many keys are in each top-level state, actors at rest included (for logs, metrics and the benchmark). */
+  census(): Record<string, number> {
+    const out = this.restingCensus();
     for (const actor of this.actors.values()) {
       const top = topState((actor.getSnapshot() as AnyMachineSnapshot).value) || 'unknown';
       out[top] = (out[top] ?? 0) + 1;

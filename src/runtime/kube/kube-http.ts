@@ -180,6 +180,10 @@ export function createKubeHttp(kc: KubeTarget, opts: KubeHttpOptions = {}): Kube
         }
         let text: string;
         try {
+          if (req.discardResponse && res.statusCode >= 200 && res.statusCode < 300) {
+            await res.body.dump();
+            return undefined as T;
+          }
           text = await res.body.text();
         } catch (err) {
           throw new KubeApiError(`${req.method} ${req.path}: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,6 +1,7 @@
 // Prometheus series read from XState's inspection stream, so the machines stay free of metrics code: pass `inspect`
 // wherever actors are created (endpoint and VirtualMCPServer registries, backend sessions, the Lease chart).
-//   mcpre_actors{machine,state}                         live actors by machine and state
+//   mcpre_actors{machine,state}                         actors by machine and state (keys a registry keeps at rest
+//                                                       without an actor count in the state they rest in)
 //   mcpre_reconciles_total{controller,result}           reconcile passes and where they ended
 //   mcpre_reconcile_duration_seconds{controller,result} how long a pass took
 //   mcpre_backend_session_reinitializations_total{backend}, mcpre_backend_session_circuit_openings_total{backend}
@@ -48,15 +49,19 @@ export class ActorMetrics {
   readonly circuitOpenings: Counter<'backend'>;
   readonly #tracked = new Map<string, Tracked>();
   readonly #now: () => number;
+  /** Per machine: who counts its keys at rest, and what the gauge holds for them since the last scrape. */
+  readonly #resting = new Map<string, { census: () => Record<string, number>; counted: Record<string, number> }>();
 
   constructor(registry: Registry, opts: { now?: () => number } = {}) {
     this.#now = opts.now ?? (() => performance.now());
     const registers = [registry];
+    const countResting = () => this.#countResting();
     this.actors = new Gauge({
       name: 'mcpre_actors',
-      help: 'Live actors by machine and state (for backendSession: the session phase).',
+      help: 'Actors by machine and state (for backendSession: the session phase); an endpoint at rest, whose actor is stopped until its next change, counts in the state it rests in.',
       labelNames: ['machine', 'state'] as const,
       registers,
+      collect: countResting,
     });
     this.reconciles = new Counter({
       name: 'mcpre_reconciles_total',
@@ -83,6 +88,27 @@ export class ActorMetrics {
       labelNames: ['backend'] as const,
       registers,
     });
+  }
+
+  /**
+   * Counts, in mcpre_actors, the keys a registry keeps at rest without an actor (KeyedActorRegistry `stopAtRest`),
+   * read at every scrape. A later call for the same machine replaces the source (a new leadership term).
+   */
+  countResting(machine: string, census: () => Record<string, number>): void {
+    const counted = this.#resting.get(machine)?.counted ?? {};
+    this.#resting.set(machine, { census, counted });
+  }
+
+  #countResting(): void {
+    for (const [machine, source] of this.#resting) {
+      const now = source.census();
+      for (const state of new Set([...Object.keys(now), ...Object.keys(source.counted)])) {
+        const delta = (now[state] ?? 0) - (source.counted[state] ?? 0);
+        if (delta > 0) this.actors.inc({ machine, state }, delta);
+        else if (delta < 0) this.actors.dec({ machine, state }, -delta);
+      }
+      source.counted = now;
+    }
   }
 
   /** Actors of a controller in the middle of a reconcile pass. */

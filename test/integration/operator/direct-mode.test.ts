@@ -277,14 +277,17 @@ describe('direct mode', () => {
     await waitForEndpoint(env, ns, 'good-later', 'Ready', isPhase('Ready'));
   });
 
-  it('deleting a direct endpoint needs no finalizer and leaves no actor behind', async () => {
+  it('a Ready endpoint rests without an actor; deleting it needs no finalizer and leaves nothing behind', async () => {
     const ns = await env.cp.namespace('del');
+    const key = `${ns}/bye`;
     await env.kube.create(R.group, ns, groupBody('engineering'));
     await env.kube.create(R.endpoint, ns, endpointBody('bye', directSpec()));
     await waitForEndpoint(env, ns, 'bye', 'Ready', isPhase('Ready'));
-    expect(op.registry.get(`${ns}/bye`)).toBeDefined();
+    await until('the endpoint to rest', () => op.registry.restingState(key) === 'ready');
+    expect(op.registry.get(key)).toBeUndefined();
     await env.kube.delete(R.endpoint, ns, 'bye');
-    await until('the actor to be stopped', () => op.registry.get(`${ns}/bye`) === undefined);
+    await until('its key to be forgotten', () => op.registry.restingState(key) === undefined);
+    expect(op.registry.get(key)).toBeUndefined();
   });
 
   it('never contacts the remote: a loopback server behind remoteURL sees no connection', async () => {

@@ -135,12 +135,15 @@ export type ObjectRef = [keyof typeof INFORMER_OF, string, string];
 /**
  * Waits until the operator has nothing left to do about these objects: its caches hold each at the version the API
  * server has now (so every watch event for them was handled, and handling one wakes the actors it concerns at once),
- * every endpoint actor is at rest, no group status write is queued or debounced, and no request went out while this
- * was checked. After it, the operator's counts of requests are final for everything that happened before.
+ * every endpoint actor is at rest, no write (Events included) is queued, no group status write is queued or
+ * debounced, and no request went out while this was checked. After it, the operator's counts of requests are final for everything that happened before.
  */
 export async function waitUntilSettled(env: Env, op: Operator, objects: ObjectRef[]): Promise<void> {
   const requests = () => Object.values(op.stats.requests).reduce((a, b) => a + b, 0);
-  const resting = () => registryAtRest(op.registry) && op.groups.pending === 0;
+  // Events are queued behind status writes and sent after their actor rested: an empty write queue is part of rest.
+  const writes = op.manager.writes.queue;
+  const resting = () =>
+    registryAtRest(op.registry) && op.groups.pending === 0 && writes.size === 0 && writes.pending === 0;
   await eventually('the operator to settle', async () => {
     if (!resting()) return undefined;
     const before = requests();

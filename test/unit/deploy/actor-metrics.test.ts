@@ -155,4 +155,26 @@ describe('deprecation events', () => {
     expect(seriesBump(1, 't')).toEqual({ series: { count: 2, lastObservedTime: 't' } });
     expect(seriesBump(4, 't').series.count).toBe(5);
   });
+
+  it('counts keys kept at rest without an actor in their state, as read at each scrape', async () => {
+    const registry = new Registry();
+    const metrics = new ActorMetrics(registry);
+    const resting: Record<string, number> = { ready: 2, failed: 1 };
+    metrics.countResting('endpoint', () => ({ ...resting }));
+    const gauge = async () =>
+      Object.fromEntries(
+        (await values(registry, 'mcpre_actors')).map((v) => [`${v.labels.machine}/${v.labels.state}`, v.value]),
+      );
+    expect(await gauge()).toEqual({ 'endpoint/ready': 2, 'endpoint/failed': 1 });
+    // A live actor of the same machine adds to the same series (the state it left stays at 0).
+    const actor = createActor(reconciler([true]), { inspect: metrics.inspect });
+    actor.start();
+    await waitFor(actor, (s) => s.matches('ready'));
+    expect(await gauge()).toEqual({ 'endpoint/ready': 3, 'endpoint/failed': 1, 'endpoint/observing': 0 });
+    resting.failed = 0;
+    resting.ready = 5;
+    expect(await gauge()).toEqual({ 'endpoint/ready': 6, 'endpoint/failed': 0, 'endpoint/observing': 0 });
+    actor.stop();
+    expect(await gauge()).toEqual({ 'endpoint/ready': 5, 'endpoint/failed': 0, 'endpoint/observing': 0 });
+  });
 });

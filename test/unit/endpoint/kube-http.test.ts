@@ -78,6 +78,16 @@ describe('KubeHttp', () => {
     });
   });
 
+  it('with discardResponse, drains a successful answer unparsed and still maps errors', async () => {
+    expect(await api.request({ method: 'POST', path: '/ok', body: {}, discardResponse: true })).toBeUndefined();
+    // The connection is reusable afterwards: the next answer is read in full.
+    expect(await api.request({ method: 'GET', path: '/ok' })).toEqual({ ok: true });
+    const conflict = await api
+      .request({ method: 'POST', path: '/conflict', body: {}, discardResponse: true })
+      .catch((e: unknown) => e);
+    expect(conflict).toMatchObject({ code: 409, reason: 'Conflict' });
+  });
+
   it('maps errors to KubeApiError with code, Status reason and Retry-After', async () => {
     const throttled = await api.request({ method: 'GET', path: '/throttled' }).catch((e: unknown) => e);
     expect(throttled).toBeInstanceOf(KubeApiError);

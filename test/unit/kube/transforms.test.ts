@@ -1,6 +1,6 @@
 // What informers keep of an object: everything a decision reads, without the server's bookkeeping copies.
 import { describe, expect, it } from 'vitest';
-import { slimObject } from '../../../src/runtime/kube/transforms.ts';
+import { shareStrings, slimObject } from '../../../src/runtime/kube/transforms.ts';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -30,5 +30,37 @@ describe('slimObject', () => {
   it('returns an object with nothing to drop as it is', () => {
     const raw = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', annotations: { a: 'b' } } };
     expect(slimObject(raw)).toBe(raw);
+  });
+});
+
+describe('shareStrings', () => {
+  const parsed = (i: number) =>
+    JSON.parse(
+      JSON.stringify({
+        apiVersion: 'toolhive.stacklok.dev/v1alpha1',
+        kind: 'MCPRemoteEndpoint',
+        metadata: { name: `e${i}`, namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' },
+        spec: { remoteURL: `https://e${i}.example.com/mcp` },
+        status: {
+          phase: 'Ready',
+          conditions: [
+            { type: 'Ready', status: 'True', reason: 'Ready', message: `serving e${i}`, lastTransitionTime: 'now' },
+          ],
+        },
+      }),
+    );
+
+  it('changes no value, in place, over more distinct strings than its table holds', () => {
+    for (let i = 0; i < 20_000; i++) {
+      const obj = parsed(i);
+      const expected = structuredClone(obj);
+      expect(shareStrings(obj)).toBe(obj);
+      expect(obj).toEqual(expected);
+    }
+  });
+
+  it('leaves objects without status or metadata fields alone', () => {
+    const obj = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, status: 'not an object' };
+    expect(shareStrings(obj as never)).toEqual({ ...obj });
   });
 });
