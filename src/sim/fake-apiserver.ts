@@ -8,6 +8,8 @@ import type { Rng } from '../runtime/random.ts';
 import {
   type ChangeListener,
   clone,
+  copyUnfrozen,
+  deepFreeze,
   firstAfter,
   type HistoryEntry,
   keyOf,
@@ -106,7 +108,8 @@ export class FakeApiServer {
       }
       const result = op();
       this.#count(`${verb}:ok`);
-      return clone(result);
+      // Stored versions are frozen (#record), so the caller gets them as they are, like a fresh decode of the wire.
+      return result;
     });
   }
 
@@ -116,9 +119,8 @@ export class FakeApiServer {
       resource,
       namespace: object.metadata.namespace ?? '',
       type,
-      // The stored version itself: a stored object is replaced on every change, never changed in place, and a watch
-      // copies what it delivers.
-      object,
+      // The stored version itself: a stored object is replaced on every change, never changed in place (frozen).
+      object: deepFreeze(object),
     };
     this.#history.push(entry);
     for (const l of this.#listeners) l(resource, type, entry.object);
@@ -155,7 +157,7 @@ export class FakeApiServer {
         w.pumping = false;
         return;
       }
-      w.handlers.onEvent(e.type, clone(e.object));
+      w.handlers.onEvent(e.type, e.object);
       if (this.#rng.next() < this.faults.watchDisconnect) {
         w.end();
         this.#count('watch:disconnect');
@@ -256,21 +258,22 @@ export class FakeApiServer {
         `Operation cannot be fulfilled on ${resource} "${cur.metadata.name}": the object has been modified`,
       );
     }
-    const next = clone(cur);
+    // The stored version is frozen: the next one shares its unchanged parts and copies what the caller handed in.
+    const next: KubeObject = { ...cur, metadata: { ...cur.metadata } };
     const split = this.#statusResources.has(resource);
     if (part === 'status') {
-      next.status = clone(input.status);
+      next.status = copyUnfrozen(input.status);
     } else {
       for (const [k, v] of Object.entries(input)) {
         if (k === 'metadata' || (split && k === 'status')) continue;
-        next[k] = clone(v);
+        next[k] = copyUnfrozen(v);
       }
       next.metadata = {
         ...next.metadata,
-        labels: input.metadata.labels,
-        annotations: input.metadata.annotations,
-        finalizers: input.metadata.finalizers,
-        ownerReferences: input.metadata.ownerReferences,
+        labels: copyUnfrozen(input.metadata.labels),
+        annotations: copyUnfrozen(input.metadata.annotations),
+        finalizers: copyUnfrozen(input.metadata.finalizers),
+        ownerReferences: copyUnfrozen(input.metadata.ownerReferences),
       };
       if (split && JSON.stringify(next.spec) !== JSON.stringify(cur.spec))
         next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
@@ -299,14 +302,14 @@ export class FakeApiServer {
     const cur = stored.object;
     if ((cur.metadata.finalizers ?? []).length) {
       if (cur.metadata.deletionTimestamp) return;
-      const next = clone(cur);
+      const next: KubeObject = { ...cur, metadata: { ...cur.metadata } };
       next.metadata.deletionTimestamp = new Date(this.#sched.now()).toISOString();
       this.#bump(next);
       stored.object = next;
       this.#record(resource, 'MODIFIED', next);
       return;
     }
-    const gone = clone(cur);
+    const gone: KubeObject = { ...cur, metadata: { ...cur.metadata } };
     this.#bump(gone);
     this.#of(resource).delete(keyOf(ns, name));
     this.#record(resource, 'DELETED', gone);

@@ -84,7 +84,8 @@ export function fakeKubeHttp(server: FakeApiServer): KubeHttp {
       return server.create(p.resource, { ...body, metadata: { ...body.metadata, namespace: ns, name: p.name! } });
     const patched = mergePatch(current, req.body) as KubeObject;
     const precondition = (req.body as KubeObject | undefined)?.metadata?.resourceVersion;
-    patched.metadata.resourceVersion = precondition ?? current.metadata.resourceVersion;
+    // The read object is the stored version, frozen: the patch shares what it does not change.
+    patched.metadata = { ...patched.metadata, resourceVersion: precondition ?? current.metadata.resourceVersion };
     return p.subresource === 'status' ? server.updateStatus(p.resource, patched) : server.update(p.resource, patched);
   };
 
