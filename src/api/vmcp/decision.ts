@@ -3,8 +3,9 @@
 // unchanged VirtualMCPServer costs no write and its pods do not roll).
 import type { DesiredCondition } from '../conditions.ts';
 import { appliedHash } from '../endpoint/proxy-objects.ts';
-import { type RenderedConfig, renderGatewayConfig } from './config.ts';
+import type { RenderedConfig } from './config.ts';
 import { renderVmcpObjects, type VmcpManifest, type VmcpSettings } from './objects.ts';
+import { renderGatewayConfigMemo } from './render-memo.ts';
 import { type ReplicaDecision, replicaPolicy } from './replicas.ts';
 import type { VmcpSnapshot } from './snapshot.ts';
 import { backendsCondition } from './status.ts';
@@ -27,7 +28,7 @@ export function planVmcp(snapshot: VmcpSnapshot, settings: VmcpSettings): VmcpPl
   const vmcp = snapshot.vmcp;
   if (!vmcp || vmcp.metadata.deletionTimestamp) return { kind: 'gone' };
   if (!snapshot.group) return { kind: 'groupMissing' };
-  const result = renderGatewayConfig(snapshot);
+  const result = renderGatewayConfigMemo(snapshot);
   const mode = vmcp.spec.outgoingAuth?.source === 'discovered' ? 'discovered' : 'inline';
   const replicas = replicaPolicy(
     vmcp.spec.replicas,
