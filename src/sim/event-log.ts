@@ -7,14 +7,18 @@ import { createHash } from 'node:crypto';
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(
-        Object.keys(v as object)
-          .sort()
-          .map((k) => [k, (v as Record<string, unknown>)[k]]),
-      );
+      const keys = Object.keys(v as object);
+      // Most objects logged (state values, details) already have their keys in order: no copy for those.
+      if (inOrder(keys)) return v;
+      return Object.fromEntries(keys.sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
     }
     return v;
   });
+}
+
+function inOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  return true;
 }
 
 export interface LogEvent {

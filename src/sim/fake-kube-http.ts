@@ -34,7 +34,8 @@ export function parsePath(path: string): ParsedPath {
 
 /** RFC 7386 JSON merge patch. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return structuredClone(patch);
+  if (patch === null || typeof patch !== 'object') return patch;
+  if (Array.isArray(patch)) return structuredClone(patch);
   const out: Record<string, unknown> =
     target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
