@@ -2,7 +2,6 @@
 // mode lists the group's backends (with the paths of their mounted secret files, never values); discovered mode lists
 // none and the gateway watches the group itself. The rendered YAML is parsed back with the gateway's own validator, so
 // the operator never writes a file the gateway would refuse to start with: a problem becomes a condition instead.
-import { stringify } from 'yaml';
 import {
   type GatewayConfig,
   GatewayConfigError,
@@ -13,6 +12,7 @@ import {
 import { memoLastByOwner } from '../text-memo.ts';
 import { yamlRoundTrip } from '../yaml-round-trip.ts';
 import { MEMO_OWNERS, rememberRenderedProxies, type StaticBackends, staticBackends } from './backends.ts';
+import { gatewayConfigYaml } from './config-yaml.ts';
 import { discoveryMode, type VirtualMCPServer } from './model.ts';
 import { backendName, toDnsLabel, vmcpNames } from './names.ts';
 import type { VmcpSnapshot } from './snapshot.ts';
@@ -63,7 +63,7 @@ export function renderGatewayConfig(snapshot: VmcpSnapshot): RenderResult {
     JSON.stringify(input),
     () => {
       const comment = `Written by the mcpre operator for VirtualMCPServer ${vmcp.metadata.namespace}/${vmcp.metadata.name}; edits are overwritten.`;
-      const text = `# ${comment}\n${stringify(input, { lineWidth: 0 })}`;
+      const text = `# ${comment}\n${gatewayConfigYaml(input)}`;
       rememberRenderedProxies(`${vmcp.metadata.namespace}/${vmcp.metadata.name}`, text, input.backends);
       return { yaml: text, verdict: gatewayVerdict(text, yamlRoundTrip(input, comment), vmcp.metadata.name) };
     },
