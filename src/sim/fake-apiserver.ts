@@ -106,9 +106,8 @@ export class FakeApiServer {
           `injected: the object has been modified; please apply your changes to the latest version`,
         );
       }
-      const result = op();
+      const result = op(); // stored versions, frozen (#record): shared as they are, like a fresh decode of the wire
       this.#count(`${verb}:ok`);
-      // Stored versions are frozen (#record), so the caller gets them as they are, like a fresh decode of the wire.
       return result;
     });
   }
@@ -268,13 +267,8 @@ export class FakeApiServer {
         if (k === 'metadata' || (split && k === 'status')) continue;
         next[k] = copyUnfrozen(v);
       }
-      next.metadata = {
-        ...next.metadata,
-        labels: copyUnfrozen(input.metadata.labels),
-        annotations: copyUnfrozen(input.metadata.annotations),
-        finalizers: copyUnfrozen(input.metadata.finalizers),
-        ownerReferences: copyUnfrozen(input.metadata.ownerReferences),
-      };
+      for (const k of ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const)
+        (next.metadata as Record<string, unknown>)[k] = copyUnfrozen(input.metadata[k]);
       if (split && JSON.stringify(next.spec) !== JSON.stringify(cur.spec))
         next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
     }
@@ -390,6 +384,11 @@ export class FakeApiServer {
 
   peekAll(resource: string): KubeObject[] {
     return [...this.view(resource)].map((o) => clone(o));
+  }
+
+  /** The stored version of one object, uncopied (frozen): for readers that only read. */
+  stored(resource: string, ns: string, name: string): Readonly<KubeObject> | undefined {
+    return this.#objects.get(resource)?.get(keyOf(ns, name))?.object;
   }
 
   /** The stored objects of a resource in creation order, uncopied: for checks that only read. */
