@@ -5,12 +5,12 @@ import type { SimScheduler } from './scheduler.ts';
 
 /** Stands in for kube-controller-manager's Deployment controller: a new generation becomes available after a while. */
 export function startDeploymentController(api: FakeApiServer, scheduler: SimScheduler, rng: { next(): number }): void {
-  const observe = (obj: KubeObject) => {
+  const observe = (obj: Readonly<KubeObject>) => {
     const generation = obj.metadata.generation ?? 1;
     const status = (obj.status ?? {}) as { observedGeneration?: number };
     if ((status.observedGeneration ?? 0) >= generation) return;
     scheduler.schedule('deployment-controller', 2000 + Math.floor(rng.next() * 18_000), () => {
-      const cur = api.peek(R.deployment, obj.metadata.namespace ?? '', obj.metadata.name) as KubeObject | undefined;
+      const cur = api.stored(R.deployment, obj.metadata.namespace ?? '', obj.metadata.name);
       if (!cur || (cur.metadata.generation ?? 1) !== generation) return;
       const replicas = (cur.spec as { replicas?: number } | undefined)?.replicas ?? 1;
       api.updateNow(
@@ -42,7 +42,7 @@ export function startDeploymentController(api: FakeApiServer, scheduler: SimSche
       onClose: () =>
         scheduler.schedule('deployment-controller.rewatch', 1000, () => {
           const rv = api.resourceVersion;
-          for (const d of api.peekAll(R.deployment)) observe(d);
+          for (const d of api.view(R.deployment)) observe(d);
           watch(rv);
         }),
     });

@@ -1,20 +1,24 @@
 // The simulator's JSONL event log: one header line, then one line per event, each with a running hash (`h`) over the
 // previous hash and the canonical line. The same seed must give the same file byte for byte; a replay recomputes the
 // lines and names the first step where they differ.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** JSON with object keys sorted at every level, so equal values always print the same. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(
-        Object.keys(v as object)
-          .sort()
-          .map((k) => [k, (v as Record<string, unknown>)[k]]),
-      );
+      const keys = Object.keys(v as object);
+      // Most objects logged (state values, details) already have their keys in order: no copy for those.
+      if (inOrder(keys)) return v;
+      return Object.fromEntries(keys.sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
     }
     return v;
   });
+}
+
+function inOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  return true;
 }
 
 export interface LogEvent {
@@ -53,7 +57,7 @@ export class EventLog {
       if (v !== undefined) members.push([k, `${JSON.stringify(k)}:${v}`]);
     }
     const body = `{${members.map((m) => m[1]).join(',')}}`;
-    this.#hash = createHash('sha256').update(this.#hash).update(body).digest('hex').slice(0, 16);
+    this.#hash = hash('sha256', this.#hash + body, 'hex').slice(0, 16);
     const h = `"h":${JSON.stringify(this.#hash)}`;
     const at = members.findIndex(([k]) => k > 'h');
     const parts = members.map((m) => m[1]);

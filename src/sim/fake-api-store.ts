@@ -28,6 +28,20 @@ export interface Watch {
 }
 
 export const clone = <T>(v: T): T => structuredClone(v);
+
+/** A copy of what a caller handed in; frozen parts (stored versions it read) are immutable, so they are shared. */
+export const copyUnfrozen = <T>(v: T): T => (Object.isFrozen(v) ? v : structuredClone(v));
+
+/**
+ * Freezes a version before it is stored: every reader (responses, watch events, history) then shares it, and code
+ * that would change a cached object in place fails at once instead of corrupting what other readers see. Parts
+ * already frozen (shared with the previous version) are not walked again.
+ */
+export function deepFreeze<T>(v: T): T {
+  if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return v;
+  for (const child of Object.values(v)) deepFreeze(child);
+  return Object.freeze(v);
+}
 export const keyOf = (ns: string, name: string) => `${ns}|${name}`;
 
 /** Told synchronously of every stored change, before any watch hears of it: incremental invariant checks. */

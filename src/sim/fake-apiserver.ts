@@ -8,6 +8,8 @@ import type { Rng } from '../runtime/random.ts';
 import {
   type ChangeListener,
   clone,
+  copyUnfrozen,
+  deepFreeze,
   firstAfter,
   type HistoryEntry,
   keyOf,
@@ -104,9 +106,9 @@ export class FakeApiServer {
           `injected: the object has been modified; please apply your changes to the latest version`,
         );
       }
-      const result = op();
+      const result = op(); // stored versions, frozen (#record): shared as they are, like a fresh decode of the wire
       this.#count(`${verb}:ok`);
-      return clone(result);
+      return result;
     });
   }
 
@@ -116,9 +118,8 @@ export class FakeApiServer {
       resource,
       namespace: object.metadata.namespace ?? '',
       type,
-      // The stored version itself: a stored object is replaced on every change, never changed in place, and a watch
-      // copies what it delivers.
-      object,
+      // The stored version itself: a stored object is replaced on every change, never changed in place (frozen).
+      object: deepFreeze(object),
     };
     this.#history.push(entry);
     for (const l of this.#listeners) l(resource, type, entry.object);
@@ -155,7 +156,7 @@ export class FakeApiServer {
         w.pumping = false;
         return;
       }
-      w.handlers.onEvent(e.type, clone(e.object));
+      w.handlers.onEvent(e.type, e.object);
       if (this.#rng.next() < this.faults.watchDisconnect) {
         w.end();
         this.#count('watch:disconnect');
@@ -256,22 +257,18 @@ export class FakeApiServer {
         `Operation cannot be fulfilled on ${resource} "${cur.metadata.name}": the object has been modified`,
       );
     }
-    const next = clone(cur);
+    // The stored version is frozen: the next one shares its unchanged parts and copies what the caller handed in.
+    const next: KubeObject = { ...cur, metadata: { ...cur.metadata } };
     const split = this.#statusResources.has(resource);
     if (part === 'status') {
-      next.status = clone(input.status);
+      next.status = copyUnfrozen(input.status);
     } else {
       for (const [k, v] of Object.entries(input)) {
         if (k === 'metadata' || (split && k === 'status')) continue;
-        next[k] = clone(v);
+        next[k] = copyUnfrozen(v);
       }
-      next.metadata = {
-        ...next.metadata,
-        labels: input.metadata.labels,
-        annotations: input.metadata.annotations,
-        finalizers: input.metadata.finalizers,
-        ownerReferences: input.metadata.ownerReferences,
-      };
+      for (const k of ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const)
+        (next.metadata as Record<string, unknown>)[k] = copyUnfrozen(input.metadata[k]);
       if (split && JSON.stringify(next.spec) !== JSON.stringify(cur.spec))
         next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
     }
@@ -299,14 +296,14 @@ export class FakeApiServer {
     const cur = stored.object;
     if ((cur.metadata.finalizers ?? []).length) {
       if (cur.metadata.deletionTimestamp) return;
-      const next = clone(cur);
+      const next: KubeObject = { ...cur, metadata: { ...cur.metadata } };
       next.metadata.deletionTimestamp = new Date(this.#sched.now()).toISOString();
       this.#bump(next);
       stored.object = next;
       this.#record(resource, 'MODIFIED', next);
       return;
     }
-    const gone = clone(cur);
+    const gone: KubeObject = { ...cur, metadata: { ...cur.metadata } };
     this.#bump(gone);
     this.#of(resource).delete(keyOf(ns, name));
     this.#record(resource, 'DELETED', gone);
@@ -387,6 +384,11 @@ export class FakeApiServer {
 
   peekAll(resource: string): KubeObject[] {
     return [...this.view(resource)].map((o) => clone(o));
+  }
+
+  /** The stored version of one object, uncopied (frozen): for readers that only read. */
+  stored(resource: string, ns: string, name: string): Readonly<KubeObject> | undefined {
+    return this.#objects.get(resource)?.get(keyOf(ns, name))?.object;
   }
 
   /** The stored objects of a resource in creation order, uncopied: for checks that only read. */

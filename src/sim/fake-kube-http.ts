@@ -34,7 +34,8 @@ export function parsePath(path: string): ParsedPath {
 
 /** RFC 7386 JSON merge patch. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return structuredClone(patch);
+  if (patch === null || typeof patch !== 'object') return patch;
+  if (Array.isArray(patch)) return structuredClone(patch);
   const out: Record<string, unknown> =
     target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
@@ -84,7 +85,8 @@ export function fakeKubeHttp(server: FakeApiServer): KubeHttp {
       return server.create(p.resource, { ...body, metadata: { ...body.metadata, namespace: ns, name: p.name! } });
     const patched = mergePatch(current, req.body) as KubeObject;
     const precondition = (req.body as KubeObject | undefined)?.metadata?.resourceVersion;
-    patched.metadata.resourceVersion = precondition ?? current.metadata.resourceVersion;
+    // The read object is the stored version, frozen: the patch shares what it does not change.
+    patched.metadata = { ...patched.metadata, resourceVersion: precondition ?? current.metadata.resourceVersion };
     return p.subresource === 'status' ? server.updateStatus(p.resource, patched) : server.update(p.resource, patched);
   };
 

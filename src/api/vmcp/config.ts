@@ -2,15 +2,17 @@
 // mode lists the group's backends (with the paths of their mounted secret files, never values); discovered mode lists
 // none and the gateway watches the group itself. The rendered YAML is parsed back with the gateway's own validator, so
 // the operator never writes a file the gateway would refuse to start with: a problem becomes a condition instead.
-import { stringify } from 'yaml';
 import {
   type GatewayConfig,
   GatewayConfigError,
   type GatewayConfigInput,
   parseGatewayConfig,
+  validateGatewayConfig,
 } from '../gateway/config.ts';
 import { memoLastByOwner } from '../text-memo.ts';
+import { yamlRoundTrip } from '../yaml-round-trip.ts';
 import { MEMO_OWNERS, rememberRenderedProxies, type StaticBackends, staticBackends } from './backends.ts';
+import { gatewayConfigYaml } from './config-yaml.ts';
 import { discoveryMode, type VirtualMCPServer } from './model.ts';
 import { backendName, toDnsLabel, vmcpNames } from './names.ts';
 import type { SessionStorage } from './session-storage.ts';
@@ -69,9 +71,10 @@ export function renderGatewayConfig(
     `${vmcp.metadata.namespace}/${vmcp.metadata.name}`,
     JSON.stringify(input),
     () => {
-      const text = `# Written by the mcpre operator for VirtualMCPServer ${vmcp.metadata.namespace}/${vmcp.metadata.name}; edits are overwritten.\n${stringify(input, { lineWidth: 0 })}`;
+      const comment = `Written by the mcpre operator for VirtualMCPServer ${vmcp.metadata.namespace}/${vmcp.metadata.name}; edits are overwritten.`;
+      const text = `# ${comment}\n${gatewayConfigYaml(input)}`;
       rememberRenderedProxies(`${vmcp.metadata.namespace}/${vmcp.metadata.name}`, text, input.backends);
-      return { yaml: text, verdict: gatewayVerdict(text, vmcp.metadata.name) };
+      return { yaml: text, verdict: gatewayVerdict(text, yamlRoundTrip(input, comment), vmcp.metadata.name) };
     },
   );
   if ('message' in verdict) return { ok: false, message: verdict.message, backends, directEndpoints };
@@ -83,9 +86,13 @@ type Verdict = { config: GatewayConfig } | { message: string };
 /** Most plans of a VirtualMCPServer render the same input: it is planned on every change in its group. */
 const renderedFiles = memoLastByOwner<{ yaml: string; verdict: Verdict }>(MEMO_OWNERS);
 
-function gatewayVerdict(yaml: string, name: string): Verdict {
+/** The gateway's verdict on the file; `parsed` is what reading it gives, when known without parsing the text. */
+function gatewayVerdict(yaml: string, parsed: unknown, name: string): Verdict {
+  const source = `the gateway config for VirtualMCPServer "${name}"`;
   try {
-    return { config: parseGatewayConfig(yaml, `the gateway config for VirtualMCPServer "${name}"`) };
+    return {
+      config: parsed === undefined ? parseGatewayConfig(yaml, source) : validateGatewayConfig(parsed, source),
+    };
   } catch (err) {
     if (!(err instanceof GatewayConfigError)) throw err;
     return { message: err.message };

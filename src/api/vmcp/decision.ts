@@ -5,8 +5,9 @@
 import type { DesiredCondition } from '../conditions.ts';
 import { appliedHash } from '../endpoint/proxy-objects.ts';
 import { telemetryProblems, telemetrySecretProblems } from '../telemetry-env.ts';
-import { type RenderedConfig, renderGatewayConfig } from './config.ts';
+import type { RenderedConfig } from './config.ts';
 import { renderVmcpObjects, type VmcpManifest, type VmcpSettings } from './objects.ts';
+import { renderGatewayConfigMemo } from './render-memo.ts';
 import { type ReplicaDecision, replicaPolicy } from './replicas.ts';
 import { sessionStorage } from './session-storage.ts';
 import type { VmcpSnapshot } from './snapshot.ts';
@@ -32,7 +33,7 @@ export function planVmcp(snapshot: VmcpSnapshot, settings: VmcpSettings): VmcpPl
   if (!snapshot.group) return { kind: 'groupMissing' };
   const store = sessionStorage(vmcp, snapshot.secrets);
   const storage = 'storage' in store ? store.storage : ({ provider: 'memory' } as const);
-  const result = renderGatewayConfig(snapshot, storage);
+  const result = renderGatewayConfigMemo(snapshot, storage);
   const mode = vmcp.spec.outgoingAuth?.source === 'discovered' ? 'discovered' : 'inline';
   const replicas = replicaPolicy(
     vmcp.spec.replicas,

@@ -95,6 +95,44 @@ describe('FakeApiServer', () => {
     expect(closed).toBe(410);
   });
 
+  it('shares stored versions with every reader, frozen: no reader can change what another reads', async () => {
+    const { scheduler, api } = world();
+    const start = api.resourceVersion;
+    const labels = { team: 'a' };
+    api.createNow(EP, {
+      ...ep('a', { type: 'direct', headers: { x: ['1'] } }),
+      metadata: { name: 'a', namespace: 'ns', labels },
+    });
+    const watched: KubeObject[] = [];
+    api.watch(EP, 'ns', start, { onEvent: (_, o) => watched.push(o), onClose: () => {} });
+    const got = await run(scheduler, api.get(EP, 'ns', 'a'));
+    const listed = (await run(scheduler, api.list(EP, 'ns'))).items[0]!;
+    expect(watched).toHaveLength(1);
+    for (const read of [got, listed, watched[0]!]) {
+      expect(read).toBe(got);
+      expect(() => {
+        (read.spec as { headers: { x: string[] } }).headers.x.push('2');
+      }).toThrow(TypeError);
+      expect(() => {
+        read.metadata.name = 'b';
+      }).toThrow(TypeError);
+      expect(() => {
+        read.status = { phase: 'Ready' };
+      }).toThrow(TypeError);
+    }
+    // What the writer handed in stays the writer's: changing it afterwards changes nothing stored.
+    labels.team = 'b';
+    expect(api.peek(EP, 'ns', 'a')?.metadata.labels).toEqual({ team: 'a' });
+    // A write shares the unchanged parts of the version it replaces and leaves that version as it was.
+    const status = { phase: 'Ready' };
+    const next = await run(scheduler, api.updateStatus(EP, { ...got, status }));
+    status.phase = 'Failed';
+    expect(next.status).toEqual({ phase: 'Ready' });
+    expect(next.spec).toBe(got.spec);
+    expect(got.status).toBeUndefined();
+    expect(Object.isFrozen(next.status)).toBe(true);
+  });
+
   it('injects faults from the seed, the same way for the same seed', async () => {
     const outcomes = async (seed: number) => {
       const { scheduler, api } = world(seed);
