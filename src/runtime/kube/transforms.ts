@@ -39,6 +39,8 @@ function share(s: string): string {
 
 type Fields = Record<string, unknown>;
 function shareFields(o: Fields, keys: readonly string[]): void {
+  // A frozen object is already one copy shared by all its readers (the simulator's API server hands those out).
+  if (Object.isFrozen(o)) return;
   for (const k of keys) {
     const v = o[k];
     if (typeof v === 'string') o[k] = share(v);
@@ -50,7 +52,8 @@ const CONDITION_FIELDS = ['type', 'status', 'reason', 'message', 'lastTransition
 /**
  * One copy of the strings that repeat across the objects of a cache (apiVersion, kind, namespace, creation time, the
  * status phase and condition fields): JSON.parse gives every object its own, which at thousands of objects is
- * megabytes of duplicates. Changes the object in place (it is fresh from the wire) and returns it.
+ * megabytes of duplicates. Changes the object in place (it is fresh from the wire; frozen parts are left as they
+ * are) and returns it.
  */
 export function shareStrings<T extends KubeObject>(obj: T): T {
   shareFields(obj as unknown as Fields, ['apiVersion', 'kind']);
