@@ -260,7 +260,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     };
   };
 
-  const authenticate = createAuthenticator(config.incomingAuth);
+  const authenticate = await createAuthenticator(config.incomingAuth);
   const httpServer: HttpServer = createGatewayHttpServer({
     sessions,
     modern,

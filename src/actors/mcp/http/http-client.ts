@@ -4,8 +4,9 @@
 // are bounded by the caller's request timeout and the size cap.
 import { X509Certificate } from 'node:crypto';
 import { createSecureContext, getCACertificates, type SecureContext } from 'node:tls';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { configError } from '../errors.ts';
+import { Agent, buildConnector, type Connector } from './undici-agent.ts';
 
 export interface HttpLimits {
   connectTimeoutMs: number;
@@ -79,9 +80,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
  * Connections with the TLS context built on the first https connection: the context (the system roots, parsed by
  * OpenSSL) holds about 5 MiB, which a gateway whose backends all speak plain http in the cluster never needs.
  */
-function connector(timeout: number, extra: string[] | undefined): buildConnector.connector {
+function connector(timeout: number, extra: string[] | undefined): Connector {
   const plain = buildConnector({ timeout, keepAlive: true });
-  let secure: buildConnector.connector | undefined;
+  let secure: Connector | undefined;
   return (opts, callback) => {
     if (opts.protocol !== 'https:') return plain(opts, callback);
     secure ??= buildConnector({
