@@ -249,7 +249,7 @@ function report(paths: Path[], skipped: string[]): void {
     const name = p.client === '2025' && p.backend.era === '2025' ? g.name : `${g.name} ${p.client}>${p.backend.era}`;
     const memory =
       p.client === '2025' && p.backend.era === '2025'
-        ? `; RSS ${mib(g.rssAtRest)} MiB at rest, ${mib(g.rssAfter)} MiB after the run`
+        ? `; RSS ${mib(g.rssAtRest)} MiB at rest, ${mib(g.rssAfter)} MiB after the run (${runForm(g.entry)})`
         : '';
     console.log(
       `${name}: p50 added ${(s.p50 - d.p50).toFixed(3)} ms; CPU per call ${s.gatewayCpuMs.toFixed(3)} ms (${p.gatewayCalls} calls)${memory}`,
@@ -292,6 +292,8 @@ interface Gateway {
   name: string;
   url: URL;
   pid: number;
+  /** The file run, relative to its checkout: the sources or the build. */
+  entry: string;
   rssAtRest: number;
   rssAfter: number;
 }
@@ -319,7 +321,7 @@ async function startGateway(
   if (!(await toolListed(new URL(url), 'bench_echo', 200))) {
     throw new Error(`bench_echo never appeared in the tools/list of ${name}`);
   }
-  return { name, url: new URL(url), pid, rssAtRest: await settledRss(pid), rssAfter: 0 };
+  return { name, url: new URL(url), pid, entry: from.entry, rssAtRest: await settledRss(pid), rssAfter: 0 };
 }
 
 const connect = (client: Era, url: URL): Promise<Caller> =>
@@ -437,6 +439,16 @@ async function settledRss(pid: number): Promise<number> {
     last = now;
   }
   return last;
+}
+
+/**
+ * How the gateway ran, said next to its RSS: the image runs the build (Dockerfile), which needs no type stripper; run
+ * from the sources, Node's stripper and the stripped text add about 20 MiB at rest.
+ */
+function runForm(entry: string): string {
+  return entry.endsWith('.ts')
+    ? `${entry} on Node's type stripping; the image runs the build: npm run build, GATEWAY_ENTRY=dist/src/cli.js`
+    : `${entry}, the build, as the image runs it`;
 }
 
 function mib(bytes: number): string {

@@ -2,14 +2,14 @@
 // the HTTP front. The only place that knows all of them; `mcpre gateway` and `mcpre up` both start one through here.
 
 import type { Server as HttpServer } from 'node:http';
-import { type DestinationStream, type Logger, pino } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import { redactLogLine } from '../actors/mcp/redactor.ts';
 import { declaredCapabilities } from '../api/gateway/client-capabilities.ts';
 import type { GatewayConfig } from '../api/gateway/config.ts';
 import { type RuntimeClock, systemClock } from '../runtime/clock.ts';
 import type { ActorDirectory } from '../runtime/inspection/actor-directory.ts';
-import { createLogger } from '../runtime/logging.ts';
+import { batchedStderr, createLogger } from '../runtime/logging.ts';
 import { ActorMetrics, combineInspectors } from '../runtime/metrics/actor-metrics.ts';
 import { type FileWatch, watchFiles } from '../runtime/watch-files.ts';
 import { Aggregator } from './aggregator.ts';
@@ -272,7 +272,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     };
   };
 
-  const authenticate = createAuthenticator(config.incomingAuth);
+  const authenticate = await createAuthenticator(config.incomingAuth);
   const httpServer: HttpServer = createGatewayHttpServer({
     sessions,
     modern,
@@ -339,12 +339,12 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
 
 export function defaultLogger(
   level = process.env.MCPRE_LOG_LEVEL ?? 'info',
-  destination: DestinationStream = pino.destination({ dest: 2, sync: false }),
+  destination: DestinationStream = batchedStderr(),
 ): Logger {
-  // Logs go to stderr: stdout carries what a command prints for people and scripts (the gateway URL). Writes are
-  // asynchronous: one synchronous stderr write per audit line halved the calls per second the gateway could relay;
-  // pending writes still finish before a graceful exit because they keep the event loop alive. Every line is checked
-  // against the credentials the backends were sent (a second line of defence: errors are redacted where they are made).
+  // Logs go to stderr: stdout carries what a command prints for people and scripts (the gateway URL), batched
+  // (runtime/logging.ts): one synchronous stderr write per audit line halved the calls per second the gateway could
+  // relay. Every line is checked against the credentials the backends were sent (a second line of defence: errors are
+  // redacted where they are made).
   return createLogger(
     {
       level,

@@ -3,13 +3,14 @@
 // refused here with the status and JSON-RPC error the MCP transport spec gives, before any session is touched.
 // `/readyz` answers everyone with its status code (the kubelet needs no token); the detail (backends and why they are
 // not ready) only callers the incoming auth accepts, so with OIDC an anonymous caller gets counts.
-import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { knownSecrets } from '../actors/mcp/redactor.ts';
 import { listenOn } from '../runtime/listen.ts';
+import { createServer } from '../runtime/node-http.ts';
 import { tracing } from '../runtime/tracing/tracing.ts';
 import { BodyTooLargeError, checkHostAndOrigin, type OriginPolicy, readBody } from './http-guards.ts';
 import type { Authenticator, AuthOutcome } from './incoming-auth.ts';

@@ -40,6 +40,11 @@ export interface WaitOptions {
  */
 export function waitForConnection(actor: BackendSessionActor, options: WaitOptions = {}): Promise<BackendConnection> {
   const { exclude, signal } = options;
+  // Every call asks: a ready session answers at once, with no subscription to the actor and no abort listener.
+  if (!signal?.aborted) {
+    const live = liveConnection(actor.getSnapshot());
+    if (live && live !== exclude) return Promise.resolve(live);
+  }
   return new Promise<BackendConnection>((resolve, reject) => {
     let settled = false;
     let subscription: { unsubscribe(): void } | undefined;

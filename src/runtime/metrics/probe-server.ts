@@ -1,10 +1,11 @@
 // The operator's HTTP endpoint for the kubelet and Prometheus: /healthz (liveness), /readyz (readiness), /metrics.
 // Each probe is a list of named checks; the answer is 200 when all pass, 503 otherwise, with one line per check
 // (`[+]name ok` / `[-]name: why`, as kube-apiserver writes its own /readyz), so `curl` tells what is wrong.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { listenOn } from '../listen.ts';
+import { createServer } from '../node-http.ts';
 
 export interface CheckResult {
   ok: boolean;
