@@ -189,8 +189,11 @@ describe('proxy mode', () => {
       return (d.metadata.generation ?? 0) > (dep.metadata.generation ?? 0) ? d : undefined;
     });
     expect(rolled.spec.template.spec.containers[0].ports[0].containerPort).toBe(9090);
-    const svc = await env.kube.get(R.service, ns, 'mcpre-api');
-    expect(svc.spec.ports[0].port).toBe(9090);
+    // The Deployment and the Service are separate writes of the same plan, in no promised order.
+    await eventually('the Service on the new port', async () => {
+      const svc = await env.kube.get(R.service, ns, 'mcpre-api');
+      return svc.spec.ports[0].port === 9090 ? svc : undefined;
+    });
     // The controller has not observed the new generation yet: not ready, no url.
     const pending = await waitForEndpoint(env, ns, 'api', 'Pending', (e) => e.status?.phase === 'Pending');
     expect(condition(pending, 'DeploymentReady')).toMatchObject({ status: 'False', reason: 'DeploymentProgressing' });
