@@ -22,14 +22,14 @@
 //                                          to a Jaeger the bench starts (scripts/setup-jaeger.sh's build), or to
 //                                          TRACING_OTLP_ENDPOINT when set)
 import { type ChildProcess, spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningJaeger, startJaeger } from '../test/support/jaeger.ts';
 import { type Caller, connectLegacy, connectModern, type Era } from './modern-client.ts';
-import { cpuTicks } from './session-fixture.ts';
+import { cpuTicks, rssOf, TICKS_PER_SECOND } from './session-fixture.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = resolve(here, '..');
@@ -51,8 +51,6 @@ const only = process.env.ONLY ? process.env.ONLY.split(',').map((x) => x.trim())
 const traced = process.env.TRACING === 'on';
 /** The untraced gateways must not pick tracing up from the bench's own environment. */
 const TRACING_OFF: NodeJS.ProcessEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
-/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ): 100 on every Linux this runs on. */
-const TICKS_PER_SECOND = 100;
 
 /** A backend as the gateway config names it: its tools reach clients as `<name>_<tool>`. */
 interface Backend {
@@ -168,7 +166,7 @@ async function main() {
         }
       }
     }
-    for (const g of gateways) g.rssAfter = rss(g.pid);
+    for (const g of gateways) g.rssAfter = rssOf(g.pid);
     for (const p of paths) await closePath(p);
     report(paths, skipped);
     if (jaeger) {
@@ -423,18 +421,12 @@ function summary(p: Path): Summary {
   };
 }
 
-/** utime + stime of a process, in clock ticks. */
-function rss(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kb) * 1024;
-}
-
 /** RSS once it stopped moving (two samples half a second apart within 1%), within 10 s. */
 async function settledRss(pid: number): Promise<number> {
-  let last = rss(pid);
+  let last = rssOf(pid);
   for (let i = 0; i < 20; i++) {
     await new Promise((r) => setTimeout(r, 500));
-    const now = rss(pid);
+    const now = rssOf(pid);
     if (Math.abs(now - last) <= last * 0.01) return now;
     last = now;
   }

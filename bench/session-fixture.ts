@@ -59,7 +59,10 @@ export async function startFixtureProcess(options: object = {}, main = faultMain
   };
 }
 
-/** CPU time a process has used, in clock ticks (USER_HZ, 100 per second), from /proc/<pid>/stat. */
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ): 100 on every Linux this runs on. */
+export const TICKS_PER_SECOND = 100;
+
+/** CPU time a process has used, in clock ticks (TICKS_PER_SECOND), from /proc/<pid>/stat. */
 export function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which is in parentheses and may hold spaces): state is field 3, utime 14, stime 15.
