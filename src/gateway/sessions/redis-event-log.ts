@@ -125,6 +125,8 @@ return 0
 export interface RedisEventLogOptions {
   client: RedisClient;
   logger: Logger;
+  /** A client error as text for a log line, without the password (RedisConnection.describe). */
+  describe: (err: unknown) => string;
   /** The error a resume gets when Redis cannot be reached. */
   unavailable: (err: unknown) => Error;
   prefix: string;
@@ -201,6 +203,9 @@ export class RedisEventLog implements SessionEventLog {
   }
 
   #notDropped(session: string, err: unknown): void {
-    this.#o.logger.debug({ session, err: String(err) }, 'session store: dropping events failed; they expire by TTL');
+    this.#o.logger.debug(
+      { session, err: this.#o.describe(err) },
+      'session store: dropping events failed; they expire by TTL',
+    );
   }
 }

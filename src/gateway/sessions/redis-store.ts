@@ -86,7 +86,9 @@ export class RedisSessionStore implements SessionStore {
     this.events = new RedisEventLog({
       client: opts.connection.client,
       logger: opts.logger,
-      unavailable: (err) => new SessionStoreUnavailableError(opts.connection.state().reason ?? String(err)),
+      describe: (err) => opts.connection.describe(err),
+      unavailable: (err) =>
+        new SessionStoreUnavailableError(opts.connection.state().reason ?? opts.connection.describe(err)),
       prefix: this.#prefix,
       limits: opts.eventLimits,
       now: this.#now,
@@ -126,7 +128,7 @@ export class RedisSessionStore implements SessionStore {
         ],
       )) as string[];
     } catch (err) {
-      const why = this.#o.connection.state().reason ?? (err instanceof Error ? err.message : String(err));
+      const why = this.#o.connection.state().reason ?? this.#o.connection.describe(err);
       this.#o.logger.warn({ reason: why }, 'new client session refused: the session store is unavailable');
       return {
         ok: false,
@@ -196,7 +198,7 @@ export class RedisSessionStore implements SessionStore {
         const args = [this.#prefix, id, this.#now(), this.#o.limits.idleTimeoutMs, work];
         runScript(this.#client, LEAVE, [], args).catch((err: unknown) =>
           this.#o.logger.debug(
-            { session: id, err: String(err) },
+            { session: id, err: this.#o.connection.describe(err) },
             'session store: recording the end of a request failed',
           ),
         );
@@ -221,7 +223,7 @@ export class RedisSessionStore implements SessionStore {
     const existed = await runScript(this.#client, DELETE_SESSION, [], [this.#prefix, id, why]).then(
       (n) => n === 1,
       (err: unknown) => {
-        throw new SessionStoreUnavailableError(this.#o.connection.state().reason ?? String(err));
+        throw new SessionStoreUnavailableError(this.#o.connection.state().reason ?? this.#o.connection.describe(err));
       },
     );
     // The bus tells every replica, this one included; forgetting now as well keeps a local answer consistent.
@@ -272,7 +274,7 @@ export class RedisSessionStore implements SessionStore {
     try {
       replies = (await batch.execAsPipeline()) as unknown[];
     } catch (err) {
-      this.#o.logger.debug({ err: String(err) }, 'session store: keep-alive failed');
+      this.#o.logger.debug({ err: this.#o.connection.describe(err) }, 'session store: keep-alive failed');
       return;
     }
     let i = 0;
@@ -302,7 +304,8 @@ export class RedisSessionStore implements SessionStore {
   /** The held copy when Redis cannot be reached; rethrows when this replica has none. */
   #fromCache(id: string, err: unknown): ClientSessionRecord {
     const held = this.#held.get(id);
-    if (!held) throw new SessionStoreUnavailableError(this.#o.connection.state().reason ?? String(err));
+    if (!held)
+      throw new SessionStoreUnavailableError(this.#o.connection.state().reason ?? this.#o.connection.describe(err));
     this.#o.logger.debug({ session: id }, 'session store unreachable: serving the session from this replica');
     return held.record;
   }
