@@ -28,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningJaeger, startJaeger } from '../test/support/jaeger.ts';
+import { runSetupScript } from '../test/support/setup-script.ts';
 import { type Caller, connectLegacy, connectModern, type Era } from './modern-client.ts';
 import { cpuTicks, rssOf, TICKS_PER_SECOND } from './session-fixture.ts';
 
@@ -114,7 +115,7 @@ async function main() {
     const own = { root, entry: gatewayEntry, nodeArgs: gatewayNodeArgs };
     const gateways = [await startGateway('via gateway', own, config, dir, children, TRACING_OFF)];
     if (traced) {
-      if (!process.env.TRACING_OTLP_ENDPOINT) jaeger = await startJaeger(await jaegerBin());
+      if (!process.env.TRACING_OTLP_ENDPOINT) jaeger = await startJaeger(await runSetupScript('setup-jaeger.sh'));
       const endpoint = process.env.TRACING_OTLP_ENDPOINT ?? jaeger?.otlpHttp;
       const env = {
         OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
@@ -268,22 +269,6 @@ function report(paths: Path[], skipped: string[]): void {
     );
   }
   for (const s of skipped) console.log(`skipped ${s}`);
-}
-
-/** scripts/setup-jaeger.sh's binary: JAEGER_BIN, else the cached build, else a build (minutes on a first run). */
-function jaegerBin(): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('bash', [join(root, 'scripts/setup-jaeger.sh')], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.once('exit', (code) => {
-      const last = out.trim().split('\n').at(-1);
-      if (code === 0 && last) resolvePromise(last);
-      else reject(new Error(`scripts/setup-jaeger.sh failed (exit ${code})`));
-    });
-  });
 }
 
 interface Gateway {
