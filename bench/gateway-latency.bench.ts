@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { type RunningJaeger, startJaeger } from '../test/support/jaeger.ts';
 import { runSetupScript } from '../test/support/setup-script.ts';
 import { type Caller, connectLegacy, connectModern, type Era } from './modern-client.ts';
-import { cpuTicks, rssOf, TICKS_PER_SECOND } from './session-fixture.ts';
+import { cpuTicks, quantile, rssOf, TICKS_PER_SECOND } from './session-fixture.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = resolve(here, '..');
@@ -397,8 +397,8 @@ function summary(p: Path): Summary {
   const sorted = [...p.latencies].sort((a, b) => a - b);
   const total = sorted.reduce((a, b) => a + b, 0);
   return {
-    p50: sorted[Math.floor(sorted.length * 0.5)]!,
-    p99: sorted[Math.floor(sorted.length * 0.99)]!,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
     sequentialPerSecond: sorted.length / (total / 1000),
     concurrentPerSecond: p.concurrentCalls / p.concurrentSeconds,
     gatewayCpuMs: p.gatewayCalls ? (p.gatewayTicks / TICKS_PER_SECOND / p.gatewayCalls) * 1000 : 0,

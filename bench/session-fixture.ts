@@ -93,6 +93,12 @@ export function settleGc(): void {
 
 export const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
+/** The q-quantile (0..1) of xs by the nearest rank below; NaN for no values. */
+export function quantile(xs: readonly number[], q: number): number {
+  const sorted = [...xs].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
 export function table(rows: Array<Record<string, string | number>>): string {
   const cols = Object.keys(rows[0] ?? {});
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
