@@ -8,6 +8,7 @@
 // total (docs/operations.md).
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import { fingerprint } from '../../actors/mcp/log.ts';
 import type { RedisClient } from '../../runtime/redis-connection.ts';
 import { EVENT_OVERHEAD_BYTES, type EventLoss, type EventStoreLimits } from '../event-store.ts';
 import { runScript } from './redis-scripts.ts';
@@ -204,7 +205,7 @@ export class RedisEventLog implements SessionEventLog {
 
   #notDropped(session: string, err: unknown): void {
     this.#o.logger.debug(
-      { session, err: this.#o.describe(err) },
+      { session: fingerprint(session), err: this.#o.describe(err) },
       'session store: dropping events failed; they expire by TTL',
     );
   }

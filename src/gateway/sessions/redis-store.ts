@@ -8,6 +8,7 @@
 // a session this replica has served keeps working from the copy it holds, until something needs the store (another
 // replica, a resume of a stream). Sessions that expire in Redis are noticed by the timer, ended elsewhere by the bus.
 import type { Logger } from 'pino';
+import { fingerprint } from '../../actors/mcp/log.ts';
 import type { RedisConnection } from '../../runtime/redis-connection.ts';
 import type { EventLoss, EventStoreLimits } from '../event-store.ts';
 import { RedisBus } from './redis-bus.ts';
@@ -198,7 +199,7 @@ export class RedisSessionStore implements SessionStore {
         const args = [this.#prefix, id, this.#now(), this.#o.limits.idleTimeoutMs, work];
         runScript(this.#client, LEAVE, [], args).catch((err: unknown) =>
           this.#o.logger.debug(
-            { session: id, err: this.#o.connection.describe(err) },
+            { session: fingerprint(id), err: this.#o.connection.describe(err) },
             'session store: recording the end of a request failed',
           ),
         );
@@ -306,7 +307,10 @@ export class RedisSessionStore implements SessionStore {
     const held = this.#held.get(id);
     if (!held)
       throw new SessionStoreUnavailableError(this.#o.connection.state().reason ?? this.#o.connection.describe(err));
-    this.#o.logger.debug({ session: id }, 'session store unreachable: serving the session from this replica');
+    this.#o.logger.debug(
+      { session: fingerprint(id) },
+      'session store unreachable: serving the session from this replica',
+    );
     return held.record;
   }
 
