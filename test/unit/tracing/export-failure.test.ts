@@ -59,7 +59,7 @@ describe('failed span exports', () => {
       logger,
     );
     for (let batch = 0; batch < 2; batch++) {
-      startSpan(`span ${batch}`).end();
+      startSpan(`span ${batch}`, 'internal').end();
       // A flush hands the failure to its caller too; the log line is for the batches nobody waits for.
       expect(String(await flushTracing().catch((err: unknown) => err))).toContain('ECONNREFUSED');
     }
