@@ -22,14 +22,15 @@
 //                                          to a Jaeger the bench starts (scripts/setup-jaeger.sh's build), or to
 //                                          TRACING_OTLP_ENDPOINT when set)
 import { type ChildProcess, spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningJaeger, startJaeger } from '../test/support/jaeger.ts';
+import { runSetupScript } from '../test/support/setup-script.ts';
 import { type Caller, connectLegacy, connectModern, type Era } from './modern-client.ts';
-import { cpuTicks } from './session-fixture.ts';
+import { cpuTicks, quantile, rssOf, TICKS_PER_SECOND } from './session-fixture.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = resolve(here, '..');
@@ -51,8 +52,6 @@ const only = process.env.ONLY ? process.env.ONLY.split(',').map((x) => x.trim())
 const traced = process.env.TRACING === 'on';
 /** The untraced gateways must not pick tracing up from the bench's own environment. */
 const TRACING_OFF: NodeJS.ProcessEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
-/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ): 100 on every Linux this runs on. */
-const TICKS_PER_SECOND = 100;
 
 /** A backend as the gateway config names it: its tools reach clients as `<name>_<tool>`. */
 interface Backend {
@@ -116,7 +115,7 @@ async function main() {
     const own = { root, entry: gatewayEntry, nodeArgs: gatewayNodeArgs };
     const gateways = [await startGateway('via gateway', own, config, dir, children, TRACING_OFF)];
     if (traced) {
-      if (!process.env.TRACING_OTLP_ENDPOINT) jaeger = await startJaeger(await jaegerBin());
+      if (!process.env.TRACING_OTLP_ENDPOINT) jaeger = await startJaeger(await runSetupScript('setup-jaeger.sh'));
       const endpoint = process.env.TRACING_OTLP_ENDPOINT ?? jaeger?.otlpHttp;
       const env = {
         OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
@@ -168,7 +167,7 @@ async function main() {
         }
       }
     }
-    for (const g of gateways) g.rssAfter = rss(g.pid);
+    for (const g of gateways) g.rssAfter = rssOf(g.pid);
     for (const p of paths) await closePath(p);
     report(paths, skipped);
     if (jaeger) {
@@ -270,22 +269,6 @@ function report(paths: Path[], skipped: string[]): void {
     );
   }
   for (const s of skipped) console.log(`skipped ${s}`);
-}
-
-/** scripts/setup-jaeger.sh's binary: JAEGER_BIN, else the cached build, else a build (minutes on a first run). */
-function jaegerBin(): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('bash', [join(root, 'scripts/setup-jaeger.sh')], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.once('exit', (code) => {
-      const last = out.trim().split('\n').at(-1);
-      if (code === 0 && last) resolvePromise(last);
-      else reject(new Error(`scripts/setup-jaeger.sh failed (exit ${code})`));
-    });
-  });
 }
 
 interface Gateway {
@@ -414,8 +397,8 @@ function summary(p: Path): Summary {
   const sorted = [...p.latencies].sort((a, b) => a - b);
   const total = sorted.reduce((a, b) => a + b, 0);
   return {
-    p50: sorted[Math.floor(sorted.length * 0.5)]!,
-    p99: sorted[Math.floor(sorted.length * 0.99)]!,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
     sequentialPerSecond: sorted.length / (total / 1000),
     concurrentPerSecond: p.concurrentCalls / p.concurrentSeconds,
     gatewayCpuMs: p.gatewayCalls ? (p.gatewayTicks / TICKS_PER_SECOND / p.gatewayCalls) * 1000 : 0,
@@ -423,18 +406,12 @@ function summary(p: Path): Summary {
   };
 }
 
-/** utime + stime of a process, in clock ticks. */
-function rss(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kb) * 1024;
-}
-
 /** RSS once it stopped moving (two samples half a second apart within 1%), within 10 s. */
 async function settledRss(pid: number): Promise<number> {
-  let last = rss(pid);
+  let last = rssOf(pid);
   for (let i = 0; i < 20; i++) {
     await new Promise((r) => setTimeout(r, 500));
-    const now = rss(pid);
+    const now = rssOf(pid);
     if (Math.abs(now - last) <= last * 0.01) return now;
     last = now;
   }

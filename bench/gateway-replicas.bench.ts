@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { connectRedis, type RedisClient, type RedisConnection } from '../src/runtime/redis-connection.ts';
 import { startRedis } from '../test/support/redis-server.ts';
-import { cpuTicks, startFixtureProcess, table } from './session-fixture.ts';
+import { cpuTicks, quantile, startFixtureProcess, table } from './session-fixture.ts';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const rounds = Number(process.env.ROUNDS ?? 3);
@@ -178,11 +178,6 @@ async function redisCpu(client: RedisClient): Promise<number> {
   const get = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
   return get('used_cpu_user') + get('used_cpu_sys');
 }
-
-const quantile = (xs: number[], q: number) => {
-  const sorted = [...xs].sort((x, y) => x - y);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-};
 
 async function main() {
   const children: ChildProcess[] = [];

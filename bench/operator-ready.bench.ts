@@ -29,6 +29,7 @@ import { startControlPlane } from '../src/control-plane/control-plane.ts';
 import { createKubeHttp } from '../src/runtime/kube/kube-http.ts';
 import { Reflector } from '../src/runtime/kube/reflector.ts';
 import { seededRng } from '../src/runtime/random.ts';
+import { cpuTicks, TICKS_PER_SECOND } from './session-fixture.ts';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const sizes = (process.env.SIZES ?? '1000,5000').split(',').map(Number);
@@ -306,11 +307,8 @@ function peakRss(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
 }
 
-/** User + system CPU time of a live process, from /proc (clock ticks are 100 Hz on Linux). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+/** User + system CPU time of a live process. */
+const cpuSeconds = (pid: number): number => cpuTicks(pid) / TICKS_PER_SECOND;
 
 function print(results: Row[]) {
   const f = (x: number | undefined, d = 1) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));

@@ -59,7 +59,10 @@ export async function startFixtureProcess(options: object = {}, main = faultMain
   };
 }
 
-/** CPU time a process has used, in clock ticks (USER_HZ, 100 per second), from /proc/<pid>/stat. */
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ): 100 on every Linux this runs on. */
+export const TICKS_PER_SECOND = 100;
+
+/** CPU time a process has used, in clock ticks (TICKS_PER_SECOND), from /proc/<pid>/stat. */
 export function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which is in parentheses and may hold spaces): state is field 3, utime 14, stime 15.
@@ -89,6 +92,12 @@ export function settleGc(): void {
 }
 
 export const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+
+/** The q-quantile (0..1) of xs by the nearest rank below; NaN for no values. */
+export function quantile(xs: readonly number[], q: number): number {
+  const sorted = [...xs].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
 
 export function table(rows: Array<Record<string, string | number>>): string {
   const cols = Object.keys(rows[0] ?? {});

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RunGatewayOptions } from '../gateway/run-gateway.ts';
+import { tracingHelp } from './tracing-help.ts';
 
 export function registerGateway(program: Command): void {
   program
@@ -28,6 +29,7 @@ export function registerGateway(program: Command): void {
       'file holding the session store password (else $MCPRE_SESSION_STORE_PASSWORD); never give it on the command line',
     )
     .option('--proxy-mode', 'run as the proxy pod of a type: proxy MCPRemoteEndpoint (settings from MCPRE_PROXY_* env)')
+    .addHelpText('after', tracingHelp)
     .action(async (opts: RunGatewayOptions) => {
       const { runGateway } = await import('../gateway/run-gateway.ts');
       await runGateway(opts);

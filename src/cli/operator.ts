@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { OperatorCliOptions } from '../controllers/endpoint/run.ts';
+import { tracingHelp } from './tracing-help.ts';
 
 export function registerOperator(program: Command): void {
   program
@@ -23,6 +24,7 @@ export function registerOperator(program: Command): void {
       'serve /metrics, /healthz and /readyz on this port (0: any free port; default: off)',
     )
     .option('--metrics-address <addr>', 'address for --metrics-port (default: 0.0.0.0 in a pod, else 127.0.0.1)')
+    .addHelpText('after', tracingHelp)
     .action(async (opts: OperatorCliOptions) => {
       const { runOperator } = await import('../controllers/endpoint/run.ts');
       await runOperator(opts);

@@ -2,13 +2,14 @@
 // remote URL loses its credentials, query and fragment, identities are subjects (never tokens), and the outgoing auth
 // appears as a method name only.
 import type { Logger } from 'pino';
+import { fingerprint } from '../actors/mcp/log.ts';
 import { childLogger } from '../runtime/logging.ts';
 import type { OutgoingAuthMethod } from './backend.ts';
 
 export interface AuditRecord {
   /** `anonymous` or the validated token's subject. */
   client: string;
-  /** The downstream MCP session. */
+  /** The downstream MCP session id; the log line carries its fingerprint, as the id lets its holder use the session. */
   session: string | undefined;
   method: string;
   /** Tool or prompt name (as the client saw it) or resource URI. */
@@ -46,7 +47,11 @@ export type AuditSink = (record: AuditRecord) => void;
 
 export function auditLogger(logger: Logger): AuditSink {
   const audit = childLogger(logger, { component: 'audit' });
-  return (record) => audit.info({ audit: record }, 'backend call');
+  return (record) =>
+    audit.info(
+      { audit: record.session === undefined ? record : { ...record, session: fingerprint(record.session) } },
+      'backend call',
+    );
 }
 
 /** Backend URLs already made auditable: one per backend, asked for on every call. */

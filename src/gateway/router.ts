@@ -296,6 +296,15 @@ export function named<K extends 'name' | 'uri'>(params: Params, field: K): Param
   return params as Params & Record<K, string>;
 }
 
+/** The params of `completion/complete`, checked: `ref` is an object with a `type` (both eras' dispatch). */
+export function completionParams(params: Params): Parameters<Router['complete']>[0] {
+  const ref = params.ref as { type?: unknown } | undefined;
+  if (!ref || typeof ref !== 'object' || typeof ref.type !== 'string') {
+    throw new RequestError(ErrorCode.InvalidParams, 'Invalid params: ref must be an object with a type');
+  }
+  return params as Parameters<Router['complete']>[0];
+}
+
 export function identityOf(extra: Pick<Extra, 'authInfo'>): ClientIdentity {
   const subject = (extra.authInfo?.extra?.subject as string | undefined) ?? extra.authInfo?.clientId ?? 'anonymous';
   return extra.authInfo?.token ? { subject, token: extra.authInfo.token } : { subject };

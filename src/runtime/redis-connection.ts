@@ -42,6 +42,8 @@ export interface RedisConnection {
    * reconnection (a subscription that could not be made while Redis was down is made once it is back).
    */
   subscribe(channel: string, listener: (message: string) => void): void;
+  /** An error from the client as text for a log line or a reason: the password, should it appear, is redacted. */
+  describe(err: unknown): string;
   close(): Promise<void>;
 }
 
@@ -135,6 +137,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       wanted.set(channel, listener);
       trySubscribe(channel);
     },
+    describe: (err) => hide(err instanceof Error ? err.message || err.name : String(err)),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,6 +1,7 @@
 // Child processes of the tests (`mcpre` commands and other programs) with their output collected, a wait for what
 // they print that is bounded and fails with their output, and a stop that escalates from SIGTERM to SIGKILL.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { REPO_ROOT } from './control-plane.ts';
 import { until } from './eventually.ts';
 
@@ -139,4 +140,21 @@ export async function waitForReadyz(url: URL, p?: RunningChild, timeoutMs = 20_0
     throw new Error(`${String(err)}${p ? `\n${p.stderr()}` : ''}`);
   });
   if (exited()) throw new Error(`the process exited before it was ready\n${p?.stderr()}`);
+}
+
+/**
+ * Whether something holds a loopback port: it accepts a connection, or the connect hangs for a second (a listener
+ * whose backlog is full). A refused connect is the only "no".
+ */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(true));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }

@@ -4,9 +4,9 @@
 // environment, which the test workers inherit: KUBEBUILDER_ASSETS (kube-apiserver, etcd, kubectl), HELM_BIN and
 // JAEGER_BIN, and REDIS_SERVER_BIN (Debian's redis-server, installed by scripts/install-system-deps.sh).
 // Any of these variables set beforehand is used as it is, and nothing is built for it.
-import { spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { ensureControlPlaneBinaries } from '../../src/control-plane/binaries.ts';
+import { runSetupScript } from './setup-script.ts';
 
 const say = (line: string) => process.stderr.write(`[integration setup] ${line}\n`);
 
@@ -26,25 +26,6 @@ function ensureHelm(): Promise<string> {
 /** scripts/setup-jaeger.sh: JAEGER_BIN when set, else the cached build, else a build (the tracing tests' Jaeger). */
 function ensureJaeger(): Promise<string> {
   return runSetupScript('setup-jaeger.sh');
-}
-
-/** A scripts/setup-*.sh builder: its progress goes to our stderr, the path it prints last is the result. */
-function runSetupScript(script: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const child = spawn('bash', [join(import.meta.dirname, '../../scripts', script)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const last = out.trim().split('\n').at(-1) ?? '';
-      if (code === 0 && last) resolve(last);
-      else reject(new Error(`scripts/${script} failed (exit ${code}); its messages above say why`));
-    });
-  });
 }
 
 /** redis-server from Debian (scripts/install-system-deps.sh): REDIS_SERVER_BIN when set, else the one on PATH. */

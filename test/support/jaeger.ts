@@ -4,11 +4,10 @@
 // receiver accepts a connection; stopped (and the directory removed) by close(). Traces are read back through the
 // query API (`/api/traces`), polled until what a test expects is there, bounded.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/control-plane/free-port.ts';
-import { type RunningChild, spawnChild } from './child-process.ts';
+import { accepts, type RunningChild, spawnChild } from './child-process.ts';
 import { eventually, until } from './eventually.ts';
 
 export interface JaegerSpan {
@@ -85,17 +84,6 @@ exporters:
   jaeger_storage_exporter:
     trace_storage: memstore
 `;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function getJson<T>(url: string): Promise<{ status: number; body: T | undefined }> {

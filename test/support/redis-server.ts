@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/control-plane/free-port.ts';
 import { type SupervisedProcess, startSupervised } from '../../src/control-plane/supervised-process.ts';
+import { accepts } from './child-process.ts';
 import { eventually } from './eventually.ts';
 
 export interface RedisFixtureOptions {
@@ -124,20 +125,6 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Whether something accepts connections on the port. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(true));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 /** One PING (after AUTH when there is a password): true once the server answers PONG (not LOADING, not an error). */

@@ -32,7 +32,9 @@ export async function openSession(at: RunningGateway, capabilities = {}): Promis
     params: { protocolVersion: version, capabilities, clientInfo: { name: 'raw', version: '1' } },
   });
   expect(res.status).toBe(200);
-  await res.body?.cancel();
+  // An initialize result comes first of all, so it is one JSON body, never a stream.
+  expect(res.headers.get('content-type')).toBe('application/json');
+  expect(await res.json()).toMatchObject({ id: 0, result: { protocolVersion: version } });
   return res.headers.get('mcp-session-id')!;
 }
 

@@ -14,7 +14,7 @@ import {
 import { MODERN_VERSIONS } from '../../machines/backend-session-era.ts';
 import { Exchange, writeJson } from '../exchange.ts';
 import { RequestError, withoutMcpPrefix } from '../forward-errors.ts';
-import { type Extra, identityOf, named, type SessionLogState } from '../router.ts';
+import { completionParams, type Extra, identityOf, named, type SessionLogState } from '../router.ts';
 import type { ListMethod, ServerDefinition } from '../server-definition.ts';
 import type { ServerRequest } from '../server-requests.ts';
 import type { ListenStreams, SubscriptionFilter } from './listen.ts';
@@ -213,13 +213,8 @@ export class ModernEndpoint {
         // A 2026 backend's hints pass through; a 2025 backend gives none, and content may be the caller's own.
         return { ttlMs: 0, cacheScope: 'private', ...result };
       }
-      case 'completion/complete': {
-        const ref = params.ref as { type?: unknown } | undefined;
-        if (!ref || typeof ref !== 'object' || typeof ref.type !== 'string') {
-          throw new RequestError(ErrorCode.InvalidParams, 'Invalid params: ref must be an object with a type');
-        }
-        return router.complete(params as Parameters<typeof router.complete>[0], extra, log);
-      }
+      case 'completion/complete':
+        return router.complete(completionParams(params), extra, log);
       default:
         throw new MethodNotFound(method);
     }

@@ -3,7 +3,7 @@
 // is written to the session store so that any process serving the session's next request sees it.
 import { ErrorCode, type LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import { RequestError } from '../forward-errors.ts';
-import { type Extra, named, type SessionLogState } from '../router.ts';
+import { completionParams, type Extra, named, type SessionLogState } from '../router.ts';
 import type { ListMethod, ServerDefinition } from '../server-definition.ts';
 import type { ResourceSubscriptions } from '../subscriptions.ts';
 import type { RequestMessage } from './messages.ts';
@@ -66,13 +66,8 @@ export async function dispatch(
       return router.getPrompt(named(params, 'name'), extra, log);
     case 'resources/read':
       return router.readResource(named(params, 'uri'), extra, log);
-    case 'completion/complete': {
-      const ref = params.ref as { type?: unknown } | undefined;
-      if (!ref || typeof ref !== 'object' || typeof ref.type !== 'string') {
-        throw new RequestError(ErrorCode.InvalidParams, 'Invalid params: ref must be an object with a type');
-      }
-      return router.complete(params as Parameters<typeof router.complete>[0], extra, log);
-    }
+    case 'completion/complete':
+      return router.complete(completionParams(params), extra, log);
     case 'logging/setLevel': {
       const level = params.level;
       if (typeof level !== 'string' || !LEVELS.has(level)) {

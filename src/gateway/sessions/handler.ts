@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import { fingerprint } from '../../actors/mcp/log.ts';
 import type { AggregatedView } from '../aggregate.ts';
 import type { ListChangeKind } from '../aggregator.ts';
 import { Exchange, KeepAlive, type StreamLog, writeJson } from '../exchange.ts';
@@ -119,11 +120,11 @@ export class SessionHandler {
       const why =
         e.reason === 'client-quota' ? "the client's session quota is reached" : "the gateway's session cap is reached";
       metrics.sessionsEvicted.inc({ reason: e.reason });
-      logger.info({ session: e.id, client: e.client, why }, 'idle client session closed to make room');
+      logger.info({ session: fingerprint(e.id), client: e.client, why }, 'idle client session closed to make room');
     }
     if (!admission.ok) return admission.refusal satisfies SessionRefusal;
     this.#countSessions();
-    logger.debug({ session: record.id, client: owner }, 'client session opened');
+    logger.debug({ session: fingerprint(record.id), client: owner }, 'client session opened');
     const result = {
       protocolVersion: record.protocolVersion,
       capabilities: definition.capabilities,
@@ -319,7 +320,7 @@ export class SessionHandler {
     this.#streams.endSession(id);
     this.#calls.endSession(id, why);
     this.#countSessions();
-    this.#deps.logger.debug({ session: id, why }, 'client session closed');
+    this.#deps.logger.debug({ session: fingerprint(id), why }, 'client session closed');
   }
 
   #countSessions(): void {

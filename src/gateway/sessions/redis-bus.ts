@@ -52,7 +52,7 @@ export class RedisBus implements SessionBus {
       }
     } catch (err) {
       this.#o.logger.warn(
-        { signal: signal.type, err: err instanceof Error ? err.message : String(err) },
+        { signal: signal.type, err: this.#o.connection.describe(err) },
         'session store unreachable: signal delivered on this replica only',
       );
       if (alone.type !== 'lists-changed' || alone.kinds.length > 0) this.#deliver(alone);

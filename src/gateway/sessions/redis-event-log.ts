@@ -8,6 +8,7 @@
 // total (docs/operations.md).
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import { fingerprint } from '../../actors/mcp/log.ts';
 import type { RedisClient } from '../../runtime/redis-connection.ts';
 import { EVENT_OVERHEAD_BYTES, type EventLoss, type EventStoreLimits } from '../event-store.ts';
 import { runScript } from './redis-scripts.ts';
@@ -125,6 +126,8 @@ return 0
 export interface RedisEventLogOptions {
   client: RedisClient;
   logger: Logger;
+  /** A client error as text for a log line, without the password (RedisConnection.describe). */
+  describe: (err: unknown) => string;
   /** The error a resume gets when Redis cannot be reached. */
   unavailable: (err: unknown) => Error;
   prefix: string;
@@ -201,6 +204,9 @@ export class RedisEventLog implements SessionEventLog {
   }
 
   #notDropped(session: string, err: unknown): void {
-    this.#o.logger.debug({ session, err: String(err) }, 'session store: dropping events failed; they expire by TTL');
+    this.#o.logger.debug(
+      { session: fingerprint(session), err: this.#o.describe(err) },
+      'session store: dropping events failed; they expire by TTL',
+    );
   }
 }

@@ -8,6 +8,7 @@
 // a session this replica has served keeps working from the copy it holds, until something needs the store (another
 // replica, a resume of a stream). Sessions that expire in Redis are noticed by the timer, ended elsewhere by the bus.
 import type { Logger } from 'pino';
+import { fingerprint } from '../../actors/mcp/log.ts';
 import type { RedisConnection } from '../../runtime/redis-connection.ts';
 import type { EventLoss, EventStoreLimits } from '../event-store.ts';
 import { RedisBus } from './redis-bus.ts';
@@ -86,7 +87,9 @@ export class RedisSessionStore implements SessionStore {
     this.events = new RedisEventLog({
       client: opts.connection.client,
       logger: opts.logger,
-      unavailable: (err) => new SessionStoreUnavailableError(opts.connection.state().reason ?? String(err)),
+      describe: (err) => opts.connection.describe(err),
+      unavailable: (err) =>
+        new SessionStoreUnavailableError(opts.connection.state().reason ?? opts.connection.describe(err)),
       prefix: this.#prefix,
       limits: opts.eventLimits,
       now: this.#now,
@@ -126,7 +129,7 @@ export class RedisSessionStore implements SessionStore {
         ],
       )) as string[];
     } catch (err) {
-      const why = this.#o.connection.state().reason ?? (err instanceof Error ? err.message : String(err));
+      const why = this.#o.connection.state().reason ?? this.#o.connection.describe(err);
       this.#o.logger.warn({ reason: why }, 'new client session refused: the session store is unavailable');
       return {
         ok: false,
@@ -196,7 +199,7 @@ export class RedisSessionStore implements SessionStore {
         const args = [this.#prefix, id, this.#now(), this.#o.limits.idleTimeoutMs, work];
         runScript(this.#client, LEAVE, [], args).catch((err: unknown) =>
           this.#o.logger.debug(
-            { session: id, err: String(err) },
+            { session: fingerprint(id), err: this.#o.connection.describe(err) },
             'session store: recording the end of a request failed',
           ),
         );
@@ -221,7 +224,7 @@ export class RedisSessionStore implements SessionStore {
     const existed = await runScript(this.#client, DELETE_SESSION, [], [this.#prefix, id, why]).then(
       (n) => n === 1,
       (err: unknown) => {
-        throw new SessionStoreUnavailableError(this.#o.connection.state().reason ?? String(err));
+        throw new SessionStoreUnavailableError(this.#o.connection.state().reason ?? this.#o.connection.describe(err));
       },
     );
     // The bus tells every replica, this one included; forgetting now as well keeps a local answer consistent.
@@ -272,7 +275,7 @@ export class RedisSessionStore implements SessionStore {
     try {
       replies = (await batch.execAsPipeline()) as unknown[];
     } catch (err) {
-      this.#o.logger.debug({ err: String(err) }, 'session store: keep-alive failed');
+      this.#o.logger.debug({ err: this.#o.connection.describe(err) }, 'session store: keep-alive failed');
       return;
     }
     let i = 0;
@@ -302,8 +305,12 @@ export class RedisSessionStore implements SessionStore {
   /** The held copy when Redis cannot be reached; rethrows when this replica has none. */
   #fromCache(id: string, err: unknown): ClientSessionRecord {
     const held = this.#held.get(id);
-    if (!held) throw new SessionStoreUnavailableError(this.#o.connection.state().reason ?? String(err));
-    this.#o.logger.debug({ session: id }, 'session store unreachable: serving the session from this replica');
+    if (!held)
+      throw new SessionStoreUnavailableError(this.#o.connection.state().reason ?? this.#o.connection.describe(err));
+    this.#o.logger.debug(
+      { session: fingerprint(id) },
+      'session store unreachable: serving the session from this replica',
+    );
     return held.record;
   }
 

@@ -70,7 +70,7 @@ export function tracingConfigFromEnv(env: Env, defaultServiceName: string): Trac
     url = protocol === 'grpc' ? base.href : `${base.href.replace(/\/+$/, '')}/v1/traces`;
   }
 
-  // The exporter reads the headers itself (they may hold credentials, so they are checked here, never kept or shown).
+  // The exporter reads the headers itself (they may hold credentials, so they are checked here, never shown).
   checkHeaders('OTEL_EXPORTER_OTLP_HEADERS', value('OTEL_EXPORTER_OTLP_HEADERS'));
   checkHeaders('OTEL_EXPORTER_OTLP_TRACES_HEADERS', value('OTEL_EXPORTER_OTLP_TRACES_HEADERS'));
 
@@ -144,4 +144,27 @@ function checkHeaders(name: string, text: string | undefined): void {
         `${name}: entry ${i + 1} is not a key=value header with a valid header name (values are not shown)`,
       );
   }
+}
+
+/**
+ * The values of the OTLP header variables, as written and percent-decoded (the exporter decodes them): what an export
+ * error must not repeat.
+ */
+export function otlpHeaderValues(env: Readonly<Record<string, string | undefined>>): string[] {
+  const out: string[] = [];
+  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
+    for (const pair of env[name]?.split(',') ?? []) {
+      const eq = pair.indexOf('=');
+      const raw = eq > 0 ? pair.slice(eq + 1).trim() : '';
+      if (raw === '') continue;
+      out.push(raw);
+      try {
+        const decoded = decodeURIComponent(raw);
+        if (decoded !== raw) out.push(decoded);
+      } catch {
+        // Not percent-encoding: the exporter sends it as written.
+      }
+    }
+  }
+  return out;
 }

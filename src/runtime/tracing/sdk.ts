@@ -16,10 +16,25 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import type { SamplerSetting, TracingConfig } from './config.ts';
+import type { Logger } from 'pino';
+import { batchedStderr, createLogger } from '../logging.ts';
+import { otlpHeaderValues, type SamplerSetting, type TracingConfig } from './config.ts';
+import { ExportWatch } from './export-watch.ts';
 
-export async function startSdk(config: TracingConfig) {
-  const exporter = await exporterFor(config);
+/**
+ * `logger` hears when exports start failing and when they recover (default: a `component: tracing` logger on stderr,
+ * as the process's own logger is made after tracing starts).
+ */
+export async function startSdk(
+  config: TracingConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  logger: Logger = createLogger({ level: 'info' }, batchedStderr(), { component: 'tracing' }),
+) {
+  const exporter = new ExportWatch(await exporterFor(config), {
+    endpoint: config.url,
+    logger,
+    headerValues: otlpHeaderValues(env),
+  });
   const provider = new TracerProvider({
     sampler: samplerFor(config.sampler),
     resource: defaultResource().merge(

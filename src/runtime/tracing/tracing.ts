@@ -3,6 +3,7 @@
 // On, the SDK is loaded once at start (sdk.ts, imported lazily), spans are exported by OTLP in batches, and the
 // AsyncLocalStorage context manager carries the active span through async work.
 import type { Attributes, Context, Span, SpanOptions, Tracer } from '@opentelemetry/api';
+import type { Logger } from 'pino';
 import type { TraceHooks } from '../../actors/mcp/http/http-client.ts';
 import { type TracingConfig, tracingConfigFromEnv } from './config.ts';
 
@@ -25,16 +26,18 @@ export type { Span } from '@opentelemetry/api';
 
 /**
  * Reads the OTEL_* variables; when they name an endpoint, loads the SDK and turns tracing on. Throws a
- * TracingConfigError (one line) for a bad setting. Returns the settings in force, or undefined when off.
+ * TracingConfigError (one line) for a bad setting. Returns the settings in force, or undefined when off. `logger`
+ * hears when span exports start failing and recover (default: stderr, `component: tracing`).
  */
 export async function startTracing(
   env: Readonly<Record<string, string | undefined>>,
   defaultServiceName: string,
+  logger?: Logger,
 ): Promise<TracingConfig | undefined> {
   const config = tracingConfigFromEnv(env, defaultServiceName);
   if (!config || loaded) return loaded?.config;
   const { startSdk } = await import('./sdk.ts');
-  loaded = { ...(await startSdk(config)), config };
+  loaded = { ...(await startSdk(config, env, logger)), config };
   (tracing as { on: boolean }).on = true;
   return config;
 }

@@ -12,11 +12,9 @@ import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-backend.ts';
 import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { until } from '../../support/eventually.ts';
+import { call, openSession, send as sendTo } from '../../support/shared-session-flows.ts';
 import { eventReader, readEvents } from '../../support/sse.ts';
 import { type ConformanceBackend, startConformanceBackend } from './conformance-backend.ts';
-
-const accept = 'application/json, text/event-stream';
-const version = '2025-11-25';
 
 describe('gateway 2025-era sessions', () => {
   let demo: DemoBackend;
@@ -44,39 +42,10 @@ describe('gateway 2025-era sessions', () => {
     await conformance?.close();
   });
 
-  const send = (method: string, session: string | undefined, body?: object) =>
-    fetch(gateway.url, {
-      method,
-      headers: {
-        accept: method === 'GET' ? 'text/event-stream' : accept,
-        ...(body ? { 'content-type': 'application/json' } : {}),
-        ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': version } : {}),
-      },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-
-  async function openSession(): Promise<string> {
-    const res = await send('POST', undefined, {
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-    });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('application/json');
-    expect(await res.json()).toMatchObject({ id: 0, result: { protocolVersion: version } });
-    return res.headers.get('mcp-session-id')!;
-  }
-
-  const call = (id: number, name: string, args: object, meta?: object) => ({
-    jsonrpc: '2.0',
-    id,
-    method: 'tools/call',
-    params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) },
-  });
+  const send = (method: string, session: string | undefined, body?: object) => sendTo(gateway, method, session, body);
 
   it('answers with one JSON body when nothing comes before the result, with a stream when progress does', async () => {
-    const session = await openSession();
+    const session = await openSession(gateway);
     const plain = await send('POST', session, call(1, 'demo_echo', { message: 'hi' }));
     expect(plain.headers.get('content-type')).toBe('application/json');
     expect(plain.headers.get('mcp-session-id')).toBe(session);
@@ -101,14 +70,14 @@ describe('gateway 2025-era sessions', () => {
       expect(res.status, method).toBe(404);
       expect(await res.json()).toMatchObject({ error: { code: -32001, message: 'Session not found' } });
     }
-    const session = await openSession();
+    const session = await openSession(gateway);
     const ended = await send('DELETE', session);
     expect(ended.status).toBe(200);
     expect((await send('POST', session, call(3, 'demo_echo', { message: 'x' }))).status).toBe(404);
   });
 
   it('aborts a call on notifications/cancelled and answers it at once', async () => {
-    const session = await openSession();
+    const session = await openSession(gateway);
     const started = performance.now();
     const running = await send('POST', session, call(9, 'demo_count', { n: 50, delayMs: 100 }, { progressToken: 'c' }));
     const reader = eventReader(running);

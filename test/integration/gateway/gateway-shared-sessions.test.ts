@@ -42,6 +42,15 @@ describe('gateways sharing a session store', () => {
       });
     [a, b] = [await start(), await start()];
     await until('both gateways ready', () => a.readiness().ready && b.readiness().ready);
+    // The list-change test toggles each aggregate from what it holds: it must already list the demo backend's tools
+    // (readiness comes with the session, the aggregate a coalescing moment later, and a toggle inside that window
+    // changes nothing).
+    await until('both aggregates to list the demo tools', () =>
+      [a, b].every((g) => {
+        g.aggregator.flush();
+        return g.aggregator.view.tools.some((t) => t.name.startsWith('demo_'));
+      }),
+    );
   });
 
   afterAll(async () => {

@@ -29,6 +29,8 @@ describe('redis connection', () => {
       await until('the wrong password to be reported', () => /WRONGPASS|invalid/i.test(wrong.state().reason ?? ''));
       expect(wrong.state().ready).toBe(false);
       expect(wrong.state().reason).not.toContain('not-the-password');
+      // What the stores log of a client error goes through the same redaction.
+      expect(wrong.describe(new Error('ERR near not-the-password'))).toBe('ERR near [redacted]');
     } finally {
       await wrong.close();
     }
