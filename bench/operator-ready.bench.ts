@@ -69,6 +69,9 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
+/** User + system CPU seconds of a process so far. */
+const cpuSeconds = (pid: number): number => cpuTicks(pid) / TICKS_PER_SECOND;
+
 const cp = await startControlPlane();
 const kc = new KubeConfig();
 kc.loadFromString(cp.kubeconfig);
@@ -306,9 +309,6 @@ function peakRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1024;
 }
-
-/** User + system CPU time of a live process. */
-const cpuSeconds = (pid: number): number => cpuTicks(pid) / TICKS_PER_SECOND;
 
 function print(results: Row[]) {
   const f = (x: number | undefined, d = 1) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
