@@ -10,23 +10,10 @@ CACHE_DIR="$CACHE_ROOT/helm"
 OUT="$CACHE_DIR/$HELM_VERSION"
 log() { echo "[setup-helm] $*" >&2; }
 
-if [[ -n "${HELM_BIN:-}" ]]; then
-  # A bare name (HELM_BIN=helm) is looked up on PATH.
-  if [[ "$HELM_BIN" != */* ]] && resolved=$(command -v "$HELM_BIN"); then HELM_BIN=$resolved; fi
-  if [[ ! -x "$HELM_BIN" || -d "$HELM_BIN" ]]; then
-    log "error: HELM_BIN=$HELM_BIN is not an executable file; point it at a helm ${HELM_VERSION%%.*} binary or unset it"
-    exit 2
-  fi
-  echo "$HELM_BIN"; exit 0
-fi
-if [[ -x "$OUT/helm" ]]; then log "cached helm in $OUT"; echo "$OUT/helm"; exit 0; fi
-if ! command -v go >/dev/null 2>&1; then
-  log "error: the Go toolchain is not on PATH; install Go 1.24+ or set HELM_BIN to a helm ${HELM_VERSION%%.*} binary"
-  exit 2
-fi
-
 # shellcheck source=lib/build-cache.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/build-cache.sh"
+given_or_cached HELM_BIN helm "$OUT" "helm ${HELM_VERSION%%.*}"
+
 cache_lock "$CACHE_DIR" "helm $HELM_VERSION"
 if [[ -x "$OUT/helm" ]]; then log "another process built helm meanwhile: $OUT"; echo "$OUT/helm"; exit 0; fi
 stage_dir "$CACHE_DIR"

@@ -12,23 +12,10 @@ CACHE_DIR="$CACHE_ROOT/jaeger"
 OUT="$CACHE_DIR/$JAEGER_VERSION"
 log() { echo "[setup-jaeger] $*" >&2; }
 
-if [[ -n "${JAEGER_BIN:-}" ]]; then
-  # A bare name (JAEGER_BIN=jaeger) is looked up on PATH.
-  if [[ "$JAEGER_BIN" != */* ]] && resolved=$(command -v "$JAEGER_BIN"); then JAEGER_BIN=$resolved; fi
-  if [[ ! -x "$JAEGER_BIN" || -d "$JAEGER_BIN" ]]; then
-    log "error: JAEGER_BIN=$JAEGER_BIN is not an executable file; point it at a jaeger $JAEGER_VERSION binary or unset it"
-    exit 2
-  fi
-  echo "$JAEGER_BIN"; exit 0
-fi
-if [[ -x "$OUT/jaeger" ]]; then log "cached jaeger in $OUT"; echo "$OUT/jaeger"; exit 0; fi
-if ! command -v go >/dev/null 2>&1; then
-  log "error: the Go toolchain is not on PATH; install Go 1.24+ or set JAEGER_BIN to a jaeger $JAEGER_VERSION binary"
-  exit 2
-fi
-
 # shellcheck source=lib/build-cache.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/build-cache.sh"
+given_or_cached JAEGER_BIN jaeger "$OUT" "jaeger $JAEGER_VERSION"
+
 cache_lock "$CACHE_DIR" "jaeger $JAEGER_VERSION"
 if [[ -x "$OUT/jaeger" ]]; then log "another process built jaeger meanwhile: $OUT"; echo "$OUT/jaeger"; exit 0; fi
 stage_dir "$CACHE_DIR"

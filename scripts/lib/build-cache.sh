@@ -2,7 +2,8 @@
 # with one rename once it is complete, so a failed, interrupted or killed build never leaves anything that a later
 # run could take for a finished one; and one builder at a time holds a lock in the cache, so two processes never
 # build the same thing at once (the second waits, then finds the first one's result).
-# The caller defines log() and calls, in order: cache_lock, stage_dir, run_child (for each long step), publish.
+# The caller defines log() and calls, in order: given_or_cached (where one binary is built), cache_lock, stage_dir,
+# run_child (for each long step), publish.
 
 STAGE=""
 CHILD=""
@@ -23,6 +24,33 @@ _build_cache_cleanup() {
 trap _build_cache_cleanup EXIT
 trap 'log "interrupted: stopping the build and removing its unfinished files"; exit 130' INT
 trap 'log "terminated: stopping the build and removing its unfinished files"; exit 143' TERM
+
+# given_or_cached VAR NAME OUT WANTED: what a builder answers without building, printed as a path with exit 0: the
+# binary the variable VAR names (a bare name is looked up on PATH; exit 2 when it is not an executable file), or
+# OUT/NAME when the cache has it. Otherwise it checks that Go is on PATH (exit 2 when not) and returns, for the build.
+# WANTED names the binary the messages ask for (e.g. "helm v3").
+given_or_cached() {
+  local var=$1 name=$2 out=$3 wanted=$4
+  local given=${!var:-} resolved
+  if [[ -n "$given" ]]; then
+    if [[ "$given" != */* ]] && resolved=$(command -v "$given"); then given=$resolved; fi
+    if [[ ! -x "$given" || -d "$given" ]]; then
+      log "error: $var=$given is not an executable file; point it at a $wanted binary or unset it"
+      exit 2
+    fi
+    echo "$given"
+    exit 0
+  fi
+  if [[ -x "$out/$name" ]]; then
+    log "cached $name in $out"
+    echo "$out/$name"
+    exit 0
+  fi
+  if ! command -v go >/dev/null 2>&1; then
+    log "error: the Go toolchain is not on PATH; install Go 1.24+ or set $var to a $wanted binary"
+    exit 2
+  fi
+}
 
 # cache_lock DIR WHAT: holds DIR/.lock until the script exits; while another builder holds it, says so and waits.
 cache_lock() {
