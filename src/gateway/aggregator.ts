@@ -48,6 +48,11 @@ export class Aggregator {
     return this.#view;
   }
 
+  /** Each advertised list as its JSON text (resources with their templates): equal text, equal list. */
+  get fingerprints(): Readonly<Record<ListChangeKind, string>> {
+    return this.#fingerprints;
+  }
+
   get backends(): Backend[] {
     return [...this.#backends.values()].map((b) => b.backend);
   }

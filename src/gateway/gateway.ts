@@ -192,7 +192,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     metrics.advertised.set({ kind: 'tools' }, view.tools.length);
     metrics.advertised.set({ kind: 'resources' }, view.resources.length + view.resourceTemplates.length);
     metrics.advertised.set({ kind: 'prompts' }, view.prompts.length);
-    sessions.announce(view, kinds);
+    sessions.announce(aggregator.fingerprints, kinds);
     listenStreams.announce(kinds);
   });
 

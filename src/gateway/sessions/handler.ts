@@ -11,7 +11,6 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { fingerprint } from '../../actors/mcp/log.ts';
-import type { AggregatedView } from '../aggregate.ts';
 import type { ListChangeKind } from '../aggregator.ts';
 import { Exchange, KeepAlive, type StreamLog, writeJson } from '../exchange.ts';
 import { RequestError } from '../forward-errors.ts';
@@ -166,8 +165,8 @@ export class SessionHandler {
   }
 
   /** Aggregated lists changed: every session hears it on its standalone stream, wherever that is held. */
-  announce(view: AggregatedView, kinds: ReadonlySet<ListChangeKind>): void {
-    void this.#deps.store.bus.publish({ type: 'lists-changed', changes: listChanges(view, kinds) });
+  announce(fingerprints: Readonly<Record<ListChangeKind, string>>, kinds: ReadonlySet<ListChangeKind>): void {
+    void this.#deps.store.bus.publish({ type: 'lists-changed', changes: listChanges(fingerprints, kinds) });
   }
 
   /** A resource one session subscribed to changed. */
@@ -333,15 +332,16 @@ function refuse(res: ServerResponse, r: HttpRefusal): undefined {
   return undefined;
 }
 
-/** What changed, with a digest of each new list: the bus delivers a change only if the list really differs. */
-export function listChanges(view: AggregatedView, kinds: ReadonlySet<ListChangeKind>): ListChange[] {
-  const lists: Record<ListChangeKind, unknown> = {
-    tools: view.tools,
-    prompts: view.prompts,
-    resources: [view.resources, view.resourceTemplates],
-  };
+/**
+ * What changed, with a digest of each new list (of the aggregator's fingerprint, its JSON text): the bus delivers a
+ * change only if the list really differs.
+ */
+export function listChanges(
+  fingerprints: Readonly<Record<ListChangeKind, string>>,
+  kinds: ReadonlySet<ListChangeKind>,
+): ListChange[] {
   return [...kinds].map((kind) => ({
     kind,
-    digest: createHash('sha256').update(JSON.stringify(lists[kind])).digest('base64url'),
+    digest: createHash('sha256').update(fingerprints[kind]).digest('base64url'),
   }));
 }
