@@ -33,7 +33,7 @@ given_or_cached() {
   local var=$1 name=$2 out=$3 wanted=$4
   local given=${!var:-} resolved
   if [[ -n "$given" ]]; then
-    if [[ "$given" != */* ]] && resolved=$(command -v "$given"); then given=$resolved; fi
+    if [[ "$given" != */* ]] && resolved=$(type -P "$given"); then given=$resolved; fi
     if [[ ! -x "$given" || -d "$given" ]]; then
       log "error: $var=$given is not an executable file; point it at a $wanted binary or unset it"
       exit 2

@@ -27,6 +27,18 @@ describe('scripts/setup-jaeger.sh', () => {
     expect(ok.stdout.trim().split('\n').at(-1)).toBe(bin);
   });
 
+  it('looks a bare JAEGER_BIN name up on PATH, never taking a shell builtin of that name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpre-jaeger-path-'));
+    writeFileSync(join(dir, 'jaeger'), '#!/bin/sh\n', { mode: 0o755 });
+    const found = run({ JAEGER_BIN: 'jaeger', PATH: `${dir}:/usr/bin:/bin` });
+    expect(found.status).toBe(0);
+    expect(found.stdout.trim().split('\n').at(-1)).toBe(join(dir, 'jaeger'));
+    // `true` is also a bash builtin: the file on PATH is what counts, not the builtin's bare name.
+    const builtinName = run({ JAEGER_BIN: 'true', PATH: '/usr/bin:/bin' });
+    expect(builtinName.status).toBe(0);
+    expect(builtinName.stdout.trim().split('\n').at(-1)).toBe('/usr/bin/true');
+  });
+
   it('uses a cached build without building', () => {
     const cache = mkdtempSync(join(tmpdir(), 'mcpre-cache-'));
     const out = join(cache, 'jaeger', 'v1.75.0');
