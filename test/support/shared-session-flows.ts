@@ -50,11 +50,12 @@ const MODERN = '2026-07-28';
 
 /** A 2026-07-28 request: no session; its revision, capabilities and client in `_meta`, mirrored in the headers. */
 export const sendModern = (
-  gateway: RunningGateway,
+  gateway: { url: URL },
   method: string,
   id: number,
   params: Record<string, unknown>,
   capabilities: object = {},
+  signal?: AbortSignal,
 ) =>
   fetch(gateway.url, {
     method: 'POST',
@@ -65,6 +66,7 @@ export const sendModern = (
       'mcp-method': method,
       ...(typeof params.name === 'string' ? { 'mcp-name': params.name } : {}),
     },
+    signal,
     body: JSON.stringify({
       jsonrpc: '2.0',
       id,
