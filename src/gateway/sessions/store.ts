@@ -2,9 +2,11 @@
 // can serve that session's next request. Three parts: the session records (admission against the caps, idle expiry,
 // eviction of the least recently active idle session), the resumable-stream event log of each session (what a client
 // gets again with `Last-Event-ID`, on any replica), and a bus that carries what must reach the process holding a
-// client's stream or waiting for a client's answer. Everything is async and JSON-serializable; secrets (bearer
-// tokens) are never stored: a request brings its own credentials, and per-client backend sessions are keyed by the
-// owner's subject. Implementations: memory-store.ts (one process, the default); a Redis one beside it.
+// client's stream or waiting for a client's answer (2026-07-28 clients use it too, though they have no session: list
+// changes for their listen streams, and retries of calls parked in another process). Everything is async and
+// JSON-serializable; secrets (bearer tokens) are never stored: a request brings its own credentials, and per-client
+// backend sessions are keyed by the owner's subject. Implementations: memory-store.ts (one process, the default);
+// redis-store.ts (shared by replicas).
 import type {
   ClientCapabilities,
   Implementation,
