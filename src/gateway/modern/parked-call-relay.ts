@@ -126,6 +126,8 @@ export class ParkedCallRelay {
       };
       const silent = () => {
         logger.warn({ owner, silenceMs }, 'the gateway replica holding a parked call did not answer its retry');
+        // A holder that was only stuck must not go on with a call its client is told is lost.
+        void this.#send(owner, ref, { kind: 'cancel' });
         finish(
           failure(
             ErrorCode.InvalidParams,

@@ -140,27 +140,29 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
     expect(JSON.stringify(lost)).toMatch(/lost.*send the request again without requestState and inputResponses/);
   });
 
-  it('fails the retry when the holder dies while the call runs (its heartbeats stop)', async () => {
+  it('fails the retry when the holder goes silent while the call runs, and cancels the call there', async () => {
     const bus = new MemoryBus();
     let holderAlive = true;
-    // The holder's messages stop reaching the bus, as when its process is killed mid-call.
+    // The holder's messages stop reaching the bus, as when its process is killed mid-call (or stuck: then it still
+    // hears the cancellation).
     const holderBus: SessionBus = {
       publish: (signal) => (holderAlive ? bus.publish(signal) : Promise.resolve()),
       subscribe: (listener) => bus.subscribe(listener),
     };
     const a = replica(holderBus);
     const b = replica(bus);
-    let working = false;
+    let working: SuspendableCall | undefined;
     const { token } = await parkedAt(a, async (call) => {
-      working = true;
+      working = call;
       await new Promise((resolve) => call.signal.addEventListener('abort', resolve));
       return 'never';
     });
     const pending = resumeAt(b, retryOf(token)).outcome;
-    await until('the holder works on the call', () => working);
+    await until('the holder works on the call', () => working !== undefined);
     holderAlive = false;
     const lost = await pending;
     expect(JSON.stringify(lost)).toMatch(/the gateway replica holding it did not answer/);
+    await until('the call given up at the holder too', () => working?.signal.aborted === true);
   });
 
   it("cancels the call at the holder when the retry's client closes its response", async () => {
