@@ -3,7 +3,8 @@
 // answered); a GET stream resumes on B with Last-Event-ID and gets what A had sent; a list change that only B sees
 // reaches a client whose stream is on A, once; a restart of Redis (append-only file) loses no stored session. For
 // 2026-07-28 clients (no session): a retry landing on B gets the result of the call parked on A for its input, a
-// SIGKILLed A makes such a retry fail clearly (not hang), and a listen stream on A hears a change only B saw, once.
+// SIGKILLed A makes such a retry fail clearly (not hang), and listen streams on A and C hear a change only B saw,
+// once each.
 // Each replica has its own backend fixture with the same tools, so a test can change what one replica sees alone.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -289,23 +290,29 @@ describe('gateway replicas on a shared Redis session store', () => {
     expect(done.result).toMatchObject({ content: [{ text: 'sampled: the model says hi' }] });
   });
 
-  it('brings a list change that only B saw to a 2026-07-28 listen stream on A, once', async () => {
+  it('brings a list change that only B saw to 2026-07-28 listen streams on A and C, once each', async () => {
     redis = await startRedis({ password: PASSWORD });
     const a = await startReplica('a', redis);
     const b = await startReplica('b', redis);
-    const stream = await listenModern(a.url);
-    await until('the listen stream acknowledged', () =>
-      stream.messages().some((m) => m.message.method === 'notifications/subscriptions/acknowledged'),
-    );
+    const c = await startReplica('c', redis);
+    const streams = [await listenModern(a.url), await listenModern(c.url)];
+    for (const stream of streams) {
+      await until('the listen stream acknowledged', () =>
+        stream.messages().some((m) => m.message.method === 'notifications/subscriptions/acknowledged'),
+      );
+    }
     await b.backend.control.setTools(['echo', 'add', 'only-b']);
-    await until("B's change reaches the stream on A", () => listChanges(stream).length === 1);
-    // A sees the same change later: the same list, no second announcement. Then a change of A's own, to know the
-    // count is exact.
+    await until("B's change reaches the streams on A and C", () => streams.every((s) => listChanges(s).length === 1));
+    // A and C see the same change later: the same list, no second announcement. Then a change of A's own, to know
+    // the count is exact.
     await a.backend.control.setTools(['echo', 'add', 'only-b']);
+    await c.backend.control.setTools(['echo', 'add', 'only-b']);
     await a.backend.control.setTools(['echo']);
-    await until('the last change', () => listChanges(stream).length >= 2);
-    expect(listChanges(stream)).toHaveLength(2);
-    stream.close();
+    await until('the last change', () => streams.every((s) => listChanges(s).length >= 2));
+    for (const stream of streams) {
+      expect(listChanges(stream)).toHaveLength(2);
+      stream.close();
+    }
   });
 
   it('loses no stored session when Redis is killed and restarted (append-only file)', async () => {
