@@ -173,18 +173,20 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
   });
   // One server definition behind both eras: 2025 sessions and the stateless 2026-07-28 endpoint.
   const definition = new ServerDefinition({ aggregator, router, name: config.name, version: opts.version ?? '0.1.0' });
-  const listenStreams: ListenStreams = new ListenStreams({
-    subscriptions,
-    maxStreams: config.server.maxSessions,
-    keepAliveMs: 15_000,
-  });
-  const modern = new ModernEndpoint({ definition, listen: listenStreams, logger });
   // Sessions in this process's memory, or in a store shared by every replica (--session-store), built here with the
-  // gateway's limits and metrics.
+  // gateway's limits and metrics. Its bus also carries what 2026-07-28 clients need across replicas: list changes for
+  // their listen streams, and retries of calls parked in another replica.
   const store =
     typeof opts.sessionStore === 'function'
       ? opts.sessionStore(config.server, metrics)
       : (opts.sessionStore ?? memorySessionStore(config.server, metrics));
+  const listenStreams: ListenStreams = new ListenStreams({
+    subscriptions,
+    bus: store.bus,
+    maxStreams: config.server.maxSessions,
+    keepAliveMs: 15_000,
+  });
+  const modern = new ModernEndpoint({ definition, listen: listenStreams, logger, bus: store.bus });
   const sessions: SessionHandler = new SessionHandler({ store, definition, subscriptions, logger, metrics });
   aggregator.onListChanged((kinds) => {
     for (const kind of kinds) metrics.listChanged.inc({ kind });
@@ -192,8 +194,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     metrics.advertised.set({ kind: 'tools' }, view.tools.length);
     metrics.advertised.set({ kind: 'resources' }, view.resources.length + view.resourceTemplates.length);
     metrics.advertised.set({ kind: 'prompts' }, view.prompts.length);
+    // To every client of every replica, by the bus: 2025 sessions' GET streams and 2026-07-28 listen streams.
     sessions.announce(aggregator.fingerprints, kinds);
-    listenStreams.announce(kinds);
   });
 
   const active = () => opts.replica?.isActive() ?? true;

@@ -256,10 +256,38 @@ export function sessionStoreContract(name: string, make: MakeStore): void {
       const later: SessionSignal[] = [];
       store.bus.subscribe((s) => later.push(s));
       await store.bus.publish({ type: 'client-message', session: 'x', message: answer(1) });
+      // The exchanges about a 2026-07-28 call parked in one process: a retry, and the answer, as they were sent.
+      const retry = {
+        type: 'parked-call',
+        to: 'holder',
+        ref: 'relay.1',
+        message: {
+          kind: 'retry',
+          from: 'relay',
+          token: 'mcpre-suspended:holder.t',
+          subject: 'alice',
+          method: 'tools/call',
+          target: 'tools/call t',
+          inputResponses: { q1: { action: 'accept', content: { ok: true } } },
+        },
+      } as const;
+      const done = {
+        type: 'parked-call',
+        to: 'relay',
+        ref: 'relay.1',
+        message: {
+          kind: 'done',
+          outcome: { kind: 'input', inputRequests: { q2: { method: 'roots/list' } }, requestState: 'next' },
+        },
+      } as const;
+      await store.bus.publish(retry);
+      await store.bus.publish(done);
       await marker('mark:2');
-      await until('the second marker heard', () => later.length >= 2);
+      await until('the second marker heard', () => later.length >= 4);
       expect(later).toEqual([
         { type: 'client-message', session: 'x', message: answer(1) },
+        retry,
+        done,
         { type: 'resource-updated', session: 'x', uri: 'mark:2' },
       ]);
       expect(heard).toHaveLength(3);

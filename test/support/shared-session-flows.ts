@@ -2,8 +2,9 @@
 // them on the in-memory store (one process, gateway-shared-sessions.test.ts) and on Redis stores of their own
 // (session-store/gateway-redis-relay.test.ts). A session opened at A is served at B and a DELETE at B ends it at A; a
 // call's stream broken at A resumes at B with what A sent after the break; a client's answer to a relayed
-// elicitation and its cancellation, posted at B, reach the call running at A. The backends are named `demo` (the demo
-// backend) and `conf` (the conformance backend).
+// elicitation and its cancellation, posted at B, reach the call running at A. For 2026-07-28 clients (no session): a
+// retry posted at B with the answers to a call parked at A gets the call's result, and a listen stream at A hears a
+// list change only B saw. The backends are named `demo` (the demo backend) and `conf` (the conformance backend).
 import { expect, it } from 'vitest';
 import type { RunningGateway } from '../../src/gateway/gateway.ts';
 import { eventually } from './eventually.ts';
@@ -44,6 +45,49 @@ export const call = (id: number, name: string, args: object, meta?: object) => (
   method: 'tools/call',
   params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) },
 });
+
+const MODERN = '2026-07-28';
+
+/** A 2026-07-28 request: no session; its revision, capabilities and client in `_meta`, mirrored in the headers. */
+export const sendModern = (
+  gateway: { url: URL },
+  method: string,
+  id: number,
+  params: Record<string, unknown>,
+  capabilities: object = {},
+  signal?: AbortSignal,
+) =>
+  fetch(gateway.url, {
+    method: 'POST',
+    headers: {
+      accept,
+      'content-type': 'application/json',
+      'mcp-protocol-version': MODERN,
+      'mcp-method': method,
+      ...(typeof params.name === 'string' ? { 'mcp-name': params.name } : {}),
+    },
+    signal,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id,
+      method,
+      params: {
+        ...params,
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': MODERN,
+          'io.modelcontextprotocol/clientCapabilities': capabilities,
+          'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+        },
+      },
+    }),
+  });
+
+/** The JSON-RPC answer of a POST, whether one JSON body or the last event of an SSE stream. */
+export async function answerOf(res: Response): Promise<{ result?: Record<string, unknown>; error?: { code: number } }> {
+  if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) return (await res.json()) as never;
+  const events = await readEvents(res, () => false);
+  return JSON.parse(events.filter((e) => e.data.includes('"id"')).at(-1)!.data);
+}
 
 /** The tests; call inside a describe whose beforeAll starts the two gateways `pair` returns. */
 export function sharedSessionFlows(pair: () => { a: RunningGateway; b: RunningGateway }): void {
@@ -125,5 +169,50 @@ export function sharedSessionFlows(pair: () => { a: RunningGateway; b: RunningGa
       id: 9,
       error: { message: expect.stringMatching(/from b/) },
     });
+  });
+  it("answers at B a 2026-07-28 client's retry of a call parked at A for its input", async () => {
+    const { a, b } = pair();
+    const tool = { name: 'conf_test_elicitation', arguments: { message: 'name?' } };
+    const capabilities = { elicitation: {} };
+    const first = await answerOf(await sendModern(a, 'tools/call', 1, tool, capabilities));
+    expect(first.result).toMatchObject({
+      resultType: 'input_required',
+      inputRequests: { q1: { method: 'elicitation/create' } },
+      requestState: expect.stringMatching(/^mcpre-suspended:/),
+    });
+    const retry = {
+      ...tool,
+      inputResponses: { q1: { action: 'accept', content: { username: 'ada', email: 'ada@example.com' } } },
+      requestState: first.result?.requestState,
+    };
+    const done = await answerOf(await sendModern(b, 'tools/call', 2, retry, capabilities));
+    expect(done.result).toMatchObject({
+      resultType: 'complete',
+      content: [{ text: expect.stringContaining('"username":"ada"') }],
+    });
+    // Good for one retry, wherever it is sent.
+    for (const at of [a, b]) {
+      expect((await answerOf(await sendModern(at, 'tools/call', 3, retry, capabilities))).error?.code).toBe(-32602);
+    }
+  });
+
+  it('brings a list change only B saw to a 2026-07-28 listen stream at A', async () => {
+    const { a, b } = pair();
+    const listening = await sendModern(a, 'subscriptions/listen', 5, { notifications: { toolsListChanged: true } });
+    expect(listening.status).toBe(200);
+    const reader = eventReader(listening);
+    const tools = (e: { data: string }) => e.data.includes('notifications/tools/list_changed');
+    try {
+      await reader.until((all) => all.some((e) => e.data.includes('notifications/subscriptions/acknowledged')));
+      const removed = b.aggregator.remove('demo');
+      b.aggregator.flush();
+      await reader.until((all) => all.some(tools));
+      b.aggregator.add(removed!);
+      b.aggregator.flush();
+      const events = await reader.until((all) => all.filter(tools).length >= 2);
+      expect(events.filter(tools)).toHaveLength(2);
+    } finally {
+      await reader.cancel();
+    }
   });
 }

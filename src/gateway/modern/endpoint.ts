@@ -17,8 +17,10 @@ import { RequestError, withoutMcpPrefix } from '../forward-errors.ts';
 import { completionParams, type Extra, identityOf, named, type SessionLogState } from '../router.ts';
 import type { ListMethod, ServerDefinition } from '../server-definition.ts';
 import type { ServerRequest } from '../server-requests.ts';
+import type { ParkedCallOutcome, RenderedError, SessionBus } from '../sessions/store.ts';
 import type { ListenStreams, SubscriptionFilter } from './listen.ts';
 import { paramHeaderMismatch } from './param-headers.ts';
+import { ParkedCallRelay } from './parked-call-relay.ts';
 import { type ModernRequest, parseModernRequest, withoutEnvelope } from './request.ts';
 import { STATE_PREFIX, SuspendableCall, SuspendedCalls } from './suspended-calls.ts';
 
@@ -54,16 +56,25 @@ export interface ModernEndpointDeps {
   logger: Logger;
   /** Calls waiting for their client's answers to a 2025-era backend's server requests. */
   suspended?: SuspendedCalls;
+  /** The session store's bus: retries of calls parked in other replicas go there (parked-call-relay.ts). */
+  bus?: SessionBus;
 }
 
 export class ModernEndpoint {
   readonly #deps: ModernEndpointDeps;
   readonly #serverMeta: Result;
   readonly #suspended: SuspendedCalls;
+  readonly #parked: ParkedCallRelay;
 
   constructor(deps: ModernEndpointDeps) {
     this.#deps = deps;
     this.#suspended = deps.suspended ?? new SuspendedCalls();
+    this.#parked = new ParkedCallRelay({
+      calls: this.#suspended,
+      bus: deps.bus,
+      logger: deps.logger,
+      render: (error, method) => this.#render(error, method),
+    });
     this.#serverMeta = { [META_SERVER_INFO]: deps.definition.info };
   }
 
@@ -121,49 +132,37 @@ export class ModernEndpoint {
 
   /** Cancel the calls still waiting for their clients' answers (the gateway is shutting down). */
   close(): void {
+    this.#parked.close();
     this.#suspended.closeAll();
   }
 
   /**
-   * A call that may need its client's input: a new one, or the retry of one parked with a requestState minted here
-   * (suspended-calls.ts). Either way the answer is its result, or the next questions with a new requestState.
+   * A call that may need its client's input: a new one, or the retry of one parked with a requestState minted by this
+   * gateway, here or in another replica (parked-call-relay.ts). Either way the answer is its result, or the next
+   * questions with a new requestState.
    */
   async #suspendable(req: IncomingMessage & { auth?: AuthInfo }, request: ModernRequest, exchange: Exchange) {
     const subject = identityOf({ authInfo: req.auth }).subject;
     // A requestState is good only for a retry of the same request: the same method on the same tool, prompt or URI.
-    const target = `${request.method} ${String(request.params.name ?? request.params.uri)}`;
+    const round = {
+      subject,
+      method: request.method,
+      target: `${request.method} ${String(request.params.name ?? request.params.uri)}`,
+    };
     const state = request.params.requestState;
-    let call: SuspendableCall | undefined;
+    const notify = (message: unknown) => exchange.notify(message);
+    let outcome: ParkedCallOutcome;
     if (typeof state === 'string' && state.startsWith(STATE_PREFIX)) {
-      call = this.#suspended.take(state, subject, target);
-      if (!call) {
-        const message = 'Invalid params: the requestState is unknown, expired, already used, or not for this request';
-        return this.#answer(exchange, request, {
-          kind: 'error',
-          error: new RequestError(ErrorCode.InvalidParams, message),
-        });
-      }
-      call.attach(exchange.signal, (message) => exchange.notify(message));
-      call.answer(request.params.inputResponses);
+      const retry = { ...round, token: state, inputResponses: request.params.inputResponses };
+      outcome = await this.#parked.resume(retry, exchange.signal, notify);
     } else {
-      const fresh = new SuspendableCall();
-      call = fresh;
-      fresh.attach(exchange.signal, (message) => exchange.notify(message));
-      const extra = this.#extra(req, request, exchange, fresh);
-      fresh.start(() => this.#dispatch(request, extra));
+      const call = new SuspendableCall();
+      call.attach(exchange.signal, notify);
+      const extra = this.#extra(req, request, exchange, call);
+      call.start(() => this.#dispatch(request, extra));
+      outcome = await this.#parked.settle(call, round);
     }
-    const step = await call.next();
-    if (step.kind !== 'input') return this.#answer(exchange, request, step);
-    const requestState = this.#suspended.park(call, subject, target);
-    if (!requestState) {
-      const message = 'the gateway cannot keep more calls waiting for client input; try again later';
-      return this.#answer(exchange, request, {
-        kind: 'error',
-        error: new RequestError(ErrorCode.InternalError, message),
-      });
-    }
-    const result = { resultType: 'input_required', inputRequests: step.inputRequests, requestState };
-    exchange.finish({ jsonrpc: '2.0', id: request.id, result: { ...result, _meta: this.#serverMeta } });
+    this.#write(exchange, request, outcome);
   }
 
   #answer(
@@ -171,14 +170,30 @@ export class ModernEndpoint {
     request: ModernRequest,
     step: { kind: 'result'; result: Result } | { kind: 'error'; error: unknown },
   ): void {
-    if (step.kind === 'result') {
-      exchange.finish({ jsonrpc: '2.0', id: request.id, result: this.#complete(step.result) });
-      return;
+    this.#write(
+      exchange,
+      request,
+      step.kind === 'result' ? step : { kind: 'error', ...this.#render(step.error, request.method) },
+    );
+  }
+
+  #write(exchange: Exchange, request: ModernRequest, outcome: ParkedCallOutcome): void {
+    if (outcome.kind === 'result') {
+      exchange.finish({ jsonrpc: '2.0', id: request.id, result: this.#complete(outcome.result) });
+    } else if (outcome.kind === 'error') {
+      exchange.finish({ jsonrpc: '2.0', id: request.id, error: outcome.error }, outcome.status);
+    } else {
+      const { inputRequests, requestState } = outcome;
+      const result = { resultType: 'input_required', inputRequests, requestState, _meta: this.#serverMeta };
+      exchange.finish({ jsonrpc: '2.0', id: request.id, result });
     }
-    const error = jsonRpcError(step.error, request.method);
-    if (error.status === 500)
-      this.#deps.logger.error({ err: String(step.error), method: request.method }, 'request failed');
-    exchange.finish({ jsonrpc: '2.0', id: request.id, error: error.error }, error.status);
+  }
+
+  /** The JSON-RPC error a failed request gets; an unexpected failure is logged. */
+  #render(err: unknown, method: string): RenderedError {
+    const rendered = jsonRpcError(err, method);
+    if (rendered.status === 500) this.#deps.logger.error({ err: String(err), method }, 'request failed');
+    return rendered;
   }
 
   async #dispatch(request: ModernRequest, extra: Extra): Promise<Result> {
@@ -276,7 +291,7 @@ class MethodNotFound extends Error {
  * The JSON-RPC error for a failed request, and the HTTP status the spec gives it: 404 for an unknown method, 400 for a
  * capability the client did not declare.
  */
-function jsonRpcError(err: unknown, method: string): { status: number; error: Result } {
+function jsonRpcError(err: unknown, method: string): RenderedError {
   if (err instanceof MethodNotFound) {
     return { status: 404, error: { code: ErrorCode.MethodNotFound, message: err.message } };
   }

@@ -1,12 +1,16 @@
 // `subscriptions/listen` streams of 2026-07-28 clients: one long-lived SSE answer per listen request, carrying only
 // the change notifications the client opted into, each tagged with the subscription id (the listen request's id).
-// List changes come from the aggregate (the same events 2025 sessions hear); resource updates through the shared
-// ResourceSubscriptions, each stream subscribed under a key of its own. The acknowledgement goes first; the stream
-// ends when the client closes it, or, with a final result (graceful closure), when the gateway shuts down.
+// List changes come from the session bus, as 2025 sessions hear them: with replicas on a shared store, a change any
+// replica saw reaches the streams every replica holds, once (the bus delivers a list only when its digest is new).
+// Resource updates come through the shared ResourceSubscriptions, each stream subscribed under a key of its own: the
+// replica holding the stream subscribed its own backend session, so the backend's updates arrive there. The
+// acknowledgement goes first; the stream ends when the client closes it, or, with a final result (graceful closure),
+// when the gateway shuts down.
 import type { ServerResponse } from 'node:http';
 import { META_SUBSCRIPTION_ID } from '../../actors/mcp/modern/envelope.ts';
 import type { ListChangeKind } from '../aggregator.ts';
 import { KeepAlive, SSE_HEADERS, sseEvent, writeJson } from '../exchange.ts';
+import type { SessionBus } from '../sessions/store.ts';
 import type { ResourceSubscriptions } from '../subscriptions.ts';
 
 /** What a client may opt into, per the spec's notification filter. */
@@ -35,6 +39,8 @@ interface Stream {
 
 export interface ListenOptions {
   subscriptions: ResourceSubscriptions;
+  /** Where list changes come from (every replica's, on a shared store). */
+  bus: SessionBus;
   /** At most this many open streams; one more is refused in-band. */
   maxStreams: number;
   /** SSE comment keep-alive, so idle intermediaries do not cut a quiet stream (0: none). */
@@ -45,11 +51,15 @@ export class ListenStreams {
   readonly #streams = new Map<string, Stream>();
   readonly #opts: ListenOptions;
   readonly #keepAlive: KeepAlive;
+  readonly #off: () => void;
   #next = 0;
 
   constructor(opts: ListenOptions) {
     this.#opts = opts;
     this.#keepAlive = new KeepAlive(opts.keepAliveMs);
+    this.#off = opts.bus.subscribe((signal) => {
+      if (signal.type === 'lists-changed') this.announce(signal.kinds);
+    });
   }
 
   get size(): number {
@@ -100,7 +110,7 @@ export class ListenStreams {
   }
 
   /** The aggregate's lists changed: tell the streams that opted in. */
-  announce(kinds: ReadonlySet<ListChangeKind>): void {
+  announce(kinds: readonly ListChangeKind[]): void {
     for (const stream of this.#streams.values()) {
       for (const kind of kinds) {
         if (stream.honored[FLAG[kind]]) this.#send(stream, `notifications/${kind}/list_changed`, {});
@@ -116,6 +126,7 @@ export class ListenStreams {
 
   /** Graceful closure: each stream gets the final result of its listen request, then ends. */
   closeAll(): void {
+    this.#off();
     for (const stream of [...this.#streams.values()]) {
       this.#drop(stream.key);
       if (!stream.res.headersSent || stream.res.destroyed) continue;

@@ -6,7 +6,8 @@
 // its result or to the next question. A parked call is bound to the principal that made it and to its request (the
 // method and the tool, prompt or resource it names), and
 // waits a bounded time (then it is cancelled and the backend's request fails); the state is a random token the
-// client cannot forge, and it is good for one retry.
+// client cannot forge, and it is good for one retry. The token names the process holding the call, so that a retry
+// received by another replica is relayed to it (parked-call-relay.ts).
 import { randomBytes } from 'node:crypto';
 import type { ServerRequest } from '../server-requests.ts';
 
@@ -159,10 +160,20 @@ export interface SuspendedCallsOptions {
   max: number;
 }
 
+/** The process a gateway-minted requestState names (tokens are `<prefix><owner>.<random>`); undefined if none. */
+export function ownerOf(token: string): string | undefined {
+  const dot = token.indexOf('.', STATE_PREFIX.length);
+  return token.startsWith(STATE_PREFIX) && dot > STATE_PREFIX.length
+    ? token.slice(STATE_PREFIX.length, dot)
+    : undefined;
+}
+
 export const SUSPENDED_CALL_DEFAULTS: SuspendedCallsOptions = { ttlMs: 120_000, max: 1000 };
 
 /** Calls waiting for their client's retry, by the requestState minted for them. */
 export class SuspendedCalls {
+  /** This process's name in the tokens it mints (random: a restarted process is another owner). */
+  readonly owner = randomBytes(6).toString('hex');
   readonly #parked = new Map<string, Parked>();
   readonly #opts: SuspendedCallsOptions;
 
@@ -180,7 +191,7 @@ export class SuspendedCalls {
       call.cancel(new Error(`too many calls are waiting for client input (${this.#opts.max})`));
       return undefined;
     }
-    const token = `${STATE_PREFIX}${randomBytes(24).toString('base64url')}`;
+    const token = `${STATE_PREFIX}${this.owner}.${randomBytes(24).toString('base64url')}`;
     const timer = setTimeout(() => {
       this.#parked.delete(token);
       call.cancel(new Error(`the client did not retry within ${this.#opts.ttlMs} ms`));

@@ -2,9 +2,11 @@
 // can serve that session's next request. Three parts: the session records (admission against the caps, idle expiry,
 // eviction of the least recently active idle session), the resumable-stream event log of each session (what a client
 // gets again with `Last-Event-ID`, on any replica), and a bus that carries what must reach the process holding a
-// client's stream or waiting for a client's answer. Everything is async and JSON-serializable; secrets (bearer
-// tokens) are never stored: a request brings its own credentials, and per-client backend sessions are keyed by the
-// owner's subject. Implementations: memory-store.ts (one process, the default); a Redis one beside it.
+// client's stream or waiting for a client's answer (2026-07-28 clients use it too, though they have no session: list
+// changes for their listen streams, and retries of calls parked in another process). Everything is async and
+// JSON-serializable; secrets (bearer tokens) are never stored: a request brings its own credentials, and per-client
+// backend sessions are keyed by the owner's subject. Implementations: memory-store.ts (one process, the default);
+// redis-store.ts (shared by replicas).
 import type {
   ClientCapabilities,
   Implementation,
@@ -175,7 +177,49 @@ export type SessionSignal =
    * A process (`holder`, an id of its own choosing) opened the session's standalone stream: any other that held it
    * ends its copy and stops logging for it (one standalone stream per session).
    */
-  | { type: 'standalone-opened'; session: string; holder: string };
+  | { type: 'standalone-opened'; session: string; holder: string }
+  /**
+   * One exchange about a 2026-07-28 call parked for its client's input in process `to` (an id of its own choosing,
+   * the one in the requestState it minted): the client's retry, received by another process, and what the call
+   * answers back to that process. `ref` names the exchange (modern/parked-call-relay.ts).
+   */
+  | { type: 'parked-call'; to: string; ref: string; message: ParkedCallMessage };
+
+/** A JSON-RPC error as a 2026-07-28 client gets it, with the HTTP status of its response. */
+export interface RenderedError {
+  status: number;
+  error: { code: number; message: string; data?: unknown };
+}
+
+/** How a 2026-07-28 call that may ask its client for input ends one round. */
+export type ParkedCallOutcome =
+  | { kind: 'result'; result: Record<string, unknown> }
+  | ({ kind: 'error' } & RenderedError)
+  /** Questions for the client, and the requestState its retry brings back. */
+  | { kind: 'input'; inputRequests: Record<string, { method: string; params?: unknown }>; requestState: string };
+
+/** A client's retry of a parked call: its answers, and what the parked call is bound to. */
+export interface ParkedCallRetry {
+  token: string;
+  /** The principal that sent the retry. */
+  subject: string;
+  method: string;
+  /** The method and the tool, prompt or resource it names. */
+  target: string;
+  inputResponses?: unknown;
+}
+
+export type ParkedCallMessage =
+  /** To the process holding the call: a retry received by process `from`. */
+  | ({ kind: 'retry'; from: string } & ParkedCallRetry)
+  /** To the process holding the call: the retry's client closed its response (the call is cancelled). */
+  | { kind: 'cancel' }
+  /** To the process relaying the retry: the call is being worked on (at once, then while it runs). */
+  | { kind: 'alive' }
+  /** To the process relaying the retry: a notification of the call (progress, a log line). */
+  | { kind: 'notify'; message: unknown }
+  /** To the process relaying the retry: how the round ended; the exchange's last message. */
+  | { kind: 'done'; outcome: ParkedCallOutcome };
 
 export interface SessionBus {
   /**

@@ -1,7 +1,10 @@
 // Gateway replicas sharing client sessions on a real redis-server, each an `mcpre gateway` process as in production:
 // a session opened on A continues on B after A is SIGKILLed (same Mcp-Session-Id, no new initialize, every call
 // answered); a GET stream resumes on B with Last-Event-ID and gets what A had sent; a list change that only B sees
-// reaches a client whose stream is on A, once; a restart of Redis (append-only file) loses no stored session.
+// reaches a client whose stream is on A, once; a restart of Redis (append-only file) loses no stored session. For
+// 2026-07-28 clients (no session): a retry landing on B gets the result of the call parked on A for its input, a
+// SIGKILLed A makes such a retry fail clearly (not hang), and listen streams on A and C hear a change only B saw,
+// once each.
 // Each replica has its own backend fixture with the same tools, so a test can change what one replica sees alone.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +15,7 @@ import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-ser
 import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 import { until } from '../../support/eventually.ts';
 import { type RedisFixture, startRedis } from '../../support/redis-server.ts';
+import { answerOf, sendModern } from '../../support/shared-session-flows.ts';
 
 const VERSION = '2025-11-25';
 const PASSWORD = 'replica-test-password';
@@ -41,7 +45,7 @@ afterEach(async () => {
 });
 
 async function startReplica(name: string, store: RedisFixture, opts: { ready?: boolean } = {}): Promise<Replica> {
-  const backend = await startFaultServer({ tools: ['echo', 'add', 'slow'] });
+  const backend = await startFaultServer({ tools: ['echo', 'add', 'slow', 'sample'] });
   backends.push(backend);
   const config = join(dir, `${name}.yaml`);
   // The config asks for the single-replica Lease, as the operator's does: with a shared store it is not taken (there
@@ -126,6 +130,24 @@ async function listen(url: URL, session: string, lastEventId?: string) {
     },
     signal: controller.signal,
   });
+  return collected(res, controller);
+}
+
+/** A 2026-07-28 `subscriptions/listen` stream for tool list changes, its events collected as they come. */
+async function listenModern(url: URL) {
+  const controller = new AbortController();
+  const res = await sendModern(
+    { url },
+    'subscriptions/listen',
+    50,
+    { notifications: { toolsListChanged: true } },
+    {},
+    controller.signal,
+  );
+  return collected(res, controller);
+}
+
+function collected(res: Response, controller: AbortController) {
   expect(res.status).toBe(200);
   const events: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (e) => events.push(e) });
@@ -205,6 +227,92 @@ describe('gateway replicas on a shared Redis session store', () => {
     await until('the last change', () => listChanges(stream).length >= 3);
     expect(listChanges(stream)).toHaveLength(3);
     stream.close();
+  });
+
+  const sampling = { sampling: {} };
+  const sample = { name: 'fx_sample', arguments: { prompt: 'hi' } };
+  const sampled = { role: 'assistant', content: { type: 'text', text: 'the model says hi' }, model: 'test-model' };
+
+  /** A 2026-07-28 call to the sampling tool at `at`: parked there, asking the client for its model's answer. */
+  async function parkedAt(at: Replica): Promise<string> {
+    const first = await answerOf(await sendModern(at, 'tools/call', 20, sample, sampling));
+    expect(first.result).toMatchObject({
+      resultType: 'input_required',
+      inputRequests: { q1: { method: 'sampling/createMessage' } },
+      requestState: expect.stringMatching(/^mcpre-suspended:/),
+    });
+    return first.result?.requestState as string;
+  }
+
+  it("answers on B a 2026-07-28 client's retry of a call parked on A for its input", async () => {
+    redis = await startRedis({ password: PASSWORD });
+    const a = await startReplica('a', redis);
+    const b = await startReplica('b', redis);
+    const requestState = await parkedAt(a);
+    const retry = { ...sample, inputResponses: { q1: sampled }, requestState };
+    const done = await answerOf(await sendModern(b, 'tools/call', 21, retry, sampling));
+    expect(done.result).toMatchObject({ resultType: 'complete', content: [{ text: 'sampled: the model says hi' }] });
+    // The call ran on A's backend only, and the state was good once, wherever the next retry lands.
+    expect(a.backend.control.count({ rpcMethod: 'tools/call' })).toBe(1);
+    expect(b.backend.control.count({ rpcMethod: 'tools/call' })).toBe(0);
+    for (const at of [a, b]) {
+      expect((await answerOf(await sendModern(at, 'tools/call', 22, retry, sampling))).error?.code).toBe(-32602);
+    }
+  });
+
+  it('fails clearly, and soon, a retry on B of a call parked on A when A was SIGKILLed', async () => {
+    redis = await startRedis({ password: PASSWORD });
+    const a = await startReplica('a', redis);
+    const b = await startReplica('b', redis);
+    const requestState = await parkedAt(a);
+    a.process.child.kill('SIGKILL');
+    await a.process.exited;
+    const started = Date.now();
+    const lost = await answerOf(
+      await sendModern(b, 'tools/call', 23, { ...sample, inputResponses: { q1: sampled }, requestState }, sampling),
+    );
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(lost.error).toMatchObject({
+      code: -32602,
+      message: expect.stringMatching(/lost .*send the request again without requestState and inputResponses/),
+    });
+    // Sent again from scratch, it is parked on B and finishes there.
+    const again = await parkedAt(b);
+    const done = await answerOf(
+      await sendModern(
+        b,
+        'tools/call',
+        24,
+        { ...sample, inputResponses: { q1: sampled }, requestState: again },
+        sampling,
+      ),
+    );
+    expect(done.result).toMatchObject({ content: [{ text: 'sampled: the model says hi' }] });
+  });
+
+  it('brings a list change that only B saw to 2026-07-28 listen streams on A and C, once each', async () => {
+    redis = await startRedis({ password: PASSWORD });
+    const a = await startReplica('a', redis);
+    const b = await startReplica('b', redis);
+    const c = await startReplica('c', redis);
+    const streams = [await listenModern(a.url), await listenModern(c.url)];
+    for (const stream of streams) {
+      await until('the listen stream acknowledged', () =>
+        stream.messages().some((m) => m.message.method === 'notifications/subscriptions/acknowledged'),
+      );
+    }
+    await b.backend.control.setTools(['echo', 'add', 'only-b']);
+    await until("B's change reaches the streams on A and C", () => streams.every((s) => listChanges(s).length === 1));
+    // A and C see the same change later: the same list, no second announcement. Then a change of A's own, to know
+    // the count is exact.
+    await a.backend.control.setTools(['echo', 'add', 'only-b']);
+    await c.backend.control.setTools(['echo', 'add', 'only-b']);
+    await a.backend.control.setTools(['echo']);
+    await until('the last change', () => streams.every((s) => listChanges(s).length >= 2));
+    for (const stream of streams) {
+      expect(listChanges(stream)).toHaveLength(2);
+      stream.close();
+    }
   });
 
   it('loses no stored session when Redis is killed and restarted (append-only file)', async () => {
