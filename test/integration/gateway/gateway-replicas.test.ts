@@ -147,12 +147,17 @@ async function listenModern(url: URL) {
   return collected(res, controller);
 }
 
+/** No test here keeps a stream open longer than this. */
+const STREAM_READ_LIMIT_MS = 120_000;
+
 function collected(res: Response, controller: AbortController) {
   expect(res.status).toBe(200);
   const events: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (e) => events.push(e) });
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
+  // The read loop ends when the stream ends or is closed; a test that fails before closing it still stops here.
+  setTimeout(() => controller.abort(), STREAM_READ_LIMIT_MS).unref();
   void (async () => {
     for (;;) {
       const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
