@@ -5,8 +5,8 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type ClientSessionRecord,
-  type SessionEnd,
   type ParkedCallMessage,
+  type SessionEnd,
   type SessionLimits,
   type SessionSignal,
   type SessionStore,
