@@ -7,7 +7,7 @@
 // list change only B saw. The backends are named `demo` (the demo backend) and `conf` (the conformance backend).
 import { expect, it } from 'vitest';
 import type { RunningGateway } from '../../src/gateway/gateway.ts';
-import { eventually } from './eventually.ts';
+import { eventually, until } from './eventually.ts';
 import { MODERN_REVISION, modernEnvelope } from './modern-envelope.ts';
 import { eventReader, readEvents } from './sse.ts';
 
@@ -199,22 +199,40 @@ export function sharedSessionFlows(pair: () => { a: RunningGateway; b: RunningGa
     expect(listening.status).toBe(200);
     const reader = eventReader(listening);
     const of = (kind: string) => (e: { data: string }) => e.data.includes(`notifications/${kind}/list_changed`);
-    // Each call adds a tool, or a prompt, to B's own session with the conformance backend: a change A never sees.
-    const trigger = async (id: number, name: string) =>
-      expect((await answerOf(await sendModern(b, 'tools/call', id, { name, arguments: {} }))).result).toBeDefined();
+    // Each call adds a tool, or a prompt, to one gateway's own session with the conformance backend.
+    const changes = [
+      'conf_test_trigger_tool_change',
+      'conf_test_trigger_tool_change',
+      'conf_test_trigger_prompt_change',
+    ];
+    const trigger = async (at: RunningGateway, step: number) => {
+      const called = await answerOf(
+        await sendModern(at, 'tools/call', 6 + step, { name: changes[step], arguments: {} }),
+      );
+      expect(called.result).toBeDefined();
+    };
     try {
       await reader.until((all) => all.some((e) => e.data.includes('notifications/subscriptions/acknowledged')));
-      await trigger(6, 'conf_test_trigger_tool_change');
+      await trigger(b, 0);
       await reader.until((all) => all.some(of('tools')));
-      await trigger(7, 'conf_test_trigger_tool_change');
+      await trigger(b, 1);
       await reader.until((all) => all.filter(of('tools')).length >= 2);
       // A later change of another kind from B: what B announced before it arrives before it, so the count is exact.
-      await trigger(8, 'conf_test_trigger_prompt_change');
+      await trigger(b, 2);
       const events = await reader.until((all) => all.some(of('prompts')));
       expect(events.filter(of('tools'))).toHaveLength(2);
       expect(events.filter(of('prompts'))).toHaveLength(1);
     } finally {
       await reader.cancel();
+      // A makes the same changes, so the suite's later tests find both gateways with the same lists again.
+      for (const step of changes.keys()) await trigger(a, step);
+      const lists = async (at: RunningGateway) =>
+        JSON.stringify(
+          await Promise.all(
+            ['tools/list', 'prompts/list'].map(async (m) => (await answerOf(await sendModern(at, m, 9, {}))).result),
+          ),
+        );
+      await until('A serves the lists B does', async () => (await lists(a)) === (await lists(b)));
     }
   });
 }
