@@ -28,7 +28,7 @@ export const RELAY_DEFAULTS = {
   /** Relayed retries waiting here at once. */
   maxRelayed: 1_000,
   /** Relayed retries of one principal waiting here at once. */
-  maxRelayedPerSubject: 16,
+  maxRelayedPerSubject: 64,
   /** The retries' bytes of the relays waiting here (below Redis's 8 MiB pub/sub soft limit). */
   maxBytesInFlight: 4 * 1024 * 1024,
 };
@@ -277,7 +277,7 @@ export class ParkedCallRelay {
     return Buffer.byteLength(JSON.stringify(message));
   }
 
-  /** Best effort: a message that does not arrive shows as the holder's silence, or the relay's (store.ts logs it). */
+  /** Best effort: a message lost shows as the holder's silence (the bus logs an unreachable store). */
   #send(to: string, ref: string, message: ParkedCallMessage): void {
     this.#o.bus?.sendTo(to, ref, message).catch(() => undefined);
   }
