@@ -39,9 +39,10 @@ export interface RedisConnection {
   onStateChange(listener: (state: RedisState) => void): () => void;
   /**
    * Deliver every message of `channel` to `listener`, on the pub/sub connection, from now on and again after every
-   * reconnection (a subscription that could not be made while Redis was down is made once it is back).
+   * reconnection (a subscription that could not be made while Redis was down is made once it is back). The function
+   * returned unsubscribes.
    */
-  subscribe(channel: string, listener: (message: string) => void): void;
+  subscribe(channel: string, listener: (message: string) => void): () => void;
   /** An error from the client as text for a log line or a reason: the password, should it appear, is redacted. */
   describe(err: unknown): string;
   close(): Promise<void>;
@@ -136,6 +137,14 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     subscribe(channel, listener) {
       wanted.set(channel, listener);
       trySubscribe(channel);
+      return () => {
+        if (wanted.get(channel) !== listener) return;
+        wanted.delete(channel);
+        if (!subscribed.delete(channel) || !pubsub.isReady) return;
+        pubsub.unsubscribe(channel).catch((err: Error) => {
+          opts.logger.debug({ store: target.url, channel, err: hide(err.message) }, 'unsubscribing failed');
+        });
+      };
     },
     describe: (err) => hide(err instanceof Error ? err.message || err.name : String(err)),
     async close() {

@@ -5,6 +5,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type ClientSessionRecord,
+  type ParkedCallMessage,
   type SessionEnd,
   type SessionLimits,
   type SessionSignal,
@@ -226,6 +227,47 @@ export function sessionStoreContract(name: string, make: MakeStore): void {
       expect(await store.events.replay(r.id, late)).toBeUndefined();
     });
 
+    it('sends a parked-call message to the one process receiving for its address, and says when none does', async () => {
+      const signals: SessionSignal[] = [];
+      store.bus.subscribe((s) => signals.push(s));
+      const atHolder: Array<[string, ParkedCallMessage]> = [];
+      const atRelay: Array<[string, ParkedCallMessage]> = [];
+      const offHolder = store.bus.receive('holder', (ref, m) => atHolder.push([ref, m]));
+      store.bus.receive('relay', (ref, m) => atRelay.push([ref, m]));
+      // A shared store subscribes through the network: the receivers are there once a send reaches them.
+      await until('the holder receives', () => store.bus.sendTo('holder', 'probe', { kind: 'alive' }));
+      await until('the relay receives', () => store.bus.sendTo('relay', 'probe', { kind: 'alive' }));
+      const retry: ParkedCallMessage = {
+        kind: 'retry',
+        from: 'relay',
+        token: 'mcpre-suspended:holder.t',
+        subject: 'alice',
+        method: 'tools/call',
+        target: 'tools/call t',
+        inputResponses: { q1: { action: 'accept', content: { ok: true } } },
+      };
+      const done: ParkedCallMessage = {
+        kind: 'done',
+        outcome: { kind: 'input', inputRequests: { q2: { method: 'roots/list' } }, requestState: 'next' },
+      };
+      expect(await store.bus.sendTo('holder', 'relay.1', retry)).toBe(true);
+      expect(await store.bus.sendTo('relay', 'relay.1', done)).toBe(true);
+      expect(await store.bus.sendTo('holder', 'relay.1', { kind: 'cancel' })).toBe(true);
+      await until('the cancel received', () => atHolder.some(([, m]) => m.kind === 'cancel'));
+      await until('the answer received', () => atRelay.some(([, m]) => m.kind === 'done'));
+      const sent = (list: Array<[string, ParkedCallMessage]>) => list.filter(([ref]) => ref !== 'probe');
+      expect(sent(atHolder)).toEqual([
+        ['relay.1', retry],
+        ['relay.1', { kind: 'cancel' }],
+      ]);
+      expect(sent(atRelay)).toEqual([['relay.1', done]]);
+      // Addressed messages are no signals: subscribers of the bus get none of them.
+      expect(signals).toEqual([]);
+      expect(await store.bus.sendTo('nobody', 'relay.2', { kind: 'alive' })).toBe(false);
+      offHolder();
+      await until('the holder gone', async () => !(await store.bus.sendTo('holder', 'probe', { kind: 'alive' })));
+    });
+
     it('delivers list changes only when a list really changed, and other signals as they come', async () => {
       const heard: SessionSignal[] = [];
       const off = store.bus.subscribe((s) => heard.push(s));
@@ -256,38 +298,10 @@ export function sessionStoreContract(name: string, make: MakeStore): void {
       const later: SessionSignal[] = [];
       store.bus.subscribe((s) => later.push(s));
       await store.bus.publish({ type: 'client-message', session: 'x', message: answer(1) });
-      // The exchanges about a 2026-07-28 call parked in one process: a retry, and the answer, as they were sent.
-      const retry = {
-        type: 'parked-call',
-        to: 'holder',
-        ref: 'relay.1',
-        message: {
-          kind: 'retry',
-          from: 'relay',
-          token: 'mcpre-suspended:holder.t',
-          subject: 'alice',
-          method: 'tools/call',
-          target: 'tools/call t',
-          inputResponses: { q1: { action: 'accept', content: { ok: true } } },
-        },
-      } as const;
-      const done = {
-        type: 'parked-call',
-        to: 'relay',
-        ref: 'relay.1',
-        message: {
-          kind: 'done',
-          outcome: { kind: 'input', inputRequests: { q2: { method: 'roots/list' } }, requestState: 'next' },
-        },
-      } as const;
-      await store.bus.publish(retry);
-      await store.bus.publish(done);
       await marker('mark:2');
-      await until('the second marker heard', () => later.length >= 4);
+      await until('the second marker heard', () => later.length >= 2);
       expect(later).toEqual([
         { type: 'client-message', session: 'x', message: answer(1) },
-        retry,
-        done,
         { type: 'resource-updated', session: 'x', uri: 'mark:2' },
       ]);
       expect(heard).toHaveLength(3);

@@ -7,7 +7,8 @@
 // list change only B saw. The backends are named `demo` (the demo backend) and `conf` (the conformance backend).
 import { expect, it } from 'vitest';
 import type { RunningGateway } from '../../src/gateway/gateway.ts';
-import { eventually } from './eventually.ts';
+import { eventually, until } from './eventually.ts';
+import { MODERN_REVISION, modernEnvelope } from './modern-envelope.ts';
 import { eventReader, readEvents } from './sse.ts';
 
 const accept = 'application/json, text/event-stream';
@@ -46,8 +47,6 @@ export const call = (id: number, name: string, args: object, meta?: object) => (
   params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) },
 });
 
-const MODERN = '2026-07-28';
-
 /** A 2026-07-28 request: no session; its revision, capabilities and client in `_meta`, mirrored in the headers. */
 export const sendModern = (
   gateway: { url: URL },
@@ -62,7 +61,7 @@ export const sendModern = (
     headers: {
       accept,
       'content-type': 'application/json',
-      'mcp-protocol-version': MODERN,
+      'mcp-protocol-version': MODERN_REVISION,
       'mcp-method': method,
       ...(typeof params.name === 'string' ? { 'mcp-name': params.name } : {}),
     },
@@ -73,11 +72,7 @@ export const sendModern = (
       method,
       params: {
         ...params,
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': MODERN,
-          'io.modelcontextprotocol/clientCapabilities': capabilities,
-          'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
-        },
+        _meta: modernEnvelope(capabilities),
       },
     }),
   });
@@ -196,23 +191,48 @@ export function sharedSessionFlows(pair: () => { a: RunningGateway; b: RunningGa
     }
   });
 
-  it('brings a list change only B saw to a 2026-07-28 listen stream at A', async () => {
+  it('brings a list change only B saw to a 2026-07-28 listen stream at A, once', async () => {
     const { a, b } = pair();
-    const listening = await sendModern(a, 'subscriptions/listen', 5, { notifications: { toolsListChanged: true } });
+    const listening = await sendModern(a, 'subscriptions/listen', 5, {
+      notifications: { toolsListChanged: true, promptsListChanged: true },
+    });
     expect(listening.status).toBe(200);
     const reader = eventReader(listening);
-    const tools = (e: { data: string }) => e.data.includes('notifications/tools/list_changed');
+    const of = (kind: string) => (e: { data: string }) => e.data.includes(`notifications/${kind}/list_changed`);
+    // Each call adds a tool, or a prompt, to one gateway's own session with the conformance backend.
+    const changes = [
+      'conf_test_trigger_tool_change',
+      'conf_test_trigger_tool_change',
+      'conf_test_trigger_prompt_change',
+    ];
+    const trigger = async (at: RunningGateway, step: number) => {
+      const called = await answerOf(
+        await sendModern(at, 'tools/call', 6 + step, { name: changes[step], arguments: {} }),
+      );
+      expect(called.result).toBeDefined();
+    };
     try {
       await reader.until((all) => all.some((e) => e.data.includes('notifications/subscriptions/acknowledged')));
-      const removed = b.aggregator.remove('demo');
-      b.aggregator.flush();
-      await reader.until((all) => all.some(tools));
-      b.aggregator.add(removed!);
-      b.aggregator.flush();
-      const events = await reader.until((all) => all.filter(tools).length >= 2);
-      expect(events.filter(tools)).toHaveLength(2);
+      await trigger(b, 0);
+      await reader.until((all) => all.some(of('tools')));
+      await trigger(b, 1);
+      await reader.until((all) => all.filter(of('tools')).length >= 2);
+      // A later change of another kind from B: what B announced before it arrives before it, so the count is exact.
+      await trigger(b, 2);
+      const events = await reader.until((all) => all.some(of('prompts')));
+      expect(events.filter(of('tools'))).toHaveLength(2);
+      expect(events.filter(of('prompts'))).toHaveLength(1);
     } finally {
       await reader.cancel();
+      // A makes the same changes, so the suite's later tests find both gateways with the same lists again.
+      for (const step of changes.keys()) await trigger(a, step);
+      const lists = async (at: RunningGateway) =>
+        JSON.stringify(
+          await Promise.all(
+            ['tools/list', 'prompts/list'].map(async (m) => (await answerOf(await sendModern(at, m, 9, {}))).result),
+          ),
+        );
+      await until('A serves the lists B does', async () => (await lists(a)) === (await lists(b)));
     }
   });
 }

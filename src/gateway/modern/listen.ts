@@ -1,7 +1,9 @@
 // `subscriptions/listen` streams of 2026-07-28 clients: one long-lived SSE answer per listen request, carrying only
 // the change notifications the client opted into, each tagged with the subscription id (the listen request's id).
 // List changes come from the session bus, as 2025 sessions hear them: with replicas on a shared store, a change any
-// replica saw reaches the streams every replica holds, once (the bus delivers a list only when its digest is new).
+// replica saw reaches the streams every replica holds. The bus delivers a list only when its digest differs from the
+// last one announced, so a change is announced once when the replicas see the changes in the same order; a replica
+// that sees an older list after a newer one was announced announces it again (a spurious, never a lost, notice).
 // Resource updates come through the shared ResourceSubscriptions, each stream subscribed under a key of its own: the
 // replica holding the stream subscribed its own backend session, so the backend's updates arrive there. The
 // acknowledgement goes first; the stream ends when the client closes it, or, with a final result (graceful closure),

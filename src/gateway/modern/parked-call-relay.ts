@@ -5,8 +5,10 @@
 // call's notifications and how the round ended (the result, an error, or the next questions under a requestState of
 // its own, so the next retry goes to it again). The holder says it is alive at once and then every third of
 // `silenceMs` while the call runs; a relaying process that hears nothing for `silenceMs` (the holder is gone, or the
-// store unreachable) answers the client that the call is lost and must be sent again without requestState. Every
-// message is bounded in size (each replica's pub/sub connection receives it), and so are the relays in flight.
+// store unreachable) answers the client that the call is lost and must be sent again without requestState. Messages
+// go to the one process they are for (SessionBus.sendTo), so a retry naming a process that no longer receives is
+// answered at once. Every message is bounded in size, and so are the relays in flight: in count, per principal, and
+// in bytes (a Redis pub/sub client is cut off when its backlog grows too large, and with it every signal).
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type {
@@ -21,10 +23,14 @@ import { ownerOf, type SuspendableCall, type SuspendedCalls } from './suspended-
 export const RELAY_DEFAULTS = {
   /** How long a relayed retry may go without a word from the process holding its call. */
   silenceMs: 5_000,
-  /** The largest message one replica hands another (a Redis pub/sub client is cut off at 32 MiB of backlog). */
-  maxBytes: 4 * 1024 * 1024,
+  /** The largest message one replica hands another. */
+  maxBytes: 1024 * 1024,
   /** Relayed retries waiting here at once. */
   maxRelayed: 1_000,
+  /** Relayed retries of one principal waiting here at once. */
+  maxRelayedPerSubject: 64,
+  /** The retries' bytes of the relays waiting here (below Redis's 8 MiB pub/sub soft limit). */
+  maxBytesInFlight: 4 * 1024 * 1024,
 };
 
 export interface ParkedCallRelayOptions {
@@ -37,31 +43,49 @@ export interface ParkedCallRelayOptions {
   silenceMs?: number;
   maxBytes?: number;
   maxRelayed?: number;
+  maxRelayedPerSubject?: number;
+  maxBytesInFlight?: number;
 }
 
 const UNKNOWN = 'Invalid params: the requestState is unknown, expired, already used, or not for this request';
+const SEND_AGAIN = 'send the request again without requestState and inputResponses';
 
 const failure = (code: number, message: string): ParkedCallOutcome => ({
   kind: 'error',
   status: 200,
   error: { code, message },
 });
+const busy = (why: string) => failure(ErrorCode.InternalError, `the gateway is relaying ${why}; try again later`);
+
+/** A retry relayed from here: where it went, what it holds, what to do with the holder's messages. */
+interface Relayed {
+  owner: string;
+  subject: string;
+  bytes: number;
+  deliver(message: ParkedCallMessage): void;
+}
+
+/** A round served here for another process that ended with a new question: a late cancel still reaches its call. */
+interface Answered {
+  retry: ParkedCallRetry;
+  timer: NodeJS.Timeout;
+}
 
 export class ParkedCallRelay {
   readonly #o: ParkedCallRelayOptions & typeof RELAY_DEFAULTS;
-  /** Retries relayed from here, by ref: what to do with the holder's messages. */
-  readonly #relayed = new Map<string, (message: ParkedCallMessage) => void>();
+  /** Retries relayed from here, by ref. */
+  readonly #relayed = new Map<string, Relayed>();
+  #bytesInFlight = 0;
   /** Calls resumed here for a retry another process received, by ref. */
   readonly #serving = new Map<string, AbortController>();
+  /** Rounds served here that parked the call again, by ref, for `silenceMs`: the relay may have given up meanwhile. */
+  readonly #answered = new Map<string, Answered>();
   readonly #off: () => void;
   #next = 0;
 
   constructor(opts: ParkedCallRelayOptions) {
     this.#o = { ...RELAY_DEFAULTS, ...opts };
-    this.#off =
-      opts.bus?.subscribe((signal) => {
-        if (signal.type === 'parked-call' && signal.to === opts.calls.owner) this.#receive(signal.ref, signal.message);
-      }) ?? (() => {});
+    this.#off = opts.bus?.receive(opts.calls.owner, (ref, message) => this.#receive(ref, message)) ?? (() => {});
   }
 
   /** Run a call to the end of its round: its result or error, or its questions with the requestState for the retry. */
@@ -87,11 +111,16 @@ export class ParkedCallRelay {
     return this.#relay(owner, retry, signal, notify);
   }
 
-  /** Shutting down: relays waiting here fail, calls resumed here for others are cancelled. */
+  /** Shutting down: relays waiting here fail and their calls are cancelled, calls resumed here for others too. */
   close(): void {
     this.#off();
-    for (const deliver of [...this.#relayed.values()]) deliver({ kind: 'done', outcome: shuttingDown });
+    for (const [ref, { owner, deliver }] of [...this.#relayed]) {
+      this.#send(owner, ref, { kind: 'cancel' });
+      deliver({ kind: 'done', outcome: shuttingDown });
+    }
     for (const controller of this.#serving.values()) controller.abort(new Error('the gateway is shutting down'));
+    for (const { timer } of this.#answered.values()) clearTimeout(timer);
+    this.#answered.clear();
   }
 
   #here(retry: ParkedCallRetry, signal: AbortSignal, notify: (message: unknown) => void): Promise<ParkedCallOutcome> {
@@ -103,37 +132,45 @@ export class ParkedCallRelay {
   }
 
   #relay(owner: string, retry: ParkedCallRetry, signal: AbortSignal, notify: (message: unknown) => void) {
-    const { silenceMs, maxRelayed, logger } = this.#o;
-    if (this.#relayed.size >= maxRelayed) {
-      return Promise.resolve(
-        failure(ErrorCode.InternalError, `the gateway is relaying ${maxRelayed} retries already; try again later`),
-      );
-    }
-    const ref = `${this.#o.calls.owner}.${++this.#next}`;
+    const { silenceMs, maxRelayed, maxRelayedPerSubject, maxBytes, maxBytesInFlight, logger } = this.#o;
     const retryMessage: ParkedCallMessage = { kind: 'retry', from: this.#o.calls.owner, ...retry };
-    const size = this.#size(retryMessage);
-    if (size > this.#o.maxBytes) {
-      const message = `Invalid params: the inputResponses (${size} bytes) are larger than the ${this.#o.maxBytes} bytes one gateway replica may pass to another`;
+    const bytes = this.#size(retryMessage);
+    if (bytes > maxBytes) {
+      const message = `Invalid params: the inputResponses (${bytes} bytes) are larger than the ${maxBytes} bytes one gateway replica may pass to another`;
       return Promise.resolve(failure(ErrorCode.InvalidParams, message));
     }
+    if (this.#relayed.size >= maxRelayed) return Promise.resolve(busy(`${maxRelayed} retries already`));
+    let ofSubject = 0;
+    for (const relayed of this.#relayed.values()) if (relayed.subject === retry.subject) ofSubject++;
+    if (ofSubject >= maxRelayedPerSubject) {
+      return Promise.resolve(busy(`${maxRelayedPerSubject} retries of this principal already`));
+    }
+    if (this.#bytesInFlight + bytes > maxBytesInFlight) {
+      return Promise.resolve(busy(`${maxBytesInFlight} bytes of retries already`));
+    }
+    const ref = `${this.#o.calls.owner}.${++this.#next}`;
     return new Promise<ParkedCallOutcome>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const finish = (outcome: ParkedCallOutcome) => {
+        if (this.#relayed.get(ref) !== entry) return;
         clearTimeout(timer);
         signal.removeEventListener('abort', cancel);
         this.#relayed.delete(ref);
+        this.#bytesInFlight -= bytes;
         resolve(outcome);
       };
-      const silent = () => {
-        logger.warn({ owner, silenceMs }, 'the gateway replica holding a parked call did not answer its retry');
-        // A holder that was only stuck must not go on with a call its client is told is lost.
-        void this.#send(owner, ref, { kind: 'cancel' });
+      const lost = (why: string) =>
         finish(
           failure(
             ErrorCode.InvalidParams,
-            `Invalid params: the call this requestState continues is lost (the gateway replica holding it did not answer within ${silenceMs} ms); send the request again without requestState and inputResponses`,
+            `Invalid params: the call this requestState continues is ${why}; ${SEND_AGAIN}`,
           ),
         );
+      const silent = () => {
+        logger.warn({ owner, silenceMs }, 'the gateway replica holding a parked call did not answer its retry');
+        // A holder that was only stuck must not go on with a call its client is told is lost.
+        this.#send(owner, ref, { kind: 'cancel' });
+        lost(`lost (the gateway replica holding it did not answer within ${silenceMs} ms)`);
       };
       const arm = () => {
         clearTimeout(timer);
@@ -141,26 +178,48 @@ export class ParkedCallRelay {
         timer.unref();
       };
       const cancel = () => {
-        void this.#send(owner, ref, { kind: 'cancel' });
+        this.#send(owner, ref, { kind: 'cancel' });
         finish(failure(ErrorCode.InternalError, 'Request cancelled: the client closed the response stream'));
       };
-      this.#relayed.set(ref, (message) => {
-        if (message.kind === 'done') return finish(message.outcome);
-        arm();
-        if (message.kind === 'notify') notify(message.message);
-      });
+      const entry: Relayed = {
+        owner,
+        subject: retry.subject,
+        bytes,
+        deliver: (message) => {
+          if (message.kind === 'done') return finish(message.outcome);
+          arm();
+          if (message.kind === 'notify') notify(message.message);
+        },
+      };
+      this.#relayed.set(ref, entry);
+      this.#bytesInFlight += bytes;
       arm();
       if (signal.aborted) return cancel();
       signal.addEventListener('abort', cancel, { once: true });
-      void this.#send(owner, ref, retryMessage);
+      this.#o.bus?.sendTo(owner, ref, retryMessage).then(
+        (delivered) => {
+          if (!delivered) lost('unknown or lost (no gateway replica holds it)');
+        },
+        () => lost('lost (the session store, through which gateway replicas reach each other, is unreachable)'),
+      );
     });
   }
 
   #receive(ref: string, message: ParkedCallMessage): void {
     if (message.kind === 'retry') void this.#serve(ref, message);
-    else if (message.kind === 'cancel')
-      this.#serving.get(ref)?.abort(new Error('the client closed the response stream'));
-    else this.#relayed.get(ref)?.(message);
+    else if (message.kind === 'cancel') this.#cancelServed(ref);
+    else this.#relayed.get(ref)?.deliver(message);
+  }
+
+  #cancelServed(ref: string): void {
+    const reason = new Error('the client closed the response stream');
+    this.#serving.get(ref)?.abort(reason);
+    const answered = this.#answered.get(ref);
+    if (!answered) return;
+    clearTimeout(answered.timer);
+    this.#answered.delete(ref);
+    const { retry } = answered;
+    this.#o.calls.take(retry.token, retry.subject, retry.target)?.cancel(reason);
   }
 
   /** A retry another process received, for a call parked here. */
@@ -169,14 +228,14 @@ export class ParkedCallRelay {
     const controller = new AbortController();
     this.#serving.set(ref, controller);
     const reply = (message: ParkedCallMessage) => this.#send(from, ref, message);
-    void reply({ kind: 'alive' });
-    const beat = setInterval(() => void reply({ kind: 'alive' }), Math.max(1, Math.floor(this.#o.silenceMs / 3)));
+    reply({ kind: 'alive' });
+    const beat = setInterval(() => reply({ kind: 'alive' }), Math.max(1, Math.floor(this.#o.silenceMs / 3)));
     beat.unref();
     let outcome: ParkedCallOutcome;
     try {
       outcome = await this.#here(retry, controller.signal, (message) => {
         if (this.#fits({ kind: 'notify', message }, 'a notification of a relayed call')) {
-          void reply({ kind: 'notify', message });
+          reply({ kind: 'notify', message });
         }
       });
     } catch (err) {
@@ -185,18 +244,26 @@ export class ParkedCallRelay {
       clearInterval(beat);
       this.#serving.delete(ref);
     }
+    if (outcome.kind === 'input') this.#remember(ref, { ...retry, token: outcome.requestState });
     const done: ParkedCallMessage = { kind: 'done', outcome };
-    await reply(
+    reply(
       this.#fits(done, 'the answer of a relayed call')
         ? done
         : {
             kind: 'done',
             outcome: failure(
               ErrorCode.InternalError,
-              `the answer to this call is larger than the ${this.#o.maxBytes} bytes one gateway replica may pass to another; send the request again without requestState and inputResponses`,
+              `the answer to this call is larger than the ${this.#o.maxBytes} bytes one gateway replica may pass to another; ${SEND_AGAIN}`,
             ),
           },
     );
+  }
+
+  /** The relay may give up just before this round's answer reaches it: its cancel then finds the call parked anew. */
+  #remember(ref: string, retry: ParkedCallRetry): void {
+    const timer = setTimeout(() => this.#answered.delete(ref), this.#o.silenceMs);
+    timer.unref();
+    this.#answered.set(ref, { retry, timer });
   }
 
   #fits(message: ParkedCallMessage, what: string): boolean {
@@ -210,8 +277,9 @@ export class ParkedCallRelay {
     return Buffer.byteLength(JSON.stringify(message));
   }
 
-  #send(to: string, ref: string, message: ParkedCallMessage): Promise<void> {
-    return this.#o.bus?.publish({ type: 'parked-call', to, ref, message }) ?? Promise.resolve();
+  /** Best effort: a message lost shows as the holder's silence (the bus logs an unreachable store). */
+  #send(to: string, ref: string, message: ParkedCallMessage): void {
+    this.#o.bus?.sendTo(to, ref, message).catch(() => undefined);
   }
 }
 

@@ -160,12 +160,19 @@ export interface SuspendedCallsOptions {
   max: number;
 }
 
-/** The process a gateway-minted requestState names (tokens are `<prefix><owner>.<random>`); undefined if none. */
+/** Random bytes of a process's name (hex in the token) and of a token's secret part (base64url). */
+const OWNER_BYTES = 6;
+const SECRET_BYTES = 24;
+const TOKEN_SHAPE = new RegExp(
+  `^${STATE_PREFIX}([0-9a-f]{${OWNER_BYTES * 2}})\\.[A-Za-z0-9_-]{${Math.ceil((SECRET_BYTES * 4) / 3)}}$`,
+);
+
+/**
+ * The process a gateway-minted requestState names (tokens are `<prefix><owner>.<secret>`, exactly as `park` makes
+ * them); undefined for any other text, so a forged state names no process and is never relayed.
+ */
 export function ownerOf(token: string): string | undefined {
-  const dot = token.indexOf('.', STATE_PREFIX.length);
-  return token.startsWith(STATE_PREFIX) && dot > STATE_PREFIX.length
-    ? token.slice(STATE_PREFIX.length, dot)
-    : undefined;
+  return TOKEN_SHAPE.exec(token)?.[1];
 }
 
 export const SUSPENDED_CALL_DEFAULTS: SuspendedCallsOptions = { ttlMs: 120_000, max: 1000 };
@@ -173,7 +180,7 @@ export const SUSPENDED_CALL_DEFAULTS: SuspendedCallsOptions = { ttlMs: 120_000, 
 /** Calls waiting for their client's retry, by the requestState minted for them. */
 export class SuspendedCalls {
   /** This process's name in the tokens it mints (random: a restarted process is another owner). */
-  readonly owner = randomBytes(6).toString('hex');
+  readonly owner = randomBytes(OWNER_BYTES).toString('hex');
   readonly #parked = new Map<string, Parked>();
   readonly #opts: SuspendedCallsOptions;
 
@@ -191,7 +198,7 @@ export class SuspendedCalls {
       call.cancel(new Error(`too many calls are waiting for client input (${this.#opts.max})`));
       return undefined;
     }
-    const token = `${STATE_PREFIX}${this.owner}.${randomBytes(24).toString('base64url')}`;
+    const token = `${STATE_PREFIX}${this.owner}.${randomBytes(SECRET_BYTES).toString('base64url')}`;
     const timer = setTimeout(() => {
       this.#parked.delete(token);
       call.cancel(new Error(`the client did not retry within ${this.#opts.ttlMs} ms`));

@@ -9,6 +9,7 @@ import { MemoryEventLog } from './memory-event-log.ts';
 import type {
   ClientSessionRecord,
   ListChange,
+  ParkedCallMessage,
   SessionAdmission,
   SessionBus,
   SessionEnd,
@@ -210,6 +211,7 @@ function oldestIdle(entries: Iterable<Entry>): Entry | undefined {
 /** The bus within one process: delivered synchronously to every subscriber. */
 export class MemoryBus implements SessionBus {
   readonly #listeners = new Set<(signal: SessionSignal) => void>();
+  readonly #receivers = new Map<string, (ref: string, message: ParkedCallMessage) => void>();
   /** The last digest published per list kind: a change to the same list is no change. */
   readonly #digests = new Map<ListChange['kind'], string>();
 
@@ -227,6 +229,19 @@ export class MemoryBus implements SessionBus {
   subscribe(listener: (signal: SessionSignal) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  async sendTo(address: string, ref: string, message: ParkedCallMessage): Promise<boolean> {
+    const receiver = this.#receivers.get(address);
+    receiver?.(ref, message);
+    return receiver !== undefined;
+  }
+
+  receive(address: string, listener: (ref: string, message: ParkedCallMessage) => void): () => void {
+    this.#receivers.set(address, listener);
+    return () => {
+      if (this.#receivers.get(address) === listener) this.#receivers.delete(address);
+    };
   }
 
   #deliver(signal: SessionSignal): void {

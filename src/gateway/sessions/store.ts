@@ -3,7 +3,7 @@
 // eviction of the least recently active idle session), the resumable-stream event log of each session (what a client
 // gets again with `Last-Event-ID`, on any replica), and a bus that carries what must reach the process holding a
 // client's stream or waiting for a client's answer (2026-07-28 clients use it too, though they have no session: list
-// changes for their listen streams, and retries of calls parked in another process). Everything is async and
+// changes for their listen streams, and retries of calls parked in another process, sent to that process alone). Everything is async and
 // JSON-serializable; secrets (bearer tokens) are never stored: a request brings its own credentials, and per-client
 // backend sessions are keyed by the owner's subject. Implementations: memory-store.ts (one process, the default);
 // redis-store.ts (shared by replicas).
@@ -177,13 +177,7 @@ export type SessionSignal =
    * A process (`holder`, an id of its own choosing) opened the session's standalone stream: any other that held it
    * ends its copy and stops logging for it (one standalone stream per session).
    */
-  | { type: 'standalone-opened'; session: string; holder: string }
-  /**
-   * One exchange about a 2026-07-28 call parked for its client's input in process `to` (an id of its own choosing,
-   * the one in the requestState it minted): the client's retry, received by another process, and what the call
-   * answers back to that process. `ref` names the exchange (modern/parked-call-relay.ts).
-   */
-  | { type: 'parked-call'; to: string; ref: string; message: ParkedCallMessage };
+  | { type: 'standalone-opened'; session: string; holder: string };
 
 /** A JSON-RPC error as a 2026-07-28 client gets it, with the HTTP status of its response. */
 export interface RenderedError {
@@ -230,4 +224,12 @@ export interface SessionBus {
     signal: Exclude<SessionSignal, { type: 'lists-changed' }> | { type: 'lists-changed'; changes: ListChange[] },
   ): Promise<void>;
   subscribe(listener: (signal: SessionSignal) => void): () => void;
+  /**
+   * Deliver one message of a parked-call exchange (`ref` names the exchange, modern/parked-call-relay.ts) to the
+   * process receiving for `address` alone: no other process gets it. Resolves false when none receives for `address`
+   * (that process is gone); rejects when the store cannot be reached.
+   */
+  sendTo(address: string, ref: string, message: ParkedCallMessage): Promise<boolean>;
+  /** Receive what is sent to `address` (an id of this process's own choosing, one receiver per address). */
+  receive(address: string, listener: (ref: string, message: ParkedCallMessage) => void): () => void;
 }

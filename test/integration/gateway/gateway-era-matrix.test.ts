@@ -25,6 +25,7 @@ import {
 import { type ModernServer, startModernServer } from '../../fixtures/mcp/modern-server.ts';
 import { until } from '../../support/eventually.ts';
 import { untilBackendsReady } from '../../support/gateway-ready.ts';
+import { modernEnvelope } from '../../support/modern-envelope.ts';
 
 const quiet = pino({ level: 'silent' });
 const V = '2026-07-28';
@@ -205,11 +206,7 @@ describe('client and backend eras through the gateway', () => {
             name,
             arguments: args,
             ...extra,
-            _meta: {
-              'io.modelcontextprotocol/protocolVersion': V,
-              'io.modelcontextprotocol/clientCapabilities': { sampling: {} },
-              'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
-            },
+            _meta: modernEnvelope({ sampling: {} }, V),
           },
         }),
       }).then(async (res) => (await res.json()) as { result?: Record<string, unknown>; error?: { code: number } });

@@ -15,15 +15,12 @@ import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-ser
 import { type ModernServer, startModernServer } from '../../fixtures/mcp/modern-server.ts';
 import { until } from '../../support/eventually.ts';
 import { untilBackendsReady } from '../../support/gateway-ready.ts';
+import { modernEnvelope } from '../../support/modern-envelope.ts';
 
 const quiet = pino({ level: 'silent' });
 const V = '2026-07-28';
 
-const envelope = (version = V) => ({
-  'io.modelcontextprotocol/protocolVersion': version,
-  'io.modelcontextprotocol/clientCapabilities': {},
-  'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
-});
+const envelope = (version = V) => modernEnvelope({}, version);
 
 describe('2026-07-28 clients at the gateway', () => {
   let modern: ModernServer;

@@ -3,7 +3,7 @@
 // answered); a GET stream resumes on B with Last-Event-ID and gets what A had sent; a list change that only B sees
 // reaches a client whose stream is on A, once; a restart of Redis (append-only file) loses no stored session. For
 // 2026-07-28 clients (no session): a retry landing on B gets the result of the call parked on A for its input, a
-// SIGKILLed A makes such a retry fail clearly (not hang), and listen streams on A and C hear a change only B saw,
+// SIGKILLed A makes such a retry fail clearly and at once (not hang), and listen streams on A and C hear a change only B saw,
 // once each.
 // Each replica has its own backend fixture with the same tools, so a test can change what one replica sees alone.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -133,14 +133,14 @@ async function listen(url: URL, session: string, lastEventId?: string) {
   return collected(res, controller);
 }
 
-/** A 2026-07-28 `subscriptions/listen` stream for tool list changes, its events collected as they come. */
+/** A 2026-07-28 `subscriptions/listen` stream for tool and prompt list changes, its events collected as they come. */
 async function listenModern(url: URL) {
   const controller = new AbortController();
   const res = await sendModern(
     { url },
     'subscriptions/listen',
     50,
-    { notifications: { toolsListChanged: true } },
+    { notifications: { toolsListChanged: true, promptsListChanged: true } },
     {},
     controller.signal,
   );
@@ -169,8 +169,14 @@ function collected(res: Response, controller: AbortController) {
   return { events, messages, close: () => controller.abort() };
 }
 
-const listChanges = (s: { messages(): Array<{ id?: string; message: { method?: string } }> }) =>
-  s.messages().filter((m) => m.message.method === 'notifications/tools/list_changed');
+const listChanges = (s: { messages(): Array<{ id?: string; message: { method?: string } }> }, kind = 'tools') =>
+  s.messages().filter((m) => m.message.method === `notifications/${kind}/list_changed`);
+
+/** The tool names a replica serves a 2026-07-28 client. */
+async function toolNames(url: URL): Promise<string[]> {
+  const listed = await answerOf(await sendModern({ url }, 'tools/list', 60, {}));
+  return ((listed.result?.tools ?? []) as Array<{ name: string }>).map((t) => t.name);
+}
 
 describe('gateway replicas on a shared Redis session store', () => {
   it('continues a session on B after A is SIGKILLed: same session id, no new initialize, every call answered', async () => {
@@ -279,7 +285,10 @@ describe('gateway replicas on a shared Redis session store', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(lost.error).toMatchObject({
       code: -32602,
-      message: expect.stringMatching(/lost .*send the request again without requestState and inputResponses/),
+      // At once, not after the silence limit: Redis says no process listens for A any more.
+      message: expect.stringMatching(
+        /unknown or lost \(no gateway replica holds it\); send the request again without requestState and inputResponses/,
+      ),
     });
     // Sent again from scratch, it is parked on B and finishes there.
     const again = await parkedAt(b);
@@ -308,14 +317,25 @@ describe('gateway replicas on a shared Redis session store', () => {
     }
     await b.backend.control.setTools(['echo', 'add', 'only-b']);
     await until("B's change reaches the streams on A and C", () => streams.every((s) => listChanges(s).length === 1));
-    // A and C see the same change later: the same list, no second announcement. Then a change of A's own, to know
-    // the count is exact.
+    // A and C see the same change later: the same list, no second announcement. Both gateways must hold it before
+    // A's own change below, or a late announcement of theirs would be a change from A's list (digests compare with
+    // the last one announced, so "once" holds for changes every replica sees in the same order).
     await a.backend.control.setTools(['echo', 'add', 'only-b']);
     await c.backend.control.setTools(['echo', 'add', 'only-b']);
+    for (const r of [a, c]) {
+      await until(`${r.name} serves B's list`, async () => (await toolNames(r.url)).includes('fx_only-b'));
+    }
     await a.backend.control.setTools(['echo']);
-    await until('the last change', () => streams.every((s) => listChanges(s).length >= 2));
+    await until("A's change reaches the streams", () => streams.every((s) => listChanges(s).length >= 2));
+    // A later fact from C, the last replica that could announce a tool list late: every earlier announcement is
+    // delivered before it, so the count is exact once it arrives.
+    await c.backend.control.setPrompts(['greeting', 'marker']);
+    await until('the prompt change reaches the streams', () =>
+      streams.every((s) => listChanges(s, 'prompts').length >= 1),
+    );
     for (const stream of streams) {
       expect(listChanges(stream)).toHaveLength(2);
+      expect(listChanges(stream, 'prompts')).toHaveLength(1);
       stream.close();
     }
   });

@@ -23,6 +23,7 @@ import {
   startJaeger,
   tagsOf,
 } from '../../support/jaeger.ts';
+import { modernEnvelope } from '../../support/modern-envelope.ts';
 
 const GATEWAY = 'mcpre-gateway-under-test';
 const BACKEND = 'test-backend';
@@ -199,9 +200,7 @@ describe('gateway traces in Jaeger', () => {
           arguments: { text: 'modern' },
           _meta: {
             traceparent: `00-${traceId}-ab42124a3c573678-01`,
-            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-            'io.modelcontextprotocol/clientCapabilities': {},
-            'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+            ...modernEnvelope(),
           },
         },
       }),
