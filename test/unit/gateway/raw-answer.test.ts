@@ -13,7 +13,7 @@ function kept(messageText: string): Record<string, unknown> {
   return result;
 }
 
-const BACKEND = '{"result":{"content":[{"type":"text","text":"caf\\u00e9"}],"n":1.0},"jsonrpc":"2.0","id":"mcpre-7"}';
+const BACKEND = '{"result":{"content":[{"type":"text","text":"caf\\u00e9"}],"n":1.0},"jsonrpc":"2.0","id":-7}';
 const RESULT_TEXT = '{"content":[{"type":"text","text":"caf\\u00e9"}],"n":1.0}';
 
 describe('the answer to a relayed result', () => {

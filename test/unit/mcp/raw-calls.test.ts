@@ -87,8 +87,8 @@ describe('raw calls', () => {
     expect(result).toEqual({ content: [{ type: 'text', text: 'café "q" }' }], score: 1.5 });
     expect(resultJsonText(result)).toBe(resultText);
     expect(seen).toEqual(['status 200', 'log working']);
-    // Ids of their own kind: never one of the SDK Client's numbers on the same session.
-    expect(received[0]).toMatchObject({ id: 'mcpre-1', method: 'tools/call', params: { name: 'echo' } });
+    // Ids the SDK Client (counting up from 0 on the same session) never uses.
+    expect(received[0]).toMatchObject({ id: -1, method: 'tools/call', params: { name: 'echo' } });
   });
 
   it('take a JSON body too', async () => {

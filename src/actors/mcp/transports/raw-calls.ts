@@ -2,7 +2,8 @@
 // backend's bytes (raw-json.ts). The Client's rules are kept: an error response becomes McpError with the server's
 // code, message and data; no answer within the timeout is McpError RequestTimeout (with `data.timeout`); a caller that
 // gives up tells the server with `notifications/cancelled`; a closed transport fails what is waiting with
-// ConnectionClosed. Ids are strings (`mcpre-<n>`), so they never meet the Client's numeric ones on the same session.
+// ConnectionClosed. Ids are negative integers (-1, -2, ...): the Client counts up from 0 on the same session, so the
+// two never meet, and an integer id suits servers that were only ever sent numbers.
 // Log notifications and server requests on the call's own stream reach its hooks through the transport's Inbox, as
 // for the Client's requests; progress is not asked for (a caller that wants progress goes through the Client).
 import {
@@ -37,7 +38,7 @@ export interface RawCallDeps {
 export class RawCalls {
   readonly #deps: RawCallDeps;
   readonly #waiting = new Map<RequestId, Waiter>();
-  #next = 0;
+  #issued = 0;
 
   constructor(deps: RawCallDeps) {
     this.#deps = deps;
@@ -48,7 +49,7 @@ export class RawCalls {
     const { signal, timeoutMs } = options;
     signal?.throwIfAborted();
     const { clock, send, bindNextRequest } = this.#deps;
-    const id = `mcpre-${++this.#next}`;
+    const id = -++this.#issued;
     const request: JSONRPCRequest = { jsonrpc: '2.0', id, method, ...(params ? { params } : {}) };
     return new Promise<object>((resolve, reject) => {
       /** `cancelled`: why the server is told to stop (the caller gave up, or the time ran out). */
