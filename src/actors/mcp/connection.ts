@@ -3,14 +3,9 @@
 // timeouts, progress and cancellation; our transport owns HTTP and the session rules; this class joins them and turns
 // failures into SessionFailure-shaped errors. Not the SDK's Client: that loads zod 3 and 4, Ajv and
 // zod-to-json-schema into every gateway (about 6 MiB at rest) to check results the gateway passes through unchanged.
-import {
-  type ClientCapabilities,
-  ErrorCode,
-  type Implementation,
-  McpError,
-  type ServerCapabilities,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { ClientCapabilities, Implementation, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import { ErrorCode, McpError } from '../../api/mcp-errors.ts';
 import type { ActorClock } from './clock.ts';
 import { ConnectionUsers } from './connection-users.ts';
 import { BackendError, protocolError } from './errors.ts';

@@ -3,17 +3,16 @@
 // requests and their cancellation, and `ping`. It follows the v1 SDK's Protocol where callers can tell (ids from 0,
 // the progress token is the request id, the errors a request rejects with) without its schemas: results pass through
 // as the server sent them (the transports checked the envelope, jsonrpc.ts), and only what this code reads is checked.
-import {
-  ErrorCode,
-  type JSONRPCErrorResponse,
-  type JSONRPCMessage,
-  type JSONRPCNotification,
-  type JSONRPCRequest,
-  type JSONRPCResultResponse,
-  McpError,
-  type Progress,
-  type RequestId,
+import type {
+  JSONRPCErrorResponse,
+  JSONRPCMessage,
+  JSONRPCNotification,
+  JSONRPCRequest,
+  JSONRPCResultResponse,
+  Progress,
+  RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError } from '../../api/mcp-errors.ts';
 import type { ActorClock } from './clock.ts';
 import { isErrorResponse, isNotification, isRequest, isResponse } from './jsonrpc.ts';
 import type { McpTransport } from './transports/types.ts';

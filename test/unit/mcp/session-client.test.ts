@@ -3,7 +3,6 @@
 // get back (results as sent, JSON-RPC errors, timeouts on the injected clock, a closed connection). The transports pair
 // a request's hooks in send's synchronous prefix, so send must have been called when request() returns.
 import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
@@ -12,6 +11,7 @@ import { BackendError } from '../../../src/actors/mcp/errors.ts';
 import { createSecretRedactor } from '../../../src/actors/mcp/redactor.ts';
 import { Inbox } from '../../../src/actors/mcp/transports/inbox.ts';
 import type { McpTransport, RequestHooks } from '../../../src/actors/mcp/transports/types.ts';
+import { ErrorCode, McpError } from '../../../src/api/mcp-errors.ts';
 
 type Reply = (message: JSONRPCRequest) => JSONRPCMessage[] | undefined;
 
