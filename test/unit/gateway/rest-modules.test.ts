@@ -1,7 +1,8 @@
 // What a gateway loads is what it holds at rest: a gateway started from the command line, connected to one backend
 // (server-everything) and done serving one client's initialize and tools/list, must not have loaded the heavy parts it
-// does not use here: the SDK's Client (zod 3, Ajv, zod-to-json-schema), Cedar, Graphviz, the Kubernetes client, Redis,
-// jose or the OpenTelemetry SDK. Each is a fresh process (test/fixtures/gateway/rest-census.ts).
+// does not use here: the SDK's Client and its protocol schemas (zod 3 and 4, Ajv, zod-to-json-schema), Cedar,
+// Graphviz, the Kubernetes client, Redis, jose or the OpenTelemetry SDK. A fresh process
+// (test/fixtures/gateway/rest-census.ts).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,8 @@ const HEAVY = [
   '@modelcontextprotocol/sdk/dist/esm/client/',
   '@modelcontextprotocol/sdk/dist/esm/shared/protocol.js',
   '@modelcontextprotocol/sdk/dist/esm/validation/',
-  'zod/v3/',
+  '@modelcontextprotocol/sdk/dist/esm/types.js',
+  'zod/',
   'zod-to-json-schema/',
   'ajv/',
   'ajv-formats/',
