@@ -33,7 +33,10 @@ USER 65532:65532
 # gateway-latency bench, RSS after the run 259-287 -> 178-209 MiB with CPU per call unchanged within noise. It is the
 # image's default through NODE_OPTIONS (a flag on the entrypoint would win over it), so a container can set its own:
 # the operator's manifests set 8 MiB.
-ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=16
+# A fixed malloc trim threshold: glibc otherwise raises it after V8 frees the ~24 MiB it mallocs once to compile
+# undici's llhttp WebAssembly with its optimizing tier, and keeps that memory; with it the gateway's RSS at rest is
+# ~8 MiB lower (gateway-latency bench, SHIPPED=1), CPU per call within noise.
+ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=16 MALLOC_TRIM_THRESHOLD_=131072
 EXPOSE 8080 9090
 ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli.js"]
 CMD ["--help"]
