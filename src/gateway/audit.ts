@@ -49,26 +49,33 @@ export function auditLogger(logger: Logger): AuditSink {
   const audit = childLogger(logger, { component: 'audit' });
   return (record) =>
     audit.info(
-      { audit: record.session === undefined ? record : { ...record, session: fingerprint(record.session) } },
+      { audit: record.session === undefined ? record : { ...record, session: sessionFingerprint(record.session) } },
       'backend call',
     );
 }
 
-/** Backend URLs already made auditable: one per backend, asked for on every call. */
-const auditable = new Map<string, string>();
-const MAX_REMEMBERED_URLS = 4096;
+/** Fingerprints of the sessions audited lately: a session makes many calls, and each would hash its id again. */
+const sessionFingerprint = remembered((session) => fingerprint(session));
 
-/** The URL without user info, query or fragment: those are where credentials hide. */
-export function auditableUrl(url: string): string {
-  let out = auditable.get(url);
-  if (out !== undefined) return out;
+/** The URL without user info, query or fragment: those are where credentials hide. One per backend, asked for on every call. */
+export const auditableUrl = remembered((url) => {
   try {
     const u = new URL(url);
-    out = `${u.protocol}//${u.host}${u.pathname}`;
+    return `${u.protocol}//${u.host}${u.pathname}`;
   } catch {
-    out = '(invalid url)';
+    return '(invalid url)';
   }
-  if (auditable.size >= MAX_REMEMBERED_URLS) auditable.clear();
-  auditable.set(url, out);
-  return out;
+});
+
+/** `make` with its answers kept for up to 4,096 keys (all forgotten at once when full, so memory stays bounded). */
+function remembered(make: (key: string) => string): (key: string) => string {
+  const known = new Map<string, string>();
+  return (key) => {
+    let out = known.get(key);
+    if (out !== undefined) return out;
+    out = make(key);
+    if (known.size >= 4096) known.clear();
+    known.set(key, out);
+    return out;
+  };
 }

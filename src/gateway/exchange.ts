@@ -6,6 +6,7 @@
 // nothing (the spec: disconnection is not cancellation); what is sent after it still goes to the log and `orphan`.
 // Keep-alive comments go to every open SSE stream of an owner from one timer (`KeepAlive`).
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { resultJsonText } from '../actors/mcp/transports/raw-json.ts';
 
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream',
@@ -16,8 +17,21 @@ export const SSE_HEADERS = {
 
 export const sseEvent = (message: unknown, id?: string) =>
   id === undefined
-    ? `event: message\ndata: ${JSON.stringify(message)}\n\n`
-    : `event: message\nid: ${id}\ndata: ${JSON.stringify(message)}\n\n`;
+    ? `event: message\ndata: ${messageJson(message)}\n\n`
+    : `event: message\nid: ${id}\ndata: ${messageJson(message)}\n\n`;
+
+/**
+ * A message's JSON text. An answer whose result a backend sent and nobody changed (transports/raw-json.ts) carries
+ * the backend's own text of it under our envelope and the client's id: the result is not serialised again.
+ */
+export function messageJson(message: unknown): string {
+  const m = message as { jsonrpc?: unknown; id?: unknown; result?: unknown };
+  const answer =
+    m?.jsonrpc === '2.0' && (typeof m.id === 'string' || typeof m.id === 'number') && Object.keys(m).length === 3;
+  const kept = answer ? resultJsonText(m.result) : undefined;
+  if (kept === undefined) return JSON.stringify(message);
+  return `{"jsonrpc":"2.0","id":${JSON.stringify(m.id)},"result":${kept}}`;
+}
 
 export function writeJson(
   res: ServerResponse,
@@ -25,7 +39,7 @@ export function writeJson(
   message: unknown,
   headers: OutgoingHttpHeaders = {},
 ): void {
-  const body = JSON.stringify(message);
+  const body = messageJson(message);
   res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -197,21 +197,24 @@ export class Router {
       untrack();
       trace?.end(outcome, remoteStatus, error);
       const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
-      metrics.backendCalls.inc({ backend: backendName, method, outcome });
-      metrics.backendCallSeconds.observe({ backend: backendName, method }, durationMs / 1000);
-      audit({
-        client: identity.subject,
-        session: extra.sessionId,
-        method,
-        target,
-        backend: backendName,
-        remoteUrl: auditableUrl(backend.info.url),
-        authMethod: backend.info.authMethod,
-        outcome,
-        remoteStatus,
-        durationMs,
-        ...(error !== undefined ? { error } : {}),
-        ...(caller.notes.length > 0 ? { serverRequests: caller.notes } : {}),
+      // Counted and audited once the answer is on its way: neither changes it, and both cost the client time.
+      afterAnswer(() => {
+        metrics.backendCalls.inc({ backend: backendName, method, outcome });
+        metrics.backendCallSeconds.observe({ backend: backendName, method }, durationMs / 1000);
+        audit({
+          client: identity.subject,
+          session: extra.sessionId,
+          method,
+          target,
+          backend: backendName,
+          remoteUrl: auditableUrl(backend.info.url),
+          authMethod: backend.info.authMethod,
+          outcome,
+          remoteStatus,
+          durationMs,
+          ...(error !== undefined ? { error } : {}),
+          ...(caller.notes.length > 0 ? { serverRequests: caller.notes } : {}),
+        });
       });
     };
 
@@ -282,6 +285,25 @@ export class Router {
     }
     record('ok', report.httpStatus);
     return result;
+  }
+}
+
+/** Work for after the answers of this turn of the event loop are written: run together in its check phase. */
+const pending: Array<() => void> = [];
+
+function afterAnswer(work: () => void): void {
+  if (pending.push(work) === 1) setImmediate(runPending);
+}
+
+function runPending(): void {
+  // Work queued while running waits for the next turn, with the answers it follows.
+  for (const work of pending.splice(0)) {
+    try {
+      work();
+    } catch (err) {
+      // Bookkeeping that failed must not take the others (or the process) with it.
+      process.emitWarning(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 }
 

@@ -114,14 +114,18 @@ export class SessionActorBackend implements Backend {
         (connection) => {
           // The second run is the one retry after the session was re-established (a 404, or a changed era).
           if (++attempts > 1) spanEvent('mcp.backend.retry', { attempt: attempts });
-          return connection.request(method, params, {
+          const options = {
             signal: opts.signal,
             timeoutMs: opts.timeoutMs,
             onProgress: opts.onProgress,
             onLog: opts.onLog,
             onServerRequest: opts.onServerRequest,
             clientCapabilities: opts.clientCapabilities,
-          });
+          };
+          // A tool's result keeps the backend's JSON text, for the client's answer to carry as it came.
+          if (method === 'tools/call' && params && connection.callToolRaw)
+            return connection.callToolRaw(params, options);
+          return connection.request(method, params, options);
         },
         { signal: opts.signal },
       );

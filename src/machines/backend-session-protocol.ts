@@ -173,6 +173,14 @@ export interface BackendConnection {
     options?: RequestOptions,
   ): Promise<{ result: Record<string, unknown>; report: RequestReport }>;
   /**
+   * `tools/call`, its result's JSON text kept so the gateway can relay it as the backend sent it. Optional: without
+   * it, or when it cannot, a connection's `request` serves.
+   */
+  callToolRaw?(
+    params: Record<string, unknown>,
+    options?: RequestOptions,
+  ): Promise<{ result: Record<string, unknown>; report: RequestReport }>;
+  /**
    * One attempt at the server-to-client stream. Resolves when it ended after being open or when the server offers
    * none; rejects (with a SessionFailure-shaped error) when it could not be opened.
    */

@@ -146,6 +146,7 @@ function redactingConnection(
   const fail = (err: unknown): never => {
     throw redactError(err, redactor);
   };
+  const callToolRaw = connection.callToolRaw?.bind(connection);
   return {
     get transport() {
       return connection.transport;
@@ -157,6 +158,7 @@ function redactingConnection(
     initialize: (signal) => connection.initialize(signal).catch(fail),
     list: (kind, signal) => connection.list(kind, signal).catch(fail),
     request: (method, params, options) => connection.request(method, params, options).catch(fail),
+    ...(callToolRaw ? { callToolRaw: (params, options) => callToolRaw(params, options).catch(fail) } : {}),
     openNotificationStream: (options) =>
       connection.openNotificationStream(options).then((outcome) => redactor.redactDeep(outcome), fail),
     onEvent: (listener) => connection.onEvent(listener),

@@ -206,25 +206,27 @@ export class SessionHandler {
   #exchange(record: ClientSessionRecord, res: ServerResponse, answers: number): Exchange {
     const { store } = this.#deps;
     const session = record.id;
-    const stream = randomUUID();
+    // Named when the answer becomes a stream: most answers are one JSON body and never need the name.
+    let named: string | undefined;
+    const stream = () => (named ??= randomUUID());
     const log: StreamLog = {
       opened: () => {
         // A client gone before the switch resumes freely: nothing is attached.
         if (res.destroyed) return;
-        res.once('close', this.#streams.attach(session, stream));
+        res.once('close', this.#streams.attach(session, stream()));
         // Written out completely: the client has every event and will not resume the stream.
-        res.once('finish', () => void store.events.dropStream(session, stream));
+        res.once('finish', () => void store.events.dropStream(session, stream()));
       },
-      append: (message, final) => store.events.append(session, stream, message as never, final),
+      append: (message, final) => store.events.append(session, stream(), message as never, final),
       // Priming events are for clients of 2025-11-25 and later (the SDK client of older revisions cannot parse them).
       prime:
-        record.protocolVersion >= '2025-11-25' ? () => store.events.append(session, stream, {} as never) : undefined,
+        record.protocolVersion >= '2025-11-25' ? () => store.events.append(session, stream(), {} as never) : undefined,
       retryMs: this.#deps.retryMs ?? 1000,
       orphan: (id, message, final) =>
         void store.bus.publish({
           type: 'stream-event',
           session,
-          stream,
+          stream: stream(),
           event: { id, message: message as never },
           final,
         }),

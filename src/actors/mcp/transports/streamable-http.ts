@@ -21,6 +21,7 @@ import type { ConnectionEvent, NotificationStreamHandlers, NotificationStreamOut
 import { Inbox, type InFlight } from './inbox.ts';
 import { parseBatch, parseMessage } from './messages.ts';
 import { PostHeaderCache, withSession } from './post-headers.ts';
+import { RawCalls } from './raw-calls.ts';
 import type { McpTransport, RequestHooks, TransportOptions } from './types.ts';
 
 /** Messages that are safe to send twice: session lifecycle and listings. */
@@ -54,6 +55,8 @@ export class StreamableHttpTransport implements McpTransport {
   readonly #path: string;
   readonly #abort = new AbortController();
   readonly #inbox: Inbox;
+  /** Requests past the SDK's Client, their results' JSON text kept (raw-calls.ts). */
+  readonly raw: RawCalls;
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
   readonly #postHeaders = new PostHeaderCache();
@@ -61,7 +64,13 @@ export class StreamableHttpTransport implements McpTransport {
 
   constructor(options: TransportOptions) {
     this.#o = options;
-    this.#inbox = new Inbox(options.redactor, (message) => this.onmessage?.(message));
+    // Answers to our own raw calls stop here; everything else goes on to the SDK's Client.
+    this.#inbox = new Inbox(options.redactor, (message) => this.raw.receive(message) || this.onmessage?.(message));
+    this.raw = new RawCalls({
+      clock: options.clock,
+      send: (message) => this.send(message),
+      bindNextRequest: (hooks) => this.#inbox.bindNextRequest(hooks),
+    });
     this.#origin = options.url.origin;
     this.#path = `${options.url.pathname}${options.url.search}`;
   }
@@ -178,7 +187,10 @@ export class StreamableHttpTransport implements McpTransport {
       const text = await readCappedText(res.body, this.#o.http.limits.maxResponseBytes, what).catch((err: unknown) => {
         throw err instanceof BackendError ? err : networkError(err, what);
       });
-      for (const parsed of parseBatch(text, what)) this.#inbox.deliver(parsed, message.id);
+      for (const parsed of parseBatch(text, what)) {
+        this.raw.keepText(parsed, text);
+        this.#inbox.deliver(parsed, message.id);
+      }
       this.#inbox.finish(message.id);
       return;
     }
@@ -218,9 +230,8 @@ export class StreamableHttpTransport implements McpTransport {
               this.#o.log.warn({ request: String(id) }, 'malformed JSON-RPC event on a response stream: skipped');
               return;
             }
-            if (isResponse(message) && message.id === id) {
-              answered = true;
-            }
+            if (isResponse(message) && message.id === id) answered = true;
+            this.raw.keepText(message, event.data);
             this.#inbox.deliver(message, id);
           },
         });
@@ -367,6 +378,7 @@ export class StreamableHttpTransport implements McpTransport {
     this.#closed = true;
     this.#abort.abort();
     this.#inbox.clear();
+    this.raw.closeAll();
     this.onclose?.();
   }
 

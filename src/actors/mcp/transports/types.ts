@@ -14,6 +14,7 @@ import type {
   TransportKind,
 } from '../protocol.ts';
 import type { Redactor } from '../redactor.ts';
+import type { RawCalls } from './raw-calls.ts';
 
 /** Outgoing headers (auth, forwarded), resolved per HTTP request so rotated secrets and fresh tokens apply at once. */
 export type HeaderSource = (signal: AbortSignal) => Promise<Record<string, string>>;
@@ -43,6 +44,8 @@ export interface McpTransport extends Transport {
   terminate(signal: AbortSignal): Promise<void>;
   /** The hooks of the request on whose response stream the server request `id` arrived, if any. */
   hooksForServerRequest(id: RequestId): RequestHooks | undefined;
+  /** Requests sent past the SDK's Client, their results' JSON text kept (raw-calls.ts); not every transport has them. */
+  readonly raw?: RawCalls;
 }
 
 export interface TransportOptions {

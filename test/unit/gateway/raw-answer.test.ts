@@ -1,0 +1,95 @@
+// An answer whose result a backend sent goes to the client as the backend's bytes under the client's id
+// (exchange.ts messageJson over transports/raw-json.ts); anything else is serialised as before. The scanner that
+// finds the result's text must agree with JSON.parse on every shape of valid JSON.
+import { describe, expect, it } from 'vitest';
+import { keepJsonText, resultJsonText, topLevelValue } from '../../../src/actors/mcp/transports/raw-json.ts';
+import { messageJson } from '../../../src/gateway/exchange.ts';
+import { seededRng } from '../../../src/runtime/random.ts';
+
+/** A result parsed from `messageText`, kept as the transport keeps it. */
+function kept(messageText: string): Record<string, unknown> {
+  const result = (JSON.parse(messageText) as { result: Record<string, unknown> }).result;
+  keepJsonText(result, messageText);
+  return result;
+}
+
+const BACKEND = '{"result":{"content":[{"type":"text","text":"caf\\u00e9"}],"n":1.0},"jsonrpc":"2.0","id":-7}';
+const RESULT_TEXT = '{"content":[{"type":"text","text":"caf\\u00e9"}],"n":1.0}';
+
+describe('the answer to a relayed result', () => {
+  it('carries the backend bytes of the result under the client’s string or number id', () => {
+    for (const id of ['client-1', 42, 0, 'quote"d']) {
+      const text = messageJson({ jsonrpc: '2.0', id, result: kept(BACKEND) });
+      expect(text).toBe(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${RESULT_TEXT}}`);
+      expect(JSON.parse(text)).toEqual({
+        jsonrpc: '2.0',
+        id,
+        result: { content: [{ type: 'text', text: 'café' }], n: 1 },
+      });
+    }
+  });
+
+  it('is serialised again when the result was not kept, was replaced, or the message is not a plain answer', () => {
+    const result = kept(BACKEND);
+    const plain = { content: [], n: 1 };
+    expect(messageJson({ jsonrpc: '2.0', id: 1, result: plain })).toBe(
+      JSON.stringify({ jsonrpc: '2.0', id: 1, result: plain }),
+    );
+    // A result somebody changed is a new object: its own serialisation goes out, not the backend's text.
+    const changed = { ...result, _meta: { extra: true } };
+    expect(JSON.parse(messageJson({ jsonrpc: '2.0', id: 1, result: changed })).result._meta).toEqual({ extra: true });
+    expect(messageJson({ jsonrpc: '2.0', id: 1, result, more: 1 })).toBe(
+      JSON.stringify({ jsonrpc: '2.0', id: 1, result, more: 1 }),
+    );
+    const error = { jsonrpc: '2.0', id: 1, error: { code: -32603, message: 'x' } };
+    expect(messageJson(error)).toBe(JSON.stringify(error));
+    expect(messageJson([{ jsonrpc: '2.0', id: 1, result }])).toBe(JSON.stringify([{ jsonrpc: '2.0', id: 1, result }]));
+  });
+
+  it('no kept text for a batch body or for a value that is not an object', () => {
+    const batch = '[{"jsonrpc":"2.0","id":1,"result":{"a":1}}]';
+    const result = (JSON.parse(batch) as Array<{ result: object }>)[0]!.result;
+    keepJsonText(result, batch);
+    expect(resultJsonText(result)).toBeUndefined();
+    expect(resultJsonText('text')).toBeUndefined();
+    expect(resultJsonText(null)).toBeUndefined();
+  });
+});
+
+describe('topLevelValue', () => {
+  it('finds a value wherever the key stands, with any spacing, escapes and nesting around it', () => {
+    expect(topLevelValue('{"id":1,"result":{"a":[1,{"b":"}"}]}}', 'result')).toBe('{"a":[1,{"b":"}"}]}');
+    expect(topLevelValue(' {\n "x" : "\\\\" ,\t"result" :\r\n[ "\\"]" ] } ', 'result')).toBe('[ "\\"]" ]');
+    expect(topLevelValue('{"result":null}', 'result')).toBe('null');
+    expect(topLevelValue('{"result":-1.5e3,"id":2}', 'result')).toBe('-1.5e3');
+    expect(topLevelValue('{"a":{"result":1}}', 'result')).toBeUndefined();
+    expect(topLevelValue('{}', 'result')).toBeUndefined();
+    expect(topLevelValue('[1]', 'result')).toBeUndefined();
+  });
+
+  it('reads escaped key names and keeps the last of duplicate keys, as JSON.parse does', () => {
+    expect(topLevelValue('{"res\\u0075lt":1}', 'result')).toBe('1');
+    expect(topLevelValue('{"result":1,"result":{"two":2}}', 'result')).toBe('{"two":2}');
+  });
+
+  it('agrees with JSON.parse on generated objects', () => {
+    const rng = seededRng(20261207);
+    const pick = <T>(items: T[]): T => items[Math.floor(rng.next() * items.length)]!;
+    const strings = ['', 'plain', 'q"uote', 'back\\slash\\', '}]{[,:', 'ünï€😀', '\n\t', '\\"'];
+    const value = (depth: number): unknown => {
+      const kind = depth > 3 ? pick(['s', 'n', 'l']) : pick(['s', 'n', 'l', 'o', 'a']);
+      if (kind === 's') return pick(strings);
+      if (kind === 'n') return pick([0, -1, 3.25, 1e21, 12345678]);
+      if (kind === 'l') return pick([true, false, null]);
+      if (kind === 'a') return Array.from({ length: Math.floor(rng.next() * 4) }, () => value(depth + 1));
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(rng.next() * 4) }, () => [pick(strings), value(depth + 1)]),
+      );
+    };
+    for (let i = 0; i < 300; i++) {
+      const message = { jsonrpc: '2.0', [pick(['id', 'result', 'x'])]: value(1), result: value(0), id: pick(strings) };
+      const text = JSON.stringify(message, null, pick([0, 1, '\t']));
+      expect(JSON.parse(topLevelValue(text, 'result') as string)).toEqual(JSON.parse(text).result);
+    }
+  });
+});
