@@ -149,8 +149,8 @@ export class McpConnection implements BackendConnection {
   }
 
   /**
-   * tools/call past the SDK's Client where the transport can (transports/raw-calls.ts), the result's JSON text kept for
-   * the gateway to relay as it came (transports/raw-json.ts); with progress asked for, or without, request().
+   * tools/call past the session client where the transport can (transports/raw-calls.ts), the result's JSON text kept
+   * for the gateway to relay as it came (transports/raw-json.ts); with progress asked for, or without, request().
    */
   callToolRaw(params: Record<string, unknown>, options: RequestOptions = {}) {
     const raw = this.#t.raw;
@@ -159,14 +159,10 @@ export class McpConnection implements BackendConnection {
     const { onLog, onServerRequest, signal } = options;
     const hooks = { onLog, onServerRequest, onStatus: (status: number) => (report.httpStatus = status) };
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    return this.#users.request(() =>
-      raw.call('tools/call', params, { hooks, signal, timeoutMs }).then(
-        (result) => ({ result: result as Record<string, unknown>, report }),
-        (err: unknown) => {
-          throw requestFailure(err, 'tools/call', report.httpStatus);
-        },
-      ),
-    );
+    return this.#users.request(async () => {
+      const result = await raw.call('tools/call', params, { hooks, signal, timeoutMs });
+      return { result: result as Record<string, unknown>, report };
+    });
   }
 
   openNotificationStream(options: NotificationStreamOptions): Promise<NotificationStreamOutcome> {

@@ -6,13 +6,8 @@
 // two never meet, and an integer id suits servers that were only ever sent numbers.
 // Log notifications and server requests on the call's own stream reach its hooks through the transport's Inbox, as
 // for the Client's requests; progress is not asked for (a caller that wants progress goes through the Client).
-import {
-  ErrorCode,
-  type JSONRPCMessage,
-  type JSONRPCRequest,
-  McpError,
-  type RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError } from '../../../api/mcp-errors.ts';
 import type { ActorClock } from '../clock.ts';
 import { isErrorResponse } from '../jsonrpc.ts';
 import { keepJsonText } from './raw-json.ts';
