@@ -40,6 +40,9 @@ interface Pending {
   rearm?: () => void;
 }
 
+/** A message in an error text: whole as far as 4 KiB, as the server sent it (the log pipeline redacts). */
+const shown = (message: JSONRPCMessage): string => JSON.stringify(message).slice(0, 4096);
+
 export class SessionClient {
   readonly #t: McpTransport;
   readonly #clock: ActorClock;
@@ -147,13 +150,13 @@ export class SessionClient {
     if (isResponse(message)) this.#onResponse(message);
     else if (isRequest(message)) this.#onRequest(message);
     else if (isNotification(message)) this.#onNotification(message);
-    else this.#h.onError(new Error(`Unknown message type: ${JSON.stringify(message).slice(0, 200)}`));
+    else this.#h.onError(new Error(`Unknown message type: ${shown(message)}`));
   }
 
   #onResponse(message: JSONRPCResultResponse | JSONRPCErrorResponse): void {
     const pending = this.#pending.get(Number(message.id));
     if (!pending) {
-      this.#h.onError(new Error(`Received a response for an unknown message ID: ${JSON.stringify(message.id)}`));
+      this.#h.onError(new Error(`Received a response for an unknown message ID: ${shown(message)}`));
       return;
     }
     if (isErrorResponse(message)) {
@@ -168,7 +171,7 @@ export class SessionClient {
       const { progressToken, ...progress } = params ?? {};
       const pending = this.#pending.get(Number(progressToken));
       if (!pending?.onProgress) {
-        this.#h.onError(new Error(`Received a progress notification for an unknown token: ${String(progressToken)}`));
+        this.#h.onError(new Error(`Received a progress notification for an unknown token: ${shown(message)}`));
         return;
       }
       pending.rearm?.();
