@@ -2,7 +2,6 @@
 // aggregate them and who may call. The operator writes the same shape into a ConfigMap for a VirtualMCPServer in
 // static mode, so it holds where secrets are (file paths of mounted Secret keys), never secret values.
 // Shapes follow ToolHive's vMCP config where one exists (aggregation, tool config), in this project's field names.
-import { parse as parseYaml } from 'yaml';
 import { headerNameProblem, headerValueProblem } from '../header-policy.ts';
 import { httpUrlProblem } from '../http-url.ts';
 import { type Infer, type Input, type Issue, z } from '../schema.ts';
@@ -344,17 +343,6 @@ export function validateGatewayConfig(value: unknown, source = 'gateway config')
     (issue) => `  ${formatPath(issue.path) || '(top level)'}${backendNamed(value, issue.path)}: ${issueMessage(issue)}`,
   );
   throw new GatewayConfigError(`${source} is invalid:\n${lines.join('\n')}`);
-}
-
-/** Parse YAML (or JSON) text into a validated config. */
-export function parseGatewayConfig(text: string, source = 'gateway config'): GatewayConfig {
-  let value: unknown;
-  try {
-    value = parseYaml(text, { prettyErrors: true });
-  } catch (err) {
-    throw new GatewayConfigError(`${source} is not valid YAML: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return validateGatewayConfig(value, source);
 }
 
 /** ` (backend "name")` after a backend's URL problem, so the message says which backend to fix. */
