@@ -17,12 +17,16 @@
 //                                          BASELINE_ROOT=<another checkout> to measure its gateway alongside;
 //                                          GATEWAY_ENTRY=dist/src/cli.js to run a build, as the image does;
 //                                          BASELINE_NODE_ARGS / BASELINE_ENTRY for the baseline, default the same;
+//                                          SHIPPED=1 to run each gateway with the ENV of its checkout's Dockerfile
+//                                          (NODE_OPTIONS, malloc settings), as the image runs it;
+//                                          GATEWAY_ENV / BASELINE_ENV="K=V ..." for more environment of the gateway
+//                                          alone / the baseline alone (default: GATEWAY_ENV);
 //                                          TRACING=on to measure a third gateway, "via traced", with tracing on
 //                                          (sampler always_on, OTLP http/protobuf) beside the untraced one, exporting
 //                                          to a Jaeger the bench starts (scripts/setup-jaeger.sh's build), or to
 //                                          TRACING_OTLP_ENDPOINT when set)
 import { type ChildProcess, spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -46,12 +50,25 @@ const baselineRoot = process.env.BASELINE_ROOT;
 const baselineNodeArgs =
   process.env.BASELINE_NODE_ARGS === undefined ? gatewayNodeArgs : words(process.env.BASELINE_NODE_ARGS);
 const baselineEntry = process.env.BASELINE_ENTRY ?? gatewayEntry;
+const shipped = process.env.SHIPPED === '1';
+const pairs = (text: string | undefined): NodeJS.ProcessEnv =>
+  Object.fromEntries(words(text).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+const gatewayEnv = pairs(process.env.GATEWAY_ENV);
+const baselineEnv = process.env.BASELINE_ENV === undefined ? gatewayEnv : pairs(process.env.BASELINE_ENV);
 const withModern = words((process.env.ERAS ?? '2025 2026').replaceAll(',', ' ')).includes('2026');
 const client26 = process.env.CLIENT26 === 'raw' ? 'raw' : 'sdk';
 const only = process.env.ONLY ? process.env.ONLY.split(',').map((x) => x.trim()) : undefined;
 const traced = process.env.TRACING === 'on';
 /** The untraced gateways must not pick tracing up from the bench's own environment. */
 const TRACING_OFF: NodeJS.ProcessEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
+
+/** With SHIPPED=1, the `ENV` settings of the image's last stage in `checkout`'s Dockerfile; else none. */
+function imageEnv(checkout: string): NodeJS.ProcessEnv {
+  if (!shipped) return {};
+  const dockerfile = readFileSync(join(checkout, 'Dockerfile'), 'utf8');
+  const image = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  return Object.assign({}, ...[...image.matchAll(/^ENV (.+)$/gm)].map((m) => pairs(m[1])));
+}
 
 /** A backend as the gateway config names it: its tools reach clients as `<name>_<tool>`. */
 interface Backend {
@@ -112,7 +129,7 @@ async function main() {
       config,
       JSON.stringify({ backends: backends.map((b) => ({ name: b.configName, url: b.url.href })) }),
     );
-    const own = { root, entry: gatewayEntry, nodeArgs: gatewayNodeArgs };
+    const own = { root, entry: gatewayEntry, nodeArgs: gatewayNodeArgs, env: { ...imageEnv(root), ...gatewayEnv } };
     const gateways = [await startGateway('via gateway', own, config, dir, children, TRACING_OFF)];
     if (traced) {
       if (!process.env.TRACING_OTLP_ENDPOINT) jaeger = await startJaeger(await runSetupScript('setup-jaeger.sh'));
@@ -126,7 +143,12 @@ async function main() {
       gateways.push(await startGateway('via traced', own, config, dir, children, env));
     }
     if (baselineRoot) {
-      const baseline = { root: baselineRoot, entry: baselineEntry, nodeArgs: baselineNodeArgs };
+      const baseline = {
+        root: baselineRoot,
+        entry: baselineEntry,
+        nodeArgs: baselineNodeArgs,
+        env: { ...imageEnv(baselineRoot), ...baselineEnv },
+      };
       gateways.push(await startGateway('via baseline', baseline, config, dir, children, TRACING_OFF));
     }
 
@@ -248,7 +270,7 @@ function report(paths: Path[], skipped: string[]): void {
     const name = p.client === '2025' && p.backend.era === '2025' ? g.name : `${g.name} ${p.client}>${p.backend.era}`;
     const memory =
       p.client === '2025' && p.backend.era === '2025'
-        ? `; RSS ${mib(g.rssAtRest)} MiB at rest, ${mib(g.rssAfter)} MiB after the run (${runForm(g.entry)})`
+        ? `; RSS ${mib(g.rssAtRest)} MiB at rest, ${mib(g.rssAfter)} MiB after the run (${runForm(g.entry)}${envForm(g.env)})`
         : '';
     console.log(
       `${name}: p50 added ${(s.p50 - d.p50).toFixed(3)} ms; CPU per call ${s.gatewayCpuMs.toFixed(3)} ms (${p.gatewayCalls} calls)${memory}`,
@@ -277,6 +299,8 @@ interface Gateway {
   pid: number;
   /** The file run, relative to its checkout: the sources or the build. */
   entry: string;
+  /** Environment given beyond the bench's own (SHIPPED, GATEWAY_ENV, BASELINE_ENV). */
+  env: NodeJS.ProcessEnv;
   rssAtRest: number;
   rssAfter: number;
 }
@@ -284,7 +308,7 @@ interface Gateway {
 /** The gateway as it runs by default: info-level logs with one audit line per call (to a file, as in a pod). */
 async function startGateway(
   name: string,
-  from: { root: string; entry: string; nodeArgs: string[] },
+  from: { root: string; entry: string; nodeArgs: string[]; env: NodeJS.ProcessEnv },
   config: string,
   dir: string,
   children: ChildProcess[],
@@ -295,7 +319,7 @@ async function startGateway(
     [...from.nodeArgs, join(from.root, from.entry), 'gateway', '--port', '0', '--config', config],
     /serving MCP at (\S+)/,
     children,
-    env,
+    { ...from.env, ...env },
     openSync(join(dir, `${name.replace(/\W/g, '-')}.log`), 'w'),
     from.root,
   );
@@ -304,7 +328,8 @@ async function startGateway(
   if (!(await toolListed(new URL(url), 'bench_echo', 200))) {
     throw new Error(`bench_echo never appeared in the tools/list of ${name}`);
   }
-  return { name, url: new URL(url), pid, entry: from.entry, rssAtRest: await settledRss(pid), rssAfter: 0 };
+  const rssAtRest = await settledRss(pid);
+  return { name, url: new URL(url), pid, entry: from.entry, env: from.env, rssAtRest, rssAfter: 0 };
 }
 
 const connect = (client: Era, url: URL): Promise<Caller> =>
@@ -426,6 +451,11 @@ function runForm(entry: string): string {
   return entry.endsWith('.ts')
     ? `${entry} on Node's type stripping; the image runs the build: npm run build, GATEWAY_ENTRY=dist/src/cli.js`
     : `${entry}, the build, as the image runs it`;
+}
+
+function envForm(env: NodeJS.ProcessEnv): string {
+  const set = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  return set.length > 0 ? `; env ${set.join(' ')}` : '';
 }
 
 function mib(bytes: number): string {

@@ -2,7 +2,8 @@
 // each prefix once. The SDK's McpError puts "MCP error <code>: " into its message, a server sends an error's message
 // as the JSON-RPC error message, and the client's SDK prefixes it again; so the gateway answers with RequestError,
 // whose message goes out exactly as written, and strips the prefix from messages it relays.
-import { CallToolResultSchema, CreateTaskResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError } from '../api/mcp-errors.ts';
+import { isOrdinaryToolResult } from '../api/mcp-result-shapes.ts';
 import { BackendRequestError } from './backend.ts';
 import { MAX_RELAYED_DEPTH, nestedDeeperThan } from './nesting-depth.ts';
 
@@ -39,14 +40,15 @@ export function forwardFailure(backend: string, method: string, err: unknown): R
 /**
  * Why a backend's answer cannot be relayed as it is, or undefined. A result nested deeper than the gateway can
  * serialise would make the answer fail to send (the client would wait for its timeout); a tools/call result that is
- * not one would be refused by the client's SDK with a message that names no backend.
+ * not one would be refused by the client's SDK with a message that names no backend. Results of text blocks are
+ * checked by hand (mcp-result-shapes.ts); any other is judged by the SDK's schema, loaded then.
  */
-export function unrelayable(
+export async function unrelayable(
   backend: string,
   method: string,
   params: Record<string, unknown>,
   result: Record<string, unknown>,
-): RequestError | undefined {
+): Promise<RequestError | undefined> {
   if (nestedDeeperThan(result, MAX_RELAYED_DEPTH)) {
     return gatewayFailure(
       `relaying the result of ${method} from backend "${backend}"`,
@@ -56,6 +58,8 @@ export function unrelayable(
   if (method !== 'tools/call') return undefined;
   // A task-augmented call answers with a task, not a tool result.
   const isTask = params.task !== undefined;
+  if (!isTask && isOrdinaryToolResult(result)) return undefined;
+  const { CallToolResultSchema, CreateTaskResultSchema } = await import('@modelcontextprotocol/sdk/types.js');
   const parsed = (isTask ? CreateTaskResultSchema : CallToolResultSchema).safeParse(result);
   if (parsed.success) return undefined;
   const issues = parsed.error.issues

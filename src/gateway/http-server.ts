@@ -6,9 +6,9 @@
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { knownSecrets } from '../actors/mcp/redactor.ts';
+import { ErrorCode } from '../api/mcp-errors.ts';
 import { listenOn } from '../runtime/listen.ts';
 import { createServer } from '../runtime/node-http.ts';
 import { tracing } from '../runtime/tracing/tracing.ts';

@@ -5,7 +5,7 @@
 // knows no such result: for it the gateway asks each question as the 2025 server-to-client request on the client's
 // session (the same relay, capability check, audit note and metric as a request the backend sent itself), and
 // retries the call with `inputResponses` and the backend's `requestState`, for a bounded number of rounds.
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode } from '../api/mcp-errors.ts';
 import { RequestError } from './forward-errors.ts';
 import type { ServerRequest } from './server-requests.ts';
 

@@ -11,12 +11,12 @@
 // came, there are no lists; the gateway opens the first session as soon as an authenticated client reaches it
 // (`open()`), so the names appear (with list_changed) without waiting for a call that could not be routed.
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { PerClientSetup } from '../actors/mcp/auth/outgoing-auth.ts';
 import { createTokenExchange, type TokenExchanger } from '../actors/mcp/auth/token-exchange.ts';
 import type { OutgoingAuth } from '../actors/mcp/auth/types.ts';
 import { createHttpClient, type HttpClient } from '../actors/mcp/http/http-client.ts';
+import { ErrorCode } from '../api/mcp-errors.ts';
 import { systemClock } from '../runtime/clock.ts';
 import { traced } from '../runtime/tracing/tracing.ts';
 import {

@@ -3,14 +3,13 @@
 // token; a client cancellation aborts the backend request. Every forwarded request gives one audit line and metrics.
 // Errors go out as RequestError (forward-errors.ts): saying where they happened, each prefix once.
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import {
-  type ClientCapabilities,
-  ErrorCode,
-  type LoggingLevel,
-  ResultSchema,
-  type ServerNotification,
-  type ServerRequest,
+import type {
+  ClientCapabilities,
+  LoggingLevel,
+  ServerNotification,
+  ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode } from '../api/mcp-errors.ts';
 import { tracedDecision, tracing } from '../runtime/tracing/tracing.ts';
 import { routeResource } from './aggregate.ts';
 import type { Aggregator } from './aggregator.ts';
@@ -24,6 +23,8 @@ import type { GatewayMetrics } from './metrics.ts';
 import { missingCapability, type RelayCaller, type ServerRequestRelays } from './server-requests.ts';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+/** sendRequest's result schema: both eras' handlers ignore it, a client's answer is relayed as the client sent it. */
+const ANSWER_AS_SENT = undefined as never;
 
 export interface RouterDeps {
   aggregator: Aggregator;
@@ -185,7 +186,7 @@ export class Router {
       capabilities: () => log.clientCapabilities?.(),
       perRequestCapabilities: log.takesInputRequired,
       send: (request, signal) =>
-        extra.sendRequest(request as ServerRequest, ResultSchema, {
+        extra.sendRequest(request as ServerRequest, ANSWER_AS_SENT, {
           signal: AbortSignal.any([extra.signal, signal]),
         }) as Promise<Record<string, unknown>>,
       notes: [],
@@ -277,7 +278,7 @@ export class Router {
       throw failure;
     }
     const { result, report } = answer;
-    const failure = unrelayable(backendName, method, forwarded, result);
+    const failure = await unrelayable(backendName, method, forwarded, result);
     if (failure) {
       record('error', report.httpStatus, failure.message);
       throw failure;

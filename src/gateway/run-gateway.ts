@@ -2,12 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import {
-  type GatewayConfig,
-  GatewayConfigError,
-  parseGatewayConfig,
-  validateGatewayConfig,
-} from '../api/gateway/config.ts';
+import { type GatewayConfig, GatewayConfigError, validateGatewayConfig } from '../api/gateway/config.ts';
 import { parseSessionStoreUrl, type SessionStoreAddress } from '../api/gateway/session-store.ts';
 import { sessionStorePassword } from '../api/gateway/session-store-password.ts';
 import type { MCPToolConfigSpec } from '../api/generated/index.ts';
@@ -44,6 +39,7 @@ export async function loadGatewayConfigFile(path: string): Promise<GatewayConfig
       `cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
     );
   }
+  const { parseGatewayConfig } = await import('../api/gateway/config-text.ts');
   return parseGatewayConfig(text, path);
 }
 

@@ -10,9 +10,10 @@
 // MissingRequiredClientCapability (-32021) naming the capability. Every relay and refusal is noted on the audit line of the call it concerns, every
 // refusal is logged (warn) and counted (mcpre_gateway_server_requests_total); a refusal with no call in flight gets
 // an audit line of its own.
-import { type ClientCapabilities, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { MISSING_REQUIRED_CLIENT_CAPABILITY } from '../actors/mcp/modern/envelope.ts';
+import { ErrorCode } from '../api/mcp-errors.ts';
 import { type AuditSink, auditableUrl, type ServerRequestNote } from './audit.ts';
 import type { Backend, BackendInfo, ServerRequestHandler } from './backend.ts';
 import { RequestError } from './forward-errors.ts';

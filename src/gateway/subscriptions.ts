@@ -2,8 +2,9 @@
 // when the first client subscribes and one unsubscribe when the last leaves; its `resources/updated` notifications
 // fan out to the subscribed clients only. After a backend re-initializes (a new session knows nothing of the old
 // subscriptions), every URI it serves is subscribed again.
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+
 import type { Logger } from 'pino';
+import { ErrorCode } from '../api/mcp-errors.ts';
 import { routeResource } from './aggregate.ts';
 import type { Aggregator } from './aggregator.ts';
 import type { Backend } from './backend.ts';

@@ -1,6 +1,6 @@
 // The protocol revisions the backend session speaks, by era, and the choice among those a server offers. Pure.
 // Modern revisions carry their version on every request; legacy ones negotiate it once with `initialize` (the legacy
-// list is the SDK's, see src/actors/mcp/connection.ts, because the SDK's Client does that negotiation).
+// list is SPOKEN_VERSIONS in src/actors/mcp/connection.ts, which does that negotiation).
 import type { EraDecision, ProtocolEra } from './backend-session-protocol.ts';
 
 /** The modern revisions we speak, newest first. */

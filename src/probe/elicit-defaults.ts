@@ -3,7 +3,7 @@
 // without a user. Fields without a default are left out, which the schema allows only when they are not required;
 // the server decides what to make of that. Any other server request is refused as a client without the capability
 // would refuse it.
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError } from '../api/mcp-errors.ts';
 
 export const ELICIT_DEFAULTS_CAPABILITIES = { elicitation: { form: {} } };
 

@@ -1,18 +1,12 @@
-// One backend connection over the SDK's Client: initialize (version negotiation and capabilities), paginated lists,
-// request pass-through, and the notification stream of our transport. The Client owns JSON-RPC correlation, request
-// timeouts, progress and cancellation; our transport owns HTTP and the session rules; this class only joins them and
-// turns failures into SessionFailure-shaped errors.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import {
-  type ClientCapabilities,
-  ErrorCode,
-  type Implementation,
-  McpError,
-  ResultSchema,
-  SUPPORTED_PROTOCOL_VERSIONS,
-} from '@modelcontextprotocol/sdk/types.js';
-import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
+// One 2025-era backend connection: initialize (version negotiation and capabilities), paginated lists, request
+// pass-through, and the notification stream of our transport. session-client.ts owns JSON-RPC correlation, request
+// timeouts, progress and cancellation; our transport owns HTTP and the session rules; this class joins them and turns
+// failures into SessionFailure-shaped errors. Not the SDK's Client: that loads zod 3 and 4, Ajv and
+// zod-to-json-schema into every gateway (about 6 MiB at rest) to check results the gateway passes through unchanged.
+import type { ClientCapabilities, Implementation, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import { ErrorCode, McpError } from '../../api/mcp-errors.ts';
+import type { ActorClock } from './clock.ts';
 import { ConnectionUsers } from './connection-users.ts';
 import { BackendError, protocolError } from './errors.ts';
 import { collectPages } from './list-pages.ts';
@@ -27,24 +21,22 @@ import type {
   RequestReport,
   SessionInfo,
 } from './protocol.ts';
+import { SessionClient } from './session-client.ts';
 import type { McpTransport } from './transports/types.ts';
 
 export const MCPRE_CLIENT_INFO: Implementation = { name: 'mcpre', version: '0.1.0' };
 
 /** The versions we can speak, newest first: 2025-era sessions, and 2024-11-05 over the legacy SSE transport. */
-export const SPOKEN_VERSIONS: readonly string[] = SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v >= '2024-11-05');
-
-// Results pass through to the gateway's clients unchanged; validating tool output here would only add cost (and Ajv
-// per connection: thousands of them per gateway).
-export const passThroughValidator: jsonSchemaValidator = {
-  getValidator: () => (input: unknown) => ({ valid: true, data: input as never, errorMessage: undefined }),
-};
+export const SPOKEN_VERSIONS: readonly string[] = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
+/** What initialize offers; the server answers with it or with an older version it prefers. */
+const OFFERED_VERSION = SPOKEN_VERSIONS[0]!;
 
 export interface McpConnectionOptions {
   clientInfo?: Implementation;
   capabilities?: ClientCapabilities;
-  /** Default request timeout (the SDK's own default is 60 s). */
+  /** Default request timeout (60 s unless given). */
   requestTimeoutMs?: number;
+  clock: ActorClock;
   /**
    * Server-to-client requests that arrive outside any request's response stream (on the GET stream, as servers built
    * on the v1 SDK's `server.request(...)` send them): the owner decides who answers. Without it they are refused.
@@ -57,7 +49,9 @@ export class McpConnection implements BackendConnection {
   readonly transport: McpTransport['kind'];
   info: SessionInfo | undefined;
   readonly #t: McpTransport;
-  readonly #client: Client;
+  readonly #client: SessionClient;
+  readonly #clientInfo: Implementation;
+  readonly #capabilities: ClientCapabilities;
   readonly #users = new ConnectionUsers(() => this.#closeNow());
   readonly #timeoutMs: number;
   readonly #log: Logger;
@@ -68,59 +62,63 @@ export class McpConnection implements BackendConnection {
     this.transport = transport.kind;
     this.#log = options.log;
     this.#timeoutMs = options.requestTimeoutMs ?? 60_000;
-    this.#client = new Client(options.clientInfo ?? MCPRE_CLIENT_INFO, {
-      capabilities: options.capabilities ?? {},
-      jsonSchemaValidator: passThroughValidator,
-    });
-    // Every notification the Client has no handler for (list_changed, logging outside a request, resources/updated):
-    // to our listeners, which decide what to act on and what to log and drop.
-    this.#client.fallbackNotificationHandler = async (n) => {
-      this.#users.emit({ type: 'notification', method: n.method, params: n.params });
-    };
-    // Server-to-client requests (sampling, elicitation, roots): answered by the caller whose request they belong to,
-    // or, arriving outside any request, by whoever the owner says; refused otherwise (the SDK answers ping itself).
+    this.#clientInfo = options.clientInfo ?? MCPRE_CLIENT_INFO;
+    this.#capabilities = options.capabilities ?? {};
     const unrelated = options.onUnrelatedServerRequest;
-    this.#client.fallbackRequestHandler = async (request, extra) => {
-      const related = this.#t.hooksForServerRequest(extra.requestId);
-      const handler = related ? related.onServerRequest : unrelated;
-      if (!handler) {
-        throw new McpError(
-          ErrorCode.MethodNotFound,
-          `mcpre does not answer ${request.method} outside a relayed request`,
-        );
-      }
-      return handler({ method: request.method, params: request.params }, extra.signal) as never;
-    };
-    this.#client.onerror = (err) => this.#log.debug({ err: err.message }, 'MCP client error');
+    this.#client = new SessionClient(transport, options.clock, {
+      // Every notification but progress and cancellation (list_changed, logging outside a request,
+      // resources/updated): to our listeners, which decide what to act on and what to log and drop.
+      onNotification: (n) => this.#users.emit({ type: 'notification', method: n.method, params: n.params }),
+      // Server-to-client requests (sampling, elicitation, roots): answered by the caller whose request they belong
+      // to, or, arriving outside any request, by whoever the owner says; refused otherwise (ping is answered below).
+      onRequest: (request, signal) => {
+        const related = this.#t.hooksForServerRequest(request.id);
+        const handler = related ? related.onServerRequest : unrelated;
+        if (!handler) {
+          throw new McpError(
+            ErrorCode.MethodNotFound,
+            `mcpre does not answer ${request.method} outside a relayed request`,
+          );
+        }
+        return handler({ method: request.method, params: request.params }, signal);
+      },
+      onError: (err) => this.#log.debug({ err: err.message }, 'MCP client error'),
+    });
     transport.onConnectionEvent = (event) => this.#users.emit(event);
   }
 
   async initialize(signal: AbortSignal): Promise<SessionInfo> {
+    let answer: InitializeAnswer;
     try {
-      await this.#client.connect(this.#t, { signal, timeout: this.#timeoutMs });
+      await this.#client.start();
+      const params = {
+        protocolVersion: OFFERED_VERSION,
+        capabilities: this.#capabilities,
+        clientInfo: this.#clientInfo,
+      };
+      answer = initializeAnswer(
+        await this.#client.request('initialize', params, { signal, timeoutMs: this.#timeoutMs }),
+      );
+      this.#t.setProtocolVersion?.(answer.protocolVersion);
+      await this.#client.notify('notifications/initialized');
     } catch (err) {
+      void this.#client.close().catch(() => {});
       throw initializeFailure(err);
     }
-    const capabilities = this.#client.getServerCapabilities() ?? {};
     this.info = {
       protocolVersion: this.#t.protocolVersion ?? 'unknown',
       transport: this.#t.kind,
       sessionId: this.#t.sessionId,
-      serverInfo: this.#client.getServerVersion() ?? { name: 'unknown', version: 'unknown' },
-      capabilities,
-      instructions: this.#client.getInstructions(),
+      serverInfo: answer.serverInfo,
+      capabilities: answer.capabilities,
+      instructions: answer.instructions,
     };
     return this.info;
   }
 
   list<K extends ListKind>(kind: K, signal: AbortSignal): Promise<BackendLists[K]> {
     return collectPages(kind, (method, params) =>
-      this.#client.request({ method, params } as never, ResultSchema, { signal, timeout: this.#timeoutMs }).then(
-        (result) => result as Record<string, unknown>,
-        (err: unknown) => {
-          throw requestFailure(err, method);
-        },
-      ),
+      this.#client.request(method, params, { signal, timeoutMs: this.#timeoutMs }),
     );
   }
 
@@ -137,15 +135,12 @@ export class McpConnection implements BackendConnection {
         onStatus: (status) => (report.httpStatus = status),
       });
       try {
-        const result = await this.#client.request({ method, params } as never, ResultSchema, {
+        const result = await this.#client.request(method, params, {
           signal: options.signal,
-          timeout: options.timeoutMs ?? this.#timeoutMs,
-          onprogress: options.onProgress,
-          resetTimeoutOnProgress: options.onProgress !== undefined,
+          timeoutMs: options.timeoutMs ?? this.#timeoutMs,
+          onProgress: options.onProgress,
         });
-        return { result: result as Record<string, unknown>, report };
-      } catch (err) {
-        throw requestFailure(err, method, report.httpStatus);
+        return { result, report };
       } finally {
         // Should the request have failed before reaching the transport, its hooks must not leak onto the next one.
         this.#t.bindNextRequest(undefined);
@@ -154,8 +149,8 @@ export class McpConnection implements BackendConnection {
   }
 
   /**
-   * tools/call past the SDK's Client where the transport can (transports/raw-calls.ts), the result's JSON text kept for
-   * the gateway to relay as it came (transports/raw-json.ts); with progress asked for, or without, request().
+   * tools/call past the session client where the transport can (transports/raw-calls.ts), the result's JSON text kept
+   * for the gateway to relay as it came (transports/raw-json.ts); with progress asked for, or without, request().
    */
   callToolRaw(params: Record<string, unknown>, options: RequestOptions = {}) {
     const raw = this.#t.raw;
@@ -164,14 +159,10 @@ export class McpConnection implements BackendConnection {
     const { onLog, onServerRequest, signal } = options;
     const hooks = { onLog, onServerRequest, onStatus: (status: number) => (report.httpStatus = status) };
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    return this.#users.request(() =>
-      raw.call('tools/call', params, { hooks, signal, timeoutMs }).then(
-        (result) => ({ result: result as Record<string, unknown>, report }),
-        (err: unknown) => {
-          throw requestFailure(err, 'tools/call', report.httpStatus);
-        },
-      ),
-    );
+    return this.#users.request(async () => {
+      const result = await raw.call('tools/call', params, { hooks, signal, timeoutMs });
+      return { result: result as Record<string, unknown>, report };
+    });
   }
 
   openNotificationStream(options: NotificationStreamOptions): Promise<NotificationStreamOutcome> {
@@ -204,6 +195,46 @@ export class McpConnection implements BackendConnection {
     if (!this.#closed) await this.#t.terminate(signal).catch(() => {});
     await this.#closeNow();
   }
+}
+
+/** What an InitializeResult without the fields a session needs fails with: retried, the server may be fixed. */
+export const malformedInitializeResult = () => protocolError(`initialize: the server's InitializeResult is malformed`);
+
+interface InitializeAnswer {
+  protocolVersion: string;
+  capabilities: ServerCapabilities;
+  serverInfo: Implementation;
+  instructions: string | undefined;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The fields of an InitializeResult this code reads, checked; a version we do not speak is final. */
+function initializeAnswer(result: Record<string, unknown>): InitializeAnswer {
+  const { protocolVersion, capabilities, serverInfo, instructions } = result;
+  const wellFormed =
+    typeof protocolVersion === 'string' &&
+    isObject(capabilities) &&
+    isObject(serverInfo) &&
+    typeof serverInfo.name === 'string' &&
+    typeof serverInfo.version === 'string' &&
+    (instructions === undefined || typeof instructions === 'string');
+  if (!wellFormed) throw malformedInitializeResult();
+  if (!SPOKEN_VERSIONS.includes(protocolVersion)) {
+    throw new BackendError({
+      kind: 'unsupportedProtocol',
+      retryable: false,
+      supportedVersions: [protocolVersion],
+      message: `the server answered initialize with protocol version ${protocolVersion}; mcpre speaks ${spokenList()}`,
+    });
+  }
+  return {
+    protocolVersion,
+    capabilities: capabilities as ServerCapabilities,
+    serverInfo: serverInfo as unknown as Implementation,
+    instructions,
+  };
 }
 
 const spokenList = () => SPOKEN_VERSIONS.join(', ');
@@ -245,24 +276,5 @@ export function initializeFailure(err: unknown): BackendError {
     return new BackendError({ kind: 'protocol', retryable: true, message: `initialize: ${err.message}` });
   }
   const message = err instanceof Error ? err.message : String(err);
-  const version = /protocol version is not supported: (.+)$/.exec(message)?.[1];
-  if (version) {
-    return new BackendError({
-      kind: 'unsupportedProtocol',
-      retryable: false,
-      supportedVersions: [version],
-      message: `the server answered initialize with protocol version ${version}; mcpre speaks ${spokenList()}`,
-    });
-  }
-  if (err instanceof Error && err.name === 'ZodError') {
-    return protocolError(`initialize: the server's InitializeResult is malformed`);
-  }
   return new BackendError({ kind: 'network', retryable: true, message: `initialize: ${message}` }, { cause: err });
-}
-
-/** A request failure: ours (BackendError) and the server's JSON-RPC errors (McpError) pass through unchanged. */
-function requestFailure(err: unknown, method: string, _status?: number): unknown {
-  if (err instanceof BackendError || err instanceof McpError) return err;
-  if (err instanceof Error && err.name === 'ZodError') return protocolError(`${method}: malformed result`);
-  return err;
 }

@@ -1,6 +1,5 @@
 // JSON-RPC message shapes checked by hand on the backend path, where every message sent or received is classified at
-// least once. The SDK's zod guards build an error object for every miss (1.5 to 3 µs each, several per call), and the
-// SDK Client checks every message it is handed again with those guards, and every result with the request's schema.
+// least once. The SDK's zod guards build an error object for every miss (1.5 to 3 µs each, several per call).
 // `jsonRpcKind` accepts exactly what the SDK's JSONRPCMessageSchema accepts (strict envelopes, integer or string ids,
 // `_meta` as the SDK types it); the guards below it are for messages already known to be JSON-RPC (parsed through
 // `jsonRpcKind`, or built by the SDK or this code), so the keys alone tell them apart.

@@ -1,12 +1,8 @@
 // Every page of one list, whichever era fetches it: follow `nextCursor` until it is absent, refusing a repeated
 // cursor or more than MAX_PAGES pages (a server handing out cursors forever). Each page is checked against the
-// list's result schema; items pass through as the server sent them.
-import {
-  ListPromptsResultSchema,
-  ListResourcesResultSchema,
-  ListResourceTemplatesResultSchema,
-  ListToolsResultSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+// list's result schema (by hand for the usual shapes, mcp-result-shapes.ts, else the SDK's, loaded then); items pass
+// through as the server sent them.
+import { isOrdinaryListPage } from '../../api/mcp-result-shapes.ts';
 import { protocolError } from './errors.ts';
 import type { BackendLists, ListKind } from './protocol.ts';
 
@@ -14,15 +10,22 @@ import type { BackendLists, ListKind } from './protocol.ts';
 export const MAX_PAGES = 1000;
 
 export const LISTS = {
-  tools: { method: 'tools/list', schema: ListToolsResultSchema, field: 'tools' },
-  resources: { method: 'resources/list', schema: ListResourcesResultSchema, field: 'resources' },
+  tools: { method: 'tools/list', schema: 'ListToolsResultSchema', field: 'tools' },
+  resources: { method: 'resources/list', schema: 'ListResourcesResultSchema', field: 'resources' },
   resourceTemplates: {
     method: 'resources/templates/list',
-    schema: ListResourceTemplatesResultSchema,
+    schema: 'ListResourceTemplatesResultSchema',
     field: 'resourceTemplates',
   },
-  prompts: { method: 'prompts/list', schema: ListPromptsResultSchema, field: 'prompts' },
+  prompts: { method: 'prompts/list', schema: 'ListPromptsResultSchema', field: 'prompts' },
 } as const;
+
+/** A page the hand check did not vouch for, judged by the SDK's schema. */
+async function wellFormedPage(kind: ListKind, page: Record<string, unknown>): Promise<boolean> {
+  if (isOrdinaryListPage(kind, page)) return true;
+  const schemas = await import('@modelcontextprotocol/sdk/types.js');
+  return schemas[LISTS[kind].schema].safeParse(page).success;
+}
 
 export async function collectPages<K extends ListKind>(
   kind: K,
@@ -34,8 +37,7 @@ export async function collectPages<K extends ListKind>(
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const raw = await fetchPage(spec.method, cursor ? { cursor } : {});
-    const parsed = spec.schema.safeParse(raw);
-    if (!parsed.success) throw protocolError(`${spec.method}: malformed result`);
+    if (!(await wellFormedPage(kind, raw))) throw protocolError(`${spec.method}: malformed result`);
     items.push(...((raw[spec.field] as unknown[]) ?? []));
     const next = raw.nextCursor;
     if (typeof next !== 'string' || next === '') return items as BackendLists[K];

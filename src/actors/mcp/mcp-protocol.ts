@@ -113,6 +113,7 @@ export function createMcpProtocol(options: McpProtocolOptions): BackendProtocol 
         capabilities: options.capabilities,
         onUnrelatedServerRequest: options.onUnrelatedServerRequest,
         requestTimeoutMs: options.requestTimeoutMs,
+        clock: options.clock,
         log: options.log,
       });
       if (transport instanceof LegacySseTransport) {

@@ -4,7 +4,7 @@
 // for roots right after initialize, when no client call exists to answer). A server request for a capability the
 // answering client did not itself declare is refused (src/gateway/server-requests.ts); turning a capability off here
 // means backends are never told it exists.
-import { z } from 'zod';
+import { type Infer, z } from '../schema.ts';
 
 export const clientCapabilitiesSchema = z
   .strictObject({
@@ -14,7 +14,7 @@ export const clientCapabilitiesSchema = z
   })
   .default({ sampling: true, elicitation: true, roots: false });
 
-export type ClientCapabilitiesConfig = z.infer<typeof clientCapabilitiesSchema>;
+export type ClientCapabilitiesConfig = Infer<typeof clientCapabilitiesSchema>;
 
 /** The MCP `capabilities` of the gateway's initialize to a backend. */
 export function declaredCapabilities(config: ClientCapabilitiesConfig): {

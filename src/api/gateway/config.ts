@@ -2,10 +2,9 @@
 // aggregate them and who may call. The operator writes the same shape into a ConfigMap for a VirtualMCPServer in
 // static mode, so it holds where secrets are (file paths of mounted Secret keys), never secret values.
 // Shapes follow ToolHive's vMCP config where one exists (aggregation, tool config), in this project's field names.
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import { headerNameProblem, headerValueProblem } from '../header-policy.ts';
 import { httpUrlProblem } from '../http-url.ts';
+import { type Infer, type Input, type Issue, z } from '../schema.ts';
 import { clientCapabilitiesSchema } from './client-capabilities.ts';
 import { sessionStoreUrlSchema } from './session-store.ts';
 
@@ -74,7 +73,7 @@ export const outgoingAuthSchema = z.discriminatedUnion('type', [
     idleSessionSeconds: z.number().int().min(1).max(86_400).optional(),
   }),
 ]);
-export type OutgoingAuthConfig = z.infer<typeof outgoingAuthSchema>;
+export type OutgoingAuthConfig = Infer<typeof outgoingAuthSchema>;
 
 const toolAnnotationsOverride = z.strictObject({
   title: z.string().optional(),
@@ -90,7 +89,7 @@ export const toolOverrideSchema = z.strictObject({
   description: z.string().optional(),
   annotations: toolAnnotationsOverride.optional(),
 });
-export type ToolOverrideConfig = z.infer<typeof toolOverrideSchema>;
+export type ToolOverrideConfig = Infer<typeof toolOverrideSchema>;
 
 /** Per-backend tool visibility and presentation (MCPToolConfig's spec, plus ToolHive's `excludeAll`). */
 export const backendToolConfigSchema = z.strictObject({
@@ -102,7 +101,7 @@ export const backendToolConfigSchema = z.strictObject({
   /** Hide every tool of this backend (its resources and prompts stay). */
   excludeAll: z.boolean().optional(),
 });
-export type BackendToolConfig = z.infer<typeof backendToolConfigSchema>;
+export type BackendToolConfig = Infer<typeof backendToolConfigSchema>;
 
 export const backendConfigSchema = z.strictObject({
   /** Used in prefixes, audit lines and errors; a DNS label like the endpoint it usually comes from. */
@@ -121,7 +120,7 @@ export const backendConfigSchema = z.strictObject({
   caBundlePath: absolutePath.optional(),
   auth: outgoingAuthSchema.default({ type: 'unauthenticated' }),
 });
-export type BackendConfig = z.infer<typeof backendConfigSchema>;
+export type BackendConfig = Infer<typeof backendConfigSchema>;
 
 export const aggregationSchema = z.strictObject({
   conflictResolution: z.enum(['prefix', 'priority', 'manual']).default('prefix'),
@@ -135,7 +134,7 @@ export const aggregationSchema = z.strictObject({
     .default({ prefixFormat: '{backend}_', priorityOrder: [] }),
   tools: z.array(backendToolConfigSchema).default([]),
 });
-export type AggregationConfig = z.infer<typeof aggregationSchema>;
+export type AggregationConfig = Infer<typeof aggregationSchema>;
 
 export const incomingAuthSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('anonymous') }),
@@ -154,7 +153,7 @@ export const incomingAuthSchema = z.discriminatedUnion('type', [
     caBundlePath: absolutePath.optional(),
   }),
 ]);
-export type IncomingAuthConfig = z.infer<typeof incomingAuthSchema>;
+export type IncomingAuthConfig = Infer<typeof incomingAuthSchema>;
 
 /** Cedar policies checked before a call reaches the backend (the proxy pod's authzConfig). */
 export const authzSchema = z.strictObject({
@@ -163,7 +162,7 @@ export const authzSchema = z.strictObject({
   /** Cedar entities as a JSON array. */
   entitiesJson: z.string().default('[]'),
 });
-export type AuthzConfig = z.infer<typeof authzSchema>;
+export type AuthzConfig = Infer<typeof authzSchema>;
 
 /** What the gateway keeps so clients can resume broken SSE streams (`Last-Event-ID`). */
 const resumableStreamsDefaults = { maxBytesPerSession: 8 * 1024 * 1024, maxBytes: 64 * 1024 * 1024, ttlSeconds: 300 };
@@ -207,7 +206,7 @@ export const leaseSchema = z.strictObject({
   renewDeadlineSeconds: z.number().int().min(1).default(10),
   retryPeriodSeconds: z.number().int().min(1).default(2),
 });
-export type LeaseConfig = z.infer<typeof leaseSchema>;
+export type LeaseConfig = Infer<typeof leaseSchema>;
 
 /** Client sessions shared by every replica on Redis (session-store.ts); absent keeps them in this process. */
 export const sessionStoreSchema = z.strictObject({
@@ -215,7 +214,7 @@ export const sessionStoreSchema = z.strictObject({
   /** A file holding the password (a mounted Secret key); without it, MCPRE_SESSION_STORE_PASSWORD if set. */
   passwordFile: secretFile.optional(),
 });
-export type SessionStoreConfig = z.infer<typeof sessionStoreSchema>;
+export type SessionStoreConfig = Infer<typeof sessionStoreSchema>;
 
 export const gatewayConfigSchema = z
   .strictObject({
@@ -326,8 +325,8 @@ export const gatewayConfigSchema = z
     }
   });
 
-export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
-export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+export type GatewayConfig = Infer<typeof gatewayConfigSchema>;
+export type GatewayConfigInput = Input<typeof gatewayConfigSchema>;
 
 export class GatewayConfigError extends Error {
   constructor(message: string) {
@@ -346,17 +345,6 @@ export function validateGatewayConfig(value: unknown, source = 'gateway config')
   throw new GatewayConfigError(`${source} is invalid:\n${lines.join('\n')}`);
 }
 
-/** Parse YAML (or JSON) text into a validated config. */
-export function parseGatewayConfig(text: string, source = 'gateway config'): GatewayConfig {
-  let value: unknown;
-  try {
-    value = parseYaml(text, { prettyErrors: true });
-  } catch (err) {
-    throw new GatewayConfigError(`${source} is not valid YAML: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return validateGatewayConfig(value, source);
-}
-
 /** ` (backend "name")` after a backend's URL problem, so the message says which backend to fix. */
 function backendNamed(value: unknown, path: readonly PropertyKey[]): string {
   if (path[0] !== 'backends' || typeof path[1] !== 'number' || path[2] !== 'url' || path.length !== 3) return '';
@@ -366,8 +354,8 @@ function backendNamed(value: unknown, path: readonly PropertyKey[]): string {
 }
 
 /** A bad record key ("Invalid key in record") carries the key schema's own, more useful messages. */
-function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_key' && issue.issues.length > 0) return issue.issues.map((i) => i.message).join('; ');
+function issueMessage(issue: Issue): string {
+  if (issue.code === 'invalid_key' && issue.issues?.length) return issue.issues.map((i) => i.message).join('; ');
   return issue.message;
 }
 

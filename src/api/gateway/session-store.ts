@@ -2,7 +2,7 @@
 // Redis server shared by every replica. The URL names the server only; the password never appears in the config file
 // (which the operator writes into a ConfigMap): it comes from a file or from MCPRE_SESSION_STORE_PASSWORD, which the
 // operator fills from a Secret.
-import { z } from 'zod';
+import { z } from '../schema.ts';
 
 /** The environment variable that carries the store's password (the operator sets it from a Secret key). */
 export const sessionStorePasswordEnv = 'MCPRE_SESSION_STORE_PASSWORD';

@@ -6,9 +6,9 @@ import {
   type GatewayConfig,
   GatewayConfigError,
   type GatewayConfigInput,
-  parseGatewayConfig,
   validateGatewayConfig,
 } from '../gateway/config.ts';
+import { parseGatewayConfig } from '../gateway/config-text.ts';
 import { memoLastByOwner } from '../text-memo.ts';
 import { yamlRoundTrip } from '../yaml-round-trip.ts';
 import { MEMO_OWNERS, rememberRenderedProxies, type StaticBackends, staticBackends } from './backends.ts';

@@ -4,13 +4,13 @@
 // here by hand (no schema pass), and the router validates nothing again.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import {
   HEADER_MISMATCH,
   META_SERVER_INFO,
   MISSING_REQUIRED_CLIENT_CAPABILITY,
 } from '../../actors/mcp/modern/envelope.ts';
+import { ErrorCode, McpError } from '../../api/mcp-errors.ts';
 import { MODERN_VERSIONS } from '../../machines/backend-session-era.ts';
 import { Exchange, writeJson } from '../exchange.ts';
 import { RequestError, withoutMcpPrefix } from '../forward-errors.ts';

@@ -3,7 +3,7 @@
 // can arrive at another process than the one running the call: what is not found here goes on the session bus, and
 // what the bus brings is looked up here (SessionHandler wires it). Relayed requests get ids unique across processes.
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError } from '../../api/mcp-errors.ts';
 import type { Id, ResponseMessage } from './messages.ts';
 
 type Result = Record<string, unknown>;

@@ -1,7 +1,8 @@
 // What a request in a 2025-era session asks for, answered from the one ServerDefinition and Router the 2026-07-28
 // endpoint uses too: lists, calls, completion, and the session's own state (log level, resource subscriptions), which
 // is written to the session store so that any process serving the session's next request sees it.
-import { ErrorCode, type LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
+import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode } from '../../api/mcp-errors.ts';
 import { RequestError } from '../forward-errors.ts';
 import { completionParams, type Extra, named, type SessionLogState } from '../router.ts';
 import type { ListMethod, ServerDefinition } from '../server-definition.ts';

@@ -8,9 +8,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { fingerprint } from '../../actors/mcp/log.ts';
+import { ErrorCode } from '../../api/mcp-errors.ts';
 import type { ListChangeKind } from '../aggregator.ts';
 import { Exchange, KeepAlive, type StreamLog, writeJson } from '../exchange.ts';
 import { RequestError } from '../forward-errors.ts';

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { parseGatewayConfig } from '../../../src/api/gateway/config-text.ts';
 
 const dir = new URL('../../../examples/gateway/', import.meta.url).pathname;
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));

@@ -84,30 +84,33 @@ describe('forwardFailure', () => {
 describe('unrelayable', () => {
   const ok = { content: [{ type: 'text', text: 'hi' }] };
 
-  it('passes a valid tool result, and results of other methods unchecked for shape', () => {
-    expect(unrelayable('a', 'tools/call', {}, ok)).toBeUndefined();
-    expect(unrelayable('a', 'prompts/get', {}, { anything: 1 })).toBeUndefined();
+  it('passes a valid tool result, and results of other methods unchecked for shape', async () => {
+    expect(await unrelayable('a', 'tools/call', {}, ok)).toBeUndefined();
+    expect(await unrelayable('a', 'prompts/get', {}, { anything: 1 })).toBeUndefined();
     // A task-augmented call answers with a task.
     const task = { taskId: 't', status: 'working', ttl: null, createdAt: 'x', lastUpdatedAt: 'x' };
-    expect(unrelayable('a', 'tools/call', { task: {} }, { task })).toBeUndefined();
+    expect(await unrelayable('a', 'tools/call', { task: {} }, { task })).toBeUndefined();
+    // Blocks other than text go to the SDK's schema, which accepts them too.
+    const image = { content: [{ type: 'image', data: 'AAAA', mimeType: 'image/png' }], isError: false };
+    expect(await unrelayable('a', 'tools/call', {}, image)).toBeUndefined();
   });
 
-  it('blames the backend for a task-augmented call answered with something that is not a task', () => {
-    expect(unrelayable('a', 'tools/call', { task: {} }, { task: { taskId: 't' } })?.message).toMatch(
+  it('blames the backend for a task-augmented call answered with something that is not a task', async () => {
+    expect((await unrelayable('a', 'tools/call', { task: {} }, { task: { taskId: 't' } }))?.message).toMatch(
       /^backend "a" answered tools\/call with an invalid task \(task\.status: /,
     );
   });
 
-  it('blames the backend for a tool result that is not one, naming what is wrong', () => {
-    expect(unrelayable('a', 'tools/call', {}, { content: 'x' })?.message).toBe(
+  it('blames the backend for a tool result that is not one, naming what is wrong', async () => {
+    expect((await unrelayable('a', 'tools/call', {}, { content: 'x' }))?.message).toBe(
       'backend "a" answered tools/call with an invalid result (content: Invalid input: expected array, received string)',
     );
   });
 
-  it('calls a result nested deeper than 1000 levels a gateway limit, for every method', () => {
+  it('calls a result nested deeper than 1000 levels a gateway limit, for every method', async () => {
     let deep: unknown = 1;
     for (let i = 0; i < 1001; i++) deep = { a: deep };
-    expect(unrelayable('a', 'resources/read', {}, { deep })?.message).toMatch(
+    expect((await unrelayable('a', 'resources/read', {}, { deep }))?.message).toMatch(
       /^gateway error while relaying the result of resources\/read from backend "a" \(the backend is not at fault\): the result nests more than 1000 levels deep/,
     );
   });

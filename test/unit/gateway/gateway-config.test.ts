@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayConfigError, parseGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { GatewayConfigError } from '../../../src/api/gateway/config.ts';
+import { parseGatewayConfig } from '../../../src/api/gateway/config-text.ts';
 
 describe('gateway config file', () => {
   it('fills defaults for a minimal file', () => {

@@ -1,5 +1,5 @@
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
+import { McpError } from '../../../src/api/mcp-errors.ts';
 import { SessionCalls } from '../../../src/gateway/sessions/calls.ts';
 
 function channel() {

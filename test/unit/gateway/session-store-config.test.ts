@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayConfigError, parseGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { GatewayConfigError } from '../../../src/api/gateway/config.ts';
+import { parseGatewayConfig } from '../../../src/api/gateway/config-text.ts';
 import { parseSessionStoreUrl, sessionStoreUrl } from '../../../src/api/gateway/session-store.ts';
 
 function problemOf(yaml: string): string {

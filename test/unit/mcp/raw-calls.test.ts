@@ -3,7 +3,6 @@
 // the SDK's Client makes them, the size caps, cancellation and timeout (the server is told), and a closed transport.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActorClock } from '../../../src/actors/clock.ts';
@@ -12,6 +11,7 @@ import { createHttpClient, type HttpClient } from '../../../src/actors/mcp/http/
 import { createSecretRedactor } from '../../../src/actors/mcp/redactor.ts';
 import { resultJsonText } from '../../../src/actors/mcp/transports/raw-json.ts';
 import { StreamableHttpTransport } from '../../../src/actors/mcp/transports/streamable-http.ts';
+import { ErrorCode, McpError } from '../../../src/api/mcp-errors.ts';
 import { systemClock } from '../../../src/runtime/clock.ts';
 import { until } from '../../support/eventually.ts';
 

@@ -1,7 +1,7 @@
 // The backend-session chart on a simulated clock with fake effects: every number the RFC sets, proven by the times at
 // which the machine starts its effects.
 import { describe, expect, it } from 'vitest';
-import { initializeFailure } from '../../../src/actors/mcp/connection.ts';
+import { initializeFailure, malformedInitializeResult } from '../../../src/actors/mcp/connection.ts';
 import { configError, httpError } from '../../../src/actors/mcp/errors.ts';
 import { redirectDetail } from '../../../src/actors/mcp/http/status-detail.ts';
 import { backoffDelayMs, DEFAULT_SESSION_POLICY, resolvePolicy } from '../../../src/machines/backend-session-policy.ts';
@@ -464,7 +464,7 @@ describe('backend session: whatever the remote answers at initialize backs off, 
     { answer: '400', error: () => httpError(400, 'POST initialize', 'JSON-RPC error -32600: bad request') },
     {
       answer: 'a malformed result',
-      error: () => initializeFailure(Object.assign(new Error('x'), { name: 'ZodError' })),
+      error: () => initializeFailure(malformedInitializeResult()),
     },
   ];
 

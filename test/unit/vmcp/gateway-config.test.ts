@@ -2,7 +2,7 @@
 // setting the gateway would refuse becomes a reason instead of a ConfigMap.
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { parseGatewayConfig } from '../../../src/api/gateway/config.ts';
+import { parseGatewayConfig } from '../../../src/api/gateway/config-text.ts';
 import { renderGatewayConfig } from '../../../src/api/vmcp/config.ts';
 import { CA_PEM, configMap, direct, NS, proxy, snapshot, toolConfig, vmcp } from './fixtures.ts';
 

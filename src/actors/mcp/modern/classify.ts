@@ -4,7 +4,7 @@
 // no modern error means legacy (fall back to `initialize`). What cannot decide (5xx, network, 401/403, 429) is a
 // retryable failure of the attempt, not a classification.
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode } from '../../../api/mcp-errors.ts';
 import {
   legacyDecision,
   MODERN_VERSIONS,

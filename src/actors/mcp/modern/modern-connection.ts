@@ -3,14 +3,9 @@
 // no GET stream (list changes come on a `subscriptions/listen` response stream), and every request carries the
 // per-request envelope (`_meta` and the mirrored headers, see envelope.ts). Each request is its own exchange, so the
 // JSON-RPC correlation is the HTTP exchange itself; cancelling a request closes its stream, as the revision says.
-import {
-  type ClientCapabilities,
-  ErrorCode,
-  type Implementation,
-  type JSONRPCMessage,
-  McpError,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { ClientCapabilities, Implementation, JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import { ErrorCode, McpError } from '../../../api/mcp-errors.ts';
 import type { ActorClock } from '../clock.ts';
 import { ConnectionUsers } from '../connection-users.ts';
 import { BackendError, httpError, networkError, protocolError } from '../errors.ts';

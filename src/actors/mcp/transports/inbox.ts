@@ -22,10 +22,10 @@ export class Inbox {
   /** Server-to-client requests that arrived on a request's response stream: server request id -> our request id. */
   readonly #serverRequests = new Map<RequestId, RequestId>();
   #pendingHooks: RequestHooks | undefined;
-  /** Incoming messages are handed to the SDK one per microtask turn, in order (see deliver). */
+  /** Incoming messages are handed to the session client one per microtask turn, in order (see deliver). */
   #dispatch: Promise<void> = Promise.resolve();
 
-  /** `onMessage` hands a message to the SDK (the transport's `onmessage`, read at delivery time). */
+  /** `onMessage` hands a message to the session client (the transport's `onmessage`, read at delivery time). */
   constructor(redactor: Redactor, onMessage: (message: JSONRPCMessage) => void) {
     this.#redactor = redactor;
     this.#onMessage = onMessage;
@@ -49,7 +49,7 @@ export class Inbox {
   }
 
   /**
-   * Hand a message to the SDK; a request's own log notifications go to its caller instead. Queued, not immediate:
+   * Hand a message to the session client; a request's own log notifications go to its caller instead. Queued:
    * the SDK runs notification handlers a microtask later but handles responses at once, so a progress notification
    * and the response parsed from the same chunk would otherwise arrive response-first and the progress be lost.
    */

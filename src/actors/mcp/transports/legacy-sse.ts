@@ -41,8 +41,8 @@ export class LegacySseTransport implements McpTransport {
   }
 
   /**
-   * The session's identity: the endpoint the server named for it. Undefined until initialize completed, because the
-   * SDK's Client.connect skips initialize for a transport that already has a session id.
+   * The session's identity: the endpoint the server named for it. Undefined until initialize completed (a session id
+   * is what says a session was initialized).
    */
   get sessionId(): string | undefined {
     if (!this.#endpoint || this.#protocolVersion === undefined) return undefined;
@@ -61,7 +61,7 @@ export class LegacySseTransport implements McpTransport {
     this.#pendingHooks = hooks;
   }
 
-  /** Open the SSE stream and wait for the endpoint event. Idempotent: the SDK's Client.connect calls it again. */
+  /** Open the SSE stream and wait for the endpoint event. Idempotent: initialize calls it again. */
   start(): Promise<void> {
     this.#started ??= this.#open();
     return this.#started;

@@ -1,7 +1,7 @@
 // Parsing what a server sends: one SSE event's data, or a JSON response body that may be a batch. Both transports
 // read server messages the same way; an event that does not parse is skipped, a body that does not parse fails. The
 // envelope is checked here (jsonrpc.ts, the SDK's JSONRPCMessageSchema by hand); what a result holds is checked by
-// whoever reads it (the SDK Client against the request's result schema, the gateway's router for tool results).
+// whoever reads it (connection.ts for initialize, list-pages.ts for lists, the gateway's router for tool results).
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { protocolError } from '../errors.ts';
 import { jsonRpcKind } from '../jsonrpc.ts';

@@ -1,18 +1,13 @@
-// Requests a transport sends on its own, past the SDK's Client: a tools/call whose result the gateway relays as the
-// backend's bytes (raw-json.ts). The Client's rules are kept: an error response becomes McpError with the server's
-// code, message and data; no answer within the timeout is McpError RequestTimeout (with `data.timeout`); a caller that
-// gives up tells the server with `notifications/cancelled`; a closed transport fails what is waiting with
-// ConnectionClosed. Ids are negative integers (-1, -2, ...): the Client counts up from 0 on the same session, so the
-// two never meet, and an integer id suits servers that were only ever sent numbers.
+// Requests a transport sends on its own, past the session client (session-client.ts): a tools/call whose result the
+// gateway relays as the backend's bytes (raw-json.ts). The session client's rules are kept: an error response becomes
+// McpError with the server's code, message and data; no answer within the timeout is McpError RequestTimeout (with
+// `data.timeout`); a caller that gives up tells the server with `notifications/cancelled`; a closed transport fails
+// what is waiting with ConnectionClosed. Ids are negative integers (-1, -2, ...): the session client counts up from 0
+// on the same session, so the two never meet, and an integer id suits servers that were only ever sent numbers.
 // Log notifications and server requests on the call's own stream reach its hooks through the transport's Inbox, as
-// for the Client's requests; progress is not asked for (a caller that wants progress goes through the Client).
-import {
-  ErrorCode,
-  type JSONRPCMessage,
-  type JSONRPCRequest,
-  McpError,
-  type RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
+// for the session client's requests; progress is not asked for (a caller that wants progress goes through it).
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError } from '../../../api/mcp-errors.ts';
 import type { ActorClock } from '../clock.ts';
 import { isErrorResponse } from '../jsonrpc.ts';
 import { keepJsonText } from './raw-json.ts';
@@ -98,7 +93,7 @@ export class RawCalls {
     return true;
   }
 
-  /** The transport closed: everything still waiting fails as the SDK's Client fails its requests. */
+  /** The transport closed: everything still waiting fails as the session client fails its requests. */
   closeAll(): void {
     for (const waiter of [...this.#waiting.values()]) {
       waiter.settle(new McpError(ErrorCode.ConnectionClosed, 'Connection closed'));

@@ -55,7 +55,7 @@ export class StreamableHttpTransport implements McpTransport {
   readonly #path: string;
   readonly #abort = new AbortController();
   readonly #inbox: Inbox;
-  /** Requests past the SDK's Client, their results' JSON text kept (raw-calls.ts). */
+  /** Requests past the session client, their results' JSON text kept (raw-calls.ts). */
   readonly raw: RawCalls;
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
@@ -64,7 +64,7 @@ export class StreamableHttpTransport implements McpTransport {
 
   constructor(options: TransportOptions) {
     this.#o = options;
-    // Answers to our own raw calls stop here; everything else goes on to the SDK's Client.
+    // Answers to our own raw calls stop here; everything else goes on to the session client (session-client.ts).
     this.#inbox = new Inbox(options.redactor, (message) => this.raw.receive(message) || this.onmessage?.(message));
     this.raw = new RawCalls({
       clock: options.clock,

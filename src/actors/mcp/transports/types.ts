@@ -31,9 +31,9 @@ export interface McpTransport extends Transport {
   /** Set by the connection; receives what the transport sees outside any one request. */
   onConnectionEvent?: (event: ConnectionEvent) => void;
   /**
-   * Attach hooks to the next JSON-RPC request this transport sends. The SDK's Protocol.request() calls send()
+   * Attach hooks to the next JSON-RPC request this transport sends. The session client's request() calls send()
    * synchronously, so the connection binds right before calling it and the hooks land on exactly that request
-   * (test/unit/mcp/sdk-send-order.test.ts fails should an SDK update break this).
+   * (test/unit/mcp/session-client.test.ts fails should that change).
    */
   bindNextRequest(hooks: RequestHooks | undefined): void;
   openNotificationStream(options: {
@@ -44,7 +44,7 @@ export interface McpTransport extends Transport {
   terminate(signal: AbortSignal): Promise<void>;
   /** The hooks of the request on whose response stream the server request `id` arrived, if any. */
   hooksForServerRequest(id: RequestId): RequestHooks | undefined;
-  /** Requests sent past the SDK's Client, their results' JSON text kept (raw-calls.ts); not every transport has them. */
+  /** Requests past the session client, their results' JSON text kept (raw-calls.ts); not every transport has them. */
   readonly raw?: RawCalls;
 }
 
