@@ -108,7 +108,10 @@ export function startEndpointController(manager: Manager, opts: EndpointControll
           return;
         }
         index.set(key, endpointReferences(obj as Endpoint));
-        if (synced) registry.wake(key);
+        // The version the cache already held: this process's own write, offered from its answer before the watch
+        // brought it. The actor that wrote it decided from the version before, so a fresh look would find nothing.
+        const known = type === 'modified' && old?.metadata.resourceVersion === obj.metadata.resourceVersion;
+        if (synced && !known) registry.wake(key);
         return;
       }
       if (!synced) return;
