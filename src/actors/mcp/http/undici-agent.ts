@@ -5,8 +5,8 @@
 // files are reachable; a unit test checks that they are still what the package exports.
 import { createRequire } from 'node:module';
 import type {
-  Client as UndiciClient,
   Agent as UndiciAgent,
+  Client as UndiciClient,
   Pool as UndiciPool,
   buildConnector as undiciBuildConnector,
 } from 'undici';
