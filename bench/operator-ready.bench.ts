@@ -10,10 +10,12 @@
 // Also: the operator's peak RSS (VmHWM) and CPU time, and @kubernetes/client-node's own patch rate for reference (it
 // builds a new connection per request). All processes share this machine's CPUs: expect run-to-run noise.
 // The operator runs with the Node flags the chart and kustomize base give it (NODE_OPTIONS in their Deployments);
-// OPERATOR_NODE_FLAGS replaces them ('' for none). BASELINE_ROOT=<another checkout> runs that checkout's operator
-// too, on the same control plane: for each size and mode the two alternate (baseline first when live, last when
-// cold), and ratios are printed.
+// OPERATOR_NODE_FLAGS replaces them ('' for none); BASELINE_NODE_FLAGS replaces them for the baseline alone (to
+// compare a change of flags too, run the baseline with the flags its checkout deploys). BASELINE_ROOT=<another
+// checkout> runs that checkout's operator too, on the same control plane: for each size and mode the two alternate
+// (baseline first when live, last when cold), and ratios are printed.
 //   npm run bench -- operator-ready   (env: SIZES=1000,5000 CONCURRENCY=32 RAW_REPEATS=3 OPERATOR_NODE_FLAGS=...
+//                                      BASELINE_NODE_FLAGS=...
 //                                      BASELINE_ROOT=...)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -141,7 +143,7 @@ async function runSize(n: number): Promise<Row> {
 
 async function liveRun(n: number, code: { label: string; root: string }): Promise<Run & { createS: number }> {
   const ns = await namespaceWithGroup(`live-${n}-${code.label}`);
-  const op = await startOperatorProcess(ns, code.root);
+  const op = await startOperatorProcess(ns, code);
   const watch = await watchReady(ns, n);
   const t0 = performance.now();
   await createEndpoints(ns, n);
@@ -160,7 +162,7 @@ async function liveRun(n: number, code: { label: string; root: string }): Promis
 async function coldRun(n: number, ns: string, code: { label: string; root: string }): Promise<Run> {
   const watch = await watchReady(ns, n);
   const t1 = performance.now();
-  const op = await startOperatorProcess(ns, code.root);
+  const op = await startOperatorProcess(ns, code);
   await watch.ready;
   const readyS = (performance.now() - t1) / 1000;
   await watch.events;
@@ -277,8 +279,12 @@ interface OperatorProcess {
   pid: number;
 }
 
-async function startOperatorProcess(ns: string, cwd: string): Promise<OperatorProcess> {
-  const flags = (process.env.OPERATOR_NODE_FLAGS ?? DEPLOYED_NODE_FLAGS).split(' ').filter(Boolean);
+async function startOperatorProcess(ns: string, code: { label: string; root: string }): Promise<OperatorProcess> {
+  const cwd = code.root;
+  const own = process.env.OPERATOR_NODE_FLAGS ?? DEPLOYED_NODE_FLAGS;
+  const flags = ((code.label === 'base' ? process.env.BASELINE_NODE_FLAGS : undefined) ?? own)
+    .split(' ')
+    .filter(Boolean);
   const args = ['src/cli.ts', 'operator', '--kubeconfig', cp.kubeconfigPath, '--namespace', ns, '--log-level', 'info'];
   const child = spawn(process.execPath, [...flags, ...args, '--write-concurrency', String(concurrency)], {
     cwd,
