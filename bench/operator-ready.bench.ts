@@ -13,9 +13,11 @@
 // OPERATOR_NODE_FLAGS replaces them ('' for none); BASELINE_NODE_FLAGS replaces them for the baseline alone (to
 // compare a change of flags too, run the baseline with the flags its checkout deploys). BASELINE_ROOT=<another
 // checkout> runs that checkout's operator too, on the same control plane: for each size and mode the two alternate
-// (baseline first when live, last when cold), and ratios are printed.
+// (baseline first when live, last when cold), and ratios are printed. The image runs the build: OPERATOR_ENTRY=
+// dist/src/cli.js (after npm run build) runs it too, without the type stripper's ~17 MiB (BASELINE_ENTRY for the
+// baseline; the same by default).
 //   npm run bench -- operator-ready   (env: SIZES=1000,5000 CONCURRENCY=32 RAW_REPEATS=3 OPERATOR_NODE_FLAGS=...
-//                                      BASELINE_NODE_FLAGS=...
+//                                      BASELINE_NODE_FLAGS=... OPERATOR_ENTRY=... BASELINE_ENTRY=...
 //                                      BASELINE_ROOT=...)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -283,13 +285,17 @@ interface OperatorProcess {
   pid: number;
 }
 
+const operatorEntry = process.env.OPERATOR_ENTRY ?? 'src/cli.ts';
+const baselineEntry = process.env.BASELINE_ENTRY ?? operatorEntry;
+
 async function startOperatorProcess(ns: string, code: { label: string; root: string }): Promise<OperatorProcess> {
   const cwd = code.root;
+  const entry = code.label === 'base' ? baselineEntry : operatorEntry;
   const own = process.env.OPERATOR_NODE_FLAGS ?? DEPLOYED_NODE_FLAGS;
   const flags = ((code.label === 'base' ? process.env.BASELINE_NODE_FLAGS : undefined) ?? own)
     .split(' ')
     .filter(Boolean);
-  const args = ['src/cli.ts', 'operator', '--kubeconfig', cp.kubeconfigPath, '--namespace', ns, '--log-level', 'info'];
+  const args = [entry, 'operator', '--kubeconfig', cp.kubeconfigPath, '--namespace', ns, '--log-level', 'info'];
   const child = spawn(process.execPath, [...flags, ...args, '--write-concurrency', String(concurrency)], {
     cwd,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -325,6 +331,7 @@ function print(results: Row[]) {
   console.log(
     `\noperator-ready: direct endpoints to Ready; write concurrency ${concurrency}; ${cpus().length} CPUs shared by etcd, kube-apiserver, the operator and this client`,
   );
+  console.log(`operator: ${operatorEntry}${baselineEntry === operatorEntry ? '' : `, baseline: ${baselineEntry}`}`);
   const head = [
     'N',
     'mode',
