@@ -40,6 +40,8 @@ const sizes = (process.env.SIZES ?? '1000,5000').split(',').map(Number);
 const concurrency = Number(process.env.CONCURRENCY ?? 32);
 const rawRepeats = Number(process.env.RAW_REPEATS ?? 3);
 const CREATE_CONCURRENCY = 64;
+const operatorEntry = process.env.OPERATOR_ENTRY ?? 'src/cli.ts';
+const baselineEntry = process.env.BASELINE_ENTRY ?? operatorEntry;
 /**
  * NODE_OPTIONS of the operator container in deploy/helm and deploy/kustomize (a test keeps the three equal). The old
  * space is the heap Node gives itself in the chart's 512Mi container (half the limit); on this host it would size the
@@ -284,9 +286,6 @@ interface OperatorProcess {
   child: ChildProcess;
   pid: number;
 }
-
-const operatorEntry = process.env.OPERATOR_ENTRY ?? 'src/cli.ts';
-const baselineEntry = process.env.BASELINE_ENTRY ?? operatorEntry;
 
 async function startOperatorProcess(ns: string, code: { label: string; root: string }): Promise<OperatorProcess> {
   const cwd = code.root;
