@@ -10,10 +10,14 @@
 // Also: the operator's peak RSS (VmHWM) and CPU time, and @kubernetes/client-node's own patch rate for reference (it
 // builds a new connection per request). All processes share this machine's CPUs: expect run-to-run noise.
 // The operator runs with the Node flags the chart and kustomize base give it (NODE_OPTIONS in their Deployments);
-// OPERATOR_NODE_FLAGS replaces them ('' for none). BASELINE_ROOT=<another checkout> runs that checkout's operator
-// too, on the same control plane: for each size and mode the two alternate (baseline first when live, last when
-// cold), and ratios are printed.
+// OPERATOR_NODE_FLAGS replaces them ('' for none); BASELINE_NODE_FLAGS replaces them for the baseline alone (to
+// compare a change of flags too, run the baseline with the flags its checkout deploys). BASELINE_ROOT=<another
+// checkout> runs that checkout's operator too, on the same control plane: for each size and mode the two alternate
+// (baseline first when live, last when cold), and ratios are printed. The image runs the build: OPERATOR_ENTRY=
+// dist/src/cli.js (after npm run build) runs it too, without the type stripper's ~17 MiB (BASELINE_ENTRY for the
+// baseline; the same by default).
 //   npm run bench -- operator-ready   (env: SIZES=1000,5000 CONCURRENCY=32 RAW_REPEATS=3 OPERATOR_NODE_FLAGS=...
+//                                      BASELINE_NODE_FLAGS=... OPERATOR_ENTRY=... BASELINE_ENTRY=...
 //                                      BASELINE_ROOT=...)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -36,8 +40,14 @@ const sizes = (process.env.SIZES ?? '1000,5000').split(',').map(Number);
 const concurrency = Number(process.env.CONCURRENCY ?? 32);
 const rawRepeats = Number(process.env.RAW_REPEATS ?? 3);
 const CREATE_CONCURRENCY = 64;
-/** NODE_OPTIONS of the operator container in deploy/helm and deploy/kustomize (a test keeps the three equal). */
-const DEPLOYED_NODE_FLAGS = '--max-semi-space-size=8';
+const operatorEntry = process.env.OPERATOR_ENTRY ?? 'src/cli.ts';
+const baselineEntry = process.env.BASELINE_ENTRY ?? operatorEntry;
+/**
+ * NODE_OPTIONS of the operator container in deploy/helm and deploy/kustomize (a test keeps the three equal). The old
+ * space is the heap Node gives itself in the chart's 512Mi container (half the limit); on this host it would size the
+ * heap from the host's memory instead.
+ */
+const DEPLOYED_NODE_FLAGS = '--max-semi-space-size=8 --max-old-space-size=256';
 const GV = `${API_GROUP}/${API_VERSION}`;
 /** The checkouts whose operator runs: this one, and with BASELINE_ROOT that one first. */
 const codes: { label: string; root: string }[] = [
@@ -141,7 +151,7 @@ async function runSize(n: number): Promise<Row> {
 
 async function liveRun(n: number, code: { label: string; root: string }): Promise<Run & { createS: number }> {
   const ns = await namespaceWithGroup(`live-${n}-${code.label}`);
-  const op = await startOperatorProcess(ns, code.root);
+  const op = await startOperatorProcess(ns, code);
   const watch = await watchReady(ns, n);
   const t0 = performance.now();
   await createEndpoints(ns, n);
@@ -160,7 +170,7 @@ async function liveRun(n: number, code: { label: string; root: string }): Promis
 async function coldRun(n: number, ns: string, code: { label: string; root: string }): Promise<Run> {
   const watch = await watchReady(ns, n);
   const t1 = performance.now();
-  const op = await startOperatorProcess(ns, code.root);
+  const op = await startOperatorProcess(ns, code);
   await watch.ready;
   const readyS = (performance.now() - t1) / 1000;
   await watch.events;
@@ -277,9 +287,14 @@ interface OperatorProcess {
   pid: number;
 }
 
-async function startOperatorProcess(ns: string, cwd: string): Promise<OperatorProcess> {
-  const flags = (process.env.OPERATOR_NODE_FLAGS ?? DEPLOYED_NODE_FLAGS).split(' ').filter(Boolean);
-  const args = ['src/cli.ts', 'operator', '--kubeconfig', cp.kubeconfigPath, '--namespace', ns, '--log-level', 'info'];
+async function startOperatorProcess(ns: string, code: { label: string; root: string }): Promise<OperatorProcess> {
+  const cwd = code.root;
+  const entry = code.label === 'base' ? baselineEntry : operatorEntry;
+  const own = process.env.OPERATOR_NODE_FLAGS ?? DEPLOYED_NODE_FLAGS;
+  const flags = ((code.label === 'base' ? process.env.BASELINE_NODE_FLAGS : undefined) ?? own)
+    .split(' ')
+    .filter(Boolean);
+  const args = [entry, 'operator', '--kubeconfig', cp.kubeconfigPath, '--namespace', ns, '--log-level', 'info'];
   const child = spawn(process.execPath, [...flags, ...args, '--write-concurrency', String(concurrency)], {
     cwd,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -315,6 +330,7 @@ function print(results: Row[]) {
   console.log(
     `\noperator-ready: direct endpoints to Ready; write concurrency ${concurrency}; ${cpus().length} CPUs shared by etcd, kube-apiserver, the operator and this client`,
   );
+  console.log(`operator: ${operatorEntry}${baselineEntry === operatorEntry ? '' : `, baseline: ${baselineEntry}`}`);
   const head = [
     'N',
     'mode',

@@ -21,21 +21,25 @@ export interface RecordEventsDeps {
   /** Their place in the write queue (see KubeRequest.priority); unset: in order with every other write. */
   priority?: number;
   /**
-   * Resolve once the Events are handed to the write queue instead of once they are sent; failures still reach
-   * `onError`. An actor then rests at once and holds nothing while its Events wait behind status writes (a first
-   * pass over thousands of endpoints queues one per endpoint). They are not cancelled with the actor.
+   * Hand the sending to this runner and resolve at once instead of once the Events are sent; failures still reach
+   * `onError`. An actor then rests at once and holds nothing while its Events wait behind status writes (a first pass
+   * over thousands of endpoints queues one per endpoint), and their request bodies are built only when the runner
+   * sends them. They are not cancelled with the actor.
    */
-  detach?: boolean;
+  detach?: (send: () => Promise<void>) => void;
 }
 
 export function recordEndpointEvents(deps: RecordEventsDeps) {
   return fromPromise<void, RecordEventsInput>(async ({ input, signal }) => {
     const { endpoint } = input;
     if (deps.detach) {
-      // In order: each Event after the one before, as when awaited.
-      void input.events
-        .reduce((previous, e) => previous.then(() => record(e, undefined)), Promise.resolve<unknown>(undefined))
-        .catch((err: unknown) => deps.onError?.(err, endpoint));
+      deps.detach(async () => {
+        try {
+          for (const e of input.events) await record(e, undefined);
+        } catch (err) {
+          deps.onError?.(err, endpoint);
+        }
+      });
       return;
     }
     for (const e of input.events) {

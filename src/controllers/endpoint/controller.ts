@@ -3,6 +3,7 @@
 // the shared caches and writes through the manager's write queue. Nothing is reconciled before its caches have
 // synced, so a first pass never sees a half-loaded world (a group not yet listed would read as GroupNotFound).
 import { hostname } from 'node:os';
+import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import { applyProxyObjects } from '../../actors/kube/apply-proxy.ts';
@@ -88,6 +89,10 @@ export function startEndpointController(manager: Manager, opts: EndpointControll
   // Event names: this process's start time plus a counter, unique across restarts without randomness.
   const startedAt = clock.now().toString(36);
   let eventSeq = 0;
+  // With maxBusy, Events wait here as one small closure each and enter the write queue (behind status writes) a write
+  // slot's worth at a time: their request bodies are built only then, not for thousands at once in a first pass.
+  const eventBacklog =
+    opts.maxBusy === undefined ? undefined : new PQueue({ concurrency: manager.writes.queue.concurrency });
   const wakeAll = (keys: string[]) => {
     for (const k of keys) registry.wake(k);
   };
@@ -96,7 +101,12 @@ export function startEndpointController(manager: Manager, opts: EndpointControll
     name: 'mcpremoteendpoint',
     watches: ENDPOINT_WATCHES,
     resyncMs: opts.resyncMs,
-    workers: [{ quiet: () => registry.quiet(), stop: () => registry.stopAll() }],
+    workers: [
+      { quiet: () => registry.quiet(), stop: () => registry.stopAll() },
+      ...(eventBacklog
+        ? [{ quiet: () => eventBacklog.size === 0 && eventBacklog.pending === 0, stop: () => eventBacklog.clear() }]
+        : []),
+    ],
     resync: () => wakeAll([...controller.informers.endpoints.store.keys()]),
     onChange({ kind, type, obj, old, synced }) {
       const ns = obj.metadata.namespace ?? '';
@@ -108,7 +118,10 @@ export function startEndpointController(manager: Manager, opts: EndpointControll
           return;
         }
         index.set(key, endpointReferences(obj as Endpoint));
-        if (synced) registry.wake(key);
+        // The version the cache already held: this process's own write, offered from its answer before the watch
+        // brought it. The actor that wrote it decided from the version before, so a fresh look would find nothing.
+        const known = type === 'modified' && old?.metadata.resourceVersion === obj.metadata.resourceVersion;
+        if (synced && !known) registry.wake(key);
         return;
       }
       if (!synced) return;
@@ -142,7 +155,10 @@ export function startEndpointController(manager: Manager, opts: EndpointControll
       instance: opts.instance ?? process.env.POD_NAME ?? hostname(),
       uniqueSuffix: () => `${startedAt}${(++eventSeq).toString(36)}`,
       priority: opts.maxBusy === undefined ? undefined : -1,
-      detach: true,
+      detach: (send) => {
+        if (eventBacklog) void eventBacklog.add(send);
+        else void send();
+      },
       onError: (err, endpoint) =>
         log.warn({ endpoint: `${endpoint.namespace}/${endpoint.name}`, err: String(err) }, 'could not record event'),
     }),

@@ -8,8 +8,9 @@
 // stopped answering PINGs, a refused reconnect) are reported to `onConnectionEvent` instead of going unheard.
 
 import type { EventEmitter } from 'node:events';
-import { Client, Pool, request } from 'undici';
+import type { Dispatcher, Client as UndiciClient, Pool as UndiciPool } from 'undici';
 import { type KubeApi, KubeApiError, type KubeRequest } from '../../actors/kube/kube-api.ts';
+import { Client, Pool } from '../../actors/mcp/http/undici-agent.ts';
 import type { HttpsOptionsLike, KubeTarget } from './kubeconfig.ts';
 import { LineDecoder } from './line-decoder.ts';
 
@@ -81,7 +82,7 @@ export function logConnectionEvents(log: {
 interface Credentials {
   headers: Record<string, string>;
   tlsKey: string;
-  agent: Pool;
+  agent: UndiciPool;
   readAt: number;
 }
 
@@ -99,7 +100,7 @@ export function createKubeHttp(kc: KubeTarget, opts: KubeHttpOptions = {}): Kube
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const ttl = opts.credentialTtlMs ?? 30_000;
   let creds: Credentials | undefined;
-  const agents: Pool[] = [];
+  const agents: UndiciPool[] = [];
   // Aborted by close(): every request and watch still in flight ends through its own awaited path (an AbortError the
   // caller handles) before the pool goes away, instead of a ClientDestroyedError surfacing on a stream nobody reads.
   const closing = new AbortController();
@@ -137,10 +138,11 @@ export function createKubeHttp(kc: KubeTarget, opts: KubeHttpOptions = {}): Kube
     return creds;
   }
 
-  function url(path: string, query?: KubeRequest['query']): string {
+  /** The request's path and query as the pool sends them (the pool's origin is the server's). */
+  function target(path: string, query?: KubeRequest['query']): string {
     const u = new URL(server + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
-    return u.toString();
+    return u.pathname + u.search;
   }
 
   return {
@@ -166,13 +168,13 @@ export function createKubeHttp(kc: KubeTarget, opts: KubeHttpOptions = {}): Kube
       );
       timer.unref();
       try {
-        let res: Awaited<ReturnType<typeof request>>;
+        let res: Dispatcher.ResponseData;
         try {
-          res = await request(url(req.path, req.query), {
+          res = await c.agent.request({
+            path: target(req.path, req.query),
             method: req.method,
             headers,
             body,
-            dispatcher: c.agent,
             signal: abort.signal,
           });
         } catch (err) {
@@ -214,10 +216,10 @@ export function createKubeHttp(kc: KubeTarget, opts: KubeHttpOptions = {}): Kube
       };
       try {
         arm();
-        const res = await request(url(path, { ...query, watch: true }), {
+        const res = await c.agent.request({
+          path: target(path, { ...query, watch: true }),
           method: 'GET',
           headers: { ...c.headers, accept: 'application/json' },
-          dispatcher: c.agent,
           signal: controller.signal,
           bodyTimeout: 0,
           headersTimeout: inactivityMs,
@@ -266,7 +268,7 @@ function connectionPool(
   server: string,
   tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean; servername?: string },
   opts: KubeHttpOptions,
-): Pool {
+): UndiciPool {
   const report = (type: KubeConnectionEvent['type'], err: unknown) => {
     const code = (err as { code?: unknown } | undefined)?.code;
     opts.onConnectionEvent?.({
@@ -287,7 +289,7 @@ function connectionPool(
     // A Client emits 'error' when a request's handler fails while undici fails that request; with no listener that
     // would end the process, so each Client gets one.
     factory: (origin, clientOpts) => {
-      const client = new Client(origin, clientOpts as Client.Options);
+      const client = new Client(origin, clientOpts as UndiciClient.Options);
       (client as unknown as EventEmitter).on('error', (err: unknown) => report('client-error', err));
       return client;
     },

@@ -1,5 +1,5 @@
 // The operator's Node flags are set in two manifests and mirrored by the operator-ready benchmark, which measures
-// the operator as deployed: the three must name the same flags.
+// the operator as deployed: the three must name the same flags, and the old space must stay half the memory limit.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,8 +29,16 @@ describe('operator NODE_OPTIONS', () => {
     const helm = /- name: NODE_OPTIONS\n\s+value: "([^"]*)"/.exec(
       read('deploy/helm/mcpre/templates/deployment.yaml'),
     )?.[1];
-    expect(bench).toBe('--max-semi-space-size=8');
+    expect(bench).toBe('--max-semi-space-size=8 --max-old-space-size=256');
     expect(kustomize).toBe(bench);
     expect(helm).toBe(bench);
+  });
+
+  it('give the old space half the memory limit, the heap Node picks itself in a container with that limit', () => {
+    const limitMi = (manifest: string) => Number(/limits:\n(?:\s+#.*\n)*\s+memory: (\d+)Mi/.exec(manifest)?.[1]);
+    const oldSpace = Number(/--max-old-space-size=(\d+)/.exec(read('bench/operator-ready.bench.ts'))?.[1]);
+    expect(oldSpace).toBe(256);
+    expect(limitMi(read('deploy/kustomize/base/deployment.yaml'))).toBe(2 * oldSpace);
+    expect(limitMi(read('deploy/helm/mcpre/values.yaml'))).toBe(2 * oldSpace);
   });
 });

@@ -4,12 +4,14 @@
 import { execFileSync } from 'node:child_process';
 import * as undici from 'undici';
 import { describe, expect, it } from 'vitest';
-import { Agent, buildConnector } from '../../../src/actors/mcp/http/undici-agent.ts';
+import { Agent, buildConnector, Client, Pool } from '../../../src/actors/mcp/http/undici-agent.ts';
 import { REPO_ROOT } from '../../support/control-plane.ts';
 
 describe('undici agent', () => {
-  it('is the Agent and buildConnector the package exports', () => {
+  it('is the Agent, Pool, Client and buildConnector the package exports', () => {
     expect(Agent).toBe(undici.Agent);
+    expect(Pool).toBe(undici.Pool);
+    expect(Client).toBe(undici.Client);
     expect(buildConnector).toBe(undici.buildConnector);
   });
 
