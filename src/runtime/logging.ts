@@ -37,7 +37,11 @@ export function traceLogOptions(): Pick<LoggerOptions, 'mixin'> {
  * `parent.child(bindings)`, except that no key ends up bound twice: a key the parent has takes the new value.
  * `redact` replaces the root's redaction paths for this child's lines (the root's `streamWrite` hook still applies).
  */
-export function childLogger(parent: Logger, bindings: Bindings, options: Pick<ChildLoggerOptions, 'redact'> = {}): Logger {
+export function childLogger(
+  parent: Logger,
+  bindings: Bindings,
+  options: Pick<ChildLoggerOptions, 'redact'> = {},
+): Logger {
   const known = lineage.get(parent) ?? { root: parent, fixed: parent.bindings(), bindings: {} };
   const merged: Bindings = { ...known.bindings };
   for (const [key, value] of Object.entries(bindings)) if (!(key in known.fixed)) merged[key] = value;

@@ -1,8 +1,8 @@
 // A client's Mcp-Session-Id lets its holder act in the session: log lines written for a session carry its
 // fingerprint (the one the spans use), never the id.
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
 import { fingerprint } from '../../../src/actors/mcp/log.ts';
 import { createSecretRedactor, REDACTED } from '../../../src/actors/mcp/redactor.ts';
 import { type AuditRecord, auditLogger } from '../../../src/gateway/audit.ts';
@@ -21,7 +21,11 @@ function capture() {
       done();
     },
   });
-  return { lines, stream, logger: createLogger({ level: 'debug', timestamp: false }, stream, { component: 'gateway' }) };
+  return {
+    lines,
+    stream,
+    logger: createLogger({ level: 'debug', timestamp: false }, stream, { component: 'gateway' }),
+  };
 }
 
 describe('session ids in log lines', () => {
