@@ -3,7 +3,7 @@
 // the backend set and again by the session) appears twice in one line. JSON.parse keeps the last and hides it; strict
 // readers reject the line. A child made here is made from its root with the merged bindings, so each key is bound
 // once and a child's value replaces its parent's. Code that logs must not repeat a bound key as a field either.
-import { type Bindings, type Logger, type LoggerOptions, pino } from 'pino';
+import { type Bindings, type ChildLoggerOptions, type Logger, type LoggerOptions, pino } from 'pino';
 import { activeTraceIds, tracing } from './tracing/tracing.ts';
 
 interface Lineage {
@@ -33,12 +33,19 @@ export function traceLogOptions(): Pick<LoggerOptions, 'mixin'> {
   return tracing.on ? { mixin: () => activeTraceIds() ?? {} } : {};
 }
 
-/** `parent.child(bindings)`, except that no key ends up bound twice: a key the parent has takes the new value. */
-export function childLogger(parent: Logger, bindings: Bindings): Logger {
+/**
+ * `parent.child(bindings)`, except that no key ends up bound twice: a key the parent has takes the new value.
+ * `redact` replaces the root's redaction paths for this child's lines (the root's `streamWrite` hook still applies).
+ */
+export function childLogger(
+  parent: Logger,
+  bindings: Bindings,
+  options: Pick<ChildLoggerOptions, 'redact'> = {},
+): Logger {
   const known = lineage.get(parent) ?? { root: parent, fixed: parent.bindings(), bindings: {} };
   const merged: Bindings = { ...known.bindings };
   for (const [key, value] of Object.entries(bindings)) if (!(key in known.fixed)) merged[key] = value;
-  const child = known.root.child(merged, { level: parent.level });
+  const child = known.root.child(merged, { level: parent.level, ...options });
   lineage.set(child, { root: known.root, fixed: known.fixed, bindings: merged });
   return child;
 }

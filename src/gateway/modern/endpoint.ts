@@ -10,6 +10,7 @@ import {
   META_SERVER_INFO,
   MISSING_REQUIRED_CLIENT_CAPABILITY,
 } from '../../actors/mcp/modern/envelope.ts';
+import { withFields } from '../../actors/mcp/transports/raw-json.ts';
 import { ErrorCode, McpError } from '../../api/mcp-errors.ts';
 import { MODERN_VERSIONS } from '../../machines/backend-session-era.ts';
 import { Exchange, writeJson } from '../exchange.ts';
@@ -273,6 +274,9 @@ export class ModernEndpoint {
   /** Every 2026 result says it is complete and names the server (unless it is a backend's input_required one). */
   #complete(result: Result): Result {
     const meta = result._meta as Result | undefined;
+    // The usual relayed result has neither: its backend's text gets them appended (raw-json.ts), not re-serialised.
+    if (meta === undefined && result.resultType === undefined)
+      return withFields(result, { resultType: 'complete', _meta: this.#serverMeta }) as Result;
     return {
       ...result,
       resultType: result.resultType ?? 'complete',

@@ -2,7 +2,12 @@
 // (exchange.ts messageJson over transports/raw-json.ts); anything else is serialised as before. The scanner that
 // finds the result's text must agree with JSON.parse on every shape of valid JSON.
 import { describe, expect, it } from 'vitest';
-import { keepJsonText, resultJsonText, topLevelValue } from '../../../src/actors/mcp/transports/raw-json.ts';
+import {
+  keepJsonText,
+  resultJsonText,
+  topLevelValue,
+  withFields,
+} from '../../../src/actors/mcp/transports/raw-json.ts';
 import { messageJson } from '../../../src/gateway/exchange.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
 
@@ -53,6 +58,55 @@ describe('the answer to a relayed result', () => {
     expect(resultJsonText(result)).toBeUndefined();
     expect(resultJsonText('text')).toBeUndefined();
     expect(resultJsonText(null)).toBeUndefined();
+  });
+});
+
+describe('a kept result with fields added (a 2026-07-28 answer: resultType and _meta)', () => {
+  const FIELDS = { resultType: 'complete', _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'g"w' } } };
+
+  it("is the backend's text with the fields after its last member, and parses as the spread", () => {
+    const result = kept(BACKEND);
+    const out = withFields(result, FIELDS);
+    expect(out).toEqual({ ...result, ...FIELDS });
+    const fieldsText = JSON.stringify(FIELDS).slice(1, -1);
+    expect(resultJsonText(out)).toBe(`${RESULT_TEXT.slice(0, -1)},${fieldsText}}`);
+    const text = messageJson({ jsonrpc: '2.0', id: 3, result: out });
+    expect(JSON.parse(text)).toEqual({ jsonrpc: '2.0', id: 3, result: { ...result, ...FIELDS } });
+    // The backend's own spelling (the \u00e9 escape, 1.0) is still there: nothing was serialised again.
+    expect(text).toContain('caf\\u00e9');
+    expect(text).toContain('"n":1.0');
+  });
+
+  it('an empty kept result, with any spacing, gets the fields alone', () => {
+    const result = kept('{"jsonrpc":"2.0","id":-1,"result":{ \n }}');
+    const out = withFields(result, FIELDS);
+    expect(resultJsonText(out)).toBe(`{ \n ${JSON.stringify(FIELDS).slice(1)}`);
+  });
+
+  it('has no text of its own when the result has one of the keys, was not kept, or no fields are added', () => {
+    const withMeta = kept('{"jsonrpc":"2.0","id":-1,"result":{"content":[],"_meta":{"a":1}}}');
+    const merged = withFields(withMeta, FIELDS);
+    expect(merged._meta).toEqual(FIELDS._meta);
+    expect(resultJsonText(merged)).toBeUndefined();
+    expect(resultJsonText(withFields({ content: [] }, FIELDS))).toBeUndefined();
+    expect(resultJsonText(withFields(kept(BACKEND), {}))).toBeUndefined();
+    expect(JSON.parse(messageJson({ jsonrpc: '2.0', id: 1, result: merged })).result._meta).toEqual(FIELDS._meta);
+  });
+
+  it('agrees with JSON.stringify of the spread on generated results', () => {
+    const rng = seededRng(7);
+    const strings = ['', 'plain', 'q"uote', 'back\\slash', '}]{[,:', 'ünï€😀'];
+    const pick = <T>(items: T[]): T => items[Math.floor(rng.next() * items.length)]!;
+    for (let i = 0; i < 200; i++) {
+      const result = Object.fromEntries(
+        Array.from({ length: Math.floor(rng.next() * 4) }, () => [pick(strings), { v: pick(strings) }]),
+      );
+      const space = pick(['', ' ', '\n  ']);
+      const message = `{"jsonrpc":"2.0","id":-1,"result":${JSON.stringify(result, null, space)}}`;
+      const out = withFields(kept(message), FIELDS);
+      const text = resultJsonText(out);
+      expect(text === undefined ? undefined : JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(out)));
+    }
   });
 });
 

@@ -1,9 +1,12 @@
 // A client's Mcp-Session-Id lets its holder act in the session: log lines written for a session carry its
 // fingerprint (the one the spans use), never the id.
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { fingerprint } from '../../../src/actors/mcp/log.ts';
-import { auditLogger } from '../../../src/gateway/audit.ts';
+import { createSecretRedactor, REDACTED } from '../../../src/actors/mcp/redactor.ts';
+import { type AuditRecord, auditLogger } from '../../../src/gateway/audit.ts';
+import { defaultLogger } from '../../../src/gateway/gateway.ts';
 import { RedisEventLog } from '../../../src/gateway/sessions/redis-event-log.ts';
 import { createLogger } from '../../../src/runtime/logging.ts';
 import type { RedisClient } from '../../../src/runtime/redis-connection.ts';
@@ -18,7 +21,11 @@ function capture() {
       done();
     },
   });
-  return { lines, logger: createLogger({ level: 'debug', timestamp: false }, stream, { component: 'gateway' }) };
+  return {
+    lines,
+    stream,
+    logger: createLogger({ level: 'debug', timestamp: false }, stream, { component: 'gateway' }),
+  };
 }
 
 describe('session ids in log lines', () => {
@@ -39,6 +46,31 @@ describe('session ids in log lines', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toContain(SESSION);
     expect(JSON.parse(lines[0] as string).audit.session).toBe(fingerprint(SESSION));
+  });
+
+  it("an audit line on the gateway's logger carries its record whole, and no secret value a backend was sent", () => {
+    const { lines, stream } = capture();
+    const secret = `s-${randomUUID()}`;
+    createSecretRedactor().add(secret);
+    const record: AuditRecord = {
+      client: 'alice',
+      session: undefined,
+      method: 'tools/call',
+      target: 'echo',
+      backend: 'a',
+      remoteUrl: 'http://127.0.0.1:1/mcp',
+      authMethod: 'headerInjection',
+      outcome: 'error',
+      remoteStatus: 500,
+      durationMs: 1.5,
+      error: `the backend echoed ${secret}`,
+      serverRequests: [{ method: 'roots/list', via: 'call', outcome: 'refused', reason: 'no roots' }],
+    };
+    auditLogger(defaultLogger('info', stream))(record);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain(secret);
+    const { audit } = JSON.parse(lines[0] as string);
+    expect(audit).toEqual({ ...record, session: undefined, error: `the backend echoed ${REDACTED}` });
   });
 
   it('the Redis event log names the session by fingerprint when dropping its events fails', async () => {

@@ -1,18 +1,18 @@
 // Which answers to a request that carried Mcp-Session-Id mean the session is gone. The messages are the ones real
 // servers send: the SDK's transport, its example servers and @modelcontextprotocol/server-everything.
 import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
+import type { AnswerLike } from '../../../src/actors/mcp/http/body.ts';
 import { readSessionAnswer, saysSessionUnknown } from '../../../src/actors/mcp/http/session-loss.ts';
 import { createSecretRedactor } from '../../../src/actors/mcp/redactor.ts';
 
-function answer(statusCode: number, body: string): Dispatcher.ResponseData {
-  return { statusCode, headers: {}, body: Readable.from([Buffer.from(body)]) } as unknown as Dispatcher.ResponseData;
+function answer(statusCode: number, body: string): AnswerLike {
+  return { statusCode, headers: {}, body: Readable.from([Buffer.from(body)]) };
 }
 
 const rpcError = (code: number, message: string) => JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: 1 });
 
-async function bodyText(res: Dispatcher.ResponseData): Promise<string> {
+async function bodyText(res: AnswerLike): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of res.body as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks).toString('utf8');

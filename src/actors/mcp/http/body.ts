@@ -5,6 +5,19 @@ import { protocolError } from '../errors.ts';
 import { isErrorResponse } from '../jsonrpc.ts';
 import type { Redactor } from '../redactor.ts';
 
+/** A response body as the readers here take it: undici's (`request()`) or dispatch-response.ts's. */
+export type AnswerBodyLike = AsyncIterable<Uint8Array> & {
+  destroy?(err?: Error): unknown;
+  dump?(opts?: { limit: number }): Promise<void>;
+};
+
+/** What the readers here take of an HTTP answer. */
+export interface AnswerLike {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: AnswerBodyLike;
+}
+
 /** The whole body as text, refusing (and destroying the stream) beyond `max` bytes. */
 export async function readCappedText(
   body: AsyncIterable<Uint8Array> & { destroy?(err?: Error): unknown },

@@ -11,9 +11,8 @@
 // A request without Mcp-Session-Id never lost a session. What follows a loss is bounded by the session machine: one
 // re-initialization and one retry, and a session lost again before it was stable counts as a failed attempt.
 import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { Redactor } from '../redactor.ts';
-import { errorDetailOf, readCappedText } from './body.ts';
+import { type AnswerLike, errorDetailOf, readCappedText } from './body.ts';
 
 /** Error messages longer than this are not about a session id (and are not searched). */
 const MAX_MESSAGE = 500;
@@ -46,16 +45,16 @@ export interface SessionAnswer {
   /** The body's JSON-RPC error, redacted and cut, for the failure message. */
   detail: string | undefined;
   /** The same response with its body still readable (it was read here to classify it). */
-  res: Dispatcher.ResponseData;
+  res: AnswerLike;
 }
 
 /**
  * Classify a 400 or 404 answer to a request that carried Mcp-Session-Id (see the rule above). The body is read (up to
  * 16 KiB; a larger one says nothing about a session) and handed back in `res` for whoever reports the answer.
  */
-export async function readSessionAnswer(res: Dispatcher.ResponseData, redactor: Redactor): Promise<SessionAnswer> {
+export async function readSessionAnswer(res: AnswerLike, redactor: Redactor): Promise<SessionAnswer> {
   const text = await readCappedText(res.body, 16 * 1024, 'error body').catch(() => '');
-  const again = { ...res, body: Readable.from([Buffer.from(text)]) } as unknown as Dispatcher.ResponseData;
+  const again: AnswerLike = { ...res, body: Readable.from([Buffer.from(text)]) };
   const detail = errorDetailOf(text, redactor);
   if (res.statusCode === 404) return { lost: true, detail, res: again };
   const message = res.statusCode === 400 ? jsonRpcErrorMessage(text) : undefined;

@@ -1,16 +1,11 @@
 // What a non-2xx answer says, for the failure message. A redirect is not followed (the request carries the backend's
 // credentials, which must not travel to wherever a remote points), so its message names the target, origin and path
 // only (a query may hold a key), and what to do about it; any other status gets the body's JSON-RPC error detail.
-import type { Dispatcher } from 'undici';
 import { safeUrl } from '../log.ts';
 import type { Redactor } from '../redactor.ts';
-import { drain, errorDetail, header } from './body.ts';
+import { type AnswerLike, drain, errorDetail, header } from './body.ts';
 
-export async function statusDetail(
-  res: Dispatcher.ResponseData,
-  requestUrl: URL,
-  redactor: Redactor,
-): Promise<string | undefined> {
+export async function statusDetail(res: AnswerLike, requestUrl: URL, redactor: Redactor): Promise<string | undefined> {
   if (res.statusCode < 300 || res.statusCode >= 400) return errorDetail(res.body, redactor);
   await drain(res.body);
   return redirectDetail(header(res.headers, 'location'), requestUrl);

@@ -6,6 +6,8 @@
 
 /** Response message texts, by the `result` object parsed from them. */
 const texts = new WeakMap<object, string>();
+/** Result texts made by `withFields`, by the result object made with them. */
+const made = new WeakMap<object, string>();
 
 /** Remember that `result` was parsed from `messageText`, the whole JSON-RPC response it came in. */
 export function keepJsonText(result: object, messageText: string): void {
@@ -16,7 +18,24 @@ export function keepJsonText(result: object, messageText: string): void {
 export function resultJsonText(result: unknown): string | undefined {
   if (typeof result !== 'object' || result === null) return undefined;
   const text = texts.get(result);
-  return text === undefined ? undefined : topLevelValue(text, 'result');
+  return text === undefined ? made.get(result) : topLevelValue(text, 'result');
+}
+
+/**
+ * `{ ...result, ...fields }`, a new object. When `result` has a kept text and none of the fields' keys, the new
+ * object's text is that text with the fields written after its last member: its JSON without serialising `result`.
+ */
+export function withFields(result: Record<string, unknown>, fields: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...result, ...fields };
+  for (const key of Object.keys(fields)) if (Object.hasOwn(result, key)) return out;
+  const text = resultJsonText(result);
+  // A kept text of an object ends with its closing brace (topLevelValue slices it so).
+  if (text === undefined || text.charCodeAt(text.length - 1) !== CLOSE_OBJECT) return out;
+  const added = JSON.stringify(fields).slice(1, -1);
+  if (added === '') return out;
+  const empty = skipSpace(text, 1) === text.length - 1;
+  made.set(out, `${text.slice(0, -1)}${empty ? '' : ','}${added}}`);
+  return out;
 }
 
 const QUOTE = 0x22;

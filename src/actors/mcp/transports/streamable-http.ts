@@ -11,7 +11,8 @@ import type { Dispatcher } from 'undici';
 import { backoffMs } from '../../../api/backoff.ts';
 import { sleep } from '../clock.ts';
 import { BackendError, httpError, isStaleSocket, networkError, protocolError, sessionLostError } from '../errors.ts';
-import { drain, header, mediaType, readCappedText } from '../http/body.ts';
+import { type AnswerLike, drain, header, mediaType, readCappedText } from '../http/body.ts';
+import { dispatchRequest, type HttpAnswer } from '../http/dispatch-response.ts';
 import { readSessionAnswer } from '../http/session-loss.ts';
 import { readSse } from '../http/sse.ts';
 import { statusDetail } from '../http/status-detail.ts';
@@ -122,17 +123,14 @@ export class StreamableHttpTransport implements McpTransport {
     const signal = flight ? flight.abort.signal : this.#abort.signal;
     const headers = this.#postHeaders.for(await this.#o.headers(signal), this.#sessionId, this.#protocolVersion);
     const body = JSON.stringify(message);
+    // dispatch-response.ts: the per-call POST without request()'s stream and abort machinery.
     const send = () =>
-      this.#o.http.dispatcher.request({
-        origin: this.#origin,
-        path: this.#path,
-        method: 'POST',
-        headers,
-        body,
+      dispatchRequest(
+        this.#o.http.dispatcher,
+        { origin: this.#origin, path: this.#path, method: 'POST', headers, body, bodyTimeout: 0 },
         signal,
-        bodyTimeout: 0,
-      });
-    let res: Dispatcher.ResponseData;
+      );
+    let res: HttpAnswer;
     try {
       res = await send();
     } catch (err) {
@@ -263,7 +261,7 @@ export class StreamableHttpTransport implements McpTransport {
   }
 
   /** A GET for an event stream; a 404 (or a 400 saying so) for a request with the session id is the session lost. */
-  async #get(lastEventId: string | undefined, signal: AbortSignal, what: string): Promise<Dispatcher.ResponseData> {
+  async #get(lastEventId: string | undefined, signal: AbortSignal, what: string): Promise<AnswerLike> {
     const carried = this.#sessionId;
     const headers = await this.#headers(signal, {
       accept: 'text/event-stream',
