@@ -108,7 +108,7 @@ export function startEndpointController(manager: Manager, opts: EndpointControll
         : []),
     ],
     resync: () => wakeAll([...controller.informers.endpoints.store.keys()]),
-    onChange({ kind, type, obj, old, synced }) {
+    onChange({ kind, type, obj, old, synced, offered }) {
       const ns = obj.metadata.namespace ?? '';
       if (kind === 'endpoints') {
         const key = keyOf(obj);
@@ -118,9 +118,10 @@ export function startEndpointController(manager: Manager, opts: EndpointControll
           return;
         }
         index.set(key, endpointReferences(obj as Endpoint));
-        // The version the cache already held: this process's own write, offered from its answer before the watch
-        // brought it. The actor that wrote it decided from the version before, so a fresh look would find nothing.
-        const known = type === 'modified' && old?.metadata.resourceVersion === obj.metadata.resourceVersion;
+        // This process's own write (or fresh read), offered from its answer, and the watch event that brings the same
+        // version later: the actor that wrote it decided from the version before, so a fresh look would find nothing.
+        const known =
+          type === 'modified' && (offered || old?.metadata.resourceVersion === obj.metadata.resourceVersion);
         if (synced && !known) registry.wake(key);
         return;
       }

@@ -50,7 +50,7 @@ export function endpointCaches(i: Informers): EndpointCaches {
     },
     owned: (kind, ns, name) => ownedStores[kind].store.get(ns, name),
     offerEndpoint: (endpoint) => {
-      (i.endpoints as unknown as Reflector<Endpoint>).store.offer(slimObject(endpoint) as Endpoint);
+      (i.endpoints as unknown as Reflector<Endpoint>).offer(slimObject(endpoint) as Endpoint);
     },
   };
 }

@@ -53,7 +53,7 @@ export function startGroupStatusController(
       if (membershipCurrent(group, m)) return;
       const written = await writeGroupMembership(manager.writes.api, group, m, signal);
       stats.writes += 1;
-      groups.store.offer(written as Group);
+      groups.offer(written as Group);
       log.debug({ group: key, count: m.remoteEndpointCount }, 'group membership written');
     },
     onError: (key, err, retryInMs) =>
@@ -69,10 +69,11 @@ export function startGroupStatusController(
     resync: () => {
       for (const key of controller.informers.groups.store.keys()) queue.add(key);
     },
-    onChange({ kind, type, obj, old, synced }) {
+    onChange({ kind, type, obj, old, synced, offered }) {
       const ns = obj.metadata.namespace ?? '';
       if (kind === 'groups') {
-        if (synced) touch(ns, obj.metadata.name);
+        // Its own membership write, offered from the answer, needs no second look.
+        if (synced && !offered) touch(ns, obj.metadata.name);
         return;
       }
       const e = obj as Endpoint;

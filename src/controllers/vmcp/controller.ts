@@ -94,7 +94,7 @@ export function vmcpController(manager: Manager, opts: VmcpReconcilerOptions): V
     resync: () => {
       for (const k of controller.informers.vmcps.store.keys()) registry.wake(k);
     },
-    onChange({ kind, type, obj, old, synced }) {
+    onChange({ kind, type, obj, old, synced, offered }) {
       const ns = obj.metadata.namespace ?? '';
       if (kind === 'vmcps') {
         const key = keyOf(obj);
@@ -106,7 +106,8 @@ export function vmcpController(manager: Manager, opts: VmcpReconcilerOptions): V
         // Until its first observation reports everything it reads, a VirtualMCPServer is known to read its group.
         if (index.refsOf(key).length === 0)
           index.set(key, [vmcpRefKey('MCPGroup', ns, (obj as VirtualMCPServer).spec.groupRef)]);
-        if (synced && vmcpChangeMatters(old as VirtualMCPServer | undefined, obj as VirtualMCPServer))
+        // Its own status write (or fresh read), offered from the answer: the actor that made it holds it already.
+        if (synced && !offered && vmcpChangeMatters(old as VirtualMCPServer | undefined, obj as VirtualMCPServer))
           registry.wake(key);
         return;
       }

@@ -53,7 +53,7 @@ export function vmcpCaches(i: VmcpInformers, members: GroupMembers): VmcpCaches 
     secret: get('secrets'),
     owned: (kind, ns, name) => ownedStores[kind].store.get(ns, name),
     offerVmcp: (vmcp) => {
-      (i.vmcps as unknown as Reflector<VirtualMCPServer>).store.offer(slimObject(vmcp) as VirtualMCPServer);
+      (i.vmcps as unknown as Reflector<VirtualMCPServer>).offer(slimObject(vmcp) as VirtualMCPServer);
     },
   };
 }

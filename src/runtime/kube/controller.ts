@@ -21,6 +21,8 @@ export interface ChangeEvent<N extends string> {
   old: KubeObject | undefined;
   /** False until every informer of this controller has synced (no reconcile should start before). */
   synced: boolean;
+  /** An object this process wrote or read itself, taken into the cache from the answer (Reflector.offer). */
+  offered: boolean;
 }
 
 export interface ControllerSpec<N extends string> {
@@ -55,8 +57,8 @@ export function startController<N extends string>(manager: Manager, spec: Contro
   let taking = true;
   let resyncTimer: unknown;
   const subscribe = (name: string, watch: WatchSpec) =>
-    manager.informers.subscribe(watch, (type, obj, old) => {
-      if (taking) spec.onChange({ kind: name as N, type, obj, old, synced });
+    manager.informers.subscribe(watch, (type, obj, old, offered = false) => {
+      if (taking) spec.onChange({ kind: name as N, type, obj, old, synced, offered });
     });
   const informers = {} as Record<N, Reflector<KubeObject>>;
   for (const [name, watch] of Object.entries(spec.watches) as [N, WatchSpec][])

@@ -12,7 +12,12 @@ import type { KubeHttp, WatchEvent } from './kube-http.ts';
 import { keyOf, Store } from './store.ts';
 
 export type ChangeType = 'added' | 'modified' | 'deleted';
-export type ChangeHandler<T> = (type: ChangeType, obj: T, old: T | undefined) => void;
+/**
+ * `offered`: the change is an object this process read or wrote itself, taken into the cache from the answer before
+ * the watch brought it (Reflector.offer). The watch event that follows carries the same version and reads as no
+ * change, so a handler hears of the change now or not at all; the controller that made it may already know it.
+ */
+export type ChangeHandler<T> = (type: ChangeType, obj: T, old: T | undefined, offered?: boolean) => void;
 
 export interface ReflectorOptions<T extends KubeObject> {
   api: KubeHttp;
@@ -77,6 +82,17 @@ export class Reflector<T extends KubeObject> {
   async stop(): Promise<void> {
     this.stopper.abort();
     await this.running;
+  }
+
+  /**
+   * Takes an object that a write (or a fresh read) returned, as Store.offer does, and tells the handlers what changed
+   * then, marked offered.
+   */
+  offer(obj: T): boolean {
+    const old = this.store.getByKey(keyOf(obj));
+    if (!this.store.offer(obj)) return false;
+    this.notify('modified', obj, old, true);
+    return true;
   }
 
   private async loop(): Promise<void> {
@@ -230,9 +246,9 @@ export class Reflector<T extends KubeObject> {
    * on: thrown into the watch it would fail the watch and replay the same event forever, thrown into a relist it
    * would drop the changes after it, and thrown from the loop's error path it would end the loop unheard.
    */
-  private notify(type: ChangeType, obj: T, old: T | undefined): void {
+  private notify(type: ChangeType, obj: T, old: T | undefined, offered = false): void {
     try {
-      this.opts.onChange(type, obj, old);
+      this.opts.onChange(type, obj, old, offered);
     } catch (err) {
       this.opts.log?.('warn', 'change handler failed', {
         resource: this.opts.resource.plural,

@@ -107,8 +107,8 @@ export class SharedInformers {
       clock: this.opts.clock,
       log: this.opts.log,
       inactivityMs: this.opts.inactivityMs,
-      onChange: (type, obj, old) => {
-        for (const h of subscribers) this.tell(h, entry, type, obj, old);
+      onChange: (type, obj, old, offered) => {
+        for (const h of subscribers) this.tell(h, entry, type, obj, old, offered);
       },
     });
     this.entries.set(key, entry);

@@ -209,6 +209,43 @@ describe('ReferenceIndex', () => {
   });
 });
 
+describe('Reflector.offer', () => {
+  it("tells the handlers of an offered copy once, marked offered, and the watch's echo of it reads as no change", async () => {
+    const seen: string[] = [];
+    let echo: (() => void) | undefined;
+    const { api } = scriptedApi(
+      [() => [obj('a', '5')]],
+      [
+        (on) =>
+          new Promise<void>((resolve) => {
+            echo = () => {
+              on({ type: 'MODIFIED', object: obj('a', '6') });
+              resolve();
+            };
+          }),
+      ],
+    );
+    const r = new Reflector<KubeObject>({
+      api,
+      resource: Resources.configMap,
+      rng: seededRng(1),
+      onChange: (type, o, old, offered) =>
+        seen.push(
+          `${type}:${old?.metadata.resourceVersion}->${o.metadata.resourceVersion}${offered ? ' offered' : ''}`,
+        ),
+    });
+    await r.start();
+    expect(r.offer(obj('a', '4'))).toBe(false);
+    expect(r.offer(obj('b', '9'))).toBe(false);
+    expect(r.offer(obj('a', '6'))).toBe(true);
+    await until('the watch to open', () => echo !== undefined, { intervalMs: 5 });
+    echo?.();
+    await until('the echo', () => seen.length >= 3, { intervalMs: 5 });
+    await r.stop();
+    expect(seen).toEqual(['added:undefined->5', 'modified:5->6 offered', 'modified:6->6']);
+  });
+});
+
 describe('Store.offer', () => {
   it('takes a newer copy of a known object only', () => {
     const s = new Store<KubeObject>();
