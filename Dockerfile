@@ -34,10 +34,12 @@ USER 65532:65532
 # image's default through NODE_OPTIONS (a flag on the entrypoint would win over it), so a container can set its own:
 # the operator's manifests set 8 MiB.
 # A fixed malloc trim threshold: glibc otherwise raises it after V8 frees the ~24 MiB it mallocs once to compile
-# undici's llhttp WebAssembly with its optimizing tier, and keeps that memory. With it the gateway's RSS at rest was
-# 84-86 MiB instead of 92-94 in most starts (in the others, the freed memory was not at the top of the heap and stayed:
-# 92 MiB); CPU per call within noise (gateway-latency bench, SHIPPED=1 / GATEWAY_ENV side by side).
-ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=16 MALLOC_TRIM_THRESHOLD_=131072
+# undici's llhttp WebAssembly with its optimizing tier, and keeps that memory. With it alone the gateway's RSS at rest
+# was 84-86 MiB in most starts and 92-93 in about one in six (a block still in use above the freed memory of the
+# compiling thread's malloc arena); with undici's llhttp build without SIMD (UNDICI_NO_WASM_SIMD=1) 85-89 MiB in every
+# one of 16 starts. CPU per call within noise for both (gateway-latency bench, GATEWAY_ENV / BASELINE_ENV side by side).
+# V8's --liftoff-only would keep the compile memory away too, but it doubles Cedar's time per authorization check.
+ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=16 MALLOC_TRIM_THRESHOLD_=131072 UNDICI_NO_WASM_SIMD=1
 EXPOSE 8080 9090
 ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli.js"]
 CMD ["--help"]

@@ -122,10 +122,27 @@ export class McpConnection implements BackendConnection {
     );
   }
 
-  async request(
+  request(
     method: string,
     params: Record<string, unknown> | undefined,
     options: RequestOptions = {},
+  ): Promise<{ result: Record<string, unknown>; report: RequestReport }> {
+    return this.#request(method, params, options, false);
+  }
+
+  /**
+   * tools/call whose result keeps the JSON text it was parsed from where the transport can (Streamable HTTP;
+   * transports/raw-json.ts), for the gateway to relay as the backend sent it.
+   */
+  callToolRaw(params: Record<string, unknown>, options: RequestOptions = {}) {
+    return this.#request('tools/call', params, options, true);
+  }
+
+  #request(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: RequestOptions,
+    keepResultText: boolean,
   ): Promise<{ result: Record<string, unknown>; report: RequestReport }> {
     const report: RequestReport = {};
     return this.#users.request(async () => {
@@ -133,6 +150,7 @@ export class McpConnection implements BackendConnection {
         onLog: options.onLog,
         onServerRequest: options.onServerRequest,
         onStatus: (status) => (report.httpStatus = status),
+        keepResultText,
       });
       try {
         const result = await this.#client.request(method, params, {
@@ -145,23 +163,6 @@ export class McpConnection implements BackendConnection {
         // Should the request have failed before reaching the transport, its hooks must not leak onto the next one.
         this.#t.bindNextRequest(undefined);
       }
-    });
-  }
-
-  /**
-   * tools/call past the session client where the transport can (transports/raw-calls.ts), the result's JSON text kept
-   * for the gateway to relay as it came (transports/raw-json.ts); with progress asked for, or without, request().
-   */
-  callToolRaw(params: Record<string, unknown>, options: RequestOptions = {}) {
-    const raw = this.#t.raw;
-    if (!raw || options.onProgress) return this.request('tools/call', params, options);
-    const report: RequestReport = {};
-    const { onLog, onServerRequest, signal } = options;
-    const hooks = { onLog, onServerRequest, onStatus: (status: number) => (report.httpStatus = status) };
-    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    return this.#users.request(async () => {
-      const result = await raw.call('tools/call', params, { hooks, signal, timeoutMs });
-      return { result: result as Record<string, unknown>, report };
     });
   }
 

@@ -97,7 +97,7 @@ export class SessionClient {
       };
       const onAbort = () => cancel(signal?.reason);
       const arm = () => {
-        this.#clock.clearTimeout(timer);
+        if (timer !== undefined) this.#clock.clearTimeout(timer);
         timer = this.#clock.setTimeout(
           () => cancel(new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: timeoutMs })),
           timeoutMs,

@@ -1,7 +1,8 @@
 // What a gateway loads is what it holds at rest: a gateway started from the command line, connected to one backend
 // (server-everything) and done serving one client's initialize and tools/list, must not have loaded the heavy parts it
 // does not use here: the SDK's Client and its protocol schemas (zod 3 and 4, Ajv, zod-to-json-schema), Cedar,
-// Graphviz, the Kubernetes client, Redis, jose or the OpenTelemetry SDK. A fresh process
+// Graphviz, the Kubernetes client, Redis, jose, the OpenTelemetry SDK, or commander (a plain `mcpre gateway` line is
+// read by src/cli/gateway-args.ts). A fresh process
 // (test/fixtures/gateway/rest-census.ts).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,7 @@ const HEAVY = [
   'jose/',
   '@opentelemetry/sdk-trace/',
   '@opentelemetry/exporter-',
+  'commander/',
 ];
 
 /** This environment without OTEL_* settings or an in-cluster API server. */

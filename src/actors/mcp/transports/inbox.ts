@@ -5,6 +5,7 @@ import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.
 import { redactErrorResponse } from '../http/body.ts';
 import { isNotification, isRequest } from '../jsonrpc.ts';
 import type { Redactor } from '../redactor.ts';
+import { keepJsonText } from './raw-json.ts';
 import type { RequestHooks } from './types.ts';
 
 export interface InFlight {
@@ -52,8 +53,12 @@ export class Inbox {
    * Hand a message to the session client; a request's own log notifications go to its caller instead. Queued:
    * the SDK runs notification handlers a microtask later but handles responses at once, so a progress notification
    * and the response parsed from the same chunk would otherwise arrive response-first and the progress be lost.
+   * `text` is the JSON the message was parsed from: the answer to a request bound with `keepResultText` keeps it.
    */
-  deliver(message: JSONRPCMessage, relatedTo: RequestId | undefined): void {
+  deliver(message: JSONRPCMessage, relatedTo: RequestId | undefined, text?: string): void {
+    if (text !== undefined && 'result' in message && message.id === relatedTo) {
+      if (this.#inFlight.get(relatedTo)?.hooks?.keepResultText) keepJsonText(message.result, text);
+    }
     this.#dispatch = this.#dispatch.then(() => this.#deliverNow(message, relatedTo));
   }
 

@@ -22,7 +22,6 @@ import type { ConnectionEvent, NotificationStreamHandlers, NotificationStreamOut
 import { Inbox, type InFlight } from './inbox.ts';
 import { parseBatch, parseMessage } from './messages.ts';
 import { PostHeaderCache, withSession } from './post-headers.ts';
-import { RawCalls } from './raw-calls.ts';
 import type { McpTransport, RequestHooks, TransportOptions } from './types.ts';
 
 /** Messages that are safe to send twice: session lifecycle and listings. */
@@ -56,8 +55,6 @@ export class StreamableHttpTransport implements McpTransport {
   readonly #path: string;
   readonly #abort = new AbortController();
   readonly #inbox: Inbox;
-  /** Requests past the session client, their results' JSON text kept (raw-calls.ts). */
-  readonly raw: RawCalls;
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
   readonly #postHeaders = new PostHeaderCache();
@@ -65,13 +62,7 @@ export class StreamableHttpTransport implements McpTransport {
 
   constructor(options: TransportOptions) {
     this.#o = options;
-    // Answers to our own raw calls stop here; everything else goes on to the session client (session-client.ts).
-    this.#inbox = new Inbox(options.redactor, (message) => this.raw.receive(message) || this.onmessage?.(message));
-    this.raw = new RawCalls({
-      clock: options.clock,
-      send: (message) => this.send(message),
-      bindNextRequest: (hooks) => this.#inbox.bindNextRequest(hooks),
-    });
+    this.#inbox = new Inbox(options.redactor, (message) => this.onmessage?.(message));
     this.#origin = options.url.origin;
     this.#path = `${options.url.pathname}${options.url.search}`;
   }
@@ -186,8 +177,7 @@ export class StreamableHttpTransport implements McpTransport {
         throw err instanceof BackendError ? err : networkError(err, what);
       });
       for (const parsed of parseBatch(text, what)) {
-        this.raw.keepText(parsed, text);
-        this.#inbox.deliver(parsed, message.id);
+        this.#inbox.deliver(parsed, message.id, text);
       }
       this.#inbox.finish(message.id);
       return;
@@ -229,8 +219,7 @@ export class StreamableHttpTransport implements McpTransport {
               return;
             }
             if (isResponse(message) && message.id === id) answered = true;
-            this.raw.keepText(message, event.data);
-            this.#inbox.deliver(message, id);
+            this.#inbox.deliver(message, id, event.data);
           },
         });
       } catch (err) {
@@ -376,7 +365,6 @@ export class StreamableHttpTransport implements McpTransport {
     this.#closed = true;
     this.#abort.abort();
     this.#inbox.clear();
-    this.raw.closeAll();
     this.onclose?.();
   }
 

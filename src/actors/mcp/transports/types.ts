@@ -14,7 +14,6 @@ import type {
   TransportKind,
 } from '../protocol.ts';
 import type { Redactor } from '../redactor.ts';
-import type { RawCalls } from './raw-calls.ts';
 
 /** Outgoing headers (auth, forwarded), resolved per HTTP request so rotated secrets and fresh tokens apply at once. */
 export type HeaderSource = (signal: AbortSignal) => Promise<Record<string, string>>;
@@ -23,6 +22,8 @@ export interface RequestHooks {
   onLog?: (log: LoggingMessageNotification['params']) => void;
   onStatus?: (status: number) => void;
   onServerRequest?: RequestOptions['onServerRequest'];
+  /** Keep the JSON text the response's result was parsed from (raw-json.ts); transports that cannot ignore it. */
+  keepResultText?: boolean;
 }
 
 export interface McpTransport extends Transport {
@@ -44,8 +45,6 @@ export interface McpTransport extends Transport {
   terminate(signal: AbortSignal): Promise<void>;
   /** The hooks of the request on whose response stream the server request `id` arrived, if any. */
   hooksForServerRequest(id: RequestId): RequestHooks | undefined;
-  /** Requests past the session client, their results' JSON text kept (raw-calls.ts); not every transport has them. */
-  readonly raw?: RawCalls;
 }
 
 export interface TransportOptions {

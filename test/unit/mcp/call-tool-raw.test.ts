@@ -1,13 +1,16 @@
-// The Streamable HTTP transport's raw calls (transports/raw-calls.ts) against a loopback server that answers as a
-// test tells it: the result and its JSON text as the server wrote it, the call's own log line on the way, errors as
-// the SDK's Client makes them, the size caps, cancellation and timeout (the server is told), and a closed transport.
+// callToolRaw over Streamable HTTP against a loopback server that answers as a test tells it: the result and its JSON
+// text as the server wrote it (kept only when asked), the call's own log line on the way, ids from the session
+// client's one counter, errors as the SDK's Client makes them, the size caps, cancellation and timeout (the server is
+// told), and a closed transport.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActorClock } from '../../../src/actors/clock.ts';
+import { McpConnection } from '../../../src/actors/mcp/connection.ts';
 import { BackendError } from '../../../src/actors/mcp/errors.ts';
 import { createHttpClient, type HttpClient } from '../../../src/actors/mcp/http/http-client.ts';
+import type { RequestOptions } from '../../../src/actors/mcp/protocol.ts';
 import { createSecretRedactor } from '../../../src/actors/mcp/redactor.ts';
 import { resultJsonText } from '../../../src/actors/mcp/transports/raw-json.ts';
 import { StreamableHttpTransport } from '../../../src/actors/mcp/transports/streamable-http.ts';
@@ -56,11 +59,16 @@ async function serve(answer: Answer, options: { clock?: ActorClock; maxResponseB
     redactor: createSecretRedactor(),
   });
   open.push({ server, http, transport });
-  return { transport, received };
+  const connection = new McpConnection(transport, {
+    clock: options.clock ?? systemClock,
+    log: pino({ level: 'silent' }),
+  });
+  return { transport, connection, received };
 }
 
-const call = (transport: StreamableHttpTransport, hooks = {}, signal?: AbortSignal, timeoutMs = 10_000) =>
-  transport.raw.call('tools/call', { name: 'echo', arguments: { message: 'hi' } }, { hooks, signal, timeoutMs });
+const ECHO = { name: 'echo', arguments: { message: 'hi' } };
+const call = async (connection: McpConnection, options: RequestOptions = {}) =>
+  (await connection.callToolRaw(ECHO, { timeoutMs: 10_000, ...options })).result;
 
 const sse = (res: ServerResponse, ...data: string[]) => {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -68,11 +76,11 @@ const sse = (res: ServerResponse, ...data: string[]) => {
   res.end();
 };
 
-describe('raw calls', () => {
+describe('callToolRaw', () => {
   it('resolve with the result, its JSON text kept as the server wrote it, after the call’s own log line', async () => {
     // Key order, spacing and number forms that serialising the parsed result again would change.
     const resultText = '{ "content" : [ {"type":"text","text":"caf\\u00e9 \\"q\\" }"} ], "score": 1.50 }';
-    const { transport, received } = await serve((m, res) =>
+    const { connection, received } = await serve((m, res) =>
       sse(
         res,
         JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'working' } }),
@@ -80,32 +88,37 @@ describe('raw calls', () => {
       ),
     );
     const seen: string[] = [];
-    const result = await call(transport, {
+    const { result, report } = await connection.callToolRaw(ECHO, {
       onLog: (log: { data: unknown }) => seen.push(`log ${String(log.data)}`),
-      onStatus: (status: number) => seen.push(`status ${status}`),
     });
     expect(result).toEqual({ content: [{ type: 'text', text: 'café "q" }' }], score: 1.5 });
     expect(resultJsonText(result)).toBe(resultText);
-    expect(seen).toEqual(['status 200', 'log working']);
-    // Ids the SDK Client (counting up from 0 on the same session) never uses.
-    expect(received[0]).toMatchObject({ id: -1, method: 'tools/call', params: { name: 'echo' } });
+    expect(seen).toEqual(['log working']);
+    expect(report.httpStatus).toBe(200);
+    // One request counter for the session: plain requests and kept-text calls take the next id alike.
+    const plain = await connection.request('tools/call', ECHO);
+    expect(resultJsonText(plain.result)).toBeUndefined();
+    expect(received.map((m) => m.id)).toEqual([0, 1]);
+    expect(received[0]).toMatchObject({ method: 'tools/call', params: { name: 'echo' } });
   });
 
   it('take a JSON body too', async () => {
-    const { transport } = await serve((m, res) => {
+    const { connection } = await serve((m, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(`{"jsonrpc":"2.0","id":${JSON.stringify(m.id)},"result":{"content":[]}}`);
     });
-    const result = await call(transport);
-    expect(resultJsonText(result)).toBe('{"content":[]}');
+    expect(resultJsonText(await call(connection))).toBe('{"content":[]}');
+    // Asked for progress too: the text is still kept.
+    expect(resultJsonText(await call(connection, { onProgress: () => {} }))).toBe('{"content":[]}');
+    expect(resultJsonText((await connection.request('tools/call', ECHO)).result)).toBeUndefined();
   });
 
   it('fail with McpError carrying the server’s code, message and data for an error answer', async () => {
-    const { transport } = await serve((m, res) => {
+    const { connection } = await serve((m, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, error: { code: -32602, message: 'bad', data: { x: 1 } } }));
     });
-    const err = await call(transport).catch((e: unknown) => e);
+    const err = await call(connection).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(McpError);
     expect(err).toMatchObject({ code: -32602, message: 'MCP error -32602: bad', data: { x: 1 } });
   });
@@ -119,7 +132,7 @@ describe('raw calls', () => {
       },
       { maxResponseBytes: 1024 },
     );
-    const bodyErr = await call(asJson.transport).catch((e: unknown) => e);
+    const bodyErr = await call(asJson.connection).catch((e: unknown) => e);
     expect(bodyErr).toBeInstanceOf(BackendError);
     expect((bodyErr as BackendError).message).toMatch(/larger than 1024 bytes/);
     const asEvent = await serve(
@@ -128,20 +141,20 @@ describe('raw calls', () => {
         maxResponseBytes: 1024,
       },
     );
-    const eventErr = await call(asEvent.transport).catch((e: unknown) => e);
+    const eventErr = await call(asEvent.connection).catch((e: unknown) => e);
     expect(eventErr).toBeInstanceOf(McpError);
     expect((eventErr as McpError).message).toMatch(/larger than 1024 bytes/);
   });
 
   it('cancelled mid-call: the caller gets the reason and the server hears notifications/cancelled for the call', async () => {
     let held: ServerResponse | undefined;
-    const { transport, received } = await serve((_m, res) => {
+    const { connection, received } = await serve((_m, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(': open\n\n');
       held = res;
     });
     const controller = new AbortController();
-    const pending = call(transport, {}, controller.signal).catch((e: unknown) => e);
+    const pending = call(connection, { signal: controller.signal }).catch((e: unknown) => e);
     await until('the server holds the call', () => held !== undefined);
     controller.abort('the client went away');
     const err = await pending;
@@ -172,14 +185,14 @@ describe('raw calls', () => {
         (timer as { cleared: boolean }).cleared = true;
       },
     };
-    const { transport, received } = await serve(
+    const { connection, received } = await serve(
       (_m, res) => {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.write(': open\n\n');
       },
       { clock },
     );
-    const pending = call(transport, {}, undefined, 1234).catch((e: unknown) => e);
+    const pending = call(connection, { timeoutMs: 1234 }).catch((e: unknown) => e);
     await until('the server holds the call', () => received.length === 1);
     const timer = timers.find((t) => t.ms === 1234 && !t.cleared);
     timer?.fn();
@@ -190,11 +203,11 @@ describe('raw calls', () => {
   });
 
   it('fail with ConnectionClosed when the transport closes under them', async () => {
-    const { transport, received } = await serve((_m, res) => {
+    const { transport, connection, received } = await serve((_m, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(': open\n\n');
     });
-    const pending = call(transport).catch((e: unknown) => e);
+    const pending = call(connection).catch((e: unknown) => e);
     await until('the server holds the call', () => received.length === 1);
     await transport.close();
     expect(await pending).toMatchObject({ code: ErrorCode.ConnectionClosed });
