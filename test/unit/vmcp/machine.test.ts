@@ -208,7 +208,7 @@ describe('virtualMcpServer chart', () => {
     // VirtualMCPServer that is not tagged quiet holds every SIGTERM for the whole grace period.
     const world = worldWithGroup();
     const { actor, clock } = run(world, { apply: [{ code: 503, message: 'unavailable' }] });
-    const seen: { top: string; quiet: boolean; busy: boolean }[] = [];
+    const seen: { top: string | undefined; quiet: boolean; busy: boolean }[] = [];
     actor.subscribe((s) =>
       seen.push({ top: top(s.value), quiet: s.hasTag('quiet'), busy: Object.keys(s.children).length > 0 }),
     );
