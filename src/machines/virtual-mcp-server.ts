@@ -85,7 +85,16 @@ const withOutcome = (context: VmcpContext, outcome: VmcpOutcome) => {
 const planKind = (context: VmcpContext) => context.plan?.kind;
 
 const vmcpSetup = setup({
-  types: {} as { context: VmcpContext; events: VmcpEventIn; input: VmcpInput },
+  types: {} as {
+    context: VmcpContext;
+    events: VmcpEventIn;
+    input: VmcpInput;
+    /**
+     * `quiet`: nothing in flight, waiting for a wake-up or a retry timer; the manager's drain on stop waits for no
+     * more than this. No `settled`: the controller keeps every VirtualMCPServer's actor (no `stopAtRest`).
+     */
+    tags: 'quiet';
+  },
   actors: {
     observe: fromPromise<VmcpSnapshot, VmcpObserveInput>(notProvided('virtualMcpServer', 'observe')),
     applyObjects: fromPromise<KubeObject[], VmcpApplyInput>(notProvided('virtualMcpServer', 'applyObjects')),
@@ -184,7 +193,7 @@ function restingState() {
           'idle',
         ),
       },
-      idle: awaitingWakeUp('#virtualMcpServer.observing'),
+      idle: { tags: ['quiet'], ...awaitingWakeUp('#virtualMcpServer.observing') },
     },
   });
 }
@@ -252,9 +261,10 @@ export const virtualMcpServerMachine = vmcpSetup.createMachine({
     ready: restingState(),
     failed: restingState(),
     // Deleted: owner references let the garbage collector remove the gateway's objects; nothing to do here.
-    gone: awaitingWakeUp('observing'),
+    gone: { tags: ['quiet'], ...awaitingWakeUp('observing') },
     // An API call failed (throttled, 5xx, network): wait, then look again from the start.
     backoff: {
+      tags: ['quiet'],
       after: { retryDelay: 'observing' },
     },
   },

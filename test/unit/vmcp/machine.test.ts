@@ -203,6 +203,38 @@ describe('virtualMcpServer chart', () => {
     actor.stop();
   });
 
+  it('tags every state that waits for a wake-up or a retry timer quiet, and no state with an effect in flight', async () => {
+    // The manager's drain on stop ends once every registry is quiet (src/runtime/kube/manager.ts): a resting
+    // VirtualMCPServer that is not tagged quiet holds every SIGTERM for the whole grace period.
+    const world = worldWithGroup();
+    const { actor, clock } = run(world, { apply: [{ code: 503, message: 'unavailable' }] });
+    const seen: { top: string | undefined; quiet: boolean; busy: boolean }[] = [];
+    actor.subscribe((s) =>
+      seen.push({ top: top(s.value), quiet: s.hasTag('quiet'), busy: Object.keys(s.children).length > 0 }),
+    );
+    const restsQuietIn = async (state: string) => {
+      await settle(actor);
+      expect(top(actor.getSnapshot().value)).toBe(state);
+      expect(actor.getSnapshot().hasTag('quiet')).toBe(true);
+    };
+    await restsQuietIn('backoff');
+    clock.increment(1000);
+    await restsQuietIn('awaitingDeployment');
+    makeDeploymentAvailable(world);
+    actor.send({ type: 'LOOK_AGAIN' });
+    await restsQuietIn('ready');
+    world.groups.clear();
+    actor.send({ type: 'LOOK_AGAIN' });
+    await restsQuietIn('failed');
+    world.vmcps.clear();
+    actor.send({ type: 'LOOK_AGAIN' });
+    await restsQuietIn('gone');
+    const busy = seen.filter((s) => s.busy);
+    expect(busy.map((s) => s.top)).toEqual(expect.arrayContaining(['observing', 'applying', 'awaitingDeployment']));
+    expect(busy.filter((s) => s.quiet)).toEqual([]);
+    actor.stop();
+  });
+
   it('publishes Failed with the API server message when an object is rejected (422)', async () => {
     const world = worldWithGroup();
     const { actor, calls } = run(world, { apply: [{ code: 422, message: 'spec.resources: invalid quantity' }] });
