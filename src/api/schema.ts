@@ -293,7 +293,7 @@ export class ObjectSchema<S extends Shape> extends Schema<ObjectOut<S>, ObjectIn
       const parsed = schema.parseAt(value[key], [...path, key], run);
       if (parsed !== undefined) out[key] = parsed;
     }
-    const unknown = Object.keys(value).filter((k) => !(k in this.shape));
+    const unknown = Object.keys(value).filter((k) => !Object.hasOwn(this.shape, k));
     if (unknown.length > 0) {
       const names = unknown.map((k) => JSON.stringify(k)).join(', ');
       run.issues.push({
