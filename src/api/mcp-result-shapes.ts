@@ -2,12 +2,9 @@
 // lists with the fields servers commonly send. Each check accepts only what the MCP SDK's schema for it accepts too
 // (test/unit/api/mcp-result-shapes.test.ts holds them side by side); anything else is for the caller to judge with the
 // SDK's schema, loaded then. So the schemas (zod, built at import) stay unloaded while answers look ordinary.
+import { isPlainObject } from './plain-object.ts';
 
-type Fields = Record<string, unknown>;
 type ListKind = 'tools' | 'resources' | 'resourceTemplates' | 'prompts';
-
-const isPlainObject = (value: unknown): value is Fields =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const absentOr = (value: unknown, check: (v: unknown) => boolean): boolean => value === undefined || check(value);
 const isString = (value: unknown): value is string => typeof value === 'string';

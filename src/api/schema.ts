@@ -4,6 +4,7 @@
 // and input types. zod itself builds ~10 MiB of modules and locales into every gateway that only reads one file at
 // start. Semantics follow zod 4 (test/unit/api/schema.test.ts runs both side by side): a type issue stops the checks
 // of the schemas around it; a failed check (refine, min, regex) and an unrecognized key do not.
+import { isPlainObject } from './plain-object.ts';
 
 export interface Issue {
   code: string;
@@ -230,9 +231,6 @@ class ArraySchema<Out, In> extends Schema<Out[], In[]> {
   }
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 class RecordSchema<V, VIn> extends Schema<Record<string, V>, Record<string, VIn>> {
   readonly key: Schema<string>;
   readonly item: Schema<V, VIn>;
@@ -293,7 +291,7 @@ export class ObjectSchema<S extends Shape> extends Schema<ObjectOut<S>, ObjectIn
       const parsed = schema.parseAt(value[key], [...path, key], run);
       if (parsed !== undefined) out[key] = parsed;
     }
-    const unknown = Object.keys(value).filter((k) => !(k in this.shape));
+    const unknown = Object.keys(value).filter((k) => !Object.hasOwn(this.shape, k));
     if (unknown.length > 0) {
       const names = unknown.map((k) => JSON.stringify(k)).join(', ');
       run.issues.push({

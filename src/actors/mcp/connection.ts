@@ -6,6 +6,7 @@
 import type { ClientCapabilities, Implementation, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { ErrorCode, McpError } from '../../api/mcp-errors.ts';
+import { isPlainObject } from '../../api/plain-object.ts';
 import type { ActorClock } from './clock.ts';
 import { ConnectionUsers } from './connection-users.ts';
 import { BackendError, protocolError } from './errors.ts';
@@ -208,16 +209,13 @@ interface InitializeAnswer {
   instructions: string | undefined;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** The fields of an InitializeResult this code reads, checked; a version we do not speak is final. */
 function initializeAnswer(result: Record<string, unknown>): InitializeAnswer {
   const { protocolVersion, capabilities, serverInfo, instructions } = result;
   const wellFormed =
     typeof protocolVersion === 'string' &&
-    isObject(capabilities) &&
-    isObject(serverInfo) &&
+    isPlainObject(capabilities) &&
+    isPlainObject(serverInfo) &&
     typeof serverInfo.name === 'string' &&
     typeof serverInfo.version === 'string' &&
     (instructions === undefined || typeof instructions === 'string');

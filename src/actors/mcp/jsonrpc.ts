@@ -10,33 +10,29 @@ import type {
   JSONRPCRequest,
   JSONRPCResultResponse,
 } from '@modelcontextprotocol/sdk/types.js';
+import { isPlainObject } from '../../api/plain-object.ts';
 
 export type JsonRpcKind = 'request' | 'notification' | 'result' | 'error';
 
 const RELATED_TASK = 'io.modelcontextprotocol/related-task';
 const ENVELOPE_KEYS = new Set(['jsonrpc', 'id', 'method', 'params', 'result', 'error']);
 
-type Fields = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Fields =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const isId = (value: unknown): boolean => typeof value === 'string' || Number.isSafeInteger(value);
 
 /** `_meta` of params or a result: an object whose progress token and related task, when present, are well-typed. */
 function isMeta(meta: unknown): boolean {
   if (meta === undefined) return true;
-  if (!isObject(meta)) return false;
+  if (!isPlainObject(meta)) return false;
   if (meta.progressToken !== undefined && !isId(meta.progressToken)) return false;
   const task = meta[RELATED_TASK];
-  return task === undefined || (isObject(task) && typeof task.taskId === 'string');
+  return task === undefined || (isPlainObject(task) && typeof task.taskId === 'string');
 }
 
-const isParams = (params: unknown): boolean => params === undefined || (isObject(params) && isMeta(params._meta));
+const isParams = (params: unknown): boolean => params === undefined || (isPlainObject(params) && isMeta(params._meta));
 
 /** What JSON-RPC message `value` is (as the SDK's JSONRPCMessageSchema would accept it), or undefined for none. */
 export function jsonRpcKind(value: unknown): JsonRpcKind | undefined {
-  if (!isObject(value) || value.jsonrpc !== '2.0') return undefined;
+  if (!isPlainObject(value) || value.jsonrpc !== '2.0') return undefined;
   for (const key of Object.keys(value)) if (!ENVELOPE_KEYS.has(key)) return undefined;
   // Optional members may be present as undefined (in-process messages); required ones are checked for their type.
   const id = value.id !== undefined;
@@ -50,8 +46,8 @@ export function jsonRpcKind(value: unknown): JsonRpcKind | undefined {
     return id ? 'request' : 'notification';
   }
   if (params) return undefined;
-  if (result) return id && !error && isObject(value.result) && isMeta(value.result._meta) ? 'result' : undefined;
-  if (!error || !isObject(value.error)) return undefined;
+  if (result) return id && !error && isPlainObject(value.result) && isMeta(value.result._meta) ? 'result' : undefined;
+  if (!error || !isPlainObject(value.error)) return undefined;
   const { code, message } = value.error;
   return Number.isSafeInteger(code) && typeof message === 'string' ? 'error' : undefined;
 }

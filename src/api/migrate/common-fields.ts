@@ -2,7 +2,8 @@
 // the RFC era (`remoteURL`, `groupRef: <string>`) and ToolHive v1beta1 (`remoteUrl`, `groupRef: {name}`).
 
 import { httpUrlProblem } from '../http-url.ts';
-import { type CopyContext, copyByShape, isPlainObject, reportUnknown } from './copy-by-shape.ts';
+import { isPlainObject } from '../plain-object.ts';
+import { type CopyContext, copyByShape, reportUnknown } from './copy-by-shape.ts';
 import type { Report } from './report.ts';
 import { fieldsOf, HEADER_FORWARD_SHAPE, SPEC_SHAPE } from './target-shape.ts';
 

@@ -4,6 +4,7 @@
 // does not apply to every ToolHive field, so objects read back from a cluster carry `useClusterAuth: null` and the
 // like) and is dropped without a report. Empty objects and lists are pruned: they mean the same as absent.
 import { httpUrlProblem } from '../http-url.ts';
+import { isPlainObject } from '../plain-object.ts';
 import type { Report } from './report.ts';
 import type { Shape } from './target-shape.ts';
 
@@ -16,10 +17,6 @@ export const GENERIC_REASON =
 export interface CopyContext {
   report: Report;
   explain?: Explain;
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function normalizePath(path: string): string {

@@ -1,7 +1,8 @@
 // The part of a conversion that does not depend on the source kind: apiVersion and kind of the result, metadata,
 // dropping status (the new controller writes its own), and reporting unknown top-level keys.
+import { isPlainObject } from '../plain-object.ts';
 import { type Conversion, type ConvertOptions, convertedName, TARGET_GROUP_ANNOTATION } from './common-fields.ts';
-import { isPlainObject, orderByShape } from './copy-by-shape.ts';
+import { orderByShape } from './copy-by-shape.ts';
 import { type ConvertedMetadata, convertMetadata } from './metadata.ts';
 import type { Report } from './report.ts';
 import { fieldsOf, SPEC_SHAPE } from './target-shape.ts';

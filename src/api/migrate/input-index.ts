@@ -2,7 +2,7 @@
 // MCPOIDCConfig and MCPTelemetryConfig objects, while MCPRemoteEndpoint takes those settings inline; when the user
 // includes the referenced objects in the input (`kubectl get mcpremoteproxy,mcpoidcconfig,... -o yaml`), the
 // converter can inline them instead of leaving a placeholder.
-import { isPlainObject } from './copy-by-shape.ts';
+import { isPlainObject } from '../plain-object.ts';
 
 export interface InputIndex {
   find(kind: string, namespace: string, name: string): Record<string, unknown> | undefined;

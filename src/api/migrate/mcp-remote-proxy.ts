@@ -4,6 +4,7 @@
 // of v1beta1): the RFC era (remoteURL, string groupRef, inline oidcConfig/telemetry, deprecated port) and ToolHive
 // v1beta1 (remoteUrl, groupRef {name}, oidcConfigRef/telemetryConfigRef to shared objects, and pod-level fields that
 // have no MCPRemoteEndpoint equivalent).
+import { isPlainObject } from '../plain-object.ts';
 import {
   type Conversion,
   type ConvertOptions,
@@ -11,7 +12,7 @@ import {
   reportUnhandled,
   SHARED_FIELDS,
 } from './common-fields.ts';
-import { type CopyContext, copyByShape, isPlainObject, orderByShape } from './copy-by-shape.ts';
+import { type CopyContext, copyByShape, orderByShape } from './copy-by-shape.ts';
 import { convertEnvelope, type SpecConversion } from './envelope.ts';
 import { EMPTY_INDEX, type InputIndex } from './input-index.ts';
 import { ALLOW_PRIVATE_ENDPOINT_REASON } from './mcp-server-entry.ts';

@@ -2,7 +2,7 @@
 // (uid, resourceVersion, ...) and kubectl's last-applied annotation describe the old object and are dropped quietly;
 // anything else the user set (finalizers, owner references, ...) is reported, because carrying it over could block
 // deletion or tie the new object's lifetime to another controller.
-import { isPlainObject } from './copy-by-shape.ts';
+import { isPlainObject } from '../plain-object.ts';
 import type { Report } from './report.ts';
 
 const SERVER_MANAGED = new Set([

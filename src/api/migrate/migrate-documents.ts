@@ -3,8 +3,8 @@
 // objects) become MCPRemoteEndpoints; every other document passes through unchanged. It is all or nothing: one
 // unparseable or unconvertible document fails the whole run, so a pipe into `kubectl apply` never applies half.
 import { Document, parseAllDocuments } from 'yaml';
+import { isPlainObject } from '../plain-object.ts';
 import type { Conversion, ConvertOptions } from './common-fields.ts';
-import { isPlainObject } from './copy-by-shape.ts';
 import { type InputIndex, indexObjects } from './input-index.ts';
 import { convertMCPRemoteProxy } from './mcp-remote-proxy.ts';
 import { convertMCPServerEntry } from './mcp-server-entry.ts';

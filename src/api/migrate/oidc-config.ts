@@ -1,7 +1,8 @@
 // proxyConfig.oidcConfig from an MCPRemoteProxy, in its three forms: the RFC-era inline `spec.oidcConfig`, ToolHive
 // v1beta1's `spec.oidcConfigRef` to a shared MCPOIDCConfig (inlined when that object is in the input), or nothing
 // at all (ToolHive then ran the proxy unauthenticated, which MCPRemoteEndpoint type proxy cannot express).
-import { type CopyContext, copyByShape, copyObject, isPlainObject, orderByShape } from './copy-by-shape.ts';
+import { isPlainObject } from '../plain-object.ts';
+import { type CopyContext, copyByShape, copyObject, orderByShape } from './copy-by-shape.ts';
 import type { InputIndex } from './input-index.ts';
 import type { Report } from './report.ts';
 import { fieldsOf, OIDC_CONFIG_SHAPE } from './target-shape.ts';

@@ -1,7 +1,8 @@
 // proxyConfig.telemetry from an MCPRemoteProxy: the RFC-era inline `spec.telemetry` copies straight across;
 // ToolHive v1beta1's `spec.telemetryConfigRef` to a shared MCPTelemetryConfig is inlined when that object is in the
 // input (its header map becomes the CRD's `key=value` list), and reported otherwise.
-import { type CopyContext, copyByShape, copyObject, isPlainObject, orderByShape } from './copy-by-shape.ts';
+import { isPlainObject } from '../plain-object.ts';
+import { type CopyContext, copyByShape, copyObject, orderByShape } from './copy-by-shape.ts';
 import type { InputIndex } from './input-index.ts';
 import { fieldsOf, TELEMETRY_SHAPE } from './target-shape.ts';
 

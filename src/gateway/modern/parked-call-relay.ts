@@ -9,7 +9,6 @@
 // go to the one process they are for (SessionBus.sendTo), so a retry naming a process that no longer receives is
 // answered at once. Every message is bounded in size, and so are the relays in flight: in count, per principal, and
 // in bytes (a Redis pub/sub client is cut off when its backlog grows too large, and with it every signal).
-
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../api/mcp-errors.ts';
 import type {

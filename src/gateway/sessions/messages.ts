@@ -4,6 +4,7 @@
 // headers; the handler turns a refusal into the answer.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js';
+import { isPlainObject } from '../../api/plain-object.ts';
 
 /** The revisions a 2025-era client may negotiate, newest first (the SDK's list). */
 export const SESSION_VERSIONS: readonly string[] = [
@@ -82,7 +83,6 @@ export function checkVersionHeader(headers: IncomingHttpHeaders): HttpRefusal | 
 }
 
 const isId = (id: unknown): id is Id => typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** Sort a POST body into its messages, or refuse it (400) as the transport spec says. */
 export function parseMessages(body: unknown): Messages | HttpRefusal {
@@ -95,13 +95,13 @@ export function parseMessages(body: unknown): Messages | HttpRefusal {
   const invalid = refusal(400, -32700, 'Parse error: Invalid JSON-RPC message');
   if (list.length === 0) return invalid;
   for (const m of list) {
-    if (!isObject(m) || m.jsonrpc !== '2.0') return invalid;
-    if (m.params !== undefined && !isObject(m.params)) return invalid;
+    if (!isPlainObject(m) || m.jsonrpc !== '2.0') return invalid;
+    if (m.params !== undefined && !isPlainObject(m.params)) return invalid;
     if (typeof m.method === 'string') {
       if (m.id === undefined) out.notifications.push(m as NotificationMessage);
       else if (isId(m.id)) out.requests.push(m as RequestMessage);
       else return invalid;
-    } else if (isId(m.id) && (isObject(m.result) || isObject(m.error))) {
+    } else if (isId(m.id) && (isPlainObject(m.result) || isPlainObject(m.error))) {
       out.responses.push(m as ResponseMessage);
     } else return invalid;
   }
@@ -114,7 +114,7 @@ export function isRefusal(v: Messages | HttpRefusal): v is HttpRefusal {
 
 /** Whether a body is (or holds) an `initialize` request: the one message that opens a session. */
 export function containsInitialize(body: unknown): boolean {
-  const isInit = (m: unknown) => isObject(m) && m.method === 'initialize' && isId(m.id);
+  const isInit = (m: unknown) => isPlainObject(m) && m.method === 'initialize' && isId(m.id);
   return Array.isArray(body) ? body.some(isInit) : isInit(body);
 }
 
@@ -127,9 +127,9 @@ export interface InitializeParams {
 /** The params of an `initialize` request, or why they are invalid. */
 export function initializeParams(params: Record<string, unknown> | undefined): InitializeParams | string {
   if (!params || typeof params.protocolVersion !== 'string') return 'protocolVersion must be a string';
-  if (!isObject(params.capabilities)) return 'capabilities must be an object';
+  if (!isPlainObject(params.capabilities)) return 'capabilities must be an object';
   const info = params.clientInfo;
-  if (!isObject(info) || typeof info.name !== 'string' || typeof info.version !== 'string') {
+  if (!isPlainObject(info) || typeof info.name !== 'string' || typeof info.version !== 'string') {
     return 'clientInfo must name the client and its version';
   }
   return params as unknown as InitializeParams;

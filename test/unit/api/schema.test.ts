@@ -88,6 +88,11 @@ const CASES: unknown[] = [
   { limits: { each: 5 } },
   { limits: { each: 1, all: 0, more: true } },
   { unknown: 1, also: 2 },
+  // Names every object inherits are unknown keys too (JSON.parse makes `__proto__` an own key).
+  { constructor: 1 },
+  { toString: 'x', name: 'a' },
+  JSON.parse('{"__proto__":{"name":"a"}}'),
+  { limits: { hasOwnProperty: 1 } },
   { name: 'UPPER', unknown: 1 },
   // The top-level check (name equals mode) after issues of each kind below it.
   { name: 'a', mode: 'a' },

@@ -1,6 +1,7 @@
 // An answer whose result a backend sent goes to the client as the backend's bytes under the client's id
 // (exchange.ts messageJson over transports/raw-json.ts); anything else is serialised as before. The scanner that
 // finds the result's text must agree with JSON.parse on every shape of valid JSON.
+import { createParser } from 'eventsource-parser';
 import { describe, expect, it } from 'vitest';
 import {
   keepJsonText,
@@ -8,7 +9,7 @@ import {
   topLevelValue,
   withFields,
 } from '../../../src/actors/mcp/transports/raw-json.ts';
-import { messageJson } from '../../../src/gateway/exchange.ts';
+import { messageJson, sseEvent } from '../../../src/gateway/exchange.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
 
 /** A result parsed from `messageText`, kept as the transport keeps it. */
@@ -61,6 +62,61 @@ describe('the answer to a relayed result', () => {
   });
 });
 
+describe('a kept result that would not say what the parsed one says', () => {
+  const answer = { content: [{ type: 'text', text: 'line one\nline two\r\n' }], structuredContent: { a: [1, 2] } };
+
+  /** The data of each SSE event in `stream`, as an EventSource client reads it. */
+  function eventData(stream: string): string[] {
+    const data: string[] = [];
+    const parser = createParser({ onEvent: (event) => data.push(event.data) });
+    parser.feed(stream);
+    return data;
+  }
+
+  it('with raw line breaks (pretty-printed) is serialised again: an SSE event and a JSON body carry the whole message', () => {
+    for (const space of ['\n', '\r\n', '\r', '\n\t']) {
+      const pretty = `{${space}"jsonrpc": "2.0",${space}"id": 9,${space}"result": ${JSON.stringify(answer, null, space === '\r' ? 1 : 2).replaceAll('\n', space)}${space}}`;
+      const message = { jsonrpc: '2.0', id: 'client-9', result: kept(pretty) };
+      for (const id of [undefined, 'stream-1:3']) {
+        const data = eventData(sseEvent(message, id));
+        expect(data).toHaveLength(1);
+        expect(JSON.parse(data[0]!)).toEqual({ jsonrpc: '2.0', id: 'client-9', result: answer });
+      }
+      expect(JSON.parse(messageJson(message))).toEqual({ jsonrpc: '2.0', id: 'client-9', result: answer });
+      expect(resultJsonText(message.result)).toBeUndefined();
+    }
+  });
+
+  it('with a duplicate key in any object of the result is serialised again (JSON.parse keeps the last)', () => {
+    for (const result of [
+      '{"content":[],"content":[{"type":"text","text":"x"}]}',
+      '{"content":[{"type":"text","text":"checked","text":"unchecked"}]}',
+      '{"structuredContent":{"a":{"b":[{"c":1}],"deep":{"k":1,"j":2,"k":3}}}}',
+      '{"structuredContent":[[{"x":1}],{"y":{"z":[],"z":{}}}]}',
+      '{"isError":false,"is\\u0045rror":true}',
+      `{"many":{${Array.from({ length: 40 }, (_, i) => `"k${i}":${i}`).join(',')},"k7":0}}`,
+    ]) {
+      const message = { jsonrpc: '2.0', id: 1, result: kept(`{"jsonrpc":"2.0","id":-1,"result":${result}}`) };
+      expect(resultJsonText(message.result)).toBeUndefined();
+      expect(messageJson(message)).toBe(JSON.stringify(message));
+      expect(JSON.parse(eventData(sseEvent(message))[0]!)).toEqual(JSON.parse(JSON.stringify(message)));
+    }
+  });
+
+  it('keeps a text whose repeated names are in different objects, or only look alike', () => {
+    for (const result of [
+      '{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}],"text":"top"}',
+      '{"a":{"a":{"a":1}},"b":{"a":2},"c":[{"a":1},{"a":2}]}',
+      '{"ab":1,"ba":2,"a\\"":3,"a":4,"":5,"k":"\\"k\\":1"}',
+      '{"é":1,"\\u00e9x":2,"e":3}',
+      `{"many":{${Array.from({ length: 40 }, (_, i) => `"k${i}":${i}`).join(',')}}}`,
+    ]) {
+      const message = { jsonrpc: '2.0', id: 1, result: kept(`{"jsonrpc":"2.0","id":-1,"result":${result}}`) };
+      expect(messageJson(message)).toBe(`{"jsonrpc":"2.0","id":1,"result":${result}}`);
+    }
+  });
+});
+
 describe('a kept result with fields added (a 2026-07-28 answer: resultType and _meta)', () => {
   const FIELDS = { resultType: 'complete', _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'g"w' } } };
 
@@ -78,9 +134,9 @@ describe('a kept result with fields added (a 2026-07-28 answer: resultType and _
   });
 
   it('an empty kept result, with any spacing, gets the fields alone', () => {
-    const result = kept('{"jsonrpc":"2.0","id":-1,"result":{ \n }}');
+    const result = kept('{"jsonrpc":"2.0","id":-1,"result":{ \t }}');
     const out = withFields(result, FIELDS);
-    expect(resultJsonText(out)).toBe(`{ \n ${JSON.stringify(FIELDS).slice(1)}`);
+    expect(resultJsonText(out)).toBe(`{ \t ${JSON.stringify(FIELDS).slice(1)}`);
   });
 
   it('has no text of its own when the result has one of the keys, was not kept, or no fields are added', () => {
@@ -101,11 +157,11 @@ describe('a kept result with fields added (a 2026-07-28 answer: resultType and _
       const result = Object.fromEntries(
         Array.from({ length: Math.floor(rng.next() * 4) }, () => [pick(strings), { v: pick(strings) }]),
       );
-      const space = pick(['', ' ', '\n  ']);
-      const message = `{"jsonrpc":"2.0","id":-1,"result":${JSON.stringify(result, null, space)}}`;
+      const space = pick(['', ' ', '\t ']);
+      // Indented on one line: a text with raw line breaks is not kept.
+      const message = `{"jsonrpc":"2.0","id":-1,"result":${JSON.stringify(result, null, space).replaceAll('\n', ' ')}}`;
       const out = withFields(kept(message), FIELDS);
-      const text = resultJsonText(out);
-      expect(text === undefined ? undefined : JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(out)));
+      expect(JSON.parse(resultJsonText(out) as string)).toEqual(JSON.parse(JSON.stringify(out)));
     }
   });
 });

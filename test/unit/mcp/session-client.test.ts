@@ -12,6 +12,7 @@ import { createSecretRedactor } from '../../../src/actors/mcp/redactor.ts';
 import { Inbox } from '../../../src/actors/mcp/transports/inbox.ts';
 import type { McpTransport, RequestHooks } from '../../../src/actors/mcp/transports/types.ts';
 import { ErrorCode, McpError } from '../../../src/api/mcp-errors.ts';
+import { until } from '../../support/eventually.ts';
 
 type Reply = (message: JSONRPCRequest) => JSONRPCMessage[] | undefined;
 
@@ -107,6 +108,9 @@ async function connected(options: { onUnrelated?: boolean } = {}) {
 
 /** Lets queued microtasks (answers, handlers) run. */
 const settle = () => new Promise((r) => setImmediate(r));
+
+/** A message the client sent that answers a server request. */
+const isAnswer = (m: JSONRPCMessage) => !('method' in m) && 'id' in m;
 
 describe('McpConnection on its own JSON-RPC client', () => {
   it('initializes: offers the newest version, sends initialized, keeps what the server said', async () => {
@@ -245,7 +249,7 @@ describe('McpConnection on its own JSON-RPC client', () => {
     const owned = await connected({ onUnrelated: true });
     owned.transport.push({ jsonrpc: '2.0', id: 'p', method: 'ping' });
     owned.transport.push({ jsonrpc: '2.0', id: 's', method: 'sampling/createMessage', params: {} });
-    await settle();
+    await until('both server requests are answered', () => owned.transport.sent.filter(isAnswer).length === 2);
     expect(owned.served).toEqual(['sampling/createMessage']);
     expect(owned.transport.sent.slice(-2)).toEqual([
       { jsonrpc: '2.0', id: 'p', result: {} },
@@ -253,28 +257,34 @@ describe('McpConnection on its own JSON-RPC client', () => {
     ]);
     const bare = await connected();
     bare.transport.push({ jsonrpc: '2.0', id: 7, method: 'roots/list' });
-    await settle();
+    await until('roots/list is answered', () => bare.transport.sent.some(isAnswer));
     expect(bare.transport.sent.at(-1)).toMatchObject({ id: 7, error: { code: ErrorCode.MethodNotFound } });
   });
 
   it('a server request the server cancels gets no answer', async () => {
     const transport = new ScriptedTransport();
     let seen: AbortSignal | undefined;
+    let ended = false;
     const connection = new McpConnection(transport, {
       clock: new SimulatedClock(),
       log: pino({ level: 'silent' }),
-      onUnrelatedServerRequest: (_request, signal) => {
+      onUnrelatedServerRequest: async (_request, signal) => {
         seen = signal;
-        return new Promise((resolve) => signal.addEventListener('abort', () => resolve({}), { once: true }));
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        ended = true;
+        return {};
       },
     });
     await connection.initialize(AbortSignal.timeout(10_000));
     transport.push({ jsonrpc: '2.0', id: 3, method: 'elicitation/create', params: {} });
-    await settle();
+    await until('the handler has the request', () => seen !== undefined);
     transport.push({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 3, reason: 'no' } });
-    await settle();
+    await until('the handler saw the cancellation and returned', () => ended);
+    // A ping after it is answered: the cancelled request had its turn to be answered before.
+    transport.push({ jsonrpc: '2.0', id: 'after', method: 'ping' });
+    await until('the ping is answered', () => transport.sent.some(isAnswer));
     expect(seen?.aborted).toBe(true);
-    expect(transport.methods().at(-1)).toBe('notifications/initialized');
+    expect(transport.sent.filter(isAnswer)).toEqual([{ jsonrpc: '2.0', id: 'after', result: {} }]);
   });
 
   it('notifications other than progress and cancellation reach the listeners', async () => {
