@@ -28,7 +28,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningJaeger, startJaeger } from '../test/support/jaeger.ts';
@@ -76,6 +76,7 @@ interface Backend {
   label: string;
   url: URL;
   configName: string;
+  pid: number;
 }
 
 interface Path {
@@ -93,6 +94,8 @@ interface Path {
   clientMicros: number;
   gatewayTicks: number;
   gatewayCalls: number;
+  /** CPU of each process over the concurrent runs (client µs, backend and gateway ticks): who the CPUs served. */
+  concurrentCpu: { clientMicros: number; backendTicks: number; gatewayTicks: number };
 }
 
 const key = (name: string, client: Era, backend: Era) => `${name}:${client}>${backend}`;
@@ -112,7 +115,13 @@ async function main() {
       { PORT: '0' },
     );
     const backends: Backend[] = [
-      { era: '2025', label: 'everything', url: new URL(`http://127.0.0.1:${port}/mcp`), configName: 'bench' },
+      {
+        era: '2025',
+        label: 'everything',
+        url: new URL(`http://127.0.0.1:${port}/mcp`),
+        configName: 'bench',
+        pid: children.at(-1)!.pid!,
+      },
     ];
     if (withModern) {
       const url = await spawnAndRead(
@@ -122,7 +131,13 @@ async function main() {
         children,
         {},
       );
-      backends.push({ era: '2026', label: 'v2 stateless', url: new URL(url), configName: 'bench26' });
+      backends.push({
+        era: '2026',
+        label: 'v2 stateless',
+        url: new URL(url),
+        configName: 'bench26',
+        pid: children.at(-1)!.pid!,
+      });
     }
     const config = join(dir, 'gateway.yaml');
     await writeFile(
@@ -276,6 +291,21 @@ function report(paths: Path[], skipped: string[]): void {
       `${name}: p50 added ${(s.p50 - d.p50).toFixed(3)} ms; CPU per call ${s.gatewayCpuMs.toFixed(3)} ms (${p.gatewayCalls} calls)${memory}`,
     );
   }
+  // On a machine whose CPUs the client, backend and gateway saturate together, concurrent throughput follows the CPU
+  // each call costs all three: this line shows that cost and the ratio it alone would allow.
+  for (const p of paths) {
+    if (!p.gateway) continue;
+    const d = paths.find((x) => x.name === 'direct' && x.backend === p.backend)!;
+    const [via, direct] = [concurrentCpuMs(p), concurrentCpuMs(d)];
+    const split = (c: ReturnType<typeof concurrentCpuMs>) =>
+      `${c.client.toFixed(3)} / ${c.backend.toFixed(3)} / ${c.gateway.toFixed(3)}`;
+    console.log(
+      `${p.gateway.name} ${p.client}>${p.backend.era}, ${concurrency} concurrent: CPU per call client / backend / gateway ` +
+        `${split(via)} ms (direct ${direct.client.toFixed(3)} / ${direct.backend.toFixed(3)}); total ${via.total.toFixed(3)} ` +
+        `vs ${direct.total.toFixed(3)} ms, so ${(direct.total / via.total).toFixed(2)}x of direct's calls/s when the ` +
+        `${availableParallelism()} CPUs are the limit`,
+    );
+  }
   for (const p of paths) {
     if (p.gateway?.name !== 'via traced') continue;
     const untraced = paths.find(
@@ -351,6 +381,7 @@ async function openPath(name: string, client: Era, backend: Backend, url: URL, t
     clientMicros: 0,
     gatewayTicks: 0,
     gatewayCalls: 0,
+    concurrentCpu: { clientMicros: 0, backendTicks: 0, gatewayTicks: 0 },
   };
 }
 
@@ -394,6 +425,9 @@ async function runSequential(p: Path): Promise<number> {
 
 async function runConcurrent(p: Path): Promise<number> {
   let done = 0;
+  const cpu = process.cpuUsage();
+  const backendTicks = cpuTicks(p.backend.pid);
+  const gatewayTicks = p.gateway ? cpuTicks(p.gateway.pid) : 0;
   const started = performance.now();
   const deadline = started + seconds * 1000;
   await Promise.all(
@@ -406,6 +440,10 @@ async function runConcurrent(p: Path): Promise<number> {
   );
   p.concurrentSeconds += (performance.now() - started) / 1000;
   p.concurrentCalls += done;
+  const used = process.cpuUsage(cpu);
+  p.concurrentCpu.clientMicros += used.user + used.system;
+  p.concurrentCpu.backendTicks += cpuTicks(p.backend.pid) - backendTicks;
+  if (p.gateway) p.concurrentCpu.gatewayTicks += cpuTicks(p.gateway.pid) - gatewayTicks;
   return done;
 }
 
@@ -416,6 +454,15 @@ interface Summary {
   concurrentPerSecond: number;
   gatewayCpuMs: number;
   clientCpuMs: number;
+}
+
+/** CPU per concurrent call of each process (ms), and their sum. */
+function concurrentCpuMs(p: Path) {
+  const per = (ms: number) => (p.concurrentCalls ? ms / p.concurrentCalls : 0);
+  const client = per(p.concurrentCpu.clientMicros / 1000);
+  const backend = per((p.concurrentCpu.backendTicks / TICKS_PER_SECOND) * 1000);
+  const gateway = per((p.concurrentCpu.gatewayTicks / TICKS_PER_SECOND) * 1000);
+  return { client, backend, gateway, total: client + backend + gateway };
 }
 
 function summary(p: Path): Summary {
