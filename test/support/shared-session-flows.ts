@@ -14,7 +14,7 @@ import { eventReader, readEvents } from './sse.ts';
 const accept = 'application/json, text/event-stream';
 const version = '2025-11-25';
 
-export const send = (gateway: RunningGateway, method: string, session: string | undefined, body?: object, more = {}) =>
+export const send = (gateway: { url: URL }, method: string, session: string | undefined, body?: object, more = {}) =>
   fetch(gateway.url, {
     method,
     headers: {

@@ -15,7 +15,7 @@ import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-ser
 import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 import { until } from '../../support/eventually.ts';
 import { type RedisFixture, startRedis } from '../../support/redis-server.ts';
-import { answerOf, sendModern } from '../../support/shared-session-flows.ts';
+import { answerOf, send, sendModern } from '../../support/shared-session-flows.ts';
 
 const VERSION = '2025-11-25';
 const PASSWORD = 'replica-test-password';
@@ -69,15 +69,7 @@ async function startReplica(name: string, store: RedisFixture, opts: { ready?: b
 
 /** One JSON-RPC POST; the answer whether it came as JSON or as an SSE stream. */
 async function post(url: URL, body: object, session?: string) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': VERSION } : {}),
-    },
-    body: JSON.stringify(body),
-  });
+  const res = await send({ url }, 'POST', session, body);
   const text = await res.text();
   let message: { result?: Record<string, unknown>; error?: { message: string } } | undefined;
   if ((res.headers.get('content-type') ?? '').includes('text/event-stream')) {
@@ -390,15 +382,11 @@ describe('gateway replicas on a shared Redis session store', () => {
     expect(status.status).toBe(200);
     expect(status.body.sessionStore?.reason).toContain(redis.url);
 
-    const refused = await fetch(a.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: VERSION, capabilities: {}, clientInfo: { name: 'late', version: '1' } },
-      }),
+    const refused = await send(a, 'POST', undefined, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: VERSION, capabilities: {}, clientInfo: { name: 'late', version: '1' } },
     });
     expect(refused.status).toBe(503);
     expect(await refused.json()).toMatchObject({
@@ -414,14 +402,7 @@ describe('gateway replicas on a shared Redis session store', () => {
     );
     expect(slow.status).toBe(200);
     expect(slow.message?.result).toMatchObject({ content: [{ text: 'slow done' }] });
-    const resume = await fetch(a.url, {
-      headers: {
-        accept: 'text/event-stream',
-        'mcp-session-id': session,
-        'mcp-protocol-version': VERSION,
-        'last-event-id': 'some-stream.1',
-      },
-    });
+    const resume = await send(a, 'GET', session, undefined, { 'last-event-id': 'some-stream.1' });
     expect(resume.status).toBe(503);
     await resume.body?.cancel();
     // A list change A sees reaches its own client's stream, live (it cannot be logged).
