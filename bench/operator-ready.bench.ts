@@ -156,25 +156,26 @@ async function liveRun(n: number, code: { label: string; root: string }): Promis
   const t0 = performance.now();
   await createEndpoints(ns, n);
   const createS = (performance.now() - t0) / 1000;
-  await watch.ready;
-  const readyS = (performance.now() - t0) / 1000;
-  await watch.events;
-  const eventsS = (performance.now() - t0) / 1000;
-  const peakRssMiB = peakRss(op.pid);
-  const cpuS = cpuSeconds(op.pid);
-  const counts = await stopOperator(op.child);
-  await watch.stop();
-  return { createS, readyS, eventsS, peakRssMiB, cpuS, ...counts };
+  return { createS, ...(await untilReadyThenStop(watch, op, t0)) };
 }
 
 async function coldRun(n: number, ns: string, code: { label: string; root: string }): Promise<Run> {
   const watch = await watchReady(ns, n);
   const t1 = performance.now();
   const op = await startOperatorProcess(ns, code);
+  return untilReadyThenStop(watch, op, t1);
+}
+
+/** A run's end: times to all Ready and all Events from t0, the operator's peak RSS and CPU, then it is stopped. */
+async function untilReadyThenStop(
+  watch: Awaited<ReturnType<typeof watchReady>>,
+  op: Awaited<ReturnType<typeof startOperatorProcess>>,
+  t0: number,
+): Promise<Run> {
   await watch.ready;
-  const readyS = (performance.now() - t1) / 1000;
+  const readyS = (performance.now() - t0) / 1000;
   await watch.events;
-  const eventsS = (performance.now() - t1) / 1000;
+  const eventsS = (performance.now() - t0) / 1000;
   const peakRssMiB = peakRss(op.pid);
   const cpuS = cpuSeconds(op.pid);
   const counts = await stopOperator(op.child);
