@@ -67,6 +67,17 @@ async function parkedAt(
   return { call, token: (outcome as Extract<ParkedCallOutcome, { kind: 'input' }>).requestState };
 }
 
+/** A call parked at `at` that, once answered, runs until it is aborted: `running()` says whether it has resumed. */
+async function parkedUntilAborted(at: Replica) {
+  let resumed: SuspendableCall | undefined;
+  const { token } = await parkedAt(at, async (call) => {
+    resumed = call;
+    await new Promise((resolve) => call.signal.addEventListener('abort', resolve));
+    return 'cancelled';
+  });
+  return { token, running: () => resumed };
+}
+
 const retryOf = (token: string, extra: Partial<typeof round> & { inputResponses?: unknown } = {}) => ({
   ...round,
   token,
@@ -209,35 +220,25 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
     const holderBus = quietBus(bus, () => !holderAlive);
     const a = replica(holderBus);
     const b = replica(bus);
-    let working: SuspendableCall | undefined;
-    const { token } = await parkedAt(a, async (call) => {
-      working = call;
-      await new Promise((resolve) => call.signal.addEventListener('abort', resolve));
-      return 'never';
-    });
+    const { token, running } = await parkedUntilAborted(a);
     const pending = resumeAt(b, retryOf(token)).outcome;
-    await until('the holder works on the call', () => working !== undefined);
+    await until('the holder works on the call', () => running() !== undefined);
     holderAlive = false;
     const lost = await pending;
     expect(JSON.stringify(lost)).toMatch(/the gateway replica holding it did not answer/);
-    await until('the call given up at the holder too', () => working?.signal.aborted === true);
+    await until('the call given up at the holder too', () => running()?.signal.aborted === true);
   });
 
   it("cancels the call at the holder when the retry's client closes its response", async () => {
     const bus = new MemoryBus();
     const [a, b] = [replica(bus), replica(bus)];
-    let running: SuspendableCall | undefined;
-    const { token } = await parkedAt(a, async (call) => {
-      running = call;
-      await new Promise((resolve) => call.signal.addEventListener('abort', resolve));
-      return 'cancelled';
-    });
+    const { token, running } = await parkedUntilAborted(a);
     const client = new AbortController();
     const pending = resumeAt(b, retryOf(token), client.signal).outcome;
-    await until('the call runs at A', () => running !== undefined);
+    await until('the call runs at A', () => running() !== undefined);
     client.abort();
     expect(await pending).toMatchObject({ kind: 'error', error: { message: expect.stringMatching(/cancelled/) } });
-    await until('the call cancelled at A', () => running?.signal.aborted === true);
+    await until('the call cancelled at A', () => running()?.signal.aborted === true);
   });
 
   it('bounds what one process hands another: a too large retry or answer fails clearly', async () => {
@@ -267,17 +268,12 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
   it('cancels at the holder the calls it relayed when the relaying process shuts down', async () => {
     const bus = new MemoryBus();
     const [a, b] = [replica(bus), replica(bus)];
-    let running: SuspendableCall | undefined;
-    const { token } = await parkedAt(a, async (call) => {
-      running = call;
-      await new Promise((resolve) => call.signal.addEventListener('abort', resolve));
-      return 'cancelled';
-    });
+    const { token, running } = await parkedUntilAborted(a);
     const pending = resumeAt(b, retryOf(token)).outcome;
-    await until('the call runs at A', () => running !== undefined);
+    await until('the call runs at A', () => running() !== undefined);
     b.relay.close();
     expect(await pending).toMatchObject({ kind: 'error', error: { message: 'the gateway is shutting down' } });
-    await until('the call cancelled at A', () => running?.signal.aborted === true);
+    await until('the call cancelled at A', () => running()?.signal.aborted === true);
   });
 
   it('cancels the call the holder parked again when the relay gave up just before that answer came', async () => {
