@@ -21,6 +21,9 @@
 //                                          (NODE_OPTIONS, malloc settings), as the image runs it;
 //                                          GATEWAY_ENV / BASELINE_ENV="K=V ..." for more environment of the gateway
 //                                          alone / the baseline alone (default: GATEWAY_ENV);
+//                                          PASSTHROUGH=off to leave out "via passthrough", a bare Node proxy
+//                                          (bench/passthrough-proxy.ts: node:http in, undici out, bytes copied)
+//                                          that shows what any second hop in Node costs on this machine;
 //                                          TRACING=on to measure a third gateway, "via traced", with tracing on
 //                                          (sampler always_on, OTLP http/protobuf) beside the untraced one, exporting
 //                                          to a Jaeger the bench starts (scripts/setup-jaeger.sh's build), or to
@@ -59,6 +62,7 @@ const withModern = words((process.env.ERAS ?? '2025 2026').replaceAll(',', ' '))
 const client26 = process.env.CLIENT26 === 'raw' ? 'raw' : 'sdk';
 const only = process.env.ONLY ? process.env.ONLY.split(',').map((x) => x.trim()) : undefined;
 const traced = process.env.TRACING === 'on';
+const passthrough = process.env.PASSTHROUGH !== 'off';
 /** The untraced gateways must not pick tracing up from the bench's own environment. */
 const TRACING_OFF: NodeJS.ProcessEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
 
@@ -173,6 +177,16 @@ async function main() {
     const clientEras: Era[] = withModern ? ['2025', '2026'] : ['2025'];
     for (const b of backends) {
       paths.push(await openPath('direct', b.era, b, b.url, 'echo'));
+      if (passthrough) {
+        // The floor: the same clients through a proxy that does nothing but copy, to this backend alone.
+        const proxy = await startPassthrough(b, children);
+        for (const client of clientEras) {
+          if (!selected(proxy.name, client, b.era)) continue;
+          const p = await openPath(proxy.name, client, b, proxy.url, 'echo');
+          p.gateway = proxy;
+          paths.push(p);
+        }
+      }
       for (const g of gateways) {
         const tool = `${b.configName}_echo`;
         for (const client of clientEras) {
@@ -204,7 +218,7 @@ async function main() {
         }
       }
     }
-    for (const g of gateways) g.rssAfter = rssOf(g.pid);
+    for (const g of new Set(paths.map((p) => p.gateway))) if (g) g.rssAfter = rssOf(g.pid);
     for (const p of paths) await closePath(p);
     report(paths, skipped);
     if (jaeger) {
@@ -360,6 +374,28 @@ async function startGateway(
   }
   const rssAtRest = await settledRss(pid);
   return { name, url: new URL(url), pid, entry: from.entry, env: from.env, rssAtRest, rssAfter: 0 };
+}
+
+/** bench/passthrough-proxy.ts in front of one backend, measured as a gateway is (CPU per call, RSS). */
+async function startPassthrough(backend: Backend, children: ChildProcess[]): Promise<Gateway> {
+  const entry = 'bench/passthrough-proxy.ts';
+  const url = await spawnAndRead(
+    process.execPath,
+    [join(root, entry), backend.url.href],
+    /serving MCP at (\S+)/,
+    children,
+    {},
+  );
+  const pid = children.at(-1)!.pid!;
+  return {
+    name: 'via passthrough',
+    url: new URL(url),
+    pid,
+    entry,
+    env: {},
+    rssAtRest: await settledRss(pid),
+    rssAfter: 0,
+  };
 }
 
 const connect = (client: Era, url: URL): Promise<Caller> =>
