@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { connectRedis, type RedisClient, type RedisConnection } from '../src/runtime/redis-connection.ts';
+import { SESSION_REVISION, send } from '../test/support/mcp-http.ts';
 import { startRedis } from '../test/support/redis-server.ts';
 import { cpuTicks, quantile, startFixtureProcess, table } from './session-fixture.ts';
 
@@ -31,7 +32,6 @@ const rounds = Number(process.env.ROUNDS ?? 3);
 const calls = Number(process.env.CALLS ?? 300);
 const concurrency = Number(process.env.CONCURRENCY ?? 16);
 const seconds = Number(process.env.SECONDS ?? 2);
-const VERSION = '2025-11-25';
 process.env.REDIS_SERVER_BIN ??= 'redis-server';
 
 interface Setup {
@@ -114,22 +114,14 @@ async function waitReady(url: URL): Promise<void> {
 }
 
 async function rpc(url: URL, body: object, session?: string): Promise<{ session: string | null; text: string }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': VERSION } : {}),
-    },
-    body: JSON.stringify(body),
-  });
+  const res = await send({ url }, 'POST', session, body);
   const text = await res.text();
   if (res.status >= 300) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
   return { session: res.headers.get('mcp-session-id'), text };
 }
 
 async function openSession(url: URL): Promise<string> {
-  const params = { protocolVersion: VERSION, capabilities: {}, clientInfo: { name: 'bench', version: '1' } };
+  const params = { protocolVersion: SESSION_REVISION, capabilities: {}, clientInfo: { name: 'bench', version: '1' } };
   const init = await rpc(url, { jsonrpc: '2.0', id: 0, method: 'initialize', params });
   const session = init.session;
   if (!session) throw new Error(`initialize gave no session id: ${init.text.slice(0, 200)}`);

@@ -8,23 +8,9 @@
 import { expect, it } from 'vitest';
 import type { RunningGateway } from '../../src/gateway/gateway.ts';
 import { eventually, until } from './eventually.ts';
+import { ACCEPT_BOTH as accept, send, SESSION_REVISION as version } from './mcp-http.ts';
 import { MODERN_REVISION, modernEnvelope } from './modern-envelope.ts';
 import { eventReader, readEvents } from './sse.ts';
-
-const accept = 'application/json, text/event-stream';
-const version = '2025-11-25';
-
-export const send = (gateway: { url: URL }, method: string, session: string | undefined, body?: object, more = {}) =>
-  fetch(gateway.url, {
-    method,
-    headers: {
-      accept: method === 'GET' ? 'text/event-stream' : accept,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-      ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': version } : {}),
-      ...more,
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
 
 export async function openSession(at: RunningGateway, capabilities = {}): Promise<string> {
   const res = await send(at, 'POST', undefined, {

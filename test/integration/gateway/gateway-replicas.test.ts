@@ -14,8 +14,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
 import { until } from '../../support/eventually.ts';
+import { send } from '../../support/mcp-http.ts';
 import { type RedisFixture, startRedis } from '../../support/redis-server.ts';
-import { answerOf, send, sendModern } from '../../support/shared-session-flows.ts';
+import { answerOf, sendModern } from '../../support/shared-session-flows.ts';
 
 const VERSION = '2025-11-25';
 const PASSWORD = 'replica-test-password';

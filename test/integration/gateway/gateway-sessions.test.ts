@@ -12,7 +12,8 @@ import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-backend.ts';
 import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { until } from '../../support/eventually.ts';
-import { call, openSession, send as sendTo } from '../../support/shared-session-flows.ts';
+import { send as sendTo } from '../../support/mcp-http.ts';
+import { call, openSession } from '../../support/shared-session-flows.ts';
 import { eventReader, readEvents } from '../../support/sse.ts';
 import { type ConformanceBackend, startConformanceBackend } from './conformance-backend.ts';
 

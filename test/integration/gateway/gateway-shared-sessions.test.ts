@@ -11,7 +11,8 @@ import { EventBudget } from '../../../src/gateway/event-store.ts';
 import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { MemorySessionStore } from '../../../src/gateway/sessions/memory-store.ts';
 import { until } from '../../support/eventually.ts';
-import { openSession, send, sharedSessionFlows } from '../../support/shared-session-flows.ts';
+import { send } from '../../support/mcp-http.ts';
+import { openSession, sharedSessionFlows } from '../../support/shared-session-flows.ts';
 import { eventReader } from '../../support/sse.ts';
 import { type ConformanceBackend, startConformanceBackend } from './conformance-backend.ts';
 
