@@ -186,7 +186,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     maxStreams: config.server.maxSessions,
     keepAliveMs: 15_000,
   });
-  const modern = new ModernEndpoint({ definition, listen: listenStreams, logger, bus: store.bus });
+  const modern = new ModernEndpoint({ definition, listen: listenStreams, logger, bus: store.bus, metrics });
   const sessions: SessionHandler = new SessionHandler({ store, definition, subscriptions, logger, metrics });
   aggregator.onListChanged((kinds) => {
     for (const kind of kinds) metrics.listChanged.inc({ kind });

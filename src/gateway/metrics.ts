@@ -112,4 +112,38 @@ export class GatewayMetrics {
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'mcpre_gateway_' });
   }
+
+  // Retries of 2026-07-28 calls parked on another replica (modern/parked-call-relay.ts), from both ends.
+  readonly parkedCallRelays = new Counter({
+    name: 'mcpre_gateway_parked_call_relays_total',
+    help: "Retries of 2026-07-28 calls parked on another replica that this replica relayed there, by outcome (answered: the holder's answer came back; cancelled: the client closed its response; lost: the holder went silent; holder-gone: no replica holds the call; store-unreachable; refused: too large or over the relay bounds, not sent; shutdown).",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly parkedCallRelaysServed = new Counter({
+    name: 'mcpre_gateway_parked_call_relays_served_total',
+    help: 'Retries relayed by another replica that this replica served for a call parked here, by outcome (answered; cancelled: by the relaying replica; relayer-gone: the relaying replica no longer receives, the call was cancelled; store-unreachable; shutdown).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  #parkedCallRelays: () => { relaying: number; serving: number } = () => ({ relaying: 0, serving: 0 });
+
+  readonly parkedCallRelaysInFlight: Gauge<'side'> = new Gauge({
+    name: 'mcpre_gateway_parked_call_relays_in_flight',
+    help: 'Relayed retries of parked calls in flight, by side (relaying: sent from here, waiting for the holder; serving: resumed here for another replica).',
+    labelNames: ['side'] as const,
+    registers: [this.registry],
+    collect: (): void => {
+      const { relaying, serving } = this.#parkedCallRelays();
+      this.parkedCallRelaysInFlight.set({ side: 'relaying' }, relaying);
+      this.parkedCallRelaysInFlight.set({ side: 'serving' }, serving);
+    },
+  });
+
+  /** Where the in-flight gauge reads its values when scraped. */
+  measureParkedCallRelays(read: () => { relaying: number; serving: number }): void {
+    this.#parkedCallRelays = read;
+  }
 }

@@ -15,6 +15,7 @@ import { ErrorCode, McpError } from '../../api/mcp-errors.ts';
 import { MODERN_VERSIONS } from '../../machines/backend-session-era.ts';
 import { Exchange, writeJson } from '../exchange.ts';
 import { RequestError, withoutMcpPrefix } from '../forward-errors.ts';
+import type { GatewayMetrics } from '../metrics.ts';
 import { completionParams, type Extra, identityOf, named, type SessionLogState } from '../router.ts';
 import type { ListMethod, ServerDefinition } from '../server-definition.ts';
 import type { ServerRequest } from '../server-requests.ts';
@@ -59,6 +60,8 @@ export interface ModernEndpointDeps {
   suspended?: SuspendedCalls;
   /** The session store's bus: retries of calls parked in other replicas go there (parked-call-relay.ts). */
   bus?: SessionBus;
+  /** Where those relays are counted. */
+  metrics?: GatewayMetrics;
 }
 
 export class ModernEndpoint {
@@ -74,6 +77,7 @@ export class ModernEndpoint {
       calls: this.#suspended,
       bus: deps.bus,
       logger: deps.logger,
+      metrics: deps.metrics,
       render: (error, method) => this.#render(error, method),
     });
     this.#serverMeta = { [META_SERVER_INFO]: deps.definition.info };

@@ -8,9 +8,12 @@
 // store unreachable) answers the client that the call is lost and must be sent again without requestState. Messages
 // go to the one process they are for (SessionBus.sendTo), so a retry naming a process that no longer receives is
 // answered at once. Every message is bounded in size, and so are the relays in flight: in count, per principal, and
-// in bytes (a Redis pub/sub client is cut off when its backlog grows too large, and with it every signal).
+// in bytes (a Redis pub/sub client is cut off when its backlog grows too large, and with it every signal). The same
+// holds the other way: every message the holder sends tells whether the relaying process still receives, and when
+// none does (killed mid-call), nobody can take the call's answer any more, so the holder cancels the call.
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../api/mcp-errors.ts';
+import type { GatewayMetrics } from '../metrics.ts';
 import type {
   ParkedCallMessage,
   ParkedCallOutcome,
@@ -40,6 +43,7 @@ export interface ParkedCallRelayOptions {
   /** The JSON-RPC error a failure of the call's method gives (and its log line). */
   render(error: unknown, method: string): RenderedError;
   logger: Logger;
+  metrics?: Pick<GatewayMetrics, 'parkedCallRelays' | 'parkedCallRelaysServed' | 'measureParkedCallRelays'>;
   silenceMs?: number;
   maxBytes?: number;
   maxRelayed?: number;
@@ -57,12 +61,32 @@ const failure = (code: number, message: string): ParkedCallOutcome => ({
 });
 const busy = (why: string) => failure(ErrorCode.InternalError, `the gateway is relaying ${why}; try again later`);
 
+/** How a retry relayed from here ended (the label of `mcpre_gateway_parked_call_relays_total`). */
+export type RelayOutcome =
+  | 'answered'
+  | 'cancelled'
+  | 'lost'
+  | 'holder-gone'
+  | 'store-unreachable'
+  | 'refused'
+  | 'shutdown';
+
+/** How a retry served here for another process ended (`mcpre_gateway_parked_call_relays_served_total`). */
+export type ServedOutcome = 'answered' | 'cancelled' | 'relayer-gone' | 'store-unreachable' | 'shutdown';
+
 /** A retry relayed from here: where it went, what it holds, what to do with the holder's messages. */
 interface Relayed {
   owner: string;
   subject: string;
   bytes: number;
   deliver(message: ParkedCallMessage): void;
+  end(outcome: ParkedCallOutcome, why: RelayOutcome): void;
+}
+
+/** A call resumed here for a retry another process received; `why` it was cut short, if it was. */
+interface Serving {
+  controller: AbortController;
+  why?: ServedOutcome;
 }
 
 /** A round served here for another process that ended with a new question: a late cancel still reaches its call. */
@@ -77,7 +101,7 @@ export class ParkedCallRelay {
   readonly #relayed = new Map<string, Relayed>();
   #bytesInFlight = 0;
   /** Calls resumed here for a retry another process received, by ref. */
-  readonly #serving = new Map<string, AbortController>();
+  readonly #serving = new Map<string, Serving>();
   /** Rounds served here that parked the call again, by ref, for `silenceMs`: the relay may have given up meanwhile. */
   readonly #answered = new Map<string, Answered>();
   readonly #off: () => void;
@@ -86,6 +110,7 @@ export class ParkedCallRelay {
   constructor(opts: ParkedCallRelayOptions) {
     this.#o = { ...RELAY_DEFAULTS, ...opts };
     this.#off = opts.bus?.receive(opts.calls.owner, (ref, message) => this.#receive(ref, message)) ?? (() => {});
+    opts.metrics?.measureParkedCallRelays(() => ({ relaying: this.#relayed.size, serving: this.#serving.size }));
   }
 
   /** Run a call to the end of its round: its result or error, or its questions with the requestState for the retry. */
@@ -114,11 +139,11 @@ export class ParkedCallRelay {
   /** Shutting down: relays waiting here fail and their calls are cancelled, calls resumed here for others too. */
   close(): void {
     this.#off();
-    for (const [ref, { owner, deliver }] of [...this.#relayed]) {
+    for (const [ref, { owner, end }] of [...this.#relayed]) {
       this.#send(owner, ref, { kind: 'cancel' });
-      deliver({ kind: 'done', outcome: shuttingDown });
+      end(shuttingDown, 'shutdown');
     }
-    for (const controller of this.#serving.values()) controller.abort(new Error('the gateway is shutting down'));
+    for (const serving of this.#serving.values()) this.#cutShort(serving, 'shutdown', 'the gateway is shutting down');
     for (const { timer } of this.#answered.values()) clearTimeout(timer);
     this.#answered.clear();
   }
@@ -132,45 +157,39 @@ export class ParkedCallRelay {
   }
 
   #relay(owner: string, retry: ParkedCallRetry, signal: AbortSignal, notify: (message: unknown) => void) {
-    const { silenceMs, maxRelayed, maxRelayedPerSubject, maxBytes, maxBytesInFlight, logger } = this.#o;
+    const { silenceMs, logger } = this.#o;
     const retryMessage: ParkedCallMessage = { kind: 'retry', from: this.#o.calls.owner, ...retry };
     const bytes = this.#size(retryMessage);
-    if (bytes > maxBytes) {
-      const message = `Invalid params: the inputResponses (${bytes} bytes) are larger than the ${maxBytes} bytes one gateway replica may pass to another`;
-      return Promise.resolve(failure(ErrorCode.InvalidParams, message));
-    }
-    if (this.#relayed.size >= maxRelayed) return Promise.resolve(busy(`${maxRelayed} retries already`));
-    let ofSubject = 0;
-    for (const relayed of this.#relayed.values()) if (relayed.subject === retry.subject) ofSubject++;
-    if (ofSubject >= maxRelayedPerSubject) {
-      return Promise.resolve(busy(`${maxRelayedPerSubject} retries of this principal already`));
-    }
-    if (this.#bytesInFlight + bytes > maxBytesInFlight) {
-      return Promise.resolve(busy(`${maxBytesInFlight} bytes of retries already`));
+    const refused = this.#refusal(retry.subject, bytes);
+    if (refused) {
+      this.#o.metrics?.parkedCallRelays.inc({ outcome: 'refused' });
+      return Promise.resolve(refused);
     }
     const ref = `${this.#o.calls.owner}.${++this.#next}`;
     return new Promise<ParkedCallOutcome>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
-      const finish = (outcome: ParkedCallOutcome) => {
+      const finish = (outcome: ParkedCallOutcome, why: RelayOutcome) => {
         if (this.#relayed.get(ref) !== entry) return;
         clearTimeout(timer);
         signal.removeEventListener('abort', cancel);
         this.#relayed.delete(ref);
         this.#bytesInFlight -= bytes;
+        this.#o.metrics?.parkedCallRelays.inc({ outcome: why });
         resolve(outcome);
       };
-      const lost = (why: string) =>
+      const lost = (why: RelayOutcome, what: string) =>
         finish(
           failure(
             ErrorCode.InvalidParams,
-            `Invalid params: the call this requestState continues is ${why}; ${SEND_AGAIN}`,
+            `Invalid params: the call this requestState continues is ${what}; ${SEND_AGAIN}`,
           ),
+          why,
         );
       const silent = () => {
         logger.warn({ owner, silenceMs }, 'the gateway replica holding a parked call did not answer its retry');
         // A holder that was only stuck must not go on with a call its client is told is lost.
         this.#send(owner, ref, { kind: 'cancel' });
-        lost(`lost (the gateway replica holding it did not answer within ${silenceMs} ms)`);
+        lost('lost', `lost (the gateway replica holding it did not answer within ${silenceMs} ms)`);
       };
       const arm = () => {
         clearTimeout(timer);
@@ -179,17 +198,21 @@ export class ParkedCallRelay {
       };
       const cancel = () => {
         this.#send(owner, ref, { kind: 'cancel' });
-        finish(failure(ErrorCode.InternalError, 'Request cancelled: the client closed the response stream'));
+        finish(
+          failure(ErrorCode.InternalError, 'Request cancelled: the client closed the response stream'),
+          'cancelled',
+        );
       };
       const entry: Relayed = {
         owner,
         subject: retry.subject,
         bytes,
         deliver: (message) => {
-          if (message.kind === 'done') return finish(message.outcome);
+          if (message.kind === 'done') return finish(message.outcome, 'answered');
           arm();
           if (message.kind === 'notify') notify(message.message);
         },
+        end: finish,
       };
       this.#relayed.set(ref, entry);
       this.#bytesInFlight += bytes;
@@ -198,44 +221,74 @@ export class ParkedCallRelay {
       signal.addEventListener('abort', cancel, { once: true });
       this.#o.bus?.sendTo(owner, ref, retryMessage).then(
         (delivered) => {
-          if (!delivered) lost('unknown or lost (no gateway replica holds it)');
+          if (!delivered) lost('holder-gone', 'unknown or lost (no gateway replica holds it)');
         },
-        () => lost('lost (the session store, through which gateway replicas reach each other, is unreachable)'),
+        () =>
+          lost(
+            'store-unreachable',
+            'lost (the session store, through which gateway replicas reach each other, is unreachable)',
+          ),
       );
     });
   }
 
+  /** Why a retry of `bytes` by `subject` is not relayed: too large, or the relays waiting here are at a bound. */
+  #refusal(subject: string, bytes: number): ParkedCallOutcome | undefined {
+    const { maxRelayed, maxRelayedPerSubject, maxBytes, maxBytesInFlight } = this.#o;
+    if (bytes > maxBytes) {
+      const message = `Invalid params: the inputResponses (${bytes} bytes) are larger than the ${maxBytes} bytes one gateway replica may pass to another`;
+      return failure(ErrorCode.InvalidParams, message);
+    }
+    if (this.#relayed.size >= maxRelayed) return busy(`${maxRelayed} retries already`);
+    let ofSubject = 0;
+    for (const relayed of this.#relayed.values()) if (relayed.subject === subject) ofSubject++;
+    if (ofSubject >= maxRelayedPerSubject) return busy(`${maxRelayedPerSubject} retries of this principal already`);
+    if (this.#bytesInFlight + bytes > maxBytesInFlight) return busy(`${maxBytesInFlight} bytes of retries already`);
+    return undefined;
+  }
+
   #receive(ref: string, message: ParkedCallMessage): void {
     if (message.kind === 'retry') void this.#serve(ref, message);
-    else if (message.kind === 'cancel') this.#cancelServed(ref);
+    else if (message.kind === 'cancel') this.#cancelServed(ref, 'cancelled', 'the client closed the response stream');
     else this.#relayed.get(ref)?.deliver(message);
   }
 
-  #cancelServed(ref: string): void {
-    const reason = new Error('the client closed the response stream');
-    this.#serving.get(ref)?.abort(reason);
+  /** The call served for `ref` ends: the one running, or the one its last round parked again. */
+  #cancelServed(ref: string, why: ServedOutcome, reason: string): void {
+    const serving = this.#serving.get(ref);
+    if (serving) this.#cutShort(serving, why, reason);
     const answered = this.#answered.get(ref);
     if (!answered) return;
     clearTimeout(answered.timer);
     this.#answered.delete(ref);
     const { retry } = answered;
-    this.#o.calls.take(retry.token, retry.subject, retry.target)?.cancel(reason);
+    this.#o.calls.take(retry.token, retry.subject, retry.target)?.cancel(new Error(reason));
+  }
+
+  #cutShort(serving: Serving, why: ServedOutcome, reason: string): void {
+    serving.why ??= why;
+    serving.controller.abort(new Error(reason));
   }
 
   /** A retry another process received, for a call parked here. */
   async #serve(ref: string, { kind: _, from, ...retry }: Extract<ParkedCallMessage, { kind: 'retry' }>) {
     if (this.#serving.has(ref)) return;
-    const controller = new AbortController();
-    this.#serving.set(ref, controller);
-    const reply = (message: ParkedCallMessage) => this.#send(from, ref, message);
-    reply({ kind: 'alive' });
-    const beat = setInterval(() => reply({ kind: 'alive' }), Math.max(1, Math.floor(this.#o.silenceMs / 3)));
+    const serving: Serving = { controller: new AbortController() };
+    this.#serving.set(ref, serving);
+    // Each message says whether the relaying process still receives (undefined: the store did not answer).
+    const reply = async (message: ParkedCallMessage): Promise<boolean | undefined> => {
+      const delivered = await this.#o.bus?.sendTo(from, ref, message).catch(() => undefined);
+      if (delivered === false) this.#relayerGone(ref, from);
+      return delivered;
+    };
+    void reply({ kind: 'alive' });
+    const beat = setInterval(() => void reply({ kind: 'alive' }), Math.max(1, Math.floor(this.#o.silenceMs / 3)));
     beat.unref();
     let outcome: ParkedCallOutcome;
     try {
-      outcome = await this.#here(retry, controller.signal, (message) => {
+      outcome = await this.#here(retry, serving.controller.signal, (message) => {
         if (this.#fits({ kind: 'notify', message }, 'a notification of a relayed call')) {
-          reply({ kind: 'notify', message });
+          void reply({ kind: 'notify', message });
         }
       });
     } catch (err) {
@@ -246,7 +299,7 @@ export class ParkedCallRelay {
     }
     if (outcome.kind === 'input') this.#remember(ref, { ...retry, token: outcome.requestState });
     const done: ParkedCallMessage = { kind: 'done', outcome };
-    reply(
+    const delivered = await reply(
       this.#fits(done, 'the answer of a relayed call')
         ? done
         : {
@@ -257,6 +310,22 @@ export class ParkedCallRelay {
             ),
           },
     );
+    const ended = delivered === undefined ? 'store-unreachable' : delivered ? 'answered' : 'relayer-gone';
+    this.#o.metrics?.parkedCallRelaysServed.inc({ outcome: serving.why ?? ended });
+  }
+
+  /**
+   * The process relaying a retry served here no longer receives (killed mid-call): nobody can take the call's answer,
+   * so the call is cancelled as its client's cancellation would, running or parked again by the round just ended.
+   */
+  #relayerGone(ref: string, relayer: string): void {
+    const serving = this.#serving.get(ref);
+    if (serving?.why !== undefined || (!serving && !this.#answered.has(ref))) return;
+    this.#o.logger.warn(
+      { relayer },
+      'the gateway replica relaying a retry of a call parked here is gone: call cancelled',
+    );
+    this.#cancelServed(ref, 'relayer-gone', 'the gateway replica relaying the retry is gone');
   }
 
   /** The relay may give up just before this round's answer reaches it: its cancel then finds the call parked anew. */

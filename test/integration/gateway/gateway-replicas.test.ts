@@ -3,8 +3,8 @@
 // answered); a GET stream resumes on B with Last-Event-ID and gets what A had sent; a list change that only B sees
 // reaches a client whose stream is on A, once; a restart of Redis (append-only file) loses no stored session. For
 // 2026-07-28 clients (no session): a retry landing on B gets the result of the call parked on A for its input, a
-// SIGKILLed A makes such a retry fail clearly and at once (not hang), and listen streams on A and C hear a change only B saw,
-// once each.
+// SIGKILLed A makes such a retry fail clearly and at once (not hang), a B SIGKILLed while A runs the call it relayed
+// gets that call cancelled by A, and listen streams on A and C hear a change only B saw, once each.
 // Each replica has its own backend fixture with the same tools, so a test can change what one replica sees alone.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,7 @@ afterEach(async () => {
 });
 
 async function startReplica(name: string, store: RedisFixture, opts: { ready?: boolean } = {}): Promise<Replica> {
-  const backend = await startFaultServer({ tools: ['echo', 'add', 'slow', 'sample'] });
+  const backend = await startFaultServer({ tools: ['echo', 'add', 'slow', 'sample', 'sample-held'] });
   backends.push(backend);
   const config = join(dir, `${name}.yaml`);
   // The config asks for the single-replica Lease, as the operator's does: with a shared store it is not taken (there
@@ -238,8 +238,8 @@ describe('gateway replicas on a shared Redis session store', () => {
   const sampled = { role: 'assistant', content: { type: 'text', text: 'the model says hi' }, model: 'test-model' };
 
   /** A 2026-07-28 call to the sampling tool at `at`: parked there, asking the client for its model's answer. */
-  async function parkedAt(at: Replica): Promise<string> {
-    const first = await answerOf(await sendModern(at, 'tools/call', 20, sample, sampling));
+  async function parkedAt(at: Replica, tool = sample): Promise<string> {
+    const first = await answerOf(await sendModern(at, 'tools/call', 20, tool, sampling));
     expect(first.result).toMatchObject({
       resultType: 'input_required',
       inputRequests: { q1: { method: 'sampling/createMessage' } },
@@ -295,6 +295,37 @@ describe('gateway replicas on a shared Redis session store', () => {
       ),
     );
     expect(done.result).toMatchObject({ content: [{ text: 'sampled: the model says hi' }] });
+  });
+
+  it('cancels on A the call it resumed for a retry relayed by B when B is SIGKILLed mid-call', async () => {
+    redis = await startRedis({ password: PASSWORD });
+    const a = await startReplica('a', redis);
+    const b = await startReplica('b', redis);
+    // Once answered, this call runs at A's backend until it is cancelled.
+    const held = { name: 'fx_sample-held', arguments: { prompt: 'hi' } };
+    const requestState = await parkedAt(a, held);
+    const retry = { ...held, inputResponses: { q1: sampled }, requestState };
+    // The client waits on B: its response is neither read nor closed, so only B's death can end the call.
+    const atB = sendModern(b, 'tools/call', 25, retry, sampling).then(
+      (res) => res.text().catch(() => ''),
+      () => '',
+    );
+    const answered = () => a.backend.control.requests.filter((r) => r.httpMethod === 'POST' && !r.rpcMethod);
+    await until("the client's answer, relayed by B, reached A's backend", () => answered().length === 1);
+    expect(a.backend.control.count({ rpcMethod: 'notifications/cancelled' })).toBe(0);
+    b.process.child.kill('SIGKILL');
+    await b.process.exited;
+    await atB;
+    // A's next message to B reaches no subscriber of B's channel: A cancels the call at its backend.
+    await until(
+      "A's backend told the call is cancelled",
+      () => a.backend.control.count({ rpcMethod: 'notifications/cancelled' }) === 1,
+    );
+    const served = async () => (await (await fetch(new URL('/metrics', a.url))).text()).split('\n');
+    await until('A counted the relay served as relayer-gone', async () =>
+      (await served()).includes('mcpre_gateway_parked_call_relays_served_total{outcome="relayer-gone"} 1'),
+    );
+    expect(b.backend.control.count({ rpcMethod: 'tools/call' })).toBe(0);
   });
 
   it('brings a list change that only B saw to 2026-07-28 listen streams on A and C, once each', async () => {

@@ -5,10 +5,13 @@
 // the relay waiting, a holder that is gone or dies fails the retry clearly within the silence limit, a closed client
 // cancels the call at the holder, and messages are bounded in size. A requestState not of the gateway's exact shape is
 // relayed nowhere; relays are bounded in count, per principal and in bytes; a relaying process that shuts down
-// cancels the calls it relayed, even one the holder has just parked again.
+// cancels the calls it relayed, even one the holder has just parked again; a relaying process killed mid-call (it
+// neither receives nor says anything any more) gets its call cancelled by the holder, whose messages reach nobody.
+// Each replica counts how its relays ended, on both sides, and the relays in flight.
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { GatewayMetrics } from '../../../src/gateway/metrics.ts';
 import { ParkedCallRelay, type ParkedCallRelayOptions } from '../../../src/gateway/modern/parked-call-relay.ts';
 import { SuspendableCall, SuspendedCalls } from '../../../src/gateway/modern/suspended-calls.ts';
 import { MemoryBus } from '../../../src/gateway/sessions/memory-store.ts';
@@ -24,6 +27,7 @@ const round = { subject: 'alice', method: 'tools/call', target: 'tools/call t' }
 interface Replica {
   calls: SuspendedCalls;
   relay: ParkedCallRelay;
+  metrics: GatewayMetrics;
 }
 
 const replicas: Replica[] = [];
@@ -38,15 +42,17 @@ type Bounds = Pick<ParkedCallRelayOptions, 'maxBytes' | 'maxRelayedPerSubject' |
 
 function replica(bus: SessionBus | undefined, opts: Bounds = {}): Replica {
   const calls = new SuspendedCalls({ ttlMs: 60_000, max: 10 });
+  const metrics = new GatewayMetrics({ defaultMetrics: false });
   const relay = new ParkedCallRelay({
     calls,
     bus,
     logger,
+    metrics,
     silenceMs: SILENCE_MS,
     render: (error) => ({ status: 200, error: { code: ErrorCode.InternalError, message: String(error) } }),
     ...opts,
   });
-  const r = { calls, relay };
+  const r = { calls, relay, metrics };
   replicas.push(r);
   return r;
 }
@@ -76,6 +82,19 @@ async function parkedUntilAborted(at: Replica) {
     return 'cancelled';
   });
   return { token, running: () => resumed };
+}
+
+/** How `r`'s relays ended, by outcome: those it relayed, or those it served for another process. */
+async function counted(r: Replica, side: 'relayed' | 'served'): Promise<Record<string, number>> {
+  const counter = side === 'relayed' ? r.metrics.parkedCallRelays : r.metrics.parkedCallRelaysServed;
+  const { values } = await counter.get();
+  return Object.fromEntries(values.filter((v) => v.value > 0).map((v) => [v.labels.outcome, v.value]));
+}
+
+/** `r`'s relays in flight, by side, as a scrape reads them. */
+async function inFlight(r: Replica): Promise<Record<string, number>> {
+  const { values } = await r.metrics.parkedCallRelaysInFlight.get();
+  return Object.fromEntries(values.map((v) => [v.labels.side, v.value]));
 }
 
 const retryOf = (token: string, extra: Partial<typeof round> & { inputResponses?: unknown } = {}) => ({
@@ -110,6 +129,11 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
     const again = await resumeAt(b, retryOf(token)).outcome;
     expect(again).toMatchObject({ kind: 'error', error: { code: ErrorCode.InvalidParams } });
     expect(JSON.stringify(again)).toContain('unknown, expired, already used');
+    // Both rounds were answered by the holder, the refusal too.
+    expect(await counted(b, 'relayed')).toEqual({ answered: 2 });
+    await until('A counted both', async () => (await counted(a, 'served')).answered === 2);
+    expect(await counted(a, 'served')).toEqual({ answered: 2 });
+    expect(await inFlight(b)).toEqual({ relaying: 0, serving: 0 });
   });
 
   it("hands back the holder's next question with a requestState of the holder, and relays that retry too", async () => {
@@ -159,6 +183,18 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
     expect(JSON.stringify(lost)).toMatch(
       /unknown or lost \(no gateway replica holds it\); send the request again without requestState and inputResponses/,
     );
+    expect(await counted(b, 'relayed')).toEqual({ 'holder-gone': 1 });
+  });
+
+  it('fails the retry at once, and counts it, when the session store cannot be reached', async () => {
+    const bus = new MemoryBus();
+    const a = replica(bus);
+    const b = replica({ ...busOf(bus), sendTo: () => Promise.reject(new Error('connection refused')) });
+    const { token } = await parkedAt(a, async (_call, answer) => answer);
+    const lost = await resumeAt(b, retryOf(token)).outcome;
+    expect(lost).toMatchObject({ kind: 'error', error: { code: ErrorCode.InvalidParams } });
+    expect(JSON.stringify(lost)).toContain('the session store, through which gateway replicas reach each other');
+    expect(await counted(b, 'relayed')).toEqual({ 'store-unreachable': 1 });
   });
 
   it('relays no requestState that is not exactly of the shape the gateway mints', async () => {
@@ -210,6 +246,7 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
     // The refused retries left their calls parked: with the room freed, they go through.
     expect(await resumeAt(b, retryOf(alice[2].token)).outcome).toMatchObject({ kind: 'result' });
     expect(await resumeAt(b, retryOf(bob[1].token, big)).outcome).toMatchObject({ kind: 'result' });
+    expect(await counted(b, 'relayed')).toEqual({ refused: 2, answered: 5 });
   });
 
   it('fails the retry when the holder goes silent while the call runs, and cancels the call there', async () => {
@@ -227,6 +264,7 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
     const lost = await pending;
     expect(JSON.stringify(lost)).toMatch(/the gateway replica holding it did not answer/);
     await until('the call given up at the holder too', () => running()?.signal.aborted === true);
+    expect(await counted(b, 'relayed')).toEqual({ lost: 1 });
   });
 
   it("cancels the call at the holder when the retry's client closes its response", async () => {
@@ -239,6 +277,9 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
     client.abort();
     expect(await pending).toMatchObject({ kind: 'error', error: { message: expect.stringMatching(/cancelled/) } });
     await until('the call cancelled at A', () => running()?.signal.aborted === true);
+    expect(await counted(b, 'relayed')).toEqual({ cancelled: 1 });
+    await until('A counted it', async () => (await counted(a, 'served')).cancelled === 1);
+    expect(await counted(a, 'served')).toEqual({ cancelled: 1 });
   });
 
   it('bounds what one process hands another: a too large retry or answer fails clearly', async () => {
@@ -252,6 +293,7 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
     const answer = await resumeAt(b, retryOf(token)).outcome;
     expect(answer).toMatchObject({ kind: 'error', error: { code: ErrorCode.InternalError } });
     expect(JSON.stringify(answer)).toContain('larger than the 4096 bytes');
+    expect(await counted(b, 'relayed')).toEqual({ refused: 1, answered: 1 });
   });
 
   it('answers a token of another process as unknown, at once, when there is no bus to reach it', async () => {
@@ -274,6 +316,52 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
     b.relay.close();
     expect(await pending).toMatchObject({ kind: 'error', error: { message: 'the gateway is shutting down' } });
     await until('the call cancelled at A', () => running()?.signal.aborted === true);
+    expect(await counted(b, 'relayed')).toEqual({ shutdown: 1 });
+  });
+
+  it('cancels at the holder a call whose relaying process was killed mid-call: its messages reach nobody', async () => {
+    const bus = new MemoryBus();
+    const relayer = killable(bus);
+    const a = replica(bus);
+    const b = replica(relayer.bus);
+    const { token, running } = await parkedUntilAborted(a);
+    const pending = resumeAt(b, retryOf(token)).outcome;
+    await until('the call runs at A', () => running() !== undefined);
+    expect(await inFlight(a)).toEqual({ relaying: 0, serving: 1 });
+    expect(await inFlight(b)).toEqual({ relaying: 1, serving: 0 });
+    // B neither receives nor sends any more: not even the cancellation its silence limit would send.
+    relayer.kill();
+    await until('the call cancelled at A', () => running()?.signal.aborted === true);
+    await until('A counted it', async () => (await counted(a, 'served'))['relayer-gone'] === 1);
+    expect(await counted(a, 'served')).toEqual({ 'relayer-gone': 1 });
+    expect(await inFlight(a)).toEqual({ relaying: 0, serving: 0 });
+    await pending;
+  });
+
+  it('cancels the call the holder parked again when that answer reaches nobody (the relaying process was killed)', async () => {
+    const bus = new MemoryBus();
+    const relayer = killable(bus);
+    // B dies just as the holder's answer of the round is on its way.
+    const holderBus: SessionBus = {
+      ...busOf(bus),
+      sendTo: (address, ref, message) => {
+        if (message.kind === 'done') relayer.kill();
+        return bus.sendTo(address, ref, message);
+      },
+    };
+    const a = replica(holderBus);
+    const b = replica(relayer.bus);
+    let second: Promise<unknown> | undefined;
+    const { call, token } = await parkedAt(a, async (parked) => {
+      second = parked.ask({ method: 'roots/list' }, parked.signal);
+      return second;
+    });
+    const pending = resumeAt(b, retryOf(token)).outcome;
+    await until('the call parked again at A is cancelled', () => call.signal.aborted);
+    expect(a.calls.size).toBe(0);
+    await expect(second).rejects.toThrow(/relaying the retry is gone/);
+    expect(await counted(a, 'served')).toEqual({ 'relayer-gone': 1 });
+    await pending;
   });
 
   it('cancels the call the holder parked again when the relay gave up just before that answer came', async () => {
@@ -295,12 +383,41 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
   });
 });
 
-/** `bus`, except that the messages `drop` picks vanish once sent (as from a holder killed or cut off mid-call). */
-function quietBus(bus: MemoryBus, drop: (message: ParkedCallMessage) => boolean): SessionBus {
+/** `bus` as one process uses it (each method bound, so a test can replace one). */
+function busOf(bus: MemoryBus): SessionBus {
   return {
     publish: (signal) => bus.publish(signal),
     subscribe: (listener) => bus.subscribe(listener),
-    sendTo: (address, ref, message) => (drop(message) ? Promise.resolve(true) : bus.sendTo(address, ref, message)),
+    sendTo: (address, ref, message) => bus.sendTo(address, ref, message),
     receive: (address, listener) => bus.receive(address, listener),
+  };
+}
+
+/** `bus`, except that the messages `drop` picks vanish once sent (as from a holder killed or cut off mid-call). */
+function quietBus(bus: MemoryBus, drop: (message: ParkedCallMessage) => boolean): SessionBus {
+  return {
+    ...busOf(bus),
+    sendTo: (address, ref, message) => (drop(message) ? Promise.resolve(true) : bus.sendTo(address, ref, message)),
+  };
+}
+
+/** `bus` for a process that `kill()` ends at once (SIGKILL): from then on it receives nothing and what it sends vanishes. */
+function killable(bus: MemoryBus) {
+  let dead = false;
+  const offs: Array<() => void> = [];
+  const view: SessionBus = {
+    ...quietBus(bus, () => dead),
+    receive: (address, listener) => {
+      const off = bus.receive(address, listener);
+      offs.push(off);
+      return off;
+    },
+  };
+  return {
+    bus: view,
+    kill: () => {
+      dead = true;
+      for (const off of offs) off();
+    },
   };
 }
