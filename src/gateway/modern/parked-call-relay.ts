@@ -108,7 +108,6 @@ interface Serving {
  */
 interface Answered {
   retry: ParkedCallRetry;
-  link: Link;
   timer: NodeJS.Timeout;
   unheard?: ParkedCallMessage;
 }
@@ -365,7 +364,7 @@ export class ParkedCallRelay {
     };
     const timer = setTimeout(() => void expire(), this.#o.silenceMs);
     timer.unref();
-    const entry: Answered = { retry, link, timer };
+    const entry: Answered = { retry, timer };
     this.#answered.set(ref, entry);
   }
 
