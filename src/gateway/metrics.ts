@@ -123,7 +123,7 @@ export class GatewayMetrics {
 
   readonly parkedCallRelaysServed = new Counter({
     name: 'mcpre_gateway_parked_call_relays_served_total',
-    help: 'Retries relayed by another replica that this replica served for a call parked here, by outcome (answered; cancelled: by the relaying replica; relayer-gone: the relaying replica no longer receives, the call was cancelled; store-unreachable; shutdown).',
+    help: 'Retries relayed by another replica that this replica served for a call parked here, by outcome (answered; cancelled: by the relaying replica; relayer-gone: the answer reached no relaying replica, or nothing reached it for the silence limit and the call was cancelled; store-unreachable; shutdown).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
@@ -142,8 +142,17 @@ export class GatewayMetrics {
     },
   });
 
-  /** Where the in-flight gauge reads its values when scraped. */
+  #parkedCallRelaysMeasured = false;
+
+  /**
+   * Where the in-flight gauge reads its values when scraped: the one relay of this gateway. A second would silently
+   * replace the first and the gauge would show part of the relays as all of them, so it is refused.
+   */
   measureParkedCallRelays(read: () => { relaying: number; serving: number }): void {
+    if (this.#parkedCallRelaysMeasured) {
+      throw new Error('the parked-call relays of this gateway are already measured: one relay per GatewayMetrics');
+    }
+    this.#parkedCallRelaysMeasured = true;
     this.#parkedCallRelays = read;
   }
 }

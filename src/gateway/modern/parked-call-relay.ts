@@ -9,10 +9,13 @@
 // go to the one process they are for (SessionBus.sendTo), so a retry naming a process that no longer receives is
 // answered at once. Every message is bounded in size, and so are the relays in flight: in count, per principal, and
 // in bytes (a Redis pub/sub client is cut off when its backlog grows too large, and with it every signal). The same
-// holds the other way: every message the holder sends tells whether the relaying process still receives, and when
-// none does (killed mid-call), nobody can take the call's answer any more, so the holder cancels the call.
+// holds the other way: every message the holder sends tells whether the relaying process still receives. One message
+// reaching nobody proves little (that process's subscription may be reconnecting, or not yet confirmed when it relayed
+// the retry), but when none has got through for `silenceMs` (killed mid-call), nobody can take the call's answer any
+// more (the relaying side gives up after that long anyway), so the holder cancels the call.
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../api/mcp-errors.ts';
+import { type RuntimeClock, systemClock } from '../../runtime/clock.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type {
   ParkedCallMessage,
@@ -44,6 +47,8 @@ export interface ParkedCallRelayOptions {
   render(error: unknown, method: string): RenderedError;
   logger: Logger;
   metrics?: Pick<GatewayMetrics, 'parkedCallRelays' | 'parkedCallRelaysServed' | 'measureParkedCallRelays'>;
+  /** When a message to a relaying process last got through (the timers are the process's own, unreferenced). */
+  clock?: Pick<RuntimeClock, 'now'>;
   silenceMs?: number;
   maxBytes?: number;
   maxRelayed?: number;
@@ -83,20 +88,32 @@ interface Relayed {
   end(outcome: ParkedCallOutcome, why: RelayOutcome): void;
 }
 
+/** The process relaying a retry served here, and when a message to it last got through (it still received). */
+interface Link {
+  from: string;
+  through: number;
+}
+
 /** A call resumed here for a retry another process received; `why` it was cut short, if it was. */
 interface Serving {
   controller: AbortController;
+  link: Link;
   why?: ServedOutcome;
 }
 
-/** A round served here for another process that ended with a new question: a late cancel still reaches its call. */
+/**
+ * A round served here for another process that ended with a new question: a late cancel still reaches its call. The
+ * round's answer, when it reached nobody, is sent once more as the entry expires: the relaying process may have only
+ * been reconnecting, and when that one reaches nobody too, it is gone and the call is cancelled.
+ */
 interface Answered {
   retry: ParkedCallRetry;
   timer: NodeJS.Timeout;
+  unheard?: ParkedCallMessage;
 }
 
 export class ParkedCallRelay {
-  readonly #o: ParkedCallRelayOptions & typeof RELAY_DEFAULTS;
+  readonly #o: ParkedCallRelayOptions & typeof RELAY_DEFAULTS & { clock: Pick<RuntimeClock, 'now'> };
   /** Retries relayed from here, by ref. */
   readonly #relayed = new Map<string, Relayed>();
   #bytesInFlight = 0;
@@ -108,9 +125,9 @@ export class ParkedCallRelay {
   #next = 0;
 
   constructor(opts: ParkedCallRelayOptions) {
-    this.#o = { ...RELAY_DEFAULTS, ...opts };
-    this.#off = opts.bus?.receive(opts.calls.owner, (ref, message) => this.#receive(ref, message)) ?? (() => {});
+    this.#o = { ...RELAY_DEFAULTS, clock: systemClock, ...opts };
     opts.metrics?.measureParkedCallRelays(() => ({ relaying: this.#relayed.size, serving: this.#serving.size }));
+    this.#off = opts.bus?.receive(opts.calls.owner, (ref, message) => this.#receive(ref, message)) ?? (() => {});
   }
 
   /** Run a call to the end of its round: its result or error, or its questions with the requestState for the retry. */
@@ -138,11 +155,12 @@ export class ParkedCallRelay {
 
   /** Shutting down: relays waiting here fail and their calls are cancelled, calls resumed here for others too. */
   close(): void {
-    this.#off();
+    // The cancels leave while this process still receives: a holder's message meanwhile must not find it gone.
     for (const [ref, { owner, end }] of [...this.#relayed]) {
       this.#send(owner, ref, { kind: 'cancel' });
       end(shuttingDown, 'shutdown');
     }
+    this.#off();
     for (const serving of this.#serving.values()) this.#cutShort(serving, 'shutdown', 'the gateway is shutting down');
     for (const { timer } of this.#answered.values()) clearTimeout(timer);
     this.#answered.clear();
@@ -273,14 +291,10 @@ export class ParkedCallRelay {
   /** A retry another process received, for a call parked here. */
   async #serve(ref: string, { kind: _, from, ...retry }: Extract<ParkedCallMessage, { kind: 'retry' }>) {
     if (this.#serving.has(ref)) return;
-    const serving: Serving = { controller: new AbortController() };
+    const link: Link = { from, through: this.#o.clock.now() };
+    const serving: Serving = { controller: new AbortController(), link };
     this.#serving.set(ref, serving);
-    // Each message says whether the relaying process still receives (undefined: the store did not answer).
-    const reply = async (message: ParkedCallMessage): Promise<boolean | undefined> => {
-      const delivered = await this.#o.bus?.sendTo(from, ref, message).catch(() => undefined);
-      if (delivered === false) this.#relayerGone(ref, from);
-      return delivered;
-    };
+    const reply = (message: ParkedCallMessage) => this.#reply(ref, link, message);
     void reply({ kind: 'alive' });
     const beat = setInterval(() => void reply({ kind: 'alive' }), Math.max(1, Math.floor(this.#o.silenceMs / 3)));
     beat.unref();
@@ -297,21 +311,32 @@ export class ParkedCallRelay {
       clearInterval(beat);
       this.#serving.delete(ref);
     }
-    if (outcome.kind === 'input') this.#remember(ref, { ...retry, token: outcome.requestState });
+    if (outcome.kind === 'input') this.#remember(ref, { ...retry, token: outcome.requestState }, link);
     const done: ParkedCallMessage = { kind: 'done', outcome };
-    const delivered = await reply(
-      this.#fits(done, 'the answer of a relayed call')
-        ? done
-        : {
-            kind: 'done',
-            outcome: failure(
-              ErrorCode.InternalError,
-              `the answer to this call is larger than the ${this.#o.maxBytes} bytes one gateway replica may pass to another; ${SEND_AGAIN}`,
-            ),
-          },
-    );
+    const sent: ParkedCallMessage = this.#fits(done, 'the answer of a relayed call')
+      ? done
+      : {
+          kind: 'done',
+          outcome: failure(
+            ErrorCode.InternalError,
+            `the answer to this call is larger than the ${this.#o.maxBytes} bytes one gateway replica may pass to another; ${SEND_AGAIN}`,
+          ),
+        };
+    const delivered = await reply(sent);
+    const answered = this.#answered.get(ref);
+    if (delivered === false && answered) answered.unheard = sent;
     const ended = delivered === undefined ? 'store-unreachable' : delivered ? 'answered' : 'relayer-gone';
     this.#o.metrics?.parkedCallRelaysServed.inc({ outcome: serving.why ?? ended });
+  }
+
+  /** A message to the process relaying `ref`; whether it still receives (undefined: the store did not answer). */
+  async #reply(ref: string, link: Link, message: ParkedCallMessage): Promise<boolean | undefined> {
+    const delivered = await this.#o.bus?.sendTo(link.from, ref, message).catch(() => undefined);
+    if (delivered) link.through = this.#o.clock.now();
+    else if (delivered === false && this.#o.clock.now() - link.through >= this.#o.silenceMs) {
+      this.#relayerGone(ref, link.from);
+    }
+    return delivered;
   }
 
   /**
@@ -329,10 +354,18 @@ export class ParkedCallRelay {
   }
 
   /** The relay may give up just before this round's answer reaches it: its cancel then finds the call parked anew. */
-  #remember(ref: string, retry: ParkedCallRetry): void {
-    const timer = setTimeout(() => this.#answered.delete(ref), this.#o.silenceMs);
+  #remember(ref: string, retry: ParkedCallRetry, link: Link): void {
+    const expire = async () => {
+      const { unheard } = entry;
+      entry.unheard = undefined;
+      // A second miss, `silenceMs` after the round's answer, finds the relaying process gone (#reply).
+      if (unheard) await this.#reply(ref, link, unheard);
+      if (this.#answered.get(ref) === entry) this.#answered.delete(ref);
+    };
+    const timer = setTimeout(() => void expire(), this.#o.silenceMs);
     timer.unref();
-    this.#answered.set(ref, { retry, timer });
+    const entry: Answered = { retry, timer };
+    this.#answered.set(ref, entry);
   }
 
   #fits(message: ParkedCallMessage, what: string): boolean {

@@ -54,9 +54,10 @@ export class SuspendableCall {
     );
   }
 
-  /** The exchange answering the client now: its notifications go there, its closing cancels the call. */
+  /** The exchange answering the client now: its notifications go there, its abort cancels the call (for its reason). */
   attach(signal: AbortSignal, notify: (message: unknown) => void): void {
-    const cancel = () => this.cancel(new Error('the client closed the response stream'));
+    const cancel = () =>
+      this.cancel(signal.reason instanceof Error ? signal.reason : new Error('the client closed the response stream'));
     signal.addEventListener('abort', cancel, { once: true });
     this.#notify = notify;
     this.#detach = () => signal.removeEventListener('abort', cancel);

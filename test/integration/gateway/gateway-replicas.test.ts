@@ -316,7 +316,8 @@ describe('gateway replicas on a shared Redis session store', () => {
     b.process.child.kill('SIGKILL');
     await b.process.exited;
     await atB;
-    // A's next message to B reaches no subscriber of B's channel: A cancels the call at its backend.
+    // A's messages to B reach no subscriber of B's channel; once none has for the silence limit (5 s), A cancels the
+    // call at its backend.
     await until(
       "A's backend told the call is cancelled",
       () => a.backend.control.count({ rpcMethod: 'notifications/cancelled' }) === 1,

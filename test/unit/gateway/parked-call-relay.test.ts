@@ -5,9 +5,11 @@
 // the relay waiting, a holder that is gone or dies fails the retry clearly within the silence limit, a closed client
 // cancels the call at the holder, and messages are bounded in size. A requestState not of the gateway's exact shape is
 // relayed nowhere; relays are bounded in count, per principal and in bytes; a relaying process that shuts down
-// cancels the calls it relayed, even one the holder has just parked again; a relaying process killed mid-call (it
-// neither receives nor says anything any more) gets its call cancelled by the holder, whose messages reach nobody.
-// Each replica counts how its relays ended, on both sides, and the relays in flight.
+// cancels the calls it relayed (before it stops receiving), even one the holder has just parked again; a relaying
+// process killed mid-call (it neither receives nor says anything any more) gets its call cancelled by the holder, once
+// its messages have reached nobody for the silence limit, and not for one message missed (a subscription reconnecting
+// or not yet confirmed, a late heartbeat's answer). Each replica counts how its relays ended, on both sides, and the
+// relays in flight, through the one relay its metrics measure.
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -38,7 +40,18 @@ afterEach(() => {
   }
 });
 
-type Bounds = Pick<ParkedCallRelayOptions, 'maxBytes' | 'maxRelayedPerSubject' | 'maxBytesInFlight'>;
+type Bounds = Pick<ParkedCallRelayOptions, 'maxBytes' | 'maxRelayedPerSubject' | 'maxBytesInFlight' | 'clock'>;
+
+/** Time for when the relaying process was last heard of: it moves only when a test says so. */
+function manualClock() {
+  let now = 1_000_000;
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
 
 function replica(bus: SessionBus | undefined, opts: Bounds = {}): Replica {
   const calls = new SuspendedCalls({ ttlMs: 60_000, max: 10 });
@@ -322,7 +335,9 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
   it('cancels at the holder a call whose relaying process was killed mid-call: its messages reach nobody', async () => {
     const bus = new MemoryBus();
     const relayer = killable(bus);
-    const a = replica(bus);
+    const clock = manualClock();
+    const holder = answers(busOf(bus));
+    const a = replica(holder.bus, { clock });
     const b = replica(relayer.bus);
     const { token, running } = await parkedUntilAborted(a);
     const pending = resumeAt(b, retryOf(token)).outcome;
@@ -331,7 +346,13 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
     expect(await inFlight(b)).toEqual({ relaying: 1, serving: 0 });
     // B neither receives nor sends any more: not even the cancellation its silence limit would send.
     relayer.kill();
+    // Heartbeats reaching nobody within the silence limit of the last one B received: B may be only reconnecting.
+    await until('a heartbeat reached nobody', () => holder.missed('alive') >= 1);
+    expect(running()?.signal.aborted).toBe(false);
+    clock.advance(SILENCE_MS);
     await until('the call cancelled at A', () => running()?.signal.aborted === true);
+    // The call's own signal says why, as the backend's cancellation does.
+    expect(running()?.signal.reason).toMatchObject({ message: 'the gateway replica relaying the retry is gone' });
     await until('A counted it', async () => (await counted(a, 'served'))['relayer-gone'] === 1);
     expect(await counted(a, 'served')).toEqual({ 'relayer-gone': 1 });
     expect(await inFlight(a)).toEqual({ relaying: 0, serving: 0 });
@@ -349,7 +370,9 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
         return bus.sendTo(address, ref, message);
       },
     };
-    const a = replica(holderBus);
+    const holder = answers(holderBus);
+    const clock = manualClock();
+    const a = replica(holder.bus, { clock });
     const b = replica(relayer.bus);
     let second: Promise<unknown> | undefined;
     const { call, token } = await parkedAt(a, async (parked) => {
@@ -357,7 +380,12 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
       return second;
     });
     const pending = resumeAt(b, retryOf(token)).outcome;
+    // One answer reaching nobody soon after a heartbeat got through: sent once more when the silence limit has passed.
+    await until("the round's answer reached nobody", () => holder.missed('done') === 1);
+    expect(call.signal.aborted).toBe(false);
+    clock.advance(SILENCE_MS);
     await until('the call parked again at A is cancelled', () => call.signal.aborted);
+    expect(holder.missed('done')).toBe(2);
     expect(a.calls.size).toBe(0);
     await expect(second).rejects.toThrow(/relaying the retry is gone/);
     expect(await counted(a, 'served')).toEqual({ 'relayer-gone': 1 });
@@ -381,7 +409,124 @@ describe('ParkedCallRelay: a retry received by another process than the one hold
     expect(a.calls.size).toBe(0);
     await expect(second).rejects.toThrow(/closed the response stream/);
   });
+
+  it('goes on with the call when one message to the relaying process reaches nobody (its subscription not yet up)', async () => {
+    const bus = new MemoryBus();
+    // B relayed before its own subscription was confirmed: the holder's first "alive" reaches nobody, the next ones do.
+    let dropped = 0;
+    const holderBus: SessionBus = {
+      ...busOf(bus),
+      sendTo: (address, ref, message) => {
+        if (message.kind === 'alive' && dropped === 0) {
+          dropped++;
+          return Promise.resolve(false);
+        }
+        return bus.sendTo(address, ref, message);
+      },
+    };
+    const a = replica(holderBus, { clock: manualClock() });
+    const b = replica(bus);
+    const gate = Promise.withResolvers<void>();
+    let resumed: SuspendableCall | undefined;
+    const { token } = await parkedAt(a, async (call, answer) => {
+      resumed = call;
+      await gate.promise;
+      return answer;
+    });
+    const pending = resumeAt(b, retryOf(token)).outcome;
+    await until('the first "alive" reached nobody, and the call runs', () => dropped === 1 && resumed !== undefined);
+    expect(resumed?.signal.aborted).toBe(false);
+    gate.resolve();
+    expect(await pending).toMatchObject({ kind: 'result' });
+    await until('A counted it', async () => (await counted(a, 'served')).answered === 1);
+    expect(await counted(a, 'served')).toEqual({ answered: 1 });
+  });
+
+  it('keeps the call parked again when a heartbeat sent before the answer is answered "nobody" after it', async () => {
+    const bus = new MemoryBus();
+    // The first heartbeat's answer comes late, after the round's answer reached B (and says nobody received it).
+    const answerSent = Promise.withResolvers<void>();
+    let stale: 'pending' | 'answered' | undefined;
+    const holderBus: SessionBus = {
+      ...busOf(bus),
+      sendTo: async (address, ref, message) => {
+        if (message.kind === 'alive' && stale === undefined) {
+          stale = 'pending';
+          await answerSent.promise;
+          stale = 'answered';
+          return false;
+        }
+        const delivered = await bus.sendTo(address, ref, message);
+        if (message.kind === 'done') answerSent.resolve();
+        return delivered;
+      },
+    };
+    const a = replica(holderBus, { clock: manualClock() });
+    const b = replica(bus);
+    const { call, token } = await parkedAt(a, async (parked) => parked.ask({ method: 'roots/list' }, parked.signal));
+    const second = await resumeAt(b, retryOf(token)).outcome;
+    expect(second).toMatchObject({ kind: 'input', inputRequests: { q2: { method: 'roots/list' } } });
+    await until('the stale heartbeat answered', () => stale === 'answered');
+    expect(call.signal.aborted).toBe(false);
+    const next = (second as Extract<ParkedCallOutcome, { kind: 'input' }>).requestState;
+    const done = await resumeAt(b, retryOf(next, { inputResponses: { q2: { roots: [] } } })).outcome;
+    expect(done).toEqual({ kind: 'result', result: { answered: { roots: [] } } });
+  });
+
+  it('sends the cancels of a shutdown while the relaying process still receives', async () => {
+    const bus = new MemoryBus();
+    const order: string[] = [];
+    const relayerBus: SessionBus = {
+      ...busOf(bus),
+      sendTo: (address, ref, message) => {
+        order.push(message.kind);
+        return bus.sendTo(address, ref, message);
+      },
+      receive: (address, listener) => {
+        const off = bus.receive(address, listener);
+        return () => {
+          order.push('unsubscribed');
+          off();
+        };
+      },
+    };
+    const a = replica(bus);
+    const b = replica(relayerBus);
+    const { token, running } = await parkedUntilAborted(a);
+    const pending = resumeAt(b, retryOf(token)).outcome;
+    await until('the call runs at A', () => running() !== undefined);
+    b.relay.close();
+    expect(order).toEqual(['retry', 'cancel', 'unsubscribed']);
+    await pending;
+    await until('A counted the cancellation', async () => (await counted(a, 'served')).cancelled === 1);
+  });
+
+  it('refuses a second relay measured by the same metrics (the gauge would show one of them as all)', () => {
+    const a = replica(new MemoryBus());
+    const again = () =>
+      new ParkedCallRelay({
+        calls: new SuspendedCalls(),
+        logger,
+        metrics: a.metrics,
+        render: (error) => ({ status: 200, error: { code: ErrorCode.InternalError, message: String(error) } }),
+      });
+    expect(again).toThrow(/already measured/);
+  });
 });
+
+/** `bus` as the holder uses it, counting by kind the messages that reached nobody. */
+function answers(bus: SessionBus) {
+  const missed = new Map<string, number>();
+  const view: SessionBus = {
+    ...bus,
+    sendTo: async (address, ref, message) => {
+      const delivered = await bus.sendTo(address, ref, message);
+      if (!delivered) missed.set(message.kind, (missed.get(message.kind) ?? 0) + 1);
+      return delivered;
+    },
+  };
+  return { bus: view, missed: (kind: ParkedCallMessage['kind']) => missed.get(kind) ?? 0 };
+}
 
 /** `bus` as one process uses it (each method bound, so a test can replace one). */
 function busOf(bus: MemoryBus): SessionBus {
