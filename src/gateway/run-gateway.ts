@@ -155,13 +155,14 @@ async function runAggregatingGateway(opts: RunGatewayOptions): Promise<void> {
 /**
  * Where client sessions live: the --session-store URL, else the config file's sessionStore, else nowhere shared
  * (undefined: this process's memory). The password comes from --session-store-password-file, else the config's
- * passwordFile, else MCPRE_SESSION_STORE_PASSWORD.
+ * passwordFile, else MCPRE_SESSION_STORE_PASSWORD. The CA file is the config's caFile; the connection reads it (a
+ * problem with it is its not-ready reason).
  */
 export function sessionStoreSettings(
   opts: Pick<RunGatewayOptions, 'sessionStore' | 'sessionStorePasswordFile'>,
   config: GatewayConfig,
   env: NodeJS.ProcessEnv = process.env,
-): { address: SessionStoreAddress; password?: string } | undefined {
+): { address: SessionStoreAddress; password?: string; caFile?: string } | undefined {
   const url = opts.sessionStore ?? config.sessionStore?.url;
   if (url === undefined) {
     if (opts.sessionStorePasswordFile)
@@ -185,7 +186,16 @@ export function sessionStoreSettings(
   } catch (err) {
     throw new GatewayConfigError((err as Error).message);
   }
-  return { address: parsed.address, ...(password !== undefined ? { password } : {}) };
+  const caFile = config.sessionStore?.caFile;
+  if (caFile !== undefined && !parsed.address.tls)
+    throw new GatewayConfigError(
+      `--session-store: sessionStore.caFile is only used with TLS: the URL must start with rediss:// (or leave caFile out)`,
+    );
+  return {
+    address: parsed.address,
+    ...(password !== undefined ? { password } : {}),
+    ...(caFile !== undefined ? { caFile } : {}),
+  };
 }
 
 /** The proxy pod: one backend from the operator's environment, names unprefixed, on MCPRE_PROXY_PORT. */
