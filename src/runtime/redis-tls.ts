@@ -17,7 +17,7 @@ export interface RedisTlsSocket {
 }
 
 /** Where a CA file is named in the configuration, for messages. */
-const caFileAdvice = 'sessionStore.caFile, or VirtualMCPServer spec.sessionStorage.caBundleRef';
+const caFileAdvice = 'sessionStore.caFile or --session-store-ca-file; VirtualMCPServer spec.sessionStorage.caBundleRef';
 
 /**
  * The TLS socket options for an address (none for plain `redis://`), or why there can be none: a CA file that cannot

@@ -1,7 +1,7 @@
 // `mcpre gateway` with its client sessions on a real redis-server that serves TLS only, with a certificate from a
 // private CA: with the config's sessionStore.caFile naming that CA it is ready and a client session lives in Redis;
-// with another CA, or a CA file that is missing, /readyz and the log say why in one line (never the password), and
-// the process keeps running.
+// with another CA, or a CA file that is missing (given by --session-store-ca-file), /readyz and the log say why in one
+// line (never the password), and the process keeps running.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,13 +35,17 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function startGateway(name: string, caFile: string): Promise<{ process: RunningChild; url: URL }> {
+/** A gateway whose store and CA file come from its config file, or from the flags with `flags`. */
+async function startGateway(
+  name: string,
+  caFile: string,
+  flags = false,
+): Promise<{ process: RunningChild; url: URL }> {
   const config = join(dir, `${name}.yaml`);
-  await writeFile(
-    config,
-    JSON.stringify({ backends: [{ name: 'fx', url: backend.url }], sessionStore: { url: redis.url, caFile } }),
-  );
-  const child = spawnMcpre(['gateway', '--port', '0', '--config', config], {
+  const store = flags ? {} : { sessionStore: { url: redis.url, caFile } };
+  await writeFile(config, JSON.stringify({ backends: [{ name: 'fx', url: backend.url }], ...store }));
+  const storeFlags = flags ? ['--session-store', redis.url, '--session-store-ca-file', caFile] : [];
+  const child = spawnMcpre(['gateway', '--port', '0', '--config', config, ...storeFlags], {
     ...process.env,
     KUBERNETES_SERVICE_HOST: '',
     MCPRE_SESSION_STORE_PASSWORD: PASSWORD,
@@ -92,7 +96,8 @@ describe('gateway with its session store over TLS', () => {
       [join(dir, 'absent-ca.crt'), /CA file \S*absent-ca\.crt cannot be read: ENOENT/],
     ];
     for (const [caFile, pattern] of cases) {
-      const gw = await startGateway(caFile.includes('absent') ? 'absent' : 'other', caFile);
+      const absent = caFile.includes('absent');
+      const gw = await startGateway(absent ? 'absent' : 'other', caFile, absent);
       await until(`/readyz to say ${pattern}`, async () => pattern.test((await readyz(gw.url)).text), {
         timeoutMs: 10_000,
       });

@@ -25,6 +25,14 @@ describe('session store settings', () => {
     expect(() => sessionStoreSettings({ sessionStore: 'redis://h:6379' }, config, {})).toThrow(
       'sessionStore.caFile is only used with TLS',
     );
+    // The flag wins over the config, and needs a store and TLS too.
+    expect(sessionStoreSettings({ sessionStoreCaFile: 'ca.pem' }, config, {})).toMatchObject({ caFile: 'ca.pem' });
+    expect(() => sessionStoreSettings({ sessionStoreCaFile: 'ca.pem' }, validateGatewayConfig({}), {})).toThrow(
+      '--session-store-ca-file needs a session store',
+    );
+    expect(() =>
+      sessionStoreSettings({ sessionStore: 'redis://h:6379', sessionStoreCaFile: 'ca.pem' }, config, {}),
+    ).toThrow('--session-store-ca-file is only used with TLS');
   });
 
   it('keeps sessions in memory when nothing names a store', () => {
