@@ -36,11 +36,7 @@ afterAll(async () => {
 });
 
 /** A gateway whose store and CA file come from its config file, or from the flags with `flags`. */
-async function startGateway(
-  name: string,
-  caFile: string,
-  flags = false,
-): Promise<{ process: RunningChild; url: URL }> {
+async function startGateway(name: string, caFile: string, flags = false): Promise<{ process: RunningChild; url: URL }> {
   const config = join(dir, `${name}.yaml`);
   const store = flags ? {} : { sessionStore: { url: redis.url, caFile } };
   await writeFile(config, JSON.stringify({ backends: [{ name: 'fx', url: backend.url }], ...store }));
