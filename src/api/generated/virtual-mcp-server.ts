@@ -191,7 +191,7 @@ export interface VirtualMCPServerSessionStorage {
    */
   tls?: boolean;
   /**
-   * ConfigMap key holding PEM CA certificates trusted for the Redis server's TLS certificate (tls true), in addition to the system pool: for a server whose certificate a private CA issued (cert-manager, a self-hosted CA). It is mounted read-only into the gateway pods, which read it at start; a change rolls the pods. The ConfigMap is a trust anchor: anyone who can write it can intercept the session store's traffic, so protect it with RBAC.
+   * ConfigMap key holding PEM CA certificates trusted for the Redis server's TLS certificate (tls true), in addition to the roots the gateway trusts by default (Node's): for a server whose certificate a private CA issued (cert-manager, a self-hosted CA). It is mounted read-only into the gateway pods, which read it at start; a change rolls the pods. The ConfigMap is a trust anchor: anyone who can write it can intercept the session store's traffic, so protect it with RBAC.
    */
   caBundleRef?: {
     /**
