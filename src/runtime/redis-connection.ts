@@ -5,7 +5,7 @@
 // The password is given to the client only: it is not part of any URL, log line or error this file makes. TLS
 // (rediss://, with an optional CA file) is set up in redis-tls.ts; a CA file that cannot be used is the reason the
 // connection is never ready, and a certificate it does not trust is told as such, not as a bare OpenSSL code.
-import { createClient, type RedisClientType } from '@redis/client';
+import { ConnectionTimeoutError, createClient, type RedisClientType } from '@redis/client';
 import type { Logger } from 'pino';
 import { type BackoffPolicy, backoffMs } from '../api/backoff.ts';
 import { type SessionStoreAddress, sessionStoreUrl } from '../api/gateway/session-store.ts';
@@ -54,6 +54,8 @@ export interface RedisConnection {
 }
 
 export const DEFAULT_RECONNECT: BackoffPolicy = { baseMs: 100, maxMs: 5000, jitter: 0.5 };
+/** A connection (its TLS handshake included) not made within this is given up and tried again. */
+const CONNECT_TIMEOUT_MS = 2000;
 
 export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   const rng = opts.rng ?? systemRng();
@@ -82,7 +84,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
         host: target.host,
         port: target.port,
         ...('socket' in tls ? tls.socket : {}),
-        connectTimeout: 2000,
+        connectTimeout: CONNECT_TIMEOUT_MS,
         // Every retry is bounded in time; the count is not, because a replica must come back whenever Redis does.
         reconnectStrategy: (retries: number) => Math.round(backoffMs(policy, retries, { rng })),
       },
@@ -99,7 +101,11 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   const pubsub = make('pubsub');
   let lastError: string | undefined;
   client.on('error', (err: Error) => {
-    const tlsProblem = tlsFailure(err, target.host);
+    // A server that does not speak TLS on the port leaves a TLS client's handshake unanswered until the timeout.
+    const tlsProblem =
+      target.tls && err instanceof ConnectionTimeoutError
+        ? `no TLS handshake within ${CONNECT_TIMEOUT_MS} ms: check the address, and that the server speaks TLS on this port`
+        : tlsFailure(err, target.host);
     lastError = hide(tlsProblem ?? (err.message || err.name));
     set({
       ready: false,

@@ -1,6 +1,7 @@
 // The session store's connection over TLS (rediss://) to a real redis-server serving TLS only, with a certificate
 // from a private CA: trusted through a CA file it works (commands and pub/sub); without that CA, with another CA,
-// with a CA file that is missing or not PEM, the connection says why within a bound and never hangs. SNI carries DNS
+// with a CA file that is missing or not PEM, or toward a server without TLS, the connection says why within a bound
+// and never hangs. SNI carries DNS
 // names only, while the certificate is still checked against an IP host.
 import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -88,6 +89,17 @@ describe('redis connection over TLS', () => {
       } finally {
         await c.close();
       }
+    }
+  });
+
+  it('rediss:// to a server without TLS: the handshake is given up after the connect timeout, saying so', async () => {
+    const plain = await startRedis();
+    const c = connectRedis({ address: at(plain.port), logger });
+    try {
+      await reasonWithin(c, /no TLS handshake within 2000 ms: .*the server speaks TLS on this port/);
+    } finally {
+      await c.close();
+      await plain.stop();
     }
   });
 
