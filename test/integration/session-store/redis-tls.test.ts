@@ -1,8 +1,7 @@
 // The session store's connection over TLS (rediss://) to a real redis-server serving TLS only, with a certificate
 // from a private CA: trusted through a CA file it works (commands and pub/sub); without that CA, with another CA,
 // with a CA file that is missing or not PEM, or toward a server without TLS, the connection says why within a bound
-// and never hangs. SNI carries DNS
-// names only, while the certificate is still checked against an IP host.
+// and never hangs. SNI carries DNS names only, while the certificate is still checked against an IP host.
 import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
