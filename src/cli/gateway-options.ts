@@ -42,6 +42,11 @@ export const GATEWAY_OPTIONS: readonly GatewayOption[] = [
       'file holding the session store password (else $MCPRE_SESSION_STORE_PASSWORD); never give it on the command line',
   },
   {
+    flags: '--session-store-ca-file <file>',
+    description:
+      "PEM CA certificates trusted for a rediss:// session store in addition to the system roots (overrides the config file's sessionStore.caFile); read at start",
+  },
+  {
     flags: '--proxy-mode',
     description: 'run as the proxy pod of a type: proxy MCPRemoteEndpoint (settings from MCPRE_PROXY_* env)',
   },

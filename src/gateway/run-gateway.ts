@@ -28,6 +28,8 @@ export interface RunGatewayOptions {
   sessionStore?: string;
   /** The file holding the session store's password (overrides sessionStore.passwordFile). */
   sessionStorePasswordFile?: string;
+  /** PEM CA certificates trusted for a rediss store (overrides sessionStore.caFile). */
+  sessionStoreCaFile?: string;
 }
 
 export async function loadGatewayConfigFile(path: string): Promise<GatewayConfig> {
@@ -155,19 +157,22 @@ async function runAggregatingGateway(opts: RunGatewayOptions): Promise<void> {
 /**
  * Where client sessions live: the --session-store URL, else the config file's sessionStore, else nowhere shared
  * (undefined: this process's memory). The password comes from --session-store-password-file, else the config's
- * passwordFile, else MCPRE_SESSION_STORE_PASSWORD.
+ * passwordFile, else MCPRE_SESSION_STORE_PASSWORD. The CA file is --session-store-ca-file, else the config's caFile;
+ * the connection reads it (a problem with it is its not-ready reason).
  */
 export function sessionStoreSettings(
-  opts: Pick<RunGatewayOptions, 'sessionStore' | 'sessionStorePasswordFile'>,
+  opts: Pick<RunGatewayOptions, 'sessionStore' | 'sessionStorePasswordFile' | 'sessionStoreCaFile'>,
   config: GatewayConfig,
   env: NodeJS.ProcessEnv = process.env,
-): { address: SessionStoreAddress; password?: string } | undefined {
+): { address: SessionStoreAddress; password?: string; caFile?: string } | undefined {
   const url = opts.sessionStore ?? config.sessionStore?.url;
   if (url === undefined) {
-    if (opts.sessionStorePasswordFile)
-      throw new GatewayConfigError(
-        '--session-store-password-file needs a session store (--session-store or sessionStore)',
-      );
+    for (const [flag, value] of [
+      ['--session-store-password-file', opts.sessionStorePasswordFile],
+      ['--session-store-ca-file', opts.sessionStoreCaFile],
+    ] as const) {
+      if (value) throw new GatewayConfigError(`${flag} needs a session store (--session-store or sessionStore)`);
+    }
     return undefined;
   }
   const parsed = parseSessionStoreUrl(url);
@@ -185,7 +190,16 @@ export function sessionStoreSettings(
   } catch (err) {
     throw new GatewayConfigError((err as Error).message);
   }
-  return { address: parsed.address, ...(password !== undefined ? { password } : {}) };
+  const caFile = opts.sessionStoreCaFile ?? config.sessionStore?.caFile;
+  if (caFile !== undefined && !parsed.address.tls)
+    throw new GatewayConfigError(
+      `${opts.sessionStoreCaFile ? '--session-store-ca-file' : 'sessionStore.caFile'} is only used with TLS: the session store URL must start with rediss://`,
+    );
+  return {
+    address: parsed.address,
+    ...(password !== undefined ? { password } : {}),
+    ...(caFile !== undefined ? { caFile } : {}),
+  };
 }
 
 /** The proxy pod: one backend from the operator's environment, names unprefixed, on MCPRE_PROXY_PORT. */

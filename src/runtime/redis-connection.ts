@@ -2,18 +2,23 @@
 // connection can run nothing else). Reconnection waits come from the project's backoff; while disconnected every
 // command fails at once (no offline queue: a caller must learn that the store is down, not wait on it), and a command
 // that gets no answer is given up after a bound. `state()` says whether it is usable and, when not, why, for /readyz.
-// The password is given to the client only: it is not part of any URL, log line or error this file makes.
-import { createClient, type RedisClientType } from '@redis/client';
+// The password is given to the client only: it is not part of any URL, log line or error this file makes. TLS
+// (rediss://, with an optional CA file) is set up in redis-tls.ts; a CA file that cannot be used is the reason the
+// connection is never ready, and a certificate it does not trust is told as such, not as a bare OpenSSL code.
+import { ConnectionTimeoutError, createClient, type RedisClientType } from '@redis/client';
 import type { Logger } from 'pino';
 import { type BackoffPolicy, backoffMs } from '../api/backoff.ts';
 import { type SessionStoreAddress, sessionStoreUrl } from '../api/gateway/session-store.ts';
 import { type Rng, systemRng } from './random.ts';
+import { redisTlsOptions, tlsFailure } from './redis-tls.ts';
 
 export type RedisClient = RedisClientType;
 
 export interface RedisConnectionOptions {
   address: SessionStoreAddress;
   password?: string;
+  /** PEM CA certificates trusted for a rediss server in addition to the default roots, read once here. */
+  caFile?: string;
   logger: Logger;
   rng?: Rng;
   /** Waits between reconnection attempts (default 100 ms doubling to 5 s, with jitter). */
@@ -49,6 +54,8 @@ export interface RedisConnection {
 }
 
 export const DEFAULT_RECONNECT: BackoffPolicy = { baseMs: 100, maxMs: 5000, jitter: 0.5 };
+/** A connection (its TLS handshake included) not made within this is given up and tried again. */
+const CONNECT_TIMEOUT_MS = 2000;
 
 export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   const rng = opts.rng ?? systemRng();
@@ -62,19 +69,22 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   const set = (next: RedisState) => {
     if (closed) return;
     const flipped = next.ready !== current.ready;
+    const newReason = !next.ready && next.reason !== current.reason;
     current = next;
+    // A new reason is logged once, also before the first connection (a wrong CA or password shows at start).
+    if (next.ready && flipped) opts.logger.info({ store: target.url }, 'session store connected');
+    else if (newReason) opts.logger.warn({ store: target.url, reason: next.reason }, 'session store unavailable');
     if (!flipped) return;
-    if (next.ready) opts.logger.info({ store: target.url }, 'session store connected');
-    else opts.logger.warn({ store: target.url, reason: next.reason }, 'session store unavailable');
     for (const l of listeners) l(next);
   };
+  const tls = redisTlsOptions(address, opts.caFile);
   const make = (role: 'commands' | 'pubsub') => {
     const client = createClient({
       socket: {
         host: target.host,
         port: target.port,
-        ...(target.tls ? { tls: true as const, servername: target.host } : {}),
-        connectTimeout: 2000,
+        ...('socket' in tls ? tls.socket : {}),
+        connectTimeout: CONNECT_TIMEOUT_MS,
         // Every retry is bounded in time; the count is not, because a replica must come back whenever Redis does.
         reconnectStrategy: (retries: number) => Math.round(backoffMs(policy, retries, { rng })),
       },
@@ -91,8 +101,16 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   const pubsub = make('pubsub');
   let lastError: string | undefined;
   client.on('error', (err: Error) => {
-    lastError = hide(err.message || err.name);
-    set({ ready: false, reason: `${target.url} unreachable: ${lastError}` });
+    // A server that does not speak TLS on the port leaves a TLS client's handshake unanswered until the timeout.
+    const tlsProblem =
+      target.tls && err instanceof ConnectionTimeoutError
+        ? `no TLS handshake within ${CONNECT_TIMEOUT_MS} ms: check the address, and that the server speaks TLS on this port`
+        : tlsFailure(err, target.host);
+    lastError = hide(tlsProblem ?? (err.message || err.name));
+    set({
+      ready: false,
+      reason: tlsProblem ? `${target.url}: ${lastError}` : `${target.url} unreachable: ${lastError}`,
+    });
   });
   client.on('ready', () => {
     lastError = undefined;
@@ -124,8 +142,10 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     for (const channel of wanted.keys()) trySubscribe(channel);
   });
   // connect() rejects only when the strategy gives up, which ours never does; the events above report the attempts.
-  const connecting = client.connect().catch(() => undefined);
-  const pubsubConnecting = pubsub.connect().catch(() => undefined);
+  // Without a usable CA file nothing connects: commands fail at once, and the reason says why.
+  if ('problem' in tls) set({ ready: false, reason: `${target.url}: ${tls.problem}` });
+  const connecting = 'problem' in tls ? Promise.resolve() : client.connect().catch(() => undefined);
+  const pubsubConnecting = 'problem' in tls ? Promise.resolve() : pubsub.connect().catch(() => undefined);
   return {
     client,
     url: target.url,

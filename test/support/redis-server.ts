@@ -1,11 +1,15 @@
 // A real redis-server for the tests: a child process on 127.0.0.1 (under the control plane's guardian, so it cannot
 // outlive the test worker), a free port, its files in a scratch directory that is removed at the end, ready once it
 // answers PING. It can be stopped and started again on the same port and files, frozen and thawed. The binary is the
-// one the integration setup resolved (REDIS_SERVER_BIN, from Debian's redis-server package).
+// one the integration setup resolved (REDIS_SERVER_BIN, from Debian's redis-server package). With `tls` it serves
+// TLS only (Debian builds it with TLS): a CA and a serving certificate for 127.0.0.1/localhost from the control
+// plane's certificate maker, the plaintext port off, and readiness a PING over TLS that trusts that CA.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as connectTls } from 'node:tls';
+import { makeControlPlaneCerts } from '../../src/control-plane/certs.ts';
 import { freePort } from '../../src/control-plane/free-port.ts';
 import { type SupervisedProcess, startSupervised } from '../../src/control-plane/supervised-process.ts';
 import { accepts } from './child-process.ts';
@@ -19,13 +23,17 @@ export interface RedisFixtureOptions {
    * every write. Without it nothing is persisted: a restart starts empty.
    */
   durable?: boolean;
+  /** Serve TLS only (`rediss://`), with a certificate for 127.0.0.1 and localhost from a CA of its own. */
+  tls?: boolean;
 }
 
 export interface RedisFixture {
   port: number;
-  /** `redis://127.0.0.1:PORT` (the password is never part of it). */
+  /** `redis://127.0.0.1:PORT`, or `rediss://` with `tls` (the password is never part of it). */
   url: string;
   password?: string;
+  /** With `tls`: the CA that issued the server's certificate, as a file in the scratch directory and as text. */
+  ca?: { file: string; pem: string };
   dir: string;
   /** Stop (SIGTERM: a clean shutdown; SIGKILL: a crash) and start again on the same port and files; resolves when ready. */
   restart(opts?: { signal?: 'SIGTERM' | 'SIGKILL' }): Promise<void>;
@@ -52,7 +60,8 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
   const dir = await mkdtemp(join(tmpdir(), 'mcpre-redis-'));
   const port = await freePort();
   const lines = [
-    `port ${port}`,
+    // With TLS the plaintext port is off: every client, readiness included, must speak TLS.
+    opts.tls ? 'port 0' : `port ${port}`,
     'bind 127.0.0.1',
     'protected-mode yes',
     'daemonize no',
@@ -63,6 +72,26 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
     ...(opts.password ? [`requirepass ${JSON.stringify(opts.password)}`] : []),
     'loglevel warning',
   ];
+  let ca: { file: string; pem: string } | undefined;
+  if (opts.tls) {
+    const certs = await makeControlPlaneCerts(new Date());
+    ca = { file: join(dir, 'ca.crt'), pem: certs.servingCa.certPem };
+    await writeFile(ca.file, ca.pem);
+    await writeFile(join(dir, 'server.crt'), certs.serving.certPem);
+    await writeFile(join(dir, 'server.key'), certs.serving.keyPem, { mode: 0o600 });
+    lines.push(
+      `tls-port ${port}`,
+      `tls-cert-file ${join(dir, 'server.crt')}`,
+      `tls-key-file ${join(dir, 'server.key')}`,
+      `tls-ca-cert-file ${ca.file}`,
+      'tls-auth-clients no',
+    );
+  }
+  const tlsCa = ca?.pem;
+  const dial = (): { socket: Socket; connected: string } =>
+    tlsCa
+      ? { socket: connectTls({ host: '127.0.0.1', port, ca: tlsCa }), connected: 'secureConnect' }
+      : { socket: connect({ host: '127.0.0.1', port }), connected: 'connect' };
   const conf = join(dir, 'redis.conf');
   await writeFile(conf, `${lines.join('\n')}\n`, { mode: 0o600 });
   let current: SupervisedProcess | undefined;
@@ -86,7 +115,7 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
           const log = await readFile(proc.logFile, 'utf8').catch(() => '');
           throw new Error(`redis-server exited: ${log.trim().split('\n').slice(-5).join(' | ')}`);
         }
-        return (await ping(port, opts.password)) ? true : undefined;
+        return (await ping(dial, opts.password)) ? true : undefined;
       },
       { timeoutMs: 15_000, intervalMs: 50 },
     );
@@ -107,8 +136,9 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
   });
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${ca ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     ...(opts.password ? { password: opts.password } : {}),
+    ...(ca ? { ca } : {}),
     dir,
     async restart(o) {
       await down(o);
@@ -128,11 +158,11 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
 }
 
 /** One PING (after AUTH when there is a password): true once the server answers PONG (not LOADING, not an error). */
-function ping(port: number, password: string | undefined): Promise<boolean> {
+function ping(dial: () => { socket: Socket; connected: string }, password: string | undefined): Promise<boolean> {
   const command = (...args: string[]) =>
     `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const { socket, connected } = dial();
     let answer = '';
     const done = (ok: boolean) => {
       socket.destroy();
@@ -145,6 +175,6 @@ function ping(port: number, password: string | undefined): Promise<boolean> {
       if (answer.includes('+PONG\r\n')) done(true);
       else if (answer.includes('-')) done(false);
     });
-    socket.once('connect', () => socket.write(`${password ? command('AUTH', password) : ''}${command('PING')}`));
+    socket.once(connected, () => socket.write(`${password ? command('AUTH', password) : ''}${command('PING')}`));
   });
 }

@@ -5,6 +5,7 @@ import { fromPromise } from 'xstate';
 import type { KubeObject } from '../../api/endpoint/model.ts';
 import { discoveryMode, type VirtualMCPServer, VMCP_OWNED_KINDS } from '../../api/vmcp/model.ts';
 import { vmcpNames } from '../../api/vmcp/names.ts';
+import { sessionStorageConfigMapName } from '../../api/vmcp/session-storage.ts';
 import {
   authSecretRef,
   emptyVmcpSnapshot,
@@ -53,6 +54,8 @@ export function vmcpSnapshotFromCaches(caches: VmcpCaches, vmcp: VirtualMCPServe
   };
   for (const t of spec.aggregation?.tools ?? []) toolConfig(t.toolConfigRef?.name);
   for (const s of vmcpOwnSecretNames(vmcp)) snapshot.secrets[s] = caches.secret(ns, s) ?? null;
+  const storeCa = sessionStorageConfigMapName(vmcp);
+  if (storeCa) snapshot.configMaps[storeCa] = caches.configMap(ns, storeCa) ?? null;
   if (discoveryMode(vmcp) === 'inline') {
     for (const e of snapshot.endpoints) {
       const authName = e.spec.externalAuthConfigRef?.name;

@@ -15,15 +15,22 @@ export type CaBundleCheck =
 const BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 export const DEFAULT_CA_BUNDLE_KEY = 'ca.crt';
 
-/** Checks the CA bundle a `caBundleRef` points at; `configMap` is null when the ConfigMap does not exist. */
-export function checkCaBundle(ref: { name: string; key?: string }, configMap: ConfigMap | null): CaBundleCheck {
+/**
+ * Checks the CA bundle a `caBundleRef` points at; `configMap` is null when the ConfigMap does not exist. `field` is
+ * the reference's path in the spec, for the messages.
+ */
+export function checkCaBundle(
+  ref: { name: string; key?: string },
+  configMap: ConfigMap | null,
+  field = 'spec.caBundleRef',
+): CaBundleCheck {
   const key = ref.key || DEFAULT_CA_BUNDLE_KEY;
   const where = `key "${key}" of ConfigMap "${ref.name}"`;
   if (!configMap) {
     return {
       ok: false,
       reason: 'CABundleNotFound',
-      message: `ConfigMap "${ref.name}" (spec.caBundleRef) does not exist in this namespace; create it with the PEM CA certificates under key "${key}"`,
+      message: `ConfigMap "${ref.name}" (${field}) does not exist in this namespace; create it with the PEM CA certificates under key "${key}"`,
     };
   }
   let text: string | undefined = configMap.data?.[key];
@@ -35,15 +42,20 @@ export function checkCaBundle(ref: { name: string; key?: string }, configMap: Co
     return {
       ok: false,
       reason: 'CABundleKeyNotFound',
-      message: `ConfigMap "${ref.name}" has no key "${key}" (it has: ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'no keys'}); set spec.caBundleRef.key or add the key`,
+      message: `ConfigMap "${ref.name}" has no key "${key}" (it has: ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'no keys'}); set ${field}.key or add the key`,
     };
   }
   return checkPemCertificates(text, where);
 }
 
+/** The `-----BEGIN CERTIFICATE-----` blocks of a PEM text, in order (anything between them left out). */
+export function pemCertificateBlocks(text: string): string[] {
+  return text.match(BLOCK) ?? [];
+}
+
 /** At least one `-----BEGIN CERTIFICATE-----` block, and every such block parses as an X.509 certificate. */
 export function checkPemCertificates(text: string, where = 'the CA bundle'): CaBundleCheck {
-  const blocks = text.match(BLOCK) ?? [];
+  const blocks = pemCertificateBlocks(text);
   if (blocks.length === 0) {
     return {
       ok: false,

@@ -209,11 +209,25 @@ export const leaseSchema = z.strictObject({
 export type LeaseConfig = Infer<typeof leaseSchema>;
 
 /** Client sessions shared by every replica on Redis (session-store.ts); absent keeps them in this process. */
-export const sessionStoreSchema = z.strictObject({
-  url: sessionStoreUrlSchema,
-  /** A file holding the password (a mounted Secret key); without it, MCPRE_SESSION_STORE_PASSWORD if set. */
-  passwordFile: secretFile.optional(),
-});
+export const sessionStoreSchema = z
+  .strictObject({
+    url: sessionStoreUrlSchema,
+    /** A file holding the password (a mounted Secret key); without it, MCPRE_SESSION_STORE_PASSWORD if set. */
+    passwordFile: secretFile.optional(),
+    /**
+     * PEM CA certificates trusted for a rediss server's certificate in addition to the system pool (a mounted
+     * ConfigMap key); read at start, so a change takes effect on restart.
+     */
+    caFile: absolutePath.optional(),
+  })
+  .superRefine((store, ctx) => {
+    if (store.caFile !== undefined && !store.url.startsWith('rediss:'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['caFile'],
+        message: 'is only used with TLS: the URL must start with rediss:// (or leave caFile out)',
+      });
+  });
 export type SessionStoreConfig = Infer<typeof sessionStoreSchema>;
 
 export const gatewayConfigSchema = z

@@ -191,6 +191,19 @@ export interface VirtualMCPServerSessionStorage {
    */
   tls?: boolean;
   /**
+   * ConfigMap key holding PEM CA certificates trusted for the Redis server's TLS certificate (tls true), in addition to the roots the gateway trusts by default (Node's): for a server whose certificate a private CA issued (cert-manager, a self-hosted CA). It is mounted read-only into the gateway pods, which read it at start; a change rolls the pods. The ConfigMap is a trust anchor: anyone who can write it can intercept the session store's traffic, so protect it with RBAC.
+   */
+  caBundleRef?: {
+    /**
+     * Name of the ConfigMap in the same namespace.
+     */
+    name: string;
+    /**
+     * Key within the ConfigMap's data that holds the PEM bundle. Default: "ca.crt".
+     */
+    key?: string;
+  };
+  /**
    * Secret key holding the Redis password. It reaches the gateway only as the environment variable MCPRE_SESSION_STORE_PASSWORD (a secretKeyRef), never in the ConfigMap or status; changing the Secret takes effect when the pods restart.
    */
   passwordRef?: SecretKeyRef;

@@ -31,7 +31,7 @@ export function planVmcp(snapshot: VmcpSnapshot, settings: VmcpSettings): VmcpPl
   const vmcp = snapshot.vmcp;
   if (!vmcp || vmcp.metadata.deletionTimestamp) return { kind: 'gone' };
   if (!snapshot.group) return { kind: 'groupMissing' };
-  const store = sessionStorage(vmcp, snapshot.secrets);
+  const store = sessionStorage(vmcp, snapshot.secrets, snapshot.configMaps);
   const storage = 'storage' in store ? store.storage : ({ provider: 'memory' } as const);
   const result = renderGatewayConfigMemo(snapshot, storage);
   const mode = vmcp.spec.outgoingAuth?.source === 'discovered' ? 'discovered' : 'inline';

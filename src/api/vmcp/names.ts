@@ -28,6 +28,13 @@ export const CONFIG_PATH = `${CONFIG_MOUNT_DIR}/${CONFIG_KEY}`;
 /** The file name every CA bundle is mounted under (THV-0067: /etc/toolhive/ca-bundles/<endpoint-name>/ca.crt). */
 export const CA_BUNDLE_FILE = 'ca.crt';
 
+/** Where the session store's CA bundle (spec.sessionStorage.caBundleRef) is mounted, and its volume's name. */
+export const SESSION_STORE_CA = {
+  volume: 'session-store-ca',
+  dir: '/etc/mcpre/session-store-ca',
+  path: `/etc/mcpre/session-store-ca/${CA_BUNDLE_FILE}`,
+} as const;
+
 /** Environment the operator sets on the gateway container so the gateway can report status and name itself. */
 export const VmcpEnv = {
   name: 'MCPRE_VMCP_NAME',

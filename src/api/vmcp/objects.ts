@@ -26,7 +26,7 @@ import {
   vmcpSelectorLabels,
 } from './names.ts';
 import { gatewayRules } from './rbac.ts';
-import { sessionStorageEnv } from './session-storage.ts';
+import { sessionStorageCaVolume, sessionStorageEnv } from './session-storage.ts';
 
 export interface VmcpSettings {
   /** The mcpre image the gateway runs unless spec.image overrides it. */
@@ -118,6 +118,7 @@ function deploymentSpec(
     ...otelEnv(vmcp.spec.telemetry, name),
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const secretFiles = secretMounts(secrets);
+  const storeCa = sessionStorageCaVolume(rendered.storage);
 
   const volumes: Record<string, unknown>[] = [
     { name: 'config', configMap: { name: vmcpNames(name).configMap, items: [{ key: CONFIG_KEY, path: CONFIG_KEY }] } },
@@ -125,11 +126,13 @@ function deploymentSpec(
       name: c.volume,
       configMap: { name: c.configMap, items: [{ key: c.key, path: c.path.slice(c.dir.length + 1) }] },
     })),
+    ...storeCa.volumes,
     ...secretFiles.volumes,
   ];
   const mounts: Record<string, unknown>[] = [
     { name: 'config', mountPath: CONFIG_MOUNT_DIR, readOnly: true },
     ...caMounts.map((c) => ({ name: c.volume, mountPath: c.dir, readOnly: true })),
+    ...storeCa.volumeMounts,
     ...secretFiles.volumeMounts,
   ];
 
@@ -163,7 +166,13 @@ function deploymentSpec(
       metadata: {
         labels: vmcpManagedLabels(name),
         annotations: {
-          [CONFIG_CHECKSUM_ANNOTATION]: configChecksum({ yaml: rendered.yaml, caMounts }),
+          [CONFIG_CHECKSUM_ANNOTATION]: configChecksum({
+            yaml: rendered.yaml,
+            caMounts,
+            ...(rendered.storage.provider === 'redis' && rendered.storage.ca
+              ? { sessionStoreCa: rendered.storage.ca.content }
+              : {}),
+          }),
         },
       },
       spec: {

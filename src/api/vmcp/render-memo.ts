@@ -13,7 +13,7 @@ import type { VmcpSnapshot } from './snapshot.ts';
 
 const last = new Map<string, { inputs: unknown[]; result: RenderResult }>();
 
-/** `storage` is read from the VirtualMCPServer's spec and the Secrets, both among the compared inputs. */
+/** `storage` is read from the VirtualMCPServer's spec, the Secrets and the ConfigMaps, all among the compared inputs. */
 export function renderGatewayConfigMemo(snapshot: VmcpSnapshot, storage: SessionStorage): RenderResult {
   const vmcp = snapshot.vmcp;
   if (!vmcp) return renderGatewayConfig(snapshot, storage);

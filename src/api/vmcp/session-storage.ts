@@ -2,17 +2,35 @@
 // process (the default, with the single-replica rule for direct endpoints and the Lease), redis keeps them on a Redis
 // server every replica shares. The gateway config gets the store's URL; the password reaches the pod only as the
 // environment variable MCPRE_SESSION_STORE_PASSWORD from its Secret (a secretKeyRef), never the ConfigMap or status.
-import type { SecretKeys } from '../endpoint/model.ts';
+// With tls, caBundleRef names a ConfigMap key of CA certificates that the pod mounts read-only and the config points at
+// (sessionStore.caFile), trusted in addition to the gateway's default roots.
+import { type CaBundleCheck, checkCaBundle, DEFAULT_CA_BUNDLE_KEY } from '../endpoint/ca-bundle.ts';
+import type { ConfigMap, SecretKeys } from '../endpoint/model.ts';
 import { parseSessionStoreUrl, sessionStorePasswordEnv, sessionStoreUrl } from '../gateway/session-store.ts';
 import type { PodEnvVar } from '../telemetry-env.ts';
 import type { VirtualMCPServer } from './model.ts';
+import { SESSION_STORE_CA } from './names.ts';
+
+/** The session store's CA bundle: which ConfigMap key the pod mounts, and its text (hashed into the pod checksum). */
+export interface SessionStoreCa {
+  configMap: string;
+  key: string;
+  content: string;
+}
 
 export type SessionStorage =
   | { provider: 'memory' }
-  | { provider: 'redis'; url: string; passwordRef: { name: string; key: string } | undefined };
+  | {
+      provider: 'redis';
+      url: string;
+      passwordRef: { name: string; key: string } | undefined;
+      ca?: SessionStoreCa;
+    };
+
+type CaBundleReason = Extract<CaBundleCheck, { ok: false }>['reason'];
 
 export interface SessionStorageProblem {
-  reason: 'SessionStorageInvalid' | 'SessionStoragePasswordSecretNotFound';
+  reason: 'SessionStorageInvalid' | 'SessionStoragePasswordSecretNotFound' | `SessionStorage${CaBundleReason}`;
   message: string;
 }
 
@@ -22,6 +40,7 @@ const field = 'spec.sessionStorage';
 export function sessionStorage(
   vmcp: VirtualMCPServer,
   secrets: Readonly<Record<string, SecretKeys | null>>,
+  configMaps: Readonly<Record<string, ConfigMap | null>> = {},
 ): { storage: SessionStorage } | { problem: SessionStorageProblem } {
   const spec = vmcp.spec.sessionStorage;
   if (!spec || (spec.provider ?? 'memory') === 'memory') return { storage: { provider: 'memory' } };
@@ -59,12 +78,54 @@ export function sessionStorage(
       };
     }
   }
+  const caRef = spec.caBundleRef;
+  let ca: SessionStoreCa | undefined;
+  if (caRef) {
+    // The CRD refuses this too; a stored object from before the rule, or a cluster without CEL, still gets told.
+    if (!spec.tls)
+      return invalid(
+        `${field}.caBundleRef is set but ${field}.tls is not: a CA is only used for rediss, set tls: true`,
+      );
+    const configMap = configMaps[caRef.name] ?? null;
+    const check = checkCaBundle(caRef, configMap, `${field}.caBundleRef`);
+    if (!check.ok) return { problem: { reason: `SessionStorage${check.reason}`, message: check.message } };
+    const key = caRef.key || DEFAULT_CA_BUNDLE_KEY;
+    const content = configMap?.data?.[key] ?? configMap?.binaryData?.[key] ?? '';
+    ca = { configMap: caRef.name, key, content };
+  }
   return {
     storage: {
       provider: 'redis',
       url: sessionStoreUrl(parsed.address),
       passwordRef: ref ? { name: ref.name, key: ref.key } : undefined,
+      ...(ca ? { ca } : {}),
     },
+  };
+}
+
+/** The ConfigMap the spec's CA bundle lives in, for the reconcile's references (whatever the provider says). */
+export function sessionStorageConfigMapName(vmcp: VirtualMCPServer): string | undefined {
+  const spec = vmcp.spec.sessionStorage;
+  return spec?.provider === 'redis' ? spec.caBundleRef?.name : undefined;
+}
+
+/** The CA bundle's read-only volume and mount, and the file the config names (none without a caBundleRef). */
+export function sessionStorageCaVolume(storage: SessionStorage): {
+  volumes: Record<string, unknown>[];
+  volumeMounts: Record<string, unknown>[];
+  caFile?: string;
+} {
+  if (storage.provider !== 'redis' || !storage.ca) return { volumes: [], volumeMounts: [] };
+  const file = SESSION_STORE_CA.path.slice(SESSION_STORE_CA.dir.length + 1);
+  return {
+    volumes: [
+      {
+        name: SESSION_STORE_CA.volume,
+        configMap: { name: storage.ca.configMap, items: [{ key: storage.ca.key, path: file }] },
+      },
+    ],
+    volumeMounts: [{ name: SESSION_STORE_CA.volume, mountPath: SESSION_STORE_CA.dir, readOnly: true }],
+    caFile: SESSION_STORE_CA.path,
   };
 }
 

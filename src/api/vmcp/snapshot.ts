@@ -6,7 +6,7 @@ import type { ConfigMap, Endpoint, ExternalAuthConfig, Group, KubeObject, Secret
 import { objectKey } from '../endpoint/references.ts';
 import { telemetrySecretRefs } from '../telemetry-env.ts';
 import { discoveryMode, type ToolConfig, type VirtualMCPServer, type VmcpOwnedKind } from './model.ts';
-import { sessionStorageSecretName } from './session-storage.ts';
+import { sessionStorageConfigMapName, sessionStorageSecretName } from './session-storage.ts';
 
 export interface VmcpSnapshot {
   /** RFC 3339, from the injected clock: stamped on flipped conditions. */
@@ -56,7 +56,7 @@ export function vmcpOwnSecretNames(vmcp: VirtualMCPServer): string[] {
 
 /**
  * The references of one reconcile, as ref keys (sorted, unique): the group (which also stands for "any member
- * joined, left or changed"), the Secrets the spec itself names, and in inline mode everything the members, their
+ * joined, left or changed"), the Secrets and the CA ConfigMap the spec itself names, and in inline mode everything the members, their
  * auth configs and the tool settings point at.
  */
 export function vmcpReferences(snapshot: VmcpSnapshot): string[] {
@@ -68,6 +68,8 @@ export function vmcpReferences(snapshot: VmcpSnapshot): string[] {
     if (t.toolConfigRef?.name) refs.add(vmcpRefKey('MCPToolConfig', ns, t.toolConfigRef.name));
   }
   for (const s of vmcpOwnSecretNames(vmcp)) refs.add(vmcpRefKey('Secret', ns, s));
+  const ca = sessionStorageConfigMapName(vmcp);
+  if (ca) refs.add(vmcpRefKey('ConfigMap', ns, ca));
   if (discoveryMode(vmcp) === 'inline') {
     for (const e of snapshot.endpoints) {
       const spec = e.spec;

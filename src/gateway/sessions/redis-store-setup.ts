@@ -26,12 +26,13 @@ export interface SharedSessionStore {
 }
 
 export function startRedisSessionStore(
-  settings: { address: SessionStoreAddress; password?: string },
+  settings: { address: SessionStoreAddress; password?: string; caFile?: string },
   logger: Logger,
 ): SharedSessionStore {
   const connection = connectRedis({
     address: settings.address,
     ...(settings.password !== undefined ? { password: settings.password } : {}),
+    ...(settings.caFile !== undefined ? { caFile: settings.caFile } : {}),
     logger,
     name: `mcpre-gateway-${process.env.POD_NAME ?? hostname()}`,
   });

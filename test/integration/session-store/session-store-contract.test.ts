@@ -1,5 +1,6 @@
 // The session store contract (test/support/session-store-contract.ts) against the in-memory store and against the
-// Redis store on a real redis-server: the same suite, so the two behave alike wherever the port promises it.
+// Redis store on a real redis-server, plain and over TLS with a private CA (rediss://, the CA trusted through a CA
+// file): the same suite, so they behave alike wherever the port promises it.
 import { pino } from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { EventBudget } from '../../../src/gateway/event-store.ts';
@@ -20,29 +21,35 @@ sessionStoreContract('memory', async (limits, now) => {
   return { store: new MemorySessionStore({ limits, eventBudget, now }), cleanup: async () => {} };
 });
 
-let redis: RedisFixture;
-let connection: RedisConnection;
 let run = 0;
-beforeAll(async () => {
-  redis = await startRedis();
-  connection = connectRedis({ address: { tls: false, host: '127.0.0.1', port: redis.port, db: 0 }, logger });
-  await until('connected to redis', () => connection.state().ready);
-});
-afterAll(async () => {
-  await connection?.close();
-  await redis?.stop();
-});
-
-sessionStoreContract('redis', async (limits, now) => {
-  // A prefix per test: every test starts from an empty store on the one server.
-  run++;
-  const store = new RedisSessionStore({
-    connection,
-    limits,
-    eventLimits: { maxSessionBytes: limits.maxSessionBytes, ttlMs: limits.eventTtlMs },
-    logger,
-    prefix: `contract${run}:`,
-    now,
+for (const tls of [false, true]) {
+  let redis: RedisFixture;
+  let connection: RedisConnection;
+  beforeAll(async () => {
+    redis = await startRedis({ tls });
+    connection = connectRedis({
+      address: { tls, host: '127.0.0.1', port: redis.port, db: 0 },
+      ...(redis.ca ? { caFile: redis.ca.file } : {}),
+      logger,
+    });
+    await until('connected to redis', () => connection.state().ready);
   });
-  return { store, cleanup: async () => {} };
-});
+  afterAll(async () => {
+    await connection?.close();
+    await redis?.stop();
+  });
+
+  sessionStoreContract(tls ? 'redis over TLS' : 'redis', async (limits, now) => {
+    // A prefix per test: every test starts from an empty store on the one server.
+    run++;
+    const store = new RedisSessionStore({
+      connection,
+      limits,
+      eventLimits: { maxSessionBytes: limits.maxSessionBytes, ttlMs: limits.eventTtlMs },
+      logger,
+      prefix: `contract${run}:`,
+      now,
+    });
+    return { store, cleanup: async () => {} };
+  });
+}

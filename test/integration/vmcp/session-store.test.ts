@@ -1,11 +1,13 @@
 // spec.sessionStorage and spec.telemetry of a VirtualMCPServer on the real control plane: with provider redis the
 // Deployment runs spec.replicas pods even with a direct endpoint in the group, the gateway config names the store,
 // and the password reaches the pod only as a secretKeyRef variable (never the ConfigMap, the Role or the status);
-// without it the single-replica rule holds; bad input becomes a condition (or an admission error); telemetry becomes
-// the standard OTEL_* variables.
+// without it the single-replica rule holds; bad input becomes a condition (or an admission error); with tls, the CA
+// bundle a caBundleRef names is mounted read-only and the config names its file, a missing one is a condition; telemetry
+// becomes the standard OTEL_* variables.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { MCP_GROUP, MCP_REMOTE_ENDPOINT, VIRTUAL_MCP_SERVER } from '../../../src/api/resources.ts';
+import { makeControlPlaneCerts } from '../../../src/control-plane/certs.ts';
 import type { KubeObject } from '../../support/kube-objects.ts';
 import {
   CONFIG_MAP,
@@ -162,6 +164,81 @@ describe('VirtualMCPServer spec.sessionStorage', () => {
     await env.kube.create(SECRET, ns, redisSecret('later'));
     await deploymentWhere(ns, '2 replicas', (o) => o.spec.replicas === 2);
     await waitFor(ns, 'gw', 'ConfigurationValid True', (o) => condition(o, 'ConfigurationValid')?.status === 'True');
+  });
+
+  it('tls with caBundleRef: a missing ConfigMap or key is a condition; once there, mounted read-only and named in the config', async () => {
+    const ns = await groupWithDirectEndpoint('vmcp-redis-ca');
+    const storage = {
+      provider: 'redis',
+      address: 'redis.tools.svc:6380',
+      tls: true,
+      caBundleRef: { name: 'redis-ca' },
+    };
+    await env.kube.create(
+      VIRTUAL_MCP_SERVER,
+      ns,
+      vmcp('gw', { groupRef: 'team', replicas: 2, sessionStorage: storage }),
+    );
+    let v = await waitFor(ns, 'gw', 'the missing ConfigMap', (o) => {
+      return condition(o, 'ConfigurationValid')?.reason === 'SessionStorageCABundleNotFound';
+    });
+    expect(condition(v, 'ConfigurationValid')).toMatchObject({
+      status: 'False',
+      message: expect.stringContaining(
+        'ConfigMap "redis-ca" (spec.sessionStorage.caBundleRef) does not exist in this namespace',
+      ),
+    });
+    await expect(env.kube.get(DEPLOYMENT, ns, 'vmcp-gw')).rejects.toMatchObject({ status: 404 });
+
+    const ca = (await makeControlPlaneCerts(new Date())).servingCa.certPem;
+    await env.kube.create(CONFIG_MAP, ns, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'redis-ca' },
+      data: { 'other.crt': ca },
+    });
+    v = await waitFor(ns, 'gw', 'the missing key', (o) => {
+      return condition(o, 'ConfigurationValid')?.reason === 'SessionStorageCABundleKeyNotFound';
+    });
+    expect(condition(v, 'ConfigurationValid').message).toContain(
+      'ConfigMap "redis-ca" has no key "ca.crt" (it has: "other.crt"); set spec.sessionStorage.caBundleRef.key',
+    );
+
+    await env.kube.mergePatch(CONFIG_MAP, ns, 'redis-ca', { data: { 'ca.crt': ca } });
+    const d = await deploymentWhere(ns, '2 replicas', (o) => o.spec.replicas === 2);
+    const pod = d.spec.template.spec;
+    expect(pod.volumes).toContainEqual({
+      name: 'session-store-ca',
+      configMap: { name: 'redis-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o644 },
+    });
+    expect(pod.containers[0].volumeMounts).toContainEqual({
+      name: 'session-store-ca',
+      mountPath: '/etc/mcpre/session-store-ca',
+      readOnly: true,
+    });
+    expect((await configOf(ns)).sessionStore).toEqual({
+      url: 'rediss://redis.tools.svc:6380',
+      caFile: '/etc/mcpre/session-store-ca/ca.crt',
+    });
+    await waitFor(ns, 'gw', 'ConfigurationValid True', (o) => condition(o, 'ConfigurationValid')?.status === 'True');
+
+    // A new CA rolls the pods: the gateway reads the file at start.
+    const checksum = (o: KubeObject) =>
+      o.spec.template.metadata.annotations['mcpre.toolhive.stacklok.dev/config-checksum'];
+    const other = (await makeControlPlaneCerts(new Date())).servingCa.certPem;
+    await env.kube.mergePatch(CONFIG_MAP, ns, 'redis-ca', { data: { 'ca.crt': other } });
+    await deploymentWhere(ns, 'a new checksum', (o) => checksum(o) !== checksum(d));
+  });
+
+  it('refuses caBundleRef without tls at admission', async () => {
+    const ns = await env.cp.namespace('vmcp-redis-ca-cel');
+    const storage = { provider: 'redis', address: 'redis:6379', caBundleRef: { name: 'redis-ca' } };
+    await expect(
+      env.kube.create(VIRTUAL_MCP_SERVER, ns, vmcp('gw', { groupRef: 'team', sessionStorage: storage })),
+    ).rejects.toMatchObject({
+      status: 422,
+      message: expect.stringContaining('spec.sessionStorage.caBundleRef needs spec.sessionStorage.tls true'),
+    });
   });
 
   it('refuses provider redis without an address at admission', async () => {

@@ -25,6 +25,7 @@ describe('mcpre gateway without commander', () => {
       ['--config=/c.yaml', '--address', '0.0.0.0', '--port=8080', '--log-level', 'debug'],
       ['--group', 'g', '--namespace', 'ns', '--kubeconfig', '/k', '--debug'],
       ['--proxy-mode', '--session-store', 'redis://127.0.0.1:6379/2', '--session-store-password-file', '/p'],
+      ['--session-store', 'rediss://127.0.0.1:6380', '--session-store-ca-file', '/etc/redis-ca/ca.crt'],
       ['--port', '1', '--port', '2'],
     ];
     for (const line of lines) expect(plainGatewayArgs(line), line.join(' ')).toEqual(await viaCommander(line));

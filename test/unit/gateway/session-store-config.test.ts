@@ -72,6 +72,19 @@ describe('gateway config sessionStore', () => {
     expect(problemOf('sessionStore: { url: "redis://:p@ss@word@redis:x" }')).not.toContain('word');
   });
 
+  it('takes a caFile (an absolute path) with a rediss URL only', () => {
+    expect(
+      parseGatewayConfig('sessionStore: { url: "rediss://r:6380", caFile: /etc/mcpre/session-store-ca/ca.crt }')
+        .sessionStore,
+    ).toEqual({ url: 'rediss://r:6380', caFile: '/etc/mcpre/session-store-ca/ca.crt' });
+    expect(problemOf('sessionStore: { url: "redis://r:6379", caFile: /etc/ca.crt }')).toContain(
+      'sessionStore.caFile: is only used with TLS: the URL must start with rediss://',
+    );
+    expect(problemOf('sessionStore: { url: "rediss://r:6380", caFile: ca.crt }')).toContain(
+      'sessionStore.caFile: must be an absolute path',
+    );
+  });
+
   it('checks passwordFile like every secret file and refuses unknown keys', () => {
     expect(problemOf('sessionStore: { url: "redis://r:1", passwordFile: relative/pw }')).toContain(
       'sessionStore.passwordFile: must be an absolute path',

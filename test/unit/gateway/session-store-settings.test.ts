@@ -16,6 +16,25 @@ const file = (name: string, text: string) => {
 };
 
 describe('session store settings', () => {
+  it('passes the config caFile on for a rediss store, and refuses it with a plain --session-store URL', () => {
+    const config = validateGatewayConfig({ sessionStore: { url: 'rediss://h:6380', caFile: '/etc/ca/ca.crt' } });
+    expect(sessionStoreSettings({}, config, {})).toEqual({
+      address: { tls: true, host: 'h', port: 6380, db: 0 },
+      caFile: '/etc/ca/ca.crt',
+    });
+    expect(() => sessionStoreSettings({ sessionStore: 'redis://h:6379' }, config, {})).toThrow(
+      'sessionStore.caFile is only used with TLS',
+    );
+    // The flag wins over the config, and needs a store and TLS too.
+    expect(sessionStoreSettings({ sessionStoreCaFile: 'ca.pem' }, config, {})).toMatchObject({ caFile: 'ca.pem' });
+    expect(() => sessionStoreSettings({ sessionStoreCaFile: 'ca.pem' }, validateGatewayConfig({}), {})).toThrow(
+      '--session-store-ca-file needs a session store',
+    );
+    expect(() =>
+      sessionStoreSettings({ sessionStore: 'redis://h:6379', sessionStoreCaFile: 'ca.pem' }, config, {}),
+    ).toThrow('--session-store-ca-file is only used with TLS');
+  });
+
   it('keeps sessions in memory when nothing names a store', () => {
     expect(sessionStoreSettings({}, validateGatewayConfig({}), {})).toBeUndefined();
     expect(() =>

@@ -6,8 +6,9 @@ import { parse as parseYaml } from 'yaml';
 import type { VirtualMCPServerSessionStorage } from '../../../src/api/generated/index.ts';
 import { planVmcp, type VmcpPlan } from '../../../src/api/vmcp/decision.ts';
 import type { VmcpManifest } from '../../../src/api/vmcp/objects.ts';
+import { vmcpReferences } from '../../../src/api/vmcp/snapshot.ts';
 import { desiredVmcpStatus } from '../../../src/api/vmcp/status.ts';
-import { direct, proxy, secret, snapshot, vmcp } from './fixtures.ts';
+import { CA_PEM, configMap, direct, proxy, secret, snapshot, vmcp } from './fixtures.ts';
 
 const settings = { image: 'mcpre:test' };
 type Storage = VirtualMCPServerSessionStorage;
@@ -18,9 +19,17 @@ const redis = (extra: Partial<Storage> = {}): Storage => ({
   ...extra,
 });
 const members = [direct('search'), proxy('wiki', 'http://wiki.svc:8080/mcp')];
-const plan = (storage: Storage | undefined, replicas = 3, secrets = [secret('redis-auth', ['password'])]): VmcpPlan =>
+const plan = (
+  storage: Storage | undefined,
+  replicas = 3,
+  secrets = [secret('redis-auth', ['password'])],
+  configMaps = [configMap('redis-ca', { 'ca.crt': CA_PEM })],
+): VmcpPlan =>
   planVmcp(
-    snapshot(vmcp('gw', { replicas, ...(storage ? { sessionStorage: storage } : {}) }), members, { secrets }),
+    snapshot(vmcp('gw', { replicas, ...(storage ? { sessionStorage: storage } : {}) }), members, {
+      secrets,
+      configMaps,
+    }),
     settings,
   );
 function applied(p: VmcpPlan): VmcpManifest[] {
@@ -120,6 +129,74 @@ describe('VirtualMCPServer spec.sessionStorage', () => {
       status: 'False',
       reason,
       message: expect.stringContaining(text),
+    });
+  });
+
+  it('tls with caBundleRef: the CA mounted read-only, its file in the config, a new CA rolls the pods', () => {
+    const withCa = redis({ tls: true, caBundleRef: { name: 'redis-ca' } });
+    const list = applied(plan(withCa));
+    expect(config(list).sessionStore).toEqual({
+      url: 'rediss://redis.tools.svc:6379',
+      caFile: '/etc/mcpre/session-store-ca/ca.crt',
+    });
+    const pod = deployment(list).template.spec;
+    expect(pod.volumes).toContainEqual({
+      name: 'session-store-ca',
+      configMap: { name: 'redis-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+    });
+    expect(pod.containers[0].volumeMounts).toContainEqual({
+      name: 'session-store-ca',
+      mountPath: '/etc/mcpre/session-store-ca',
+      readOnly: true,
+    });
+    // Another key is mounted under the same file name.
+    const keyed = applied(
+      plan(redis({ tls: true, caBundleRef: { name: 'redis-ca', key: 'bundle.pem' } }), 3, undefined, [
+        configMap('redis-ca', { 'bundle.pem': CA_PEM }),
+      ]),
+    );
+    expect(deployment(keyed).template.spec.volumes).toContainEqual({
+      name: 'session-store-ca',
+      configMap: { name: 'redis-ca', items: [{ key: 'bundle.pem', path: 'ca.crt' }] },
+    });
+    expect(config(keyed).sessionStore.caFile).toBe('/etc/mcpre/session-store-ca/ca.crt');
+    const sum = checksum(list);
+    expect(checksum(applied(plan(withCa)))).toBe(sum);
+    const changed = [configMap('redis-ca', { 'ca.crt': `${CA_PEM}${CA_PEM}` })];
+    expect(checksum(applied(plan(withCa, 3, undefined, changed)))).not.toBe(sum);
+    // Without a caBundleRef nothing is mounted.
+    const plain = applied(plan(redis({ tls: true })));
+    expect(JSON.stringify(deployment(plain))).not.toContain('session-store-ca');
+  });
+
+  it.each([
+    [[], 'SessionStorageCABundleNotFound', 'ConfigMap "redis-ca" (spec.sessionStorage.caBundleRef) does not exist'],
+    [
+      [configMap('redis-ca', { other: CA_PEM })],
+      'SessionStorageCABundleKeyNotFound',
+      'has no key "ca.crt" (it has: "other"); set spec.sessionStorage.caBundleRef.key',
+    ],
+    [[configMap('redis-ca', { 'ca.crt': 'not pem' })], 'SessionStorageCABundleNotPEM', 'holds no PEM certificate'],
+  ])('refuses an unusable CA bundle with a condition (%#: %s)', (configMaps, reason, text) => {
+    const p = plan(redis({ tls: true, caBundleRef: { name: 'redis-ca' } }), 3, undefined, configMaps);
+    expect(p).toMatchObject({ kind: 'invalid', reason, message: expect.stringContaining(text) });
+  });
+
+  it('wakes on a change of the CA ConfigMap, in either discovery mode', () => {
+    for (const source of ['inline', 'discovered'] as const) {
+      const v = vmcp('gw', {
+        outgoingAuth: { source },
+        sessionStorage: redis({ tls: true, caBundleRef: { name: 'redis-ca' } }),
+      });
+      expect(vmcpReferences(snapshot(v, members))).toContain('ConfigMap:team-a/redis-ca');
+    }
+  });
+
+  it('refuses caBundleRef without tls', () => {
+    expect(plan(redis({ caBundleRef: { name: 'redis-ca' } }))).toMatchObject({
+      kind: 'invalid',
+      reason: 'SessionStorageInvalid',
+      message: expect.stringContaining('spec.sessionStorage.caBundleRef is set but spec.sessionStorage.tls is not'),
     });
   });
 

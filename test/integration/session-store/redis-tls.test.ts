@@ -1,0 +1,172 @@
+// The session store's connection over TLS (rediss://) to a real redis-server serving TLS only, with a certificate
+// from a private CA: trusted through a CA file it works (commands and pub/sub); without that CA, with another CA,
+// with a CA file that is missing or not PEM, or toward a server without TLS, the connection says why within a bound
+// and never hangs. SNI carries DNS names only, while the certificate is still checked against an IP host.
+import { writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createServer, type Server } from 'node:tls';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionStoreAddress } from '../../../src/api/gateway/session-store.ts';
+import { makeControlPlaneCerts } from '../../../src/control-plane/certs.ts';
+import { connectRedis, type RedisConnection } from '../../../src/runtime/redis-connection.ts';
+import { until } from '../../support/eventually.ts';
+import { type RedisFixture, startRedis } from '../../support/redis-server.ts';
+
+const logger = pino({ level: 'silent' });
+const at = (port: number, host = '127.0.0.1'): SessionStoreAddress => ({ tls: true, host, port, db: 0 });
+let redis: RedisFixture;
+let otherCaFile: string;
+let conn: RedisConnection | undefined;
+
+beforeAll(async () => {
+  redis = await startRedis({ tls: true, password: 'tls-pass' });
+  otherCaFile = join(redis.dir, 'other-ca.crt');
+  await writeFile(otherCaFile, (await makeControlPlaneCerts(new Date())).servingCa.certPem);
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+afterEach(async () => {
+  await conn?.close();
+  conn = undefined;
+});
+
+/** The reason the connection gives within `timeoutMs`, once it matches. */
+async function reasonWithin(c: RedisConnection, pattern: RegExp, timeoutMs = 5000): Promise<string> {
+  await until(`a reason matching ${pattern}`, () => pattern.test(c.state().reason ?? ''), { timeoutMs });
+  expect(c.state().ready).toBe(false);
+  return c.state().reason ?? '';
+}
+
+describe('redis connection over TLS', () => {
+  it('trusts the CA file in addition to the default roots: commands and pub/sub round-trip', async () => {
+    const caFile = redis.ca?.file ?? '';
+    conn = connectRedis({ address: at(redis.port), password: 'tls-pass', caFile, logger });
+    expect(conn.url).toBe(redis.url);
+    await until('connected over TLS', () => conn?.state().ready === true, { timeoutMs: 10_000 });
+    await conn.client.set('tls-key', 'over tls');
+    expect(await conn.client.get('tls-key')).toBe('over tls');
+    const heard: string[] = [];
+    conn.subscribe('tls-ch', (m) => heard.push(m));
+    await until('subscribed', async () => (await conn?.client.publish('tls-ch', 'hello')) === 1);
+    await until('message heard', () => heard.includes('hello'));
+  });
+
+  it('without the CA, or with another one, says the certificate is not trusted, within a bound', async () => {
+    for (const caFile of [undefined, otherCaFile]) {
+      const c = connectRedis({ address: at(redis.port), password: 'tls-pass', logger, ...(caFile ? { caFile } : {}) });
+      try {
+        const reason = await reasonWithin(c, /certificate is not trusted/);
+        expect(reason).toContain(redis.url);
+        expect(reason).toContain('spec.sessionStorage.caBundleRef');
+        expect(reason).not.toContain('tls-pass');
+        const started = performance.now();
+        await expect(c.client.get('tls-key')).rejects.toThrow();
+        expect(performance.now() - started).toBeLessThan(500);
+      } finally {
+        await c.close();
+      }
+    }
+  });
+
+  it('a CA file that is missing or holds no certificate is the reason, and nothing connects', async () => {
+    const notPem = join(redis.dir, 'not-pem.crt');
+    await writeFile(notPem, 'not a certificate\n');
+    const cases: [string, RegExp][] = [
+      [join(redis.dir, 'absent.crt'), /CA file .*absent\.crt cannot be read: ENOENT/],
+      [notPem, /CA file .*not-pem\.crt holds no PEM certificate/],
+    ];
+    for (const [caFile, pattern] of cases) {
+      const c = connectRedis({ address: at(redis.port), caFile, logger });
+      try {
+        // At once: the file is read before any connection is tried.
+        expect(c.state().reason).toMatch(pattern);
+        expect(c.state().ready).toBe(false);
+        await expect(c.client.get('tls-key')).rejects.toThrow();
+      } finally {
+        await c.close();
+      }
+    }
+  });
+
+  it('rediss:// to a server without TLS: the handshake is given up after the connect timeout, saying so', async () => {
+    const plain = await startRedis();
+    const c = connectRedis({ address: at(plain.port), logger });
+    try {
+      await reasonWithin(c, /no TLS handshake within 2000 ms: .*the server speaks TLS on this port/);
+    } finally {
+      await c.close();
+      await plain.stop();
+    }
+  });
+
+  it('checks the certificate against an IP host (its IP SANs) and names a host it was not issued for', async () => {
+    // The server's certificate lists 127.0.0.1, ::1 and localhost; 127.0.0.2 is loopback too, but not listed.
+    const server = await tlsServer('127.0.0.2');
+    try {
+      const c = connectRedis({
+        address: at(server.port, '127.0.0.2'),
+        caFile: server.caFile,
+        logger,
+      });
+      try {
+        await reasonWithin(c, /certificate is not issued for 127\.0\.0\.2/);
+      } finally {
+        await c.close();
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('sends SNI for a DNS name and none for an IP address', async () => {
+    const server = await tlsServer('127.0.0.1');
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }) => warnings.push(w.code ?? w.name);
+    process.on('warning', onWarning);
+    try {
+      for (const host of ['127.0.0.1', 'localhost']) {
+        const c = connectRedis({ address: at(server.port, host), caFile: server.caFile, logger });
+        try {
+          await until(`a TLS handshake from ${host}`, () => server.handshakes.length > 0);
+        } finally {
+          await c.close();
+        }
+        expect(server.handshakes[0], host).toBe(host === 'localhost' ? 'localhost' : false);
+        server.handshakes.length = 0;
+      }
+      // RFC 6066 forbids an IP address as server name; Node warns (DEP0123) when one is set.
+      expect(warnings).not.toContain('DEP0123');
+    } finally {
+      process.off('warning', onWarning);
+      await server.close();
+    }
+  });
+});
+
+/** A TLS server (not Redis) with a certificate for 127.0.0.1/localhost that records each handshake's server name. */
+async function tlsServer(host: string): Promise<{
+  port: number;
+  caFile: string;
+  handshakes: (string | false)[];
+  close(): Promise<void>;
+}> {
+  const certs = await makeControlPlaneCerts(new Date());
+  const caFile = join(redis.dir, `sni-ca-${host}.crt`);
+  await writeFile(caFile, certs.servingCa.certPem);
+  const handshakes: (string | false)[] = [];
+  const server: Server = createServer({ cert: certs.serving.certPem, key: certs.serving.keyPem }, (socket) => {
+    handshakes.push(socket.servername ?? false);
+    socket.destroy();
+  });
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    caFile,
+    handshakes,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

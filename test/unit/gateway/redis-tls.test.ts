@@ -1,0 +1,60 @@
+// The session store's TLS settings (src/runtime/redis-tls.ts): SNI for DNS names only, a CA file read once and added
+// to the default roots, an unusable CA file as a reason, and TLS failures told as what to do.
+import { describe, expect, it } from 'vitest';
+import type { SessionStoreAddress } from '../../../src/api/gateway/session-store.ts';
+import { redisTlsOptions, tlsFailure } from '../../../src/runtime/redis-tls.ts';
+import { CA_PEM } from '../vmcp/fixtures.ts';
+
+const at = (host: string, tls = true): SessionStoreAddress => ({ tls, host, port: 6380, db: 0 });
+const files = (map: Record<string, string>) => (path: string) => {
+  const text = map[path];
+  if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+  return text;
+};
+
+describe('redis TLS options', () => {
+  it('sends SNI for a DNS name, none for an IPv4 or IPv6 address, and nothing TLS for redis://', () => {
+    expect(redisTlsOptions(at('redis.tools.svc'), undefined)).toEqual({
+      socket: { tls: true, servername: 'redis.tools.svc' },
+    });
+    expect(redisTlsOptions(at('10.0.0.7'), undefined)).toEqual({ socket: { tls: true } });
+    expect(redisTlsOptions(at('fd00::1'), undefined)).toEqual({ socket: { tls: true } });
+    expect(redisTlsOptions(at('redis.tools.svc', false), undefined)).toEqual({ socket: undefined });
+  });
+
+  it('builds one context from the CA file, and says why a CA file cannot be used', () => {
+    const ok = redisTlsOptions(at('10.0.0.7'), '/ca/ca.crt', files({ '/ca/ca.crt': `# comment\n${CA_PEM}` }));
+    expect('socket' in ok && ok.socket?.secureContext).toBeTruthy();
+    expect(redisTlsOptions(at('h'), '/ca/none.crt', files({}))).toEqual({
+      problem: 'CA file /ca/none.crt cannot be read: ENOENT',
+    });
+    expect(redisTlsOptions(at('h'), '/ca/x.crt', files({ '/ca/x.crt': 'junk' }))).toMatchObject({
+      problem: expect.stringContaining('CA file /ca/x.crt holds no PEM certificate'),
+    });
+    const broken = CA_PEM.replace(/MIIB/, 'MIIX');
+    expect(redisTlsOptions(at('h'), '/ca/b.crt', files({ '/ca/b.crt': broken }))).toMatchObject({
+      problem: expect.stringContaining('certificate 1 of 1 in CA file /ca/b.crt is not a valid X.509 certificate'),
+    });
+    expect(redisTlsOptions(at('h', false), '/ca/ca.crt', files({ '/ca/ca.crt': CA_PEM }))).toMatchObject({
+      problem: expect.stringContaining('only used with rediss://'),
+    });
+  });
+
+  it('tells TLS failures apart from other errors', () => {
+    const err = (code: string, message: string) => Object.assign(new Error(message), { code });
+    expect(tlsFailure(err('UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'unable to get local issuer certificate'), 'h')).toBe(
+      "TLS: the server's certificate is not trusted (unable to get local issuer certificate); give the CA that issued it " +
+        '(sessionStore.caFile or --session-store-ca-file; VirtualMCPServer spec.sessionStorage.caBundleRef)',
+    );
+    expect(
+      tlsFailure(err('ERR_TLS_CERT_ALTNAME_INVALID', "IP: 10.0.0.7 is not in the cert's list"), '10.0.0.7'),
+    ).toContain("the server's certificate is not issued for 10.0.0.7");
+    expect(tlsFailure(err('CERT_HAS_EXPIRED', 'certificate has expired'), 'h')).toContain(
+      'outside its validity period',
+    );
+    expect(tlsFailure(err('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number'), 'h')).toContain(
+      'is the server speaking TLS on this port?',
+    );
+    expect(tlsFailure(err('ECONNREFUSED', 'connect ECONNREFUSED'), 'h')).toBeUndefined();
+  });
+});
