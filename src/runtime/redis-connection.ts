@@ -5,6 +5,7 @@
 // The password is given to the client only: it is not part of any URL, log line or error this file makes. TLS
 // (rediss://, with an optional CA file) is set up in redis-tls.ts; a CA file that cannot be used is the reason the
 // connection is never ready, and a certificate it does not trust is told as such, not as a bare OpenSSL code.
+import { setTimeout as delay } from 'node:timers/promises';
 import { ConnectionTimeoutError, createClient, type RedisClientType } from '@redis/client';
 import type { Logger } from 'pino';
 import { type BackoffPolicy, backoffMs } from '../api/backoff.ts';
@@ -171,11 +172,19 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       if (closed) return;
       closed = true;
       listeners.clear();
-      for (const c of [client, pubsub]) {
-        if (c.isOpen) await c.close().catch(() => c.destroy());
-        else c.destroy();
+      // A graceful close lets commands in flight finish; it is bounded, because a connection that died while
+      // node-redis was still setting it up (a TLS socket closed right after its handshake) leaves its setup commands
+      // unanswered, and then neither close() nor connect() ever settles. After the bound the sockets are destroyed.
+      const done = new AbortController();
+      const bound = delay(CONNECT_TIMEOUT_MS, undefined, { signal: done.signal }).catch(() => undefined);
+      try {
+        const graceful = Promise.all([client, pubsub].map((c) => (c.isOpen ? c.close() : undefined)));
+        await Promise.race([graceful.catch(() => undefined), bound]);
+        for (const c of [client, pubsub]) c.destroy();
+        await Promise.race([Promise.all([connecting, pubsubConnecting]), bound]);
+      } finally {
+        done.abort();
       }
-      await Promise.all([connecting, pubsubConnecting]);
     },
   };
 }

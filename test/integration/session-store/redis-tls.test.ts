@@ -144,6 +144,24 @@ describe('redis connection over TLS', () => {
       await server.close();
     }
   });
+
+  it('closes within its bound when the server drops each connection right after the TLS handshake', async () => {
+    // node-redis then leaves its connection set-up unanswered: a close that waited on it would never return. A close
+    // within a few ms of the handshake hits that window nearly always (polled every ms below).
+    const server = await tlsServer('127.0.0.1');
+    try {
+      for (let i = 0; i < 8; i++) {
+        server.handshakes.length = 0;
+        const c = connectRedis({ address: at(server.port), caFile: server.caFile, logger });
+        await until('a TLS handshake', () => server.handshakes.length > 0, { intervalMs: 1 });
+        const started = performance.now();
+        await c.close();
+        expect(performance.now() - started, `close ${i}`).toBeLessThan(3000);
+      }
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 /** A TLS server (not Redis) with a certificate for 127.0.0.1/localhost that records each handshake's server name. */
