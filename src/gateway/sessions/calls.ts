@@ -22,6 +22,55 @@ export interface CallChannel {
   abort(reason: unknown): void;
 }
 
+/**
+ * One call of a session running here, as one object: the channel its client's answers and cancellation reach
+ * (`SessionCalls.begin`) and the router's `extra` (signal, ids, caller, and the two ways back to the client), rather
+ * than a record of closures made for every call.
+ */
+export class SessionCall implements CallChannel {
+  readonly #calls: SessionCalls;
+  readonly #exchange: Pick<CallChannel, 'notify'>;
+  readonly #controller = new AbortController();
+  readonly signal: AbortSignal = this.#controller.signal;
+  readonly sessionId: string;
+  readonly requestId: Id;
+  readonly authInfo: unknown;
+  readonly _meta: unknown;
+
+  constructor(
+    calls: SessionCalls,
+    exchange: Pick<CallChannel, 'notify'>,
+    sessionId: string,
+    request: { id: Id; params?: Record<string, unknown> },
+    authInfo: unknown,
+  ) {
+    this.#calls = calls;
+    this.#exchange = exchange;
+    this.sessionId = sessionId;
+    this.requestId = request.id;
+    this.authInfo = authInfo;
+    this._meta = request.params?._meta;
+  }
+
+  notify(message: unknown): void {
+    this.#exchange.notify(message);
+  }
+
+  abort(reason: unknown): void {
+    this.#controller.abort(reason);
+  }
+
+  /** A notification related to the call (progress, a log line), on its answer's stream. */
+  async sendNotification(notification: { method: string }): Promise<void> {
+    this.#exchange.notify({ jsonrpc: '2.0', ...notification });
+  }
+
+  /** A request to the client (relayed from the backend), sent on the call's stream and answered by a POST. */
+  sendRequest(request: { method: string; params?: unknown }, _schema: unknown, options?: { signal?: AbortSignal }) {
+    return this.#calls.ask(this.sessionId, this, request, options?.signal ?? this.signal);
+  }
+}
+
 /** A key for a JSON-RPC id: 1 and "1" are different ids. */
 const key = (id: Id) => (typeof id === 'number' ? `n${id}` : `s${id}`);
 
