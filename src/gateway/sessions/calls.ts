@@ -85,7 +85,11 @@ export class SessionCalls {
     this.#timeoutMs = opts.timeoutMs ?? CLIENT_REQUEST_TIMEOUT_MS;
   }
 
-  /** A call of `session` with this request id runs here until the returned function is called. */
+  /**
+   * A call of `session` with this request id runs here until the returned function is called. A session's map stays
+   * while the session lasts (`endSession` drops it): one made and dropped per call of a session calling one at a time
+   * churned the outer map's tables on every call.
+   */
   begin(session: string, id: Id, channel: CallChannel): () => void {
     let calls = this.#calls.get(session);
     if (!calls) {
@@ -96,7 +100,6 @@ export class SessionCalls {
     calls.set(k, channel);
     return () => {
       if (calls.get(k) === channel) calls.delete(k);
-      if (calls.size === 0 && this.#calls.get(session) === calls) this.#calls.delete(session);
     };
   }
 
