@@ -8,6 +8,9 @@ import type { Id, ResponseMessage } from './messages.ts';
 
 type Result = Record<string, unknown>;
 
+/** Sessions whose (possibly empty) map of calls is kept between their calls. */
+const KEPT_SESSION_MAPS = 1024;
+
 /** How long a client may take to answer a relayed request (the SDK's default request timeout). */
 export const CLIENT_REQUEST_TIMEOUT_MS = 60_000;
 
@@ -87,8 +90,8 @@ export class SessionCalls {
 
   /**
    * A call of `session` with this request id runs here until the returned function is called. A session's map stays
-   * while the session lasts (`endSession` drops it): one made and dropped per call of a session calling one at a time
-   * churned the outer map's tables on every call.
+   * while the session lasts (`endSession` drops it; past KEPT_SESSION_MAPS sessions an empty one goes at once): one
+   * made and dropped per call of a session calling one at a time churned the outer map's tables on every call.
    */
   begin(session: string, id: Id, channel: CallChannel): () => void {
     let calls = this.#calls.get(session);
@@ -100,6 +103,9 @@ export class SessionCalls {
     calls.set(k, channel);
     return () => {
       if (calls.get(k) === channel) calls.delete(k);
+      // Bounded should a session's end never be heard here: past this many sessions, an empty map goes at once.
+      if (calls.size === 0 && this.#calls.size > KEPT_SESSION_MAPS && this.#calls.get(session) === calls)
+        this.#calls.delete(session);
     };
   }
 
