@@ -50,8 +50,10 @@ export interface StreamLog {
   opened(): void;
   /** Log one event; its id goes on the wire. `final`: the stream's last event. */
   append(message: unknown, final: boolean): Promise<string>;
-  /** The priming event's id (logged as an empty event), with the reconnection delay to advise; none: no priming. */
-  prime?: () => Promise<string>;
+  /** Whether the stream opens with a priming event. */
+  readonly primes: boolean;
+  /** The priming event's id (logged as an empty event), with the reconnection delay to advise. */
+  prime(): Promise<string>;
   retryMs: number;
   /** An event logged after the connection closed, with its id: for a resumed stream elsewhere. */
   orphan(id: string, message: unknown, final: boolean): void;
@@ -92,7 +94,7 @@ export class Exchange {
       res.once('close', () => {
         if (!this.#done) this.abort(new Error('the client closed the response stream'));
       });
-    } else if (opts.log.prime && opts.streamAfterMs !== undefined) {
+    } else if (opts.log.primes && opts.streamAfterMs !== undefined) {
       // Cleared by the answer; a timer that fires after the client left finds the response destroyed.
       this.#timer = setTimeout(() => {
         if (!this.#done && !this.#streaming && !res.destroyed) this.#startStream();
@@ -148,15 +150,16 @@ export class Exchange {
     const earlier = this.#answers.slice();
     const log = this.#opts.log;
     log?.opened();
-    const prime = log?.prime;
-    if (log && prime) {
-      this.#queue = this.#queue.then(prime).then(
-        (id) => {
-          if (!res.destroyed) res.write(`id: ${id}\nretry: ${log.retryMs}\ndata: \n\n`);
-        },
-        // Not logged (the store failed): no priming event, and what follows goes out live.
-        () => {},
-      );
+    if (log?.primes) {
+      this.#queue = this.#queue
+        .then(() => log.prime())
+        .then(
+          (id) => {
+            if (!res.destroyed) res.write(`id: ${id}\nretry: ${log.retryMs}\ndata: \n\n`);
+          },
+          // Not logged (the store failed): no priming event, and what follows goes out live.
+          () => {},
+        );
     }
     for (const m of earlier) this.#send(m, false);
   }

@@ -43,12 +43,12 @@ export function forwardFailure(backend: string, method: string, err: unknown): R
  * not one would be refused by the client's SDK with a message that names no backend. Results of text blocks are
  * checked by hand (mcp-result-shapes.ts); any other is judged by the SDK's schema, loaded then.
  */
-export async function unrelayable(
+export function unrelayable(
   backend: string,
   method: string,
   params: Record<string, unknown>,
   result: Record<string, unknown>,
-): Promise<RequestError | undefined> {
+): RequestError | undefined | Promise<RequestError | undefined> {
   if (nestedDeeperThan(result, MAX_RELAYED_DEPTH)) {
     return gatewayFailure(
       `relaying the result of ${method} from backend "${backend}"`,
@@ -59,6 +59,15 @@ export async function unrelayable(
   // A task-augmented call answers with a task, not a tool result.
   const isTask = params.task !== undefined;
   if (!isTask && isOrdinaryToolResult(result)) return undefined;
+  // Answered at once in the usual case above; only a result of another shape waits for the SDK's schemas.
+  return checkedBySchema(backend, result, isTask);
+}
+
+async function checkedBySchema(
+  backend: string,
+  result: Record<string, unknown>,
+  isTask: boolean,
+): Promise<RequestError | undefined> {
   const { CallToolResultSchema, CreateTaskResultSchema } = await import('@modelcontextprotocol/sdk/types.js');
   const parsed = (isTask ? CreateTaskResultSchema : CallToolResultSchema).safeParse(result);
   if (parsed.success) return undefined;

@@ -278,7 +278,8 @@ export class Router {
       throw failure;
     }
     const { result, report } = answer;
-    const failure = await unrelayable(backendName, method, forwarded, result);
+    const checked = unrelayable(backendName, method, forwarded, result);
+    const failure = checked instanceof Promise ? await checked : checked;
     if (failure) {
       record('error', report.httpStatus, failure.message);
       throw failure;

@@ -45,6 +45,8 @@ const CAPABILITY: Record<string, keyof ClientCapabilities> = {
   'elicitation/create': 'elicitation',
   'roots/list': 'roots',
 };
+/** The capabilities a relayed request can need: `declaredFor` walks them on every call. */
+const CAPABILITIES = [...new Set(Object.values(CAPABILITY))];
 
 /** Bounded label values: a backend can send any method name. */
 const metricMethod = (method: string) => (method in CAPABILITY ? method : 'other');
@@ -70,7 +72,7 @@ export class ServerRequestRelays {
   declaredFor(client: ClientCapabilities | undefined): ClientCapabilities | undefined {
     if (!client) return undefined;
     const out: ClientCapabilities = {};
-    for (const key of Object.values(CAPABILITY)) {
+    for (const key of CAPABILITIES) {
       if (this.#declared[key] !== undefined && client[key] !== undefined) Object.assign(out, { [key]: client[key] });
     }
     return out;
@@ -89,8 +91,11 @@ export class ServerRequestRelays {
 
   /** A call to `backend` that relays is in flight until the returned function is called. */
   track(backend: string, caller: RelayCaller): () => void {
-    const calls = this.#calls.get(backend) ?? new Set<RelayCaller>();
-    this.#calls.set(backend, calls);
+    let calls = this.#calls.get(backend);
+    if (!calls) {
+      calls = new Set<RelayCaller>();
+      this.#calls.set(backend, calls);
+    }
     calls.add(caller);
     return () => {
       calls.delete(caller);

@@ -100,44 +100,23 @@ export class SessionActorBackend implements Backend {
     this.#update(session.actor.getSnapshot());
   }
 
-  async request(
+  request(
     method: string,
     params: Record<string, unknown> | undefined,
     opts: BackendRequestOptions = {},
   ): Promise<BackendRequestResult<Record<string, unknown>>> {
     const session = this.#session;
-    if (!session) throw new BackendRequestError(`backend "${this.info.name}" is not started`, {});
+    if (!session) return Promise.reject(new BackendRequestError(`backend "${this.info.name}" is not started`, {}));
     let attempts = 0;
-    try {
-      return await withBackendSession(
-        session.actor,
-        (connection) => {
-          // The second run is the one retry after the session was re-established (a 404, or a changed era).
-          if (++attempts > 1) spanEvent('mcp.backend.retry', { attempt: attempts });
-          const options = {
-            signal: opts.signal,
-            timeoutMs: opts.timeoutMs,
-            onProgress: opts.onProgress,
-            onLog: opts.onLog,
-            onServerRequest: opts.onServerRequest,
-            clientCapabilities: opts.clientCapabilities,
-          };
-          // A tool's result keeps the backend's JSON text, for the client's answer to carry as it came.
-          if (method === 'tools/call' && params && connection.callToolRaw)
-            return connection.callToolRaw(params, options);
-          return connection.request(method, params, options);
-        },
-        { signal: opts.signal },
-      );
-    } catch (err) {
-      // The backend's failures (its HTTP answers, its connection, its session's state) become BackendRequestError;
-      // its JSON-RPC errors stay McpError. Anything else went wrong in the gateway and is passed on as it is, so the
-      // router does not blame the backend for it.
-      if (err instanceof BackendError)
-        throw new BackendRequestError(err.message, { httpStatus: err.status, cause: err });
-      if (err instanceof BackendSessionUnavailableError) throw new BackendRequestError(err.message, { cause: err });
-      throw err;
-    }
+    // The options go to the connection as they are: it reads the fields it knows (identity is this backend's).
+    const run = (connection: BackendConnection) => {
+      // The second run is the one retry after the session was re-established (a 404, or a changed era).
+      if (++attempts > 1) spanEvent('mcp.backend.retry', { attempt: attempts });
+      // A tool's result keeps the backend's JSON text, for the client's answer to carry as it came.
+      if (method === 'tools/call' && params && connection.callToolRaw) return connection.callToolRaw(params, opts);
+      return connection.request(method, params, opts);
+    };
+    return withBackendSession(session.actor, run, opts).catch(asBackendRequestError);
   }
 
   async close(): Promise<void> {
@@ -193,4 +172,15 @@ export function sessionActorBackendFactory(setup: BackendSetup, logger: Logger):
 /** The same, with every session actor reported to an inspector (the /debug/actors directory). */
 export function inspectedSessionActorBackendFactory(inspect: (event: InspectionEvent) => void) {
   return (setup: BackendSetup, logger: Logger): Backend => new SessionActorBackend(setup, logger, inspect);
+}
+
+/**
+ * The backend's failures (its HTTP answers, its connection, its session's state) become BackendRequestError; its
+ * JSON-RPC errors stay McpError. Anything else went wrong in the gateway and is passed on as it is, so the router does
+ * not blame the backend for it.
+ */
+function asBackendRequestError(err: unknown): never {
+  if (err instanceof BackendError) throw new BackendRequestError(err.message, { httpStatus: err.status, cause: err });
+  if (err instanceof BackendSessionUnavailableError) throw new BackendRequestError(err.message, { cause: err });
+  throw err;
 }

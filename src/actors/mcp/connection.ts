@@ -146,24 +146,26 @@ export class McpConnection implements BackendConnection {
     keepResultText: boolean,
   ): Promise<{ result: Record<string, unknown>; report: RequestReport }> {
     const report: RequestReport = {};
-    return this.#users.request(async () => {
+    return this.#users.request(() => {
       this.#t.bindNextRequest({
         onLog: options.onLog,
         onServerRequest: options.onServerRequest,
         onStatus: (status) => (report.httpStatus = status),
         keepResultText,
       });
+      let answer: Promise<Record<string, unknown>>;
       try {
-        const result = await this.#client.request(method, params, {
+        // The session client hands the request to the transport before it returns, which claims the hooks then.
+        answer = this.#client.request(method, params, {
           signal: options.signal,
           timeoutMs: options.timeoutMs ?? this.#timeoutMs,
           onProgress: options.onProgress,
         });
-        return { result, report };
       } finally {
         // Should the request have failed before reaching the transport, its hooks must not leak onto the next one.
         this.#t.bindNextRequest(undefined);
       }
+      return answer.then((result) => ({ result, report }));
     });
   }
 

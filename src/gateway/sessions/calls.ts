@@ -8,6 +8,9 @@ import type { Id, ResponseMessage } from './messages.ts';
 
 type Result = Record<string, unknown>;
 
+/** Sessions whose (possibly empty) map of calls is kept between their calls. */
+const KEPT_SESSION_MAPS = 1024;
+
 /** How long a client may take to answer a relayed request (the SDK's default request timeout). */
 export const CLIENT_REQUEST_TIMEOUT_MS = 60_000;
 
@@ -20,6 +23,55 @@ interface Pending {
 export interface CallChannel {
   notify(message: unknown): void;
   abort(reason: unknown): void;
+}
+
+/**
+ * One call of a session running here, as one object: the channel its client's answers and cancellation reach
+ * (`SessionCalls.begin`) and the router's `extra` (signal, ids, caller, and the two ways back to the client), rather
+ * than a record of closures made for every call.
+ */
+export class SessionCall implements CallChannel {
+  readonly #calls: SessionCalls;
+  readonly #exchange: Pick<CallChannel, 'notify'>;
+  readonly #controller = new AbortController();
+  readonly signal: AbortSignal = this.#controller.signal;
+  readonly sessionId: string;
+  readonly requestId: Id;
+  readonly authInfo: unknown;
+  readonly _meta: unknown;
+
+  constructor(
+    calls: SessionCalls,
+    exchange: Pick<CallChannel, 'notify'>,
+    sessionId: string,
+    request: { id: Id; params?: Record<string, unknown> },
+    authInfo: unknown,
+  ) {
+    this.#calls = calls;
+    this.#exchange = exchange;
+    this.sessionId = sessionId;
+    this.requestId = request.id;
+    this.authInfo = authInfo;
+    this._meta = request.params?._meta;
+  }
+
+  notify(message: unknown): void {
+    this.#exchange.notify(message);
+  }
+
+  abort(reason: unknown): void {
+    this.#controller.abort(reason);
+  }
+
+  /** A notification related to the call (progress, a log line), on its answer's stream. */
+  async sendNotification(notification: { method: string }): Promise<void> {
+    this.#exchange.notify({ jsonrpc: '2.0', ...notification });
+  }
+
+  /** A request to the client (relayed from the backend), sent on the call's stream and answered by a POST. */
+  sendRequest(request: { method: string; params?: unknown }, _schema: unknown, options?: { signal?: AbortSignal }) {
+    return this.#calls.ask(this.sessionId, this, request, options?.signal ?? this.signal);
+  }
 }
 
 /** A key for a JSON-RPC id: 1 and "1" are different ids. */
@@ -36,7 +88,11 @@ export class SessionCalls {
     this.#timeoutMs = opts.timeoutMs ?? CLIENT_REQUEST_TIMEOUT_MS;
   }
 
-  /** A call of `session` with this request id runs here until the returned function is called. */
+  /**
+   * A call of `session` with this request id runs here until the returned function is called. A session's map stays
+   * while the session lasts (`endSession` drops it; past KEPT_SESSION_MAPS sessions an empty one goes at once): one
+   * made and dropped per call of a session calling one at a time churned the outer map's tables on every call.
+   */
   begin(session: string, id: Id, channel: CallChannel): () => void {
     let calls = this.#calls.get(session);
     if (!calls) {
@@ -47,7 +103,9 @@ export class SessionCalls {
     calls.set(k, channel);
     return () => {
       if (calls.get(k) === channel) calls.delete(k);
-      if (calls.size === 0 && this.#calls.get(session) === calls) this.#calls.delete(session);
+      // Bounded should a session's end never be heard here: past this many sessions, an empty map goes at once.
+      if (calls.size === 0 && this.#calls.size > KEPT_SESSION_MAPS && this.#calls.get(session) === calls)
+        this.#calls.delete(session);
     };
   }
 

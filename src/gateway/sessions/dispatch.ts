@@ -38,12 +38,24 @@ export interface DispatchDeps {
 
 /** The router's view of the session: its log level and capabilities as the record says. */
 export function logStateOf(record: ClientSessionRecord): SessionLogState {
-  return {
-    get level() {
-      return record.logLevel;
-    },
-    clientCapabilities: () => record.clientCapabilities,
-  };
+  return new RecordLogState(record);
+}
+
+/** A class rather than an object literal with a getter and a closure: one small object per call, methods shared. */
+class RecordLogState implements SessionLogState {
+  readonly #record: ClientSessionRecord;
+
+  constructor(record: ClientSessionRecord) {
+    this.#record = record;
+  }
+
+  get level(): LoggingLevel | undefined {
+    return this.#record.logLevel;
+  }
+
+  clientCapabilities(): ClientSessionRecord['clientCapabilities'] {
+    return this.#record.clientCapabilities;
+  }
 }
 
 export async function dispatch(

@@ -12,13 +12,13 @@ import type { Logger } from 'pino';
 import { fingerprint } from '../../actors/mcp/log.ts';
 import { ErrorCode } from '../../api/mcp-errors.ts';
 import type { ListChangeKind } from '../aggregator.ts';
-import { Exchange, KeepAlive, type StreamLog, writeJson } from '../exchange.ts';
+import { Exchange, KeepAlive, writeJson } from '../exchange.ts';
 import { RequestError } from '../forward-errors.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { Extra } from '../router.ts';
 import type { ServerDefinition } from '../server-definition.ts';
 import type { ResourceSubscriptions } from '../subscriptions.ts';
-import { SessionCalls } from './calls.ts';
+import { SessionCall, SessionCalls } from './calls.ts';
 import { dispatch, errorOf } from './dispatch.ts';
 import {
   checkGetHeaders,
@@ -42,6 +42,7 @@ import {
   STANDALONE_STREAM,
   streamOfEventId,
 } from './store.ts';
+import { SessionStreamLog } from './stream-log.ts';
 import { SessionStreams } from './streams.ts';
 
 type Req = IncomingMessage & { auth?: AuthInfo };
@@ -200,40 +201,15 @@ export class SessionHandler {
       return;
     }
     const exchange = this.#exchange(record, res, requests.length);
+    // Most POSTs carry one request: no array of promises to wait for.
+    if (requests.length === 1) return this.#call(record, req, requests[0]!, exchange);
     await Promise.all(requests.map((request) => this.#call(record, req, request, exchange)));
   }
 
   #exchange(record: ClientSessionRecord, res: ServerResponse, answers: number): Exchange {
-    const { store } = this.#deps;
-    const session = record.id;
-    // Named when the answer becomes a stream: most answers are one JSON body and never need the name.
-    let named: string | undefined;
-    const stream = () => (named ??= randomUUID());
-    const log: StreamLog = {
-      opened: () => {
-        // A client gone before the switch resumes freely: nothing is attached.
-        if (res.destroyed) return;
-        res.once('close', this.#streams.attach(session, stream()));
-        // Written out completely: the client has every event and will not resume the stream.
-        res.once('finish', () => void store.events.dropStream(session, stream()));
-      },
-      append: (message, final) => store.events.append(session, stream(), message as never, final),
-      // Priming events are for clients of 2025-11-25 and later (the SDK client of older revisions cannot parse them).
-      prime:
-        record.protocolVersion >= '2025-11-25' ? () => store.events.append(session, stream(), {} as never) : undefined,
-      retryMs: this.#deps.retryMs ?? 1000,
-      orphan: (id, message, final) =>
-        void store.bus.publish({
-          type: 'stream-event',
-          session,
-          stream: stream(),
-          event: { id, message: message as never },
-          final,
-        }),
-    };
     return new Exchange(res, {
-      headers: { 'mcp-session-id': session },
-      log,
+      headers: { 'mcp-session-id': record.id },
+      log: new SessionStreamLog(this.#deps.store, this.#streams, res, record, this.#deps.retryMs ?? 1000),
       answers,
       keepAlive: this.#keepAlive,
       streamAfterMs: this.#deps.streamAfterMs ?? 100,
@@ -241,21 +217,10 @@ export class SessionHandler {
   }
 
   async #call(record: ClientSessionRecord, req: Req, request: RequestMessage, exchange: Exchange): Promise<void> {
-    const controller = new AbortController();
-    const channel = { notify: (m: unknown) => exchange.notify(m), abort: (r: unknown) => controller.abort(r) };
-    const end = this.#calls.begin(record.id, request.id, channel);
-    const { signal } = controller;
-    const extra = {
-      signal,
-      sessionId: record.id,
-      authInfo: req.auth,
-      requestId: request.id,
-      _meta: request.params?._meta,
-      sendNotification: async (notification: { method: string }) =>
-        exchange.notify({ jsonrpc: '2.0', ...notification }),
-      sendRequest: (r: { method: string; params?: unknown }, _schema: unknown, options?: { signal?: AbortSignal }) =>
-        this.#calls.ask(record.id, channel, r, options?.signal ?? signal),
-    } as unknown as Extra;
+    const call = new SessionCall(this.#calls, exchange, record.id, request, req.auth);
+    const end = this.#calls.begin(record.id, request.id, call);
+    const { signal } = call;
+    const extra = call as unknown as Extra;
     try {
       const result = await dispatch(this.#deps, record, request, extra);
       exchange.finish({ jsonrpc: '2.0', id: request.id, result });

@@ -1,7 +1,8 @@
-// The session store in one process's memory (the default): records in a map kept least recently active first, the
-// event log of memory-event-log.ts, and an in-process bus. At a cap the least recently active session with no POST or
-// DELETE in progress makes room (the client's own first when it is the client's quota), so that nobody is refused
-// while a slot is only held, not used; a session with no request for the idle timeout, and none open, is closed.
+// The session store in one process's memory (the default): records in a map, each with its place in the order of
+// activity, the event log of memory-event-log.ts, and an in-process bus. At a cap the least recently active session
+// with no POST or DELETE in progress makes room (the client's own first when it is the client's quota), so that nobody
+// is refused while a slot is only held, not used; a session with no request for the idle timeout, and none open, is
+// closed.
 import type { GatewayConfig } from '../../api/gateway/config.ts';
 import { EventBudget } from '../event-store.ts';
 import type { GatewayMetrics } from '../metrics.ts';
@@ -28,6 +29,8 @@ interface Entry {
   inFlight: number;
   /** POST and DELETE requests in progress: a session with one is never evicted. */
   working: number;
+  /** When a request of it last started or ended, in the store's order of activity: the least recently active is lowest. */
+  touched: number;
 }
 
 export interface MemorySessionStoreOptions {
@@ -43,13 +46,14 @@ export interface MemorySessionStoreOptions {
 export class MemorySessionStore implements SessionStore {
   readonly events: MemoryEventLog;
   readonly bus = new MemoryBus();
-  /** Least recently active first: a session moves to the end when a request of it starts or ends. */
   readonly #entries = new Map<string, Entry>();
   readonly #byClient = new Map<string, Map<string, Entry>>();
   readonly #limits: SessionLimits;
   readonly #now: () => number;
   readonly #ended = new Set<(id: string, why: SessionEnd) => void>();
   readonly #sweeper: NodeJS.Timeout;
+  /** Counts requests starting and ending: each entry keeps the count of its last (`touched`). */
+  #activity = 0;
 
   constructor(opts: MemorySessionStoreOptions) {
     this.#limits = opts.limits;
@@ -83,7 +87,7 @@ export class MemorySessionStore implements SessionStore {
       }
       evicted.push(this.#evict(victim, 'capacity'));
     }
-    const entry: Entry = { record, inFlight: 0, working: 0 };
+    const entry: Entry = { record, inFlight: 0, working: 0, touched: ++this.#activity };
     this.#entries.set(record.id, entry);
     const mine = this.#byClient.get(record.client) ?? new Map<string, Entry>();
     this.#byClient.set(record.client, mine);
@@ -150,16 +154,14 @@ export class MemorySessionStore implements SessionStore {
     }
   }
 
-  /** Move to the most recently active end. */
+  /**
+   * A request of the session started or ended. Its place in the order of activity is a count, not its place in the
+   * maps: moving it to their end (a delete and a set in two maps, twice a request) made each call allocate new hash
+   * tables, which lived long enough to be promoted and collected by full GCs.
+   */
   #touch(entry: Entry): void {
-    const { id, client } = entry.record;
     entry.record.lastSeen = this.#now();
-    if (this.#entries.get(id) !== entry) return;
-    this.#entries.delete(id);
-    this.#entries.set(id, entry);
-    const own = this.#byClient.get(client);
-    own?.delete(id);
-    own?.set(id, entry);
+    entry.touched = ++this.#activity;
   }
 
   #evict(entry: Entry, reason: SessionEviction['reason']): SessionEviction {
@@ -204,8 +206,9 @@ export function memorySessionStore(server: GatewayConfig['server'], metrics: Gat
 
 /** The least recently active session with no POST or DELETE in progress. */
 function oldestIdle(entries: Iterable<Entry>): Entry | undefined {
-  for (const e of entries) if (e.working === 0) return e;
-  return undefined;
+  let oldest: Entry | undefined;
+  for (const e of entries) if (e.working === 0 && (!oldest || e.touched < oldest.touched)) oldest = e;
+  return oldest;
 }
 
 /** The bus within one process: delivered synchronously to every subscriber. */
