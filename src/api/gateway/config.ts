@@ -215,8 +215,8 @@ export const sessionStoreSchema = z
     /** A file holding the password (a mounted Secret key); without it, MCPRE_SESSION_STORE_PASSWORD if set. */
     passwordFile: secretFile.optional(),
     /**
-     * PEM CA certificates trusted for a rediss server's certificate in addition to the system pool (a mounted
-     * ConfigMap key); read at start, so a change takes effect on restart.
+     * PEM CA certificates trusted for a rediss server's certificate in addition to the OS certificate store and
+     * Node's bundled roots (a mounted ConfigMap key); read at start, so a change takes effect on restart.
      */
     caFile: absolutePath.optional(),
   })

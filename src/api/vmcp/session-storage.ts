@@ -3,7 +3,7 @@
 // server every replica shares. The gateway config gets the store's URL; the password reaches the pod only as the
 // environment variable MCPRE_SESSION_STORE_PASSWORD from its Secret (a secretKeyRef), never the ConfigMap or status.
 // With tls, caBundleRef names a ConfigMap key of CA certificates that the pod mounts read-only and the config points at
-// (sessionStore.caFile), trusted in addition to the gateway's default roots.
+// (sessionStore.caFile), trusted in addition to the roots the gateway trusts for backends.
 import { type CaBundleCheck, checkCaBundle, DEFAULT_CA_BUNDLE_KEY } from '../endpoint/ca-bundle.ts';
 import type { ConfigMap, SecretKeys } from '../endpoint/model.ts';
 import { parseSessionStoreUrl, sessionStorePasswordEnv, sessionStoreUrl } from '../gateway/session-store.ts';
