@@ -6,7 +6,7 @@ import { headerNameProblem, headerValueProblem } from '../header-policy.ts';
 import { httpUrlProblem } from '../http-url.ts';
 import { type Infer, type Input, type Issue, z } from '../schema.ts';
 import { clientCapabilitiesSchema } from './client-capabilities.ts';
-import { sessionStoreUrlSchema } from './session-store.ts';
+import { parseSessionStoreUrl, sessionStoreUrlSchema } from './session-store.ts';
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const envVarPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -221,7 +221,9 @@ export const sessionStoreSchema = z
     caFile: absolutePath.optional(),
   })
   .superRefine((store, ctx) => {
-    if (store.caFile !== undefined && !store.url.startsWith('rediss:'))
+    if (store.caFile === undefined) return;
+    const parsed = parseSessionStoreUrl(store.url);
+    if ('address' in parsed && !parsed.address.tls)
       ctx.addIssue({
         code: 'custom',
         path: ['caFile'],

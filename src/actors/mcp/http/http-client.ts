@@ -1,7 +1,7 @@
 // The HTTP client for backends (RFC "vMCP: HTTP Client for Direct Mode"): undici trusting the roots of
 // ../../tls-roots.ts plus an optional CA bundle, TLS 1.2 minimum, keep-alive, connect and header timeouts, and caps
-// on what a response may make us buffer. SSE requests pass bodyTimeout 0 per request (a quiet notification stream is not an error); JSON bodies
-// are bounded by the caller's request timeout and the size cap.
+// on what a response may make us buffer. SSE requests pass bodyTimeout 0 per request (a quiet notification stream is
+// not an error); JSON bodies are bounded by the caller's request timeout and the size cap.
 import { X509Certificate } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { pemCertificateBlocks } from '../../../api/endpoint/ca-bundle.ts';
