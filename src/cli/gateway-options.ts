@@ -44,7 +44,8 @@ export const GATEWAY_OPTIONS: readonly GatewayOption[] = [
   {
     flags: '--session-store-ca-file <file>',
     description:
-      "PEM CA certificates trusted for a rediss:// session store in addition to the system roots (overrides the config file's sessionStore.caFile); read at start",
+      "PEM CA certificates trusted for a rediss:// session store in addition to the OS certificate store and Node's " +
+      "bundled roots (overrides the config file's sessionStore.caFile); read at start",
   },
   {
     flags: '--proxy-mode',

@@ -13,6 +13,7 @@ import {
   type TokenExchangeSpec,
 } from '../actors/mcp/auth/outgoing-auth.ts';
 import type { OutgoingAuth } from '../actors/mcp/auth/types.ts';
+import { pemCertificateBlocks } from '../api/endpoint/ca-bundle.ts';
 import type { BackendConfig } from '../api/gateway/config.ts';
 import type { BackendInfo } from './backend.ts';
 import type { DesiredBackend } from './backend-set.ts';
@@ -178,7 +179,7 @@ function resolveBackend(
 
 /** Undefined when the text holds at least one parseable certificate and nothing that looks like a broken one. */
 export function checkPemBundle(text: string): string | undefined {
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  const blocks = pemCertificateBlocks(text);
   if (blocks.length === 0) return 'no PEM certificate found (expected -----BEGIN CERTIFICATE----- blocks)';
   for (const [i, block] of blocks.entries()) {
     try {

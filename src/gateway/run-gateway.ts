@@ -165,14 +165,18 @@ export function sessionStoreSettings(
   config: GatewayConfig,
   env: NodeJS.ProcessEnv = process.env,
 ): { address: SessionStoreAddress; password?: string; caFile?: string } | undefined {
+  const fileFlags = [
+    ['--session-store-password-file', opts.sessionStorePasswordFile],
+    ['--session-store-ca-file', opts.sessionStoreCaFile],
+  ] as const;
+  // An empty value would otherwise fall back to the config file or the environment without a word.
+  for (const [flag, value] of fileFlags)
+    if (value === '')
+      throw new GatewayConfigError(`${flag} is empty: give the path of the file, or leave the flag out`);
   const url = opts.sessionStore ?? config.sessionStore?.url;
   if (url === undefined) {
-    for (const [flag, value] of [
-      ['--session-store-password-file', opts.sessionStorePasswordFile],
-      ['--session-store-ca-file', opts.sessionStoreCaFile],
-    ] as const) {
+    for (const [flag, value] of fileFlags)
       if (value) throw new GatewayConfigError(`${flag} needs a session store (--session-store or sessionStore)`);
-    }
     return undefined;
   }
   const parsed = parseSessionStoreUrl(url);

@@ -18,7 +18,7 @@ export type RedisClient = RedisClientType;
 export interface RedisConnectionOptions {
   address: SessionStoreAddress;
   password?: string;
-  /** PEM CA certificates trusted for a rediss server in addition to the default roots, read once here. */
+  /** PEM CA certificates trusted for a rediss server in addition to the backends' roots, read once here. */
   caFile?: string;
   logger: Logger;
   rng?: Rng;
@@ -102,10 +102,11 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   const pubsub = make('pubsub');
   let lastError: string | undefined;
   client.on('error', (err: Error) => {
-    // A server that does not speak TLS on the port leaves a TLS client's handshake unanswered until the timeout.
+    // A server that does not speak TLS on the port leaves a TLS client's handshake unanswered until the timeout; a TCP
+    // connect that never completes ends the same way, and the error does not tell the two apart.
     const tlsProblem =
       target.tls && err instanceof ConnectionTimeoutError
-        ? `no TLS handshake within ${CONNECT_TIMEOUT_MS} ms: check the address, and that the server speaks TLS on this port`
+        ? `no connection or TLS handshake within ${CONNECT_TIMEOUT_MS} ms: check the address, and that the server speaks TLS on this port`
         : tlsFailure(err, target.host);
     lastError = hide(tlsProblem ?? (err.message || err.name));
     set({

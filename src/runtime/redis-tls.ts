@@ -1,11 +1,12 @@
-// TLS toward the session store's Redis (`rediss://`): whom to trust and what name to send. A CA file adds its
-// certificates to the roots Node trusts by default (Node's `ca` option would replace them, so both are given), read
-// once: a changed file takes effect on restart. SNI carries DNS names only (RFC 6066 forbids an IP address there, and
-// Node warns about it), while the certificate is still checked against the host, IP addresses against IP SANs.
-// TLS failures are told as one line saying what to do.
+// TLS toward the session store's Redis (`rediss://`): whom to trust and what name to send. The trusted roots are the
+// backends' (../actors/tls-roots.ts: the OS store and Node's bundled roots), and a CA file adds its certificates to
+// them, read once: a changed file takes effect on restart. SNI carries DNS names only (RFC 6066 forbids an IP address
+// there, and Node warns about it), while the certificate is still checked against the host, IP addresses against IP
+// SANs. TLS failures are told as one line saying what to do.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { createSecureContext, getCACertificates, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
+import { trustedSecureContext } from '../actors/tls-roots.ts';
 import { checkPemCertificates, pemCertificateBlocks } from '../api/endpoint/ca-bundle.ts';
 import type { SessionStoreAddress } from '../api/gateway/session-store.ts';
 
@@ -13,7 +14,7 @@ import type { SessionStoreAddress } from '../api/gateway/session-store.ts';
 export interface RedisTlsSocket {
   tls: true;
   servername?: string;
-  secureContext?: SecureContext;
+  secureContext: SecureContext;
 }
 
 /** Where a CA file is named in the configuration, for messages. */
@@ -34,7 +35,7 @@ export function redisTlsOptions(
     return { socket: undefined };
   }
   const servername = isIP(address.host) === 0 ? { servername: address.host } : {};
-  if (caFile === undefined) return { socket: { tls: true, ...servername } };
+  if (caFile === undefined) return { socket: { tls: true, ...servername, secureContext: trustedSecureContext() } };
   let text: string;
   try {
     text = readFile(caFile);
@@ -43,8 +44,7 @@ export function redisTlsOptions(
   }
   const check = checkPemCertificates(text, `CA file ${caFile}`);
   if (!check.ok) return { problem: check.message };
-  const secureContext = createSecureContext({ ca: [...getCACertificates('default'), ...pemCertificateBlocks(text)] });
-  return { socket: { tls: true, ...servername, secureContext } };
+  return { socket: { tls: true, ...servername, secureContext: trustedSecureContext(pemCertificateBlocks(text)) } };
 }
 
 /** What a failed TLS connection means and what to do, or undefined when the error is not about TLS. */

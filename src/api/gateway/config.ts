@@ -6,7 +6,7 @@ import { headerNameProblem, headerValueProblem } from '../header-policy.ts';
 import { httpUrlProblem } from '../http-url.ts';
 import { type Infer, type Input, type Issue, z } from '../schema.ts';
 import { clientCapabilitiesSchema } from './client-capabilities.ts';
-import { sessionStoreUrlSchema } from './session-store.ts';
+import { parseSessionStoreUrl, sessionStoreUrlSchema } from './session-store.ts';
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const envVarPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -215,13 +215,15 @@ export const sessionStoreSchema = z
     /** A file holding the password (a mounted Secret key); without it, MCPRE_SESSION_STORE_PASSWORD if set. */
     passwordFile: secretFile.optional(),
     /**
-     * PEM CA certificates trusted for a rediss server's certificate in addition to the system pool (a mounted
-     * ConfigMap key); read at start, so a change takes effect on restart.
+     * PEM CA certificates trusted for a rediss server's certificate in addition to the OS certificate store and
+     * Node's bundled roots (a mounted ConfigMap key); read at start, so a change takes effect on restart.
      */
     caFile: absolutePath.optional(),
   })
   .superRefine((store, ctx) => {
-    if (store.caFile !== undefined && !store.url.startsWith('rediss:'))
+    if (store.caFile === undefined) return;
+    const parsed = parseSessionStoreUrl(store.url);
+    if ('address' in parsed && !parsed.address.tls)
       ctx.addIssue({
         code: 'custom',
         path: ['caFile'],

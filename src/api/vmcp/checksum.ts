@@ -1,8 +1,8 @@
 // The pod template's checksum annotation: one hash over what the gateway reads at startup that is not already spelled
-// out in the pod template (the config file's text, the CA bundles' contents, the session store's CA), so the pods roll exactly when the
-// gateway would start differently, and an unchanged reconcile changes nothing. Which Secret keys are mounted is in the
-// template itself (its volumes); their values are not covered on purpose: the gateway re-reads the mounted files when
-// the kubelet updates them, so a rotated Secret needs no rollout.
+// out in the pod template (the config file's text, the CA bundles' contents, the session store's CA), so the pods
+// roll exactly when the gateway would start differently, and an unchanged reconcile changes nothing. Which Secret
+// keys are mounted is in the template itself (its volumes); their values are not covered on purpose: the gateway
+// re-reads the mounted files when the kubelet updates them, so a rotated Secret needs no rollout.
 import { createHash } from 'node:crypto';
 import type { CaMount } from './backends.ts';
 

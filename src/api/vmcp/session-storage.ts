@@ -3,7 +3,7 @@
 // server every replica shares. The gateway config gets the store's URL; the password reaches the pod only as the
 // environment variable MCPRE_SESSION_STORE_PASSWORD from its Secret (a secretKeyRef), never the ConfigMap or status.
 // With tls, caBundleRef names a ConfigMap key of CA certificates that the pod mounts read-only and the config points at
-// (sessionStore.caFile), trusted in addition to the gateway's default roots.
+// (sessionStore.caFile), trusted in addition to the roots the gateway trusts for backends.
 import { type CaBundleCheck, checkCaBundle, DEFAULT_CA_BUNDLE_KEY } from '../endpoint/ca-bundle.ts';
 import type { ConfigMap, SecretKeys } from '../endpoint/model.ts';
 import { parseSessionStoreUrl, sessionStorePasswordEnv, sessionStoreUrl } from '../gateway/session-store.ts';
@@ -103,7 +103,10 @@ export function sessionStorage(
   };
 }
 
-/** The ConfigMap the spec's CA bundle lives in, for the reconcile's references (whatever the provider says). */
+/**
+ * The ConfigMap the spec's CA bundle lives in, for the reconcile's references; none unless the provider is redis (a
+ * caBundleRef left under another provider is not used, so not watched).
+ */
 export function sessionStorageConfigMapName(vmcp: VirtualMCPServer): string | undefined {
   const spec = vmcp.spec.sessionStorage;
   return spec?.provider === 'redis' ? spec.caBundleRef?.name : undefined;
@@ -129,13 +132,18 @@ export function sessionStorageCaVolume(storage: SessionStorage): {
   };
 }
 
-/** The Secret the spec's password lives in, for the reconcile's references (whatever the provider says). */
+/**
+ * The Secret the spec's password lives in, for the reconcile's references; none unless the provider is redis (a
+ * passwordRef left under another provider is not used, so not watched).
+ */
 export function sessionStorageSecretName(vmcp: VirtualMCPServer): string | undefined {
   const spec = vmcp.spec.sessionStorage;
   return spec?.provider === 'redis' ? spec.passwordRef?.name : undefined;
 }
 
-/** The password's environment variable: the one exception to "Secrets as files", which the store's client reads once. */
+/**
+ * The password's environment variable: the one exception to "Secrets as files", which the store's client reads once.
+ */
 export function sessionStorageEnv(storage: SessionStorage): PodEnvVar[] {
   if (storage.provider !== 'redis' || !storage.passwordRef) return [];
   return [{ name: sessionStorePasswordEnv, valueFrom: { secretKeyRef: { ...storage.passwordRef } } }];

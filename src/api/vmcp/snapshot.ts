@@ -56,8 +56,8 @@ export function vmcpOwnSecretNames(vmcp: VirtualMCPServer): string[] {
 
 /**
  * The references of one reconcile, as ref keys (sorted, unique): the group (which also stands for "any member
- * joined, left or changed"), the Secrets and the CA ConfigMap the spec itself names, and in inline mode everything the members, their
- * auth configs and the tool settings point at.
+ * joined, left or changed"), the Secrets and the CA ConfigMap the spec itself names, and in inline mode everything
+ * the members, their auth configs and the tool settings point at.
  */
 export function vmcpReferences(snapshot: VmcpSnapshot): string[] {
   const vmcp = snapshot.vmcp;

@@ -1,6 +1,8 @@
-// The session store's TLS settings (src/runtime/redis-tls.ts): SNI for DNS names only, a CA file read once and added
-// to the default roots, an unusable CA file as a reason, and TLS failures told as what to do.
+// The session store's TLS settings (src/runtime/redis-tls.ts): SNI for DNS names only, the backends' roots with a CA
+// file read once and added to them, an unusable CA file as a reason, and TLS failures told as what to do.
 import { describe, expect, it } from 'vitest';
+import { trustedSecureContext } from '../../../src/actors/tls-roots.ts';
+import { pemCertificateBlocks } from '../../../src/api/endpoint/ca-bundle.ts';
 import type { SessionStoreAddress } from '../../../src/api/gateway/session-store.ts';
 import { redisTlsOptions, tlsFailure } from '../../../src/runtime/redis-tls.ts';
 import { CA_PEM } from '../vmcp/fixtures.ts';
@@ -14,17 +16,23 @@ const files = (map: Record<string, string>) => (path: string) => {
 
 describe('redis TLS options', () => {
   it('sends SNI for a DNS name, none for an IPv4 or IPv6 address, and nothing TLS for redis://', () => {
+    const secureContext = expect.anything();
     expect(redisTlsOptions(at('redis.tools.svc'), undefined)).toEqual({
-      socket: { tls: true, servername: 'redis.tools.svc' },
+      socket: { tls: true, servername: 'redis.tools.svc', secureContext },
     });
-    expect(redisTlsOptions(at('10.0.0.7'), undefined)).toEqual({ socket: { tls: true } });
-    expect(redisTlsOptions(at('fd00::1'), undefined)).toEqual({ socket: { tls: true } });
+    expect(redisTlsOptions(at('10.0.0.7'), undefined)).toEqual({ socket: { tls: true, secureContext } });
+    expect(redisTlsOptions(at('fd00::1'), undefined)).toEqual({ socket: { tls: true, secureContext } });
+    // Without a CA file, the same roots as the backends: the OS store too, not only Node's defaults.
+    const ipv6 = redisTlsOptions(at('fd00::1'), undefined);
+    expect('socket' in ipv6 && ipv6.socket?.secureContext).toBe(trustedSecureContext());
     expect(redisTlsOptions(at('redis.tools.svc', false), undefined)).toEqual({ socket: undefined });
   });
 
-  it('builds one context from the CA file, and says why a CA file cannot be used', () => {
+  it("trusts the backends' roots plus the CA file's certificates, and says why a CA file cannot be used", () => {
     const ok = redisTlsOptions(at('10.0.0.7'), '/ca/ca.crt', files({ '/ca/ca.crt': `# comment\n${CA_PEM}` }));
-    expect('socket' in ok && ok.socket?.secureContext).toBeTruthy();
+    // The context shared per trust set (tls-roots.ts) for exactly the file's certificates: not one of the file alone.
+    expect(ok).toEqual({ socket: { tls: true, secureContext: expect.anything() } });
+    expect('socket' in ok && ok.socket?.secureContext).toBe(trustedSecureContext(pemCertificateBlocks(CA_PEM)));
     expect(redisTlsOptions(at('h'), '/ca/none.crt', files({}))).toEqual({
       problem: 'CA file /ca/none.crt cannot be read: ENOENT',
     });

@@ -77,6 +77,14 @@ describe('gateway config sessionStore', () => {
       parseGatewayConfig('sessionStore: { url: "rediss://r:6380", caFile: /etc/mcpre/session-store-ca/ca.crt }')
         .sessionStore,
     ).toEqual({ url: 'rediss://r:6380', caFile: '/etc/mcpre/session-store-ca/ca.crt' });
+    // The scheme is case-insensitive, as the URL rule reads it.
+    expect(parseGatewayConfig('sessionStore: { url: "REDISS://h:6380", caFile: /etc/ca.crt }').sessionStore).toEqual({
+      url: 'REDISS://h:6380',
+      caFile: '/etc/ca.crt',
+    });
+    expect(problemOf('sessionStore: { url: "REDIS://h:6379", caFile: /etc/ca.crt }')).toContain(
+      'sessionStore.caFile: is only used with TLS',
+    );
     expect(problemOf('sessionStore: { url: "redis://r:6379", caFile: /etc/ca.crt }')).toContain(
       'sessionStore.caFile: is only used with TLS: the URL must start with rediss://',
     );

@@ -35,6 +35,19 @@ describe('session store settings', () => {
     ).toThrow('--session-store-ca-file is only used with TLS');
   });
 
+  it('refuses an empty file flag instead of falling back to the config file or the environment', () => {
+    const config = validateGatewayConfig({ sessionStore: { url: 'rediss://h:6380', caFile: '/etc/ca/ca.crt' } });
+    expect(() => sessionStoreSettings({ sessionStoreCaFile: '' }, config, {})).toThrow(
+      '--session-store-ca-file is empty: give the path of the file, or leave the flag out',
+    );
+    expect(() => sessionStoreSettings({ sessionStoreCaFile: '' }, validateGatewayConfig({}), {})).toThrow(
+      '--session-store-ca-file is empty',
+    );
+    expect(() =>
+      sessionStoreSettings({ sessionStorePasswordFile: '' }, config, { MCPRE_SESSION_STORE_PASSWORD: 'x' }),
+    ).toThrow('--session-store-password-file is empty');
+  });
+
   it('keeps sessions in memory when nothing names a store', () => {
     expect(sessionStoreSettings({}, validateGatewayConfig({}), {})).toBeUndefined();
     expect(() =>

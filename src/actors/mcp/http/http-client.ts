@@ -1,10 +1,11 @@
-// The HTTP client for backends (RFC "vMCP: HTTP Client for Direct Mode"): undici with the system CA pool plus an
-// optional CA bundle, TLS 1.2 minimum, keep-alive, connect and header timeouts, and caps on what a response may make
-// us buffer. SSE requests pass bodyTimeout 0 per request (a quiet notification stream is not an error); JSON bodies
-// are bounded by the caller's request timeout and the size cap.
+// The HTTP client for backends (RFC "vMCP: HTTP Client for Direct Mode"): undici trusting the roots of
+// ../../tls-roots.ts plus an optional CA bundle, TLS 1.2 minimum, keep-alive, connect and header timeouts, and caps
+// on what a response may make us buffer. SSE requests pass bodyTimeout 0 per request (a quiet notification stream is
+// not an error); JSON bodies are bounded by the caller's request timeout and the size cap.
 import { X509Certificate } from 'node:crypto';
-import { createSecureContext, getCACertificates, type SecureContext } from 'node:tls';
 import type { Dispatcher } from 'undici';
+import { pemCertificateBlocks } from '../../../api/endpoint/ca-bundle.ts';
+import { trustedSecureContext } from '../../tls-roots.ts';
 import { configError } from '../errors.ts';
 import { Agent, buildConnector, type Connector } from './undici-agent.ts';
 
@@ -18,7 +19,10 @@ export interface HttpLimits {
 }
 
 export interface HttpClientOptions extends Partial<HttpLimits> {
-  /** PEM text of extra CA certificates, trusted in addition to the system pool (e.g. an endpoint's caBundleRef). */
+  /**
+   * PEM text of extra CA certificates, trusted in addition to the OS store and Node's bundled roots (e.g. an
+   * endpoint's caBundleRef).
+   */
   caBundlePem?: string;
   /** Where the bundle came from, for error messages. */
   caBundleSource?: string;
@@ -77,8 +81,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
 }
 
 /**
- * Connections with the TLS context built on the first https connection: the context (the system roots, parsed by
- * OpenSSL) holds about 5 MiB, which a gateway whose backends all speak plain http in the cluster never needs.
+ * Connections with the TLS context built on the first https connection: the context (the trusted roots, parsed
+ * by OpenSSL) holds about 5 MiB, which a gateway whose backends all speak plain http in the cluster never needs.
  */
 function connector(timeout: number, extra: string[] | undefined): Connector {
   const plain = buildConnector({ timeout, keepAlive: true });
@@ -89,7 +93,7 @@ function connector(timeout: number, extra: string[] | undefined): Connector {
       timeout,
       keepAlive: true,
       minVersion: 'TLSv1.2',
-      secureContext: secureContextFor(extra),
+      secureContext: trustedSecureContext(extra),
     });
     return secure(opts, callback);
   };
@@ -110,7 +114,7 @@ function withTraceHeaders(trace: TraceHooks): Dispatcher.DispatcherComposeInterc
 
 /** Split a PEM bundle into certificates, each parsed; a bundle without one usable certificate is a config error. */
 export function parseCaBundle(pem: string, source: string): string[] {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const blocks = pemCertificateBlocks(pem);
   const certs: string[] = [];
   for (const [i, block] of blocks.entries()) {
     try {
@@ -126,30 +130,4 @@ export function parseCaBundle(pem: string, source: string): string[] {
     throw configError(`${source}: no PEM certificate found (expected "-----BEGIN CERTIFICATE-----" blocks)`);
   }
   return certs;
-}
-
-let systemRoots: string[] | undefined;
-const contexts = new Map<string, SecureContext>();
-
-/**
- * One TLS context per distinct trust set, shared by every backend that uses it: building a context from ~700 roots
- * costs milliseconds and memory, so it must not happen per connection or per backend.
- */
-function secureContextFor(extra: string[] | undefined): SecureContext {
-  const key = extra ? extra.join('\n') : '';
-  let context = contexts.get(key);
-  if (!context) {
-    systemRoots ??= [...new Set([...safeRoots('system'), ...safeRoots('default')])];
-    context = createSecureContext({ ca: [...systemRoots, ...(extra ?? [])], minVersion: 'TLSv1.2' });
-    contexts.set(key, context);
-  }
-  return context;
-}
-
-function safeRoots(kind: 'system' | 'default'): string[] {
-  try {
-    return getCACertificates(kind);
-  } catch {
-    return [];
-  }
 }
