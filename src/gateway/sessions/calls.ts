@@ -26,9 +26,9 @@ export interface CallChannel {
 }
 
 /**
- * One call of a session running here, as one object: the channel its client's answers and cancellation reach
- * (`SessionCalls.begin`) and the router's `extra` (signal, ids, caller, and the two ways back to the client), rather
- * than a record of closures made for every call.
+ * One call of a session running here, as one object (its methods shared, no closures per call): the channel its
+ * client's answers and cancellation reach (`SessionCalls.begin`) and the router's `extra` (signal, ids, caller, and
+ * the two ways back to the client).
  */
 export class SessionCall implements CallChannel {
   readonly #calls: SessionCalls;
@@ -90,12 +90,14 @@ export class SessionCalls {
 
   /**
    * A call of `session` with this request id runs here until the returned function is called. A session's map stays
-   * while the session lasts (`endSession` drops it; past KEPT_SESSION_MAPS sessions an empty one goes at once): one
-   * made and dropped per call of a session calling one at a time churned the outer map's tables on every call.
+   * while the session lasts (`endSession` drops it), so that a session calling one call at a time adds and removes
+   * nothing in the outer map per call. An end never heard here (it raced the call's start, or came from another
+   * replica and was missed) would leave an empty map behind: past KEPT_SESSION_MAPS maps the oldest empty one goes.
    */
   begin(session: string, id: Id, channel: CallChannel): () => void {
     let calls = this.#calls.get(session);
     if (!calls) {
+      if (this.#calls.size >= KEPT_SESSION_MAPS) this.#dropOldestEmpty();
       calls = new Map();
       this.#calls.set(session, calls);
     }
@@ -103,10 +105,23 @@ export class SessionCalls {
     calls.set(k, channel);
     return () => {
       if (calls.get(k) === channel) calls.delete(k);
-      // Bounded should a session's end never be heard here: past this many sessions, an empty map goes at once.
       if (calls.size === 0 && this.#calls.size > KEPT_SESSION_MAPS && this.#calls.get(session) === calls)
         this.#calls.delete(session);
     };
+  }
+
+  /** Sessions holding a map of calls here (at most KEPT_SESSION_MAPS once their calls have ended). */
+  get sessionsHeld(): number {
+    return this.#calls.size;
+  }
+
+  /** The first empty map in insertion order (the oldest session without a running call), if any. */
+  #dropOldestEmpty(): void {
+    for (const [session, calls] of this.#calls) {
+      if (calls.size > 0) continue;
+      this.#calls.delete(session);
+      return;
+    }
   }
 
   /** The client cancelled a call: abort it if it runs here. */

@@ -41,7 +41,7 @@ export function logStateOf(record: ClientSessionRecord): SessionLogState {
   return new RecordLogState(record);
 }
 
-/** A class rather than an object literal with a getter and a closure: one small object per call, methods shared. */
+/** One small object per call, its methods shared. */
 class RecordLogState implements SessionLogState {
   readonly #record: ClientSessionRecord;
 

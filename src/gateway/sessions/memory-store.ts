@@ -155,9 +155,9 @@ export class MemorySessionStore implements SessionStore {
   }
 
   /**
-   * A request of the session started or ended. Its place in the order of activity is a count, not its place in the
-   * maps: moving it to their end (a delete and a set in two maps, twice a request) made each call allocate new hash
-   * tables, which lived long enough to be promoted and collected by full GCs.
+   * A request of the session started or ended. Its place in the order of activity is a count, so that a request
+   * moves nothing in the maps (a delete and a set in two maps, twice a request, would grow their hash tables per
+   * call, and those tables live long enough to be promoted).
    */
   #touch(entry: Entry): void {
     entry.record.lastSeen = this.#now();

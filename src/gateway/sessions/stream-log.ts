@@ -1,6 +1,6 @@
 // The event log behind one POST's answer in a 2025-era session (exchange.ts `StreamLog`): the session's event store
 // gives each event its id, under a stream name made only when the answer becomes a stream (most answers are one JSON
-// body and never need one). One object per POST, its work in methods, rather than a record of closures.
+// body and never need one). One object per POST, its work in methods shared by all.
 
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';

@@ -14,6 +14,16 @@ function channel() {
 }
 
 describe('SessionCalls', () => {
+  it('keeps the maps of sessions whose end it never hears bounded, and keeps a session with a running call', () => {
+    const calls = new SessionCalls();
+    const running = channel();
+    calls.begin('busy', 1, running);
+    for (let i = 0; i < 3000; i++) calls.begin(`s${i}`, 1, channel())();
+    expect(calls.sessionsHeld).toBeLessThanOrEqual(1024);
+    expect(calls.cancel('busy', 1, 'stop')).toBe(true);
+    expect(running.aborted).toHaveLength(1);
+  });
+
   it("settles a relayed request with the client's answer, result or error, and only in its own session", async () => {
     const calls = new SessionCalls();
     const ch = channel();
