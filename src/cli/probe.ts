@@ -20,7 +20,10 @@ export function registerProbe(program: Command): void {
       collect,
       [],
     )
-    .option('--ca-bundle <file>', 'PEM file of extra CA certificates to trust besides the system pool')
+    .option(
+      '--ca-bundle <file>',
+      "PEM file of extra CA certificates to trust besides the OS certificate store and Node's bundled roots",
+    )
     .option('--call <tool>', 'call this tool once the session is ready (through a re-initialization if needed)')
     .option('--args <json>', 'arguments for --call, a JSON object', '{}')
     .option(

@@ -102,7 +102,7 @@ export interface HeaderFromSecret {
   valueSecretRef: SecretKeyRef;
 }
 /**
- * ConfigMap key holding PEM CA certificates trusted for the remote's TLS, in addition to the system pool. The ConfigMap is a trust anchor: anyone who can write it can intercept this backend's traffic, so protect it with RBAC.
+ * ConfigMap key holding PEM CA certificates trusted for the remote's TLS, in addition to the OS certificate store and Node's bundled roots. The ConfigMap is a trust anchor: anyone who can write it can intercept this backend's traffic, so protect it with RBAC.
  */
 export interface CABundleRef {
   /**

@@ -1,4 +1,4 @@
-// TLS to backends: the system pool plus an optional CA bundle, TLS 1.2 minimum. The fixture serves HTTPS with a
+// TLS to backends: the OS certificate store and Node's bundled roots, plus an optional CA bundle, TLS 1.2 minimum. The fixture serves HTTPS with a
 // certificate from a private CA that only the bundle makes trusted.
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ describe('backend TLS', () => {
     await server?.close();
   });
 
-  it('refuses a certificate from a CA outside the system pool', async () => {
+  it('refuses a certificate from a CA outside the default roots', async () => {
     const { log } = captureLogger();
     const session = startBackendSession({
       backendId: 'tls',
@@ -42,7 +42,7 @@ describe('backend TLS', () => {
     }
   });
 
-  it('trusts it with the CA bundle, on top of the system pool', async () => {
+  it('trusts it with the CA bundle, on top of the default roots', async () => {
     const { log } = captureLogger();
     const http = createHttpClient({ caBundlePem: certs.servingCa.certPem, caBundleSource: 'test CA' });
     const session = startBackendSession({ backendId: 'tls', url: server.url, http, log, rng: seededRng(1) });
