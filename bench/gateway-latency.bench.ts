@@ -178,11 +178,11 @@ async function main() {
     for (const b of backends) {
       paths.push(await openPath('direct', b.era, b, b.url, 'echo'));
       if (passthrough) {
-        // The floor: the same clients through a proxy that does nothing but copy, to this backend alone.
+        // The floor: the direct path's client through a proxy that does nothing but copy, to this backend alone (it
+        // translates nothing, so only the backend's own era gets through).
         const proxy = await startPassthrough(b, children);
-        for (const client of clientEras) {
-          if (!selected(proxy.name, client, b.era)) continue;
-          const p = await openPath(proxy.name, client, b, proxy.url, 'echo');
+        if (selected(proxy.name, b.era, b.era)) {
+          const p = await openPath(proxy.name, b.era, b, proxy.url, 'echo');
           p.gateway = proxy;
           paths.push(p);
         }
