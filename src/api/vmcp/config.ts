@@ -15,7 +15,7 @@ import { MEMO_OWNERS, rememberRenderedProxies, type StaticBackends, staticBacken
 import { gatewayConfigYaml } from './config-yaml.ts';
 import { discoveryMode, type VirtualMCPServer } from './model.ts';
 import { backendName, toDnsLabel, vmcpNames } from './names.ts';
-import { type SessionStorage, sessionStorageCaVolume } from './session-storage.ts';
+import { type SessionStorage, sessionStorageCaMount } from './session-storage.ts';
 import type { VmcpSnapshot } from './snapshot.ts';
 
 export interface RenderedConfig {
@@ -62,7 +62,7 @@ export function renderGatewayConfig(
   // named after the VirtualMCPServer (it also covers the two pods that briefly coexist during a rollout). With a
   // shared store every replica serves every backend, each with its own backend sessions, and no Lease is needed.
   if (storage.provider === 'redis') {
-    const caFile = sessionStorageCaVolume(storage).caFile;
+    const caFile = sessionStorageCaMount(storage)?.path;
     input.sessionStore = { url: storage.url, ...(caFile ? { caFile } : {}) };
   } else if (directEndpoints.length > 0) {
     input.lease = { name: vmcpNames(vmcp.metadata.name).lease, namespace: vmcp.metadata.namespace ?? '' };

@@ -26,7 +26,7 @@ import {
   vmcpSelectorLabels,
 } from './names.ts';
 import { gatewayRules } from './rbac.ts';
-import { sessionStorageCaVolume, sessionStorageEnv } from './session-storage.ts';
+import { sessionStorageCaMount, sessionStorageEnv } from './session-storage.ts';
 
 export interface VmcpSettings {
   /** The mcpre image the gateway runs unless spec.image overrides it. */
@@ -118,21 +118,21 @@ function deploymentSpec(
     ...otelEnv(vmcp.spec.telemetry, name),
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const secretFiles = secretMounts(secrets);
-  const storeCa = sessionStorageCaVolume(rendered.storage);
+  const storeCa = sessionStorageCaMount(rendered.storage);
+  // The endpoints' CA bundles, then the session store's: each a ConfigMap key as a file in a read-only directory.
+  const caFiles = storeCa ? [...caMounts, storeCa] : caMounts;
 
   const volumes: Record<string, unknown>[] = [
     { name: 'config', configMap: { name: vmcpNames(name).configMap, items: [{ key: CONFIG_KEY, path: CONFIG_KEY }] } },
-    ...caMounts.map((c) => ({
+    ...caFiles.map((c) => ({
       name: c.volume,
       configMap: { name: c.configMap, items: [{ key: c.key, path: c.path.slice(c.dir.length + 1) }] },
     })),
-    ...storeCa.volumes,
     ...secretFiles.volumes,
   ];
   const mounts: Record<string, unknown>[] = [
     { name: 'config', mountPath: CONFIG_MOUNT_DIR, readOnly: true },
-    ...caMounts.map((c) => ({ name: c.volume, mountPath: c.dir, readOnly: true })),
-    ...storeCa.volumeMounts,
+    ...caFiles.map((c) => ({ name: c.volume, mountPath: c.dir, readOnly: true })),
     ...secretFiles.volumeMounts,
   ];
 

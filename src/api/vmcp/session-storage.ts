@@ -8,6 +8,7 @@ import { type CaBundleCheck, checkCaBundle, DEFAULT_CA_BUNDLE_KEY } from '../end
 import type { ConfigMap, SecretKeys } from '../endpoint/model.ts';
 import { parseSessionStoreUrl, sessionStorePasswordEnv, sessionStoreUrl } from '../gateway/session-store.ts';
 import type { PodEnvVar } from '../telemetry-env.ts';
+import type { CaMount } from './backends.ts';
 import type { VirtualMCPServer } from './model.ts';
 import { SESSION_STORE_CA } from './names.ts';
 
@@ -112,24 +113,15 @@ export function sessionStorageConfigMapName(vmcp: VirtualMCPServer): string | un
   return spec?.provider === 'redis' ? spec.caBundleRef?.name : undefined;
 }
 
-/** The CA bundle's read-only volume and mount, and the file the config names (none without a caBundleRef). */
-export function sessionStorageCaVolume(storage: SessionStorage): {
-  volumes: Record<string, unknown>[];
-  volumeMounts: Record<string, unknown>[];
-  caFile?: string;
-} {
-  if (storage.provider !== 'redis' || !storage.ca) return { volumes: [], volumeMounts: [] };
-  const file = SESSION_STORE_CA.path.slice(SESSION_STORE_CA.dir.length + 1);
-  return {
-    volumes: [
-      {
-        name: SESSION_STORE_CA.volume,
-        configMap: { name: storage.ca.configMap, items: [{ key: storage.ca.key, path: file }] },
-      },
-    ],
-    volumeMounts: [{ name: SESSION_STORE_CA.volume, mountPath: SESSION_STORE_CA.dir, readOnly: true }],
-    caFile: SESSION_STORE_CA.path,
-  };
+/**
+ * Where the pod mounts the CA bundle (read-only, as the endpoints' CA bundles are mounted) and so the file the config
+ * names; none without a caBundleRef.
+ */
+export function sessionStorageCaMount(
+  storage: SessionStorage,
+): Pick<CaMount, 'volume' | 'dir' | 'path' | 'configMap' | 'key'> | undefined {
+  if (storage.provider !== 'redis' || !storage.ca) return undefined;
+  return { ...SESSION_STORE_CA, configMap: storage.ca.configMap, key: storage.ca.key };
 }
 
 /**
