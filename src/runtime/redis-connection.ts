@@ -100,7 +100,6 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   };
   const client = make('commands');
   const pubsub = make('pubsub');
-  let lastError: string | undefined;
   client.on('error', (err: Error) => {
     // A server that does not speak TLS on the port leaves a TLS client's handshake unanswered until the timeout; a TCP
     // connect that never completes ends the same way, and the error does not tell the two apart.
@@ -108,16 +107,10 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       target.tls && err instanceof ConnectionTimeoutError
         ? `no connection or TLS handshake within ${CONNECT_TIMEOUT_MS} ms: check the address, and that the server speaks TLS on this port`
         : tlsFailure(err, target.host);
-    lastError = hide(tlsProblem ?? (err.message || err.name));
-    set({
-      ready: false,
-      reason: tlsProblem ? `${target.url}: ${lastError}` : `${target.url} unreachable: ${lastError}`,
-    });
+    const why = hide(tlsProblem ?? (err.message || err.name));
+    set({ ready: false, reason: tlsProblem ? `${target.url}: ${why}` : `${target.url} unreachable: ${why}` });
   });
-  client.on('ready', () => {
-    lastError = undefined;
-    set({ ready: true });
-  });
+  client.on('ready', () => set({ ready: true }));
   client.on('end', () => set({ ready: false, reason: `${target.url}: connection closed` }));
   client.on('reconnecting', () => {
     if (current.ready) set({ ready: false, reason: `${target.url}: reconnecting` });
