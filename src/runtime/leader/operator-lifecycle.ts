@@ -75,9 +75,10 @@ export function runLifecycle(opts: LifecycleOptions): Lifecycle {
   signals.on('SIGTERM', onSignal);
   signals.on('SIGINT', onSignal);
 
-  // While the API connection pools close, undici (8.13) can emit ClientDestroyedError on an HTTP/2 stream that no
-  // request reads any more (seen in about one shutdown in two with a write in flight); it is teardown noise and must
-  // not turn a clean stop, which still has the Lease to release, into a crash. Anything else still ends the process.
+  // While the API connection pools close, a ClientDestroyedError can surface on an HTTP/2 stream that no request
+  // reads any more: an answer that arrived after its request was aborted, if the stream was not reset (the case
+  // test/unit/kube/kube-http-late-answer.test.ts pins on the undici in use). It is teardown noise and must not turn a
+  // clean stop, which still has the Lease to release, into a crash. Anything else still ends the process.
   const onTeardownError = (err: Error) => {
     if ((err as { code?: string }).code === 'UND_ERR_DESTROYED') {
       log.warn({ err: err.message }, 'ignored an HTTP/2 stream error from a connection pool closed during shutdown');
