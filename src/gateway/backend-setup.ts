@@ -4,7 +4,7 @@
 // on; a backend is never called with fewer credentials or weaker trust than configured. Secret values are read when
 // the entry is resolved; the gateway resolves static entries again when a secret file changes (runtime/watch-files.ts),
 // and the fingerprint tells the BackendSet which backends need a new session.
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   buildOutgoingAuth,
@@ -13,7 +13,7 @@ import {
   type TokenExchangeSpec,
 } from '../actors/mcp/auth/outgoing-auth.ts';
 import type { OutgoingAuth } from '../actors/mcp/auth/types.ts';
-import { pemCertificateBlocks } from '../api/endpoint/ca-bundle.ts';
+import { checkPemCertificates } from '../api/endpoint/ca-bundle.ts';
 import type { BackendConfig } from '../api/gateway/config.ts';
 import type { BackendInfo } from './backend.ts';
 import type { DesiredBackend } from './backend-set.ts';
@@ -154,8 +154,8 @@ function resolveBackend(
         `CA bundle ${cfg.caBundlePath} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
       );
     }
-    const problem = checkPemBundle(text);
-    if (problem) return fail(`CA bundle ${cfg.caBundlePath}: ${problem}`);
+    const check = checkPemCertificates(text, `CA bundle ${cfg.caBundlePath}`);
+    if (!check.ok) return fail(check.message);
     caPem = text;
   }
 
@@ -175,18 +175,4 @@ function resolveBackend(
     },
     read,
   };
-}
-
-/** Undefined when the text holds at least one parseable certificate and nothing that looks like a broken one. */
-export function checkPemBundle(text: string): string | undefined {
-  const blocks = pemCertificateBlocks(text);
-  if (blocks.length === 0) return 'no PEM certificate found (expected -----BEGIN CERTIFICATE----- blocks)';
-  for (const [i, block] of blocks.entries()) {
-    try {
-      new X509Certificate(block);
-    } catch {
-      return `certificate ${i + 1} of ${blocks.length} cannot be parsed`;
-    }
-  }
-  return undefined;
 }

@@ -5,7 +5,7 @@ import { memoByText } from '../text-memo.ts';
 import type { ConfigMap } from './model.ts';
 
 export type CaBundleCheck =
-  | { ok: true; certificates: number }
+  | { ok: true; certificates: number; pem: string }
   | {
       ok: false;
       reason: 'CABundleNotFound' | 'CABundleKeyNotFound' | 'CABundleNotPEM' | 'CABundleInvalidCertificate';
@@ -33,10 +33,7 @@ export function checkCaBundle(
       message: `ConfigMap "${ref.name}" (${field}) does not exist in this namespace; create it with the PEM CA certificates under key "${key}"`,
     };
   }
-  let text: string | undefined = configMap.data?.[key];
-  if (text === undefined && configMap.binaryData?.[key] !== undefined) {
-    text = Buffer.from(configMap.binaryData[key] ?? '', 'base64').toString('latin1');
-  }
+  const text = configMapText(configMap, key);
   if (text === undefined) {
     const keys = Object.keys({ ...configMap.data, ...configMap.binaryData }).sort();
     return {
@@ -46,6 +43,14 @@ export function checkCaBundle(
     };
   }
   return checkPemCertificates(text, where);
+}
+
+/** A ConfigMap key's text, from `data` or else from `binaryData` (base64; PEM is ASCII). */
+export function configMapText(configMap: ConfigMap, key: string): string | undefined {
+  const text = configMap.data?.[key];
+  if (text !== undefined) return text;
+  const binary = configMap.binaryData?.[key];
+  return binary === undefined ? undefined : Buffer.from(binary, 'base64').toString('latin1');
 }
 
 /** The `-----BEGIN CERTIFICATE-----` blocks of a PEM text, in order (anything between them left out). */
@@ -81,7 +86,7 @@ export function checkPemCertificates(text: string, where = 'the CA bundle'): CaB
       };
     }
   }
-  return { ok: true, certificates: blocks.length };
+  return { ok: true, certificates: blocks.length, pem: text };
 }
 
 /** Why a PEM block does not parse (undefined: it does); the same bundles are checked on every reconcile. */

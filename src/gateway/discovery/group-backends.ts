@@ -9,12 +9,13 @@
 
 import { createHash } from 'node:crypto';
 import { type AuthMethodSpec, buildOutgoingAuth, type HeaderSpec } from '../../actors/mcp/auth/outgoing-auth.ts';
+import { checkCaBundle } from '../../api/endpoint/ca-bundle.ts';
 import type { ConfigMap, Endpoint, ExternalAuthConfig, KubeObject } from '../../api/endpoint/model.ts';
 import { proxyMcpUrl } from '../../api/endpoint/proxy-url.ts';
 import type { MCPToolConfigSpec } from '../../api/generated/index.ts';
 import { httpUrlProblem } from '../../api/http-url.ts';
 import type { DesiredBackend } from '../backend-set.ts';
-import { checkPemBundle, type SetupResult } from '../backend-setup.ts';
+import type { SetupResult } from '../backend-setup.ts';
 
 export interface SecretObject extends KubeObject {
   data?: Record<string, string>;
@@ -138,14 +139,10 @@ function resolveEndpoint(
   let caPem: string | undefined;
   const caRef = endpoint.spec.caBundleRef;
   if (caRef) {
-    const key = caRef.key ?? 'ca.crt';
-    const cm = snapshot.configMap(caRef.name);
-    if (!cm) return fail(`CA bundle ConfigMap ${caRef.name} not found`);
-    const text = cm.data?.[key];
-    if (text === undefined) return fail(`CA bundle ConfigMap ${caRef.name} has no key ${key}`);
-    const problem = checkPemBundle(text);
-    if (problem) return fail(`CA bundle ConfigMap ${caRef.name}/${key}: ${problem}`);
-    caPem = text;
+    // The operator's own check, so the gateway leaves a backend out for the reason its status names.
+    const check = checkCaBundle(caRef, snapshot.configMap(caRef.name) ?? null);
+    if (!check.ok) return fail(check.message);
+    caPem = check.pem;
   }
 
   let tools: DesiredBackend['tools'];

@@ -57,7 +57,7 @@ describe('backend TLS', () => {
 
   it('rejects a bundle that holds no certificate, naming its source', () => {
     expect(() => createHttpClient({ caBundlePem: 'not a pem', caBundleSource: 'ConfigMap ns/ca key ca.crt' })).toThrow(
-      /ConfigMap ns\/ca key ca.crt: no PEM certificate found/,
+      /ConfigMap ns\/ca key ca.crt holds no PEM certificate/,
     );
   });
 });

@@ -292,6 +292,7 @@ describe('checkRemoteURL: the shared URL rule, for objects stored under an older
 describe('checkPemCertificates', () => {
   it('counts certificates surrounded by comments', async () => {
     const pem = await selfSignedPem();
-    expect(checkPemCertificates(`# our CA\n${pem}\n# end\n`)).toEqual({ ok: true, certificates: 1 });
+    const text = `# our CA\n${pem}\n# end\n`;
+    expect(checkPemCertificates(text)).toEqual({ ok: true, certificates: 1, pem: text });
   });
 });

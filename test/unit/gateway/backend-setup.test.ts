@@ -78,7 +78,7 @@ describe('backend setup', () => {
     });
     expect(setUpBackend(backendOf({ caBundlePath: '/ca/junk.crt' }), environment({}))).toMatchObject({
       ok: false,
-      reason: /no PEM certificate found/,
+      reason: /^CA bundle \/ca\/junk.crt holds no PEM certificate/,
     });
   });
 

@@ -113,6 +113,8 @@ describe('groupBackends', () => {
           endpoint('no-auth', { externalAuthConfigRef: { name: 'ghost' } }),
           endpoint('sts', { externalAuthConfigRef: { name: 'sts' } }),
           endpoint('bad-ca', { caBundleRef: { name: 'junk', key: 'ca.crt' } }),
+          endpoint('binary-ca', { caBundleRef: { name: 'binary-ca' } }),
+          endpoint('no-ca', { caBundleRef: { name: 'ghost-ca' } }),
           endpoint('no-tools', { toolConfigRef: { name: 'ghost-tools' } }),
           endpoint('crlf', {
             headerForward: {
@@ -134,15 +136,20 @@ describe('groupBackends', () => {
         configMaps: [
           { metadata: { name: 'ca' }, data: { 'ca.crt': rootCertificates[0]! } },
           { metadata: { name: 'junk' }, data: { 'ca.crt': 'not pem' } },
+          {
+            metadata: { name: 'binary-ca' },
+            binaryData: { 'ca.crt': Buffer.from(rootCertificates[1]!).toString('base64') },
+          },
         ],
       }),
       none,
     );
     expect(reasons(desired)).toEqual({
-      'bad-ca':
-        'CA bundle ConfigMap junk/ca.crt: no PEM certificate found (expected -----BEGIN CERTIFICATE----- blocks)',
+      'bad-ca': expect.stringMatching(/^key "ca.crt" of ConfigMap "junk" holds no PEM certificate/),
+      'binary-ca': 'ok',
       crlf: 'header X-A: the value from Secret keys contains a line break (CR or LF)',
       good: 'ok',
+      'no-ca': expect.stringMatching(/^ConfigMap "ghost-ca" \(spec.caBundleRef\) does not exist/),
       'no-auth': 'MCPExternalAuthConfig ghost not found',
       'no-secret': 'header X-Api-Key: Secret keys has no key nope',
       'no-tools': 'MCPToolConfig ghost-tools not found',
@@ -157,6 +164,10 @@ describe('groupBackends', () => {
     });
     expect(good.result.setup.info.authMethod).toBe('headerInjection');
     expect(good.result.setup.caPem).toBe(rootCertificates[0]);
+    // A bundle under binaryData is read as the operator reads it.
+    const binary = desired.find((d) => d.name === 'binary-ca')!;
+    if (!binary.result.ok) throw new Error('expected ok');
+    expect(binary.result.setup.caPem).toBe(rootCertificates[1]);
     // The fingerprint carries no secret value.
     expect(good.fingerprint).not.toContain('k-1');
   });

@@ -2,9 +2,8 @@
 // ../../tls-roots.ts plus an optional CA bundle, TLS 1.2 minimum, keep-alive, connect and header timeouts, and caps
 // on what a response may make us buffer. SSE requests pass bodyTimeout 0 per request (a quiet notification stream is
 // not an error); JSON bodies are bounded by the caller's request timeout and the size cap.
-import { X509Certificate } from 'node:crypto';
 import type { Dispatcher } from 'undici';
-import { pemCertificateBlocks } from '../../../api/endpoint/ca-bundle.ts';
+import { checkPemCertificates, pemCertificateBlocks } from '../../../api/endpoint/ca-bundle.ts';
 import { trustedSecureContext } from '../../tls-roots.ts';
 import { configError } from '../errors.ts';
 import { Agent, buildConnector, type Connector } from './undici-agent.ts';
@@ -114,20 +113,7 @@ function withTraceHeaders(trace: TraceHooks): Dispatcher.DispatcherComposeInterc
 
 /** Split a PEM bundle into certificates, each parsed; a bundle without one usable certificate is a config error. */
 export function parseCaBundle(pem: string, source: string): string[] {
-  const blocks = pemCertificateBlocks(pem);
-  const certs: string[] = [];
-  for (const [i, block] of blocks.entries()) {
-    try {
-      new X509Certificate(block);
-      certs.push(block);
-    } catch (err) {
-      throw configError(
-        `${source}: certificate #${i + 1} is not a valid X.509 PEM certificate (${err instanceof Error ? err.message : String(err)})`,
-      );
-    }
-  }
-  if (certs.length === 0) {
-    throw configError(`${source}: no PEM certificate found (expected "-----BEGIN CERTIFICATE-----" blocks)`);
-  }
-  return certs;
+  const check = checkPemCertificates(pem, source);
+  if (!check.ok) throw configError(check.message);
+  return pemCertificateBlocks(pem);
 }
