@@ -12,10 +12,18 @@ export type SessionPhase = 'connecting' | 'ready' | 'reinitializing' | 'backoff'
 /** The server-to-client stream (2025: the GET stream; 2026-07-28: subscriptions/listen) as status reports it. */
 export type StreamPhase = 'none' | 'opening' | 'resuming' | 'open' | 'waiting' | 'unsupported';
 
+/**
+ * Whether the session is `session.ready`: the one state tagged `live`. A tag is a Set lookup on the snapshot, while
+ * `matches()` walks the state value (and parses a string state on every call), and every call asks this.
+ */
+function isLive(snapshot: BackendSessionSnapshot): boolean {
+  return snapshot.hasTag('live');
+}
+
 export function sessionPhase(snapshot: BackendSessionSnapshot): SessionPhase {
   if (snapshot.matches('failed')) return 'failed';
   if (snapshot.matches('closed') || snapshot.matches({ session: 'closing' })) return 'closed';
-  if (snapshot.matches({ session: 'ready' })) return 'ready';
+  if (isLive(snapshot)) return 'ready';
   if (snapshot.matches('backoff')) return 'backoff';
   if (snapshot.matches('unavailable')) return 'unavailable';
   if (snapshot.matches('reinitializing')) return 'reinitializing';
@@ -59,16 +67,16 @@ export function sessionReason(snapshot: BackendSessionSnapshot): string | undefi
  * may agree on another (the backend may have been upgraded or rolled back in between).
  */
 export function negotiatedRevision(snapshot: BackendSessionSnapshot): string | undefined {
-  return snapshot.matches({ session: 'ready' }) ? snapshot.context.session?.protocolVersion : undefined;
+  return isLive(snapshot) ? snapshot.context.session?.protocolVersion : undefined;
 }
 
 /** The live connection, handed out only while the session is ready. */
 export function liveConnection(snapshot: BackendSessionSnapshot): BackendConnection | undefined {
-  return snapshot.matches({ session: 'ready' }) ? snapshot.context.connection : undefined;
+  return isLive(snapshot) ? snapshot.context.connection : undefined;
 }
 
 export function streamPhase(snapshot: BackendSessionSnapshot): StreamPhase {
-  if (!snapshot.matches({ session: 'ready' })) return 'none';
+  if (!isLive(snapshot)) return 'none';
   if (snapshot.matches({ session: { ready: { stream: 'unsupported' } } })) return 'unsupported';
   if (snapshot.matches({ session: { ready: { stream: 'waiting' } } })) return 'waiting';
   if (snapshot.matches({ session: { ready: { stream: { subscribed: 'open' } } } })) return 'open';

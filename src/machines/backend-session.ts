@@ -243,6 +243,7 @@ export const backendSessionMachine = sessionSetup.createMachine({
           },
         },
         ready: {
+          // The one state so tagged: owners read readiness from the tag on every call (backend-session-status.ts).
           tags: ['live'],
           type: 'parallel',
           entry: 'sessionEstablished',

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { initializeFailure, malformedInitializeResult } from '../../../src/actors/mcp/connection.ts';
 import { configError, httpError } from '../../../src/actors/mcp/errors.ts';
 import { redirectDetail } from '../../../src/actors/mcp/http/status-detail.ts';
+import { backendSessionMachine } from '../../../src/machines/backend-session.ts';
 import { backoffDelayMs, DEFAULT_SESSION_POLICY, resolvePolicy } from '../../../src/machines/backend-session-policy.ts';
 import { sessionPhase, streamPhase } from '../../../src/machines/backend-session-status.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
@@ -18,6 +19,17 @@ function gaps(times: number[]): number[] {
 }
 
 describe('backend session: connect, initialize, discover, ready', () => {
+  it('tags session.ready alone as live, the tag owners read readiness from', () => {
+    type Node = { path: string[]; tags: string[]; states: Record<string, Node> };
+    const tagged: string[] = [];
+    const walk = (node: Node) => {
+      if (node.tags.includes('live')) tagged.push(node.path.join('.'));
+      for (const child of Object.values(node.states)) walk(child);
+    };
+    walk(backendSessionMachine.root as unknown as Node);
+    expect(tagged).toEqual(['session.ready']);
+  });
+
   it('goes connecting -> initializing -> discovering -> ready and fetches only the advertised lists', async () => {
     const h = createHarness({
       script: {
