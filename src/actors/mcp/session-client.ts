@@ -15,6 +15,7 @@ import type {
 import { ErrorCode, McpError } from '../../api/mcp-errors.ts';
 import type { ActorClock } from './clock.ts';
 import { isErrorResponse, isNotification, isRequest, isResponse } from './jsonrpc.ts';
+import { RequestSlots } from './request-slots.ts';
 import type { McpTransport } from './transports/types.ts';
 
 export interface SessionRequestOptions {
@@ -47,7 +48,8 @@ export class SessionClient {
   readonly #t: McpTransport;
   readonly #clock: ActorClock;
   readonly #h: SessionClientHandlers;
-  readonly #pending = new Map<RequestId, Pending>();
+  /** Requests waiting for their answer, by our id (request-slots.ts: added and removed on every call). */
+  readonly #pending = new RequestSlots<Pending>();
   /** Server-to-client requests being answered, by their id: a `notifications/cancelled` aborts the handler. */
   readonly #answering = new Map<RequestId, AbortController>();
   #nextId = 0;
@@ -141,7 +143,7 @@ export class SessionClient {
     this.#closed = true;
     for (const controller of this.#answering.values()) controller.abort();
     this.#answering.clear();
-    const waiting = [...this.#pending.values()];
+    const waiting = this.#pending.values();
     const error = new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
     for (const pending of waiting) pending.reject(error);
   }

@@ -3,6 +3,7 @@
 // can arrive at another process than the one running the call: what is not found here goes on the session bus, and
 // what the bus brings is looked up here (SessionHandler wires it). Relayed requests get ids unique across processes.
 import { randomBytes } from 'node:crypto';
+import { RequestSlots } from '../../actors/mcp/request-slots.ts';
 import { ErrorCode, McpError } from '../../api/mcp-errors.ts';
 import type { Id, ResponseMessage } from './messages.ts';
 
@@ -10,6 +11,8 @@ type Result = Record<string, unknown>;
 
 /** Sessions whose (possibly empty) map of calls is kept between their calls. */
 const KEPT_SESSION_MAPS = 1024;
+/** A session's calls by request id: a slot each while a client counts its ids up, at most 64 slots per session. */
+const callSlots = () => new RequestSlots<CallChannel>(4, 64);
 
 /** How long a client may take to answer a relayed request (the SDK's default request timeout). */
 export const CLIENT_REQUEST_TIMEOUT_MS = 60_000;
@@ -78,7 +81,7 @@ export class SessionCall implements CallChannel {
 const key = (id: Id) => (typeof id === 'number' ? `n${id}` : `s${id}`);
 
 export class SessionCalls {
-  readonly #calls = new Map<string, Map<string, CallChannel>>();
+  readonly #calls = new Map<string, RequestSlots<CallChannel>>();
   readonly #pending = new Map<string, Map<string, Pending>>();
   readonly #prefix = randomBytes(4).toString('hex');
   readonly #timeoutMs: number;
@@ -98,13 +101,12 @@ export class SessionCalls {
     let calls = this.#calls.get(session);
     if (!calls) {
       if (this.#calls.size >= KEPT_SESSION_MAPS) this.#dropOldestEmpty();
-      calls = new Map();
+      calls = callSlots();
       this.#calls.set(session, calls);
     }
-    const k = key(id);
-    calls.set(k, channel);
+    calls.set(id, channel);
     return () => {
-      if (calls.get(k) === channel) calls.delete(k);
+      if (calls.get(id) === channel) calls.delete(id);
       if (calls.size === 0 && this.#calls.size > KEPT_SESSION_MAPS && this.#calls.get(session) === calls)
         this.#calls.delete(session);
     };
@@ -127,7 +129,7 @@ export class SessionCalls {
   /** The client cancelled a call: abort it if it runs here. */
   cancel(session: string, requestId: unknown, reason: unknown): boolean {
     if (typeof requestId !== 'string' && typeof requestId !== 'number') return false;
-    const channel = this.#calls.get(session)?.get(key(requestId));
+    const channel = this.#calls.get(session)?.get(requestId);
     channel?.abort(new Error(typeof reason === 'string' ? reason : 'the client cancelled the request'));
     return channel !== undefined;
   }

@@ -5,6 +5,7 @@ import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.
 import { redactErrorResponse } from '../http/body.ts';
 import { isNotification, isRequest } from '../jsonrpc.ts';
 import type { Redactor } from '../redactor.ts';
+import { RequestSlots } from '../request-slots.ts';
 import { keepJsonText } from './raw-json.ts';
 import type { RequestHooks } from './types.ts';
 
@@ -19,7 +20,8 @@ const MAX_SERVER_REQUESTS = 10_000;
 export class Inbox {
   readonly #redactor: Redactor;
   readonly #onMessage: (message: JSONRPCMessage) => void;
-  readonly #inFlight = new Map<RequestId, InFlight>();
+  /** By request id (request-slots.ts: added and removed on every call). */
+  readonly #inFlight = new RequestSlots<InFlight>();
   /** Server-to-client requests that arrived on a request's response stream: server request id -> our request id. */
   readonly #serverRequests = new Map<RequestId, RequestId>();
   #pendingHooks: RequestHooks | undefined;
