@@ -81,22 +81,38 @@ export function waitForConnection(actor: BackendSessionActor, options: WaitOptio
 /**
  * Run one request on the session. A session loss (404 on a request carrying the session id) or a refusal of the
  * revision we spoke is reported to the machine, and the request is run once more on the re-established session; any
- * other error is the caller's.
+ * other error is the caller's. A ready session runs the request at once: no promise and no await turn for the
+ * connection, which every forwarded call would pay.
  */
-export async function withBackendSession<T>(
+export function withBackendSession<T>(
   actor: BackendSessionActor,
   run: (connection: BackendConnection) => Promise<T>,
   options: { signal?: AbortSignal } = {},
 ): Promise<T> {
-  const first = await waitForConnection(actor, { signal: options.signal });
+  const { signal } = options;
+  const live = signal?.aborted ? undefined : liveConnection(actor.getSnapshot());
+  if (live) return runRetryingOnce(actor, run, live, signal);
+  return waitForConnection(actor, { signal }).then((first) => runRetryingOnce(actor, run, first, signal));
+}
+
+function runRetryingOnce<T>(
+  actor: BackendSessionActor,
+  run: (connection: BackendConnection) => Promise<T>,
+  first: BackendConnection,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  let running: Promise<T>;
   try {
-    return await run(first);
+    running = run(first);
   } catch (err) {
+    running = Promise.reject(err);
+  }
+  return running.catch(async (err: unknown) => {
     if (isSessionLostError(err)) actor.send({ type: 'session.lost', sessionId: first.info?.sessionId });
     else if (isEraMismatchError(err))
       actor.send({ type: 'era.mismatch', protocolVersion: first.info?.protocolVersion });
     else throw err;
-    const second = await waitForConnection(actor, { exclude: first, signal: options.signal });
+    const second = await waitForConnection(actor, { exclude: first, signal });
     return await run(second);
-  }
+  });
 }
