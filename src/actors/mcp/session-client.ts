@@ -33,12 +33,17 @@ export interface SessionClientHandlers {
   onError(err: Error): void;
 }
 
+/** A request waiting for its answer: plain data, settled by the client's methods (no closures of its own). */
 interface Pending {
+  id: number;
   resolve(result: Record<string, unknown>): void;
   reject(err: unknown): void;
-  onProgress?: (progress: Progress) => void;
-  /** Re-arms the timeout; set when progress keeps the request alive. */
-  rearm?: () => void;
+  timeoutMs: number;
+  timer: unknown;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  /** Set when progress is asked for: each progress notification re-arms the timeout. */
+  onProgress: ((progress: Progress) => void) | undefined;
 }
 
 /** A message in an error text: whole as far as 4 KiB, as the server sent it (the log pipeline redacts). */
@@ -79,52 +84,60 @@ export class SessionClient {
       if (signal?.aborted) return reject(signal.reason);
       const id = this.#nextId++;
       const sent = onProgress ? { ...params, _meta: { ...(params?._meta as object), progressToken: id } } : params;
-      let timer: unknown;
-      const done = () => {
-        this.#pending.delete(id);
-        this.#clock.clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const cancel = (reason: unknown) => {
-        if (!this.#pending.has(id)) return;
-        done();
-        this.#t
-          .send({
-            jsonrpc: '2.0',
-            method: 'notifications/cancelled',
-            params: { requestId: id, reason: String(reason) },
-          })
-          .catch((err: unknown) => this.#h.onError(new Error(`Failed to send cancellation: ${err}`)));
-        reject(reason instanceof McpError ? reason : new McpError(ErrorCode.RequestTimeout, String(reason)));
-      };
-      const onAbort = () => cancel(signal?.reason);
-      const arm = () => {
-        if (timer !== undefined) this.#clock.clearTimeout(timer);
-        timer = this.#clock.setTimeout(
-          () => cancel(new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: timeoutMs })),
-          timeoutMs,
-        );
-      };
-      this.#pending.set(id, {
-        resolve: (result) => {
-          done();
-          resolve(result);
-        },
-        reject: (err) => {
-          done();
-          reject(err);
-        },
+      const pending: Pending = {
+        id,
+        resolve,
+        reject,
+        timeoutMs,
+        timer: undefined,
+        signal,
+        onAbort: undefined,
         onProgress,
-        rearm: onProgress ? arm : undefined,
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-      arm();
+      };
+      this.#pending.set(id, pending);
+      if (signal) {
+        pending.onAbort = () => this.#cancel(id, signal.reason);
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
+      this.#arm(pending);
       this.#t.send({ jsonrpc: '2.0', id, method, ...(sent === undefined ? {} : { params: sent }) }).catch((err) => {
-        if (!this.#pending.has(id)) return;
-        done();
-        reject(err);
+        this.#take(id)?.reject(err);
       });
     });
+  }
+
+  /** (Re)start the request's timeout. */
+  #arm(pending: Pending): void {
+    if (pending.timer !== undefined) this.#clock.clearTimeout(pending.timer);
+    const { id, timeoutMs } = pending;
+    pending.timer = this.#clock.setTimeout(
+      () => this.#cancel(id, new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: timeoutMs })),
+      timeoutMs,
+    );
+  }
+
+  /** The request stops waiting: forgotten, its timeout and abort listener removed. Undefined if it was not waiting. */
+  #take(id: number): Pending | undefined {
+    const pending = this.#pending.get(id);
+    if (!pending) return undefined;
+    this.#pending.delete(id);
+    this.#clock.clearTimeout(pending.timer);
+    if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort);
+    return pending;
+  }
+
+  /** The caller gave up (its signal) or the timeout passed: tell the server, fail the request. */
+  #cancel(id: number, reason: unknown): void {
+    const pending = this.#take(id);
+    if (!pending) return;
+    this.#t
+      .send({
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId: id, reason: String(reason) },
+      })
+      .catch((err: unknown) => this.#h.onError(new Error(`Failed to send cancellation: ${err}`)));
+    pending.reject(reason instanceof McpError ? reason : new McpError(ErrorCode.RequestTimeout, String(reason)));
   }
 
   notify(method: string, params?: Record<string, unknown>): Promise<void> {
@@ -143,9 +156,8 @@ export class SessionClient {
     this.#closed = true;
     for (const controller of this.#answering.values()) controller.abort();
     this.#answering.clear();
-    const waiting = this.#pending.values();
     const error = new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
-    for (const pending of waiting) pending.reject(error);
+    for (const { id } of this.#pending.values()) this.#take(id)?.reject(error);
   }
 
   #receive(message: JSONRPCMessage): void {
@@ -156,7 +168,7 @@ export class SessionClient {
   }
 
   #onResponse(message: JSONRPCResultResponse | JSONRPCErrorResponse): void {
-    const pending = this.#pending.get(Number(message.id));
+    const pending = this.#take(Number(message.id));
     if (!pending) {
       this.#h.onError(new Error(`Received a response for an unknown message ID: ${shown(message)}`));
       return;
@@ -176,7 +188,7 @@ export class SessionClient {
         this.#h.onError(new Error(`Received a progress notification for an unknown token: ${shown(message)}`));
         return;
       }
-      pending.rearm?.();
+      this.#arm(pending);
       pending.onProgress(progress as Progress);
       return;
     }
