@@ -103,7 +103,8 @@ function runRetryingOnce<T>(
 ): Promise<T> {
   let running: Promise<T>;
   try {
-    running = run(first);
+    // Promise.resolve: a run that returns a plain value or a bare thenable still gets the retry below.
+    running = Promise.resolve(run(first));
   } catch (err) {
     running = Promise.reject(err);
   }

@@ -6,6 +6,8 @@
 // the array is as long as it may grow, goes to a Map beside it.
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 
+const isPowerOfTwo = (n: number) => Number.isSafeInteger(n) && n > 0 && (n & (n - 1)) === 0;
+
 const slotted = (id: RequestId): id is number => typeof id === 'number' && Number.isSafeInteger(id) && id >= 0;
 
 export class RequestSlots<V> {
@@ -18,6 +20,9 @@ export class RequestSlots<V> {
 
   /** `initial` and `max` slots, powers of two: the array doubles on a taken slot until `max`. */
   constructor(initial = 16, max = 1024) {
+    // A slot is the id's low bits: any other length would put ids apart in one array together in the grown one.
+    if (!isPowerOfTwo(initial) || !isPowerOfTwo(max) || max < initial)
+      throw new RangeError(`RequestSlots: initial ${initial} and max ${max} must be powers of two, max >= initial`);
     this.#ids = new Array<number | undefined>(initial).fill(undefined);
     this.#values = new Array<V | undefined>(initial).fill(undefined);
     this.#max = max;

@@ -40,6 +40,23 @@ describe('RequestSlots', () => {
     expectSame(slots, new Map(), [1, '1', 5, 3, 9]);
   });
 
+  it('stores an id once when it is set again after its slot freed while it waited in the overflow', () => {
+    const slots = new RequestSlots<string>(2, 4);
+    slots.set(1, 'one');
+    slots.set(5, 'b'); // slot 1 is taken and the array cannot grow: overflow
+    slots.delete(1);
+    slots.set(5, 'c'); // a client reusing an id still in flight
+    expectSame(slots, new Map<Id, string>([[5, 'c']]), [1, 5]);
+    slots.delete(5);
+    expectSame(slots, new Map(), [1, 5]);
+  });
+
+  it('refuses lengths that are not powers of two (a slot is the low bits of an id)', () => {
+    expect(() => new RequestSlots(6, 64)).toThrow(/powers of two/);
+    expect(() => new RequestSlots(8, 48)).toThrow(/powers of two/);
+    expect(() => new RequestSlots(16, 8)).toThrow(/max >= initial/);
+  });
+
   it('answers as a Map over a long run of calls completing in any order', () => {
     const rng = seededRng(14);
     const slots = new RequestSlots<string>(4, 64);
@@ -49,8 +66,10 @@ describe('RequestSlots', () => {
     for (let step = 0; step < 20_000; step++) {
       const r = rng.next();
       if (r < 0.45 || model.size === 0) {
-        // A new request: mostly the next counted id, sometimes an odd one.
-        const id = rng.next() < 0.05 ? (odd[Math.floor(rng.next() * odd.length)] as Id) : next++;
+        // A new request: mostly the next counted id, sometimes an odd one, sometimes an id still in flight again.
+        const pickOld = rng.next() < 0.05 && model.size > 0;
+        const inFlight = pickOld ? ([...model.keys()][Math.floor(rng.next() * model.size)] as Id) : undefined;
+        const id = inFlight ?? (rng.next() < 0.05 ? (odd[Math.floor(rng.next() * odd.length)] as Id) : next++);
         slots.set(id, `v${step}`);
         model.set(id, `v${step}`);
       } else {

@@ -215,8 +215,8 @@ describe('McpConnection on its own JSON-RPC client', () => {
     expect(transport.sent.at(-1)).toMatchObject({ method: 'notifications/cancelled', params: { requestId: id } });
   });
 
-  it('an aborted request is cancelled at the server', async () => {
-    const { transport, connection } = await connected();
+  it('an aborted request is cancelled at the server, once: its timeout no longer fires', async () => {
+    const { transport, clock, connection } = await connected();
     transport.reply = () => undefined;
     const abort = new AbortController();
     const call = connection.request('tools/call', {}, { signal: abort.signal }).catch((e: unknown) => e);
@@ -231,14 +231,20 @@ describe('McpConnection on its own JSON-RPC client', () => {
       method: 'notifications/cancelled',
       params: { requestId: id, reason: 'Error: client went away' },
     });
+    clock.increment(5000);
+    expect(transport.methods().filter((m) => m === 'notifications/cancelled')).toHaveLength(1);
   });
 
-  it('closing fails requests in flight with ConnectionClosed', async () => {
-    const { transport, connection } = await connected();
+  it('closing fails every request in flight with ConnectionClosed, more than the first slots hold', async () => {
+    const { transport, clock, connection } = await connected();
     transport.reply = () => undefined;
-    const call = connection.request('tools/call', {}).catch((e: unknown) => e);
+    const calls = Array.from({ length: 40 }, () => connection.request('tools/call', {}).catch((e: unknown) => e));
     await connection.terminate(AbortSignal.timeout(1000));
-    expect(await call).toMatchObject({ code: ErrorCode.ConnectionClosed });
+    for (const call of calls) expect(await call).toMatchObject({ code: ErrorCode.ConnectionClosed });
+    // Their timeouts went with them: no cancellation is sent for a request already failed.
+    const sent = transport.sent.length;
+    clock.increment(5000);
+    expect(transport.sent).toHaveLength(sent);
   });
 
   it('answers ping, hands server requests outside any call to the owner, refuses them without one', async () => {

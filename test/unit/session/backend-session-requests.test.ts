@@ -48,6 +48,48 @@ describe('withBackendSession', () => {
     expect(tries).toBe(2);
   });
 
+  it('a run that throws synchronously is handled as one that rejects: a lost session is retried once, others reject', async () => {
+    const h = createHarness();
+    await h.start();
+    const first = h.ctx().connection;
+    let tries = 0;
+    const retried = withBackendSession(h.actor, (c) => {
+      tries++;
+      if (c === first) throw lost();
+      return Promise.resolve((c as FakeConnection).id);
+    });
+    await h.flush();
+    expect(await retried).toBe((h.ctx().connection as FakeConnection).id);
+    expect(tries).toBe(2);
+    let call: Promise<unknown> | undefined;
+    expect(() => {
+      call = withBackendSession(h.actor, () => {
+        throw new Error('not a promise');
+      });
+    }).not.toThrow();
+    await expect(call).rejects.toThrow('not a promise');
+    // A run that returns a plain value (no promise) is answered with it.
+    expect(await withBackendSession(h.actor, () => 42 as unknown as Promise<number>)).toBe(42);
+  });
+
+  it('a ready session with an already aborted signal rejects with its reason and runs nothing', async () => {
+    const h = createHarness();
+    await h.start();
+    let tries = 0;
+    const controller = new AbortController();
+    controller.abort(new Error('caller gave up'));
+    const p = withBackendSession(
+      h.actor,
+      async () => {
+        tries++;
+        return 1;
+      },
+      { signal: controller.signal },
+    );
+    await expect(p).rejects.toThrow('caller gave up');
+    expect(tries).toBe(0);
+  });
+
   it('passes other errors through without touching the session', async () => {
     const h = createHarness();
     await h.start();
