@@ -4,6 +4,7 @@ import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../../../src/actors/mcp/http/http-client.ts';
 import { type ControlPlaneCerts, makeControlPlaneCerts } from '../../../src/control-plane/certs.ts';
+import { withBackendSession } from '../../../src/machines/backend-session-requests.ts';
 import { sessionReason } from '../../../src/machines/backend-session-status.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
 import { startBackendSession } from '../../../src/runtime/start-backend-session.ts';
@@ -59,6 +60,47 @@ describe('backend TLS', () => {
     expect(() => createHttpClient({ caBundlePem: 'not a pem', caBundleSource: 'ConfigMap ns/ca key ca.crt' })).toThrow(
       /ConfigMap ns\/ca key ca.crt holds no PEM certificate/,
     );
+  });
+});
+
+describe('HTTP/2 where a TLS backend offers it', () => {
+  let server: FaultServer;
+  beforeAll(async () => {
+    server = await startFaultServer({
+      tls: { certPem: certs.serving.certPem, keyPem: certs.serving.keyPem, http2: true },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('runs calls, the notification stream and a session lost and re-made over one h2 connection', async () => {
+    const { log } = captureLogger();
+    const http = createHttpClient({ caBundlePem: certs.servingCa.certPem });
+    const session = startBackendSession({ backendId: 'h2', url: server.url, http, log, rng: seededRng(1) });
+    try {
+      await waitForStream(session.actor, 'open');
+      const add = (a: number) =>
+        withBackendSession(session.actor, (c) => c.request('tools/call', { name: 'add', arguments: { a, b: 1 } }));
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => add(i)));
+      expect(answers.map((r) => (r.result.content as { text: string }[])[0]?.text)).toEqual(
+        Array.from({ length: 20 }, (_, i) => String(i + 1)),
+      );
+      // A lost session (404) is re-made and the call retried, on the same connection.
+      const before = server.control.stats().initializes;
+      expect(server.control.dropSessions()).toBe(1);
+      expect((await add(41)).result).toMatchObject({ content: [{ text: '42' }] });
+      expect(server.control.stats().initializes).toBe(before + 1);
+      await waitForStream(session.actor, 'open');
+    } finally {
+      await session.stop();
+      await http.close();
+    }
+    const mcp = server.control.requests.filter((r) => r.path === '/mcp');
+    expect(mcp.map((r) => r.httpMethod)).toEqual(expect.arrayContaining(['POST', 'GET', 'DELETE']));
+    expect(mcp.every((r) => r.httpVersion === '2.0')).toBe(true);
+    // 20 calls in flight at once and two GET streams held open, on a single TLS connection.
+    expect(server.control.stats().connections).toBe(1);
   });
 });
 

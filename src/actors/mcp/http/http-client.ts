@@ -91,6 +91,9 @@ function connector(timeout: number, extra: string[] | undefined): Connector {
     secure ??= buildConnector({
       timeout,
       keepAlive: true,
+      // HTTP/2 where the backend offers it by ALPN (undici's default, stated here because the gateway relies on it):
+      // every call and the notification stream of a backend share one connection instead of one connection each.
+      allowH2: true,
       minVersion: 'TLSv1.2',
       secureContext: trustedSecureContext(extra),
     });
