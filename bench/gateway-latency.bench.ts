@@ -7,7 +7,9 @@
 // order rotates per round) so that noise from other work on the machine falls on all. Per path: p50/p99 of one
 // client's sequential calls, calls per second of CONCURRENCY clients each calling in a loop, every answer checked, and
 // this process's CPU per sequential call (the client's own cost). For the gateway: its process CPU per forwarded call
-// (from /proc/<pid>/stat, per path) and its RSS at rest (ready, no client yet) and after the run.
+// (from /proc/<pid>/stat, per path) and its RSS at rest (ready, no client yet) and after the run. Per gateway path also
+// each round's p50 added and concurrent ratio against the direct path of the same round, as median and range: on a
+// machine whose speed drifts, those pairs move less than totals over the run.
 //   npm run bench -- gateway-latency      (env: ROUNDS=3 CALLS=500 CONCURRENCY=16 SECONDS=2;
 //                                          ERAS=2025 for the 2025-era rows only (one backend, the original table);
 //                                          CLIENT26=raw for 2026-07-28 clients as bare fetch POSTs (default sdk);
@@ -100,6 +102,8 @@ interface Path {
   gatewayCalls: number;
   /** CPU of each process over the concurrent runs (client µs, backend and gateway ticks): who the CPUs served. */
   concurrentCpu: { clientMicros: number; backendTicks: number; gatewayTicks: number };
+  /** Each round's own p50 and concurrent calls/s, to pair with the direct path's of the same round. */
+  rounds: { p50: number; concurrentPerSecond: number }[];
 }
 
 const key = (name: string, client: Era, backend: Era) => `${name}:${client}>${backend}`;
@@ -207,6 +211,7 @@ async function main() {
     for (const p of paths) await warmUp(p);
     for (let r = 0; r < rounds; r++) {
       const order = paths.map((_, i) => paths[(i + r) % paths.length]!);
+      const marks = new Map(paths.map((p) => [p, markRound(p)]));
       for (const run of [runSequential, runConcurrent]) {
         for (const p of order) {
           const before = p.gateway ? cpuTicks(p.gateway.pid) : 0;
@@ -217,6 +222,7 @@ async function main() {
           }
         }
       }
+      for (const [p, mark] of marks) p.rounds.push(roundFigures(p, mark));
     }
     for (const g of new Set(paths.map((p) => p.gateway))) if (g) g.rssAfter = rssOf(g.pid);
     for (const p of paths) await closePath(p);
@@ -303,6 +309,25 @@ function report(paths: Path[], skipped: string[]): void {
         : '';
     console.log(
       `${name}: p50 added ${(s.p50 - d.p50).toFixed(3)} ms; CPU per call ${s.gatewayCpuMs.toFixed(3)} ms (${p.gatewayCalls} calls)${memory}`,
+    );
+  }
+  // Each round measures every path back to back, so a round's gateway figure paired with its direct figure shares
+  // that round's machine; the median over rounds is the figure least moved by a slow phase of the machine.
+  for (const p of paths) {
+    if (!p.gateway) continue;
+    const d = paths.find((x) => x.name === 'direct' && x.backend === p.backend)!;
+    const pairs = p.rounds.map((r, i) => ({ r, d: d.rounds[i]! }));
+    console.log(
+      `${p.gateway.name} ${p.client}>${p.backend.era}, paired per round (median, range over ${pairs.length}): ` +
+        `p50 added ${spread(
+          pairs.map(({ r, d }) => r.p50 - d.p50),
+          3,
+          ' ms',
+        )}; ${concurrency} concurrent ${spread(
+          pairs.map(({ r, d }) => r.concurrentPerSecond / d.concurrentPerSecond),
+          2,
+          'x',
+        )} of direct`,
     );
   }
   // On a machine whose CPUs the client, backend and gateway saturate together, concurrent throughput follows the CPU
@@ -418,6 +443,7 @@ async function openPath(name: string, client: Era, backend: Backend, url: URL, t
     gatewayTicks: 0,
     gatewayCalls: 0,
     concurrentCpu: { clientMicros: 0, backendTicks: 0, gatewayTicks: 0 },
+    rounds: [],
   };
 }
 
@@ -481,6 +507,28 @@ async function runConcurrent(p: Path): Promise<number> {
   p.concurrentCpu.backendTicks += cpuTicks(p.backend.pid) - backendTicks;
   if (p.gateway) p.concurrentCpu.gatewayTicks += cpuTicks(p.gateway.pid) - gatewayTicks;
   return done;
+}
+
+type RoundMark = ReturnType<typeof markRound>;
+const markRound = (p: Path) => ({
+  latencies: p.latencies.length,
+  calls: p.concurrentCalls,
+  seconds: p.concurrentSeconds,
+});
+
+function roundFigures(p: Path, mark: RoundMark): Path['rounds'][number] {
+  const sorted = p.latencies.slice(mark.latencies).sort((a, b) => a - b);
+  return {
+    p50: quantile(sorted, 0.5),
+    concurrentPerSecond: (p.concurrentCalls - mark.calls) / (p.concurrentSeconds - mark.seconds),
+  };
+}
+
+/** Median and range of per-round figures, e.g. `0.86x (0.79-0.91x)`. */
+function spread(values: number[], digits: number, unit: string): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const f = (v: number) => `${v.toFixed(digits)}${unit}`;
+  return `${f(quantile(sorted, 0.5))} (${f(sorted[0] ?? Number.NaN)} to ${f(sorted.at(-1) ?? Number.NaN)})`;
 }
 
 interface Summary {
