@@ -63,15 +63,15 @@ const BATCH_MS = 100;
  */
 export function batchedStderr(): pino.DestinationStream {
   const sonic = pino.destination({ dest: 2, sync: false, minLength: BATCH_BYTES });
-  let collected = false;
-  setInterval(() => {
-    if (!collected) return;
-    collected = false;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    timer = undefined;
     sonic.flush();
-  }, BATCH_MS).unref();
+  };
   return {
     write(line: string) {
-      collected = true;
+      // Armed by a batch's first line, not a standing interval: a process with nothing to log has no timer waking it.
+      if (timer === undefined) timer = setTimeout(flush, BATCH_MS).unref();
       return sonic.write(line);
     },
   };

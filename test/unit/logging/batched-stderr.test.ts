@@ -1,0 +1,19 @@
+// The gateway's batched stderr: a lone line still goes out within the batch time (no second line needed to push it),
+// and a process with nothing to log holds no timer that wakes it.
+import { afterEach, expect, it } from 'vitest';
+import { type RunningChild, spawnChild } from '../../support/child-process.ts';
+import { until } from '../../support/eventually.ts';
+
+let child: RunningChild | undefined;
+afterEach(async () => {
+  await child?.stop();
+  child = undefined;
+});
+
+it('writes a lone line within the batch time, and arms no timer before there is a line', async () => {
+  child = spawnChild(process.execPath, ['test/fixtures/logging/batched-stderr-child.ts']);
+  await child.waitForStdout(/timers after a line: \d+/);
+  expect(child.stdout()).toContain('timers before a line: 0\n');
+  expect(child.stdout()).toContain('timers after a line: 1\n');
+  await until('the line on stderr', () => child?.stderr().includes('the only line') ?? false, { timeoutMs: 5_000 });
+});
