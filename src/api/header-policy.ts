@@ -43,6 +43,7 @@ const RESERVED_PREFIX = 'x-forwarded-';
 
 /** Any character a field value may not hold: controls other than tab, DEL, and anything beyond Latin-1. */
 const UNSENDABLE = /[^\t\x20-\x7e\x80-\xff]/;
+const isBlank = (c: number) => c === 0x20 || c === 0x09;
 
 export interface HeaderNameProblem {
   /** A condition reason: `HeaderNameInvalid` (not an HTTP token) or `HeaderNameReserved` (the gateway's own). */
@@ -76,11 +77,16 @@ export function headerNameProblem(name: string): HeaderNameProblem | undefined {
 
 /**
  * Why this value cannot be sent, or undefined when it can: visible ASCII, obs-text, space and tab only (no CR, LF, NUL
- * or other control character, nothing beyond Latin-1), at most 8192 characters. The words never repeat the value.
+ * or other control character, nothing beyond Latin-1), not at either end, at most 8192 characters. The words never
+ * repeat the value.
  */
 export function headerValueProblem(value: string): string | undefined {
   if (typeof value !== 'string') return 'is not a string';
   if (value.length > MAX_HEADER_VALUE_LENGTH) return `is longer than ${MAX_HEADER_VALUE_LENGTH} characters`;
+  // HTTP/2 forbids them (RFC 9113 8.2.1: Node drops such a header without a word) and HTTP/1.1 strips them, so the
+  // same value would authenticate against one backend and not another.
+  if (isBlank(value.charCodeAt(0)) || isBlank(value.charCodeAt(value.length - 1)))
+    return 'begins or ends with a space or tab (HTTP/2 forbids it, HTTP/1.1 strips it)';
   // The common case in one regular-expression test (this runs on every request); the loop only says what is wrong.
   if (!UNSENDABLE.test(value)) return undefined;
   for (let i = 0; i < value.length; i++) {

@@ -50,14 +50,19 @@ describe('header policy', () => {
     ['DEL', 'a\u007fb', 'contains a control character (such as NUL)'],
     ['non-Latin-1', 'a\u2028b', 'contains a character outside Latin-1'],
     ['too long', 'a'.repeat(8193), 'is longer than 8192 characters'],
+    ['trailing space', 'a ', 'begins or ends with a space or tab (HTTP/2 forbids it, HTTP/1.1 strips it)'],
+    ['trailing tab', 'a\t', 'begins or ends with a space or tab (HTTP/2 forbids it, HTTP/1.1 strips it)'],
   ])('refuses a value with a %s, without repeating it', (_what, value, words) => {
     const problem = headerValueProblem(`${SECRET}${value}`);
     expect(problem).toBe(words);
     expect(problem).not.toContain(SECRET);
   });
 
-  it('accepts tabs, spaces and Latin-1', () => {
+  it('accepts tabs, spaces and Latin-1 inside a value, not at its ends', () => {
     expect(headerValueProblem('Bearer a\tb é')).toBeUndefined();
     expect(headerValueProblem('')).toBeUndefined();
+    expect(headerValueProblem(' Bearer a')).toBe(
+      'begins or ends with a space or tab (HTTP/2 forbids it, HTTP/1.1 strips it)',
+    );
   });
 });

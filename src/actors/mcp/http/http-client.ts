@@ -26,7 +26,7 @@ export interface HttpClientOptions extends Partial<HttpLimits> {
   /** Where the bundle came from, for error messages. */
   caBundleSource?: string;
   keepAliveTimeoutMs?: number;
-  /** Connections per origin; undefined = unlimited (each open GET stream holds one). */
+  /** Connections per origin; undefined = unlimited (over HTTP/1.1 each open GET stream holds one; HTTP/2 shares). */
   connectionsPerOrigin?: number;
   /** Only when tracing is on: every request carries the active trace context, and effects can mark the active span. */
   trace?: TraceHooks;
@@ -93,7 +93,9 @@ function connector(timeout: number, extra: string[] | undefined): Connector {
       keepAlive: true,
       // HTTP/2 where the backend offers it by ALPN (undici's default, stated here because the gateway relies on it):
       // every call and the notification stream of a backend share one connection instead of one connection each.
+      // preferH2 offers h2 first, so a server that honours the client's order picks it too.
       allowH2: true,
+      preferH2: true,
       minVersion: 'TLSv1.2',
       secureContext: trustedSecureContext(extra),
     });
