@@ -63,15 +63,28 @@ const BATCH_MS = 100;
  */
 export function batchedStderr(): pino.DestinationStream {
   const sonic = pino.destination({ dest: 2, sync: false, minLength: BATCH_BYTES });
+  // Bytes handed over and bytes written: what is still waiting in the destination is the difference.
+  let handed = 0;
+  let written = 0;
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
     timer = undefined;
     sonic.flush();
   };
+  // Armed only while something waits, not a standing interval: a process with nothing to log has no timer waking it.
+  const arm = () => {
+    if (timer === undefined && written < handed) timer = setTimeout(flush, BATCH_MS).unref();
+  };
+  sonic.on('write', (n: number) => {
+    written += n;
+  });
+  // A flush that came while a write was running did nothing, and a write that ends with less than a batch left emits
+  // `drain` and leaves the rest waiting: arm again for it.
+  sonic.on('drain', arm);
   return {
     write(line: string) {
-      // Armed by a batch's first line, not a standing interval: a process with nothing to log has no timer waking it.
-      if (timer === undefined) timer = setTimeout(flush, BATCH_MS).unref();
+      handed += Buffer.byteLength(line);
+      arm();
       return sonic.write(line);
     },
   };

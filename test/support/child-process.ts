@@ -2,8 +2,12 @@
 // they print that is bounded and fails with their output, and a stop that escalates from SIGTERM to SIGKILL.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
+import { finished } from 'node:stream/promises';
 import { REPO_ROOT } from './control-plane.ts';
 import { until } from './eventually.ts';
+
+/** How long after its exit a child's output may still be arriving before `exited` resolves without the rest. */
+const OUTPUT_END_BOUND_MS = 2_000;
 
 export interface RunningChild {
   child: ChildProcess;
@@ -43,7 +47,17 @@ export function spawnChild(command: string, args: string[], opts: SpawnOptions =
     });
     child.once('exit', (code) => {
       gone = true;
-      resolve(code);
+      // 'exit' can come before the last of the output: wait until both pipes are read to their end, bounded, since a
+      // process the child left behind may hold them open ('close' would wait for it).
+      const ends = [child.stdout, child.stderr].map((s) => (s ? finished(s).catch(() => {}) : undefined));
+      let bound: NodeJS.Timeout | undefined;
+      const outlived = new Promise<void>((r) => {
+        bound = setTimeout(r, OUTPUT_END_BOUND_MS);
+      });
+      void Promise.race([Promise.all(ends), outlived]).then(() => {
+        clearTimeout(bound);
+        resolve(code);
+      });
     });
   });
   const output = () => `stdout:\n${stdout}\nstderr:\n${stderr}`;

@@ -48,7 +48,10 @@ interface Run {
   child: ChildProcess;
   stdout: string;
   stderr: string;
+  /** The exit code once the process ended and its stdout and stderr are complete ('close', not 'exit'). */
   exit: Promise<number | null>;
+  /** The process ended; output may still be arriving, and a child it left behind may hold its pipes open. */
+  gone: Promise<unknown>;
 }
 
 const started: ChildProcess[] = [];
@@ -93,7 +96,13 @@ function sandbox() {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     started.push(child);
-    const r: Run = { child, stdout: '', stderr: '', exit: once(child, 'exit').then(([code]) => code as number | null) };
+    const r: Run = {
+      child,
+      stdout: '',
+      stderr: '',
+      exit: once(child, 'close').then(([code]) => code as number | null),
+      gone: once(child, 'exit'),
+    };
     child.stdout?.on('data', (d: Buffer) => {
       r.stdout += d.toString();
     });
@@ -154,7 +163,8 @@ describe('scripts/setup-helm.sh cache', () => {
     const [orphan] = s.builds();
     shimPids.push(orphan!.pid);
     a.child.kill('SIGKILL');
-    await a.exit;
+    // The orphaned build step still holds the pipes: 'close' would wait for it.
+    await a.gone;
     // The half-written binary exists somewhere in the cache, but not where a reader looks.
     expect(existsSync(join(s.cache, 'helm', 'v3.22.0'))).toBe(false);
 
