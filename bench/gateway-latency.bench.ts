@@ -524,7 +524,7 @@ function roundFigures(p: Path, mark: RoundMark): Path['rounds'][number] {
   };
 }
 
-/** Median and range of per-round figures, e.g. `0.86x (0.79-0.91x)`. */
+/** Median and range of per-round figures, e.g. `0.86x (0.79x to 0.91x)`. */
 function spread(values: number[], digits: number, unit: string): string {
   const sorted = [...values].sort((a, b) => a - b);
   const f = (v: number) => `${v.toFixed(digits)}${unit}`;

@@ -41,10 +41,8 @@ export interface WaitOptions {
 export function waitForConnection(actor: BackendSessionActor, options: WaitOptions = {}): Promise<BackendConnection> {
   const { exclude, signal } = options;
   // Every call asks: a ready session answers at once, with no subscription to the actor and no abort listener.
-  if (!signal?.aborted) {
-    const live = liveConnection(actor.getSnapshot());
-    if (live && live !== exclude) return Promise.resolve(live);
-  }
+  const now = connectionNow(actor, signal, exclude);
+  if (now) return Promise.resolve(now);
   return new Promise<BackendConnection>((resolve, reject) => {
     let settled = false;
     let subscription: { unsubscribe(): void } | undefined;
@@ -78,6 +76,17 @@ export function waitForConnection(actor: BackendSessionActor, options: WaitOptio
   });
 }
 
+/** The connection a request may run on at once: the session is ready, the caller has not given up, and it is not `exclude`. */
+function connectionNow(
+  actor: BackendSessionActor,
+  signal: AbortSignal | undefined,
+  exclude?: BackendConnection,
+): BackendConnection | undefined {
+  if (signal?.aborted) return undefined;
+  const live = liveConnection(actor.getSnapshot());
+  return live && live !== exclude ? live : undefined;
+}
+
 /**
  * Run one request on the session. A session loss (404 on a request carrying the session id) or a refusal of the
  * revision we spoke is reported to the machine, and the request is run once more on the re-established session; any
@@ -90,7 +99,7 @@ export function withBackendSession<T>(
   options: { signal?: AbortSignal } = {},
 ): Promise<T> {
   const { signal } = options;
-  const live = signal?.aborted ? undefined : liveConnection(actor.getSnapshot());
+  const live = connectionNow(actor, signal);
   if (live) return runRetryingOnce(actor, run, live, signal);
   return waitForConnection(actor, { signal }).then((first) => runRetryingOnce(actor, run, first, signal));
 }
