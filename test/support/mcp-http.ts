@@ -5,14 +5,22 @@
 export const ACCEPT_BOTH = 'application/json, text/event-stream';
 export const SESSION_REVISION = '2025-11-25';
 
-export const send = (gateway: { url: URL }, method: string, session: string | undefined, body?: object, more = {}) =>
-  fetch(gateway.url, {
-    method,
-    headers: {
-      accept: method === 'GET' ? 'text/event-stream' : ACCEPT_BOTH,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-      ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': SESSION_REVISION } : {}),
-      ...more,
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
+/** The headers of a request with a JSON body (a POST), in a session once `session` is given; `more` adds or overrides. */
+export const mcpHeaders = (session?: string, more: Record<string, string> = {}): Record<string, string> => ({
+  accept: ACCEPT_BOTH,
+  'content-type': 'application/json',
+  ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': SESSION_REVISION } : {}),
+  ...more,
+});
+
+export const send = (
+  gateway: { url: URL },
+  method: string,
+  session: string | undefined,
+  body?: object,
+  more: Record<string, string> = {},
+) => {
+  const headers = mcpHeaders(session, { accept: method === 'GET' ? 'text/event-stream' : ACCEPT_BOTH, ...more });
+  if (!body && !('content-type' in more)) delete headers['content-type'];
+  return fetch(gateway.url, { method, headers, ...(body ? { body: JSON.stringify(body) } : {}) });
+};

@@ -9,13 +9,13 @@ import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-backend.ts';
 import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { until } from '../../support/eventually.ts';
+import { mcpHeaders, SESSION_REVISION } from '../../support/mcp-http.ts';
 
-const accept = 'application/json, text/event-stream';
 const initialize = {
   jsonrpc: '2.0',
   id: 1,
   method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  params: { protocolVersion: SESSION_REVISION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
 };
 
 const errorOf = async (res: Response) => ((await res.json()) as { error: { code: number; message: string } }).error;
@@ -47,7 +47,7 @@ describe('gateway bad input', () => {
   });
 
   const post = (body: string, headers: Record<string, string> = {}) =>
-    fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', accept, ...headers }, body });
+    fetch(gateway.url, { method: 'POST', headers: mcpHeaders(undefined, headers), body });
 
   async function stillServing() {
     const { tools } = await client.listTools();
@@ -65,10 +65,7 @@ describe('gateway bad input', () => {
 
   it('answers JSON that is not JSON-RPC on a live session with a parse error', async () => {
     const sessionId = (client.transport as StreamableHTTPClientTransport).sessionId!;
-    const res = await post(JSON.stringify({ hello: 'world' }), {
-      'mcp-session-id': sessionId,
-      'mcp-protocol-version': '2025-11-25',
-    });
+    const res = await post(JSON.stringify({ hello: 'world' }), mcpHeaders(sessionId));
     expect(res.status).toBe(400);
     expect((await errorOf(res)).code).toBe(-32700);
     await stillServing();
@@ -87,14 +84,10 @@ describe('gateway bad input', () => {
 
     // Chunked, no Content-Length: the limit is enforced on the bytes as they arrive.
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(
-        gateway.url,
-        { method: 'POST', headers: { 'content-type': 'application/json', accept } },
-        (r) => {
-          r.resume();
-          resolve(r.statusCode ?? 0);
-        },
-      );
+      const req = httpRequest(gateway.url, { method: 'POST', headers: mcpHeaders() }, (r) => {
+        r.resume();
+        resolve(r.statusCode ?? 0);
+      });
       req.on('error', reject);
       for (let i = 0; i < 20; i++) req.write('x'.repeat(8 * 1024));
       req.end();
@@ -114,7 +107,7 @@ describe('gateway bad input', () => {
     const hostStatus = await new Promise<number>((resolve, reject) => {
       const req = httpRequest(
         gateway.url,
-        { method: 'POST', headers: { host: 'rebound.evil.example', 'content-type': 'application/json', accept } },
+        { method: 'POST', headers: mcpHeaders(undefined, { host: 'rebound.evil.example' }) },
         (r) => {
           r.resume();
           resolve(r.statusCode ?? 0);

@@ -13,6 +13,7 @@ import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { eventually } from '../../support/eventually.ts';
+import { mcpHeaders } from '../../support/mcp-http.ts';
 
 interface LogLine {
   msg: string;
@@ -158,12 +159,7 @@ describe('errors say where they happened, each prefix once', () => {
     const args = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
     const res = await fetch(gateway.url, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-session-id': transport.sessionId ?? '',
-        'mcp-protocol-version': '2025-11-25',
-      },
+      headers: mcpHeaders(transport.sessionId),
       body: `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"fx_echo","arguments":{"deep":${args}}}}`,
     });
     const answer = jsonRpcAnswer(await res.text());

@@ -17,14 +17,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { type RunningChild, servingUrl, spawnChild } from '../../support/child-process.ts';
 import { eventually } from '../../support/eventually.ts';
+import { mcpHeaders, SESSION_REVISION as version } from '../../support/mcp-http.ts';
 
 const MiB = 1024 * 1024;
 const PAYLOAD = 3_000_000;
 const HEAP_GROWTH_BOUND = 16 * MiB;
 const SESSION_LIMIT = 8 * MiB;
 const GATEWAY_LIMIT = 10 * MiB;
-const accept = 'application/json, text/event-stream';
-const version = '2025-11-25';
 
 /** A Chrome DevTools Protocol connection to the child's inspector. */
 class Inspector {
@@ -166,11 +165,7 @@ describe('gateway memory under large results', () => {
     const post = (body: object, session?: string, signal?: AbortSignal) =>
       fetch(url, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept,
-          ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': version } : {}),
-        },
+        headers: mcpHeaders(session),
         body: JSON.stringify(body),
         signal,
       });

@@ -12,6 +12,7 @@ import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-ba
 import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { type OidcIssuer, type SigningKey, startOidcIssuer } from '../../fixtures/mcp/oidc-issuer.ts';
 import { until } from '../../support/eventually.ts';
+import { mcpHeaders } from '../../support/mcp-http.ts';
 
 describe('gateway with OIDC incoming auth', () => {
   let idp: OidcIssuer;
@@ -35,7 +36,7 @@ describe('gateway with OIDC incoming auth', () => {
   const rawPost = (headers: Record<string, string>) =>
     fetch(gateway.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      headers: mcpHeaders(undefined, headers),
       body: JSON.stringify({
         jsonrpc: '2.0',
         id: 1,
@@ -104,13 +105,9 @@ describe('gateway with OIDC incoming auth', () => {
     const { client, transport } = await connect(await token({ sub: 'alice@example.com' }));
     const res = await fetch(gateway.url, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
+      headers: mcpHeaders(transport.sessionId, {
         authorization: `Bearer ${await token({ sub: 'mallory@example.com' })}`,
-        'mcp-session-id': transport.sessionId!,
-        'mcp-protocol-version': '2025-11-25',
-      },
+      }),
       body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
     });
     expect(res.status).toBe(404);

@@ -11,8 +11,8 @@ import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-ba
 import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
 import { type OidcIssuer, startOidcIssuer } from '../../fixtures/mcp/oidc-issuer.ts';
 import { eventually } from '../../support/eventually.ts';
+import { mcpHeaders, SESSION_REVISION as version } from '../../support/mcp-http.ts';
 
-const version = '2025-11-25';
 interface Answer {
   status: number;
   session?: string;
@@ -38,12 +38,7 @@ class RawClient {
       method: 'POST',
       dispatcher: this.#agent,
       signal,
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        ...(this.#bearer ? { authorization: `Bearer ${this.#bearer}` } : {}),
-        ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': version } : {}),
-      },
+      headers: mcpHeaders(session, this.#bearer ? { authorization: `Bearer ${this.#bearer}` } : {}),
       body: JSON.stringify(body),
     });
   }
