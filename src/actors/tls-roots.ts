@@ -13,8 +13,19 @@ export function trustedCaCertificates(extra: readonly string[] = []): string[] {
   return [...roots, ...extra];
 }
 
-/** The TLS context (TLS 1.2 minimum) trusting {@link trustedCaCertificates} with `extra`, shared per trust set. */
-export function trustedSecureContext(extra: readonly string[] = []): SecureContext {
+/** A client certificate chain and its private key (PEM), presented to servers that ask for one. */
+export interface ClientIdentity {
+  cert: string;
+  key: string;
+}
+
+/**
+ * The TLS context (TLS 1.2 minimum) trusting {@link trustedCaCertificates} with `extra`, shared per trust set. With
+ * `identity` it also presents that client certificate: a context of its own (one per connection setting, made once),
+ * and createSecureContext's error when the key is unusable or does not match the certificate.
+ */
+export function trustedSecureContext(extra: readonly string[] = [], identity?: ClientIdentity): SecureContext {
+  if (identity) return createSecureContext({ ca: trustedCaCertificates(extra), minVersion: 'TLSv1.2', ...identity });
   const key = extra.join('\n');
   let context = contexts.get(key);
   if (!context) {

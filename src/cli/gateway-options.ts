@@ -48,6 +48,16 @@ export const GATEWAY_OPTIONS: readonly GatewayOption[] = [
       "bundled roots (overrides the config file's sessionStore.caFile); read at start",
   },
   {
+    flags: '--session-store-cert-file <file>',
+    description:
+      'PEM client certificate for a rediss:// session store that asks for one (tls-auth-clients), with ' +
+      "--session-store-key-file (together they override the config file's sessionStore.certFile and keyFile); read at start",
+  },
+  {
+    flags: '--session-store-key-file <file>',
+    description: 'the unencrypted PEM private key of --session-store-cert-file',
+  },
+  {
     flags: '--proxy-mode',
     description: 'run as the proxy pod of a type: proxy MCPRemoteEndpoint (settings from MCPRE_PROXY_* env)',
   },

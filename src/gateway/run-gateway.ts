@@ -12,6 +12,7 @@ import { ActorDirectory } from '../runtime/inspection/actor-directory.ts';
 import { explainListenError } from '../runtime/listen.ts';
 import { shutdownTracing, startTracing } from '../runtime/tracing/tracing.ts';
 import { defaultLogger, type RunningGateway, startGateway } from './gateway.ts';
+import type { SessionStoreSettings } from './sessions/redis-store-setup.ts';
 
 export interface RunGatewayOptions {
   port?: string;
@@ -30,6 +31,10 @@ export interface RunGatewayOptions {
   sessionStorePasswordFile?: string;
   /** PEM CA certificates trusted for a rediss store (overrides sessionStore.caFile). */
   sessionStoreCaFile?: string;
+  /** The client certificate for a rediss store that asks for one (with the key file; overrides sessionStore.certFile). */
+  sessionStoreCertFile?: string;
+  /** The client certificate's private key (overrides sessionStore.keyFile). */
+  sessionStoreKeyFile?: string;
 }
 
 export async function loadGatewayConfigFile(path: string): Promise<GatewayConfig> {
@@ -158,16 +163,23 @@ async function runAggregatingGateway(opts: RunGatewayOptions): Promise<void> {
  * Where client sessions live: the --session-store URL, else the config file's sessionStore, else nowhere shared
  * (undefined: this process's memory). The password comes from --session-store-password-file, else the config's
  * passwordFile, else MCPRE_SESSION_STORE_PASSWORD. The CA file is --session-store-ca-file, else the config's caFile;
- * the connection reads it (a problem with it is its not-ready reason).
+ * the client certificate and key are --session-store-cert-file and --session-store-key-file, else the config's
+ * certFile and keyFile, taken as a pair from one place. The connection reads the files (a problem with one is its
+ * not-ready reason).
  */
 export function sessionStoreSettings(
-  opts: Pick<RunGatewayOptions, 'sessionStore' | 'sessionStorePasswordFile' | 'sessionStoreCaFile'>,
+  opts: Pick<
+    RunGatewayOptions,
+    'sessionStore' | 'sessionStorePasswordFile' | 'sessionStoreCaFile' | 'sessionStoreCertFile' | 'sessionStoreKeyFile'
+  >,
   config: GatewayConfig,
   env: NodeJS.ProcessEnv = process.env,
-): { address: SessionStoreAddress; password?: string; caFile?: string } | undefined {
+): SessionStoreSettings | undefined {
   const fileFlags = [
     ['--session-store-password-file', opts.sessionStorePasswordFile],
     ['--session-store-ca-file', opts.sessionStoreCaFile],
+    ['--session-store-cert-file', opts.sessionStoreCertFile],
+    ['--session-store-key-file', opts.sessionStoreKeyFile],
   ] as const;
   // An empty value would otherwise fall back to the config file or the environment without a word.
   for (const [flag, value] of fileFlags)
@@ -195,15 +207,37 @@ export function sessionStoreSettings(
     throw new GatewayConfigError((err as Error).message);
   }
   const caFile = opts.sessionStoreCaFile ?? config.sessionStore?.caFile;
-  if (caFile !== undefined && !parsed.address.tls)
-    throw new GatewayConfigError(
-      `${opts.sessionStoreCaFile ? '--session-store-ca-file' : 'sessionStore.caFile'} is only used with TLS: the session store URL must start with rediss://`,
-    );
+  const clientCert = sessionStoreClientCert(opts, config);
+  const tlsOnly = [
+    [opts.sessionStoreCaFile ? '--session-store-ca-file' : 'sessionStore.caFile', caFile],
+    [clientCert?.from, clientCert],
+  ] as const;
+  for (const [name, value] of tlsOnly)
+    if (value !== undefined && !parsed.address.tls)
+      throw new GatewayConfigError(`${name} is only used with TLS: the session store URL must start with rediss://`);
   return {
     address: parsed.address,
     ...(password !== undefined ? { password } : {}),
     ...(caFile !== undefined ? { caFile } : {}),
+    ...(clientCert ? { clientCert: { certFile: clientCert.certFile, keyFile: clientCert.keyFile } } : {}),
   };
+}
+
+/** The client certificate and key: both flags, else the config's pair (a lone flag would mix two sources). */
+function sessionStoreClientCert(
+  opts: Pick<RunGatewayOptions, 'sessionStoreCertFile' | 'sessionStoreKeyFile'>,
+  config: GatewayConfig,
+): { certFile: string; keyFile: string; from: string } | undefined {
+  const { sessionStoreCertFile: certFile, sessionStoreKeyFile: keyFile } = opts;
+  if (certFile !== undefined && keyFile !== undefined) return { certFile, keyFile, from: '--session-store-cert-file' };
+  if (certFile !== undefined || keyFile !== undefined)
+    throw new GatewayConfigError(
+      `${certFile !== undefined ? '--session-store-cert-file needs --session-store-key-file' : '--session-store-key-file needs --session-store-cert-file'}: a certificate and its key are given together`,
+    );
+  const store = config.sessionStore;
+  if (store?.certFile !== undefined && store.keyFile !== undefined)
+    return { certFile: store.certFile, keyFile: store.keyFile, from: 'sessionStore.certFile' };
+  return undefined;
 }
 
 /** The proxy pod: one backend from the operator's environment, names unprefixed, on MCPRE_PROXY_PORT. */

@@ -3,23 +3,23 @@
 // command fails at once (no offline queue: a caller must learn that the store is down, not wait on it), and a command
 // that gets no answer is given up after a bound. `state()` says whether it is usable and, when not, why, for /readyz.
 // The password is given to the client only: it is not part of any URL, log line or error this file makes. TLS
-// (rediss://, with an optional CA file) is set up in redis-tls.ts; a CA file that cannot be used is the reason the
-// connection is never ready, and a certificate it does not trust is told as such, not as a bare OpenSSL code.
+// (rediss://, with an optional CA file and client certificate) is set up in redis-tls.ts; a file that cannot be used is
+// the reason the connection is never ready, and a certificate either side refuses is told as such, not as a bare
+// OpenSSL code.
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConnectionTimeoutError, createClient, type RedisClientType } from '@redis/client';
 import type { Logger } from 'pino';
 import { type BackoffPolicy, backoffMs } from '../api/backoff.ts';
 import { type SessionStoreAddress, sessionStoreUrl } from '../api/gateway/session-store.ts';
 import { type Rng, systemRng } from './random.ts';
-import { redisTlsOptions, tlsFailure } from './redis-tls.ts';
+import { type RedisTlsFiles, redisTlsOptions, tlsFailure } from './redis-tls.ts';
 
 export type RedisClient = RedisClientType;
 
-export interface RedisConnectionOptions {
+/** With TLS, `caFile` (PEM CA certificates trusted in addition to the backends' roots) and `clientCert` are read once here. */
+export interface RedisConnectionOptions extends RedisTlsFiles {
   address: SessionStoreAddress;
   password?: string;
-  /** PEM CA certificates trusted for a rediss server in addition to the backends' roots, read once here. */
-  caFile?: string;
   logger: Logger;
   rng?: Rng;
   /** Waits between reconnection attempts (default 100 ms doubling to 5 s, with jitter). */
@@ -78,7 +78,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     if (!flipped) return;
     for (const l of listeners) l(next);
   };
-  const tls = redisTlsOptions(address, opts.caFile);
+  const tls = redisTlsOptions(address, opts);
   const make = (role: 'commands' | 'pubsub') => {
     const client = createClient({
       socket: {

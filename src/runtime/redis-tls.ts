@@ -1,12 +1,13 @@
-// TLS toward the session store's Redis (`rediss://`): whom to trust and what name to send. The trusted roots are the
-// backends' (../actors/tls-roots.ts: the OS store and Node's bundled roots), and a CA file adds its certificates to
-// them, read once: a changed file takes effect on restart. SNI carries DNS names only (RFC 6066 forbids an IP address
+// TLS toward the session store's Redis (`rediss://`): whom to trust, what name to send and, for a server that asks for
+// one (`tls-auth-clients yes`), which client certificate to present. The trusted roots are the backends'
+// (../actors/tls-roots.ts: the OS store and Node's bundled roots), and a CA file adds its certificates to them. Every
+// file is read once: a changed file takes effect on restart (the operator rolls the pods when its Secret changes). SNI carries DNS names only (RFC 6066 forbids an IP address
 // there, and Node warns about it), while the certificate is still checked against the host, IP addresses against IP
 // SANs. TLS failures are told as one line saying what to do.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { SecureContext } from 'node:tls';
-import { trustedSecureContext } from '../actors/tls-roots.ts';
+import { type ClientIdentity, trustedSecureContext } from '../actors/tls-roots.ts';
 import { checkPemCertificates, pemCertificateBlocks } from '../api/endpoint/ca-bundle.ts';
 import type { SessionStoreAddress } from '../api/gateway/session-store.ts';
 
@@ -19,38 +20,95 @@ export interface RedisTlsSocket {
 
 /** Where a CA file is named in the configuration, for messages. */
 const caFileAdvice = 'sessionStore.caFile or --session-store-ca-file; VirtualMCPServer spec.sessionStorage.caBundleRef';
+/** Where a client certificate is named in the configuration, for messages. */
+const clientCertAdvice =
+  'sessionStore.certFile and keyFile or --session-store-cert-file and --session-store-key-file; VirtualMCPServer ' +
+  'spec.sessionStorage.clientCertSecretRef';
+
+/** The files of a TLS connection to the session store: a CA to trust, and a client certificate to present. */
+export interface RedisTlsFiles {
+  caFile?: string;
+  /** For a server that asks clients for a certificate (redis `tls-auth-clients yes`). */
+  clientCert?: { certFile: string; keyFile: string };
+}
+
+type ReadFile = (path: string) => string;
 
 /**
- * The TLS socket options for an address (none for plain `redis://`), or why there can be none: a CA file that cannot
- * be read or holds no valid certificate, or a CA file for a connection without TLS.
+ * The TLS socket options for an address (none for plain `redis://`), or why there can be none: a CA file or client
+ * certificate that cannot be read or used, or either one for a connection without TLS. Files are read once, here.
  */
 export function redisTlsOptions(
   address: SessionStoreAddress,
-  caFile: string | undefined,
-  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+  files: RedisTlsFiles,
+  readFile: ReadFile = (path) => readFileSync(path, 'utf8'),
 ): { socket: RedisTlsSocket | undefined } | { problem: string } {
   if (!address.tls) {
-    if (caFile !== undefined)
-      return { problem: `CA file ${caFile} given for a redis:// URL: it is only used with rediss://` };
+    if (files.caFile !== undefined)
+      return { problem: `CA file ${files.caFile} given for a redis:// URL: it is only used with rediss://` };
+    if (files.clientCert !== undefined)
+      return {
+        problem: `client certificate ${files.clientCert.certFile} given for a redis:// URL: it is only used with rediss://`,
+      };
     return { socket: undefined };
   }
   const servername = isIP(address.host) === 0 ? { servername: address.host } : {};
-  if (caFile === undefined) return { socket: { tls: true, ...servername, secureContext: trustedSecureContext() } };
-  let text: string;
-  try {
-    text = readFile(caFile);
-  } catch (err) {
-    return { problem: `CA file ${caFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
+  let extraCa: string[] = [];
+  if (files.caFile !== undefined) {
+    const text = readText(readFile, files.caFile, 'CA file');
+    if (typeof text !== 'string') return text;
+    const check = checkPemCertificates(text, `CA file ${files.caFile}`);
+    if (!check.ok) return { problem: check.message };
+    extraCa = pemCertificateBlocks(text);
   }
-  const check = checkPemCertificates(text, `CA file ${caFile}`);
+  if (files.clientCert === undefined)
+    return { socket: { tls: true, ...servername, secureContext: trustedSecureContext(extraCa) } };
+  const identity = clientIdentity(files.clientCert, readFile);
+  if ('problem' in identity) return identity;
+  try {
+    return { socket: { tls: true, ...servername, secureContext: trustedSecureContext(extraCa, identity) } };
+  } catch (err) {
+    const { certFile, keyFile } = files.clientCert;
+    // OpenSSL's reason (`key values mismatch`, ...) names no key material.
+    const reason = (err as Error).message.replace(/^error:[0-9A-F]+:/, '');
+    return { problem: `client key ${keyFile} cannot be used with certificate ${certFile}: ${reason}` };
+  }
+}
+
+/** The client certificate chain and key as PEM text, checked for what can be told without OpenSSL. */
+function clientIdentity(
+  files: NonNullable<RedisTlsFiles['clientCert']>,
+  readFile: ReadFile,
+): ClientIdentity | { problem: string } {
+  const cert = readText(readFile, files.certFile, 'client certificate');
+  if (typeof cert !== 'string') return cert;
+  const check = checkPemCertificates(cert, `client certificate ${files.certFile}`);
   if (!check.ok) return { problem: check.message };
-  return { socket: { tls: true, ...servername, secureContext: trustedSecureContext(pemCertificateBlocks(text)) } };
+  const key = readText(readFile, files.keyFile, 'client key');
+  if (typeof key !== 'string') return key;
+  // Only the PEM labels are looked at: nothing of the key itself may reach a message.
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: *4,ENCRYPTED/.test(key))
+    return {
+      problem: `client key ${files.keyFile} is encrypted: give the key unencrypted (as tls.key of a TLS Secret)`,
+    };
+  if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(key))
+    return { problem: `client key ${files.keyFile} holds no PEM private key` };
+  return { cert, key };
+}
+
+function readText(readFile: ReadFile, path: string, what: string): string | { problem: string } {
+  try {
+    return readFile(path);
+  } catch (err) {
+    return { problem: `${what} ${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
+  }
 }
 
 /** What a failed TLS connection means and what to do, or undefined when the error is not about TLS. */
 export function tlsFailure(err: unknown, host: string): string | undefined {
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
-  const detail = err instanceof Error ? err.message : String(err);
+  // OpenSSL's messages end with a line break: a reason is one line.
+  const detail = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
   switch (code) {
     case 'UNABLE_TO_GET_ISSUER_CERT':
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
@@ -62,6 +120,16 @@ export function tlsFailure(err: unknown, host: string): string | undefined {
     case 'CERT_HAS_EXPIRED':
     case 'CERT_NOT_YET_VALID':
       return `TLS: the server's certificate is outside its validity period (${detail})`;
+    case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
+      return `TLS: the server asks for a client certificate and none was given; give one (${clientCertAdvice})`;
+    // A certificate from another CA with the same name as the trusted one fails its signature check: decrypt error.
+    case 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR':
+    case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
+    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
+    case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN':
+    case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED':
+    case 'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE':
+      return `TLS: the server refused the client certificate (${detail}): give one issued by a CA the server trusts, still valid (${clientCertAdvice})`;
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return `TLS: the server's certificate is not issued for ${host} (${detail}); connect by a name or address it lists`;
     default:

@@ -3,7 +3,8 @@
 // answers PING. It can be stopped and started again on the same port and files, frozen and thawed. The binary is the
 // one the integration setup resolved (REDIS_SERVER_BIN, from Debian's redis-server package). With `tls` it serves
 // TLS only (Debian builds it with TLS): a CA and a serving certificate for 127.0.0.1/localhost from the control
-// plane's certificate maker, the plaintext port off, and readiness a PING over TLS that trusts that CA.
+// plane's certificate maker, the plaintext port off, and readiness a PING over TLS that trusts that CA. With
+// `clientAuth` it also asks clients for a certificate from the maker's client CA, and hands out one it accepts.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,8 @@ export interface RedisFixtureOptions {
   durable?: boolean;
   /** Serve TLS only (`rediss://`), with a certificate for 127.0.0.1 and localhost from a CA of its own. */
   tls?: boolean;
+  /** With `tls`: ask every client for a certificate issued by a client CA of its own (`tls-auth-clients yes`). */
+  clientAuth?: boolean;
 }
 
 export interface RedisFixture {
@@ -34,6 +37,8 @@ export interface RedisFixture {
   password?: string;
   /** With `tls`: the CA that issued the server's certificate, as a file in the scratch directory and as text. */
   ca?: { file: string; pem: string };
+  /** With `clientAuth`: a client certificate and key the server accepts, as files in the scratch directory. */
+  client?: { certFile: string; keyFile: string };
   dir: string;
   /** Stop (SIGTERM: a clean shutdown; SIGKILL: a crash) and start again on the same port and files; resolves when ready. */
   restart(opts?: { signal?: 'SIGTERM' | 'SIGKILL' }): Promise<void>;
@@ -73,24 +78,39 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
     'loglevel warning',
   ];
   let ca: { file: string; pem: string } | undefined;
+  let client: { certFile: string; keyFile: string; pem: { cert: string; key: string } } | undefined;
   if (opts.tls) {
     const certs = await makeControlPlaneCerts(new Date());
     ca = { file: join(dir, 'ca.crt'), pem: certs.servingCa.certPem };
     await writeFile(ca.file, ca.pem);
     await writeFile(join(dir, 'server.crt'), certs.serving.certPem);
     await writeFile(join(dir, 'server.key'), certs.serving.keyPem, { mode: 0o600 });
+    // Client certificates are checked against tls-ca-cert-file: the client CA when they are asked for.
+    const clientCaFile = join(dir, 'client-ca.crt');
+    await writeFile(clientCaFile, certs.clientCa.certPem);
+    if (opts.clientAuth) {
+      const pair = await certs.issueClient('mcpre-gateway', []);
+      client = {
+        certFile: join(dir, 'client.crt'),
+        keyFile: join(dir, 'client.key'),
+        pem: { cert: pair.certPem, key: pair.keyPem },
+      };
+      await writeFile(client.certFile, pair.certPem);
+      await writeFile(client.keyFile, pair.keyPem, { mode: 0o600 });
+    }
     lines.push(
       `tls-port ${port}`,
       `tls-cert-file ${join(dir, 'server.crt')}`,
       `tls-key-file ${join(dir, 'server.key')}`,
-      `tls-ca-cert-file ${ca.file}`,
-      'tls-auth-clients no',
+      `tls-ca-cert-file ${opts.clientAuth ? clientCaFile : ca.file}`,
+      `tls-auth-clients ${opts.clientAuth ? 'yes' : 'no'}`,
     );
   }
   const tlsCa = ca?.pem;
+  const identity = client ? { cert: client.pem.cert, key: client.pem.key } : {};
   const dial = (): { socket: Socket; connected: string } =>
     tlsCa
-      ? { socket: connectTls({ host: '127.0.0.1', port, ca: tlsCa }), connected: 'secureConnect' }
+      ? { socket: connectTls({ host: '127.0.0.1', port, ca: tlsCa, ...identity }), connected: 'secureConnect' }
       : { socket: connect({ host: '127.0.0.1', port }), connected: 'connect' };
   const conf = join(dir, 'redis.conf');
   await writeFile(conf, `${lines.join('\n')}\n`, { mode: 0o600 });
@@ -139,6 +159,7 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
     url: `${ca ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     ...(opts.password ? { password: opts.password } : {}),
     ...(ca ? { ca } : {}),
+    ...(client ? { client: { certFile: client.certFile, keyFile: client.keyFile } } : {}),
     dir,
     async restart(o) {
       await down(o);

@@ -219,16 +219,31 @@ export const sessionStoreSchema = z
      * Node's bundled roots (a mounted ConfigMap key); read at start, so a change takes effect on restart.
      */
     caFile: absolutePath.optional(),
+    /**
+     * A PEM client certificate (chain) and its unencrypted private key, presented to a server that asks clients for
+     * one (redis `tls-auth-clients yes`); both or neither. Read at start, like caFile.
+     */
+    certFile: absolutePath.optional(),
+    keyFile: secretFile.optional(),
   })
   .superRefine((store, ctx) => {
-    if (store.caFile === undefined) return;
-    const parsed = parseSessionStoreUrl(store.url);
-    if ('address' in parsed && !parsed.address.tls)
+    if ((store.certFile === undefined) !== (store.keyFile === undefined)) {
+      const [given, missing] = store.certFile === undefined ? ['keyFile', 'certFile'] : ['certFile', 'keyFile'];
       ctx.addIssue({
         code: 'custom',
-        path: ['caFile'],
-        message: 'is only used with TLS: the URL must start with rediss:// (or leave caFile out)',
+        path: [missing],
+        message: `is required with ${given}: a certificate needs its key`,
       });
+    }
+    const parsed = parseSessionStoreUrl(store.url);
+    if (!('address' in parsed) || parsed.address.tls) return;
+    for (const field of ['caFile', 'certFile', 'keyFile'] as const)
+      if (store[field] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `is only used with TLS: the URL must start with rediss:// (or leave ${field} out)`,
+        });
   });
 export type SessionStoreConfig = Infer<typeof sessionStoreSchema>;
 

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../api/gateway/config.ts';
 import type { SessionStoreAddress } from '../../api/gateway/session-store.ts';
 import { connectRedis, type RedisState } from '../../runtime/redis-connection.ts';
+import type { RedisTlsFiles } from '../../runtime/redis-tls.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { RedisSessionStore } from './redis-store.ts';
 import type { SessionStore } from './store.ts';
@@ -25,14 +26,12 @@ export interface SharedSessionStore {
   close(): Promise<void>;
 }
 
-export function startRedisSessionStore(
-  settings: { address: SessionStoreAddress; password?: string; caFile?: string },
-  logger: Logger,
-): SharedSessionStore {
+/** Where the store is and how to reach it: the address, its password, and with TLS the CA and client certificate. */
+export type SessionStoreSettings = { address: SessionStoreAddress; password?: string } & RedisTlsFiles;
+
+export function startRedisSessionStore(settings: SessionStoreSettings, logger: Logger): SharedSessionStore {
   const connection = connectRedis({
-    address: settings.address,
-    ...(settings.password !== undefined ? { password: settings.password } : {}),
-    ...(settings.caFile !== undefined ? { caFile: settings.caFile } : {}),
+    ...settings,
     logger,
     name: `mcpre-gateway-${process.env.POD_NAME ?? hostname()}`,
   });

@@ -188,3 +188,84 @@ async function tlsServer(host: string): Promise<{
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+describe('redis connection over TLS with client certificates (tls-auth-clients yes)', () => {
+  let mtls: RedisFixture;
+  beforeAll(async () => {
+    mtls = await startRedis({ tls: true, clientAuth: true, password: 'mtls-pass' });
+  });
+  afterAll(async () => {
+    await mtls?.stop();
+  });
+  const base = () => ({ address: at(mtls.port), password: 'mtls-pass', caFile: mtls.ca?.file ?? '', logger });
+
+  it('presents the client certificate: commands and pub/sub round-trip', async () => {
+    conn = connectRedis({ ...base(), clientCert: mtls.client! });
+    await until('connected with a client certificate', () => conn?.state().ready === true, { timeoutMs: 10_000 });
+    await conn.client.set('mtls-key', 'with a client certificate');
+    expect(await conn.client.get('mtls-key')).toBe('with a client certificate');
+    const heard: string[] = [];
+    conn.subscribe('mtls-ch', (m) => heard.push(m));
+    await until('subscribed', async () => (await conn?.client.publish('mtls-ch', 'hello')) === 1);
+    await until('message heard', () => heard.includes('hello'));
+  });
+
+  it('without a certificate, or with one another CA issued, says the server refused, within a bound', async () => {
+    const stranger = await makeControlPlaneCerts(new Date());
+    const strangerPair = await stranger.issueClient('stranger', []);
+    const sameName = { certFile: join(mtls.dir, 'stranger.crt'), keyFile: join(mtls.dir, 'stranger.key') };
+    await writeFile(sameName.certFile, strangerPair.certPem);
+    await writeFile(sameName.keyFile, strangerPair.keyPem);
+    // The server's own certificate: from the serving CA, which the server does not trust for clients.
+    const otherCa = { certFile: join(mtls.dir, 'server.crt'), keyFile: join(mtls.dir, 'server.key') };
+    const refused = /the server refused the client certificate \(.*\): give one issued by a CA the server trusts/;
+    const cases: [string, Partial<Parameters<typeof connectRedis>[0]>, RegExp][] = [
+      ['none', {}, /the server asks for a client certificate and none was given; give one \(sessionStore\.certFile/],
+      ['a CA of the same name', { clientCert: sameName }, refused],
+      ['another CA', { clientCert: otherCa }, refused],
+    ];
+    for (const [name, more, pattern] of cases) {
+      const c = connectRedis({ ...base(), ...more });
+      try {
+        const reason = await reasonWithin(c, pattern);
+        expect(reason, name).toContain(mtls.url);
+        expect(reason, name).not.toContain('mtls-pass');
+      } finally {
+        await c.close();
+      }
+    }
+  });
+
+  it('a certificate or key file that cannot be used is the reason at once, naming the file and never the key', async () => {
+    const other = await makeControlPlaneCerts(new Date());
+    const otherKey = join(mtls.dir, 'other.key');
+    await writeFile(otherKey, other.admin.keyPem);
+    const notKey = join(mtls.dir, 'not-a-key.key');
+    await writeFile(notKey, 'not a key\n');
+    const encrypted = join(mtls.dir, 'encrypted.key');
+    await writeFile(encrypted, '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n');
+    const { certFile, keyFile } = mtls.client!;
+    const cases: [{ certFile: string; keyFile: string }, RegExp][] = [
+      [{ certFile: join(mtls.dir, 'absent.crt'), keyFile }, /client certificate .*absent\.crt cannot be read: ENOENT/],
+      [{ certFile: keyFile, keyFile }, /client certificate .*client\.key holds no PEM certificate/],
+      [{ certFile, keyFile: join(mtls.dir, 'absent.key') }, /client key .*absent\.key cannot be read: ENOENT/],
+      [{ certFile, keyFile: notKey }, /client key .*not-a-key\.key holds no PEM private key/],
+      [{ certFile, keyFile: encrypted }, /client key .*encrypted\.key is encrypted/],
+      [
+        { certFile, keyFile: otherKey },
+        /client key .*other\.key cannot be used with certificate .*client\.crt: .*mismatch/,
+      ],
+    ];
+    for (const [clientCert, pattern] of cases) {
+      const c = connectRedis({ ...base(), clientCert });
+      try {
+        expect(c.state().reason).toMatch(pattern);
+        expect(c.state().reason).not.toContain('PRIVATE KEY');
+        expect(c.state().ready).toBe(false);
+        await expect(c.client.get('mtls-key')).rejects.toThrow();
+      } finally {
+        await c.close();
+      }
+    }
+  });
+});

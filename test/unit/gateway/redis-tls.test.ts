@@ -17,34 +17,62 @@ const files = (map: Record<string, string>) => (path: string) => {
 describe('redis TLS options', () => {
   it('sends SNI for a DNS name, none for an IPv4 or IPv6 address, and nothing TLS for redis://', () => {
     const secureContext = expect.anything();
-    expect(redisTlsOptions(at('redis.tools.svc'), undefined)).toEqual({
+    expect(redisTlsOptions(at('redis.tools.svc'), {})).toEqual({
       socket: { tls: true, servername: 'redis.tools.svc', secureContext },
     });
-    expect(redisTlsOptions(at('10.0.0.7'), undefined)).toEqual({ socket: { tls: true, secureContext } });
-    expect(redisTlsOptions(at('fd00::1'), undefined)).toEqual({ socket: { tls: true, secureContext } });
+    expect(redisTlsOptions(at('10.0.0.7'), {})).toEqual({ socket: { tls: true, secureContext } });
+    expect(redisTlsOptions(at('fd00::1'), {})).toEqual({ socket: { tls: true, secureContext } });
     // Without a CA file, the same roots as the backends: the OS store too, not only Node's defaults.
-    const ipv6 = redisTlsOptions(at('fd00::1'), undefined);
+    const ipv6 = redisTlsOptions(at('fd00::1'), {});
     expect('socket' in ipv6 && ipv6.socket?.secureContext).toBe(trustedSecureContext());
-    expect(redisTlsOptions(at('redis.tools.svc', false), undefined)).toEqual({ socket: undefined });
+    expect(redisTlsOptions(at('redis.tools.svc', false), {})).toEqual({ socket: undefined });
   });
 
   it("trusts the backends' roots plus the CA file's certificates, and says why a CA file cannot be used", () => {
-    const ok = redisTlsOptions(at('10.0.0.7'), '/ca/ca.crt', files({ '/ca/ca.crt': `# comment\n${CA_PEM}` }));
+    const ok = redisTlsOptions(
+      at('10.0.0.7'),
+      { caFile: '/ca/ca.crt' },
+      files({ '/ca/ca.crt': `# comment\n${CA_PEM}` }),
+    );
     // The context shared per trust set (tls-roots.ts) for exactly the file's certificates: not one of the file alone.
     expect(ok).toEqual({ socket: { tls: true, secureContext: expect.anything() } });
     expect('socket' in ok && ok.socket?.secureContext).toBe(trustedSecureContext(pemCertificateBlocks(CA_PEM)));
-    expect(redisTlsOptions(at('h'), '/ca/none.crt', files({}))).toEqual({
+    expect(redisTlsOptions(at('h'), { caFile: '/ca/none.crt' }, files({}))).toEqual({
       problem: 'CA file /ca/none.crt cannot be read: ENOENT',
     });
-    expect(redisTlsOptions(at('h'), '/ca/x.crt', files({ '/ca/x.crt': 'junk' }))).toMatchObject({
+    expect(redisTlsOptions(at('h'), { caFile: '/ca/x.crt' }, files({ '/ca/x.crt': 'junk' }))).toMatchObject({
       problem: expect.stringContaining('CA file /ca/x.crt holds no PEM certificate'),
     });
     const broken = CA_PEM.replace(/MIIB/, 'MIIX');
-    expect(redisTlsOptions(at('h'), '/ca/b.crt', files({ '/ca/b.crt': broken }))).toMatchObject({
+    expect(redisTlsOptions(at('h'), { caFile: '/ca/b.crt' }, files({ '/ca/b.crt': broken }))).toMatchObject({
       problem: expect.stringContaining('certificate 1 of 1 in CA file /ca/b.crt is not a valid X.509 certificate'),
     });
-    expect(redisTlsOptions(at('h', false), '/ca/ca.crt', files({ '/ca/ca.crt': CA_PEM }))).toMatchObject({
+    expect(redisTlsOptions(at('h', false), { caFile: '/ca/ca.crt' }, files({ '/ca/ca.crt': CA_PEM }))).toMatchObject({
       problem: expect.stringContaining('only used with rediss://'),
+    });
+  });
+
+  it('presents a client certificate, and says why a certificate or key cannot be used without showing the key', () => {
+    const pem = (label: string) => `-----BEGIN ${label}-----\nMIIB\n-----END ${label}-----\n`;
+    const clientCert = { certFile: '/c/tls.crt', keyFile: '/c/tls.key' };
+    const read = (key: string) => files({ '/ca/ca.crt': CA_PEM, '/c/tls.crt': CA_PEM, '/c/tls.key': key });
+    expect(redisTlsOptions(at('h'), { clientCert }, read(pem('ENCRYPTED PRIVATE KEY')))).toEqual({
+      problem: 'client key /c/tls.key is encrypted: give the key unencrypted (as tls.key of a TLS Secret)',
+    });
+    expect(redisTlsOptions(at('h'), { clientCert }, read('junk'))).toEqual({
+      problem: 'client key /c/tls.key holds no PEM private key',
+    });
+    // A key that is PEM but not a key of this certificate: OpenSSL's reason, never the key's text.
+    const wrong = redisTlsOptions(at('h'), { clientCert }, read(pem('PRIVATE KEY')));
+    expect(wrong).toMatchObject({
+      problem: expect.stringMatching(/^client key \/c\/tls.key cannot be used with certificate \/c\/tls.crt: /),
+    });
+    expect(JSON.stringify(wrong)).not.toContain('MIIB');
+    expect(redisTlsOptions(at('h'), { clientCert: { ...clientCert, certFile: '/c/none.crt' } }, read(''))).toEqual({
+      problem: 'client certificate /c/none.crt cannot be read: ENOENT',
+    });
+    expect(redisTlsOptions(at('h', false), { clientCert }, read(''))).toEqual({
+      problem: 'client certificate /c/tls.crt given for a redis:// URL: it is only used with rediss://',
     });
   });
 
@@ -63,6 +91,16 @@ describe('redis TLS options', () => {
     expect(tlsFailure(err('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number'), 'h')).toContain(
       'is the server speaking TLS on this port?',
     );
+    expect(tlsFailure(err('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'alert certificate required\n'), 'h')).toBe(
+      'TLS: the server asks for a client certificate and none was given; give one (sessionStore.certFile and keyFile ' +
+        'or --session-store-cert-file and --session-store-key-file; VirtualMCPServer spec.sessionStorage.clientCertSecretRef)',
+    );
+    for (const code of ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR']) {
+      // OpenSSL's trailing line break does not reach the one-line reason.
+      expect(tlsFailure(err(code, 'alert number 48\n'), 'h')).toMatch(
+        /^TLS: the server refused the client certificate \(alert number 48\): give one issued by a CA the server trusts/,
+      );
+    }
     expect(tlsFailure(err('ECONNREFUSED', 'connect ECONNREFUSED'), 'h')).toBeUndefined();
   });
 });

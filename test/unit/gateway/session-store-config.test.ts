@@ -93,6 +93,27 @@ describe('gateway config sessionStore', () => {
     );
   });
 
+  it('takes a client certificate as certFile and keyFile together, with a rediss URL only', () => {
+    const pair = 'certFile: /etc/mcpre/client/tls.crt, keyFile: /etc/mcpre/client/tls.key';
+    expect(parseGatewayConfig(`sessionStore: { url: "rediss://r:6380", ${pair} }`).sessionStore).toEqual({
+      url: 'rediss://r:6380',
+      certFile: '/etc/mcpre/client/tls.crt',
+      keyFile: '/etc/mcpre/client/tls.key',
+    });
+    expect(problemOf('sessionStore: { url: "rediss://r:6380", certFile: /etc/c.crt }')).toContain(
+      'sessionStore.keyFile: is required with certFile: a certificate needs its key',
+    );
+    expect(problemOf('sessionStore: { url: "rediss://r:6380", keyFile: /etc/c.key }')).toContain(
+      'sessionStore.certFile: is required with keyFile',
+    );
+    const plain = problemOf(`sessionStore: { url: "redis://r:6379", ${pair} }`);
+    expect(plain).toContain('sessionStore.certFile: is only used with TLS');
+    expect(plain).toContain('sessionStore.keyFile: is only used with TLS');
+    expect(problemOf('sessionStore: { url: "rediss://r:6380", certFile: c.crt, keyFile: /k }')).toContain(
+      'sessionStore.certFile: must be an absolute path',
+    );
+  });
+
   it('checks passwordFile like every secret file and refuses unknown keys', () => {
     expect(problemOf('sessionStore: { url: "redis://r:1", passwordFile: relative/pw }')).toContain(
       'sessionStore.passwordFile: must be an absolute path',

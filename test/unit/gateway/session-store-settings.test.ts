@@ -35,6 +35,39 @@ describe('session store settings', () => {
     ).toThrow('--session-store-ca-file is only used with TLS');
   });
 
+  it('takes the client certificate and key as a pair: both flags, else the config, and only with TLS', () => {
+    const config = validateGatewayConfig({
+      sessionStore: { url: 'rediss://h:6380', certFile: '/etc/c/tls.crt', keyFile: '/etc/c/tls.key' },
+    });
+    expect(sessionStoreSettings({}, config, {})).toEqual({
+      address: { tls: true, host: 'h', port: 6380, db: 0 },
+      clientCert: { certFile: '/etc/c/tls.crt', keyFile: '/etc/c/tls.key' },
+    });
+    // Both flags win over the config's pair; one alone would pair a certificate with another source's key.
+    expect(
+      sessionStoreSettings({ sessionStoreCertFile: '/x/c.crt', sessionStoreKeyFile: '/x/c.key' }, config, {}),
+    ).toMatchObject({ clientCert: { certFile: '/x/c.crt', keyFile: '/x/c.key' } });
+    expect(() => sessionStoreSettings({ sessionStoreCertFile: '/x/c.crt' }, config, {})).toThrow(
+      '--session-store-cert-file needs --session-store-key-file: a certificate and its key are given together',
+    );
+    expect(() => sessionStoreSettings({ sessionStoreKeyFile: '/x/c.key' }, config, {})).toThrow(
+      '--session-store-key-file needs --session-store-cert-file',
+    );
+    expect(() => sessionStoreSettings({ sessionStore: 'redis://h:6379' }, config, {})).toThrow(
+      'sessionStore.certFile is only used with TLS',
+    );
+    const flags = { sessionStoreCertFile: '/x/c.crt', sessionStoreKeyFile: '/x/c.key' };
+    expect(() => sessionStoreSettings({ ...flags, sessionStore: 'redis://h:6379' }, config, {})).toThrow(
+      '--session-store-cert-file is only used with TLS',
+    );
+    expect(() => sessionStoreSettings(flags, validateGatewayConfig({}), {})).toThrow(
+      '--session-store-cert-file needs a session store',
+    );
+    expect(() => sessionStoreSettings({ sessionStoreKeyFile: '' }, config, {})).toThrow(
+      '--session-store-key-file is empty',
+    );
+  });
+
   it('refuses an empty file flag instead of falling back to the config file or the environment', () => {
     const config = validateGatewayConfig({ sessionStore: { url: 'rediss://h:6380', caFile: '/etc/ca/ca.crt' } });
     expect(() => sessionStoreSettings({ sessionStoreCaFile: '' }, config, {})).toThrow(
