@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { type GatewayConfig, GatewayConfigError, validateGatewayConfig } from '../api/gateway/config.ts';
-import { parseSessionStoreUrl, type SessionStoreAddress } from '../api/gateway/session-store.ts';
+import { parseSessionStoreUrl } from '../api/gateway/session-store.ts';
 import { sessionStorePassword } from '../api/gateway/session-store-password.ts';
 import type { MCPToolConfigSpec } from '../api/generated/index.ts';
 import { MCP_TOOL_CONFIG } from '../api/resources.ts';

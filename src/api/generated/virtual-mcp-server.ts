@@ -204,6 +204,15 @@ export interface VirtualMCPServerSessionStorage {
     key?: string;
   };
   /**
+   * A kubernetes.io/tls Secret (keys tls.crt and tls.key, as cert-manager writes it) whose client certificate the gateway presents to a Redis server that asks clients for one (tls true; redis tls-auth-clients yes). The key must be unencrypted. It is mounted read-only into the gateway pods, which read it at start; a change to the Secret rolls the pods, so a renewed certificate is used without a manual restart.
+   */
+  clientCertSecretRef?: {
+    /**
+     * Name of the Secret in the same namespace.
+     */
+    name: string;
+  };
+  /**
    * Secret key holding the Redis password. It reaches the gateway only as the environment variable MCPRE_SESSION_STORE_PASSWORD (a secretKeyRef), never in the ConfigMap or status; changing the Secret takes effect when the pods restart.
    */
   passwordRef?: SecretKeyRef;

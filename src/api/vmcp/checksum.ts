@@ -2,16 +2,27 @@
 // out in the pod template (the config file's text, the CA bundles' contents, the session store's CA), so the pods
 // roll exactly when the gateway would start differently, and an unchanged reconcile changes nothing. Which Secret
 // keys are mounted is in the template itself (its volumes); their values are not covered on purpose: the gateway
-// re-reads the mounted files when the kubelet updates them, so a rotated Secret needs no rollout.
+// re-reads the mounted files when the kubelet updates them, so a rotated Secret needs no rollout. The one exception is
+// the session store's client certificate, which the Redis connection takes once: its Secret's resourceVersion is
+// covered (never its values, which the operator does not hold), so a renewed certificate rolls the pods.
 import { createHash } from 'node:crypto';
 import type { CaMount } from './backends.ts';
+import type { SessionStoreClientCert } from './session-storage.ts';
 
-export function configChecksum(parts: { yaml: string; caMounts: readonly CaMount[]; sessionStoreCa?: string }): string {
+export function configChecksum(parts: {
+  yaml: string;
+  caMounts: readonly CaMount[];
+  sessionStoreCa?: string;
+  sessionStoreClientCert?: SessionStoreClientCert;
+}): string {
   const canonical = JSON.stringify({
     config: parts.yaml,
     ca: parts.caMounts.map((c) => [c.endpoint, c.configMap, c.key, sha256(c.content)]),
-    // Absent without one, so the checksum of every other pod stays what it was.
+    // Each absent without one, so the checksum of every other pod stays what it was.
     ...(parts.sessionStoreCa !== undefined ? { sessionStoreCa: sha256(parts.sessionStoreCa) } : {}),
+    ...(parts.sessionStoreClientCert !== undefined
+      ? { sessionStoreClientCert: [parts.sessionStoreClientCert.secret, parts.sessionStoreClientCert.resourceVersion] }
+      : {}),
   });
   return `sha256:${sha256(canonical)}`;
 }

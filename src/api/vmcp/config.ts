@@ -9,13 +9,14 @@ import {
   validateGatewayConfig,
 } from '../gateway/config.ts';
 import { parseGatewayConfig } from '../gateway/config-text.ts';
+import { secretFilePath } from '../secret-volumes.ts';
 import { memoLastByOwner } from '../text-memo.ts';
 import { yamlRoundTrip } from '../yaml-round-trip.ts';
 import { MEMO_OWNERS, rememberRenderedProxies, type StaticBackends, staticBackends } from './backends.ts';
 import { gatewayConfigYaml } from './config-yaml.ts';
 import { discoveryMode, type VirtualMCPServer } from './model.ts';
 import { backendName, toDnsLabel, vmcpNames } from './names.ts';
-import { type SessionStorage, sessionStorageCaMount } from './session-storage.ts';
+import { type SessionStorage, sessionStorageCaMount, sessionStorageSecretFiles } from './session-storage.ts';
 import type { VmcpSnapshot } from './snapshot.ts';
 
 export interface RenderedConfig {
@@ -63,7 +64,12 @@ export function renderGatewayConfig(
   // shared store every replica serves every backend, each with its own backend sessions, and no Lease is needed.
   if (storage.provider === 'redis') {
     const caFile = sessionStorageCaMount(storage)?.path;
-    input.sessionStore = { url: storage.url, ...(caFile ? { caFile } : {}) };
+    const [certFile, keyFile] = sessionStorageSecretFiles(storage).map(secretFilePath);
+    input.sessionStore = {
+      url: storage.url,
+      ...(caFile ? { caFile } : {}),
+      ...(certFile && keyFile ? { certFile, keyFile } : {}),
+    };
   } else if (directEndpoints.length > 0) {
     input.lease = { name: vmcpNames(vmcp.metadata.name).lease, namespace: vmcp.metadata.namespace ?? '' };
   }

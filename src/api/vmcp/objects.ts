@@ -26,7 +26,7 @@ import {
   vmcpSelectorLabels,
 } from './names.ts';
 import { gatewayRules } from './rbac.ts';
-import { sessionStorageCaMount, sessionStorageEnv } from './session-storage.ts';
+import { sessionStorageCaMount, sessionStorageEnv, sessionStorageSecretFiles } from './session-storage.ts';
 
 export interface VmcpSettings {
   /** The mcpre image the gateway runs unless spec.image overrides it. */
@@ -117,7 +117,7 @@ function deploymentSpec(
     ...sessionStorageEnv(rendered.storage),
     ...otelEnv(vmcp.spec.telemetry, name),
   ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const secretFiles = secretMounts(secrets);
+  const secretFiles = secretMounts([...secrets, ...sessionStorageSecretFiles(rendered.storage)]);
   const storeCa = sessionStorageCaMount(rendered.storage);
   // The endpoints' CA bundles, then the session store's: each a ConfigMap key as a file in a read-only directory.
   const caFiles = storeCa ? [...caMounts, storeCa] : caMounts;
@@ -171,6 +171,9 @@ function deploymentSpec(
             caMounts,
             ...(rendered.storage.provider === 'redis' && rendered.storage.ca
               ? { sessionStoreCa: rendered.storage.ca.content }
+              : {}),
+            ...(rendered.storage.provider === 'redis' && rendered.storage.clientCert
+              ? { sessionStoreClientCert: rendered.storage.clientCert }
               : {}),
           }),
         },

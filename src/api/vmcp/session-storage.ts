@@ -3,10 +3,13 @@
 // server every replica shares. The gateway config gets the store's URL; the password reaches the pod only as the
 // environment variable MCPRE_SESSION_STORE_PASSWORD from its Secret (a secretKeyRef), never the ConfigMap or status.
 // With tls, caBundleRef names a ConfigMap key of CA certificates that the pod mounts read-only and the config points at
-// (sessionStore.caFile), trusted in addition to the roots the gateway trusts for backends.
+// (sessionStore.caFile), trusted in addition to the roots the gateway trusts for backends; clientCertSecretRef names a
+// kubernetes.io/tls Secret whose tls.crt and tls.key are mounted as Secret files (secret-volumes.ts) for the config's
+// sessionStore.certFile and keyFile, for a server that asks clients for a certificate.
 import { type CaBundleCheck, checkCaBundle, DEFAULT_CA_BUNDLE_KEY } from '../endpoint/ca-bundle.ts';
 import type { ConfigMap, SecretKeys } from '../endpoint/model.ts';
 import { parseSessionStoreUrl, sessionStorePasswordEnv, sessionStoreUrl } from '../gateway/session-store.ts';
+import type { SecretKeyRef } from '../secret-volumes.ts';
 import type { PodEnvVar } from '../telemetry-env.ts';
 import type { CaMount } from './backends.ts';
 import type { VirtualMCPServer } from './model.ts';
@@ -26,12 +29,29 @@ export type SessionStorage =
       url: string;
       passwordRef: { name: string; key: string } | undefined;
       ca?: SessionStoreCa;
+      clientCert?: SessionStoreClientCert;
     };
+
+/**
+ * The Secret holding the client certificate, and its resourceVersion: the gateway reads the files once, so the pods'
+ * checksum covers the version and a renewed certificate rolls them (its values never enter the operator).
+ */
+export interface SessionStoreClientCert {
+  secret: string;
+  resourceVersion: string;
+}
+
+/** The keys of a kubernetes.io/tls Secret. */
+const TLS_SECRET_KEYS = ['tls.crt', 'tls.key'] as const;
 
 type CaBundleReason = Extract<CaBundleCheck, { ok: false }>['reason'];
 
 export interface SessionStorageProblem {
-  reason: 'SessionStorageInvalid' | 'SessionStoragePasswordSecretNotFound' | `SessionStorage${CaBundleReason}`;
+  reason:
+    | 'SessionStorageInvalid'
+    | 'SessionStoragePasswordSecretNotFound'
+    | 'SessionStorageClientCertSecretNotFound'
+    | `SessionStorage${CaBundleReason}`;
   message: string;
 }
 
@@ -94,12 +114,35 @@ export function sessionStorage(
     const content = configMap?.data?.[key] ?? configMap?.binaryData?.[key] ?? '';
     ca = { configMap: caRef.name, key, content };
   }
+  const certRef = spec.clientCertSecretRef;
+  let clientCert: SessionStoreClientCert | undefined;
+  if (certRef) {
+    if (!spec.tls)
+      return invalid(
+        `${field}.clientCertSecretRef is set but ${field}.tls is not: a client certificate is only used for rediss, set tls: true`,
+      );
+    const secret = secrets[certRef.name];
+    const missing = TLS_SECRET_KEYS.filter((k) => !secret?.keys.includes(k));
+    if (!secret || missing.length > 0) {
+      const what = secret
+        ? `has no key ${missing.map((k) => `"${k}"`).join(' or ')}`
+        : 'does not exist in this namespace';
+      return {
+        problem: {
+          reason: 'SessionStorageClientCertSecretNotFound',
+          message: `Secret "${certRef.name}" (${field}.clientCertSecretRef) ${what}; it needs tls.crt and tls.key, as a kubernetes.io/tls Secret (cert-manager's) has`,
+        },
+      };
+    }
+    clientCert = { secret: certRef.name, resourceVersion: secret.metadata.resourceVersion ?? '' };
+  }
   return {
     storage: {
       provider: 'redis',
       url: sessionStoreUrl(parsed.address),
       passwordRef: ref ? { name: ref.name, key: ref.key } : undefined,
       ...(ca ? { ca } : {}),
+      ...(clientCert ? { clientCert } : {}),
     },
   };
 }
@@ -125,12 +168,20 @@ export function sessionStorageCaMount(
 }
 
 /**
- * The Secret the spec's password lives in, for the reconcile's references; none unless the provider is redis (a
- * passwordRef left under another provider is not used, so not watched).
+ * The Secrets the spec names (password, client certificate), for the reconcile's references; none unless the provider
+ * is redis (a reference left under another provider is not used, so not watched).
  */
-export function sessionStorageSecretName(vmcp: VirtualMCPServer): string | undefined {
+export function sessionStorageSecretNames(vmcp: VirtualMCPServer): string[] {
   const spec = vmcp.spec.sessionStorage;
-  return spec?.provider === 'redis' ? spec.passwordRef?.name : undefined;
+  if (spec?.provider !== 'redis') return [];
+  return [spec.passwordRef?.name, spec.clientCertSecretRef?.name].filter((n): n is string => Boolean(n));
+}
+
+/** The client certificate's Secret keys, mounted as Secret files; none without a clientCertSecretRef. */
+export function sessionStorageSecretFiles(storage: SessionStorage): SecretKeyRef[] {
+  if (storage.provider !== 'redis' || !storage.clientCert) return [];
+  const name = storage.clientCert.secret;
+  return TLS_SECRET_KEYS.map((key) => ({ name, key }));
 }
 
 /**

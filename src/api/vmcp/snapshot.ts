@@ -6,7 +6,7 @@ import type { ConfigMap, Endpoint, ExternalAuthConfig, Group, KubeObject, Secret
 import { objectKey } from '../endpoint/references.ts';
 import { telemetrySecretRefs } from '../telemetry-env.ts';
 import { discoveryMode, type ToolConfig, type VirtualMCPServer, type VmcpOwnedKind } from './model.ts';
-import { sessionStorageConfigMapName, sessionStorageSecretName } from './session-storage.ts';
+import { sessionStorageConfigMapName, sessionStorageSecretNames } from './session-storage.ts';
 
 export interface VmcpSnapshot {
   /** RFC 3339, from the injected clock: stamped on flipped conditions. */
@@ -48,10 +48,12 @@ export function vmcpRefKey(kind: VmcpRefKind, namespace: string, name: string): 
   return `${kind}:${objectKey(namespace, name)}`;
 }
 
-/** The Secrets the VirtualMCPServer's own spec names (session store password, OTLP headers), in either mode. */
+/**
+ * The Secrets the VirtualMCPServer's own spec names (session store password and client certificate, OTLP headers), in
+ * either mode.
+ */
 export function vmcpOwnSecretNames(vmcp: VirtualMCPServer): string[] {
-  const password = sessionStorageSecretName(vmcp);
-  return [...(password ? [password] : []), ...telemetrySecretRefs(vmcp.spec.telemetry).map((r) => r.name)];
+  return [...sessionStorageSecretNames(vmcp), ...telemetrySecretRefs(vmcp.spec.telemetry).map((r) => r.name)];
 }
 
 /**

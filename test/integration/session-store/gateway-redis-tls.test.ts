@@ -107,3 +107,79 @@ describe('gateway with its session store over TLS', () => {
     }
   });
 });
+
+describe('gateway with a session store that asks for client certificates (tls-auth-clients yes)', () => {
+  let mtls: RedisFixture;
+  beforeAll(async () => {
+    mtls = await startRedis({ tls: true, clientAuth: true, password: PASSWORD });
+  });
+  afterAll(async () => {
+    await mtls?.stop();
+  });
+
+  /** A gateway trusting the server's CA, with the client certificate from its config file, the flags, or nowhere. */
+  async function start(name: string, how: 'config' | 'flags' | 'none') {
+    const client = mtls.client!;
+    const config = join(dir, `${name}.yaml`);
+    const pair = how === 'config' ? { certFile: client.certFile, keyFile: client.keyFile } : {};
+    const store = { url: mtls.url, caFile: mtls.ca?.file ?? '', ...pair };
+    await writeFile(config, JSON.stringify({ backends: [{ name: 'fx', url: backend.url }], sessionStore: store }));
+    const flags =
+      how === 'flags' ? ['--session-store-cert-file', client.certFile, '--session-store-key-file', client.keyFile] : [];
+    const child = spawnMcpre(['gateway', '--port', '0', '--config', config, ...flags], {
+      ...process.env,
+      KUBERNETES_SERVICE_HOST: '',
+      MCPRE_SESSION_STORE_PASSWORD: PASSWORD,
+    });
+    gateways.push(child);
+    return { process: child, url: await servingUrl(child) };
+  }
+
+  it('presents the certificate from the config file or the flags: ready, and a session lives in Redis', async () => {
+    for (const how of ['config', 'flags'] as const) {
+      const gw = await start(`mtls-${how}`, how);
+      await waitForReadyz(gw.url, gw.process);
+      expect(JSON.parse((await readyz(gw.url)).text), how).toMatchObject({
+        sessionStore: { url: mtls.url, ready: true },
+      });
+      const init = await send(gw, 'POST', undefined, {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'mtls-test', version: '1' } },
+      });
+      expect(init.status, how).toBe(200);
+      const session = init.headers.get('mcp-session-id') ?? '';
+      await init.body?.cancel();
+      const probe = connectRedis({
+        address: { tls: true, host: '127.0.0.1', port: mtls.port, db: 0 },
+        password: PASSWORD,
+        caFile: mtls.ca?.file ?? '',
+        clientCert: mtls.client!,
+        logger: pino({ level: 'silent' }),
+      });
+      try {
+        await until('connected', () => probe.state().ready);
+        const keys = await probe.client.keys('mcpre:*');
+        expect(
+          keys.some((k) => k.includes(session)),
+          how,
+        ).toBe(true);
+      } finally {
+        await probe.close();
+      }
+    }
+  });
+
+  it('without a certificate: not ready, /readyz and the log say the server asks for one', async () => {
+    const gw = await start('mtls-none', 'none');
+    const pattern = /the server asks for a client certificate and none was given/;
+    await until(`/readyz to say ${pattern}`, async () => pattern.test((await readyz(gw.url)).text), {
+      timeoutMs: 10_000,
+    });
+    expect((await readyz(gw.url)).status).toBe(503);
+    await until(`the log to say ${pattern}`, () => pattern.test(gw.process.stderr()));
+    expect(gw.process.stderr()).not.toContain(PASSWORD);
+    expect(gw.process.child.exitCode).toBeNull();
+  });
+});

@@ -2,8 +2,9 @@
 // Deployment runs spec.replicas pods even with a direct endpoint in the group, the gateway config names the store,
 // and the password reaches the pod only as a secretKeyRef variable (never the ConfigMap, the Role or the status);
 // without it the single-replica rule holds; bad input becomes a condition (or an admission error); with tls, the CA
-// bundle a caBundleRef names is mounted read-only and the config names its file, a missing one is a condition; telemetry
-// becomes the standard OTEL_* variables.
+// bundle a caBundleRef names is mounted read-only and the config names its file, a missing one is a condition; so are
+// the client certificate Secret a clientCertSecretRef names (its renewal rolls the pods); telemetry becomes the
+// standard OTEL_* variables.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { MCP_GROUP, MCP_REMOTE_ENDPOINT, VIRTUAL_MCP_SERVER } from '../../../src/api/resources.ts';
@@ -228,6 +229,98 @@ describe('VirtualMCPServer spec.sessionStorage', () => {
     const other = (await makeControlPlaneCerts(new Date())).servingCa.certPem;
     await env.kube.mergePatch(CONFIG_MAP, ns, 'redis-ca', { data: { 'ca.crt': other } });
     await deploymentWhere(ns, 'a new checksum', (o) => checksum(o) !== checksum(d));
+  });
+
+  it('tls with clientCertSecretRef: a missing Secret is a condition; once there, its keys mounted, named in the config, and a renewal rolls the pods', async () => {
+    const ns = await groupWithDirectEndpoint('vmcp-redis-client-cert');
+    const storage = {
+      provider: 'redis',
+      address: 'redis.tools.svc:6380',
+      tls: true,
+      clientCertSecretRef: { name: 'redis-client' },
+    };
+    await env.kube.create(
+      VIRTUAL_MCP_SERVER,
+      ns,
+      vmcp('gw', { groupRef: 'team', replicas: 2, sessionStorage: storage }),
+    );
+    const v = await waitFor(ns, 'gw', 'the missing Secret', (o) => {
+      return condition(o, 'ConfigurationValid')?.reason === 'SessionStorageClientCertSecretNotFound';
+    });
+    expect(condition(v, 'ConfigurationValid')).toMatchObject({
+      status: 'False',
+      message: expect.stringContaining(
+        'Secret "redis-client" (spec.sessionStorage.clientCertSecretRef) does not exist in this namespace',
+      ),
+    });
+    await expect(env.kube.get(DEPLOYMENT, ns, 'vmcp-gw')).rejects.toMatchObject({ status: 404 });
+
+    const certs = await makeControlPlaneCerts(new Date());
+    const pair = await certs.issueClient('mcpre-gateway', []);
+    await env.kube.create(SECRET, ns, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'redis-client' },
+      type: 'kubernetes.io/tls',
+      stringData: { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem },
+    });
+    const d = await deploymentWhere(ns, '2 replicas', (o) => o.spec.replicas === 2);
+    const pod = d.spec.template.spec;
+    expect(pod.volumes).toContainEqual({
+      name: 'secret-redis-client',
+      secret: {
+        secretName: 'redis-client',
+        items: [
+          { key: 'tls.crt', path: 'tls.crt' },
+          { key: 'tls.key', path: 'tls.key' },
+        ],
+        defaultMode: 0o440,
+      },
+    });
+    expect(pod.containers[0].volumeMounts).toContainEqual({
+      name: 'secret-redis-client',
+      mountPath: '/etc/mcpre/secrets/redis-client',
+      readOnly: true,
+    });
+    const config = await configOf(ns);
+    expect(config.sessionStore).toEqual({
+      url: 'rediss://redis.tools.svc:6380',
+      certFile: '/etc/mcpre/secrets/redis-client/tls.crt',
+      keyFile: '/etc/mcpre/secrets/redis-client/tls.key',
+    });
+    // Neither the key nor the certificate reaches the ConfigMap or the status.
+    const configMap = JSON.stringify(await env.kube.get(CONFIG_MAP, ns, 'vmcp-gw-config'));
+    expect(configMap).not.toContain('PRIVATE KEY');
+    expect(
+      JSON.stringify(
+        await waitFor(
+          ns,
+          'gw',
+          'ConfigurationValid True',
+          (o) => condition(o, 'ConfigurationValid')?.status === 'True',
+        ),
+      ),
+    ).not.toContain('PRIVATE KEY');
+
+    // A renewed certificate (the Secret's new resourceVersion) rolls the pods: the gateway reads the files at start.
+    const checksum = (o: KubeObject) =>
+      o.spec.template.metadata.annotations['mcpre.toolhive.stacklok.dev/config-checksum'];
+    const renewed = await certs.issueClient('mcpre-gateway', []);
+    await env.kube.mergePatch(SECRET, ns, 'redis-client', {
+      stringData: { 'tls.crt': renewed.certPem, 'tls.key': renewed.keyPem },
+    });
+    await deploymentWhere(ns, 'a new checksum', (o) => checksum(o) !== checksum(d));
+  });
+
+  it('refuses clientCertSecretRef without tls at admission', async () => {
+    const ns = await env.cp.namespace('vmcp-redis-client-cert-cel');
+    const storage = { provider: 'redis', address: 'redis:6379', clientCertSecretRef: { name: 'redis-client' } };
+    await expect(
+      env.kube.create(VIRTUAL_MCP_SERVER, ns, vmcp('gw', { groupRef: 'team', sessionStorage: storage })),
+    ).rejects.toMatchObject({
+      status: 422,
+      message: expect.stringContaining('spec.sessionStorage.clientCertSecretRef needs spec.sessionStorage.tls true'),
+    });
   });
 
   it('refuses caBundleRef without tls at admission', async () => {

@@ -200,6 +200,72 @@ describe('VirtualMCPServer spec.sessionStorage', () => {
     });
   });
 
+  it('tls with clientCertSecretRef: tls.crt and tls.key as Secret files, named in the config; a renewal rolls the pods', () => {
+    const withCert = redis({ tls: true, clientCertSecretRef: { name: 'gw-redis-client' } });
+    const tlsSecret = (resourceVersion: string) => ({
+      ...secret('gw-redis-client', ['ca.crt', 'tls.crt', 'tls.key']),
+      metadata: { name: 'gw-redis-client', namespace: 'team-a', resourceVersion },
+    });
+    const secrets = (rv: string) => [secret('redis-auth', ['password']), tlsSecret(rv)];
+    const list = applied(plan(withCert, 3, secrets('7')));
+    expect(config(list).sessionStore).toEqual({
+      url: 'rediss://redis.tools.svc:6379',
+      certFile: '/etc/mcpre/secrets/gw-redis-client/tls.crt',
+      keyFile: '/etc/mcpre/secrets/gw-redis-client/tls.key',
+    });
+    const pod = deployment(list).template.spec;
+    // Only the two keys, 0440, readable through the pod's fsGroup: as every Secret file (secret-volumes.ts).
+    expect(pod.volumes).toContainEqual({
+      name: 'secret-gw-redis-client',
+      secret: {
+        secretName: 'gw-redis-client',
+        items: [
+          { key: 'tls.crt', path: 'tls.crt' },
+          { key: 'tls.key', path: 'tls.key' },
+        ],
+        defaultMode: 0o440,
+      },
+    });
+    expect(pod.containers[0].volumeMounts).toContainEqual({
+      name: 'secret-gw-redis-client',
+      mountPath: '/etc/mcpre/secrets/gw-redis-client',
+      readOnly: true,
+    });
+    expect(pod.securityContext.fsGroup).toBe(65532);
+    // The gateway reads the files once: a new resourceVersion (a renewed certificate) rolls the pods.
+    const sum = checksum(list);
+    expect(checksum(applied(plan(withCert, 3, secrets('7'))))).toBe(sum);
+    expect(checksum(applied(plan(withCert, 3, secrets('8'))))).not.toBe(sum);
+    expect(checksum(applied(plan(redis({ tls: true }), 3, secrets('7'))))).not.toBe(sum);
+    // The Secret wakes the reconcile, in either discovery mode.
+    for (const source of ['inline', 'discovered'] as const) {
+      const v = vmcp('gw', { outgoingAuth: { source }, sessionStorage: withCert });
+      expect(vmcpReferences(snapshot(v, members))).toContain('Secret:team-a/gw-redis-client');
+    }
+  });
+
+  it('refuses a client certificate Secret that is missing or lacks a key, and one without tls', () => {
+    const withCert = redis({ tls: true, clientCertSecretRef: { name: 'gw-redis-client' } });
+    const auth = secret('redis-auth', ['password']);
+    expect(plan(withCert, 3, [auth])).toMatchObject({
+      kind: 'invalid',
+      reason: 'SessionStorageClientCertSecretNotFound',
+      message: expect.stringContaining(
+        'Secret "gw-redis-client" (spec.sessionStorage.clientCertSecretRef) does not exist in this namespace; it needs tls.crt and tls.key',
+      ),
+    });
+    expect(plan(withCert, 3, [auth, secret('gw-redis-client', ['tls.crt'])])).toMatchObject({
+      reason: 'SessionStorageClientCertSecretNotFound',
+      message: expect.stringContaining('has no key "tls.key"'),
+    });
+    expect(plan(redis({ clientCertSecretRef: { name: 'gw-redis-client' } }), 3, [auth])).toMatchObject({
+      reason: 'SessionStorageInvalid',
+      message: expect.stringContaining(
+        'spec.sessionStorage.clientCertSecretRef is set but spec.sessionStorage.tls is not',
+      ),
+    });
+  });
+
   it('refuses a missing password Secret or key, naming both', () => {
     expect(plan(redis(), 3, [])).toMatchObject({
       kind: 'invalid',
