@@ -1,7 +1,8 @@
 // `mcpre gateway` with its client sessions on a real redis-server that serves TLS only, with a certificate from a
 // private CA: with the config's sessionStore.caFile naming that CA it is ready and a client session lives in Redis;
 // with another CA, or a CA file that is missing (given by --session-store-ca-file), /readyz and the log say why in one
-// line (never the password), and the process keeps running.
+// line (never the password), and the process keeps running. A server that asks clients for a certificate
+// (tls-auth-clients yes) gets the one the config file or the flags name; without one the reason says it asks.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,13 +36,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A gateway whose store and CA file come from its config file, or from the flags with `flags`. */
-async function startGateway(name: string, caFile: string, flags = false): Promise<{ process: RunningChild; url: URL }> {
+/** A gateway in front of the fault backend, with `sessionStore` in its config file (if any) and `flags`. */
+async function startGateway(
+  name: string,
+  sessionStore: Record<string, string> | undefined,
+  flags: string[] = [],
+): Promise<{ process: RunningChild; url: URL }> {
   const config = join(dir, `${name}.yaml`);
-  const store = flags ? {} : { sessionStore: { url: redis.url, caFile } };
+  const store = sessionStore ? { sessionStore } : {};
   await writeFile(config, JSON.stringify({ backends: [{ name: 'fx', url: backend.url }], ...store }));
-  const storeFlags = flags ? ['--session-store', redis.url, '--session-store-ca-file', caFile] : [];
-  const child = spawnMcpre(['gateway', '--port', '0', '--config', config, ...storeFlags], {
+  const child = spawnMcpre(['gateway', '--port', '0', '--config', config, ...flags], {
     ...process.env,
     KUBERNETES_SERVICE_HOST: '',
     MCPRE_SESSION_STORE_PASSWORD: PASSWORD,
@@ -58,7 +62,7 @@ async function readyz(url: URL) {
 
 describe('gateway with its session store over TLS', () => {
   it('trusts the CA file: ready, and a client session is stored in Redis', async () => {
-    const gw = await startGateway('trusted', redis.ca?.file ?? '');
+    const gw = await startGateway('trusted', { url: redis.url, caFile: redis.ca?.file ?? '' });
     await waitForReadyz(gw.url, gw.process);
     expect(JSON.parse((await readyz(gw.url)).text)).toMatchObject({ sessionStore: { url: redis.url, ready: true } });
     const init = await send(gw, 'POST', undefined, {
@@ -93,7 +97,10 @@ describe('gateway with its session store over TLS', () => {
     ];
     for (const [caFile, pattern] of cases) {
       const absent = caFile.includes('absent');
-      const gw = await startGateway(absent ? 'absent' : 'other', caFile, absent);
+      // The missing file comes from the flags, the other CA from the config file.
+      const gw = absent
+        ? await startGateway('absent', undefined, ['--session-store', redis.url, '--session-store-ca-file', caFile])
+        : await startGateway('other', { url: redis.url, caFile });
       await until(`/readyz to say ${pattern}`, async () => pattern.test((await readyz(gw.url)).text), {
         timeoutMs: 10_000,
       });
@@ -118,21 +125,11 @@ describe('gateway with a session store that asks for client certificates (tls-au
   });
 
   /** A gateway trusting the server's CA, with the client certificate from its config file, the flags, or nowhere. */
-  async function start(name: string, how: 'config' | 'flags' | 'none') {
-    const client = mtls.client!;
-    const config = join(dir, `${name}.yaml`);
-    const pair = how === 'config' ? { certFile: client.certFile, keyFile: client.keyFile } : {};
-    const store = { url: mtls.url, caFile: mtls.ca?.file ?? '', ...pair };
-    await writeFile(config, JSON.stringify({ backends: [{ name: 'fx', url: backend.url }], sessionStore: store }));
-    const flags =
-      how === 'flags' ? ['--session-store-cert-file', client.certFile, '--session-store-key-file', client.keyFile] : [];
-    const child = spawnMcpre(['gateway', '--port', '0', '--config', config, ...flags], {
-      ...process.env,
-      KUBERNETES_SERVICE_HOST: '',
-      MCPRE_SESSION_STORE_PASSWORD: PASSWORD,
-    });
-    gateways.push(child);
-    return { process: child, url: await servingUrl(child) };
+  function start(name: string, how: 'config' | 'flags' | 'none') {
+    const { certFile, keyFile } = mtls.client!;
+    const pair: Record<string, string> = how === 'config' ? { certFile, keyFile } : {};
+    const flags = how === 'flags' ? ['--session-store-cert-file', certFile, '--session-store-key-file', keyFile] : [];
+    return startGateway(name, { url: mtls.url, caFile: mtls.ca?.file ?? '', ...pair }, flags);
   }
 
   it('presents the certificate from the config file or the flags: ready, and a session lives in Redis', async () => {
