@@ -25,8 +25,11 @@ export interface ControlPlaneCerts {
   admin: PemPair;
   /** Service-account token signing key pair (PKCS#8 private, SPKI public). */
   serviceAccount: { publicPem: string; privatePem: string };
-  /** Issues a client certificate for another user (CN) in the given groups (O), signed by the client CA. */
-  issueClient(user: string, groups: string[]): Promise<PemPair>;
+  /**
+   * Issues a client certificate for another user (CN) in the given groups (O), signed by the client CA, valid for 7 days
+   * from `notBefore` (default: the CA's own start; an earlier one makes an expired certificate).
+   */
+  issueClient(user: string, groups: string[], notBefore?: Date): Promise<PemPair>;
 }
 
 let serial = 1;
@@ -109,8 +112,8 @@ export async function makeControlPlaneCerts(now: Date): Promise<ControlPlaneCert
     serving: await makeLeaf(servingCa, 'CN=localhost, O=mcpre', notBefore, 'server'),
     clientCa: clientCa.pair,
     admin: await makeLeaf(clientCa, 'CN=admin, O=system:masters', notBefore, 'client'),
-    issueClient: (user, groups) =>
-      makeLeaf(clientCa, [`CN=${user}`, ...groups.map((g) => `O=${g}`)].join(', '), notBefore, 'client'),
+    issueClient: (user, groups, from = notBefore) =>
+      makeLeaf(clientCa, [`CN=${user}`, ...groups.map((g) => `O=${g}`)].join(', '), from, 'client'),
     serviceAccount: {
       publicPem: sa.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       privatePem: sa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),

@@ -242,8 +242,21 @@ function sessionStoreClientCert(
 
 /** The proxy pod: one backend from the operator's environment, names unprefixed, on MCPRE_PROXY_PORT. */
 async function runProxyMode(opts: RunGatewayOptions): Promise<void> {
-  if (opts.config || opts.group || opts.sessionStore)
-    throw new GatewayConfigError('--proxy-mode takes its settings from the environment only');
+  const given = (
+    [
+      ['--config', opts.config],
+      ['--group', opts.group],
+      ['--session-store', opts.sessionStore],
+      ['--session-store-password-file', opts.sessionStorePasswordFile],
+      ['--session-store-ca-file', opts.sessionStoreCaFile],
+      ['--session-store-cert-file', opts.sessionStoreCertFile],
+      ['--session-store-key-file', opts.sessionStoreKeyFile],
+    ] as const
+  ).filter(([, value]) => value !== undefined);
+  if (given.length > 0)
+    throw new GatewayConfigError(
+      `--proxy-mode takes its settings from the environment only: leave out ${given.map(([flag]) => flag).join(', ')}`,
+    );
   const { proxyModeSettings } = await import('./proxy-mode.ts');
   const settings = proxyModeSettings({ env: process.env, readFile: (path) => readFileSync(path, 'utf8') });
   const logger = defaultLogger(opts.logLevel);

@@ -120,21 +120,48 @@ export function tlsFailure(err: unknown, host: string): string | undefined {
     case 'CERT_HAS_EXPIRED':
     case 'CERT_NOT_YET_VALID':
       return `TLS: the server's certificate is outside its validity period (${detail})`;
-    case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
-      return `TLS: the server asks for a client certificate and none was given; give one (${clientCertAdvice})`;
-    // A certificate from another CA with the same name as the trusted one fails its signature check: decrypt error.
-    case 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR':
-    case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
-    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
-    case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN':
-    case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED':
-    case 'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE':
-      return `TLS: the server refused the client certificate (${detail}): give one issued by a CA the server trusts, still valid (${clientCertAdvice})`;
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return `TLS: the server's certificate is not issued for ${host} (${detail}); connect by a name or address it lists`;
-    default:
+    default: {
+      const alert = alertFromServer(code);
+      const reason = alert ? alertReason(alert, detail) : undefined;
+      if (reason) return reason;
       if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))
         return `TLS handshake failed (${detail}); is the server speaking TLS on this port?`;
       return undefined;
+    }
   }
+}
+
+/**
+ * The TLS alert the server sent, from Node's code for it: OpenSSL names alerts by protocol version
+ * (`ERR_SSL_TLSV13_ALERT_...`, `ERR_SSL_TLSV1_ALERT_...`) and since 3.2 `ERR_SSL_SSL/TLS_ALERT_...` where older
+ * versions said `ERR_SSL_SSLV3_ALERT_...`.
+ */
+function alertFromServer(code: string): string | undefined {
+  return /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13|SSL\/TLS)_ALERT_([A-Z_]+)$/.exec(code)?.[1];
+}
+
+/** Alerts a server sends about the client's certificate (RFC 8446 6.2), or none where it wanted one. */
+const CLIENT_CERT_REFUSED = new Set([
+  'BAD_CERTIFICATE',
+  'UNSUPPORTED_CERTIFICATE',
+  'CERTIFICATE_REVOKED',
+  'CERTIFICATE_EXPIRED',
+  'CERTIFICATE_UNKNOWN',
+  'UNKNOWN_CA',
+  'ACCESS_DENIED',
+  // A certificate from another CA of the same name as the trusted one fails its signature check.
+  'DECRYPT_ERROR',
+]);
+
+function alertReason(alert: string, detail: string): string | undefined {
+  if (alert === 'CERTIFICATE_REQUIRED')
+    return `TLS: the server asks for a client certificate and none was given; give one (${clientCertAdvice})`;
+  if (CLIENT_CERT_REFUSED.has(alert))
+    return `TLS: the server refused the client certificate (${detail}): give one issued by a CA the server trusts, still valid (${clientCertAdvice})`;
+  // TLS 1.2 has no certificate_required alert: a server that wants a certificate and gets none says this.
+  if (alert === 'HANDSHAKE_FAILURE')
+    return `TLS: the server ended the handshake (${detail}): it may ask for a client certificate (${clientCertAdvice}), or accept no TLS version or cipher this client offers`;
+  return undefined;
 }

@@ -39,6 +39,8 @@ export interface RedisFixture {
   ca?: { file: string; pem: string };
   /** With `clientAuth`: a client certificate and key the server accepts, as files in the scratch directory. */
   client?: { certFile: string; keyFile: string };
+  /** With `clientAuth`: one from the same CA that expired a day ago, which the server refuses. */
+  expiredClient?: { certFile: string; keyFile: string };
   dir: string;
   /** Stop (SIGTERM: a clean shutdown; SIGKILL: a crash) and start again on the same port and files; resolves when ready. */
   restart(opts?: { signal?: 'SIGTERM' | 'SIGKILL' }): Promise<void>;
@@ -79,6 +81,7 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
   ];
   let ca: { file: string; pem: string } | undefined;
   let client: { certFile: string; keyFile: string; pem: { cert: string; key: string } } | undefined;
+  let expiredClient: { certFile: string; keyFile: string } | undefined;
   if (opts.tls) {
     const certs = await makeControlPlaneCerts(new Date());
     ca = { file: join(dir, 'ca.crt'), pem: certs.servingCa.certPem };
@@ -97,6 +100,11 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
       };
       await writeFile(client.certFile, pair.certPem);
       await writeFile(client.keyFile, pair.keyPem, { mode: 0o600 });
+      // Valid for 7 days from 8 days ago.
+      const old = await certs.issueClient('mcpre-gateway', [], new Date(Date.now() - 8 * 24 * 3600 * 1000));
+      expiredClient = { certFile: join(dir, 'expired.crt'), keyFile: join(dir, 'expired.key') };
+      await writeFile(expiredClient.certFile, old.certPem);
+      await writeFile(expiredClient.keyFile, old.keyPem, { mode: 0o600 });
     }
     lines.push(
       `tls-port ${port}`,
@@ -160,6 +168,7 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
     ...(opts.password ? { password: opts.password } : {}),
     ...(ca ? { ca } : {}),
     ...(client ? { client: { certFile: client.certFile, keyFile: client.keyFile } } : {}),
+    ...(expiredClient ? { expiredClient } : {}),
     dir,
     async restart(o) {
       await down(o);

@@ -87,6 +87,11 @@ export interface ConfigMap extends KubeObject {
  */
 export interface SecretKeys extends KubeObject {
   keys: string[];
+  /**
+   * sha256 of the `tls.crt` value when the Secret has one: a certificate is public, and a renewal changes it (the
+   * gateway reads the session store's client certificate once, so its pods roll on this). No other value is kept.
+   */
+  tlsCertDigest?: string;
 }
 
 export interface DeploymentCondition {

@@ -224,16 +224,16 @@ export const sessionStoreSchema = z
      * one (redis `tls-auth-clients yes`); both or neither. Read at start, like caFile.
      */
     certFile: absolutePath.optional(),
-    keyFile: secretFile.optional(),
+    // Not a secretFile (which is re-read on change): the Redis connection reads it once, like caFile.
+    keyFile: absolutePath.optional(),
   })
   .superRefine((store, ctx) => {
     if ((store.certFile === undefined) !== (store.keyFile === undefined)) {
-      const [given, missing] = store.certFile === undefined ? ['keyFile', 'certFile'] : ['certFile', 'keyFile'];
-      ctx.addIssue({
-        code: 'custom',
-        path: [missing],
-        message: `is required with ${given}: a certificate needs its key`,
-      });
+      const [path, message] =
+        store.certFile === undefined
+          ? ['certFile', 'is required with keyFile: a key needs its certificate']
+          : ['keyFile', 'is required with certFile: a certificate needs its key'];
+      ctx.addIssue({ code: 'custom', path: [path], message });
     }
     const parsed = parseSessionStoreUrl(store.url);
     if (!('address' in parsed) || parsed.address.tls) return;

@@ -3,8 +3,8 @@
 // roll exactly when the gateway would start differently, and an unchanged reconcile changes nothing. Which Secret
 // keys are mounted is in the template itself (its volumes); their values are not covered on purpose: the gateway
 // re-reads the mounted files when the kubelet updates them, so a rotated Secret needs no rollout. The one exception is
-// the session store's client certificate, which the Redis connection takes once: its Secret's resourceVersion is
-// covered (never its values, which the operator does not hold), so a renewed certificate rolls the pods.
+// the session store's client certificate, which the Redis connection takes once: the digest of its certificate (public)
+// is covered, so a renewal rolls the pods.
 import { createHash } from 'node:crypto';
 import type { CaMount } from './backends.ts';
 import type { SessionStoreClientCert } from './session-storage.ts';
@@ -21,7 +21,7 @@ export function configChecksum(parts: {
     // Each absent without one, so the checksum of every other pod stays what it was.
     ...(parts.sessionStoreCa !== undefined ? { sessionStoreCa: sha256(parts.sessionStoreCa) } : {}),
     ...(parts.sessionStoreClientCert !== undefined
-      ? { sessionStoreClientCert: [parts.sessionStoreClientCert.secret, parts.sessionStoreClientCert.resourceVersion] }
+      ? { sessionStoreClientCert: [parts.sessionStoreClientCert.secret, parts.sessionStoreClientCert.certDigest] }
       : {}),
   });
   return `sha256:${sha256(canonical)}`;

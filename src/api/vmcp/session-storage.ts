@@ -33,12 +33,13 @@ export type SessionStorage =
     };
 
 /**
- * The Secret holding the client certificate, and its resourceVersion: the gateway reads the files once, so the pods'
- * checksum covers the version and a renewed certificate rolls them (its values never enter the operator).
+ * The Secret holding the client certificate, and the digest of its certificate: the gateway reads the files once, so
+ * the pods' checksum covers the digest and a renewed certificate rolls them, while a label or annotation written to the
+ * Secret does not (the operator keeps no Secret values, the certificate's digest aside: secretKeysOnly).
  */
 export interface SessionStoreClientCert {
   secret: string;
-  resourceVersion: string;
+  certDigest: string;
 }
 
 /** The keys of a kubernetes.io/tls Secret. */
@@ -125,7 +126,7 @@ export function sessionStorage(
     const missing = TLS_SECRET_KEYS.filter((k) => !secret?.keys.includes(k));
     if (!secret || missing.length > 0) {
       const what = secret
-        ? `has no key ${missing.map((k) => `"${k}"`).join(' or ')}`
+        ? `has no key ${missing.map((k) => `"${k}"`).join(' and no key ')}`
         : 'does not exist in this namespace';
       return {
         problem: {
@@ -134,7 +135,7 @@ export function sessionStorage(
         },
       };
     }
-    clientCert = { secret: certRef.name, resourceVersion: secret.metadata.resourceVersion ?? '' };
+    clientCert = { secret: certRef.name, certDigest: secret.tlsCertDigest ?? '' };
   }
   return {
     storage: {

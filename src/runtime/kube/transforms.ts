@@ -1,6 +1,8 @@
 // What informers do to an object on receipt: managedFields and kubectl's last-applied annotation are dropped (large,
 // a second copy of the object, and read by no decision), the strings that repeat from object to object are shared,
-// and Secrets are kept as key names only, so their values never enter a controller's memory.
+// and Secrets are kept as key names only (and a TLS certificate's digest), so their values never enter a controller's
+// memory.
+import { createHash } from 'node:crypto';
 import type { KubeObject, SecretKeys } from '../../api/endpoint/model.ts';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -68,14 +70,19 @@ export function shareStrings<T extends KubeObject>(obj: T): T {
   return obj;
 }
 
-/** Secrets never enter a controller's memory with their values: only which keys exist. */
+/**
+ * Secrets never enter a controller's memory with their values: only which keys exist, and a digest of a TLS
+ * certificate (public) so that its renewal can be noticed.
+ */
 export function secretKeysOnly(raw: unknown): SecretKeys {
   const s = raw as KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> };
   const { name, namespace, uid, resourceVersion } = s.metadata;
+  const cert = s.stringData?.['tls.crt'] ?? s.data?.['tls.crt'];
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name, namespace, uid, resourceVersion },
     keys: Object.keys({ ...s.data, ...s.stringData }).sort(),
+    ...(cert !== undefined ? { tlsCertDigest: createHash('sha256').update(cert).digest('hex') } : {}),
   };
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { trustedSecureContext } from '../../../src/actors/tls-roots.ts';
 import { pemCertificateBlocks } from '../../../src/api/endpoint/ca-bundle.ts';
 import type { SessionStoreAddress } from '../../../src/api/gateway/session-store.ts';
+import { makeControlPlaneCerts } from '../../../src/control-plane/certs.ts';
 import { redisTlsOptions, tlsFailure } from '../../../src/runtime/redis-tls.ts';
 import { CA_PEM } from '../vmcp/fixtures.ts';
 
@@ -52,22 +53,30 @@ describe('redis TLS options', () => {
     });
   });
 
-  it('presents a client certificate, and says why a certificate or key cannot be used without showing the key', () => {
+  it('presents a client certificate, and says why a certificate or key cannot be used without showing the key', async () => {
+    const { admin, serving } = await makeControlPlaneCerts(new Date());
     const pem = (label: string) => `-----BEGIN ${label}-----\nMIIB\n-----END ${label}-----\n`;
     const clientCert = { certFile: '/c/tls.crt', keyFile: '/c/tls.key' };
-    const read = (key: string) => files({ '/ca/ca.crt': CA_PEM, '/c/tls.crt': CA_PEM, '/c/tls.key': key });
+    const read = (key: string) => files({ '/c/tls.crt': admin.certPem, '/c/tls.key': key });
+    // A certificate with its own key: a context of its own, not the shared one without an identity.
+    const ok = redisTlsOptions(at('h'), { clientCert }, read(admin.keyPem));
+    expect(ok).toEqual({ socket: { tls: true, servername: 'h', secureContext: expect.anything() } });
+    expect('socket' in ok && ok.socket?.secureContext).not.toBe(trustedSecureContext());
     expect(redisTlsOptions(at('h'), { clientCert }, read(pem('ENCRYPTED PRIVATE KEY')))).toEqual({
       problem: 'client key /c/tls.key is encrypted: give the key unencrypted (as tls.key of a TLS Secret)',
     });
     expect(redisTlsOptions(at('h'), { clientCert }, read('junk'))).toEqual({
       problem: 'client key /c/tls.key holds no PEM private key',
     });
-    // A key that is PEM but not a key of this certificate: OpenSSL's reason, never the key's text.
-    const wrong = redisTlsOptions(at('h'), { clientCert }, read(pem('PRIVATE KEY')));
-    expect(wrong).toMatchObject({
-      problem: expect.stringMatching(/^client key \/c\/tls.key cannot be used with certificate \/c\/tls.crt: /),
+    // A real key of another certificate: OpenSSL's reason, never the key's text.
+    const wrong = redisTlsOptions(at('h'), { clientCert }, read(serving.keyPem));
+    expect(wrong).toEqual({
+      problem: expect.stringMatching(
+        /^client key \/c\/tls.key cannot be used with certificate \/c\/tls.crt: .*key values mismatch$/,
+      ),
     });
-    expect(JSON.stringify(wrong)).not.toContain('MIIB');
+    const keyBody = serving.keyPem.split('\n')[1] ?? '';
+    expect(JSON.stringify(wrong)).not.toContain(keyBody);
     expect(redisTlsOptions(at('h'), { clientCert: { ...clientCert, certFile: '/c/none.crt' } }, read(''))).toEqual({
       problem: 'client certificate /c/none.crt cannot be read: ENOENT',
     });
@@ -95,12 +104,26 @@ describe('redis TLS options', () => {
       'TLS: the server asks for a client certificate and none was given; give one (sessionStore.certFile and keyFile ' +
         'or --session-store-cert-file and --session-store-key-file; VirtualMCPServer spec.sessionStorage.clientCertSecretRef)',
     );
-    for (const code of ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR']) {
+    // OpenSSL 3.2 and later spell the version-neutral alerts SSL/TLS (an expired certificate, a bad one).
+    for (const code of [
+      'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+      'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR',
+      'ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_EXPIRED',
+      'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+    ]) {
       // OpenSSL's trailing line break does not reach the one-line reason.
       expect(tlsFailure(err(code, 'alert number 48\n'), 'h')).toMatch(
         /^TLS: the server refused the client certificate \(alert number 48\): give one issued by a CA the server trusts/,
       );
     }
+    // TLS 1.2 has no certificate_required: a server wanting one and getting none ends the handshake.
+    expect(tlsFailure(err('ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE', 'alert handshake failure'), 'h')).toMatch(
+      /^TLS: the server ended the handshake \(alert handshake failure\): it may ask for a client certificate/,
+    );
+    // Any other alert is a handshake failure told as such.
+    expect(tlsFailure(err('ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', 'alert protocol version'), 'h')).toContain(
+      'TLS handshake failed (alert protocol version)',
+    );
     expect(tlsFailure(err('ECONNREFUSED', 'connect ECONNREFUSED'), 'h')).toBeUndefined();
   });
 });

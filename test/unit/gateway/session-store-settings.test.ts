@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import { sessionStorePassword } from '../../../src/api/gateway/session-store-password.ts';
-import { sessionStoreSettings } from '../../../src/gateway/run-gateway.ts';
+import { runGateway, sessionStoreSettings } from '../../../src/gateway/run-gateway.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpre-store-settings-'));
 const file = (name: string, text: string) => {
@@ -65,6 +65,14 @@ describe('session store settings', () => {
     );
     expect(() => sessionStoreSettings({ sessionStoreKeyFile: '' }, config, {})).toThrow(
       '--session-store-key-file is empty',
+    );
+  });
+
+  it('--proxy-mode names the session store flags it does not take, instead of ignoring them', async () => {
+    await expect(
+      runGateway({ proxyMode: true, sessionStoreCertFile: '/c/tls.crt', sessionStoreKeyFile: '/c/tls.key' }),
+    ).rejects.toThrow(
+      '--proxy-mode takes its settings from the environment only: leave out --session-store-cert-file, --session-store-key-file',
     );
   });
 

@@ -1,6 +1,6 @@
 // What informers keep of an object: everything a decision reads, without the server's bookkeeping copies.
 import { describe, expect, it } from 'vitest';
-import { shareStrings, slimObject } from '../../../src/runtime/kube/transforms.ts';
+import { secretKeysOnly, shareStrings, slimObject } from '../../../src/runtime/kube/transforms.ts';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -62,5 +62,35 @@ describe('shareStrings', () => {
   it('leaves objects without status or metadata fields alone', () => {
     const obj = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, status: 'not an object' };
     expect(shareStrings(obj as never)).toEqual({ ...obj });
+  });
+});
+
+describe('secretKeysOnly', () => {
+  const tlsSecret = (cert: string, labels: Record<string, string> = {}) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/tls',
+    metadata: { name: 'client', namespace: 'ns', uid: 'u1', resourceVersion: '9', labels },
+    data: { 'tls.crt': cert, 'tls.key': 'c2VjcmV0LWtleQ==', password: 'aHVudGVyMg==' },
+  });
+
+  it('keeps key names and a digest of tls.crt, never a value', () => {
+    const kept = secretKeysOnly(tlsSecret('Y2VydC0x'));
+    expect(kept).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'client', namespace: 'ns', uid: 'u1', resourceVersion: '9' },
+      keys: ['password', 'tls.crt', 'tls.key'],
+      tlsCertDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    for (const value of ['Y2VydC0x', 'c2VjcmV0LWtleQ==', 'aHVudGVyMg=='])
+      expect(JSON.stringify(kept)).not.toContain(value);
+  });
+
+  it('changes the digest with the certificate only, and has none without tls.crt', () => {
+    const digest = (raw: unknown) => secretKeysOnly(raw).tlsCertDigest;
+    expect(digest(tlsSecret('Y2VydC0x', { team: 'a' }))).toBe(digest(tlsSecret('Y2VydC0x')));
+    expect(digest(tlsSecret('Y2VydC0y'))).not.toBe(digest(tlsSecret('Y2VydC0x')));
+    expect(secretKeysOnly({ metadata: { name: 'p' }, data: { password: 'eA==' } })).not.toHaveProperty('tlsCertDigest');
   });
 });

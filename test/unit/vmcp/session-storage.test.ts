@@ -202,12 +202,14 @@ describe('VirtualMCPServer spec.sessionStorage', () => {
 
   it('tls with clientCertSecretRef: tls.crt and tls.key as Secret files, named in the config; a renewal rolls the pods', () => {
     const withCert = redis({ tls: true, clientCertSecretRef: { name: 'gw-redis-client' } });
-    const tlsSecret = (resourceVersion: string) => ({
+    // As the informer keeps it (secretKeysOnly): key names, the certificate's digest, metadata.
+    const tlsSecret = (certDigest: string, resourceVersion: string) => ({
       ...secret('gw-redis-client', ['ca.crt', 'tls.crt', 'tls.key']),
       metadata: { name: 'gw-redis-client', namespace: 'team-a', resourceVersion },
+      tlsCertDigest: certDigest,
     });
-    const secrets = (rv: string) => [secret('redis-auth', ['password']), tlsSecret(rv)];
-    const list = applied(plan(withCert, 3, secrets('7')));
+    const secrets = (digest: string, rv = '7') => [secret('redis-auth', ['password']), tlsSecret(digest, rv)];
+    const list = applied(plan(withCert, 3, secrets('d1')));
     expect(config(list).sessionStore).toEqual({
       url: 'rediss://redis.tools.svc:6379',
       certFile: '/etc/mcpre/secrets/gw-redis-client/tls.crt',
@@ -232,11 +234,13 @@ describe('VirtualMCPServer spec.sessionStorage', () => {
       readOnly: true,
     });
     expect(pod.securityContext.fsGroup).toBe(65532);
-    // The gateway reads the files once: a new resourceVersion (a renewed certificate) rolls the pods.
+    // The gateway reads the files once: a renewed certificate (a new digest) rolls the pods; another write to the
+    // Secret (a label: a new resourceVersion, the same certificate) does not.
     const sum = checksum(list);
-    expect(checksum(applied(plan(withCert, 3, secrets('7'))))).toBe(sum);
-    expect(checksum(applied(plan(withCert, 3, secrets('8'))))).not.toBe(sum);
-    expect(checksum(applied(plan(redis({ tls: true }), 3, secrets('7'))))).not.toBe(sum);
+    expect(checksum(applied(plan(withCert, 3, secrets('d1'))))).toBe(sum);
+    expect(checksum(applied(plan(withCert, 3, secrets('d1', '8'))))).toBe(sum);
+    expect(checksum(applied(plan(withCert, 3, secrets('d2'))))).not.toBe(sum);
+    expect(checksum(applied(plan(redis({ tls: true }), 3, secrets('d1'))))).not.toBe(sum);
     // The Secret wakes the reconcile, in either discovery mode.
     for (const source of ['inline', 'discovered'] as const) {
       const v = vmcp('gw', { outgoingAuth: { source }, sessionStorage: withCert });
@@ -256,7 +260,7 @@ describe('VirtualMCPServer spec.sessionStorage', () => {
     });
     expect(plan(withCert, 3, [auth, secret('gw-redis-client', ['tls.crt'])])).toMatchObject({
       reason: 'SessionStorageClientCertSecretNotFound',
-      message: expect.stringContaining('has no key "tls.key"'),
+      message: expect.stringContaining('has no key "tls.key";'),
     });
     expect(plan(redis({ clientCertSecretRef: { name: 'gw-redis-client' } }), 3, [auth])).toMatchObject({
       reason: 'SessionStorageInvalid',
