@@ -27,7 +27,7 @@ const h1 = createHttps(tls, (_req, res) => res.end(body));
 const listen = (s: Server | typeof h2 | typeof h1) =>
   new Promise<number>((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
 
-/** A TCP relay to `port` that holds every chunk for `delayMs` in each direction (order kept: equal timers fire in order). */
+/** A TCP relay to `port` holding every chunk for `delayMs` each way (order kept: equal timers fire in order). */
 function delayedRelay(port: number, delayMs: number): Promise<number> {
   const relay = createTcp((down) => {
     const up = tcpConnect(port, '127.0.0.1');

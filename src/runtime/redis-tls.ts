@@ -1,9 +1,10 @@
 // TLS toward the session store's Redis (`rediss://`): whom to trust, what name to send and, for a server that asks for
 // one (`tls-auth-clients yes`), which client certificate to present. The trusted roots are the backends'
 // (../actors/tls-roots.ts: the OS store and Node's bundled roots), and a CA file adds its certificates to them. Every
-// file is read once: a changed file takes effect on restart (the operator rolls the pods when its Secret changes). SNI carries DNS names only (RFC 6066 forbids an IP address
-// there, and Node warns about it), while the certificate is still checked against the host, IP addresses against IP
-// SANs. TLS failures are told as one line saying what to do.
+// file is read once: a changed file takes effect on restart (the operator rolls its pods when the CA or the
+// certificate changes). SNI carries DNS names only (RFC 6066 forbids an IP address there, and Node warns about it),
+// while the certificate is still checked against the host, IP addresses against IP SANs. TLS failures are told as one
+// line saying what to do.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { SecureContext } from 'node:tls';
