@@ -1,6 +1,7 @@
 // The simulator's JSONL event log: one header line, then one line per event, each with a running hash (`h`) over the
 // previous hash and the canonical line. The same seed must give the same file byte for byte; a replay recomputes the
-// lines and names the first step where they differ.
+// lines and names the first step where they differ. A long run need not hold its lines: a day is over half a million
+// of them (hundreds of MiB), so a reader can take each line as it is made and the log keep only the first and last.
 import { hash } from 'node:crypto';
 
 /** JSON with object keys sorted at every level, so equal values always print the same. */
@@ -30,13 +31,36 @@ export interface LogEvent {
   detail?: unknown;
 }
 
+/** What becomes of each line: kept in `lines` (the default), and/or handed to `onLine` as it is made. */
+export interface EventLogOutput {
+  keep?: boolean;
+  onLine?: (line: string) => void;
+}
+
 export class EventLog {
+  /** Every line, when kept; empty otherwise. */
   readonly lines: string[] = [];
   #hash = '';
   #seq = 0;
+  readonly #keep: boolean;
+  readonly #onLine: ((line: string) => void) | undefined;
+  #header = '';
+  #last = '';
 
-  constructor(header: Record<string, unknown>) {
+  constructor(header: Record<string, unknown>, output: EventLogOutput = {}) {
+    this.#keep = output.keep ?? true;
+    this.#onLine = output.onLine;
     this.#push({ type: 'header', schema: 1, ...header });
+  }
+
+  /** The header line (the options a replay re-runs). */
+  get header(): string {
+    return this.#header;
+  }
+
+  /** The latest line: its `h` is the running hash of the whole log. */
+  get last(): string {
+    return this.#last;
   }
 
   append(event: LogEvent): void {
@@ -62,10 +86,15 @@ export class EventLog {
     const at = members.findIndex(([k]) => k > 'h');
     const parts = members.map((m) => m[1]);
     parts.splice(at === -1 ? parts.length : at, 0, h);
-    this.lines.push(`{${parts.join(',')}}`);
+    const line = `{${parts.join(',')}}`;
+    if (this.#seq === 0) this.#header = line;
+    this.#last = line;
+    if (this.#keep) this.lines.push(line);
+    this.#onLine?.(line);
   }
 
   toString(): string {
+    if (!this.#keep) throw new Error('the event log was not kept (keep: false): take its lines with onLine');
     return `${this.lines.join('\n')}\n`;
   }
 }
@@ -75,13 +104,4 @@ export interface Divergence {
   seq: number;
   expected: string | undefined;
   actual: string | undefined;
-}
-
-/** The first line where two logs differ, or undefined when they are identical. */
-export function firstDivergence(expected: string[], actual: string[]): Divergence | undefined {
-  const n = Math.max(expected.length, actual.length);
-  for (let i = 0; i < n; i++) {
-    if (expected[i] !== actual[i]) return { seq: i, expected: expected[i], actual: actual[i] };
-  }
-  return undefined;
 }

@@ -1,6 +1,6 @@
 // `mcpre sim --replay FILE`: re-runs the simulation its header describes and names the first line that differs.
 import { readFile } from 'node:fs/promises';
-import { firstDivergence } from './event-log.ts';
+import type { Divergence } from './event-log.ts';
 import { runSimulation, type SimOptions } from './simulation.ts';
 
 export interface ReplayResult {
@@ -32,8 +32,17 @@ export async function replayLog(file: string): Promise<ReplayResult> {
   const recorded = (await readFile(file, 'utf8')).trimEnd().split('\n');
   const first = recorded[0];
   if (!first) throw new Error(`${file} is empty`);
-  const result = await runSimulation(optionsFromHeader(first));
-  const d = firstDivergence(recorded, result.log.lines);
+  // Each replayed line is compared as it is made: only the recorded file is held, not a second copy of it.
+  let made = 0;
+  let diverged: Divergence | undefined;
+  const onLine = (line: string) => {
+    if (!diverged && line !== recorded[made]) diverged = { seq: made, expected: recorded[made], actual: line };
+    made += 1;
+  };
+  await runSimulation({ ...optionsFromHeader(first), logOutput: { keep: false, onLine } });
+  // A replay that ended early diverges where its lines ran out.
+  const d =
+    diverged ?? (made < recorded.length ? { seq: made, expected: recorded[made], actual: undefined } : undefined);
   if (!d) return { identical: true, lines: recorded.length };
   return { identical: false, lines: recorded.length, divergesAt: d.seq, expected: d.expected, actual: d.actual };
 }

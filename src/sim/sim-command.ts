@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { replayLog } from './replay.ts';
 import { parseDuration, runSimulation } from './simulation.ts';
 
@@ -40,6 +40,7 @@ export async function runSimCommand(o: SimCommandOptions): Promise<number> {
     return 1;
   }
   const started = performance.now();
+  const record = o.record ? recordTo(o.record) : undefined;
   const result = await runSimulation({
     seed: int('seed', o.seed),
     durationMs: parseDuration(o.duration),
@@ -48,9 +49,9 @@ export async function runSimCommand(o: SimCommandOptions): Promise<number> {
     modernShare: share(o.modernShare),
     faults: o.faults,
     injectBug: o.injectBug === 'status' || o.injectBug === 'session' ? o.injectBug : false,
-  });
+    logOutput: { keep: false, ...(record ? { onLine: record.line } : {}) },
+  }).finally(() => record?.close());
   const wallMs = performance.now() - started;
-  if (o.record) await writeFile(o.record, result.log.toString());
   const speed = result.simulatedMs / Math.max(1, wallMs);
   process.stdout.write(
     `mcpre sim seed ${result.seed}: ${result.ok ? 'all invariants held' : 'INVARIANT VIOLATED'}\n` +
@@ -70,4 +71,28 @@ export async function runSimCommand(o: SimCommandOptions): Promise<number> {
     `  reproduce: mcpre sim --seed ${result.seed} --duration ${o.duration} --endpoints ${o.endpoints} --backends ${o.backends}${o.modernShare ? ` --modern-share ${o.modernShare}` : ''} --faults ${o.faults}${o.injectBug ? ` --inject-bug ${o.injectBug}` : ''}\n`,
   );
   return 1;
+}
+
+/** The log written as it is made, in chunks of about 256 KiB, rather than held whole until the end. */
+function recordTo(path: string): { line(line: string): void; close(): void } {
+  const fd = openSync(path, 'w');
+  let pending: string[] = [];
+  let size = 0;
+  const flush = () => {
+    if (pending.length === 0) return;
+    writeSync(fd, `${pending.join('\n')}\n`);
+    pending = [];
+    size = 0;
+  };
+  return {
+    line(line) {
+      pending.push(line);
+      size += line.length + 1;
+      if (size >= 256 * 1024) flush();
+    },
+    close() {
+      flush();
+      closeSync(fd);
+    },
+  };
 }

@@ -16,7 +16,7 @@ import { seededRng } from '../runtime/random.ts';
 import { CircuitBreakerCheck, checkBackendsSettled } from './backend-invariants.ts';
 import { startDeploymentController } from './deployment-controller.ts';
 import { ListenReopenCheck } from './era-invariants.ts';
-import { EventLog } from './event-log.ts';
+import { EventLog, type EventLogOutput } from './event-log.ts';
 import { type ApiFaults, FakeApiServer, NO_FAULTS } from './fake-apiserver.ts';
 import { fakeKubeHttp } from './fake-kube-http.ts';
 import {
@@ -73,6 +73,8 @@ export interface SimOptions {
    * at a seeded moment; `session`: a rogue caller reuses a connection after its 404.
    */
   injectBug?: boolean | 'status' | 'session';
+  /** Where the event log's lines go: kept in the result's log (the default), and/or handed over one by one. */
+  logOutput?: EventLogOutput;
 }
 
 export interface SimResult {
@@ -136,17 +138,20 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
     knownResources: KNOWN_RESOURCES,
     validate: endpointValidation,
   });
-  const log = new EventLog({
-    seed: String(opts.seed),
-    durationMs: opts.durationMs,
-    endpoints: opts.endpoints,
-    vmcps,
-    backends: opts.backends ?? 0,
-    modernShare,
-    faults: opts.faults,
-    quietMs,
-    injectBug: opts.injectBug === true ? 'status' : (opts.injectBug ?? false),
-  });
+  const log = new EventLog(
+    {
+      seed: String(opts.seed),
+      durationMs: opts.durationMs,
+      endpoints: opts.endpoints,
+      vmcps,
+      backends: opts.backends ?? 0,
+      modernShare,
+      faults: opts.faults,
+      quietMs,
+      injectBug: opts.injectBug === true ? 'status' : (opts.injectBug ?? false),
+    },
+    opts.logOutput,
+  );
   const violations: Violation[] = [];
   let failedAtStep: number | undefined;
   const fail = (found: Violation[]) => {
