@@ -10,10 +10,11 @@ const hours = Number(process.env.SIM_HOURS ?? 24);
 if (!(hours > 0)) throw new Error(`SIM_HOURS must be a positive number, got "${process.env.SIM_HOURS}"`);
 const base: Omit<SimOptions, 'durationMs'> = { seed: 1, endpoints: 200, backends: 50, faults: 'default' };
 
-async function timed(opts: SimOptions) {
+/** One run; its log is kept only when `keep` (the two 1 h runs are compared whole; a day's log is not held). */
+async function timed(opts: SimOptions, keep = false) {
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const r = await runSimulation({ ...opts, logOutput: { keep: false } });
+  const r = await runSimulation({ ...opts, logOutput: { keep } });
   const wall = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   if (!r.ok) console.error(`invariant violated (seed ${opts.seed}):`, r.violations.slice(0, 3));
@@ -43,9 +44,9 @@ const row = (name: string, t: Awaited<ReturnType<typeof timed>>) => {
 };
 const long = await timed({ ...base, durationMs: hours * 3_600_000 });
 row(`${hours} h`, long);
-const a = await timed({ ...base, durationMs: 3_600_000 });
+const a = await timed({ ...base, durationMs: 3_600_000 }, true);
 row('1 h (a)', a);
-const b = await timed({ ...base, durationMs: 3_600_000 });
+const b = await timed({ ...base, durationMs: 3_600_000 }, true);
 row('1 h (b)', b);
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
