@@ -1,6 +1,6 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { replayLog } from './replay.ts';
-import { parseDuration, runSimulation } from './simulation.ts';
+import { parseDuration, runSimulation, type SimOptions, type SimResult } from './simulation.ts';
 
 export interface SimCommandOptions {
   seed: string;
@@ -39,9 +39,8 @@ export async function runSimCommand(o: SimCommandOptions): Promise<number> {
     );
     return 1;
   }
-  const started = performance.now();
-  const record = o.record ? recordTo(o.record) : undefined;
-  const result = await runSimulation({
+  // Every argument is checked before the record file is touched.
+  const options: SimOptions = {
     seed: int('seed', o.seed),
     durationMs: parseDuration(o.duration),
     endpoints: int('endpoints', o.endpoints),
@@ -49,8 +48,20 @@ export async function runSimCommand(o: SimCommandOptions): Promise<number> {
     modernShare: share(o.modernShare),
     faults: o.faults,
     injectBug: o.injectBug === 'status' || o.injectBug === 'session' ? o.injectBug : false,
-    logOutput: { keep: false, ...(record ? { onLine: record.line } : {}) },
-  }).finally(() => record?.close());
+  };
+  const started = performance.now();
+  const record = o.record ? recordTo(o.record) : undefined;
+  let result: SimResult;
+  try {
+    result = await runSimulation({
+      ...options,
+      logOutput: { keep: false, ...(record ? { onLine: record.line } : {}) },
+    });
+  } catch (err) {
+    record?.discard();
+    throw err;
+  }
+  record?.commit();
   const wallMs = performance.now() - started;
   const speed = result.simulatedMs / Math.max(1, wallMs);
   process.stdout.write(
@@ -73,16 +84,30 @@ export async function runSimCommand(o: SimCommandOptions): Promise<number> {
   return 1;
 }
 
-/** The log written as it is made, in chunks of about 256 KiB, rather than held whole until the end. */
-function recordTo(path: string): { line(line: string): void; close(): void } {
-  const fd = openSync(path, 'w');
+/**
+ * The log written as it is made, in chunks of about 256 KiB, rather than held whole until the end. It goes to
+ * `<path>.partial`, renamed to `path` once the run has ended: a run that throws leaves no log that looks complete, and
+ * an existing file is replaced only by a whole one. A write error ends the writing; it is thrown at `commit`.
+ */
+function recordTo(path: string): { line(line: string): void; commit(): void; discard(): void } {
+  const partial = `${path}.partial`;
+  const fd = openSync(partial, 'w');
   let pending: string[] = [];
   let size = 0;
+  let failed: unknown;
   const flush = () => {
-    if (pending.length === 0) return;
-    writeSync(fd, `${pending.join('\n')}\n`);
+    if (pending.length === 0 || failed !== undefined) return;
+    try {
+      writeFileSync(fd, `${pending.join('\n')}\n`);
+    } catch (err) {
+      failed = err;
+    }
     pending = [];
     size = 0;
+  };
+  const discard = () => {
+    closeSync(fd);
+    rmSync(partial, { force: true });
   };
   return {
     line(line) {
@@ -90,9 +115,15 @@ function recordTo(path: string): { line(line: string): void; close(): void } {
       size += line.length + 1;
       if (size >= 256 * 1024) flush();
     },
-    close() {
+    commit() {
       flush();
+      if (failed !== undefined) {
+        discard();
+        throw new Error(`--record ${path}: writing the log failed: ${(failed as Error).message}`);
+      }
       closeSync(fd);
+      renameSync(partial, path);
     },
+    discard,
   };
 }

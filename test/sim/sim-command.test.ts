@@ -1,7 +1,7 @@
 // `mcpre sim --record FILE` writes the event log as the run makes it (not held whole until the end) and
 // `mcpre sim --replay FILE` compares each replayed line as it is made: the recorded file is byte for byte the log of the
 // same run kept in memory, its replay is identical, and a changed or cut file is named at the line where it differs.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -35,9 +35,17 @@ describe('mcpre sim --record and --replay', () => {
   const cli = { seed: '7', duration: '60m', endpoints: '20', backends: '4', faults: 'default' };
   const file = () => join(dir, 'run.jsonl');
 
+  let recording: Promise<number> | undefined;
+  /** The recorded run, made once for the tests that read it. */
+  const record = () => {
+    recording ??= command({ ...cli, record: file() });
+    return recording;
+  };
+
   it('records the same bytes as the run kept in memory, and replays them as identical', async () => {
-    expect(await command({ ...cli, record: file() })).toBe(0);
+    expect(await record()).toBe(0);
     expect(printed).toContain(`written to ${file()}`);
+    expect(existsSync(`${file()}.partial`)).toBe(false);
     const kept = await runSimulation({
       seed: 7,
       durationMs: 60 * 60_000,
@@ -54,6 +62,7 @@ describe('mcpre sim --record and --replay', () => {
   });
 
   it('names the first line that differs, and where a log cut short or too long ends', async () => {
+    await record();
     const lines = readFileSync(file(), 'utf8').trimEnd().split('\n');
     const changed = [...lines];
     changed[40] = changed[40]!.replace(/"t":\d+/, '"t":1');
@@ -70,6 +79,15 @@ describe('mcpre sim --record and --replay', () => {
     expect(await command({ ...cli, replay: join(dir, 'longer.jsonl') })).toBe(1);
     expect(printed).toContain(`diverges at seq ${lines.length}\n`);
     expect(printed).toContain('replayed: (end of log)');
+  });
+
+  it('leaves an existing record file as it was when the arguments or the run are refused', async () => {
+    const kept = join(dir, 'kept.jsonl');
+    writeFileSync(kept, 'an earlier log\n');
+    await expect(command({ ...cli, seed: 'x', record: kept })).rejects.toThrow('--seed must be an integer');
+    await expect(command({ ...cli, faults: 'nope', record: kept })).rejects.toThrow('unknown fault profile "nope"');
+    expect(readFileSync(kept, 'utf8')).toBe('an earlier log\n');
+    expect(existsSync(`${kept}.partial`)).toBe(false);
   });
 
   it('keeps no lines when asked not to, and says so instead of printing part of a log', async () => {

@@ -61,10 +61,12 @@ export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
 /**
  * HTTP/2 flow-control windows toward a backend: 16 MiB for the connection, 4 MiB per stream (Chrome's are 15 and 6).
  * Every call to a backend shares its one connection, so undici's defaults (512 KiB and 256 KiB) would let the whole
- * backend have only 512 KiB in flight per round trip: 8 parallel 2 MiB results took 7x as long as over HTTP/1.1 at a
- * 40 ms RTT, and 2.3x on loopback (bench/backend-h2-window.bench.ts). A window is credit, not a buffer: the gateway
- * reads every response as it arrives (bounded by maxResponseBytes). undici 8.14 validates `settings.initialWindowSize`
- * as documented but applies a top-level `initialWindowSize`, so both are given; a unit test reads what a server sees.
+ * backend have only 512 KiB in flight per round trip: 8 parallel 2 MiB results took 12-21x as long as over HTTP/1.1
+ * at a 40-100 ms RTT, and 1.3-1.6x with these windows (bench/backend-h2-window.bench.ts). The connection window is credit, not a buffer (Node
+ * consumes it as data arrives); a stream's window is what a paused stream may hold, and the gateway's readers do not
+ * pause (JSON bodies are read whole, bounded by maxResponseBytes; SSE streams are read as they come). undici 8.14
+ * validates the documented `settings.initialWindowSize` but applies only a top-level `initialWindowSize`, so both are
+ * given; a unit test reads the windows a server sees.
  */
 const H2_WINDOWS = {
   connectionWindowSize: 16 * 1024 * 1024,
