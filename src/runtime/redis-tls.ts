@@ -5,6 +5,7 @@
 // certificate changes). SNI carries DNS names only (RFC 6066 forbids an IP address there, and Node warns about it),
 // while the certificate is still checked against the host, IP addresses against IP SANs. TLS failures are told as one
 // line saying what to do.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { SecureContext } from 'node:tls';
@@ -43,6 +44,7 @@ export function redisTlsOptions(
   address: SessionStoreAddress,
   files: RedisTlsFiles,
   readFile: ReadFile = (path) => readFileSync(path, 'utf8'),
+  now: () => Date = () => new Date(),
 ): { socket: RedisTlsSocket | undefined } | { problem: string } {
   if (!address.tls) {
     if (files.caFile !== undefined)
@@ -64,7 +66,7 @@ export function redisTlsOptions(
   }
   if (files.clientCert === undefined)
     return { socket: { tls: true, ...servername, secureContext: trustedSecureContext(extraCa) } };
-  const identity = clientIdentity(files.clientCert, readFile);
+  const identity = clientIdentity(files.clientCert, readFile, now);
   if ('problem' in identity) return identity;
   try {
     return { socket: { tls: true, ...servername, secureContext: trustedSecureContext(extraCa, identity) } };
@@ -80,11 +82,14 @@ export function redisTlsOptions(
 function clientIdentity(
   files: NonNullable<RedisTlsFiles['clientCert']>,
   readFile: ReadFile,
+  now: () => Date,
 ): ClientIdentity | { problem: string } {
   const cert = readText(readFile, files.certFile, 'client certificate');
   if (typeof cert !== 'string') return cert;
   const check = checkPemCertificates(cert, `client certificate ${files.certFile}`);
   if (!check.ok) return { problem: check.message };
+  const outside = outsideValidity(pemCertificateBlocks(cert)[0] ?? '', now());
+  if (outside) return { problem: `client certificate ${files.certFile} ${outside}` };
   const key = readText(readFile, files.keyFile, 'client key');
   if (typeof key !== 'string') return key;
   // Only the PEM labels are looked at: nothing of the key itself may reach a message.
@@ -95,6 +100,17 @@ function clientIdentity(
   if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(key))
     return { problem: `client key ${files.keyFile} holds no PEM private key` };
   return { cert, key };
+}
+
+/**
+ * Why the leaf certificate cannot be used now (expired, or not valid yet), or undefined. A server refuses such a
+ * certificate with a bare alert; told here, at start, the reason names the date.
+ */
+function outsideValidity(pem: string, at: Date): string | undefined {
+  const cert = new X509Certificate(pem);
+  if (at > cert.validToDate) return `expired on ${cert.validToDate.toISOString()}: renew it`;
+  if (at < cert.validFromDate) return `is not valid before ${cert.validFromDate.toISOString()}: check the clock`;
+  return undefined;
 }
 
 function readText(readFile: ReadFile, path: string, what: string): string | { problem: string } {

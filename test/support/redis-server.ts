@@ -39,7 +39,7 @@ export interface RedisFixture {
   ca?: { file: string; pem: string };
   /** With `clientAuth`: a client certificate and key the server accepts, as files in the scratch directory. */
   client?: { certFile: string; keyFile: string };
-  /** With `clientAuth`: one from the same CA that expired a day ago, which the server refuses. */
+  /** With `clientAuth`: one from the same CA that expired a day ago. */
   expiredClient?: { certFile: string; keyFile: string };
   dir: string;
   /** Stop (SIGTERM: a clean shutdown; SIGKILL: a crash) and start again on the same port and files; resolves when ready. */

@@ -210,7 +210,7 @@ describe('redis connection over TLS with client certificates (tls-auth-clients y
     await until('message heard', () => heard.includes('hello'));
   });
 
-  it('without a certificate, with one another CA issued, or an expired one, says the server refused, within a bound', async () => {
+  it('without a certificate, or with one another CA issued, says the server refused, within a bound', async () => {
     const stranger = await makeControlPlaneCerts(new Date());
     const strangerPair = await stranger.issueClient('stranger', []);
     const sameName = { certFile: join(mtls.dir, 'stranger.crt'), keyFile: join(mtls.dir, 'stranger.key') };
@@ -223,7 +223,6 @@ describe('redis connection over TLS with client certificates (tls-auth-clients y
       ['none', {}, /the server asks for a client certificate and none was given; give one \(sessionStore\.certFile/],
       ['a CA of the same name', { clientCert: sameName }, refused],
       ['another CA', { clientCert: otherCa }, refused],
-      ['expired', { clientCert: mtls.expiredClient! }, refused],
     ];
     for (const [name, more, pattern] of cases) {
       const c = connectRedis({ ...base(), ...more });
@@ -256,6 +255,8 @@ describe('redis connection over TLS with client certificates (tls-auth-clients y
         { certFile, keyFile: otherKey },
         /client key .*other\.key cannot be used with certificate .*client\.crt: .*mismatch/,
       ],
+      // Refused at start with its date, not by the server with a bare alert.
+      [mtls.expiredClient!, /client certificate .*expired\.crt expired on 20\d\d-\d\d-\d\dT.*: renew it/],
     ];
     for (const [clientCert, pattern] of cases) {
       const c = connectRedis({ ...base(), clientCert });

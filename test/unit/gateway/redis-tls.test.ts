@@ -75,6 +75,16 @@ describe('redis TLS options', () => {
         /^client key \/c\/tls.key cannot be used with certificate \/c\/tls.crt: .*key values mismatch$/,
       ),
     });
+    // Outside its validity (7 days from a minute ago): told with the date, before any connection.
+    const day = 24 * 3600 * 1000;
+    expect(redisTlsOptions(at('h'), { clientCert }, read(admin.keyPem), () => new Date(Date.now() + 8 * day))).toEqual({
+      problem: expect.stringMatching(/^client certificate \/c\/tls.crt expired on 20\d\d-.*Z: renew it$/),
+    });
+    expect(redisTlsOptions(at('h'), { clientCert }, read(admin.keyPem), () => new Date(Date.now() - day))).toEqual({
+      problem: expect.stringMatching(
+        /^client certificate \/c\/tls.crt is not valid before 20\d\d-.*Z: check the clock$/,
+      ),
+    });
     const keyBody = serving.keyPem.split('\n')[1] ?? '';
     expect(JSON.stringify(wrong)).not.toContain(keyBody);
     expect(redisTlsOptions(at('h'), { clientCert: { ...clientCert, certFile: '/c/none.crt' } }, read(''))).toEqual({
