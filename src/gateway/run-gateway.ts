@@ -159,6 +159,14 @@ async function runAggregatingGateway(opts: RunGatewayOptions): Promise<void> {
   }
 }
 
+/** The session store's file flags and the options they set. */
+const SESSION_STORE_FILE_FLAGS = [
+  ['--session-store-password-file', 'sessionStorePasswordFile'],
+  ['--session-store-ca-file', 'sessionStoreCaFile'],
+  ['--session-store-cert-file', 'sessionStoreCertFile'],
+  ['--session-store-key-file', 'sessionStoreKeyFile'],
+] as const;
+
 /**
  * Where client sessions live: the --session-store URL, else the config file's sessionStore, else nowhere shared
  * (undefined: this process's memory). The password comes from --session-store-password-file, else the config's
@@ -175,12 +183,7 @@ export function sessionStoreSettings(
   config: GatewayConfig,
   env: NodeJS.ProcessEnv = process.env,
 ): SessionStoreSettings | undefined {
-  const fileFlags = [
-    ['--session-store-password-file', opts.sessionStorePasswordFile],
-    ['--session-store-ca-file', opts.sessionStoreCaFile],
-    ['--session-store-cert-file', opts.sessionStoreCertFile],
-    ['--session-store-key-file', opts.sessionStoreKeyFile],
-  ] as const;
+  const fileFlags = SESSION_STORE_FILE_FLAGS.map(([flag, key]) => [flag, opts[key]] as const);
   // An empty value would otherwise fall back to the config file or the environment without a word.
   for (const [flag, value] of fileFlags)
     if (value === '')
@@ -244,15 +247,12 @@ function sessionStoreClientCert(
 async function runProxyMode(opts: RunGatewayOptions): Promise<void> {
   const given = (
     [
-      ['--config', opts.config],
-      ['--group', opts.group],
-      ['--session-store', opts.sessionStore],
-      ['--session-store-password-file', opts.sessionStorePasswordFile],
-      ['--session-store-ca-file', opts.sessionStoreCaFile],
-      ['--session-store-cert-file', opts.sessionStoreCertFile],
-      ['--session-store-key-file', opts.sessionStoreKeyFile],
+      ['--config', 'config'],
+      ['--group', 'group'],
+      ['--session-store', 'sessionStore'],
+      ...SESSION_STORE_FILE_FLAGS,
     ] as const
-  ).filter(([, value]) => value !== undefined);
+  ).filter(([, key]) => opts[key] !== undefined);
   if (given.length > 0)
     throw new GatewayConfigError(
       `--proxy-mode takes its settings from the environment only: leave out ${given.map(([flag]) => flag).join(', ')}`,
