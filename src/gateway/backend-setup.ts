@@ -15,6 +15,7 @@ import {
 import type { OutgoingAuth } from '../actors/mcp/auth/types.ts';
 import { checkPemCertificates } from '../api/endpoint/ca-bundle.ts';
 import type { BackendConfig } from '../api/gateway/config.ts';
+import { readText } from '../api/read-text.ts';
 import type { BackendInfo } from './backend.ts';
 import type { DesiredBackend } from './backend-set.ts';
 
@@ -72,12 +73,8 @@ type SecretRead = { ok: true; value: string } | { ok: false; problem: string };
 function readSecret(source: SecretSource, environment: SetupEnvironment): SecretRead {
   if ('file' in source) {
     const where = `file ${source.file}`;
-    let value: string;
-    try {
-      value = environment.readFile(source.file);
-    } catch (err) {
-      return { ok: false, problem: `${where} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
-    }
+    const value = readText(environment.readFile, source.file, 'file');
+    if (typeof value !== 'string') return { ok: false, ...value };
     return value === '' ? { ok: false, problem: `${where} is empty` } : { ok: true, value };
   }
   const value = environment.env[source.env];
@@ -146,14 +143,8 @@ function resolveBackend(
 
   let caPem: string | undefined;
   if (cfg.caBundlePath) {
-    let text: string;
-    try {
-      text = environment.readFile(cfg.caBundlePath);
-    } catch (err) {
-      return fail(
-        `CA bundle ${cfg.caBundlePath} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-      );
-    }
+    const text = readText(environment.readFile, cfg.caBundlePath, 'CA bundle');
+    if (typeof text !== 'string') return fail(text.problem);
     const check = checkPemCertificates(text, `CA bundle ${cfg.caBundlePath}`);
     if (!check.ok) return fail(check.message);
     caPem = text;

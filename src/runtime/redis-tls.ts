@@ -12,6 +12,7 @@ import type { SecureContext } from 'node:tls';
 import { type ClientIdentity, trustedSecureContext } from '../actors/tls-roots.ts';
 import { checkPemCertificates, pemCertificateBlocks } from '../api/endpoint/ca-bundle.ts';
 import type { SessionStoreAddress } from '../api/gateway/session-store.ts';
+import { readText } from '../api/read-text.ts';
 
 /** The socket options node-redis passes to `tls.connect`. */
 export interface RedisTlsSocket {
@@ -111,14 +112,6 @@ function outsideValidity(pem: string, at: Date): string | undefined {
   if (at > cert.validToDate) return `expired on ${cert.validToDate.toISOString()}: renew it`;
   if (at < cert.validFromDate) return `is not valid before ${cert.validFromDate.toISOString()}: check the clock`;
   return undefined;
-}
-
-function readText(readFile: ReadFile, path: string, what: string): string | { problem: string } {
-  try {
-    return readFile(path);
-  } catch (err) {
-    return { problem: `${what} ${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
-  }
 }
 
 /** What a failed TLS connection means and what to do, or undefined when the error is not about TLS. */
