@@ -9,7 +9,7 @@ export function registerSim(program: Command): void {
     )
     .option('--seed <n>', 'the seed (an integer)', '1')
     .option('--duration <d>', 'virtual time with faults, e.g. 90s, 30m, 24h', '1h')
-    .option('--endpoints <k>', 'MCPRemoteEndpoints at the start', '20')
+    .option('--endpoints <k>', 'MCPRemoteEndpoints at the start (the scenario keeps them near this count)', '20')
     .option('--backends <k>', 'simulated MCP backends with a session actor each', '5')
     .option('--modern-share <f>', 'share of the backends (picked by the seed) that speak MCP 2026-07-28', '0.33')
     .option('--faults <profile>', 'none | default | harsh', 'default')

@@ -136,24 +136,42 @@ export type Mutation =
   | { kind: 'moveVmcp'; name: string; group: string }
   | { kind: 'compact' };
 
-/** What exists when the next change is drawn, and the indexes the next new objects get. */
+/** What exists when the next change is drawn, the sizes the script holds the world near, and the next new indexes. */
 export interface ScenarioState {
   endpoints: string[];
   vmcps: string[];
+  /** The starting counts: creates and deletes are equally likely at these sizes, deletes likelier above them. */
+  endpointTarget: number;
+  vmcpTarget: number;
   nextEndpoint: number;
   nextVmcp: number;
 }
 
+/**
+ * Whether a draw `r` in [0, band) creates (else deletes): at `count == target` half the band each, so the world stays
+ * near the size a run was asked for instead of growing through a day of changes.
+ */
+const creates = (r: number, band: number, count: number, target: number) =>
+  r < (band * Math.max(target, 1)) / (Math.max(target, 1) + count);
+
 export function nextMutation(rng: Rng, s: ScenarioState): Mutation {
   const r = rng.next();
-  if (r < 0.25 || s.endpoints.length === 0) return { kind: 'createEndpoint', index: s.nextEndpoint };
-  if (r < 0.37) return { kind: 'deleteEndpoint', name: pick(rng, s.endpoints) };
+  if (s.endpoints.length === 0) return { kind: 'createEndpoint', index: s.nextEndpoint };
+  if (r < 0.37) {
+    return creates(r, 0.37, s.endpoints.length, s.endpointTarget)
+      ? { kind: 'createEndpoint', index: s.nextEndpoint }
+      : { kind: 'deleteEndpoint', name: pick(rng, s.endpoints) };
+  }
   if (r < 0.57)
     return { kind: 'moveEndpoint', name: pick(rng, s.endpoints), group: pick(rng, [...GROUPS, 'missing-group']) };
   if (r < 0.65) return { kind: 'deleteGroup', group: pick(rng, GROUPS) };
   if (r < 0.75) return { kind: 'createGroup', group: pick(rng, GROUPS) };
-  if (r < 0.82 || s.vmcps.length === 0) return { kind: 'createVmcp', index: s.nextVmcp };
-  if (r < 0.87) return { kind: 'deleteVmcp', name: pick(rng, s.vmcps) };
+  if (s.vmcps.length === 0) return { kind: 'createVmcp', index: s.nextVmcp };
+  if (r < 0.87) {
+    return creates(r - 0.75, 0.12, s.vmcps.length, s.vmcpTarget)
+      ? { kind: 'createVmcp', index: s.nextVmcp }
+      : { kind: 'deleteVmcp', name: pick(rng, s.vmcps) };
+  }
   if (r < 0.94) return { kind: 'moveVmcp', name: pick(rng, s.vmcps), group: pick(rng, [...GROUPS, 'missing-group']) };
   return { kind: 'compact' };
 }

@@ -57,8 +57,9 @@ export const FAULT_PROFILES: Record<string, ApiFaults> = {
 export interface SimOptions {
   seed: number;
   durationMs: number;
+  /** MCPRemoteEndpoints at the start; the script creates and deletes them around this count. */
   endpoints: number;
-  /** VirtualMCPServers at the start (the script creates, moves and deletes more); 3 by default. */
+  /** VirtualMCPServers at the start (the script creates, moves and deletes them around this count); 3 by default. */
   vmcps?: number;
   /** Simulated MCP backends, each with a backend-session actor. */
   backends?: number;
@@ -163,7 +164,14 @@ export async function runSimulation(opts: SimOptions): Promise<SimResult> {
 
   const statusUrls = new StatusUrlChecker(api);
   for (const { resource, object } of baseObjects(await CA_PEM)) api.createNow(resource, object);
-  const state: ScenarioState = { endpoints: [], vmcps: [], nextEndpoint: 0, nextVmcp: 0 };
+  const state: ScenarioState = {
+    endpoints: [],
+    vmcps: [],
+    endpointTarget: opts.endpoints,
+    vmcpTarget: vmcps,
+    nextEndpoint: 0,
+    nextVmcp: 0,
+  };
   for (; state.nextEndpoint < opts.endpoints; state.nextEndpoint++)
     api.createNow(R.endpoint, endpointObject(scenarioRng, state.nextEndpoint));
   for (; state.nextVmcp < vmcps; state.nextVmcp++) api.createNow(R.vmcp, vmcpObject(scenarioRng, state.nextVmcp));
