@@ -7,9 +7,9 @@
 // order rotates per round) so that noise from other work on the machine falls on all. Per path: p50/p99 of one
 // client's sequential calls, calls per second of CONCURRENCY clients each calling in a loop, every answer checked, and
 // this process's CPU per sequential call (the client's own cost). For the gateway: its process CPU per forwarded call
-// (from /proc/<pid>/stat, per path) and its RSS at rest (ready, no client yet) and after the run. Per gateway path also
-// each round's p50 added and concurrent ratio against the direct path of the same round, as median and range: on a
-// machine whose speed drifts, those pairs move less than totals over the run.
+// (from /proc/<pid>/stat, per path, with the part spent in the kernel) and its RSS at rest (ready, no client yet) and
+// after the run. Per gateway path also each round's p50 added and concurrent ratio against the direct path of the
+// same round, as median and range: on a machine whose speed drifts, those pairs move less than totals over the run.
 //   npm run bench -- gateway-latency      (env: ROUNDS=3 CALLS=500 CONCURRENCY=16 SECONDS=2;
 //                                          ERAS=2025 for the 2025-era rows only (one backend, the original table);
 //                                          CLIENT26=raw for 2026-07-28 clients as bare fetch POSTs (default sdk);
@@ -39,7 +39,7 @@ import { fileURLToPath } from 'node:url';
 import { type RunningJaeger, startJaeger } from '../test/support/jaeger.ts';
 import { runSetupScript } from '../test/support/setup-script.ts';
 import { type Caller, connectLegacy, connectModern, type Era } from './modern-client.ts';
-import { cpuTicks, quantile, rssOf, TICKS_PER_SECOND } from './session-fixture.ts';
+import { cpuTicks, cpuTimes, quantile, rssOf, TICKS_PER_SECOND } from './session-fixture.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = resolve(here, '..');
@@ -99,6 +99,8 @@ interface Path {
   /** This process's CPU (µs) over the sequential runs: the client's own cost per call. */
   clientMicros: number;
   gatewayTicks: number;
+  /** The part of gatewayTicks spent in the kernel (socket reads and writes, polling): what no JavaScript cut reaches. */
+  gatewayKernelTicks: number;
   gatewayCalls: number;
   /** CPU of each process over the concurrent runs (client µs, backend and gateway ticks): who the CPUs served. */
   concurrentCpu: { clientMicros: number; backendTicks: number; gatewayTicks: number };
@@ -214,10 +216,12 @@ async function main() {
       const marks = new Map(paths.map((p) => [p, markRound(p)]));
       for (const run of [runSequential, runConcurrent]) {
         for (const p of order) {
-          const before = p.gateway ? cpuTicks(p.gateway.pid) : 0;
+          const before = p.gateway ? cpuTimes(p.gateway.pid) : undefined;
           const n = await run(p);
-          if (p.gateway) {
-            p.gatewayTicks += cpuTicks(p.gateway.pid) - before;
+          if (p.gateway && before) {
+            const after = cpuTimes(p.gateway.pid);
+            p.gatewayTicks += after.user + after.kernel - before.user - before.kernel;
+            p.gatewayKernelTicks += after.kernel - before.kernel;
             p.gatewayCalls += n;
           }
         }
@@ -308,7 +312,7 @@ function report(paths: Path[], skipped: string[]): void {
         ? `; RSS ${mib(g.rssAtRest)} MiB at rest, ${mib(g.rssAfter)} MiB after the run (${runForm(g.entry)}${envForm(g.env)})`
         : '';
     console.log(
-      `${name}: p50 added ${(s.p50 - d.p50).toFixed(3)} ms; CPU per call ${s.gatewayCpuMs.toFixed(3)} ms (${p.gatewayCalls} calls)${memory}`,
+      `${name}: p50 added ${(s.p50 - d.p50).toFixed(3)} ms; CPU per call ${s.gatewayCpuMs.toFixed(3)} ms, ${s.gatewayKernelMs.toFixed(3)} ms of it in the kernel (${p.gatewayCalls} calls)${memory}`,
     );
   }
   // Each round measures every path back to back, so a round's gateway figure paired with its direct figure shares
@@ -441,6 +445,7 @@ async function openPath(name: string, client: Era, backend: Backend, url: URL, t
     concurrentSeconds: 0,
     clientMicros: 0,
     gatewayTicks: 0,
+    gatewayKernelTicks: 0,
     gatewayCalls: 0,
     concurrentCpu: { clientMicros: 0, backendTicks: 0, gatewayTicks: 0 },
     rounds: [],
@@ -537,6 +542,7 @@ interface Summary {
   sequentialPerSecond: number;
   concurrentPerSecond: number;
   gatewayCpuMs: number;
+  gatewayKernelMs: number;
   clientCpuMs: number;
 }
 
@@ -558,6 +564,7 @@ function summary(p: Path): Summary {
     sequentialPerSecond: sorted.length / (total / 1000),
     concurrentPerSecond: p.concurrentCalls / p.concurrentSeconds,
     gatewayCpuMs: p.gatewayCalls ? (p.gatewayTicks / TICKS_PER_SECOND / p.gatewayCalls) * 1000 : 0,
+    gatewayKernelMs: p.gatewayCalls ? (p.gatewayKernelTicks / TICKS_PER_SECOND / p.gatewayCalls) * 1000 : 0,
     clientCpuMs: sorted.length ? p.clientMicros / 1000 / sorted.length : 0,
   };
 }

@@ -62,12 +62,18 @@ export async function startFixtureProcess(options: object = {}, main = faultMain
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ): 100 on every Linux this runs on. */
 export const TICKS_PER_SECOND = 100;
 
-/** CPU time a process has used, in clock ticks (TICKS_PER_SECOND), from /proc/<pid>/stat. */
-export function cpuTicks(pid: number): number {
+/** CPU time a process has used in user space and in the kernel, in clock ticks (TICKS_PER_SECOND), from /proc/<pid>/stat. */
+export function cpuTimes(pid: number): { user: number; kernel: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which is in parentheses and may hold spaces): state is field 3, utime 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+  return { user: Number(fields[11]), kernel: Number(fields[12]) };
+}
+
+/** CPU time a process has used, in clock ticks (TICKS_PER_SECOND). */
+export function cpuTicks(pid: number): number {
+  const { user, kernel } = cpuTimes(pid);
+  return user + kernel;
 }
 
 /** Resident set size of a process in bytes (Linux /proc). */
