@@ -15,7 +15,7 @@ import {
 import type { OutgoingAuth } from '../actors/mcp/auth/types.ts';
 import { checkPemCertificates } from '../api/endpoint/ca-bundle.ts';
 import type { BackendConfig } from '../api/gateway/config.ts';
-import { readText } from '../api/read-text.ts';
+import { readText } from '../runtime/read-text.ts';
 import type { BackendInfo } from './backend.ts';
 import type { DesiredBackend } from './backend-set.ts';
 

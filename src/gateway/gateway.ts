@@ -61,6 +61,8 @@ export interface StartGatewayOptions {
   createBackend?: BackendFactory;
   replica?: ReplicaGate;
   requestTimeoutMs?: number;
+  /** A 2025-era call still running after this long is answered on a resumable stream (default 100 ms). */
+  streamAfterMs?: number;
   /** Serve the /debug/actors live view of these actors (session actors are reported to it automatically). */
   debug?: {
     directory: ActorDirectory;
@@ -187,7 +189,14 @@ export async function startGateway(opts: StartGatewayOptions): Promise<RunningGa
     keepAliveMs: 15_000,
   });
   const modern = new ModernEndpoint({ definition, listen: listenStreams, logger, bus: store.bus, metrics });
-  const sessions: SessionHandler = new SessionHandler({ store, definition, subscriptions, logger, metrics });
+  const sessions: SessionHandler = new SessionHandler({
+    store,
+    definition,
+    subscriptions,
+    logger,
+    metrics,
+    ...(opts.streamAfterMs === undefined ? {} : { streamAfterMs: opts.streamAfterMs }),
+  });
   aggregator.onListChanged((kinds) => {
     for (const kind of kinds) metrics.listChanged.inc({ kind });
     const view = aggregator.view;

@@ -12,7 +12,7 @@ import type { SecureContext } from 'node:tls';
 import { type ClientIdentity, trustedSecureContext } from '../actors/tls-roots.ts';
 import { checkPemCertificates, pemCertificateBlocks } from '../api/endpoint/ca-bundle.ts';
 import type { SessionStoreAddress } from '../api/gateway/session-store.ts';
-import { readText } from '../api/read-text.ts';
+import { readText } from './read-text.ts';
 
 /** The socket options node-redis passes to `tls.connect`. */
 export interface RedisTlsSocket {

@@ -1,8 +1,8 @@
 // The simulator's JSONL event log: one header line, then one line per event, each with a running hash (`h`) over the
 // previous hash and the canonical line. The same seed must give the same file byte for byte; a replay recomputes the
-// lines and names the first step where they differ. A long run need not hold its lines: a day is over half a million
-// of them (about 80 MiB of text; the process ends a day 400 MiB smaller without them), so a reader can take each line
-// as it is made and the log keep only the first and last.
+// lines and names the first step where they differ. A long run need not hold its lines: a day at 200 endpoints and 50
+// backends is some 315,000 of them (about 45 MiB of text, several times that as strings in the heap), so a reader can
+// take each line as it is made and the log keep only the first and last.
 import { hash } from 'node:crypto';
 
 /** JSON with object keys sorted at every level, so equal values always print the same. */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateGatewayConfig } from '../../../src/api/gateway/config.ts';
 import { type DemoBackend, startDemoBackend } from '../../../src/gateway/demo-backend.ts';
 import { type RunningGateway, startGateway } from '../../../src/gateway/gateway.ts';
+import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
 import { eventually, until } from '../../support/eventually.ts';
 import { readEvents } from '../../support/sse.ts';
 
@@ -14,13 +15,18 @@ const version = '2025-11-25';
 
 describe('gateway resumable streams', () => {
   let backend: DemoBackend;
+  let slow: FaultServer;
   let gateway: RunningGateway;
 
   beforeAll(async () => {
     backend = await startDemoBackend();
+    slow = await startFaultServer({ tools: ['slow'], listChanged: false });
     gateway = await startGateway({
       config: validateGatewayConfig({
-        backends: [{ name: 'demo', url: backend.url.href }],
+        backends: [
+          { name: 'demo', url: backend.url.href },
+          { name: 'fx', url: slow.url },
+        ],
       }),
       logger: pino({ level: 'silent' }),
     });
@@ -30,6 +36,7 @@ describe('gateway resumable streams', () => {
   afterAll(async () => {
     await gateway?.close();
     await backend?.close();
+    await slow?.close();
   });
 
   const post = (body: object, session?: string) =>
@@ -57,6 +64,21 @@ describe('gateway resumable streams', () => {
     expect(initialized.status).toBe(202);
     return session;
   }
+
+  it('answers a call still pending after 100 ms on a stream opened by its priming event, though nothing precedes the result', async () => {
+    const session = await openSession();
+    const call = await post(
+      { jsonrpc: '2.0', id: 11, method: 'tools/call', params: { name: 'fx_slow', arguments: { ms: 400 } } },
+      session,
+    );
+    // The headers come when the stream opens, 300 ms before the backend answers: a client that loses the connection
+    // now can resume the call from the priming event's id.
+    expect(call.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const events = await readEvents(call, (all) => all.some((e) => e.data.includes('"id":11')));
+    expect(events[0]?.id).toBeTruthy();
+    expect(events[0]?.data).toBe('');
+    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ id: 11, result: { content: [{ text: 'slow done' }] } });
+  });
 
   it('replays what a broken POST stream missed after GET with Last-Event-ID, including the result', async () => {
     const session = await openSession();
