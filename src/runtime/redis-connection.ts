@@ -5,18 +5,21 @@
 // The password is given to the client only: it is not part of any URL, log line or error this file makes. TLS
 // (rediss://, with an optional CA file and client certificate) is set up in redis-tls.ts; a file that cannot be used is
 // the reason the connection is never ready, and a certificate either side refuses is told as such, not as a bare
-// OpenSSL code.
+// OpenSSL code. With `watchTls`, changed files (a renewed certificate) are taken up by new clients that replace the
+// old ones once the server accepts them.
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConnectionTimeoutError, createClient, type RedisClientType } from '@redis/client';
 import type { Logger } from 'pino';
 import { type BackoffPolicy, backoffMs } from '../api/backoff.ts';
 import { type SessionStoreAddress, sessionStoreUrl } from '../api/gateway/session-store.ts';
+import type { RuntimeClock } from './clock.ts';
 import { type Rng, systemRng } from './random.ts';
-import { type RedisTlsFiles, redisTlsOptions, tlsFailure } from './redis-tls.ts';
+import { type RedisTlsFiles, type RedisTlsSocket, redisTlsOptions, tlsFailure } from './redis-tls.ts';
+import { watchFiles } from './watch-files.ts';
 
 export type RedisClient = RedisClientType;
 
-/** With TLS, `caFile` (PEM CA certificates trusted in addition to the backends' roots) and `clientCert` are read once here. */
+/** With TLS, `caFile` (PEM CA certificates trusted in addition to the backends' roots) and `clientCert` are read here. */
 export interface RedisConnectionOptions extends RedisTlsFiles {
   address: SessionStoreAddress;
   password?: string;
@@ -28,6 +31,11 @@ export interface RedisConnectionOptions extends RedisTlsFiles {
   commandTimeoutMs?: number;
   /** CLIENT SETNAME, to tell replicas apart in `CLIENT LIST`. */
   name?: string;
+  /**
+   * Check the CA, certificate and key files this often and take up what changed (a renewed client certificate)
+   * without a restart; without it they are read once.
+   */
+  watchTls?: { clock: RuntimeClock; intervalMs: number };
 }
 
 export interface RedisState {
@@ -78,13 +86,12 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     if (!flipped) return;
     for (const l of listeners) l(next);
   };
-  const tls = redisTlsOptions(address, opts);
-  const make = (role: 'commands' | 'pubsub') => {
-    const client = createClient({
+  const make = (tls: RedisTlsSocket | undefined, role: 'commands' | 'pubsub') =>
+    createClient({
       socket: {
         host: target.host,
         port: target.port,
-        ...('socket' in tls ? tls.socket : {}),
+        ...tls,
         connectTimeout: CONNECT_TIMEOUT_MS,
         // Every retry is bounded in time; the count is not, because a replica must come back whenever Redis does.
         reconnectStrategy: (retries: number) => Math.round(backoffMs(policy, retries, { rng })),
@@ -96,11 +103,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       commandOptions: { timeout: opts.commandTimeoutMs ?? 2000, rejectInFlight: true },
       ...(opts.name ? { name: `${opts.name}${role === 'pubsub' ? '-pubsub' : ''}` } : {}),
     }) as unknown as RedisClient;
-    return client;
-  };
-  const client = make('commands');
-  const pubsub = make('pubsub');
-  client.on('error', (err: Error) => {
+  const reasonOf = (err: Error) => {
     // A server that does not speak TLS on the port leaves a TLS client's handshake unanswered until the timeout; a TCP
     // connect that never completes ends the same way, and the error does not tell the two apart.
     const tlsProblem =
@@ -108,41 +111,148 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
         ? `no connection or TLS handshake within ${CONNECT_TIMEOUT_MS} ms: check the address, and that the server speaks TLS on this port`
         : tlsFailure(err, target.host);
     const why = hide(tlsProblem ?? (err.message || err.name));
-    set({ ready: false, reason: tlsProblem ? `${target.url}: ${why}` : `${target.url} unreachable: ${why}` });
-  });
-  client.on('ready', () => set({ ready: true }));
-  client.on('end', () => set({ ready: false, reason: `${target.url}: connection closed` }));
-  client.on('reconnecting', () => {
-    if (current.ready) set({ ready: false, reason: `${target.url}: reconnecting` });
-  });
-  pubsub.on('error', (err: Error) =>
-    opts.logger.debug({ store: target.url, err: hide(err.message) }, 'session store pub/sub connection error'),
-  );
-  // node-redis re-subscribes what was subscribed when the connection dropped; what never was is tried on each ready.
+    return tlsProblem ? `${target.url}: ${why}` : `${target.url} unreachable: ${why}`;
+  };
+
+  // The clients of one TLS setup. With TLS files that change (a renewed client certificate), a second generation is
+  // made from the new files and takes over once it is ready, so a renewal costs no moment without a connection and a
+  // renewal the server refuses leaves the working connection as it was.
+  interface Generation {
+    client: RedisClient;
+    pubsub: RedisClient;
+    subscribed: Set<string>;
+    started: Promise<unknown>;
+  }
   const wanted = new Map<string, (message: string) => void>();
-  const subscribed = new Set<string>();
-  const trySubscribe = (channel: string) => {
+  let live: Generation;
+  let pending: Generation | undefined;
+  // node-redis re-subscribes what was subscribed when the connection dropped; what never was is tried on each ready.
+  const trySubscribe = (g: Generation, channel: string) => {
     const listener = wanted.get(channel);
-    if (!listener || subscribed.has(channel) || !pubsub.isReady) return;
-    subscribed.add(channel);
-    pubsub.subscribe(channel, listener).catch((err: Error) => {
-      subscribed.delete(channel);
+    if (g !== live || !listener || g.subscribed.has(channel) || !g.pubsub.isReady) return;
+    g.subscribed.add(channel);
+    g.pubsub.subscribe(channel, listener).catch((err: Error) => {
+      g.subscribed.delete(channel);
       opts.logger.debug(
         { store: target.url, channel, err: hide(err.message) },
         'subscribing failed; retried on reconnection',
       );
     });
   };
-  pubsub.on('ready', () => {
-    for (const channel of wanted.keys()) trySubscribe(channel);
-  });
-  // connect() rejects only when the strategy gives up, which ours never does; the events above report the attempts.
-  // Without a usable CA file nothing connects: commands fail at once, and the reason says why.
-  if ('problem' in tls) set({ ready: false, reason: `${target.url}: ${tls.problem}` });
-  const connecting = 'problem' in tls ? Promise.resolve() : client.connect().catch(() => undefined);
-  const pubsubConnecting = 'problem' in tls ? Promise.resolve() : pubsub.connect().catch(() => undefined);
+  const generation = (tls: ReturnType<typeof redisTlsOptions>): Generation => {
+    const socket = 'socket' in tls ? tls.socket : undefined;
+    const g: Generation = {
+      client: make(socket, 'commands'),
+      pubsub: make(socket, 'pubsub'),
+      subscribed: new Set(),
+      started: Promise.resolve(),
+    };
+    let pendingReason: string | undefined;
+    g.client.on('error', (err: Error) => {
+      if (g === live) return set({ ready: false, reason: reasonOf(err) });
+      if (g !== pending || reasonOf(err) === pendingReason) return;
+      pendingReason = reasonOf(err);
+      opts.logger.warn(
+        { store: target.url, reason: pendingReason },
+        'session store: the renewed TLS files are not accepted yet; the current connection stays',
+      );
+    });
+    g.client.on('ready', () => {
+      if (g === pending) promote(g);
+      if (g === live) set({ ready: true });
+    });
+    g.client.on('end', () => {
+      if (g === live) set({ ready: false, reason: `${target.url}: connection closed` });
+    });
+    g.client.on('reconnecting', () => {
+      if (g === live && current.ready) set({ ready: false, reason: `${target.url}: reconnecting` });
+    });
+    g.pubsub.on('error', (err: Error) =>
+      opts.logger.debug({ store: target.url, err: hide(err.message) }, 'session store pub/sub connection error'),
+    );
+    g.pubsub.on('ready', () => {
+      for (const channel of wanted.keys()) trySubscribe(g, channel);
+    });
+    // connect() rejects only when the strategy gives up, which ours never does; the events above report the attempts.
+    // Without usable TLS files nothing connects: commands fail at once, and the reason says why.
+    if ('problem' in tls) return g;
+    g.started = Promise.all([g.client.connect().catch(() => undefined), g.pubsub.connect().catch(() => undefined)]);
+    return g;
+  };
+  /**
+   * A graceful close lets commands in flight finish; it is bounded, because a connection that died while node-redis
+   * was still setting it up (a TLS socket closed right after its handshake) leaves its setup commands unanswered, and
+   * then neither close() nor connect() ever settles. After the bound the sockets are destroyed.
+   */
+  const retire = async (g: Generation) => {
+    const done = new AbortController();
+    const bound = delay(CONNECT_TIMEOUT_MS, undefined, { signal: done.signal }).catch(() => undefined);
+    try {
+      const graceful = Promise.all([g.client, g.pubsub].map((c) => (c.isOpen ? c.close() : undefined)));
+      await Promise.race([graceful.catch(() => undefined), bound]);
+      for (const c of [g.client, g.pubsub]) c.destroy();
+      await Promise.race([g.started, bound]);
+    } finally {
+      done.abort();
+    }
+  };
+  const promote = (g: Generation) => {
+    const old = live;
+    live = g;
+    pending = undefined;
+    // The old subscriptions end before the new ones are made: a message missed in between, as in any reconnection,
+    // rather than one delivered twice.
+    old.pubsub.destroy();
+    opts.logger.info({ store: target.url }, 'session store: connected with the renewed TLS files');
+    for (const channel of wanted.keys()) trySubscribe(g, channel);
+    void retire(old);
+  };
+
+  const firstTls = redisTlsOptions(address, opts);
+  live = generation(firstTls);
+  if ('problem' in firstTls) set({ ready: false, reason: `${target.url}: ${firstTls.problem}` });
+
+  /** The TLS files changed: a new generation from them, current at once if the live one never had usable files. */
+  const renew = () => {
+    if (closed) return;
+    const tls = redisTlsOptions(address, opts);
+    if ('problem' in tls) {
+      opts.logger.warn(
+        { store: target.url, reason: tls.problem },
+        'session store: the changed TLS files cannot be used; the current connection stays',
+      );
+      if (!live.client.isOpen) set({ ready: false, reason: `${target.url}: ${tls.problem}` });
+      return;
+    }
+    const superseded = pending;
+    pending = undefined;
+    if (superseded) void retire(superseded);
+    const g = generation(tls);
+    if (live.client.isOpen) pending = g;
+    else {
+      const inert = live;
+      live = g;
+      set({ ready: false, reason: `connecting to ${target.url}` });
+      void retire(inert);
+    }
+  };
+  const tlsFiles = [opts.caFile, opts.clientCert?.certFile, opts.clientCert?.keyFile].filter(
+    (f): f is string => f !== undefined,
+  );
+  const watch =
+    opts.watchTls && target.tls && tlsFiles.length > 0
+      ? watchFiles({
+          paths: tlsFiles,
+          clock: opts.watchTls.clock,
+          intervalMs: opts.watchTls.intervalMs,
+          onChange: renew,
+        })
+      : undefined;
+
   return {
-    client,
+    get client() {
+      return live.client;
+    },
     url: target.url,
     state: () => current,
     onStateChange(listener) {
@@ -151,12 +261,13 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     },
     subscribe(channel, listener) {
       wanted.set(channel, listener);
-      trySubscribe(channel);
+      trySubscribe(live, channel);
       return () => {
         if (wanted.get(channel) !== listener) return;
         wanted.delete(channel);
-        if (!subscribed.delete(channel) || !pubsub.isReady) return;
-        pubsub.unsubscribe(channel).catch((err: Error) => {
+        const g = live;
+        if (!g.subscribed.delete(channel) || !g.pubsub.isReady) return;
+        g.pubsub.unsubscribe(channel).catch((err: Error) => {
           opts.logger.debug({ store: target.url, channel, err: hide(err.message) }, 'unsubscribing failed');
         });
       };
@@ -165,20 +276,9 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     async close() {
       if (closed) return;
       closed = true;
+      watch?.stop();
       listeners.clear();
-      // A graceful close lets commands in flight finish; it is bounded, because a connection that died while
-      // node-redis was still setting it up (a TLS socket closed right after its handshake) leaves its setup commands
-      // unanswered, and then neither close() nor connect() ever settles. After the bound the sockets are destroyed.
-      const done = new AbortController();
-      const bound = delay(CONNECT_TIMEOUT_MS, undefined, { signal: done.signal }).catch(() => undefined);
-      try {
-        const graceful = Promise.all([client, pubsub].map((c) => (c.isOpen ? c.close() : undefined)));
-        await Promise.race([graceful.catch(() => undefined), bound]);
-        for (const c of [client, pubsub]) c.destroy();
-        await Promise.race([Promise.all([connecting, pubsubConnecting]), bound]);
-      } finally {
-        done.abort();
-      }
+      await Promise.all([live, pending].map((g) => (g ? retire(g) : undefined)));
     },
   };
 }

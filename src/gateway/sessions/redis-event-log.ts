@@ -124,7 +124,8 @@ return 0
 `;
 
 export interface RedisEventLogOptions {
-  client: RedisClient;
+  /** The connection's client of the moment (it is replaced when renewed TLS files are taken up). */
+  client: () => RedisClient;
   logger: Logger;
   /** A client error as text for a log line, without the password (RedisConnection.describe). */
   describe: (err: unknown) => string;
@@ -149,7 +150,7 @@ export class RedisEventLog implements SessionEventLog {
 
   #run(script: string, keys: string | string[], args: (string | number)[]) {
     const all = typeof keys === 'string' ? this.#keys(keys) : keys;
-    return runScript(this.#o.client, script, all, [EVENT_OVERHEAD_BYTES, STANDALONE_STREAM, ...args]);
+    return runScript(this.#o.client(), script, all, [EVENT_OVERHEAD_BYTES, STANDALONE_STREAM, ...args]);
   }
 
   #lost(reason: EventLoss, count: unknown): void {
@@ -200,7 +201,10 @@ export class RedisEventLog implements SessionEventLog {
   }
 
   async dropSession(session: string): Promise<void> {
-    await this.#o.client.del(this.#keys(session)).catch((err: unknown) => this.#notDropped(session, err));
+    await this.#o
+      .client()
+      .del(this.#keys(session))
+      .catch((err: unknown) => this.#notDropped(session, err));
   }
 
   #notDropped(session: string, err: unknown): void {

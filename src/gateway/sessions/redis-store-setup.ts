@@ -8,11 +8,15 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../../api/gateway/config.ts';
 import type { SessionStoreAddress } from '../../api/gateway/session-store.ts';
+import { systemClock } from '../../runtime/clock.ts';
 import { connectRedis, type RedisState } from '../../runtime/redis-connection.ts';
 import type { RedisTlsFiles } from '../../runtime/redis-tls.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import { RedisSessionStore } from './redis-store.ts';
 import type { SessionStore } from './store.ts';
+
+/** How often the store's CA, certificate and key files are checked for a change (as the backends' secret files). */
+const TLS_FILE_POLL_MS = 2000;
 
 /** How the gateway builds its store, once it has its limits (the config's `server`) and metrics. */
 export type SessionStoreFactory = (server: GatewayConfig['server'], metrics: GatewayMetrics) => SessionStore;
@@ -34,6 +38,8 @@ export function startRedisSessionStore(settings: SessionStoreSettings, logger: L
     ...settings,
     logger,
     name: `mcpre-gateway-${process.env.POD_NAME ?? hostname()}`,
+    // A renewed client certificate (cert-manager's, or a hand-run gateway's files) is taken up without a restart.
+    watchTls: { clock: systemClock, intervalMs: TLS_FILE_POLL_MS },
   });
   let everReady = connection.state().ready;
   const off = connection.onStateChange((s) => {

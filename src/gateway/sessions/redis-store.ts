@@ -85,7 +85,7 @@ export class RedisSessionStore implements SessionStore {
     const keepAliveMs = opts.keepAliveMs ?? Math.min(20_000, opts.limits.idleTimeoutMs / 3);
     this.#workTtlMs = keepAliveMs * 3;
     this.events = new RedisEventLog({
-      client: opts.connection.client,
+      client: () => opts.connection.client,
       logger: opts.logger,
       describe: (err) => opts.connection.describe(err),
       unavailable: (err) =>

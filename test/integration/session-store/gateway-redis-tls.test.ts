@@ -2,8 +2,9 @@
 // private CA: with the config's sessionStore.caFile naming that CA it is ready and a client session lives in Redis;
 // with another CA, or a CA file that is missing (given by --session-store-ca-file), /readyz and the log say why in one
 // line (never the password), and the process keeps running. A server that asks clients for a certificate
-// (tls-auth-clients yes) gets the one the config file or the flags name; without one the reason says it asks.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// (tls-auth-clients yes) gets the one the config file or the flags name; without one the reason says it asks; files
+// written after the start are taken up without a restart.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -166,6 +167,26 @@ describe('gateway with a session store that asks for client certificates (tls-au
         await probe.close();
       }
     }
+  });
+
+  it('takes up certificate files written after it started, without a restart', async () => {
+    const certFile = join(dir, 'late.crt');
+    const keyFile = join(dir, 'late.key');
+    const gw = await startGateway('mtls-late', { url: mtls.url, caFile: mtls.ca?.file ?? '', certFile, keyFile });
+    await until(
+      '/readyz to name the missing file',
+      async () => /late\.crt cannot be read/.test((await readyz(gw.url)).text),
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    expect((await readyz(gw.url)).status).toBe(503);
+    await writeFile(keyFile, await readFile(mtls.client!.keyFile, 'utf8'), { mode: 0o600 });
+    await writeFile(certFile, await readFile(mtls.client!.certFile, 'utf8'));
+    await waitForReadyz(gw.url, gw.process);
+    expect(JSON.parse((await readyz(gw.url)).text)).toMatchObject({ sessionStore: { url: mtls.url, ready: true } });
+    await until('the log to say it connected', () => gw.process.stderr().includes('session store connected'));
+    expect(gw.process.stderr()).not.toContain('PRIVATE KEY');
   });
 
   it('without a certificate: not ready, /readyz and the log say the server asks for one', async () => {

@@ -2,7 +2,7 @@
 // from a private CA: trusted through a CA file it works (commands and pub/sub); without that CA, with another CA,
 // with a CA file that is missing or not PEM, or toward a server without TLS, the connection says why within a bound
 // and never hangs. SNI carries DNS names only, while the certificate is still checked against an IP host.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionStoreAddress } from '../../../src/api/gateway/session-store.ts';
 import { makeControlPlaneCerts } from '../../../src/control-plane/certs.ts';
+import { systemClock } from '../../../src/runtime/clock.ts';
 import { connectRedis, type RedisConnection } from '../../../src/runtime/redis-connection.ts';
 import { until } from '../../support/eventually.ts';
 import { type RedisFixture, startRedis } from '../../support/redis-server.ts';
@@ -234,6 +235,61 @@ describe('redis connection over TLS with client certificates (tls-auth-clients y
         await c.close();
       }
     }
+  });
+
+  it('takes up changed certificate files without a restart, and keeps a working connection over unusable ones', async () => {
+    const lines: string[] = [];
+    const watched = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const stranger = await (await makeControlPlaneCerts(new Date())).issueClient('stranger', []);
+    const files = { certFile: join(mtls.dir, 'rotating.crt'), keyFile: join(mtls.dir, 'rotating.key') };
+    const install = async (pair: { certPem: string; keyPem: string }) => {
+      await writeFile(files.certFile, pair.certPem);
+      await writeFile(files.keyFile, pair.keyPem);
+    };
+    const trusted = {
+      certPem: await readFile(mtls.client!.certFile, 'utf8'),
+      keyPem: await readFile(mtls.client!.keyFile, 'utf8'),
+    };
+    await install(stranger);
+    const c = connectRedis({
+      ...base(),
+      logger: watched,
+      clientCert: files,
+      watchTls: { clock: systemClock, intervalMs: 100 },
+    });
+    conn = c;
+    await reasonWithin(c, /the server refused the client certificate/);
+
+    // Renewed with one the server trusts: connected, the same connection object, no restart.
+    await install(trusted);
+    await until('connected with the renewed certificate', () => c.state().ready, { timeoutMs: 10_000 });
+    const heard: string[] = [];
+    c.subscribe('rotating-ch', (m) => heard.push(m));
+    await until('subscribed', async () => (await c.client.publish('rotating-ch', 'before')) === 1);
+    await until('message heard', () => heard.includes('before'));
+
+    // An unusable renewal (expired) is said, and the working clients stay.
+    const working = c.client;
+    await install({
+      certPem: await readFile(mtls.expiredClient!.certFile, 'utf8'),
+      keyPem: await readFile(mtls.expiredClient!.keyFile, 'utf8'),
+    });
+    await until('the unusable files reported', () =>
+      lines.some((l) => l.includes('cannot be used') && l.includes('expired')),
+    );
+    expect(c.state().ready).toBe(true);
+    expect(c.client).toBe(working);
+    expect(await c.client.ping()).toBe('PONG');
+
+    // Renewed again: new clients take over once the server accepted them; the subscription moves with them.
+    await install(trusted);
+    await until('new clients in use', () => c.client !== working, { timeoutMs: 10_000 });
+    expect(c.state().ready).toBe(true);
+    await until('subscribed again', async () => (await c.client.publish('rotating-ch', 'after')) === 1);
+    await until('message heard', () => heard.includes('after'));
+    expect(heard.filter((m) => m === 'before')).toHaveLength(1);
+    expect(lines.join('')).not.toContain('PRIVATE KEY');
+    expect(lines.join('')).not.toContain('mtls-pass');
   });
 
   it('a certificate or key file that cannot be used is the reason at once, naming the file and never the key', async () => {

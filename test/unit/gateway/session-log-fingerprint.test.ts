@@ -77,7 +77,7 @@ describe('session ids in log lines', () => {
     const { lines, logger } = capture();
     const client = { del: () => Promise.reject(new Error('connection closed')) } as unknown as RedisClient;
     const log = new RedisEventLog({
-      client,
+      client: () => client,
       logger,
       describe: (err) => String(err),
       unavailable: (err) => err as Error,
