@@ -45,13 +45,14 @@ export const GATEWAY_OPTIONS: readonly GatewayOption[] = [
     flags: '--session-store-ca-file <file>',
     description:
       "PEM CA certificates trusted for a rediss:// session store in addition to the OS certificate store and Node's " +
-      "bundled roots (overrides the config file's sessionStore.caFile); read at start",
+      "bundled roots (overrides the config file's sessionStore.caFile); a change is taken up without a restart",
   },
   {
     flags: '--session-store-cert-file <file>',
     description:
       'PEM client certificate for a rediss:// session store that asks for one (tls-auth-clients), with ' +
-      "--session-store-key-file (together they override the config file's sessionStore.certFile and keyFile); read at start",
+      "--session-store-key-file (together they override the config file's sessionStore.certFile and keyFile); a " +
+      'renewal is taken up without a restart',
   },
   {
     flags: '--session-store-key-file <file>',

@@ -7,6 +7,7 @@
 // the reason the connection is never ready, and a certificate either side refuses is told as such, not as a bare
 // OpenSSL code. With `watchTls`, changed files (a renewed certificate) are taken up by new clients that replace the
 // old ones once the server accepts them.
+import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConnectionTimeoutError, createClient, type RedisClientType } from '@redis/client';
 import type { Logger } from 'pino';
@@ -45,6 +46,7 @@ export interface RedisState {
 }
 
 export interface RedisConnection {
+  /** The client of the moment: it is replaced when changed TLS files are taken up, so read it for each use. */
   readonly client: RedisClient;
   /** The store's URL (no credentials). */
   readonly url: string;
@@ -115,50 +117,67 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   };
 
   // The clients of one TLS setup. With TLS files that change (a renewed client certificate), a second generation is
-  // made from the new files and takes over once it is ready, so a renewal costs no moment without a connection and a
-  // renewal the server refuses leaves the working connection as it was.
+  // made from the new files and takes over once both its clients are ready and it has subscribed beside the live one
+  // (so another replica's message always finds a receiver), and a renewal the server refuses leaves the working
+  // connection as it was.
   interface Generation {
     client: RedisClient;
     pubsub: RedisClient;
-    subscribed: Set<string>;
+    /** Channels subscribed (or being subscribed) on this generation's pub/sub client. */
+    subscribed: Map<string, Promise<unknown>>;
     started: Promise<unknown>;
+    promoting: boolean;
   }
   const wanted = new Map<string, (message: string) => void>();
   let live: Generation;
   let pending: Generation | undefined;
+  const retiring = new Set<Promise<void>>();
   // node-redis re-subscribes what was subscribed when the connection dropped; what never was is tried on each ready.
-  const trySubscribe = (g: Generation, channel: string) => {
-    const listener = wanted.get(channel);
-    if (g !== live || !listener || g.subscribed.has(channel) || !g.pubsub.isReady) return;
-    g.subscribed.add(channel);
-    g.pubsub.subscribe(channel, listener).catch((err: Error) => {
-      g.subscribed.delete(channel);
-      opts.logger.debug(
-        { store: target.url, channel, err: hide(err.message) },
-        'subscribing failed; retried on reconnection',
-      );
-    });
+  // Only the live generation delivers: while a new one subscribes beside it, no message is heard twice.
+  const trySubscribe = (g: Generation, channel: string): Promise<unknown> | undefined => {
+    if ((g !== live && g !== pending) || !wanted.has(channel) || !g.pubsub.isReady) return undefined;
+    const made = g.subscribed.get(channel);
+    if (made) return made;
+    const subscribing = g.pubsub
+      .subscribe(channel, (message: string) => {
+        if (g === live) wanted.get(channel)?.(message);
+      })
+      .catch((err: Error) => {
+        g.subscribed.delete(channel);
+        opts.logger.debug(
+          { store: target.url, channel, err: hide(err.message) },
+          'subscribing failed; retried on reconnection',
+        );
+      });
+    g.subscribed.set(channel, subscribing);
+    return subscribing;
   };
   const generation = (tls: ReturnType<typeof redisTlsOptions>): Generation => {
     const socket = 'socket' in tls ? tls.socket : undefined;
     const g: Generation = {
       client: make(socket, 'commands'),
       pubsub: make(socket, 'pubsub'),
-      subscribed: new Set(),
+      subscribed: new Map(),
       started: Promise.resolve(),
+      promoting: false,
     };
     let pendingReason: string | undefined;
+    const promoteWhenReady = () => {
+      if (g === pending && g.client.isReady && g.pubsub.isReady) void promote(g);
+    };
     g.client.on('error', (err: Error) => {
+      if (closed) return;
       if (g === live) return set({ ready: false, reason: reasonOf(err) });
       if (g !== pending || reasonOf(err) === pendingReason) return;
       pendingReason = reasonOf(err);
       opts.logger.warn(
         { store: target.url, reason: pendingReason },
-        'session store: the renewed TLS files are not accepted yet; the current connection stays',
+        'session store: the changed TLS files are not accepted yet; the current connection stays',
       );
     });
     g.client.on('ready', () => {
-      if (g === pending) promote(g);
+      if (closed) return;
+      promoteWhenReady();
       if (g === live) set({ ready: true });
     });
     g.client.on('end', () => {
@@ -171,7 +190,9 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       opts.logger.debug({ store: target.url, err: hide(err.message) }, 'session store pub/sub connection error'),
     );
     g.pubsub.on('ready', () => {
+      if (closed) return;
       for (const channel of wanted.keys()) trySubscribe(g, channel);
+      promoteWhenReady();
     });
     // connect() rejects only when the strategy gives up, which ours never does; the events above report the attempts.
     // Without usable TLS files nothing connects: commands fail at once, and the reason says why.
@@ -196,58 +217,91 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       done.abort();
     }
   };
-  const promote = (g: Generation) => {
+  const retireLater = (g: Generation) => {
+    const closing: Promise<void> = retire(g).finally(() => retiring.delete(closing));
+    retiring.add(closing);
+  };
+  const promote = async (g: Generation) => {
+    if (g.promoting) return;
+    g.promoting = true;
+    await Promise.all([...wanted.keys()].map((channel) => trySubscribe(g, channel)));
+    if (closed || g !== pending || !g.client.isReady) {
+      g.promoting = false;
+      return;
+    }
     const old = live;
     live = g;
     pending = undefined;
-    // The old subscriptions end before the new ones are made: a message missed in between, as in any reconnection,
-    // rather than one delivered twice.
+    // From here the new clients deliver and the old pub/sub is gone at once: no message is heard twice, and only one
+    // in flight at this instant can be missed (Redis pub/sub promises no more, as in any reconnection).
     old.pubsub.destroy();
-    opts.logger.info({ store: target.url }, 'session store: connected with the renewed TLS files');
-    for (const channel of wanted.keys()) trySubscribe(g, channel);
-    void retire(old);
+    opts.logger.info({ store: target.url }, 'session store: connected with the changed TLS files');
+    set({ ready: true });
+    retireLater(old);
   };
 
-  const firstTls = redisTlsOptions(address, opts);
-  live = generation(firstTls);
-  if ('problem' in firstTls) set({ ready: false, reason: `${target.url}: ${firstTls.problem}` });
+  /** The texts of the TLS files, as read to make a generation. */
+  const readTls = () => {
+    const texts = new Map<string, string>();
+    const tls = redisTlsOptions(address, opts, (path) => {
+      const text = readFileSync(path, 'utf8');
+      texts.set(path, text);
+      return text;
+    });
+    return { tls, texts };
+  };
+  const first = readTls();
+  /** What the newest generation was made from: a file rewritten with the same content makes no new one. */
+  let madeFrom = first.texts;
+  live = generation(first.tls);
+  if ('problem' in first.tls) set({ ready: false, reason: `${target.url}: ${first.tls.problem}` });
 
-  /** The TLS files changed: a new generation from them, current at once if the live one never had usable files. */
+  const tlsFiles = [opts.caFile, opts.clientCert?.certFile, opts.clientCert?.keyFile].filter(
+    (f): f is string => f !== undefined,
+  );
+  const watching = opts.watchTls && target.tls && tlsFiles.length > 0 ? opts.watchTls : undefined;
+  let lastProblem: string | undefined;
+  let retryTimer: unknown;
+  /** The TLS files changed (or cannot be used yet): a new generation from them, live at once if the live one is inert. */
   const renew = () => {
-    if (closed) return;
-    const tls = redisTlsOptions(address, opts);
+    if (closed || !watching) return;
+    if (retryTimer !== undefined) watching.clock.clearTimeout(retryTimer);
+    retryTimer = undefined;
+    const { tls, texts } = readTls();
     if ('problem' in tls) {
-      opts.logger.warn(
-        { store: target.url, reason: tls.problem },
-        'session store: the changed TLS files cannot be used; the current connection stays',
-      );
+      // A live generation that never had usable files shows the problem as its reason (which logs it); otherwise the
+      // working connection stays and the problem is logged once.
       if (!live.client.isOpen) set({ ready: false, reason: `${target.url}: ${tls.problem}` });
+      else if (tls.problem !== lastProblem) {
+        opts.logger.warn(
+          { store: target.url, reason: tls.problem },
+          'session store: the changed TLS files cannot be used; the current connection stays',
+        );
+      }
+      lastProblem = tls.problem;
+      // Looked at again while unusable: a certificate not valid yet becomes valid by time alone.
+      retryTimer = watching.clock.setTimeout(renew, watching.intervalMs);
       return;
     }
-    const superseded = pending;
+    lastProblem = undefined;
+    if (texts.size === madeFrom.size && [...texts].every(([path, text]) => madeFrom.get(path) === text)) return;
+    madeFrom = texts;
+    if (pending) retireLater(pending);
     pending = undefined;
-    if (superseded) void retire(superseded);
     const g = generation(tls);
     if (live.client.isOpen) pending = g;
     else {
       const inert = live;
       live = g;
       set({ ready: false, reason: `connecting to ${target.url}` });
-      void retire(inert);
+      retireLater(inert);
     }
   };
-  const tlsFiles = [opts.caFile, opts.clientCert?.certFile, opts.clientCert?.keyFile].filter(
-    (f): f is string => f !== undefined,
-  );
-  const watch =
-    opts.watchTls && target.tls && tlsFiles.length > 0
-      ? watchFiles({
-          paths: tlsFiles,
-          clock: opts.watchTls.clock,
-          intervalMs: opts.watchTls.intervalMs,
-          onChange: renew,
-        })
-      : undefined;
+  const watch = watching
+    ? watchFiles({ paths: tlsFiles, clock: watching.clock, intervalMs: watching.intervalMs, onChange: renew })
+    : undefined;
+  // A change between the first read and the watch's first look would otherwise go unseen.
+  void watch?.ready.then(renew);
 
   return {
     get client() {
@@ -262,14 +316,16 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     subscribe(channel, listener) {
       wanted.set(channel, listener);
       trySubscribe(live, channel);
+      if (pending) trySubscribe(pending, channel);
       return () => {
         if (wanted.get(channel) !== listener) return;
         wanted.delete(channel);
-        const g = live;
-        if (!g.subscribed.delete(channel) || !g.pubsub.isReady) return;
-        g.pubsub.unsubscribe(channel).catch((err: Error) => {
-          opts.logger.debug({ store: target.url, channel, err: hide(err.message) }, 'unsubscribing failed');
-        });
+        for (const g of [live, pending]) {
+          if (!g?.subscribed.delete(channel) || !g.pubsub.isReady) continue;
+          g.pubsub.unsubscribe(channel).catch((err: Error) => {
+            opts.logger.debug({ store: target.url, channel, err: hide(err.message) }, 'unsubscribing failed');
+          });
+        }
       };
     },
     describe: (err) => hide(err instanceof Error ? err.message || err.name : String(err)),
@@ -277,8 +333,11 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       if (closed) return;
       closed = true;
       watch?.stop();
+      if (retryTimer !== undefined) watching?.clock.clearTimeout(retryTimer);
       listeners.clear();
-      await Promise.all([live, pending].map((g) => (g ? retire(g) : undefined)));
+      const last = [live, pending];
+      pending = undefined;
+      await Promise.all([...last.map((g) => (g ? retire(g) : undefined)), ...retiring]);
     },
   };
 }

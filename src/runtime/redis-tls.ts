@@ -1,8 +1,7 @@
 // TLS toward the session store's Redis (`rediss://`): whom to trust, what name to send and, for a server that asks for
 // one (`tls-auth-clients yes`), which client certificate to present. The trusted roots are the backends'
-// (../actors/tls-roots.ts: the OS store and Node's bundled roots), and a CA file adds its certificates to them. Every
-// file is read once: a changed file takes effect on restart (the operator rolls its pods when the CA or the
-// certificate changes). SNI carries DNS names only (RFC 6066 forbids an IP address there, and Node warns about it),
+// (../actors/tls-roots.ts: the OS store and Node's bundled roots), and a CA file adds its certificates to them. The files
+// are read here when a connection is made, and again when they change (redis-connection.ts watches them). SNI carries DNS names only (RFC 6066 forbids an IP address there, and Node warns about it),
 // while the certificate is still checked against the host, IP addresses against IP SANs. TLS failures are told as one
 // line saying what to do.
 import { X509Certificate } from 'node:crypto';
@@ -39,7 +38,7 @@ type ReadFile = (path: string) => string;
 
 /**
  * The TLS socket options for an address (none for plain `redis://`), or why there can be none: a CA file or client
- * certificate that cannot be read or used, or either one for a connection without TLS. Files are read once, here.
+ * certificate that cannot be read or used, or either one for a connection without TLS. The files are read here.
  */
 export function redisTlsOptions(
   address: SessionStoreAddress,

@@ -41,6 +41,8 @@ export interface RedisFixture {
   client?: { certFile: string; keyFile: string };
   /** With `clientAuth`: one from the same CA that expired a day ago. */
   expiredClient?: { certFile: string; keyFile: string };
+  /** With `clientAuth`: another certificate from the CA the server trusts for clients (valid from `notBefore`). */
+  issueClient?: (name: string, notBefore?: Date) => Promise<{ certPem: string; keyPem: string }>;
   dir: string;
   /** Stop (SIGTERM: a clean shutdown; SIGKILL: a crash) and start again on the same port and files; resolves when ready. */
   restart(opts?: { signal?: 'SIGTERM' | 'SIGKILL' }): Promise<void>;
@@ -82,6 +84,7 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
   let ca: { file: string; pem: string } | undefined;
   let client: { certFile: string; keyFile: string; pem: { cert: string; key: string } } | undefined;
   let expiredClient: { certFile: string; keyFile: string } | undefined;
+  let issueClient: RedisFixture['issueClient'];
   if (opts.tls) {
     const certs = await makeControlPlaneCerts(new Date());
     ca = { file: join(dir, 'ca.crt'), pem: certs.servingCa.certPem };
@@ -92,6 +95,7 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
     const clientCaFile = join(dir, 'client-ca.crt');
     await writeFile(clientCaFile, certs.clientCa.certPem);
     if (opts.clientAuth) {
+      issueClient = (name, notBefore) => certs.issueClient(name, [], notBefore);
       const pair = await certs.issueClient('mcpre-gateway', []);
       client = {
         certFile: join(dir, 'client.crt'),
@@ -169,6 +173,7 @@ export async function startRedis(opts: RedisFixtureOptions = {}): Promise<RedisF
     ...(ca ? { ca } : {}),
     ...(client ? { client: { certFile: client.certFile, keyFile: client.keyFile } } : {}),
     ...(expiredClient ? { expiredClient } : {}),
+    ...(issueClient ? { issueClient } : {}),
     dir,
     async restart(o) {
       await down(o);

@@ -216,15 +216,15 @@ export const sessionStoreSchema = z
     passwordFile: secretFile.optional(),
     /**
      * PEM CA certificates trusted for a rediss server's certificate in addition to the OS certificate store and
-     * Node's bundled roots (a mounted ConfigMap key); read at start, so a change takes effect on restart.
+     * Node's bundled roots (a mounted ConfigMap key); watched, and a change is taken up without a restart.
      */
     caFile: absolutePath.optional(),
     /**
      * A PEM client certificate (chain) and its unencrypted private key, presented to a server that asks clients for
-     * one (redis `tls-auth-clients yes`); both or neither. Read at start, like caFile.
+     * one (redis `tls-auth-clients yes`); both or neither. Watched like caFile: a renewal needs no restart.
      */
     certFile: absolutePath.optional(),
-    // Not a secretFile (which is re-read on change): the Redis connection reads it once, like caFile.
+    // Not a secretFile: the Redis connection reads and watches it with the certificate (runtime/redis-connection.ts).
     keyFile: absolutePath.optional(),
   })
   .superRefine((store, ctx) => {

@@ -2,9 +2,9 @@
 // out in the pod template (the config file's text, the CA bundles' contents, the session store's CA), so the pods
 // roll exactly when the gateway would start differently, and an unchanged reconcile changes nothing. Which Secret
 // keys are mounted is in the template itself (its volumes); their values are not covered on purpose: the gateway
-// re-reads the mounted files when the kubelet updates them, so a rotated Secret needs no rollout. The one exception is
-// the session store's client certificate, which the Redis connection takes once: the digest of its certificate (public)
-// is covered, so a renewal rolls the pods.
+// re-reads the mounted files when the kubelet updates them, so a rotated Secret needs no rollout. The session store's
+// client certificate is covered too (the digest of its certificate, which is public): the gateway takes up a renewal
+// by itself, and the rollout also covers gateway images from before it did.
 import { createHash } from 'node:crypto';
 import type { CaMount } from './backends.ts';
 import type { SessionStoreClientCert } from './session-storage.ts';

@@ -4,8 +4,8 @@
 // unchanged object is never re-applied. Secret values never appear here: Secrets are mounted as files
 // (secret-volumes.ts) that the gateway re-reads when they change, except the session store's password and OTLP
 // headers from Secrets, which the pod gets as secretKeyRef environment variables (session-storage.ts,
-// telemetry-env.ts), and the session store's client certificate, a mounted file read once: the pod checksum covers
-// its certificate's digest, so a renewal rolls the pods.
+// telemetry-env.ts). The session store's client certificate is a mounted file the gateway watches; the pod checksum
+// also covers its certificate's digest, so a renewal rolls the pods.
 import { createHash } from 'node:crypto';
 import { controllerReference, type KubeObject, type OwnerReference } from '../endpoint/model.ts';
 import { APPLIED_HASH_ANNOTATION } from '../endpoint/proxy-names.ts';

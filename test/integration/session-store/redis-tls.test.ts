@@ -2,7 +2,7 @@
 // from a private CA: trusted through a CA file it works (commands and pub/sub); without that CA, with another CA,
 // with a CA file that is missing or not PEM, or toward a server without TLS, the connection says why within a bound
 // and never hangs. SNI carries DNS names only, while the certificate is still checked against an IP host.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
@@ -240,17 +240,19 @@ describe('redis connection over TLS with client certificates (tls-auth-clients y
   it('takes up changed certificate files without a restart, and keeps a working connection over unusable ones', async () => {
     const lines: string[] = [];
     const watched = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
-    const stranger = await (await makeControlPlaneCerts(new Date())).issueClient('stranger', []);
     const files = { certFile: join(mtls.dir, 'rotating.crt'), keyFile: join(mtls.dir, 'rotating.key') };
+    // As the kubelet updates a mounted Secret: each file replaced whole (written beside it, then renamed over it).
     const install = async (pair: { certPem: string; keyPem: string }) => {
-      await writeFile(files.certFile, pair.certPem);
-      await writeFile(files.keyFile, pair.keyPem);
+      await writeFile(`${files.keyFile}.new`, pair.keyPem);
+      await rename(`${files.keyFile}.new`, files.keyFile);
+      await writeFile(`${files.certFile}.new`, pair.certPem);
+      await rename(`${files.certFile}.new`, files.certFile);
     };
-    const trusted = {
-      certPem: await readFile(mtls.client!.certFile, 'utf8'),
-      keyPem: await readFile(mtls.client!.keyFile, 'utf8'),
-    };
-    await install(stranger);
+    const filesOf = async (f: { certFile: string; keyFile: string }) => ({
+      certPem: await readFile(f.certFile, 'utf8'),
+      keyPem: await readFile(f.keyFile, 'utf8'),
+    });
+    await install(await (await makeControlPlaneCerts(new Date())).issueClient('stranger', []));
     const c = connectRedis({
       ...base(),
       logger: watched,
@@ -261,33 +263,40 @@ describe('redis connection over TLS with client certificates (tls-auth-clients y
     await reasonWithin(c, /the server refused the client certificate/);
 
     // Renewed with one the server trusts: connected, the same connection object, no restart.
-    await install(trusted);
+    await install(await filesOf(mtls.client!));
     await until('connected with the renewed certificate', () => c.state().ready, { timeoutMs: 10_000 });
     const heard: string[] = [];
     c.subscribe('rotating-ch', (m) => heard.push(m));
-    await until('subscribed', async () => (await c.client.publish('rotating-ch', 'before')) === 1);
-    await until('message heard', () => heard.includes('before'));
+    await until('message heard', async () => {
+      await c.client.publish('rotating-ch', 'before');
+      return heard.includes('before');
+    });
 
     // An unusable renewal (expired) is said, and the working clients stay.
     const working = c.client;
-    await install({
-      certPem: await readFile(mtls.expiredClient!.certFile, 'utf8'),
-      keyPem: await readFile(mtls.expiredClient!.keyFile, 'utf8'),
-    });
-    await until('the unusable files reported', () =>
-      lines.some((l) => l.includes('cannot be used') && l.includes('expired')),
-    );
+    await install(await filesOf(mtls.expiredClient!));
+    await until('the unusable files reported', () => lines.some((l) => l.includes('cannot be used') && l.includes('expired on')));
     expect(c.state().ready).toBe(true);
     expect(c.client).toBe(working);
     expect(await c.client.ping()).toBe('PONG');
 
-    // Renewed again: new clients take over once the server accepted them; the subscription moves with them.
-    await install(trusted);
+    // One valid only from two seconds on: refused for now, taken up once valid, with no further change to the files.
+    await install(await mtls.issueClient!('mcpre-gateway-next', new Date(Date.now() + 2000)));
+    await until('the early certificate reported', () => lines.some((l) => l.includes('cannot be used') && l.includes('not valid before')));
+    expect(c.client).toBe(working);
     await until('new clients in use', () => c.client !== working, { timeoutMs: 10_000 });
     expect(c.state().ready).toBe(true);
-    await until('subscribed again', async () => (await c.client.publish('rotating-ch', 'after')) === 1);
-    await until('message heard', () => heard.includes('after'));
-    expect(heard.filter((m) => m === 'before')).toHaveLength(1);
+    await until('the old clients closed', () => !working.isOpen, { timeoutMs: 5000 });
+
+    // The subscription moved with the clients: a message is heard, once.
+    heard.length = 0;
+    await until('message heard after the renewal', async () => {
+      if (heard.length === 0) await c.client.publish('rotating-ch', 'after');
+      return heard.length > 0;
+    });
+    expect(await c.client.publish('rotating-ch', 'last')).toBe(1);
+    await until('the last message heard', () => heard.includes('last'));
+    expect(heard).toEqual(['after', 'last']);
     expect(lines.join('')).not.toContain('PRIVATE KEY');
     expect(lines.join('')).not.toContain('mtls-pass');
   });
