@@ -275,14 +275,18 @@ describe('redis connection over TLS with client certificates (tls-auth-clients y
     // An unusable renewal (expired) is said, and the working clients stay.
     const working = c.client;
     await install(await filesOf(mtls.expiredClient!));
-    await until('the unusable files reported', () => lines.some((l) => l.includes('cannot be used') && l.includes('expired on')));
+    await until('the unusable files reported', () =>
+      lines.some((l) => l.includes('cannot be used') && l.includes('expired on')),
+    );
     expect(c.state().ready).toBe(true);
     expect(c.client).toBe(working);
     expect(await c.client.ping()).toBe('PONG');
 
-    // One valid only from two seconds on: refused for now, taken up once valid, with no further change to the files.
+    // One valid only from two seconds on: refused for now, taken up once valid with no further change to the files.
     await install(await mtls.issueClient!('mcpre-gateway-next', new Date(Date.now() + 2000)));
-    await until('the early certificate reported', () => lines.some((l) => l.includes('cannot be used') && l.includes('not valid before')));
+    await until('the early certificate reported', () =>
+      lines.some((l) => l.includes('cannot be used') && l.includes('not valid before')),
+    );
     expect(c.client).toBe(working);
     await until('new clients in use', () => c.client !== working, { timeoutMs: 10_000 });
     expect(c.state().ready).toBe(true);
