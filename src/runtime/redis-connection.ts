@@ -20,7 +20,7 @@ import { watchFiles } from './watch-files.ts';
 
 export type RedisClient = RedisClientType;
 
-/** With TLS, `caFile` (PEM CA certificates trusted in addition to the backends' roots) and `clientCert` are read here. */
+/** With TLS, `caFile` (PEM CA certificates trusted besides the backends' roots) and `clientCert` are read here. */
 export interface RedisConnectionOptions extends RedisTlsFiles {
   address: SessionStoreAddress;
   password?: string;
@@ -262,7 +262,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   const watching = opts.watchTls && target.tls && tlsFiles.length > 0 ? opts.watchTls : undefined;
   let lastProblem: string | undefined;
   let retryTimer: unknown;
-  /** The TLS files changed (or cannot be used yet): a new generation from them, live at once if the live one is inert. */
+  /** The TLS files changed (or cannot be used yet): a generation from them, live at once if the live one is inert. */
   const renew = () => {
     if (closed || !watching) return;
     if (retryTimer !== undefined) watching.clock.clearTimeout(retryTimer);
