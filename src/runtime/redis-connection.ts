@@ -55,8 +55,8 @@ export interface RedisConnection {
   onStateChange(listener: (state: RedisState) => void): () => void;
   /**
    * Deliver every message of `channel` to `listener`, on the pub/sub connection, from now on and again after every
-   * reconnection (a subscription that could not be made while Redis was down is made once it is back). The function
-   * returned unsubscribes.
+   * reconnection (a subscription that could not be made while Redis was down is made once it is back). One listener
+   * per channel: a later call for the same channel replaces it. The function returned unsubscribes.
    */
   subscribe(channel: string, listener: (message: string) => void): () => void;
   /** An error from the client as text for a log line or a reason: the password, should it appear, is redacted. */
@@ -77,6 +77,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   const listeners = new Set<(state: RedisState) => void>();
   let current: RedisState = { ready: false, reason: `connecting to ${target.url}` };
   let closed = false;
+  let closing: Promise<void> | undefined;
   const set = (next: RedisState) => {
     if (closed) return;
     const flipped = next.ready !== current.ready;
@@ -123,8 +124,12 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   interface Generation {
     client: RedisClient;
     pubsub: RedisClient;
-    /** Channels subscribed (or being subscribed) on this generation's pub/sub client. */
-    subscribed: Map<string, Promise<unknown>>;
+    /** Channels subscribed (or being subscribed) on this generation's pub/sub client: whether it worked. */
+    subscribed: Map<string, Promise<boolean>>;
+    /** One delivery function per channel, so that node-redis, which keeps a set of listeners, never holds two. */
+    deliver: Map<string, (message: string) => void>;
+    /** The texts of the TLS files it was made from. */
+    madeFrom: ReadonlyMap<string, string>;
     started: Promise<unknown>;
     promoting: boolean;
   }
@@ -134,30 +139,39 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   const retiring = new Set<Promise<void>>();
   // node-redis re-subscribes what was subscribed when the connection dropped; what never was is tried on each ready.
   // Only the live generation delivers: while a new one subscribes beside it, no message is heard twice.
-  const trySubscribe = (g: Generation, channel: string): Promise<unknown> | undefined => {
+  const trySubscribe = (g: Generation, channel: string): Promise<boolean> | undefined => {
     if ((g !== live && g !== pending) || !wanted.has(channel) || !g.pubsub.isReady) return undefined;
     const made = g.subscribed.get(channel);
     if (made) return made;
-    const subscribing = g.pubsub
-      .subscribe(channel, (message: string) => {
-        if (g === live) wanted.get(channel)?.(message);
-      })
-      .catch((err: Error) => {
-        g.subscribed.delete(channel);
+    let deliver = g.deliver.get(channel);
+    if (!deliver) {
+      deliver = (message: string) => {
+        if (!closed && g === live) wanted.get(channel)?.(message);
+      };
+      g.deliver.set(channel, deliver);
+    }
+    const subscribing: Promise<boolean> = g.pubsub.subscribe(channel, deliver).then(
+      () => true,
+      (err: Error) => {
+        if (g.subscribed.get(channel) === subscribing) g.subscribed.delete(channel);
         opts.logger.debug(
           { store: target.url, channel, err: hide(err.message) },
           'subscribing failed; retried on reconnection',
         );
-      });
+        return false;
+      },
+    );
     g.subscribed.set(channel, subscribing);
     return subscribing;
   };
-  const generation = (tls: ReturnType<typeof redisTlsOptions>): Generation => {
+  const generation = (tls: ReturnType<typeof redisTlsOptions>, madeFrom: ReadonlyMap<string, string>): Generation => {
     const socket = 'socket' in tls ? tls.socket : undefined;
     const g: Generation = {
       client: make(socket, 'commands'),
       pubsub: make(socket, 'pubsub'),
       subscribed: new Map(),
+      deliver: new Map(),
+      madeFrom,
       started: Promise.resolve(),
       promoting: false,
     };
@@ -221,19 +235,36 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     const closing: Promise<void> = retire(g).finally(() => retiring.delete(closing));
     retiring.add(closing);
   };
+  /** Every wanted channel (those added meanwhile too) confirmed on `g`'s pub/sub, or false: not now. */
+  const subscribeAll = async (g: Generation): Promise<boolean> => {
+    for (let round = 0; round < 5; round++) {
+      const channels = [...wanted.keys()];
+      const made = await Promise.all(channels.map((channel) => trySubscribe(g, channel) ?? false));
+      if (made.includes(false)) return false;
+      if (channels.length === wanted.size && channels.every((channel) => wanted.has(channel))) return true;
+    }
+    return true;
+  };
   const promote = async (g: Generation) => {
     if (g.promoting) return;
     g.promoting = true;
-    await Promise.all([...wanted.keys()].map((channel) => trySubscribe(g, channel)));
-    if (closed || g !== pending || !g.client.isReady) {
+    const subscribed = await subscribeAll(g);
+    if (closed || g !== pending || !g.client.isReady || !g.pubsub.isReady || !subscribed) {
+      // Tried again on the next 'ready' of either client; a subscription refused outright leaves the old ones serving.
+      if (!subscribed && g === pending) {
+        opts.logger.warn(
+          { store: target.url },
+          'session store: the clients of the changed TLS files could not subscribe; the current connection stays',
+        );
+      }
       g.promoting = false;
       return;
     }
     const old = live;
     live = g;
     pending = undefined;
-    // From here the new clients deliver and the old pub/sub is gone at once: no message is heard twice, and only one
-    // in flight at this instant can be missed (Redis pub/sub promises no more, as in any reconnection).
+    // From here the new clients deliver and the old pub/sub ends at once. A message published at this instant reaches
+    // both connections separately and may be missed or heard twice, once per renewal; otherwise none is lost.
     old.pubsub.destroy();
     opts.logger.info({ store: target.url }, 'session store: connected with the changed TLS files');
     set({ ready: true });
@@ -251,9 +282,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     return { tls, texts };
   };
   const first = readTls();
-  /** What the newest generation was made from: a file rewritten with the same content makes no new one. */
-  let madeFrom = first.texts;
-  live = generation(first.tls);
+  live = generation(first.tls, first.texts);
   if ('problem' in first.tls) set({ ready: false, reason: `${target.url}: ${first.tls.problem}` });
 
   const tlsFiles = [opts.caFile, opts.clientCert?.certFile, opts.clientCert?.keyFile].filter(
@@ -284,11 +313,16 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       return;
     }
     lastProblem = undefined;
-    if (texts.size === madeFrom.size && [...texts].every(([path, text]) => madeFrom.get(path) === text)) return;
-    madeFrom = texts;
+    // The same content (a file rewritten as it was, or put back after a renewal the server refused) makes nothing new.
+    const same = (g: Generation | undefined) =>
+      g !== undefined &&
+      texts.size === g.madeFrom.size &&
+      [...texts].every(([path, text]) => g.madeFrom.get(path) === text);
+    if (same(pending)) return;
     if (pending) retireLater(pending);
     pending = undefined;
-    const g = generation(tls);
+    if (same(live)) return;
+    const g = generation(tls, texts);
     if (live.client.isOpen) pending = g;
     else {
       const inert = live;
@@ -329,15 +363,16 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       };
     },
     describe: (err) => hide(err instanceof Error ? err.message || err.name : String(err)),
-    async close() {
-      if (closed) return;
+    close() {
+      if (closing) return closing;
       closed = true;
       watch?.stop();
       if (retryTimer !== undefined) watching?.clock.clearTimeout(retryTimer);
       listeners.clear();
       const last = [live, pending];
       pending = undefined;
-      await Promise.all([...last.map((g) => (g ? retire(g) : undefined)), ...retiring]);
+      closing = Promise.all([...last.map((g) => (g ? retire(g) : undefined)), ...retiring]).then(() => undefined);
+      return closing;
     },
   };
 }

@@ -62,6 +62,30 @@ describe('redis connection', () => {
     await until('second message heard', () => heard.includes('second'));
   });
 
+  it('a channel left and joined again while Redis is down is heard once, by the new listener', async () => {
+    redis = await startRedis();
+    conn = connectRedis({ address: at(redis), logger });
+    const first: string[] = [];
+    const leave = conn.subscribe('again', (m) => first.push(m));
+    await until('subscribed', async () => (await conn?.client.publish('again', 'one')) === 1);
+    await until('heard', () => first.includes('one'));
+    await redis.down({ signal: 'SIGKILL' });
+    await until('not ready', () => conn?.state().ready === false);
+    leave();
+    const second: string[] = [];
+    conn.subscribe('again', (m) => second.push(m));
+    await redis.up();
+    await until('ready again', () => conn?.state().ready === true, { timeoutMs: 15_000 });
+    await until('heard by the new listener', async () => {
+      if (second.length === 0) await conn?.client.publish('again', 'two');
+      return second.length > 0;
+    });
+    expect(await conn.client.publish('again', 'three')).toBe(1);
+    await until('the last one heard', () => second.includes('three'));
+    expect(second).toEqual(['two', 'three']);
+    expect(first).toEqual(['one']);
+  });
+
   it('gives up a command that a frozen Redis does not answer', async () => {
     redis = await startRedis();
     conn = connectRedis({ address: at(redis), logger, commandTimeoutMs: 300 });
