@@ -138,7 +138,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   let pending: Generation | undefined;
   const retiring = new Set<Promise<void>>();
   // node-redis re-subscribes what was subscribed when the connection dropped; what never was is tried on each ready.
-  // Only the live generation delivers: while a new one subscribes beside it, no message is heard twice.
+  // Only the live generation delivers: while a new one subscribes beside it, its copies of the messages are dropped.
   const trySubscribe = (g: Generation, channel: string): Promise<boolean> | undefined => {
     if ((g !== live && g !== pending) || !wanted.has(channel) || !g.pubsub.isReady) return undefined;
     const made = g.subscribed.get(channel);
