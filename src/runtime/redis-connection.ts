@@ -5,9 +5,8 @@
 // The password is given to the client only: it is not part of any URL, log line or error this file makes. TLS
 // (rediss://, with an optional CA file and client certificate) is set up in redis-tls.ts; a file that cannot be used is
 // the reason the connection is never ready, and a certificate either side refuses is told as such, not as a bare
-// OpenSSL code. With `watchTls`, changed files (a renewed certificate) are taken up by new clients that replace the
-// old ones once the server accepts them.
-import { readFileSync } from 'node:fs';
+// OpenSSL code. With `watchTls`, changed files (a renewed certificate, redis-tls-watch.ts) are taken up by new clients
+// that replace the old ones once the server accepts them.
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConnectionTimeoutError, createClient, type RedisClientType } from '@redis/client';
 import type { Logger } from 'pino';
@@ -15,8 +14,8 @@ import { type BackoffPolicy, backoffMs } from '../api/backoff.ts';
 import { type SessionStoreAddress, sessionStoreUrl } from '../api/gateway/session-store.ts';
 import type { RuntimeClock } from './clock.ts';
 import { type Rng, systemRng } from './random.ts';
-import { type RedisTlsFiles, type RedisTlsSocket, redisTlsOptions, tlsFailure } from './redis-tls.ts';
-import { watchFiles } from './watch-files.ts';
+import { type RedisTlsFiles, type RedisTlsSocket, tlsFailure } from './redis-tls.ts';
+import { type RedisTlsReading, readRedisTls, sameTexts, watchRedisTls } from './redis-tls-watch.ts';
 
 export type RedisClient = RedisClientType;
 
@@ -164,7 +163,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     g.subscribed.set(channel, subscribing);
     return subscribing;
   };
-  const generation = (tls: ReturnType<typeof redisTlsOptions>, madeFrom: ReadonlyMap<string, string>): Generation => {
+  const generation = (tls: RedisTlsReading['tls'], madeFrom: ReadonlyMap<string, string>): Generation => {
     const socket = 'socket' in tls ? tls.socket : undefined;
     const g: Generation = {
       client: make(socket, 'commands'),
@@ -271,57 +270,18 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     retireLater(old);
   };
 
-  /** The texts of the TLS files, as read to make a generation. */
-  const readTls = () => {
-    const texts = new Map<string, string>();
-    const tls = redisTlsOptions(address, opts, (path) => {
-      const text = readFileSync(path, 'utf8');
-      texts.set(path, text);
-      return text;
-    });
-    return { tls, texts };
-  };
-  const first = readTls();
+  const first = readRedisTls(address, opts);
   live = generation(first.tls, first.texts);
   if ('problem' in first.tls) set({ ready: false, reason: `${target.url}: ${first.tls.problem}` });
 
-  const tlsFiles = [opts.caFile, opts.clientCert?.certFile, opts.clientCert?.keyFile].filter(
-    (f): f is string => f !== undefined,
-  );
-  const watching = opts.watchTls && target.tls && tlsFiles.length > 0 ? opts.watchTls : undefined;
-  let lastProblem: string | undefined;
-  let retryTimer: unknown;
-  /** The TLS files changed (or cannot be used yet): a generation from them, live at once if the live one is inert. */
-  const renew = () => {
-    if (closed || !watching) return;
-    if (retryTimer !== undefined) watching.clock.clearTimeout(retryTimer);
-    retryTimer = undefined;
-    const { tls, texts } = readTls();
-    if ('problem' in tls) {
-      // A live generation that never had usable files shows the problem as its reason (which logs it); otherwise the
-      // working connection stays and the problem is logged once.
-      if (!live.client.isOpen) set({ ready: false, reason: `${target.url}: ${tls.problem}` });
-      else if (tls.problem !== lastProblem) {
-        opts.logger.warn(
-          { store: target.url, reason: tls.problem },
-          'session store: the changed TLS files cannot be used; the current connection stays',
-        );
-      }
-      lastProblem = tls.problem;
-      // Looked at again while unusable: a certificate not valid yet becomes valid by time alone.
-      retryTimer = watching.clock.setTimeout(renew, watching.intervalMs);
-      return;
-    }
-    lastProblem = undefined;
+  /** Changed files: a generation from them, live at once if the live one never had usable files. */
+  const renew = ({ tls, texts }: RedisTlsReading) => {
+    if (closed) return;
     // The same content (a file rewritten as it was, or put back after a renewal the server refused) makes nothing new.
-    const same = (g: Generation | undefined) =>
-      g !== undefined &&
-      texts.size === g.madeFrom.size &&
-      [...texts].every(([path, text]) => g.madeFrom.get(path) === text);
-    if (same(pending)) return;
+    if (pending && sameTexts(texts, pending.madeFrom)) return;
     if (pending) retireLater(pending);
     pending = undefined;
-    if (same(live)) return;
+    if (sameTexts(texts, live.madeFrom)) return;
     const g = generation(tls, texts);
     if (live.client.isOpen) pending = g;
     else {
@@ -331,11 +291,26 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       retireLater(inert);
     }
   };
-  const watch = watching
-    ? watchFiles({ paths: tlsFiles, clock: watching.clock, intervalMs: watching.intervalMs, onChange: renew })
+  const watch = opts.watchTls
+    ? watchRedisTls({
+        address,
+        files: opts,
+        ...opts.watchTls,
+        onUsable: renew,
+        onProblem: (problem) => {
+          if (closed) return;
+          // A live generation that never had usable files shows the problem as its reason (which logs it); otherwise
+          // the working connection stays.
+          if (!live.client.isOpen) set({ ready: false, reason: `${target.url}: ${problem}` });
+          else {
+            opts.logger.warn(
+              { store: target.url, reason: problem },
+              'session store: the changed TLS files cannot be used; the current connection stays',
+            );
+          }
+        },
+      })
     : undefined;
-  // A change between the first read and the watch's first look would otherwise go unseen.
-  void watch?.ready.then(renew);
 
   return {
     get client() {
@@ -367,7 +342,6 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       if (closing) return closing;
       closed = true;
       watch?.stop();
-      if (retryTimer !== undefined) watching?.clock.clearTimeout(retryTimer);
       listeners.clear();
       const last = [live, pending];
       pending = undefined;
