@@ -4,9 +4,9 @@
 // one read-only volume with items for exactly the referenced keys, mounted at /etc/mcpre/secrets/<secret-name>, so a
 // key's file has a stable path the config can name. The kubelet updates such a
 // volume in place when the Secret changes (it swaps the `..data` symlink), and the gateway reads the files again: a
-// rotated Secret takes effect without a restart. (The session store's client certificate is the one file read only
-// at start; its renewal rolls the pods instead: vmcp/checksum.ts.) The files are 0440 and belong to the pod's fsGroup, which the kubelet
-// adds to the container's groups, so the container can read them whatever user it runs as, and nobody else can.
+// rotated Secret takes effect without a restart (the session store's client certificate too, and its renewal also
+// rolls the pods: vmcp/checksum.ts). The files are 0440 and belong to the pod's fsGroup, which the kubelet adds to
+// the container's groups, so the container can read them whatever user it runs as, and nobody else can.
 import { createHash } from 'node:crypto';
 
 export const SECRET_MOUNT_ROOT = '/etc/mcpre/secrets';

@@ -1,9 +1,9 @@
 // TLS toward the session store's Redis (`rediss://`): whom to trust, what name to send and, for a server that asks for
 // one (`tls-auth-clients yes`), which client certificate to present. The trusted roots are the backends'
-// (../actors/tls-roots.ts: the OS store and Node's bundled roots), and a CA file adds its certificates to them. The files
-// are read here when a connection is made, and again when they change (redis-connection.ts watches them). SNI carries DNS names only (RFC 6066 forbids an IP address there, and Node warns about it),
-// while the certificate is still checked against the host, IP addresses against IP SANs. TLS failures are told as one
-// line saying what to do.
+// (../actors/tls-roots.ts: the OS store and Node's bundled roots), and a CA file adds its certificates to them. The
+// files are read here when a connection is made, and again when they change (redis-tls-watch.ts). SNI carries DNS
+// names only (RFC 6066 forbids an IP address there, and Node warns about it), while the certificate is still checked
+// against the host, IP addresses against IP SANs. TLS failures are told as one line saying what to do.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';

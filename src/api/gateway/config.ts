@@ -224,7 +224,7 @@ export const sessionStoreSchema = z
      * one (redis `tls-auth-clients yes`); both or neither. Watched like caFile: a renewal needs no restart.
      */
     certFile: absolutePath.optional(),
-    // Not a secretFile: the Redis connection reads and watches it with the certificate (runtime/redis-connection.ts).
+    // Not a secretFile: the Redis connection reads and watches it with the certificate (runtime/redis-tls-watch.ts).
     keyFile: absolutePath.optional(),
   })
   .superRefine((store, ctx) => {

@@ -33,9 +33,9 @@ export type SessionStorage =
     };
 
 /**
- * The Secret holding the client certificate, and the digest of its certificate: the gateway reads the files once, so
- * the pods' checksum covers the digest and a renewed certificate rolls them, while a label or annotation written to the
- * Secret does not (the operator keeps no Secret values, the certificate's digest aside: secretKeysOnly).
+ * The Secret holding the client certificate, and the digest of its certificate: the pods' checksum covers the digest,
+ * so a renewed certificate rolls them (the gateway also takes it up by itself), while a label or annotation written to
+ * the Secret does not (the operator keeps no Secret values, the certificate's digest aside: secretKeysOnly).
  */
 export interface SessionStoreClientCert {
   secret: string;

@@ -223,7 +223,7 @@ describe('VirtualMCPServer spec.sessionStorage', () => {
     });
     await waitFor(ns, 'gw', 'ConfigurationValid True', (o) => condition(o, 'ConfigurationValid')?.status === 'True');
 
-    // A new CA rolls the pods: the gateway reads the file at start.
+    // A new CA rolls the pods (the checksum covers it; the gateway would also take it up by itself).
     const checksum = (o: KubeObject) =>
       o.spec.template.metadata.annotations['mcpre.toolhive.stacklok.dev/config-checksum'];
     const other = (await makeControlPlaneCerts(new Date())).servingCa.certPem;
@@ -302,7 +302,7 @@ describe('VirtualMCPServer spec.sessionStorage', () => {
       ),
     ).not.toContain('PRIVATE KEY');
 
-    // A renewed certificate (the Secret's new resourceVersion) rolls the pods: the gateway reads the files at start.
+    // A renewed certificate (a new digest of tls.crt) rolls the pods; the gateway would also take it up by itself.
     const checksum = (o: KubeObject) =>
       o.spec.template.metadata.annotations['mcpre.toolhive.stacklok.dev/config-checksum'];
     const renewed = await certs.issueClient('mcpre-gateway', []);

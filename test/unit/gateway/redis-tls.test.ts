@@ -1,5 +1,5 @@
 // The session store's TLS settings (src/runtime/redis-tls.ts): SNI for DNS names only, the backends' roots with a CA
-// file read once and added to them, an unusable CA file as a reason, and TLS failures told as what to do.
+// file read and added to them, an unusable CA file as a reason, and TLS failures told as what to do.
 import { describe, expect, it } from 'vitest';
 import { trustedSecureContext } from '../../../src/actors/tls-roots.ts';
 import { pemCertificateBlocks } from '../../../src/api/endpoint/ca-bundle.ts';

@@ -234,8 +234,8 @@ describe('VirtualMCPServer spec.sessionStorage', () => {
       readOnly: true,
     });
     expect(pod.securityContext.fsGroup).toBe(65532);
-    // The gateway reads the files once: a renewed certificate (a new digest) rolls the pods; another write to the
-    // Secret (a label: a new resourceVersion, the same certificate) does not.
+    // A renewed certificate (a new digest) rolls the pods; another write to the Secret (a label: a new resourceVersion,
+    // the same certificate) does not.
     const sum = checksum(list);
     expect(checksum(applied(plan(withCert, 3, secrets('d1'))))).toBe(sum);
     expect(checksum(applied(plan(withCert, 3, secrets('d1', '8'))))).toBe(sum);
