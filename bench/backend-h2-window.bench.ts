@@ -12,6 +12,7 @@ import { type AddressInfo, createServer as createTcp, type Server, type Socket, 
 import { createHttpClient } from '../src/actors/mcp/http/http-client.ts';
 import { Agent } from '../src/actors/mcp/http/undici-agent.ts';
 import { makeControlPlaneCerts } from '../src/control-plane/certs.ts';
+import { systemClock } from '../src/runtime/clock.ts';
 
 const parallel = Number(process.argv[2] ?? 8);
 const size = Number(process.argv[3] ?? 2) * 1024 * 1024;
@@ -65,7 +66,7 @@ async function measure(client: Requester, port: number): Promise<number> {
 
 const [h2Port, h1Port] = [await listen(h2), await listen(h1)];
 const gatewayClient = () => {
-  const c = createHttpClient({ caBundlePem: certs.servingCa.certPem, caBundleSource: 'bench CA' });
+  const c = createHttpClient({ clock: systemClock, caBundlePem: certs.servingCa.certPem, caBundleSource: 'bench CA' });
   return { request: c.dispatcher.request.bind(c.dispatcher), close: () => c.close() } as Requester;
 };
 const undiciDefault = () =>

@@ -9,6 +9,7 @@ import { waitFor } from 'xstate';
 import { createHttpClient } from '../src/actors/mcp/http/http-client.ts';
 import { withBackendSession } from '../src/machines/backend-session-requests.ts';
 import { sessionPhase, streamPhase } from '../src/machines/backend-session-status.ts';
+import { systemClock } from '../src/runtime/clock.ts';
 import { seededRng } from '../src/runtime/random.ts';
 import { type RunningBackendSession, startBackendSession } from '../src/runtime/start-backend-session.ts';
 import { startFixtureProcess, table } from './session-fixture.ts';
@@ -17,7 +18,7 @@ const backends = Number(process.argv[2] ?? 1000);
 const callsPerBackend = Number(process.argv[3] ?? 3);
 const log = pino({ level: 'silent' });
 const fixture = await startFixtureProcess({ keepAliveMs: 60_000 });
-const http = createHttpClient();
+const http = createHttpClient({ clock: systemClock });
 const sessions: RunningBackendSession[] = [];
 for (let i = 0; i < backends; i += 250) {
   const batch: RunningBackendSession[] = [];

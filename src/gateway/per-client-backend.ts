@@ -75,7 +75,7 @@ export class PerClientBackend implements Backend {
     this.#logger = logger;
     this.#listeners = new BackendListeners(logger);
     this.#createSession = createSession;
-    this.#http = createHttpClient({});
+    this.#http = createHttpClient({ clock: systemClock });
     this.#exchanger = createTokenExchange(perClient.exchange, {
       http: this.#http,
       clock: systemClock,

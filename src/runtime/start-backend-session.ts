@@ -90,14 +90,15 @@ function providedMachine(log: Logger) {
 
 export function startBackendSession(options: StartBackendSessionOptions): RunningBackendSession {
   const ownHttp = options.http === undefined;
+  const clock = options.clock ?? systemClock;
   const http =
     options.http ??
     createHttpClient({
+      clock,
       caBundlePem: options.caBundlePem,
       caBundleSource: options.caBundleSource,
       trace: traceHooks(),
     });
-  const clock = options.clock ?? systemClock;
   const log = childLogger(options.log, { backend: options.backendId });
   const protocol = createMcpProtocol({
     url: options.url,

@@ -6,6 +6,7 @@ import type { BackendSessionEmitted } from '../../../src/machines/backend-sessio
 import type { SessionPolicy } from '../../../src/machines/backend-session-policy.ts';
 import { withBackendSession } from '../../../src/machines/backend-session-requests.ts';
 import { sessionPhase, sessionReason } from '../../../src/machines/backend-session-status.ts';
+import { systemClock } from '../../../src/runtime/clock.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
 import {
   type RunningBackendSession,
@@ -172,7 +173,7 @@ describe('slow and malformed responses', () => {
   });
 
   it('refuses oversized events: on a call the call fails; on the GET stream the attempt fails and reconnects', async () => {
-    const http = createHttpClient({ maxEventBytes: 64 * 1024, maxResponseBytes: 64 * 1024 });
+    const http = createHttpClient({ clock: systemClock, maxEventBytes: 64 * 1024, maxResponseBytes: 64 * 1024 });
     try {
       const { server, session } = await start({}, { http });
       await waitForStream(session.actor, 'open');

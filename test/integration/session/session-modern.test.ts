@@ -127,7 +127,7 @@ describe('era cache', () => {
   it('a cached 2025-era decision meets a 2026-07-28-only server: initialize fails as an era mismatch (probe again)', async () => {
     modern = await startModernServer();
     const { log } = captureLogger();
-    const http = createHttpClient();
+    const http = createHttpClient({ clock: systemClock });
     try {
       const protocol = createMcpProtocol({
         url: modern.url,

@@ -35,7 +35,7 @@ describe('no secret in any log line', () => {
     server = await startFaultServer({ retryMs: 100 });
     sts = await startTokenServer();
     const { log, lines } = captureLogger('trace');
-    const http = createHttpClient();
+    const http = createHttpClient({ clock: systemClock });
     // What the gateway builds for a tokenExchange endpoint with headerForward headers, one client's session of it
     // (per-client-backend.ts: one exchanger from the setup's exchange settings, one session per client).
     const outgoing = buildOutgoingAuth({
@@ -101,7 +101,7 @@ describe('no secret in any log line', () => {
     server = await startFaultServer();
     sts = await startTokenServer({ issueAudience: 'someone-else' });
     const { log, lines } = captureLogger('trace');
-    const http = createHttpClient();
+    const http = createHttpClient({ clock: systemClock });
     const exchange = createTokenExchange(
       { tokenUrl: sts.url, audience: 'fixture-backend' },
       { http, clock: systemClock, log },

@@ -6,6 +6,7 @@ import { createHttpClient } from '../../../src/actors/mcp/http/http-client.ts';
 import { type ControlPlaneCerts, makeControlPlaneCerts } from '../../../src/control-plane/certs.ts';
 import { withBackendSession } from '../../../src/machines/backend-session-requests.ts';
 import { sessionReason } from '../../../src/machines/backend-session-status.ts';
+import { systemClock } from '../../../src/runtime/clock.ts';
 import { seededRng } from '../../../src/runtime/random.ts';
 import { startBackendSession } from '../../../src/runtime/start-backend-session.ts';
 import { type FaultServer, startFaultServer } from '../../fixtures/mcp/fault-server.ts';
@@ -45,7 +46,11 @@ describe('backend TLS', () => {
 
   it('trusts it with the CA bundle, on top of the default roots', async () => {
     const { log } = captureLogger();
-    const http = createHttpClient({ caBundlePem: certs.servingCa.certPem, caBundleSource: 'test CA' });
+    const http = createHttpClient({
+      clock: systemClock,
+      caBundlePem: certs.servingCa.certPem,
+      caBundleSource: 'test CA',
+    });
     const session = startBackendSession({ backendId: 'tls', url: server.url, http, log, rng: seededRng(1) });
     try {
       await waitForStream(session.actor, 'open');
@@ -57,9 +62,9 @@ describe('backend TLS', () => {
   });
 
   it('rejects a bundle that holds no certificate, naming its source', () => {
-    expect(() => createHttpClient({ caBundlePem: 'not a pem', caBundleSource: 'ConfigMap ns/ca key ca.crt' })).toThrow(
-      /ConfigMap ns\/ca key ca.crt holds no PEM certificate/,
-    );
+    expect(() =>
+      createHttpClient({ clock: systemClock, caBundlePem: 'not a pem', caBundleSource: 'ConfigMap ns/ca key ca.crt' }),
+    ).toThrow(/ConfigMap ns\/ca key ca.crt holds no PEM certificate/);
   });
 });
 
@@ -76,7 +81,7 @@ describe('HTTP/2 where a TLS backend offers it', () => {
 
   it('runs calls, the notification stream and a session lost and re-made over one h2 connection', async () => {
     const { log } = captureLogger();
-    const http = createHttpClient({ caBundlePem: certs.servingCa.certPem });
+    const http = createHttpClient({ clock: systemClock, caBundlePem: certs.servingCa.certPem });
     const session = startBackendSession({ backendId: 'h2', url: server.url, http, log, rng: seededRng(1) });
     try {
       await waitForStream(session.actor, 'open');
@@ -124,7 +129,7 @@ describe('TLS 1.2 minimum', () => {
     expect(negotiated).toBe('TLSv1.1');
     // Ours refuses (minVersion TLSv1.2 in the shared secure context, and OpenSSL's default level behind it).
     const { log } = captureLogger();
-    const http = createHttpClient({ caBundlePem: certs.servingCa.certPem });
+    const http = createHttpClient({ clock: systemClock, caBundlePem: certs.servingCa.certPem });
     const session = startBackendSession({
       backendId: 'old-tls',
       url: old.url,

@@ -47,6 +47,7 @@ async function serve(answer: Answer, options: { clock?: ActorClock; maxResponseB
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const http = createHttpClient({
+    clock: systemClock,
     maxResponseBytes: options.maxResponseBytes,
     maxEventBytes: options.maxResponseBytes,
   });

@@ -1,30 +1,48 @@
-// The per-call POST's own undici handler (src/actors/mcp/http/dispatch-response.ts), against a real loopback server:
-// the answer's status, headers and bytes; the connection kept for the next request once a body is read or dumped;
-// the caller's signal before and during the answer; a body left early aborts its request; a large body read slowly
-// arrives whole.
+// The per-call POST's own handler (src/actors/mcp/http/dispatch-response.ts), against a real loopback server, on both
+// dispatchers it is given: undici's Agent (TLS backends) and plain-http1-client.ts (plain-http ones): the answer's
+// status, headers and bytes; the connection kept for the next request once a body is read or dumped; the caller's
+// signal before and during the answer; a body left early aborts its request; a large body read slowly arrives whole.
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AnswerBody, dispatchRequest } from '../../../src/actors/mcp/http/dispatch-response.ts';
+import { type CallDispatcher, PlainHttp1Client } from '../../../src/actors/mcp/http/plain-http1-client.ts';
 import { Agent } from '../../../src/actors/mcp/http/undici-agent.ts';
+import { systemClock } from '../../../src/runtime/clock.ts';
 import { until } from '../../support/eventually.ts';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
 
+type Closable = CallDispatcher & { close(): Promise<void> };
+
 let server: Server | undefined;
-let agent: InstanceType<typeof Agent> | undefined;
+let dispatcher: Closable | undefined;
 
 afterEach(async () => {
-  await agent?.destroy().catch(() => {});
+  await dispatcher?.close().catch(() => {});
   server?.closeAllConnections();
   server?.close();
-  agent = undefined;
+  dispatcher = undefined;
   server = undefined;
 });
 
-async function serve(route: Route) {
+const dispatchers: Array<[string, () => Closable]> = [
+  ['undici Agent', () => new Agent({ connections: 1 })],
+  [
+    'plain HTTP/1.1 client',
+    () =>
+      new PlainHttp1Client({
+        clock: systemClock,
+        connectTimeoutMs: 5_000,
+        headersTimeoutMs: 5_000,
+        keepAliveTimeoutMs: 30_000,
+      }),
+  ],
+];
+
+async function serve(route: Route, makeDispatcher: () => Closable) {
   const sockets = new Set<Socket>();
   const closedRequests: string[] = [];
   const received: string[] = [];
@@ -39,10 +57,10 @@ async function serve(route: Route) {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  agent = new Agent({ connections: 1 });
-  const dispatcher = agent;
+  const current = makeDispatcher();
+  dispatcher = current;
   const send = (path: string, signal = new AbortController().signal) =>
-    dispatchRequest(dispatcher, { origin, path, method: 'POST', body: 'x', headers: { 'x-test': 'yes' } }, signal);
+    dispatchRequest(current, { origin, path, method: 'POST', body: 'x', headers: { 'x-test': 'yes' } }, signal);
   return { send, sockets, closedRequests, received };
 }
 
@@ -52,13 +70,13 @@ async function text(body: AnswerBody): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-describe('dispatchRequest', () => {
+describe.each(dispatchers)('dispatchRequest on %s', (_name, makeDispatcher) => {
   it('answers with the status, lower-cased headers and the whole body, and the next request reuses the connection', async () => {
     const { send, sockets } = await serve((req, res) => {
       res.writeHead(201, { 'Content-Type': 'application/json', 'X-Seen': String(req.headers['x-test']) });
       res.write('{"a":');
       setImmediate(() => res.end(`"${req.url}"}`));
-    });
+    }, makeDispatcher);
     const first = await send('/one');
     expect(first.statusCode).toBe(201);
     expect(first.headers['content-type']).toBe('application/json');
@@ -75,7 +93,7 @@ describe('dispatchRequest', () => {
       if (req.url === '/small') return res.end('ok');
       res.write(Buffer.alloc(8192));
       // Never ends: only an abort lets go of it.
-    });
+    }, makeDispatcher);
     await (await send('/small')).body.dump({ limit: 1024 });
     await (await send('/small')).body.dump({ limit: 1024 });
     expect(sockets.size).toBe(1);
@@ -88,7 +106,7 @@ describe('dispatchRequest', () => {
   it('a signal aborted before the answer rejects with its reason, and the server sees the request go', async () => {
     const { send, closedRequests, received } = await serve(() => {
       // Never answers.
-    });
+    }, makeDispatcher);
     const controller = new AbortController();
     const answer = send('/slow', controller.signal);
     await until('the request reached the server', () => received.includes('/slow'));
@@ -103,7 +121,7 @@ describe('dispatchRequest', () => {
     const { send } = await serve((_req, res) => {
       seen++;
       res.end();
-    });
+    }, makeDispatcher);
     const reason = new Error('too late');
     await expect(send('/never', AbortSignal.abort(reason))).rejects.toBe(reason);
     await (await send('/after')).body.dump();
@@ -114,7 +132,7 @@ describe('dispatchRequest', () => {
     const { send, closedRequests } = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: 1\n\n');
-    });
+    }, makeDispatcher);
     const controller = new AbortController();
     const answer = await send('/stream', controller.signal);
     const reason = new Error('stop reading');
@@ -134,7 +152,7 @@ describe('dispatchRequest', () => {
     const { send, closedRequests } = await serve((_req, res) => {
       res.writeHead(200);
       res.write('first');
-    });
+    }, makeDispatcher);
     const answer = await send('/early');
     for await (const _chunk of answer.body) break;
     expect(answer.body.done).toBe(true);
@@ -146,7 +164,7 @@ describe('dispatchRequest', () => {
       res.writeHead(200, { 'content-length': '100' });
       res.write('short');
       setImmediate(() => res.socket?.destroy());
-    });
+    }, makeDispatcher);
     const answer = await send('/drop');
     await expect(text(answer.body)).rejects.toThrow();
   });
@@ -166,7 +184,7 @@ describe('dispatchRequest', () => {
         res.end();
       };
       pump();
-    });
+    }, makeDispatcher);
     const answer = await send('/large');
     let received = 0;
     let intact = true;

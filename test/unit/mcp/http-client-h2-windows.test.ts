@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient, type HttpClient } from '../../../src/actors/mcp/http/http-client.ts';
 import { makeControlPlaneCerts } from '../../../src/control-plane/certs.ts';
+import { systemClock } from '../../../src/runtime/clock.ts';
 
 const MiB = 1024 * 1024;
 let server: ReturnType<typeof createSecureServer>;
@@ -23,7 +24,7 @@ beforeAll(async () => {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   origin = `https://localhost:${(server.address() as AddressInfo).port}`;
-  client = createHttpClient({ caBundlePem: certs.servingCa.certPem, caBundleSource: 'test CA' });
+  client = createHttpClient({ clock: systemClock, caBundlePem: certs.servingCa.certPem, caBundleSource: 'test CA' });
 });
 afterAll(async () => {
   await client?.close();

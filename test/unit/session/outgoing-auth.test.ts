@@ -50,7 +50,7 @@ describe('the header policy as the session applies it', () => {
 
   it('checks every header as it is sent, after the redactor has learned its value', async () => {
     const redactor = createSecretRedactor();
-    const http = createHttpClient();
+    const http = createHttpClient({ clock: systemClock });
     const sent = `Bearer ${SECRET}\r\nX-Evil: 1`;
     const auth: OutgoingAuth = { method: 'tokenExchange', headers: async () => ({ authorization: sent }) };
     const protocol = createMcpProtocol({
@@ -180,7 +180,7 @@ describe('the outgoing-auth builder', () => {
 
 describe('tokenExchange (RFC 8693)', () => {
   let sts: TokenServer | undefined;
-  const http = createHttpClient();
+  const http = createHttpClient({ clock: systemClock });
   const log = pino({ level: 'silent' });
   afterEach(async () => {
     await sts?.close();

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient } from '../../../src/actors/mcp/http/http-client.ts';
+import { systemClock } from '../../../src/runtime/clock.ts';
 import { createLogger } from '../../../src/runtime/logging.ts';
 import {
   activeTraceIds,
@@ -89,7 +90,7 @@ describe('tracing on', () => {
   });
 
   it("sends the active span's traceparent on the backend HTTP client's requests, and none outside a span", async () => {
-    const http = createHttpClient({ trace: traceHooks() });
+    const http = createHttpClient({ clock: systemClock, trace: traceHooks() });
     const origin = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
     const get = async () => {
       const res = await http.dispatcher.request({ origin, path: '/', method: 'GET', headers: { 'x-own': '1' } });

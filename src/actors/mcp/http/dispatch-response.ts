@@ -1,6 +1,7 @@
-// One HTTP request on undici's `dispatch` with a small handler, for the per-call POST: its answer is the status, the
-// headers and a body read as an async iterable of chunks. undici's `request()` gives the same through an
-// AsyncResource, a Node Readable with its async iterator, and its own abort wiring (a copy of the options and a
+// One HTTP request through a dispatch function with a small handler, for the per-call POST: its answer is the status,
+// the headers and a body read as an async iterable of chunks. The dispatcher is undici's (TLS backends) or
+// plain-http1-client.ts (plain-http ones), which speaks the same handler interface. undici's `request()` gives the
+// same through an AsyncResource, a Node Readable with its async iterator, and its own abort wiring (a copy of the options and a
 // native abort listener): several microseconds a call that a relay of a small JSON message does not need.
 // What is kept: backpressure (undici is paused while more than HIGH_WATER bytes wait unread), the caller's signal
 // (before the request starts it fails the call at once, and the request is dropped when undici starts it; after, it
@@ -8,6 +9,7 @@
 // request so the connection is not left half read.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { CallDispatcher } from './plain-http1-client.ts';
 
 /** The answer: what the transports read of undici's ResponseData. */
 export interface HttpAnswer {
@@ -108,7 +110,7 @@ export class AnswerBody implements AsyncIterable<Uint8Array> {
 
 /** Dispatch one request; resolves once the status and headers arrived, rejects when it fails before that. */
 export function dispatchRequest(
-  dispatcher: Dispatcher,
+  dispatcher: CallDispatcher,
   options: Omit<Dispatcher.DispatchOptions, 'signal'>,
   signal: AbortSignal,
 ): Promise<HttpAnswer> {

@@ -4,8 +4,10 @@
 // not an error); JSON bodies are bounded by the caller's request timeout and the size cap.
 import type { Dispatcher } from 'undici';
 import { checkPemCertificates, pemCertificateBlocks } from '../../../api/endpoint/ca-bundle.ts';
+import type { ActorClock } from '../../clock.ts';
 import { trustedSecureContext } from '../../tls-roots.ts';
 import { configError } from '../errors.ts';
+import { type CallDispatcher, PlainHttp1Client } from './plain-http1-client.ts';
 import { Agent, buildConnector, type Connector } from './undici-agent.ts';
 
 export interface HttpLimits {
@@ -18,6 +20,8 @@ export interface HttpLimits {
 }
 
 export interface HttpClientOptions extends Partial<HttpLimits> {
+  /** Time for the plain-http connections' timeouts and keep-alive (src/runtime/clock.ts's systemClock in a process). */
+  clock: ActorClock;
   /**
    * PEM text of extra CA certificates, trusted in addition to the OS store and Node's bundled roots (e.g. an
    * endpoint's caBundleRef).
@@ -45,6 +49,11 @@ export interface TraceHooks {
 
 export interface HttpClient {
   readonly dispatcher: Dispatcher;
+  /**
+   * For the per-call POST (dispatch-response.ts): plain-http origins on plain-http1-client.ts, the rest on
+   * `dispatcher`.
+   */
+  readonly calls: CallDispatcher;
   readonly limits: HttpLimits;
   /** Present only when tracing is on. */
   readonly trace?: TraceHooks;
@@ -74,7 +83,7 @@ const H2_WINDOWS = {
   initialWindowSize: 4 * 1024 * 1024,
 } as NonNullable<ConstructorParameters<typeof Agent>[0]>['h2Options'];
 
-export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
+export function createHttpClient(options: HttpClientOptions): HttpClient {
   const limits: HttpLimits = {
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_HTTP_LIMITS.connectTimeoutMs,
     headersTimeoutMs: options.headersTimeoutMs ?? DEFAULT_HTTP_LIMITS.headersTimeoutMs,
@@ -91,9 +100,21 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     h2Options: H2_WINDOWS,
     ...(options.connectionsPerOrigin ? { connections: options.connectionsPerOrigin } : {}),
   });
+  const plain = new PlainHttp1Client({
+    clock: options.clock,
+    connectTimeoutMs: limits.connectTimeoutMs,
+    headersTimeoutMs: limits.headersTimeoutMs,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 30_000,
+  });
+  const close = async () => {
+    await Promise.all([dispatcher.close(), plain.close()]);
+  };
   const trace = options.trace;
-  if (!trace) return { dispatcher, limits, close: () => dispatcher.close() };
-  return { dispatcher: dispatcher.compose(withTraceHeaders(trace)), limits, trace, close: () => dispatcher.close() };
+  const traced = trace ? dispatcher.compose(withTraceHeaders(trace)) : dispatcher;
+  const route: Dispatcher['dispatch'] = (opts, handler) =>
+    String(opts.origin).startsWith('http:') ? plain.dispatch(opts, handler) : traced.dispatch(opts, handler);
+  const calls = { dispatch: trace ? withTraceHeaders(trace)(route) : route };
+  return { dispatcher: traced, calls, limits, ...(trace ? { trace } : {}), close };
 }
 
 /**

@@ -8,9 +8,9 @@ import type {
   JSONRPCRequest,
   JSONRPCResultResponse,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Dispatcher } from 'undici';
 import { BackendError, httpError, networkError, protocolError } from '../errors.ts';
 import { drain, mediaType, readCappedText, redactErrorResponse } from '../http/body.ts';
+import { dispatchRequest, type HttpAnswer } from '../http/dispatch-response.ts';
 import type { HttpClient } from '../http/http-client.ts';
 import { readSse } from '../http/sse.ts';
 import { statusDetail } from '../http/status-detail.ts';
@@ -67,17 +67,21 @@ export async function exchange(
     ...envelopeHeaders(request.method, request.params as Record<string, unknown> | undefined, protocolVersion),
     ...extraHeaders,
   };
-  let res: Dispatcher.ResponseData;
+  let res: HttpAnswer;
   try {
-    res = await target.http.dispatcher.request({
-      origin: target.url.origin,
-      path: `${target.url.pathname}${target.url.search}`,
-      method: 'POST',
-      headers,
-      body: JSON.stringify(request),
+    // dispatch-response.ts: the per-call POST without request()'s stream and abort machinery.
+    res = await dispatchRequest(
+      target.http.calls,
+      {
+        origin: target.url.origin,
+        path: `${target.url.pathname}${target.url.search}`,
+        method: 'POST',
+        headers,
+        body: JSON.stringify(request),
+        bodyTimeout: 0,
+      },
       signal,
-      bodyTimeout: 0,
-    });
+    );
   } catch (err) {
     throw networkError(err, what);
   }
@@ -103,7 +107,7 @@ export async function exchange(
 }
 
 async function readStream(
-  res: Dispatcher.ResponseData,
+  res: HttpAnswer,
   request: JSONRPCRequest,
   status: number,
   target: ExchangeTarget,
@@ -135,10 +139,7 @@ async function readStream(
 }
 
 /** The JSON-RPC error an error status carried, redacted; undefined when the body is not one. */
-async function errorAnswer(
-  res: Dispatcher.ResponseData,
-  redactor: Redactor,
-): Promise<JSONRPCErrorResponse | undefined> {
+async function errorAnswer(res: HttpAnswer, redactor: Redactor): Promise<JSONRPCErrorResponse | undefined> {
   let text: string;
   try {
     text = await readCappedText(res.body, ERROR_BODY_BYTES, 'error body');

@@ -117,7 +117,7 @@ export class StreamableHttpTransport implements McpTransport {
     // dispatch-response.ts: the per-call POST without request()'s stream and abort machinery.
     const send = () =>
       dispatchRequest(
-        this.#o.http.dispatcher,
+        this.#o.http.calls,
         { origin: this.#origin, path: this.#path, method: 'POST', headers, body, bodyTimeout: 0 },
         signal,
       );
