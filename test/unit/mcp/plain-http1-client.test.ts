@@ -188,20 +188,46 @@ describe('PlainHttp1Client', () => {
     ],
     ['a negative length', 'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n', /invalid Content-Length/],
     ['101 to a POST', 'HTTP/1.1 101 Switching Protocols\r\n\r\n', /switched protocols/],
+    ['a status below 100', 'HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n', /not an HTTP\/1\.x status line/],
+    ['an LF inside a header value', 'HTTP/1.1 200 OK\r\nX-A: a\nb\r\nContent-Length: 0\r\n\r\n', /CR, LF or NUL/],
+    ['a NUL inside a header value', 'HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n', /CR, LF or NUL/],
+    ['a head of bare LFs (at once, not at the timeout)', 'HTTP/1.1 200 OK\nContent-Length: 0\n\n', /bare LF/],
   ])('refuses %s with an error and closes the connection', async (_what, answerText, message) => {
     const { send, connections } = await serve((_r, socket) => socket.write(answerText));
     await expect(send()).rejects.toThrow(message);
     await until('the connection was closed', () => connections[0]!.destroyed || connections[0]!.readableEnded);
   });
 
-  it('fails the body on a bad chunk size or a chunk without its CRLF', async () => {
+  it('fails the body on a bad chunk size, a chunk without its CRLF or a malformed trailer', async () => {
     const answers = [
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n123456789\r\n',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nno colon here\r\n\r\n',
     ];
     const { send } = await serve((_r, socket, index) => socket.write(answers[index]!));
     await expect(text((await send()).body)).rejects.toThrow(/invalid chunk size line/);
     await expect(text((await send()).body)).rejects.toThrow(/chunk not followed by CRLF/);
+    await expect(text((await send()).body)).rejects.toThrow(/invalid chunk size line/);
+    await expect(text((await send()).body)).rejects.toThrow(/malformed header line/);
+  });
+
+  it('reads chunk sizes with leading zeros', async () => {
+    const { send } = await serve((_r, socket) =>
+      socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0000000002\r\nok\r\n000\r\n\r\n'),
+    );
+    expect(await text((await send()).body)).toBe('ok');
+  });
+
+  it('does not reuse a connection whose 204 declared a body: its late bytes are not read as the next answer', async () => {
+    const { send, connections } = await serve((_r, socket, index) => {
+      if (index > 0) return void socket.write(JSON_ANSWER);
+      socket.write('HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n');
+      setTimeout(() => socket.write('0\r\n\r\n'), 20);
+    });
+    expect((await send()).statusCode).toBe(204);
+    expect(await text((await send()).body)).toBe('{"a":1}');
+    expect(connections).toHaveLength(2);
   });
 
   it('refuses a head over 64 KiB', async () => {
@@ -256,13 +282,40 @@ describe('PlainHttp1Client', () => {
     await until('the connection was closed', () => connections[0]!.readableEnded || connections[0]!.destroyed);
   });
 
-  it('close() fails a request in flight and refuses later ones', async () => {
+  it('close() refuses new requests and resolves once the request in flight has its answer, as undici', async () => {
+    let answer: (() => void) | undefined;
+    const { send, requests } = await serve((_r, socket) => {
+      answer = () => socket.write(JSON_ANSWER);
+    });
+    const pending = send();
+    await until('the request reached the server', () => requests.length === 1);
+    let closed = false;
+    const closing = client!.close().then(() => {
+      closed = true;
+    });
+    await expect(send()).rejects.toThrow(/the HTTP client is closed/);
+    expect(closed).toBe(false);
+    answer!();
+    expect(await text((await pending).body)).toBe('{"a":1}');
+    await closing;
+  });
+
+  it('destroy() fails a request in flight', async () => {
     const { send, requests } = await serve(() => {});
     const pending = send();
     await until('the request reached the server', () => requests.length === 1);
-    await client!.close();
-    await expect(pending).rejects.toThrow(/closed/);
-    await expect(send()).rejects.toThrow(/the HTTP client is closed/);
+    client!.destroy();
+    await expect(pending).rejects.toThrow(/the HTTP client was destroyed/);
+  });
+
+  it('sends a header value with obs-text as Latin-1 bytes, as undici does, and the body as UTF-8', async () => {
+    const raw: Buffer[] = [];
+    const { send } = await serve((_r, socket) => socket.write(JSON_ANSWER));
+    server!.on('connection', (socket) => socket.on('data', (chunk: Buffer) => raw.push(chunk)));
+    await text((await send({ 'x-user': 'José' })).body);
+    const bytes = Buffer.concat(raw);
+    expect(bytes.includes(Buffer.from('x-user: Jos\xe9\r\n', 'latin1'))).toBe(true);
+    expect(bytes.includes(Buffer.from('{"é":1}', 'utf8'))).toBe(true);
   });
 
   it('an idle connection past its keep-alive time is not reused', async () => {

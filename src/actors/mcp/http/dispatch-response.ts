@@ -147,7 +147,12 @@ export function dispatchRequest(
       },
       onResponseEnd() {
         done();
-        body?.end();
+        if (body) body.end();
+        else if (!settled) {
+          // Only informational heads came, then the end: no answer to give.
+          settled = true;
+          reject(new Error('the answer ended without a final status'));
+        }
       },
       onResponseError(_controller, error) {
         done();

@@ -111,8 +111,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   };
   const trace = options.trace;
   const traced = trace ? dispatcher.compose(withTraceHeaders(trace)) : dispatcher;
+  // The trace headers are added once, before the origin decides the connection.
   const route: Dispatcher['dispatch'] = (opts, handler) =>
-    String(opts.origin).startsWith('http:') ? plain.dispatch(opts, handler) : traced.dispatch(opts, handler);
+    String(opts.origin).startsWith('http:') ? plain.dispatch(opts, handler) : dispatcher.dispatch(opts, handler);
   const calls = { dispatch: trace ? withTraceHeaders(trace)(route) : route };
   return { dispatcher: traced, calls, limits, ...(trace ? { trace } : {}), close };
 }

@@ -35,11 +35,30 @@ export interface PlainHttp1Options {
 const MAX_HEAD_BYTES = 64 * 1024;
 /** RFC 9110 token characters: what a header name may be. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** What a header value we send may hold: visible ASCII, space and tab (no CR, LF or NUL). */
-const SENDABLE_VALUE = /^[\t\x20-\x7e]*$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
+/** What a header value we send may hold: visible ASCII, space, tab and obs-text (no CR, LF or NUL), as header-policy.ts. */
+const SENDABLE_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** A request target from a URL (percent-encoded, so ASCII): no space, CR, LF or control character. */
+const REQUEST_TARGET = /^[\x21-\x7e]+$/;
+/** What a received header value may not hold (RFC 9110 5.5). */
+const UNSAFE_VALUE = /[\0\r\n]/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-5]\d\d)(?: (.*))?$/;
+/** Optional whitespace around a header value: space and tab only. */
+const OWS = /^[ \t]+|[ \t]+$/g;
 const CRLF = Buffer.from('\r\n');
+const LF_LF = Buffer.from('\n\n');
+/** A server's `Keep-Alive: timeout` less this is how long we reuse its idle connection (undici's margin). */
+const KEEP_ALIVE_MARGIN_MS = 2_000;
 const HEAD_END = Buffer.from('\r\n\r\n');
+
+/** A sendable value's characters beyond ASCII. */
+const OBS_TEXT = /[\x80-\xff]/;
+
+interface HeaderBlock {
+  block: string;
+  ascii: boolean;
+}
+
+const NO_HEADERS: HeaderBlock = { block: '', ascii: true };
 
 function httpError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
@@ -49,12 +68,17 @@ export class PlainHttp1Client implements CallDispatcher {
   readonly #o: PlainHttp1Options;
   readonly #idle = new Map<string, Connection[]>();
   readonly #all = new Set<Connection>();
-  /** Serialised header blocks by the headers object they were made from (post-headers.ts reuses one per session). */
-  readonly #heads = new WeakMap<object, string>();
+  /**
+   * Serialised header blocks by the headers object they were made from (post-headers.ts reuses one per session), and
+   * whether the block is ASCII (then head and body go out as one UTF-8 string; else the head as Latin-1, as undici).
+   */
+  readonly #heads = new WeakMap<object, HeaderBlock>();
   /** Origins parsed once: a session sends every call to the same one. */
   readonly #origins = new Map<string, URL>();
   #sweep: unknown;
   #closed = false;
+  /** Resolves close() once the last connection is gone. */
+  #drained: (() => void) | undefined;
 
   constructor(options: PlainHttp1Options) {
     this.#o = options;
@@ -67,29 +91,47 @@ export class PlainHttp1Client implements CallDispatcher {
       const origin = this.#origin(String(options.origin));
       const body = typeof options.body === 'string' ? options.body : options.body == null ? '' : undefined;
       if (body === undefined) throw new Error('plain HTTP/1.1 client takes a string body');
-      const request =
-        `${options.method} ${options.path} HTTP/1.1\r\nhost: ${origin.host}\r\n` +
-        this.#headerBlock(options.headers) +
-        `content-length: ${Buffer.byteLength(body)}\r\n\r\n` +
-        body;
+      if (!TOKEN.test(options.method) || !REQUEST_TARGET.test(options.path)) {
+        throw new Error(`invalid request line ${JSON.stringify(`${options.method} ${options.path}`.slice(0, 80))}`);
+      }
+      const headers = this.#headerBlock(options.headers);
+      const head =
+        `${options.method} ${options.path} HTTP/1.1\r\nhost: ${origin.host}\r\n${headers.block}` +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n`;
       handler.onRequestStart?.(exchange, {});
       if (exchange.aborted) return true;
       const key = origin.host;
       const connection = this.#takeIdle(key) ?? this.#open(key, origin);
-      connection.send(request, exchange);
+      connection.send(head, headers.ascii, body, exchange);
     } catch (err) {
       exchange.fail(err as Error);
     }
     return true;
   }
 
-  /** Closes every connection; requests in flight fail with UND_ERR_DESTROYED. */
+  /**
+   * Refuses new requests, closes idle connections and resolves once the requests in flight have ended, as undici's
+   * Agent.close() does (callers that must not wait bound it themselves).
+   */
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#sweep !== undefined) this.#o.clock.clearTimeout(this.#sweep);
-    for (const connection of this.#all) connection.destroy(httpError('UND_ERR_DESTROYED', 'the HTTP client closed'));
-    this.#all.clear();
-    this.#idle.clear();
+    this.#sweep = undefined;
+    for (const list of [...this.#idle.values()]) for (const connection of [...list]) connection.destroy();
+    if (this.#all.size === 0) return;
+    await new Promise<void>((resolve) => {
+      this.#drained = resolve;
+    });
+  }
+
+  /** Closes every connection now; requests in flight fail with UND_ERR_DESTROYED. */
+  destroy(): void {
+    this.#closed = true;
+    if (this.#sweep !== undefined) this.#o.clock.clearTimeout(this.#sweep);
+    this.#sweep = undefined;
+    for (const connection of [...this.#all]) {
+      connection.destroy(httpError('UND_ERR_DESTROYED', 'the HTTP client was destroyed'));
+    }
   }
 
   #origin(text: string): URL {
@@ -102,14 +144,15 @@ export class PlainHttp1Client implements CallDispatcher {
     return origin;
   }
 
-  #headerBlock(headers: Dispatcher.DispatchOptions['headers']): string {
-    if (headers == null) return '';
+  #headerBlock(headers: Dispatcher.DispatchOptions['headers']): HeaderBlock {
+    if (headers == null) return NO_HEADERS;
     if (typeof headers !== 'object' || Array.isArray(headers) || Symbol.iterator in headers) {
       throw new Error('plain HTTP/1.1 client takes headers as a plain object');
     }
     const cached = this.#heads.get(headers);
     if (cached !== undefined) return cached;
     let block = '';
+    let ascii = true;
     for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
       if (value === undefined) continue;
       const lower = name.toLowerCase();
@@ -120,17 +163,21 @@ export class PlainHttp1Client implements CallDispatcher {
       if (!TOKEN.test(name)) throw new Error(`invalid header name ${JSON.stringify(name)}`);
       for (const one of Array.isArray(value) ? value : [value]) {
         if (!SENDABLE_VALUE.test(one)) throw new Error(`header ${name} has a character that cannot be sent`);
+        if (ascii && OBS_TEXT.test(one)) ascii = false;
         block += `${name}: ${one}\r\n`;
       }
     }
-    this.#heads.set(headers, block);
-    return block;
+    const made = { block, ascii };
+    this.#heads.set(headers, made);
+    return made;
   }
 
   #takeIdle(key: string): Connection | undefined {
     const idle = this.#idle.get(key);
     const now = this.#o.clock.now();
-    for (let c = idle?.pop(); c !== undefined; c = idle?.pop()) {
+    if (idle === undefined) return undefined;
+    for (let c = idle.pop(); c !== undefined; c = idle.pop()) {
+      if (idle.length === 0) this.#idle.delete(key);
       if (c.reusableAt(now)) return c;
       c.destroy();
     }
@@ -152,6 +199,7 @@ export class PlainHttp1Client implements CallDispatcher {
         const at = list?.indexOf(c) ?? -1;
         if (at >= 0) list!.splice(at, 1);
         if (list?.length === 0) this.#idle.delete(key);
+        if (this.#closed && this.#all.size === 0) this.#drained?.();
       },
     });
     this.#all.add(connection);
@@ -291,7 +339,8 @@ class Connection {
     return !this.#gone && this.#phase === 'idle' && this.#exchange === undefined && now < this.#idleUntil;
   }
 
-  send(request: string, exchange: Exchange): void {
+  /** Sends a request: `head` (ASCII, else Latin-1 as `ascii` says) and `body` (UTF-8). */
+  send(head: string, ascii: boolean, body: string, exchange: Exchange): void {
     this.#exchange = exchange;
     exchange.connection = this;
     this.#phase = 'head';
@@ -301,7 +350,16 @@ class Connection {
       this.#headersTimer = undefined;
       this.destroy(httpError('UND_ERR_HEADERS_TIMEOUT', `no answer head within ${this.#o.headersTimeoutMs} ms`));
     }, this.#o.headersTimeoutMs);
-    this.#socket.write(request);
+    // A busy connection keeps the process alive; an idle one does not (#finish), as undici's.
+    this.#socket.ref();
+    if (ascii) {
+      this.#socket.write(head + body);
+    } else {
+      this.#socket.cork();
+      this.#socket.write(head, 'latin1');
+      this.#socket.write(body, 'utf8');
+      this.#socket.uncork();
+    }
     if (exchange.paused) this.pause();
   }
 
@@ -380,9 +438,11 @@ class Connection {
         const end = data.indexOf(CRLF);
         if (end < 0) return this.#wait(data, 'chunk size line');
         const line = data.toString('latin1', 0, end);
-        const size = /^([0-9a-fA-F]{1,8})(?:[ \t]*;.*)?$/.exec(line);
-        if (!size)
+        // Leading zeros allowed; at most 8 hex digits after them (4 GiB), so the size is exact.
+        const size = /^0*([0-9a-fA-F]{1,8})(?:[ \t]*;.*)?$/.exec(line);
+        if (!size) {
           throw httpError('HPE_INVALID_CHUNK_SIZE', `invalid chunk size line ${JSON.stringify(line.slice(0, 40))}`);
+        }
         this.#chunkLeft = Number.parseInt(size[1]!, 16);
         this.#phase = this.#chunkLeft === 0 ? 'trailers' : 'chunk-data';
         return data.subarray(end + 2);
@@ -401,13 +461,15 @@ class Connection {
         this.#phase = 'chunk-size';
         return data.subarray(2);
       case 'trailers': {
-        // Trailer lines, then an empty line; dropped.
+        // Trailer lines, checked as header lines and dropped, then an empty line.
         if (data.length >= 2 && data[0] === 0x0d && data[1] === 0x0a) {
           this.#finish();
           return data.subarray(2);
         }
         const end = data.indexOf(HEAD_END);
         if (end < 0) return this.#wait(data, 'trailer section');
+        const dropped: IncomingHttpHeaders = {};
+        for (const line of data.toString('latin1', 0, end).split('\r\n')) addHeaderLine(line, dropped);
         this.#finish();
         return data.subarray(end + 4);
       }
@@ -417,8 +479,11 @@ class Connection {
   }
 
   #wait(data: Buffer, what: string): undefined {
-    if (data.length > MAX_HEAD_BYTES)
+    if (data.length > MAX_HEAD_BYTES) {
       throw httpError('UND_ERR_HEADERS_OVERFLOW', `${what} over ${MAX_HEAD_BYTES} bytes`);
+    }
+    // Lines must end in CRLF: a head ended by bare LFs would otherwise wait out the headers timeout.
+    if (data.indexOf(LF_LF) >= 0) throw httpError('HPE_LF_EXPECTED', `${what} has lines ended by a bare LF`);
     this.#buffer = data;
     return undefined;
   }
@@ -433,19 +498,7 @@ class Connection {
       throw httpError('HPE_INVALID_CONSTANT', `not an HTTP/1.x status line: ${JSON.stringify(lines[0]!.slice(0, 40))}`);
     const code = Number(status[2]);
     const headers: IncomingHttpHeaders = {};
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      const name = colon > 0 ? line.slice(0, colon) : '';
-      if (!TOKEN.test(name))
-        throw httpError('HPE_INVALID_HEADER_TOKEN', `malformed header line ${JSON.stringify(line.slice(0, 40))}`);
-      const lower = name.toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      const seen = headers[lower];
-      if (seen === undefined) headers[lower] = value;
-      else if (Array.isArray(seen)) seen.push(value);
-      else (headers as Record<string, string | string[]>)[lower] = [seen, value];
-    }
+    for (let i = 1; i < lines.length; i++) addHeaderLine(lines[i]!, headers);
     const rest = data.subarray(end + 4);
     if (code >= 100 && code < 200) {
       if (code === 101) throw httpError('HPE_INVALID_STATUS', 'the server switched protocols on a POST');
@@ -454,9 +507,13 @@ class Connection {
     }
     this.#clearHeadersTimer();
     this.#framing = framing(code, headers);
-    this.#keepAlive = status[1] === '1' && !hasToken(headers.connection, 'close') && this.#framing.kind !== 'close';
+    this.#keepAlive =
+      status[1] === '1' &&
+      !hasToken(headers.connection, 'close') &&
+      this.#framing.kind !== 'close' &&
+      !bodyOnBodilessStatus(code, headers);
     const hint = keepAliveHintMs(headers['keep-alive']);
-    this.#idleMs = Math.min(this.#o.keepAliveTimeoutMs, hint === undefined ? Infinity : hint - 1_000);
+    this.#idleMs = Math.min(this.#o.keepAliveTimeoutMs, hint === undefined ? Infinity : hint - KEEP_ALIVE_MARGIN_MS);
     this.#phase = this.#framing.kind === 'chunked' ? 'chunk-size' : 'body';
     this.#exchange!.start(code, headers, status[3] ?? '');
     if (this.#framing.kind === 'none') this.#finish();
@@ -478,12 +535,15 @@ class Connection {
   }
 
   #finish(): void {
-    const exchange = this.#exchange!;
+    // The handler may have aborted while hearing the head or the last bytes: then the connection is gone already.
+    const exchange = this.#exchange;
+    if (exchange === undefined) return;
     this.#exchange = undefined;
     exchange.connection = undefined;
     this.#phase = 'idle';
     if (this.#keepAlive && !this.#gone) {
       this.#socket.resume();
+      this.#socket.unref();
       this.#idleUntil = this.#o.clock.now() + this.#idleMs;
       this.#pool.idle(this);
     } else {
@@ -491,6 +551,30 @@ class Connection {
     }
     exchange.end();
   }
+}
+
+/** One `name: value` line into `headers` (lower-cased names, repeats as arrays); a malformed line is an error. */
+function addHeaderLine(line: string, headers: IncomingHttpHeaders): void {
+  const colon = line.indexOf(':');
+  const name = colon > 0 ? line.slice(0, colon) : '';
+  if (!TOKEN.test(name)) {
+    throw httpError('HPE_INVALID_HEADER_TOKEN', `malformed header line ${JSON.stringify(line.slice(0, 40))}`);
+  }
+  const value = line.slice(colon + 1).replace(OWS, '');
+  if (UNSAFE_VALUE.test(value))
+    throw httpError('HPE_INVALID_HEADER_TOKEN', `header ${name} has CR, LF or NUL in its value`);
+  const lower = name.toLowerCase();
+  const seen = headers[lower];
+  if (seen === undefined) headers[lower] = value;
+  else if (Array.isArray(seen)) seen.push(value);
+  else (headers as Record<string, string | string[]>)[lower] = [seen, value];
+}
+
+/** A 204 or 304 that declares a body anyway: its late bytes would be read as the next answer, so the connection ends. */
+function bodyOnBodilessStatus(status: number, headers: IncomingHttpHeaders): boolean {
+  if (status !== 204 && status !== 304) return false;
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** How the answer's body is delimited (RFC 9112 6.3), or an error where the head is ambiguous. */
