@@ -17,6 +17,7 @@ import { MCP_GROUP, MCP_REMOTE_ENDPOINT, VIRTUAL_MCP_SERVER } from '../../../src
 import { makeControlPlaneCerts } from '../../../src/control-plane/certs.ts';
 import type { VmcpController } from '../../../src/controllers/vmcp/controller.ts';
 import { type RunningChild, servingUrl, spawnMcpre, waitForReadyz } from '../../support/child-process.ts';
+import { until } from '../../support/eventually.ts';
 import type { KubeObject } from '../../support/kube-objects.ts';
 import { waitForRotatedValue, writeAtomicVolume } from '../../support/kubelet-volume.ts';
 import {
@@ -327,8 +328,13 @@ describe('the gateway started from the ConfigMap and the Deployment, as the pod 
       ...podEnv,
     });
     url = await servingUrl(gateway);
-    // Ready means it holds the Lease as well.
+    // Ready means it holds the Lease as well, and one backend ready (readiness `any`): wait for both, whose tools
+    // are asserted below.
     await waitForReadyz(url, gateway);
+    await until('both backends are ready', async () => {
+      const detail = (await (await fetch(new URL('/readyz', url))).json()) as { backends: Array<{ state: string }> };
+      return detail.backends.length === 2 && detail.backends.every((b) => b.state === 'ready');
+    });
 
     const client = new Client({ name: 'vmcp-test', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(url));
