@@ -342,14 +342,15 @@ export class StreamableHttpTransport implements McpTransport {
     const session = this.#sessionId;
     if (session !== undefined && !this.#closed) {
       try {
-        const headers = await this.#headers(AbortSignal.any([signal, this.#abort.signal]), {});
-        const res = await this.#o.http.dispatcher.request({
-          origin: this.#origin,
-          path: this.#path,
-          method: 'DELETE',
-          headers,
-          signal: AbortSignal.any([signal, this.#abort.signal]),
-        });
+        const both = AbortSignal.any([signal, this.#abort.signal]);
+        const headers = await this.#headers(both, {});
+        // On the per-call connections, kept alive by the POSTs: a DELETE of every session at shutdown then opens no
+        // new connection per session.
+        const res = await dispatchRequest(
+          this.#o.http.calls,
+          { origin: this.#origin, path: this.#path, method: 'DELETE', headers, body: null },
+          both,
+        );
         await drain(res.body);
         // 405: the server does not let clients end sessions; 404: already gone. Both are fine.
         this.#o.log.debug({ session: fingerprint(session), status: res.statusCode }, 'session deleted');
