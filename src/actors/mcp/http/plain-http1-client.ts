@@ -1,9 +1,9 @@
-// The per-call POST to a plain-http backend over our own HTTP/1.1 connections, with undici's dispatch interface so the
+// Requests to a plain-http backend over our own HTTP/1.1 connections, with undici's dispatch interface so the
 // one handler of dispatch-response.ts serves both. Why not undici here: its client (the WASM parser and per-request
 // machinery) is the largest single cost a relayed call pays after Node's own HTTP server. On loopback, a bare proxy
 // (node:http in) cost 0.40-0.48 ms of CPU a call with undici out, 0.32 ms with node:http's client and 0.22 ms with
 // this kind of client; in the gateway, against undici's dispatch, this client saves 0.02-0.05 ms a call (4-8 %).
-// A POST to a backend needs a small part of HTTP/1.1, so that part is written here, strictly: anything outside it
+// A request to a backend needs a small part of HTTP/1.1, so that part is written here, strictly: anything outside it
 // fails the request and closes the connection rather than being guessed at.
 //   In: one request per connection at a time (no pipelining), keep-alive reuse, Content-Length or chunked answers, or
 //   an answer read to the connection's close; 1xx answers skipped; trailers read and dropped.
@@ -12,9 +12,9 @@
 //   chunk size, a head or trailer over MAX_HEAD_BYTES, bytes after the answer, 101.
 // Errors carry undici's codes (UND_ERR_SOCKET, UND_ERR_CONNECT_TIMEOUT, UND_ERR_HEADERS_TIMEOUT, ...) so that
 // errors.ts classifies them as it does undici's, including the one retry on a stale keep-alive socket.
-// The session's DELETE goes the same way (it reuses the POSTs' idle connections: 10,000 sessions closing at once
-// otherwise opened 10,000 new ones). TLS backends stay on undici, which negotiates HTTP/2 by ALPN; GET streams too.
-
+// A Streamable HTTP session's GET stream and DELETE go the same way: a DELETE reuses the POSTs' idle connections
+// (10,000 sessions closing at once otherwise opened 10,000 new ones), and sessions with plain-http backends need none
+// of undici's parser. TLS backends stay on undici, which negotiates HTTP/2 by ALPN.
 import type { IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
@@ -45,6 +45,8 @@ const UNSAFE_VALUE = /[\0\r\n]/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-5]\d\d)(?: (.*))?$/;
 /** Optional whitespace around a header value: space and tab only. */
 const OWS = /^[ \t]+|[ \t]+$/g;
+/** Methods whose requests carry content, so an empty one still says `Content-Length: 0`. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const CRLF = Buffer.from('\r\n');
 const LF_LF = Buffer.from('\n\n');
 /** A server's `Keep-Alive: timeout` less this is how long we reuse its idle connection (undici's margin). */
@@ -96,9 +98,10 @@ export class PlainHttp1Client implements CallDispatcher {
         throw new Error(`invalid request line ${JSON.stringify(`${options.method} ${options.path}`.slice(0, 80))}`);
       }
       const headers = this.#headerBlock(options.headers);
-      const head =
-        `${options.method} ${options.path} HTTP/1.1\r\nhost: ${origin.host}\r\n${headers.block}` +
-        `content-length: ${Buffer.byteLength(body)}\r\n\r\n`;
+      // No Content-Length on a bodiless GET or DELETE (RFC 9110 8.6: a client SHOULD NOT send one), as undici.
+      const length =
+        body === '' && !BODY_METHODS.has(options.method) ? '' : `content-length: ${Buffer.byteLength(body)}\r\n`;
+      const head = `${options.method} ${options.path} HTTP/1.1\r\nhost: ${origin.host}\r\n${headers.block}${length}\r\n`;
       handler.onRequestStart?.(exchange, {});
       if (exchange.aborted) return true;
       const key = origin.host;

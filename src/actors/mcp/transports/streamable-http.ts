@@ -1,4 +1,5 @@
-// MCP Streamable HTTP (2025-11-25, also 2025-06-18 and 2025-03-26) on undici, behind the SDK's Transport interface.
+// MCP Streamable HTTP (2025-11-25, also 2025-06-18 and 2025-03-26) behind the SDK's Transport interface, every
+// request through the HTTP client's `calls` (../http/http-client.ts: our HTTP/1.1 for plain http, undici for TLS).
 // Ours instead of the SDK's because the session rules must hold exactly: Mcp-Session-Id and MCP-Protocol-Version on
 // every request after initialization (POST, GET and DELETE); a 404 (or a 400 saying so: http/session-loss.ts) for a
 // request that carried the session id is a session loss, reported as such and never papered over; the GET stream is
@@ -7,7 +8,6 @@
 // responses and events are size-capped.
 import type { TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import type { Dispatcher } from 'undici';
 import { backoffMs } from '../../../api/backoff.ts';
 import { sleep } from '../clock.ts';
 import { BackendError, httpError, isStaleSocket, networkError, protocolError, sessionLostError } from '../errors.ts';
@@ -256,16 +256,13 @@ export class StreamableHttpTransport implements McpTransport {
       accept: 'text/event-stream',
       ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
     });
-    let res: Dispatcher.ResponseData;
+    let res: HttpAnswer;
     try {
-      res = await this.#o.http.dispatcher.request({
-        origin: this.#origin,
-        path: this.#path,
-        method: 'GET',
-        headers,
+      res = await dispatchRequest(
+        this.#o.http.calls,
+        { origin: this.#origin, path: this.#path, method: 'GET', headers, body: null, bodyTimeout: 0 },
         signal,
-        bodyTimeout: 0,
-      });
+      );
     } catch (err) {
       throw networkError(err, what);
     }
