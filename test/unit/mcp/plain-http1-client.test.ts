@@ -89,6 +89,24 @@ describe('PlainHttp1Client', () => {
     );
   });
 
+  it('sends no Content-Length on a bodiless GET or DELETE, and Content-Length: 0 on an empty POST', async () => {
+    const { requests, origin } = await serve((_r, socket) => socket.write(JSON_ANSWER));
+    for (const method of ['GET', 'DELETE', 'POST']) {
+      const answer = await dispatchRequest(
+        client!,
+        { origin, path: '/mcp', method, headers: {}, body: null },
+        new AbortController().signal,
+      );
+      await text(answer.body);
+    }
+    const host = new URL(origin).host;
+    expect(requests).toEqual([
+      `GET /mcp HTTP/1.1\r\nhost: ${host}\r\n\r\n`,
+      `DELETE /mcp HTTP/1.1\r\nhost: ${host}\r\n\r\n`,
+      `POST /mcp HTTP/1.1\r\nhost: ${host}\r\ncontent-length: 0\r\n\r\n`,
+    ]);
+  });
+
   it('refuses a header value with CR or LF before anything is sent', async () => {
     const { send, requests } = await serve((_r, socket) => socket.write(JSON_ANSWER));
     await expect(send({ 'x-a': 'b\r\nx-injected: 1' })).rejects.toThrow(
