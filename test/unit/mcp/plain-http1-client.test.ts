@@ -313,9 +313,11 @@ describe('PlainHttp1Client', () => {
     });
     await expect(send()).rejects.toThrow(/the HTTP client is closed/);
     expect(closed).toBe(false);
+    const again = client!.close();
     answer!();
     expect(await text((await pending).body)).toBe('{"a":1}');
-    await closing;
+    // Every caller of close() is released, not only the last.
+    await Promise.all([closing, again]);
   });
 
   it('destroy() fails a request in flight', async () => {

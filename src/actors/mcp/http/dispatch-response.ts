@@ -1,8 +1,8 @@
-// One HTTP request through a dispatch function with a small handler, for the per-call POST: its answer is the status,
-// the headers and a body read as an async iterable of chunks. The dispatcher is undici's (TLS backends) or
+// One HTTP request through a dispatch function with a small handler, for a session's requests: its answer is the
+// status, the headers and a body read as an async iterable of chunks. The dispatcher is undici's (TLS backends) or
 // plain-http1-client.ts (plain-http ones), which speaks the same handler interface. undici's `request()` gives the
-// same through an AsyncResource, a Node Readable with its async iterator, and its own abort wiring (a copy of the options and a
-// native abort listener): several microseconds a call that a relay of a small JSON message does not need.
+// same through an AsyncResource, a Node Readable with its async iterator, and its own abort wiring (a copy of the
+// options and a native abort listener): several microseconds a call that a relay of a small JSON message does not need.
 // What is kept: backpressure (undici is paused while more than HIGH_WATER bytes wait unread), the caller's signal
 // (before the request starts it fails the call at once, and the request is dropped when undici starts it; after, it
 // aborts the request and fails a body being read), and a body left early (a loop broken out of, destroy) aborts the

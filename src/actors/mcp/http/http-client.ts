@@ -1,7 +1,8 @@
 // The HTTP client for backends (RFC "vMCP: HTTP Client for Direct Mode"): undici trusting the roots of
 // ../../tls-roots.ts plus an optional CA bundle, TLS 1.2 minimum, keep-alive, connect and header timeouts, and caps
-// on what a response may make us buffer. SSE requests pass bodyTimeout 0 per request (a quiet notification stream is
-// not an error); JSON bodies are bounded by the caller's request timeout and the size cap.
+// on what a response may make us buffer; plain-http origins of `calls` on plain-http1-client.ts, with the same
+// connect and header timeouts and no body timeout at all. SSE requests pass bodyTimeout 0 per request to undici (a
+// quiet notification stream is not an error); JSON bodies are bounded by the caller's request timeout and the size cap.
 import type { Dispatcher } from 'undici';
 import { checkPemCertificates, pemCertificateBlocks } from '../../../api/endpoint/ca-bundle.ts';
 import type { ActorClock } from '../../clock.ts';
@@ -30,8 +31,6 @@ export interface HttpClientOptions extends Partial<HttpLimits> {
   /** Where the bundle came from, for error messages. */
   caBundleSource?: string;
   keepAliveTimeoutMs?: number;
-  /** Connections per origin; undefined = unlimited (over HTTP/1.1 each open GET stream holds one; HTTP/2 shares). */
-  connectionsPerOrigin?: number;
   /** Only when tracing is on: every request carries the active trace context, and effects can mark the active span. */
   trace?: TraceHooks;
 }
@@ -50,8 +49,8 @@ export interface TraceHooks {
 export interface HttpClient {
   readonly dispatcher: Dispatcher;
   /**
-   * For the per-call POST (dispatch-response.ts): plain-http origins on plain-http1-client.ts, the rest on
-   * `dispatcher`.
+   * For a Streamable HTTP session's requests (POST, GET stream, DELETE) and 2026-07-28 exchanges, through
+   * dispatch-response.ts: plain-http origins on plain-http1-client.ts, the rest on `dispatcher`.
    */
   readonly calls: CallDispatcher;
   readonly limits: HttpLimits;
@@ -98,7 +97,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     headersTimeout: limits.headersTimeoutMs,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
     h2Options: H2_WINDOWS,
-    ...(options.connectionsPerOrigin ? { connections: options.connectionsPerOrigin } : {}),
   });
   const plain = new PlainHttp1Client({
     clock: options.clock,

@@ -20,7 +20,7 @@ import { connect, type Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { ActorClock } from '../clock.ts';
 
-/** The part of undici's Dispatcher the per-call POST uses (dispatch-response.ts). */
+/** The part of undici's Dispatcher that dispatch-response.ts uses. */
 export type CallDispatcher = Pick<Dispatcher, 'dispatch'>;
 
 export interface PlainHttp1Options {
@@ -36,7 +36,7 @@ export interface PlainHttp1Options {
 const MAX_HEAD_BYTES = 64 * 1024;
 /** RFC 9110 token characters: what a header name may be. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** What a header value we send may hold: visible ASCII, space, tab and obs-text (no CR, LF or NUL), as header-policy.ts. */
+/** What a header value we send may hold (header-policy.ts's rule): visible ASCII, space, tab, obs-text. */
 const SENDABLE_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** A request target from a URL (percent-encoded, so ASCII): no space, CR, LF or control character. */
 const REQUEST_TARGET = /^[\x21-\x7e]+$/;
@@ -80,8 +80,9 @@ export class PlainHttp1Client implements CallDispatcher {
   readonly #origins = new Map<string, URL>();
   #sweep: unknown;
   #closed = false;
-  /** Resolves close() once the last connection is gone. */
+  /** Resolves close() once the last connection is gone; every caller of close() waits for the same. */
   #drained: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
 
   constructor(options: PlainHttp1Options) {
     this.#o = options;
@@ -117,7 +118,12 @@ export class PlainHttp1Client implements CallDispatcher {
    * Refuses new requests, closes idle connections and resolves once the requests in flight have ended, as undici's
    * Agent.close() does (callers that must not wait bound it themselves).
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     if (this.#sweep !== undefined) this.#o.clock.clearTimeout(this.#sweep);
     this.#sweep = undefined;
@@ -323,7 +329,10 @@ class Connection {
       host: origin.hostname.replace(/^\[|\]$/g, ''),
       port: Number(origin.port || 80),
       noDelay: true,
+      // TCP keepalive after 60 s idle, as undici's connector: the only liveness check of a quiet notification stream
+      // (the OS default, often 2 h, would leave a stream through a dropped NAT or load-balancer flow silently dead).
       keepAlive: true,
+      keepAliveInitialDelay: 60_000,
       timeout: options.connectTimeoutMs,
     });
     socket.once('timeout', () => {
@@ -505,7 +514,7 @@ class Connection {
     for (let i = 1; i < lines.length; i++) addHeaderLine(lines[i]!, headers);
     const rest = data.subarray(end + 4);
     if (code >= 100 && code < 200) {
-      if (code === 101) throw httpError('HPE_INVALID_STATUS', 'the server switched protocols on a POST');
+      if (code === 101) throw httpError('HPE_INVALID_STATUS', 'the server switched protocols');
       // 100 Continue, 102, 103 Early Hints: the answer follows.
       return rest;
     }
@@ -574,7 +583,7 @@ function addHeaderLine(line: string, headers: IncomingHttpHeaders): void {
   else (headers as Record<string, string | string[]>)[lower] = [seen, value];
 }
 
-/** A 204 or 304 that declares a body anyway: its late bytes would be read as the next answer, so the connection ends. */
+/** A 204 or 304 that declares a body anyway: its late bytes would be read as the next answer; the connection ends. */
 function bodyOnBodilessStatus(status: number, headers: IncomingHttpHeaders): boolean {
   if (status !== 204 && status !== 304) return false;
   const length = headers['content-length'];

@@ -1,5 +1,5 @@
-// Server-Sent Events over an undici body, with a hard cap on one event's size (eventsource-parser's maxBufferSize
-// covers both an unterminated line and an event whose blank line never comes).
+// Server-Sent Events over a response body (dispatch-response.ts's or undici's), with a hard cap on one event's size
+// (eventsource-parser's maxBufferSize covers both an unterminated line and an event whose blank line never comes).
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { protocolError } from '../errors.ts';
 

@@ -114,31 +114,9 @@ export class StreamableHttpTransport implements McpTransport {
     const signal = flight ? flight.abort.signal : this.#abort.signal;
     const headers = this.#postHeaders.for(await this.#o.headers(signal), this.#sessionId, this.#protocolVersion);
     const body = JSON.stringify(message);
-    // dispatch-response.ts: the per-call POST without request()'s stream and abort machinery.
-    const send = () =>
-      dispatchRequest(
-        this.#o.http.calls,
-        { origin: this.#origin, path: this.#path, method: 'POST', headers, body, bodyTimeout: 0 },
-        signal,
-      );
-    let res: HttpAnswer;
-    try {
-      res = await send();
-    } catch (err) {
-      // A pooled keep-alive socket the server closed at the same moment (a restarting remote resets them all): for
-      // lifecycle and list messages, which are safe to repeat, one immediate retry on a fresh socket. Tool calls
-      // are never repeated here: the server may have received them.
-      if (!signal.aborted && isStaleSocket(err) && 'method' in message && REPEATABLE.has(message.method)) {
-        this.#o.http.trace?.event('mcp.backend.reconnect', { reason: 'stale keep-alive socket' });
-        try {
-          res = await send();
-        } catch (again) {
-          throw networkError(again, what);
-        }
-      } else {
-        throw networkError(err, what);
-      }
-    }
+    // Tool calls are never repeated on a stale socket: the server may have received them.
+    const repeatable = 'method' in message && REPEATABLE.has(message.method);
+    const res = await this.#send('POST', headers, body, signal, what, repeatable);
     flight?.hooks?.onStatus?.(res.statusCode);
     if (flight && 'method' in message && message.method === 'initialize') {
       const granted = header(res.headers, 'mcp-session-id');
@@ -194,6 +172,38 @@ export class StreamableHttpTransport implements McpTransport {
    * A request's SSE response: deliver until the response arrives. If the stream ends first and the server gave event
    * ids, wait the server's `retry` (else 1 s doubling) and resume with GET + Last-Event-ID, up to MAX_RESUMPTIONS.
    */
+  /**
+   * One request through the HTTP client's `calls` (dispatch-response.ts: no request()'s stream and abort machinery).
+   * A pooled keep-alive socket the server closed at the same moment (a restarting remote resets them all) gets, for a
+   * request safe to repeat, one immediate retry on a fresh socket.
+   */
+  async #send(
+    method: 'POST' | 'GET' | 'DELETE',
+    headers: Record<string, string>,
+    body: string | null,
+    signal: AbortSignal,
+    what: string,
+    repeatable: boolean,
+  ): Promise<HttpAnswer> {
+    const send = () =>
+      dispatchRequest(
+        this.#o.http.calls,
+        { origin: this.#origin, path: this.#path, method, headers, body, bodyTimeout: 0 },
+        signal,
+      );
+    try {
+      return await send();
+    } catch (err) {
+      if (!repeatable || signal.aborted || !isStaleSocket(err)) throw networkError(err, what);
+      this.#o.http.trace?.event('mcp.backend.reconnect', { reason: 'stale keep-alive socket' });
+      try {
+        return await send();
+      } catch (again) {
+        throw networkError(again, what);
+      }
+    }
+  }
+
   async #consumeResponseStream(
     id: RequestId,
     signal: AbortSignal,
@@ -256,16 +266,7 @@ export class StreamableHttpTransport implements McpTransport {
       accept: 'text/event-stream',
       ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
     });
-    let res: HttpAnswer;
-    try {
-      res = await dispatchRequest(
-        this.#o.http.calls,
-        { origin: this.#origin, path: this.#path, method: 'GET', headers, body: null, bodyTimeout: 0 },
-        signal,
-      );
-    } catch (err) {
-      throw networkError(err, what);
-    }
+    const res = await this.#send('GET', headers, null, signal, what, true);
     if ((res.statusCode === 404 || res.statusCode === 400) && carried !== undefined) {
       const answer = await readSessionAnswer(res, this.#o.redactor);
       if (answer.lost) throw sessionLostError(what, res.statusCode, answer.detail);
@@ -343,11 +344,7 @@ export class StreamableHttpTransport implements McpTransport {
         const headers = await this.#headers(both, {});
         // On the per-call connections, kept alive by the POSTs: a DELETE of every session at shutdown then opens no
         // new connection per session.
-        const res = await dispatchRequest(
-          this.#o.http.calls,
-          { origin: this.#origin, path: this.#path, method: 'DELETE', headers, body: null },
-          both,
-        );
+        const res = await this.#send('DELETE', headers, null, both, 'DELETE', true);
         await drain(res.body);
         // 405: the server does not let clients end sessions; 404: already gone. Both are fine.
         this.#o.log.debug({ session: fingerprint(session), status: res.statusCode }, 'session deleted');
