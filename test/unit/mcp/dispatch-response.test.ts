@@ -1,4 +1,4 @@
-// The per-call POST's own handler (src/actors/mcp/http/dispatch-response.ts), against a real loopback server, on both
+// The session requests' own handler (src/actors/mcp/http/dispatch-response.ts), against a real loopback server, on both
 // dispatchers it is given: undici's Agent (TLS backends) and plain-http1-client.ts (plain-http ones): the answer's
 // status, headers and bytes; the connection kept for the next request once a body is read or dumped; the caller's
 // signal before and during the answer; a body left early aborts its request; a large body read slowly arrives whole.
@@ -15,13 +15,14 @@ import { until } from '../../support/eventually.ts';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
 
-type Closable = CallDispatcher & { close(): Promise<void> };
+/** Ended at once after each test, requests in flight too (a close would wait for an answer that never comes). */
+type Closable = CallDispatcher & { destroy(): Promise<void> | void };
 
 let server: Server | undefined;
 let dispatcher: Closable | undefined;
 
 afterEach(async () => {
-  await dispatcher?.close().catch(() => {});
+  await Promise.resolve(dispatcher?.destroy()).catch(() => {});
   server?.closeAllConnections();
   server?.close();
   dispatcher = undefined;

@@ -169,10 +169,6 @@ export class StreamableHttpTransport implements McpTransport {
   }
 
   /**
-   * A request's SSE response: deliver until the response arrives. If the stream ends first and the server gave event
-   * ids, wait the server's `retry` (else 1 s doubling) and resume with GET + Last-Event-ID, up to MAX_RESUMPTIONS.
-   */
-  /**
    * One request through the HTTP client's `calls` (dispatch-response.ts: no request()'s stream and abort machinery).
    * A pooled keep-alive socket the server closed at the same moment (a restarting remote resets them all) gets, for a
    * request safe to repeat, one immediate retry on a fresh socket.
@@ -204,6 +200,10 @@ export class StreamableHttpTransport implements McpTransport {
     }
   }
 
+  /**
+   * A request's SSE response: deliver until the response arrives. If the stream ends first and the server gave event
+   * ids, wait the server's `retry` (else 1 s doubling) and resume with GET + Last-Event-ID, up to MAX_RESUMPTIONS.
+   */
   async #consumeResponseStream(
     id: RequestId,
     signal: AbortSignal,
