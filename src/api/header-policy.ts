@@ -9,6 +9,9 @@
 /** RFC 9110 token characters: anything else is not a header name. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** Whether `text` is an RFC 9110 token (a header name, a method). */
+export const isHttpToken = (text: string): boolean => TOKEN.test(text);
+
 export const MAX_HEADER_NAME_LENGTH = 255;
 export const MAX_HEADER_VALUE_LENGTH = 8192;
 
@@ -43,6 +46,9 @@ const RESERVED_PREFIX = 'x-forwarded-';
 
 /** Any character a field value may not hold: controls other than tab, DEL, and anything beyond Latin-1. */
 const UNSENDABLE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** Whether a value holds a character no header value may carry (a control other than tab, DEL, beyond Latin-1). */
+export const hasUnsendableCharacter = (value: string): boolean => UNSENDABLE.test(value);
 const isBlank = (c: number) => c === 0x20 || c === 0x09;
 
 export interface HeaderNameProblem {

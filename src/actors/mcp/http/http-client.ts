@@ -92,17 +92,18 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const extra = options.caBundlePem
     ? parseCaBundle(options.caBundlePem, options.caBundleSource ?? 'CA bundle')
     : undefined;
+  const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 30_000;
   const dispatcher = new Agent({
     connect: connector(limits.connectTimeoutMs, extra),
     headersTimeout: limits.headersTimeoutMs,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+    keepAliveTimeout: keepAliveTimeoutMs,
     h2Options: H2_WINDOWS,
   });
   const plain = new PlainHttp1Client({
     clock: options.clock,
     connectTimeoutMs: limits.connectTimeoutMs,
     headersTimeoutMs: limits.headersTimeoutMs,
-    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 30_000,
+    keepAliveTimeoutMs,
   });
   const close = async () => {
     await Promise.all([dispatcher.close(), plain.close()]);

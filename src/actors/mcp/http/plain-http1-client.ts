@@ -18,6 +18,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
+import { hasUnsendableCharacter, isHttpToken } from '../../../api/header-policy.ts';
 import type { ActorClock } from '../clock.ts';
 
 /** The part of undici's Dispatcher that dispatch-response.ts uses. */
@@ -34,10 +35,6 @@ export interface PlainHttp1Options {
 
 /** Largest status line plus headers (and largest trailer section) read; Node's server default is 16 KiB. */
 const MAX_HEAD_BYTES = 64 * 1024;
-/** RFC 9110 token characters: what a header name may be. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** What a header value we send may hold (header-policy.ts's rule): visible ASCII, space, tab, obs-text. */
-const SENDABLE_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** A request target from a URL (percent-encoded, so ASCII): no space, CR, LF or control character. */
 const REQUEST_TARGET = /^[\x21-\x7e]+$/;
 /** What a received header value may not hold (RFC 9110 5.5). */
@@ -95,7 +92,7 @@ export class PlainHttp1Client implements CallDispatcher {
       const origin = this.#origin(String(options.origin));
       const body = typeof options.body === 'string' ? options.body : options.body == null ? '' : undefined;
       if (body === undefined) throw new Error('plain HTTP/1.1 client takes a string body');
-      if (!TOKEN.test(options.method) || !REQUEST_TARGET.test(options.path)) {
+      if (!isHttpToken(options.method) || !REQUEST_TARGET.test(options.path)) {
         throw new Error(`invalid request line ${JSON.stringify(`${options.method} ${options.path}`.slice(0, 80))}`);
       }
       const headers = this.#headerBlock(options.headers);
@@ -124,9 +121,7 @@ export class PlainHttp1Client implements CallDispatcher {
   }
 
   async #close(): Promise<void> {
-    this.#closed = true;
-    if (this.#sweep !== undefined) this.#o.clock.clearTimeout(this.#sweep);
-    this.#sweep = undefined;
+    this.#refuseNew();
     for (const list of [...this.#idle.values()]) for (const connection of [...list]) connection.destroy();
     if (this.#all.size === 0) return;
     await new Promise<void>((resolve) => {
@@ -136,9 +131,7 @@ export class PlainHttp1Client implements CallDispatcher {
 
   /** Closes every connection now; requests in flight fail with UND_ERR_DESTROYED. */
   destroy(): void {
-    this.#closed = true;
-    if (this.#sweep !== undefined) this.#o.clock.clearTimeout(this.#sweep);
-    this.#sweep = undefined;
+    this.#refuseNew();
     for (const connection of [...this.#all]) {
       connection.destroy(httpError('UND_ERR_DESTROYED', 'the HTTP client was destroyed'));
     }
@@ -170,9 +163,9 @@ export class PlainHttp1Client implements CallDispatcher {
       if (lower === 'host' || lower === 'content-length' || lower === 'transfer-encoding' || lower === 'connection') {
         continue;
       }
-      if (!TOKEN.test(name)) throw new Error(`invalid header name ${JSON.stringify(name)}`);
+      if (!isHttpToken(name)) throw new Error(`invalid header name ${JSON.stringify(name)}`);
       for (const one of Array.isArray(value) ? value : [value]) {
-        if (!SENDABLE_VALUE.test(one)) throw new Error(`header ${name} has a character that cannot be sent`);
+        if (hasUnsendableCharacter(one)) throw new Error(`header ${name} has a character that cannot be sent`);
         if (ascii && OBS_TEXT.test(one)) ascii = false;
         block += `${name}: ${one}\r\n`;
       }
@@ -214,6 +207,13 @@ export class PlainHttp1Client implements CallDispatcher {
     });
     this.#all.add(connection);
     return connection;
+  }
+
+  /** No request is taken from now on, and idle connections are no longer swept. */
+  #refuseNew(): void {
+    this.#closed = true;
+    if (this.#sweep !== undefined) this.#o.clock.clearTimeout(this.#sweep);
+    this.#sweep = undefined;
   }
 
   /** One timer for every idle connection: closes those past their keep-alive time, again while any stays idle. */
@@ -570,7 +570,7 @@ class Connection {
 function addHeaderLine(line: string, headers: IncomingHttpHeaders): void {
   const colon = line.indexOf(':');
   const name = colon > 0 ? line.slice(0, colon) : '';
-  if (!TOKEN.test(name)) {
+  if (!isHttpToken(name)) {
     throw httpError('HPE_INVALID_HEADER_TOKEN', `malformed header line ${JSON.stringify(line.slice(0, 40))}`);
   }
   const value = line.slice(colon + 1).replace(OWS, '');
