@@ -7,9 +7,10 @@ import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import { redactLogLine } from '../actors/mcp/redactor.ts';
 import { declaredCapabilities } from '../api/gateway/client-capabilities.ts';
 import type { GatewayConfig } from '../api/gateway/config.ts';
+import { batchedStderr } from '../runtime/batched-stderr.ts';
 import { type RuntimeClock, systemClock } from '../runtime/clock.ts';
 import type { ActorDirectory } from '../runtime/inspection/actor-directory.ts';
-import { batchedStderr, createLogger } from '../runtime/logging.ts';
+import { createLogger } from '../runtime/logging.ts';
 import { ActorMetrics, combineInspectors } from '../runtime/metrics/actor-metrics.ts';
 import { type FileWatch, watchFiles } from '../runtime/watch-files.ts';
 import { Aggregator } from './aggregator.ts';
@@ -353,7 +354,7 @@ export function defaultLogger(
   destination: DestinationStream = batchedStderr(),
 ): Logger {
   // Logs go to stderr: stdout carries what a command prints for people and scripts (the gateway URL), batched
-  // (runtime/logging.ts): one synchronous stderr write per audit line halved the calls per second the gateway could
+  // (runtime/batched-stderr.ts): one synchronous stderr write per audit line halved the calls per second the gateway could
   // relay. Every line is checked against the credentials the backends were sent (a second line of defence: errors are
   // redacted where they are made).
   return createLogger(

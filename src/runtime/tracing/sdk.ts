@@ -17,7 +17,8 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { Logger } from 'pino';
-import { batchedStderr, createLogger } from '../logging.ts';
+import { batchedStderr } from '../batched-stderr.ts';
+import { createLogger } from '../logging.ts';
 import { otlpHeaderValues, type SamplerSetting, type TracingConfig } from './config.ts';
 import { ExportWatch } from './export-watch.ts';
 

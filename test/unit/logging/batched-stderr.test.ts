@@ -1,5 +1,7 @@
 // The gateway's batched stderr: a lone line still goes out within the batch time (no second line needed to push it),
-// also when it came while a slow write was running, and a process with nothing to log holds no timer that wakes it.
+// also when it came while a slow write was running; a process with nothing to log holds no timer that wakes it; what
+// is pending is written at exit; a stderr nobody reads costs bounded memory (lines beyond are dropped and counted);
+// a closed stderr stops the writing, not the process.
 import { afterEach, expect, it } from 'vitest';
 import { type RunningChild, spawnChild } from '../../support/child-process.ts';
 import { until } from '../../support/eventually.ts';
@@ -24,4 +26,42 @@ it('writes a short line that arrived while a slow write of a full batch was runn
     timeoutMs: 5_000,
   });
   expect(child.stderr().indexOf('a full batch')).toBeLessThan(child.stderr().indexOf('the short line'));
+});
+
+it('writes the lines still collected when the process exits', async () => {
+  child = spawnChild(process.execPath, ['test/fixtures/logging/batched-stderr-exit-child.ts']);
+  expect(await child.exited).toBe(3);
+  expect(child.stderr()).toBe(
+    '{"msg":"line 0 before exit"}\n{"msg":"line 1 before exit"}\n{"msg":"line 2 before exit"}\n',
+  );
+});
+
+it('holds a bounded amount for a stderr nobody reads, and reports the lines it dropped once it can write', async () => {
+  child = spawnChild(process.execPath, ['test/fixtures/logging/batched-stderr-stalled-child.ts']);
+  child.child.stderr?.pause();
+  const [wrote] = await child.waitForStdout(/wrote (\d+) lines/, 20_000);
+  const written = Number(/wrote (\d+)/.exec(wrote)?.[1]);
+  child.child.stderr?.resume();
+  await until('the dropped lines reported', () => child?.stderr().includes('"msg":"log lines dropped"') ?? false, {
+    timeoutMs: 10_000,
+  });
+  const lines = child.stderr().trimEnd().split('\n');
+  const report = JSON.parse(lines.find((l) => l.includes('log lines dropped')) as string);
+  const numbers = lines.filter((l) => l.startsWith('{"n":')).map((l) => JSON.parse(l).n as number);
+  expect(report).toMatchObject({ level: 40, component: 'logging', reason: 'stderr not keeping up' });
+  expect(report.dropped).toBeGreaterThan(0);
+  // Every line is either written once, in order, or counted as dropped; none is cut or repeated.
+  expect(numbers.length + report.dropped).toBe(written);
+  expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
+  expect(new Set(numbers).size).toBe(numbers.length);
+});
+
+it('stops writing when nobody reads stderr any more (EPIPE), and keeps running', async () => {
+  child = spawnChild(process.execPath, ['test/fixtures/logging/batched-stderr-closed-child.ts']);
+  await child.waitForStdout(/ready/);
+  child.child.stderr?.destroy();
+  child.child.kill('SIGUSR2');
+  await child.waitForStdout(/failed with \w+; writes tried after: \d+/);
+  expect(child.stdout()).toContain('failed with EPIPE; writes tried after: 0\n');
+  expect(child.child.exitCode).toBeNull();
 });
