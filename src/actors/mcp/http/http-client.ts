@@ -49,8 +49,9 @@ export interface TraceHooks {
 export interface HttpClient {
   readonly dispatcher: Dispatcher;
   /**
-   * For a Streamable HTTP session's requests (POST, GET stream, DELETE) and 2026-07-28 exchanges, through
-   * dispatch-response.ts: plain-http origins on plain-http1-client.ts, the rest on `dispatcher`.
+   * For a session's requests (Streamable HTTP's POST, GET stream and DELETE; the 2024-11-05 transport's stream and
+   * POSTs) and 2026-07-28 exchanges, through dispatch-response.ts: plain-http origins on plain-http1-client.ts, the
+   * rest on `dispatcher`.
    */
   readonly calls: CallDispatcher;
   readonly limits: HttpLimits;

@@ -1,12 +1,12 @@
-// The deprecated HTTP+SSE transport (protocol 2024-11-05), on the same undici client as Streamable HTTP so that
-// headers, TLS and size caps are the same. The session is bound to the SSE connection: the server names a POST
+// The deprecated HTTP+SSE transport (protocol 2024-11-05), on the same HTTP client as Streamable HTTP (its `calls`:
+// plain-http origins on our HTTP/1.1 connections, TLS ones on undici) so that headers, TLS and size caps are the same. The session is bound to the SSE connection: the server names a POST
 // endpoint in its first `endpoint` event; when the stream closes the session is gone (the SDK's client would
 // silently reconnect and pick up a new endpoint, i.e. a new uninitialized session, which is exactly the stale-session
 // bug this project exists to avoid), so a closed stream is reported as a session loss and the machine re-initializes.
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { Dispatcher } from 'undici';
 import { BackendError, httpError, networkError, protocolError, sessionLostError } from '../errors.ts';
 import { drain, mediaType, redactErrorResponse } from '../http/body.ts';
+import { dispatchRequest, type HttpAnswer } from '../http/dispatch-response.ts';
 import { readSse } from '../http/sse.ts';
 import { statusDetail } from '../http/status-detail.ts';
 import { isRequest } from '../jsonrpc.ts';
@@ -71,16 +71,13 @@ export class LegacySseTransport implements McpTransport {
     const url = this.#o.url;
     const signal = this.#abort.signal;
     const headers = { ...(await this.#o.headers(signal)), accept: 'text/event-stream' };
-    let res: Dispatcher.ResponseData;
+    let res: HttpAnswer;
     try {
-      res = await this.#o.http.dispatcher.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: 'GET',
-        headers,
+      res = await dispatchRequest(
+        this.#o.http.calls,
+        { origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', headers, bodyTimeout: 0 },
         signal,
-        bodyTimeout: 0,
-      });
+      );
     } catch (err) {
       throw networkError(err, 'GET (SSE)');
     }
@@ -146,16 +143,19 @@ export class LegacySseTransport implements McpTransport {
       'content-type': 'application/json',
     };
     if (this.#protocolVersion !== undefined) headers['mcp-protocol-version'] = this.#protocolVersion;
-    let res: Dispatcher.ResponseData;
+    let res: HttpAnswer;
     try {
-      res = await this.#o.http.dispatcher.request({
-        origin: endpoint.origin,
-        path: `${endpoint.pathname}${endpoint.search}`,
-        method: 'POST',
-        headers,
-        body: JSON.stringify(message),
-        signal: this.#abort.signal,
-      });
+      res = await dispatchRequest(
+        this.#o.http.calls,
+        {
+          origin: endpoint.origin,
+          path: `${endpoint.pathname}${endpoint.search}`,
+          method: 'POST',
+          headers,
+          body: JSON.stringify(message),
+        },
+        this.#abort.signal,
+      );
     } catch (err) {
       throw networkError(err, what);
     }
