@@ -54,7 +54,8 @@ export function batchedStderr(fd = 2): BatchedDestination {
   const writeSome = () => {
     const buffer = inFlight as Buffer;
     fs.write(fd, buffer, inFlightOffset, buffer.length - inFlightOffset, null, (error, written) => {
-      if (error) return failed(error);
+      // Nothing written without an error would retry forever: treat it as the error it stands for.
+      if (error || written === 0) return failed(error ?? Object.assign(new Error('wrote nothing'), { code: 'EIO' }));
       inFlightOffset += written;
       if (inFlightOffset < buffer.length) return writeSome();
       inFlight = undefined;
