@@ -9,7 +9,9 @@
 // this process's CPU per sequential call (the client's own cost). For the gateway: its process CPU per forwarded call
 // (from /proc/<pid>/stat, per path, with the part spent in the kernel) and its RSS at rest (ready, no client yet) and
 // after the run. Per gateway path also each round's p50 added and concurrent ratio against the direct path of the
-// same round, as median and range: on a machine whose speed drifts, those pairs move less than totals over the run.
+// same round, as median and range: on a machine whose speed drifts, those pairs move less than totals over the run;
+// and the gateway's CPU per call per round (sequential calls alone and all), paired with the baseline's of the same
+// round when there is one.
 //   npm run bench -- gateway-latency      (env: ROUNDS=3 CALLS=500 CONCURRENCY=16 SECONDS=2;
 //                                          ERAS=2025 for the 2025-era rows only (one backend, the original table);
 //                                          CLIENT26=raw for 2026-07-28 clients as bare fetch POSTs (default sdk);
@@ -102,10 +104,16 @@ interface Path {
   /** The part of gatewayTicks spent in the kernel (socket reads and writes, polling): what no JavaScript cut reaches. */
   gatewayKernelTicks: number;
   gatewayCalls: number;
+  /** The part of gatewayTicks and gatewayCalls from the sequential runs: one client's calls, one at a time. */
+  sequentialGatewayTicks: number;
+  sequentialGatewayCalls: number;
   /** CPU of each process over the concurrent runs (client µs, backend and gateway ticks): who the CPUs served. */
   concurrentCpu: { clientMicros: number; backendTicks: number; gatewayTicks: number };
-  /** Each round's own p50 and concurrent calls/s, to pair with the direct path's of the same round. */
-  rounds: { p50: number; concurrentPerSecond: number }[];
+  /**
+   * Each round's own p50 and concurrent calls/s, to pair with the direct path's of the same round, and the gateway's
+   * CPU per call in that round (ms; all calls, and the sequential ones alone), to pair with another gateway's.
+   */
+  rounds: { p50: number; concurrentPerSecond: number; gatewayCpuMs: number; sequentialGatewayCpuMs: number }[];
 }
 
 const key = (name: string, client: Era, backend: Era) => `${name}:${client}>${backend}`;
@@ -223,6 +231,10 @@ async function main() {
             p.gatewayTicks += after.user + after.kernel - before.user - before.kernel;
             p.gatewayKernelTicks += after.kernel - before.kernel;
             p.gatewayCalls += n;
+            if (run === runSequential) {
+              p.sequentialGatewayTicks += after.user + after.kernel - before.user - before.kernel;
+              p.sequentialGatewayCalls += n;
+            }
           }
         }
       }
@@ -332,6 +344,40 @@ function report(paths: Path[], skipped: string[]): void {
           2,
           'x',
         )} of direct`,
+    );
+  }
+  // CPU per call, per round: the sequential calls alone (one client, one call at a time: every call pays its own
+  // wake-ups) and all of them; with a baseline, the ratio of the two gateways' figures of the same round, which the
+  // machine's drift over the run moves far less than the totals above.
+  for (const p of paths) {
+    if (!p.gateway) continue;
+    const base =
+      p.gateway.name === 'via baseline'
+        ? undefined
+        : paths.find((x) => x.gateway?.name === 'via baseline' && x.client === p.client && x.backend === p.backend);
+    const pairs = base ? p.rounds.map((r, i) => ({ r, b: base.rounds[i]! })) : [];
+    const vsBaseline = base
+      ? `; vs baseline ${spread(
+          pairs.map(({ r, b }) => r.gatewayCpuMs / b.gatewayCpuMs),
+          2,
+          'x',
+        )} (sequential ${spread(
+          pairs.map(({ r, b }) => r.sequentialGatewayCpuMs / b.sequentialGatewayCpuMs),
+          2,
+          'x',
+        )})`
+      : '';
+    console.log(
+      `${p.gateway.name} ${p.client}>${p.backend.era}, gateway CPU per call per round (median, range over ${p.rounds.length}): ` +
+        `sequential ${spread(
+          p.rounds.map((r) => r.sequentialGatewayCpuMs),
+          3,
+          ' ms',
+        )}, all ${spread(
+          p.rounds.map((r) => r.gatewayCpuMs),
+          3,
+          ' ms',
+        )}${vsBaseline}`,
     );
   }
   // On a machine whose CPUs the client, backend and gateway saturate together, concurrent throughput follows the CPU
@@ -447,6 +493,8 @@ async function openPath(name: string, client: Era, backend: Backend, url: URL, t
     gatewayTicks: 0,
     gatewayKernelTicks: 0,
     gatewayCalls: 0,
+    sequentialGatewayTicks: 0,
+    sequentialGatewayCalls: 0,
     concurrentCpu: { clientMicros: 0, backendTicks: 0, gatewayTicks: 0 },
     rounds: [],
   };
@@ -519,13 +567,23 @@ const markRound = (p: Path) => ({
   latencies: p.latencies.length,
   calls: p.concurrentCalls,
   seconds: p.concurrentSeconds,
+  gatewayTicks: p.gatewayTicks,
+  gatewayCalls: p.gatewayCalls,
+  sequentialGatewayTicks: p.sequentialGatewayTicks,
+  sequentialGatewayCalls: p.sequentialGatewayCalls,
 });
 
 function roundFigures(p: Path, mark: RoundMark): Path['rounds'][number] {
   const sorted = p.latencies.slice(mark.latencies).sort((a, b) => a - b);
+  const msPerCall = (ticks: number, calls: number) => (calls > 0 ? ((ticks / TICKS_PER_SECOND) * 1000) / calls : 0);
   return {
     p50: quantile(sorted, 0.5),
     concurrentPerSecond: (p.concurrentCalls - mark.calls) / (p.concurrentSeconds - mark.seconds),
+    gatewayCpuMs: msPerCall(p.gatewayTicks - mark.gatewayTicks, p.gatewayCalls - mark.gatewayCalls),
+    sequentialGatewayCpuMs: msPerCall(
+      p.sequentialGatewayTicks - mark.sequentialGatewayTicks,
+      p.sequentialGatewayCalls - mark.sequentialGatewayCalls,
+    ),
   };
 }
 
