@@ -1,8 +1,11 @@
 // The gateway's batched stderr: a lone line still goes out within the batch time (no second line needed to push it),
 // also when it came while a slow write was running; a process with nothing to log holds no timer that wakes it; what
-// is pending is written at exit; a stderr nobody reads costs bounded memory (lines beyond are dropped and counted);
-// a closed stderr stops the writing, not the process.
+// is pending is written at exit, and so is what is logged while exiting, but a write still in flight does not hold up
+// the exit; a full non-blocking stderr is written once it has room; a stderr nobody reads costs bounded memory (lines
+// beyond are dropped and counted); a closed stderr stops the writing, not the process; loggers of one process share
+// the destination of a descriptor.
 import { afterEach, expect, it } from 'vitest';
+import { batchedStderr } from '../../../src/runtime/batched-stderr.ts';
 import { type RunningChild, spawnChild } from '../../support/child-process.ts';
 import { until } from '../../support/eventually.ts';
 
@@ -28,12 +31,38 @@ it('writes a short line that arrived while a slow write of a full batch was runn
   expect(child.stderr().indexOf('a full batch')).toBeLessThan(child.stderr().indexOf('the short line'));
 });
 
+const BEFORE_EXIT = '{"msg":"line 0 before exit"}\n{"msg":"line 1 before exit"}\n{"msg":"line 2 before exit"}\n';
+
 it('writes the lines still collected when the process exits', async () => {
-  child = spawnChild(process.execPath, ['test/fixtures/logging/batched-stderr-exit-child.ts']);
+  child = spawnChild(process.execPath, ['test/fixtures/logging/batched-stderr-exit-child.ts', 'pending']);
   expect(await child.exited).toBe(3);
-  expect(child.stderr()).toBe(
-    '{"msg":"line 0 before exit"}\n{"msg":"line 1 before exit"}\n{"msg":"line 2 before exit"}\n',
-  );
+  expect(child.stderr()).toBe(BEFORE_EXIT);
+});
+
+it('writes a line logged by a later exit listener, after the collected ones', async () => {
+  child = spawnChild(process.execPath, ['test/fixtures/logging/batched-stderr-exit-child.ts', 'late']);
+  expect(await child.exited).toBe(3);
+  expect(child.stderr()).toBe(`${BEFORE_EXIT}{"msg":"logged while exiting"}\n`);
+});
+
+it('exits without waiting for, repeating or writing past a batch still being written', async () => {
+  child = spawnChild(process.execPath, ['test/fixtures/logging/batched-stderr-exit-child.ts', 'in-flight']);
+  expect(await child.exited).toBe(4);
+  expect(child.stderr()).toBe('');
+});
+
+it('writes a batch again, once, after stderr answered EAGAIN', async () => {
+  child = spawnChild(process.execPath, ['test/fixtures/logging/batched-stderr-eagain-child.ts']);
+  await until('the line on stderr', () => child?.stderr().includes('written after EAGAIN') ?? false, {
+    timeoutMs: 5_000,
+  });
+  await child.stop();
+  expect(child.stderr().split('written after EAGAIN').length).toBe(2);
+});
+
+it('gives every logger of a process the same destination for a descriptor', () => {
+  expect(batchedStderr()).toBe(batchedStderr(2));
+  expect(batchedStderr(1)).not.toBe(batchedStderr(2));
 });
 
 it('holds a bounded amount for a stderr nobody reads, and reports the lines it dropped once it can write', async () => {
