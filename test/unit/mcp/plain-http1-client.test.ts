@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isStaleSocket, networkError } from '../../../src/actors/mcp/errors.ts';
 import { type AnswerBody, dispatchRequest, type HttpAnswer } from '../../../src/actors/mcp/http/dispatch-response.ts';
 import { PlainHttp1Client } from '../../../src/actors/mcp/http/plain-http1-client.ts';
+import { REPEATABLE_METHODS, sendSessionRequest } from '../../../src/actors/mcp/http/session-request.ts';
 import { systemClock } from '../../../src/runtime/clock.ts';
 import { until } from '../../support/eventually.ts';
 
@@ -270,6 +271,31 @@ describe('PlainHttp1Client', () => {
     expect(isStaleSocket(failure)).toBe(true);
     expect(networkError(failure, 'POST tools/call').message).toBe('POST tools/call: UND_ERR_SOCKET other side closed');
     expect(connections).toHaveLength(1);
+  });
+
+  it("a session's request safe to repeat is sent once more on a fresh connection after a stale one; a tool call is not", async () => {
+    const { connections, requests, origin } = await serve((_r, socket, index) => {
+      if (index === 1 || index === 3) socket.destroy();
+      else socket.write(JSON_ANSWER);
+    });
+    const http = { calls: client as PlainHttp1Client };
+    const post = (body: string) =>
+      sendSessionRequest(
+        http,
+        { origin, path: '/mcp', method: 'POST', headers: { 'content-type': 'application/json' }, body },
+        new AbortController().signal,
+        'POST',
+        REPEATABLE_METHODS.has(JSON.parse(body).method),
+      );
+    await text((await post('{"method":"tools/list"}')).body);
+    // The kept connection is closed as the request arrives: tools/list goes again, on a new connection.
+    expect(await text((await post('{"method":"tools/list"}')).body)).toBe('{"a":1}');
+    expect(connections).toHaveLength(2);
+    expect(requests).toHaveLength(3);
+    // The same for a tool call: the server may have seen it, so it fails instead of running twice.
+    const failure = await post('{"method":"tools/call"}').catch((err: unknown) => err);
+    expect(networkError(failure, 'POST').message).toMatch(/other side closed/);
+    expect(requests).toHaveLength(4);
   });
 
   it('a connection dropped mid-body fails the reader, saying so', async () => {

@@ -4,9 +4,9 @@
 // silently reconnect and pick up a new endpoint, i.e. a new uninitialized session, which is exactly the stale-session
 // bug this project exists to avoid), so a closed stream is reported as a session loss and the machine re-initializes.
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { BackendError, httpError, networkError, protocolError, sessionLostError } from '../errors.ts';
+import { BackendError, httpError, protocolError, sessionLostError } from '../errors.ts';
 import { drain, mediaType, redactErrorResponse } from '../http/body.ts';
-import { dispatchRequest, type HttpAnswer } from '../http/dispatch-response.ts';
+import { REPEATABLE_METHODS, sendSessionRequest } from '../http/session-request.ts';
 import { readSse } from '../http/sse.ts';
 import { statusDetail } from '../http/status-detail.ts';
 import { isRequest } from '../jsonrpc.ts';
@@ -71,16 +71,13 @@ export class LegacySseTransport implements McpTransport {
     const url = this.#o.url;
     const signal = this.#abort.signal;
     const headers = { ...(await this.#o.headers(signal)), accept: 'text/event-stream' };
-    let res: HttpAnswer;
-    try {
-      res = await dispatchRequest(
-        this.#o.http.calls,
-        { origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', headers, bodyTimeout: 0 },
-        signal,
-      );
-    } catch (err) {
-      throw networkError(err, 'GET (SSE)');
-    }
+    const res = await sendSessionRequest(
+      this.#o.http,
+      { origin: url.origin, path: `${url.pathname}${url.search}`, method: 'GET', headers, bodyTimeout: 0 },
+      signal,
+      'GET (SSE)',
+      true,
+    );
     if (res.statusCode < 200 || res.statusCode >= 300) {
       throw httpError(res.statusCode, 'GET (SSE)', await statusDetail(res, url, this.#o.redactor));
     }
@@ -143,22 +140,19 @@ export class LegacySseTransport implements McpTransport {
       'content-type': 'application/json',
     };
     if (this.#protocolVersion !== undefined) headers['mcp-protocol-version'] = this.#protocolVersion;
-    let res: HttpAnswer;
-    try {
-      res = await dispatchRequest(
-        this.#o.http.calls,
-        {
-          origin: endpoint.origin,
-          path: `${endpoint.pathname}${endpoint.search}`,
-          method: 'POST',
-          headers,
-          body: JSON.stringify(message),
-        },
-        this.#abort.signal,
-      );
-    } catch (err) {
-      throw networkError(err, what);
-    }
+    const res = await sendSessionRequest(
+      this.#o.http,
+      {
+        origin: endpoint.origin,
+        path: `${endpoint.pathname}${endpoint.search}`,
+        method: 'POST',
+        headers,
+        body: JSON.stringify(message),
+      },
+      this.#abort.signal,
+      what,
+      'method' in message && REPEATABLE_METHODS.has(message.method),
+    );
     hooks?.onStatus?.(res.statusCode);
     if (res.statusCode === 404) {
       // The endpoint carries the session: a 404 there is the session gone.

@@ -10,10 +10,11 @@ import type { TransportSendOptions } from '@modelcontextprotocol/sdk/shared/tran
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { backoffMs } from '../../../api/backoff.ts';
 import { sleep } from '../clock.ts';
-import { BackendError, httpError, isStaleSocket, networkError, protocolError, sessionLostError } from '../errors.ts';
+import { BackendError, httpError, networkError, protocolError, sessionLostError } from '../errors.ts';
 import { type AnswerLike, drain, header, mediaType, readCappedText } from '../http/body.ts';
-import { dispatchRequest, type HttpAnswer } from '../http/dispatch-response.ts';
+import type { HttpAnswer } from '../http/dispatch-response.ts';
 import { readSessionAnswer } from '../http/session-loss.ts';
+import { REPEATABLE_METHODS, sendSessionRequest } from '../http/session-request.ts';
 import { readSse } from '../http/sse.ts';
 import { statusDetail } from '../http/status-detail.ts';
 import { isNotification, isRequest, isResponse } from '../jsonrpc.ts';
@@ -23,18 +24,6 @@ import { Inbox, type InFlight } from './inbox.ts';
 import { parseBatch, parseMessage } from './messages.ts';
 import { PostHeaderCache, withSession } from './post-headers.ts';
 import type { McpTransport, RequestHooks, TransportOptions } from './types.ts';
-
-/** Messages that are safe to send twice: session lifecycle and listings. */
-const REPEATABLE = new Set([
-  'initialize',
-  'notifications/initialized',
-  'notifications/cancelled',
-  'ping',
-  'tools/list',
-  'resources/list',
-  'resources/templates/list',
-  'prompts/list',
-]);
 
 /** How often a POST response stream that dropped before its response is resumed before the request fails. */
 const MAX_RESUMPTIONS = 5;
@@ -115,7 +104,7 @@ export class StreamableHttpTransport implements McpTransport {
     const headers = this.#postHeaders.for(await this.#o.headers(signal), this.#sessionId, this.#protocolVersion);
     const body = JSON.stringify(message);
     // Tool calls are never repeated on a stale socket: the server may have received them.
-    const repeatable = 'method' in message && REPEATABLE.has(message.method);
+    const repeatable = 'method' in message && REPEATABLE_METHODS.has(message.method);
     const res = await this.#send('POST', headers, body, signal, what, repeatable);
     flight?.hooks?.onStatus?.(res.statusCode);
     if (flight && 'method' in message && message.method === 'initialize') {
@@ -168,12 +157,8 @@ export class StreamableHttpTransport implements McpTransport {
     throw protocolError(`${what}: unexpected content type ${JSON.stringify(type ?? 'none')}`);
   }
 
-  /**
-   * One request through the HTTP client's `calls` (dispatch-response.ts: no request()'s stream and abort machinery).
-   * A pooled keep-alive socket the server closed at the same moment (a restarting remote resets them all) gets, for a
-   * request safe to repeat, one immediate retry on a fresh socket.
-   */
-  async #send(
+  /** One request of this session (http/session-request.ts: the one retry on a stale keep-alive socket). */
+  #send(
     method: 'POST' | 'GET' | 'DELETE',
     headers: Record<string, string>,
     body: string | null,
@@ -181,23 +166,13 @@ export class StreamableHttpTransport implements McpTransport {
     what: string,
     repeatable: boolean,
   ): Promise<HttpAnswer> {
-    const send = () =>
-      dispatchRequest(
-        this.#o.http.calls,
-        { origin: this.#origin, path: this.#path, method, headers, body, bodyTimeout: 0 },
-        signal,
-      );
-    try {
-      return await send();
-    } catch (err) {
-      if (!repeatable || signal.aborted || !isStaleSocket(err)) throw networkError(err, what);
-      this.#o.http.trace?.event('mcp.backend.reconnect', { reason: 'stale keep-alive socket' });
-      try {
-        return await send();
-      } catch (again) {
-        throw networkError(again, what);
-      }
-    }
+    return sendSessionRequest(
+      this.#o.http,
+      { origin: this.#origin, path: this.#path, method, headers, body, bodyTimeout: 0 },
+      signal,
+      what,
+      repeatable,
+    );
   }
 
   /**
