@@ -355,18 +355,24 @@ function report(paths: Path[], skipped: string[]): void {
       p.gateway.name === 'via baseline'
         ? undefined
         : paths.find((x) => x.gateway?.name === 'via baseline' && x.client === p.client && x.backend === p.backend);
-    const pairs = base ? p.rounds.map((r, i) => ({ r, b: base.rounds[i]! })) : [];
-    const vsBaseline = base
-      ? `; vs baseline ${spread(
-          pairs.map(({ r, b }) => r.gatewayCpuMs / b.gatewayCpuMs),
-          2,
-          'x',
-        )} (sequential ${spread(
-          pairs.map(({ r, b }) => r.sequentialGatewayCpuMs / b.sequentialGatewayCpuMs),
-          2,
-          'x',
-        )})`
-      : '';
+    // A round too short for one clock tick of the baseline has no ratio.
+    const pairs = base
+      ? p.rounds
+          .map((r, i) => ({ r, b: base.rounds[i]! }))
+          .filter(({ b }) => b.gatewayCpuMs > 0 && b.sequentialGatewayCpuMs > 0)
+      : [];
+    const vsBaseline =
+      pairs.length > 0
+        ? `; vs baseline ${spread(
+            pairs.map(({ r, b }) => r.gatewayCpuMs / b.gatewayCpuMs),
+            2,
+            'x',
+          )} (sequential ${spread(
+            pairs.map(({ r, b }) => r.sequentialGatewayCpuMs / b.sequentialGatewayCpuMs),
+            2,
+            'x',
+          )})`
+        : '';
     console.log(
       `${p.gateway.name} ${p.client}>${p.backend.era}, gateway CPU per call per round (median, range over ${p.rounds.length}): ` +
         `sequential ${spread(
