@@ -172,7 +172,9 @@ class BatchedFd implements DestinationStream {
       this.#timer = setTimeout(() => this.#startWrite(), BATCH_MS).unref();
   }
 
-  /** Exit only: blocks, retrying a full non-blocking stderr for up to EXIT_RETRY_MS; any other error ends the writing. */
+  /**
+   * Exit only: blocks, retrying a full non-blocking stderr for up to EXIT_RETRY_MS; any other error ends the writing.
+   */
   #writeSync(buffer: Buffer): void {
     let waited = 0;
     for (let offset = 0; offset < buffer.length; ) {
@@ -200,5 +202,6 @@ function countLines(buffer: Buffer, from: number): number {
 }
 
 function droppedLine(count: number, reason: string): string {
-  return `${JSON.stringify({ level: 40, time: Date.now(), component: 'logging', dropped: count, reason, msg: 'log lines dropped' })}\n`;
+  const line = { level: 40, time: Date.now(), component: 'logging', dropped: count, reason, msg: 'log lines dropped' };
+  return `${JSON.stringify(line)}\n`;
 }

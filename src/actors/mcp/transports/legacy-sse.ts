@@ -1,8 +1,9 @@
 // The deprecated HTTP+SSE transport (protocol 2024-11-05), on the same HTTP client as Streamable HTTP (its `calls`:
-// plain-http origins on our HTTP/1.1 connections, TLS ones on undici) so that headers, TLS and size caps are the same. The session is bound to the SSE connection: the server names a POST
-// endpoint in its first `endpoint` event; when the stream closes the session is gone (the SDK's client would
-// silently reconnect and pick up a new endpoint, i.e. a new uninitialized session, which is exactly the stale-session
-// bug this project exists to avoid), so a closed stream is reported as a session loss and the machine re-initializes.
+// plain-http origins on our HTTP/1.1 connections, TLS ones on undici) so that headers, TLS and size caps are the
+// same. The session is bound to the SSE connection: the server names a POST endpoint in its first `endpoint` event;
+// when the stream closes the session is gone (the SDK's client would silently reconnect and pick up a new endpoint,
+// i.e. a new uninitialized session, which is exactly the stale-session bug this project exists to avoid), so a closed
+// stream is reported as a session loss and the machine re-initializes.
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { BackendError, httpError, protocolError, sessionLostError } from '../errors.ts';
 import { drain, mediaType, redactErrorResponse } from '../http/body.ts';
