@@ -85,6 +85,22 @@ it('holds a bounded amount for a stderr nobody reads, and reports the lines it d
   expect(new Set(numbers).size).toBe(numbers.length);
 });
 
+it('counts the dropped lines a lost batch reported in the report that follows it', async () => {
+  child = spawnChild(process.execPath, ['test/fixtures/logging/batched-stderr-lost-report-child.ts']);
+  await child.waitForStdout(/wrote \d+ lines/, 20_000);
+  const written = Number(/wrote (\d+)/.exec(child.stdout())?.[1]);
+  await until('the report after the failure', () => child?.stderr().includes('"msg":"log lines dropped"') ?? false, {
+    timeoutMs: 10_000,
+  });
+  const lines = child.stderr().trimEnd().split('\n');
+  const reports = lines.filter((l) => l.includes('log lines dropped')).map((l) => JSON.parse(l));
+  const numbered = lines.filter((l) => l.startsWith('{"n":')).length;
+  expect(reports).toHaveLength(1);
+  expect(reports[0]).toMatchObject({ reason: 'EIO' });
+  expect(numbered + reports[0].dropped).toBe(written);
+  expect(lines.at(-2)).toBe('{"msg":"after the failure"}');
+});
+
 it('stops writing when nobody reads stderr any more (EPIPE), and keeps running', async () => {
   child = spawnChild(process.execPath, ['test/fixtures/logging/batched-stderr-closed-child.ts']);
   await child.waitForStdout(/ready/);
