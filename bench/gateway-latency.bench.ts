@@ -361,29 +361,20 @@ function report(paths: Path[], skipped: string[]): void {
           .map((r, i) => ({ r, b: base.rounds[i]! }))
           .filter(({ b }) => b.gatewayCpuMs > 0 && b.sequentialGatewayCpuMs > 0)
       : [];
-    const vsBaseline =
-      pairs.length > 0
-        ? `; vs baseline ${spread(
-            pairs.map(({ r, b }) => r.gatewayCpuMs / b.gatewayCpuMs),
-            2,
-            'x',
-          )} (sequential ${spread(
-            pairs.map(({ r, b }) => r.sequentialGatewayCpuMs / b.sequentialGatewayCpuMs),
-            2,
-            'x',
-          )})`
-        : '';
+    type Round = Path['rounds'][number];
+    const all = (r: Round) => r.gatewayCpuMs;
+    const sequential = (r: Round) => r.sequentialGatewayCpuMs;
+    const ms = (pick: (r: Round) => number) => spread(p.rounds.map(pick), 3, ' ms');
+    const ratio = (pick: (r: Round) => number) =>
+      spread(
+        pairs.map(({ r, b }) => pick(r) / pick(b)),
+        2,
+        'x',
+      );
+    const vsBaseline = pairs.length > 0 ? `; vs baseline ${ratio(all)} (sequential ${ratio(sequential)})` : '';
     console.log(
-      `${p.gateway.name} ${p.client}>${p.backend.era}, gateway CPU per call per round (median, range over ${p.rounds.length}): ` +
-        `sequential ${spread(
-          p.rounds.map((r) => r.sequentialGatewayCpuMs),
-          3,
-          ' ms',
-        )}, all ${spread(
-          p.rounds.map((r) => r.gatewayCpuMs),
-          3,
-          ' ms',
-        )}${vsBaseline}`,
+      `${p.gateway.name} ${p.client}>${p.backend.era}, gateway CPU per call per round ` +
+        `(median, range over ${p.rounds.length}): sequential ${ms(sequential)}, all ${ms(all)}${vsBaseline}`,
     );
   }
   // On a machine whose CPUs the client, backend and gateway saturate together, concurrent throughput follows the CPU

@@ -354,9 +354,9 @@ export function defaultLogger(
   destination: DestinationStream = batchedStderr(),
 ): Logger {
   // Logs go to stderr: stdout carries what a command prints for people and scripts (the gateway URL), batched
-  // (runtime/batched-stderr.ts): one synchronous stderr write per audit line halved the calls per second the gateway could
-  // relay. Every line is checked against the credentials the backends were sent (a second line of defence: errors are
-  // redacted where they are made).
+  // (runtime/batched-stderr.ts): one synchronous stderr write per audit line halved the calls per second the gateway
+  // could relay. Every line is checked against the credentials the backends were sent (a second line of defence:
+  // errors are redacted where they are made).
   return createLogger(
     {
       level,
