@@ -38,6 +38,7 @@ const dispatchers: Array<[string, () => Closable]> = [
         clock: systemClock,
         connectTimeoutMs: 5_000,
         headersTimeoutMs: 5_000,
+        bodyTimeoutMs: 5_000,
         keepAliveTimeoutMs: 30_000,
       }),
   ],

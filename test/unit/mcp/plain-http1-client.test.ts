@@ -5,6 +5,8 @@
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+import type { ActorClock } from '../../../src/actors/clock.ts';
 import { isStaleSocket, networkError } from '../../../src/actors/mcp/errors.ts';
 import { type AnswerBody, dispatchRequest, type HttpAnswer } from '../../../src/actors/mcp/http/dispatch-response.ts';
 import { PlainHttp1Client } from '../../../src/actors/mcp/http/plain-http1-client.ts';
@@ -25,7 +27,15 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function serve(script: Script, options: { headersTimeoutMs?: number; keepAliveTimeoutMs?: number } = {}) {
+interface ServeOptions {
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  /** The client's clock: a SimulatedClock makes every timeout a step the test takes. */
+  clock?: ActorClock;
+}
+
+async function serve(script: Script, options: ServeOptions = {}) {
   const connections: Socket[] = [];
   const requests: string[] = [];
   server = createServer((socket) => {
@@ -50,9 +60,10 @@ async function serve(script: Script, options: { headersTimeoutMs?: number; keepA
   await once(server, 'listening');
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const current = new PlainHttp1Client({
-    clock: systemClock,
+    clock: options.clock ?? systemClock,
     connectTimeoutMs: 5_000,
     headersTimeoutMs: options.headersTimeoutMs ?? 5_000,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? 5_000,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 30_000,
   });
   client = current;
@@ -311,6 +322,87 @@ describe('PlainHttp1Client', () => {
     const failure = await send().catch((err: unknown) => err);
     expect(networkError(failure, 'POST tools/call').kind).toBe('timeout');
     await until('the connection was closed', () => connections[0]!.readableEnded || connections[0]!.destroyed);
+  });
+
+  it('a body that stops past bodyTimeoutMs fails as a timeout and closes the connection; shorter pauses do not', async () => {
+    const clock = new SimulatedClock();
+    const pieces: Socket[] = [];
+    const { send, connections } = await serve(
+      (_r, socket) => {
+        pieces.push(socket);
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nab');
+      },
+      { clock, bodyTimeoutMs: 150 },
+    );
+    const reader = (await send()).body[Symbol.asyncIterator]();
+    expect(Buffer.from((await reader.next()).value!).toString()).toBe('ab');
+    // Two pauses of 100 ms: 200 ms in all, each shorter than the timeout.
+    clock.increment(100);
+    pieces[0]!.write('cd');
+    expect(Buffer.from((await reader.next()).value!).toString()).toBe('cd');
+    clock.increment(100);
+    clock.increment(100);
+    const failure = await reader.next().catch((err: unknown) => err);
+    expect((failure as { code?: string }).code).toBe('UND_ERR_BODY_TIMEOUT');
+    expect(networkError(failure, 'POST tools/call').kind).toBe('timeout');
+    await until('the connection was closed', () => connections[0]!.readableEnded || connections[0]!.destroyed);
+  });
+
+  it('a request with bodyTimeout 0, or whose reader paused the answer, is not timed out however long it waits', async () => {
+    const clock = new SimulatedClock();
+    const sockets: Socket[] = [];
+    const { origin } = await serve(
+      (_r, socket) => {
+        sockets.push(socket);
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab');
+      },
+      { clock, bodyTimeoutMs: 150 },
+    );
+    const request = (bodyTimeout: number | undefined, pauseAtStart: boolean) => {
+      let firstBytes!: () => void;
+      const heard = new Promise<void>((resolve) => {
+        firstBytes = resolve;
+      });
+      let controller: { resume(): void } | undefined;
+      const whole = new Promise<string>((resolve, reject) => {
+        let body = '';
+        client!.dispatch(
+          {
+            origin,
+            path: '/mcp',
+            method: 'POST',
+            headers: {},
+            body: '{}',
+            ...(bodyTimeout === undefined ? {} : { bodyTimeout }),
+          },
+          {
+            onResponseStart: (c) => {
+              controller = c;
+              if (pauseAtStart) c.pause();
+            },
+            onResponseData: (_c, chunk) => {
+              body += chunk.toString();
+              firstBytes();
+            },
+            onResponseEnd: () => resolve(body),
+            onResponseError: (_c, err) => reject(err),
+          },
+        );
+      });
+      return { heard, whole, resume: () => controller?.resume() };
+    };
+    const untimed = request(0, false);
+    await untimed.heard;
+    clock.increment(10 * 150);
+    sockets[0]!.write('cd');
+    expect(await untimed.whole).toBe('abcd');
+
+    const paused = request(undefined, true);
+    await paused.heard;
+    clock.increment(10 * 150);
+    paused.resume();
+    sockets[sockets.length - 1]!.write('cd');
+    expect(await paused.whole).toBe('abcd');
   });
 
   it('an abort during the answer fails it with the caller reason and closes the connection', async () => {

@@ -1,8 +1,8 @@
 // The HTTP client for backends (RFC "vMCP: HTTP Client for Direct Mode"): undici trusting the roots of
 // ../../tls-roots.ts plus an optional CA bundle, TLS 1.2 minimum, keep-alive, connect and header timeouts, and caps
 // on what a response may make us buffer; plain-http origins of `calls` on plain-http1-client.ts, with the same
-// connect and header timeouts and no body timeout at all. SSE requests pass bodyTimeout 0 per request to undici (a
-// quiet notification stream is not an error); JSON bodies are bounded by the caller's request timeout and the size cap.
+// connect, header and body timeouts. Requests whose answer may be an SSE stream pass bodyTimeout 0 (a quiet
+// notification stream is not an error); their JSON bodies are bounded by the caller's request timeout and the size cap.
 import type { Dispatcher } from 'undici';
 import { checkPemCertificates, pemCertificateBlocks } from '../../../api/endpoint/ca-bundle.ts';
 import type { ActorClock } from '../../clock.ts';
@@ -14,6 +14,8 @@ import { Agent, buildConnector, type Connector } from './undici-agent.ts';
 export interface HttpLimits {
   connectTimeoutMs: number;
   headersTimeoutMs: number;
+  /** Longest pause within an answer's body, for requests that do not set their own `bodyTimeout`. */
+  bodyTimeoutMs: number;
   /** Largest JSON response body we read. */
   maxResponseBytes: number;
   /** Largest single SSE event (its data and any partial line) we buffer. */
@@ -63,6 +65,8 @@ export interface HttpClient {
 export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
   connectTimeoutMs: 10_000,
   headersTimeoutMs: 30_000,
+  // undici's default.
+  bodyTimeoutMs: 300_000,
   maxResponseBytes: 16 * 1024 * 1024,
   maxEventBytes: 4 * 1024 * 1024,
 });
@@ -87,6 +91,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const limits: HttpLimits = {
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_HTTP_LIMITS.connectTimeoutMs,
     headersTimeoutMs: options.headersTimeoutMs ?? DEFAULT_HTTP_LIMITS.headersTimeoutMs,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_HTTP_LIMITS.bodyTimeoutMs,
     maxResponseBytes: options.maxResponseBytes ?? DEFAULT_HTTP_LIMITS.maxResponseBytes,
     maxEventBytes: options.maxEventBytes ?? DEFAULT_HTTP_LIMITS.maxEventBytes,
   };
@@ -97,6 +102,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const dispatcher = new Agent({
     connect: connector(limits.connectTimeoutMs, extra),
     headersTimeout: limits.headersTimeoutMs,
+    bodyTimeout: limits.bodyTimeoutMs,
     keepAliveTimeout: keepAliveTimeoutMs,
     h2Options: H2_WINDOWS,
   });
@@ -104,6 +110,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     clock: options.clock,
     connectTimeoutMs: limits.connectTimeoutMs,
     headersTimeoutMs: limits.headersTimeoutMs,
+    bodyTimeoutMs: limits.bodyTimeoutMs,
     keepAliveTimeoutMs,
   });
   const close = async () => {

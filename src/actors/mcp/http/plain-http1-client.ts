@@ -7,6 +7,8 @@
 // fails the request and closes the connection rather than being guessed at.
 //   In: one request per connection at a time (no pipelining), keep-alive reuse, Content-Length or chunked answers, or
 //   an answer read to the connection's close; 1xx answers skipped; trailers read and dropped.
+//   Timed as undici's: the connect, the answer's head, and the body (at most bodyTimeoutMs between two reads of it,
+//   the request's `bodyTimeout` if it gives one, 0 for none; not while the reader has paused the answer).
 //   Out (an error naming the problem): a status line that is not HTTP/1.x, a malformed header line or obs-fold, both
 //   Content-Length and Transfer-Encoding, a Transfer-Encoding other than chunked, disagreeing Content-Lengths, a bad
 //   chunk size, a head or trailer over MAX_HEAD_BYTES, bytes after the answer, 101.
@@ -29,6 +31,8 @@ export interface PlainHttp1Options {
   connectTimeoutMs: number;
   /** From the request written to the end of the answer's head. */
   headersTimeoutMs: number;
+  /** Longest wait for the answer's next bytes once its head arrived, unless the request says (0: none). */
+  bodyTimeoutMs: number;
   /** How long an unused connection is kept; a server's shorter `Keep-Alive: timeout` wins (less a second). */
   keepAliveTimeoutMs: number;
 }
@@ -104,7 +108,7 @@ export class PlainHttp1Client implements CallDispatcher {
       if (exchange.aborted) return true;
       const key = origin.host;
       const connection = this.#takeIdle(key) ?? this.#open(key, origin);
-      connection.send(head, headers.ascii, body, exchange);
+      connection.send(head, headers.ascii, body, exchange, options.bodyTimeout ?? this.#o.bodyTimeoutMs);
     } catch (err) {
       exchange.fail(err as Error);
     }
@@ -320,6 +324,10 @@ class Connection {
   /** Whether any byte of the current answer arrived: a close before that on a reused connection is a stale socket. */
   #heard = false;
   #headersTimer: unknown;
+  /** This answer's body timeout (0: none), its timer once the body is awaited, and when its bytes last came. */
+  #bodyTimeoutMs = 0;
+  #bodyTimer: unknown;
+  #bodyHeardAt = 0;
   #gone = false;
 
   constructor(origin: URL, options: PlainHttp1Options, pool: { idle(c: Connection): void; gone(c: Connection): void }) {
@@ -353,8 +361,9 @@ class Connection {
   }
 
   /** Sends a request: `head` (ASCII, else Latin-1 as `ascii` says) and `body` (UTF-8). */
-  send(head: string, ascii: boolean, body: string, exchange: Exchange): void {
+  send(head: string, ascii: boolean, body: string, exchange: Exchange, bodyTimeoutMs: number): void {
     this.#exchange = exchange;
+    this.#bodyTimeoutMs = bodyTimeoutMs;
     exchange.connection = this;
     this.#phase = 'head';
     this.#heard = false;
@@ -389,6 +398,7 @@ class Connection {
     if (this.#gone) return;
     this.#gone = true;
     this.#clearHeadersTimer();
+    this.#clearBodyTimer();
     this.#socket.destroy();
     this.#pool.gone(this);
     const exchange = this.#exchange;
@@ -409,6 +419,36 @@ class Connection {
     this.#headersTimer = undefined;
   }
 
+  #clearBodyTimer(): void {
+    if (this.#bodyTimer === undefined) return;
+    this.#o.clock.clearTimeout(this.#bodyTimer);
+    this.#bodyTimer = undefined;
+  }
+
+  /**
+   * Times the rest of an answer whose head came: armed only when a read leaves it unfinished (a small answer that
+   * comes whole in one read pays for no timer), then re-armed for what is left of the wait after each read. A reader
+   * that paused the answer is slow, not the server: its wait starts again.
+   */
+  #watchBody(): void {
+    if (this.#bodyTimeoutMs <= 0 || this.#bodyTimer !== undefined) return;
+    const ms = this.#bodyTimeoutMs;
+    this.#bodyHeardAt = this.#o.clock.now();
+    const check = (): void => {
+      this.#bodyTimer = undefined;
+      if (this.#exchange === undefined || this.#gone) return;
+      const now = this.#o.clock.now();
+      if (this.#exchange.paused) this.#bodyHeardAt = now;
+      const quiet = now - this.#bodyHeardAt;
+      if (quiet >= ms) {
+        this.destroy(httpError('UND_ERR_BODY_TIMEOUT', `no more of the answer's body within ${ms} ms`));
+        return;
+      }
+      this.#bodyTimer = this.#o.clock.setTimeout(check, ms - quiet);
+    };
+    this.#bodyTimer = this.#o.clock.setTimeout(check, ms);
+  }
+
   #onEnd(): void {
     // The server half-closed: an answer read to the close is complete; anything else is cut off.
     this.destroy();
@@ -421,13 +461,14 @@ class Connection {
       return;
     }
     this.#heard = true;
+    if (this.#bodyTimer !== undefined) this.#bodyHeardAt = this.#o.clock.now();
     const exchange = this.#exchange;
     let data = this.#buffer ? Buffer.concat([this.#buffer, chunk]) : chunk;
     this.#buffer = undefined;
     try {
       while (data.length > 0 && !this.#gone) {
         const rest = this.#step(data);
-        if (rest === undefined) return;
+        if (rest === undefined) break;
         data = rest;
         // The answer is complete: bytes after it were sent unasked and leave the framing of the next in doubt.
         if (this.#exchange !== exchange) {
@@ -435,6 +476,7 @@ class Connection {
           return;
         }
       }
+      if (this.#phase !== 'head' && !this.#gone) this.#watchBody();
     } catch (err) {
       this.destroy(err as Error);
     }
@@ -554,6 +596,7 @@ class Connection {
     this.#exchange = undefined;
     exchange.connection = undefined;
     this.#phase = 'idle';
+    this.#clearBodyTimer();
     if (this.#keepAlive && !this.#gone) {
       this.#socket.resume();
       this.#socket.unref();

@@ -105,7 +105,7 @@ export class StreamableHttpTransport implements McpTransport {
     const body = JSON.stringify(message);
     // Tool calls are never repeated on a stale socket: the server may have received them.
     const repeatable = 'method' in message && REPEATABLE_METHODS.has(message.method);
-    const res = await this.#send('POST', headers, body, signal, what, repeatable);
+    const res = await this.#send('POST', headers, body, signal, what, repeatable, isRequest(message));
     flight?.hooks?.onStatus?.(res.statusCode);
     if (flight && 'method' in message && message.method === 'initialize') {
       const granted = header(res.headers, 'mcp-session-id');
@@ -157,7 +157,11 @@ export class StreamableHttpTransport implements McpTransport {
     throw protocolError(`${what}: unexpected content type ${JSON.stringify(type ?? 'none')}`);
   }
 
-  /** One request of this session (http/session-request.ts: the one retry on a stale keep-alive socket). */
+  /**
+   * One request of this session (http/session-request.ts: the one retry on a stale keep-alive socket). An answer that
+   * may be an SSE stream (a request's, the GET stream) has no body timeout: a quiet stream is not a fault, and the
+   * caller's request timeout bounds a JSON one. Any other answer (202 to a notification, DELETE's) has the client's.
+   */
   #send(
     method: 'POST' | 'GET' | 'DELETE',
     headers: Record<string, string>,
@@ -165,10 +169,11 @@ export class StreamableHttpTransport implements McpTransport {
     signal: AbortSignal,
     what: string,
     repeatable: boolean,
+    mayStream: boolean,
   ): Promise<HttpAnswer> {
     return sendSessionRequest(
       this.#o.http,
-      { origin: this.#origin, path: this.#path, method, headers, body, bodyTimeout: 0 },
+      { origin: this.#origin, path: this.#path, method, headers, body, bodyTimeout: mayStream ? 0 : null },
       signal,
       what,
       repeatable,
@@ -241,7 +246,7 @@ export class StreamableHttpTransport implements McpTransport {
       accept: 'text/event-stream',
       ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
     });
-    const res = await this.#send('GET', headers, null, signal, what, true);
+    const res = await this.#send('GET', headers, null, signal, what, true, true);
     if ((res.statusCode === 404 || res.statusCode === 400) && carried !== undefined) {
       const answer = await readSessionAnswer(res, this.#o.redactor);
       if (answer.lost) throw sessionLostError(what, res.statusCode, answer.detail);
@@ -319,7 +324,7 @@ export class StreamableHttpTransport implements McpTransport {
         const headers = await this.#headers(both, {});
         // On the per-call connections, kept alive by the POSTs: a DELETE of every session at shutdown then opens no
         // new connection per session.
-        const res = await this.#send('DELETE', headers, null, both, 'DELETE', true);
+        const res = await this.#send('DELETE', headers, null, both, 'DELETE', true, false);
         await drain(res.body);
         // 405: the server does not let clients end sessions; 404: already gone. Both are fine.
         this.#o.log.debug({ session: fingerprint(session), status: res.statusCode }, 'session deleted');
