@@ -57,6 +57,8 @@ class BatchedFd implements DestinationStream {
   /** The dropped lines the batch in flight reports (its last line): counted again if that batch is lost. */
   #inFlightReports = 0;
   #dropped = 0;
+  /** A failed write got part of a line out: the next batch starts by ending it, so its own lines stay whole. */
+  #lineCut = false;
   #lastError = '';
   #closed = false;
   #exiting = false;
@@ -106,7 +108,8 @@ class BatchedFd implements DestinationStream {
       this.#pending.push(droppedLine(this.#dropped, this.#lastError));
       this.#dropped = 0;
     }
-    const text = this.#pending.join('');
+    const text = this.#lineCut ? `\n${this.#pending.join('')}` : this.#pending.join('');
+    this.#lineCut = false;
     this.#pending = [];
     this.#pendingChars = 0;
     return Buffer.from(text);
@@ -150,6 +153,7 @@ class BatchedFd implements DestinationStream {
     const lost = countLines(buffer, this.#inFlightOffset);
     this.#dropped += this.#inFlightReports > 0 ? lost - 1 + this.#inFlightReports : lost;
     this.#lastError = error.code ?? error.message;
+    this.#lineCut = this.#inFlightOffset > 0 && buffer[this.#inFlightOffset - 1] !== 0x0a;
     this.#inFlight = undefined;
     if (error.code === 'EPIPE') {
       // Nobody reads stderr any more: stop writing (and holding lines) for good.

@@ -101,6 +101,18 @@ it('counts the dropped lines a lost batch reported in the report that follows it
   expect(lines.at(-2)).toBe('{"msg":"after the failure"}');
 });
 
+it('starts the lines after a batch cut off by a failed write on a line of their own', async () => {
+  child = spawnChild(process.execPath, ['test/fixtures/logging/batched-stderr-cut-line-child.ts']);
+  await until('the report of the lost lines', () => child?.stderr().includes('log lines dropped') ?? false, {
+    timeoutMs: 10_000,
+  });
+  const lines = child.stderr().trimEnd().split('\n');
+  // The first 10 bytes of the batch got out: one whole line and the start of the next; the two lines lost are reported.
+  expect(lines.slice(0, 3)).toEqual(['{"n":0}', '{"', '{"msg":"after the failure"}']);
+  expect(JSON.parse(lines[3]!)).toMatchObject({ msg: 'log lines dropped', reason: 'EIO', dropped: 2 });
+  expect(lines).toHaveLength(4);
+});
+
 it('stops writing when nobody reads stderr any more (EPIPE), and keeps running', async () => {
   child = spawnChild(process.execPath, ['test/fixtures/logging/batched-stderr-closed-child.ts']);
   await child.waitForStdout(/ready/);
