@@ -204,6 +204,11 @@ describe('kustomize', () => {
   });
 });
 
+/** `helm template` of the chart into the namespace `mcpre`, with more arguments (`--set ...`). */
+function renderChart(release: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return sh(helm, ['template', release, 'deploy/helm/mcpre', '--namespace', 'mcpre', ...args]);
+}
+
 describe('helm', () => {
   it('lints clean (strict)', async () => {
     const { stdout } = await sh(helm, ['lint', '--strict', 'deploy/helm/mcpre']);
@@ -212,14 +217,7 @@ describe('helm', () => {
 
   it('renders with its defaults and applies in a server dry run, CRDs included and identical to crds/', async () => {
     await createNamespace('mcpre', { ...restricted });
-    const { stdout } = await sh(helm, [
-      'template',
-      'mcpre',
-      'deploy/helm/mcpre',
-      '--namespace',
-      'mcpre',
-      '--include-crds',
-    ]);
+    const { stdout } = await renderChart('mcpre', ['--include-crds']);
     const objs = parse(stdout);
     const crds = objs.filter((o) => o.kind === 'CustomResourceDefinition');
     expect(crds).toHaveLength(5);
@@ -243,12 +241,7 @@ describe('helm', () => {
 
   it('values: one watched namespace (RoleBinding there, no ClusterRoleBinding), log level, image, policies off', async () => {
     await createNamespace('team-b');
-    const { stdout } = await sh(helm, [
-      'template',
-      'ops',
-      'deploy/helm/mcpre',
-      '--namespace',
-      'mcpre',
+    const { stdout } = await renderChart('ops', [
       '--set',
       'watchNamespace=team-b',
       '--set',
@@ -277,18 +270,53 @@ describe('helm', () => {
     await dryRun(stdout);
   });
 
+  it("operatorNetworkPolicy: the operator pod's ingress is its metrics port, its egress DNS and the API server", async () => {
+    const { stdout } = await renderChart('mcpre', [
+      '--set',
+      'operatorNetworkPolicy.enabled=true',
+      '--set',
+      'metrics.port=9090',
+      '--set',
+      'operatorNetworkPolicy.apiServerPorts={6443}',
+      '--set',
+      'operatorNetworkPolicy.apiServerTo[0].ipBlock.cidr=10.0.0.10/32',
+      '--set',
+      'operatorNetworkPolicy.metricsFrom[0].namespaceSelector.matchLabels.name=monitoring',
+      '--set',
+      'operatorNetworkPolicy.extraEgress[0].ports[0].port=4318',
+    ]);
+    const objs = parse(stdout);
+    const policy = objs.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'mcpre-operator')!;
+    const pod = objs.find((o) => o.kind === 'Deployment')?.spec.template;
+    // It selects the operator's pod and nothing the operator creates.
+    expect(policy.metadata.namespace).toBe('mcpre');
+    expect(policy.spec.podSelector.matchLabels).toEqual(pod.metadata.labels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toEqual([
+      {
+        ports: [{ protocol: 'TCP', port: 9090 }],
+        from: [{ namespaceSelector: { matchLabels: { name: 'monitoring' } } }],
+      },
+    ]);
+    expect(pod.spec.containers[0].ports[0].containerPort).toBe(9090);
+    expect(policy.spec.egress).toEqual([
+      {
+        ports: [
+          { protocol: 'UDP', port: 53 },
+          { protocol: 'TCP', port: 53 },
+        ],
+      },
+      { ports: [{ protocol: 'TCP', port: 6443 }], to: [{ ipBlock: { cidr: '10.0.0.10/32' } }] },
+      { ports: [{ port: 4318 }] },
+    ]);
+    const out = await dryRun(stdout);
+    expect(out.stdout).toContain('networkpolicy.networking.k8s.io/mcpre-operator created (server dry run)');
+  });
+
   it('networkPolicy.namespaces renders one policy per namespace', async () => {
     await createNamespace('team-c');
     await createNamespace('team-d');
-    const { stdout } = await sh(helm, [
-      'template',
-      'mcpre',
-      'deploy/helm/mcpre',
-      '--namespace',
-      'mcpre',
-      '--set',
-      'networkPolicy.namespaces={team-c,team-d}',
-    ]);
+    const { stdout } = await renderChart('mcpre', ['--set', 'networkPolicy.namespaces={team-c,team-d}']);
     const policies = parse(stdout).filter((o) => o.kind === 'NetworkPolicy');
     expect(policies.map((p) => p.metadata.namespace)).toEqual(['team-c', 'team-d']);
     const out = await dryRun(stdout);
