@@ -59,6 +59,8 @@ class BatchedFd implements DestinationStream {
   #dropped = 0;
   /** A failed write got part of a line out: the next batch starts by ending it, so its own lines stay whole. */
   #lineCut = false;
+  /** The batch in flight starts with the newline that ends a cut line (not a line of its own). */
+  #inFlightPrefixed = false;
   #lastError = '';
   #closed = false;
   #exiting = false;
@@ -108,6 +110,7 @@ class BatchedFd implements DestinationStream {
       this.#pending.push(droppedLine(this.#dropped, this.#lastError));
       this.#dropped = 0;
     }
+    this.#inFlightPrefixed = this.#lineCut;
     const text = this.#lineCut ? `\n${this.#pending.join('')}` : this.#pending.join('');
     this.#lineCut = false;
     this.#pending = [];
@@ -150,10 +153,11 @@ class BatchedFd implements DestinationStream {
     }
     const buffer = this.#inFlight as Buffer;
     // The report of earlier drops is the batch's last line, so it is among the unwritten ones: count what it counted.
-    const lost = countLines(buffer, this.#inFlightOffset);
+    const lost = countLines(buffer, Math.max(this.#inFlightOffset, this.#inFlightPrefixed ? 1 : 0));
     this.#dropped += this.#inFlightReports > 0 ? lost - 1 + this.#inFlightReports : lost;
     this.#lastError = error.code ?? error.message;
-    this.#lineCut = this.#inFlightOffset > 0 && buffer[this.#inFlightOffset - 1] !== 0x0a;
+    // A cut line stays cut until a batch's first byte, its ending newline, is written.
+    this.#lineCut = this.#inFlightOffset > 0 ? buffer[this.#inFlightOffset - 1] !== 0x0a : this.#inFlightPrefixed;
     this.#inFlight = undefined;
     if (error.code === 'EPIPE') {
       // Nobody reads stderr any more: stop writing (and holding lines) for good.

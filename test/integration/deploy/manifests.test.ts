@@ -311,6 +311,15 @@ describe('helm', () => {
     ]);
     const out = await dryRun(stdout);
     expect(out.stdout).toContain('networkpolicy.networking.k8s.io/mcpre-operator created (server dry run)');
+    // A rule without ports would allow every port: refused with a message instead.
+    await expect(
+      renderChart('mcpre', [
+        '--set',
+        'operatorNetworkPolicy.enabled=true',
+        '--set',
+        'operatorNetworkPolicy.apiServerPorts=null',
+      ]),
+    ).rejects.toThrow(/apiServerPorts must list at least one port/);
   });
 
   it('networkPolicy.namespaces renders one policy per namespace', async () => {

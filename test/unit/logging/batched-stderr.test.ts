@@ -101,15 +101,24 @@ it('counts the dropped lines a lost batch reported in the report that follows it
   expect(lines.at(-2)).toBe('{"msg":"after the failure"}');
 });
 
-it('starts the lines after a batch cut off by a failed write on a line of their own', async () => {
-  child = spawnChild(process.execPath, ['test/fixtures/logging/batched-stderr-cut-line-child.ts']);
+it.each([
+  // The first 10 bytes of the batch got out: one whole line and the start of the next; the two lines lost are reported.
+  ['starts the lines after a batch cut off by a failed write on a line of their own', [], 'after the failure', 2],
+  // Lost: the cut line, the third, and the line after the first failure (the first report is counted in the second).
+  [
+    'keeps a cut line cut, and counts only real lines as lost, when the batch that was to end it fails too',
+    ['twice'],
+    'after the second failure',
+    3,
+  ],
+] as const)('%s', async (_what, args, next, dropped) => {
+  child = spawnChild(process.execPath, ['test/fixtures/logging/batched-stderr-cut-line-child.ts', ...args]);
   await until('the report of the lost lines', () => child?.stderr().includes('log lines dropped') ?? false, {
     timeoutMs: 10_000,
   });
   const lines = child.stderr().trimEnd().split('\n');
-  // The first 10 bytes of the batch got out: one whole line and the start of the next; the two lines lost are reported.
-  expect(lines.slice(0, 3)).toEqual(['{"n":0}', '{"', '{"msg":"after the failure"}']);
-  expect(JSON.parse(lines[3]!)).toMatchObject({ msg: 'log lines dropped', reason: 'EIO', dropped: 2 });
+  expect(lines.slice(0, 3)).toEqual(['{"n":0}', '{"', `{"msg":"${next}"}`]);
+  expect(JSON.parse(lines[3]!)).toMatchObject({ msg: 'log lines dropped', reason: 'EIO', dropped });
   expect(lines).toHaveLength(4);
 });
 

@@ -330,7 +330,7 @@ describe('PlainHttp1Client', () => {
     const { send, connections } = await serve(
       (_r, socket) => {
         pieces.push(socket);
-        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nab');
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nab');
       },
       { clock, bodyTimeoutMs: 150 },
     );
@@ -340,6 +340,10 @@ describe('PlainHttp1Client', () => {
     clock.increment(100);
     pieces[0]!.write('cd');
     expect(Buffer.from((await reader.next()).value!).toString()).toBe('cd');
+    clock.increment(100);
+    // 200 ms since the body began, 100 since it last moved: still alive.
+    pieces[0]!.write('ef');
+    expect(Buffer.from((await reader.next()).value!).toString()).toBe('ef');
     clock.increment(100);
     clock.increment(100);
     const failure = await reader.next().catch((err: unknown) => err);
@@ -400,7 +404,10 @@ describe('PlainHttp1Client', () => {
     const paused = request(undefined, true);
     await paused.heard;
     clock.increment(10 * 150);
+    // Held 140 ms past the last check, then resumed: the server's 150 ms start at the resume.
+    clock.increment(140);
     paused.resume();
+    clock.increment(140);
     sockets[sockets.length - 1]!.write('cd');
     expect(await paused.whole).toBe('abcd');
   });

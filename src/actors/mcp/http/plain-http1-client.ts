@@ -390,6 +390,8 @@ class Connection {
   }
 
   resume(): void {
+    // The wait for the server starts again here: the time the reader held the answer was not the server's.
+    if (this.#bodyTimer !== undefined) this.#bodyHeardAt = this.#o.clock.now();
     this.#socket.resume();
   }
 
