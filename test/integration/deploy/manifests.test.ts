@@ -181,6 +181,34 @@ describe('kustomize', () => {
     expect(out.stdout).toContain('networkpolicy.networking.k8s.io/mcpre-block-cloud-metadata created (server dry run)');
   });
 
+  it("the operator's own policy selects the base's operator pod: its metrics port in, DNS and the API server out", async () => {
+    const policy = parse((await sh(kubectl, ['kustomize', 'deploy/kustomize/operator-network-policy'])).stdout)[0]!;
+    const base = parse((await sh(kubectl, ['kustomize', 'deploy/kustomize/base'])).stdout);
+    const operator = base.find((o) => o.kind === 'Deployment')!;
+    const pod = operator.spec.template;
+    expect(policy.metadata.namespace).toBe(operator.metadata.namespace);
+    expect(policy.spec.podSelector.matchLabels).toEqual(pod.metadata.labels);
+    const metricsPort = pod.spec.containers[0].ports.find((p: { name: string }) => p.name === 'metrics').containerPort;
+    expect(policy.spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: metricsPort }] }]);
+    expect(policy.spec.egress).toEqual([
+      {
+        ports: [
+          { protocol: 'UDP', port: 53 },
+          { protocol: 'TCP', port: 53 },
+        ],
+      },
+      {
+        ports: [
+          { protocol: 'TCP', port: 443 },
+          { protocol: 'TCP', port: 6443 },
+        ],
+      },
+    ]);
+    await createNamespace('mcpre-system');
+    const out = await dryRun(JSON.stringify(policy));
+    expect(out.stdout).toContain('networkpolicy.networking.k8s.io/mcpre-operator created (server dry run)');
+  });
+
   it('the hand-deployed gateway: the generated Role, a hardened Deployment mounting its config, applied in team-a', async () => {
     const { stdout } = await sh(kubectl, ['kustomize', 'deploy/kustomize/gateway']);
     const objs = parse(stdout);
