@@ -14,6 +14,7 @@ import { type BackoffPolicy, backoffMs } from '../api/backoff.ts';
 import { type SessionStoreAddress, sessionStoreUrl } from '../api/gateway/session-store.ts';
 import type { RuntimeClock } from './clock.ts';
 import { type Rng, systemRng } from './random.ts';
+import { isHandoverMark, PubsubHandover } from './redis-handover.ts';
 import { type RedisTlsFiles, type RedisTlsSocket, tlsFailure } from './redis-tls.ts';
 import { type RedisTlsReading, readRedisTls, sameTexts, watchRedisTls } from './redis-tls-watch.ts';
 
@@ -136,8 +137,12 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   let live: Generation;
   let pending: Generation | undefined;
   const retiring = new Set<Promise<void>>();
+  /** While a promoted generation's pub/sub takes over from the one it replaced (redis-handover.ts). */
+  let handover: PubsubHandover<Generation> | undefined;
+  let handoverBound: NodeJS.Timeout | undefined;
   // node-redis re-subscribes what was subscribed when the connection dropped; what never was is tried on each ready.
-  // Only the live generation delivers: while a new one subscribes beside it, its copies of the messages are dropped.
+  // Only the live generation delivers: while a new one subscribes beside it, its copies of the messages are dropped,
+  // and from its promotion until the two streams meet, the handover decides which copy is delivered.
   const trySubscribe = (g: Generation, channel: string): Promise<boolean> | undefined => {
     if ((g !== live && g !== pending) || !wanted.has(channel) || !g.pubsub.isReady) return undefined;
     const made = g.subscribed.get(channel);
@@ -145,7 +150,9 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     let deliver = g.deliver.get(channel);
     if (!deliver) {
       deliver = (message: string) => {
-        if (!closed && g === live) wanted.get(channel)?.(message);
+        if (closed) return;
+        if (handover) handover.receive(g, channel, message);
+        else if (g === live && !isHandoverMark(message)) wanted.get(channel)?.(message);
       };
       g.deliver.set(channel, deliver);
     }
@@ -262,12 +269,44 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     const old = live;
     live = g;
     pending = undefined;
-    // From here the new clients deliver and the old pub/sub ends at once. A message published at this instant reaches
-    // both connections separately and may be missed or heard twice, once per renewal; otherwise none is lost.
-    old.pubsub.destroy();
+    handOver(old, g);
     opts.logger.info({ store: target.url }, 'session store: connected with the changed TLS files');
     set({ ready: true });
-    retireLater(old);
+  };
+  /** The new clients take commands at once; pub/sub moves to them where both streams meet (redis-handover.ts). */
+  const handOver = (old: Generation, g: Generation) => {
+    handover?.finish();
+    const marked = [...old.subscribed.keys()].filter((channel) => g.subscribed.has(channel));
+    if (marked.length === 0) {
+      old.pubsub.destroy();
+      retireLater(old);
+      return;
+    }
+    const current: PubsubHandover<Generation> = new PubsubHandover(old, g, marked, {
+      deliver: (channel, message) => wanted.get(channel)?.(message),
+      oldDone: () => {
+        old.pubsub.destroy();
+        retireLater(old);
+      },
+      done: () => {
+        if (handover !== current) return;
+        handover = undefined;
+        clearTimeout(handoverBound);
+      },
+    });
+    handover = current;
+    handoverBound = setTimeout(() => {
+      if (handover !== current) return;
+      opts.logger.warn(
+        { store: target.url },
+        'session store: pub/sub handover unconfirmed; one message published at this instant may be missed or repeated',
+      );
+      current.finish();
+    }, CONNECT_TIMEOUT_MS);
+    handoverBound.unref();
+    for (const [channel, mark] of current.marks) {
+      g.client.publish(channel, mark).catch(() => current.finish());
+    }
   };
 
   const first = readRedisTls(address, opts);
@@ -341,6 +380,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     close() {
       if (closing) return closing;
       closed = true;
+      clearTimeout(handoverBound);
       watch?.stop();
       listeners.clear();
       const last = [live, pending];

@@ -190,6 +190,21 @@ async function tlsServer(host: string): Promise<{
   };
 }
 
+type CertFiles = { certFile: string; keyFile: string };
+type PemPair = { certPem: string; keyPem: string };
+
+/** As the kubelet updates a mounted Secret: each file replaced whole (written beside it, then renamed over it). */
+async function installPair(files: CertFiles, pair: PemPair): Promise<void> {
+  await writeFile(`${files.keyFile}.new`, pair.keyPem);
+  await rename(`${files.keyFile}.new`, files.keyFile);
+  await writeFile(`${files.certFile}.new`, pair.certPem);
+  await rename(`${files.certFile}.new`, files.certFile);
+}
+
+async function filesOf(f: CertFiles): Promise<PemPair> {
+  return { certPem: await readFile(f.certFile, 'utf8'), keyPem: await readFile(f.keyFile, 'utf8') };
+}
+
 describe('redis connection over TLS with client certificates (tls-auth-clients yes)', () => {
   let mtls: RedisFixture;
   beforeAll(async () => {
@@ -199,6 +214,19 @@ describe('redis connection over TLS with client certificates (tls-auth-clients y
     await mtls?.stop();
   });
   const base = () => ({ address: at(mtls.port), password: 'mtls-pass', caFile: mtls.ca?.file ?? '', logger });
+  /** A connection (the test's `conn`) whose certificate files are watched every 100 ms, and its log lines. */
+  const watching = (files: CertFiles) => {
+    const lines: string[] = [];
+    const watched = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const c = connectRedis({
+      ...base(),
+      logger: watched,
+      clientCert: files,
+      watchTls: { clock: systemClock, intervalMs: 100 },
+    });
+    conn = c;
+    return { c, lines };
+  };
 
   it('presents the client certificate: commands and pub/sub round-trip', async () => {
     conn = connectRedis({ ...base(), clientCert: mtls.client! });
@@ -238,28 +266,10 @@ describe('redis connection over TLS with client certificates (tls-auth-clients y
   });
 
   it('takes up changed certificate files without a restart, and keeps a working connection over unusable ones', async () => {
-    const lines: string[] = [];
-    const watched = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
     const files = { certFile: join(mtls.dir, 'rotating.crt'), keyFile: join(mtls.dir, 'rotating.key') };
-    // As the kubelet updates a mounted Secret: each file replaced whole (written beside it, then renamed over it).
-    const install = async (pair: { certPem: string; keyPem: string }) => {
-      await writeFile(`${files.keyFile}.new`, pair.keyPem);
-      await rename(`${files.keyFile}.new`, files.keyFile);
-      await writeFile(`${files.certFile}.new`, pair.certPem);
-      await rename(`${files.certFile}.new`, files.certFile);
-    };
-    const filesOf = async (f: { certFile: string; keyFile: string }) => ({
-      certPem: await readFile(f.certFile, 'utf8'),
-      keyPem: await readFile(f.keyFile, 'utf8'),
-    });
+    const install = (pair: PemPair) => installPair(files, pair);
     await install(await (await makeControlPlaneCerts(new Date())).issueClient('stranger', []));
-    const c = connectRedis({
-      ...base(),
-      logger: watched,
-      clientCert: files,
-      watchTls: { clock: systemClock, intervalMs: 100 },
-    });
-    conn = c;
+    const { c, lines } = watching(files);
     await reasonWithin(c, /the server refused the client certificate/);
 
     // Renewed with one the server trusts: connected, the same connection object, no restart.
@@ -303,6 +313,48 @@ describe('redis connection over TLS with client certificates (tls-auth-clients y
     expect(heard).toEqual(['after', 'last']);
     expect(lines.join('')).not.toContain('PRIVATE KEY');
     expect(lines.join('')).not.toContain('mtls-pass');
+  });
+
+  it('a renewal moves pub/sub to the new clients with no message missed or repeated, in order', async () => {
+    const files = { certFile: join(mtls.dir, 'handover.crt'), keyFile: join(mtls.dir, 'handover.key') };
+    await installPair(files, await filesOf(mtls.client!));
+    const { c, lines } = watching(files);
+    const publisher = connectRedis({ ...base(), clientCert: mtls.client! });
+    try {
+      await until('both connected', () => c.state().ready && publisher.state().ready, { timeoutMs: 10_000 });
+      const heard: string[] = [];
+      c.subscribe('handover-ch', (m) => heard.push(m));
+      await until('subscribed', async () => (await publisher.client.publish('handover-ch', 'start')) === 1);
+      await until('the first message heard', () => heard.includes('start'));
+      heard.length = 0;
+      // Numbered messages all through the renewal: bounded in count and stopped once it is over.
+      let published = 0;
+      let stop = false;
+      const publishing = (async () => {
+        // 50 at a time on one connection: Redis runs them in the order sent, and many are in flight at the switch.
+        while (!stop && published < 500_000) {
+          await Promise.all(
+            Array.from({ length: 50 }, () => publisher.client.publish('handover-ch', String(published++))),
+          );
+        }
+      })();
+      const working = c.client;
+      await until('some messages heard before the renewal', () => heard.length > 100);
+      await installPair(files, await mtls.issueClient!('mcpre-gateway-handover', new Date()));
+      await until('new clients in use', () => c.client !== working, { timeoutMs: 10_000 });
+      await until('the old clients closed', () => !working.isOpen, { timeoutMs: 5000 });
+      const at = published;
+      await until('more messages heard after the renewal', () => heard.length > at + 100, { timeoutMs: 10_000 });
+      stop = true;
+      await publishing;
+      await until('every message heard', () => heard.length >= published, { timeoutMs: 10_000 });
+      const expected = Array.from({ length: published }, (_, n) => String(n));
+      expect(heard.length).toBe(expected.length);
+      expect(heard).toEqual(expected);
+      expect(lines.join('')).not.toContain('handover unconfirmed');
+    } finally {
+      await publisher.close();
+    }
   });
 
   it('a certificate or key file that cannot be used is the reason at once, naming the file and never the key', async () => {
