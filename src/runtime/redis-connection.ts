@@ -368,6 +368,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       return () => {
         if (wanted.get(channel) !== listener) return;
         wanted.delete(channel);
+        handover?.forget(channel);
         for (const g of [live, pending]) {
           if (!g?.subscribed.delete(channel) || !g.pubsub.isReady) continue;
           g.pubsub.unsubscribe(channel).catch((err: Error) => {
@@ -381,6 +382,8 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       if (closing) return closing;
       closed = true;
       clearTimeout(handoverBound);
+      // Ends the old generation of a handover in progress: retired with the others below.
+      handover?.finish();
       watch?.stop();
       listeners.clear();
       const last = [live, pending];

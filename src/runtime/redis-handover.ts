@@ -29,8 +29,8 @@ export class PubsubHandover<Connection> {
   readonly #old: Connection;
   readonly #next: Connection;
   readonly #hooks: HandoverHooks;
-  /** The mark of each channel both connections were subscribed to. */
-  readonly marks: ReadonlyMap<string, string>;
+  /** The mark of each channel both connections were subscribed to (and still are). */
+  readonly #marks: Map<string, string>;
   readonly #oldReached = new Set<string>();
   readonly #nextReached = new Set<string>();
   readonly #held = new Map<string, string[]>();
@@ -43,8 +43,22 @@ export class PubsubHandover<Connection> {
     this.#next = next;
     this.#hooks = hooks;
     const id = randomUUID();
-    this.marks = new Map([...channels].map((channel) => [channel, `${MARK_PREFIX}${id}`]));
-    if (this.marks.size === 0) this.finish();
+    this.#marks = new Map([...channels].map((channel) => [channel, `${MARK_PREFIX}${id}`]));
+    if (this.#marks.size === 0) this.finish();
+  }
+
+  get marks(): ReadonlyMap<string, string> {
+    return this.#marks;
+  }
+
+  /** `channel` was unsubscribed: its mark may never come back, and the handover no longer waits for it. */
+  forget(channel: string): void {
+    if (this.#finished || !this.#marks.delete(channel)) return;
+    this.#heldCount -= this.#held.get(channel)?.length ?? 0;
+    this.#held.delete(channel);
+    this.#oldReached.delete(channel);
+    this.#nextReached.delete(channel);
+    this.#settle();
   }
 
   /** A message `from` one of the two connections on `channel`. */
@@ -53,7 +67,7 @@ export class PubsubHandover<Connection> {
       if (from === this.#next && !isHandoverMark(message)) this.#hooks.deliver(channel, message);
       return;
     }
-    const mark = this.marks.get(channel);
+    const mark = this.#marks.get(channel);
     if (isHandoverMark(message)) {
       if (message === mark) this.#reached(from, channel);
       return;
@@ -101,13 +115,18 @@ export class PubsubHandover<Connection> {
       this.#held.delete(channel);
       this.#heldCount -= held.length;
       for (const message of held) this.#hooks.deliver(channel, message);
-      if (this.#oldReached.size === this.marks.size) this.#endOld();
     } else if (from === this.#next) {
       this.#nextReached.add(channel);
     }
-    if (this.#oldReached.size === this.marks.size && this.#nextReached.size === this.marks.size) {
-      this.#finished = true;
-      this.#hooks.done();
-    }
+    this.#settle();
+  }
+
+  /** The old stream ends once it reached every mark; the handover, once both did. */
+  #settle(): void {
+    if (this.#oldReached.size < this.#marks.size) return;
+    this.#endOld();
+    if (this.#nextReached.size < this.#marks.size) return;
+    this.#finished = true;
+    this.#hooks.done();
   }
 }

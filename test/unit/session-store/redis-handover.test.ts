@@ -95,6 +95,18 @@ describe('PubsubHandover', () => {
     expect(delivered.at(-1)).toBe('a:10000');
   });
 
+  it('stops waiting for a channel unsubscribed during the handover, and drops what it held of it', () => {
+    const { handover, delivered, events, mark } = start(['a', 'b']);
+    handover.receive(OLD, 'a', mark('a'));
+    handover.receive(NEXT, 'a', mark('a'));
+    handover.receive(NEXT, 'b', mark('b'));
+    handover.receive(NEXT, 'b', 'late');
+    expect(events).toEqual([]);
+    handover.forget('b');
+    expect(events).toEqual(['oldDone', 'done']);
+    expect(delivered).toEqual([]);
+  });
+
   it('with no channel to mark it is done at once', () => {
     expect(start([]).events).toEqual(['oldDone', 'done']);
   });
