@@ -126,6 +126,8 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     pubsub: RedisClient;
     /** Channels subscribed (or being subscribed) on this generation's pub/sub client: whether it worked. */
     subscribed: Map<string, Promise<boolean>>;
+    /** Channels whose subscription the server confirmed: a handover marks only these. */
+    confirmed: Set<string>;
     /** One delivery function per channel, so that node-redis, which keeps a set of listeners, never holds two. */
     deliver: Map<string, (message: string) => void>;
     /** The texts of the TLS files it was made from. */
@@ -157,7 +159,10 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       g.deliver.set(channel, deliver);
     }
     const subscribing: Promise<boolean> = g.pubsub.subscribe(channel, deliver).then(
-      () => true,
+      () => {
+        if (g.subscribed.get(channel) === subscribing) g.confirmed.add(channel);
+        return true;
+      },
       (err: Error) => {
         if (g.subscribed.get(channel) === subscribing) g.subscribed.delete(channel);
         opts.logger.debug(
@@ -176,6 +181,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       client: make(socket, 'commands'),
       pubsub: make(socket, 'pubsub'),
       subscribed: new Map(),
+      confirmed: new Set(),
       deliver: new Map(),
       madeFrom,
       started: Promise.resolve(),
@@ -275,37 +281,59 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
   };
   /** The new clients take commands at once; pub/sub moves to them where both streams meet (redis-handover.ts). */
   const handOver = (old: Generation, g: Generation) => {
-    handover?.finish();
-    const marked = [...old.subscribed.keys()].filter((channel) => g.subscribed.has(channel));
+    const unconfirmed = (why: string) =>
+      opts.logger.warn(
+        { store: target.url, why },
+        'session store: pub/sub handover cut short; session-bus messages of these moments may be missed or repeated',
+      );
+    if (handover) {
+      unconfirmed('another renewal');
+      handover.finish();
+    }
+    // Only channels both connections are confirmed on get a mark that comes back on both; the rest the new one alone
+    // delivers. An old connection that is not up delivers nothing, so nothing is marked.
+    const marked = old.pubsub.isReady ? [...old.confirmed].filter((channel) => g.confirmed.has(channel)) : [];
     if (marked.length === 0) {
       old.pubsub.destroy();
       retireLater(old);
       return;
     }
-    const current: PubsubHandover<Generation> = new PubsubHandover(old, g, marked, {
-      deliver: (channel, message) => wanted.get(channel)?.(message),
+    const oldDropped = () => ho.oldLost();
+    const nextDropped = () => {
+      unconfirmed('the new pub/sub connection dropped');
+      ho.finish();
+    };
+    const ho: PubsubHandover<Generation> = new PubsubHandover(old, g, marked, {
+      deliver: (channel, message) => {
+        if (!closed) wanted.get(channel)?.(message);
+      },
       oldDone: () => {
+        old.pubsub.off('reconnecting', oldDropped).off('end', oldDropped);
         old.pubsub.destroy();
         retireLater(old);
       },
       done: () => {
-        if (handover !== current) return;
+        g.pubsub.off('reconnecting', nextDropped).off('end', nextDropped);
+        if (handover !== ho) return;
         handover = undefined;
         clearTimeout(handoverBound);
       },
     });
-    handover = current;
+    handover = ho;
+    old.pubsub.on('reconnecting', oldDropped).on('end', oldDropped);
+    g.pubsub.on('reconnecting', nextDropped).on('end', nextDropped);
     handoverBound = setTimeout(() => {
-      if (handover !== current) return;
-      opts.logger.warn(
-        { store: target.url },
-        'session store: pub/sub handover unconfirmed; one message published at this instant may be missed or repeated',
-      );
-      current.finish();
+      if (handover !== ho) return;
+      unconfirmed('a mark did not come back within the bound');
+      ho.finish();
     }, CONNECT_TIMEOUT_MS);
     handoverBound.unref();
-    for (const [channel, mark] of current.marks) {
-      g.client.publish(channel, mark).catch(() => current.finish());
+    for (const [channel, mark] of ho.marks) {
+      g.client.publish(channel, mark).catch((err: Error) => {
+        if (handover !== ho) return;
+        unconfirmed(`publishing the mark failed: ${hide(err.message)}`);
+        ho.finish();
+      });
     }
   };
 
@@ -370,6 +398,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
         wanted.delete(channel);
         handover?.forget(channel);
         for (const g of [live, pending]) {
+          g?.confirmed.delete(channel);
           if (!g?.subscribed.delete(channel) || !g.pubsub.isReady) continue;
           g.pubsub.unsubscribe(channel).catch((err: Error) => {
             opts.logger.debug({ store: target.url, channel, err: hide(err.message) }, 'unsubscribing failed');

@@ -4,8 +4,9 @@
 // channel splits both streams at the same message: the old connection's messages are delivered up to its copy of the
 // mark, the new one's after its copy, none twice, none missed, and in order (what the new one brings after the mark is
 // held until the old one has reached it). Marks are never delivered, and are not JSON: a replica of an older version
-// ignores them as malformed. Should a mark not come back within a bound, `finish` ends the handover as the switch was
-// made before marks existed: the new connection's messages from then on, at the risk of one missed or repeated.
+// ignores them as malformed. An old connection that drops meanwhile delivers nothing more (`oldLost`): the new one's
+// copies after its mark go out. Should the new one drop, or a mark not come back within a bound, `finish` ends the
+// handover: the new connection's messages from then on, at the risk of messages of those moments missed or repeated.
 import { randomUUID } from 'node:crypto';
 
 const MARK_PREFIX = '\u0000mcpre-pubsub-handover ';
@@ -106,6 +107,17 @@ export class PubsubHandover<Connection> {
     if (this.#oldEnded) return;
     this.#oldEnded = true;
     this.#hooks.oldDone();
+  }
+
+  /**
+   * The old connection dropped: it delivers nothing more (a reconnected one would bring what the new one delivers), and
+   * the new one delivers from its mark on each channel, what it held first.
+   */
+  oldLost(): void {
+    if (this.#finished) return;
+    for (const channel of this.#marks.keys()) {
+      if (!this.#oldReached.has(channel)) this.#reached(this.#old, channel);
+    }
   }
 
   #reached(from: Connection, channel: string): void {

@@ -107,6 +107,32 @@ describe('PubsubHandover', () => {
     expect(delivered).toEqual([]);
   });
 
+  it('an old connection lost before its mark delivers nothing more; the new one goes on from its own mark', () => {
+    const { handover, delivered, events, mark } = start(['a']);
+    handover.receive(OLD, 'a', '1');
+    handover.receive(NEXT, 'a', '1');
+    handover.receive(NEXT, 'a', mark('a'));
+    handover.receive(NEXT, 'a', '2');
+    handover.oldLost();
+    expect(events).toEqual(['oldDone', 'done']);
+    // Reconnected, it would bring again what the new one delivers.
+    handover.receive(OLD, 'a', '2');
+    handover.receive(NEXT, 'a', '3');
+    expect(delivered).toEqual(['a:1', 'a:2', 'a:3']);
+  });
+
+  it('an old connection lost before the new one reached its mark leaves the new one dropping copies until then', () => {
+    const { handover, delivered, events, mark } = start(['a']);
+    handover.receive(OLD, 'a', '1');
+    handover.oldLost();
+    expect(events).toEqual(['oldDone']);
+    handover.receive(NEXT, 'a', '1');
+    handover.receive(NEXT, 'a', mark('a'));
+    handover.receive(NEXT, 'a', '2');
+    expect(events).toEqual(['oldDone', 'done']);
+    expect(delivered).toEqual(['a:1', 'a:2']);
+  });
+
   it('with no channel to mark it is done at once', () => {
     expect(start([]).events).toEqual(['oldDone', 'done']);
   });
