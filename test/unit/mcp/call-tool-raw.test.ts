@@ -2,14 +2,14 @@
 // text as the server wrote it (kept only when asked), the call's own log line on the way, ids from the session
 // client's one counter, errors as the SDK's Client makes them, the size caps, cancellation and timeout (the server is
 // told), and a closed transport.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ActorClock } from '../../../src/actors/clock.ts';
 import { McpConnection } from '../../../src/actors/mcp/connection.ts';
 import { BackendError } from '../../../src/actors/mcp/errors.ts';
-import { createHttpClient, type HttpClient } from '../../../src/actors/mcp/http/http-client.ts';
+import { createHttpClient } from '../../../src/actors/mcp/http/http-client.ts';
 import type { RequestOptions } from '../../../src/actors/mcp/protocol.ts';
 import { createSecretRedactor } from '../../../src/actors/mcp/redactor.ts';
 import { resultJsonText } from '../../../src/actors/mcp/transports/raw-json.ts';
@@ -17,20 +17,12 @@ import { StreamableHttpTransport } from '../../../src/actors/mcp/transports/stre
 import { ErrorCode, McpError } from '../../../src/api/mcp-errors.ts';
 import { systemClock } from '../../../src/runtime/clock.ts';
 import { until } from '../../support/eventually.ts';
+import { closedAfterEach } from '../../support/loopback-transports.ts';
 
 type Received = { id?: unknown; method?: string; params?: Record<string, unknown> };
 type Answer = (message: Received, res: ServerResponse) => void;
 
-const open: Array<{ server: Server; http: HttpClient; transport: StreamableHttpTransport }> = [];
-
-afterEach(async () => {
-  for (const { server, http, transport } of open.splice(0)) {
-    await transport.close();
-    await http.close();
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  }
-});
+const open = closedAfterEach();
 
 /** A server that hands each POSTed message to `answer` (notifications get 202 first), and the transport to it. */
 async function serve(answer: Answer, options: { clock?: ActorClock; maxResponseBytes?: number } = {}) {

@@ -2,28 +2,19 @@
 // to free their connection: a backend that sends such an answer's head and then stops must not hold the connection,
 // and the send waiting on it, past the HTTP client's body timeout. Loopback servers on node:http, plain http (our
 // HTTP/1.1 client); undici applies the same timeout to TLS backends.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpClient, type HttpClient } from '../../../src/actors/mcp/http/http-client.ts';
+import { describe, expect, it } from 'vitest';
+import { createHttpClient } from '../../../src/actors/mcp/http/http-client.ts';
 import { createSecretRedactor } from '../../../src/actors/mcp/redactor.ts';
 import { LegacySseTransport } from '../../../src/actors/mcp/transports/legacy-sse.ts';
 import { StreamableHttpTransport } from '../../../src/actors/mcp/transports/streamable-http.ts';
-import type { McpTransport } from '../../../src/actors/mcp/transports/types.ts';
 import { systemClock } from '../../../src/runtime/clock.ts';
 import { until } from '../../support/eventually.ts';
+import { closedAfterEach } from '../../support/loopback-transports.ts';
 
-const open: Array<{ server: Server; http: HttpClient; transport: McpTransport }> = [];
-
-afterEach(async () => {
-  for (const { server, http, transport } of open.splice(0)) {
-    await transport.close();
-    await http.close();
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  }
-});
+const open = closedAfterEach();
 
 /**
  * A server whose POSTs get a 202 that promises 10 bytes and sends 2; `/sse` opens the 2024-11-05 stream and names
