@@ -293,11 +293,11 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
     // Only channels both connections are confirmed on get a mark that comes back on both; the rest the new one alone
     // delivers. An old connection that is not up delivers nothing, so nothing is marked.
     const marked = old.pubsub.isReady ? [...old.confirmed].filter((channel) => g.confirmed.has(channel)) : [];
-    if (marked.length === 0) {
+    const endOld = () => {
       old.pubsub.destroy();
       retireLater(old);
-      return;
-    }
+    };
+    if (marked.length === 0) return endOld();
     const oldDropped = () => ho.oldLost();
     const nextDropped = () => {
       unconfirmed('the new pub/sub connection dropped');
@@ -309,8 +309,7 @@ export function connectRedis(opts: RedisConnectionOptions): RedisConnection {
       },
       oldDone: () => {
         old.pubsub.off('reconnecting', oldDropped).off('end', oldDropped);
-        old.pubsub.destroy();
-        retireLater(old);
+        endOld();
       },
       done: () => {
         g.pubsub.off('reconnecting', nextDropped).off('end', nextDropped);
